@@ -1,0 +1,76 @@
+#include "common/log.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+namespace segue::log {
+namespace {
+std::atomic<Level> g_level{Level::kInfo};
+
+const char* level_name(Level l) {
+  switch (l) {
+    case Level::kDebug: return "debug";
+    case Level::kInfo: return "info";
+    case Level::kWarn: return "warn";
+    case Level::kError: return "error";
+  }
+  return "?";
+}
+
+void append_value(std::string& out, std::string_view v) {
+  bool needs_quotes = v.empty();
+  for (char c : v)
+    if (c == ' ' || c == '"' || c == '=' || static_cast<unsigned char>(c) < 0x20) needs_quotes = true;
+  if (!needs_quotes) {
+    out.append(v);
+    return;
+  }
+  out += '"';
+  for (char c : v) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+}
+}  // namespace
+
+void set_level(Level level) { g_level.store(level); }
+Level level() { return g_level.load(); }
+
+void write(Level lvl, std::string_view msg, const Fields& fields) {
+  if (lvl < g_level.load(std::memory_order_relaxed)) return;
+  auto now = std::chrono::system_clock::now();
+  auto secs = std::chrono::system_clock::to_time_t(now);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char ts[64];
+  std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  std::string line;
+  line.reserve(128);
+  line += "ts=";
+  line += ts;
+  line += " level=";
+  line += level_name(lvl);
+  line += " msg=";
+  append_value(line, msg);
+  for (const auto& [k, v] : fields) {
+    line += ' ';
+    line.append(k);
+    line += '=';
+    append_value(line, v);
+  }
+  line += '\n';
+  std::fwrite(line.data(), 1, line.size(), stderr);  // one call: lines do not interleave
+}
+
+}  // namespace segue::log

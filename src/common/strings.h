@@ -1,0 +1,26 @@
+// Small string helpers shared by modules (no locale dependence).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace segue::strings {
+
+bool is_valid_utf8(std::string_view s);
+// Replaces invalid UTF-8 sequences with U+FFFD so the result is always valid UTF-8.
+std::string sanitize_utf8(std::string_view s);
+std::string ascii_lower(std::string_view s);
+std::string_view trim(std::string_view s);
+std::vector<std::string> split(std::string_view s, char sep);
+// Parses a base-10 integer that spans the whole string.
+std::optional<int64_t> parse_int(std::string_view s);
+// JSON-free escaping for HTML text and attribute values.
+std::string html_escape(std::string_view s);
+// Percent-decoding for application/x-www-form-urlencoded ('+' is a space).
+std::optional<std::string> form_decode(std::string_view s);
+std::string url_encode(std::string_view s);
+
+}  // namespace segue::strings

@@ -1,0 +1,104 @@
+// Storage access for every module. Modules talk to a `Database` through portable SQL
+// (`?` placeholders, INTEGER/REAL/TEXT/BLOB, no engine-specific syntax) so that the PostgreSQL
+// driver of a later issue can run the same statements.
+//
+// Threads: any thread may call read() and write(); they block on disk, so call them from a
+// worker pool, never from a network thread. Writes are serialised; reads run concurrently on
+// a small pool of read-only connections (SQLite WAL gives them snapshot isolation).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "common/result.h"
+
+namespace segue::store {
+
+struct Blob {
+  std::string bytes;
+};
+using Value = std::variant<std::nullptr_t, int64_t, double, std::string, Blob>;
+
+// Helpers that turn optionals into NULLs.
+inline Value opt(const std::optional<std::string>& s) {
+  return s ? Value(*s) : Value(nullptr);
+}
+inline Value opt(const std::optional<int64_t>& v) { return v ? Value(*v) : Value(nullptr); }
+
+// One result row. Columns are 0-based; accessors on NULL give 0 / "".
+class Row {
+ public:
+  virtual ~Row() = default;
+  virtual bool is_null(int col) const = 0;
+  virtual int64_t i64(int col) const = 0;
+  virtual double f64(int col) const = 0;
+  virtual std::string text(int col) const = 0;
+  virtual std::string blob(int col) const = 0;
+  std::optional<int64_t> opt_i64(int col) const {
+    return is_null(col) ? std::nullopt : std::optional<int64_t>(i64(col));
+  }
+  std::optional<std::string> opt_text(int col) const {
+    return is_null(col) ? std::nullopt : std::optional<std::string>(text(col));
+  }
+};
+
+using RowFn = std::function<void(const Row&)>;
+
+// A connection inside read() or write(). Not thread-safe; do not keep it past the callback.
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  // Runs one statement; returns the number of rows it changed.
+  virtual Result<int64_t> exec(std::string_view sql, const std::vector<Value>& params = {}) = 0;
+  // Runs a query and calls `on_row` for each row.
+  virtual Status query(std::string_view sql, const std::vector<Value>& params,
+                       const RowFn& on_row) = 0;
+  // Convenience: the first column of the first row as an integer, or nullopt for no rows.
+  Result<std::optional<int64_t>> query_int(std::string_view sql,
+                                           const std::vector<Value>& params = {});
+  // Runs several statements separated by ';' without parameters (migrations).
+  virtual Status exec_script(std::string_view sql) = 0;
+};
+
+struct Migration {
+  int version;         // 1, 2, 3 ... within its module
+  std::string sql;     // one or more statements
+};
+
+struct Options {
+  int readers = 4;                // read-only connections
+  bool check_integrity = true;    // run a quick integrity check when opening
+};
+
+class Database {
+ public:
+  virtual ~Database() = default;
+
+  // Opens (creating if needed) an SQLite database in WAL mode with synchronous=FULL, so a
+  // committed write survives power loss and kill -9. A file that is not a database, or fails
+  // the integrity check, gives Error::corruption.
+  static Result<std::unique_ptr<Database>> open_sqlite(const std::string& path,
+                                                       const Options& options = {});
+
+  // Runs `fn` in a transaction on the single writer connection. Commits if `fn` succeeds and
+  // rolls back otherwise. On success the data is durable when write() returns.
+  virtual Status write(const std::function<Status(Connection&)>& fn) = 0;
+  // Runs `fn` on a read-only connection inside a read transaction (a consistent snapshot).
+  virtual Status read(const std::function<Status(Connection&)>& fn) = 0;
+
+  // Brings `module`'s schema to the newest of `migrations`, each in its own transaction.
+  // Refuses with Error::conflict if the database holds a newer version of the module's schema
+  // than this binary knows (written by a newer Segue).
+  Status migrate(std::string_view module, const std::vector<Migration>& migrations);
+
+  // The engine's name, for logs and for SQL that must differ ("sqlite", "postgres").
+  virtual std::string_view engine() const = 0;
+};
+
+}  // namespace segue::store
