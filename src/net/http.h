@@ -1,0 +1,64 @@
+// The request and response types handlers see. Handlers are coroutines that take a Request and
+// return a Response; they never touch sockets.
+#pragma once
+
+#include <boost/beast/http.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace segue::net {
+
+namespace http = boost::beast::http;
+
+struct Request {
+  http::request<http::string_body> raw;
+  std::string path;  // the target's path, still percent-encoded
+  std::vector<std::pair<std::string, std::string>> query;   // decoded
+  std::vector<std::pair<std::string, std::string>> params;  // decoded path parameters
+  std::string route;       // the matched route pattern, for metrics ("/v1/tracks/{id}")
+  std::string request_id;  // from X-Request-Id when sane, else generated
+  std::string remote_ip;
+  std::chrono::steady_clock::time_point received_at;
+
+  http::verb method() const { return raw.method(); }
+  std::string_view body() const { return raw.body(); }
+  std::string_view header(http::field f) const;
+  std::string_view header(std::string_view name) const;
+  // The first value of query parameter `name`, if present.
+  std::optional<std::string> query_param(std::string_view name) const;
+  // The value of path parameter `name` ("" if the route has none of that name).
+  const std::string& param(std::string_view name) const;
+};
+
+// A byte range of a file sent as the body. The server reads it on the worker pool and writes
+// it in chunks, so neither a large file nor a slow client ties up memory or a network thread.
+struct FileBody {
+  std::string path;
+  uint64_t offset = 0;
+  uint64_t length = 0;
+};
+
+struct Response {
+  unsigned status = 200;
+  http::fields headers;
+  std::string body;
+  std::optional<FileBody> file;
+  // Set by handlers for the access log and metrics, e.g. the authenticated user.
+  std::string log_user;
+
+  static Response json(unsigned status, std::string body);
+  static Response text(unsigned status, std::string body,
+                       std::string_view content_type = "text/plain; charset=utf-8");
+  static Response empty(unsigned status);
+  // {"error":{"status":N,"message":"..."}} — Spotify's error shape, used for every error the
+  // server itself produces (unknown route, bad method, oversized body).
+  static Response error(unsigned status, std::string_view message);
+};
+
+}  // namespace segue::net

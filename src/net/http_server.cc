@@ -1,0 +1,484 @@
+#include "net/http_server.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <set>
+#include <thread>
+#include <unordered_map>
+
+#include "common/crypto.h"
+#include "common/log.h"
+
+namespace segue::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+constexpr auto kTok = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kInlineFileLimit = 256 * 1024;  // read whole into one write below this
+constexpr std::size_t kFileChunk = 256 * 1024;
+using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+
+bool sane_request_id(std::string_view v) {
+  if (v.empty() || v.size() > 64) return false;
+  for (char c : v)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') return false;
+  return true;
+}
+
+// Reads [offset, offset+len) of `path` into `out`. Runs on a worker thread.
+Status read_range(const std::string& path, uint64_t offset, std::size_t len, std::string& out) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Error::not_found("cannot open file");
+  out.resize(len);
+  std::size_t done = 0;
+  while (done < len) {
+    ssize_t n = ::pread(fd, out.data() + done, len - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ::close(fd);
+      return Error::unavailable("short read");
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  return {};
+}
+}  // namespace
+
+struct Session {
+  beast::tcp_stream* stream;
+  bool idle = true;
+  Clock::time_point idle_since = Clock::now();
+};
+
+struct NetThread {
+  asio::io_context ctx{1};
+  std::optional<tcp::acceptor> acceptor;
+  std::set<Session*> sessions;  // only touched on this thread
+  asio::steady_timer* sweep_timer = nullptr;
+  // Per-thread cache of metric series: (route, status) -> series.
+  std::unordered_map<std::string, std::pair<Counter*, Histogram*>> series;
+};
+
+struct Server::Impl {
+  ServerOptions opt;
+  const Router& router;
+  WorkerPool& workers;
+  MetricsRegistry& metrics;
+  std::vector<std::unique_ptr<NetThread>> threads;
+  std::atomic<bool> stopping{false};
+  Clock::time_point stop_deadline{};
+  std::mutex stop_mu;
+  std::atomic<std::size_t> open_connections{0};
+  std::atomic<uint64_t> next_id{0};
+  std::string id_prefix = crypto::hex_encode(crypto::random_bytes(4));
+  Gauge& open_gauge;
+  Counter& rejected;
+  Counter& bytes_out;
+  Server* owner;
+
+  Impl(ServerOptions o, const Router& r, WorkerPool& w, MetricsRegistry& m, Server* s)
+      : opt(std::move(o)), router(r), workers(w), metrics(m),
+        open_gauge(m.gauge("segue_http_open_connections", "Open HTTP connections")),
+        rejected(m.counter("segue_http_rejected_connections_total",
+                           "Connections closed at accept because the connection cap was reached")),
+        bytes_out(m.counter("segue_http_response_bytes_total", "Response body bytes sent")),
+        owner(s) {}
+
+  std::pair<Counter*, Histogram*> series_for(NetThread& t, const std::string& route, unsigned status) {
+    std::string key = route + '\0' + std::to_string(status);
+    auto it = t.series.find(key);
+    if (it != t.series.end()) return it->second;
+    Labels labels = {{"route", route}, {"status", std::to_string(status)}};
+    auto* c = &metrics.counter("segue_http_requests_total", "HTTP requests by route and status", labels);
+    auto* h = &metrics.histogram("segue_http_request_duration_seconds",
+                                 "HTTP request latency by route and status", labels,
+                                 MetricsRegistry::latency_bounds_seconds());
+    t.series.emplace(key, std::make_pair(c, h));
+    return {c, h};
+  }
+
+  bool origin_allowed(std::string_view origin) const {
+    for (const auto& o : opt.cors_origins)
+      if (o == "*" || o == origin) return true;
+    return false;
+  }
+
+  void add_cors(const Request& req, Response& res) const {
+    std::string_view origin = req.header(http::field::origin);
+    if (origin.empty() || !origin_allowed(origin)) return;
+    res.headers.set(http::field::access_control_allow_origin, std::string(origin));
+    res.headers.set(http::field::vary, "Origin");
+    res.headers.set(http::field::access_control_expose_headers,
+                    "Retry-After, Content-Range, Content-Length, ETag, X-Request-Id, WWW-Authenticate");
+  }
+
+  awaitable<Response> dispatch(Request& req) {
+    // CORS preflight.
+    if (req.method() == http::verb::options && !req.header(http::field::origin).empty() &&
+        !req.header(http::field::access_control_request_method).empty()) {
+      Response res = Response::empty(204);
+      std::string_view origin = req.header(http::field::origin);
+      if (origin_allowed(origin)) {
+        res.headers.set(http::field::access_control_allow_methods, "GET, POST, PUT, DELETE, OPTIONS");
+        std::string_view hdrs = req.header(http::field::access_control_request_headers);
+        res.headers.set(http::field::access_control_allow_headers,
+                        hdrs.empty() ? std::string("Authorization, Content-Type") : std::string(hdrs));
+        res.headers.set(http::field::access_control_max_age, "600");
+      }
+      req.route = "preflight";
+      co_return res;
+    }
+    auto m = router.match(req.method(), req.path, req.params);
+    switch (m.kind) {
+      case Router::MatchKind::kNoRoute:
+        req.route = "unmatched";
+        co_return Response::error(404, "Service not found");
+      case Router::MatchKind::kBadEncoding:
+        req.route = m.route;
+        co_return Response::error(400, "Malformed percent-encoding in path");
+      case Router::MatchKind::kWrongMethod: {
+        req.route = m.route;
+        Response res = Response::error(405, "Method not allowed");
+        res.headers.set(http::field::allow, m.allow);
+        co_return res;
+      }
+      case Router::MatchKind::kFound:
+        break;
+    }
+    req.route = m.route;
+    try {
+      co_return co_await (*m.handler)(req);
+    } catch (const std::exception& e) {
+      log::error("handler threw", {{"id", req.request_id}, {"route", req.route}, {"what", e.what()}});
+      co_return Response::error(500, "Internal server error");
+    }
+  }
+
+  awaitable<void> write_simple(beast::tcp_stream& stream, unsigned status, std::string_view msg,
+                               unsigned version) {
+    Response r = Response::error(status, msg);
+    http::response<http::string_body> res{static_cast<http::status>(status), version};
+    res.set(http::field::content_type, "application/json; charset=utf-8");
+    res.body() = std::move(r.body);
+    res.keep_alive(false);
+    res.prepare_payload();
+    stream.expires_after(opt.write_timeout);
+    co_await http::async_write(stream, res, kTok);
+  }
+
+  awaitable<void> session(NetThread& t, tcp::socket socket) {
+    open_connections.fetch_add(1);
+    open_gauge.add(1);
+    std::string remote;
+    {
+      beast::error_code ec;
+      auto ep = socket.remote_endpoint(ec);
+      if (!ec) remote = ep.address().to_string();
+    }
+    beast::tcp_stream stream(std::move(socket));
+    Session state{&stream};
+    t.sessions.insert(&state);
+    beast::flat_buffer buffer;
+
+    for (;;) {
+      // Idle: wait for the next request without holding a read buffer.
+      if (buffer.size() == 0) {
+        buffer.shrink_to_fit();
+        state.idle = true;
+        state.idle_since = Clock::now();
+        if (stopping) break;
+        auto [wec] = co_await stream.socket().async_wait(tcp::socket::wait_read, kTok);
+        state.idle = false;
+        if (wec) break;
+      }
+      state.idle = false;
+      http::request_parser<http::string_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(opt.header_limit));
+      parser.body_limit(opt.body_limit);
+      stream.expires_after(opt.request_timeout);
+      auto [ec, n] = co_await http::async_read(stream, buffer, parser, kTok);
+      if (ec) {
+        if (ec == http::error::body_limit) {
+          co_await write_simple(stream, 413, "Request body too large", 11);
+        } else if (ec == http::error::header_limit) {
+          co_await write_simple(stream, 431, "Request header fields too large", 11);
+        } else if (ec != http::error::end_of_stream && ec != beast::error::timeout &&
+                   ec != asio::error::connection_reset && ec != asio::error::eof &&
+                   ec != asio::error::operation_aborted &&
+                   ec.category() == beast::error_code(http::error::bad_target).category()) {
+          co_await write_simple(stream, 400, "Malformed HTTP request", 11);
+        }
+        break;
+      }
+
+      Request req;
+      req.raw = parser.release();
+      req.received_at = Clock::now();
+      req.remote_ip = remote;
+      std::string_view target(req.raw.target().data(), req.raw.target().size());
+      auto qpos = target.find('?');
+      req.path = std::string(target.substr(0, qpos));
+      std::string_view rid = req.header("X-Request-Id");
+      req.request_id = sane_request_id(rid) ? std::string(rid)
+                                            : id_prefix + "-" + std::to_string(next_id.fetch_add(1));
+      Response res;
+      bool query_ok = true;
+      if (qpos != std::string_view::npos) {
+        auto q = parse_query(target.substr(qpos + 1));
+        if (q) req.query = std::move(*q);
+        else query_ok = false;
+      }
+      if (req.path.empty() || req.path[0] != '/') {
+        req.route = "invalid";
+        res = Response::error(400, "Request target must be an absolute path");
+      } else if (!query_ok) {
+        req.route = "invalid";
+        res = Response::error(400, "Malformed query string");
+      } else {
+        res = co_await dispatch(req);
+      }
+
+      const bool keep_alive = req.raw.keep_alive() && !stopping;
+      const bool head = req.method() == http::verb::head;
+      add_cors(req, res);
+      res.headers.set("X-Request-Id", req.request_id);
+      // Latency is the time to produce the response (the write depends on the client).
+      auto elapsed = std::chrono::duration<double>(Clock::now() - req.received_at).count();
+      auto [counter, hist] = series_for(t, req.route, res.status);
+      counter->inc();
+      hist->observe(elapsed);
+      bool write_ok = co_await write_response(stream, req, res, keep_alive, head);
+      if (opt.access_log) {
+        log::info("request", {{"id", req.request_id},
+                              {"method", std::string(req.raw.method_string())},
+                              {"path", req.path},
+                              {"route", req.route},
+                              {"status", std::to_string(res.status)},
+                              {"ms", std::to_string(elapsed * 1000.0).substr(0, 6)},
+                              {"user", res.log_user},
+                              {"remote", remote}});
+      }
+      if (!write_ok || !keep_alive) break;
+    }
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream.close();
+    t.sessions.erase(&state);
+    open_connections.fetch_sub(1);
+    open_gauge.add(-1);
+  }
+
+  awaitable<bool> write_response(beast::tcp_stream& stream, const Request& req, Response& r,
+                                 bool keep_alive, bool head) {
+    http::response<http::string_body> res{static_cast<http::status>(r.status), req.raw.version()};
+    for (const auto& f : r.headers) res.set(f.name_string(), f.value());
+    res.set(http::field::server, "Segue");
+    res.keep_alive(keep_alive);
+
+    if (r.file && !head) {
+      const FileBody fb = *r.file;
+      if (fb.length <= kInlineFileLimit) {
+        std::string data;
+        Status s = co_await workers.run([&] { return read_range(fb.path, fb.offset, fb.length, data); });
+        if (!s) {
+          Response err = Response::error(500, "Could not read the file");
+          res.result(http::status::internal_server_error);
+          res.set(http::field::content_type, "application/json; charset=utf-8");
+          res.erase(http::field::content_range);
+          res.body() = std::move(err.body);
+          r.status = 500;
+        } else {
+          res.body() = std::move(data);
+        }
+        res.prepare_payload();
+        stream.expires_after(opt.write_timeout);
+        auto [ec, n] = co_await http::async_write(stream, res, kTok);
+        bytes_out.inc(res.body().size());
+        co_return !ec;
+      }
+      // Large body: headers first, then chunks read on the worker pool.
+      http::response<http::empty_body> hdr{static_cast<http::status>(r.status), req.raw.version()};
+      for (const auto& f : res) hdr.set(f.name_string(), f.value());
+      hdr.content_length(fb.length);
+      hdr.keep_alive(keep_alive);
+      http::response_serializer<http::empty_body> sr{hdr};
+      stream.expires_after(opt.write_timeout);
+      auto [hec, hn] = co_await http::async_write_header(stream, sr, kTok);
+      if (hec) co_return false;
+      std::string chunk;
+      uint64_t sent = 0;
+      while (sent < fb.length) {
+        std::size_t len = static_cast<std::size_t>(std::min<uint64_t>(kFileChunk, fb.length - sent));
+        Status s = co_await workers.run([&] { return read_range(fb.path, fb.offset + sent, len, chunk); });
+        if (!s) co_return false;  // headers are out: the only honest signal is to close
+        stream.expires_after(opt.write_timeout);
+        auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(chunk), kTok);
+        if (wec) co_return false;
+        sent += len;
+        bytes_out.inc(len);
+      }
+      co_return true;
+    }
+
+    if (head) {
+      http::response<http::empty_body> hdr{static_cast<http::status>(r.status), req.raw.version()};
+      for (const auto& f : res) hdr.set(f.name_string(), f.value());
+      hdr.content_length(r.file ? r.file->length : r.body.size());
+      hdr.keep_alive(keep_alive);
+      http::response_serializer<http::empty_body> sr{hdr};
+      stream.expires_after(opt.write_timeout);
+      auto [ec, n] = co_await http::async_write_header(stream, sr, kTok);
+      co_return !ec;
+    }
+    res.body() = std::move(r.body);
+    res.prepare_payload();
+    stream.expires_after(opt.write_timeout);
+    auto [ec, n] = co_await http::async_write(stream, res, kTok);
+    bytes_out.inc(res.body().size());
+    co_return !ec;
+  }
+
+  awaitable<void> accept_loop(NetThread& t) {
+    for (;;) {
+      auto [ec, socket] = co_await t.acceptor->async_accept(kTok);
+      if (ec) {
+        if (stopping || ec == asio::error::operation_aborted) co_return;
+        // Out of descriptors or similar: back off briefly instead of spinning.
+        asio::steady_timer timer(t.ctx, std::chrono::milliseconds(50));
+        co_await timer.async_wait(kTok);
+        continue;
+      }
+      if (open_connections.load() >= opt.max_connections) {
+        rejected.inc();
+        beast::error_code ignored;
+        socket.close(ignored);
+        continue;
+      }
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      asio::co_spawn(t.ctx, session(t, std::move(socket)), asio::detached);
+    }
+  }
+
+  // Once a second: close connections idle for too long; during shutdown close idle ones at
+  // once and everything after the grace period, then let the thread's loop end.
+  awaitable<void> sweeper(NetThread& t) {
+    asio::steady_timer timer(t.ctx);
+    t.sweep_timer = &timer;
+    for (;;) {
+      timer.expires_after(stopping ? std::chrono::milliseconds(50) : std::chrono::milliseconds(1000));
+      co_await timer.async_wait(kTok);
+      auto now = Clock::now();
+      bool past_grace = stopping && now >= stop_deadline;
+      for (Session* s : t.sessions) {
+        if ((s->idle && (stopping || now - s->idle_since > opt.idle_timeout)) || past_grace) {
+          beast::error_code ignored;
+          s->stream->socket().cancel(ignored);
+          if (past_grace) s->stream->socket().close(ignored);
+        }
+      }
+      if (stopping && t.sessions.empty()) {
+        t.sweep_timer = nullptr;
+        co_return;
+      }
+    }
+  }
+};
+
+Server::Server(ServerOptions options, const Router& router, WorkerPool& workers,
+               MetricsRegistry& metrics)
+    : impl_(std::make_unique<Impl>(std::move(options), router, workers, metrics, this)) {}
+
+Server::~Server() = default;
+
+Status Server::bind() {
+  int n = impl_->opt.io_threads > 0 ? impl_->opt.io_threads
+                                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  beast::error_code ec;
+  auto addr = asio::ip::make_address(impl_->opt.host, ec);
+  if (ec) return Error::invalid("invalid listen address '" + impl_->opt.host + "'");
+  uint16_t port = impl_->opt.port;
+  for (int i = 0; i < n; ++i) {
+    auto t = std::make_unique<NetThread>();
+    tcp::acceptor acc(t->ctx);
+    tcp::endpoint ep(addr, port);
+    acc.open(ep.protocol(), ec);
+    if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acc.set_option(ReusePort(true), ec);
+    if (!ec) acc.bind(ep, ec);
+    if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec)
+      return Error::unavailable("cannot listen on " + impl_->opt.host + ":" + std::to_string(port) +
+                                ": " + ec.message());
+    port = acc.local_endpoint().port();
+    t->acceptor.emplace(std::move(acc));
+    impl_->threads.push_back(std::move(t));
+  }
+  port_ = port;
+  return {};
+}
+
+void Server::run() {
+  std::vector<std::thread> threads;
+  for (auto& t : impl_->threads) {
+    asio::co_spawn(t->ctx, impl_->accept_loop(*t), asio::detached);
+    asio::co_spawn(t->ctx, impl_->sweeper(*t), asio::detached);
+  }
+  if (on_listening) on_listening(port_);
+  for (std::size_t i = 1; i < impl_->threads.size(); ++i)
+    threads.emplace_back([t = impl_->threads[i].get()] { t->ctx.run(); });
+  impl_->threads[0]->ctx.run();
+  for (auto& th : threads) th.join();
+}
+
+void Server::stop() {
+  std::lock_guard lock(impl_->stop_mu);
+  if (impl_->stopping.exchange(true)) return;
+  impl_->stop_deadline = Clock::now() + impl_->opt.shutdown_grace;
+  log::info("shutting down", {{"open_connections", std::to_string(impl_->open_connections.load())}});
+  for (auto& t : impl_->threads) {
+    asio::post(t->ctx, [t = t.get()] {
+      beast::error_code ignored;
+      if (t->acceptor) t->acceptor->close(ignored);
+      if (t->sweep_timer) t->sweep_timer->cancel();
+    });
+  }
+}
+
+void Server::stop_on_signals() {
+  auto& ctx = impl_->threads.at(0)->ctx;
+  auto signals = std::make_shared<asio::signal_set>(ctx, SIGINT, SIGTERM);
+  signals->async_wait([this, signals](const beast::error_code& ec, int sig) {
+    if (ec) return;
+    log::info("signal received", {{"signal", std::to_string(sig)}});
+    stop();
+  });
+  // Cancel the wait when shutdown starts for another reason, so the loop can end.
+  asio::co_spawn(ctx, [this, signals]() -> awaitable<void> {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    while (!impl_->stopping) {
+      timer.expires_after(std::chrono::milliseconds(100));
+      co_await timer.async_wait(kTok);
+    }
+    beast::error_code ignored;
+    signals->cancel(ignored);
+  }, asio::detached);
+}
+
+}  // namespace segue::net

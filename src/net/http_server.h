@@ -1,0 +1,70 @@
+// HTTP/1.1 server on Boost.Beast with C++20 coroutines.
+//
+// Threads: `io_threads` network threads, each with its own io_context and its own acceptor on
+// the same port (SO_REUSEPORT), so connections are spread by the kernel and a connection lives
+// on one thread (no strands needed). Handlers run on the network thread and must offload
+// blocking work with WorkerPool::run. File bodies are read on the worker pool.
+//
+// Protection: header and body size limits, a deadline for reading each request, an idle
+// timeout between requests, a write timeout, and a cap on open connections.
+// Shutdown: stop() stops accepting, lets in-flight requests finish (up to a grace period),
+// closes idle connections, then run() returns.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/metrics.h"
+#include "common/result.h"
+#include "net/router.h"
+#include "net/worker_pool.h"
+
+namespace segue::net {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;  // 0 picks a free port; see Server::port()
+  int io_threads = 0;    // 0: one per core
+  std::size_t max_connections = 20000;
+  std::size_t header_limit = 16 * 1024;
+  std::size_t body_limit = 1024 * 1024;
+  std::chrono::seconds request_timeout{30};  // to read one whole request once it has started
+  std::chrono::seconds idle_timeout{75};     // keep-alive connection with no request
+  std::chrono::seconds write_timeout{60};    // a client that stops reading is dropped
+  std::chrono::seconds shutdown_grace{10};
+  std::vector<std::string> cors_origins;  // exact origins, or "*"
+  bool access_log = true;
+};
+
+class Server {
+ public:
+  Server(ServerOptions options, const Router& router, WorkerPool& workers,
+         MetricsRegistry& metrics);
+  ~Server();
+
+  // Binds the listening sockets. After it succeeds, port() is the bound port.
+  Status bind();
+  uint16_t port() const { return port_; }
+
+  // Runs the network threads until stop() completes. Call bind() first.
+  void run();
+  // Begins a graceful shutdown. Thread-safe; may be called from any thread, any number of times.
+  void stop();
+  // Calls stop() on SIGINT or SIGTERM (installs the handlers on the first network thread).
+  void stop_on_signals();
+
+  // Called for every bound port once run() is serving (handy for tests and logs).
+  std::function<void(uint16_t)> on_listening;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  uint16_t port_ = 0;
+};
+
+}  // namespace segue::net

@@ -1,0 +1,55 @@
+#include "net/rate_limiter.h"
+
+#include <cmath>
+#include <functional>
+
+namespace segue::net {
+
+RateLimiter::RateLimiter(uint32_t limit, std::chrono::seconds window)
+    : limit_(limit), window_(window.count() > 0 ? window : std::chrono::seconds(1)), shards_(16) {}
+
+RateLimiter::Shard& RateLimiter::shard_for(std::string_view key) {
+  return shards_[std::hash<std::string_view>{}(key) % shards_.size()];
+}
+
+RateLimiter::Decision RateLimiter::acquire(std::string_view key, Clock::time_point now) {
+  if (limit_ == 0) return {true, std::chrono::seconds(0)};
+  const int64_t win_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(window_).count();
+  const int64_t t = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
+  const int64_t index = t / win_ns;
+  const double into = static_cast<double>(t % win_ns) / static_cast<double>(win_ns);
+
+  Shard& s = shard_for(key);
+  std::lock_guard lock(s.mu);
+  if (s.entries.size() > 100000) {
+    // Forget keys idle for two windows: they carry no weight any more.
+    std::erase_if(s.entries, [&](const auto& kv) { return kv.second.window_index < index - 1; });
+  }
+  Entry& e = s.entries[std::string(key)];
+  if (e.window_index != index) {
+    e.previous = (e.window_index == index - 1) ? e.current : 0;
+    e.current = 0;
+    e.window_index = index;
+  }
+  double weighted = e.previous * (1.0 - into) + e.current;
+  if (weighted + 1 <= limit_) {
+    ++e.current;
+    return {true, std::chrono::seconds(0)};
+  }
+  // When will the weighted count drop enough? The previous window's weight decays linearly;
+  // if the current window alone is full, the caller must wait for the next window.
+  double wait_s;
+  const double window_s = static_cast<double>(window_.count());
+  if (e.current + 1 > limit_) {
+    wait_s = (1.0 - into) * window_s;
+  } else if (e.previous > 0) {
+    double need = weighted + 1 - limit_;  // how much previous weight must fade
+    wait_s = need / e.previous * window_s;
+  } else {
+    wait_s = 1;
+  }
+  auto secs = static_cast<int64_t>(std::ceil(wait_s));
+  return {false, std::chrono::seconds(std::max<int64_t>(1, secs))};
+}
+
+}  // namespace segue::net

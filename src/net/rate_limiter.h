@@ -1,0 +1,50 @@
+// A rolling-window rate limiter keyed by string (a client id, a user id, an address).
+// It approximates a sliding window with two fixed windows: the count of the previous window
+// weighted by how much of it still overlaps the rolling window, plus the current count.
+// Thread-safe (sharded locks); O(1) per call; memory bounded by sweeping idle keys.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace segue::net {
+
+class RateLimiter {
+ public:
+  using Clock = std::chrono::steady_clock;
+  struct Decision {
+    bool allowed;
+    std::chrono::seconds retry_after;  // > 0 when refused
+  };
+
+  // At most `limit` requests per `window` for each key. limit == 0 disables the limiter.
+  RateLimiter(uint32_t limit, std::chrono::seconds window);
+
+  // Counts one request for `key` at `now` if it is within the limit.
+  Decision acquire(std::string_view key, Clock::time_point now = Clock::now());
+
+  uint32_t limit() const { return limit_; }
+
+ private:
+  struct Entry {
+    int64_t window_index = 0;
+    uint32_t current = 0;
+    uint32_t previous = 0;
+  };
+  struct Shard {
+    std::mutex mu;
+    std::unordered_map<std::string, Entry> entries;
+  };
+  Shard& shard_for(std::string_view key);
+
+  uint32_t limit_;
+  std::chrono::seconds window_;
+  std::vector<Shard> shards_;
+};
+
+}  // namespace segue::net

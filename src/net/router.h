@@ -1,0 +1,48 @@
+// Maps (method, path) to a handler. Patterns are literal segments and `{name}` parameters:
+// "/v1/albums/{id}/tracks". Built once at start-up, then read concurrently without locks.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "net/http.h"
+
+namespace segue::net {
+
+using Handler = std::function<boost::asio::awaitable<Response>(Request&)>;
+
+class Router {
+ public:
+  void add(http::verb method, std::string pattern, Handler handler);
+
+  enum class MatchKind { kFound, kNoRoute, kWrongMethod, kBadEncoding };
+  struct Match {
+    MatchKind kind = MatchKind::kNoRoute;
+    const Handler* handler = nullptr;
+    std::string route;               // pattern matched (also for kWrongMethod)
+    std::string allow;               // methods allowed on the path, for 405
+  };
+  // Matches `path` (percent-encoded) and fills `params` with decoded parameters. HEAD
+  // matches GET routes.
+  Match match(http::verb method, std::string_view path,
+              std::vector<std::pair<std::string, std::string>>& params) const;
+
+ private:
+  struct Route {
+    http::verb method;
+    std::string pattern;
+    std::vector<std::string> segments;  // "{x}" marks a parameter
+    Handler handler;
+  };
+  std::vector<Route> routes_;
+};
+
+// Percent-decodes a path segment; nullopt for malformed escapes or an encoded NUL.
+std::optional<std::string> decode_path_segment(std::string_view s);
+// Parses "a=1&b=x%20y" into decoded pairs; nullopt if an escape is malformed.
+std::optional<std::vector<std::pair<std::string, std::string>>> parse_query(std::string_view q);
+
+}  // namespace segue::net

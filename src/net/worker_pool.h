@@ -1,0 +1,46 @@
+// The pool that runs blocking work (SQLite, disk reads, codecs) so that network threads never
+// block. From a coroutine on a network thread: `auto r = co_await pool.run([&] { ... });` runs
+// the callable on a worker and resumes the coroutine on its own executor with the result.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <type_traits>
+#include <utility>
+
+namespace segue::net {
+
+class WorkerPool {
+ public:
+  explicit WorkerPool(std::size_t threads) : pool_(threads) {}
+  ~WorkerPool() { join(); }
+
+  template <typename F>
+  boost::asio::awaitable<std::invoke_result_t<F>> run(F f) {
+    using R = std::invoke_result_t<F>;
+    co_return co_await boost::asio::co_spawn(
+        pool_.get_executor(),
+        [fn = std::move(f)]() mutable -> boost::asio::awaitable<R> { co_return fn(); },
+        boost::asio::use_awaitable);
+  }
+
+  // Posts fire-and-forget work (background jobs).
+  template <typename F>
+  void post(F f) {
+    boost::asio::post(pool_, std::move(f));
+  }
+
+  // Waits for queued work to finish and stops the threads.
+  void join() {
+    pool_.wait();
+  }
+  auto get_executor() { return pool_.get_executor(); }
+
+ private:
+  boost::asio::thread_pool pool_;
+};
+
+}  // namespace segue::net
