@@ -1,0 +1,54 @@
+#include "playback/stream_token.h"
+
+#include <gtest/gtest.h>
+
+#include "common/crypto.h"
+
+namespace segue::playback {
+namespace {
+using namespace std::chrono;
+const auto kNow = system_clock::time_point(seconds(1'800'000'000));
+const FileId kFile("0123456789abcdefghijAB");
+const UserId kUser("ZYXWVUTSRQponmlkjihgf0");
+}  // namespace
+
+TEST(StreamToken, VerifiesForItsFileUntilExpiry) {
+  StreamTokenSigner s(std::string(32, 'k'));
+  std::string t = s.issue(kFile, kUser, kNow + seconds(3600));
+  auto c = s.verify(t, kFile, kNow);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->user, kUser);
+  EXPECT_TRUE(s.verify(t, kFile, kNow + seconds(3599)).ok());
+  auto expired = s.verify(t, kFile, kNow + seconds(3600));
+  ASSERT_FALSE(expired.ok());
+  EXPECT_EQ(expired.error().code, ErrorCode::kPermissionDenied);
+}
+
+TEST(StreamToken, RefusesAnotherFile) {
+  StreamTokenSigner s(std::string(32, 'k'));
+  std::string t = s.issue(kFile, kUser, kNow + seconds(60));
+  EXPECT_FALSE(s.verify(t, FileId("1123456789abcdefghijAB"), kNow).ok());
+}
+
+TEST(StreamToken, RefusesTamperedPayloadOrSignature) {
+  StreamTokenSigner s(std::string(32, 'k'));
+  std::string t = s.issue(kFile, kUser, kNow + seconds(60));
+  // Extend the expiry in the payload without re-signing.
+  auto dot = t.find('.');
+  std::string payload = *crypto::base64url_decode(t.substr(0, dot));
+  payload.back() = '9';
+  std::string forged = crypto::base64url_encode(payload) + t.substr(dot);
+  EXPECT_FALSE(s.verify(forged, kFile, kNow).ok());
+  std::string flipped = t;
+  flipped[flipped.size() - 2] = flipped[flipped.size() - 2] == 'A' ? 'B' : 'A';
+  EXPECT_FALSE(s.verify(flipped, kFile, kNow).ok());
+  EXPECT_FALSE(s.verify("", kFile, kNow).ok());
+  EXPECT_FALSE(s.verify("garbage", kFile, kNow).ok());
+}
+
+TEST(StreamToken, AnotherKeyDoesNotVerify) {
+  StreamTokenSigner a(std::string(32, 'a')), b(std::string(32, 'b'));
+  EXPECT_FALSE(b.verify(a.issue(kFile, kUser, kNow + seconds(60)), kFile, kNow).ok());
+}
+
+}  // namespace segue::playback

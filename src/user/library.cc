@@ -1,0 +1,83 @@
+#include "user/library.h"
+
+namespace segue::user {
+namespace {
+std::string kind_name(ItemKind k) { return k == ItemKind::kTrack ? "track" : "album"; }
+}  // namespace
+
+std::vector<store::Migration> library_migrations() {
+  return {{1, R"(
+    CREATE TABLE saved_items (
+      user_id TEXT NOT NULL,
+      kind TEXT NOT NULL,
+      item_id TEXT NOT NULL,
+      added_at INTEGER NOT NULL,
+      seq INTEGER NOT NULL,
+      PRIMARY KEY (user_id, kind, item_id)
+    );
+    CREATE INDEX saved_items_by_time ON saved_items (user_id, kind, added_at, seq);
+  )"}};
+}
+
+Library::Library(store::Database& db) : db_(db) {}
+
+Status Library::save(const UserId& user, ItemKind kind, const std::vector<std::string>& ids,
+                     int64_t now_ms) {
+  return db_.write([&](store::Connection& c) -> Status {
+    SEGUE_ASSIGN_OR_RETURN(auto seq, c.query_int("SELECT MAX(seq) FROM saved_items WHERE user_id = ?",
+                                                 {user.str()}));
+    int64_t next = seq.value_or(0);
+    for (const auto& id : ids) {
+      SEGUE_ASSIGN_OR_RETURN(auto exists, c.query_int(
+          "SELECT 1 FROM saved_items WHERE user_id = ? AND kind = ? AND item_id = ?",
+          {user.str(), kind_name(kind), id}));
+      if (exists) continue;
+      SEGUE_TRY(c.exec("INSERT INTO saved_items (user_id, kind, item_id, added_at, seq) VALUES (?, ?, ?, ?, ?)",
+                       {user.str(), kind_name(kind), id, now_ms, ++next}));
+    }
+    return {};
+  });
+}
+
+Status Library::remove(const UserId& user, ItemKind kind, const std::vector<std::string>& ids) {
+  return db_.write([&](store::Connection& c) -> Status {
+    for (const auto& id : ids)
+      SEGUE_TRY(c.exec("DELETE FROM saved_items WHERE user_id = ? AND kind = ? AND item_id = ?",
+                       {user.str(), kind_name(kind), id}));
+    return {};
+  });
+}
+
+Result<std::vector<bool>> Library::contains(const UserId& user, ItemKind kind,
+                                            const std::vector<std::string>& ids) {
+  std::vector<bool> out;
+  Status s = db_.read([&](store::Connection& c) -> Status {
+    for (const auto& id : ids) {
+      SEGUE_ASSIGN_OR_RETURN(auto v, c.query_int(
+          "SELECT 1 FROM saved_items WHERE user_id = ? AND kind = ? AND item_id = ?",
+          {user.str(), kind_name(kind), id}));
+      out.push_back(v.has_value());
+    }
+    return {};
+  });
+  if (!s) return s.error();
+  return out;
+}
+
+Result<SavedPage> Library::list(const UserId& user, ItemKind kind, int limit, int offset) {
+  SavedPage page;
+  Status s = db_.read([&](store::Connection& c) -> Status {
+    SEGUE_ASSIGN_OR_RETURN(auto total, c.query_int(
+        "SELECT COUNT(*) FROM saved_items WHERE user_id = ? AND kind = ?", {user.str(), kind_name(kind)}));
+    page.total = total.value_or(0);
+    return c.query(
+        "SELECT item_id, added_at FROM saved_items WHERE user_id = ? AND kind = ? "
+        "ORDER BY added_at DESC, seq DESC LIMIT ? OFFSET ?",
+        {user.str(), kind_name(kind), int64_t{limit}, int64_t{offset}},
+        [&](const store::Row& r) { page.items.push_back({r.text(0), r.i64(1)}); });
+  });
+  if (!s) return s.error();
+  return page;
+}
+
+}  // namespace segue::user

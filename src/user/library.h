@@ -1,0 +1,43 @@
+// "Your Library": the tracks and albums a user saved (Spotify's /me/tracks and /me/albums).
+// Saving is idempotent and keeps the first added_at. Blocking (SQLite): worker threads only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/ids.h"
+#include "common/result.h"
+#include "store/database.h"
+
+namespace segue::user {
+
+enum class ItemKind { kTrack, kAlbum };
+
+struct SavedItem {
+  std::string id;  // a TrackId or AlbumId string, per kind
+  int64_t added_at_ms;
+};
+
+struct SavedPage {
+  std::vector<SavedItem> items;  // newest first
+  int64_t total = 0;
+};
+
+std::vector<store::Migration> library_migrations();
+
+class Library {
+ public:
+  explicit Library(store::Database& db);
+
+  Status save(const UserId& user, ItemKind kind, const std::vector<std::string>& ids, int64_t now_ms);
+  Status remove(const UserId& user, ItemKind kind, const std::vector<std::string>& ids);
+  Result<std::vector<bool>> contains(const UserId& user, ItemKind kind,
+                                     const std::vector<std::string>& ids);
+  Result<SavedPage> list(const UserId& user, ItemKind kind, int limit, int offset);
+
+ private:
+  store::Database& db_;
+};
+
+}  // namespace segue::user

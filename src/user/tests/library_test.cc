@@ -1,0 +1,62 @@
+#include "user/library.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+namespace segue::user {
+namespace {
+
+class LibraryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("segue-lib-" + std::to_string(::getpid()) + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+    db_ = store::Database::open_sqlite((dir_ / "db").string()).value();
+    ASSERT_TRUE(db_->migrate("user", library_migrations()).ok());
+    lib_ = std::make_unique<Library>(*db_);
+  }
+  void TearDown() override {
+    lib_.reset();
+    db_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  std::filesystem::path dir_;
+  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<Library> lib_;
+  UserId alice_{"aaaaaaaaaaaaaaaaaaaaaa"}, bob_{"bbbbbbbbbbbbbbbbbbbbbb"};
+};
+
+TEST_F(LibraryTest, SaveIsIdempotentAndKeepsFirstAddedAt) {
+  ASSERT_TRUE(lib_->save(alice_, ItemKind::kTrack, {"t1", "t2"}, 1000).ok());
+  ASSERT_TRUE(lib_->save(alice_, ItemKind::kTrack, {"t1"}, 5000).ok());
+  auto page = lib_->list(alice_, ItemKind::kTrack, 50, 0);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->total, 2);
+  for (const auto& it : page->items) EXPECT_EQ(it.added_at_ms, 1000);
+}
+
+TEST_F(LibraryTest, ListsNewestFirstWithPaging) {
+  ASSERT_TRUE(lib_->save(alice_, ItemKind::kTrack, {"t1"}, 1000).ok());
+  ASSERT_TRUE(lib_->save(alice_, ItemKind::kTrack, {"t2"}, 2000).ok());
+  ASSERT_TRUE(lib_->save(alice_, ItemKind::kTrack, {"t3"}, 3000).ok());
+  auto page = lib_->list(alice_, ItemKind::kTrack, 2, 1);
+  ASSERT_EQ(page->items.size(), 2u);
+  EXPECT_EQ(page->items[0].id, "t2");
+  EXPECT_EQ(page->items[1].id, "t1");
+  EXPECT_EQ(page->total, 3);
+}
+
+TEST_F(LibraryTest, ContainsAndRemoveArePerUserAndKind) {
+  ASSERT_TRUE(lib_->save(alice_, ItemKind::kTrack, {"x"}, 1).ok());
+  ASSERT_TRUE(lib_->save(alice_, ItemKind::kAlbum, {"y"}, 1).ok());
+  EXPECT_EQ(*lib_->contains(alice_, ItemKind::kTrack, {"x", "y"}), (std::vector<bool>{true, false}));
+  EXPECT_EQ(*lib_->contains(bob_, ItemKind::kTrack, {"x"}), (std::vector<bool>{false}));
+  ASSERT_TRUE(lib_->remove(alice_, ItemKind::kTrack, {"x", "missing"}).ok());
+  EXPECT_EQ(*lib_->contains(alice_, ItemKind::kTrack, {"x"}), (std::vector<bool>{false}));
+  EXPECT_EQ(*lib_->contains(alice_, ItemKind::kAlbum, {"y"}), (std::vector<bool>{true}));
+}
+
+}  // namespace
+}  // namespace segue::user
