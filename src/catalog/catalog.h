@@ -1,0 +1,110 @@
+// The in-memory catalog: an immutable snapshot of every artist, album, track, file and image,
+// loaded from the database and swapped atomically, so reads never touch the database.
+//
+// Threads: reload() blocks on the database; call it from a worker thread (the Scanner calls it
+// after each scan). snapshot() and every Snapshot method are lock-free reads of immutable data
+// and may run on network threads. Pointers returned by a Snapshot stay valid as long as the
+// caller holds the shared_ptr to that snapshot.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "catalog/model.h"
+#include "common/result.h"
+#include "store/database.h"
+
+namespace segue::catalog {
+
+// How an album relates to an artist, as in the Spotify API's album_group.
+enum class AlbumGroup { kAlbum, kCompilation, kAppearsOn };
+std::string_view album_group_name(AlbumGroup g);  // "album", "compilation", "appears_on"
+
+struct ArtistAlbum {
+  const Album* album;
+  AlbumGroup group;
+};
+
+struct Stats {
+  std::size_t artists = 0;
+  std::size_t albums = 0;
+  std::size_t tracks = 0;
+  std::size_t files = 0;
+  std::size_t images = 0;
+};
+
+class Snapshot {
+ public:
+  // Lookups return nullptr for unknown ids.
+  const Track* track(const TrackId& id) const;
+  const Album* album(const AlbumId& id) const;
+  const Artist* artist(const ArtistId& id) const;
+  const AudioFile* file(const FileId& id) const;
+  const Image* image(const ImageId& id) const;
+
+  // The album's tracks sorted by disc, then track number, then title.
+  std::vector<const Track*> album_tracks(const AlbumId& id) const;
+  // Albums where the artist is an album artist ("album", or "compilation" for compilations),
+  // then albums where the artist only appears on tracks ("appears_on"); each group newest
+  // release first.
+  std::vector<ArtistAlbum> artist_albums(const ArtistId& id) const;
+  // Albums by added_at descending, then release date descending, then name.
+  std::vector<const Album*> new_releases(std::size_t limit = SIZE_MAX) const;
+  // The artist's tracks. There are no play counts yet, so popularity is neutral: tracks are
+  // ordered by their album's release date (newest first), then disc and track number.
+  std::vector<const Track*> artist_top_tracks(const ArtistId& id, std::size_t n) const;
+  std::vector<const AudioFile*> files_for_track(const TrackId& id) const;
+  std::vector<const Track*> artist_tracks(const ArtistId& id) const;  // album order
+
+  const std::vector<Artist>& artists() const { return artists_; }
+  const std::vector<Album>& albums() const { return albums_; }
+  const std::vector<Track>& tracks() const { return tracks_; }
+  const std::vector<AudioFile>& files() const { return files_; }
+  const std::vector<Image>& images() const { return images_; }
+  Stats stats() const;
+
+ private:
+  friend class Catalog;
+  std::vector<Artist> artists_;
+  std::vector<Album> albums_;
+  std::vector<Track> tracks_;
+  std::vector<AudioFile> files_;
+  std::vector<Image> images_;
+  std::unordered_map<ArtistId, std::size_t> artist_by_id_;
+  std::unordered_map<AlbumId, std::size_t> album_by_id_;
+  std::unordered_map<TrackId, std::size_t> track_by_id_;
+  std::unordered_map<FileId, std::size_t> file_by_id_;
+  std::unordered_map<ImageId, std::size_t> image_by_id_;
+  std::unordered_map<AlbumId, std::vector<std::size_t>> tracks_by_album_;  // sorted
+  std::unordered_map<ArtistId, std::vector<std::size_t>> tracks_by_artist_;
+  std::unordered_map<ArtistId, std::vector<std::size_t>> albums_by_album_artist_;
+};
+
+class Catalog {
+ public:
+  // Applies the catalog migrations lazily in reload(); `db` must outlive the Catalog.
+  explicit Catalog(store::Database& db);
+
+  // Brings the schema up to date (first call) and loads a consistent snapshot of the tables
+  // in one read transaction, then publishes it. On error the previous snapshot stays.
+  // Blocking; worker threads only. Concurrent calls are serialised.
+  Status reload();
+
+  // The current snapshot (an empty one before the first reload). Any thread, never blocks on
+  // I/O.
+  std::shared_ptr<const Snapshot> snapshot() const;
+
+  Stats stats() const { return snapshot()->stats(); }
+
+ private:
+  store::Database& db_;
+  std::mutex reload_mu_;
+  bool migrated_ = false;
+  std::shared_ptr<const Snapshot> snapshot_;  // accessed with std::atomic_load/store
+};
+
+}  // namespace segue::catalog
