@@ -167,6 +167,27 @@ TEST_F(AuthServiceTest, WrongPasswordAndUnknownUserFailTheSameWay) {
   EXPECT_EQ(wrong.error().message, unknown.error().message);
 }
 
+TEST_F(AuthServiceTest, UnknownUserTakesAboutAsLongAsAWrongPassword) {
+  AuthOptions o = options();
+  o.password = PasswordParams{2, 8 * 1024, 1};  // slow enough to dwarf the database lookup
+  auto svc = AuthService::open(*db_, o, [this] { return now_.load(); });
+  ASSERT_TRUE(svc.ok());
+  ASSERT_TRUE((*svc)->create_user("carol", "correct horse", false, Tier::kFree).ok());
+  auto fastest = [&](const char* name) {
+    auto best = std::chrono::steady_clock::duration::max();
+    for (int i = 0; i < 3; ++i) {
+      auto start = std::chrono::steady_clock::now();
+      EXPECT_FALSE((*svc)->verify_password(name, "wrong horse").ok());
+      best = std::min(best, std::chrono::steady_clock::now() - start);
+    }
+    return best;
+  };
+  (void)fastest("nobody");  // the dummy hash is computed on first use
+  const auto known = fastest("carol");
+  const auto unknown = fastest("nobody");
+  EXPECT_GT(unknown * 10, known * 4) << "unknown " << unknown.count() << " known " << known.count();
+}
+
 TEST_F(AuthServiceTest, DuplicateUserNameIsConflictIgnoringCase) {
   auto again = auth_->create_user("alice", "another password", false, Tier::kFree);
   ASSERT_FALSE(again.ok());
@@ -616,18 +637,30 @@ TEST_F(AuthServiceTest, TokensAreStoredHashed) {
 }
 
 TEST_F(AuthServiceTest, TierAndAdminAreCarriedIntoThePrincipal) {
+  ASSERT_TRUE(auth_->create_user("root", "long enough", true, Tier::kFree).ok());
   TokenSet t = native_tokens();
   auto p = auth_->validate_access_token(t.access_token);
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p->tier, Tier::kPremium);
   EXPECT_FALSE(p->admin);
   EXPECT_EQ(p->expires_at, now_.load() + 3600s);
+}
 
+TEST_F(AuthServiceTest, TierChangeReachesLiveTokensAtOnce) {
+  TokenSet t = native_tokens();
+  ASSERT_TRUE(token_valid(t.access_token));  // cached with the old tier
   ASSERT_TRUE(auth_->set_tier("alice", Tier::kFree).ok());
-  ASSERT_TRUE(auth_->set_admin("alice", true).ok());
   auto after = auth_->validate_access_token(t.access_token);
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(after->tier, Tier::kFree);
+}
+
+TEST_F(AuthServiceTest, AdminChangeReachesLiveTokensAtOnce) {
+  TokenSet t = native_tokens();
+  ASSERT_TRUE(token_valid(t.access_token));
+  ASSERT_TRUE(auth_->set_admin("alice", true).ok());
+  auto after = auth_->validate_access_token(t.access_token);
+  ASSERT_TRUE(after.ok());
   EXPECT_TRUE(after->admin);
 }
 
