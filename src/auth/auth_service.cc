@@ -303,14 +303,19 @@ Result<User> AuthService::verify_password(std::string_view name, std::string_vie
   if (!match) return Error::unauthenticated(kBadCredentials);
 
   if (password_needs_rehash(stored, options_.password)) {
+    // Best effort: the login succeeds even if the upgrade fails.
     auto rehashed = hash_password(password, options_.password);
-    Status s = rehashed ? db_.write([&](Connection& c) -> Status {
-      SEGUE_TRY(c.exec("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?",
-                       {*rehashed, user->id.str(), stored}));
-      return {};
-    })
-                        : Status(rehashed.error());
-    if (!s) log::warn("password rehash failed", {{"user", user->id.str()}, {"error", s.error().message}});
+    Status s = rehashed.ok() ? Status() : Status(rehashed.error());
+    if (s) {
+      s = db_.write([&](Connection& c) -> Status {
+        SEGUE_TRY(c.exec("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?",
+                         {*rehashed, user->id.str(), stored}));
+        return {};
+      });
+    }
+    if (!s)
+      log::warn("password rehash failed",
+                {{"user", user->id.str()}, {"error", s.error().message}});
   }
   return *std::move(user);
 }

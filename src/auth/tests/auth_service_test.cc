@@ -188,6 +188,21 @@ TEST_F(AuthServiceTest, UnknownUserTakesAboutAsLongAsAWrongPassword) {
   EXPECT_GT(unknown * 10, known * 4) << "unknown " << unknown.count() << " known " << known.count();
 }
 
+TEST_F(AuthServiceTest, LoginRehashesAPasswordHashedWithOldParameters) {
+  AuthOptions o = options();
+  o.password = PasswordParams{2, 512, 1};
+  auto svc = AuthService::open(*db_, o, [this] { return now_.load(); });
+  ASSERT_TRUE(svc.ok());
+  ASSERT_TRUE((*svc)->verify_password("alice", "correct horse").ok());
+  std::string stored;
+  ASSERT_TRUE(db_->read([&](store::Connection& c) -> Status {
+    return c.query("SELECT password_hash FROM users WHERE id = ?", {alice_.id.str()},
+                   [&](const store::Row& r) { stored = r.text(0); });
+  }).ok());
+  EXPECT_TRUE(stored.starts_with("$argon2id$v=19$m=512,t=2,p=1$")) << stored;
+  EXPECT_TRUE((*svc)->verify_password("alice", "correct horse").ok());
+}
+
 TEST_F(AuthServiceTest, DuplicateUserNameIsConflictIgnoringCase) {
   auto again = auth_->create_user("alice", "another password", false, Tier::kFree);
   ASSERT_FALSE(again.ok());
