@@ -8,6 +8,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <optional>
 #include <type_traits>
 #include <utility>
 
@@ -21,10 +22,15 @@ class WorkerPool {
   template <typename F>
   boost::asio::awaitable<std::invoke_result_t<F>> run(F f) {
     using R = std::invoke_result_t<F>;
-    co_return co_await boost::asio::co_spawn(
-        pool_.get_executor(),
-        [fn = std::move(f)]() mutable -> boost::asio::awaitable<R> { co_return fn(); },
-        boost::asio::use_awaitable);
+    // co_spawn needs a default-constructible result; Result<T> is not, so wrap it.
+    // The task is a named local, not a temporary in the co_await expression: g++ 12 destroys
+    // such temporaries twice when they own resources.
+    auto task = [fn = std::move(f)]() mutable -> boost::asio::awaitable<std::optional<R>> {
+      co_return std::optional<R>(fn());
+    };
+    std::optional<R> out =
+        co_await boost::asio::co_spawn(pool_.get_executor(), std::move(task), boost::asio::use_awaitable);
+    co_return std::move(*out);
   }
 
   // Posts fire-and-forget work (background jobs).

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <atomic>
 #include <fstream>
+#include <thread>
 
 namespace segue::store {
 namespace {
@@ -139,5 +141,23 @@ TEST_F(DatabaseTest, DamagedPagesAreReportedAsCorruption) {
   EXPECT_EQ(db.error().code, ErrorCode::kCorruption) << db.error().message;
 }
 
+}  // namespace
+}  // namespace segue::store
+
+namespace segue::store {
+namespace {
+TEST_F(DatabaseTest, ConcurrentMigrationsApplyOnce) {
+  auto db = Database::open_sqlite(path());
+  ASSERT_TRUE(db.ok());
+  std::vector<Migration> two = {{1, "CREATE TABLE a (x INTEGER)"}, {2, "CREATE TABLE b (y INTEGER)"}};
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int i = 0; i < 4; ++i)
+    threads.emplace_back([&] {
+      if (!(*db)->migrate("race", two).ok()) ++failures;
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+}
 }  // namespace
 }  // namespace segue::store

@@ -1,0 +1,180 @@
+// GET endpoints of the catalog: tracks, albums, artists, new releases. Reads come from the
+// in-memory catalog snapshot, so these handlers never leave the network thread.
+#include "api/spotify/handler_util.h"
+#include "api/spotify/objects.h"
+#include "api/spotify/params.h"
+#include "api/spotify/routes.h"
+
+namespace segue::api::spotify {
+namespace {
+using boost::asio::awaitable;
+using net::Request;
+using net::Response;
+namespace http = net::http;
+
+Result<std::string> path_id(const Request& req) {
+  const std::string& id = req.param("id");
+  if (!is_base62_id(id)) return Error::invalid("Invalid base62 id");
+  return id;
+}
+
+#define SEGUE_PATH_ID(var, req)                                  \
+  auto var##_r = path_id(req);                                   \
+  if (!var##_r.ok()) co_return error_response(var##_r.error());  \
+  const std::string var = std::move(var##_r).value()
+
+#define SEGUE_OR_400(var, expr)                                  \
+  auto var##_r = (expr);                                         \
+  if (!var##_r.ok()) co_return error_response(var##_r.error());  \
+  auto var = std::move(var##_r).value()
+
+const Access kAnyToken{};
+
+}  // namespace
+
+void register_catalog_routes(net::Router& router, ApiContext& ctx) {
+  router.add(http::verb::get, "/v1/tracks/{id}", [&ctx](Request& req) -> awaitable<Response> {
+    SEGUE_GUARD(p, ctx, req, kAnyToken);
+    SEGUE_PATH_ID(id, req);
+    auto snap = ctx.catalog.snapshot();
+    const auto* t = snap->track(TrackId(id));
+    if (!t) co_return error_response(404, "Non existing id: 'segue:track:" + id + "'");
+    co_return json_response(ObjectWriter(*snap, ctx.base_url(req)).track(*t));
+  });
+
+  router.add(http::verb::get, "/v1/tracks", [&ctx](Request& req) -> awaitable<Response> {
+    SEGUE_GUARD(p, ctx, req, kAnyToken);
+    SEGUE_OR_400(ids, ids_param(req, 50));
+    auto snap = ctx.catalog.snapshot();
+    ObjectWriter w(*snap, ctx.base_url(req));
+    boost::json::array arr;
+    for (const auto& id : ids) {
+      const auto* t = snap->track(TrackId(id));
+      arr.push_back(t ? boost::json::value(w.track(*t)) : boost::json::value(nullptr));
+    }
+    co_return json_response(boost::json::object{{"tracks", std::move(arr)}});
+  });
+
+  router.add(http::verb::get, "/v1/albums/{id}", [&ctx](Request& req) -> awaitable<Response> {
+    SEGUE_GUARD(p, ctx, req, kAnyToken);
+    SEGUE_PATH_ID(id, req);
+    auto snap = ctx.catalog.snapshot();
+    const auto* a = snap->album(AlbumId(id));
+    if (!a) co_return error_response(404, "Non existing id: 'segue:album:" + id + "'");
+    co_return json_response(ObjectWriter(*snap, ctx.base_url(req)).album(*a));
+  });
+
+  router.add(http::verb::get, "/v1/albums", [&ctx](Request& req) -> awaitable<Response> {
+    SEGUE_GUARD(p, ctx, req, kAnyToken);
+    SEGUE_OR_400(ids, ids_param(req, 20));
+    auto snap = ctx.catalog.snapshot();
+    ObjectWriter w(*snap, ctx.base_url(req));
+    boost::json::array arr;
+    for (const auto& id : ids) {
+      const auto* a = snap->album(AlbumId(id));
+      arr.push_back(a ? boost::json::value(w.album(*a)) : boost::json::value(nullptr));
+    }
+    co_return json_response(boost::json::object{{"albums", std::move(arr)}});
+  });
+
+  router.add(http::verb::get, "/v1/albums/{id}/tracks", [&ctx](Request& req) -> awaitable<Response> {
+    SEGUE_GUARD(p, ctx, req, kAnyToken);
+    SEGUE_PATH_ID(id, req);
+    SEGUE_OR_400(limit, limit_param(req, 20, 50));
+    SEGUE_OR_400(offset, offset_param(req));
+    auto snap = ctx.catalog.snapshot();
+    if (!snap->album(AlbumId(id))) co_return error_response(404, "Non existing id: 'segue:album:" + id + "'");
+    ObjectWriter w(*snap, ctx.base_url(req));
+    auto tracks = snap->album_tracks(AlbumId(id));
+    boost::json::array items;
+    for (std::size_t i = offset; i < tracks.size() && items.size() < static_cast<std::size_t>(limit); ++i)
+      items.push_back(w.simplified_track(*tracks[i]));
+    co_return json_response(w.paging("/v1/albums/" + id + "/tracks", std::move(items), limit, offset,
+                                     static_cast<int64_t>(tracks.size())));
+  });
+
+  router.add(http::verb::get, "/v1/artists/{id}", [&ctx](Request& req) -> awaitable<Response> {
+    SEGUE_GUARD(p, ctx, req, kAnyToken);
+    SEGUE_PATH_ID(id, req);
+    auto snap = ctx.catalog.snapshot();
+    const auto* a = snap->artist(ArtistId(id));
+    if (!a) co_return error_response(404, "Non existing id: 'segue:artist:" + id + "'");
+    co_return json_response(ObjectWriter(*snap, ctx.base_url(req)).artist(*a));
+  });
+
+  router.add(http::verb::get, "/v1/artists", [&ctx](Request& req) -> awaitable<Response> {
+    SEGUE_GUARD(p, ctx, req, kAnyToken);
+    SEGUE_OR_400(ids, ids_param(req, 50));
+    auto snap = ctx.catalog.snapshot();
+    ObjectWriter w(*snap, ctx.base_url(req));
+    boost::json::array arr;
+    for (const auto& id : ids) {
+      const auto* a = snap->artist(ArtistId(id));
+      arr.push_back(a ? boost::json::value(w.artist(*a)) : boost::json::value(nullptr));
+    }
+    co_return json_response(boost::json::object{{"artists", std::move(arr)}});
+  });
+
+  router.add(http::verb::get, "/v1/artists/{id}/albums", [&ctx](Request& req) -> awaitable<Response> {
+    SEGUE_GUARD(p, ctx, req, kAnyToken);
+    SEGUE_PATH_ID(id, req);
+    SEGUE_OR_400(limit, limit_param(req, 20, 50));
+    SEGUE_OR_400(offset, offset_param(req));
+    std::vector<std::string> groups;
+    std::string groups_q;
+    if (auto g = req.query_param("include_groups"); g && !g->empty()) {
+      groups_q = *g;
+      for (auto& part : strings_split(*g)) {
+        if (part != "album" && part != "single" && part != "appears_on" && part != "compilation")
+          co_return error_response(400, "Invalid include_groups: use album, single, appears_on, compilation");
+        groups.push_back(part);
+      }
+    }
+    auto snap = ctx.catalog.snapshot();
+    if (!snap->artist(ArtistId(id))) co_return error_response(404, "Non existing id: 'segue:artist:" + id + "'");
+    ObjectWriter w(*snap, ctx.base_url(req));
+    std::vector<boost::json::object> all;
+    for (const auto& aa : snap->artist_albums(ArtistId(id))) {
+      auto o = w.simplified_album(*aa.album);
+      std::string group(catalog::album_group_name(aa.group));
+      if (group == "album" && o["album_type"].as_string() == "single") group = "single";
+      if (!groups.empty() && std::find(groups.begin(), groups.end(), group) == groups.end()) continue;
+      o["album_group"] = group;
+      all.push_back(std::move(o));
+    }
+    boost::json::array items;
+    for (std::size_t i = offset; i < all.size() && items.size() < static_cast<std::size_t>(limit); ++i)
+      items.push_back(std::move(all[i]));
+    std::string href = "/v1/artists/" + id + "/albums";
+    if (!groups_q.empty()) href += "?include_groups=" + groups_q;
+    co_return json_response(w.paging(href, std::move(items), limit, offset, static_cast<int64_t>(all.size())));
+  });
+
+  router.add(http::verb::get, "/v1/artists/{id}/top-tracks", [&ctx](Request& req) -> awaitable<Response> {
+    SEGUE_GUARD(p, ctx, req, kAnyToken);
+    SEGUE_PATH_ID(id, req);
+    auto snap = ctx.catalog.snapshot();
+    if (!snap->artist(ArtistId(id))) co_return error_response(404, "Non existing id: 'segue:artist:" + id + "'");
+    ObjectWriter w(*snap, ctx.base_url(req));
+    boost::json::array arr;
+    for (const auto* t : snap->artist_top_tracks(ArtistId(id), 10)) arr.push_back(w.track(*t));
+    co_return json_response(boost::json::object{{"tracks", std::move(arr)}});
+  });
+
+  router.add(http::verb::get, "/v1/browse/new-releases", [&ctx](Request& req) -> awaitable<Response> {
+    SEGUE_GUARD(p, ctx, req, kAnyToken);
+    SEGUE_OR_400(limit, limit_param(req, 20, 50));
+    SEGUE_OR_400(offset, offset_param(req));
+    auto snap = ctx.catalog.snapshot();
+    ObjectWriter w(*snap, ctx.base_url(req));
+    auto albums = snap->new_releases();
+    boost::json::array items;
+    for (std::size_t i = offset; i < albums.size() && items.size() < static_cast<std::size_t>(limit); ++i)
+      items.push_back(w.simplified_album(*albums[i]));
+    co_return json_response(boost::json::object{
+        {"albums", w.paging("/v1/browse/new-releases", std::move(items), limit, offset,
+                            static_cast<int64_t>(albums.size()))}});
+  });
+}
+
+}  // namespace segue::api::spotify

@@ -1,0 +1,43 @@
+// What the Spotify-API handlers need, passed by reference: the domain services, the worker
+// pool for blocking calls, the rate limiters and a few settings. Built once in app/.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "auth/auth_service.h"
+#include "catalog/artwork.h"
+#include "catalog/catalog.h"
+#include "common/metrics.h"
+#include "events/event_log.h"
+#include "net/http.h"
+#include "net/rate_limiter.h"
+#include "net/worker_pool.h"
+#include "playback/stream_token.h"
+#include "store/database.h"
+#include "user/library.h"
+
+namespace segue::api::spotify {
+
+struct ApiContext {
+  store::Database& db;
+  auth::AuthService& auth;
+  catalog::Catalog& catalog;
+  catalog::Artwork& artwork;
+  events::EventLog& events;
+  user::Library& library;
+  playback::StreamTokenSigner& stream_tokens;
+  net::WorkerPool& workers;
+  net::RateLimiter& client_limiter;
+  net::RateLimiter& user_limiter;
+  MetricsRegistry& metrics;
+  // Base URL for hrefs and stream URLs. Empty: derived from each request's Host header.
+  std::string public_url;
+  std::chrono::seconds stream_token_ttl{3600};
+
+  // "http://host:port" for links in responses to `req`.
+  std::string base_url(const net::Request& req) const;
+};
+
+}  // namespace segue::api::spotify

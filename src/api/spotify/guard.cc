@@ -1,0 +1,63 @@
+#include "api/spotify/guard.h"
+
+#include "api/spotify/errors.h"
+
+#include <strings.h>
+
+namespace segue::api::spotify {
+namespace http = net::http;
+
+boost::asio::awaitable<Guarded> guard(ApiContext& ctx, net::Request& req, const Access& access) {
+  std::string_view h = req.header(http::field::authorization);
+  constexpr std::string_view kBearer = "Bearer ";
+  if (h.empty()) {
+    net::Response r = error_response(401, "No token provided");
+    r.headers.set(http::field::www_authenticate, "Bearer realm=\"segue\"");
+    co_return r;
+  }
+  if (h.size() <= kBearer.size() || strncasecmp(h.data(), "bearer ", 7) != 0) {
+    net::Response r = error_response(401, "Only valid bearer authentication supported");
+    r.headers.set(http::field::www_authenticate, "Bearer realm=\"segue\", error=\"invalid_request\"");
+    co_return r;
+  }
+  std::string token(h.substr(kBearer.size()));
+  // Note: no co_await inside a conditional expression; g++ 12 destroys its temporaries twice.
+  std::optional<Result<auth::Principal>> cached = ctx.auth.validate_cached(token);
+  if (!cached) {
+    auto fresh = co_await ctx.workers.run([&] { return ctx.auth.validate_access_token(token); });
+    cached.emplace(std::move(fresh));
+  }
+  Result<auth::Principal> principal = std::move(*cached);
+  if (!principal.ok()) {
+    if (principal.error().code != ErrorCode::kUnauthenticated) co_return error_response(principal.error());
+    const bool expired = principal.error().message.find("expired") != std::string::npos;
+    const char* message = expired ? "The access token expired" : "Invalid access token";
+    net::Response r = error_response(401, message);
+    r.headers.set(http::field::www_authenticate,
+                  std::string("Bearer realm=\"segue\", error=\"invalid_token\", error_description=\"") +
+                      message + "\"");
+    co_return r;
+  }
+  auth::Principal p = std::move(principal).value();
+  // Rate limits: per client and per user, rolling window.
+  auto d = ctx.client_limiter.acquire("c:" + p.client.str());
+  if (d.allowed && p.user) d = ctx.user_limiter.acquire("u:" + p.user->str());
+  if (!d.allowed) {
+    net::Response r = error_response(429, "API rate limit exceeded");
+    r.headers.set(http::field::retry_after, std::to_string(d.retry_after.count()));
+    co_return r;
+  }
+  if (access.user_required && !p.user) {
+    co_return error_response(403, "This endpoint needs a token authorized by a user");
+  }
+  if (!p.scopes.contains_all(access.scopes)) {
+    net::Response r = error_response(403, "Insufficient client scope");
+    r.headers.set(http::field::www_authenticate,
+                  "Bearer realm=\"segue\", error=\"insufficient_scope\", scope=\"" +
+                      access.scopes.to_string() + "\"");
+    co_return r;
+  }
+  co_return p;
+}
+
+}  // namespace segue::api::spotify

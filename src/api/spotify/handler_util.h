@@ -1,0 +1,34 @@
+// Small helpers shared by the Spotify-API handlers.
+#pragma once
+
+#include <boost/json.hpp>
+
+#include "api/spotify/errors.h"
+#include "api/spotify/guard.h"
+#include "net/http.h"
+
+namespace segue::api::spotify {
+
+inline net::Response json_response(const boost::json::value& v, unsigned status = 200) {
+  return net::Response::json(status, boost::json::serialize(v));
+}
+
+inline int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace segue::api::spotify
+
+// Runs the guard and returns its refusal, or binds `principal`.
+#define SEGUE_GUARD(principal, ctx, req, ...)                                        \
+  auto principal##_guarded = co_await guard(ctx, req, __VA_ARGS__);                  \
+  if (auto* principal##_denied = std::get_if<net::Response>(&principal##_guarded))   \
+    co_return std::move(*principal##_denied);                                        \
+  auth::Principal& principal = std::get<auth::Principal>(principal##_guarded);       \
+  if (principal.user) req_log_user(req, principal)
+
+namespace segue::api::spotify {
+// Nothing to do today; a hook to tag the access log with the user.
+inline void req_log_user(net::Request&, const auth::Principal&) {}
+}  // namespace segue::api::spotify

@@ -1,0 +1,115 @@
+// Audio bytes and cover art. Audio: GET /audio/{file_id}?token=... with HTTP ranges; the file
+// id must be a base62 id known to the catalog, so nothing from the URL ever becomes a path.
+#include <ctime>
+
+#include "api/spotify/handler_util.h"
+#include "api/spotify/routes.h"
+#include "common/strings.h"
+#include "playback/byte_range.h"
+
+namespace segue::api::spotify {
+namespace {
+using boost::asio::awaitable;
+using net::Request;
+using net::Response;
+namespace http = net::http;
+
+std::string http_date(int64_t epoch_s) {
+  std::time_t t = static_cast<std::time_t>(epoch_s);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buf;
+}
+
+}  // namespace
+
+void register_media_routes(net::Router& router, ApiContext& ctx) {
+  auto& streamed = ctx.metrics.counter("segue_audio_bytes_streamed_total", "Audio bytes sent to clients");
+  auto& refused = ctx.metrics.counter("segue_audio_token_refusals_total", "Audio requests refused for a bad token");
+
+  router.add(http::verb::get, "/audio/{file_id}", [&ctx, &streamed, &refused](Request& req) -> awaitable<Response> {
+    const std::string& id = req.param("file_id");
+    if (!is_base62_id(id)) co_return error_response(404, "Unknown file");
+    auto token = req.query_param("token");
+    if (!token) {
+      refused.inc();
+      co_return error_response(403, "Missing stream token");
+    }
+    auto claims = ctx.stream_tokens.verify(*token, FileId(id), std::chrono::system_clock::now());
+    if (!claims.ok()) {
+      refused.inc();
+      co_return error_response(403, claims.error().message);
+    }
+    auto snap = ctx.catalog.snapshot();
+    const auto* file = snap->file(FileId(id));
+    if (!file) co_return error_response(404, "Unknown file");
+    const uint64_t size = static_cast<uint64_t>(file->size);
+    const int64_t mtime_s = file->mtime_ns / 1'000'000'000;
+    const std::string etag = "\"" + id + "-" + std::to_string(file->size) + "-" + std::to_string(file->mtime_ns) + "\"";
+    const std::string last_modified = http_date(mtime_s);
+
+    Response res;
+    res.headers.set(http::field::accept_ranges, "bytes");
+    res.headers.set(http::field::etag, etag);
+    res.headers.set(http::field::last_modified, last_modified);
+    res.headers.set(http::field::cache_control, "private, max-age=3600");
+    res.log_user = claims->user.str();
+
+    std::string_view range_header = req.header(http::field::range);
+    if (auto if_range = req.header(http::field::if_range); !if_range.empty() && !range_header.empty()) {
+      // A range applies only if the validator still matches; otherwise send the whole file.
+      if (if_range != etag && if_range != last_modified) range_header = {};
+    }
+    auto decision = playback::decide_range(range_header, size);
+    if (decision.kind == playback::RangeDecision::kUnsatisfiable) {
+      Response r = error_response(416, "Requested range not satisfiable");
+      r.headers.set(http::field::content_range, "bytes */" + std::to_string(size));
+      r.headers.set(http::field::accept_ranges, "bytes");
+      co_return r;
+    }
+    res.headers.set(http::field::content_type, file->mime_type);
+    if (decision.kind == playback::RangeDecision::kPartial) {
+      res.status = 206;
+      res.headers.set(http::field::content_range, "bytes " + std::to_string(decision.range.first) + "-" +
+                                                      std::to_string(decision.range.last) + "/" +
+                                                      std::to_string(size));
+      res.file = net::FileBody{file->path, decision.range.first, decision.range.length()};
+    } else {
+      res.status = 200;
+      res.file = net::FileBody{file->path, 0, size};
+    }
+    if (req.method() != http::verb::head) streamed.inc(res.file->length);
+    co_return res;
+  });
+
+  router.add(http::verb::get, "/images/{id}", [&ctx](Request& req) -> awaitable<Response> {
+    const std::string& id = req.param("id");
+    if (!is_base62_id(id)) co_return error_response(404, "Unknown image");
+    int size = 640;
+    if (auto s = req.query_param("size")) {
+      auto n = strings::parse_int(*s);
+      if (!n || (*n != 640 && *n != 300 && *n != 64)) co_return error_response(400, "size: must be 640, 300 or 64");
+      size = static_cast<int>(*n);
+    }
+    std::string etag = "\"" + id + "-" + std::to_string(size) + "\"";
+    if (req.header(http::field::if_none_match) == etag) {
+      Response r = Response::empty(304);
+      r.headers.set(http::field::etag, etag);
+      co_return r;
+    }
+    auto jpeg = co_await ctx.workers.run([&] { return ctx.artwork.image_jpeg(ImageId(id), size); });
+    if (!jpeg.ok()) {
+      if (jpeg.error().code == ErrorCode::kNotFound) co_return error_response(404, "Unknown image");
+      if (jpeg.error().code == ErrorCode::kInvalidArgument) co_return error_response(404, "The cover art could not be decoded");
+      co_return error_response(jpeg.error());
+    }
+    Response r = Response::text(200, std::move(jpeg).value(), "image/jpeg");
+    r.headers.set(http::field::cache_control, "public, max-age=86400");
+    r.headers.set(http::field::etag, etag);
+    co_return r;
+  });
+}
+
+}  // namespace segue::api::spotify

@@ -1,0 +1,258 @@
+// The OAuth 2.0 authorization server's HTTP face: GET/POST /authorize (login and consent page,
+// a plain HTML form that works without JavaScript), POST /api/token and POST /api/revoke.
+// Errors use the OAuth shape {"error":"invalid_grant","error_description":"..."}.
+#include <strings.h>
+
+#include "api/spotify/handler_util.h"
+#include "api/spotify/routes.h"
+#include "common/crypto.h"
+#include "common/strings.h"
+#include "net/router.h"
+
+namespace segue::api::spotify {
+namespace {
+using boost::asio::awaitable;
+using net::Request;
+using net::Response;
+namespace http = net::http;
+namespace json = boost::json;
+
+using Form = std::vector<std::pair<std::string, std::string>>;
+
+std::string form_get(const Form& f, std::string_view key) {
+  for (const auto& [k, v] : f)
+    if (k == key) return v;
+  return {};
+}
+
+void secure_page_headers(Response& r) {
+  r.headers.set(http::field::cache_control, "no-store");
+  r.headers.set("X-Frame-Options", "DENY");
+  r.headers.set("Content-Security-Policy",
+                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'");
+  r.headers.set("Referrer-Policy", "no-referrer");
+}
+
+Response oauth_error(unsigned status, const auth::OAuthFailure& f) {
+  json::object o;
+  o["error"] = f.name();
+  o["error_description"] = f.description;
+  Response r = json_response(o, status);
+  r.headers.set(http::field::cache_control, "no-store");
+  return r;
+}
+
+unsigned token_status(const auth::OAuthFailure& f) {
+  switch (f.error) {
+    case auth::OAuthError::kInvalidClient: return 401;
+    case auth::OAuthError::kServerError: return 500;
+    case auth::OAuthError::kTemporarilyUnavailable: return 503;
+    default: return 400;
+  }
+}
+
+std::string with_query(const std::string& uri, const std::vector<std::pair<std::string, std::string>>& q) {
+  std::string out = uri;
+  char sep = uri.find('?') == std::string::npos ? '?' : '&';
+  for (const auto& [k, v] : q) {
+    if (v.empty() && k == "state") continue;
+    out += sep;
+    out += strings::url_encode(k) + "=" + strings::url_encode(v);
+    sep = '&';
+  }
+  return out;
+}
+
+Response redirect(const std::string& location) {
+  Response r = Response::empty(302);
+  r.headers.set(http::field::location, location);
+  r.headers.set(http::field::cache_control, "no-store");
+  return r;
+}
+
+const char* kStyle =
+    "body{font-family:system-ui,sans-serif;max-width:26rem;margin:3rem auto;padding:0 1rem;color:#111}"
+    "h1{font-size:1.4rem}label{display:block;margin:.8rem 0 .2rem}input[type=text],input[type=password]"
+    "{width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box}ul{padding-left:1.2rem}"
+    ".err{color:#a00;font-weight:600}button{margin-top:1rem;padding:.5rem 1rem;font-size:1rem}";
+
+// The login and consent page. The authorization request's parameters travel as hidden fields.
+Response login_page(const auth::AuthorizeRequest& ar, const Form& params, const std::string& error,
+                    const std::string& username, unsigned status = 200) {
+  std::string html = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+                     "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+                     "<title>Log in to Segue</title><style>";
+  html += kStyle;
+  html += "</style></head><body><main><h1>Log in to Segue</h1>";
+  html += "<p><strong>" + strings::html_escape(ar.client_name) + "</strong> wants to use your Segue account";
+  if (!ar.scopes.empty()) {
+    html += " to:</p><ul>";
+    for (const auto& s : strings::split(ar.scopes.to_string(), ' '))
+      html += "<li>" + strings::html_escape(s) + "</li>";
+    html += "</ul>";
+  } else {
+    html += ".</p>";
+  }
+  if (!error.empty()) html += "<p class=\"err\" role=\"alert\">" + strings::html_escape(error) + "</p>";
+  html += "<form method=\"post\" action=\"/authorize\">";
+  for (const char* k : {"client_id", "redirect_uri", "response_type", "scope", "state", "code_challenge",
+                        "code_challenge_method"}) {
+    html += "<input type=\"hidden\" name=\"" + std::string(k) + "\" value=\"" +
+            strings::html_escape(form_get(params, k)) + "\">";
+  }
+  html += "<label for=\"username\">Username</label><input type=\"text\" id=\"username\" name=\"username\" "
+          "autocomplete=\"username\" required value=\"" + strings::html_escape(username) + "\">";
+  html += "<label for=\"password\">Password</label><input type=\"password\" id=\"password\" name=\"password\" "
+          "autocomplete=\"current-password\" required>";
+  html += "<div><button type=\"submit\" name=\"action\" value=\"approve\">Log in and allow</button> "
+          "<button type=\"submit\" name=\"action\" value=\"deny\" formnovalidate>Cancel</button></div>";
+  html += "<p><small>You will be sent back to " + strings::html_escape(ar.redirect_uri) + "</small></p>";
+  html += "</form></main></body></html>";
+  Response r = Response::text(status, std::move(html), "text/html; charset=utf-8");
+  secure_page_headers(r);
+  return r;
+}
+
+Response error_page(const auth::OAuthFailure& f) {
+  std::string html = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Segue: "
+                     "authorization error</title><style>";
+  html += kStyle;
+  html += "</style></head><body><main><h1>This login link is not valid</h1><p class=\"err\">" +
+          strings::html_escape(f.description) + "</p><p>Error: <code>" + f.name() + "</code></p></main></body></html>";
+  Response r = Response::text(400, std::move(html), "text/html; charset=utf-8");
+  secure_page_headers(r);
+  return r;
+}
+
+// Validates the authorization request carried in `params` (query for GET, body for POST).
+auth::OAuthResult<auth::AuthorizeRequest> validate(ApiContext& ctx, const Form& p) {
+  return ctx.auth.validate_authorize_request(form_get(p, "client_id"), form_get(p, "redirect_uri"),
+                                             form_get(p, "response_type"), form_get(p, "scope"),
+                                             form_get(p, "code_challenge"),
+                                             form_get(p, "code_challenge_method"), form_get(p, "state"));
+}
+
+Response refuse_authorize(const auth::OAuthFailure& f, const Form& p) {
+  if (!f.may_redirect) return error_page(f);
+  return redirect(with_query(form_get(p, "redirect_uri"), {{"error", f.name()},
+                                                           {"error_description", f.description},
+                                                           {"state", form_get(p, "state")}}));
+}
+
+// Client credentials from HTTP Basic or the form body (RFC 6749 §2.3.1).
+bool client_credentials_from(const Request& req, const Form& form, std::string& id, std::string& secret,
+                             bool& used_basic) {
+  used_basic = false;
+  std::string_view h = req.header(http::field::authorization);
+  if (h.size() > 6 && strncasecmp(h.data(), "basic ", 6) == 0) {
+    auto decoded = crypto::base64_decode(h.substr(6));
+    if (!decoded) return false;
+    auto colon = decoded->find(':');
+    if (colon == std::string::npos) return false;
+    auto i = strings::form_decode(decoded->substr(0, colon));
+    auto s = strings::form_decode(decoded->substr(colon + 1));
+    if (!i || !s) return false;
+    id = *i;
+    secret = *s;
+    used_basic = true;
+    return true;
+  }
+  id = form_get(form, "client_id");
+  secret = form_get(form, "client_secret");
+  return true;
+}
+
+}  // namespace
+
+void register_oauth_routes(net::Router& router, ApiContext& ctx) {
+  router.add(http::verb::get, "/authorize", [&ctx](Request& req) -> awaitable<Response> {
+    Form params = req.query;
+    auto ar = co_await ctx.workers.run([&] { return validate(ctx, params); });
+    if (!ar.ok()) co_return refuse_authorize(ar.failure(), params);
+    co_return login_page(*ar, params, "", "");
+  });
+
+  router.add(http::verb::post, "/authorize", [&ctx](Request& req) -> awaitable<Response> {
+    auto parsed = net::parse_query(req.body());
+    if (!parsed) co_return Response::text(400, "Malformed form body");
+    Form form = std::move(*parsed);
+    auto ar = co_await ctx.workers.run([&] { return validate(ctx, form); });
+    if (!ar.ok()) co_return refuse_authorize(ar.failure(), form);
+    if (form_get(form, "action") == "deny")
+      co_return redirect(with_query(ar->redirect_uri, {{"error", "access_denied"},
+                                                        {"error_description", "The user declined"},
+                                                        {"state", ar->state}}));
+    std::string username = form_get(form, "username");
+    std::string password = form_get(form, "password");
+    auto request = *ar;
+    auto code = co_await ctx.workers.run([&]() -> Result<std::string> {
+      auto user = ctx.auth.verify_password(username, password);
+      if (!user.ok()) return user.error();
+      return ctx.auth.issue_code(request, user->id);
+    });
+    if (!code.ok()) {
+      if (code.error().code == ErrorCode::kUnauthenticated)
+        co_return login_page(*ar, form, "Wrong username or password.", username, 401);
+      co_return refuse_authorize(auth::OAuthFailure::from_error(code.error()), form);
+    }
+    co_return redirect(with_query(ar->redirect_uri, {{"code", *code}, {"state", ar->state}}));
+  });
+
+  router.add(http::verb::post, "/api/token", [&ctx](Request& req) -> awaitable<Response> {
+    std::string_view ct = req.header(http::field::content_type);
+    if (ct.substr(0, 33) != "application/x-www-form-urlencoded")
+      co_return oauth_error(400, {auth::OAuthError::kInvalidRequest,
+                                  "Content-Type must be application/x-www-form-urlencoded"});
+    auto parsed = net::parse_query(req.body());
+    if (!parsed) co_return oauth_error(400, {auth::OAuthError::kInvalidRequest, "Malformed form body"});
+    Form form = std::move(*parsed);
+    std::string client_id, secret;
+    bool basic = false;
+    if (!client_credentials_from(req, form, client_id, secret, basic))
+      co_return oauth_error(401, {auth::OAuthError::kInvalidClient, "Malformed Basic authorization"});
+    const std::string grant = form_get(form, "grant_type");
+    auto result = co_await ctx.workers.run([&]() -> auth::OAuthResult<auth::TokenSet> {
+      if (grant == "authorization_code")
+        return ctx.auth.exchange_code(client_id, secret, form_get(form, "code"), form_get(form, "redirect_uri"),
+                                      form_get(form, "code_verifier"));
+      if (grant == "refresh_token")
+        return ctx.auth.refresh(client_id, secret, form_get(form, "refresh_token"), form_get(form, "scope"));
+      if (grant == "client_credentials")
+        return ctx.auth.client_credentials(client_id, secret, form_get(form, "scope"));
+      if (grant.empty()) return auth::OAuthFailure{auth::OAuthError::kInvalidRequest, "grant_type is required"};
+      return auth::OAuthFailure{auth::OAuthError::kUnsupportedGrantType, "unsupported grant_type: " + grant};
+    });
+    if (!result.ok()) {
+      Response r = oauth_error(token_status(result.failure()), result.failure());
+      if (result.failure().error == auth::OAuthError::kInvalidClient && basic)
+        r.headers.set(http::field::www_authenticate, "Basic realm=\"segue\"");
+      co_return r;
+    }
+    json::object o;
+    o["access_token"] = result->access_token;
+    o["token_type"] = result->token_type;
+    o["expires_in"] = result->expires_in.count();
+    if (result->refresh_token) o["refresh_token"] = *result->refresh_token;
+    o["scope"] = result->scope;
+    Response r = json_response(o);
+    r.headers.set(http::field::cache_control, "no-store");
+    r.headers.set(http::field::pragma, "no-cache");
+    co_return r;
+  });
+
+  router.add(http::verb::post, "/api/revoke", [&ctx](Request& req) -> awaitable<Response> {
+    auto parsed = net::parse_query(req.body());
+    if (!parsed) co_return oauth_error(400, {auth::OAuthError::kInvalidRequest, "Malformed form body"});
+    Form form = std::move(*parsed);
+    std::string client_id, secret;
+    bool basic = false;
+    if (!client_credentials_from(req, form, client_id, secret, basic))
+      co_return oauth_error(401, {auth::OAuthError::kInvalidClient, "Malformed Basic authorization"});
+    std::string token = form_get(form, "token");
+    auto r = co_await ctx.workers.run([&] { return ctx.auth.revoke_token(client_id, secret, token); });
+    if (!r.ok()) co_return oauth_error(token_status(r.failure()), r.failure());
+    co_return Response::empty(200);
+  });
+}
+
+}  // namespace segue::api::spotify

@@ -1,0 +1,256 @@
+// The seed's Audio Playback Flow: POST /v1/me/player/play hands out a stream token and URLs;
+// POST /v1/me/player/events records what was played; recently-played reads it back.
+#include "api/spotify/handler_util.h"
+#include "api/spotify/objects.h"
+#include "api/spotify/params.h"
+#include "api/spotify/routes.h"
+#include "common/strings.h"
+#include "playback/quality.h"
+
+namespace segue::api::spotify {
+namespace {
+using boost::asio::awaitable;
+using net::Request;
+using net::Response;
+namespace http = net::http;
+namespace json = boost::json;
+using auth::Scope;
+
+#define SEGUE_OR_400(var, expr)                                  \
+  auto var##_r = (expr);                                         \
+  if (!var##_r.ok()) co_return error_response(var##_r.error());  \
+  auto var = std::move(var##_r).value()
+
+constexpr std::size_t kMaxEventsPerBatch = 1000;
+
+// Access rules live outside the coroutines: g++ 12 miscompiles initializer lists inside them.
+const Access kPlay{true, {Scope::kUserModifyPlaybackState}};
+const Access kRecent{true, {Scope::kUserReadRecentlyPlayed}};
+
+// Reads the track id from {"track_id": "..."} (the seed's contract) or {"uris": ["segue:track:..."]}.
+Result<std::string> track_id_from(const json::object& body) {
+  if (const auto* v = body.if_contains("track_id")) {
+    if (!v->is_string()) return Error::invalid("track_id: expected a string");
+    std::string id(v->as_string().c_str());
+    if (auto from_uri = parse_uri(id, "track")) id = *from_uri;
+    if (!is_base62_id(id)) return Error::invalid("track_id: invalid base62 id");
+    return id;
+  }
+  if (const auto* v = body.if_contains("uris")) {
+    if (!v->is_array() || v->as_array().empty() || !v->as_array()[0].is_string())
+      return Error::invalid("uris: expected an array of track URIs");
+    auto id = parse_uri(std::string_view(v->as_array()[0].as_string()), "track");
+    if (!id) return Error::invalid("uris: invalid track URI");
+    return *id;
+  }
+  return Error::invalid("Missing required field track_id");
+}
+
+Result<events::PlaybackEvent> parse_event(const json::value& v, std::size_t index) {
+  const std::string at = "events[" + std::to_string(index) + "].";
+  const auto* o = v.if_object();
+  if (!o) return Error::invalid(at + ": expected an object");
+  events::PlaybackEvent e;
+  const auto* type = o->if_contains("type");
+  if (!type || !type->is_string()) return Error::invalid(at + "type: required string");
+  auto t = events::parse_event_type(std::string_view(type->as_string()));
+  if (!t) return Error::invalid(at + "type: expected track_start, track_end or skip");
+  e.type = *t;
+  const auto* track = o->if_contains("track_id");
+  if (!track || !track->is_string()) return Error::invalid(at + "track_id: required string");
+  std::string tid(track->as_string().c_str());
+  if (auto from_uri = parse_uri(tid, "track")) tid = *from_uri;
+  e.track = TrackId(tid);
+  if (const auto* pos = o->if_contains("position_ms")) {
+    if (!pos->is_int64() && !pos->is_uint64()) return Error::invalid(at + "position_ms: expected an integer");
+    e.position_ms = pos->is_int64() ? pos->as_int64() : static_cast<int64_t>(std::min<uint64_t>(pos->as_uint64(), INT64_MAX));
+  } else if (e.type != events::EventType::kTrackStart) {
+    return Error::invalid(at + "position_ms: required for " + std::string(type->as_string().c_str()));
+  }
+  if (const auto* skip = o->if_contains("skip")) {
+    if (!skip->is_bool()) return Error::invalid(at + "skip: expected a boolean");
+    e.skip = skip->as_bool();
+  }
+  if (e.type == events::EventType::kSkip) e.skip = true;
+  if (const auto* reason = o->if_contains("reason")) {
+    if (!reason->is_string()) return Error::invalid(at + "reason: expected a string");
+    e.reason = reason->as_string().c_str();
+  }
+  if (const auto* ctxu = o->if_contains("context_uri")) {
+    if (!ctxu->is_string() && !ctxu->is_null()) return Error::invalid(at + "context_uri: expected a string");
+    if (ctxu->is_string()) e.context_uri = ctxu->as_string().c_str();
+  }
+  e.timestamp_ms = now_ms();
+  if (const auto* ts = o->if_contains("timestamp")) {
+    if (!ts->is_int64() && !ts->is_uint64()) return Error::invalid(at + "timestamp: expected epoch milliseconds");
+    e.timestamp_ms = ts->is_int64() ? ts->as_int64() : static_cast<int64_t>(std::min<uint64_t>(ts->as_uint64(), INT64_MAX));
+  }
+  if (Status s = events::validate(e, std::chrono::system_clock::now()); !s.ok())
+    return Error::invalid(at + s.error().message);
+  return e;
+}
+
+json::value context_object(const std::string& uri, const std::string& base) {
+  if (uri.empty()) return nullptr;
+  json::object c;
+  std::string type = "album";
+  std::string id;
+  for (const char* kind : {"album", "artist", "playlist"}) {
+    if (auto parsed = parse_uri(uri, kind)) {
+      type = kind;
+      id = *parsed;
+    }
+  }
+  c["type"] = type;
+  c["uri"] = uri;
+  c["href"] = id.empty() ? json::value(nullptr) : json::value(base + "/v1/" + type + "s/" + id);
+  c["external_urls"] = json::object();
+  return c;
+}
+
+}  // namespace
+
+void register_player_routes(net::Router& router, ApiContext& ctx) {
+  router.add(http::verb::post, "/v1/me/player/play", [&ctx](Request& req) -> awaitable<Response> {
+    SEGUE_GUARD(p, ctx, req, kPlay);
+    SEGUE_OR_400(body, json_body(req));
+    if (!body.is_object()) co_return error_response(400, "Expected a JSON object body");
+    SEGUE_OR_400(track_id, track_id_from(body.as_object()));
+    playback::QualityRequest q;
+    q.tier = p.tier == auth::Tier::kPremium ? playback::Tier::kPremium : playback::Tier::kFree;
+    if (const auto* f = body.as_object().if_contains("formats")) {
+      if (!f->is_array()) co_return error_response(400, "formats: expected an array of strings");
+      for (const auto& x : f->as_array()) {
+        if (!x.is_string()) co_return error_response(400, "formats: expected an array of strings");
+        q.formats.emplace_back(x.as_string().c_str());
+      }
+    }
+    if (const auto* ql = body.as_object().if_contains("quality")) {
+      if (!ql->is_string()) co_return error_response(400, "quality: expected \"normal\" or \"lossless\"");
+      std::string_view v(ql->as_string());
+      if (v != "normal" && v != "lossless") co_return error_response(400, "quality: expected \"normal\" or \"lossless\"");
+      q.want_lossless = v == "lossless";
+    }
+    auto snap = ctx.catalog.snapshot();
+    const auto* track = snap->track(TrackId(track_id));
+    if (!track) co_return error_response(404, "Non existing id: 'segue:track:" + track_id + "'");
+    std::vector<playback::Candidate> candidates;
+    for (const auto* f : snap->files_for_track(track->id))
+      candidates.push_back({f->id, f->codec, f->bitrate_kbps, f->lossless});
+    SEGUE_OR_400(choice, playback::choose_quality(candidates, q));
+    const auto* file = snap->file(choice.file.file);
+    auto expires = std::chrono::system_clock::now() + ctx.stream_token_ttl;
+    std::string token = ctx.stream_tokens.issue(file->id, *p.user, expires);
+    std::string base = ctx.base_url(req);
+    json::object o;
+    json::array urls;
+    urls.push_back(json::string(base + "/audio/" + file->id.str() + "?token=" + token));
+    o["stream_urls"] = std::move(urls);
+    o["file_id"] = file->id.str();
+    o["token"] = token;
+    o["expires_in"] = ctx.stream_token_ttl.count();
+    o["format"] = file->codec;
+    o["container"] = file->container;
+    o["mime_type"] = file->mime_type;
+    o["bitrate"] = file->bitrate_kbps;
+    o["duration_ms"] = track->duration_ms;
+    o["size"] = file->size;
+    json::object quality;
+    quality["tier"] = q.tier == playback::Tier::kPremium ? "premium" : "free";
+    quality["cap_kbps"] = choice.cap_kbps;
+    quality["within_cap"] = choice.within_cap;
+    quality["lossless"] = file->lossless;
+    quality["note"] = choice.note;
+    o["quality"] = std::move(quality);
+    json::object rg;
+    if (track->replay_gain.track_gain_db) rg["track_gain_db"] = *track->replay_gain.track_gain_db;
+    if (track->replay_gain.album_gain_db) rg["album_gain_db"] = *track->replay_gain.album_gain_db;
+    o["replay_gain"] = std::move(rg);
+    o["track"] = ObjectWriter(*snap, base).track(*track);
+    co_return json_response(o);
+  });
+
+  router.add(http::verb::post, "/v1/me/player/events", [&ctx](Request& req) -> awaitable<Response> {
+    SEGUE_GUARD(p, ctx, req, kPlay);
+    SEGUE_OR_400(body, json_body(req));
+    const json::array* arr = body.if_array();
+    json::array single;
+    if (!arr && body.is_object()) {
+      if (const auto* ev = body.as_object().if_contains("events"); ev && ev->is_array()) {
+        arr = &ev->as_array();
+      } else {
+        single.push_back(body);
+        arr = &single;
+      }
+    }
+    if (!arr) co_return error_response(400, "Expected an event object, an array of events or {\"events\": [...]}");
+    if (arr->empty()) co_return error_response(400, "events: at least one event is required");
+    if (arr->size() > kMaxEventsPerBatch)
+      co_return error_response(400, "events: at most " + std::to_string(kMaxEventsPerBatch) + " per request");
+    auto snap = ctx.catalog.snapshot();
+    std::vector<events::PlaybackEvent> batch;
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      SEGUE_OR_400(e, parse_event((*arr)[i], i));
+      if (!snap->track(e.track))
+        co_return error_response(400, "events[" + std::to_string(i) + "].track_id: unknown track");
+      batch.push_back(std::move(e));
+    }
+    UserId user = *p.user;
+    Status s = co_await ctx.workers.run([&] { return ctx.events.append(user, batch); });
+    if (!s.ok()) co_return error_response(s.error());
+    co_return json_response(json::object{{"accepted", batch.size()}});
+  });
+
+  router.add(http::verb::get, "/v1/me/player/recently-played", [&ctx](Request& req) -> awaitable<Response> {
+    SEGUE_GUARD(p, ctx, req, kRecent);
+    SEGUE_OR_400(limit, limit_param(req, 20, 50));
+    auto cursor = [&req](const char* name) -> Result<std::optional<int64_t>> {
+      auto v = req.query_param(name);
+      if (!v) return std::optional<int64_t>();
+      auto n = strings::parse_int(*v);
+      if (!n || *n < 0) return Error::invalid(std::string("Invalid ") + name + ": expected a unix timestamp in milliseconds");
+      return std::optional<int64_t>(*n);
+    };
+    SEGUE_OR_400(before, cursor("before"));
+    SEGUE_OR_400(after, cursor("after"));
+    if (before && after) co_return error_response(400, "Only one of before and after may be given");
+    UserId user = *p.user;
+    auto page = co_await ctx.workers.run([&] { return ctx.events.recently_played(user, limit, before, after); });
+    if (!page.ok()) co_return error_response(page.error());
+    auto snap = ctx.catalog.snapshot();
+    std::string base = ctx.base_url(req);
+    ObjectWriter w(*snap, base);
+    json::array items;
+    for (const auto& play : page->items) {
+      const auto* t = snap->track(play.track);
+      if (!t) continue;
+      json::object it;
+      it["track"] = w.track(*t);
+      it["played_at"] = iso8601_ms(play.played_at_ms);
+      it["context"] = context_object(play.context_uri, base);
+      items.push_back(std::move(it));
+    }
+    std::string href = base + "/v1/me/player/recently-played?limit=" + std::to_string(limit);
+    json::object o;
+    o["href"] = href + (before ? "&before=" + std::to_string(*before) : after ? "&after=" + std::to_string(*after) : "");
+    o["limit"] = limit;
+    json::object cursors;
+    if (!page->items.empty()) {
+      cursors["after"] = std::to_string(page->items.front().played_at_ms);
+      cursors["before"] = std::to_string(page->items.back().played_at_ms);
+    } else {
+      cursors["after"] = nullptr;
+      cursors["before"] = nullptr;
+    }
+    // Going back in time is "next", as in Spotify's API.
+    bool more_older = after ? true : page->has_more;
+    o["next"] = (!page->items.empty() && more_older)
+                    ? json::value(href + "&before=" + std::to_string(page->items.back().played_at_ms))
+                    : json::value(nullptr);
+    o["cursors"] = std::move(cursors);
+    o["items"] = std::move(items);
+    co_return json_response(o);
+  });
+}
+
+}  // namespace segue::api::spotify

@@ -1,0 +1,24 @@
+// Registers every route of the Spotify-shaped API, the OAuth server, media and system
+// endpoints on a router. Handlers are thin: parse, call one service, map the answer.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "api/spotify/context.h"
+#include "net/router.h"
+
+namespace segue::api::spotify {
+
+void register_routes(net::Router& router, ApiContext& ctx);
+
+void register_catalog_routes(net::Router& router, ApiContext& ctx);
+void register_me_routes(net::Router& router, ApiContext& ctx);
+void register_player_routes(net::Router& router, ApiContext& ctx);
+void register_media_routes(net::Router& router, ApiContext& ctx);
+void register_oauth_routes(net::Router& router, ApiContext& ctx);
+void register_system_routes(net::Router& router, ApiContext& ctx);
+
+std::vector<std::string> strings_split(const std::string& csv);
+
+}  // namespace segue::api::spotify

@@ -1,0 +1,51 @@
+// /healthz, /metrics and the landing page.
+#include "api/spotify/handler_util.h"
+#include "api/spotify/routes.h"
+
+namespace segue::api::spotify {
+namespace {
+using boost::asio::awaitable;
+using net::Request;
+using net::Response;
+namespace http = net::http;
+}  // namespace
+
+void register_system_routes(net::Router& router, ApiContext& ctx) {
+  router.add(http::verb::get, "/healthz", [&ctx](Request& req) -> awaitable<Response> {
+    Status db = co_await ctx.workers.run([&ctx] {
+      return ctx.db.read([](store::Connection& c) -> Status {
+        SEGUE_TRY(c.query_int("SELECT 1"));
+        return {};
+      });
+    });
+    auto stats = ctx.catalog.snapshot()->stats();
+    boost::json::object o;
+    o["status"] = db.ok() ? "ok" : "unavailable";
+    o["database"] = db.ok() ? "ok" : db.error().message;
+    o["tracks"] = stats.tracks;
+    Response r = json_response(o, db.ok() ? 200 : 503);
+    r.headers.set(http::field::cache_control, "no-store");
+    co_return r;
+  });
+
+  router.add(http::verb::get, "/metrics", [&ctx](Request& req) -> awaitable<Response> {
+    co_return Response::text(200, ctx.metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+
+  router.add(http::verb::get, "/", [&ctx](Request& req) -> awaitable<Response> {
+    auto stats = ctx.catalog.snapshot()->stats();
+    std::string html =
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Segue</title>"
+        "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"></head><body>"
+        "<main style=\"font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto\">"
+        "<h1>Segue</h1><p>This server holds " + std::to_string(stats.tracks) + " tracks on " +
+        std::to_string(stats.albums) + " albums by " + std::to_string(stats.artists) +
+        " artists.</p><p>Clients written for the Spotify Web API work against <code>" +
+        ctx.base_url(req) + "/v1</code> with OAuth 2.0 at <code>/authorize</code> and "
+        "<code>/api/token</code>; register one with <code>segue client add</code>.</p>"
+        "<p><a href=\"/healthz\">Health</a> · <a href=\"/metrics\">Metrics</a></p></main></body></html>";
+    co_return Response::text(200, std::move(html), "text/html; charset=utf-8");
+  });
+}
+
+}  // namespace segue::api::spotify

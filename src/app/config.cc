@@ -1,0 +1,152 @@
+#include "app/config.h"
+
+#include <toml++/toml.h>
+
+#include <cstring>
+#include <set>
+
+#include "common/strings.h"
+
+namespace segue::app {
+namespace {
+
+const std::set<std::string> kListKeys = {"library", "cors_origins"};
+const std::set<std::string> kKnownKeys = {
+    "data", "listen", "library", "public_url", "io_threads", "workers", "cors_origins",
+    "max_connections", "body_limit", "request_timeout", "idle_timeout", "rate_limit_client",
+    "rate_limit_user", "rate_window", "rescan_interval", "access_log", "log_level"};
+
+Result<int64_t> to_int(const std::string& key, const std::string& v, int64_t lo, int64_t hi) {
+  auto n = strings::parse_int(v);
+  if (!n || *n < lo || *n > hi)
+    return Error::invalid(key + ": expected an integer between " + std::to_string(lo) + " and " +
+                          std::to_string(hi) + ", got '" + v + "'");
+  return *n;
+}
+
+Result<bool> to_bool(const std::string& key, const std::string& v) {
+  if (v == "true" || v == "1" || v == "on" || v == "yes") return true;
+  if (v == "false" || v == "0" || v == "off" || v == "no") return false;
+  return Error::invalid(key + ": expected true or false, got '" + v + "'");
+}
+
+}  // namespace
+
+Result<Settings> read_toml_file(const std::string& path) {
+  Settings out;
+  toml::table tbl;
+  try {
+    tbl = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return Error::invalid(path + ":" + std::to_string(e.source().begin.line) + ": " +
+                          std::string(e.description()));
+  }
+  for (const auto& [k, node] : tbl) {
+    std::string key(k.str());
+    if (auto arr = node.as_array()) {
+      for (const auto& el : *arr) {
+        if (auto s = el.value<std::string>()) out.emplace(key, *s);
+        else return Error::invalid(path + ": " + key + ": array items must be strings");
+      }
+    } else if (auto s = node.value<std::string>()) {
+      out.emplace(key, *s);
+    } else if (auto i = node.value<int64_t>()) {
+      out.emplace(key, std::to_string(*i));
+    } else if (auto b = node.value<bool>()) {
+      out.emplace(key, *b ? "true" : "false");
+    } else {
+      return Error::invalid(path + ": " + key + ": unsupported value type");
+    }
+  }
+  return out;
+}
+
+Settings read_environment(char** envp) {
+  Settings out;
+  for (char** e = envp; e && *e; ++e) {
+    std::string_view kv(*e);
+    if (kv.substr(0, 6) != "SEGUE_") continue;
+    auto eq = kv.find('=');
+    if (eq == std::string_view::npos) continue;
+    std::string key = strings::ascii_lower(kv.substr(6, eq - 6));
+    std::string value(kv.substr(eq + 1));
+    if (kListKeys.count(key)) {
+      char sep = key == "library" ? ':' : ',';
+      for (auto& part : strings::split(value, sep))
+        if (!part.empty()) out.emplace(key, std::string(strings::trim(part)));
+    } else {
+      out.emplace(key, value);
+    }
+  }
+  return out;
+}
+
+Result<Config> build_config(const Settings& file, const Settings& env, const Settings& flags) {
+  // Merge: for each key, the highest source that mentions it wins entirely.
+  Settings merged;
+  std::set<std::string> keys;
+  for (const Settings* s : {&file, &env, &flags})
+    for (const auto& [k, v] : *s) keys.insert(k);
+  for (const auto& k : keys) {
+    if (!kKnownKeys.count(k)) return Error::invalid("unknown setting '" + k + "'");
+    const Settings* src = flags.count(k) ? &flags : env.count(k) ? &env : &file;
+    auto [b, e] = src->equal_range(k);
+    for (auto it = b; it != e; ++it) merged.emplace(k, it->second);
+  }
+  auto last = [&](const std::string& k) -> const std::string* {
+    auto [b, e] = merged.equal_range(k);
+    if (b == e) return nullptr;
+    return &std::prev(e)->second;
+  };
+
+  Config c;
+  if (auto v = last("data")) c.data_dir = *v;
+  if (c.data_dir.empty()) return Error::invalid("data: must not be empty");
+  if (auto v = last("listen")) {
+    auto colon = v->rfind(':');
+    if (colon == std::string::npos) return Error::invalid("listen: expected HOST:PORT, got '" + *v + "'");
+    c.listen_host = v->substr(0, colon);
+    if (c.listen_host.size() >= 2 && c.listen_host.front() == '[' && c.listen_host.back() == ']')
+      c.listen_host = c.listen_host.substr(1, c.listen_host.size() - 2);
+    SEGUE_ASSIGN_OR_RETURN(auto port, to_int("listen", v->substr(colon + 1), 0, 65535));
+    c.listen_port = static_cast<uint16_t>(port);
+  }
+  {
+    auto [b, e] = merged.equal_range("library");
+    for (auto it = b; it != e; ++it) c.libraries.push_back(it->second);
+  }
+  {
+    auto [b, e] = merged.equal_range("cors_origins");
+    for (auto it = b; it != e; ++it) c.cors_origins.push_back(it->second);
+  }
+  if (auto v = last("public_url")) {
+    if (v->rfind("http://", 0) != 0 && v->rfind("https://", 0) != 0)
+      return Error::invalid("public_url: must start with http:// or https://");
+    c.public_url = *v;
+    while (!c.public_url.empty() && c.public_url.back() == '/') c.public_url.pop_back();
+  }
+  if (auto v = last("io_threads")) { SEGUE_ASSIGN_OR_RETURN(auto n, to_int("io_threads", *v, 0, 256)); c.io_threads = static_cast<int>(n); }
+  if (auto v = last("workers")) { SEGUE_ASSIGN_OR_RETURN(auto n, to_int("workers", *v, 0, 1024)); c.workers = static_cast<int>(n); }
+  if (auto v = last("max_connections")) { SEGUE_ASSIGN_OR_RETURN(auto n, to_int("max_connections", *v, 1, 10'000'000)); c.max_connections = static_cast<std::size_t>(n); }
+  if (auto v = last("body_limit")) { SEGUE_ASSIGN_OR_RETURN(auto n, to_int("body_limit", *v, 1024, 1LL << 30)); c.body_limit = static_cast<std::size_t>(n); }
+  if (auto v = last("request_timeout")) { SEGUE_ASSIGN_OR_RETURN(auto n, to_int("request_timeout", *v, 1, 3600)); c.request_timeout = std::chrono::seconds(n); }
+  if (auto v = last("idle_timeout")) { SEGUE_ASSIGN_OR_RETURN(auto n, to_int("idle_timeout", *v, 1, 3600)); c.idle_timeout = std::chrono::seconds(n); }
+  if (auto v = last("rate_limit_client")) { SEGUE_ASSIGN_OR_RETURN(auto n, to_int("rate_limit_client", *v, 0, 100'000'000)); c.rate_limit_client = static_cast<uint32_t>(n); }
+  if (auto v = last("rate_limit_user")) { SEGUE_ASSIGN_OR_RETURN(auto n, to_int("rate_limit_user", *v, 0, 100'000'000)); c.rate_limit_user = static_cast<uint32_t>(n); }
+  if (auto v = last("rate_window")) { SEGUE_ASSIGN_OR_RETURN(auto n, to_int("rate_window", *v, 1, 86400)); c.rate_window = std::chrono::seconds(n); }
+  if (auto v = last("rescan_interval")) { SEGUE_ASSIGN_OR_RETURN(auto n, to_int("rescan_interval", *v, 0, 86400 * 30)); c.rescan_interval = std::chrono::seconds(n); }
+  if (auto v = last("access_log")) { SEGUE_ASSIGN_OR_RETURN(c.access_log, to_bool("access_log", *v)); }
+  if (auto v = last("log_level")) {
+    if (*v != "debug" && *v != "info" && *v != "warn" && *v != "error")
+      return Error::invalid("log_level: expected debug, info, warn or error");
+    c.log_level = *v;
+  }
+  if (c.public_url.empty()) {
+    std::string host = c.listen_host == "0.0.0.0" || c.listen_host == "::" ? "127.0.0.1" : c.listen_host;
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    c.public_url = "http://" + host + ":" + std::to_string(c.listen_port);
+  }
+  return c;
+}
+
+}  // namespace segue::app

@@ -1,0 +1,51 @@
+// Segue's configuration, built once from a TOML file, SEGUE_* environment variables and
+// command-line flags (flags win over the environment, which wins over the file), validated,
+// then passed by const reference to whoever needs it. No globals.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace segue::app {
+
+struct Config {
+  std::string data_dir = "data";
+  std::string listen_host = "127.0.0.1";
+  uint16_t listen_port = 8080;
+  std::vector<std::string> libraries;
+  std::string public_url;  // base of stream and image URLs; default http://<listen>
+  int io_threads = 0;      // 0: one per core
+  int workers = 0;         // 0: max(4, 2 x cores)
+  std::vector<std::string> cors_origins;
+  std::size_t max_connections = 20000;
+  std::size_t body_limit = 1024 * 1024;
+  std::chrono::seconds request_timeout{30};
+  std::chrono::seconds idle_timeout{75};
+  // Rolling-window rate limits (Spotify uses a 30-second window). 0 disables.
+  uint32_t rate_limit_client = 6000;  // requests per window per OAuth client
+  uint32_t rate_limit_user = 3000;    // requests per window per user
+  std::chrono::seconds rate_window{30};
+  std::chrono::seconds rescan_interval{300};  // periodic rescan while serving; 0 disables
+  bool access_log = true;
+  std::string log_level = "info";
+};
+
+// Raw settings by key ("listen", "data", "library", ...) as they come from one source.
+using Settings = std::multimap<std::string, std::string>;
+
+// Reads `path` as TOML into settings. Error::invalid with the line on a syntax error.
+Result<Settings> read_toml_file(const std::string& path);
+// Collects SEGUE_* variables (SEGUE_LISTEN -> "listen"; SEGUE_LIBRARY may hold several
+// paths separated by ':').
+Settings read_environment(char** envp);
+
+// Applies sources in order file < environment < flags; for a list key (library,
+// cors_origins) the highest source that sets it replaces the lower ones.
+Result<Config> build_config(const Settings& file, const Settings& env, const Settings& flags);
+
+}  // namespace segue::app

@@ -1,0 +1,418 @@
+// The segue command: serve, scan, user, client, demo-library. Every command exits non-zero
+// with a one-line reason on bad input.
+#include <termios.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include "api/spotify/routes.h"
+#include "app/config.h"
+#include "app/services.h"
+#include "catalog/demo_library.h"
+#include "common/log.h"
+#include "common/strings.h"
+#include "net/http_server.h"
+
+extern char** environ;
+
+namespace segue::app {
+namespace {
+
+constexpr const char* kUsage = R"(usage: segue COMMAND [options]
+
+  serve   --data DIR --listen HOST:PORT [--library DIR]... [--config FILE]
+          [--public-url URL] [--cors-origin ORIGIN]... [--io-threads N] [--workers N]
+  scan    --data DIR [--library DIR]... [--full]
+  user    add NAME [--admin] [--tier free|premium]   (password on stdin)
+          list | passwd NAME | set NAME [--tier free|premium] [--admin true|false]
+  client  add NAME --redirect-uri URI [--redirect-uri URI]... [--public]
+  demo-library DIR
+
+Settings also come from a TOML file (--config FILE) and SEGUE_* environment variables
+(SEGUE_DATA, SEGUE_LISTEN, SEGUE_LIBRARY=dir1:dir2, ...); flags win over the environment,
+which wins over the file.
+)";
+
+[[noreturn]] void fail(const std::string& message) {
+  std::fprintf(stderr, "segue: %s\n", message.c_str());
+  std::exit(2);
+}
+
+// Parsed command line: positional arguments, settings flags and command flags.
+struct Args {
+  std::vector<std::string> positional;
+  Settings settings;  // config keys
+  std::multimap<std::string, std::string> flags;  // other flags (without the dashes)
+  std::optional<std::string> config_file;
+};
+
+const std::map<std::string, std::string> kSettingFlags = {
+    {"data", "data"}, {"listen", "listen"}, {"library", "library"}, {"public-url", "public_url"},
+    {"cors-origin", "cors_origins"}, {"io-threads", "io_threads"}, {"workers", "workers"},
+    {"access-log", "access_log"}, {"log-level", "log_level"}, {"rescan-interval", "rescan_interval"},
+    {"rate-limit-client", "rate_limit_client"}, {"rate-limit-user", "rate_limit_user"},
+    {"max-connections", "max_connections"}};
+const std::set<std::string> kBoolFlags = {"full", "public", "admin-flag"};
+
+Args parse_args(int argc, char** argv, int start, const std::set<std::string>& command_flags,
+                const std::set<std::string>& bool_flags) {
+  Args a;
+  for (int i = start; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.rfind("--", 0) != 0 || arg == "--") {
+      a.positional.push_back(arg);
+      continue;
+    }
+    std::string name = arg.substr(2), value;
+    bool has_value = false;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+      has_value = true;
+    }
+    bool is_bool = bool_flags.count(name) > 0;
+    if (!is_bool && !has_value) {
+      if (i + 1 >= argc) fail("--" + name + " needs a value");
+      value = argv[++i];
+    }
+    if (name == "config") {
+      a.config_file = value;
+    } else if (auto it = kSettingFlags.find(name); it != kSettingFlags.end()) {
+      a.settings.emplace(it->second, value);
+    } else if (command_flags.count(name)) {
+      a.flags.emplace(name, is_bool && !has_value ? "true" : value);
+    } else {
+      fail("unknown option --" + name);
+    }
+  }
+  return a;
+}
+
+Config load_config(const Args& a) {
+  Settings file;
+  if (a.config_file) {
+    auto f = read_toml_file(*a.config_file);
+    if (!f.ok()) fail(f.error().message);
+    file = std::move(*f);
+  }
+  auto c = build_config(file, read_environment(environ), a.settings);
+  if (!c.ok()) fail(c.error().message);
+  return std::move(*c);
+}
+
+Services open_or_fail(const Config& c) {
+  auto s = open_services(c);
+  if (!s.ok()) fail(s.error().message);
+  return std::move(*s);
+}
+
+std::string read_password(bool confirm) {
+  if (!isatty(STDIN_FILENO)) {
+    std::string line;
+    if (!std::getline(std::cin, line)) fail("expected the password on stdin");
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    return line;
+  }
+  auto ask = [](const char* prompt) {
+    std::fprintf(stderr, "%s", prompt);
+    termios old{};
+    tcgetattr(STDIN_FILENO, &old);
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    std::string line;
+    std::getline(std::cin, line);
+    tcsetattr(STDIN_FILENO, TCSANOW, &old);
+    std::fprintf(stderr, "\n");
+    return line;
+  };
+  std::string pw = ask("Password: ");
+  if (confirm && ask("Repeat password: ") != pw) fail("the passwords differ");
+  return pw;
+}
+
+std::string flag(const Args& a, const std::string& name, const std::string& def = "") {
+  auto it = a.flags.find(name);
+  return it == a.flags.end() ? def : it->second;
+}
+
+void print_report(const catalog::ScanReport& r) {
+  std::printf("scan: %zu files in %.1f s: added %zu, updated %zu, moved %zu, removed %zu, unchanged %zu, failed %zu\n",
+              r.files_seen, static_cast<double>(r.elapsed.count()) / 1000.0, r.added, r.updated, r.moved,
+              r.removed, r.unchanged, r.failed.size());
+  for (const auto& f : r.failed) std::printf("  failed: %s: %s\n", f.path.c_str(), f.reason.c_str());
+}
+
+catalog::ProgressFn terminal_progress() {
+  if (!isatty(STDERR_FILENO)) return nullptr;
+  auto start = std::chrono::steady_clock::now();
+  auto last = std::make_shared<std::chrono::steady_clock::time_point>();
+  return [start, last](std::size_t done, std::size_t total) {
+    auto now = std::chrono::steady_clock::now();
+    if (done != total && now - *last < std::chrono::milliseconds(100)) return;
+    *last = now;
+    double secs = std::chrono::duration<double>(now - start).count();
+    double rate = secs > 0 ? static_cast<double>(done) / secs : 0;
+    double eta = rate > 0 ? static_cast<double>(total - done) / rate : 0;
+    int width = 30;
+    int filled = total ? static_cast<int>(static_cast<double>(done) / static_cast<double>(total) * width) : width;
+    std::string bar(static_cast<std::size_t>(filled), '=');
+    bar.resize(static_cast<std::size_t>(width), ' ');
+    std::fprintf(stderr, "\r[%s] %zu/%zu files  %.0f files/s  ETA %.0fs ", bar.c_str(), done, total, rate, eta);
+    if (done == total) std::fprintf(stderr, "\n");
+  };
+}
+
+int cmd_scan(int argc, char** argv) {
+  Args a = parse_args(argc, argv, 2, {"full"}, {"full"});
+  if (!a.positional.empty()) fail("scan takes no positional arguments");
+  Config c = load_config(a);
+  if (c.libraries.empty()) fail("no library to scan: give --library DIR");
+  Services s = open_or_fail(c);
+  auto r = s.scanner->scan(c.libraries, flag(a, "full") == "true", terminal_progress());
+  if (!r.ok()) fail(r.error().message);
+  print_report(*r);
+  return 0;
+}
+
+int cmd_user(int argc, char** argv) {
+  if (argc < 3) fail("user needs a subcommand: add, list, passwd, set");
+  std::string sub = argv[2];
+  Args a = parse_args(argc, argv, 3, {"admin", "tier"}, {});
+  // --admin is a switch for `add` and takes true/false for `set`.
+  if (sub == "add") {
+    // Re-parse with --admin as a switch.
+    a = parse_args(argc, argv, 3, {"admin", "tier"}, {"admin"});
+  }
+  Config c = load_config(a);
+  auto need_name = [&]() -> std::string {
+    if (a.positional.size() != 1) fail("user " + sub + " needs exactly one NAME");
+    return a.positional[0];
+  };
+  auto tier_of = [&](const std::string& v) {
+    auto t = auth::tier_from_name(v);
+    if (!t) fail("--tier must be free or premium");
+    return *t;
+  };
+  if (sub == "add") {
+    std::string name = need_name();
+    auth::Tier tier = tier_of(flag(a, "tier", "free"));
+    bool admin = flag(a, "admin") == "true";
+    std::string pw = read_password(true);
+    Services s = open_or_fail(c);
+    auto u = s.auth->create_user(name, pw, admin, tier);
+    if (!u.ok()) fail(u.error().message);
+    std::printf("added user %s (id %s, %s%s)\n", u->name.c_str(), u->id.str().c_str(), auth::tier_name(u->tier),
+                u->admin ? ", admin" : "");
+    return 0;
+  }
+  if (sub == "list") {
+    if (!a.positional.empty()) fail("user list takes no arguments");
+    Services s = open_or_fail(c);
+    auto users = s.auth->list_users();
+    if (!users.ok()) fail(users.error().message);
+    std::printf("%-24s %-22s %-8s %s\n", "NAME", "ID", "TIER", "ADMIN");
+    for (const auto& u : *users)
+      std::printf("%-24s %-22s %-8s %s\n", u.name.c_str(), u.id.str().c_str(), auth::tier_name(u.tier),
+                  u.admin ? "yes" : "no");
+    return 0;
+  }
+  if (sub == "passwd") {
+    std::string name = need_name();
+    std::string pw = read_password(true);
+    Services s = open_or_fail(c);
+    if (auto st = s.auth->set_password(name, pw); !st.ok()) fail(st.error().message);
+    auto u = s.auth->get_user_by_name(name);
+    if (!u.ok()) fail(u.error().message);
+    if (auto st = s.auth->revoke_user_sessions(u->id); !st.ok()) fail(st.error().message);
+    std::printf("password changed for %s; their sessions were signed out\n", name.c_str());
+    return 0;
+  }
+  if (sub == "set") {
+    std::string name = need_name();
+    if (a.flags.empty()) fail("user set needs --tier or --admin");
+    Services s = open_or_fail(c);
+    if (a.flags.count("tier"))
+      if (auto st = s.auth->set_tier(name, tier_of(flag(a, "tier"))); !st.ok()) fail(st.error().message);
+    if (a.flags.count("admin")) {
+      std::string v = flag(a, "admin");
+      if (v != "true" && v != "false") fail("--admin must be true or false");
+      if (auto st = s.auth->set_admin(name, v == "true"); !st.ok()) fail(st.error().message);
+    }
+    std::printf("updated %s\n", name.c_str());
+    return 0;
+  }
+  fail("unknown user subcommand '" + sub + "'");
+}
+
+int cmd_client(int argc, char** argv) {
+  if (argc < 3 || std::string(argv[2]) != "add") fail("client needs a subcommand: add");
+  Args a = parse_args(argc, argv, 3, {"redirect-uri", "public"}, {"public"});
+  if (a.positional.size() != 1) fail("client add needs exactly one NAME");
+  std::vector<std::string> uris;
+  auto [b, e] = a.flags.equal_range("redirect-uri");
+  for (auto it = b; it != e; ++it) uris.push_back(it->second);
+  if (uris.empty()) fail("client add needs at least one --redirect-uri");
+  Config c = load_config(a);
+  Services s = open_or_fail(c);
+  auto r = s.auth->register_client(a.positional[0], uris, flag(a, "public") == "true");
+  if (!r.ok()) fail(r.error().message);
+  std::printf("client_id: %s\n", r->client.id.str().c_str());
+  if (r->secret) std::printf("client_secret: %s\n", r->secret->c_str());
+  return 0;
+}
+
+int cmd_demo_library(int argc, char** argv) {
+  Args a = parse_args(argc, argv, 2, {"catalog"}, {});
+  if (a.positional.size() != 1) fail("demo-library needs exactly one DIR");
+  if (a.flags.count("catalog")) {
+    auto st = catalog::write_catalog_library(a.positional[0], flag(a, "catalog"), terminal_progress());
+    if (!st.ok()) fail(st.error().message);
+  } else {
+    auto st = catalog::write_demo_library(a.positional[0]);
+    if (!st.ok()) fail(st.error().message);
+  }
+  std::printf("wrote library to %s\n", a.positional[0].c_str());
+  return 0;
+}
+
+int cmd_serve(int argc, char** argv) {
+  Args a = parse_args(argc, argv, 2, {}, {});
+  if (!a.positional.empty()) fail("serve takes no positional arguments");
+  Config c = load_config(a);
+  log::set_level(c.log_level == "debug" ? log::Level::kDebug
+                 : c.log_level == "warn" ? log::Level::kWarn
+                 : c.log_level == "error" ? log::Level::kError : log::Level::kInfo);
+  Services s = open_or_fail(c);
+
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  net::WorkerPool workers(c.workers > 0 ? static_cast<std::size_t>(c.workers) : std::max<std::size_t>(4, 2 * cores));
+  MetricsRegistry metrics;
+  net::RateLimiter client_limiter(c.rate_limit_client, c.rate_window);
+  net::RateLimiter user_limiter(c.rate_limit_user, c.rate_window);
+  auto* catalog = s.catalog.get();
+  metrics.gauge_fn("segue_catalog_tracks", "Tracks in the catalog", [catalog] { return static_cast<double>(catalog->snapshot()->stats().tracks); });
+  metrics.gauge_fn("segue_catalog_albums", "Albums in the catalog", [catalog] { return static_cast<double>(catalog->snapshot()->stats().albums); });
+  metrics.gauge_fn("segue_catalog_artists", "Artists in the catalog", [catalog] { return static_cast<double>(catalog->snapshot()->stats().artists); });
+  auto& scan_done = metrics.gauge("segue_scan_files_done", "Files read by the running scan");
+  auto& scan_total = metrics.gauge("segue_scan_files_total", "Files found by the running scan");
+  auto& scan_running = metrics.gauge("segue_scan_running", "1 while a library scan runs");
+  auto& scans = metrics.counter("segue_scans_total", "Library scans completed");
+
+  api::spotify::ApiContext ctx{*s.db, *s.auth, *s.catalog, *s.artwork, *s.events, *s.library,
+                               *s.stream_tokens, workers, client_limiter, user_limiter, metrics,
+                               a.settings.count("public_url") || getenv("SEGUE_PUBLIC_URL") ? c.public_url : ""};
+  net::Router router;
+  api::spotify::register_routes(router, ctx);
+
+  net::ServerOptions opt;
+  opt.host = c.listen_host;
+  opt.port = c.listen_port;
+  opt.io_threads = c.io_threads;
+  opt.max_connections = c.max_connections;
+  opt.body_limit = c.body_limit;
+  opt.request_timeout = c.request_timeout;
+  opt.idle_timeout = c.idle_timeout;
+  opt.cors_origins = c.cors_origins;
+  opt.access_log = c.access_log;
+  net::Server server(opt, router, workers, metrics);
+  if (auto st = server.bind(); !st.ok()) fail(st.error().message);
+
+  // Library scans: once at start, then periodically, on a thread of their own so a long scan
+  // never occupies the request workers.
+  std::mutex scan_mu;
+  std::condition_variable scan_cv;
+  bool stopping = false;
+  std::thread scanner_thread;
+  if (!c.libraries.empty()) {
+    scanner_thread = std::thread([&] {
+      for (;;) {
+        scan_running.set(1);
+        auto r = s.scanner->scan(c.libraries, false, [&](std::size_t done, std::size_t total) {
+          scan_done.set(static_cast<int64_t>(done));
+          scan_total.set(static_cast<int64_t>(total));
+        });
+        scan_running.set(0);
+        scans.inc();
+        if (r.ok()) {
+          log::info("scan finished", {{"files", std::to_string(r->files_seen)}, {"added", std::to_string(r->added)},
+                                      {"updated", std::to_string(r->updated)}, {"removed", std::to_string(r->removed)},
+                                      {"failed", std::to_string(r->failed.size())},
+                                      {"ms", std::to_string(r->elapsed.count())}});
+          for (const auto& f : r->failed) log::warn("scan skipped a file", {{"path", f.path}, {"reason", f.reason}});
+        } else {
+          log::error("scan failed", {{"reason", r.error().message}});
+        }
+        std::unique_lock lock(scan_mu);
+        if (c.rescan_interval.count() == 0) scan_cv.wait(lock, [&] { return stopping; });
+        else scan_cv.wait_for(lock, c.rescan_interval, [&] { return stopping; });
+        if (stopping) return;
+      }
+    });
+  }
+
+  const std::string url = "http://" + (c.listen_host.find(':') != std::string::npos ? "[" + c.listen_host + "]" : c.listen_host) +
+                          ":" + std::to_string(server.port());
+  server.on_listening = [&](uint16_t) {
+    std::printf("Segue is serving %s (data in %s)\n", url.c_str(), c.data_dir.c_str());
+    auto users = s.auth->list_users();
+    if (users.ok() && users->empty()) {
+      std::printf("No users yet. Create one, then log in from any Spotify Web API client:\n"
+                  "  segue user add NAME --admin --data %s\n"
+                  "  segue client add MYAPP --redirect-uri http://127.0.0.1:8888/callback --data %s\n",
+                  c.data_dir.c_str(), c.data_dir.c_str());
+    }
+    std::fflush(stdout);
+    log::info("listening", {{"url", url}, {"port", std::to_string(server.port())}});
+  };
+  server.stop_on_signals();
+  server.run();
+
+  {
+    std::lock_guard lock(scan_mu);
+    stopping = true;
+  }
+  scan_cv.notify_all();
+  if (scanner_thread.joinable()) scanner_thread.join();
+  workers.join();
+  log::info("stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace segue::app
+
+int main(int argc, char** argv) {
+  using namespace segue::app;
+  if (argc < 2) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  std::string cmd = argv[1];
+  try {
+    if (cmd == "serve") return cmd_serve(argc, argv);
+    if (cmd == "scan") return cmd_scan(argc, argv);
+    if (cmd == "user") return cmd_user(argc, argv);
+    if (cmd == "client") return cmd_client(argc, argv);
+    if (cmd == "demo-library") return cmd_demo_library(argc, argv);
+    if (cmd == "help" || cmd == "--help" || cmd == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (cmd == "version" || cmd == "--version") {
+      std::puts("segue 0.1.0");
+      return 0;
+    }
+  } catch (const std::exception& e) {
+    fail(std::string("unexpected error: ") + e.what());
+  }
+  fail("unknown command '" + cmd + "' (try: segue help)");
+}

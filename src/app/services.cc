@@ -1,0 +1,56 @@
+#include "app/services.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+
+#include "common/crypto.h"
+
+namespace segue::app {
+
+Result<std::string> load_or_create_secret(const std::string& data_dir) {
+  const std::string path = data_dir + "/secret.key";
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT) {
+    std::string key = crypto::random_bytes(32);
+    std::string tmp = path + ".tmp";
+    int w = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (w < 0) return Error::unavailable("cannot create " + tmp + ": " + std::strerror(errno));
+    bool ok = ::write(w, key.data(), key.size()) == static_cast<ssize_t>(key.size()) && ::fsync(w) == 0;
+    ::close(w);
+    if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) return Error::unavailable("cannot write " + path);
+    return key;
+  }
+  if (fd < 0) return Error::unavailable("cannot read " + path + ": " + std::strerror(errno));
+  std::string key(64, '\0');
+  ssize_t n = ::read(fd, key.data(), key.size());
+  ::close(fd);
+  if (n != 32) return Error::corruption(path + " is not a 32-byte key; delete it to make a new one");
+  key.resize(32);
+  return key;
+}
+
+Result<Services> open_services(const Config& config) {
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) return Error::unavailable("cannot create data directory " + config.data_dir + ": " + ec.message());
+  Services s;
+  SEGUE_ASSIGN_OR_RETURN(s.db, store::Database::open_sqlite(config.data_dir + "/segue.db"));
+  SEGUE_ASSIGN_OR_RETURN(s.auth, auth::AuthService::open(*s.db));
+  SEGUE_TRY(s.db->migrate("events", events::event_migrations()));
+  SEGUE_TRY(s.db->migrate("user", user::library_migrations()));
+  s.catalog = std::make_unique<catalog::Catalog>(*s.db);
+  SEGUE_TRY(s.catalog->reload());
+  s.scanner = std::make_unique<catalog::Scanner>(*s.db, s.catalog.get());
+  s.artwork = std::make_unique<catalog::Artwork>(*s.catalog, config.data_dir);
+  s.events = std::make_unique<events::EventLog>(*s.db);
+  s.library = std::make_unique<user::Library>(*s.db);
+  SEGUE_ASSIGN_OR_RETURN(std::string key, load_or_create_secret(config.data_dir));
+  s.stream_tokens = std::make_unique<playback::StreamTokenSigner>(std::move(key));
+  return s;
+}
+
+}  // namespace segue::app

@@ -1,0 +1,39 @@
+// Opens a data directory and wires the domain services over it. Used by `serve` and by the
+// administrative commands (`user`, `client`, `scan`).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "app/config.h"
+#include "auth/auth_service.h"
+#include "catalog/artwork.h"
+#include "catalog/catalog.h"
+#include "catalog/scanner.h"
+#include "events/event_log.h"
+#include "playback/stream_token.h"
+#include "store/database.h"
+#include "user/library.h"
+
+namespace segue::app {
+
+struct Services {
+  std::unique_ptr<store::Database> db;
+  std::unique_ptr<auth::AuthService> auth;
+  std::unique_ptr<catalog::Catalog> catalog;
+  std::unique_ptr<catalog::Scanner> scanner;
+  std::unique_ptr<catalog::Artwork> artwork;
+  std::unique_ptr<events::EventLog> events;
+  std::unique_ptr<user::Library> library;
+  std::unique_ptr<playback::StreamTokenSigner> stream_tokens;
+};
+
+// Creates the data directory if needed, opens `<data>/segue.db` (refusing a corrupt database
+// or one from a newer Segue), applies every module's migrations and loads the catalog.
+Result<Services> open_services(const Config& config);
+
+// The server's secret (stream-token key): 32 random bytes in `<data>/secret.key`, created
+// with mode 0600 on first use.
+Result<std::string> load_or_create_secret(const std::string& data_dir);
+
+}  // namespace segue::app

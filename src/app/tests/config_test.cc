@@ -1,0 +1,64 @@
+#include "app/config.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace segue::app {
+
+TEST(Config, FlagsWinOverEnvironmentOverFile) {
+  Settings file = {{"listen", "0.0.0.0:9000"}, {"data", "/file"}, {"workers", "3"}};
+  Settings env = {{"listen", "127.0.0.1:9001"}, {"data", "/env"}};
+  Settings flags = {{"data", "/flag"}};
+  auto c = build_config(file, env, flags);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->data_dir, "/flag");
+  EXPECT_EQ(c->listen_port, 9001);
+  EXPECT_EQ(c->workers, 3);
+  EXPECT_EQ(c->public_url, "http://127.0.0.1:9001");
+}
+
+TEST(Config, ListsFromAHigherSourceReplaceLowerOnes) {
+  Settings file = {{"library", "/a"}, {"library", "/b"}};
+  Settings flags = {{"library", "/c"}};
+  auto c = build_config(file, {}, flags);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->libraries, std::vector<std::string>{"/c"});
+  c = build_config(file, {}, {});
+  EXPECT_EQ(c->libraries, (std::vector<std::string>{"/a", "/b"}));
+}
+
+TEST(Config, RejectsBadValuesNamingTheSetting) {
+  auto c = build_config({}, {}, {{"listen", "localhost"}});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("listen"), std::string::npos);
+  c = build_config({}, {}, {{"listen", "127.0.0.1:99999"}});
+  ASSERT_FALSE(c.ok());
+  c = build_config({}, {}, {{"colour", "blue"}});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("colour"), std::string::npos);
+  c = build_config({}, {}, {{"access_log", "maybe"}});
+  ASSERT_FALSE(c.ok());
+}
+
+TEST(Config, ReadsTomlAndEnvironment) {
+  auto path = std::filesystem::temp_directory_path() / ("segue-config-" + std::to_string(::getpid()) + ".toml");
+  std::ofstream(path) << "listen = \"127.0.0.1:7000\"\nlibrary = [\"/m1\", \"/m2\"]\nworkers = 8\naccess_log = false\n";
+  auto file = read_toml_file(path.string());
+  ASSERT_TRUE(file.ok()) << file.error().message;
+  std::string e1 = "SEGUE_LIBRARY=/x:/y", e2 = "OTHER=1";
+  char* envp[] = {e1.data(), e2.data(), nullptr};
+  auto env = read_environment(envp);
+  auto c = build_config(*file, env, {});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->listen_port, 7000);
+  EXPECT_EQ(c->workers, 8);
+  EXPECT_FALSE(c->access_log);
+  EXPECT_EQ(c->libraries, (std::vector<std::string>{"/x", "/y"}));
+  std::ofstream(path) << "listen = [unclosed\n";
+  EXPECT_FALSE(read_toml_file(path.string()).ok());
+  std::filesystem::remove(path);
+}
+
+}  // namespace segue::app
