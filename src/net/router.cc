@@ -22,6 +22,7 @@ std::optional<std::string> decode_path_segment(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\0') return std::nullopt;
     if (s[i] != '%') {
       out += s[i];
       continue;

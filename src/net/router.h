@@ -40,7 +40,7 @@ class Router {
   std::vector<Route> routes_;
 };
 
-// Percent-decodes a path segment; nullopt for malformed escapes or an encoded NUL.
+// Percent-decodes a path segment; nullopt for malformed escapes or a NUL (raw or encoded).
 std::optional<std::string> decode_path_segment(std::string_view s);
 // Parses "a=1&b=x%20y" into decoded pairs; nullopt if an escape is malformed.
 std::optional<std::vector<std::pair<std::string, std::string>>> parse_query(std::string_view q);
