@@ -271,7 +271,7 @@ struct Server::Impl {
                               {"route", req.route},
                               {"status", std::to_string(res.status)},
                               {"ms", std::to_string(elapsed * 1000.0).substr(0, 6)},
-                              {"user", res.log_user},
+                              {"user", res.log_user.empty() ? req.user : res.log_user},
                               {"remote", remote}});
       }
       if (!write_ok || !keep_alive) break;

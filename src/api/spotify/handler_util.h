@@ -29,6 +29,6 @@ inline int64_t now_ms() {
   if (principal.user) req_log_user(req, principal)
 
 namespace segue::api::spotify {
-// Nothing to do today; a hook to tag the access log with the user.
-inline void req_log_user(net::Request&, const auth::Principal&) {}
+// Tags the request with its user for the access log.
+inline void req_log_user(net::Request& req, const auth::Principal& p) { req.user = p.user->str(); }
 }  // namespace segue::api::spotify
