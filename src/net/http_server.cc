@@ -182,15 +182,12 @@ struct Server::Impl {
     co_await http::async_write(stream, res, kTok);
   }
 
+  // One connection. The frame of this coroutine is all an idle keep-alive connection costs
+  // (besides its socket): the parser, request and response live in serve_one's frame, which
+  // exists only while a request is being handled.
   awaitable<void> session(NetThread& t, tcp::socket socket) {
     open_connections.fetch_add(1);
     open_gauge.add(1);
-    std::string remote;
-    {
-      beast::error_code ec;
-      auto ep = socket.remote_endpoint(ec);
-      if (!ec) remote = ep.address().to_string();
-    }
     beast::tcp_stream stream(std::move(socket));
     Session state{&stream};
     t.sessions.insert(&state);
@@ -203,78 +200,14 @@ struct Server::Impl {
         state.idle = true;
         state.idle_since = Clock::now();
         if (stopping) break;
+        stream.expires_never();  // the sweeper enforces the idle timeout
         auto [wec] = co_await stream.socket().async_wait(tcp::socket::wait_read, kTok);
         state.idle = false;
         if (wec) break;
       }
       state.idle = false;
-      http::request_parser<http::string_body> parser;
-      parser.header_limit(static_cast<std::uint32_t>(opt.header_limit));
-      parser.body_limit(opt.body_limit);
-      stream.expires_after(opt.request_timeout);
-      auto [ec, n] = co_await http::async_read(stream, buffer, parser, kTok);
-      if (ec) {
-        if (ec == http::error::body_limit) {
-          co_await write_simple(stream, 413, "Request body too large", 11);
-        } else if (ec == http::error::header_limit) {
-          co_await write_simple(stream, 431, "Request header fields too large", 11);
-        } else if (ec != http::error::end_of_stream && ec != beast::error::timeout &&
-                   ec != asio::error::connection_reset && ec != asio::error::eof &&
-                   ec != asio::error::operation_aborted &&
-                   ec.category() == beast::error_code(http::error::bad_target).category()) {
-          co_await write_simple(stream, 400, "Malformed HTTP request", 11);
-        }
-        break;
-      }
-
-      Request req;
-      req.raw = parser.release();
-      req.received_at = Clock::now();
-      req.remote_ip = remote;
-      std::string_view target(req.raw.target().data(), req.raw.target().size());
-      auto qpos = target.find('?');
-      req.path = std::string(target.substr(0, qpos));
-      std::string_view rid = req.header("X-Request-Id");
-      req.request_id = sane_request_id(rid) ? std::string(rid)
-                                            : id_prefix + "-" + std::to_string(next_id.fetch_add(1));
-      Response res;
-      bool query_ok = true;
-      if (qpos != std::string_view::npos) {
-        auto q = parse_query(target.substr(qpos + 1));
-        if (q) req.query = std::move(*q);
-        else query_ok = false;
-      }
-      if (req.path.empty() || req.path[0] != '/') {
-        req.route = "invalid";
-        res = Response::error(400, "Request target must be an absolute path");
-      } else if (!query_ok) {
-        req.route = "invalid";
-        res = Response::error(400, "Malformed query string");
-      } else {
-        res = co_await dispatch(req);
-      }
-
-      const bool keep_alive = req.raw.keep_alive() && !stopping;
-      const bool head = req.method() == http::verb::head;
-      add_cors(req, res);
-      res.headers.set("X-Request-Id", req.request_id);
-      // Latency is the time to produce the response (the write depends on the client).
-      auto elapsed = std::chrono::duration<double>(Clock::now() - req.received_at).count();
-      auto [counter, hist] = series_for(t, req.route, res.status);
-      counter->inc();
-      hist->observe(elapsed);
-      bool write_ok = co_await write_response(stream, req, res, keep_alive, head);
-      if (opt.access_log) {
-        log::info("request", {{"id", req.request_id},
-                              {"method", std::string(req.raw.method_string())},
-                              {"path", req.path},
-                              {"route", req.route},
-                              {"status", std::to_string(res.status)},
-                              {"ms", std::to_string(elapsed * 1000.0).substr(0, 6)},
-                              {"user", res.log_user.empty() ? req.user : res.log_user},
-                              {"remote", remote}});
-      }
-      if (!write_ok || !keep_alive) break;
+      bool keep = co_await serve_one(t, stream, buffer);
+      if (!keep) break;
     }
     beast::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
@@ -282,6 +215,83 @@ struct Server::Impl {
     t.sessions.erase(&state);
     open_connections.fetch_sub(1);
     open_gauge.add(-1);
+  }
+
+  // Reads, handles and answers one request. Returns whether the connection stays open.
+  awaitable<bool> serve_one(NetThread& t, beast::tcp_stream& stream, beast::flat_buffer& buffer) {
+    std::string remote;
+    {
+      beast::error_code ec;
+      auto ep = stream.socket().remote_endpoint(ec);
+      if (!ec) remote = ep.address().to_string();
+    }
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(opt.header_limit));
+    parser.body_limit(opt.body_limit);
+    stream.expires_after(opt.request_timeout);
+    auto [ec, n] = co_await http::async_read(stream, buffer, parser, kTok);
+    if (ec) {
+      if (ec == http::error::body_limit) {
+        co_await write_simple(stream, 413, "Request body too large", 11);
+      } else if (ec == http::error::header_limit) {
+        co_await write_simple(stream, 431, "Request header fields too large", 11);
+      } else if (ec != http::error::end_of_stream && ec != beast::error::timeout &&
+                 ec != asio::error::connection_reset && ec != asio::error::eof &&
+                 ec != asio::error::operation_aborted &&
+                 ec.category() == beast::error_code(http::error::bad_target).category()) {
+        co_await write_simple(stream, 400, "Malformed HTTP request", 11);
+      }
+      co_return false;
+    }
+
+    Request req;
+    req.raw = parser.release();
+    req.received_at = Clock::now();
+    req.remote_ip = remote;
+    std::string_view target(req.raw.target().data(), req.raw.target().size());
+    auto qpos = target.find('?');
+    req.path = std::string(target.substr(0, qpos));
+    std::string_view rid = req.header("X-Request-Id");
+    req.request_id = sane_request_id(rid) ? std::string(rid)
+                                          : id_prefix + "-" + std::to_string(next_id.fetch_add(1));
+    Response res;
+    bool query_ok = true;
+    if (qpos != std::string_view::npos) {
+      auto q = parse_query(target.substr(qpos + 1));
+      if (q) req.query = std::move(*q);
+      else query_ok = false;
+    }
+    if (req.path.empty() || req.path[0] != '/') {
+      req.route = "invalid";
+      res = Response::error(400, "Request target must be an absolute path");
+    } else if (!query_ok) {
+      req.route = "invalid";
+      res = Response::error(400, "Malformed query string");
+    } else {
+      res = co_await dispatch(req);
+    }
+
+    const bool keep_alive = req.raw.keep_alive() && !stopping;
+    const bool head = req.method() == http::verb::head;
+    add_cors(req, res);
+    res.headers.set("X-Request-Id", req.request_id);
+    // Latency is the time to produce the response (the write depends on the client).
+    auto elapsed = std::chrono::duration<double>(Clock::now() - req.received_at).count();
+    auto [counter, hist] = series_for(t, req.route, res.status);
+    counter->inc();
+    hist->observe(elapsed);
+    bool write_ok = co_await write_response(stream, req, res, keep_alive, head);
+    if (opt.access_log) {
+      log::info("request", {{"id", req.request_id},
+                            {"method", std::string(req.raw.method_string())},
+                            {"path", req.path},
+                            {"route", req.route},
+                            {"status", std::to_string(res.status)},
+                            {"ms", std::to_string(elapsed * 1000.0).substr(0, 6)},
+                            {"user", res.log_user.empty() ? req.user : res.log_user},
+                            {"remote", remote}});
+    }
+    co_return write_ok && keep_alive;
   }
 
   awaitable<bool> write_response(beast::tcp_stream& stream, const Request& req, Response& r,

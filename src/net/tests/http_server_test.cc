@@ -49,6 +49,8 @@ class ServerTest : public ::testing::Test {
     opt.body_limit = 1024;
     opt.access_log = false;
     opt.cors_origins = {"http://app.example"};
+    opt.idle_timeout = std::chrono::seconds(1);
+    opt.request_timeout = std::chrono::seconds(1);
     server_ = std::make_unique<Server>(opt, router_, workers_, metrics_);
     ASSERT_TRUE(server_->bind().ok());
     thread_ = std::thread([this] { server_->run(); });
@@ -161,6 +163,32 @@ TEST_F(ServerTest, MetricsCountRequestsPerRouteAndStatus) {
   std::string text = metrics_.render();
   EXPECT_NE(text.find("segue_http_requests_total{route=\"/hello/{name}\",status=\"200\"} 2"),
             std::string::npos) << text;
+}
+
+TEST_F(ServerTest, IdleConnectionsAreClosedAfterTheIdleTimeout) {
+  auto s = connect();
+  (void)send(s, {http::verb::get, "/hello/a", 11});
+  auto t0 = std::chrono::steady_clock::now();
+  char byte;
+  beast::error_code ec;
+  s.socket().read_some(asio::buffer(&byte, 1), ec);  // blocks until the server closes
+  EXPECT_EQ(ec, asio::error::eof);
+  auto waited = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(waited, std::chrono::milliseconds(900));
+  EXPECT_LT(waited, std::chrono::milliseconds(3500));
+}
+
+TEST_F(ServerTest, SlowRequestsAreCutOffAtTheRequestTimeout) {
+  auto s = connect();
+  // Half a request, then nothing: a slowloris client.
+  std::string partial = "GET /hello/a HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+  asio::write(s.socket(), asio::buffer(partial));
+  auto t0 = std::chrono::steady_clock::now();
+  char byte;
+  beast::error_code ec;
+  s.socket().read_some(asio::buffer(&byte, 1), ec);
+  EXPECT_TRUE(ec == asio::error::eof || ec == asio::error::connection_reset) << ec.message();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(3000));
 }
 
 TEST_F(ServerTest, StopClosesIdleConnectionsAndReturns) {
