@@ -1,0 +1,334 @@
+// Helpers that run the real `segue` binary: data directories, the demo library (written once per
+// test run and shared by the test files), users, OAuth clients, and a server on a free port.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+export const SEGUE_BIN: string = (() => {
+  const bin = process.env.SEGUE_BIN;
+  if (!bin) throw new Error("SEGUE_BIN must name the segue binary (absolute path)");
+  if (!fs.existsSync(bin)) throw new Error(`SEGUE_BIN ${bin} does not exist`);
+  return path.resolve(bin);
+})();
+
+export const REPO_ROOT = path.resolve(import.meta.dirname, "..", "..");
+
+const tempDirs: string[] = [];
+process.on("exit", () => {
+  if (process.env.SEGUE_KEEP_TMP) return;
+  for (const d of tempDirs) {
+    try {
+      fs.rmSync(d, { recursive: true, force: true });
+    } catch {
+      /* best effort */
+    }
+  }
+});
+
+/** A fresh temporary directory, removed when the test process exits. */
+export function tempDir(prefix = "segue-test-"): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tempDirs.push(d);
+  return d;
+}
+
+export interface RunResult {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `segue ARGS...` to completion (synchronously), with optional stdin. */
+export function runSegue(args: string[], input?: string, timeoutMs = 120_000): RunResult {
+  const r = spawnSync(SEGUE_BIN, args, {
+    input: input ?? "",
+    encoding: "utf8",
+    timeout: timeoutMs,
+    env: cleanEnv(),
+  });
+  if (r.error) throw r.error;
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The environment without SEGUE_* settings, so the developer's shell cannot change a test. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("SEGUE_")) env[k] = v;
+  return env;
+}
+
+function mustRun(args: string[], input?: string): string {
+  const r = runSegue(args, input);
+  if (r.status !== 0) {
+    throw new Error(`segue ${args.join(" ")} exited ${r.status}: ${r.stderr.trim()}`);
+  }
+  return r.stdout;
+}
+
+/**
+ * The demo library, written once per test run. `node --test` runs every test file in a child
+ * process of one runner, so the runner's pid names the shared directory. The library is written
+ * into a staging directory and renamed into place, so a half-written library is never used.
+ */
+export function demoLibrary(): string {
+  const key = process.env.SEGUE_TEST_RUN_ID ?? String(process.ppid);
+  const dir = path.join(os.tmpdir(), `segue-demo-lib-${key}`);
+  if (fs.existsSync(path.join(dir, ".segue-demo-library"))) return dir;
+  removeStaleDemoLibraries(dir);
+  const staging = fs.mkdtempSync(path.join(os.tmpdir(), "segue-demo-staging-"));
+  try {
+    mustRun(["demo-library", staging]);
+    try {
+      fs.renameSync(staging, dir);
+    } catch (e) {
+      // Someone else won the race; theirs is as good as ours.
+      if (!fs.existsSync(path.join(dir, ".segue-demo-library"))) throw e;
+    }
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+  return dir;
+}
+
+function removeStaleDemoLibraries(keep: string): void {
+  const tmp = os.tmpdir();
+  for (const name of fs.readdirSync(tmp)) {
+    if (!name.startsWith("segue-demo-lib-")) continue;
+    const full = path.join(tmp, name);
+    if (full === keep) continue;
+    const pid = Number(name.slice("segue-demo-lib-".length));
+    let alive = false;
+    if (Number.isInteger(pid) && pid > 0) {
+      try {
+        process.kill(pid, 0);
+        alive = true;
+      } catch {
+        alive = false;
+      }
+    }
+    if (!alive) fs.rmSync(full, { recursive: true, force: true });
+  }
+}
+
+/** Every regular file under `dir` (recursively), as absolute paths, sorted. */
+export function listFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) out.push(p);
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+export interface User {
+  name: string;
+  password: string;
+  id: string;
+}
+
+export function addUser(data: string, name: string, opts: { tier?: "free" | "premium"; password?: string } = {}): User {
+  const password = opts.password ?? `pw-${name}-correct horse`;
+  const args = ["user", "add", name, "--data", data];
+  if (opts.tier) args.push("--tier", opts.tier);
+  const out = mustRun(args, password + "\n");
+  const m = /\(id ([0-9A-Za-z]{22})/.exec(out);
+  if (!m) throw new Error(`user add printed no id: ${out}`);
+  return { name, password, id: m[1] };
+}
+
+export interface Client {
+  id: string;
+  secret?: string;
+  redirectUri: string;
+  isPublic: boolean;
+}
+
+export function addClient(data: string, name: string, redirectUri: string, isPublic = false): Client {
+  const args = ["client", "add", name, "--redirect-uri", redirectUri, "--data", data];
+  if (isPublic) args.push("--public");
+  const out = mustRun(args);
+  const id = /^client_id: (\S+)$/m.exec(out)?.[1];
+  const secret = /^client_secret: (\S+)$/m.exec(out)?.[1];
+  if (!id) throw new Error(`client add printed no client_id: ${out}`);
+  if (!isPublic && !secret) throw new Error(`confidential client without a secret: ${out}`);
+  if (isPublic && secret) throw new Error(`public client got a secret: ${out}`);
+  return { id, secret, redirectUri, isPublic };
+}
+
+export interface ServerOptions {
+  data?: string;
+  libraries?: string[];
+  extraArgs?: string[];
+  /** Wait until /healthz reports at least this many tracks (default 1 when a library is given). */
+  minTracks?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+export class Server {
+  readonly base: string;
+  private exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stdout = "";
+  stderr = "";
+  constructor(
+    readonly proc: ChildProcess,
+    readonly port: number,
+    readonly data: string,
+    readonly libraries: string[],
+    exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>,
+  ) {
+    this.base = `http://127.0.0.1:${port}`;
+    this.exited = exited;
+  }
+
+  url(p: string): string {
+    return this.base + p;
+  }
+
+  get running(): boolean {
+    return this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
+  /** SIGTERM, then the exit status (code, or signal if it was killed). */
+  async stop(timeoutMs = 15_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (this.running) this.proc.kill("SIGTERM");
+    return this.waitExit(timeoutMs);
+  }
+
+  /** SIGKILL: the process gets no chance to clean up. */
+  async kill9(): Promise<void> {
+    if (this.running) this.proc.kill("SIGKILL");
+    await this.waitExit(10_000);
+  }
+
+  async waitExit(timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.proc.kill("SIGKILL");
+        reject(new Error(`segue did not exit within ${timeoutMs} ms; stderr:\n${this.stderr.slice(-2000)}`));
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([this.exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+const runningServers = new Set<Server>();
+process.on("exit", () => {
+  for (const s of runningServers) if (s.running) s.proc.kill("SIGKILL");
+});
+
+/** Starts `segue serve` on 127.0.0.1 with port 0 and waits until it listens (and has scanned). */
+export async function startServer(opts: ServerOptions = {}): Promise<Server> {
+  const data = opts.data ?? tempDir("segue-data-");
+  const libraries = opts.libraries ?? [];
+  const args = ["serve", "--data", data, "--listen", "127.0.0.1:0", "--access-log", "false"];
+  for (const l of libraries) args.push("--library", l);
+  args.push(...(opts.extraArgs ?? []));
+  const proc = spawn(SEGUE_BIN, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...cleanEnv(), ...opts.env } });
+  let stdout = "";
+  let stderr = "";
+  let server: Server | undefined;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    proc.on("exit", (code, signal) => resolve({ code, signal }));
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      proc.kill("SIGKILL");
+      reject(new Error(`segue serve printed no address within 20 s; stderr:\n${stderr}`));
+    }, 20_000);
+    proc.stdout!.setEncoding("utf8");
+    proc.stderr!.setEncoding("utf8");
+    proc.stdout!.on("data", (chunk: string) => {
+      stdout += chunk;
+      if (server) server.stdout += chunk;
+      const m = /Segue is serving http:\/\/127\.0\.0\.1:(\d+) /.exec(stdout);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    proc.stderr!.on("data", (chunk: string) => {
+      stderr += chunk;
+      if (server) server.stderr += chunk;
+    });
+    proc.on("exit", (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`segue serve exited early (${code ?? signal}); stderr:\n${stderr}`));
+    });
+  });
+  server = new Server(proc, port, data, libraries, exited);
+  server.stdout = stdout;
+  server.stderr = stderr;
+  runningServers.add(server);
+  const s = server;
+  exited.then(() => runningServers.delete(s));
+  const minTracks = opts.minTracks ?? (libraries.length > 0 ? 1 : 0);
+  await waitHealthy(s, minTracks);
+  return s;
+}
+
+async function waitHealthy(server: Server, minTracks: number, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < deadline) {
+    try {
+      const r = await fetch(server.url("/healthz"));
+      const body = (await r.json()) as { status: string; tracks: number };
+      last = JSON.stringify(body);
+      if (r.status === 200 && body.status === "ok" && body.tracks >= minTracks) {
+        // The catalog can be published before the scan's last batch; wait for the scan to end.
+        if (minTracks === 0 || (await scanIdle(server))) return;
+      }
+    } catch (e) {
+      last = String(e);
+    }
+    await sleep(50);
+  }
+  throw new Error(`server not healthy with ${minTracks} tracks after ${timeoutMs} ms: ${last}`);
+}
+
+async function scanIdle(server: Server): Promise<boolean> {
+  const text = await (await fetch(server.url("/metrics"))).text();
+  const running = /^segue_scan_running\s+(\S+)/m.exec(text);
+  const scans = /^segue_scans_total\s+(\S+)/m.exec(text);
+  if (!running || !scans) return true; // metrics do not say; trust healthz
+  return Number(running[1]) === 0 && Number(scans[1]) >= 1;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** A data dir with two users and two clients, and a server on the demo library. */
+export interface Fixture {
+  server: Server;
+  data: string;
+  library: string;
+  free: User;
+  premium: User;
+  confidential: Client;
+  publicClient: Client;
+}
+
+export const REDIRECT = "http://127.0.0.1:8888/callback";
+
+export async function startFixture(extraArgs: string[] = []): Promise<Fixture> {
+  const data = tempDir("segue-data-");
+  const library = demoLibrary();
+  const free = addUser(data, "alice");
+  const premium = addUser(data, "bob", { tier: "premium" });
+  const confidential = addClient(data, "webapp", REDIRECT);
+  const publicClient = addClient(data, "mobile", REDIRECT, true);
+  const server = await startServer({ data, libraries: [library], extraArgs });
+  return { server, data, library, free, premium, confidential, publicClient };
+}
