@@ -8,7 +8,7 @@ PACKAGES="cmake ninja-build g++ pkg-config ccache git
   libssl-dev libsqlite3-dev libtag1-dev libargon2-dev libtomlplusplus-dev
   libavformat-dev libavcodec-dev libavutil-dev libswresample-dev libswscale-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  nodejs npm curl
+  curl
   wesnoth-1.16-music nginx-light wrk"
 
 missing=""
@@ -17,6 +17,10 @@ for p in $PACKAGES; do
     missing="$missing $p"
   fi
 done
+# Node.js may come from another source (e.g. NodeSource, whose nodejs bundles npm and
+# conflicts with Debian's npm): only install Debian's when the commands are missing.
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 if [ -n "$missing" ]; then
   echo "setup: installing$missing"
   SUDO=""
