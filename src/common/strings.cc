@@ -103,31 +103,33 @@ std::string html_escape(std::string_view s) {
   return out;
 }
 
-std::optional<std::string> form_decode(std::string_view s) {
+std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space, bool reject_nul) {
+  auto hex = [](char h) -> int {
+    if (h >= '0' && h <= '9') return h - '0';
+    if (h >= 'a' && h <= 'f') return h - 'a' + 10;
+    if (h >= 'A' && h <= 'F') return h - 'A' + 10;
+    return -1;
+  };
   std::string out;
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
-    if (c == '+') {
-      out += ' ';
-    } else if (c == '%') {
+    if (c == '%') {
       if (i + 2 >= s.size()) return std::nullopt;
-      auto hex = [](char h) -> int {
-        if (h >= '0' && h <= '9') return h - '0';
-        if (h >= 'a' && h <= 'f') return h - 'a' + 10;
-        if (h >= 'A' && h <= 'F') return h - 'A' + 10;
-        return -1;
-      };
       int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
       if (hi < 0 || lo < 0) return std::nullopt;
-      out += static_cast<char>(hi * 16 + lo);
+      c = static_cast<char>(hi * 16 + lo);
       i += 2;
-    } else {
-      out += c;
+    } else if (c == '+' && plus_is_space) {
+      c = ' ';
     }
+    if (c == '\0' && reject_nul) return std::nullopt;
+    out += c;
   }
   return out;
 }
+
+std::optional<std::string> form_decode(std::string_view s) { return percent_decode(s, true, false); }
 
 std::string url_encode(std::string_view s) {
   static constexpr char kHex[] = "0123456789ABCDEF";

@@ -19,7 +19,10 @@ std::vector<std::string> split(std::string_view s, char sep);
 std::optional<int64_t> parse_int(std::string_view s);
 // JSON-free escaping for HTML text and attribute values.
 std::string html_escape(std::string_view s);
-// Percent-decoding for application/x-www-form-urlencoded ('+' is a space).
+// Percent-decoding. nullopt for a malformed escape, and for any NUL byte (raw or %00) when
+// `reject_nul`. With `plus_is_space`, '+' decodes to ' ' (application/x-www-form-urlencoded).
+std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space, bool reject_nul);
+// Form decoding: percent_decode(s, true, false).
 std::optional<std::string> form_decode(std::string_view s);
 std::string url_encode(std::string_view s);
 

@@ -19,29 +19,7 @@ std::vector<std::string_view> split_path(std::string_view path) {
 }  // namespace
 
 std::optional<std::string> decode_path_segment(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\0') return std::nullopt;
-    if (s[i] != '%') {
-      out += s[i];
-      continue;
-    }
-    if (i + 2 >= s.size()) return std::nullopt;
-    auto hex = [](char h) -> int {
-      if (h >= '0' && h <= '9') return h - '0';
-      if (h >= 'a' && h <= 'f') return h - 'a' + 10;
-      if (h >= 'A' && h <= 'F') return h - 'A' + 10;
-      return -1;
-    };
-    int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    char c = static_cast<char>(hi * 16 + lo);
-    if (c == '\0') return std::nullopt;
-    out += c;
-    i += 2;
-  }
-  return out;
+  return strings::percent_decode(s, /*plus_is_space=*/false, /*reject_nul=*/true);
 }
 
 std::optional<std::vector<std::pair<std::string, std::string>>> parse_query(std::string_view q) {
