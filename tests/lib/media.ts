@@ -60,3 +60,48 @@ export function oggVorbisDurationMs(file: string): number {
   if (!sampleRate || lastGranule < 0n) throw new Error(`${file}: not an Ogg Vorbis file`);
   return (Number(lastGranule) / sampleRate) * 1000;
 }
+
+/**
+ * Vorbis comments (tags) of an Ogg Vorbis file, keys upper-cased: the second packet of the
+ * Vorbis stream, reassembled from page segments.
+ */
+export function oggVorbisComments(file: string): Map<string, string[]> {
+  const buf = fs.readFileSync(file);
+  const packets: Buffer[] = [];
+  let current: Buffer[] = [];
+  let i = 0;
+  while (i + 27 <= buf.length && packets.length < 2) {
+    if (buf.toString("latin1", i, i + 4) !== "OggS") throw new Error(`${file}: lost Ogg page sync at ${i}`);
+    const segments = buf[i + 26];
+    let pos = i + 27 + segments;
+    for (let s = 0; s < segments; s++) {
+      const len = buf[i + 27 + s];
+      current.push(buf.subarray(pos, pos + len));
+      pos += len;
+      if (len < 255) {
+        packets.push(Buffer.concat(current));
+        current = [];
+      }
+    }
+    i = pos;
+  }
+  const p = packets[1];
+  if (!p || p[0] !== 0x03 || p.toString("latin1", 1, 7) !== "vorbis") throw new Error(`${file}: no Vorbis comment header`);
+  let o = 7;
+  const vendorLen = p.readUInt32LE(o);
+  o += 4 + vendorLen;
+  const count = p.readUInt32LE(o);
+  o += 4;
+  const out = new Map<string, string[]>();
+  for (let c = 0; c < count; c++) {
+    const len = p.readUInt32LE(o);
+    o += 4;
+    const text = p.toString("utf8", o, o + len);
+    o += len;
+    const eq = text.indexOf("=");
+    if (eq <= 0) continue;
+    const key = text.slice(0, eq).toUpperCase();
+    out.set(key, [...(out.get(key) ?? []), text.slice(eq + 1)]);
+  }
+  return out;
+}
