@@ -49,8 +49,9 @@ Result<std::vector<std::string>> ids_from_query_or_body(const net::Request& req,
   if (req.query_param("ids")) return ids_param(req, max);
   if (req.body().empty()) return Error::invalid("Missing required parameter ids");
   SEGUE_ASSIGN_OR_RETURN(auto body, json_body(req));
+  // {"ids": [...]} as documented, or a bare [...] as Spotify's own SDK sends it.
   const auto* obj = body.if_object();
-  const boost::json::value* ids_v = obj ? obj->if_contains("ids") : nullptr;
+  const boost::json::value* ids_v = obj ? obj->if_contains("ids") : &body;
   if (!ids_v || !ids_v->is_array()) return Error::invalid("ids: expected a JSON array of ids in the body");
   std::vector<std::string> ids;
   for (const auto& v : ids_v->as_array()) {

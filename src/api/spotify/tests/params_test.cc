@@ -51,6 +51,13 @@ TEST(Params, IdsFromJsonBody) {
   EXPECT_FALSE(ids_from_query_or_body(r, 50).ok());
   r.raw.body() = "{not json";
   EXPECT_FALSE(ids_from_query_or_body(r, 50).ok());
+  // A bare array, as Spotify's TypeScript SDK sends it for saveTracks/saveAlbums.
+  r.raw.body() = R"([")" + std::string(22, 'd') + R"("])";
+  auto bare = ids_from_query_or_body(r, 50);
+  ASSERT_TRUE(bare.ok()) << bare.error().message;
+  EXPECT_EQ((*bare)[0], std::string(22, 'd'));
+  r.raw.body() = "5";
+  EXPECT_FALSE(ids_from_query_or_body(r, 50).ok());
 }
 
 TEST(Objects, Iso8601Formats) {
