@@ -60,11 +60,30 @@ json::object ObjectWriter::artist(const catalog::Artist& a) const {
 json::array ObjectWriter::images(const std::optional<ImageId>& id) const {
   json::array out;
   if (!id) return out;
+  // /images serves a JPEG fitting size x size without upscaling, so its dimensions follow
+  // from the source's; when the catalog does not know those, say so (null) instead of guessing.
+  const catalog::Image* src = snap_.image(*id);
+  const bool known = src && src->width > 0 && src->height > 0;
   for (int size : {640, 300, 64}) {
     json::object im;
     im["url"] = base_ + "/images/" + id->str() + "?size=" + std::to_string(size);
-    im["height"] = size;
-    im["width"] = size;
+    if (known) {
+      int64_t w = src->width, h = src->height;
+      if (w > size || h > size) {
+        if (w >= h) {
+          h = std::max<int64_t>(1, h * size / w);
+          w = size;
+        } else {
+          w = std::max<int64_t>(1, w * size / h);
+          h = size;
+        }
+      }
+      im["height"] = h;
+      im["width"] = w;
+    } else {
+      im["height"] = nullptr;
+      im["width"] = nullptr;
+    }
     out.push_back(std::move(im));
   }
   return out;
@@ -72,8 +91,10 @@ json::array ObjectWriter::images(const std::optional<ImageId>& id) const {
 
 json::object ObjectWriter::simplified_album(const catalog::Album& a) const {
   json::object o;
-  o["album_type"] = a.is_compilation ? "compilation" : (a.total_tracks > 0 && a.total_tracks <= 3 ? "single" : "album");
-  o["total_tracks"] = a.total_tracks;
+  // The tracks this album has here: tags count per disc (TRACKTOTAL), Spotify counts the album.
+  const auto total = static_cast<int64_t>(snap_.album_tracks(a.id).size());
+  o["album_type"] = a.is_compilation ? "compilation" : (total > 0 && total <= 3 ? "single" : "album");
+  o["total_tracks"] = total;
   o["available_markets"] = json::array();
   o["external_urls"] = external_urls();
   o["href"] = base_ + "/v1/albums/" + a.id.str();
