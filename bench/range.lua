@@ -1,0 +1,57 @@
+-- wrk script: 16 KB range requests at random 16 KB-aligned offsets over a set of files.
+--
+-- BENCH_TARGETS names a file of lines "PATH SIZE" (PATH may carry a query string, e.g. the
+-- stream token; nginx ignores it). The same targets file and the same seeds are used for Segue
+-- and nginx, so both servers get the same sequence of requests. Requests are built once in
+-- init() (a pool of 4096 per thread) so that wrk spends its CPU on I/O, not on Lua.
+-- done() prints one line "WRK rps=... p50_ms=... p99_ms=... non2xx=... errors=...".
+
+local CHUNK = 16384
+local POOL = 4096
+local pool = {}
+local n = 0
+local threads = {}
+local counter = 1
+
+function setup(thread)
+  thread:set("id", counter)
+  counter = counter + 1
+  table.insert(threads, thread)
+end
+
+function init(args)
+  local path = os.getenv("BENCH_TARGETS")
+  assert(path, "set BENCH_TARGETS")
+  local targets = {}
+  for line in io.lines(path) do
+    local p, size = line:match("^(%S+)%s+(%d+)$")
+    if p then table.insert(targets, { path = p, size = tonumber(size) }) end
+  end
+  assert(#targets > 0, "no targets in " .. path)
+  math.randomseed(1000 + id)
+  for i = 1, POOL do
+    local t = targets[math.random(#targets)]
+    local slots = math.floor(t.size / CHUNK)
+    if slots < 1 then slots = 1 end
+    local first = (math.random(slots) - 1) * CHUNK
+    local last = first + CHUNK - 1
+    if last > t.size - 1 then last = t.size - 1 end
+    pool[i] = wrk.format("GET", t.path, { ["Range"] = "bytes=" .. first .. "-" .. last })
+  end
+  n = 0
+end
+
+function request()
+  n = n + 1
+  if n > POOL then n = 1 end
+  return pool[n]
+end
+
+function done(summary, latency, requests)
+  local secs = summary.duration / 1e6
+  local e = summary.errors
+  local errors = e.connect + e.read + e.write + e.timeout
+  io.write(string.format("WRK rps=%.0f p50_ms=%.3f p99_ms=%.3f mb_s=%.1f requests=%d non2xx=%d errors=%d\n",
+    summary.requests / secs, latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    summary.bytes / secs / 1e6, summary.requests, e.status, errors))
+end
