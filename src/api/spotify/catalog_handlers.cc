@@ -23,60 +23,56 @@ Result<std::string> path_id(const Request& req) {
   if (!var##_r.ok()) co_return error_response(var##_r.error());  \
   const std::string var = std::move(var##_r).value()
 
-#define SEGUE_OR_400(var, expr)                                  \
-  auto var##_r = (expr);                                         \
-  if (!var##_r.ok()) co_return error_response(var##_r.error());  \
-  auto var = std::move(var##_r).value()
-
 const Access kAnyToken{};
+
+// GET /v1/<kind>s/{id}: the object, 404 for an unknown id. `lookup(snapshot, id)` finds the
+// entity; `render(writer, entity)` maps it.
+template <typename Lookup, typename Render>
+net::Handler one_by_id(ApiContext& ctx, std::string kind, Lookup lookup, Render render) {
+  return [&ctx, kind, lookup, render](Request& req) -> awaitable<Response> {
+    SEGUE_GUARD(p, ctx, req, kAnyToken);
+    SEGUE_PATH_ID(id, req);
+    auto snap = ctx.catalog.snapshot();
+    const auto* entity = lookup(*snap, id);
+    if (!entity) co_return error_response(404, "Non existing id: 'segue:" + kind + ":" + id + "'");
+    co_return json_response(render(ObjectWriter(*snap, ctx.base_url(req)), *entity));
+  };
+}
+
+// GET /v1/<kind>s?ids=: {"<kind>s": [...]} in request order, null for unknown ids.
+template <typename Lookup, typename Render>
+net::Handler many_by_ids(ApiContext& ctx, std::string kind, std::size_t max, Lookup lookup,
+                         Render render) {
+  return [&ctx, kind, max, lookup, render](Request& req) -> awaitable<Response> {
+    SEGUE_GUARD(p, ctx, req, kAnyToken);
+    SEGUE_OR_400(ids, ids_param(req, max));
+    auto snap = ctx.catalog.snapshot();
+    ObjectWriter w(*snap, ctx.base_url(req));
+    boost::json::array arr;
+    for (const auto& id : ids) {
+      const auto* entity = lookup(*snap, id);
+      arr.push_back(entity ? boost::json::value(render(w, *entity)) : boost::json::value(nullptr));
+    }
+    boost::json::object o;
+    o[kind + "s"] = std::move(arr);
+    co_return json_response(o);
+  };
+}
+
+const auto kTrack = [](const catalog::Snapshot& s, const std::string& id) { return s.track(TrackId(id)); };
+const auto kAlbum = [](const catalog::Snapshot& s, const std::string& id) { return s.album(AlbumId(id)); };
+const auto kArtist = [](const catalog::Snapshot& s, const std::string& id) { return s.artist(ArtistId(id)); };
+const auto kRenderTrack = [](const ObjectWriter& w, const catalog::Track& t) { return w.track(t); };
+const auto kRenderAlbum = [](const ObjectWriter& w, const catalog::Album& a) { return w.album(a); };
+const auto kRenderArtist = [](const ObjectWriter& w, const catalog::Artist& a) { return w.artist(a); };
 
 }  // namespace
 
 void register_catalog_routes(net::Router& router, ApiContext& ctx) {
-  router.add(http::verb::get, "/v1/tracks/{id}", [&ctx](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, kAnyToken);
-    SEGUE_PATH_ID(id, req);
-    auto snap = ctx.catalog.snapshot();
-    const auto* t = snap->track(TrackId(id));
-    if (!t) co_return error_response(404, "Non existing id: 'segue:track:" + id + "'");
-    co_return json_response(ObjectWriter(*snap, ctx.base_url(req)).track(*t));
-  });
-
-  router.add(http::verb::get, "/v1/tracks", [&ctx](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, kAnyToken);
-    SEGUE_OR_400(ids, ids_param(req, 50));
-    auto snap = ctx.catalog.snapshot();
-    ObjectWriter w(*snap, ctx.base_url(req));
-    boost::json::array arr;
-    for (const auto& id : ids) {
-      const auto* t = snap->track(TrackId(id));
-      arr.push_back(t ? boost::json::value(w.track(*t)) : boost::json::value(nullptr));
-    }
-    co_return json_response(boost::json::object{{"tracks", std::move(arr)}});
-  });
-
-  router.add(http::verb::get, "/v1/albums/{id}", [&ctx](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, kAnyToken);
-    SEGUE_PATH_ID(id, req);
-    auto snap = ctx.catalog.snapshot();
-    const auto* a = snap->album(AlbumId(id));
-    if (!a) co_return error_response(404, "Non existing id: 'segue:album:" + id + "'");
-    co_return json_response(ObjectWriter(*snap, ctx.base_url(req)).album(*a));
-  });
-
-  router.add(http::verb::get, "/v1/albums", [&ctx](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, kAnyToken);
-    SEGUE_OR_400(ids, ids_param(req, 20));
-    auto snap = ctx.catalog.snapshot();
-    ObjectWriter w(*snap, ctx.base_url(req));
-    boost::json::array arr;
-    for (const auto& id : ids) {
-      const auto* a = snap->album(AlbumId(id));
-      arr.push_back(a ? boost::json::value(w.album(*a)) : boost::json::value(nullptr));
-    }
-    co_return json_response(boost::json::object{{"albums", std::move(arr)}});
-  });
-
+  router.add(http::verb::get, "/v1/tracks/{id}", one_by_id(ctx, "track", kTrack, kRenderTrack));
+  router.add(http::verb::get, "/v1/tracks", many_by_ids(ctx, "track", 50, kTrack, kRenderTrack));
+  router.add(http::verb::get, "/v1/albums/{id}", one_by_id(ctx, "album", kAlbum, kRenderAlbum));
+  router.add(http::verb::get, "/v1/albums", many_by_ids(ctx, "album", 20, kAlbum, kRenderAlbum));
   router.add(http::verb::get, "/v1/albums/{id}/tracks", [&ctx](Request& req) -> awaitable<Response> {
     SEGUE_GUARD(p, ctx, req, kAnyToken);
     SEGUE_PATH_ID(id, req);
@@ -93,28 +89,8 @@ void register_catalog_routes(net::Router& router, ApiContext& ctx) {
                                      static_cast<int64_t>(tracks.size())));
   });
 
-  router.add(http::verb::get, "/v1/artists/{id}", [&ctx](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, kAnyToken);
-    SEGUE_PATH_ID(id, req);
-    auto snap = ctx.catalog.snapshot();
-    const auto* a = snap->artist(ArtistId(id));
-    if (!a) co_return error_response(404, "Non existing id: 'segue:artist:" + id + "'");
-    co_return json_response(ObjectWriter(*snap, ctx.base_url(req)).artist(*a));
-  });
-
-  router.add(http::verb::get, "/v1/artists", [&ctx](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, kAnyToken);
-    SEGUE_OR_400(ids, ids_param(req, 50));
-    auto snap = ctx.catalog.snapshot();
-    ObjectWriter w(*snap, ctx.base_url(req));
-    boost::json::array arr;
-    for (const auto& id : ids) {
-      const auto* a = snap->artist(ArtistId(id));
-      arr.push_back(a ? boost::json::value(w.artist(*a)) : boost::json::value(nullptr));
-    }
-    co_return json_response(boost::json::object{{"artists", std::move(arr)}});
-  });
-
+  router.add(http::verb::get, "/v1/artists/{id}", one_by_id(ctx, "artist", kArtist, kRenderArtist));
+  router.add(http::verb::get, "/v1/artists", many_by_ids(ctx, "artist", 50, kArtist, kRenderArtist));
   router.add(http::verb::get, "/v1/artists/{id}/albums", [&ctx](Request& req) -> awaitable<Response> {
     SEGUE_GUARD(p, ctx, req, kAnyToken);
     SEGUE_PATH_ID(id, req);

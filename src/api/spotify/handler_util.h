@@ -20,6 +20,12 @@ inline int64_t now_ms() {
 
 }  // namespace segue::api::spotify
 
+// Binds `var` to the value of a Result expression, or returns its error as a response.
+#define SEGUE_OR_400(var, expr)                                  \
+  auto var##_r = (expr);                                         \
+  if (!var##_r.ok()) co_return error_response(var##_r.error());  \
+  auto var = std::move(var##_r).value()
+
 // Runs the guard and returns its refusal, or binds `principal`.
 #define SEGUE_GUARD(principal, ctx, req, ...)                                        \
   auto principal##_guarded = co_await guard(ctx, req, __VA_ARGS__);                  \

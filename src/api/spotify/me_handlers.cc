@@ -12,11 +12,6 @@ using net::Response;
 namespace http = net::http;
 using auth::Scope;
 
-#define SEGUE_OR_400(var, expr)                                  \
-  auto var##_r = (expr);                                         \
-  if (!var##_r.ok()) co_return error_response(var##_r.error());  \
-  auto var = std::move(var##_r).value()
-
 struct KindInfo {
   user::ItemKind kind;
   const char* path;      // "/v1/me/tracks"

@@ -9,6 +9,8 @@
 #include "common/strings.h"
 #include "net/router.h"
 
+#include <variant>
+
 namespace segue::api::spotify {
 namespace {
 using boost::asio::awaitable;
@@ -162,6 +164,28 @@ bool client_credentials_from(const Request& req, const Form& form, std::string& 
   return true;
 }
 
+// A token-endpoint request (RFC 6749 §2.3.1, §3.2): a form body and the client's credentials
+// from HTTP Basic or the form. Either the parsed request or the OAuth error to answer.
+struct ClientForm {
+  Form form;
+  std::string client_id;
+  std::string secret;
+  bool basic = false;
+};
+std::variant<ClientForm, Response> read_client_form(const Request& req) {
+  std::string_view ct = req.header(http::field::content_type);
+  if (ct.substr(0, 33) != "application/x-www-form-urlencoded")
+    return oauth_error(400, {auth::OAuthError::kInvalidRequest,
+                             "Content-Type must be application/x-www-form-urlencoded"});
+  auto parsed = net::parse_query(req.body());
+  if (!parsed) return oauth_error(400, {auth::OAuthError::kInvalidRequest, "Malformed form body"});
+  ClientForm cf;
+  cf.form = std::move(*parsed);
+  if (!client_credentials_from(req, cf.form, cf.client_id, cf.secret, cf.basic))
+    return oauth_error(401, {auth::OAuthError::kInvalidClient, "Malformed Basic authorization"});
+  return cf;
+}
+
 }  // namespace
 
 void register_oauth_routes(net::Router& router, ApiContext& ctx) {
@@ -199,17 +223,9 @@ void register_oauth_routes(net::Router& router, ApiContext& ctx) {
   });
 
   router.add(http::verb::post, "/api/token", [&ctx](Request& req) -> awaitable<Response> {
-    std::string_view ct = req.header(http::field::content_type);
-    if (ct.substr(0, 33) != "application/x-www-form-urlencoded")
-      co_return oauth_error(400, {auth::OAuthError::kInvalidRequest,
-                                  "Content-Type must be application/x-www-form-urlencoded"});
-    auto parsed = net::parse_query(req.body());
-    if (!parsed) co_return oauth_error(400, {auth::OAuthError::kInvalidRequest, "Malformed form body"});
-    Form form = std::move(*parsed);
-    std::string client_id, secret;
-    bool basic = false;
-    if (!client_credentials_from(req, form, client_id, secret, basic))
-      co_return oauth_error(401, {auth::OAuthError::kInvalidClient, "Malformed Basic authorization"});
+    auto read = read_client_form(req);
+    if (auto* refused = std::get_if<Response>(&read)) co_return std::move(*refused);
+    auto& [form, client_id, secret, basic] = std::get<ClientForm>(read);
     const std::string grant = form_get(form, "grant_type");
     auto result = co_await ctx.workers.run([&]() -> auth::OAuthResult<auth::TokenSet> {
       if (grant == "authorization_code")
@@ -241,13 +257,9 @@ void register_oauth_routes(net::Router& router, ApiContext& ctx) {
   });
 
   router.add(http::verb::post, "/api/revoke", [&ctx](Request& req) -> awaitable<Response> {
-    auto parsed = net::parse_query(req.body());
-    if (!parsed) co_return oauth_error(400, {auth::OAuthError::kInvalidRequest, "Malformed form body"});
-    Form form = std::move(*parsed);
-    std::string client_id, secret;
-    bool basic = false;
-    if (!client_credentials_from(req, form, client_id, secret, basic))
-      co_return oauth_error(401, {auth::OAuthError::kInvalidClient, "Malformed Basic authorization"});
+    auto read = read_client_form(req);
+    if (auto* refused = std::get_if<Response>(&read)) co_return std::move(*refused);
+    auto& [form, client_id, secret, basic] = std::get<ClientForm>(read);
     std::string token = form_get(form, "token");
     auto r = co_await ctx.workers.run([&] { return ctx.auth.revoke_token(client_id, secret, token); });
     if (!r.ok()) co_return oauth_error(token_status(r.failure()), r.failure());

@@ -16,11 +16,6 @@ namespace http = net::http;
 namespace json = boost::json;
 using auth::Scope;
 
-#define SEGUE_OR_400(var, expr)                                  \
-  auto var##_r = (expr);                                         \
-  if (!var##_r.ok()) co_return error_response(var##_r.error());  \
-  auto var = std::move(var##_r).value()
-
 constexpr std::size_t kMaxEventsPerBatch = 1000;
 
 // Access rules live outside the coroutines: g++ 12 miscompiles initializer lists inside them.
