@@ -47,6 +47,14 @@ Level level() { return g_level.load(); }
 
 void write(Level lvl, std::string_view msg, const Fields& fields) {
   if (lvl < g_level.load(std::memory_order_relaxed)) return;
+  write_raw(format_line(lvl, msg, fields));
+}
+
+void write_raw(std::string_view lines) {
+  std::fwrite(lines.data(), 1, lines.size(), stderr);  // one call: lines do not interleave
+}
+
+std::string format_line(Level lvl, std::string_view msg, const Fields& fields) {
   auto now = std::chrono::system_clock::now();
   auto secs = std::chrono::system_clock::to_time_t(now);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
@@ -70,7 +78,7 @@ void write(Level lvl, std::string_view msg, const Fields& fields) {
     append_value(line, v);
   }
   line += '\n';
-  std::fwrite(line.data(), 1, line.size(), stderr);  // one call: lines do not interleave
+  return line;
 }
 
 }  // namespace segue::log

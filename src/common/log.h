@@ -19,6 +19,11 @@ using Fields = std::vector<std::pair<std::string_view, std::string>>;
 // Writes `ts=... level=... msg="..." k=v ...`; values with spaces or quotes are quoted.
 void write(Level level, std::string_view msg, const Fields& fields = {});
 
+// The line write() would print, with its trailing newline, for callers that buffer lines.
+std::string format_line(Level level, std::string_view msg, const Fields& fields = {});
+// Writes already formatted lines in one call.
+void write_raw(std::string_view lines);
+
 inline void info(std::string_view msg, const Fields& f = {}) { write(Level::kInfo, msg, f); }
 inline void warn(std::string_view msg, const Fields& f = {}) { write(Level::kWarn, msg, f); }
 inline void error(std::string_view msg, const Fields& f = {}) { write(Level::kError, msg, f); }

@@ -1,6 +1,7 @@
 #include "net/http_server.h"
 
 #include <fcntl.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -40,24 +41,71 @@ bool sane_request_id(std::string_view v) {
   return true;
 }
 
-// Reads [offset, offset+len) of `path` into `out`. Runs on a worker thread.
-Status read_range(const std::string& path, uint64_t offset, std::size_t len, std::string& out) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Error::not_found("cannot open file");
+// Reads exactly `len` bytes at `offset` from `fd` into `out`. `flags` may be RWF_NOWAIT, in
+// which case the read only succeeds from the page cache and never blocks.
+bool pread_exact(int fd, uint64_t offset, std::size_t len, std::string& out, int flags) {
   out.resize(len);
   std::size_t done = 0;
   while (done < len) {
-    ssize_t n = ::pread(fd, out.data() + done, len - done, static_cast<off_t>(offset + done));
+    struct iovec iov{out.data() + done, len - done};
+    ssize_t n = ::preadv2(fd, &iov, 1, static_cast<off_t>(offset + done), flags);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ::close(fd);
-      return Error::unavailable("short read");
-    }
+    if (n <= 0) return false;
     done += static_cast<std::size_t>(n);
   }
-  ::close(fd);
-  return {};
+  return true;
 }
+
+// Opens `path` and reads [offset, offset+len) into `out`. Runs on a worker thread. Returns the
+// open descriptor (the caller owns it) or an error.
+Result<int> open_and_read(const std::string& path, uint64_t offset, std::size_t len, std::string& out) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Error::not_found("cannot open file");
+  if (!pread_exact(fd, offset, len, out, 0)) {
+    ::close(fd);
+    return Error::unavailable("short read");
+  }
+  return fd;
+}
+
+// A network thread's small cache of open audio files, like nginx's open_file_cache. Entries
+// live at most kMaxAge so a file replaced on disk is reopened soon; only its own thread
+// touches it.
+class OpenFileCache {
+ public:
+  static constexpr std::size_t kCapacity = 64;
+  static constexpr std::chrono::seconds kMaxAge{2};
+  ~OpenFileCache() { clear(); }
+  int find(const std::string& path) {
+    for (auto& e : entries_)
+      if (e.path == path) return e.fd;
+    return -1;
+  }
+  void insert(const std::string& path, int fd) {
+    if (find(path) >= 0 || entries_.size() >= kCapacity) {
+      ::close(fd);
+      return;
+    }
+    entries_.push_back({path, fd, Clock::now()});
+  }
+  void expire(Clock::time_point now, bool all) {
+    std::erase_if(entries_, [&](const Entry& e) {
+      if (!all && now - e.opened < kMaxAge) return false;
+      ::close(e.fd);
+      return true;
+    });
+  }
+  void clear() { expire(Clock::now(), true); }
+
+ private:
+  struct Entry {
+    std::string path;
+    int fd;
+    Clock::time_point opened;
+  };
+  std::vector<Entry> entries_;
+};
+
 }  // namespace
 
 struct Session {
@@ -71,6 +119,8 @@ struct NetThread {
   std::optional<tcp::acceptor> acceptor;
   std::set<Session*> sessions;  // only touched on this thread
   asio::steady_timer* sweep_timer = nullptr;
+  OpenFileCache files;
+  std::string access_log;  // buffered lines, flushed by the sweeper and when large
   // Per-thread cache of metric series: (route, status) -> series.
   std::unordered_map<std::string, std::pair<Counter*, Histogram*>> series;
 };
@@ -170,6 +220,12 @@ struct Server::Impl {
     }
   }
 
+  static void flush_access_log(NetThread& t) {
+    if (t.access_log.empty()) return;
+    log::write_raw(t.access_log);
+    t.access_log.clear();
+  }
+
   awaitable<void> write_simple(beast::tcp_stream& stream, unsigned status, std::string_view msg,
                                unsigned version) {
     Response r = Response::error(status, msg);
@@ -188,6 +244,12 @@ struct Server::Impl {
   awaitable<void> session(NetThread& t, tcp::socket socket) {
     open_connections.fetch_add(1);
     open_gauge.add(1);
+    std::string remote;
+    {
+      beast::error_code ec;
+      auto ep = socket.remote_endpoint(ec);
+      if (!ec) remote = ep.address().to_string();
+    }
     beast::tcp_stream stream(std::move(socket));
     Session state{&stream};
     t.sessions.insert(&state);
@@ -206,7 +268,7 @@ struct Server::Impl {
         if (wec) break;
       }
       state.idle = false;
-      bool keep = co_await serve_one(t, stream, buffer);
+      bool keep = co_await serve_one(t, stream, buffer, remote);
       if (!keep) break;
     }
     beast::error_code ignored;
@@ -218,13 +280,8 @@ struct Server::Impl {
   }
 
   // Reads, handles and answers one request. Returns whether the connection stays open.
-  awaitable<bool> serve_one(NetThread& t, beast::tcp_stream& stream, beast::flat_buffer& buffer) {
-    std::string remote;
-    {
-      beast::error_code ec;
-      auto ep = stream.socket().remote_endpoint(ec);
-      if (!ec) remote = ep.address().to_string();
-    }
+  awaitable<bool> serve_one(NetThread& t, beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                            const std::string& remote) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(opt.header_limit));
     parser.body_limit(opt.body_limit);
@@ -280,21 +337,25 @@ struct Server::Impl {
     auto [counter, hist] = series_for(t, req.route, res.status);
     counter->inc();
     hist->observe(elapsed);
-    bool write_ok = co_await write_response(stream, req, res, keep_alive, head);
-    if (opt.access_log) {
-      log::info("request", {{"id", req.request_id},
-                            {"method", std::string(req.raw.method_string())},
-                            {"path", req.path},
-                            {"route", req.route},
-                            {"status", std::to_string(res.status)},
-                            {"ms", std::to_string(elapsed * 1000.0).substr(0, 6)},
-                            {"user", res.log_user.empty() ? req.user : res.log_user},
-                            {"remote", remote}});
+    bool write_ok = co_await write_response(t, stream, req, res, keep_alive, head);
+    if (opt.access_log && log::level() <= log::Level::kInfo) {
+      // Buffered per thread: one write(2) per 32 KB or per second instead of one per request.
+      t.access_log += log::format_line(
+          log::Level::kInfo, "request",
+          {{"id", req.request_id},
+           {"method", std::string(req.raw.method_string())},
+           {"path", req.path},
+           {"route", req.route},
+           {"status", std::to_string(res.status)},
+           {"ms", std::to_string(elapsed * 1000.0).substr(0, 6)},
+           {"user", res.log_user.empty() ? req.user : res.log_user},
+           {"remote", remote}});
+      if (t.access_log.size() > 32 * 1024) flush_access_log(t);
     }
     co_return write_ok && keep_alive;
   }
 
-  awaitable<bool> write_response(beast::tcp_stream& stream, const Request& req, Response& r,
+  awaitable<bool> write_response(NetThread& t, beast::tcp_stream& stream, const Request& req, Response& r,
                                  bool keep_alive, bool head) {
     http::response<http::string_body> res{static_cast<http::status>(r.status), req.raw.version()};
     for (const auto& f : r.headers) res.set(f.name_string(), f.value());
@@ -304,8 +365,16 @@ struct Server::Impl {
     if (r.file && !head) {
       const FileBody fb = *r.file;
       if (fb.length <= kInlineFileLimit) {
+        // Fast path: a cached descriptor and bytes already in the page cache, read without
+        // blocking (RWF_NOWAIT). Otherwise open and read on a worker.
         std::string data;
-        Status s = co_await workers.run([&] { return read_range(fb.path, fb.offset, fb.length, data); });
+        Status s;
+        int fd = t.files.find(fb.path);
+        if (fd < 0 || !pread_exact(fd, fb.offset, fb.length, data, RWF_NOWAIT)) {
+          auto opened = co_await workers.run([&] { return open_and_read(fb.path, fb.offset, fb.length, data); });
+          if (opened.ok()) t.files.insert(fb.path, *opened);
+          else s = opened.error();
+        }
         if (!s) {
           Response err = Response::error(500, "Could not read the file");
           res.result(http::status::internal_server_error);
@@ -335,8 +404,9 @@ struct Server::Impl {
       uint64_t sent = 0;
       while (sent < fb.length) {
         std::size_t len = static_cast<std::size_t>(std::min<uint64_t>(kFileChunk, fb.length - sent));
-        Status s = co_await workers.run([&] { return read_range(fb.path, fb.offset + sent, len, chunk); });
-        if (!s) co_return false;  // headers are out: the only honest signal is to close
+        auto opened = co_await workers.run([&] { return open_and_read(fb.path, fb.offset + sent, len, chunk); });
+        if (!opened.ok()) co_return false;  // headers are out: the only honest signal is to close
+        ::close(*opened);
         stream.expires_after(opt.write_timeout);
         auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(chunk), kTok);
         if (wec) co_return false;
@@ -395,6 +465,8 @@ struct Server::Impl {
       timer.expires_after(stopping ? std::chrono::milliseconds(50) : std::chrono::milliseconds(1000));
       co_await timer.async_wait(kTok);
       auto now = Clock::now();
+      flush_access_log(t);
+      t.files.expire(now, stopping);
       bool past_grace = stopping && now >= stop_deadline;
       for (Session* s : t.sessions) {
         if ((s->idle && (stopping || now - s->idle_since > opt.idle_timeout)) || past_grace) {
@@ -404,6 +476,8 @@ struct Server::Impl {
         }
       }
       if (stopping && t.sessions.empty()) {
+        flush_access_log(t);
+        t.files.clear();
         t.sweep_timer = nullptr;
         co_return;
       }
