@@ -5,11 +5,14 @@
 #include <algorithm>
 #include <cerrno>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "audio/image.h"
+#include "catalog/artwork.h"
 #include "catalog/catalog_store.h"
 #include "catalog/tag_reader.h"
 #include "common/log.h"
@@ -212,6 +215,26 @@ std::string move_identity(const TagInfo& t, int64_t size) {
 std::string default_sort_name(const std::string& name) {
   if (name.size() > 4 && strings::ascii_lower(name.substr(0, 4)) == "the ") return name.substr(4);
   return name;
+}
+
+// Fills the picture's width and height by decoding its header; leaves 0 when it cannot.
+void probe_image_size(Image& img) {
+  std::string bytes;
+  if (img.source == ImageSource::kEmbedded) {
+    auto r = read_embedded_picture(img.path, kMaxArtworkBytes);
+    if (!r.ok()) return;
+    bytes = std::move(r).value();
+  } else {
+    std::ifstream f(img.path, std::ios::binary);
+    if (!f) return;
+    bytes.resize(kMaxArtworkBytes);
+    f.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    bytes.resize(static_cast<std::size_t>(f.gcount()));
+  }
+  auto info = audio::probe_image(bytes);
+  if (!info.ok()) return;
+  img.width = info->width;
+  img.height = info->height;
 }
 
 int64_t now_ms() {
@@ -515,6 +538,20 @@ Result<ScanReport> Scanner::scan(const std::vector<std::string>& library_roots, 
 
     std::unordered_map<AlbumId, int64_t> added_at(album_added.begin(), album_added.end());
     Derived derived = derive(entries, walk.covers, added_at, scan_time);
+    // Cover dimensions for the images arrays: reuse what the catalog knows about the same
+    // source, and probe only new sources (so a rescan with nothing changed reads no pictures).
+    {
+      auto snap = catalog_ ? catalog_->snapshot() : nullptr;
+      for (auto& [id, img] : derived.images) {
+        const Image* known = snap ? snap->image(img.id) : nullptr;
+        if (known && known->path == img.path && known->width > 0) {
+          img.width = known->width;
+          img.height = known->height;
+        } else {
+          probe_image_size(img);
+        }
+      }
+    }
 
     // 1. Artists, images and albums first, so readers never see a track without its album.
     SEGUE_TRY(db_.write([&](store::Connection& c) -> Status {
