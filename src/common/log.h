@@ -21,6 +21,10 @@ void write(Level level, std::string_view msg, const Fields& fields = {});
 
 // The line write() would print, with its trailing newline, for callers that buffer lines.
 std::string format_line(Level level, std::string_view msg, const Fields& fields = {});
+// Building blocks of a line, for hot paths that append to their own buffer without
+// allocating: the "ts=... level=... msg=..." prefix, then " key=value" per field, then '\n'.
+void append_prefix(std::string& line, Level level, std::string_view msg);
+void append_field(std::string& line, std::string_view key, std::string_view value);
 // Writes already formatted lines in one call.
 void write_raw(std::string_view lines);
 

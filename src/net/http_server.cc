@@ -340,16 +340,21 @@ struct Server::Impl {
     bool write_ok = co_await write_response(t, stream, req, res, keep_alive, head);
     if (opt.access_log && log::level() <= log::Level::kInfo) {
       // Buffered per thread: one write(2) per 32 KB or per second instead of one per request.
-      t.access_log += log::format_line(
-          log::Level::kInfo, "request",
-          {{"id", req.request_id},
-           {"method", std::string(req.raw.method_string())},
-           {"path", req.path},
-           {"route", req.route},
-           {"status", std::to_string(res.status)},
-           {"ms", std::to_string(elapsed * 1000.0).substr(0, 6)},
-           {"user", res.log_user.empty() ? req.user : res.log_user},
-           {"remote", remote}});
+      std::string& out = t.access_log;
+      char ms[32];
+      std::snprintf(ms, sizeof ms, "%.3f", elapsed * 1000.0);
+      char status[8];
+      std::snprintf(status, sizeof status, "%u", res.status);
+      log::append_prefix(out, log::Level::kInfo, "request");
+      log::append_field(out, "id", req.request_id);
+      log::append_field(out, "method", std::string_view(req.raw.method_string().data(), req.raw.method_string().size()));
+      log::append_field(out, "path", req.path);
+      log::append_field(out, "route", req.route);
+      log::append_field(out, "status", status);
+      log::append_field(out, "ms", ms);
+      log::append_field(out, "user", res.log_user.empty() ? req.user : res.log_user);
+      log::append_field(out, "remote", remote);
+      out += '\n';
       if (t.access_log.size() > 32 * 1024) flush_access_log(t);
     }
     co_return write_ok && keep_alive;
