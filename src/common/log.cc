@@ -60,7 +60,7 @@ void append_prefix(std::string& line, Level lvl, std::string_view msg) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
   // gmtime_r and formatting once per second per thread; only the milliseconds change between.
   thread_local std::time_t cached_secs = -1;
-  thread_local char cached[32];
+  thread_local char cached[64];
   if (secs != cached_secs) {
     std::tm tm{};
     gmtime_r(&secs, &tm);
