@@ -1,5 +1,6 @@
 // Validates JSON response bodies against Spotify's OpenAPI 3.0 document (sonallux's fixed
-// definition, kept in ../shared next to the repository). Component schemas are registered with
+// definition, from ../shared next to the repository or the copy in tests/contract/fixtures).
+// Component schemas are registered with
 // Ajv as one schema document; `$ref`s into #/components/... are rewritten to point at it, and
 // Ajv's OpenAPI `nullable` keyword handles nullable fields.
 import * as fs from "node:fs";
@@ -9,7 +10,11 @@ import addFormatsModule from "ajv-formats";
 import { parse as parseYaml } from "yaml";
 import { REPO_ROOT } from "./server.ts";
 
-export const OPENAPI_PATH = path.join(REPO_ROOT, "..", "shared", "data", "spotify-openapi", "fixed-spotify-open-api.yml");
+const SHARED_OPENAPI = path.join(REPO_ROOT, "..", "shared", "data", "spotify-openapi", "fixed-spotify-open-api.yml");
+// The shared data folder when it sits next to the repository, else the committed copy.
+export const OPENAPI_PATH = fs.existsSync(SHARED_OPENAPI)
+  ? SHARED_OPENAPI
+  : path.join(REPO_ROOT, "tests", "contract", "fixtures", "fixed-spotify-open-api.yml");
 
 const COMPONENTS_ID = "https://segue.test/spotify-components.json";
 
