@@ -1,5 +1,7 @@
 #include "catalog/tag_reader.h"
 
+#include <fstream>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -311,6 +313,50 @@ void apply_filename_fallbacks(const std::string& path, TagInfo& info) {
   }
 }
 
+// The duration of an Ogg Vorbis or Opus file from its granule positions: the last page's
+// granule (minus Opus's pre-skip) over the sample rate. TagLib 1.13 subtracts the first audio
+// page's granule instead, which undercounts when that page covers a long silent opening
+// (silence packs many packets into one page). 0 when the pages cannot be read.
+int64_t ogg_duration_ms(const std::string& path, bool opus, int sample_rate) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return 0;
+  f.seekg(0, std::ios::end);
+  const std::streamoff size = f.tellg();
+  if (size < 64) return 0;
+  auto read_at = [&](std::streamoff pos, std::size_t n) {
+    std::string buf(n, '\0');
+    f.seekg(pos);
+    f.read(buf.data(), static_cast<std::streamsize>(n));
+    buf.resize(static_cast<std::size_t>(f.gcount()));
+    return buf;
+  };
+  auto le = [](const std::string& b, std::size_t at, int bytes) {
+    uint64_t v = 0;
+    for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(b[at + static_cast<std::size_t>(i)]);
+    return v;
+  };
+  int64_t pre_skip = 0;
+  if (opus) {
+    std::string head = read_at(0, 256);
+    auto at = head.find("OpusHead");
+    if (at == std::string::npos || at + 12 > head.size()) return 0;
+    pre_skip = static_cast<int64_t>(le(head, at + 10, 2));
+    sample_rate = 48000;  // Opus granules always count 48 kHz samples
+  }
+  if (sample_rate <= 0) return 0;
+  const std::size_t tail_len = static_cast<std::size_t>(std::min<std::streamoff>(size, 2 * 65307));
+  std::string tail = read_at(size - static_cast<std::streamoff>(tail_len), tail_len);
+  for (auto at = tail.rfind("OggS"); at != std::string::npos && at + 14 <= tail.size();
+       at = at == 0 ? std::string::npos : tail.rfind("OggS", at - 1)) {
+    if (tail[at + 4] != 0) continue;  // stream structure version
+    const auto granule = static_cast<int64_t>(le(tail, at + 6, 8));
+    if (granule <= 0) continue;  // -1: no packet ends on this page
+    const int64_t samples = granule - pre_skip;
+    return samples > 0 ? samples * 1000 / sample_rate : 0;
+  }
+  return 0;
+}
+
 Result<TagInfo> read_tags(const std::string& path) {
   try {
     SEGUE_ASSIGN_OR_RETURN(TagLib::FileRef ref, open_taglib(path));
@@ -326,6 +372,9 @@ Result<TagInfo> read_tags(const std::string& path) {
     auto codec = codec_of(file);
     if (!codec) return Error::invalid("unsupported audio format");
     t.codec = codec->codec;
+    if (t.codec == "vorbis" || t.codec == "opus") {
+      if (int64_t ms = ogg_duration_ms(path, t.codec == "opus", t.sample_rate); ms > 0) t.duration_ms = ms;
+    }
     t.container = codec->container;
     t.mime_type = codec->mime;
     t.lossless = codec->lossless;
