@@ -141,11 +141,6 @@ Result<Config> build_config(const Settings& file, const Settings& env, const Set
       return Error::invalid("log_level: expected debug, info, warn or error");
     c.log_level = *v;
   }
-  if (c.public_url.empty()) {
-    std::string host = c.listen_host == "0.0.0.0" || c.listen_host == "::" ? "127.0.0.1" : c.listen_host;
-    if (host.find(':') != std::string::npos) host = "[" + host + "]";
-    c.public_url = "http://" + host + ":" + std::to_string(c.listen_port);
-  }
   return c;
 }
 

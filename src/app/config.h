@@ -18,7 +18,7 @@ struct Config {
   std::string listen_host = "127.0.0.1";
   uint16_t listen_port = 8080;
   std::vector<std::string> libraries;
-  std::string public_url;  // base of stream and image URLs; default http://<listen>
+  std::string public_url;  // base of links and stream URLs; empty: from each request's Host
   int io_threads = 0;      // 0: one per core
   int workers = 0;         // 0: max(4, 2 x cores)
   std::vector<std::string> cors_origins;

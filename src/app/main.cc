@@ -309,7 +309,7 @@ int cmd_serve(int argc, char** argv) {
 
   api::spotify::ApiContext ctx{*s.db, *s.auth, *s.catalog, *s.artwork, *s.events, *s.library,
                                *s.stream_tokens, workers, client_limiter, user_limiter, metrics,
-                               a.settings.count("public_url") || getenv("SEGUE_PUBLIC_URL") ? c.public_url : ""};
+                               c.public_url};
   net::Router router;
   api::spotify::register_routes(router, ctx);
 

@@ -140,15 +140,13 @@ struct Server::Impl {
   Gauge& open_gauge;
   Counter& rejected;
   Counter& bytes_out;
-  Server* owner;
 
-  Impl(ServerOptions o, const Router& r, WorkerPool& w, MetricsRegistry& m, Server* s)
+  Impl(ServerOptions o, const Router& r, WorkerPool& w, MetricsRegistry& m)
       : opt(std::move(o)), router(r), workers(w), metrics(m),
         open_gauge(m.gauge("segue_http_open_connections", "Open HTTP connections")),
         rejected(m.counter("segue_http_rejected_connections_total",
                            "Connections closed at accept because the connection cap was reached")),
-        bytes_out(m.counter("segue_http_response_bytes_total", "Response body bytes sent")),
-        owner(s) {}
+        bytes_out(m.counter("segue_http_response_bytes_total", "Response body bytes sent")) {}
 
   std::pair<Counter*, Histogram*> series_for(NetThread& t, const std::string& route, unsigned status) {
     std::string key = route + '\0' + std::to_string(status);
@@ -493,7 +491,7 @@ struct Server::Impl {
 
 Server::Server(ServerOptions options, const Router& router, WorkerPool& workers,
                MetricsRegistry& metrics)
-    : impl_(std::make_unique<Impl>(std::move(options), router, workers, metrics, this)) {}
+    : impl_(std::make_unique<Impl>(std::move(options), router, workers, metrics)) {}
 
 Server::~Server() = default;
 

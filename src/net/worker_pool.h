@@ -33,12 +33,6 @@ class WorkerPool {
     co_return std::move(*out);
   }
 
-  // Posts fire-and-forget work (background jobs).
-  template <typename F>
-  void post(F f) {
-    boost::asio::post(pool_, std::move(f));
-  }
-
   // Waits for queued work to finish and stops the threads.
   void join() {
     pool_.wait();

@@ -7,10 +7,6 @@
 
 namespace segue::api::spotify {
 namespace {
-using boost::asio::awaitable;
-using net::Request;
-using net::Response;
-namespace http = net::http;
 
 Result<std::string> path_id(const Request& req) {
   const std::string& id = req.param("id");

@@ -9,6 +9,12 @@
 
 namespace segue::api::spotify {
 
+// The vocabulary every handler file uses (this header is private to the handlers).
+using boost::asio::awaitable;
+using net::Request;
+using net::Response;
+namespace http = net::http;
+
 inline net::Response json_response(const boost::json::value& v, unsigned status = 200) {
   return net::Response::json(status, boost::json::serialize(v));
 }

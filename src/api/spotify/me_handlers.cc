@@ -6,10 +6,6 @@
 
 namespace segue::api::spotify {
 namespace {
-using boost::asio::awaitable;
-using net::Request;
-using net::Response;
-namespace http = net::http;
 using auth::Scope;
 
 struct KindInfo {

@@ -9,10 +9,6 @@
 
 namespace segue::api::spotify {
 namespace {
-using boost::asio::awaitable;
-using net::Request;
-using net::Response;
-namespace http = net::http;
 
 std::string http_date(int64_t epoch_s) {
   std::time_t t = static_cast<std::time_t>(epoch_s);

@@ -13,10 +13,6 @@
 
 namespace segue::api::spotify {
 namespace {
-using boost::asio::awaitable;
-using net::Request;
-using net::Response;
-namespace http = net::http;
 namespace json = boost::json;
 
 using Form = std::vector<std::pair<std::string, std::string>>;

@@ -33,9 +33,11 @@ json::object ObjectWriter::artist(const catalog::Artist& a) const {
   followers["href"] = nullptr;
   followers["total"] = 0;
   o["followers"] = std::move(followers);
-  // Genres of the artist: the union of its albums' genres, in first-seen order.
+  // Genres: the union of its albums' genres in first-seen order. Picture: the cover of its
+  // newest album with one, the closest thing we have.
   json::array genres;
   std::vector<std::string> seen;
+  std::optional<ImageId> img;
   for (const auto& aa : snap_.artist_albums(a.id)) {
     for (const auto& g : aa.album->genres) {
       if (std::find(seen.begin(), seen.end(), g) == seen.end()) {
@@ -43,15 +45,9 @@ json::object ObjectWriter::artist(const catalog::Artist& a) const {
         genres.push_back(json::string(g));
       }
     }
+    if (!img && aa.album->image_id) img = aa.album->image_id;
   }
   o["genres"] = std::move(genres);
-  // An artist's picture: the cover of its newest album, as the closest thing we have.
-  std::optional<ImageId> img;
-  for (const auto& aa : snap_.artist_albums(a.id))
-    if (aa.album->image_id) {
-      img = aa.album->image_id;
-      break;
-    }
   o["images"] = images(img);
   o["popularity"] = 0;
   return o;

@@ -9,10 +9,6 @@
 
 namespace segue::api::spotify {
 namespace {
-using boost::asio::awaitable;
-using net::Request;
-using net::Response;
-namespace http = net::http;
 namespace json = boost::json;
 using auth::Scope;
 

@@ -3,12 +3,6 @@
 #include "api/spotify/routes.h"
 
 namespace segue::api::spotify {
-namespace {
-using boost::asio::awaitable;
-using net::Request;
-using net::Response;
-namespace http = net::http;
-}  // namespace
 
 void register_system_routes(net::Router& router, ApiContext& ctx) {
   router.add(http::verb::get, "/healthz", [&ctx](Request& req) -> awaitable<Response> {

@@ -16,7 +16,7 @@ TEST(Config, FlagsWinOverEnvironmentOverFile) {
   EXPECT_EQ(c->data_dir, "/flag");
   EXPECT_EQ(c->listen_port, 9001);
   EXPECT_EQ(c->workers, 3);
-  EXPECT_EQ(c->public_url, "http://127.0.0.1:9001");
+  EXPECT_EQ(c->public_url, "");  // not configured: links follow each request's Host
 }
 
 TEST(Config, ListsFromAHigherSourceReplaceLowerOnes) {
@@ -44,7 +44,7 @@ TEST(Config, RejectsBadValuesNamingTheSetting) {
 
 TEST(Config, ReadsTomlAndEnvironment) {
   auto path = std::filesystem::temp_directory_path() / ("segue-config-" + std::to_string(::getpid()) + ".toml");
-  std::ofstream(path) << "listen = \"127.0.0.1:7000\"\nlibrary = [\"/m1\", \"/m2\"]\nworkers = 8\naccess_log = false\n";
+  std::ofstream(path) << "listen = \"127.0.0.1:7000\"\npublic_url = \"https://music.example/\"\nlibrary = [\"/m1\", \"/m2\"]\nworkers = 8\naccess_log = false\n";
   auto file = read_toml_file(path.string());
   ASSERT_TRUE(file.ok()) << file.error().message;
   std::string e1 = "SEGUE_LIBRARY=/x:/y", e2 = "OTHER=1";
@@ -53,6 +53,7 @@ TEST(Config, ReadsTomlAndEnvironment) {
   auto c = build_config(*file, env, {});
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_EQ(c->listen_port, 7000);
+  EXPECT_EQ(c->public_url, "https://music.example");  // from the file, trailing slash dropped
   EXPECT_EQ(c->workers, 8);
   EXPECT_FALSE(c->access_log);
   EXPECT_EQ(c->libraries, (std::vector<std::string>{"/x", "/y"}));
