@@ -228,3 +228,14 @@ CONF
 nginx_workers() {
   pgrep -P "$1" | tr '\n' ' '
 }
+
+# play_streams BASE TOKEN TRACKS_FILE: one POST /v1/me/player/play per track id in TRACKS_FILE
+# (lossless preferred: the largest files); prints "file_id token size format" per track.
+play_streams() {
+  local base="$1" token="$2" tracks="$3" tid
+  while read -r tid; do
+    curl -s -X POST "$base/v1/me/player/play" -H "Authorization: Bearer $token" \
+      -H 'Content-Type: application/json' -d "{\"track_id\": \"$tid\", \"quality\": \"lossless\"}" |
+      python3 -c 'import json,sys; o=json.load(sys.stdin); print(o["file_id"], o["token"], o["size"], o["format"])'
+  done <"$tracks"
+}

@@ -20,13 +20,8 @@ TOKEN="$(oauth_login "$BASE")"
 list_track_ids "$BASE" "$TOKEN" >"$WORK/tracks.txt"
 
 if [ "$MODE" = stream ]; then
-  : >"$WORK/targets.txt"
-  while read -r tid; do
-    curl -s -X POST "$BASE/v1/me/player/play" -H "Authorization: Bearer $TOKEN" \
-      -H 'Content-Type: application/json' -d "{\"track_id\": \"$tid\", \"quality\": \"lossless\"}" |
-      python3 -c 'import json,sys; o=json.load(sys.stdin); print("/audio/%s?token=%s %d" % (o["file_id"], o["token"], o["size"]))' \
-        >>"$WORK/targets.txt"
-  done <"$WORK/tracks.txt"
+  play_streams "$BASE" "$TOKEN" "$WORK/tracks.txt" |
+    while read -r fid tok size fmt; do echo "/audio/$fid?token=$tok $size"; done >"$WORK/targets.txt"
   sort -k2,2n "$WORK/targets.txt" | tail -1 >"$WORK/largest.txt"
   export BENCH_TARGETS="$WORK/largest.txt"
   SCRIPT="$BENCH_DIR/range.lua"

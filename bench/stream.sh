@@ -25,13 +25,7 @@ TOKEN="$(oauth_login "$BASE")"
 # One stream per track via POST /v1/me/player/play (lossless preferred: the largest files).
 mkdir -p "$WORK/www/audio"
 list_track_ids "$BASE" "$TOKEN" >"$WORK/tracks.txt"
-: >"$WORK/files.txt"
-while read -r tid; do
-  curl -s -X POST "$BASE/v1/me/player/play" -H "Authorization: Bearer $TOKEN" \
-    -H 'Content-Type: application/json' -d "{\"track_id\": \"$tid\", \"quality\": \"lossless\"}" |
-    python3 -c 'import json,sys; o=json.load(sys.stdin); print(o["file_id"], o["token"], o["size"], o["format"])' \
-      >>"$WORK/files.txt"
-done <"$WORK/tracks.txt"
+play_streams "$BASE" "$TOKEN" "$WORK/tracks.txt" >"$WORK/files.txt"
 sort -u -k1,1 "$WORK/files.txt" | sort -k3,3n >"$WORK/files.sorted"
 [ -s "$WORK/files.sorted" ] || { echo "no playable files" >&2; exit 1; }
 
