@@ -1,0 +1,71 @@
+// The contract between the player and the rest of the web app (see the team's web notes).
+// The first four interfaces are the agreed shapes; the rest describe the Player the app drives.
+
+export interface PlayerTrack {            // a subset of Spotify's track object
+  id: string; uri: string; name: string; duration_ms: number;
+  artists: { id: string; name: string }[];
+  album: { id: string; name: string; images: { url: string; width: number | null; height: number | null }[] };
+}
+export interface PlayResponse { stream_urls: string[]; file_id: string; token: string; expires_in: number;
+  format: string; mime_type: string; duration_ms: number; replay_gain?: { track_gain_db?: number; album_gain_db?: number } }
+export interface PlaybackEvent { type: 'track_start' | 'track_end' | 'skip'; track_id: string;
+  position_ms?: number; skip?: boolean; reason?: string; context_uri?: string; timestamp: number }
+export interface PlayerBackend {          // the app implements it with its API client
+  play(trackId: string, formats: string[]): Promise<PlayResponse>;
+  sendEvents(events: PlaybackEvent[]): Promise<void>;
+}
+
+export type PlayerStatus = 'idle' | 'loading' | 'playing' | 'paused' | 'error';
+export type RepeatMode = 'off' | 'context' | 'track';
+
+export interface PlayerQueueState {
+  current: PlayerTrack | null;
+  /** User-queued tracks first, then the rest of the context. */
+  upNext: PlayerTrack[];
+  /** Extra: how many entries at the front of upNext were added with "Add to queue". */
+  queued: number;
+  /** Extra: stable keys for upNext (same length), for lists and focus after moves. */
+  keys: string[];
+  /** Extra: the context being played, e.g. "segue:album:<id>", and a name to show for it. */
+  contextUri: string | null;
+  contextName: string | null;
+}
+
+export interface PlayerState {
+  status: PlayerStatus;
+  track: PlayerTrack | null;
+  positionMs: number;
+  durationMs: number;
+  /** 0..1, as set by the user (replay gain is applied on top of it). */
+  volume: number;
+  shuffle: boolean;
+  repeat: RepeatMode;
+  queue: PlayerQueueState;
+  /** A worded error for role="alert", or null. */
+  error: string | null;
+}
+
+export interface Player {
+  /** Plays `tracks` as the context, starting at `startIndex`. contextName is an optional extra. */
+  playTracks(tracks: PlayerTrack[], startIndex: number, contextUri?: string, contextName?: string): void;
+  toggle(): void;
+  play(): void;
+  pause(): void;
+  next(): void;
+  previous(): void;
+  seek(ms: number): void;
+  setVolume(volume: number): void;
+  toggleShuffle(): void;
+  cycleRepeat(): void;
+  addToQueue(track: PlayerTrack): void;
+  /** Indices are positions in state.queue.upNext. */
+  moveInQueue(from: number, to: number): void;
+  removeFromQueue(index: number): void;
+  playFromQueue(index: number): void;
+  /** Extra: after an error, tries the current track again. */
+  retry(): void;
+  /** Stops audio, flushes pending events, removes the audio elements. */
+  destroy(): void;
+  subscribe(listener: () => void): () => void;
+  getState(): PlayerState;
+}
