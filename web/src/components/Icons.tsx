@@ -1,0 +1,46 @@
+// Small inline icons (24x24 viewBox, currentColor); decorative, so hidden from assistive tech.
+import type { ComponentChildren } from 'preact';
+
+function Icon({ children, size = 24 }: { children: ComponentChildren; size?: number }) {
+  return (
+    <svg class="icon" width={size} height={size} viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+      {children}
+    </svg>
+  );
+}
+
+type P = { size?: number };
+
+export const PlayIcon = ({ size }: P) => <Icon size={size}><path d="M8 5.5v13l11-6.5z" fill="currentColor" /></Icon>;
+
+export const HeartIcon = ({ size, filled }: P & { filled: boolean }) => (
+  <Icon size={size}>
+    <path
+      d="M12 20.5s-7.5-4.6-7.5-10.1A4.4 4.4 0 0 1 12 7.6a4.4 4.4 0 0 1 7.5 2.8c0 5.5-7.5 10.1-7.5 10.1z"
+      fill={filled ? 'currentColor' : 'none'} stroke="currentColor" stroke-width="1.8" stroke-linejoin="round"
+    />
+  </Icon>
+);
+
+export const HomeIcon = ({ size }: P) => (
+  <Icon size={size}><path d="M4 10.5 12 4l8 6.5V20h-5.5v-5.5h-5V20H4z" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linejoin="round" /></Icon>
+);
+
+export const AlbumsIcon = ({ size }: P) => (
+  <Icon size={size}>
+    <circle cx="12" cy="12" r="8" fill="none" stroke="currentColor" stroke-width="1.8" />
+    <circle cx="12" cy="12" r="2.2" fill="currentColor" />
+  </Icon>
+);
+
+export const LibraryIcon = ({ size }: P) => (
+  <Icon size={size}><path d="M5 4v16M9.5 4v16M14 5l5 14.5" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" /></Icon>
+);
+
+export const QueueIcon = ({ size }: P) => (
+  <Icon size={size}><path d="M4 6h16M4 11h16M4 16h9M16 14.5v5l4-2.5z" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round" /></Icon>
+);
+
+export const NoteIcon = ({ size }: P) => (
+  <Icon size={size}><path d="M9 18V6l10-2v12M9 18a2.5 2.5 0 1 1-5 0 2.5 2.5 0 0 1 5 0zm10-2a2.5 2.5 0 1 1-5 0 2.5 2.5 0 0 1 5 0z" fill="none" stroke="currentColor" stroke-width="1.6" /></Icon>
+);
