@@ -1,7 +1,8 @@
 import { render } from 'preact';
-
-function App() {
-  return <main><h1>Segue</h1></main>;
-}
+import { App } from './app/App';
+import './styles/theme.css';
+import './styles/layout.css';
+import './styles/components.css';
+import './styles/pages.css';
 
 render(<App />, document.getElementById('app')!);

@@ -5,6 +5,13 @@ import { releaseYear } from './format';
 import { SaveButton } from './SaveButton';
 import { useSaved } from './useSaved';
 
+/** "Album", "Single", "Compilation" from Spotify's album_type. */
+export function albumKind(type: string | undefined): string {
+  if (type === 'single') return 'Single';
+  if (type === 'compilation') return 'Compilation';
+  return 'Album';
+}
+
 interface Props {
   albums: readonly SimplifiedAlbum[];
   label: string;
@@ -22,7 +29,7 @@ export function AlbumGrid({ albums, label, saveToggles = false, hideUnsaved = fa
     <ul class="album-grid" aria-label={label}>
       {visible.map((album) => {
         const year = releaseYear(album.release_date);
-        const sub = [hideArtists ? album.album_type ?? '' : album.artists.map((a) => a.name).join(', '), year]
+        const sub = [hideArtists ? albumKind(album.album_type) : album.artists.map((a) => a.name).join(', '), year]
           .filter(Boolean).join(' · ');
         return (
           <li key={album.id} class="card">

@@ -1,0 +1,23 @@
+// The player's PlayerBackend, implemented with the API client.
+import type { PlaybackEvent, PlayerBackend, PlayResponse } from '../player/types';
+import { api } from './index';
+
+export const playerBackend: PlayerBackend = {
+  play(trackId: string, formats: string[]): Promise<PlayResponse> {
+    return api.request<PlayResponse>('/v1/me/player/play', {
+      method: 'POST',
+      body: { track_id: trackId, formats },
+      networkRetries: 1,
+    });
+  },
+  async sendEvents(events: PlaybackEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    // keepalive lets the last events of a page (closing, logging out) still reach the server.
+    await api.request<void>('/v1/me/player/events', {
+      method: 'POST',
+      body: { events },
+      keepalive: true,
+      networkRetries: 1,
+    });
+  },
+};
