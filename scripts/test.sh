@@ -7,6 +7,9 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 echo "== unit tests"
 (cd "$BUILD" && ctest --output-on-failure -j "$(nproc)")
+echo "== web player unit tests"
+. "$root/scripts/node-env.sh"
+(cd web && npm test --silent)
 if [ -x scripts/integration.sh ]; then
   echo "== integration and contract tests"
   ./scripts/integration.sh "$BUILD"

@@ -14,7 +14,7 @@ const std::set<std::string> kListKeys = {"library", "cors_origins"};
 const std::set<std::string> kKnownKeys = {
     "data", "listen", "library", "public_url", "io_threads", "workers", "cors_origins",
     "max_connections", "body_limit", "request_timeout", "idle_timeout", "rate_limit_client",
-    "rate_limit_user", "rate_window", "rescan_interval", "access_log", "log_level"};
+    "rate_limit_user", "rate_window", "rescan_interval", "access_log", "log_level", "web", "stream_token_ttl"};
 
 Result<int64_t> to_int(const std::string& key, const std::string& v, int64_t lo, int64_t hi) {
   auto n = strings::parse_int(v);
@@ -136,6 +136,8 @@ Result<Config> build_config(const Settings& file, const Settings& env, const Set
   if (auto v = last("rate_window")) { SEGUE_ASSIGN_OR_RETURN(auto n, to_int("rate_window", *v, 1, 86400)); c.rate_window = std::chrono::seconds(n); }
   if (auto v = last("rescan_interval")) { SEGUE_ASSIGN_OR_RETURN(auto n, to_int("rescan_interval", *v, 0, 86400 * 30)); c.rescan_interval = std::chrono::seconds(n); }
   if (auto v = last("access_log")) { SEGUE_ASSIGN_OR_RETURN(c.access_log, to_bool("access_log", *v)); }
+  if (auto v = last("web")) { c.web_dir = *v; c.web_configured = true; }
+  if (auto v = last("stream_token_ttl")) { SEGUE_ASSIGN_OR_RETURN(auto n, to_int("stream_token_ttl", *v, 10, 86400)); c.stream_token_ttl = std::chrono::seconds(n); }
   if (auto v = last("log_level")) {
     if (*v != "debug" && *v != "info" && *v != "warn" && *v != "error")
       return Error::invalid("log_level: expected debug, info, warn or error");

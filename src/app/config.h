@@ -33,6 +33,11 @@ struct Config {
   std::chrono::seconds rescan_interval{300};  // periodic rescan while serving; 0 disables
   bool access_log = true;
   std::string log_level = "info";
+  // The built web player (web/dist). Unset: the source tree's web/dist if it exists; "off":
+  // none. A configured directory that cannot be loaded is an error.
+  std::string web_dir;
+  bool web_configured = false;
+  std::chrono::seconds stream_token_ttl{3600};  // lifetime of stream tokens (the seed's 3600 s)
 };
 
 // Raw settings by key ("listen", "data", "library", ...) as they come from one source.

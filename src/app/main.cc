@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "api/spotify/routes.h"
+#include "api/web/web_routes.h"
 #include "app/config.h"
 #include "app/services.h"
 #include "catalog/demo_library.h"
@@ -59,7 +60,7 @@ const std::map<std::string, std::string> kSettingFlags = {
     {"cors-origin", "cors_origins"}, {"io-threads", "io_threads"}, {"workers", "workers"},
     {"access-log", "access_log"}, {"log-level", "log_level"}, {"rescan-interval", "rescan_interval"},
     {"rate-limit-client", "rate_limit_client"}, {"rate-limit-user", "rate_limit_user"},
-    {"max-connections", "max_connections"}};
+    {"max-connections", "max_connections"}, {"web", "web"}, {"stream-token-ttl", "stream_token_ttl"}};
 const std::set<std::string> kBoolFlags = {"full", "public", "admin-flag"};
 
 Args parse_args(int argc, char** argv, int start, const std::set<std::string>& command_flags,
@@ -310,8 +311,25 @@ int cmd_serve(int argc, char** argv) {
   api::spotify::ApiContext ctx{*s.db, *s.auth, *s.catalog, *s.artwork, *s.events, *s.library,
                                *s.stream_tokens, workers, client_limiter, user_limiter, metrics,
                                c.public_url};
+  ctx.stream_token_ttl = c.stream_token_ttl;
+
+  // The web player: its files, and the first-party OAuth client it logs in with.
+  std::optional<api::web::StaticSite> site;
+  if (c.web_dir != "off") {
+    std::string dir = c.web_configured ? c.web_dir : std::string(SEGUE_DEFAULT_WEB_DIR);
+    auto loaded = api::web::StaticSite::load(dir);
+    if (loaded.ok()) site = std::move(loaded).value();
+    else if (c.web_configured) fail("web: " + loaded.error().message);
+    else log::info("web player not installed; serving the API only", {{"reason", loaded.error().message}});
+  }
+  if (auto st = s.auth->ensure_first_party_client(ClientId(api::web::kClientId), api::web::kClientName,
+                                                  api::web::kRedirectPath); !st.ok())
+    fail("registering the web player's OAuth client: " + st.error().message);
+  ctx.landing_page = !site;
+
   net::Router router;
   api::spotify::register_routes(router, ctx);
+  if (site) api::web::register_web_routes(router, *site);
 
   net::ServerOptions opt;
   opt.host = c.listen_host;

@@ -114,6 +114,21 @@ Status validate_label(std::string_view text, std::size_t max, std::string_view w
   return {};
 }
 
+// Exact match against a registered redirect URI; a registered path ("/callback", first-party
+// clients only) matches the request's own origin followed by that path, nothing else.
+bool redirect_registered(const Client& client, std::string_view uri, std::string_view origin) {
+  for (const auto& r : client.redirect_uris) {
+    if (!r.empty() && r.front() == '/') {
+      if (!origin.empty() && uri.size() == origin.size() + r.size() &&
+          uri.substr(0, origin.size()) == origin && uri.substr(origin.size()) == r)
+        return true;
+    } else if (r == uri) {
+      return true;
+    }
+  }
+  return false;
+}
+
 OAuthFailure fail(OAuthError e, std::string description, bool may_redirect = false) {
   return {e, std::move(description), may_redirect};
 }
@@ -429,6 +444,23 @@ Result<RegisteredClient> AuthService::register_client(std::string_view name,
   return out;
 }
 
+Status AuthService::ensure_first_party_client(const ClientId& id, std::string_view name,
+                                              std::string_view redirect_path) {
+  SEGUE_TRY(validate_label(name, kMaxClientName, "client name"));
+  if (redirect_path.empty() || redirect_path.front() != '/' || redirect_path.substr(0, 2) == "//")
+    return Error::invalid("a first-party redirect must be a path starting with a single '/'");
+  return db_.write([&](Connection& c) -> Status {
+    SEGUE_TRY(c.exec("INSERT INTO oauth_clients (client_id, name, secret_hash, is_public, created_at) "
+                     "VALUES (?, ?, NULL, 1, ?) ON CONFLICT (client_id) DO UPDATE SET "
+                     "name = excluded.name, secret_hash = NULL, is_public = 1",
+                     {id.str(), std::string(name), unix_seconds(now())}));
+    SEGUE_TRY(c.exec("DELETE FROM oauth_client_redirects WHERE client_id = ?", {id.str()}));
+    SEGUE_TRY(c.exec("INSERT INTO oauth_client_redirects (client_id, redirect_uri) VALUES (?, ?)",
+                     {id.str(), std::string(redirect_path)}));
+    return {};
+  });
+}
+
 Result<Client> AuthService::get_client(const ClientId& id) {
   std::optional<Client> out;
   Status s = db_.read([&](Connection& c) -> Status {
@@ -504,7 +536,7 @@ OAuthResult<Client> AuthService::authenticate_for_token(std::string_view client_
 OAuthResult<AuthorizeRequest> AuthService::validate_authorize_request(
     std::string_view client_id, std::string_view redirect_uri, std::string_view response_type,
     std::string_view scope, std::string_view code_challenge,
-    std::string_view code_challenge_method, std::string_view state) {
+    std::string_view code_challenge_method, std::string_view state, std::string_view origin) {
   if (client_id.empty()) return fail(OAuthError::kInvalidRequest, "client_id is missing");
   auto client = get_client(ClientId(std::string(client_id)));
   if (!client) {
@@ -513,8 +545,7 @@ OAuthResult<AuthorizeRequest> AuthService::validate_authorize_request(
     return OAuthFailure::from_error(client.error());
   }
   if (redirect_uri.empty()) return fail(OAuthError::kInvalidRequest, "redirect_uri is missing");
-  const auto& uris = client->redirect_uris;
-  if (std::find(uris.begin(), uris.end(), redirect_uri) == uris.end())
+  if (!redirect_registered(*client, redirect_uri, origin))
     return fail(OAuthError::kInvalidRequest,
                 "redirect_uri does not match any registered for this client");
 
@@ -552,6 +583,7 @@ OAuthResult<AuthorizeRequest> AuthService::validate_authorize_request(
   req.scopes = *scopes;
   req.code_challenge = std::move(challenge);
   req.state = std::string(state);
+  req.origin = std::string(origin);
   return req;
 }
 
@@ -563,8 +595,7 @@ Result<std::string> AuthService::issue_code(const AuthorizeRequest& request, con
   Status s = db_.write([&](Connection& c) -> Status {
     SEGUE_ASSIGN_OR_RETURN(auto client, load_client(c, request.client_id.str()));
     if (!client) return Error::invalid("the client no longer exists");
-    const auto& uris = client->redirect_uris;
-    if (std::find(uris.begin(), uris.end(), request.redirect_uri) == uris.end())
+    if (!redirect_registered(*client, request.redirect_uri, request.origin))
       return Error::invalid("the redirect URI is no longer registered");
     if (client->is_public && !request.code_challenge)
       return Error::invalid("public clients must use PKCE");

@@ -77,6 +77,9 @@ struct AuthorizeRequest {
   ScopeSet scopes;
   std::optional<std::string> code_challenge;  // S256; nullopt if the client sent none
   std::string state;  // opaque; echo it back on the redirect
+  // The origin ("http://host:port") of the server the request reached, against which a
+  // first-party client's path-only redirect URI ("/callback") is resolved. Empty: none.
+  std::string origin;
 };
 
 // The answer of the token endpoint, ready to be written as its JSON body.
@@ -138,6 +141,12 @@ class AuthService {
   Result<RegisteredClient> register_client(std::string_view name,
                                            const std::vector<std::string>& redirect_uris,
                                            bool is_public);
+  // Creates or updates a first-party public client with a fixed id (the web player served by
+  // this server). Its only redirect URI is a path ("/callback") that matches exactly the
+  // server's own origin followed by that path, so the client works under whatever host name
+  // users reach the server by, yet never redirects elsewhere.
+  Status ensure_first_party_client(const ClientId& id, std::string_view name,
+                                   std::string_view redirect_path);
   Result<Client> get_client(const ClientId& id);  // Error::not_found if unknown
   Result<std::vector<Client>> list_clients();      // ordered by name
   // The confidential client `client_id` if `secret` is its secret (constant-time compare).
@@ -149,7 +158,7 @@ class AuthService {
   // Checks the query of GET /authorize. Failures, in this order:
   //  - client_id missing (invalid_request) or unknown (invalid_client): may_redirect=false;
   //  - redirect_uri missing or not exactly equal to a registered one (invalid_request):
-  //    may_redirect=false;
+  //    may_redirect=false (a registered path-only URI matches `origin` + path exactly);
   //  - then, with may_redirect=true: response_type other than "code"
   //    (unsupported_response_type; invalid_request if missing); an unknown scope
   //    (invalid_scope); a code_challenge_method other than S256, including "plain" and a
@@ -158,7 +167,8 @@ class AuthService {
   OAuthResult<AuthorizeRequest> validate_authorize_request(
       std::string_view client_id, std::string_view redirect_uri, std::string_view response_type,
       std::string_view scope, std::string_view code_challenge,
-      std::string_view code_challenge_method, std::string_view state);
+      std::string_view code_challenge_method, std::string_view state,
+      std::string_view origin = {});
 
   // After `user` logged in and consented: a fresh single-use authorization code for
   // `request`, valid for code_ttl. Rechecks the client and redirect URI (they may have changed

@@ -76,12 +76,15 @@ std::vector<ArtistAlbum> Snapshot::artist_albums(const ArtistId& id) const {
 
 std::vector<const Album*> Snapshot::new_releases(std::size_t limit) const {
   std::vector<const Album*> out;
-  for (const Album& a : albums_) out.push_back(&a);
-  std::sort(out.begin(), out.end(), [](const Album* a, const Album* b) {
-    if (a->added_at_ms != b->added_at_ms) return a->added_at_ms > b->added_at_ms;
-    return newer_release(a, b);
-  });
-  if (out.size() > limit) out.resize(limit);
+  for (std::size_t i = 0; i < albums_by_release_.size() && out.size() < limit; ++i)
+    out.push_back(&albums_[albums_by_release_[i]]);
+  return out;
+}
+
+std::vector<const Album*> Snapshot::recently_added(std::size_t limit) const {
+  std::vector<const Album*> out;
+  for (std::size_t i = 0; i < albums_by_added_.size() && out.size() < limit; ++i)
+    out.push_back(&albums_[albums_by_added_[i]]);
   return out;
 }
 
@@ -169,6 +172,19 @@ Status Catalog::reload() {
       if (v.empty() || v.back() != i) v.push_back(i);
     }
   }
+  const auto& albums = s->albums_;
+  s->albums_by_release_.resize(albums.size());
+  for (std::size_t i = 0; i < albums.size(); ++i) s->albums_by_release_[i] = i;
+  s->albums_by_added_ = s->albums_by_release_;
+  std::sort(s->albums_by_release_.begin(), s->albums_by_release_.end(), [&](std::size_t a, std::size_t b) {
+    if (albums[a].release_date != albums[b].release_date) return albums[a].release_date > albums[b].release_date;
+    if (albums[a].added_at_ms != albums[b].added_at_ms) return albums[a].added_at_ms > albums[b].added_at_ms;
+    return albums[a].name < albums[b].name;
+  });
+  std::sort(s->albums_by_added_.begin(), s->albums_by_added_.end(), [&](std::size_t a, std::size_t b) {
+    if (albums[a].added_at_ms != albums[b].added_at_ms) return albums[a].added_at_ms > albums[b].added_at_ms;
+    return newer_release(&albums[a], &albums[b]);
+  });
   std::atomic_store(&snapshot_, std::shared_ptr<const Snapshot>(std::move(s)));
   return {};
 }

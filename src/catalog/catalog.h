@@ -52,8 +52,12 @@ class Snapshot {
   // then albums where the artist only appears on tracks ("appears_on"); each group newest
   // release first.
   std::vector<ArtistAlbum> artist_albums(const ArtistId& id) const;
-  // Albums by added_at descending, then release date descending, then name.
+  // The first `limit` albums by release date descending, then date added descending, then
+  // name (precomputed when the snapshot is built).
   std::vector<const Album*> new_releases(std::size_t limit = SIZE_MAX) const;
+  // The first `limit` albums by the time a scan first saw them, newest first, then release
+  // date descending, then name.
+  std::vector<const Album*> recently_added(std::size_t limit = SIZE_MAX) const;
   // The artist's tracks. There are no play counts yet, so popularity is neutral: tracks are
   // ordered by their album's release date (newest first), then disc and track number.
   std::vector<const Track*> artist_top_tracks(const ArtistId& id, std::size_t n) const;
@@ -82,6 +86,8 @@ class Snapshot {
   std::unordered_map<AlbumId, std::vector<std::size_t>> tracks_by_album_;  // sorted
   std::unordered_map<ArtistId, std::vector<std::size_t>> tracks_by_artist_;
   std::unordered_map<ArtistId, std::vector<std::size_t>> albums_by_album_artist_;
+  std::vector<std::size_t> albums_by_release_;  // indexes into albums_
+  std::vector<std::size_t> albums_by_added_;
 };
 
 class Catalog {

@@ -93,6 +93,10 @@ std::optional<std::string> decode(std::string_view text, bool url) {
     }
   }
   if (bits >= 6) return std::nullopt;  // a single dangling character is not valid base64
+  // Canonical encodings only: the unused low bits of the last character must be zero, so
+  // that every byte string has exactly one encoding (a token cannot be altered and still
+  // verify).
+  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) return std::nullopt;
   return out;
 }
 }  // namespace

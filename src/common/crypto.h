@@ -19,7 +19,7 @@ std::string hmac_sha256(std::string_view key, std::string_view data);  // raw 32
 bool constant_time_equal(std::string_view a, std::string_view b);
 
 std::string base64url_encode(std::string_view data);  // no padding
-std::optional<std::string> base64url_decode(std::string_view text);
+std::optional<std::string> base64url_decode(std::string_view text);  // canonical input only
 std::string base64_encode(std::string_view data);  // standard alphabet with padding
 std::optional<std::string> base64_decode(std::string_view text);
 std::string hex_encode(std::string_view data);

@@ -196,6 +196,12 @@ struct Server::Impl {
     switch (m.kind) {
       case Router::MatchKind::kNoRoute:
         req.route = "unmatched";
+        if (const Handler* fallback = router.fallback();
+            fallback && (req.method() == http::verb::get || req.method() == http::verb::head)) {
+          req.route = "static";
+          m.handler = fallback;
+          break;
+        }
         co_return Response::error(404, "Service not found");
       case Router::MatchKind::kBadEncoding:
         req.route = m.route;
@@ -207,9 +213,9 @@ struct Server::Impl {
         co_return res;
       }
       case Router::MatchKind::kFound:
+        req.route = m.route;
         break;
     }
-    req.route = m.route;
     try {
       co_return co_await (*m.handler)(req);
     } catch (const std::exception& e) {

@@ -17,6 +17,10 @@ using Handler = std::function<boost::asio::awaitable<Response>(Request&)>;
 class Router {
  public:
   void add(http::verb method, std::string pattern, Handler handler);
+  // Called for GET and HEAD requests no route matches (the web player's files and its
+  // client-side routes); without one they get 404.
+  void set_fallback(Handler handler) { fallback_ = std::move(handler); }
+  const Handler* fallback() const { return fallback_ ? &fallback_ : nullptr; }
 
   enum class MatchKind { kFound, kNoRoute, kWrongMethod, kBadEncoding };
   struct Match {
@@ -38,6 +42,7 @@ class Router {
     Handler handler;
   };
   std::vector<Route> routes_;
+  Handler fallback_;
 };
 
 // Percent-decodes a path segment; nullopt for malformed escapes or a NUL (raw or encoded).

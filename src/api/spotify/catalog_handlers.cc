@@ -133,20 +133,25 @@ void register_catalog_routes(net::Router& router, ApiContext& ctx) {
     co_return json_response(boost::json::object{{"tracks", std::move(arr)}});
   });
 
-  router.add(http::verb::get, "/v1/browse/new-releases", [&ctx](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, kAnyToken);
-    SEGUE_OR_400(limit, limit_param(req, 20, 50));
-    SEGUE_OR_400(offset, offset_param(req));
-    auto snap = ctx.catalog.snapshot();
-    ObjectWriter w(*snap, ctx.base_url(req));
-    auto albums = snap->new_releases();
-    boost::json::array items;
-    for (std::size_t i = offset; i < albums.size() && items.size() < static_cast<std::size_t>(limit); ++i)
-      items.push_back(w.simplified_album(*albums[i]));
-    co_return json_response(boost::json::object{
-        {"albums", w.paging("/v1/browse/new-releases", std::move(items), limit, offset,
-                            static_cast<int64_t>(albums.size()))}});
-  });
+  // Spotify's new releases (by release date), and Segue's "recently added" (by the time the
+  // library scan first saw each album), both {albums: paging}.
+  auto album_list = [&ctx](const char* path, bool by_release) {
+    return [&ctx, path, by_release](Request& req) -> awaitable<Response> {
+      SEGUE_GUARD(p, ctx, req, kAnyToken);
+      SEGUE_OR_400(limit, limit_param(req, 20, 50));
+      SEGUE_OR_400(offset, offset_param(req));
+      auto snap = ctx.catalog.snapshot();
+      ObjectWriter w(*snap, ctx.base_url(req));
+      const std::size_t end = static_cast<std::size_t>(offset) + static_cast<std::size_t>(limit);
+      auto albums = by_release ? snap->new_releases(end) : snap->recently_added(end);
+      boost::json::array items;
+      for (std::size_t i = offset; i < albums.size(); ++i) items.push_back(w.simplified_album(*albums[i]));
+      co_return json_response(boost::json::object{
+          {"albums", w.paging(path, std::move(items), limit, offset, static_cast<int64_t>(snap->albums().size()))}});
+    };
+  };
+  router.add(http::verb::get, "/v1/browse/new-releases", album_list("/v1/browse/new-releases", true));
+  router.add(http::verb::get, "/v1/browse/recently-added", album_list("/v1/browse/recently-added", false));
 }
 
 }  // namespace segue::api::spotify

@@ -35,6 +35,8 @@ struct ApiContext {
   // Base URL for hrefs and stream URLs. Empty: derived from each request's Host header.
   std::string public_url;
   std::chrono::seconds stream_token_ttl{3600};
+  // Serve the plain landing page at `/` (when the web player is not installed).
+  bool landing_page = true;
 
   // "http://host:port" for links in responses to `req`.
   std::string base_url(const net::Request& req) const;

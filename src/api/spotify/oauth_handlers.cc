@@ -23,11 +23,27 @@ std::string form_get(const Form& f, std::string_view key) {
   return {};
 }
 
-void secure_page_headers(Response& r) {
+// The scheme, host and port of an absolute URI ("https://app.example:8443"), empty if none.
+std::string uri_origin(std::string_view uri) {
+  auto scheme_end = uri.find("://");
+  if (scheme_end == std::string_view::npos) return {};
+  auto rest = uri.substr(scheme_end + 3);
+  auto end = rest.find_first_of("/?#");
+  auto origin = uri.substr(0, scheme_end + 3 + (end == std::string_view::npos ? rest.size() : end));
+  for (char c : origin)  // the value goes into a header: no separators or spaces
+    if (c == ';' || c == ',' || c == ' ' || c == '\'' || static_cast<unsigned char>(c) < 0x21) return {};
+  return std::string(origin);
+}
+
+// `redirect_to`: the client's redirect URI. Chromium applies form-action to the redirect that
+// follows a form submission, so the client's origin is allowed next to our own.
+void secure_page_headers(Response& r, std::string_view redirect_to = {}) {
   r.headers.set(http::field::cache_control, "no-store");
   r.headers.set("X-Frame-Options", "DENY");
+  std::string target = uri_origin(redirect_to);
   r.headers.set("Content-Security-Policy",
-                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'");
+                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'" +
+                    (target.empty() ? std::string() : " " + target) + "; frame-ancestors 'none'");
   r.headers.set("Referrer-Policy", "no-referrer");
 }
 
@@ -107,7 +123,7 @@ Response login_page(const auth::AuthorizeRequest& ar, const Form& params, const 
   html += "<p><small>You will be sent back to " + strings::html_escape(ar.redirect_uri) + "</small></p>";
   html += "</form></main></body></html>";
   Response r = Response::text(status, std::move(html), "text/html; charset=utf-8");
-  secure_page_headers(r);
+  secure_page_headers(r, ar.redirect_uri);
   return r;
 }
 
@@ -123,11 +139,13 @@ Response error_page(const auth::OAuthFailure& f) {
 }
 
 // Validates the authorization request carried in `params` (query for GET, body for POST).
-auth::OAuthResult<auth::AuthorizeRequest> validate(ApiContext& ctx, const Form& p) {
+// `origin`: this server's own origin, for first-party clients' path-only redirect URIs.
+auth::OAuthResult<auth::AuthorizeRequest> validate(ApiContext& ctx, const Form& p, const std::string& origin) {
   return ctx.auth.validate_authorize_request(form_get(p, "client_id"), form_get(p, "redirect_uri"),
                                              form_get(p, "response_type"), form_get(p, "scope"),
                                              form_get(p, "code_challenge"),
-                                             form_get(p, "code_challenge_method"), form_get(p, "state"));
+                                             form_get(p, "code_challenge_method"), form_get(p, "state"),
+                                             origin);
 }
 
 Response refuse_authorize(const auth::OAuthFailure& f, const Form& p) {
@@ -187,7 +205,8 @@ std::variant<ClientForm, Response> read_client_form(const Request& req) {
 void register_oauth_routes(net::Router& router, ApiContext& ctx) {
   router.add(http::verb::get, "/authorize", [&ctx](Request& req) -> awaitable<Response> {
     Form params = req.query;
-    auto ar = co_await ctx.workers.run([&] { return validate(ctx, params); });
+    std::string origin = ctx.base_url(req);
+    auto ar = co_await ctx.workers.run([&] { return validate(ctx, params, origin); });
     if (!ar.ok()) co_return refuse_authorize(ar.failure(), params);
     co_return login_page(*ar, params, "", "");
   });
@@ -196,7 +215,8 @@ void register_oauth_routes(net::Router& router, ApiContext& ctx) {
     auto parsed = net::parse_query(req.body());
     if (!parsed) co_return Response::text(400, "Malformed form body");
     Form form = std::move(*parsed);
-    auto ar = co_await ctx.workers.run([&] { return validate(ctx, form); });
+    std::string origin = ctx.base_url(req);
+    auto ar = co_await ctx.workers.run([&] { return validate(ctx, form, origin); });
     if (!ar.ok()) co_return refuse_authorize(ar.failure(), form);
     if (form_get(form, "action") == "deny")
       co_return redirect(with_query(ar->redirect_uri, {{"error", "access_denied"},

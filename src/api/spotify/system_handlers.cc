@@ -26,6 +26,7 @@ void register_system_routes(net::Router& router, ApiContext& ctx) {
     co_return Response::text(200, ctx.metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
   });
 
+  if (!ctx.landing_page) return;
   router.add(http::verb::get, "/", [&ctx](Request& req) -> awaitable<Response> {
     auto stats = ctx.catalog.snapshot()->stats();
     std::string html =

@@ -767,3 +767,55 @@ TEST_F(AuthServiceTest, ConcurrentExchangesOfOneCodeYieldOneSuccess) {
 
 }  // namespace
 }  // namespace segue::auth
+
+// ---- First-party client (the web player served by this server) ----
+
+namespace segue::auth {
+namespace {
+
+TEST_F(AuthServiceTest, FirstPartyClientRedirectsOnlyToTheServersOwnOrigin) {
+  const ClientId web("segue-web");
+  ASSERT_TRUE(auth_->ensure_first_party_client(web, "Segue web player", "/callback").ok());
+  ASSERT_TRUE(auth_->ensure_first_party_client(web, "Segue web player", "/callback").ok());  // idempotent
+  auto c = auth_->get_client(web);
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->is_public);
+  ASSERT_EQ(c->redirect_uris, std::vector<std::string>{"/callback"});
+
+  const std::string challenge = s256_challenge(kVerifier);
+  auto ok = auth_->validate_authorize_request("segue-web", "http://music.home:8080/callback", "code",
+                                              "streaming", challenge, "S256", "s",
+                                              "http://music.home:8080");
+  ASSERT_TRUE(ok.ok()) << ok.failure().description;
+  for (std::string uri : {"http://evil.example/callback", "http://music.home:8080/callback/",
+                          "http://music.home:8080/callbackx", "http://music.home:8081/callback",
+                          "/callback", "http://music.home:8080//callback"}) {
+    auto r = auth_->validate_authorize_request("segue-web", uri, "code", "streaming", challenge,
+                                               "S256", "s", "http://music.home:8080");
+    EXPECT_OAUTH_ERROR(r, OAuthError::kInvalidRequest);
+    EXPECT_FALSE(r.failure().may_redirect) << uri;
+  }
+  // Without an origin (e.g. a caller that does not know it) nothing matches the path.
+  EXPECT_FALSE(auth_->validate_authorize_request("segue-web", "http://music.home:8080/callback", "code",
+                                                 "streaming", challenge, "S256", "s").ok());
+
+  // The whole flow: the code is bound to the full redirect URI it was issued for.
+  auto code = auth_->issue_code(*ok, alice_.id);
+  ASSERT_TRUE(code.ok()) << code.error().message;
+  auto wrong = auth_->exchange_code("segue-web", "", *code, "http://other:8080/callback", kVerifier);
+  EXPECT_FALSE(wrong.ok());
+  auto code2 = auth_->issue_code(*ok, alice_.id);
+  ASSERT_TRUE(code2.ok());
+  auto tokens = auth_->exchange_code("segue-web", "", *code2, "http://music.home:8080/callback", kVerifier);
+  ASSERT_TRUE(tokens.ok()) << tokens.failure().description;
+  EXPECT_TRUE(tokens->refresh_token.has_value());
+}
+
+TEST_F(AuthServiceTest, FirstPartyRedirectMustBeAPath) {
+  EXPECT_FALSE(auth_->ensure_first_party_client(ClientId("x"), "X", "https://a.example/cb").ok());
+  EXPECT_FALSE(auth_->ensure_first_party_client(ClientId("x"), "X", "//a.example/cb").ok());
+  EXPECT_FALSE(auth_->ensure_first_party_client(ClientId("x"), "X", "").ok());
+}
+
+}  // namespace
+}  // namespace segue::auth

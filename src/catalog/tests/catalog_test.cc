@@ -52,24 +52,30 @@ TEST(CatalogEmptyTest, SnapshotBeforeReloadIsEmptyAndLookupsReturnNull) {
   EXPECT_EQ(catalog.stats().albums, 0u);
 }
 
-TEST_F(CatalogTest, NewReleasesOrderByAddedThenReleaseDate) {
+TEST_F(CatalogTest, RecentlyAddedOrderByAddedThenReleaseDate) {
   auto s = catalog_->snapshot();
-  auto albums = s->new_releases();
+  auto albums = s->recently_added();
   ASSERT_EQ(albums.size(), 4u);
   EXPECT_EQ(albums[0]->name, "Side Streets: A Collection");
   EXPECT_EQ(albums[1]->name, "Glass Orchard");
   EXPECT_EQ(albums[2]->name, "Night Cartography");
   EXPECT_EQ(albums[3]->name, "Harbor Lights");
-  EXPECT_EQ(s->new_releases(2).size(), 2u);
+  EXPECT_EQ(s->recently_added(2).size(), 2u);
+  EXPECT_EQ(s->new_releases(), albums);  // one scan: release date decides both orders
 
-  // An album added by a later scan comes first, whatever its release date.
+  // An album added by a later scan comes first, whatever its release date...
   std::this_thread::sleep_for(std::chrono::milliseconds(5));
   TagWrite w;
   w.properties = {{"TITLE", {"Old Song"}}, {"ARTIST", {"Ada Brisk"}}, {"ALBUM", {"Archive"}},
                   {"DATE", {"1970"}}};
   testing::make_tagged_file(lib_ / "Ada Brisk" / "Archive" / "01.ogg", audio::Format::kOgg, w, 0.5);
   ASSERT_TRUE(scanner_->scan({lib_.string()}, false).ok());
-  EXPECT_EQ(catalog_->snapshot()->new_releases(1)[0]->name, "Archive");
+  EXPECT_EQ(catalog_->snapshot()->recently_added(1)[0]->name, "Archive");
+  // ...but it is the oldest release.
+  auto releases = catalog_->snapshot()->new_releases();
+  ASSERT_EQ(releases.size(), 5u);
+  EXPECT_EQ(releases[0]->name, "Side Streets: A Collection");
+  EXPECT_EQ(releases[4]->name, "Archive");
 }
 
 TEST_F(CatalogTest, TopTracksFollowReleaseDateThenTrackNumber) {

@@ -31,6 +31,24 @@ TEST(Crypto, Base64RejectsForeignCharacters) {
   EXPECT_EQ(base64_decode("a"), std::nullopt);
 }
 
+TEST(Crypto, Base64AcceptsOnlyTheCanonicalEncoding) {
+  // "-_8" encodes 0xfb 0xff; "-_9" has a non-zero unused bit and would decode to the same
+  // bytes if it were accepted.
+  EXPECT_EQ(base64url_decode("-_8"), std::string("\xfb\xff"));
+  EXPECT_EQ(base64url_decode("-_9"), std::nullopt);
+  EXPECT_EQ(base64_decode("Zm9vYg=="), std::string("foob"));
+  EXPECT_EQ(base64_decode("Zm9vYh=="), std::nullopt);
+  // Every one-character change of a 32-byte MAC's encoding is rejected or decodes differently.
+  std::string mac(32, '\x5a');
+  std::string enc = base64url_encode(mac);
+  for (std::size_t i = 0; i < enc.size(); ++i) {
+    std::string t = enc;
+    t[i] = t[i] == 'A' ? 'B' : 'A';
+    auto d = base64url_decode(t);
+    EXPECT_TRUE(!d || *d != mac) << "position " << i;
+  }
+}
+
 TEST(Crypto, ConstantTimeEqualComparesContent) {
   EXPECT_TRUE(constant_time_equal("abc", "abc"));
   EXPECT_FALSE(constant_time_equal("abc", "abd"));
