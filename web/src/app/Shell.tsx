@@ -54,11 +54,12 @@ export function Shell() {
   const main = useRef<HTMLElement>(null);
   const dock = useDockHeight();
   const [loggingOut, setLoggingOut] = useState(false);
+  // Whoever logs in next may be someone else: forget what this session knew about its library.
+  useEffect(() => () => forgetSaved(), []);
 
   const onLogout = async () => {
     setLoggingOut(true);
     await logout(destroy);
-    forgetSaved();
     route('/', true);
   };
 

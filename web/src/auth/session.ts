@@ -101,6 +101,9 @@ export async function renewAfterUnauthorized(rejectedToken: string): Promise<str
   return (await refresh(rejectedToken)).accessToken;
 }
 
+/** True while this tab waits for the answer to a login it started. */
+export { hasPendingLogin } from './storage';
+
 export function redirectUri(path = '/callback'): string {
   return location.origin + path;
 }

@@ -66,6 +66,10 @@ export function savePendingLogin(pending: PendingLogin): void {
   sessionStorage.setItem(PENDING_KEY, JSON.stringify(pending));
 }
 
+export function hasPendingLogin(): boolean {
+  return sessionStorage.getItem(PENDING_KEY) !== null;
+}
+
 /** Returns the pending login and forgets it: a state value is good for one callback only. */
 export function takePendingLogin(): PendingLogin | null {
   const value = readJson(sessionStorage, PENDING_KEY) as PendingLogin | null;

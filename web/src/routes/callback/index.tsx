@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { describeError } from '../../api/errors';
-import { completeLogin, getSessionState, LoginError } from '../../auth/session';
+import { completeLogin, getSessionState, hasPendingLogin, LoginError } from '../../auth/session';
 import Login from '../login';
 
 export default function Callback() {
@@ -11,8 +11,8 @@ export default function Callback() {
 
   useEffect(() => {
     const search = location.search;
-    const params = new URLSearchParams(search);
-    if (!params.has('state') && getSessionState().status === 'authenticated') {
+    // Back to an old callback URL while logged in: nothing to complete.
+    if (!hasPendingLogin() && getSessionState().status === 'authenticated') {
       route('/', true);
       return;
     }
