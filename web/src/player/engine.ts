@@ -20,6 +20,9 @@
 //   * on seek (a seek makes a new range request anyway),
 //   * on `error` (the old token was refused) and `stalled`, resuming at the same position.
 // While paused the engine does not renew on a timer; play() renews first if the token is due.
+// No renewal either when the element already holds the rest of the track (el.buffered reaches the end).
+// If anything slips through (the browser evicted its buffer, a renewal failed), the error path
+// above asks for a fresh token; an expired token does not use up its one re-request.
 import { EventReporter } from './events';
 import { installMediaSession, setMediaMetadata, setMediaPlaybackState, setMediaPosition } from './mediasession';
 import * as Q from './queue';
@@ -65,6 +68,8 @@ interface Slot {
   /** Position to restore once metadata is known after an src change. */
   pendingSeekMs: number | null;
   gen: number;
+  /** Counts src changes, so that a play() promise of an older src is ignored. */
+  source: number;
 }
 
 export interface EngineOptions {
@@ -93,6 +98,17 @@ function describeMediaError(el: HTMLAudioElement): string {
     case 4: return 'the stream was refused or its format is not supported';
     default: return 'the stream failed';
   }
+}
+
+/** True when the element holds the media from the current position to the end: no more requests. */
+function bufferedToEnd(el: HTMLAudioElement): boolean {
+  const d = el.duration;
+  if (!Number.isFinite(d) || d <= 0) return false;
+  const ranges = el.buffered;
+  for (let i = 0; i < ranges.length; i++) {
+    if (ranges.start(i) <= el.currentTime + 0.5 && ranges.end(i) >= d - 0.5) return true;
+  }
+  return false;
 }
 
 function clamp(v: number, lo: number, hi: number): number {
@@ -242,7 +258,7 @@ export class Engine implements Player {
     switch (this.machine.status) {
       case 'paused':
         this.dispatch({ type: 'play' });
-        if (cur.resp && cur.freshUrl === null && cur.expiresAt - Date.now() < this.renewLead(cur)) {
+        if (cur.resp && cur.freshUrl === null && cur.expiresAt - Date.now() < this.renewLead(cur) && !bufferedToEnd(cur.el)) {
           // The token lapsed while paused: resume from a fresh URL rather than wait for an error.
           this.renew(cur, true);
         } else {
@@ -413,7 +429,7 @@ export class Engine implements Player {
     document.body.appendChild(el);
     const slot: Slot = {
       el, key: null, track: null, resp: null, urlIndex: 0, expiresAt: 0, freshUrl: null,
-      reRequested: false, recoveredAtMs: 0, started: false, failed: false, pendingSeekMs: null, gen: 0,
+      reRequested: false, recoveredAtMs: 0, started: false, failed: false, pendingSeekMs: null, gen: 0, source: 0,
     };
     const on = (type: string, fn: () => void) => el.addEventListener(type, () => {
       if (!this.destroyed) fn();
@@ -442,6 +458,7 @@ export class Engine implements Player {
     slot.started = false;
     slot.failed = false;
     slot.pendingSeekMs = null;
+    slot.source++;
     const el = slot.el;
     try {
       el.pause();
@@ -461,6 +478,7 @@ export class Engine implements Player {
 
   private setSource(slot: Slot, url: string, positionMs: number): void {
     const el = slot.el;
+    slot.source++;
     el.preload = 'auto';
     el.src = url;
     slot.pendingSeekMs = positionMs > 0 ? positionMs : null;
@@ -482,10 +500,13 @@ export class Engine implements Player {
       return;
     }
     if (!result || typeof result.catch !== 'function') return;
+    const source = slot.source;
     result.catch((err: unknown) => {
-      if (slot !== this.cur || this.destroyed) return;
-      if (err instanceof DOMException && err.name === 'AbortError') return; // src changed meanwhile
-      // Autoplay refused (no user gesture yet): wait, paused, for the user to press Play.
+      if (slot !== this.cur || this.destroyed || source !== slot.source) return; // an older src
+      // Only a refused autoplay (no user gesture yet) matters here. AbortError (src changed) and
+      // NotSupportedError (the stream failed) are handled by the element's `error` event.
+      if (!(err instanceof DOMException) || err.name !== 'NotAllowedError') return;
+      // Wait, paused, for the user to press Play.
       this.dispatch({ type: 'pause' });
       if (slot.el.readyState >= 1) this.dispatch({ type: 'loaded' });
       this.changed();
@@ -824,6 +845,7 @@ export class Engine implements Player {
         if (slotGen !== spare.gen || this.destroyed) return;
         this.take(spare, resp);
         this.applyVolume(spare);
+        spare.source++;
         spare.el.preload = 'auto';
         spare.el.src = resp.stream_urls[0];
       },
@@ -875,6 +897,7 @@ export class Engine implements Player {
     if (!resume) {
       if (!this.wantsToPlay()) return; // paused: play() renews if needed
       if (slot.expiresAt > Date.now() + remainingMs + 1000) return; // the token outlives the track
+      if (bufferedToEnd(slot.el)) return; // the whole rest is downloaded: no request will need it
     }
     const gen = this.gen;
     const slotGen = slot.gen;
