@@ -54,7 +54,8 @@ const VOLUME_KEY = 'segue.player.volume';
 export type EndReason = 'trackdone' | 'fwdbtn' | 'backbtn' | 'clickrow' | 'endplay' | 'logout' | 'trackerror';
 
 interface Slot {
-  readonly el: HTMLAudioElement;
+  /** Replaced by a fresh element when reset, so that no stale currentSrc stays behind. */
+  el: HTMLAudioElement;
   key: string | null;
   track: PlayerTrack | null;
   resp: PlayResponse | null;
@@ -422,17 +423,27 @@ export class Engine implements Player {
   }
 
   private makeSlot(testId: string): Slot {
+    const slot: Slot = {
+      el: this.makeElement(testId), key: null, track: null, resp: null, urlIndex: 0, expiresAt: 0, freshUrl: null,
+      reRequested: false, recoveredAtMs: 0, started: false, failed: false, pendingSeekMs: null, gen: 0, source: 0,
+    };
+    this.attach(slot, slot.el);
+    document.body.appendChild(slot.el);
+    return slot;
+  }
+
+  private makeElement(testId: string): HTMLAudioElement {
     const el = document.createElement('audio');
     el.setAttribute('data-testid', testId);
     el.preload = 'none';
     el.hidden = true;
-    document.body.appendChild(el);
-    const slot: Slot = {
-      el, key: null, track: null, resp: null, urlIndex: 0, expiresAt: 0, freshUrl: null,
-      reRequested: false, recoveredAtMs: 0, started: false, failed: false, pendingSeekMs: null, gen: 0, source: 0,
-    };
+    return el;
+  }
+
+  private attach(slot: Slot, el: HTMLAudioElement): void {
     const on = (type: string, fn: () => void) => el.addEventListener(type, () => {
-      if (!this.destroyed) fn();
+      // Events of an element this slot no longer uses (replaced on reset) are ignored.
+      if (!this.destroyed && slot.el === el) fn();
     });
     on('playing', () => this.onPlaying(slot));
     on('pause', () => this.onPause(slot));
@@ -443,9 +454,13 @@ export class Engine implements Player {
     on('canplay', () => this.onCanPlay(slot));
     on('error', () => this.onMediaError(slot));
     on('stalled', () => this.onStalled(slot));
-    return slot;
   }
 
+  /**
+   * Forgets the slot's track. An element that had a source is replaced by a fresh one: browsers
+   * keep currentSrc after the src attribute is removed, and a stale URL on "audio-next" would
+   * misinform anyone looking (tests, devtools); dropping the old element also ends its download.
+   */
   private resetSlot(slot: Slot): void {
     slot.gen++;
     slot.key = null;
@@ -465,15 +480,19 @@ export class Engine implements Player {
     } catch {
       // not implemented (tests)
     }
-    if (el.hasAttribute('src')) {
-      el.removeAttribute('src');
-      try {
-        el.load(); // aborts the download of the old stream
-      } catch {
-        // not implemented (tests)
-      }
+    if (!el.hasAttribute('src')) return;
+    if (!this.destroyed && el.isConnected) {
+      const fresh = this.makeElement(el.getAttribute('data-testid') ?? 'audio-next');
+      slot.el = fresh;
+      this.attach(slot, fresh);
+      el.replaceWith(fresh);
     }
-    el.preload = 'none';
+    el.removeAttribute('src');
+    try {
+      el.load(); // aborts the download of the old stream
+    } catch {
+      // not implemented (tests)
+    }
   }
 
   private setSource(slot: Slot, url: string, positionMs: number): void {
