@@ -392,3 +392,46 @@ describe('volume and replay gain', () => {
     expect(localStorage.getItem('segue.player.volume')).toBe('1');
   });
 });
+
+describe('Media Session', () => {
+  it('sets metadata, playback state and position, and answers the media keys', async () => {
+    engine.destroy();
+    const handlers = new Map<string, MediaSessionActionHandler | null>();
+    const session = {
+      metadata: null as unknown,
+      playbackState: 'none',
+      setActionHandler: vi.fn((action: string, h: MediaSessionActionHandler | null) => handlers.set(action, h)),
+      setPositionState: vi.fn(),
+    };
+    Object.defineProperty(navigator, 'mediaSession', { value: session, configurable: true });
+    vi.stubGlobal('MediaMetadata', class {
+      constructor(readonly init: MediaMetadataInit) {}
+    });
+    try {
+      engine = new Engine(backend);
+      expect([...handlers.keys()].sort()).toEqual(['nexttrack', 'pause', 'play', 'previoustrack', 'seekbackward', 'seekforward', 'seekto']);
+      const el = await startPlaying();
+      expect((session.metadata as { init: MediaMetadataInit }).init).toMatchObject({
+        title: 'Track 0', artist: 'Artist', album: 'Album', artwork: [{ src: '/images/c64', sizes: '64x64' }],
+      });
+      expect(session.playbackState).toBe('playing');
+      expect(session.setPositionState).toHaveBeenCalledWith({ duration: 180, position: 0, playbackRate: 1 });
+      await playAt(el, 50);
+      handlers.get('seekforward')?.({ action: 'seekforward' });
+      expect(el.currentTime).toBe(60);
+      handlers.get('seekto')?.({ action: 'seekto', seekTime: 12 });
+      expect(el.currentTime).toBe(12);
+      handlers.get('pause')?.({ action: 'pause' });
+      expect(engine.getState().status).toBe('paused');
+      expect(session.playbackState).toBe('paused');
+      handlers.get('nexttrack')?.({ action: 'nexttrack' });
+      await tick();
+      expect(engine.getState().track?.id).toBe('t1');
+      engine.destroy();
+      expect(handlers.get('play')).toBeNull();
+    } finally {
+      Reflect.deleteProperty(navigator, 'mediaSession');
+      vi.unstubAllGlobals();
+    }
+  });
+});

@@ -719,7 +719,7 @@ export class Engine implements Player {
       this.record('track_start', slot, 0);
     }
     this.failures = 0;
-    setMediaPlaybackState(this.machine.status);
+    setMediaPlaybackState(this.machine.status, this.machine.autoplay);
     setMediaPosition(this.positionMs, this.durationMs);
     this.maybePreload();
     this.changed();
@@ -731,7 +731,7 @@ export class Engine implements Player {
     if (slot !== this.cur || slot.el.ended || this.machine.status !== 'playing') return;
     if (slot.pendingSeekMs !== null) return;
     this.dispatch({ type: 'pause' });
-    setMediaPlaybackState(this.machine.status);
+    setMediaPlaybackState(this.machine.status, this.machine.autoplay);
     this.changed();
   }
 
@@ -966,7 +966,7 @@ export class Engine implements Player {
     const next = transition(this.machine, e);
     if (next !== this.machine) {
       this.machine = next;
-      setMediaPlaybackState(next.status);
+      setMediaPlaybackState(next.status, next.autoplay);
     }
   }
 

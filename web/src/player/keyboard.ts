@@ -4,14 +4,15 @@
 //   Shift (or Ctrl) + ArrowLeft / ArrowRight   previous / next track
 //   Shift + ArrowUp / ArrowDown                volume +10 % / -10 %
 // Keys are left alone when the focused element uses them itself (text fields, sliders, buttons
-// and links for Space, selects, editable content) or when Alt/Meta is held.
+// for Space, selects, editable content) or when Alt/Meta is held. Space on a link plays/pauses
+// (instead of scrolling), as in Spotify.
 import type { Player } from './types';
 
 const SEEK_STEP_MS = 5000;
 const VOLUME_STEP = 0.1;
 
 const SPACE_ROLES = new Set(['button', 'checkbox', 'switch', 'menuitem', 'menuitemcheckbox', 'menuitemradio',
-  'option', 'radio', 'tab', 'link', 'slider', 'spinbutton', 'textbox', 'combobox', 'searchbox']);
+  'option', 'radio', 'tab', 'slider', 'spinbutton', 'textbox', 'combobox', 'searchbox']);
 const ARROW_ROLES = new Set(['slider', 'spinbutton', 'textbox', 'combobox', 'searchbox', 'listbox', 'menu',
   'menubar', 'radiogroup', 'tablist', 'tree', 'grid', 'option', 'menuitem', 'tab', 'radio']);
 
@@ -28,7 +29,7 @@ export function handlesKey(target: EventTarget | null, key: string): boolean {
   if (isEditable(target)) return true;
   const role = target.getAttribute('role');
   if (key === ' ') {
-    if (target instanceof HTMLButtonElement || target instanceof HTMLInputElement || target instanceof HTMLAnchorElement) return true;
+    if (target instanceof HTMLButtonElement || target instanceof HTMLInputElement) return true;
     if (target.tagName === 'SUMMARY') return true;
     return role !== null && SPACE_ROLES.has(role);
   }

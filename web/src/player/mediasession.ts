@@ -69,10 +69,11 @@ export function setMediaMetadata(track: PlayerTrack | null): void {
   });
 }
 
-export function setMediaPlaybackState(status: PlayerStatus): void {
+/** `starting`: loading a track that will play as soon as it can (shown as playing). */
+export function setMediaPlaybackState(status: PlayerStatus, starting = false): void {
   const ms = session();
   if (!ms) return;
-  ms.playbackState = status === 'playing' ? 'playing' : status === 'idle' ? 'none' : 'paused';
+  ms.playbackState = status === 'playing' || (status === 'loading' && starting) ? 'playing' : status === 'idle' ? 'none' : 'paused';
 }
 
 export function setMediaPosition(positionMs: number, durationMs: number, playbackRate = 1): void {
