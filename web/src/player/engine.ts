@@ -938,7 +938,10 @@ export class Engine implements Player {
         }
         // Try again in a while, as long as the old token is still good.
         if (Date.now() + 5000 < slot.expiresAt) {
-          this.renewTimer = setTimeout(() => this.renew(slot, false), 5000);
+          this.renewTimer = setTimeout(() => {
+            this.renewTimer = null;
+            if (gen === this.gen && slotGen === slot.gen) this.renew(slot, false);
+          }, 5000);
         }
       },
     );
