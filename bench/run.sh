@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every benchmark in one go and prints a table (`make bench` calls it).
 #
-# usage: bench/run.sh BUILD_DIR [stream|api|memory|scan|micro]...   (default: all of them)
+# usage: bench/run.sh BUILD_DIR [stream|api|memory|scan|web|micro]...   (default: all of them)
 #
 # Each benchmark script starts its own servers on free ports in a temp dir and cleans up. The
 # raw RESULT lines are also saved to $BENCH_OUT (default: BUILD_DIR/bench-results.txt).
@@ -10,11 +10,11 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 BUILD="${1:-}"
-[ -n "$BUILD" ] || { echo "usage: $0 BUILD_DIR [stream|api|memory|scan|micro]..." >&2; exit 2; }
+[ -n "$BUILD" ] || { echo "usage: $0 BUILD_DIR [stream|api|memory|scan|web|micro]..." >&2; exit 2; }
 BUILD="$(cd "$BUILD" && pwd)"
 shift
 WHICH=("$@")
-[ ${#WHICH[@]} -gt 0 ] || WHICH=(stream api memory scan micro)
+[ ${#WHICH[@]} -gt 0 ] || WHICH=(stream api memory scan web micro)
 OUT="${BENCH_OUT:-$BUILD/bench-results.txt}"
 : >"$OUT"
 
@@ -26,7 +26,7 @@ echo
 status=0
 for b in "${WHICH[@]}"; do
   case "$b" in
-    stream | api | memory | scan)
+    stream | api | memory | scan | web)
       echo "### $b (bench/$b.sh)" >&2
       if ! "$HERE/$b.sh" "$BUILD" | tee -a "$OUT"; then
         echo "!!! bench/$b.sh failed" >&2

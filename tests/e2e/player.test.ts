@@ -18,6 +18,16 @@ const album = demoAlbum("Night Cartography"); // two discs, MP3 and FLAC
 const first = album.tracks[0].title;
 const second = album.tracks[1].title;
 
+async function openAlbum(name: string): Promise<void> {
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Albums" }).click();
+  await page.getByRole("link", { name }).first().click();
+  await page.getByRole("heading", { level: 1, name }).waitFor();
+}
+
+async function nowPlaying(): Promise<string> {
+  return page.getByTestId("now-playing-title").innerText();
+}
+
 async function logIn(p: Page, user = f.premium): Promise<void> {
   await p.goto(f.server.base + "/");
   await p.getByRole("button", { name: "Log in" }).click();
@@ -127,6 +137,48 @@ describe("web player", () => {
     assert.ok(end.position_ms > 5_000, `skip reported at ${end.position_ms} ms, after the seek`);
   });
 
+  it("transitions to the preloaded next track with (almost) no gap", async () => {
+    const harbor = demoAlbum("Harbor Lights");
+    await openAlbum(harbor.name);
+    await page.getByRole("button", { name: `Play ${harbor.tracks[0].title}` }).click();
+    await waitFor("playback", async () => ((await audioState(page))?.currentTime ?? 0) > 0.5);
+    // Record when the current element ends and when the next one starts playing, and what
+    // each element held when the track ended.
+    await page.evaluate(() => {
+      const w = window as any;
+      w.__segueEvents = [];
+      const all = Array.from(document.querySelectorAll("audio"));
+      for (const a of all) {
+        a.addEventListener("playing", () => w.__segueEvents.push({ type: "playing", t: performance.now(), src: a.currentSrc }));
+        a.addEventListener("ended", () => w.__segueEvents.push({
+          type: "ended", t: performance.now(), src: a.currentSrc,
+          others: all.filter((o) => o !== a).map((o) => ({ src: o.currentSrc || o.src, readyState: o.readyState })),
+        }));
+      }
+    });
+    const seek = page.getByRole("slider", { name: "Seek" });
+    const max = Number(await seek.getAttribute("max"));
+    await seek.evaluate((el: HTMLInputElement, v: number) => {
+      el.value = String(v);
+      el.dispatchEvent(new Event("input", { bubbles: true }));
+      el.dispatchEvent(new Event("change", { bubbles: true }));
+    }, max - 2);
+    await waitFor("the second track", async () => (await nowPlaying()).includes(harbor.tracks[1].title), 15_000);
+    const evs: { type: string; t: number; src: string; others?: { src: string; readyState: number }[] }[] = await waitFor("ended and playing events", async () => {
+      const e = await page.evaluate(() => (window as any).__segueEvents);
+      const ended = e.find((x: any) => x.type === "ended");
+      return ended && e.some((x: any) => x.type === "playing" && x.t >= ended.t) ? e : null;
+    });
+    const ended = evs.find((e) => e.type === "ended")!;
+    const started = evs.find((e) => e.type === "playing" && e.t >= ended.t)!;
+    const preloaded = ended.others!.find((o) => o.src === started.src);
+    assert.ok(preloaded, `the element that plays next was loaded before the end: ${JSON.stringify(ended.others)}`);
+    assert.ok(preloaded.readyState >= 2, `with data buffered (readyState ${preloaded.readyState})`);
+    const gap = started.t - ended.t;
+    console.log(`# gap between tracks: ${gap.toFixed(1)} ms`);
+    assert.ok(gap < 250, `gap ${gap.toFixed(1)} ms`);
+  });
+
   it("saves a track and finds it in Your Library", async () => {
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Albums" }).click();
     await page.getByRole("link", { name: album.name }).first().click();
@@ -144,7 +196,8 @@ describe("web player", () => {
 
   it("shows the queue", async () => {
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Queue" }).click();
-    await page.getByText(album.tracks[2].title).first().waitFor();
+    // Harbor Lights' second track plays (the gapless test): its third is next.
+    await page.getByText(demoAlbum("Harbor Lights").tracks[2].title).first().waitFor();
     await screenshot(page, "queue");
   });
 

@@ -84,11 +84,20 @@ Response redirect(const std::string& location) {
   return r;
 }
 
+// Dark, like the web player; readable without any other resource (the CSP allows none).
 const char* kStyle =
-    "body{font-family:system-ui,sans-serif;max-width:26rem;margin:3rem auto;padding:0 1rem;color:#111}"
-    "h1{font-size:1.4rem}label{display:block;margin:.8rem 0 .2rem}input[type=text],input[type=password]"
-    "{width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box}ul{padding-left:1.2rem}"
-    ".err{color:#a00;font-weight:600}button{margin-top:1rem;padding:.5rem 1rem;font-size:1rem}";
+    "body{font-family:system-ui,sans-serif;max-width:26rem;margin:3rem auto;padding:0 1rem;"
+    "background:#121212;color:#fff;line-height:1.45}"
+    "h1{font-size:1.5rem}p,li,small{color:#b3b3b3}strong{color:#fff}"
+    "label{display:block;margin:.9rem 0 .3rem;font-weight:600}"
+    "input[type=text],input[type=password]{width:100%;padding:.65rem .75rem;font-size:1rem;"
+    "box-sizing:border-box;background:#242424;color:#fff;border:1px solid #727272;border-radius:4px}"
+    "input:focus,button:focus-visible{outline:2px solid #1db954;outline-offset:2px}"
+    "ul{padding-left:1.2rem}.err{color:#f15e6c;font-weight:600}"
+    "button{margin:1.2rem .5rem 0 0;padding:.7rem 1.6rem;font-size:1rem;font-weight:700;"
+    "border-radius:2rem;border:1px solid #727272;background:transparent;color:#fff;cursor:pointer}"
+    "button[value=approve]{background:#1db954;border-color:#1db954;color:#000}"
+    "code{color:#fff}";
 
 // The login and consent page. The authorization request's parameters travel as hidden fields.
 Response login_page(const auth::AuthorizeRequest& ar, const Form& params, const std::string& error,

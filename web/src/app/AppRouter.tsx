@@ -1,14 +1,39 @@
 // The pages of the logged-in app, each loaded on first use. A later page (search, playlists, ...)
 // is a folder under routes/ and one line here.
 import { lazy, Route, Router } from 'preact-iso';
+import type { ComponentType } from 'preact';
 
-const Home = lazy(() => import('../routes/home'));
-const Albums = lazy(() => import('../routes/albums'));
-const Album = lazy(() => import('../routes/album'));
-const Artist = lazy(() => import('../routes/artist'));
-const Library = lazy(() => import('../routes/library'));
-const Queue = lazy(() => import('../routes/queue'));
-const NotFound = lazy(() => import('../routes/not-found'));
+const RELOAD_KEY = 'segue.reloaded-for-update';
+
+// A page's code is a file named by its content hash. After the server is updated, the file an
+// open tab asks for no longer exists: reload once to get the new index.html and its files
+// (the error boundary explains a second failure).
+function page<P>(load: () => Promise<{ default: ComponentType<P> }>) {
+  return lazy(() =>
+    load().then(
+      (module) => {
+        sessionStorage.removeItem(RELOAD_KEY);
+        return module;
+      },
+      (error: unknown) => {
+        if (sessionStorage.getItem(RELOAD_KEY) === null) {
+          sessionStorage.setItem(RELOAD_KEY, '1');
+          location.reload();
+          return new Promise<never>(() => {});
+        }
+        throw error;
+      },
+    ),
+  );
+}
+
+const Home = page(() => import('../routes/home'));
+const Albums = page(() => import('../routes/albums'));
+const Album = page(() => import('../routes/album'));
+const Artist = page(() => import('../routes/artist'));
+const Library = page(() => import('../routes/library'));
+const Queue = page(() => import('../routes/queue'));
+const NotFound = page(() => import('../routes/not-found'));
 
 export function AppRouter({ onRouteChange }: { onRouteChange: (url: string) => void }) {
   return (
