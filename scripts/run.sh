@@ -24,4 +24,5 @@ if [ ! -f "$DATA/admin-password.txt" ]; then
   echo "  $SEGUE client add MYAPP --redirect-uri http://127.0.0.1:8888/callback --public --data $DATA"
 fi
 echo "Scanning $MUSIC and serving on http://$LISTEN (Ctrl-C stops)"
+echo "Open http://$LISTEN in a browser and log in as admin (password in $DATA/admin-password.txt)."
 exec "$SEGUE" serve --data "$DATA" --listen "$LISTEN" --library "$MUSIC"

@@ -1,5 +1,7 @@
 // PKCE (RFC 7636) helpers: a random code verifier, its S256 challenge and a random state value.
-import { sha256Portable } from './sha256';
+// Without a secure context (plain http to a LAN address) browsers hide crypto.subtle; then
+// @noble/hashes (audited, dependency-free) computes the digest.
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 
 export function base64url(bytes: Uint8Array): string {
   let binary = '';
@@ -15,7 +17,7 @@ export function randomToken(byteCount = 32): string {
 export async function sha256(data: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
   const subtle = globalThis.crypto?.subtle;
   if (subtle) return new Uint8Array(await subtle.digest('SHA-256', data));
-  return sha256Portable(data);
+  return nobleSha256(data);
 }
 
 /** code_challenge = BASE64URL(SHA256(ASCII(code_verifier))). */
