@@ -68,3 +68,14 @@ export function forgetSaved(): void {
   known.albums.clear();
   changed();
 }
+
+/** Asks the server again about every id this tab knows (another device changed the library). */
+export async function recheckSaved(kind: LibraryKind): Promise<void> {
+  const ids = [...known[kind].keys()];
+  for (let i = 0; i < ids.length; i += CHUNK) {
+    const chunk = ids.slice(i, i + CHUNK);
+    const answers = await libraryContains(kind, chunk);
+    rememberSaved(kind, chunk.filter((_, j) => answers[j]), true);
+    rememberSaved(kind, chunk.filter((_, j) => !answers[j]), false);
+  }
+}
