@@ -104,6 +104,9 @@ class Sequence {
   // A 128-bit value as 32 hex characters.
   std::string digest() const;
   bool has(const OpId& id) const;
+  // Bytes held by the in-memory state (capacities of its arrays and tables), for measuring
+  // the memory per entry.
+  std::size_t memory_bytes() const;
 
   // ---- encoding (docs/formats/playlist-crdt.md) ----
   // All applied ops in a compact binary form, loadable by decode_snapshot into an equal
