@@ -1,5 +1,6 @@
 // The logged-in tab's live subscriptions that are not tied to a page: "me" (library changes
 // made on other devices update the hearts everywhere).
+import { forgetMyself } from './playlists';
 import { getRealtime } from './realtime';
 import { recheckSaved } from './saved';
 
@@ -14,5 +15,6 @@ export function startLive(): () => void {
   return () => {
     unsubscribe();
     realtime.close();
+    forgetMyself();
   };
 }

@@ -122,3 +122,25 @@ export const removeCollaborator = (playlistId: string, userId: string) =>
 export function canEdit(playlist: Pick<SimplifiedPlaylist, 'owner' | 'collaborative'>, userId: string | null): boolean {
   return userId !== null && (playlist.owner.id === userId || playlist.collaborative);
 }
+
+let me: Promise<User> | null = null;
+
+/** The logged-in user (asked once per session). */
+export function getMyself(): Promise<User> {
+  if (!me) {
+    me = api.get<User>('/v1/me');
+    me.catch(() => { me = null; });
+  }
+  return me;
+}
+
+/** Forgets the user (logout): someone else may log in next. */
+export function forgetMyself(): void {
+  me = null;
+}
+
+/** The playlists the user may add tracks to (owned or collaborative), first 50. */
+export async function getEditablePlaylists(signal?: Signal): Promise<SimplifiedPlaylist[]> {
+  const [user, page] = await Promise.all([getMyself(), getMyPlaylists(0, 50, signal)]);
+  return page.items.filter((p) => canEdit(p, user.id));
+}

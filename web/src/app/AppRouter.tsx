@@ -33,6 +33,9 @@ const Album = page(() => import('../routes/album'));
 const Artist = page(() => import('../routes/artist'));
 const Library = page(() => import('../routes/library'));
 const Queue = page(() => import('../routes/queue'));
+const Playlists = page(() => import('../routes/playlists'));
+const Playlist = page(() => import('../routes/playlist'));
+const Invite = page(() => import('../routes/invite'));
 const NotFound = page(() => import('../routes/not-found'));
 
 export function AppRouter({ onRouteChange }: { onRouteChange: (url: string) => void }) {
@@ -44,6 +47,9 @@ export function AppRouter({ onRouteChange }: { onRouteChange: (url: string) => v
       <Route path="/artist/:id" component={Artist} />
       <Route path="/library" component={Library} />
       <Route path="/queue" component={Queue} />
+      <Route path="/playlists" component={Playlists} />
+      <Route path="/playlist/:id" component={Playlist} />
+      <Route path="/invite/:token" component={Invite} />
       <Route default component={NotFound} />
     </Router>
   );

@@ -2,8 +2,10 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { playerBackend } from '../api/backend';
+import { startLive } from '../api/live';
 import { forgetSaved } from '../api/saved';
 import { logout } from '../auth/session';
+import { AddToPlaylist } from '../components/AddToPlaylist';
 import { NetworkBanner, NoticeBanner } from '../components/Banners';
 import { createPlayer, installKeyboardShortcuts, PlayerBar, PlayerContext } from '../player';
 import { Account } from './Account';
@@ -56,6 +58,8 @@ export function Shell() {
   const [loggingOut, setLoggingOut] = useState(false);
   // Whoever logs in next may be someone else: forget what this session knew about its library.
   useEffect(() => () => forgetSaved(), []);
+  // Live updates from other devices (and the playlist pages' subscriptions) share one socket.
+  useEffect(() => startLive(), []);
 
   const onLogout = async () => {
     setLoggingOut(true);
@@ -96,7 +100,7 @@ export function Shell() {
           </main>
         </div>
         <div class="player-dock" ref={dock}>
-          <PlayerBar />
+          <PlayerBar nowPlayingExtra={(track) => <AddToPlaylist track={track} up class="player-add" />} />
         </div>
       </div>
     </PlayerContext.Provider>

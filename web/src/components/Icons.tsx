@@ -44,3 +44,11 @@ export const QueueIcon = ({ size }: P) => (
 export const NoteIcon = ({ size }: P) => (
   <Icon size={size}><path d="M9 18V6l10-2v12M9 18a2.5 2.5 0 1 1-5 0 2.5 2.5 0 0 1 5 0zm10-2a2.5 2.5 0 1 1-5 0 2.5 2.5 0 0 1 5 0z" fill="none" stroke="currentColor" stroke-width="1.6" /></Icon>
 );
+
+export const PlaylistIcon = ({ size }: P) => (
+  <Icon size={size}><path d="M4 6h12M4 11h12M4 16h8M18 13v7M14.5 16.5h7" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" /></Icon>
+);
+
+export const PlusIcon = ({ size }: P) => (
+  <Icon size={size}><path d="M12 5v14M5 12h14" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" /></Icon>
+);

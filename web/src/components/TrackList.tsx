@@ -1,7 +1,9 @@
 // A list of tracks: number (a Play button on hover or focus), name and artists, optionally cover
 // and album, a Save toggle, "Add to queue" and the duration. Clicking a row plays from it.
+import type { ComponentChildren, HTMLAttributes } from 'preact';
 import type { PlayerTrack } from '../player/types';
 import { usePlayer, usePlayerState } from '../player';
+import { AddToPlaylist } from './AddToPlaylist';
 import { ArtistLinks } from './ArtistLinks';
 import { Cover } from './Cover';
 import { formatDuration } from './format';
@@ -26,6 +28,14 @@ interface Props {
   showCover?: boolean;
   /** Hides tracks that have been removed from Your Library (the library page). */
   hideUnsaved?: boolean;
+  /** Shows an "Add <name> to playlist" menu on each row. */
+  addToPlaylist?: boolean;
+  /** Extra per-row controls (the playlist page's move and remove buttons), before the Save toggle. */
+  rowExtras?: (track: ListTrack, index: number) => ComponentChildren;
+  /** Extra attributes for each row (drag and drop). */
+  rowProps?: (track: ListTrack, index: number) => HTMLAttributes<HTMLLIElement>;
+  /** Stable row keys, when rows move. */
+  rowKey?: (track: ListTrack, index: number) => string;
 }
 
 export function TrackList(props: Props) {
@@ -47,9 +57,10 @@ export function TrackList(props: Props) {
         const isSaved = saved(track.id);
         return (
           <li
-            key={`${track.id}-${i}`}
+            key={props.rowKey ? props.rowKey(track, i) : `${track.id}-${i}`}
             class={`track-row ${current ? 'is-current' : ''}`}
             onDblClick={() => play(track)}
+            {...props.rowProps?.(track, i)}
           >
             <span class="track-number">
               <span class="track-index" aria-hidden="true">
@@ -68,6 +79,8 @@ export function TrackList(props: Props) {
               <span class="track-album"><a href={`/album/${encodeURIComponent(track.album.id)}`}>{track.album.name}</a></span>
             )}
             <span class="track-actions">
+              {props.rowExtras?.(track, i)}
+              {props.addToPlaylist && <AddToPlaylist track={track} />}
               <SaveButton kind="tracks" id={track.id} saved={isSaved} label={`Save ${track.name}`} />
               <button
                 type="button"

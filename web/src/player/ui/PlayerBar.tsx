@@ -1,6 +1,7 @@
 // The fixed bottom bar: cover, title and artists, transport controls, seek and volume sliders,
 // a link to the queue, and the player's errors in words (role="alert").
-import { Fragment } from 'preact';
+import { Fragment, type ComponentChildren } from 'preact';
+import type { PlayerTrack } from '../types';
 import { useState } from 'preact/hooks';
 import { usePlayer, usePlayerState } from '../context';
 import { coverUrl, formatTime } from '../format';
@@ -13,7 +14,8 @@ function sliderValue(e: Event): number {
   return Number((e.currentTarget as HTMLInputElement).value);
 }
 
-export function PlayerBar() {
+/** `nowPlayingExtra` adds controls next to the playing track (the app's "Add to playlist"). */
+export function PlayerBar({ nowPlayingExtra }: { nowPlayingExtra?: (track: PlayerTrack) => ComponentChildren } = {}) {
   const player = usePlayer();
   const s = usePlayerState();
   const [dragSeconds, setDragSeconds] = useState<number | null>(null);
@@ -41,6 +43,7 @@ export function PlayerBar() {
             ))}
           </div>
         </div>
+        {track && nowPlayingExtra?.(track)}
       </div>
 
       <div class="player-center">

@@ -75,6 +75,7 @@ function AlbumView({ album }: { album: Album }) {
             contextName={album.name}
             label={withHeadings ? `Disc ${group.disc}` : 'Tracks'}
             numbering="track"
+            addToPlaylist
           />
         );
         return withHeadings ? (

@@ -53,7 +53,7 @@ function ArtistView({ artist }: { artist: Artist }) {
         {top.status === 'loading' && <Loading />}
         {top.status === 'error' && <ErrorMessage error={top.error} onRetry={top.reload} />}
         {top.status === 'ready' && (topTracks.length
-          ? <TrackList tracks={topTracks} label="Top tracks" contextUri={artist.uri} contextName={artist.name} showCover showAlbum />
+          ? <TrackList tracks={topTracks} label="Top tracks" contextUri={artist.uri} contextName={artist.name} showCover showAlbum addToPlaylist />
           : <p class="muted">No tracks yet.</p>)}
       </Section>
       <Section title="Albums">
