@@ -106,7 +106,7 @@ describe("accessibility audit (axe-core, serious and critical rules)", () => {
     assert.ok(found.some((v) => v.startsWith("button-name")), JSON.stringify(found));
   });
 
-  for (const [name, path] of [["home", "/"], ["albums", "/albums"], ["library", "/library"], ["queue", "/queue"]] as const) {
+  for (const [name, path] of [["home", "/"], ["albums", "/albums"], ["library", "/library"], ["queue", "/queue"], ["playlists", "/playlists"]] as const) {
     it(`finds no violations on ${name}`, async () => {
       await page.goto(f.server.base + path);
       await page.getByRole("navigation", { name: "Main" }).waitFor();
