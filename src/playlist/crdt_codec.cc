@@ -395,6 +395,10 @@ Result<Sequence> Sequence::decode_snapshot(std::string_view bytes, ReplicaId loc
   Impl& m = *seq.impl_;
   for (ReplicaId r : reps) m.replica_number(r);
   m.tree.reserve(nslots);
+  for (auto* v : {&m.s_replica, &m.s_left, &m.s_right, &m.s_aux, &m.s_value_off}) v->reserve(nslots);
+  m.s_lamport.reserve(nslots);
+  m.s_value_len.reserve(nslots);
+  m.s_flags.reserve(nslots);
   m.index.reserve(nslots, [&m](uint32_t r) { return m.ref_id(r); });
   struct Pending {
     uint32_t slot;

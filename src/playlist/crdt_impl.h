@@ -143,7 +143,9 @@ class IdIndex {
   }
   template <typename KeyOf>
   void reserve(std::size_t n, const KeyOf& key_of) {
-    while (n * 10 > table_.size() * 7) grow(key_of);
+    std::size_t size = table_.empty() ? 64 : table_.size();
+    while (n * 10 > size * 7) size *= 2;
+    if (size != table_.size()) grow(key_of, size);
   }
   std::size_t memory_bytes() const { return table_.capacity() * 4; }
 
@@ -155,10 +157,10 @@ class IdIndex {
     table_[i] = ref;
   }
   template <typename KeyOf>
-  void grow(const KeyOf& key_of) {
+  void grow(const KeyOf& key_of, std::size_t size = 0) {
     std::vector<uint32_t> old;
     old.swap(table_);
-    table_.assign(old.empty() ? 64 : old.size() * 2, kNone);
+    table_.assign(size ? size : old.empty() ? 64 : old.size() * 2, kNone);
     for (uint32_t r : old)
       if (r != kNone) place(key_of(r), r);
   }
