@@ -14,7 +14,8 @@ namespace fs = std::filesystem;
 // What one exported entry says about its track.
 struct Row {
   std::string uri;
-  std::string title, artists, album;
+  std::string title, artists, album;  // artists joined with ", "
+  std::vector<std::string> artist_list;
   int64_t duration_ms = 0;  // 0: unknown
   std::string path;         // as exported (absolute or relative); empty: none
   bool known = false;       // the track is in the snapshot
@@ -46,7 +47,10 @@ std::vector<Row> rows(const catalog::Snapshot& snap, const ExportPlaylist& p,
       r.known = true;
       r.title = t->title;
       for (const auto& aid : t->artist_ids)
-        if (const auto* a = snap.artist(aid)) r.artists += (r.artists.empty() ? "" : ", ") + a->name;
+        if (const auto* a = snap.artist(aid)) {
+          r.artists += (r.artists.empty() ? "" : ", ") + a->name;
+          r.artist_list.push_back(a->name);
+        }
       if (const auto* al = snap.album(t->album_id)) r.album = al->name;
       r.duration_ms = t->duration_ms;
       const catalog::AudioFile* f = nullptr;
@@ -168,9 +172,7 @@ std::string export_json(const catalog::Snapshot& snapshot, const ExportPlaylist&
     if (r.known) {
       t["title"] = strings::sanitize_utf8(r.title);
       boost::json::array artists;
-      if (const auto* track = snapshot.track(TrackId(r.uri.substr(12))))
-        for (const auto& aid : track->artist_ids)
-          if (const auto* a = snapshot.artist(aid)) artists.emplace_back(strings::sanitize_utf8(a->name));
+      for (const auto& a : r.artist_list) artists.emplace_back(strings::sanitize_utf8(a));
       t["artists"] = std::move(artists);
       t["album"] = strings::sanitize_utf8(r.album);
       t["duration_ms"] = r.duration_ms;

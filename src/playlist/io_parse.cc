@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <cmath>
+#include <cstdint>
 #include <string>
 
 #include "common/strings.h"
@@ -342,7 +343,11 @@ void XMLCALL xspf_entity_decl(void* ud, const XML_Char*, int, const XML_Char*, i
 Result<ParsedPlaylist> parse_xspf(std::string_view bytes, const ParseLimits& limits) {
   XspfState s;
   s.limits = &limits;
-  XML_Parser p = XML_ParserCreateNS("UTF-8", kNsSep);
+  if (bytes.size() > static_cast<std::size_t>(INT32_MAX))
+    return Error::exhausted("playlist too large for the XML parser");
+  // No forced encoding: expat honours the declaration (UTF-8, UTF-16, ISO-8859-1, US-ASCII)
+  // and always hands out UTF-8.
+  XML_Parser p = XML_ParserCreateNS(nullptr, kNsSep);
   if (!p) return Error::internal("cannot create an XML parser");
   s.parser = p;
   XML_SetUserData(p, &s);

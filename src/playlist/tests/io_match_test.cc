@@ -1,6 +1,8 @@
 // Matching imported entries to a small scanned catalog, and export/import round trips.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
@@ -294,6 +296,32 @@ TEST_F(PlaylistIoTest, SpotifyExportMatchesByArtistTitleAndDuration) {
   ASSERT_EQ(r.unmatched.size(), 2u);
   EXPECT_EQ(r.unmatched[0].reason, "the entry has no path, URI or title");
   EXPECT_EQ(r.unmatched[1].entry.title, "Unknown");
+}
+
+// 10,000 entries (Spotify's limit) per format: parse and match times, by path and by artist
+// and title. Printed for the record; the bound only catches pathologies (ASan builds too).
+TEST_F(PlaylistIoTest, TenThousandEntriesParseAndMatchQuickly) {
+  ExportPlaylist p;
+  for (std::size_t i = 0; i < 10000; ++i) p.tracks.push_back(id_of(kSongs[i % kSongs.size()].rel));
+  for (Format f : {Format::kM3u8, Format::kXspf, Format::kJson}) {
+    std::string bytes = export_playlist(f, *snap(), p);
+    auto t0 = std::chrono::steady_clock::now();
+    auto parsed = parse_playlist(f, bytes);
+    ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+    auto t1 = std::chrono::steady_clock::now();
+    for (auto& e : parsed->entries) e.uri.clear();
+    auto by_path = match_entries(*snap(), {lib_.string()}, "", parsed->entries);
+    auto t2 = std::chrono::steady_clock::now();
+    for (auto& e : parsed->entries) e.location.clear();
+    auto by_meta = match_entries(*snap(), {lib_.string()}, "", parsed->entries);
+    auto t3 = std::chrono::steady_clock::now();
+    EXPECT_EQ(by_path.matched_in_order, p.tracks);
+    EXPECT_EQ(by_meta.matched_in_order, p.tracks);
+    auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
+    std::printf("%-5s %8zu bytes: parse %.1f ms, match by path %.1f ms, by artist/title %.1f ms\n",
+                std::string(format_name(f)).c_str(), bytes.size(), ms(t0, t1), ms(t1, t2), ms(t2, t3));
+    EXPECT_LT(ms(t0, t3), 30000.0);  // quadratic behaviour would take minutes
+  }
 }
 
 }  // namespace

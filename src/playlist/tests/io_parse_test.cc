@@ -177,6 +177,13 @@ TEST(ParseXspf, PrefixedNamespaceAndNoNamespace) {
   EXPECT_NE(parse_error(Format::kXspf, "<html><body/></html>").find("not an XSPF"), std::string::npos);
 }
 
+TEST(ParseXspf, DeclaredLatin1EncodingIsReadAsUtf8) {
+  auto p = parse_ok(Format::kXspf,
+                    "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>"
+                    "<playlist><title>Caf\xE9</title></playlist>");
+  EXPECT_EQ(p.name, "Caf\xC3\xA9");
+}
+
 TEST(ParseXspf, BillionLaughsIsRefusedNotExpanded) {
   std::string xml = "<?xml version=\"1.0\"?>\n<!DOCTYPE playlist [\n<!ENTITY lol \"lol\">\n";
   for (int i = 1; i < 10; ++i)
