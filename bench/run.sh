@@ -14,7 +14,7 @@ BUILD="${1:-}"
 BUILD="$(cd "$BUILD" && pwd)"
 shift
 WHICH=("$@")
-[ ${#WHICH[@]} -gt 0 ] || WHICH=(stream api memory scan web micro)
+[ ${#WHICH[@]} -gt 0 ] || WHICH=(stream api memory scan web micro crdt)
 OUT="${BENCH_OUT:-$BUILD/bench-results.txt}"
 : >"$OUT"
 
@@ -41,6 +41,13 @@ for b in "${WHICH[@]}"; do
           tee -a "$OUT" || true
       else
         echo "### micro: $exe not built (needs Google Benchmark); skipped" >&2
+      fi
+      ;;
+    crdt)
+      echo "### crdt (bench/crdt/run.sh)" >&2
+      if ! "$HERE/crdt/run.sh" "$BUILD" | tee -a "$OUT"; then
+        echo "!!! bench/crdt/run.sh failed" >&2
+        status=1
       fi
       ;;
     *) echo "unknown benchmark '$b'" >&2; exit 2 ;;
