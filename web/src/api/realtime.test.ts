@@ -71,6 +71,8 @@ describe('realtime client', () => {
       { type: 'subscribe', topic: 'playlist:p1', since: 'snap-1' },
       { type: 'subscribe', topic: 'me' },
     ]);
+    expect(client.live).toBe(false);
+    sockets[0].receive({ type: 'authenticated', user_id: 'u1' });
     expect(client.live).toBe(true);
     snapshot = 'snap-2';
     client.subscribe('playlist:p2', () => undefined, () => 'x');
@@ -101,6 +103,7 @@ describe('realtime client', () => {
     client.subscribe('playlist:p1', () => undefined, () => snapshot);
     sockets[0].open();
     await flush();
+    sockets[0].receive({ type: 'authenticated' });
     sockets[0].drop();
     expect(live).toEqual([true, false]);
     expect(timers.at(-1)!.ms).toBe(1000);
@@ -120,6 +123,7 @@ describe('realtime client', () => {
       { type: 'auth', access_token: 'token-2' },
       { type: 'subscribe', topic: 'playlist:p1', since: 'snap-7' },
     ]);
+    sockets[3].receive({ type: 'subscribed', topic: 'playlist:p1' });
     expect(live).toEqual([true, false, true]);
     // A successful connection starts the backoff over.
     sockets[3].drop();
@@ -145,6 +149,20 @@ describe('realtime client', () => {
     again.client.close();
     expect(again.timers[0].cancelled).toBe(true);
     expect(again.sockets).toHaveLength(1);
+  });
+
+  it('sends a fresh token before the current one expires', async () => {
+    const { client, sockets, timers, fire, setToken } = setup();
+    client.subscribe('me', () => undefined);
+    sockets[0].open();
+    await flush();
+    sockets[0].receive({ type: 'authenticated', expires_in: 3600 });
+    expect(timers.at(-1)!.ms).toBe(3600 * 850);
+    setToken('token-2');
+    fire();
+    await flush();
+    expect(sockets[0].sent.at(-1)).toEqual({ type: 'auth', access_token: 'token-2' });
+    expect(sockets).toHaveLength(1);
   });
 
   it('does not authenticate a socket that closed while the token was coming', async () => {

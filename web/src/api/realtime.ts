@@ -39,6 +39,8 @@ interface Subscription {
 }
 
 const OPEN = 1;
+/** When to send a fresh token, as a share of the current one's remaining life. */
+const REAUTH_AT = 0.85;
 
 /** The wait before reconnect attempt `attempt` (0-based): 1 s, 2 s, 4 s ... 30 s, less up to 20 % jitter. */
 export function reconnectDelay(attempt: number, random = 0): number {
@@ -50,6 +52,7 @@ export class RealtimeClient {
   private readonly topics = new Map<string, Set<Subscription>>();
   private readonly statusListeners = new Set<(live: boolean) => void>();
   private timer: unknown = null;
+  private reauthTimer: unknown = null;
   private attempt = 0;
   private closed = false;
   private authed = false;
@@ -89,6 +92,7 @@ export class RealtimeClient {
     this.closed = true;
     this.topics.clear();
     this.cancelTimer();
+    this.cancelReauth();
     const socket = this.socket;
     this.socket = null;
     this.authed = false;
@@ -126,9 +130,7 @@ export class RealtimeClient {
         if (this.socket !== socket || socket.readyState !== OPEN) return;
         socket.send(JSON.stringify({ type: 'auth', access_token: token }));
         this.authed = true;
-        this.attempt = 0;
         for (const topic of this.topics.keys()) this.sendSubscribe(topic);
-        this.setLive(true);
       }, () => {
         // No token (logged out): stop; the session's own handling shows the login page.
         if (this.socket === socket) socket.close(1000, 'no session');
@@ -143,11 +145,18 @@ export class RealtimeClient {
         return;
       }
       if (!message || typeof message.type !== 'string') return;
+      if (message.type === 'authenticated' || message.type === 'subscribed') {
+        // The server took the token: the connection counts as working again.
+        this.attempt = 0;
+        this.setLive(true);
+        if (message.type === 'authenticated') this.scheduleReauth(socket, message.expires_in);
+      }
       this.dispatch(message);
     };
     socket.onerror = () => undefined; // onclose follows
     socket.onclose = () => {
       if (this.socket !== socket) return;
+      this.cancelReauth();
       this.socket = null;
       this.authed = false;
       this.setLive(false);
@@ -162,6 +171,28 @@ export class RealtimeClient {
       : null;
     const targets = topic ? [this.topics.get(topic)] : [...this.topics.values()];
     for (const subs of targets) for (const sub of subs ?? []) sub.handler(message);
+  }
+
+  /**
+   * The server closes the socket when its token expires: before that, send a fresh token
+   * (renewed by the session when it is close to expiry) in a new auth message.
+   */
+  private scheduleReauth(socket: SocketLike, expiresIn: unknown): void {
+    this.cancelReauth();
+    if (typeof expiresIn !== 'number' || !(expiresIn > 0)) return;
+    const set = this.deps.setTimer ?? ((fn: () => void, ms: number) => setTimeout(fn, ms));
+    this.reauthTimer = set(() => {
+      this.reauthTimer = null;
+      this.deps.getToken().then((token) => {
+        if (this.socket === socket && socket.readyState === OPEN) socket.send(JSON.stringify({ type: 'auth', access_token: token }));
+      }, () => undefined);
+    }, Math.max(1000, expiresIn * 1000 * REAUTH_AT));
+  }
+
+  private cancelReauth(): void {
+    if (this.reauthTimer === null) return;
+    (this.deps.clearTimer ?? ((t: unknown) => clearTimeout(t as ReturnType<typeof setTimeout>)))(this.reauthTimer);
+    this.reauthTimer = null;
   }
 
   private scheduleReconnect(): void {

@@ -78,19 +78,30 @@ export function usePlaylist(id: string): PlaylistModel {
     setEntries(next);
   };
 
-  /** Fetches the playlist; the items too when the snapshot changed (or `force`). */
-  const fetchLatest = useCallback(async (force = false): Promise<void> => {
+  /**
+   * Fetches the playlist; the items too when the snapshot changed (or `force`). A fetch that a
+   * later one overtakes waits for that one instead, so its caller always sees the newest list.
+   */
+  const latestFetch = useRef<Promise<void>>(Promise.resolve());
+  const fetchLatest = useCallback((force = false): Promise<void> => {
     const seq = ++fetchSeq.current;
     const signal = alive.current.signal;
-    const next = await getPlaylist(id, signal);
-    if (seq !== fetchSeq.current || signal.aborted) return;
-    setPlaylist(next);
-    if (!force && next.snapshot_id === confirmed.current.snapshot) return;
-    const items = await loadAllItems(id, signal, next.tracks);
-    if (seq !== fetchSeq.current || signal.aborted) return;
-    confirmed.current = { entries: keyEntries(items), snapshot: next.snapshot_id };
-    setSnapshot(next.snapshot_id);
-    if (!running.current) show(confirmed.current.entries);
+    const run = async (): Promise<void> => {
+      const next = await getPlaylist(id, signal);
+      if (seq !== fetchSeq.current) return latestFetch.current;
+      if (signal.aborted) return;
+      setPlaylist(next);
+      if (!force && next.snapshot_id === confirmed.current.snapshot) return;
+      const items = await loadAllItems(id, signal, next.tracks);
+      if (seq !== fetchSeq.current) return latestFetch.current;
+      if (signal.aborted) return;
+      confirmed.current = { entries: keyEntries(items), snapshot: next.snapshot_id };
+      setSnapshot(next.snapshot_id);
+      if (!running.current) show(confirmed.current.entries);
+    };
+    const promise = run();
+    latestFetch.current = promise;
+    return promise;
   }, [id]);
 
   const refresh = useCallback(() => fetchLatest().catch((cause) => {
