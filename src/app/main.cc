@@ -312,6 +312,7 @@ int cmd_serve(int argc, char** argv) {
                                *s.stream_tokens, workers, client_limiter, user_limiter, metrics,
                                c.public_url};
   ctx.stream_token_ttl = c.stream_token_ttl;
+  ctx.playlists = s.playlists.get();
 
   // The web player: its files, and the first-party OAuth client it logs in with.
   std::optional<api::web::StaticSite> site;

@@ -42,12 +42,14 @@ Result<Services> open_services(const Config& config) {
   SEGUE_ASSIGN_OR_RETURN(s.auth, auth::AuthService::open(*s.db));
   SEGUE_TRY(s.db->migrate("events", events::event_migrations()));
   SEGUE_TRY(s.db->migrate("user", user::library_migrations()));
+  SEGUE_TRY(s.db->migrate("playlist", playlist::playlist_migrations()));
   s.catalog = std::make_unique<catalog::Catalog>(*s.db);
   SEGUE_TRY(s.catalog->reload());
   s.scanner = std::make_unique<catalog::Scanner>(*s.db, s.catalog.get());
   s.artwork = std::make_unique<catalog::Artwork>(*s.catalog, config.data_dir);
   s.events = std::make_unique<events::EventLog>(*s.db);
   s.library = std::make_unique<user::Library>(*s.db);
+  s.playlists = std::make_unique<playlist::PlaylistService>(*s.db);
   SEGUE_ASSIGN_OR_RETURN(std::string key, load_or_create_secret(config.data_dir));
   s.stream_tokens = std::make_unique<playback::StreamTokenSigner>(std::move(key));
   return s;

@@ -12,6 +12,7 @@
 #include "catalog/scanner.h"
 #include "events/event_log.h"
 #include "playback/stream_token.h"
+#include "playlist/service.h"
 #include "store/database.h"
 #include "user/library.h"
 
@@ -26,6 +27,7 @@ struct Services {
   std::unique_ptr<events::EventLog> events;
   std::unique_ptr<user::Library> library;
   std::unique_ptr<playback::StreamTokenSigner> stream_tokens;
+  std::unique_ptr<playlist::PlaylistService> playlists;
 };
 
 // Creates the data directory if needed, opens `<data>/segue.db` (refusing a corrupt database

@@ -209,6 +209,88 @@ describe("the user's library through the SDK", () => {
   });
 });
 
+describe("playlists through the SDK", () => {
+  const uri = (title: string) => `spotify:track:${trackIds.get(title)!}`;
+  const names = (page: { items: { track: { name: string } | null }[] }) => page.items.map((i) => i.track?.name);
+  let me = "";
+  let id = "";
+
+  it("playlists.createPlaylist, then getPlaylist", async () => {
+    me = (await sdk.currentUser.profile()).id;
+    const p = await sdk.playlists.createPlaylist(me, { name: "Night drive", description: "for the road", public: true });
+    id = p.id;
+    assert.equal(p.name, "Night drive");
+    assert.equal(p.description, "for the road");
+    assert.equal(p.owner.id, me);
+    assert.equal(p.tracks.total, 0);
+    assert.ok(p.snapshot_id);
+    const again = await sdk.playlists.getPlaylist(id);
+    assert.equal(again.id, id);
+    assert.equal(again.snapshot_id, p.snapshot_id);
+  });
+
+  it("addItemsToPlaylist, at the end and at a position; the same track twice", async () => {
+    await sdk.playlists.addItemsToPlaylist(id, [uri("Compass Rose"), uri("Prism Bloom"), uri("Tram Lines")]);
+    await sdk.playlists.addItemsToPlaylist(id, [uri("Tram Lines")], 0);
+    const items = await sdk.playlists.getPlaylistItems(id);
+    assert.deepEqual(names(items), ["Tram Lines", "Compass Rose", "Prism Bloom", "Tram Lines"]);
+    assert.equal(items.total, 4);
+    assert.equal(items.items[0].added_by.id, me);
+    assert.ok(!Number.isNaN(Date.parse(items.items[0].added_at)));
+  });
+
+  it("movePlaylistItems reorders a range and returns a new snapshot", async () => {
+    const before = (await sdk.playlists.getPlaylist(id)).snapshot_id;
+    const r = await sdk.playlists.movePlaylistItems(id, 1, 2, 4);
+    assert.ok(r.snapshot_id && r.snapshot_id !== before);
+    assert.deepEqual(names(await sdk.playlists.getPlaylistItems(id)), ["Tram Lines", "Tram Lines", "Compass Rose", "Prism Bloom"]);
+  });
+
+  it("removeItemsFromPlaylist removes every occurrence of a track", async () => {
+    await sdk.playlists.removeItemsFromPlaylist(id, { tracks: [{ uri: uri("Tram Lines") }] });
+    assert.deepEqual(names(await sdk.playlists.getPlaylistItems(id)), ["Compass Rose", "Prism Bloom"]);
+  });
+
+  it("updatePlaylistItems with a stale snapshot_id applies the positions the client saw", async () => {
+    const seen = (await sdk.playlists.getPlaylist(id)).snapshot_id; // Compass Rose, Prism Bloom
+    await sdk.playlists.addItemsToPlaylist(id, [uri("Low Tide Letters")], 0); // someone else, meanwhile
+    // Move position 1 of what the client saw (Prism Bloom) before its position 0 (Compass Rose).
+    await sdk.playlists.updatePlaylistItems(id, { range_start: 1, insert_before: 0, range_length: 1, snapshot_id: seen });
+    assert.deepEqual(names(await sdk.playlists.getPlaylistItems(id)), ["Low Tide Letters", "Prism Bloom", "Compass Rose"]);
+    // Replace everything.
+    await sdk.playlists.updatePlaylistItems(id, { uris: [uri("Quiet Voltage"), uri("Orchard at 3 AM")] });
+    assert.deepEqual(names(await sdk.playlists.getPlaylistItems(id)), ["Quiet Voltage", "Orchard at 3 AM"]);
+  });
+
+  it("changePlaylistDetails, currentUser.playlists.playlists and getUsersPlaylists", async () => {
+    await sdk.playlists.changePlaylistDetails(id, { name: "Night drive (2)", description: "longer" });
+    const mine = await sdk.currentUser.playlists.playlists();
+    const p = mine.items.find((x) => x.id === id);
+    assert.ok(p, "listed");
+    assert.equal(p!.name, "Night drive (2)");
+    assert.equal(p!.tracks?.total, 2);
+    const theirs = await sdk.playlists.getUsersPlaylists(me);
+    assert.ok(theirs.items.some((x) => x.id === id));
+  });
+
+  it("follow and unfollow; cover image upload", async () => {
+    await sdk.currentUser.playlists.follow(id);
+    assert.deepEqual(await sdk.currentUser.playlists.isFollowing(id, [me]), [true]);
+    await sdk.currentUser.playlists.unfollow(id);
+    assert.deepEqual(await sdk.currentUser.playlists.isFollowing(id, [me]), [false]);
+    await sdk.currentUser.playlists.follow(id);
+    await sdk.currentUser.playlists.unfollow(id);
+    // The smallest valid JPEG header is enough for the endpoint's checks; the SDK base64-encodes it.
+    const jpeg = Buffer.from("/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAP//////////////////////////////////////////////////////////////////////////////////////wgALCAABAAEBAREA/8QAFBABAAAAAAAAAAAAAAAAAAAAAP/aAAgBAQABPxA=", "base64");
+    await sdk.playlists.addCustomPlaylistCoverImage(id, jpeg);
+    const images = await sdk.playlists.getPlaylistCoverImage(id);
+    assert.equal(images.length, 1);
+    const img = await fetch(images[0].url);
+    assert.equal(img.status, 200);
+    assert.equal(img.headers.get("content-type"), "image/jpeg");
+  });
+});
+
 describe("OpenAPI conformance of every recorded response", () => {
   it("each JSON 200 body validates against the operation's schema", async () => {
     const openapi = new OpenApi();
@@ -222,7 +304,8 @@ describe("OpenAPI conformance of every recorded response", () => {
     for (const op of ["get-track", "get-several-tracks", "get-an-album", "get-multiple-albums", "get-an-albums-tracks",
       "get-an-artist", "get-multiple-artists", "get-an-artists-albums", "get-an-artists-top-tracks", "get-new-releases",
       "get-current-users-profile", "get-users-saved-tracks", "check-users-saved-tracks", "get-users-saved-albums",
-      "check-users-saved-albums", "get-recently-played"]) {
+      "check-users-saved-albums", "get-recently-played", "get-playlist",
+      "get-playlists-tracks", "get-a-list-of-current-users-playlists", "get-list-users-playlists", "get-playlist-cover"]) {
       assert.ok(ops.has(op), `no response recorded for ${op}`);
     }
     // Where the OpenAPI document is stricter than Spotify's real API, and Segue follows the real

@@ -130,6 +130,11 @@ export const ALL_SCOPES = [
   "user-read-recently-played",
   "user-modify-playback-state",
   "user-read-playback-state",
+  "playlist-read-private",
+  "playlist-read-collaborative",
+  "playlist-modify-public",
+  "playlist-modify-private",
+  "ugc-image-upload",
 ].join(" ");
 
 export interface ApiResponse<T = any> {

@@ -15,6 +15,7 @@
 #include "net/rate_limiter.h"
 #include "net/worker_pool.h"
 #include "playback/stream_token.h"
+#include "playlist/service.h"
 #include "store/database.h"
 #include "user/library.h"
 
@@ -37,6 +38,7 @@ struct ApiContext {
   std::chrono::seconds stream_token_ttl{3600};
   // Serve the plain landing page at `/` (when the web player is not installed).
   bool landing_page = true;
+  playlist::PlaylistService* playlists = nullptr;
 
   // "http://host:port" for links in responses to `req`.
   std::string base_url(const net::Request& req) const;

@@ -1,0 +1,656 @@
+// Playlists in Spotify's shapes (/v1/playlists/..., /v1/me/playlists, /v1/users/{id}/playlists)
+// over the playlist service, plus Segue's extensions: version history and restore, invites and
+// collaborators, and the operations since a snapshot (what real-time clients catch up with).
+// docs/formats/playlist-api.md lists the extensions.
+#include "api/spotify/handler_util.h"
+#include "api/spotify/objects.h"
+#include "api/spotify/params.h"
+#include "api/spotify/routes.h"
+#include "common/crypto.h"
+#include "common/strings.h"
+#include "playlist/service.h"
+
+#include <map>
+
+namespace segue::api::spotify {
+namespace {
+namespace json = boost::json;
+using auth::Scope;
+using playlist::PlaylistInfo;
+
+const Access kUser{true, {}};
+const Access kImageUpload{true, {Scope::kUgcImageUpload}};
+constexpr int64_t kInviteTtlMs = 7LL * 24 * 3600 * 1000;  // invite links last a week
+constexpr std::size_t kMaxImageBytes = 256 * 1024;      // Spotify's limit for cover images
+
+// Spotify: modifying a public playlist needs playlist-modify-public, a private (or
+// collaborative) one playlist-modify-private.
+std::optional<Response> lacks_modify_scope(const auth::Principal& p, bool is_public) {
+  Scope need = is_public ? Scope::kPlaylistModifyPublic : Scope::kPlaylistModifyPrivate;
+  if (p.scopes.contains(need)) return std::nullopt;
+  return error_response(403, std::string("Insufficient client scope: ") +
+                                 (is_public ? "playlist-modify-public" : "playlist-modify-private"));
+}
+
+// Reading a private playlist (one's own or as a collaborator) needs playlist-read-private or,
+// for a collaborative one, playlist-read-collaborative.
+bool may_read_private(const auth::Principal& p, const PlaylistInfo& info) {
+  if (info.is_public) return true;
+  return p.scopes.contains(Scope::kPlaylistReadPrivate) ||
+         (info.collaborative && p.scopes.contains(Scope::kPlaylistReadCollaborative));
+}
+
+json::object public_user(const UserId& id, const std::string& display_name, const std::string& base) {
+  json::object o;
+  o["display_name"] = display_name;
+  o["external_urls"] = json::object();
+  o["href"] = base + "/v1/users/" + id.str();
+  o["id"] = id.str();
+  o["type"] = "user";
+  o["uri"] = "segue:user:" + id.str();
+  return o;
+}
+
+// Display names, looked up once per request.
+class UserNames {
+ public:
+  explicit UserNames(auth::AuthService& auth) : auth_(auth) {}
+  const std::string& name(const UserId& id) {
+    auto it = names_.find(id.str());
+    if (it != names_.end()) return it->second;
+    auto u = auth_.get_user(id);
+    return names_.emplace(id.str(), u.ok() ? u->display_name : std::string()).first->second;
+  }
+
+ private:
+  auth::AuthService& auth_;
+  std::map<std::string, std::string> names_;
+};
+
+json::array playlist_images(const PlaylistInfo& info, const std::string& base) {
+  json::array images;
+  if (info.has_image) {
+    json::object img;
+    img["url"] = base + "/images/playlists/" + info.id + "?v=" + std::to_string(info.updated_at_ms);
+    img["height"] = nullptr;
+    img["width"] = nullptr;
+    images.push_back(std::move(img));
+  }
+  return images;
+}
+
+json::object simplified_playlist(const PlaylistInfo& info, UserNames& names, const std::string& base) {
+  json::object o;
+  o["collaborative"] = info.collaborative;
+  o["description"] = info.description;
+  o["external_urls"] = json::object();
+  o["href"] = base + "/v1/playlists/" + info.id;
+  o["id"] = info.id;
+  o["images"] = playlist_images(info, base);
+  o["name"] = info.name;
+  o["owner"] = public_user(info.owner, names.name(info.owner), base);
+  o["public"] = info.is_public;
+  o["snapshot_id"] = info.snapshot_id;
+  json::object tracks;
+  tracks["href"] = base + "/v1/playlists/" + info.id + "/tracks";
+  tracks["total"] = info.track_count;
+  o["tracks"] = tracks;
+  o["items"] = std::move(tracks);  // the 2026 API's name for the same object
+  o["type"] = "playlist";
+  o["uri"] = "segue:playlist:" + info.id;
+  o["primary_color"] = nullptr;
+  return o;
+}
+
+json::object playlist_track(const playlist::Item& it, const catalog::Snapshot& snap, const ObjectWriter& w,
+                            UserNames& names, const std::string& base) {
+  json::object o;
+  o["added_at"] = iso8601(it.added_at_ms);
+  o["added_by"] = public_user(it.added_by, names.name(it.added_by), base);
+  o["is_local"] = false;
+  json::value track = nullptr;  // Spotify sends null for a track that is no longer available
+  if (auto id = parse_uri(it.uri, "track"))
+    if (const auto* t = snap.track(TrackId(*id))) track = w.track(*t);
+  o["track"] = track;
+  o["item"] = track;
+  return o;
+}
+
+json::object items_page(const std::vector<playlist::Item>& items, const std::string& href, int limit, int offset,
+                        ApiContext& ctx, const std::string& base, UserNames& names) {
+  auto snap = ctx.catalog.snapshot();
+  ObjectWriter w(*snap, base);
+  json::array arr;
+  for (std::size_t i = static_cast<std::size_t>(offset); i < items.size() && arr.size() < static_cast<std::size_t>(limit); ++i)
+    arr.push_back(playlist_track(items[i], *snap, w, names, base));
+  return w.paging(href, std::move(arr), limit, offset, static_cast<int64_t>(items.size()));
+}
+
+// Track URIs ("segue:track:ID" or "spotify:track:ID") of catalog tracks, normalised.
+Result<std::vector<std::string>> track_uris(const std::vector<std::string>& raw, const catalog::Snapshot& snap) {
+  std::vector<std::string> out;
+  for (const auto& u : raw) {
+    auto id = parse_uri(u, "track");
+    if (!id || !is_base62_id(*id)) return Error::invalid("uris: '" + u.substr(0, 100) + "' is not a track URI");
+    if (!snap.track(TrackId(*id))) return Error::not_found("Non existing id: 'segue:track:" + *id + "'");
+    out.push_back("segue:track:" + *id);
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> string_array(const json::value* v, const char* what) {
+  std::vector<std::string> out;
+  if (!v || !v->is_array()) return Error::invalid(std::string(what) + ": expected an array of strings");
+  for (const auto& x : v->as_array()) {
+    if (!x.is_string()) return Error::invalid(std::string(what) + ": expected an array of strings");
+    out.emplace_back(x.as_string().c_str());
+  }
+  return out;
+}
+
+Result<std::optional<std::size_t>> opt_index(const json::object& o, const char* key) {
+  const auto* v = o.if_contains(key);
+  if (!v || v->is_null()) return std::optional<std::size_t>();
+  if (v->is_int64() && v->as_int64() >= 0) return std::optional<std::size_t>(static_cast<std::size_t>(v->as_int64()));
+  if (v->is_uint64()) return std::optional<std::size_t>(static_cast<std::size_t>(v->as_uint64()));
+  return Error::invalid(std::string(key) + ": expected a non-negative integer");
+}
+
+Result<std::optional<std::string>> opt_string(const json::object& o, const char* key) {
+  const auto* v = o.if_contains(key);
+  if (!v || v->is_null()) return std::optional<std::string>();
+  if (!v->is_string()) return Error::invalid(std::string(key) + ": expected a string");
+  return std::optional<std::string>(std::string(v->as_string().c_str()));
+}
+
+Result<std::optional<bool>> opt_bool(const json::object& o, const char* key) {
+  const auto* v = o.if_contains(key);
+  if (!v || v->is_null()) return std::optional<bool>();
+  if (!v->is_bool()) return Error::invalid(std::string(key) + ": expected true or false");
+  return std::optional<bool>(v->as_bool());
+}
+
+Result<json::object> object_body(const Request& req, bool allow_empty) {
+  if (req.body().empty() && allow_empty) return json::object();
+  SEGUE_ASSIGN_OR_RETURN(auto body, json_body(req));
+  if (!body.is_object()) return Error::invalid("Expected a JSON object body");
+  return body.as_object();
+}
+
+json::object op_json(const playlist::Op& op) {
+  auto id = [](const playlist::OpId& i) {
+    json::object o;
+    o["lamport"] = i.lamport;
+    o["replica"] = std::to_string(i.replica);  // 64-bit: a string for JavaScript clients
+    return o;
+  };
+  auto anchor = [&](const playlist::Anchor& a) {
+    json::object o;
+    o["left"] = a.left ? json::value(id(*a.left)) : json::value(nullptr);
+    o["right"] = a.right ? json::value(id(*a.right)) : json::value(nullptr);
+    return o;
+  };
+  json::object o;
+  o["id"] = id(op.id);
+  switch (op.kind) {
+    case playlist::Op::Kind::kInsert:
+      o["kind"] = "insert";
+      o["at"] = anchor(op.insert.at);
+      o["value"] = op.insert.value;
+      break;
+    case playlist::Op::Kind::kMove:
+      o["kind"] = "move";
+      o["entry"] = id(op.move.entry);
+      o["to"] = anchor(op.move.to);
+      break;
+    case playlist::Op::Kind::kRemove:
+      o["kind"] = "remove";
+      o["entry"] = id(op.remove.entry);
+      break;
+  }
+  return o;
+}
+
+}  // namespace
+
+json::object playlist_ops_json(const std::vector<playlist::Op>& ops) {
+  json::object o;
+  json::array arr;
+  for (const auto& op : ops) arr.push_back(op_json(op));
+  o["ops"] = std::move(arr);
+  return o;
+}
+
+void register_playlist_routes(net::Router& router, ApiContext& ctx) {
+  if (!ctx.playlists) return;
+  auto& svc = *ctx.playlists;
+
+  // ---- create ----
+  auto create = [&ctx, &svc](bool by_user_path) {
+    return [&ctx, &svc, by_user_path](Request& req) -> awaitable<Response> {
+      SEGUE_GUARD(p, ctx, req, kUser);
+      if (by_user_path && req.param("user_id") != p.user->str())
+        co_return error_response(403, "You cannot create a playlist for another user");
+      SEGUE_OR_400(body, object_body(req, false));
+      SEGUE_OR_400(name, opt_string(body, "name"));
+      if (!name) co_return error_response(400, "name: required");
+      SEGUE_OR_400(description, opt_string(body, "description"));
+      SEGUE_OR_400(is_public, opt_bool(body, "public"));
+      SEGUE_OR_400(collaborative, opt_bool(body, "collaborative"));
+      bool pub = is_public.value_or(!collaborative.value_or(false));
+      if (collaborative.value_or(false) && pub) co_return error_response(400, "A collaborative playlist cannot be public");
+      if (auto denied = lacks_modify_scope(p, pub)) co_return std::move(*denied);
+      UserId user = *p.user;
+      std::string desc = description.value_or("");
+      bool collab = collaborative.value_or(false);
+      auto info = co_await ctx.workers.run([&] { return svc.create(user, *name, desc, pub, collab); });
+      if (!info.ok()) co_return error_response(info.error());
+      std::string base = ctx.base_url(req);
+      UserNames names(ctx.auth);
+      json::object o = simplified_playlist(*info, names, base);
+      o["followers"] = json::object{{"href", nullptr}, {"total", 0}};
+      o["tracks"] = ObjectWriter(*ctx.catalog.snapshot(), base)
+                        .paging("/v1/playlists/" + info->id + "/tracks", json::array(), 100, 0, 0);
+      co_return json_response(o, 201);
+    };
+  };
+  router.add(http::verb::post, "/v1/me/playlists", create(false));
+  router.add(http::verb::post, "/v1/users/{user_id}/playlists", create(true));
+
+  // ---- one playlist ----
+  router.add(http::verb::get, "/v1/playlists/{id}", [&ctx, &svc](Request& req) -> awaitable<Response> {
+    SEGUE_GUARD(p, ctx, req, kUser);
+    std::string id = req.param("id");
+    UserId user = *p.user;
+    auto info = co_await ctx.workers.run([&] { return svc.get(id, user); });
+    if (!info.ok()) co_return error_response(info.error());
+    if (!may_read_private(p, *info)) co_return error_response(403, "Insufficient client scope: playlist-read-private");
+    auto items = co_await ctx.workers.run([&] { return svc.items(id, user); });
+    if (!items.ok()) co_return error_response(items.error());
+    std::string base = ctx.base_url(req);
+    UserNames names(ctx.auth);
+    json::object o;
+    auto page = co_await ctx.workers.run([&] {
+      o = simplified_playlist(*info, names, base);
+      return items_page(*items, "/v1/playlists/" + id + "/tracks", 100, 0, ctx, base, names);
+    });
+    o["followers"] = json::object{{"href", nullptr}, {"total", info->followers}};
+    o["tracks"] = page;
+    o["items"] = std::move(page);
+    co_return json_response(o);
+  });
+
+  router.add(http::verb::put, "/v1/playlists/{id}", [&ctx, &svc](Request& req) -> awaitable<Response> {
+    SEGUE_GUARD(p, ctx, req, kUser);
+    std::string id = req.param("id");
+    SEGUE_OR_400(body, object_body(req, false));
+    SEGUE_OR_400(name, opt_string(body, "name"));
+    SEGUE_OR_400(description, opt_string(body, "description"));
+    SEGUE_OR_400(is_public, opt_bool(body, "public"));
+    SEGUE_OR_400(collaborative, opt_bool(body, "collaborative"));
+    UserId user = *p.user;
+    auto info = co_await ctx.workers.run([&] { return svc.get(id, user); });
+    if (!info.ok()) co_return error_response(info.error());
+    if (auto denied = lacks_modify_scope(p, is_public.value_or(info->is_public))) co_return std::move(*denied);
+    Status s = co_await ctx.workers.run([&] {
+      return svc.update_details(id, user, name, description, is_public, collaborative);
+    });
+    if (!s.ok()) co_return error_response(s.error());
+    co_return Response::empty(200);
+  });
+
+  // ---- items (Spotify renamed /tracks to /items; both work) ----
+  for (const char* suffix : {"tracks", "items"}) {
+    const std::string path = std::string("/v1/playlists/{id}/") + suffix;
+
+    router.add(http::verb::get, path, [&ctx, &svc](Request& req) -> awaitable<Response> {
+      SEGUE_GUARD(p, ctx, req, kUser);
+      SEGUE_OR_400(limit, limit_param(req, 100, 100));
+      SEGUE_OR_400(offset, offset_param(req));
+      std::string id = req.param("id");
+      UserId user = *p.user;
+      auto info = co_await ctx.workers.run([&] { return svc.get(id, user); });
+      if (!info.ok()) co_return error_response(info.error());
+      if (!may_read_private(p, *info)) co_return error_response(403, "Insufficient client scope: playlist-read-private");
+      auto items = co_await ctx.workers.run([&] { return svc.items(id, user); });
+      if (!items.ok()) co_return error_response(items.error());
+      std::string base = ctx.base_url(req);
+      UserNames names(ctx.auth);
+      auto page = co_await ctx.workers.run([&] {
+        return items_page(*items, "/v1/playlists/" + id + "/tracks", limit, offset, ctx, base, names);
+      });
+      co_return json_response(page);
+    });
+
+    router.add(http::verb::post, path, [&ctx, &svc](Request& req) -> awaitable<Response> {
+      SEGUE_GUARD(p, ctx, req, kUser);
+      std::string id = req.param("id");
+      SEGUE_OR_400(body, object_body(req, true));
+      std::vector<std::string> raw;
+      if (auto q = req.query_param("uris")) {
+        for (auto& u : strings::split(*q, ',')) raw.emplace_back(strings::trim(u));
+      } else {
+        SEGUE_OR_400(list, string_array(body.if_contains("uris"), "uris"));
+        raw = std::move(list);
+      }
+      std::optional<std::size_t> position;
+      if (auto q = req.query_param("position")) {
+        auto n = strings::parse_int(*q);
+        if (!n || *n < 0) co_return error_response(400, "position: expected a non-negative integer");
+        position = static_cast<std::size_t>(*n);
+      } else {
+        SEGUE_OR_400(pos, opt_index(body, "position"));
+        position = pos;
+      }
+      SEGUE_OR_400(snapshot, opt_string(body, "snapshot_id"));
+      SEGUE_OR_400(uris, track_uris(raw, *ctx.catalog.snapshot()));
+      UserId user = *p.user;
+      auto info = co_await ctx.workers.run([&] { return svc.get(id, user); });
+      if (!info.ok()) co_return error_response(info.error());
+      if (auto denied = lacks_modify_scope(p, info->is_public)) co_return std::move(*denied);
+      auto r = co_await ctx.workers.run([&] { return svc.add(id, user, uris, position, snapshot); });
+      if (!r.ok()) co_return error_response(r.error());
+      co_return json_response(json::object{{"snapshot_id", *r}}, 201);
+    });
+
+    router.add(http::verb::put, path, [&ctx, &svc](Request& req) -> awaitable<Response> {
+      SEGUE_GUARD(p, ctx, req, kUser);
+      std::string id = req.param("id");
+      SEGUE_OR_400(body, object_body(req, true));
+      UserId user = *p.user;
+      auto info = co_await ctx.workers.run([&] { return svc.get(id, user); });
+      if (!info.ok()) co_return error_response(info.error());
+      if (auto denied = lacks_modify_scope(p, info->is_public)) co_return std::move(*denied);
+      Result<std::string> r = Error::internal("unset");
+      if (body.contains("range_start")) {
+        SEGUE_OR_400(start, opt_index(body, "range_start"));
+        SEGUE_OR_400(before, opt_index(body, "insert_before"));
+        SEGUE_OR_400(length, opt_index(body, "range_length"));
+        SEGUE_OR_400(snapshot, opt_string(body, "snapshot_id"));
+        if (!start || !before) co_return error_response(400, "range_start and insert_before are required to reorder");
+        std::size_t len = length.value_or(1);
+        r = co_await ctx.workers.run([&] { return svc.reorder(id, user, *start, len, *before, snapshot); });
+      } else {
+        std::vector<std::string> raw;
+        if (auto q = req.query_param("uris")) {
+          for (auto& u : strings::split(*q, ',')) raw.emplace_back(strings::trim(u));
+        } else {
+          SEGUE_OR_400(list, string_array(body.if_contains("uris"), "uris"));
+          raw = std::move(list);
+        }
+        SEGUE_OR_400(uris, track_uris(raw, *ctx.catalog.snapshot()));
+        r = co_await ctx.workers.run([&] { return svc.replace(id, user, uris); });
+      }
+      if (!r.ok()) co_return error_response(r.error());
+      co_return json_response(json::object{{"snapshot_id", *r}});
+    });
+
+    router.add(http::verb::delete_, path, [&ctx, &svc](Request& req) -> awaitable<Response> {
+      SEGUE_GUARD(p, ctx, req, kUser);
+      std::string id = req.param("id");
+      SEGUE_OR_400(body, object_body(req, false));
+      const json::value* list = body.if_contains("tracks");
+      if (!list) list = body.if_contains("items");
+      if (!list || !list->is_array()) co_return error_response(400, "tracks: expected an array of {uri, positions?}");
+      std::vector<playlist::RemoveSpec> specs;
+      for (const auto& t : list->as_array()) {
+        if (!t.is_object() || !t.as_object().contains("uri") || !t.as_object().at("uri").is_string())
+          co_return error_response(400, "tracks: expected an array of {uri, positions?}");
+        playlist::RemoveSpec spec;
+        std::vector<std::string> one{std::string(t.as_object().at("uri").as_string().c_str())};
+        SEGUE_OR_400(uri, track_uris(one, *ctx.catalog.snapshot()));
+        spec.uri = uri[0];
+        if (const auto* pos = t.as_object().if_contains("positions")) {
+          if (!pos->is_array()) co_return error_response(400, "positions: expected an array of integers");
+          std::vector<std::size_t> ps;
+          for (const auto& x : pos->as_array()) {
+            if (!x.is_int64() || x.as_int64() < 0) co_return error_response(400, "positions: expected an array of integers");
+            ps.push_back(static_cast<std::size_t>(x.as_int64()));
+          }
+          spec.positions = std::move(ps);
+        }
+        specs.push_back(std::move(spec));
+      }
+      SEGUE_OR_400(snapshot, opt_string(body, "snapshot_id"));
+      UserId user = *p.user;
+      auto info = co_await ctx.workers.run([&] { return svc.get(id, user); });
+      if (!info.ok()) co_return error_response(info.error());
+      if (auto denied = lacks_modify_scope(p, info->is_public)) co_return std::move(*denied);
+      auto r = co_await ctx.workers.run([&] { return svc.remove(id, user, specs, snapshot); });
+      if (!r.ok()) co_return error_response(r.error());
+      co_return json_response(json::object{{"snapshot_id", *r}});
+    });
+  }
+
+  // ---- lists ----
+  auto list = [&ctx, &svc](bool me) {
+    return [&ctx, &svc, me](Request& req) -> awaitable<Response> {
+      SEGUE_GUARD(p, ctx, req, kUser);
+      SEGUE_OR_400(limit, limit_param(req, 20, 50));
+      SEGUE_OR_400(offset, offset_param(req));
+      UserId viewer = *p.user;
+      UserId owner = me ? viewer : UserId(req.param("user_id"));
+      auto all = co_await ctx.workers.run([&] { return svc.list_for(owner, viewer); });
+      if (!all.ok()) co_return error_response(all.error());
+      std::string base = ctx.base_url(req);
+      UserNames names(ctx.auth);
+      json::array items;
+      std::size_t total = 0;
+      co_await ctx.workers.run([&] {
+        for (const auto& info : *all) {
+          if (!may_read_private(p, info)) continue;
+          if (total >= static_cast<std::size_t>(offset) && items.size() < static_cast<std::size_t>(limit))
+            items.push_back(simplified_playlist(info, names, base));
+          ++total;
+        }
+        return 0;
+      });
+      std::string href = me ? "/v1/me/playlists" : "/v1/users/" + owner.str() + "/playlists";
+      co_return json_response(ObjectWriter(*ctx.catalog.snapshot(), base)
+                                  .paging(href, std::move(items), limit, offset, static_cast<int64_t>(total)));
+    };
+  };
+  router.add(http::verb::get, "/v1/me/playlists", list(true));
+  router.add(http::verb::get, "/v1/users/{user_id}/playlists", list(false));
+
+  // ---- following ----
+  auto follow = [&ctx, &svc](bool yes) {
+    return [&ctx, &svc, yes](Request& req) -> awaitable<Response> {
+      SEGUE_GUARD(p, ctx, req, kUser);
+      std::string id = req.param("id");
+      UserId user = *p.user;
+      Status s = co_await ctx.workers.run([&] { return svc.follow(id, user, yes); });
+      if (!s.ok()) co_return error_response(s.error());
+      co_return Response::empty(200);
+    };
+  };
+  router.add(http::verb::put, "/v1/playlists/{id}/followers", follow(true));
+  router.add(http::verb::delete_, "/v1/playlists/{id}/followers", follow(false));
+  router.add(http::verb::get, "/v1/playlists/{id}/followers/contains", [&ctx, &svc](Request& req) -> awaitable<Response> {
+    SEGUE_GUARD(p, ctx, req, kUser);
+    std::string id = req.param("id");
+    std::vector<UserId> users;
+    if (auto q = req.query_param("ids")) {
+      for (auto& u : strings::split(*q, ',')) users.emplace_back(std::string(strings::trim(u)));
+      if (users.size() > 5) co_return error_response(400, "ids: at most 5 users");
+    } else {
+      users.push_back(*p.user);
+    }
+    UserId user = *p.user;
+    auto info = co_await ctx.workers.run([&] { return svc.get(id, user); });
+    if (!info.ok()) co_return error_response(info.error());
+    auto r = co_await ctx.workers.run([&] { return svc.followed_by(id, users); });
+    if (!r.ok()) co_return error_response(r.error());
+    json::array arr;
+    for (bool b : *r) arr.push_back(b);
+    co_return json_response(arr);
+  });
+
+  // ---- cover image ----
+  router.add(http::verb::put, "/v1/playlists/{id}/images", [&ctx, &svc](Request& req) -> awaitable<Response> {
+    SEGUE_GUARD(p, ctx, req, kImageUpload);
+    std::string id = req.param("id");
+    std::string text(strings::trim(req.body()));
+    if (text.size() > kMaxImageBytes * 4 / 3 + 4) co_return error_response(413, "The image is larger than 256 KB");
+    auto jpeg = crypto::base64_decode(text);
+    if (!jpeg || jpeg->size() < 4) co_return error_response(400, "The body must be a base64-encoded JPEG image");
+    if (jpeg->size() > kMaxImageBytes) co_return error_response(413, "The image is larger than 256 KB");
+    if (static_cast<unsigned char>((*jpeg)[0]) != 0xFF || static_cast<unsigned char>((*jpeg)[1]) != 0xD8)
+      co_return error_response(400, "The body must be a base64-encoded JPEG image");
+    UserId user = *p.user;
+    std::string bytes = std::move(*jpeg);
+    Status s = co_await ctx.workers.run([&] { return svc.set_image(id, user, std::move(bytes)); });
+    if (!s.ok()) co_return error_response(s.error());
+    co_return Response::empty(202);
+  });
+  router.add(http::verb::get, "/v1/playlists/{id}/images", [&ctx, &svc](Request& req) -> awaitable<Response> {
+    SEGUE_GUARD(p, ctx, req, kUser);
+    std::string id = req.param("id");
+    UserId user = *p.user;
+    auto info = co_await ctx.workers.run([&] { return svc.get(id, user); });
+    if (!info.ok()) co_return error_response(info.error());
+    co_return json_response(playlist_images(*info, ctx.base_url(req)));
+  });
+  // The image itself: the playlist id (128 random bits) is the capability, as for album art,
+  // so that <img> tags work without a bearer token.
+  router.add(http::verb::get, "/images/playlists/{id}", [&ctx, &svc](Request& req) -> awaitable<Response> {
+    std::string id = req.param("id");
+    if (!is_base62_id(id)) co_return error_response(404, "Unknown image");
+    auto jpeg = co_await ctx.workers.run([&]() -> Result<std::string> {
+      std::optional<std::string> out;
+      Status s = ctx.db.read([&](store::Connection& c) -> Status {
+        return c.query("SELECT jpeg FROM playlist_images WHERE playlist_id = ?", {id},
+                       [&](const store::Row& r) { out = r.blob(0); });
+      });
+      if (!s.ok()) return s.error();
+      if (!out) return Error::not_found("Unknown image");
+      return *std::move(out);
+    });
+    if (!jpeg.ok()) co_return error_response(jpeg.error());
+    Response r = Response::text(200, std::move(jpeg).value(), "image/jpeg");
+    r.headers.set(http::field::cache_control, "public, max-age=86400");
+    co_return r;
+  });
+
+  // ---- history (Segue) ----
+  router.add(http::verb::get, "/v1/playlists/{id}/versions", [&ctx, &svc](Request& req) -> awaitable<Response> {
+    SEGUE_GUARD(p, ctx, req, kUser);
+    std::string id = req.param("id");
+    UserId user = *p.user;
+    auto versions = co_await ctx.workers.run([&] { return svc.versions(id, user); });
+    if (!versions.ok()) co_return error_response(versions.error());
+    std::string base = ctx.base_url(req);
+    UserNames names(ctx.auth);
+    json::array items;
+    co_await ctx.workers.run([&] {
+      for (const auto& v : *versions) {
+        json::object o;
+        o["version"] = v.number;
+        o["snapshot_id"] = v.snapshot_id;
+        o["changed_by"] = public_user(v.user, names.name(v.user), base);
+        o["changed_at"] = iso8601_ms(v.at_ms);
+        o["summary"] = v.summary;
+        o["operations"] = v.ops;
+        items.push_back(std::move(o));
+      }
+      return 0;
+    });
+    co_return json_response(json::object{{"items", std::move(items)}});
+  });
+  router.add(http::verb::get, "/v1/playlists/{id}/versions/{snapshot_id}", [&ctx, &svc](Request& req) -> awaitable<Response> {
+    SEGUE_GUARD(p, ctx, req, kUser);
+    SEGUE_OR_400(limit, limit_param(req, 100, 100));
+    SEGUE_OR_400(offset, offset_param(req));
+    std::string id = req.param("id");
+    std::string snapshot = req.param("snapshot_id");
+    UserId user = *p.user;
+    auto items = co_await ctx.workers.run([&] { return svc.items_at(id, user, snapshot); });
+    if (!items.ok()) co_return error_response(items.error());
+    std::string base = ctx.base_url(req);
+    UserNames names(ctx.auth);
+    auto page = co_await ctx.workers.run([&] {
+      return items_page(*items, "/v1/playlists/" + id + "/versions/" + snapshot, limit, offset, ctx, base, names);
+    });
+    co_return json_response(page);
+  });
+  router.add(http::verb::post, "/v1/playlists/{id}/versions/{snapshot_id}/restore", [&ctx, &svc](Request& req) -> awaitable<Response> {
+    SEGUE_GUARD(p, ctx, req, kUser);
+    std::string id = req.param("id");
+    std::string snapshot = req.param("snapshot_id");
+    UserId user = *p.user;
+    auto info = co_await ctx.workers.run([&] { return svc.get(id, user); });
+    if (!info.ok()) co_return error_response(info.error());
+    if (auto denied = lacks_modify_scope(p, info->is_public)) co_return std::move(*denied);
+    auto r = co_await ctx.workers.run([&] { return svc.restore(id, user, snapshot); });
+    if (!r.ok()) co_return error_response(r.error());
+    co_return json_response(json::object{{"snapshot_id", *r}});
+  });
+  router.add(http::verb::get, "/v1/playlists/{id}/ops", [&ctx, &svc](Request& req) -> awaitable<Response> {
+    SEGUE_GUARD(p, ctx, req, kUser);
+    std::string id = req.param("id");
+    std::string since(req.query_param("since").value_or(""));
+    UserId user = *p.user;
+    auto r = co_await ctx.workers.run([&] { return svc.ops_since(id, user, since); });
+    if (!r.ok()) co_return error_response(r.error());
+    json::object o = playlist_ops_json(r->ops);
+    o["snapshot_id"] = r->snapshot_id;
+    o["since"] = since;
+    co_return json_response(o);
+  });
+
+  // ---- collaborators (Segue) ----
+  router.add(http::verb::post, "/v1/playlists/{id}/invites", [&ctx, &svc](Request& req) -> awaitable<Response> {
+    SEGUE_GUARD(p, ctx, req, kUser);
+    if (auto denied = lacks_modify_scope(p, false)) co_return std::move(*denied);
+    std::string id = req.param("id");
+    UserId user = *p.user;
+    auto inv = co_await ctx.workers.run([&] { return svc.create_invite(id, user, kInviteTtlMs); });
+    if (!inv.ok()) co_return error_response(inv.error());
+    json::object o;
+    o["token"] = inv->token;
+    o["url"] = ctx.base_url(req) + "/invite/" + inv->token;
+    o["expires_at"] = iso8601(inv->expires_at_ms);
+    co_return json_response(o, 201);
+  });
+  router.add(http::verb::post, "/v1/playlist-invites/{token}", [&ctx, &svc](Request& req) -> awaitable<Response> {
+    SEGUE_GUARD(p, ctx, req, kUser);
+    std::string token = req.param("token");
+    UserId user = *p.user;
+    auto info = co_await ctx.workers.run([&] { return svc.accept_invite(token, user); });
+    if (!info.ok()) co_return error_response(info.error());
+    std::string base = ctx.base_url(req);
+    UserNames names(ctx.auth);
+    json::object o;
+    co_await ctx.workers.run([&] {
+      o = simplified_playlist(*info, names, base);
+      return 0;
+    });
+    co_return json_response(o);
+  });
+  router.add(http::verb::get, "/v1/playlists/{id}/collaborators", [&ctx, &svc](Request& req) -> awaitable<Response> {
+    SEGUE_GUARD(p, ctx, req, kUser);
+    std::string id = req.param("id");
+    UserId user = *p.user;
+    auto users = co_await ctx.workers.run([&] { return svc.collaborators(id, user); });
+    if (!users.ok()) co_return error_response(users.error());
+    std::string base = ctx.base_url(req);
+    UserNames names(ctx.auth);
+    json::array items;
+    co_await ctx.workers.run([&] {
+      for (const auto& u : *users) items.push_back(public_user(u, names.name(u), base));
+      return 0;
+    });
+    co_return json_response(json::object{{"items", std::move(items)}});
+  });
+  router.add(http::verb::delete_, "/v1/playlists/{id}/collaborators/{user_id}", [&ctx, &svc](Request& req) -> awaitable<Response> {
+    SEGUE_GUARD(p, ctx, req, kUser);
+    std::string id = req.param("id");
+    UserId target(req.param("user_id"));
+    UserId user = *p.user;
+    Status s = co_await ctx.workers.run([&] { return svc.remove_collaborator(id, user, target); });
+    if (!s.ok()) co_return error_response(s.error());
+    co_return Response::empty(200);
+  });
+}
+
+}  // namespace segue::api::spotify
