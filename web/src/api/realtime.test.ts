@@ -151,6 +151,25 @@ describe('realtime client', () => {
     expect(again.sockets).toHaveLength(1);
   });
 
+  it('counts a topic as live only once the server confirmed it, and not after it refused it', async () => {
+    const { client, sockets } = setup();
+    const changes: boolean[] = [];
+    client.onStatus((l) => changes.push(l));
+    client.subscribe('me', () => undefined);
+    client.subscribe('playlist:p1', () => undefined, () => 's1');
+    sockets[0].open();
+    await flush();
+    sockets[0].receive({ type: 'authenticated', expires_in: 0 });
+    expect(client.isLive('me')).toBe(false);
+    sockets[0].receive({ type: 'subscribed', topic: 'me' });
+    sockets[0].receive({ type: 'error', status: 404, message: 'Unknown topic', topic: 'playlist:p1' });
+    expect(client.isLive('me')).toBe(true);
+    expect(client.isLive('playlist:p1')).toBe(false);
+    expect(changes.length).toBeGreaterThanOrEqual(3);
+    sockets[0].drop();
+    expect(client.isLive('me')).toBe(false);
+  });
+
   it('sends a fresh token before the current one expires', async () => {
     const { client, sockets, timers, fire, setToken } = setup();
     client.subscribe('me', () => undefined);

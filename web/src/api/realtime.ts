@@ -53,6 +53,9 @@ export class RealtimeClient {
   private readonly statusListeners = new Set<(live: boolean) => void>();
   private timer: unknown = null;
   private reauthTimer: unknown = null;
+  /** Topics the server confirmed ("subscribed") or refused ("error") on this connection. */
+  private readonly confirmed = new Set<string>();
+  private readonly failed = new Set<string>();
   private attempt = 0;
   private closed = false;
   private authed = false;
@@ -70,6 +73,7 @@ export class RealtimeClient {
       this.topics.set(topic, subs);
     }
     const sub: Subscription = { handler, since };
+    if (isNew) this.failed.delete(topic);
     subs.add(sub);
     if (isNew && this.authed) this.sendSubscribe(topic);
     this.ensureConnected();
@@ -81,7 +85,7 @@ export class RealtimeClient {
     };
   }
 
-  /** Called with true when the socket is open and authenticated, false when it is not. */
+  /** Called when the connection or a topic's state changes (with whether the socket is live). */
   onStatus(listener: (live: boolean) => void): () => void {
     this.statusListeners.add(listener);
     return () => this.statusListeners.delete(listener);
@@ -148,8 +152,15 @@ export class RealtimeClient {
       if (message.type === 'authenticated' || message.type === 'subscribed') {
         // The server took the token: the connection counts as working again.
         this.attempt = 0;
-        this.setLive(true);
         if (message.type === 'authenticated') this.scheduleReauth(socket, message.expires_in);
+        if (message.type === 'subscribed' && typeof message.topic === 'string') this.confirmed.add(message.topic);
+        if (this.live) this.notify();
+        else this.setLive(true);
+      } else if (message.type === 'error' && typeof message.topic === 'string' && this.topics.has(message.topic)) {
+        // A topic the server does not offer (yet) or refuses: its page polls instead.
+        this.confirmed.delete(message.topic);
+        this.failed.add(message.topic);
+        this.notify();
       }
       this.dispatch(message);
     };
@@ -223,7 +234,20 @@ export class RealtimeClient {
   private setLive(live: boolean): void {
     if (this.live === live) return;
     this.live = live;
-    for (const listener of this.statusListeners) listener(live);
+    if (!live) {
+      this.confirmed.clear();
+      this.failed.clear();
+    }
+    this.notify();
+  }
+
+  private notify(): void {
+    for (const listener of this.statusListeners) listener(this.live);
+  }
+
+  /** Whether updates of `topic` arrive: the socket works and the server accepted the subscription. */
+  isLive(topic: string): boolean {
+    return this.live && this.confirmed.has(topic) && !this.failed.has(topic);
   }
 }
 

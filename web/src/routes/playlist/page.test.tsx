@@ -11,6 +11,7 @@ const handlers = new Map<string, (m: RealtimeMessage) => void>();
 vi.mock('../../api/realtime', () => ({
   getRealtime: () => ({
     live: true,
+    isLive: () => true,
     onStatus: () => () => undefined,
     subscribe: (topic: string, handler: (m: RealtimeMessage) => void) => {
       handlers.set(topic, handler);

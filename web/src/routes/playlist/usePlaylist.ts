@@ -60,7 +60,8 @@ export function usePlaylist(id: string): PlaylistModel {
   const [playlist, setPlaylist] = useState<Playlist | null>(null);
   const [entries, setEntries] = useState<Entry[]>([]);
   const [snapshot, setSnapshot] = useState('');
-  const [live, setLive] = useState(getRealtime().live);
+  const topic = `playlist:${id}`;
+  const [live, setLive] = useState(() => getRealtime().isLive(topic));
   const [editError, setEditError] = useState<string | null>(null);
   const [round, setRound] = useState(0);
 
@@ -127,20 +128,23 @@ export function usePlaylist(id: string): PlaylistModel {
   // Live updates: refetch when the server's snapshot differs from the page's.
   useEffect(() => {
     const realtime = getRealtime();
-    const stopStatus = realtime.onStatus((isLive) => {
+    let wasLive = realtime.isLive(topic);
+    const stopStatus = realtime.onStatus(() => {
+      const isLive = realtime.isLive(topic);
       setLive(isLive);
-      if (isLive) refresh(); // catch up on what happened while the socket was down
+      if (isLive && !wasLive) refresh(); // catch up on what happened while the socket was down
+      wasLive = isLive;
     });
-    const unsubscribe = realtime.subscribe(`playlist:${id}`, (message) => {
+    const unsubscribe = realtime.subscribe(topic, (message) => {
       if (message.type !== 'playlist_updated') return;
       if (message.snapshot_id !== confirmed.current.snapshot || typeof message.snapshot_id !== 'string') refresh();
     }, () => confirmed.current.snapshot || undefined);
-    setLive(realtime.live);
+    setLive(realtime.isLive(topic));
     return () => {
       stopStatus();
       unsubscribe();
     };
-  }, [id, refresh]);
+  }, [topic, refresh]);
 
   // Without the socket: poll while the page is visible.
   useEffect(() => {
