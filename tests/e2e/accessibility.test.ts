@@ -123,9 +123,37 @@ describe("accessibility audit (axe-core, serious and critical rules)", () => {
     assert.deepEqual(await audit(page), []);
   });
 
+  it("finds no violations on a playlist page", async () => {
+    const path = await page.evaluate(async (uris) => {
+      const { accessToken } = JSON.parse(localStorage.getItem("segue.tokens") ?? "{}");
+      const headers = { Authorization: `Bearer ${accessToken}`, "Content-Type": "application/json" };
+      const created = await (await fetch("/v1/me/playlists", { method: "POST", headers, body: JSON.stringify({ name: "Audit mix" }) })).json();
+      await fetch(`/v1/playlists/${created.id}/tracks`, { method: "POST", headers, body: JSON.stringify({ uris }) });
+      return `/playlist/${created.id}`;
+    }, await trackUris());
+    await page.goto(f.server.base + path);
+    await page.getByRole("heading", { level: 1, name: "Audit mix" }).waitFor();
+    await page.getByRole("button", { name: "Version history" }).click();
+    await page.getByRole("list", { name: "Versions" }).waitFor();
+    await page.waitForLoadState("networkidle").catch(() => {});
+    assert.deepEqual(await audit(page), []);
+  });
+
   it("finds no violations on the login page", async () => {
     await page.getByRole("button", { name: "Log out" }).click();
     await page.getByRole("button", { name: "Log in" }).waitFor();
     assert.deepEqual(await audit(page), []);
   });
 });
+
+/** The URIs of the audited album's tracks. */
+async function trackUris(): Promise<string[]> {
+  return page.evaluate(async (name) => {
+    const { accessToken } = JSON.parse(localStorage.getItem("segue.tokens") ?? "{}");
+    const headers = { Authorization: `Bearer ${accessToken}` };
+    const albums = await (await fetch("/v1/browse/recently-added?limit=50", { headers })).json();
+    const id = albums.albums.items.find((a: any) => a.name === name).id;
+    const album = await (await fetch(`/v1/albums/${id}`, { headers })).json();
+    return album.tracks.items.map((t: any) => t.uri);
+  }, album.name);
+}
