@@ -12,6 +12,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include <set>
 #include <thread>
@@ -110,6 +111,7 @@ class OpenFileCache {
 
 struct Session {
   beast::tcp_stream* stream;
+  ServerWebSocket* ws = nullptr;  // once the connection is a WebSocket (stream is then moved from)
   bool idle = true;
   Clock::time_point idle_since = Clock::now();
 };
@@ -140,13 +142,21 @@ struct Server::Impl {
   Gauge& open_gauge;
   Counter& rejected;
   Counter& bytes_out;
+  WsMetrics ws_metrics;
+
+  // An accepted WebSocket upgrade, handed from serve_one to session.
+  struct Upgrade {
+    Request req;
+    std::unique_ptr<WsSession> session;
+  };
 
   Impl(ServerOptions o, const Router& r, WorkerPool& w, MetricsRegistry& m)
       : opt(std::move(o)), router(r), workers(w), metrics(m),
         open_gauge(m.gauge("segue_http_open_connections", "Open HTTP connections")),
         rejected(m.counter("segue_http_rejected_connections_total",
                            "Connections closed at accept because the connection cap was reached")),
-        bytes_out(m.counter("segue_http_response_bytes_total", "Response body bytes sent")) {}
+        bytes_out(m.counter("segue_http_response_bytes_total", "Response body bytes sent")),
+        ws_metrics(m) {}
 
   std::pair<Counter*, Histogram*> series_for(NetThread& t, const std::string& route, unsigned status) {
     std::string key = route + '\0' + std::to_string(status);
@@ -165,6 +175,27 @@ struct Server::Impl {
     for (const auto& o : opt.cors_origins)
       if (o == "*" || o == origin) return true;
     return false;
+  }
+
+  // Browsers send Origin on WebSocket upgrades and no CORS check applies to them: accept the
+  // server's own origin and the configured CORS origins; requests without Origin are not from a
+  // browser page.
+  bool websocket_origin_allowed(const Request& req) const {
+    std::string_view origin = req.header(http::field::origin);
+    if (origin.empty() || origin_allowed(origin)) return true;
+    std::string_view host = req.header(http::field::host);
+    if (host.empty()) return false;
+    auto scheme = origin.find("://");
+    return scheme != std::string_view::npos && origin.substr(scheme + 3) == host;
+  }
+
+  awaitable<WsAccept> accept_websocket(const WsHandler& handler, Request& req) {
+    try {
+      co_return co_await handler(req);
+    } catch (const std::exception& e) {
+      log::error("websocket handler threw", {{"id", req.request_id}, {"route", req.route}, {"what", e.what()}});
+    }
+    co_return Response::error(500, "Internal server error");
   }
 
   void add_cors(const Request& req, Response& res) const {
@@ -272,7 +303,18 @@ struct Server::Impl {
         if (wec) break;
       }
       state.idle = false;
-      bool keep = co_await serve_one(t, stream, buffer, remote);
+      std::optional<Upgrade> upgrade;
+      bool keep = co_await serve_one(t, stream, buffer, remote, upgrade);
+      if (upgrade) {
+        ServerWebSocket ws(std::move(stream), opt.websocket, ws_metrics, upgrade->req.request_id, remote);
+        state.ws = &ws;
+        co_await ws.run(std::move(upgrade->req), std::move(upgrade->session));
+        state.ws = nullptr;
+        t.sessions.erase(&state);
+        open_connections.fetch_sub(1);
+        open_gauge.add(-1);
+        co_return;
+      }
       if (!keep) break;
     }
     beast::error_code ignored;
@@ -285,7 +327,7 @@ struct Server::Impl {
 
   // Reads, handles and answers one request. Returns whether the connection stays open.
   awaitable<bool> serve_one(NetThread& t, beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                            const std::string& remote) {
+                            const std::string& remote, std::optional<Upgrade>& upgrade) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(opt.header_limit));
     parser.body_limit(opt.body_limit);
@@ -316,6 +358,7 @@ struct Server::Impl {
     req.request_id = sane_request_id(rid) ? std::string(rid)
                                           : id_prefix + "-" + std::to_string(next_id.fetch_add(1));
     Response res;
+    bool upgraded = false;
     bool query_ok = true;
     if (qpos != std::string_view::npos) {
       auto q = parse_query(target.substr(qpos + 1));
@@ -328,6 +371,25 @@ struct Server::Impl {
     } else if (!query_ok) {
       req.route = "invalid";
       res = Response::error(400, "Malformed query string");
+    } else if (const WsHandler* ws_handler = router.websocket(req.path)) {
+      req.route = req.path;
+      if (!beast::websocket::is_upgrade(req.raw)) {
+        res = Response::error(426, "WebSocket upgrade required");
+        res.headers.set(http::field::upgrade, "websocket");
+      } else if (stopping) {
+        res = Response::error(503, "Server shutting down");
+      } else if (!websocket_origin_allowed(req)) {
+        res = Response::error(403, "Origin not allowed");
+      } else {
+        WsAccept accepted = co_await accept_websocket(*ws_handler, req);
+        if (auto* session = std::get_if<std::unique_ptr<WsSession>>(&accepted)) {
+          upgraded = true;
+          res.status = 101;
+          upgrade.emplace(Upgrade{Request(), std::move(*session)});
+        } else {
+          res = std::move(std::get<Response>(accepted));
+        }
+      }
     } else {
       res = co_await dispatch(req);
     }
@@ -341,7 +403,8 @@ struct Server::Impl {
     auto [counter, hist] = series_for(t, req.route, res.status);
     counter->inc();
     hist->observe(elapsed);
-    bool write_ok = co_await write_response(t, stream, req, res, keep_alive, head);
+    bool write_ok = true;
+    if (!upgraded) write_ok = co_await write_response(t, stream, req, res, keep_alive, head);
     if (opt.access_log && log::level() <= log::Level::kInfo) {
       // Buffered per thread: one write(2) per 32 KB or per second instead of one per request.
       std::string& out = t.access_log;
@@ -360,6 +423,10 @@ struct Server::Impl {
       log::append_field(out, "remote", remote);
       out += '\n';
       if (t.access_log.size() > 32 * 1024) flush_access_log(t);
+    }
+    if (upgraded) {
+      upgrade->req = std::move(req);
+      co_return false;
     }
     co_return write_ok && keep_alive;
   }
@@ -479,6 +546,11 @@ struct Server::Impl {
       t.files.expire(now, stopping);
       bool past_grace = stopping && now >= stop_deadline;
       for (Session* s : t.sessions) {
+        if (s->ws) {
+          if (past_grace) s->ws->abort();
+          else if (stopping) s->ws->going_away();
+          continue;
+        }
         if ((s->idle && (stopping || now - s->idle_since > opt.idle_timeout)) || past_grace) {
           beast::error_code ignored;
           s->stream->socket().cancel(ignored);

@@ -8,7 +8,10 @@
 // Protection: header and body size limits, a deadline for reading each request, an idle
 // timeout between requests, a write timeout, and a cap on open connections.
 // Shutdown: stop() stops accepting, lets in-flight requests finish (up to a grace period),
-// closes idle connections, then run() returns.
+// closes idle connections and WebSockets (1001), then run() returns.
+// WebSockets: an upgrade request to a path registered with Router::add_websocket takes the same
+// way as a request (request id, origin check, metrics, access log with status 101), then the
+// connection becomes a WebSocket on the same thread (net/websocket.h).
 #pragma once
 
 #include <atomic>
@@ -39,6 +42,7 @@ struct ServerOptions {
   std::chrono::seconds shutdown_grace{10};
   std::vector<std::string> cors_origins;  // exact origins, or "*"
   bool access_log = true;
+  WsOptions websocket;  // for routes added with Router::add_websocket
 };
 
 class Server {

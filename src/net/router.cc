@@ -43,6 +43,16 @@ void Router::add(http::verb method, std::string pattern, Handler handler) {
   routes_.push_back(std::move(r));
 }
 
+void Router::add_websocket(std::string path, WsHandler handler) {
+  websockets_.emplace_back(std::move(path), std::move(handler));
+}
+
+const WsHandler* Router::websocket(std::string_view path) const {
+  for (const auto& [p, h] : websockets_)
+    if (p == path) return &h;
+  return nullptr;
+}
+
 Router::Match Router::match(http::verb method, std::string_view path,
                             std::vector<std::pair<std::string, std::string>>& params) const {
   Match m;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "net/http.h"
+#include "net/websocket.h"
 
 namespace segue::net {
 
@@ -21,6 +22,10 @@ class Router {
   // client-side routes); without one they get 404.
   void set_fallback(Handler handler) { fallback_ = std::move(handler); }
   const Handler* fallback() const { return fallback_ ? &fallback_ : nullptr; }
+  // A WebSocket endpoint at exactly `path` (no parameters). Its upgrade requests go to
+  // `handler`; other requests to the path get 426.
+  void add_websocket(std::string path, WsHandler handler);
+  const WsHandler* websocket(std::string_view path) const;
 
   enum class MatchKind { kFound, kNoRoute, kWrongMethod, kBadEncoding };
   struct Match {
@@ -43,6 +48,7 @@ class Router {
   };
   std::vector<Route> routes_;
   Handler fallback_;
+  std::vector<std::pair<std::string, WsHandler>> websockets_;
 };
 
 // Percent-decodes a path segment; nullopt for malformed escapes or a NUL (raw or encoded).
