@@ -16,7 +16,20 @@ export function startLive(): () => void {
     const kinds = message.kind === 'albums' ? ['albums'] as const : message.kind === 'tracks' ? ['tracks'] as const : ['tracks', 'albums'] as const;
     for (const kind of kinds) recheckSaved(kind).catch(() => undefined);
   });
+  // "me" has no catch-up: after the socket was down, ask again about what the tab shows.
+  let wasLive = realtime.isLive('me');
+  let connectedBefore = wasLive;
+  const stopStatus = realtime.onStatus(() => {
+    const isLive = realtime.isLive('me');
+    if (isLive && !wasLive && connectedBefore) {
+      recheckSaved('tracks').catch(() => undefined);
+      recheckSaved('albums').catch(() => undefined);
+    }
+    if (isLive) connectedBefore = true;
+    wasLive = isLive;
+  });
   return () => {
+    stopStatus();
     unsubscribe();
     realtime.close();
     forgetMyself();

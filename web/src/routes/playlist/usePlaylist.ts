@@ -136,6 +136,12 @@ export function usePlaylist(id: string): PlaylistModel {
       wasLive = isLive;
     });
     const unsubscribe = realtime.subscribe(topic, (message) => {
+      // "subscribed" may say the server's snapshot; playlist_updated always does.
+      if (message.type === 'subscribed' && typeof message.snapshot_id === 'string' && confirmed.current.snapshot &&
+          message.snapshot_id !== confirmed.current.snapshot) {
+        refresh();
+        return;
+      }
       if (message.type !== 'playlist_updated') return;
       if (message.snapshot_id !== confirmed.current.snapshot || typeof message.snapshot_id !== 'string') refresh();
     }, () => confirmed.current.snapshot || undefined);
