@@ -13,6 +13,7 @@
 #include <set>
 #include <thread>
 
+#include "api/spotify/realtime.h"
 #include "api/spotify/routes.h"
 #include "api/web/web_routes.h"
 #include "app/config.h"
@@ -21,6 +22,7 @@
 #include "common/log.h"
 #include "common/strings.h"
 #include "net/http_server.h"
+#include "net/pubsub.h"
 
 extern char** environ;
 
@@ -312,6 +314,10 @@ int cmd_serve(int argc, char** argv) {
                                *s.stream_tokens, workers, client_limiter, user_limiter, metrics,
                                c.public_url};
   ctx.stream_token_ttl = c.stream_token_ttl;
+  // Real-time push: the in-process hub (/v1/ws subscribers; publishers anywhere in the API).
+  net::LocalPubSub hub(&metrics);
+  api::spotify::Realtime realtime(hub);
+  ctx.realtime = &realtime;
   ctx.playlists = s.playlists.get();
 
   // The web player: its files, and the first-party OAuth client it logs in with.

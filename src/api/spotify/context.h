@@ -21,6 +21,8 @@
 
 namespace segue::api::spotify {
 
+struct Realtime;  // api/spotify/realtime.h
+
 struct ApiContext {
   store::Database& db;
   auth::AuthService& auth;
@@ -38,6 +40,8 @@ struct ApiContext {
   std::chrono::seconds stream_token_ttl{3600};
   // Serve the plain landing page at `/` (when the web player is not installed).
   bool landing_page = true;
+  // Real-time push (/v1/ws): the hub and the topic kinds; null: no /v1/ws, nothing published.
+  Realtime* realtime = nullptr;
   playlist::PlaylistService* playlists = nullptr;
 
   // "http://host:port" for links in responses to `req`.

@@ -2,6 +2,7 @@
 #include "api/spotify/handler_util.h"
 #include "api/spotify/objects.h"
 #include "api/spotify/params.h"
+#include "api/spotify/realtime.h"
 #include "api/spotify/routes.h"
 
 namespace segue::api::spotify {
@@ -67,6 +68,7 @@ void register_library(net::Router& router, ApiContext& ctx, const KindInfo& k) {
         return save ? ctx.library.save(user, k.kind, ids, now) : ctx.library.remove(user, k.kind, ids);
       });
       if (!s.ok()) co_return error_response(s.error());
+      publish_library_change(ctx, user, k.kind, ids, save);
       co_return Response::empty(200);
     };
   };

@@ -29,6 +29,7 @@ void register_routes(net::Router& router, ApiContext& ctx) {
   register_me_routes(router, ctx);
   register_player_routes(router, ctx);
   register_media_routes(router, ctx);
+  register_ws_routes(router, ctx);
   register_playlist_routes(router, ctx);
 }
 

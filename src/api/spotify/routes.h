@@ -18,6 +18,7 @@ void register_player_routes(net::Router& router, ApiContext& ctx);
 void register_media_routes(net::Router& router, ApiContext& ctx);
 void register_oauth_routes(net::Router& router, ApiContext& ctx);
 void register_system_routes(net::Router& router, ApiContext& ctx);
+void register_ws_routes(net::Router& router, ApiContext& ctx);
 void register_playlist_routes(net::Router& router, ApiContext& ctx);
 
 std::vector<std::string> strings_split(const std::string& csv);

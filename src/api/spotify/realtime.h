@@ -1,0 +1,78 @@
+// Real-time push over /v1/ws (docs/formats/realtime.md): the hub the API publishes to, and the
+// topic kinds a client may subscribe to. A topic on the wire is "<kind>" or "<kind>:<arg>"
+// ("me", "playlist:<id>"); each kind is a TopicProvider registered once at start-up:
+//
+//   ctx.realtime->topics.add("playlist", std::make_shared<PlaylistTopics>(...));
+//
+// Publishers serialise an event once, with its wire topic in it ("topic":"playlist:<id>"), and
+// publish it to the provider's hub topic; every subscribed connection gets the same bytes.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "auth/principal.h"
+#include "common/result.h"
+#include "net/pubsub.h"
+#include "user/library.h"
+
+namespace segue::api::spotify {
+
+struct ApiContext;
+
+// What a subscription starts with.
+struct SubscribeResult {
+  boost::json::object subscribed;     // extra fields of the "subscribed" reply (e.g. snapshot_id)
+  std::vector<std::string> catch_up;  // messages sent after it and before any live event
+};
+
+class TopicProvider {
+ public:
+  virtual ~TopicProvider() = default;
+  // May `p` follow topic `arg` of this kind ("" for a bare "me")? not_found (unknown or
+  // invisible), permission_denied (e.g. a missing scope) or invalid become the error message's
+  // status. Runs on a network thread; blocking work goes through ctx.workers.
+  virtual boost::asio::awaitable<Status> authorize(const auth::Principal& p, std::string arg) = 0;
+  // The hub topic the subscription listens to (e.g. "me:<user_id>").
+  virtual std::string hub_topic(const auth::Principal& p, const std::string& arg) const = 0;
+  // Called after the connection listens to hub_topic: what the client missed since `since`
+  // (a snapshot id it has), if the kind keeps history. Events published meanwhile are held and
+  // sent after the catch-up, so a client may see an event twice but never misses one.
+  virtual boost::asio::awaitable<Result<SubscribeResult>> on_subscribe(const auth::Principal& p, std::string arg,
+                                                                       std::optional<std::string> since);
+};
+
+class TopicRegistry {
+ public:
+  // At start-up only (lookups are not locked).
+  void add(std::string kind, std::shared_ptr<TopicProvider> provider);
+  TopicProvider* find(std::string_view kind) const;
+
+ private:
+  std::map<std::string, std::shared_ptr<TopicProvider>, std::less<>> providers_;
+};
+
+struct Realtime {
+  explicit Realtime(net::PubSub& hub) : hub(hub) {}
+  net::PubSub& hub;
+  TopicRegistry topics;
+  std::chrono::seconds auth_timeout{10};  // for the first-message authentication
+  std::size_t max_subscriptions = 64;     // per connection
+};
+
+// The hub topic of a user's own library: "me:<user_id>".
+std::string me_topic(const UserId& user);
+// Publishes {"type":"library_updated","topic":"me","kind":"tracks"|"albums","ids":[...],
+// "saved":true|false} to the user's "me" topic (no-op without ctx.realtime).
+void publish_library_change(ApiContext& ctx, const UserId& user, user::ItemKind kind,
+                            const std::vector<std::string>& ids, bool saved);
+
+}  // namespace segue::api::spotify
