@@ -92,7 +92,7 @@ TEST(PubSubTest, ConcurrentPublishSubscribeUnsubscribeKeepsPerPublisherOrder) {
   // Churn: subscribe, maybe receive, unsubscribe, then check nothing more arrives.
   std::vector<std::thread> churners;
   for (int c = 0; c < 3; ++c) {
-    churners.emplace_back([&] {
+    churners.emplace_back([&, c] {
       while (!done.load()) {
         auto r = std::make_shared<Recorder>();
         auto id = hub.subscribe(c % 2 ? "topic" : "other", r);

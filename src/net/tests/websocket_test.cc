@@ -112,7 +112,13 @@ class WebSocketTest : public ::testing::Test {
       c.read(buf, ec);
       buf.consume(buf.size());
       if (ec == websocket::error::closed) return c.reason().code;
-      if (ec) return -1;
+      // The close frame arrived, but the server closed the socket while the client's own
+      // teardown ran (it may, after failing a connection): the code is still known.
+      if (ec && c.reason().code) return c.reason().code;
+      if (ec) {
+        ADD_FAILURE() << "read failed: " << ec.message();
+        return -1;
+      }
       if (messages) ++*messages;
     }
   }
@@ -261,7 +267,9 @@ TEST_F(WebSocketTest, SlowClientIsClosedWhenItsQueueOverflows) {
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
   EXPECT_LT(longest, std::chrono::milliseconds(50));
-  EXPECT_GT(sent, 4);  // the socket's buffers took some before the queue filled
+  // At least the queue's worth (256 KiB), at most that plus what the sockets' buffers hold.
+  EXPECT_GE(sent, 4);
+  EXPECT_LT(sent, 200);
   EXPECT_TRUE(conn->closing());
   EXPECT_FALSE(conn->send(text));
   std::string m = metrics_.render();
