@@ -168,6 +168,10 @@ describe("playlists in the web player", () => {
 
   it("shows each person's additions to the other live", async () => {
     const before = await rows(owner);
+    // Both pages follow the playlist over /v1/ws (not the 10 s polling fallback).
+    for (const p of [owner, guest]) {
+      await waitFor("the realtime subscription", async () => (await p.locator(".playlist-page").getAttribute("data-live")) === "true");
+    }
     // The guest adds from an album page in a second tab; both playlist pages update.
     const tab = await guestContext.newPage();
     await tab.goto(f.server.base + `/album/${await albumId(glass.name)}`);
