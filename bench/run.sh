@@ -14,7 +14,7 @@ BUILD="${1:-}"
 BUILD="$(cd "$BUILD" && pwd)"
 shift
 WHICH=("$@")
-[ ${#WHICH[@]} -gt 0 ] || WHICH=(stream api memory scan web micro crdt)
+[ ${#WHICH[@]} -gt 0 ] || WHICH=(stream api memory scan web micro crdt ws)
 OUT="${BENCH_OUT:-$BUILD/bench-results.txt}"
 : >"$OUT"
 
@@ -26,7 +26,7 @@ echo
 status=0
 for b in "${WHICH[@]}"; do
   case "$b" in
-    stream | api | memory | scan | web)
+    stream | api | memory | scan | web | ws)
       echo "### $b (bench/$b.sh)" >&2
       if ! "$HERE/$b.sh" "$BUILD" | tee -a "$OUT"; then
         echo "!!! bench/$b.sh failed" >&2
