@@ -319,6 +319,7 @@ int cmd_serve(int argc, char** argv) {
   api::spotify::Realtime realtime(hub);
   ctx.realtime = &realtime;
   ctx.playlists = s.playlists.get();
+  ctx.library_roots = c.libraries;
 
   // The web player: its files, and the first-party OAuth client it logs in with.
   std::optional<api::web::StaticSite> site;

@@ -478,7 +478,7 @@ Result<std::string> PlaylistService::add(std::string_view id, const UserId& user
                                          std::optional<std::size_t> position,
                                          const std::optional<std::string>& snapshot_id) {
   if (uris.empty()) return Error::invalid("uris: at least one track is required");
-  if (uris.size() > 100) return Error::invalid("uris: at most 100 tracks per request");
+  if (uris.size() > kMaxItems) return Error::invalid("uris: at most " + std::to_string(kMaxItems) + " tracks");
   std::optional<Sequence> old;
   if (snapshot_id) {
     auto at = sequence_at(id, *snapshot_id);
@@ -507,7 +507,7 @@ Result<std::string> PlaylistService::remove(std::string_view id, const UserId& u
                                             const std::vector<RemoveSpec>& specs,
                                             const std::optional<std::string>& snapshot_id) {
   if (specs.empty()) return Error::invalid("tracks: at least one track is required");
-  if (specs.size() > 100) return Error::invalid("tracks: at most 100 tracks per request");
+  if (specs.size() > kMaxItems) return Error::invalid("tracks: too many tracks");
   std::optional<Sequence> old;
   if (snapshot_id) {
     auto at = sequence_at(id, *snapshot_id);
@@ -578,7 +578,7 @@ Result<std::string> PlaylistService::reorder(std::string_view id, const UserId& 
 
 Result<std::string> PlaylistService::replace(std::string_view id, const UserId& user,
                                              const std::vector<std::string>& uris) {
-  if (uris.size() > 100) return Error::invalid("uris: at most 100 tracks per request");
+  if (uris.size() > kMaxItems) return Error::invalid("uris: at most " + std::to_string(kMaxItems) + " tracks");
   const ReplicaId replica = replica_for(user);
   return change(id, user, Access::kEdit, [&](Sequence& cur, Cached&) -> Result<std::vector<Op>> {
     std::vector<Op> ops;

@@ -149,6 +149,43 @@ describe("playlists over HTTP", () => {
   });
 });
 
+describe("import and export", () => {
+  it("exports M3U8, XSPF and JSON that import back to the same tracks, and reports what it cannot match", async () => {
+    const p = (await call(alice, "POST", "/v1/me/playlists", { name: "Round trip" })).body;
+    const list = [tracks[3], tracks[0], tracks[3], tracks[8]];
+    await call(alice, "POST", `/v1/playlists/${p.id}/tracks`, { uris: list });
+    for (const format of ["m3u8", "xspf", "json"]) {
+      const res = await fetch(`${server.base}/v1/playlists/${p.id}/export?format=${format}`, { headers: { authorization: `Bearer ${alice}` } });
+      assert.equal(res.status, 200, format);
+      assert.match(res.headers.get("content-disposition") ?? "", new RegExp(`Round_trip\\.${format}`));
+      const text = await res.text();
+      const imp = await fetch(`${server.base}/v1/me/playlists/import?format=${format}&name=Imported%20${format}`, {
+        method: "POST", headers: { authorization: `Bearer ${bob}` }, body: text });
+      assert.equal(imp.status, 201, `${format}: ${await imp.clone().text()}`);
+      const body = await imp.json();
+      assert.equal(body.imported, 4);
+      assert.deepEqual(body.unmatched, []);
+      assert.equal(body.playlist.public, false);
+      assert.deepEqual(await names(bob, body.playlist.id), list, format);
+    }
+    const m3u = "#EXTM3U\n#EXTINF:31,Nobody - Not In This Library\n/music/nowhere.mp3\n" +
+      "#EXTINF:-1,Marlow Vance - Low Tide Letters\nsomewhere/else/low-tide.ogg\n";
+    const r = await fetch(`${server.base}/v1/me/playlists/import?filename=mix.m3u8`, { method: "POST", headers: { authorization: `Bearer ${bob}` }, body: m3u });
+    assert.equal(r.status, 201);
+    const rep = await r.json();
+    assert.equal(rep.entries, 2);
+    assert.equal(rep.imported, 1);
+    assert.equal(rep.unmatched.length, 1);
+    assert.equal(rep.unmatched[0].title, "Not In This Library");
+    assert.ok(rep.unmatched[0].reason.length > 0);
+    assert.equal(rep.matched_how[0].index, 1);
+    const bad = await fetch(`${server.base}/v1/me/playlists/import?format=xspf`, { method: "POST", headers: { authorization: `Bearer ${bob}` },
+      body: '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">]><playlist/>' });
+    assert.equal(bad.status, 400);
+    assert.ok(isSpotifyError(await bad.json(), 400));
+  });
+});
+
 describe("durability", () => {
   it("keeps every acknowledged change through kill -9", async () => {
     const p = (await call(alice, "POST", "/v1/me/playlists", { name: "Durable" })).body;

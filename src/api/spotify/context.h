@@ -5,6 +5,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "auth/auth_service.h"
 #include "catalog/artwork.h"
@@ -43,6 +44,7 @@ struct ApiContext {
   // Real-time push (/v1/ws): the hub and the topic kinds; null: no /v1/ws, nothing published.
   Realtime* realtime = nullptr;
   playlist::PlaylistService* playlists = nullptr;
+  std::vector<std::string> library_roots;  // the configured music folders (playlist import)
 
   // "http://host:port" for links in responses to `req`.
   std::string base_url(const net::Request& req) const;

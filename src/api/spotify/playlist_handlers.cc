@@ -8,6 +8,7 @@
 #include "api/spotify/routes.h"
 #include "common/crypto.h"
 #include "common/strings.h"
+#include "playlist/io.h"
 #include "playlist/service.h"
 
 #include <map>
@@ -128,6 +129,7 @@ json::object items_page(const std::vector<playlist::Item>& items, const std::str
 
 // Track URIs ("segue:track:ID" or "spotify:track:ID") of catalog tracks, normalised.
 Result<std::vector<std::string>> track_uris(const std::vector<std::string>& raw, const catalog::Snapshot& snap) {
+  if (raw.size() > 100) return Error::invalid("uris: at most 100 tracks per request");
   std::vector<std::string> out;
   for (const auto& u : raw) {
     auto id = parse_uri(u, "track");
@@ -224,6 +226,7 @@ json::object playlist_ops_json(const std::vector<playlist::Op>& ops) {
 void register_playlist_routes(net::Router& router, ApiContext& ctx) {
   if (!ctx.playlists) return;
   auto& svc = *ctx.playlists;
+  install_playlist_realtime(ctx);
 
   // ---- create ----
   auto create = [&ctx, &svc](bool by_user_path) {
@@ -393,6 +396,7 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
       if (!list) list = body.if_contains("items");
       if (!list || !list->is_array()) co_return error_response(400, "tracks: expected an array of {uri, positions?}");
       std::vector<playlist::RemoveSpec> specs;
+      if (list->as_array().size() > 100) co_return error_response(400, "tracks: at most 100 per request");
       for (const auto& t : list->as_array()) {
         if (!t.is_object() || !t.as_object().contains("uri") || !t.as_object().at("uri").is_string())
           co_return error_response(400, "tracks: expected an array of {uri, positions?}");
@@ -596,6 +600,104 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
     o["snapshot_id"] = r->snapshot_id;
     o["since"] = since;
     co_return json_response(o);
+  });
+
+  // ---- import and export (Segue) ----
+  router.add(http::verb::get, "/v1/playlists/{id}/export", [&ctx, &svc](Request& req) -> awaitable<Response> {
+    SEGUE_GUARD(p, ctx, req, kUser);
+    std::string id = req.param("id");
+    std::string fmt_name(req.query_param("format").value_or("json"));
+    auto fmt = playlist::detect_format("x." + fmt_name, "", "");
+    if (!fmt) co_return error_response(400, "format: expected m3u8, xspf or json");
+    playlist::ExportOptions opts;
+    std::string paths(req.query_param("paths").value_or("absolute"));
+    if (paths == "relative") opts.paths = playlist::ExportOptions::Paths::kRelative;
+    else if (paths != "absolute") co_return error_response(400, "paths: expected absolute or relative");
+    UserId user = *p.user;
+    auto info = co_await ctx.workers.run([&] { return svc.get(id, user); });
+    if (!info.ok()) co_return error_response(info.error());
+    if (!may_read_private(p, *info)) co_return error_response(403, "Insufficient client scope: playlist-read-private");
+    auto items = co_await ctx.workers.run([&] { return svc.items(id, user); });
+    if (!items.ok()) co_return error_response(items.error());
+    playlist::ExportPlaylist ep{info->name, info->description, {}};
+    for (const auto& it : *items)
+      if (auto tid = parse_uri(it.uri, "track")) ep.tracks.emplace_back(*tid);
+    auto snap = ctx.catalog.snapshot();
+    std::string body = co_await ctx.workers.run([&] { return playlist::export_playlist(*fmt, *snap, ep, opts); });
+    Response r = Response::text(200, std::move(body), std::string(playlist::format_content_type(*fmt)) + "; charset=utf-8");
+    std::string file;
+    for (char ch : info->name) file += (std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_') ? ch : '_';
+    if (file.empty()) file = "playlist";
+    r.headers.set(http::field::content_disposition,
+                  "attachment; filename=\"" + file + std::string(playlist::format_extension(*fmt)) + "\"");
+    co_return r;
+  });
+
+  // The body is the playlist file. ?format= (else from ?filename= or the Content-Type or the
+  // bytes), ?name= (else the file's own name), ?public= (default false).
+  router.add(http::verb::post, "/v1/me/playlists/import", [&ctx, &svc](Request& req) -> awaitable<Response> {
+    SEGUE_GUARD(p, ctx, req, kUser);
+    std::string filename(req.query_param("filename").value_or(""));
+    if (auto f = req.query_param("format")) filename = "x." + std::string(*f);
+    auto fmt = playlist::detect_format(filename, req.header(http::field::content_type), req.body());
+    if (!fmt) co_return error_response(400, "format: could not tell the playlist format; pass ?format=m3u8, xspf or json");
+    bool pub = req.query_param("public").value_or("false") == "true";
+    if (auto denied = lacks_modify_scope(p, pub)) co_return std::move(*denied);
+    auto parsed = co_await ctx.workers.run([&] { return playlist::parse_playlist(*fmt, req.body()); });
+    if (!parsed.ok()) co_return error_response(parsed.error().code == ErrorCode::kResourceExhausted ? 413 : 400,
+                                               parsed.error().message);
+    auto snap = ctx.catalog.snapshot();
+    auto matched = co_await ctx.workers.run([&] {
+      return playlist::match_entries(*snap, ctx.library_roots, "", parsed->entries);
+    });
+    std::string name(req.query_param("name").value_or(parsed->name));
+    if (name.empty()) name = "Imported playlist";
+    UserId user = *p.user;
+    auto info = co_await ctx.workers.run([&]() -> Result<PlaylistInfo> {
+      SEGUE_ASSIGN_OR_RETURN(auto created, svc.create(user, name, parsed->description, pub, false));
+      if (!matched.matched_in_order.empty()) {
+        std::vector<std::string> uris;
+        for (const auto& t : matched.matched_in_order) uris.push_back("segue:track:" + t.str());
+        SEGUE_TRY(svc.add(created.id, user, uris, std::nullopt, std::nullopt));
+      }
+      return svc.get(created.id, user);
+    });
+    if (!info.ok()) co_return error_response(info.error());
+    std::string base = ctx.base_url(req);
+    UserNames names(ctx.auth);
+    json::object o;
+    co_await ctx.workers.run([&] {
+      o["playlist"] = simplified_playlist(*info, names, base);
+      return 0;
+    });
+    o["format"] = std::string(playlist::format_name(*fmt));
+    o["entries"] = parsed->entries.size();
+    o["imported"] = matched.matched_in_order.size();
+    json::array unmatched;
+    for (const auto& u : matched.unmatched) {
+      json::object e;
+      e["index"] = u.index;
+      e["line"] = u.entry.line_or_index;
+      e["location"] = u.entry.location;
+      e["title"] = u.entry.title;
+      e["artist"] = u.entry.artist;
+      e["reason"] = u.reason;
+      unmatched.push_back(std::move(e));
+    }
+    o["unmatched"] = std::move(unmatched);
+    json::array how;
+    for (const auto& m : matched.matched_how) {
+      json::object e;
+      e["index"] = m.index;
+      e["uri"] = "segue:track:" + m.track.str();
+      e["how"] = m.how;
+      how.push_back(std::move(e));
+    }
+    o["matched_how"] = std::move(how);
+    json::array warnings;
+    for (const auto& w : parsed->warnings) warnings.push_back(json::string(w));
+    o["warnings"] = std::move(warnings);
+    co_return json_response(o, 201);
   });
 
   // ---- collaborators (Segue) ----
