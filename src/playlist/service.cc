@@ -766,6 +766,21 @@ Result<PlaylistInfo> PlaylistService::accept_invite(std::string_view token, cons
   return get(playlist_id, user);
 }
 
+Status PlaylistService::add_collaborator(std::string_view id, const UserId& owner, const UserId& user) {
+  return db_.write([&](Connection& c) -> Status {
+    SEGUE_ASSIGN_OR_RETURN(auto row, load_row(c, id));
+    SEGUE_ASSIGN_OR_RETURN(auto a, access(c, row, owner));
+    if (a == Access::kNone) return Error::not_found("playlist not found");
+    if (a != Access::kOwner) return Error::permission_denied("only the owner can add collaborators");
+    if (user == owner) return Error::invalid("the owner is not a collaborator of their own playlist");
+    SEGUE_TRY(c.exec("INSERT OR IGNORE INTO playlist_members (playlist_id, user_id, role, added_at) "
+                     "VALUES (?, ?, 'collaborator', ?)",
+                     {std::string(id), user.str(), now_ms_()}));
+    SEGUE_TRY(c.exec("UPDATE playlists SET collaborative = 1, public = 0 WHERE id = ?", {std::string(id)}));
+    return {};
+  });
+}
+
 Result<std::vector<UserId>> PlaylistService::collaborators(std::string_view id, const UserId& viewer) {
   SEGUE_TRY(get(id, viewer));
   std::vector<UserId> out;

@@ -133,6 +133,9 @@ class PlaylistService {
   // Makes `user` a collaborator (and the playlist collaborative). not_found for an unknown,
   // expired or revoked token.
   Result<PlaylistInfo> accept_invite(std::string_view token, const UserId& user);
+  // The owner adds `user` as a collaborator directly (invite by user). not_found for an
+  // unknown user is the caller's check; permission_denied for anyone but the owner.
+  Status add_collaborator(std::string_view id, const UserId& owner, const UserId& user);
   Result<std::vector<UserId>> collaborators(std::string_view id, const UserId& viewer);
   Status remove_collaborator(std::string_view id, const UserId& owner, const UserId& user);
   Status follow(std::string_view id, const UserId& user, bool follow);

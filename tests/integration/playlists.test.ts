@@ -10,6 +10,7 @@ let server: Server;
 let alice: string; // tokens
 let bob: string;
 let carol: string;
+let carolId: string;
 const tracks: string[] = []; // track URIs of the demo library
 
 const call = (token: string, method: string, p: string, body?: unknown) =>
@@ -32,6 +33,7 @@ before(async () => {
   f = await startFixture();
   server = f.server;
   const c = addUser(f.data, "carol");
+  carolId = c.id;
   await tokensFor(server);
   carol = (await login(server.base, f.publicClient, c, ALL_SCOPES)).access_token;
   const nr = await call(alice, "GET", "/v1/browse/new-releases?limit=50");
@@ -77,6 +79,12 @@ describe("playlists over HTTP", () => {
     const collab = await call(alice, "GET", `/v1/playlists/${p.id}/collaborators`);
     assert.deepEqual(collab.body.items.map((u: any) => u.id), [f.premium.id]);
     assert.equal((await call(carol, "POST", "/v1/playlist-invites/not-a-real-token")).status, 404);
+    // Invite by user: only the owner may, by id or login name; then carol edits too.
+    assert.equal((await call(bob, "PUT", `/v1/playlists/${p.id}/collaborators/carol`)).status, 403);
+    assert.equal((await call(alice, "PUT", `/v1/playlists/${p.id}/collaborators/nobody-here`)).status, 404);
+    assert.equal((await call(alice, "PUT", `/v1/playlists/${p.id}/collaborators/carol`)).status, 200);
+    assert.equal((await call(carol, "POST", `/v1/playlists/${p.id}/tracks`, { uris: [tracks[2]] })).status, 201);
+    assert.equal((await call(alice, "DELETE", `/v1/playlists/${p.id}/collaborators/${carolId}`)).status, 200);
     assert.equal((await call(carol, "GET", `/v1/playlists/${p.id}`)).status, 404);
   });
 

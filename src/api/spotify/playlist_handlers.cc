@@ -744,6 +744,22 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
     });
     co_return json_response(json::object{{"items", std::move(items)}});
   });
+  // Invite by user: the owner adds a user (by id, or by login name) as a collaborator.
+  router.add(http::verb::put, "/v1/playlists/{id}/collaborators/{user_id}", [&ctx, &svc](Request& req) -> awaitable<Response> {
+    SEGUE_GUARD(p, ctx, req, kUser);
+    if (auto denied = lacks_modify_scope(p, false)) co_return std::move(*denied);
+    std::string id = req.param("id");
+    std::string who = req.param("user_id");
+    UserId owner = *p.user;
+    Status s = co_await ctx.workers.run([&]() -> Status {
+      auto u = ctx.auth.get_user(UserId(who));
+      if (!u.ok()) u = ctx.auth.get_user_by_name(who);
+      if (!u.ok()) return Error::not_found("no such user");
+      return svc.add_collaborator(id, owner, u->id);
+    });
+    if (!s.ok()) co_return error_response(s.error());
+    co_return Response::empty(200);
+  });
   router.add(http::verb::delete_, "/v1/playlists/{id}/collaborators/{user_id}", [&ctx, &svc](Request& req) -> awaitable<Response> {
     SEGUE_GUARD(p, ctx, req, kUser);
     std::string id = req.param("id");

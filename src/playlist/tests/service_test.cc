@@ -215,3 +215,18 @@ TEST_F(PlaylistServiceTest, FollowAndUnfollow) {
 }
 }  // namespace
 }  // namespace segue::playlist
+
+namespace segue::playlist {
+namespace {
+TEST_F(PlaylistServiceTest, OwnerAddsACollaboratorByUser) {
+  auto p = svc_->create(alice_, "P", "", false, false).value();
+  EXPECT_EQ(svc_->add_collaborator(p.id, bob_, carol_).error().code, ErrorCode::kNotFound);  // bob cannot see it
+  ASSERT_TRUE(svc_->add_collaborator(p.id, alice_, bob_).ok());
+  EXPECT_EQ(svc_->add_collaborator(p.id, bob_, carol_).error().code, ErrorCode::kPermissionDenied);
+  EXPECT_EQ(svc_->add_collaborator(p.id, alice_, alice_).error().code, ErrorCode::kInvalidArgument);
+  ASSERT_TRUE(svc_->add(p.id, bob_, {t(1)}, std::nullopt, std::nullopt).ok());
+  EXPECT_TRUE(svc_->get(p.id, alice_)->collaborative);
+  EXPECT_EQ(svc_->collaborators(p.id, alice_).value(), std::vector<UserId>{bob_});
+}
+}  // namespace
+}  // namespace segue::playlist
