@@ -33,11 +33,47 @@ void SlotTree::insert_after(uint32_t prev, uint32_t s) {
 
 void SlotTree::push_back(uint32_t s) { insert_in_leaf(last_leaf_, leaves_[last_leaf_].n, s); }
 
+void SlotTree::add_vis(uint32_t leaf, uint32_t d) {
+  leaves_[leaf].vis += d;
+  for (uint32_t p = leaves_[leaf].parent; p != kNone; p = inners_[p].parent) inners_[p].vis += d;
+}
+
 void SlotTree::insert_in_leaf(uint32_t leaf, int at, uint32_t s) {
+  if (leaves_[leaf].n == kLeafCap && at < kLeafCap && leaves_[leaf].next != kNone &&
+      leaves_[leaves_[leaf].next].n + (kLeafCap - at) <= kLeafCap) {
+    // The slots after the insert point fit in the next leaf: move them there instead of
+    // splitting, so that leaves fill up (a split leaves two partial leaves behind).
+    Leaf& L = leaves_[leaf];
+    uint32_t nx = L.next;
+    Leaf& N = leaves_[nx];
+    int tail = L.n - at;
+    std::memmove(N.slots + tail, N.slots, sizeof(uint32_t) * N.n);
+    uint32_t moved_vis = 0;
+    for (int i = 0; i < tail; ++i) {
+      uint32_t x = L.slots[at + i];
+      N.slots[i] = x;
+      leaf_of_[x] = nx;
+      moved_vis += vis_[x];
+    }
+    N.n = static_cast<uint16_t>(N.n + tail);
+    L.n = static_cast<uint16_t>(at);
+    if (moved_vis) {
+      add_vis(leaf, 0u - moved_vis);
+      add_vis(nx, moved_vis);
+    }
+  }
+  if (leaves_[leaf].n == kLeafCap && at == kLeafCap && leaves_[leaf].next != kNone &&
+      leaves_[leaves_[leaf].next].n < kLeafCap) {
+    // After the last slot of a full leaf: the front of the next leaf is the same place.
+    leaf = leaves_[leaf].next;
+    at = 0;
+  }
   if (leaves_[leaf].n == kLeafCap) {
-    // Split: appending at the very end keeps the full leaf full (sequential typing, bulk
-    // loads); otherwise the upper half moves to a new leaf on the right.
-    int mid = at == kLeafCap ? kLeafCap : kLeafCap / 2;
+    // Split at the insert point (clamped away from the edges): the slots after it move to a
+    // new leaf on the right and the left leaf keeps filling as typing goes on at the cursor;
+    // halving instead would leave every leaf behind the cursor half empty. Appending at the
+    // very end keeps the full leaf full (sequential typing, bulk loads).
+    int mid = at == kLeafCap ? kLeafCap : std::clamp(at, kLeafCap / 8, kLeafCap - kLeafCap / 8);
     uint32_t nl = static_cast<uint32_t>(leaves_.size());
     leaves_.emplace_back();
     Leaf& L = leaves_[leaf];
@@ -131,10 +167,7 @@ void SlotTree::insert_sibling(uint32_t left, uint32_t node, bool leaf) {
 void SlotTree::set_visible(uint32_t s, bool v) {
   if ((vis_[s] != 0) == v) return;
   vis_[s] = v ? 1 : 0;
-  uint32_t d = v ? 1u : ~0u;  // +1 or -1 modulo 2^32
-  uint32_t leaf = leaf_of_[s];
-  leaves_[leaf].vis += d;
-  for (uint32_t p = leaves_[leaf].parent; p != kNone; p = inners_[p].parent) inners_[p].vis += d;
+  add_vis(leaf_of_[s], v ? 1u : ~0u);  // +1 or -1 modulo 2^32
 }
 
 uint32_t SlotTree::next(uint32_t s) const {
@@ -225,9 +258,9 @@ uint32_t Sequence::Impl::new_slot(const OpId& id, uint32_t left, uint32_t right,
   s_right.push_back(right);
   if (entry == kNone) {
     s_aux.push_back(s);
-    s_value_off.push_back(static_cast<uint32_t>(arena.size()));
-    s_value_len.push_back(static_cast<uint8_t>(value.size()));
-    arena.append(value);
+    s_value_off.push_back(0);
+    s_value_len.push_back(0);
+    set_value(s, value);
     s_flags.push_back(0);
   } else {
     s_aux.push_back(entry);
@@ -347,7 +380,7 @@ Sequence::Impl::Outcome Sequence::Impl::try_apply(const Op& op, OpId* missing, s
       tree.insert_after(integrate_position(s), s);
       uint32_t old = s_aux[e];
       if (slot_less(old, s)) {
-        s_aux[e] = s;
+        s_aux.set(e, s);
         if (!(s_flags[e] & kFlagRemoved)) {
           tree.set_visible(old, false);
           tree.set_visible(s, true);
@@ -418,12 +451,21 @@ void Sequence::Impl::wake(const OpId& id) {
 }
 
 std::size_t Sequence::Impl::memory_bytes() const {
-  std::size_t b = s_lamport.capacity() * 8 +
-                  (s_replica.capacity() + s_left.capacity() + s_right.capacity() +
-                   s_aux.capacity() + s_value_off.capacity()) * 4 +
+  // Every allocation the state owns: arrays at their capacity, the tables (nodes estimated
+  // at the key/value plus two pointers of allocator overhead) and the pending ops.
+  std::size_t b = s_lamport.memory_bytes() + s_replica.memory_bytes() + s_aux.memory_bytes() +
+                  s_left.memory_bytes() + s_right.memory_bytes() + s_value_off.capacity() * 4 +
                   s_value_len.capacity() + s_flags.capacity() + arena.capacity() +
-                  r_lamport.capacity() * 8 + (r_replica.capacity() + r_entry.capacity()) * 4 +
+                  r_lamport.memory_bytes() + r_replica.memory_bytes() + r_entry.capacity() * 4 +
                   tree.memory_bytes() + index.memory_bytes() + replicas.capacity() * 8;
+  b += replica_no.bucket_count() * sizeof(void*) + replica_no.size() * 32;
+  b += waiting.bucket_count() * sizeof(void*) + pending_ids.bucket_count() * sizeof(void*) +
+       pending_ids.size() * 40;
+  for (const auto& [id, ops] : waiting) {
+    b += 48 + ops.capacity() * sizeof(Op);
+    for (const Op& op : ops)
+      if (op.insert.value.capacity() > 15) b += op.insert.value.capacity() + 1;
+  }
   return b;
 }
 

@@ -395,7 +395,10 @@ Result<Sequence> Sequence::decode_snapshot(std::string_view bytes, ReplicaId loc
   Impl& m = *seq.impl_;
   for (ReplicaId r : reps) m.replica_number(r);
   m.tree.reserve(nslots);
-  for (auto* v : {&m.s_replica, &m.s_left, &m.s_right, &m.s_aux, &m.s_value_off}) v->reserve(nslots);
+  m.s_left.reserve(nslots);
+  m.s_right.reserve(nslots);
+  m.s_value_off.reserve(nslots);
+  m.s_replica.reserve(nslots);
   m.s_lamport.reserve(nslots);
   m.s_value_len.reserve(nslots);
   m.s_flags.reserve(nslots);
@@ -455,24 +458,28 @@ Result<Sequence> Sequence::decode_snapshot(std::string_view bytes, ReplicaId loc
     uint32_t right = slot_of(p.right);
     if (left == kNone - 1 || right == kNone - 1) return malformed("unknown origin");
     if (left == s || right == s) return malformed("slot is its own origin");
-    m.s_left[s] = left;
-    for (uint32_t t = s; t < end; ++t) m.s_right[t] = right;
+    m.s_left.set(s, left);
+    for (uint32_t t = s; t < end; ++t) m.s_right.set(t, right);
     if (p.entry) {
       uint32_t e = slot_of(p.entry);
       if (e == kNone - 1 || m.is_move(e)) return malformed("move of an unknown entry");
-      m.s_aux[s] = e;
+      m.s_aux.set(s, e);
     }
   }
   for (uint32_t s = 0; s < m.s_lamport.size(); ++s) {
     if (!m.is_move(s)) continue;
     uint32_t e = m.s_aux[s];
-    if (m.slot_less(m.s_aux[e], s)) m.s_aux[e] = s;
+    if (m.slot_less(m.s_aux[e], s)) m.s_aux.set(e, s);
   }
 
   // Removes.
   uint64_t nrem = in.count(limit);
   uint64_t nrruns = in.count(std::min<uint64_t>(nrem, in.left()));
   if (in.bad()) return malformed("remove count");
+  m.index.reserve(nslots + nrem, [&m](uint32_t r) { return m.ref_id(r); });
+  m.r_lamport.reserve(nrem);
+  m.r_replica.reserve(nrem);
+  m.r_entry.reserve(nrem);
   prev_lamport = 0;
   total = 0;
   for (uint64_t i = 0; i < nrruns; ++i) {
@@ -530,9 +537,7 @@ Result<Sequence> Sequence::decode_snapshot(std::string_view bytes, ReplicaId loc
     }
     std::size_t len = lens[pair].first;
     ++used;
-    m.s_value_off[s] = static_cast<uint32_t>(m.arena.size());
-    m.s_value_len[s] = static_cast<uint8_t>(len);
-    m.arena.append(blob.substr(off, len));
+    m.set_value(s, blob.substr(off, len));
     off += len;
     m.tree.set_visible(m.s_aux[s], true);
   });

@@ -157,7 +157,8 @@ TEST_F(PlaylistServiceTest, HistoryAndRestore) {
   EXPECT_EQ(since.snapshot_id, *restored);
   EXPECT_FALSE(since.ops.empty());
   Sequence replay(42);
-  for (const auto& op : svc_->ops_since(p.id, alice_, "").value().ops) ASSERT_TRUE(replay.apply(op).ok());
+  auto all = svc_->ops_since(p.id, alice_, "").value();
+  for (const auto& op : all.ops) ASSERT_TRUE(replay.apply(op).ok());
   EXPECT_EQ(replay.digest(), *restored);
 }
 
