@@ -87,6 +87,32 @@ Result<Op> apply_remove(Sequence& seq, ReplicaId replica, const OpId& entry) {
   return op;
 }
 
+// Replays playlist `id`'s op log up to `last_seq` into `seq`; `on_op` sees each applied op
+// with its row (columns: op, user_id, at_ms, seq).
+Status replay_log(Connection& c, std::string_view id, int64_t last_seq, Sequence& seq,
+                  const std::function<void(const Op&, const store::Row&)>& on_op = {}) {
+  std::optional<Status> bad;
+  SEGUE_TRY(c.query("SELECT op, user_id, at_ms, seq FROM playlist_ops WHERE playlist_id = ? AND seq <= ? ORDER BY seq",
+                    {std::string(id), last_seq}, [&](const store::Row& r) {
+                      if (bad) return;
+                      auto ops = decode_ops(r.blob(0));
+                      if (!ops) {
+                        bad = Error::corruption("playlist " + std::string(id) + ": undecodable op at seq " +
+                                                std::to_string(r.i64(3)));
+                        return;
+                      }
+                      for (const auto& op : *ops) {
+                        if (Status st = seq.apply(op); !st.ok()) {
+                          bad = st;
+                          return;
+                        }
+                        if (on_op) on_op(op, r);
+                      }
+                    }));
+  if (bad) return *bad;
+  return {};
+}
+
 // The anchor right after `entry` in the current list (the start if nullopt).
 Anchor anchor_after(const Sequence& seq, const std::optional<OpId>& entry) {
   if (!entry) return seq.anchor_at(0);
@@ -324,27 +350,10 @@ Result<std::shared_ptr<PlaylistService::Cached>> PlaylistService::cached(std::st
   }
   auto fresh = std::make_shared<Cached>();
   SEGUE_TRY(db_.read([&](Connection& c) -> Status {
-    std::optional<Status> bad;
-    SEGUE_TRY(c.query("SELECT op, user_id, at_ms, seq FROM playlist_ops WHERE playlist_id = ? ORDER BY seq",
-                      {std::string(id)}, [&](const store::Row& r) {
-                        if (bad) return;
-                        auto ops = decode_ops(r.blob(0));
-                        if (!ops) {
-                          bad = Error::corruption("playlist " + std::string(id) + ": undecodable op at seq " +
-                                                  std::to_string(r.i64(3)));
-                          return;
-                        }
-                        for (const auto& op : *ops) {
-                          if (Status s = fresh->seq.apply(op); !s.ok()) {
-                            bad = s;
-                            return;
-                          }
-                          if (op.kind == Op::Kind::kInsert)
-                            fresh->added.emplace(op.id, Cached::Added{UserId(r.text(1)), r.i64(2)});
-                        }
-                        fresh->log_length = r.i64(3);
-                      }));
-    if (bad) return *bad;
+    SEGUE_TRY(replay_log(c, id, INT64_MAX, fresh->seq, [&](const Op& op, const store::Row& r) {
+      if (op.kind == Op::Kind::kInsert) fresh->added.emplace(op.id, Cached::Added{UserId(r.text(1)), r.i64(2)});
+      fresh->log_length = r.i64(3);
+    }));
     SEGUE_ASSIGN_OR_RETURN(auto n, c.query_int("SELECT MAX(number) FROM playlist_versions WHERE playlist_id = ?",
                                                {std::string(id)}));
     fresh->versions = n.value_or(0);
@@ -365,19 +374,7 @@ Result<Sequence> PlaylistService::sequence_at(std::string_view id, std::string_v
         {std::string(id), std::string(snapshot_id)}));
     if (!last) return Error::invalid("snapshot_id: unknown snapshot of this playlist");
     Sequence seq(0);
-    std::optional<Status> bad;
-    SEGUE_TRY(c.query("SELECT op FROM playlist_ops WHERE playlist_id = ? AND seq <= ? ORDER BY seq",
-                      {std::string(id), *last}, [&](const store::Row& r) {
-                        if (bad) return;
-                        auto ops = decode_ops(r.blob(0));
-                        if (!ops) {
-                          bad = Error::corruption("undecodable playlist op");
-                          return;
-                        }
-                        for (const auto& op : *ops)
-                          if (Status s = seq.apply(op); !s.ok()) bad = s;
-                      }));
-    if (bad) return *bad;
+    SEGUE_TRY(replay_log(c, id, *last, seq));
     out = std::move(seq);
     return {};
   }));
@@ -455,22 +452,26 @@ Result<std::string> PlaylistService::change(
   return event.snapshot_id;
 }
 
-Result<std::vector<Item>> PlaylistService::items(std::string_view id, const UserId& viewer) {
-  SEGUE_TRY(get(id, viewer));
-  SEGUE_ASSIGN_OR_RETURN(auto entry, cached(id));
-  std::lock_guard lock(entry->mu);
+std::vector<Item> PlaylistService::items_of(const Sequence& seq, const Cached& cached) {
   std::vector<Item> out;
-  for (const auto& e : entry->seq.entries()) {
+  for (const auto& e : seq.entries()) {
     Item it;
     it.uri = std::string(e.value);
     it.entry = e.id;
-    if (auto a = entry->added.find(e.id); a != entry->added.end()) {
+    if (auto a = cached.added.find(e.id); a != cached.added.end()) {
       it.added_at_ms = a->second.at_ms;
       it.added_by = a->second.user;
     }
     out.push_back(std::move(it));
   }
   return out;
+}
+
+Result<std::vector<Item>> PlaylistService::items(std::string_view id, const UserId& viewer) {
+  SEGUE_TRY(get(id, viewer));
+  SEGUE_ASSIGN_OR_RETURN(auto entry, cached(id));
+  std::lock_guard lock(entry->mu);
+  return items_of(entry->seq, *entry);
 }
 
 Result<std::string> PlaylistService::add(std::string_view id, const UserId& user,
@@ -615,18 +616,7 @@ Result<std::vector<Item>> PlaylistService::items_at(std::string_view id, const U
   SEGUE_ASSIGN_OR_RETURN(auto seq, sequence_at(id, snapshot_id));
   SEGUE_ASSIGN_OR_RETURN(auto entry, cached(id));
   std::lock_guard lock(entry->mu);
-  std::vector<Item> out;
-  for (const auto& e : seq.entries()) {
-    Item it;
-    it.uri = std::string(e.value);
-    it.entry = e.id;
-    if (auto a = entry->added.find(e.id); a != entry->added.end()) {
-      it.added_at_ms = a->second.at_ms;
-      it.added_by = a->second.user;
-    }
-    out.push_back(std::move(it));
-  }
-  return out;
+  return items_of(seq, *entry);
 }
 
 Result<std::string> PlaylistService::restore(std::string_view id, const UserId& user,
@@ -849,8 +839,7 @@ Status PlaylistService::set_image(std::string_view id, const UserId& user, std::
   });
 }
 
-Result<std::string> PlaylistService::image(std::string_view id, const UserId& viewer) {
-  SEGUE_TRY(get(id, viewer));
+Result<std::string> PlaylistService::cover(std::string_view id) {
   std::optional<std::string> out;
   SEGUE_TRY(db_.read([&](Connection& c) -> Status {
     return c.query("SELECT jpeg FROM playlist_images WHERE playlist_id = ?", {std::string(id)},

@@ -143,7 +143,9 @@ class PlaylistService {
 
   // ---- cover image (JPEG bytes; the handler validates them) ----
   Status set_image(std::string_view id, const UserId& user, std::string jpeg);
-  Result<std::string> image(std::string_view id, const UserId& viewer);
+  // The cover's bytes by playlist id alone: the id (128 random bits) is the capability, as
+  // for album art, so that image URLs work without a bearer token.
+  Result<std::string> cover(std::string_view id);
 
   enum class Access { kNone, kRead, kEdit, kOwner };
 
@@ -154,6 +156,8 @@ class PlaylistService {
   Result<Access> access(store::Connection& c, const Row& row, const UserId& user);
   Result<std::shared_ptr<Cached>> cached(std::string_view id);
   Result<Sequence> sequence_at(std::string_view id, std::string_view snapshot_id);
+  // The visible entries of `seq` with who added each and when (from `cached`'s log).
+  static std::vector<Item> items_of(const Sequence& seq, const Cached& cached);
   // Runs `make_ops` against the cached sequence under its lock, commits the ops as one
   // version, and publishes the change.
   Result<std::string> change(std::string_view id, const UserId& user, Access need,

@@ -26,11 +26,11 @@ constexpr std::size_t kMaxImageBytes = 256 * 1024;      // Spotify's limit for c
 
 // Spotify: modifying a public playlist needs playlist-modify-public, a private (or
 // collaborative) one playlist-modify-private.
-std::optional<Response> lacks_modify_scope(const auth::Principal& p, bool is_public) {
+std::optional<Error> modify_scope_error(const auth::Principal& p, bool is_public) {
   Scope need = is_public ? Scope::kPlaylistModifyPublic : Scope::kPlaylistModifyPrivate;
   if (p.scopes.contains(need)) return std::nullopt;
-  return error_response(403, std::string("Insufficient client scope: ") +
-                                 (is_public ? "playlist-modify-public" : "playlist-modify-private"));
+  return Error::permission_denied(std::string("Insufficient client scope: ") +
+                                  (is_public ? "playlist-modify-public" : "playlist-modify-private"));
 }
 
 // Reading a private playlist (one's own or as a collaborator) needs playlist-read-private or,
@@ -39,6 +39,24 @@ bool may_read_private(const auth::Principal& p, const PlaylistInfo& info) {
   if (info.is_public) return true;
   return p.scopes.contains(Scope::kPlaylistReadPrivate) ||
          (info.collaborative && p.scopes.contains(Scope::kPlaylistReadCollaborative));
+}
+
+// On a worker: the playlist as the caller may see it; permission_denied when the token may
+// not read it (a private playlist without playlist-read-private).
+Result<PlaylistInfo> readable(ApiContext& ctx, const auth::Principal& p, const std::string& id) {
+  SEGUE_ASSIGN_OR_RETURN(auto info, ctx.playlists->get(id, *p.user));
+  if (!may_read_private(p, info)) return Error::permission_denied("Insufficient client scope: playlist-read-private");
+  return info;
+}
+
+// On a worker: runs `edit` when the token's scopes allow editing the playlist (the service
+// itself decides whether the user may).
+template <typename Fn>
+auto if_editable(ApiContext& ctx, const auth::Principal& p, const std::string& id, Fn&& edit) -> decltype(edit()) {
+  auto info = ctx.playlists->get(id, *p.user);
+  if (!info.ok()) return info.error();
+  if (auto e = modify_scope_error(p, info->is_public)) return *e;
+  return edit();
 }
 
 json::object public_user(const UserId& id, const std::string& display_name, const std::string& base) {
@@ -242,19 +260,22 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
       SEGUE_OR_400(collaborative, opt_bool(body, "collaborative"));
       bool pub = is_public.value_or(!collaborative.value_or(false));
       if (collaborative.value_or(false) && pub) co_return error_response(400, "A collaborative playlist cannot be public");
-      if (auto denied = lacks_modify_scope(p, pub)) co_return std::move(*denied);
+      if (auto e = modify_scope_error(p, pub)) co_return error_response(*e);
       UserId user = *p.user;
       std::string desc = description.value_or("");
       bool collab = collaborative.value_or(false);
-      auto info = co_await ctx.workers.run([&] { return svc.create(user, *name, desc, pub, collab); });
-      if (!info.ok()) co_return error_response(info.error());
       std::string base = ctx.base_url(req);
-      UserNames names(ctx.auth);
-      json::object o = simplified_playlist(*info, names, base);
-      o["followers"] = json::object{{"href", nullptr}, {"total", 0}};
-      o["tracks"] = ObjectWriter(*ctx.catalog.snapshot(), base)
-                        .paging("/v1/playlists/" + info->id + "/tracks", json::array(), 100, 0, 0);
-      co_return json_response(o, 201);
+      auto r = co_await ctx.workers.run([&]() -> Result<json::object> {
+        SEGUE_ASSIGN_OR_RETURN(auto info, svc.create(user, *name, desc, pub, collab));
+        UserNames names(ctx.auth);
+        json::object o = simplified_playlist(info, names, base);
+        o["followers"] = json::object{{"href", nullptr}, {"total", 0}};
+        o["tracks"] = ObjectWriter(*ctx.catalog.snapshot(), base)
+                          .paging("/v1/playlists/" + info.id + "/tracks", json::array(), 100, 0, 0);
+        return o;
+      });
+      if (!r.ok()) co_return error_response(r.error());
+      co_return json_response(*r, 201);
     };
   };
   router.add(http::verb::post, "/v1/me/playlists", create(false));
@@ -265,22 +286,20 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
     SEGUE_GUARD(p, ctx, req, kUser);
     std::string id = req.param("id");
     UserId user = *p.user;
-    auto info = co_await ctx.workers.run([&] { return svc.get(id, user); });
-    if (!info.ok()) co_return error_response(info.error());
-    if (!may_read_private(p, *info)) co_return error_response(403, "Insufficient client scope: playlist-read-private");
-    auto items = co_await ctx.workers.run([&] { return svc.items(id, user); });
-    if (!items.ok()) co_return error_response(items.error());
     std::string base = ctx.base_url(req);
-    UserNames names(ctx.auth);
-    json::object o;
-    auto page = co_await ctx.workers.run([&] {
-      o = simplified_playlist(*info, names, base);
-      return items_page(*items, "/v1/playlists/" + id + "/tracks", 100, 0, ctx, base, names);
+    auto r = co_await ctx.workers.run([&]() -> Result<json::object> {
+      SEGUE_ASSIGN_OR_RETURN(auto info, readable(ctx, p, id));
+      SEGUE_ASSIGN_OR_RETURN(auto items, svc.items(id, user));
+      UserNames names(ctx.auth);
+      json::object o = simplified_playlist(info, names, base);
+      json::object page = items_page(items, "/v1/playlists/" + id + "/tracks", 100, 0, ctx, base, names);
+      o["followers"] = json::object{{"href", nullptr}, {"total", info.followers}};
+      o["tracks"] = page;
+      o["items"] = std::move(page);
+      return o;
     });
-    o["followers"] = json::object{{"href", nullptr}, {"total", info->followers}};
-    o["tracks"] = page;
-    o["items"] = std::move(page);
-    co_return json_response(o);
+    if (!r.ok()) co_return error_response(r.error());
+    co_return json_response(*r);
   });
 
   router.add(http::verb::put, "/v1/playlists/{id}", [&ctx, &svc](Request& req) -> awaitable<Response> {
@@ -292,10 +311,10 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
     SEGUE_OR_400(is_public, opt_bool(body, "public"));
     SEGUE_OR_400(collaborative, opt_bool(body, "collaborative"));
     UserId user = *p.user;
-    auto info = co_await ctx.workers.run([&] { return svc.get(id, user); });
-    if (!info.ok()) co_return error_response(info.error());
-    if (auto denied = lacks_modify_scope(p, is_public.value_or(info->is_public))) co_return std::move(*denied);
-    Status s = co_await ctx.workers.run([&] {
+    Status s = co_await ctx.workers.run([&]() -> Status {
+      SEGUE_ASSIGN_OR_RETURN(auto info, svc.get(id, user));
+      // The scope for the visibility the playlist will have.
+      if (auto e = modify_scope_error(p, is_public.value_or(info.is_public))) return *e;
       return svc.update_details(id, user, name, description, is_public, collaborative);
     });
     if (!s.ok()) co_return error_response(s.error());
@@ -312,17 +331,15 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
       SEGUE_OR_400(offset, offset_param(req));
       std::string id = req.param("id");
       UserId user = *p.user;
-      auto info = co_await ctx.workers.run([&] { return svc.get(id, user); });
-      if (!info.ok()) co_return error_response(info.error());
-      if (!may_read_private(p, *info)) co_return error_response(403, "Insufficient client scope: playlist-read-private");
-      auto items = co_await ctx.workers.run([&] { return svc.items(id, user); });
-      if (!items.ok()) co_return error_response(items.error());
       std::string base = ctx.base_url(req);
-      UserNames names(ctx.auth);
-      auto page = co_await ctx.workers.run([&] {
-        return items_page(*items, "/v1/playlists/" + id + "/tracks", limit, offset, ctx, base, names);
+      auto page = co_await ctx.workers.run([&]() -> Result<json::object> {
+        SEGUE_TRY(readable(ctx, p, id));
+        SEGUE_ASSIGN_OR_RETURN(auto items, svc.items(id, user));
+        UserNames names(ctx.auth);
+        return items_page(items, "/v1/playlists/" + id + "/tracks", limit, offset, ctx, base, names);
       });
-      co_return json_response(page);
+      if (!page.ok()) co_return error_response(page.error());
+      co_return json_response(*page);
     });
 
     router.add(http::verb::post, path, [&ctx, &svc](Request& req) -> awaitable<Response> {
@@ -348,10 +365,9 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
       SEGUE_OR_400(snapshot, opt_string(body, "snapshot_id"));
       SEGUE_OR_400(uris, track_uris(raw, *ctx.catalog.snapshot()));
       UserId user = *p.user;
-      auto info = co_await ctx.workers.run([&] { return svc.get(id, user); });
-      if (!info.ok()) co_return error_response(info.error());
-      if (auto denied = lacks_modify_scope(p, info->is_public)) co_return std::move(*denied);
-      auto r = co_await ctx.workers.run([&] { return svc.add(id, user, uris, position, snapshot); });
+      auto r = co_await ctx.workers.run([&] {
+        return if_editable(ctx, p, id, [&] { return svc.add(id, user, uris, position, snapshot); });
+      });
       if (!r.ok()) co_return error_response(r.error());
       co_return json_response(json::object{{"snapshot_id", *r}}, 201);
     });
@@ -361,9 +377,6 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
       std::string id = req.param("id");
       SEGUE_OR_400(body, object_body(req, true));
       UserId user = *p.user;
-      auto info = co_await ctx.workers.run([&] { return svc.get(id, user); });
-      if (!info.ok()) co_return error_response(info.error());
-      if (auto denied = lacks_modify_scope(p, info->is_public)) co_return std::move(*denied);
       Result<std::string> r = Error::internal("unset");
       if (body.contains("range_start")) {
         SEGUE_OR_400(start, opt_index(body, "range_start"));
@@ -372,7 +385,9 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
         SEGUE_OR_400(snapshot, opt_string(body, "snapshot_id"));
         if (!start || !before) co_return error_response(400, "range_start and insert_before are required to reorder");
         std::size_t len = length.value_or(1);
-        r = co_await ctx.workers.run([&] { return svc.reorder(id, user, *start, len, *before, snapshot); });
+        r = co_await ctx.workers.run([&] {
+          return if_editable(ctx, p, id, [&] { return svc.reorder(id, user, *start, len, *before, snapshot); });
+        });
       } else {
         std::vector<std::string> raw;
         if (auto q = req.query_param("uris")) {
@@ -382,7 +397,9 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
           raw = std::move(list);
         }
         SEGUE_OR_400(uris, track_uris(raw, *ctx.catalog.snapshot()));
-        r = co_await ctx.workers.run([&] { return svc.replace(id, user, uris); });
+        r = co_await ctx.workers.run([&] {
+          return if_editable(ctx, p, id, [&] { return svc.replace(id, user, uris); });
+        });
       }
       if (!r.ok()) co_return error_response(r.error());
       co_return json_response(json::object{{"snapshot_id", *r}});
@@ -417,10 +434,9 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
       }
       SEGUE_OR_400(snapshot, opt_string(body, "snapshot_id"));
       UserId user = *p.user;
-      auto info = co_await ctx.workers.run([&] { return svc.get(id, user); });
-      if (!info.ok()) co_return error_response(info.error());
-      if (auto denied = lacks_modify_scope(p, info->is_public)) co_return std::move(*denied);
-      auto r = co_await ctx.workers.run([&] { return svc.remove(id, user, specs, snapshot); });
+      auto r = co_await ctx.workers.run([&] {
+        return if_editable(ctx, p, id, [&] { return svc.remove(id, user, specs, snapshot); });
+      });
       if (!r.ok()) co_return error_response(r.error());
       co_return json_response(json::object{{"snapshot_id", *r}});
     });
@@ -520,16 +536,7 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
   router.add(http::verb::get, "/images/playlists/{id}", [&ctx, &svc](Request& req) -> awaitable<Response> {
     std::string id = req.param("id");
     if (!is_base62_id(id)) co_return error_response(404, "Unknown image");
-    auto jpeg = co_await ctx.workers.run([&]() -> Result<std::string> {
-      std::optional<std::string> out;
-      Status s = ctx.db.read([&](store::Connection& c) -> Status {
-        return c.query("SELECT jpeg FROM playlist_images WHERE playlist_id = ?", {id},
-                       [&](const store::Row& r) { out = r.blob(0); });
-      });
-      if (!s.ok()) return s.error();
-      if (!out) return Error::not_found("Unknown image");
-      return *std::move(out);
-    });
+    auto jpeg = co_await ctx.workers.run([&] { return svc.cover(id); });
     if (!jpeg.ok()) co_return error_response(jpeg.error());
     Response r = Response::text(200, std::move(jpeg).value(), "image/jpeg");
     r.headers.set(http::field::cache_control, "public, max-age=86400");
@@ -582,10 +589,9 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
     std::string id = req.param("id");
     std::string snapshot = req.param("snapshot_id");
     UserId user = *p.user;
-    auto info = co_await ctx.workers.run([&] { return svc.get(id, user); });
-    if (!info.ok()) co_return error_response(info.error());
-    if (auto denied = lacks_modify_scope(p, info->is_public)) co_return std::move(*denied);
-    auto r = co_await ctx.workers.run([&] { return svc.restore(id, user, snapshot); });
+    auto r = co_await ctx.workers.run([&] {
+      return if_editable(ctx, p, id, [&] { return svc.restore(id, user, snapshot); });
+    });
     if (!r.ok()) co_return error_response(r.error());
     co_return json_response(json::object{{"snapshot_id", *r}});
   });
@@ -614,19 +620,20 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
     if (paths == "relative") opts.paths = playlist::ExportOptions::Paths::kRelative;
     else if (paths != "absolute") co_return error_response(400, "paths: expected absolute or relative");
     UserId user = *p.user;
-    auto info = co_await ctx.workers.run([&] { return svc.get(id, user); });
-    if (!info.ok()) co_return error_response(info.error());
-    if (!may_read_private(p, *info)) co_return error_response(403, "Insufficient client scope: playlist-read-private");
-    auto items = co_await ctx.workers.run([&] { return svc.items(id, user); });
-    if (!items.ok()) co_return error_response(items.error());
-    playlist::ExportPlaylist ep{info->name, info->description, {}};
-    for (const auto& it : *items)
-      if (auto tid = parse_uri(it.uri, "track")) ep.tracks.emplace_back(*tid);
-    auto snap = ctx.catalog.snapshot();
-    std::string body = co_await ctx.workers.run([&] { return playlist::export_playlist(*fmt, *snap, ep, opts); });
-    Response r = Response::text(200, std::move(body), std::string(playlist::format_content_type(*fmt)) + "; charset=utf-8");
+    std::string name;
+    auto body = co_await ctx.workers.run([&]() -> Result<std::string> {
+      SEGUE_ASSIGN_OR_RETURN(auto info, readable(ctx, p, id));
+      SEGUE_ASSIGN_OR_RETURN(auto items, svc.items(id, user));
+      playlist::ExportPlaylist ep{info.name, info.description, {}};
+      for (const auto& it : items)
+        if (auto tid = parse_uri(it.uri, "track")) ep.tracks.emplace_back(*tid);
+      name = info.name;
+      return playlist::export_playlist(*fmt, *ctx.catalog.snapshot(), ep, opts);
+    });
+    if (!body.ok()) co_return error_response(body.error());
+    Response r = Response::text(200, std::move(body).value(), std::string(playlist::format_content_type(*fmt)) + "; charset=utf-8");
     std::string file;
-    for (char ch : info->name) file += (std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_') ? ch : '_';
+    for (char ch : name) file += (std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_') ? ch : '_';
     if (file.empty()) file = "playlist";
     r.headers.set(http::field::content_disposition,
                   "attachment; filename=\"" + file + std::string(playlist::format_extension(*fmt)) + "\"");
@@ -642,7 +649,7 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
     auto fmt = playlist::detect_format(filename, req.header(http::field::content_type), req.body());
     if (!fmt) co_return error_response(400, "format: could not tell the playlist format; pass ?format=m3u8, xspf or json");
     bool pub = req.query_param("public").value_or("false") == "true";
-    if (auto denied = lacks_modify_scope(p, pub)) co_return std::move(*denied);
+    if (auto e = modify_scope_error(p, pub)) co_return error_response(*e);
     auto parsed = co_await ctx.workers.run([&] { return playlist::parse_playlist(*fmt, req.body()); });
     if (!parsed.ok()) co_return error_response(parsed.error().code == ErrorCode::kResourceExhausted ? 413 : 400,
                                                parsed.error().message);
@@ -703,7 +710,7 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
   // ---- collaborators (Segue) ----
   router.add(http::verb::post, "/v1/playlists/{id}/invites", [&ctx, &svc](Request& req) -> awaitable<Response> {
     SEGUE_GUARD(p, ctx, req, kUser);
-    if (auto denied = lacks_modify_scope(p, false)) co_return std::move(*denied);
+    if (auto e = modify_scope_error(p, false)) co_return error_response(*e);
     std::string id = req.param("id");
     UserId user = *p.user;
     auto inv = co_await ctx.workers.run([&] { return svc.create_invite(id, user, kInviteTtlMs); });
@@ -747,7 +754,7 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
   // Invite by user: the owner adds a user (by id, or by login name) as a collaborator.
   router.add(http::verb::put, "/v1/playlists/{id}/collaborators/{user_id}", [&ctx, &svc](Request& req) -> awaitable<Response> {
     SEGUE_GUARD(p, ctx, req, kUser);
-    if (auto denied = lacks_modify_scope(p, false)) co_return std::move(*denied);
+    if (auto e = modify_scope_error(p, false)) co_return error_response(*e);
     std::string id = req.param("id");
     std::string who = req.param("user_id");
     UserId owner = *p.user;
