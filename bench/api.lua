@@ -2,9 +2,10 @@
 -- BENCH_TARGETS names a file with one path per line; BENCH_TOKEN is the access token.
 -- done() prints one line "WRK rps=... p50_ms=... p99_ms=... non2xx=... errors=...".
 
+local common = dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "wrk_common.lua")
+
 local POOL = 4096
 local pool = {}
-local n = 0
 local counter = 1
 
 function setup(thread)
@@ -27,17 +28,6 @@ function init(args)
   end
 end
 
-function request()
-  n = n + 1
-  if n > POOL then n = 1 end
-  return pool[n]
-end
+request = common.cycle(pool)
 
-function done(summary, latency, requests)
-  local secs = summary.duration / 1e6
-  local e = summary.errors
-  local errors = e.connect + e.read + e.write + e.timeout
-  io.write(string.format("WRK rps=%.0f p50_ms=%.3f p99_ms=%.3f mb_s=%.1f requests=%d non2xx=%d errors=%d\n",
-    summary.requests / secs, latency:percentile(50) / 1000, latency:percentile(99) / 1000,
-    summary.bytes / secs / 1e6, summary.requests, e.status, errors))
-end
+done = common.done

@@ -6,10 +6,11 @@
 -- init() (a pool of 4096 per thread) so that wrk spends its CPU on I/O, not on Lua.
 -- done() prints one line "WRK rps=... p50_ms=... p99_ms=... non2xx=... errors=...".
 
+local common = dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "wrk_common.lua")
+
 local CHUNK = 16384
 local POOL = 4096
 local pool = {}
-local n = 0
 local threads = {}
 local counter = 1
 
@@ -38,20 +39,8 @@ function init(args)
     if last > t.size - 1 then last = t.size - 1 end
     pool[i] = wrk.format("GET", t.path, { ["Range"] = "bytes=" .. first .. "-" .. last })
   end
-  n = 0
 end
 
-function request()
-  n = n + 1
-  if n > POOL then n = 1 end
-  return pool[n]
-end
+request = common.cycle(pool)
 
-function done(summary, latency, requests)
-  local secs = summary.duration / 1e6
-  local e = summary.errors
-  local errors = e.connect + e.read + e.write + e.timeout
-  io.write(string.format("WRK rps=%.0f p50_ms=%.3f p99_ms=%.3f mb_s=%.1f requests=%d non2xx=%d errors=%d\n",
-    summary.requests / secs, latency:percentile(50) / 1000, latency:percentile(99) / 1000,
-    summary.bytes / secs / 1e6, summary.requests, e.status, errors))
-end
+done = common.done

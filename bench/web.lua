@@ -4,9 +4,10 @@
 -- BENCH_TARGETS names a file of lines "PATH SIZE"; every thread walks the same shuffled
 -- sequence, so Segue and nginx get identical requests. done() prints the WRK summary line.
 
+local common = dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "wrk_common.lua")
+
 local POOL = 4096
 local pool = {}
-local n = 0
 local counter = 1
 
 function setup(thread)
@@ -25,20 +26,8 @@ function init(args)
   assert(#targets > 0, "no targets in " .. path)
   math.randomseed(2000 + id)
   for i = 1, POOL do pool[i] = wrk.format("GET", targets[math.random(#targets)]) end
-  n = 0
 end
 
-function request()
-  n = n + 1
-  if n > POOL then n = 1 end
-  return pool[n]
-end
+request = common.cycle(pool)
 
-function done(summary, latency, requests)
-  local secs = summary.duration / 1e6
-  local e = summary.errors
-  local errors = e.connect + e.read + e.write + e.timeout
-  io.write(string.format("WRK rps=%.0f p50_ms=%.3f p99_ms=%.3f mb_s=%.1f requests=%d non2xx=%d errors=%d\n",
-    summary.requests / secs, latency:percentile(50) / 1000, latency:percentile(99) / 1000,
-    summary.bytes / secs / 1e6, summary.requests, e.status, errors))
-end
+done = common.done

@@ -15,12 +15,15 @@ const INDEX = "<!doctype html><title>Segue test site</title><script type=module 
 const webClient = () => ({ id: "segue-web", redirectUri: `${f.server.base}/callback`, isPublic: true });
 
 before(async () => {
-  site = tempDir("segue-site-");
-  fs.mkdirSync(path.join(site, "assets"));
+  // The site is a folder next to a file it must never serve: "/../secret.txt" would reach the
+  // file if a URL were ever joined onto the site's path.
+  const root = tempDir("segue-site-");
+  site = path.join(root, "site");
+  fs.mkdirSync(path.join(site, "assets"), { recursive: true });
+  fs.writeFileSync(path.join(root, "secret.txt"), "do not serve me");
   fs.writeFileSync(path.join(site, "index.html"), INDEX);
   fs.writeFileSync(path.join(site, "assets", "app-1a2b.js"), "console.log('segue');\n");
   fs.writeFileSync(path.join(site, "favicon.svg"), "<svg xmlns='http://www.w3.org/2000/svg'/>");
-  fs.writeFileSync(path.join(tempDir("segue-outside-"), "secret.txt"), "secret");
   f = await startFixture(["--web", site]);
 });
 
@@ -61,7 +64,9 @@ describe("web player files", () => {
                      "/../secret.txt", "/assets/../../secret.txt", "/%2e%2e/secret.txt"]) {
       const res = await fetch(f.server.url(p));
       assert.equal(res.status, 404, p);
-      const body = await res.json();
+      const text = await res.text();
+      assert.ok(!text.includes("do not serve me"), p);
+      const body = JSON.parse(text);
       assert.ok(isSpotifyError(body, 404), `${p}: ${JSON.stringify(body)}`);
     }
     const post = await fetch(f.server.url("/library"), { method: "POST" });
