@@ -1,0 +1,292 @@
+#include "search/index.h"
+
+#include <xapian.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <mutex>
+#include <set>
+#include <unordered_map>
+
+#include "search/lexicon.h"
+#include "search/readers.h"
+#include "search/text.h"
+
+namespace segue::search {
+
+namespace fs = std::filesystem;
+
+char layout::kind_letter(int kind) {
+  static constexpr char kLetters[] = {'t', 'l', 'r', 'p'};
+  return kLetters[kind & 3];
+}
+
+// ---- Readers ----
+
+namespace {
+std::atomic<uint64_t> next_instance{1};
+struct ReaderSlot {
+  std::unique_ptr<Xapian::Database> db;
+  uint64_t generation = 0;
+};
+thread_local std::unordered_map<uint64_t, ReaderSlot> tl_readers;
+}  // namespace
+
+Readers::Readers(std::string dir) : dir_(std::move(dir)), instance_(next_instance.fetch_add(1)) {}
+
+Xapian::Database& Readers::get() {
+  uint64_t gen = generation_.load(std::memory_order_acquire);
+  ReaderSlot& slot = tl_readers[instance_];
+  if (!slot.db) {
+    slot.db = std::make_unique<Xapian::Database>(dir_);
+    slot.generation = gen;
+  } else if (slot.generation != gen) {
+    slot.db->reopen();
+    slot.generation = gen;
+  }
+  return *slot.db;
+}
+
+void Readers::refresh() {
+  ReaderSlot& slot = tl_readers[instance_];
+  if (slot.db) slot.db->reopen();
+}
+
+// ---- documents ----
+
+namespace {
+
+void add_field(Xapian::Document& xd, std::string_view text, Xapian::termcount wdf,
+               Xapian::termpos& pos, const char* prefix, std::set<std::string>& all) {
+  Words w = split_words(text);
+  for (const auto& word : w.words) {
+    xd.add_posting(word, pos++, wdf);
+    xd.add_term(prefix + word);
+    all.insert(word);
+  }
+  for (const auto& piece : w.pieces) {
+    xd.add_term(piece, wdf);
+    xd.add_term(prefix + piece);
+    all.insert(piece);
+  }
+  pos += 10;  // no phrase spans two values
+}
+
+std::string spaced(const std::vector<std::string>& words, std::size_t from = 0) {
+  std::string s;
+  for (std::size_t i = from; i < words.size(); ++i) {
+    if (!s.empty()) s += ' ';
+    s += words[i];
+  }
+  return s;
+}
+
+Xapian::Document make_doc(const Document& d) {
+  using namespace layout;
+  Xapian::Document xd;
+  const std::string key = doc_key(d.kind, d.id);
+  xd.set_data(key);
+  xd.add_boolean_term(kId + key);
+  xd.add_boolean_term(std::string(kKind) + kind_letter(static_cast<int>(d.kind)));
+
+  const char* name_prefix = kTitle;
+  switch (d.kind) {
+    case Kind::kTrack: name_prefix = kTitle; break;
+    case Kind::kAlbum: name_prefix = kAlbum; break;
+    case Kind::kArtist: name_prefix = kArtist; break;
+    case Kind::kPlaylist: name_prefix = kName; break;
+  }
+  std::set<std::string> all;
+  Xapian::termpos pos = 1;
+  add_field(xd, d.name, 3, pos, name_prefix, all);
+  if (d.kind == Kind::kTrack && !d.album.empty()) add_field(xd, d.album, 2, pos, kAlbum, all);
+  for (const auto& a : d.artists) add_field(xd, a, 1, pos, kArtist, all);
+  for (const auto& g : d.genres) {
+    for (const auto& word : split_words(g).words) xd.add_boolean_term(kGenre + word);
+    std::string gk = name_key(g);
+    if (!gk.empty()) xd.add_boolean_term(kGenre + gk);
+  }
+  if (d.year > 0) {
+    xd.add_boolean_term(kYear + std::to_string(d.year));
+    xd.add_value(kYearSlot, Xapian::sortable_serialise(d.year));
+  }
+  Words nw = split_words(d.name);
+  std::size_t first = (nw.words.size() > 1 && nw.words[0] == "the") ? 1 : 0;
+  std::string nk = name_key(d.name);
+  if (!nk.empty()) xd.add_term(kExact + nk);  // wdf 1: these terms carry weight
+  if (first < nw.words.size()) xd.add_term(kBegins + nw.words[first]);
+  if (d.kind == Kind::kPlaylist) {
+    if (d.is_public) xd.add_boolean_term(kPublic);
+    for (const auto& m : d.members) xd.add_boolean_term(kMember + m);
+  }
+  xd.add_value(kPopularity, Xapian::sortable_serialise(std::clamp(d.popularity, 0, 100)));
+  uint64_t sig = d.signature();
+  std::string sig_bytes(8, '\0');
+  for (int i = 0; i < 8; ++i) sig_bytes[static_cast<std::size_t>(i)] = static_cast<char>((sig >> (8 * i)) & 0xff);
+  xd.add_value(kSignature, sig_bytes);
+  xd.add_value(kNameWords, spaced(nw.words, first));
+  std::string all_words;
+  for (const auto& w : all) {
+    if (!all_words.empty()) all_words += ' ';
+    all_words += w;
+  }
+  xd.add_value(kAllWords, all_words);
+  xd.add_value(kKey, key);
+  return xd;
+}
+
+uint64_t decode_sig(const std::string& b) {
+  uint64_t v = 0;
+  for (std::size_t i = 0; i < 8 && i < b.size(); ++i) v |= static_cast<uint64_t>(static_cast<unsigned char>(b[i])) << (8 * i);
+  return v;
+}
+
+std::shared_ptr<const Lexicon> build_lexicon(const Xapian::Database& db) {
+  std::vector<Lexicon::Entry> entries;
+  auto it = db.allterms_begin();
+  auto end = db.allterms_end();
+  while (it != end) {
+    const std::string& t = *it;
+    unsigned char c = static_cast<unsigned char>(t[0]);
+    if (c >= 'A' && c <= 'Z') {  // prefixed (field, boolean) terms: skip the whole block
+      it.skip_to("a");
+      continue;
+    }
+    entries.push_back(Lexicon::Entry{t, static_cast<uint32_t>(it.get_termfreq())});
+    ++it;
+  }
+  return std::make_shared<const Lexicon>(std::move(entries));
+}
+
+}  // namespace
+
+// ---- SearchIndex ----
+
+struct SearchIndex::Impl {
+  std::string dir;
+  bool temporary = false;
+  std::mutex write_mu;
+  Xapian::WritableDatabase wdb;
+  std::unique_ptr<Readers> readers;
+  std::shared_ptr<const Lexicon> lexicon;  // std::atomic_load/store
+
+  ~Impl() {
+    try {
+      wdb.close();
+    } catch (...) {
+    }
+    if (temporary) {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  }
+};
+
+SearchIndex::SearchIndex(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SearchIndex::~SearchIndex() = default;
+
+Result<std::unique_ptr<SearchIndex>> SearchIndex::open(const std::string& dir) {
+  auto impl = std::make_unique<Impl>();
+  try {
+    if (dir.empty()) {
+      std::string tmpl = (fs::temp_directory_path() / "segue-search-XXXXXX").string();
+      if (!mkdtemp(tmpl.data())) return Error::internal("search: cannot create a temporary directory");
+      impl->dir = tmpl;
+      impl->temporary = true;
+    } else {
+      impl->dir = dir;
+      std::error_code ec;
+      fs::create_directories(dir, ec);
+      if (ec) return Error::internal("search: cannot create " + dir + ": " + ec.message());
+    }
+    impl->wdb = Xapian::WritableDatabase(impl->dir, Xapian::DB_CREATE_OR_OPEN);
+    if (impl->wdb.get_doccount() > 0 &&
+        impl->wdb.get_metadata(layout::kLayoutKey) != layout::kLayoutVersion) {
+      impl->wdb.close();
+      fs::remove_all(impl->dir);
+      fs::create_directories(impl->dir);
+      impl->wdb = Xapian::WritableDatabase(impl->dir, Xapian::DB_CREATE_OR_OPEN);
+    }
+    impl->wdb.set_metadata(layout::kLayoutKey, layout::kLayoutVersion);
+    impl->wdb.commit();
+    impl->readers = std::make_unique<Readers>(impl->dir);
+    std::atomic_store(&impl->lexicon, build_lexicon(impl->wdb));
+  } catch (const Xapian::Error& e) {
+    return Error::internal("search: cannot open the index in " + dir + ": " + e.get_description());
+  } catch (const fs::filesystem_error& e) {
+    return Error::internal(std::string("search: ") + e.what());
+  }
+  return std::unique_ptr<SearchIndex>(new SearchIndex(std::move(impl)));
+}
+
+Status SearchIndex::put(const std::vector<Document>& docs) {
+  for (const auto& d : docs)
+    if (d.id.empty()) return Error::invalid("search: a document without an id");
+  std::lock_guard lock(impl_->write_mu);
+  try {
+    for (const auto& d : docs)
+      impl_->wdb.replace_document(layout::kId + doc_key(d.kind, d.id), make_doc(d));
+  } catch (const Xapian::Error& e) {
+    return Error::internal("search: " + e.get_description());
+  }
+  return {};
+}
+
+Status SearchIndex::remove(const std::vector<std::pair<Kind, std::string>>& keys) {
+  std::lock_guard lock(impl_->write_mu);
+  try {
+    for (const auto& [kind, id] : keys) impl_->wdb.delete_document(layout::kId + doc_key(kind, id));
+  } catch (const Xapian::Error& e) {
+    return Error::internal("search: " + e.get_description());
+  }
+  return {};
+}
+
+Status SearchIndex::commit() {
+  std::lock_guard lock(impl_->write_mu);
+  try {
+    impl_->wdb.commit();
+    std::atomic_store(&impl_->lexicon, build_lexicon(impl_->wdb));
+    impl_->readers->bump();
+  } catch (const Xapian::Error& e) {
+    return Error::internal("search: commit failed: " + e.get_description());
+  }
+  return {};
+}
+
+Result<std::unordered_map<std::string, uint64_t>> SearchIndex::signatures() const {
+  std::unordered_map<std::string, uint64_t> out;
+  try {
+    with_reader(*impl_->readers, [&](Xapian::Database& db) {
+      out.clear();
+      out.reserve(db.get_doccount());
+      auto keys = db.valuestream_begin(layout::kKey);
+      auto sigs = db.valuestream_begin(layout::kSignature);
+      for (; keys != db.valuestream_end(layout::kKey); ++keys) {
+        sigs.skip_to(keys.get_docid());
+        uint64_t sig = (sigs != db.valuestream_end(layout::kSignature) && sigs.get_docid() == keys.get_docid())
+                           ? decode_sig(*sigs)
+                           : 0;
+        out.emplace(*keys, sig);
+      }
+      return 0;
+    });
+  } catch (const Xapian::Error& e) {
+    return Error::internal("search: " + e.get_description());
+  }
+  return out;
+}
+
+std::size_t SearchIndex::size() const {
+  try {
+    return with_reader(*impl_->readers, [](Xapian::Database& db) { return static_cast<std::size_t>(db.get_doccount()); });
+  } catch (const Xapian::Error&) {
+    return 0;
+  }
+}
+
+std::shared_ptr<const Lexicon> SearchIndex::lexicon() const { return std::atomic_load(&impl_->lexicon); }
+Readers& SearchIndex::readers() const { return *impl_->readers; }
+
+}  // namespace segue::search

@@ -1,0 +1,169 @@
+#include "search/lexicon.h"
+
+#include <algorithm>
+#include <numeric>
+
+namespace segue::search {
+namespace {
+constexpr std::size_t kMaxLen = 64;
+}
+
+Lexicon::Lexicon(std::vector<Entry> entries) {
+  std::sort(entries.begin(), entries.end(),
+            [](const Entry& a, const Entry& b) { return a.word < b.word; });
+  offsets_.reserve(entries.size() + 1);
+  df_.reserve(entries.size());
+  offsets_.push_back(0);
+  std::string_view last;
+  bool have_last = false;
+  for (auto& e : entries) {
+    if (e.word.empty()) continue;
+    if (e.word.size() > kMaxLen) e.word.resize(kMaxLen);
+    if (have_last && e.word == last) {
+      df_.back() += e.df;
+      continue;
+    }
+    chars_ += e.word;
+    offsets_.push_back(static_cast<uint32_t>(chars_.size()));
+    df_.push_back(e.df);
+    last = e.word;  // valid until the next iteration replaces e (entries is not moved from)
+    have_last = true;
+  }
+}
+
+std::size_t Lexicon::lower_bound(std::string_view w) const {
+  std::size_t lo = 0, hi = size();
+  while (lo < hi) {
+    std::size_t mid = (lo + hi) / 2;
+    if (at(mid) < w) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+std::size_t Lexicon::end_of_prefix(std::size_t from, std::string_view prefix) const {
+  std::size_t lo = from, hi = size();
+  while (lo < hi) {
+    std::size_t mid = (lo + hi) / 2;
+    if (at(mid).substr(0, prefix.size()) == prefix) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+uint32_t Lexicon::df(std::string_view word) const {
+  std::size_t i = lower_bound(word);
+  return (i < size() && at(i) == word) ? df_[i] : 0;
+}
+
+std::vector<Lexicon::Match> Lexicon::complete(std::string_view prefix, std::size_t limit) const {
+  std::vector<Match> out;
+  if (limit == 0) return out;
+  std::size_t lo = lower_bound(prefix);
+  std::size_t hi = end_of_prefix(lo, prefix);
+  // Keep the `limit` most frequent in a small min-heap.
+  auto worse = [](const Match& a, const Match& b) {
+    return a.df != b.df ? a.df > b.df : a.word < b.word;
+  };
+  for (std::size_t i = lo; i < hi; ++i) {
+    if (out.size() == limit && df_[i] <= out.front().df) continue;
+    out.push_back(Match{at(i), df_[i], 0});
+    std::push_heap(out.begin(), out.end(), worse);
+    if (out.size() > limit) {
+      std::pop_heap(out.begin(), out.end(), worse);
+      out.pop_back();
+    }
+  }
+  std::sort_heap(out.begin(), out.end(), worse);
+  return out;
+}
+
+std::vector<Lexicon::Match> Lexicon::fuzzy(std::string_view q, int k, bool as_prefix,
+                                           std::size_t limit) const {
+  std::vector<Match> out;
+  if (k <= 0 || q.empty() || limit == 0 || size() == 0) return out;
+  if (q.size() > kMaxLen) q = q.substr(0, kMaxLen);
+  const std::size_t m = q.size();
+  const std::size_t stride = m + 1;
+  std::vector<int> rows((kMaxLen + 1) * stride);
+  std::vector<int> path_min(kMaxLen + 1);
+  for (std::size_t j = 0; j <= m; ++j) rows[j] = static_cast<int>(j);
+  path_min[0] = static_cast<int>(m);
+
+  struct Cand {
+    std::size_t index;
+    int distance;
+  };
+  std::vector<Cand> cands;
+  auto add_range = [&](std::size_t lo, std::size_t hi, int dist) {
+    for (std::size_t i = lo; i < hi; ++i) cands.push_back({i, dist});
+  };
+
+  std::string_view prev;
+  std::size_t valid = 0;  // rows[0..valid] hold the table for prev's first `valid` bytes
+  const std::size_t n = size();
+  std::size_t i = 0;
+  if (!as_prefix) {
+    // Candidates are no shorter than m - k: nothing before the first word that could be one
+    // can be skipped cheaply, so start at the beginning; pruning does the work.
+  }
+  while (i < n) {
+    std::string_view w = at(i);
+    std::size_t l = 0;
+    std::size_t lim = std::min({w.size(), prev.size(), valid});
+    while (l < lim && w[l] == prev[l]) ++l;
+    bool jumped = false;
+    for (std::size_t d = l + 1; d <= w.size(); ++d) {
+      int* row = &rows[d * stride];
+      const int* up = &rows[(d - 1) * stride];
+      const int* up2 = d >= 2 ? &rows[(d - 2) * stride] : nullptr;
+      row[0] = static_cast<int>(d);
+      int row_min = row[0];
+      const char c = w[d - 1];
+      for (std::size_t j = 1; j <= m; ++j) {
+        int cost = (c == q[j - 1]) ? 0 : 1;
+        int v = std::min({up[j] + 1, row[j - 1] + 1, up[j - 1] + cost});
+        if (up2 && j >= 2 && c == q[j - 2] && w[d - 2] == q[j - 1]) v = std::min(v, up2[j - 2] + 1);
+        row[j] = v;
+        row_min = std::min(row_min, v);
+      }
+      path_min[d] = as_prefix ? std::min(path_min[d - 1], row[m]) : row[m];
+      if (row_min > k) {
+        std::size_t end = end_of_prefix(i, w.substr(0, d));
+        if (as_prefix && path_min[d] <= k) add_range(i, end, path_min[d]);
+        i = end;
+        prev = w;
+        valid = d - 1;
+        jumped = true;
+        break;
+      }
+    }
+    if (jumped) continue;
+    int dist = path_min[w.size()];
+    if (w.size() == 0) dist = static_cast<int>(m);
+    if (dist <= k) cands.push_back({i, dist});
+    prev = w;
+    valid = w.size();
+    ++i;
+  }
+
+  // Drop exact matches (distance 0): they are the word itself or its plain completions.
+  std::erase_if(cands, [](const Cand& c) { return c.distance == 0; });
+  auto better = [&](const Cand& a, const Cand& b) {
+    if (a.distance != b.distance) return a.distance < b.distance;
+    if (df_[a.index] != df_[b.index]) return df_[a.index] > df_[b.index];
+    return a.index < b.index;
+  };
+  if (cands.size() > limit) {
+    std::partial_sort(cands.begin(), cands.begin() + static_cast<std::ptrdiff_t>(limit), cands.end(),
+                      better);
+    cands.resize(limit);
+  } else {
+    std::sort(cands.begin(), cands.end(), better);
+  }
+  out.reserve(cands.size());
+  for (const auto& c : cands) out.push_back(Match{at(c.index), df_[c.index], c.distance});
+  return out;
+}
+
+}  // namespace segue::search

@@ -1,0 +1,58 @@
+// Every word in the search index with its document frequency, sorted, for completing the last
+// word of a query and for finding words within a few edits of a typed word. Immutable once
+// built; the index publishes a new one after each commit. Thread-safe reads.
+//
+// Fuzzy lookup walks the sorted words as if they were a trie: consecutive words share their
+// common prefix's rows of the edit-distance table, and a whole block of words sharing a
+// prefix is skipped as soon as no row entry is within the allowed distance.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace segue::search {
+
+class Lexicon {
+ public:
+  struct Entry {
+    std::string word;
+    uint32_t df = 0;  // documents holding the word
+  };
+  struct Match {
+    std::string_view word;
+    uint32_t df = 0;
+    int distance = 0;  // edits between the typed word and the word (or its matching prefix)
+  };
+
+  Lexicon() = default;
+  // `entries` need not be sorted; duplicates are summed.
+  explicit Lexicon(std::vector<Entry> entries);
+
+  std::size_t size() const { return offsets_.empty() ? 0 : offsets_.size() - 1; }
+  uint32_t df(std::string_view word) const;  // 0 if absent
+
+  // Words starting with `prefix` (the prefix itself included), most frequent first.
+  std::vector<Match> complete(std::string_view prefix, std::size_t limit) const;
+
+  // Words within `max_edits` (optimal string alignment distance) of `word`, the word itself
+  // excluded; with `as_prefix`, words that start with something within `max_edits` of `word`
+  // (completions of a mistyped prefix). Closest first, then most frequent, at most `limit`.
+  std::vector<Match> fuzzy(std::string_view word, int max_edits, bool as_prefix,
+                           std::size_t limit) const;
+
+ private:
+  std::string_view at(std::size_t i) const {
+    return std::string_view(chars_).substr(offsets_[i], offsets_[i + 1] - offsets_[i]);
+  }
+  // First index >= from whose word does not start with `prefix` (words with it are contiguous).
+  std::size_t end_of_prefix(std::size_t from, std::string_view prefix) const;
+  std::size_t lower_bound(std::string_view w) const;
+
+  std::string chars_;              // all words, concatenated in sorted order
+  std::vector<uint32_t> offsets_;  // size()+1 offsets into chars_
+  std::vector<uint32_t> df_;
+};
+
+}  // namespace segue::search

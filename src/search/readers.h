@@ -1,0 +1,68 @@
+// Internal: per-thread Xapian readers for one SearchIndex. A Xapian::Database must not be
+// shared between threads, so each thread opens its own on first use and reopens it when the
+// index has committed since (the index bumps a generation counter).
+#pragma once
+
+#include <xapian.h>
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+namespace segue::search {
+
+class Readers {
+ public:
+  explicit Readers(std::string dir);
+  // This thread's reader, reopened if the index committed since it was last used.
+  Xapian::Database& get();
+  // After a DatabaseModifiedError: reopen this thread's reader.
+  void refresh();
+  void bump() { generation_.fetch_add(1, std::memory_order_acq_rel); }
+
+ private:
+  std::string dir_;
+  uint64_t instance_;
+  std::atomic<uint64_t> generation_{1};
+};
+
+// Runs fn(db) with the thread's reader, retrying after Xapian::DatabaseModifiedError (the
+// writer committed twice while we read). Other Xapian errors propagate.
+template <typename Fn>
+auto with_reader(Readers& readers, Fn&& fn) -> decltype(fn(readers.get())) {
+  for (int attempt = 0;; ++attempt) {
+    try {
+      return fn(readers.get());
+    } catch (const Xapian::DatabaseModifiedError&) {
+      if (attempt >= 4) throw;
+      readers.refresh();
+    }
+  }
+}
+
+// Term prefixes and value slots (docs/formats/search-index.md).
+namespace layout {
+inline constexpr const char* kId = "Q";        // Q<doc_key>
+inline constexpr const char* kKind = "K";      // K<t|l|r|p>
+inline constexpr const char* kTitle = "T";     // track name words
+inline constexpr const char* kAlbum = "A";     // album name words (albums, tracks' album)
+inline constexpr const char* kArtist = "R";    // artist name words (artists, tracks', albums')
+inline constexpr const char* kName = "N";      // playlist name words
+inline constexpr const char* kGenre = "G";     // genre words and whole genre keys
+inline constexpr const char* kYear = "Y";      // Y<year>
+inline constexpr const char* kExact = "E";     // E<name_key(name)>
+inline constexpr const char* kBegins = "B";    // B<first word of the name, "the" skipped>
+inline constexpr const char* kPublic = "Ppub";  // public playlists
+inline constexpr const char* kMember = "M";    // M<user id> for playlist members
+inline constexpr Xapian::valueno kPopularity = 0;  // sortable_serialise(0..100)
+inline constexpr Xapian::valueno kYearSlot = 1;    // sortable_serialise(year)
+inline constexpr Xapian::valueno kSignature = 2;   // 8 bytes, little endian
+inline constexpr Xapian::valueno kNameWords = 3;   // folded name words, "the" dropped, spaced
+inline constexpr Xapian::valueno kAllWords = 4;    // every folded word of the document, spaced
+inline constexpr Xapian::valueno kKey = 5;         // doc_key
+inline constexpr const char* kLayoutKey = "segue:layout";
+inline constexpr const char* kLayoutVersion = "1";
+char kind_letter(int kind);
+}  // namespace layout
+
+}  // namespace segue::search

@@ -1,0 +1,373 @@
+#include "search/searcher.h"
+
+#include <xapian.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string_view>
+
+#include "search/lexicon.h"
+#include "search/query.h"
+#include "search/readers.h"
+#include "search/text.h"
+
+namespace segue::search {
+namespace {
+
+constexpr std::size_t kCompletions = 20;  // completions of the last word
+constexpr std::size_t kFuzzy = 6;         // close words per typed word
+constexpr double kExactWeight = 1.0;
+constexpr double kPrefixWeight = 0.9;
+constexpr double kFuzzyWeight[] = {1.0, 0.6, 0.4};
+constexpr std::size_t kMaxQueryBytes = 500;
+
+// Ranking weights (docs/search.md).
+constexpr double kClassWeight = 10.0;
+constexpr double kCorrectedClassWeight = 3.0;
+constexpr double kRelevanceWeight = 1.0;
+constexpr double kPopularityWeight = 0.6;
+constexpr double kPersonalWeight = 0.8;
+constexpr double kKindBias[kKindCount] = {0.03, 0.02, 0.05, 0.0};  // track, album, artist, playlist
+
+struct Plan {
+  ParsedQuery pq;
+  std::vector<std::string> typed;      // folded words as typed (free and phrase)
+  std::vector<std::string> corrected;  // with corrections applied
+  bool has_correction = false;
+  Xapian::Query match;    // what must match (text and filters, without the kind)
+  Xapian::Query boost;    // ranking-only terms
+  bool has_text = false;
+};
+
+Xapian::Query scaled(const std::string& term, double w) {
+  Xapian::Query t(term);
+  return w == 1.0 ? t : Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, t, w);
+}
+
+Xapian::Query any_of(std::vector<Xapian::Query> qs) {
+  if (qs.empty()) return Xapian::Query::MatchNothing;
+  if (qs.size() == 1) return qs[0];
+  return Xapian::Query(Xapian::Query::OP_OR, qs.begin(), qs.end());
+}
+
+Xapian::Query all_of(std::vector<Xapian::Query> qs) {
+  if (qs.empty()) return Xapian::Query::MatchAll;
+  if (qs.size() == 1) return qs[0];
+  return Xapian::Query(Xapian::Query::OP_AND, qs.begin(), qs.end());
+}
+
+Plan make_plan(ParsedQuery pq, const Lexicon& lex) {
+  Plan plan;
+  plan.pq = std::move(pq);
+  const auto& terms = plan.pq.terms;
+  std::vector<Xapian::Query> must;
+  std::vector<std::vector<std::string>> phrases(static_cast<std::size_t>(plan.pq.phrase_count));
+  std::vector<std::string> first_word_terms;
+
+  for (std::size_t i = 0; i < terms.size(); ++i) {
+    const auto& t = terms[i];
+    plan.typed.push_back(t.word);
+    plan.corrected.push_back(t.word);
+    if (t.in_phrase) {
+      phrases[static_cast<std::size_t>(t.phrase)].push_back(t.word);
+      if (i == 0) first_word_terms.push_back(t.word);
+      continue;
+    }
+    const bool last = i + 1 == terms.size() && plan.pq.last_is_prefix;
+    std::vector<Xapian::Query> alts;
+    uint64_t good_df = 0;
+    if (uint32_t df = lex.df(t.word)) {
+      alts.push_back(scaled(t.word, kExactWeight));
+      good_df += df;
+      if (i == 0) first_word_terms.push_back(t.word);
+    }
+    if (last) {
+      for (const auto& m : lex.complete(t.word, kCompletions)) {
+        if (m.word == t.word) continue;
+        alts.push_back(scaled(std::string(m.word), kPrefixWeight));
+        good_df += m.df;
+        if (i == 0) first_word_terms.emplace_back(m.word);
+      }
+    }
+    int k = allowed_edits(t.word.size());
+    if (k > 0) {
+      auto close = lex.fuzzy(t.word, k, last, kFuzzy);
+      uint32_t best = 0;
+      for (const auto& m : close) best = std::max(best, m.df);
+      // Typo tolerance when the word as typed matches nothing, or matches far fewer documents
+      // than a close word does (a rare misspelling that happens to be indexed).
+      if (!close.empty() && (alts.empty() || good_df * 20 < best)) {
+        if (alts.empty()) {
+          plan.corrected.back() = std::string(close.front().word);
+          plan.has_correction = true;
+        }
+        for (const auto& m : close) {
+          alts.push_back(scaled(std::string(m.word), kFuzzyWeight[std::min(m.distance, 2)]));
+          if (i == 0) first_word_terms.emplace_back(m.word);
+        }
+      }
+    }
+    must.push_back(any_of(std::move(alts)));
+  }
+  for (auto& words : phrases) {
+    std::vector<Xapian::Query> ts;
+    for (const auto& w : words) ts.emplace_back(w);
+    if (ts.size() == 1) must.push_back(ts[0]);
+    else must.emplace_back(Xapian::Query::OP_PHRASE, ts.begin(), ts.end());
+  }
+  plan.has_text = !must.empty();
+
+  std::vector<Xapian::Query> filters;
+  for (const auto& f : plan.pq.filters) {
+    std::vector<Xapian::Query> fs;
+    for (const auto& w : f.words) fs.emplace_back(std::string(1, f.field) + w);
+    filters.push_back(all_of(std::move(fs)));
+  }
+  if (plan.pq.years)
+    filters.emplace_back(Xapian::Query::OP_VALUE_RANGE, layout::kYearSlot,
+                         Xapian::sortable_serialise(plan.pq.years->first),
+                         Xapian::sortable_serialise(plan.pq.years->second));
+  Xapian::Query text = all_of(std::move(must));
+  plan.match = filters.empty() ? text : Xapian::Query(Xapian::Query::OP_FILTER, text, all_of(std::move(filters)));
+
+  std::vector<Xapian::Query> boosts;
+  std::vector<std::string> key_words = plan.typed;
+  if (key_words.size() > 1 && key_words[0] == "the") key_words.erase(key_words.begin());
+  std::string key;
+  for (const auto& w : key_words) key += w;
+  if (!key.empty()) boosts.push_back(scaled(layout::kExact + key, 20.0));
+  for (const auto& w : first_word_terms) {
+    if (w == "the" && terms.size() > 1) continue;
+    boosts.push_back(scaled(layout::kBegins + w, 2.0));
+  }
+  auto* pop = new Xapian::ValueWeightPostingSource(layout::kPopularity);
+  boosts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query(pop->release()), 0.02);
+  plan.boost = any_of(std::move(boosts));
+  return plan;
+}
+
+// ---- classifying a hit ----
+
+std::string joined(const std::vector<std::string>& words) {
+  std::vector<std::string> w = words;
+  if (w.size() > 1 && w[0] == "the") w.erase(w.begin());
+  std::string s;
+  for (const auto& x : w) s += x;
+  return s;
+}
+
+std::string spaced(const std::vector<std::string>& words) {
+  std::vector<std::string> w = words;
+  if (w.size() > 1 && w[0] == "the") w.erase(w.begin());
+  std::string s;
+  for (const auto& x : w) {
+    if (!s.empty()) s += ' ';
+    s += x;
+  }
+  return s;
+}
+
+struct QueryShape {
+  std::string key;     // joined
+  std::string spaced;  // spaced
+  std::vector<std::string> words;
+  bool last_prefix = false;
+};
+
+QueryShape shape_of(const std::vector<std::string>& words, bool last_prefix) {
+  return QueryShape{joined(words), spaced(words), words, last_prefix};
+}
+
+MatchClass classify(const QueryShape& q, std::string_view name_spaced, std::string_view all_words) {
+  if (q.key.empty()) return MatchClass::kWords;
+  std::string name_key;
+  name_key.reserve(name_spaced.size());
+  for (char c : name_spaced)
+    if (c != ' ') name_key += c;
+  if (name_key == q.key) return MatchClass::kExact;
+  if (q.last_prefix ? name_key.starts_with(q.key)
+                    : (name_spaced.starts_with(q.spaced) &&
+                       (name_spaced.size() == q.spaced.size() || name_spaced[q.spaced.size()] == ' ')))
+    return MatchClass::kPrefix;
+  std::string hay = " ";
+  hay += all_words;
+  hay += ' ';
+  for (std::size_t i = 0; i < q.words.size(); ++i) {
+    std::string needle = " " + q.words[i];
+    bool prefix = q.last_prefix && i + 1 == q.words.size();
+    if (!prefix) needle += ' ';
+    if (hay.find(needle) == std::string::npos) return MatchClass::kFuzzy;
+  }
+  return MatchClass::kWords;
+}
+
+struct Candidate {
+  Hit hit;
+  double weight = 0;
+  double popularity = 0;  // 0..1
+  int corrected_class = -1;
+};
+
+bool parse_key(const std::string& key, Kind* kind, std::string* id) {
+  auto colon = key.find(':');
+  if (colon == std::string::npos) return false;
+  if (!parse_kind(std::string_view(key).substr(0, colon), kind)) return false;
+  *id = key.substr(colon + 1);
+  return true;
+}
+
+struct Gathered {
+  std::array<std::vector<Candidate>, kKindCount> cands;
+  std::array<std::size_t, kKindCount> totals{};
+};
+
+Gathered gather(Xapian::Database& db, const Plan& plan, const std::vector<Kind>& kinds,
+                std::size_t window, const std::string& viewer) {
+  Gathered g;
+  Xapian::Enquire enquire(db);
+  QueryShape typed = shape_of(plan.typed, plan.pq.last_is_prefix);
+  QueryShape fixed = shape_of(plan.corrected, plan.pq.last_is_prefix);
+  for (Kind kind : kinds) {
+    Xapian::Query filter(std::string(layout::kKind) + layout::kind_letter(static_cast<int>(kind)));
+    if (kind == Kind::kPlaylist) {
+      std::vector<Xapian::Query> vis{Xapian::Query(layout::kPublic)};
+      if (!viewer.empty()) vis.emplace_back(layout::kMember + viewer);
+      filter = Xapian::Query(Xapian::Query::OP_FILTER, filter, any_of(std::move(vis)));
+    }
+    Xapian::Query q(Xapian::Query::OP_FILTER, plan.match, filter);
+    q = Xapian::Query(Xapian::Query::OP_AND_MAYBE, q, plan.boost);
+    enquire.set_query(q);
+    Xapian::MSet mset = enquire.get_mset(0, static_cast<Xapian::doccount>(window));
+    auto& out = g.cands[static_cast<std::size_t>(kind)];
+    g.totals[static_cast<std::size_t>(kind)] = mset.get_matches_estimated();
+    for (auto it = mset.begin(); it != mset.end(); ++it) {
+      Xapian::Document doc = it.get_document();
+      Candidate c;
+      if (!parse_key(doc.get_value(layout::kKey), &c.hit.kind, &c.hit.id)) continue;
+      c.weight = it.get_weight();
+      std::string pop = doc.get_value(layout::kPopularity);
+      c.popularity = pop.empty() ? 0.5 : Xapian::sortable_unserialise(pop) / 100.0;
+      std::string name = doc.get_value(layout::kNameWords);
+      std::string all = doc.get_value(layout::kAllWords);
+      c.hit.match = classify(typed, name, all);
+      if (plan.has_correction && c.hit.match == MatchClass::kFuzzy)
+        c.corrected_class = static_cast<int>(classify(fixed, name, all));
+      out.push_back(std::move(c));
+    }
+  }
+  return g;
+}
+
+void score(Gathered& g, const PersonalBoost& boost) {
+  double max_w = 0;
+  for (auto& v : g.cands)
+    for (auto& c : v) max_w = std::max(max_w, c.weight);
+  std::vector<Hit> all;
+  for (auto& v : g.cands)
+    for (auto& c : v) all.push_back(c.hit);
+  std::vector<double> personal;
+  if (boost && !all.empty()) personal = boost(all);
+  std::size_t n = 0;
+  for (auto& v : g.cands) {
+    for (auto& c : v) {
+      double s = kClassWeight * static_cast<int>(c.hit.match);
+      if (c.corrected_class >= 0) s += kCorrectedClassWeight * c.corrected_class / 3.0;
+      s += kRelevanceWeight * (max_w > 0 ? c.weight / max_w : 0);
+      s += kPopularityWeight * c.popularity;
+      if (n < personal.size()) s += kPersonalWeight * std::clamp(personal[n], 0.0, 1.0);
+      c.hit.score = s;
+      ++n;
+    }
+    std::stable_sort(v.begin(), v.end(), [](const Candidate& a, const Candidate& b) { return a.hit.score > b.hit.score; });
+  }
+}
+
+std::optional<std::string> correction_text(const Plan& plan) {
+  if (!plan.has_correction) return std::nullopt;
+  std::string s;
+  for (const auto& w : plan.corrected) {
+    if (!s.empty()) s += ' ';
+    s += w;
+  }
+  if (!plan.pq.filter_text.empty()) {
+    if (!s.empty()) s += ' ';
+    s += plan.pq.filter_text;
+  }
+  return s;
+}
+
+Result<Plan> plan_for(const std::string& q, const SearchIndex& index) {
+  if (q.size() > kMaxQueryBytes) return Error::invalid("the query is longer than 500 bytes");
+  auto parsed = parse_query(q);
+  if (!parsed.ok()) return parsed.error();
+  auto lex = index.lexicon();
+  return make_plan(std::move(parsed).value(), *lex);
+}
+
+}  // namespace
+
+Searcher::Searcher(const SearchIndex& index) : index_(index) {}
+
+Result<SearchResponse> Searcher::search(const SearchRequest& req) const {
+  if (req.limit == 0 || req.limit > 50) return Error::invalid("limit must be between 1 and 50");
+  if (req.offset > 1000) return Error::invalid("offset must be at most 1000");
+  auto plan = plan_for(req.q, index_);
+  if (!plan.ok()) return plan.error();
+  std::vector<Kind> kinds = req.kinds;
+  if (kinds.empty()) kinds = {Kind::kTrack, Kind::kAlbum, Kind::kArtist, Kind::kPlaylist};
+  std::size_t window = std::max<std::size_t>(50, req.offset + req.limit);
+  Gathered g;
+  try {
+    g = with_reader(index_.readers(), [&](Xapian::Database& db) {
+      return gather(db, *plan, kinds, window, req.viewer);
+    });
+  } catch (const Xapian::Error& e) {
+    return Error::internal("search: " + e.get_description());
+  }
+  score(g, req.boost);
+  SearchResponse resp;
+  for (Kind kind : kinds) {
+    auto k = static_cast<std::size_t>(kind);
+    auto& page = resp.pages[k];
+    page.total = g.totals[k];
+    for (std::size_t i = req.offset; i < g.cands[k].size() && page.items.size() < req.limit; ++i)
+      page.items.push_back(g.cands[k][i].hit);
+  }
+  resp.corrected = correction_text(*plan);
+  return resp;
+}
+
+Result<SuggestResponse> Searcher::suggest(const SuggestRequest& req) const {
+  if (req.limit == 0 || req.limit > 20) return Error::invalid("limit must be between 1 and 20");
+  auto plan = plan_for(req.q, index_);
+  if (!plan.ok()) return plan.error();
+  std::vector<Kind> kinds = {Kind::kTrack, Kind::kAlbum, Kind::kArtist, Kind::kPlaylist};
+  std::size_t window = std::max<std::size_t>(20, req.limit * 3);
+  Gathered g;
+  try {
+    g = with_reader(index_.readers(), [&](Xapian::Database& db) {
+      return gather(db, *plan, kinds, window, req.viewer);
+    });
+  } catch (const Xapian::Error& e) {
+    return Error::internal("search: " + e.get_description());
+  }
+  score(g, req.boost);
+  SuggestResponse resp;
+  double best = -1;
+  for (Kind kind : kinds) {
+    auto k = static_cast<std::size_t>(kind);
+    for (std::size_t i = 0; i < g.cands[k].size() && resp.items[k].size() < req.limit; ++i)
+      resp.items[k].push_back(g.cands[k][i].hit);
+    if (!g.cands[k].empty()) {
+      double s = g.cands[k][0].hit.score + kKindBias[k];
+      if (s > best) {
+        best = s;
+        resp.top = g.cands[k][0].hit;
+      }
+    }
+  }
+  resp.corrected = correction_text(*plan);
+  return resp;
+}
+
+}  // namespace segue::search

@@ -1,0 +1,307 @@
+#include "search/searcher.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include "search/index.h"
+
+namespace segue::search {
+namespace {
+
+Document track(std::string id, std::string name, std::string artist, std::string album, int year = 2000,
+               int popularity = 50) {
+  Document d;
+  d.kind = Kind::kTrack;
+  d.id = std::move(id);
+  d.name = std::move(name);
+  d.artists = {std::move(artist)};
+  d.album = std::move(album);
+  d.year = year;
+  d.popularity = popularity;
+  return d;
+}
+
+Document artist(std::string id, std::string name, int popularity = 50) {
+  Document d;
+  d.kind = Kind::kArtist;
+  d.id = std::move(id);
+  d.name = std::move(name);
+  d.popularity = popularity;
+  return d;
+}
+
+Document album(std::string id, std::string name, std::string artist, int year = 2000) {
+  Document d;
+  d.kind = Kind::kAlbum;
+  d.id = std::move(id);
+  d.name = std::move(name);
+  d.artists = {std::move(artist)};
+  d.year = year;
+  return d;
+}
+
+class SearcherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto idx = SearchIndex::open("");
+    ASSERT_TRUE(idx.ok()) << idx.error().message;
+    index_ = std::move(idx).value();
+    std::vector<Document> docs = {
+        track("t1", "Bohemian Rhapsody", "Queen", "A Night at the Opera", 1975, 90),
+        track("t2", "Halo", "Beyoncé", "I Am... Sasha Fierce", 2008, 80),
+        track("t3", "Back in Black", "AC/DC", "Back in Black", 1980, 85),
+        track("t4", "The Sound of Silence", "Simon & Garfunkel", "Sounds of Silence", 1966, 70),
+        track("t5", "Yesterday", "The Beatles", "Help!", 1965, 88),
+        track("t6", "Yesterday Once More", "Carpenters", "Now & Then", 1973, 60),
+        track("t7", "Halo Theme", "Halo Orchestra", "Games", 2001, 10),
+        track("t8", "Killer Queen", "Queen", "Sheer Heart Attack", 1974, 75),
+        artist("r1", "Queen", 90),
+        artist("r2", "Beyoncé", 85),
+        artist("r3", "AC/DC", 80),
+        artist("r4", "Simon & Garfunkel", 70),
+        artist("r5", "The Beatles", 95),
+        album("l1", "A Night at the Opera", "Queen", 1975),
+        album("l2", "Back in Black", "AC/DC", 1980),
+    };
+    ASSERT_TRUE(index_->put(docs).ok());
+    ASSERT_TRUE(index_->commit().ok());
+  }
+
+  std::vector<std::string> ids(const std::string& q, Kind kind, std::size_t limit = 10) {
+    SearchRequest req;
+    req.q = q;
+    req.kinds = {kind};
+    req.limit = limit;
+    auto r = Searcher(*index_).search(req);
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    std::vector<std::string> out;
+    if (!r.ok()) return out;
+    for (const auto& h : r->pages[static_cast<std::size_t>(kind)].items) out.push_back(h.id);
+    return out;
+  }
+
+  std::string top(const std::string& q) {
+    SuggestRequest req;
+    req.q = q;
+    auto r = Searcher(*index_).suggest(req);
+    EXPECT_TRUE(r.ok());
+    if (!r.ok() || !r->top) return "";
+    return std::string(kind_name(r->top->kind)) + ":" + r->top->id;
+  }
+
+  std::unique_ptr<SearchIndex> index_;
+};
+
+TEST_F(SearcherTest, FoldingFindsAccentsPunctuationAndAnd) {
+  EXPECT_EQ(ids("beyonce", Kind::kArtist), (std::vector<std::string>{"r2"}));
+  EXPECT_EQ(ids("acdc", Kind::kArtist), (std::vector<std::string>{"r3"}));
+  EXPECT_EQ(ids("ac dc", Kind::kArtist), (std::vector<std::string>{"r3"}));
+  EXPECT_EQ(ids("simon and garfunkel", Kind::kArtist), (std::vector<std::string>{"r4"}));
+  EXPECT_EQ(ids("simon & garfunkel", Kind::kArtist), (std::vector<std::string>{"r4"}));
+  EXPECT_EQ(ids("beatles", Kind::kArtist), (std::vector<std::string>{"r5"}));
+  EXPECT_EQ(ids("the beatles", Kind::kArtist), (std::vector<std::string>{"r5"}));
+}
+
+TEST_F(SearcherTest, LastWordIsAPrefix) {
+  EXPECT_EQ(ids("bohemian rhap", Kind::kTrack), (std::vector<std::string>{"t1"}));
+  EXPECT_EQ(top("bohem"), "track:t1");
+  // With a trailing space the last word is complete: "bohem" alone matches nothing.
+  EXPECT_TRUE(ids("bohem ", Kind::kTrack).empty());
+}
+
+TEST_F(SearcherTest, TyposWithinTheAllowedEdits) {
+  EXPECT_EQ(ids("bohemain rhapsody", Kind::kTrack), (std::vector<std::string>{"t1"}));  // transposition
+  EXPECT_EQ(ids("beyonse", Kind::kArtist), (std::vector<std::string>{"r2"}));
+  EXPECT_EQ(ids("yesterdya", Kind::kTrack).front(), "t5");  // 9 letters: two edits allowed
+  // Three-letter words get no tolerance: "hal" is a prefix of halo, "hxlo" (4) one edit.
+  EXPECT_FALSE(ids("hxlo", Kind::kTrack).empty());
+  EXPECT_TRUE(ids("hxl ", Kind::kTrack).empty());
+}
+
+TEST_F(SearcherTest, DidYouMeanWhenAWordWasReplaced) {
+  SearchRequest req;
+  req.q = "bohemain rhapsody";
+  auto r = Searcher(*index_).search(req);
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(r->corrected.has_value());
+  EXPECT_EQ(*r->corrected, "bohemian rhapsody");
+  req.q = "bohemian rhapsody";
+  r = Searcher(*index_).search(req);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->corrected.has_value());
+}
+
+TEST_F(SearcherTest, ExactBeforePrefixBeforeWords) {
+  // "yesterday": the track named exactly so comes before "Yesterday Once More".
+  EXPECT_EQ(ids("yesterday", Kind::kTrack), (std::vector<std::string>{"t5", "t6"}));
+  // "halo": exact "Halo" (t2) before "Halo Theme" (a prefix match) even though both match.
+  EXPECT_EQ(ids("halo", Kind::kTrack).front(), "t2");
+  // "queen": artist Queen is an exact name match; tracks by Queen only match by artist.
+  EXPECT_EQ(top("queen"), "artist:r1");
+  // "killer queen": the track.
+  EXPECT_EQ(top("killer queen"), "track:t8");
+}
+
+TEST_F(SearcherTest, NameOutweighsAlbumOutweighsArtist) {
+  // "back in black" is both a track and an album name; for tracks the name match wins the
+  // class, and an album search finds the album.
+  EXPECT_EQ(ids("back in black", Kind::kTrack).front(), "t3");
+  EXPECT_EQ(ids("back in black", Kind::kAlbum), (std::vector<std::string>{"l2"}));
+  // "opera": only in an album name (track t1's album) and the album itself.
+  EXPECT_EQ(ids("opera", Kind::kTrack), (std::vector<std::string>{"t1"}));
+}
+
+TEST_F(SearcherTest, NameMatchBeforeArtistMatch) {
+  // "queen": Killer Queen has the word in its name; Bohemian Rhapsody only by its artist.
+  EXPECT_EQ(ids("queen", Kind::kTrack), (std::vector<std::string>{"t8", "t1"}));
+}
+
+TEST_F(SearcherTest, PopularityBreaksTies) {
+  // Two tracks called "Halo" match equally well: the more popular one first.
+  ASSERT_TRUE(index_->put({track("h1", "Halo", "Someone Else", "Other", 2010, 20)}).ok());
+  ASSERT_TRUE(index_->commit().ok());
+  EXPECT_EQ(ids("halo", Kind::kTrack, 2), (std::vector<std::string>{"t2", "h1"}));
+  ASSERT_TRUE(index_->put({track("h1", "Halo", "Someone Else", "Other", 2010, 99)}).ok());
+  ASSERT_TRUE(index_->commit().ok());
+  EXPECT_EQ(ids("halo", Kind::kTrack, 2), (std::vector<std::string>{"h1", "t2"}));
+}
+
+TEST_F(SearcherTest, PersonalBoostReorders) {
+  SearchRequest req;
+  req.q = "queen";
+  req.kinds = {Kind::kTrack};
+  req.boost = [](const std::vector<Hit>& hits) {
+    std::vector<double> b;
+    for (const auto& h : hits) b.push_back(h.id == "t1" ? 1.0 : 0.0);
+    return b;
+  };
+  auto r = Searcher(*index_).search(req);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->pages[0].items.size(), 2u);
+  EXPECT_EQ(r->pages[0].items[0].id, "t1");
+}
+
+TEST_F(SearcherTest, FieldFiltersAndPhrases) {
+  EXPECT_EQ(ids("artist:queen", Kind::kTrack), (std::vector<std::string>{"t1", "t8"}));
+  EXPECT_EQ(ids("killer artist:queen", Kind::kTrack), (std::vector<std::string>{"t8"}));
+  EXPECT_EQ(ids("album:\"night at the opera\"", Kind::kTrack), (std::vector<std::string>{"t1"}));
+  EXPECT_EQ(ids("year:1960-1969", Kind::kTrack), (std::vector<std::string>{"t5", "t4"}));
+  EXPECT_EQ(ids("yesterday year:1973", Kind::kTrack), (std::vector<std::string>{"t6"}));
+  EXPECT_EQ(ids("\"once more\"", Kind::kTrack), (std::vector<std::string>{"t6"}));
+  EXPECT_TRUE(ids("\"more once\"", Kind::kTrack).empty());
+  SearchRequest req;
+  req.q = "year:abc";
+  EXPECT_FALSE(Searcher(*index_).search(req).ok());
+  req.q = "   ";
+  EXPECT_FALSE(Searcher(*index_).search(req).ok());
+}
+
+TEST_F(SearcherTest, PagingAndTotals) {
+  SearchRequest req;
+  req.q = "queen";
+  req.kinds = {Kind::kTrack};
+  req.limit = 1;
+  auto r = Searcher(*index_).search(req);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->pages[0].total, 2u);
+  ASSERT_EQ(r->pages[0].items.size(), 1u);
+  EXPECT_EQ(r->pages[0].items[0].id, "t8");
+  req.offset = 1;
+  r = Searcher(*index_).search(req);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->pages[0].items.size(), 1u);
+  EXPECT_EQ(r->pages[0].items[0].id, "t1");
+}
+
+TEST_F(SearcherTest, PrivatePlaylistsOnlyForMembers) {
+  Document pub;
+  pub.kind = Kind::kPlaylist;
+  pub.id = "p1";
+  pub.name = "Road Trip";
+  pub.members = {"alice"};
+  Document priv = pub;
+  priv.id = "p2";
+  priv.name = "Road Trip Secret";
+  priv.is_public = false;
+  ASSERT_TRUE(index_->put({pub, priv}).ok());
+  ASSERT_TRUE(index_->commit().ok());
+  SearchRequest req;
+  req.q = "road trip";
+  req.kinds = {Kind::kPlaylist};
+  req.viewer = "bob";
+  auto r = Searcher(*index_).search(req);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->pages[3].items.size(), 1u);
+  EXPECT_EQ(r->pages[3].items[0].id, "p1");
+  req.viewer = "alice";
+  r = Searcher(*index_).search(req);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->pages[3].items.size(), 2u);
+}
+
+TEST_F(SearcherTest, UpdatesAndRemovalsAfterCommit) {
+  EXPECT_EQ(ids("halo", Kind::kTrack).size(), 2u);
+  ASSERT_TRUE(index_->remove({{Kind::kTrack, "t7"}}).ok());
+  Document renamed = track("t2", "Crazy in Love", "Beyoncé", "Dangerously in Love", 2003, 80);
+  ASSERT_TRUE(index_->put({renamed}).ok());
+  // Not visible before commit.
+  EXPECT_EQ(ids("halo", Kind::kTrack).size(), 2u);
+  ASSERT_TRUE(index_->commit().ok());
+  EXPECT_TRUE(ids("halo", Kind::kTrack).empty());
+  EXPECT_EQ(ids("crazy in love", Kind::kTrack), (std::vector<std::string>{"t2"}));
+  auto sigs = index_->signatures();
+  ASSERT_TRUE(sigs.ok());
+  EXPECT_EQ(sigs->size(), index_->size());
+  EXPECT_EQ(sigs->at("track:t2"), renamed.signature());
+  EXPECT_EQ(sigs->count("track:t7"), 0u);
+}
+
+TEST_F(SearcherTest, ReadersOnManyThreadsWhileWriting) {
+  std::atomic<bool> stop{false};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&] {
+      while (!stop) {
+        SearchRequest req;
+        req.q = "bohemian";
+        req.kinds = {Kind::kTrack};
+        auto r = Searcher(*index_).search(req);
+        if (!r.ok() || r->pages[0].items.empty() || r->pages[0].items[0].id != "t1") ++failures;
+      }
+    });
+  }
+  for (int i = 0; i < 30; ++i) {
+    ASSERT_TRUE(index_->put({track("x" + std::to_string(i), "Filler " + std::to_string(i), "Nobody", "None")}).ok());
+    ASSERT_TRUE(index_->commit().ok());
+  }
+  stop = true;
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(failures.load(), 0);
+}
+
+TEST(SearchIndexTest, ReopensWhatWasCommitted) {
+  std::string dir = ::testing::TempDir() + "/segue-search-reopen";
+  std::filesystem::remove_all(dir);
+  {
+    auto idx = SearchIndex::open(dir);
+    ASSERT_TRUE(idx.ok());
+    ASSERT_TRUE((*idx)->put({track("t1", "Bohemian Rhapsody", "Queen", "Opera")}).ok());
+    ASSERT_TRUE((*idx)->commit().ok());
+  }
+  auto idx = SearchIndex::open(dir);
+  ASSERT_TRUE(idx.ok());
+  EXPECT_EQ((*idx)->size(), 1u);
+  SearchRequest req;
+  req.q = "rhapsody";
+  auto r = Searcher(**idx).search(req);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->pages[0].items.size(), 1u);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace segue::search

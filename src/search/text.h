@@ -1,0 +1,46 @@
+// Text folding and tokenising for search. Index and query go through the same functions, so
+// "Beyoncé", "beyonce" and "BEYONCE" meet on one term, "AC/DC" on "acdc", "&" on "and".
+//
+// Folding: Unicode NFKD, case folding and removal of combining marks (utf8proc), then every
+// character that is not a letter or digit separates words. Within one whitespace-separated
+// chunk, the pieces are also joined into one word ("AC/DC" -> "ac", "dc" and "acdc";
+// "Jay-Z" -> "jay", "z", "jayz"; "don't" -> "don", "t", "dont"). A lone "&" or "+" is "and".
+// Pure functions, any thread.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace segue::search {
+
+// Lower-cased, accent-free text: letters and digits kept, every other run of characters
+// replaced by one space, "&" by " and ", trimmed. Invalid UTF-8 bytes are dropped.
+std::string fold(std::string_view text);
+
+struct Words {
+  // The words a query user would type, in order: for each chunk, its joined form
+  // ("acdc" for "AC/DC"; the word itself when the chunk has one piece).
+  std::vector<std::string> words;
+  // Extra words the index also holds for the text: the pieces of joined chunks
+  // ("ac", "dc"). Empty for most text.
+  std::vector<std::string> pieces;
+};
+
+// Splits text into folded words (see above). Words longer than 64 bytes are cut.
+Words split_words(std::string_view text);
+
+// The key two names are equal under: the folded words joined without spaces, with a leading
+// "the" dropped when other words follow ("The Beatles" -> "beatles", "AC/DC" -> "acdc",
+// "Simon & Garfunkel" -> "simonandgarfunkel"). Cut to 200 bytes.
+std::string name_key(std::string_view text);
+
+// Damerau-Levenshtein (optimal string alignment) distance between two folded words,
+// capped: returns max_distance + 1 as soon as the distance is known to exceed it.
+int edit_distance(std::string_view a, std::string_view b, int max_distance);
+
+// How many edits a typed word of this length may contain: 0 up to 3 bytes, 1 for 4-7,
+// 2 from 8 on.
+int allowed_edits(std::size_t length);
+
+}  // namespace segue::search
