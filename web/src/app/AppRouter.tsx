@@ -33,6 +33,7 @@ const Album = page(() => import('../routes/album'));
 const Artist = page(() => import('../routes/artist'));
 const Library = page(() => import('../routes/library'));
 const Queue = page(() => import('../routes/queue'));
+const Search = page(() => import('../routes/search'));
 const Playlists = page(() => import('../routes/playlists'));
 const Playlist = page(() => import('../routes/playlist'));
 const Invite = page(() => import('../routes/invite'));
@@ -47,6 +48,7 @@ export function AppRouter({ onRouteChange }: { onRouteChange: (url: string) => v
       <Route path="/artist/:id" component={Artist} />
       <Route path="/library" component={Library} />
       <Route path="/queue" component={Queue} />
+      <Route path="/search" component={Search} />
       <Route path="/playlists" component={Playlists} />
       <Route path="/playlist/:id" component={Playlist} />
       <Route path="/invite/:token" component={Invite} />

@@ -1,7 +1,7 @@
 // The main navigation: a sidebar on wide screens, a bottom tab bar on phones.
 import type { ComponentType } from 'preact';
 import { useLocation } from 'preact-iso';
-import { AlbumsIcon, HomeIcon, LibraryIcon, PlaylistIcon, QueueIcon } from '../components/Icons';
+import { AlbumsIcon, HomeIcon, LibraryIcon, PlaylistIcon, QueueIcon, SearchIcon } from '../components/Icons';
 
 interface Item {
   href: string;
@@ -13,6 +13,7 @@ interface Item {
 
 const ITEMS: Item[] = [
   { href: '/', label: 'Home', icon: HomeIcon },
+  { href: '/search', label: 'Search', icon: SearchIcon },
   { href: '/albums', label: 'Albums', icon: AlbumsIcon, matches: ['/album/'] },
   { href: '/library', label: 'Your Library', icon: LibraryIcon },
   { href: '/playlists', label: 'Playlists', icon: PlaylistIcon, matches: ['/playlist/'] },

@@ -52,3 +52,15 @@ export const PlaylistIcon = ({ size }: P) => (
 export const PlusIcon = ({ size }: P) => (
   <Icon size={size}><path d="M12 5v14M5 12h14" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" /></Icon>
 );
+
+export const SearchIcon = ({ size }: P) => (
+  <Icon size={size}><path d="M10.5 4a6.5 6.5 0 1 0 0 13 6.5 6.5 0 0 0 0-13zM15.3 15.3 20 20" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" /></Icon>
+);
+
+export const CloseIcon = ({ size }: P) => (
+  <Icon size={size}><path d="M6 6l12 12M18 6 6 18" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" /></Icon>
+);
+
+export const HistoryIcon = ({ size }: P) => (
+  <Icon size={size}><path d="M4.5 12a7.5 7.5 0 1 0 2.2-5.3M4.5 4.5v3.5H8M12 8v4.5l3 2" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round" /></Icon>
+);

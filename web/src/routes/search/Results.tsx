@@ -1,0 +1,154 @@
+// What a search found: the top result, songs (played from here), artists, albums and playlists
+// (links to their pages). Every result is one focusable element the arrow keys move between.
+import type { ComponentChildren } from 'preact';
+import { useId, useMemo } from 'preact/hooks';
+import { toPlayerTrack } from '../../api/convert';
+import type { SimplifiedPlaylist } from '../../api/playlists';
+import type { Suggestions, TopResult } from '../../api/search';
+import type { Artist, SimplifiedAlbum } from '../../api/types';
+import { albumKind } from '../../components/AlbumGrid';
+import { Cover } from '../../components/Cover';
+import { PlayIcon } from '../../components/Icons';
+import { PlaylistCover } from '../../components/PlaylistCover';
+import { TrackList, type ListTrack } from '../../components/TrackList';
+import { usePlayer } from '../../player';
+
+const id = encodeURIComponent;
+const names = (artists: readonly { name: string }[]) => artists.map((a) => a.name).join(', ');
+
+function Group({ title, class: className = '', children }: { title: string; class?: string; children: ComponentChildren }) {
+  const headingId = useId();
+  return (
+    <section class={`search-group ${className}`} aria-labelledby={headingId}>
+      <h2 id={headingId} class="search-group-title">{title}</h2>
+      {children}
+    </section>
+  );
+}
+
+function playlistOwner(p: SimplifiedPlaylist): string {
+  return p.owner?.display_name || p.owner?.id || '';
+}
+
+function topHref(top: TopResult): string | null {
+  switch (top.type) {
+    case 'album': return `/album/${id(top.item.id)}`;
+    case 'artist': return `/artist/${id(top.item.id)}`;
+    case 'playlist': return `/playlist/${id(top.item.id)}`;
+    default: return null;
+  }
+}
+
+function topSubtitle(top: TopResult): string {
+  switch (top.type) {
+    case 'track': return ['Song', names(top.item.artists)].filter(Boolean).join(' · ');
+    case 'album': return [albumKind(top.item.album_type), names(top.item.artists)].filter(Boolean).join(' · ');
+    case 'artist': return 'Artist';
+    case 'playlist': return ['Playlist', playlistOwner(top.item) && `By ${playlistOwner(top.item)}`].filter(Boolean).join(' · ');
+  }
+}
+
+function TopCover({ top }: { top: TopResult }) {
+  switch (top.type) {
+    case 'track': return <Cover images={top.item.album?.images} size={96} alt="" class="search-top-cover" />;
+    case 'album': return <Cover images={top.item.images} size={96} alt="" class="search-top-cover" />;
+    case 'artist': return <Cover images={top.item.images} size={96} alt="" class="search-top-cover search-round" />;
+    case 'playlist': return <PlaylistCover images={top.item.images} size={96} alt="" class="search-top-cover" />;
+  }
+}
+
+function TopCard({ top, onPlayTrack }: { top: TopResult; onPlayTrack(): void }) {
+  const href = topHref(top);
+  const body = (
+    <>
+      <TopCover top={top} />
+      <span class="search-top-name">{top.item.name}</span>
+      <span class="search-top-sub">{topSubtitle(top)}</span>
+      {top.type === 'track' && <span class="search-top-play" aria-hidden="true"><PlayIcon size={24} /></span>}
+    </>
+  );
+  return href
+    ? <a class="search-top-card" href={href} data-result data-kind={top.type}>{body}</a>
+    : <button type="button" class="search-top-card" data-result data-kind={top.type} onClick={onPlayTrack}>{body}</button>;
+}
+
+function Card({ href, title, sub, round = false, cover }: {
+  href: string; title: string; sub: string; round?: boolean; cover: ComponentChildren;
+}) {
+  return (
+    <li class={`card search-card ${round ? 'search-card-round' : ''}`}>
+      <a class="card-link" href={href} data-result>
+        {cover}
+        <span class="card-title">{title}</span>
+      </a>
+      {sub && <span class="card-sub">{sub}</span>}
+    </li>
+  );
+}
+
+function ArtistCards({ artists }: { artists: readonly Artist[] }) {
+  return (
+    <ul class="album-grid search-grid" aria-label="Artists">
+      {artists.map((a) => (
+        <Card key={a.id} href={`/artist/${id(a.id)}`} title={a.name} sub="Artist" round
+          cover={<Cover images={a.images} size={160} alt="" class="card-cover search-round" />} />
+      ))}
+    </ul>
+  );
+}
+
+function AlbumCards({ albums }: { albums: readonly SimplifiedAlbum[] }) {
+  return (
+    <ul class="album-grid search-grid" aria-label="Albums">
+      {albums.map((a) => (
+        <Card key={a.id} href={`/album/${id(a.id)}`} title={a.name} sub={names(a.artists)}
+          cover={<Cover images={a.images} size={160} alt="" class="card-cover" />} />
+      ))}
+    </ul>
+  );
+}
+
+function PlaylistCards({ playlists }: { playlists: readonly SimplifiedPlaylist[] }) {
+  return (
+    <ul class="album-grid search-grid" aria-label="Playlists">
+      {playlists.map((p) => (
+        <Card key={p.id} href={`/playlist/${id(p.id)}`} title={p.name} sub={playlistOwner(p) && `By ${playlistOwner(p)}`}
+          cover={<PlaylistCover images={p.images} size={160} alt="" class="card-cover" />} />
+      ))}
+    </ul>
+  );
+}
+
+export function Results({ data }: { data: Suggestions }) {
+  const player = usePlayer();
+  const songs = useMemo<ListTrack[]>(() => data.tracks.map((t) => toPlayerTrack(t)), [data]);
+  const top = data.top_result;
+
+  const playTopTrack = () => {
+    if (top?.type !== 'track') return;
+    const first = toPlayerTrack(top.item);
+    player.playTracks([first, ...songs.filter((s) => s.id !== first.id)], 0, undefined, 'Search');
+  };
+
+  return (
+    <>
+      {(top || songs.length > 0) && (
+        <div class="search-top-row">
+          {top && (
+            <Group title="Top result" class="search-top">
+              <TopCard top={top} onPlayTrack={playTopTrack} />
+            </Group>
+          )}
+          {songs.length > 0 && (
+            <Group title="Songs" class="search-songs">
+              <TrackList tracks={songs} label="Songs" contextName="Search" showCover addToPlaylist />
+            </Group>
+          )}
+        </div>
+      )}
+      {data.artists.length > 0 && <Group title="Artists"><ArtistCards artists={data.artists} /></Group>}
+      {data.albums.length > 0 && <Group title="Albums"><AlbumCards albums={data.albums} /></Group>}
+      {data.playlists.length > 0 && <Group title="Playlists"><PlaylistCards playlists={data.playlists} /></Group>}
+    </>
+  );
+}

@@ -1,0 +1,305 @@
+// The search page against a fake server: results follow the typing and never go backwards,
+// the arrow keys move among the results, recent searches while the box is empty, "Showing results
+// for" when the server corrected the query, the query kept in the URL.
+import { render } from 'preact';
+import { act } from 'preact/test-utils';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { PlayerContext } from '../../player';
+import type { Player, PlayerState } from '../../player/types';
+import type { Suggestions } from '../../api/search';
+
+const { default: SearchPage } = await import('./index');
+
+const idle: PlayerState = {
+  status: 'idle', track: null, positionMs: 0, durationMs: 0, volume: 1, shuffle: false, repeat: 'off',
+  queue: { current: null, upNext: [], queued: 0, keys: [], contextUri: null, contextName: null }, error: null,
+};
+const player = {
+  playTracks: vi.fn(), addToQueue: vi.fn(), subscribe: () => () => undefined, getState: () => idle,
+} as unknown as Player;
+
+const artist = { id: 'ar1', name: 'Nadia Oré', uri: 'segue:artist:ar1', images: [] };
+const album = { id: 'al1', name: 'Glass Orchard', uri: 'segue:album:al1', album_type: 'album', images: [], artists: [artist] };
+const track = (n: number, name: string) => ({
+  id: `t${n}`, uri: `segue:track:t${n}`, name, duration_ms: 180_000, track_number: n, disc_number: 1, artists: [artist], album,
+});
+
+function result(q: string, extra: Partial<Suggestions> = {}): Suggestions {
+  return {
+    q, corrected_query: null, top_result: { type: 'artist', item: { ...artist, name: `Artist for ${q}` } },
+    tracks: [track(1, `Song for ${q}`), track(2, 'Quiet Voltage')], albums: [album], artists: [artist], playlists: [], ...extra,
+  };
+}
+
+function json(body: unknown, status = 200) {
+  return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+}
+
+interface Deferred { q: string; resolve(body: unknown): void }
+let suggestCalls: Deferred[];
+let autoAnswer: ((q: string) => unknown) | null;
+let calls: { method: string; url: string; body: unknown }[];
+let recent: { query: string; searched_at: string }[];
+
+const settle = () => act(async () => { for (let i = 0; i < 10; i++) await new Promise((r) => setTimeout(r, 0)); });
+
+describe('search page', () => {
+  let root: HTMLElement;
+
+  beforeEach(() => {
+    history.replaceState(null, '', '/search');
+    root = document.createElement('div');
+    document.body.append(root);
+    suggestCalls = [];
+    autoAnswer = (q) => result(q);
+    calls = [];
+    recent = [
+      { query: 'copper', searched_at: '2025-01-02T00:00:00Z' },
+      { query: 'harbor lights', searched_at: '2025-01-01T00:00:00Z' },
+    ];
+    vi.mocked(player.playTracks).mockClear();
+    localStorage.setItem('segue.tokens', JSON.stringify({
+      accessToken: 'a', refreshToken: 'r', expiresAt: Date.now() + 3_600_000, lifetimeMs: 3_600_000, scope: '', clientId: 'c',
+    }));
+    vi.stubGlobal('fetch', vi.fn(async (url: string, init: RequestInit) => {
+      const method = init.method ?? 'GET';
+      const body = init.body ? JSON.parse(init.body as string) : undefined;
+      calls.push({ method, url, body });
+      const parsed = new URL(url, 'http://x');
+      if (parsed.pathname === '/v1/search/suggest') {
+        const q = parsed.searchParams.get('q')!;
+        if (autoAnswer) return json(autoAnswer(q));
+        return new Promise<Response>((resolve, reject) => {
+          suggestCalls.push({ q, resolve: (b) => resolve(json(b)) });
+          init.signal?.addEventListener('abort', () => reject(new DOMException('Aborted', 'AbortError')));
+        });
+      }
+      if (parsed.pathname === '/v1/me/search/recent') {
+        if (method === 'GET') return json({ items: recent });
+        if (method === 'DELETE') {
+          const q = parsed.searchParams.get('query');
+          recent = q === null ? [] : recent.filter((r) => r.query !== q);
+        }
+        return new Response(null, { status: 204 });
+      }
+      if (parsed.pathname.startsWith('/v1/me/tracks/contains')) return json((parsed.searchParams.get('ids') ?? '').split(',').map(() => false));
+      return json({ error: { status: 404, message: 'Not found' } }, 404);
+    }));
+  });
+
+  afterEach(() => {
+    render(null, root);
+    root.remove();
+    localStorage.clear();
+    vi.unstubAllGlobals();
+  });
+
+  async function show() {
+    act(() => {
+      render(<PlayerContext.Provider value={player}><SearchPage /></PlayerContext.Provider>, root);
+    });
+    await settle();
+  }
+
+  const input = () => root.querySelector<HTMLInputElement>('input[type="search"]')!;
+  const topName = () => root.querySelector('.search-top-name')?.textContent;
+  const active = () => document.activeElement as HTMLElement;
+
+  async function type(value: string) {
+    act(() => {
+      input().value = value;
+      input().dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    await settle();
+  }
+
+  function key(target: Element, k: string, init: KeyboardEventInit = {}) {
+    act(() => {
+      target.dispatchEvent(new KeyboardEvent('keydown', { key: k, bubbles: true, cancelable: true, ...init }));
+    });
+  }
+
+  it('has a labelled search box with focus', async () => {
+    await show();
+    expect(input().labels?.[0]?.textContent).toMatch(/Search/);
+    expect(active()).toBe(input());
+    expect(root.querySelector('form[role="search"]')).not.toBeNull();
+  });
+
+  it('asks on every keystroke and never shows an older answer after a newer one', async () => {
+    autoAnswer = null;
+    await show();
+    await type('n');
+    await type('na');
+    await type('nad');
+    expect(suggestCalls.map((c) => c.q)).toEqual(['n', 'na', 'nad']);
+
+    // "na" answers first: shown, and the request for "n" (older) is aborted.
+    await act(async () => suggestCalls[1].resolve(result('na')));
+    await settle();
+    expect(topName()).toBe('Artist for na');
+    expect(root.querySelector('.search-results')?.getAttribute('aria-busy')).toBe('true');
+
+    // "n" answering late changes nothing.
+    await act(async () => suggestCalls[0].resolve(result('n')));
+    await settle();
+    expect(topName()).toBe('Artist for na');
+
+    await act(async () => suggestCalls[2].resolve(result('nad')));
+    await settle();
+    expect(topName()).toBe('Artist for nad');
+    expect(root.querySelector('.search-results')?.hasAttribute('aria-busy')).toBe(false);
+    expect(root.querySelector('[role="status"]')?.textContent).toContain('for “nad”');
+  });
+
+  it('drops answers still to come once the box is cleared', async () => {
+    autoAnswer = null;
+    await show();
+    await type('nadia');
+    await type('');
+    await act(async () => suggestCalls[0].resolve(result('nadia')));
+    await settle();
+    expect(root.querySelector('.search-results')).toBeNull();
+    expect(root.textContent).toContain('Recent searches');
+  });
+
+  it('shows the top result, songs, artists and albums, and keeps the query in the URL', async () => {
+    await show();
+    await type('nadia ore');
+    expect(topName()).toBe('Artist for nadia ore');
+    const headings = [...root.querySelectorAll('h2')].map((h) => h.textContent);
+    expect(headings).toEqual(['Top result', 'Songs', 'Artists', 'Albums']);
+    expect(root.querySelector('a.search-top-card')?.getAttribute('href')).toBe('/artist/ar1');
+    expect(root.querySelector('.search-grid a[href="/album/al1"]')).not.toBeNull();
+    expect(location.pathname + location.search).toBe('/search?q=nadia+ore');
+    await type('');
+    expect(location.pathname + location.search).toBe('/search');
+  });
+
+  it('starts from the query in the URL', async () => {
+    history.replaceState(null, '', '/search?q=copper');
+    await show();
+    expect(input().value).toBe('copper');
+    expect(topName()).toBe('Artist for copper');
+  });
+
+  it('says so when nothing is found', async () => {
+    autoAnswer = (q) => ({ q, corrected_query: null, top_result: null, tracks: [], albums: [], artists: [], playlists: [] });
+    await show();
+    await type('zzzz');
+    expect(root.querySelector('.search-none h2')?.textContent).toBe('No results for “zzzz”');
+    expect(root.querySelector('[role="status"]')?.textContent).toBe('No results for “zzzz”');
+  });
+
+  it('moves among the results with the arrow keys, Escape returns to the box, Enter plays and records', async () => {
+    await show();
+    await type('nadia');
+    key(input(), 'ArrowDown');
+    expect(active().classList.contains('search-top-card')).toBe(true);
+    key(active(), 'ArrowDown');
+    expect(active().getAttribute('aria-label')).toBe('Play Song for nadia');
+    key(active(), 'ArrowDown');
+    expect(active().getAttribute('aria-label')).toBe('Play Quiet Voltage');
+    key(active(), 'ArrowDown');
+    expect(active().getAttribute('href')).toBe('/artist/ar1');
+    key(active(), 'ArrowUp');
+    expect(active().getAttribute('aria-label')).toBe('Play Quiet Voltage');
+    key(active(), 'End');
+    expect(active().getAttribute('href')).toBe('/album/al1');
+    key(active(), 'ArrowDown');
+    expect(active().getAttribute('href')).toBe('/album/al1');
+    key(active(), 'Escape');
+    expect(active()).toBe(input());
+
+    key(input(), 'ArrowDown');
+    key(active(), 'ArrowUp');
+    expect(active()).toBe(input());
+
+    // Enter on a Play button clicks it: the song plays and the search is recorded.
+    key(input(), 'ArrowDown');
+    key(active(), 'ArrowDown');
+    key(active(), 'ArrowDown');
+    act(() => active().click());
+    await settle();
+    expect(player.playTracks).toHaveBeenCalledWith(expect.any(Array), 1, undefined, 'Search');
+    const posts = calls.filter((c) => c.method === 'POST' && c.url === '/v1/me/search/recent');
+    expect(posts.map((p) => p.body)).toEqual([{ query: 'nadia' }]);
+  });
+
+  it('typing on a result goes on typing in the box', async () => {
+    await show();
+    await type('nadi');
+    key(input(), 'ArrowDown');
+    key(active(), 'a');
+    await settle();
+    expect(input().value).toBe('nadia');
+    expect(active()).toBe(input());
+  });
+
+  it('plays a top-result song with the other songs after it', async () => {
+    autoAnswer = (q) => result(q, { top_result: { type: 'track', item: track(2, 'Quiet Voltage') } });
+    await show();
+    await type('quiet');
+    act(() => root.querySelector<HTMLButtonElement>('button.search-top-card')!.click());
+    const [tracks, index] = vi.mocked(player.playTracks).mock.calls[0];
+    expect(index).toBe(0);
+    expect(tracks.map((t) => t.name)).toEqual(['Quiet Voltage', 'Song for quiet']);
+  });
+
+  it('records the query when Enter is pressed in the box', async () => {
+    await show();
+    await type('  copper lanterns ');
+    act(() => {
+      root.querySelector('form')!.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
+    });
+    await settle();
+    const posts = calls.filter((c) => c.method === 'POST');
+    expect(posts).toEqual([{ method: 'POST', url: '/v1/me/search/recent', body: { query: 'copper lanterns' } }]);
+  });
+
+  it('shows recent searches while the box is empty; one fills the box; remove and clear', async () => {
+    await show();
+    const texts = () => [...root.querySelectorAll('.recent-text')].map((e) => e.textContent);
+    expect(root.querySelector('h2')?.textContent).toBe('Recent searches');
+    expect(texts()).toEqual(['copper', 'harbor lights']);
+
+    // The arrows reach them too.
+    key(input(), 'ArrowDown');
+    expect(active().textContent).toBe('copper');
+
+    act(() => root.querySelector<HTMLButtonElement>('[aria-label="Remove “copper” from recent searches"]')!.click());
+    await settle();
+    expect(texts()).toEqual(['harbor lights']);
+    expect(calls.some((c) => c.method === 'DELETE' && c.url === '/v1/me/search/recent?query=copper')).toBe(true);
+
+    act(() => root.querySelector<HTMLButtonElement>('.recent-query')!.click());
+    await settle();
+    expect(input().value).toBe('harbor lights');
+    expect(topName()).toBe('Artist for harbor lights');
+
+    await type('');
+    expect(texts()).toEqual(['harbor lights']);
+    const clear = [...root.querySelectorAll('button')].find((b) => b.textContent === 'Clear recent searches')!;
+    act(() => clear.click());
+    await settle();
+    expect(texts()).toEqual([]);
+    expect(calls.some((c) => c.method === 'DELETE' && c.url === '/v1/me/search/recent')).toBe(true);
+    expect(root.querySelector('.recent-searches')).toBeNull();
+  });
+
+  it('shows "Showing results for" a corrected query, which searches it when chosen', async () => {
+    autoAnswer = (q) => result(q, { corrected_query: q === 'coper lant' ? 'copper lanterns' : null });
+    await show();
+    await type('coper lant');
+    const line = root.querySelector('.search-corrected');
+    expect(line?.textContent).toBe('Showing results for copper lanterns');
+    act(() => line!.querySelector('button')!.click());
+    await settle();
+    expect(input().value).toBe('copper lanterns');
+    expect(calls.filter((c) => c.url.startsWith('/v1/search/suggest')).map((c) => new URL(c.url, 'http://x').searchParams.get('q')))
+      .toEqual(['coper lant', 'copper lanterns']);
+    expect(root.querySelector('.search-corrected')).toBeNull();
+    // Choosing the correction is not a committed search.
+    expect(calls.some((c) => c.method === 'POST')).toBe(false);
+  });
+});
