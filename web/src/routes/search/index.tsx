@@ -3,6 +3,7 @@
 // between the results, and the query lives in the URL (/search?q=...) so a reload keeps it.
 // A search is recorded as recent when the user commits to it: Enter, or a result opened or played.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useLocation } from 'preact-iso';
 import { isEmpty, recordSearch } from '../../api/search';
 import { useTitle } from '../../app/useTitle';
 import { SearchIcon } from '../../components/Icons';
@@ -19,13 +20,32 @@ function queryFromUrl(): string {
   return new URLSearchParams(location.search).get('q') ?? '';
 }
 
-/** Keeps /search?q=... in step with the box, without a history entry per keystroke. */
-function useQueryInUrl(query: string): void {
+/**
+ * Keeps /search?q=... in step with the box by replacing the history entry (no entry per
+ * keystroke), through the router when there is one so that it knows the URL too; and follows the
+ * URL when it changes from outside (the Search link in the navigation goes to a bare /search).
+ */
+function useQueryInUrl(query: string, setQuery: (q: string) => void, urlQuery: string | undefined): void {
+  // Undefined without a router (the page's tests render it alone).
+  const loc = useLocation() as ReturnType<typeof useLocation> | undefined;
+  const written = useRef(query);
   useEffect(() => {
     if (location.pathname !== '/search') return;
+    written.current = query;
     const search = query ? `?${new URLSearchParams({ q: query })}` : '';
-    if (location.search !== search) history.replaceState(history.state, '', `/search${search}${location.hash}`);
+    if (location.search === search) return;
+    if (loc?.route) loc.route(`/search${search}`, true);
+    else history.replaceState(history.state, '', `/search${search}${location.hash}`);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [query]);
+  useEffect(() => {
+    if (urlQuery === undefined) return;
+    // A router render that is only catching up with what this page wrote is not a change.
+    if (urlQuery !== queryFromUrl() || urlQuery === written.current) return;
+    written.current = urlQuery;
+    setQuery(urlQuery);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [urlQuery]);
 }
 
 const same = (a: string, b: string) => a.trim().toLocaleLowerCase() === b.trim().toLocaleLowerCase();
@@ -39,14 +59,14 @@ function announcement(state: SuggestState): string {
   return `${top}${count} ${count === 1 ? 'result' : 'results'} for “${data.corrected_query ?? state.q.trim()}”`;
 }
 
-export default function SearchPage() {
+export default function SearchPage(props: { query?: Record<string, string> }) {
   const [query, setQuery] = useState(queryFromUrl);
   const { state, retry } = useSuggestions(query);
   const input = useRef<HTMLInputElement>(null);
   const panel = useRef<HTMLDivElement>(null);
   const committed = useRef<string | null>(null);
   useTitle(query.trim() ? `Search: ${query.trim()}` : 'Search');
-  useQueryInUrl(query);
+  useQueryInUrl(query, setQuery, props.query ? props.query.q ?? '' : undefined);
 
   // After the router has focused the page heading (its layout effect), the box takes focus.
   useEffect(() => {
@@ -61,11 +81,11 @@ export default function SearchPage() {
     el.setSelectionRange?.(end, end);
   }, []);
 
-  /** Searches `text` as if typed, with the caret at its end. */
+  /** Searches `text` as if typed (the box shows it with the caret at its end once rendered). */
   const searchFor = useCallback((text: string) => {
     setQuery(text);
-    requestAnimationFrame(focusInput);
-  }, [focusInput]);
+    input.current?.focus();
+  }, []);
 
   const commit = (text: string) => {
     const q = text.trim();

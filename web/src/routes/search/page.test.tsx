@@ -8,6 +8,8 @@ import { PlayerContext } from '../../player';
 import type { Player, PlayerState } from '../../player/types';
 import type { Suggestions } from '../../api/search';
 
+import { LocationProvider, Route, Router } from 'preact-iso';
+
 const { default: SearchPage } = await import('./index');
 
 const idle: PlayerState = {
@@ -301,5 +303,34 @@ describe('search page', () => {
     expect(root.querySelector('.search-corrected')).toBeNull();
     // Choosing the correction is not a committed search.
     expect(calls.some((c) => c.method === 'POST')).toBe(false);
+  });
+
+  it('under the router: the URL follows the box, and the Search link to a bare /search empties it', async () => {
+    act(() => {
+      render(
+        <PlayerContext.Provider value={player}>
+          <LocationProvider>
+            <a href="/search" id="nav-search">Search</a>
+            <Router>
+              <Route path="/search" component={SearchPage} />
+              <Route default component={() => <p>Elsewhere</p>} />
+            </Router>
+          </LocationProvider>
+        </PlayerContext.Provider>,
+        root,
+      );
+    });
+    await settle();
+    await type('n');
+    await type('na');
+    await type('nad');
+    expect(location.search).toBe('?q=nad');
+    expect(input().value).toBe('nad');
+    expect(topName()).toBe('Artist for nad');
+    act(() => root.querySelector<HTMLAnchorElement>('#nav-search')!.click());
+    await settle();
+    expect(location.pathname + location.search).toBe('/search');
+    expect(input().value).toBe('');
+    expect(root.textContent).toContain('Recent searches');
   });
 });
