@@ -50,6 +50,7 @@ for b in "${WHICH[@]}"; do
         status=1
       fi
       ;;
+    search) echo "### search (bench/search/run.sh)" >&2; "$HERE/search/run.sh" "$BUILD" | tee -a "$OUT" || { echo "!!! bench/search/run.sh failed" >&2; status=1; } ;;
     *) echo "unknown benchmark '$b'" >&2; exit 2 ;;
   esac
 done
