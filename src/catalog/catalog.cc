@@ -185,8 +185,20 @@ Status Catalog::reload() {
     if (albums[a].added_at_ms != albums[b].added_at_ms) return albums[a].added_at_ms > albums[b].added_at_ms;
     return newer_release(&albums[a], &albums[b]);
   });
-  std::atomic_store(&snapshot_, std::shared_ptr<const Snapshot>(std::move(s)));
+  std::shared_ptr<const Snapshot> published(std::move(s));
+  std::atomic_store(&snapshot_, published);
+  std::vector<SnapshotListener> listeners;
+  {
+    std::lock_guard l(listeners_mu_);
+    listeners = listeners_;
+  }
+  for (const auto& fn : listeners) fn(published);
   return {};
+}
+
+void Catalog::subscribe(SnapshotListener fn) {
+  std::lock_guard l(listeners_mu_);
+  listeners_.push_back(std::move(fn));
 }
 
 }  // namespace segue::catalog

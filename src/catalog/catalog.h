@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string_view>
@@ -106,11 +107,19 @@ class Catalog {
 
   Stats stats() const { return snapshot()->stats(); }
 
+  // Called with each newly published snapshot, on the thread that called reload() (after the
+  // snapshot is visible): how other modules (search) learn that the catalog changed without
+  // the catalog knowing them. A listener must be quick (hand the work to its own thread).
+  using SnapshotListener = std::function<void(std::shared_ptr<const Snapshot>)>;
+  void subscribe(SnapshotListener fn);
+
  private:
   store::Database& db_;
   std::mutex reload_mu_;
   bool migrated_ = false;
   std::shared_ptr<const Snapshot> snapshot_;  // accessed with std::atomic_load/store
+  std::mutex listeners_mu_;
+  std::vector<SnapshotListener> listeners_;
 };
 
 }  // namespace segue::catalog

@@ -217,6 +217,42 @@ PlaylistService::~PlaylistService() = default;
 
 void PlaylistService::set_listener(std::function<void(const ChangeEvent&)> fn) { listener_ = std::move(fn); }
 
+void PlaylistService::add_details_listener(std::function<void(const std::string&)> fn) {
+  details_listeners_.push_back(std::move(fn));
+}
+
+void PlaylistService::notify_details(const std::string& id) {
+  for (const auto& fn : details_listeners_) fn(id);
+}
+
+Result<std::optional<PlaylistService::Facts>> PlaylistService::facts(std::string_view id) {
+  std::optional<Facts> out;
+  SEGUE_TRY(db_.read([&](Connection& c) -> Status {
+    auto row = load_row(c, id);
+    if (!row.ok()) {
+      if (row.error().code == ErrorCode::kNotFound) return {};
+      return row.error();
+    }
+    Facts f;
+    f.info = std::move(row->info);
+    f.members.push_back(f.info.owner);
+    SEGUE_TRY(c.query("SELECT user_id FROM playlist_members WHERE playlist_id = ? AND role = 'collaborator' "
+                      "ORDER BY user_id",
+                      {std::string(id)}, [&](const store::Row& r) { f.members.emplace_back(r.text(0)); }));
+    out = std::move(f);
+    return {};
+  }));
+  return out;
+}
+
+Result<std::vector<std::string>> PlaylistService::all_ids() {
+  std::vector<std::string> out;
+  SEGUE_TRY(db_.read([&](Connection& c) -> Status {
+    return c.query("SELECT id FROM playlists ORDER BY id", {}, [&](const store::Row& r) { out.push_back(r.text(0)); });
+  }));
+  return out;
+}
+
 Result<PlaylistService::Row> PlaylistService::load_row(Connection& c, std::string_view id) {
   std::optional<Row> row;
   SEGUE_TRY(c.query(
@@ -281,6 +317,7 @@ Result<PlaylistInfo> PlaylistService::create(const UserId& owner, std::string_vi
                      {info.id, info.snapshot_id, owner.str(), info.created_at_ms}));
     return {};
   }));
+  notify_details(info.id);
   return info;
 }
 
@@ -302,7 +339,7 @@ Status PlaylistService::update_details(std::string_view id, const UserId& user,
                                        std::optional<bool> is_public, std::optional<bool> collaborative) {
   if (name) SEGUE_TRY(check_label(*name, kMaxName, "name", false));
   if (description) SEGUE_TRY(check_label(*description, kMaxDescription, "description", true));
-  return db_.write([&](Connection& c) -> Status {
+  return notifying(id, db_.write([&](Connection& c) -> Status {
     SEGUE_ASSIGN_OR_RETURN(auto row, load_row(c, id));
     SEGUE_ASSIGN_OR_RETURN(auto a, access(c, row, user));
     if (a == Access::kNone) return Error::not_found("playlist not found");
@@ -319,7 +356,7 @@ Status PlaylistService::update_details(std::string_view id, const UserId& user,
                      {name.value_or(row.info.name), description.value_or(row.info.description),
                       int64_t{pub}, int64_t{collab}, now_ms_(), std::string(id)}));
     return {};
-  });
+  }));
 }
 
 Result<std::vector<PlaylistInfo>> PlaylistService::list_for(const UserId& owner, const UserId& viewer) {
@@ -753,11 +790,12 @@ Result<PlaylistInfo> PlaylistService::accept_invite(std::string_view token, cons
     SEGUE_TRY(c.exec("UPDATE playlists SET collaborative = 1, public = 0 WHERE id = ?", {playlist_id}));
     return {};
   }));
+  notify_details(playlist_id);
   return get(playlist_id, user);
 }
 
 Status PlaylistService::add_collaborator(std::string_view id, const UserId& owner, const UserId& user) {
-  return db_.write([&](Connection& c) -> Status {
+  return notifying(id, db_.write([&](Connection& c) -> Status {
     SEGUE_ASSIGN_OR_RETURN(auto row, load_row(c, id));
     SEGUE_ASSIGN_OR_RETURN(auto a, access(c, row, owner));
     if (a == Access::kNone) return Error::not_found("playlist not found");
@@ -768,7 +806,7 @@ Status PlaylistService::add_collaborator(std::string_view id, const UserId& owne
                      {std::string(id), user.str(), now_ms_()}));
     SEGUE_TRY(c.exec("UPDATE playlists SET collaborative = 1, public = 0 WHERE id = ?", {std::string(id)}));
     return {};
-  });
+  }));
 }
 
 Result<std::vector<UserId>> PlaylistService::collaborators(std::string_view id, const UserId& viewer) {
@@ -783,7 +821,7 @@ Result<std::vector<UserId>> PlaylistService::collaborators(std::string_view id, 
 }
 
 Status PlaylistService::remove_collaborator(std::string_view id, const UserId& owner, const UserId& user) {
-  return db_.write([&](Connection& c) -> Status {
+  return notifying(id, db_.write([&](Connection& c) -> Status {
     SEGUE_ASSIGN_OR_RETURN(auto row, load_row(c, id));
     SEGUE_ASSIGN_OR_RETURN(auto a, access(c, row, owner));
     if (a == Access::kNone) return Error::not_found("playlist not found");
@@ -792,7 +830,7 @@ Status PlaylistService::remove_collaborator(std::string_view id, const UserId& o
     SEGUE_TRY(c.exec("DELETE FROM playlist_members WHERE playlist_id = ? AND user_id = ? AND role = 'collaborator'",
                   {std::string(id), user.str()}));
     return {};
-  });
+  }));
 }
 
 Status PlaylistService::follow(std::string_view id, const UserId& user, bool follow) {

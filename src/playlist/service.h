@@ -84,6 +84,19 @@ class PlaylistService {
 
   // Called after each committed item change (from the worker thread that made it).
   void set_listener(std::function<void(const ChangeEvent&)> fn);
+  // Called (on the changing thread, after the commit) with the id of a playlist that was
+  // created or whose name, description, visibility or members changed: what a search index
+  // of playlists needs. Several listeners may be added; add them before serving.
+  void add_details_listener(std::function<void(const std::string& playlist_id)> fn);
+
+  // For indexing (no viewer check): a playlist's details and member user ids (owner first),
+  // nullopt if it does not exist; and every playlist id.
+  struct Facts {
+    PlaylistInfo info;
+    std::vector<UserId> members;
+  };
+  Result<std::optional<Facts>> facts(std::string_view id);
+  Result<std::vector<std::string>> all_ids();
 
   // ---- playlists ----
   // Error::invalid for an empty or over-long name (1-200 bytes) or description (<= 1000).
@@ -167,6 +180,12 @@ class PlaylistService {
   store::Database& db_;
   std::function<int64_t()> now_ms_;
   std::function<void(const ChangeEvent&)> listener_;
+  std::vector<std::function<void(const std::string&)>> details_listeners_;
+  void notify_details(const std::string& id);
+  Status notifying(std::string_view id, Status s) {
+    if (s.ok()) notify_details(std::string(id));
+    return s;
+  }
   std::mutex mu_;  // guards cache_
   std::unordered_map<std::string, std::shared_ptr<Cached>> cache_;
 };

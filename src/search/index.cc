@@ -116,6 +116,12 @@ Xapian::Document make_doc(const Document& d) {
   std::string nk = name_key(d.name);
   if (!nk.empty()) xd.add_term(kExact + nk);  // wdf 1: these terms carry weight
   if (first < nw.words.size()) xd.add_term(kBegins + nw.words[first]);
+  std::string_view base = base_name(d.name);
+  Words bw = split_words(base);
+  std::size_t bfirst = (bw.words.size() > 1 && bw.words[0] == "the") ? 1 : 0;
+  std::string bk = name_key(base);
+  if (!bk.empty() && bk != nk) xd.add_term(kExact + bk);
+  xd.add_value(kBaseWords, spaced(bw.words, bfirst));
   if (d.kind == Kind::kPlaylist) {
     if (d.is_public) xd.add_boolean_term(kPublic);
     for (const auto& m : d.members) xd.add_boolean_term(kMember + m);

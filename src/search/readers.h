@@ -60,8 +60,9 @@ inline constexpr Xapian::valueno kSignature = 2;   // 8 bytes, little endian
 inline constexpr Xapian::valueno kNameWords = 3;   // folded name words, "the" dropped, spaced
 inline constexpr Xapian::valueno kAllWords = 4;    // every folded word of the document, spaced
 inline constexpr Xapian::valueno kKey = 5;         // doc_key
+inline constexpr Xapian::valueno kBaseWords = 6;   // kNameWords of base_name(name)
 inline constexpr const char* kLayoutKey = "segue:layout";
-inline constexpr const char* kLayoutVersion = "1";
+inline constexpr const char* kLayoutVersion = "2";
 char kind_letter(int kind);
 }  // namespace layout
 

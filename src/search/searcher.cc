@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 #include <string_view>
+#include <unordered_map>
 
 #include "search/lexicon.h"
 #include "search/query.h"
@@ -20,12 +22,14 @@ constexpr double kExactWeight = 1.0;
 constexpr double kPrefixWeight = 0.9;
 constexpr double kFuzzyWeight[] = {1.0, 0.6, 0.4};
 constexpr std::size_t kMaxQueryBytes = 500;
+constexpr Xapian::doccount kContextDocs = 200;  // documents read for context completions
 
 // Ranking weights (docs/search.md).
 constexpr double kClassWeight = 10.0;
 constexpr double kCorrectedClassWeight = 3.0;
 constexpr double kRelevanceWeight = 1.0;
-constexpr double kPopularityWeight = 0.6;
+constexpr double kPopularityWeight = 1.5;
+constexpr double kCoverageWeight = 1.0;
 constexpr double kPersonalWeight = 0.8;
 constexpr double kKindBias[kKindCount] = {0.03, 0.02, 0.05, 0.0};  // track, album, artist, playlist
 
@@ -56,7 +60,36 @@ Xapian::Query all_of(std::vector<Xapian::Query> qs) {
   return Xapian::Query(Xapian::Query::OP_AND, qs.begin(), qs.end());
 }
 
-Plan make_plan(ParsedQuery pq, const Lexicon& lex) {
+// Completions of `prefix` among the words of the best documents matching `context` (the
+// other words of the query): "someone you lo" completes to "loved" even when "loved" is not
+// among the most frequent "lo" words of the whole index.
+std::vector<std::string> context_completions(Xapian::Database& db, const Xapian::Query& context,
+                                             const std::string& prefix, std::size_t limit) {
+  Xapian::Enquire enquire(db);
+  enquire.set_query(context);
+  Xapian::MSet mset = enquire.get_mset(0, kContextDocs);
+  std::unordered_map<std::string, int> counts;
+  for (auto it = mset.begin(); it != mset.end(); ++it) {
+    std::string all = it.get_document().get_value(layout::kAllWords);
+    std::size_t pos = 0;
+    while (pos < all.size()) {
+      std::size_t end = all.find(' ', pos);
+      if (end == std::string::npos) end = all.size();
+      std::string_view w(all.data() + pos, end - pos);
+      if (w.size() > prefix.size() && w.starts_with(prefix)) ++counts[std::string(w)];
+      pos = end + 1;
+    }
+  }
+  std::vector<std::pair<std::string, int>> v(counts.begin(), counts.end());
+  std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  });
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < v.size() && i < limit; ++i) out.push_back(std::move(v[i].first));
+  return out;
+}
+
+Plan make_plan(ParsedQuery pq, const Lexicon& lex, Xapian::Database& db, bool force_fuzzy) {
   Plan plan;
   plan.pq = std::move(pq);
   const auto& terms = plan.pq.terms;
@@ -82,11 +115,20 @@ Plan make_plan(ParsedQuery pq, const Lexicon& lex) {
       if (i == 0) first_word_terms.push_back(t.word);
     }
     if (last) {
+      std::set<std::string, std::less<>> completed;
       for (const auto& m : lex.complete(t.word, kCompletions)) {
         if (m.word == t.word) continue;
         alts.push_back(scaled(std::string(m.word), kPrefixWeight));
+        completed.emplace(m.word);
         good_df += m.df;
         if (i == 0) first_word_terms.emplace_back(m.word);
+      }
+      if (!must.empty()) {
+        for (auto& w : context_completions(db, all_of(must), t.word, kCompletions)) {
+          if (completed.count(w)) continue;
+          good_df += lex.df(w);
+          alts.push_back(scaled(w, kPrefixWeight));
+        }
       }
     }
     int k = allowed_edits(t.word.size());
@@ -96,8 +138,8 @@ Plan make_plan(ParsedQuery pq, const Lexicon& lex) {
       for (const auto& m : close) best = std::max(best, m.df);
       // Typo tolerance when the word as typed matches nothing, or matches far fewer documents
       // than a close word does (a rare misspelling that happens to be indexed).
-      if (!close.empty() && (alts.empty() || good_df * 20 < best)) {
-        if (alts.empty()) {
+      if (!close.empty() && (alts.empty() || good_df * 20 < best || force_fuzzy)) {
+        if (alts.empty() || (force_fuzzy && close.front().df > good_df)) {
           plan.corrected.back() = std::string(close.front().word);
           plan.has_correction = true;
         }
@@ -201,9 +243,31 @@ MatchClass classify(const QueryShape& q, std::string_view name_spaced, std::stri
   return MatchClass::kWords;
 }
 
+// The share of the name's words that the query's words cover (the last one as a prefix):
+// "perfect" covers all of "Perfect" but half of "Perfect Duet".
+double coverage(const QueryShape& q, std::string_view name_spaced) {
+  std::size_t words = 0, covered = 0, pos = 0;
+  while (pos <= name_spaced.size() && !name_spaced.empty()) {
+    std::size_t end = name_spaced.find(' ', pos);
+    if (end == std::string_view::npos) end = name_spaced.size();
+    std::string_view w = name_spaced.substr(pos, end - pos);
+    ++words;
+    for (std::size_t i = 0; i < q.words.size(); ++i) {
+      bool prefix = q.last_prefix && i + 1 == q.words.size();
+      if (prefix ? w.starts_with(q.words[i]) : w == q.words[i]) {
+        ++covered;
+        break;
+      }
+    }
+    pos = end + 1;
+  }
+  return words ? static_cast<double>(covered) / static_cast<double>(words) : 0.0;
+}
+
 struct Candidate {
   Hit hit;
   double weight = 0;
+  double coverage = 0;
   double popularity = 0;  // 0..1
   int corrected_class = -1;
 };
@@ -248,10 +312,13 @@ Gathered gather(Xapian::Database& db, const Plan& plan, const std::vector<Kind>&
       std::string pop = doc.get_value(layout::kPopularity);
       c.popularity = pop.empty() ? 0.5 : Xapian::sortable_unserialise(pop) / 100.0;
       std::string name = doc.get_value(layout::kNameWords);
+      std::string base = doc.get_value(layout::kBaseWords);
       std::string all = doc.get_value(layout::kAllWords);
-      c.hit.match = classify(typed, name, all);
+      // The better of the full name and the name without its version suffix.
+      c.hit.match = std::max(classify(typed, name, all), classify(typed, base, all));
+      c.coverage = coverage(plan.has_correction ? fixed : typed, base.empty() ? name : base);
       if (plan.has_correction && c.hit.match == MatchClass::kFuzzy)
-        c.corrected_class = static_cast<int>(classify(fixed, name, all));
+        c.corrected_class = static_cast<int>(std::max(classify(fixed, name, all), classify(fixed, base, all)));
       out.push_back(std::move(c));
     }
   }
@@ -274,6 +341,7 @@ void score(Gathered& g, const PersonalBoost& boost) {
       if (c.corrected_class >= 0) s += kCorrectedClassWeight * c.corrected_class / 3.0;
       s += kRelevanceWeight * (max_w > 0 ? c.weight / max_w : 0);
       s += kPopularityWeight * c.popularity;
+      if (c.hit.match != MatchClass::kExact) s += kCoverageWeight * c.coverage;
       if (n < personal.size()) s += kPersonalWeight * std::clamp(personal[n], 0.0, 1.0);
       c.hit.score = s;
       ++n;
@@ -296,12 +364,42 @@ std::optional<std::string> correction_text(const Plan& plan) {
   return s;
 }
 
-Result<Plan> plan_for(const std::string& q, const SearchIndex& index) {
+struct Outcome {
+  Plan plan;
+  Gathered gathered;
+};
+
+// Plans and runs the query; when nothing at all matches, runs it again with typo tolerance
+// on every word (a typo can be a rare word of its own: "calvin haris").
+Outcome run(Xapian::Database& db, const ParsedQuery& pq, const Lexicon& lex, const std::vector<Kind>& kinds,
+            std::size_t window, const std::string& viewer) {
+  Outcome out{make_plan(pq, lex, db, false), {}};
+  out.gathered = gather(db, out.plan, kinds, window, viewer);
+  bool none = true;
+  for (auto t : out.gathered.totals) none = none && t == 0;
+  if (none && out.plan.has_text) {
+    Plan retry = make_plan(pq, lex, db, true);
+    Gathered g = gather(db, retry, kinds, window, viewer);
+    bool some = false;
+    for (auto t : g.totals) some = some || t > 0;
+    if (some) out = Outcome{std::move(retry), std::move(g)};
+  }
+  return out;
+}
+
+Result<Outcome> plan_and_run(const SearchIndex& index, const std::string& q, const std::vector<Kind>& kinds,
+                             std::size_t window, const std::string& viewer) {
   if (q.size() > kMaxQueryBytes) return Error::invalid("the query is longer than 500 bytes");
   auto parsed = parse_query(q);
   if (!parsed.ok()) return parsed.error();
   auto lex = index.lexicon();
-  return make_plan(std::move(parsed).value(), *lex);
+  try {
+    return with_reader(index.readers(), [&](Xapian::Database& db) {
+      return run(db, *parsed, *lex, kinds, window, viewer);
+    });
+  } catch (const Xapian::Error& e) {
+    return Error::internal("search: " + e.get_description());
+  }
 }
 
 }  // namespace
@@ -311,19 +409,13 @@ Searcher::Searcher(const SearchIndex& index) : index_(index) {}
 Result<SearchResponse> Searcher::search(const SearchRequest& req) const {
   if (req.limit == 0 || req.limit > 50) return Error::invalid("limit must be between 1 and 50");
   if (req.offset > 1000) return Error::invalid("offset must be at most 1000");
-  auto plan = plan_for(req.q, index_);
-  if (!plan.ok()) return plan.error();
   std::vector<Kind> kinds = req.kinds;
   if (kinds.empty()) kinds = {Kind::kTrack, Kind::kAlbum, Kind::kArtist, Kind::kPlaylist};
   std::size_t window = std::max<std::size_t>(50, req.offset + req.limit);
-  Gathered g;
-  try {
-    g = with_reader(index_.readers(), [&](Xapian::Database& db) {
-      return gather(db, *plan, kinds, window, req.viewer);
-    });
-  } catch (const Xapian::Error& e) {
-    return Error::internal("search: " + e.get_description());
-  }
+  auto outcome = plan_and_run(index_, req.q, kinds, window, req.viewer);
+  if (!outcome.ok()) return outcome.error();
+  Gathered& g = outcome->gathered;
+  const Plan* plan = &outcome->plan;
   score(g, req.boost);
   SearchResponse resp;
   for (Kind kind : kinds) {
@@ -339,18 +431,12 @@ Result<SearchResponse> Searcher::search(const SearchRequest& req) const {
 
 Result<SuggestResponse> Searcher::suggest(const SuggestRequest& req) const {
   if (req.limit == 0 || req.limit > 20) return Error::invalid("limit must be between 1 and 20");
-  auto plan = plan_for(req.q, index_);
-  if (!plan.ok()) return plan.error();
   std::vector<Kind> kinds = {Kind::kTrack, Kind::kAlbum, Kind::kArtist, Kind::kPlaylist};
   std::size_t window = std::max<std::size_t>(20, req.limit * 3);
-  Gathered g;
-  try {
-    g = with_reader(index_.readers(), [&](Xapian::Database& db) {
-      return gather(db, *plan, kinds, window, req.viewer);
-    });
-  } catch (const Xapian::Error& e) {
-    return Error::internal("search: " + e.get_description());
-  }
+  auto outcome = plan_and_run(index_, req.q, kinds, window, req.viewer);
+  if (!outcome.ok()) return outcome.error();
+  Gathered& g = outcome->gathered;
+  const Plan* plan = &outcome->plan;
   score(g, req.boost);
   SuggestResponse resp;
   double best = -1;

@@ -186,6 +186,18 @@ std::string name_key(std::string_view text) {
   return key;
 }
 
+std::string_view base_name(std::string_view name) {
+  std::size_t cut = name.size();
+  if (auto dash = name.find(" - "); dash != std::string_view::npos) cut = std::min(cut, dash);
+  for (char open : {'(', '['}) {
+    auto p = name.find(open, 1);
+    if (p != std::string_view::npos) cut = std::min(cut, p);
+  }
+  std::string_view base = name.substr(0, cut);
+  while (!base.empty() && (base.back() == ' ' || base.back() == '\t')) base.remove_suffix(1);
+  return fold(base).empty() ? name : base;
+}
+
 int edit_distance(std::string_view a, std::string_view b, int max_distance) {
   const int n = static_cast<int>(a.size()), m = static_cast<int>(b.size());
   if (std::abs(n - m) > max_distance) return max_distance + 1;

@@ -35,6 +35,11 @@ Words split_words(std::string_view text);
 // "Simon & Garfunkel" -> "simonandgarfunkel"). Cut to 200 bytes.
 std::string name_key(std::string_view text);
 
+// A title without its version suffix: the part before " - " and before a "(" or "[" that is
+// not at the start ("Wonderwall - Remastered" -> "Wonderwall", "Rocket Man (I Think It's
+// Going To Be A Long, Long Time)" -> "Rocket Man"). The whole text when nothing is left.
+std::string_view base_name(std::string_view name);
+
 // Damerau-Levenshtein (optimal string alignment) distance between two folded words,
 // capped: returns max_distance + 1 as soon as the distance is known to exceed it.
 int edit_distance(std::string_view a, std::string_view b, int max_distance);

@@ -60,3 +60,16 @@ TEST(AllowedEdits, ByLength) {
 
 }  // namespace
 }  // namespace segue::search
+
+namespace segue::search {
+namespace {
+TEST(BaseName, DropsVersionSuffixes) {
+  EXPECT_EQ(base_name("Wonderwall - Remastered"), "Wonderwall");
+  EXPECT_EQ(base_name("Rocket Man (I Think It's Going To Be A Long, Long Time)"), "Rocket Man");
+  EXPECT_EQ(base_name("Halo [Live]"), "Halo");
+  EXPECT_EQ(base_name("(What's the Story) Morning Glory?"), "(What's the Story) Morning Glory?");
+  EXPECT_EQ(base_name("- -"), "- -");
+  EXPECT_EQ(base_name("Plain"), "Plain");
+}
+}  // namespace
+}  // namespace segue::search

@@ -1,0 +1,171 @@
+#include "search/indexer.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "catalog/catalog_store.h"
+#include "playlist/service.h"
+#include "search/searcher.h"
+
+namespace segue::search {
+namespace {
+
+namespace fs = std::filesystem;
+
+class IndexerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("segue-idx-" + std::to_string(::getpid()) + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    db_ = store::Database::open_sqlite((dir_ / "db").string()).value();
+    ASSERT_TRUE(db_->migrate("playlist", playlist::playlist_migrations()).ok());
+    catalog_ = std::make_unique<catalog::Catalog>(*db_);
+    ASSERT_TRUE(catalog_->reload().ok());
+    playlists_ = std::make_unique<playlist::PlaylistService>(*db_);
+    open_index();
+  }
+  void open_index() {
+    indexer_.reset();
+    index_.reset();
+    index_ = SearchIndex::open((dir_ / "search").string()).value();
+    indexer_ = std::make_unique<Indexer>(*index_, *catalog_, playlists_.get());
+  }
+  void TearDown() override {
+    indexer_.reset();
+    index_.reset();
+    playlists_.reset();
+    catalog_.reset();
+    db_.reset();
+    fs::remove_all(dir_);
+  }
+
+  void put_track(const std::string& track_id, const std::string& title, const std::string& artist_id,
+                 const std::string& artist, const std::string& album_id, const std::string& album) {
+    ASSERT_TRUE(db_->write([&](store::Connection& c) -> Status {
+                  catalog::Artist a;
+                  a.id = ArtistId(artist_id);
+                  a.name = artist;
+                  a.sort_name = artist;
+                  SEGUE_TRY(catalog::upsert_artist(c, a));
+                  catalog::Album al;
+                  al.id = AlbumId(album_id);
+                  al.name = album;
+                  al.artist_ids = {a.id};
+                  al.year = 1975;
+                  al.release_date = "1975";
+                  al.release_date_precision = "year";
+                  SEGUE_TRY(catalog::upsert_album(c, al));
+                  catalog::Track t;
+                  t.id = TrackId(track_id);
+                  t.title = title;
+                  t.artist_ids = {a.id};
+                  t.album_id = al.id;
+                  t.duration_ms = 354000;
+                  return catalog::upsert_track(c, t);
+                }).ok());
+    ASSERT_TRUE(catalog_->reload().ok());
+  }
+
+  std::vector<std::string> find(const std::string& q, Kind kind, const std::string& viewer = "") {
+    SearchRequest req;
+    req.q = q;
+    req.kinds = {kind};
+    req.viewer = viewer;
+    auto r = Searcher(*index_).search(req);
+    EXPECT_TRUE(r.ok());
+    std::vector<std::string> out;
+    if (r.ok())
+      for (const auto& h : r->pages[static_cast<std::size_t>(kind)].items) out.push_back(h.id);
+    return out;
+  }
+
+  static std::string id(char c) { return std::string(22, c); }
+
+  fs::path dir_;
+  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<catalog::Catalog> catalog_;
+  std::unique_ptr<playlist::PlaylistService> playlists_;
+  std::unique_ptr<SearchIndex> index_;
+  std::unique_ptr<Indexer> indexer_;
+};
+
+TEST_F(IndexerTest, FollowsCatalogSnapshots) {
+  put_track(id('t'), "Bohemian Rhapsody", id('r'), "Queen", id('l'), "A Night at the Opera");
+  indexer_->start();
+  indexer_->flush();
+  EXPECT_EQ(find("bohemian", Kind::kTrack), (std::vector<std::string>{id('t')}));
+  EXPECT_EQ(find("queen", Kind::kArtist), (std::vector<std::string>{id('r')}));
+  EXPECT_EQ(find("opera", Kind::kAlbum), (std::vector<std::string>{id('l')}));
+  EXPECT_TRUE(indexer_->stats().ready);
+
+  // A rescan that renames the track: announced by the catalog, not told by anyone.
+  put_track(id('t'), "Love of My Life", id('r'), "Queen", id('l'), "A Night at the Opera");
+  indexer_->flush();
+  EXPECT_TRUE(find("bohemian", Kind::kTrack).empty());
+  EXPECT_EQ(find("love of my", Kind::kTrack), (std::vector<std::string>{id('t')}));
+  // Only the changed document was indexed again.
+  EXPECT_EQ(indexer_->stats().put, 4u);
+}
+
+TEST_F(IndexerTest, RemovesWhatLeftTheCatalog) {
+  put_track(id('t'), "Bohemian Rhapsody", id('r'), "Queen", id('l'), "A Night at the Opera");
+  indexer_->start();
+  indexer_->flush();
+  ASSERT_EQ(find("bohemian", Kind::kTrack).size(), 1u);
+  ASSERT_TRUE(db_->write([&](store::Connection& c) -> Status {
+                SEGUE_TRY(c.exec("DELETE FROM track_artists", {}));
+                SEGUE_TRY(c.exec("DELETE FROM tracks", {}));
+                return {};
+              }).ok());
+  ASSERT_TRUE(catalog_->reload().ok());
+  indexer_->flush();
+  EXPECT_TRUE(find("bohemian", Kind::kTrack).empty());
+  EXPECT_EQ(index_->size(), 2u);  // the album and the artist remain
+}
+
+TEST_F(IndexerTest, RestartReindexesOnlyWhatChanged) {
+  put_track(id('t'), "Bohemian Rhapsody", id('r'), "Queen", id('l'), "A Night at the Opera");
+  indexer_->start();
+  indexer_->flush();
+  EXPECT_EQ(indexer_->stats().put, 3u);
+  // Restart with an unchanged catalog: nothing to write.
+  open_index();
+  indexer_->start();
+  indexer_->flush();
+  EXPECT_EQ(indexer_->stats().put, 0u);
+  EXPECT_EQ(find("rhapsody", Kind::kTrack).size(), 1u);
+  // A change made while the indexer was down is picked up at the next start.
+  indexer_.reset();
+  put_track(id('u'), "Killer Queen", id('r'), "Queen", id('l'), "A Night at the Opera");
+  open_index();
+  indexer_->start();
+  indexer_->flush();
+  EXPECT_EQ(indexer_->stats().put, 1u);
+  EXPECT_EQ(find("killer", Kind::kTrack), (std::vector<std::string>{id('u')}));
+}
+
+TEST_F(IndexerTest, PlaylistsVisibleToTheirMembersOrEveryoneIfPublic) {
+  indexer_->start();
+  UserId alice("alice"), bob("bob");
+  auto pl = playlists_->create(alice, "Road Trip Anthems", "", /*is_public=*/false, false);
+  ASSERT_TRUE(pl.ok());
+  indexer_->flush();
+  EXPECT_EQ(find("road trip", Kind::kPlaylist, "alice"), (std::vector<std::string>{pl->id}));
+  EXPECT_TRUE(find("road trip", Kind::kPlaylist, "bob").empty());
+  ASSERT_TRUE(playlists_->update_details(pl->id, alice, std::string("Summer Anthems"), std::nullopt, true,
+                                         std::nullopt).ok());
+  indexer_->flush();
+  EXPECT_EQ(find("summer", Kind::kPlaylist, "bob"), (std::vector<std::string>{pl->id}));
+  EXPECT_TRUE(find("road trip", Kind::kPlaylist, "alice").empty());
+  // Made collaborative with bob: private again, but bob is a member.
+  ASSERT_TRUE(playlists_->add_collaborator(pl->id, alice, bob).ok());
+  indexer_->flush();
+  EXPECT_EQ(find("summer", Kind::kPlaylist, "bob"), (std::vector<std::string>{pl->id}));
+  EXPECT_TRUE(find("summer", Kind::kPlaylist, "carol").empty());
+}
+
+}  // namespace
+}  // namespace segue::search
