@@ -6,4 +6,5 @@ segue_add_test(playlist_crdt_test
   ${CMAKE_CURRENT_SOURCE_DIR}/tests/crdt_test.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/tests/crdt_property_test.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/tests/crdt_codec_test.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/tests/crdt_run_test.cc
   LIBS segue_playlist_crdt)

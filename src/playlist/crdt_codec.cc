@@ -11,6 +11,7 @@
 namespace segue::playlist {
 namespace {
 
+using detail::Eid;
 using detail::kMaxLamport;
 using detail::kNone;
 using detail::kRemoveBit;
@@ -271,57 +272,77 @@ std::string Sequence::encode_snapshot() const {
   w.varint(m.replicas.size());
   for (ReplicaId r : m.replicas) w.varint(r);
 
-  // Slots in list order, cut into runs of chained inserts: same replica, consecutive
-  // lamports, each one's left origin the previous slot, all with the same right origin.
+  // Segments in list order, joined into runs of chained inserts: same replica, consecutive
+  // lamports, each one's left origin the previous element, all with the same right origin.
+  // (In memory a run may be cut into several segments by removes, moves and values.)
   std::vector<uint32_t> order;
-  order.reserve(m.s_lamport.size());
+  order.reserve(m.segs.size());
   m.tree.for_each([&](uint32_t s) { order.push_back(s); });
-  std::vector<std::pair<uint32_t, uint32_t>> runs;  // (index in order, length)
+  struct Run {
+    uint32_t first;  // index in order
+    uint64_t len;
+  };
+  std::vector<Run> runs;
+  std::size_t nslots = 0;
   for (std::size_t i = 0; i < order.size(); ++i) {
     uint32_t s = order[i];
+    nslots += m.segs[s].len;
     if (!runs.empty() && !m.is_move(s)) {
-      auto& [start, len] = runs.back();
-      uint32_t first = order[start], prev = order[i - 1];
-      if (!m.is_move(prev) && m.s_replica[s] == m.s_replica[prev] &&
-          m.s_lamport[s] == m.s_lamport[prev] + 1 && m.s_left[s] == prev &&
-          m.s_right[s] == m.s_right[first]) {
-        ++len;
+      Run& run = runs.back();
+      const detail::Seg& g = m.segs[s];
+      const detail::Seg& first = m.segs[order[run.first]];
+      const detail::Seg& prev = m.segs[order[i - 1]];
+      if (!m.is_move(order[i - 1]) && g.rep == prev.rep && g.lam == prev.lam + prev.len &&
+          g.left() == prev.id(prev.len - 1) && g.right() == first.right()) {
+        run.len += g.len;
         continue;
       }
     }
-    runs.emplace_back(static_cast<uint32_t>(i), 1);
+    runs.push_back({static_cast<uint32_t>(i), m.segs[s].len});
   }
-  w.varint(order.size());
+  w.varint(nslots);
   w.varint(runs.size());
   uint64_t prev_lamport = 0;
-  for (auto [start, len] : runs) {
-    uint32_t s = order[start];
-    uint64_t lam = m.s_lamport[s];
-    auto ref = [&](uint32_t t) {
-      w.varint(m.s_replica[t]);
-      w.zigzag(static_cast<int64_t>(m.s_lamport[t] - lam));
+  for (const Run& run : runs) {
+    const detail::Seg& g = m.segs[order[run.first]];
+    uint64_t lam = g.lam;
+    auto ref = [&](const Eid& t) {
+      w.varint(t.rep);
+      w.zigzag(static_cast<int64_t>(t.lam - lam));
     };
-    uint32_t left = m.s_left[s], right = m.s_right[s];
-    bool left_prev = left != kNone && start > 0 && order[start - 1] == left;
-    uint64_t h = (m.is_move(s) ? kRunMove : 0) | (left != kNone ? kRunLeft : 0) |
-                 (left_prev ? kRunLeftPrev : 0) | (right != kNone ? kRunRight : 0) |
-                 (static_cast<uint64_t>(len - 1) << 4);
+    const Eid left = g.left(), right = g.right();
+    bool left_prev = false;
+    if (!left.none() && run.first > 0) {
+      const detail::Seg& p = m.segs[order[run.first - 1]];
+      left_prev = p.id(p.len - 1) == left;
+    }
+    bool move = m.is_move(order[run.first]);
+    uint64_t h = (move ? kRunMove : 0) | (!left.none() ? kRunLeft : 0) | (left_prev ? kRunLeftPrev : 0) |
+                 (!right.none() ? kRunRight : 0) | ((run.len - 1) << 4);
     w.varint(h);
-    w.varint(m.s_replica[s]);
+    w.varint(g.rep);
     w.zigzag(static_cast<int64_t>(lam - prev_lamport));
     prev_lamport = lam;
-    if (left != kNone && !left_prev) ref(left);
-    if (right != kNone) ref(right);
-    if (m.is_move(s)) ref(m.s_aux[s]);
+    if (!left.none() && !left_prev) ref(left);
+    if (!right.none()) ref(right);
+    if (move) ref(m.segs[m.entry_of_move(order[run.first])].id(0));
   }
 
   // Remove ops by (replica, lamport), in runs: consecutive lamports, one entry replica, entry
   // lamports stepping by a constant (backspace: -1, delete key: +1).
-  std::vector<uint32_t> rem(m.r_lamport.size());
-  for (uint32_t i = 0; i < rem.size(); ++i) rem[i] = i;
-  std::sort(rem.begin(), rem.end(), [&](uint32_t a, uint32_t b) {
-    if (m.r_replica[a] != m.r_replica[b]) return m.r_replica[a] < m.r_replica[b];
-    return m.r_lamport[a] < m.r_lamport[b];
+  struct Rem {
+    uint32_t rep;
+    uint64_t lam;
+    Eid entry;
+  };
+  std::vector<Rem> rem;
+  rem.reserve(m.remove_count);
+  for (const detail::RemoveRun& r : m.removes)
+    for (uint64_t k = 0; k < r.len; ++k)
+      rem.push_back({r.rep, r.lam + k, Eid{r.target_rep, r.target_lam + static_cast<uint64_t>(r.step) * k}});
+  std::sort(rem.begin(), rem.end(), [](const Rem& a, const Rem& b) {
+    if (a.rep != b.rep) return a.rep < b.rep;
+    return a.lam < b.lam;
   });
   struct RemRun {
     uint32_t first, len;
@@ -329,14 +350,13 @@ std::string Sequence::encode_snapshot() const {
   };
   std::vector<RemRun> rruns;
   for (std::size_t i = 0; i < rem.size(); ++i) {
-    uint32_t r = rem[i];
     if (!rruns.empty()) {
       RemRun& run = rruns.back();
-      uint32_t p = rem[i - 1];
-      uint32_t e = m.r_entry[r], pe = m.r_entry[p];
-      int64_t step = static_cast<int64_t>(m.s_lamport[e] - m.s_lamport[pe]);
-      if (m.r_replica[r] == m.r_replica[p] && m.r_lamport[r] == m.r_lamport[p] + 1 &&
-          m.s_replica[e] == m.s_replica[m.r_entry[rem[run.first]]] && (run.len == 1 || step == run.step)) {
+      const Rem& r = rem[i];
+      const Rem& p = rem[i - 1];
+      int64_t step = static_cast<int64_t>(r.entry.lam - p.entry.lam);
+      if (r.rep == p.rep && r.lam == p.lam + 1 && r.entry.rep == rem[run.first].entry.rep &&
+          (run.len == 1 || step == run.step)) {
         run.step = step;
         ++run.len;
         continue;
@@ -348,14 +368,13 @@ std::string Sequence::encode_snapshot() const {
   w.varint(rruns.size());
   prev_lamport = 0;
   for (const RemRun& run : rruns) {
-    uint32_t r = rem[run.first];
-    uint32_t e = m.r_entry[r];
+    const Rem& r = rem[run.first];
     w.varint(run.len);
-    w.varint(m.r_replica[r]);
-    w.zigzag(static_cast<int64_t>(m.r_lamport[r] - prev_lamport));
-    prev_lamport = m.r_lamport[r];
-    w.varint(m.s_replica[e]);
-    w.zigzag(static_cast<int64_t>(m.s_lamport[e] - m.r_lamport[r]));
+    w.varint(r.rep);
+    w.zigzag(static_cast<int64_t>(r.lam - prev_lamport));
+    prev_lamport = r.lam;
+    w.varint(r.entry.rep);
+    w.zigzag(static_cast<int64_t>(r.entry.lam - r.lam));
     if (run.len > 1) w.zigzag(run.step);
   }
 
@@ -364,13 +383,13 @@ std::string Sequence::encode_snapshot() const {
   std::vector<std::pair<uint32_t, uint64_t>> lens;  // (length, count)
   std::string blob;
   for (uint32_t s : order) {
-    if (m.is_move(s) || (m.s_flags[s] & Impl::kFlagRemoved)) continue;
-    std::string_view v = m.value_of(s);
-    if (!lens.empty() && lens.back().first == v.size())
-      ++lens.back().second;
+    const detail::Seg& g = m.segs[s];
+    if (g.flags & (detail::kSegMove | detail::kSegRemoved)) continue;
+    if (!lens.empty() && lens.back().first == g.width)
+      lens.back().second += g.len;
     else
-      lens.emplace_back(static_cast<uint32_t>(v.size()), 1);
-    blob.append(v);
+      lens.emplace_back(g.width, g.len);
+    blob.append(m.arena.data() + g.off, std::size_t{g.len} * g.width);
   }
   w.varint(lens.size());
   for (auto [len, count] : lens) {
@@ -394,22 +413,10 @@ Result<Sequence> Sequence::decode_snapshot(std::string_view bytes, ReplicaId loc
   Sequence seq(local);
   Impl& m = *seq.impl_;
   for (ReplicaId r : reps) m.replica_number(r);
-  m.tree.reserve(nslots);
-  m.s_left.reserve(nslots);
-  m.s_right.reserve(nslots);
-  m.s_value_off.reserve(nslots);
-  m.s_replica.reserve(nslots);
-  m.s_lamport.reserve(nslots);
-  m.s_value_len.reserve(nslots);
-  m.s_flags.reserve(nslots);
-  m.index.reserve(nslots, [&m](uint32_t r) { return m.ref_id(r); });
-  struct Pending {
-    uint32_t slot;
-    std::optional<OpId> left, right, entry;
-    bool left_prev;
-  };
-  std::vector<Pending> firsts;
-  firsts.reserve(nruns);
+  m.segs.reserve(nruns);
+  m.tree.reserve(nruns);
+  auto range = [&m](uint32_t r) { return m.range(r); };
+  std::vector<std::pair<uint32_t, Eid>> moves;  // (move segment, entry)
   uint64_t prev_lamport = 0, total = 0;
   for (uint64_t i = 0; i < nruns; ++i) {
     uint64_t h = in.varint();
@@ -420,66 +427,67 @@ Result<Sequence> Sequence::decode_snapshot(std::string_view bytes, ReplicaId loc
     uint64_t len = (h >> 4) + 1;
     bool move = h & kRunMove;
     if ((h >> 4) > nslots || total + len > nslots || (move && len != 1) ||
-        ((h & kRunLeftPrev) && (!(h & kRunLeft) || m.s_lamport.empty())) ||
-        lam + (len - 1) > kMaxLamport)
+        ((h & kRunLeftPrev) && (!(h & kRunLeft) || m.segs.empty())) || lam + (len - 1) > kMaxLamport)
       return malformed("slot run header");
-    auto ref = [&]() -> OpId {
+    auto ref = [&]() -> Eid {
       uint64_t r = in.varint();
-      if (r >= reps.size()) return in.fail(), OpId{};
-      return OpId{in.lamport(lam, in.zigzag()), reps[r]};
+      if (r >= reps.size()) return in.fail(), Eid{};
+      return Eid{static_cast<uint32_t>(r), in.lamport(lam, in.zigzag())};
     };
-    Pending p{static_cast<uint32_t>(m.s_lamport.size()), {}, {}, {}, (h & kRunLeftPrev) != 0};
-    if ((h & kRunLeft) && !(h & kRunLeftPrev)) p.left = ref();
-    if (h & kRunRight) p.right = ref();
-    if (move) p.entry = ref();
-    if (in.bad()) return malformed("slot run");
-    for (uint64_t k = 0; k < len; ++k) {
-      OpId id{lam + k, reps[rep]};
-      if (m.find(id) != kNone) return malformed("duplicate op id");
-      uint32_t s = m.new_slot(id, k == 0 ? kNone : static_cast<uint32_t>(m.s_lamport.size() - 1), kNone,
-                              move ? 0 : kNone, {});
-      m.tree.push_back(s);
+    detail::Seg g;
+    g.lam = lam;
+    g.rep = static_cast<uint32_t>(rep);
+    g.len = static_cast<uint32_t>(len);
+    g.flags = move ? detail::kSegMove : 0;
+    Eid left, right, entry;
+    if (h & kRunLeftPrev) {
+      const detail::Seg& p = m.segs.back();
+      left = p.id(p.len - 1);
+    } else if (h & kRunLeft) {
+      left = ref();
     }
+    if (h & kRunRight) right = ref();
+    if (move) entry = ref();
+    if (in.bad()) return malformed("slot run");
+    g.left_rep = left.rep;
+    g.left_lam = left.lam;
+    g.right_rep = right.rep;
+    g.right_lam = right.lam;
+    if (m.index.overlaps(g.rep, lam, len, range)) return malformed("duplicate op id");
+    uint32_t s = m.new_segment(g);
+    m.tree.push_back(s);
+    m.count_ids(g.rep, lam, len);
+    m.element_count += len;
+    if (move) moves.emplace_back(s, entry);
     total += len;
-    firsts.push_back(p);
   }
   if (total != nslots) return malformed("slot count mismatch");
-  // Resolve origins and moved entries now that every slot exists.
-  auto slot_of = [&](const std::optional<OpId>& id) -> uint32_t {
-    if (!id) return kNone;
-    uint32_t r = m.find(*id);
-    return r == kNone ? kNone - 1 : r;
-  };
-  for (std::size_t i = 0; i < firsts.size(); ++i) {
-    const Pending& p = firsts[i];
-    uint32_t s = p.slot;
-    uint32_t end = i + 1 < firsts.size() ? firsts[i + 1].slot : static_cast<uint32_t>(m.s_lamport.size());
-    uint32_t left = p.left_prev ? s - 1 : slot_of(p.left);
-    uint32_t right = slot_of(p.right);
-    if (left == kNone - 1 || right == kNone - 1) return malformed("unknown origin");
-    if (left == s || right == s) return malformed("slot is its own origin");
-    m.s_left.set(s, left);
-    for (uint32_t t = s; t < end; ++t) m.s_right.set(t, right);
-    if (p.entry) {
-      uint32_t e = slot_of(p.entry);
-      if (e == kNone - 1 || m.is_move(e)) return malformed("move of an unknown entry");
-      m.s_aux.set(s, e);
+  // Origins must name slots now that every slot exists.
+  for (uint32_t s = 0; s < m.segs.size(); ++s) {
+    const detail::Seg& g = m.segs[s];
+    for (const Eid& o : {g.left(), g.right()}) {
+      if (o.none()) continue;
+      if (!m.locate(o).found()) return malformed("unknown origin");
+      if (o == g.id(0)) return malformed("slot is its own origin");
     }
   }
-  for (uint32_t s = 0; s < m.s_lamport.size(); ++s) {
-    if (!m.is_move(s)) continue;
-    uint32_t e = m.s_aux[s];
-    if (m.slot_less(m.s_aux[e], s)) m.s_aux.set(e, s);
+  // Moved entries get segments of their own, then the largest move of each wins.
+  for (auto [s, entry] : moves) {
+    Impl::Loc e = m.locate(entry);
+    if (!e.found() || m.is_move(e.ref)) return malformed("move of an unknown entry");
+    uint32_t es = m.isolate(e.ref, e.off);
+    m.segs[es].flags |= detail::kSegPinned;
+    m.links.put(s, es);
+  }
+  for (auto [s, entry] : moves) {
+    uint32_t e = m.entry_of_move(s);
+    if (m.id_less(m.segs[m.winner(e)].id(0), m.segs[s].id(0))) m.links.put(e, s);
   }
 
   // Removes.
   uint64_t nrem = in.count(limit);
   uint64_t nrruns = in.count(std::min<uint64_t>(nrem, in.left()));
   if (in.bad()) return malformed("remove count");
-  m.index.reserve(nslots + nrem, [&m](uint32_t r) { return m.ref_id(r); });
-  m.r_lamport.reserve(nrem);
-  m.r_replica.reserve(nrem);
-  m.r_entry.reserve(nrem);
   prev_lamport = 0;
   total = 0;
   for (uint64_t i = 0; i < nrruns; ++i) {
@@ -496,12 +504,11 @@ Result<Sequence> Sequence::decode_snapshot(std::string_view bytes, ReplicaId loc
     for (uint64_t k = 0; k < len; ++k) {
       __int128 el = static_cast<__int128>(elam) + static_cast<__int128>(step) * static_cast<__int128>(k);
       if (el < 1 || el > static_cast<__int128>(kMaxLamport)) return malformed("remove run entry");
-      OpId id{lam + k, reps[rep]};
-      uint32_t e = m.find(OpId{static_cast<uint64_t>(el), reps[erep]});
-      if (e == kNone || (e & kRemoveBit) || m.is_move(e)) return malformed("remove of an unknown entry");
-      if (m.find(id) != kNone) return malformed("duplicate op id");
-      m.new_remove(id, e);
-      m.s_flags[e] |= Impl::kFlagRemoved;
+      Impl::Loc e = m.locate(Eid{static_cast<uint32_t>(erep), static_cast<uint64_t>(el)});
+      if (!e.found() || e.is_remove() || m.is_move(e.ref)) return malformed("remove of an unknown entry");
+      if (m.index.overlaps(static_cast<uint32_t>(rep), lam + k, 1, range)) return malformed("duplicate op id");
+      m.record_remove(static_cast<uint32_t>(rep), lam + k, m.segs[e.ref].id(e.off));
+      m.remove_entry(e.ref, e.off);
     }
     total += len;
   }
@@ -524,25 +531,31 @@ Result<Sequence> Sequence::decode_snapshot(std::string_view bytes, ReplicaId loc
   std::string_view blob = in.bytes(nbytes);
   m.arena.reserve(nbytes);
   std::size_t pair = 0, used = 0, off = 0;
-  bool short_values = false;
-  m.tree.for_each([&](uint32_t s) {
-    if (short_values || m.is_move(s) || (m.s_flags[s] & Impl::kFlagRemoved)) return;
+  for (uint32_t s = m.tree.first(); s != kNone; s = m.tree.next(s)) {
+    if (m.segs[s].flags & (detail::kSegMove | detail::kSegRemoved)) continue;
     while (pair < lens.size() && used == lens[pair].second) {
       ++pair;
       used = 0;
     }
-    if (pair == lens.size()) {
-      short_values = true;
-      return;
-    }
-    std::size_t len = lens[pair].first;
-    ++used;
-    m.set_value(s, blob.substr(off, len));
-    off += len;
-    m.tree.set_visible(m.s_aux[s], true);
-  });
-  if (short_values || nvalues != static_cast<uint64_t>(m.tree.visible()))
-    return malformed("value count does not match the entries");
+    if (pair == lens.size()) return malformed("value count does not match the entries");
+    // The segment's values must have one width: cut it where the width changes.
+    uint64_t k = std::min<uint64_t>(m.segs[s].len, lens[pair].second - used);
+    if (k < m.segs[s].len) m.split(s, static_cast<uint32_t>(k));
+    detail::Seg& g = m.segs[s];
+    std::size_t width = lens[pair].first;
+    used += k;
+    g.width = static_cast<uint8_t>(width);
+    g.off = static_cast<uint32_t>(m.arena.size());
+    m.arena.append(blob.data() + off, k * width);
+    off += k * width;
+    uint32_t win = m.winner(s);
+    m.tree.set_weight(win, win == s ? g.len : 1);
+  }
+  while (pair < lens.size() && used == lens[pair].second) {
+    ++pair;
+    used = 0;
+  }
+  if (pair != lens.size()) return malformed("value count does not match the entries");
   return seq;
 }
 
