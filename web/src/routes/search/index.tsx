@@ -165,6 +165,7 @@ export default function SearchPage(props: { query?: Record<string, string> }) {
             autoCapitalize="off"
             spellcheck={false}
             enterKeyHint="search"
+            maxLength={200}
             aria-describedby="search-status"
             onInput={onInput}
             onKeyDown={onInputKeyDown}
