@@ -18,6 +18,8 @@
 #include "api/web/web_routes.h"
 #include "app/config.h"
 #include "app/services.h"
+#include "search/indexer.h"
+#include "search/searcher.h"
 #include "catalog/demo_library.h"
 #include "common/log.h"
 #include "common/strings.h"
@@ -320,6 +322,23 @@ int cmd_serve(int argc, char** argv) {
   ctx.realtime = &realtime;
   ctx.playlists = s.playlists.get();
   ctx.library_roots = c.libraries;
+
+  // Search: the Xapian index in the data directory, fed by the indexer's own thread from
+  // catalog and playlist announcements (the first sync runs in the background).
+  auto index = search::SearchIndex::open(c.data_dir + "/search");
+  if (!index.ok()) fail(index.error().message);
+  search::Indexer indexer(**index, *s.catalog, s.playlists.get());
+  indexer.start();
+  search::Searcher searcher(**index);
+  ctx.searcher = &searcher;
+  ctx.recent_searches = s.recent_searches.get();
+  ctx.preferences = s.preferences.get();
+  metrics.gauge_fn("segue_search_ready", "1 once the search index has caught up with the catalog at start",
+                   [&indexer] { return indexer.stats().ready ? 1.0 : 0.0; });
+  metrics.gauge_fn("segue_search_documents_indexed", "Documents (re)indexed since start",
+                   [&indexer] { return static_cast<double>(indexer.stats().put); });
+  metrics.gauge_fn("segue_search_index_batches", "Search index commits since start",
+                   [&indexer] { return static_cast<double>(indexer.stats().batches); });
 
   // The web player: its files, and the first-party OAuth client it logs in with.
   std::optional<api::web::StaticSite> site;

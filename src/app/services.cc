@@ -43,6 +43,8 @@ Result<Services> open_services(const Config& config) {
   SEGUE_TRY(s.db->migrate("events", events::event_migrations()));
   SEGUE_TRY(s.db->migrate("user", user::library_migrations()));
   SEGUE_TRY(s.db->migrate("playlist", playlist::playlist_migrations()));
+  SEGUE_TRY(s.db->migrate("user_preferences", user::preferences_migrations()));
+  SEGUE_TRY(s.db->migrate("search", search::recent_migrations()));
   s.catalog = std::make_unique<catalog::Catalog>(*s.db);
   SEGUE_TRY(s.catalog->reload());
   s.scanner = std::make_unique<catalog::Scanner>(*s.db, s.catalog.get());
@@ -50,6 +52,8 @@ Result<Services> open_services(const Config& config) {
   s.events = std::make_unique<events::EventLog>(*s.db);
   s.library = std::make_unique<user::Library>(*s.db);
   s.playlists = std::make_unique<playlist::PlaylistService>(*s.db);
+  s.preferences = std::make_unique<user::Preferences>(*s.db);
+  s.recent_searches = std::make_unique<search::RecentSearches>(*s.db);
   SEGUE_ASSIGN_OR_RETURN(std::string key, load_or_create_secret(config.data_dir));
   s.stream_tokens = std::make_unique<playback::StreamTokenSigner>(std::move(key));
   return s;

@@ -14,7 +14,9 @@
 #include "playback/stream_token.h"
 #include "playlist/service.h"
 #include "store/database.h"
+#include "search/recent.h"
 #include "user/library.h"
+#include "user/preferences.h"
 
 namespace segue::app {
 
@@ -28,6 +30,8 @@ struct Services {
   std::unique_ptr<user::Library> library;
   std::unique_ptr<playback::StreamTokenSigner> stream_tokens;
   std::unique_ptr<playlist::PlaylistService> playlists;
+  std::unique_ptr<user::Preferences> preferences;
+  std::unique_ptr<search::RecentSearches> recent_searches;
 };
 
 // Creates the data directory if needed, opens `<data>/segue.db` (refusing a corrupt database

@@ -291,6 +291,55 @@ describe("playlists through the SDK", () => {
   });
 });
 
+describe("search through the SDK", () => {
+  before(async () => {
+    // The index is built in the background at start: wait until it has caught up.
+    for (let i = 0; i < 100; i++) {
+      const m = await (await fetch(f.server.url("/metrics"))).text();
+      if (/^segue_search_ready\s+1/m.test(m)) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error("the search index never became ready");
+  });
+
+  it("sdk.search finds tracks, artists and albums, with Spotify's paging objects", async () => {
+    const r = await sdk.search("compass rose", ["track", "album", "artist", "playlist"]);
+    assert.equal(r.tracks.items[0].name, "Compass Rose");
+    assert.equal(r.tracks.items[0].artists[0].name, "The Copper Lanterns");
+    assert.equal(r.tracks.limit, 20);
+    assert.equal(r.tracks.offset, 0);
+    assert.ok(r.tracks.total >= 1);
+    assert.ok(Array.isArray(r.albums.items));
+    assert.ok(Array.isArray(r.artists.items));
+    assert.ok(Array.isArray(r.playlists.items));
+  });
+
+  it("folds accents and tolerates a typo", async () => {
+    const a = await sdk.search("nadia ore", ["artist"]);
+    assert.equal(a.artists.items[0].name, "Nadia Oré");
+    const t = await sdk.search("streetlamp semaphroe", ["track"]);
+    assert.equal(t.tracks.items[0].name, "Streetlamp Semaphore");
+  });
+
+  it("the last word is a prefix, and field filters narrow", async () => {
+    const t = await sdk.search("orchard at", ["track"]);
+    assert.equal(t.tracks.items[0].name, "Orchard at 3 AM");
+    const byArtist = await sdk.search("artist:\"marlow vance\"", ["track"], undefined, 50);
+    const names = byArtist.tracks.items.map((x) => x.name).sort();
+    assert.deepEqual(names, ["Corner Café Serenade", "Evening Exchange", "Lanterns on the Pier", "Low Tide Letters", "The Ferryman's Waltz"]);
+    const album = await sdk.search("year:2023", ["album"]);
+    assert.deepEqual(album.albums.items.map((x) => x.name), ["Glass Orchard"]);
+  });
+
+  it("pages with limit and offset", async () => {
+    const all = await sdk.search("artist:lanterns", ["track"], undefined, 50);
+    assert.equal(all.tracks.items.length, 4);
+    const p1 = await sdk.search("artist:lanterns", ["track"], undefined, 2, 0);
+    const p2 = await sdk.search("artist:lanterns", ["track"], undefined, 2, 2);
+    assert.deepEqual([...p1.tracks.items, ...p2.tracks.items].map((x) => x.id), all.tracks.items.map((x) => x.id));
+  });
+});
+
 describe("OpenAPI conformance of every recorded response", () => {
   it("each JSON 200 body validates against the operation's schema", async () => {
     const openapi = new OpenApi();
@@ -305,7 +354,8 @@ describe("OpenAPI conformance of every recorded response", () => {
       "get-an-artist", "get-multiple-artists", "get-an-artists-albums", "get-an-artists-top-tracks", "get-new-releases",
       "get-current-users-profile", "get-users-saved-tracks", "check-users-saved-tracks", "get-users-saved-albums",
       "check-users-saved-albums", "get-recently-played", "get-playlist",
-      "get-playlists-tracks", "get-a-list-of-current-users-playlists", "get-list-users-playlists", "get-playlist-cover"]) {
+      "get-playlists-tracks", "get-a-list-of-current-users-playlists", "get-list-users-playlists", "get-playlist-cover",
+      "search"]) {
       assert.ok(ops.has(op), `no response recorded for ${op}`);
     }
     // Where the OpenAPI document is stricter than Spotify's real API, and Segue follows the real

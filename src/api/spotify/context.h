@@ -19,6 +19,12 @@
 #include "playlist/service.h"
 #include "store/database.h"
 #include "user/library.h"
+#include "user/preferences.h"
+
+namespace segue::search {
+class Searcher;
+class RecentSearches;
+}  // namespace segue::search
 
 namespace segue::api::spotify {
 
@@ -45,6 +51,10 @@ struct ApiContext {
   Realtime* realtime = nullptr;
   playlist::PlaylistService* playlists = nullptr;
   std::vector<std::string> library_roots;  // the configured music folders (playlist import)
+  // Search (null: no /v1/search routes), recent searches and user preferences.
+  search::Searcher* searcher = nullptr;
+  search::RecentSearches* recent_searches = nullptr;
+  user::Preferences* preferences = nullptr;
 
   // "http://host:port" for links in responses to `req`.
   std::string base_url(const net::Request& req) const;

@@ -3,6 +3,7 @@
 // collaborators, and the operations since a snapshot (what real-time clients catch up with).
 // docs/formats/playlist-api.md lists the extensions.
 #include "api/spotify/handler_util.h"
+#include "api/spotify/playlist_objects.h"
 #include "api/spotify/objects.h"
 #include "api/spotify/params.h"
 #include "api/spotify/routes.h"
@@ -59,6 +60,8 @@ auto if_editable(ApiContext& ctx, const auth::Principal& p, const std::string& i
   return edit();
 }
 
+}  // namespace
+
 json::object public_user(const UserId& id, const std::string& display_name, const std::string& base) {
   json::object o;
   o["display_name"] = display_name;
@@ -70,21 +73,12 @@ json::object public_user(const UserId& id, const std::string& display_name, cons
   return o;
 }
 
-// Display names, looked up once per request.
-class UserNames {
- public:
-  explicit UserNames(auth::AuthService& auth) : auth_(auth) {}
-  const std::string& name(const UserId& id) {
-    auto it = names_.find(id.str());
-    if (it != names_.end()) return it->second;
-    auto u = auth_.get_user(id);
-    return names_.emplace(id.str(), u.ok() ? u->display_name : std::string()).first->second;
-  }
-
- private:
-  auth::AuthService& auth_;
-  std::map<std::string, std::string> names_;
-};
+const std::string& UserNames::name(const UserId& id) {
+  auto it = names_.find(id.str());
+  if (it != names_.end()) return it->second;
+  auto u = auth_.get_user(id);
+  return names_.emplace(id.str(), u.ok() ? u->display_name : std::string()).first->second;
+}
 
 json::array playlist_images(const PlaylistInfo& info, const std::string& base) {
   json::array images;
@@ -120,6 +114,8 @@ json::object simplified_playlist(const PlaylistInfo& info, UserNames& names, con
   o["primary_color"] = nullptr;
   return o;
 }
+
+namespace {
 
 json::object playlist_track(const playlist::Item& it, const catalog::Snapshot& snap, const ObjectWriter& w,
                             UserNames& names, const std::string& base) {
