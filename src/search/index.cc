@@ -48,9 +48,14 @@ Xapian::Database& Readers::get() {
   return *slot.db;
 }
 
-void Readers::refresh() {
-  ReaderSlot& slot = tl_readers[instance_];
-  if (slot.db) slot.db->reopen();
+void Readers::refresh() noexcept {
+  auto it = tl_readers.find(instance_);
+  if (it == tl_readers.end() || !it->second.db) return;
+  try {
+    it->second.db->reopen();
+  } catch (...) {
+    it->second.db.reset();
+  }
 }
 
 // ---- documents ----
@@ -100,6 +105,18 @@ Xapian::Document make_doc(const Document& d) {
   std::set<std::string> all;
   Xapian::termpos pos = 1;
   add_field(xd, d.name, 3, pos, name_prefix, all);
+  {
+    // Adjacent name words joined ("TiK ToK" -> "tiktok", "Hot N Cold" -> "hotn", "ncold"), so a
+    // query that writes a name as one word still finds it.
+    std::vector<std::string> nws = split_words(d.name).words;
+    for (std::size_t i = 0; i + 1 < nws.size(); ++i) {
+      if (nws[i].size() > 12 || nws[i + 1].size() > 12) continue;
+      std::string joined = nws[i] + nws[i + 1];
+      xd.add_term(joined, 1);
+      xd.add_term(name_prefix + joined);
+      all.insert(joined);
+    }
+  }
   if (d.kind == Kind::kTrack && !d.album.empty()) add_field(xd, d.album, 2, pos, kAlbum, all);
   for (const auto& a : d.artists) add_field(xd, a, 1, pos, kArtist, all);
   for (const auto& g : d.genres) {
@@ -252,9 +269,12 @@ Status SearchIndex::remove(const std::vector<std::pair<Kind, std::string>>& keys
 Status SearchIndex::commit() {
   std::lock_guard lock(impl_->write_mu);
   try {
-    impl_->wdb.commit();
+    {
+      std::unique_lock commit_lock(impl_->readers->commit_mutex());
+      impl_->wdb.commit();
+      impl_->readers->bump();
+    }
     std::atomic_store(&impl_->lexicon, build_lexicon(impl_->wdb));
-    impl_->readers->bump();
   } catch (const Xapian::Error& e) {
     return Error::internal("search: commit failed: " + e.get_description());
   }

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <shared_mutex>
 #include <string>
 
 namespace segue::search {
@@ -16,28 +17,36 @@ class Readers {
   explicit Readers(std::string dir);
   // This thread's reader, reopened if the index committed since it was last used.
   Xapian::Database& get();
-  // After a DatabaseModifiedError: reopen this thread's reader.
-  void refresh();
+  // After a DatabaseModifiedError: reopen this thread's reader (or drop it, to be opened
+  // afresh by the next get(), if reopening fails too). Never throws.
+  void refresh() noexcept;
   void bump() { generation_.fetch_add(1, std::memory_order_acq_rel); }
+  // Held exclusively by the writer while it commits; a reader that keeps losing the race
+  // holds it shared for its last attempt, so it cannot lose again.
+  std::shared_mutex& commit_mutex() { return commit_mu_; }
 
  private:
   std::string dir_;
   uint64_t instance_;
   std::atomic<uint64_t> generation_{1};
+  std::shared_mutex commit_mu_;
 };
 
 // Runs fn(db) with the thread's reader, retrying after Xapian::DatabaseModifiedError (the
-// writer committed twice while we read). Other Xapian errors propagate.
+// writer committed twice while we read). Reads take no lock; after three lost races the last
+// attempt runs with commits held off. Other Xapian errors propagate.
 template <typename Fn>
 auto with_reader(Readers& readers, Fn&& fn) -> decltype(fn(readers.get())) {
-  for (int attempt = 0;; ++attempt) {
+  for (int attempt = 0; attempt < 3; ++attempt) {
     try {
       return fn(readers.get());
     } catch (const Xapian::DatabaseModifiedError&) {
-      if (attempt >= 4) throw;
       readers.refresh();
     }
   }
+  std::shared_lock lock(readers.commit_mutex());
+  readers.refresh();
+  return fn(readers.get());
 }
 
 // Term prefixes and value slots (docs/formats/search-index.md).
@@ -62,7 +71,7 @@ inline constexpr Xapian::valueno kAllWords = 4;    // every folded word of the d
 inline constexpr Xapian::valueno kKey = 5;         // doc_key
 inline constexpr Xapian::valueno kBaseWords = 6;   // kNameWords of base_name(name)
 inline constexpr const char* kLayoutKey = "segue:layout";
-inline constexpr const char* kLayoutVersion = "2";
+inline constexpr const char* kLayoutVersion = "3";
 char kind_letter(int kind);
 }  // namespace layout
 

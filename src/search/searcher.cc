@@ -18,6 +18,7 @@ namespace {
 
 constexpr std::size_t kCompletions = 20;  // completions of the last word
 constexpr std::size_t kFuzzy = 6;         // close words per typed word
+constexpr std::size_t kFuzzyRetry = 40;   // ... when nothing matched without them
 constexpr double kExactWeight = 1.0;
 constexpr double kPrefixWeight = 0.9;
 constexpr double kFuzzyWeight[] = {1.0, 0.6, 0.4};
@@ -30,6 +31,7 @@ constexpr double kCorrectedClassWeight = 3.0;
 constexpr double kRelevanceWeight = 1.0;
 constexpr double kPopularityWeight = 1.5;
 constexpr double kCoverageWeight = 1.0;
+constexpr double kFullNameWeight = 0.2;
 constexpr double kPersonalWeight = 0.8;
 constexpr double kKindBias[kKindCount] = {0.03, 0.02, 0.05, 0.0};  // track, album, artist, playlist
 
@@ -133,7 +135,7 @@ Plan make_plan(ParsedQuery pq, const Lexicon& lex, Xapian::Database& db, bool fo
     }
     int k = allowed_edits(t.word.size());
     if (k > 0) {
-      auto close = lex.fuzzy(t.word, k, last, kFuzzy);
+      auto close = lex.fuzzy(t.word, k, last, force_fuzzy ? kFuzzyRetry : kFuzzy);
       uint32_t best = 0;
       for (const auto& m : close) best = std::max(best, m.df);
       // Typo tolerance when the word as typed matches nothing, or matches far fewer documents
@@ -268,6 +270,7 @@ struct Candidate {
   Hit hit;
   double weight = 0;
   double coverage = 0;
+  bool full_name = false;  // an exact match of the whole name, version suffix included
   double popularity = 0;  // 0..1
   int corrected_class = -1;
 };
@@ -315,7 +318,9 @@ Gathered gather(Xapian::Database& db, const Plan& plan, const std::vector<Kind>&
       std::string base = doc.get_value(layout::kBaseWords);
       std::string all = doc.get_value(layout::kAllWords);
       // The better of the full name and the name without its version suffix.
-      c.hit.match = std::max(classify(typed, name, all), classify(typed, base, all));
+      MatchClass full = classify(typed, name, all);
+      c.hit.match = std::max(full, classify(typed, base, all));
+      c.full_name = full == MatchClass::kExact;
       c.coverage = coverage(plan.has_correction ? fixed : typed, base.empty() ? name : base);
       if (plan.has_correction && c.hit.match == MatchClass::kFuzzy)
         c.corrected_class = static_cast<int>(std::max(classify(fixed, name, all), classify(fixed, base, all)));
@@ -342,6 +347,7 @@ void score(Gathered& g, const PersonalBoost& boost) {
       s += kRelevanceWeight * (max_w > 0 ? c.weight / max_w : 0);
       s += kPopularityWeight * c.popularity;
       if (c.hit.match != MatchClass::kExact) s += kCoverageWeight * c.coverage;
+      if (c.full_name) s += kFullNameWeight;
       if (n < personal.size()) s += kPersonalWeight * std::clamp(personal[n], 0.0, 1.0);
       c.hit.score = s;
       ++n;

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <mutex>
 #include <thread>
 
 #include "search/index.h"
@@ -262,6 +263,8 @@ TEST_F(SearcherTest, UpdatesAndRemovalsAfterCommit) {
 TEST_F(SearcherTest, ReadersOnManyThreadsWhileWriting) {
   std::atomic<bool> stop{false};
   std::atomic<int> failures{0};
+  std::mutex mu;
+  std::vector<std::string> errors;
   std::vector<std::thread> readers;
   for (int t = 0; t < 3; ++t) {
     readers.emplace_back([&] {
@@ -270,7 +273,12 @@ TEST_F(SearcherTest, ReadersOnManyThreadsWhileWriting) {
         req.q = "bohemian";
         req.kinds = {Kind::kTrack};
         auto r = Searcher(*index_).search(req);
-        if (!r.ok() || r->pages[0].items.empty() || r->pages[0].items[0].id != "t1") ++failures;
+        if (!r.ok() || r->pages[0].items.empty() || r->pages[0].items[0].id != "t1") {
+          ++failures;
+          std::lock_guard l(mu);
+          if (!r.ok()) errors.push_back(r.error().message);
+          else errors.push_back(r->pages[0].items.empty() ? "empty" : r->pages[0].items[0].id);
+        }
       }
     });
   }
@@ -280,7 +288,7 @@ TEST_F(SearcherTest, ReadersOnManyThreadsWhileWriting) {
   }
   stop = true;
   for (auto& t : readers) t.join();
-  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(failures.load(), 0) << (errors.empty() ? "" : errors[0]);
 }
 
 TEST(SearchIndexTest, ReopensWhatWasCommitted) {
@@ -303,5 +311,16 @@ TEST(SearchIndexTest, ReopensWhatWasCommitted) {
   std::filesystem::remove_all(dir);
 }
 
+}  // namespace
+}  // namespace segue::search
+
+namespace segue::search {
+namespace {
+TEST_F(SearcherTest, NameWrittenAsOneWord) {
+  ASSERT_TRUE(index_->put({track("k1", "TiK ToK", "Ke$ha", "Animal", 2009, 70)}).ok());
+  ASSERT_TRUE(index_->commit().ok());
+  EXPECT_EQ(ids("tiktok", Kind::kTrack), (std::vector<std::string>{"k1"}));
+  EXPECT_EQ(ids("tiktok kesha", Kind::kTrack), (std::vector<std::string>{"k1"}));
+}
 }  // namespace
 }  // namespace segue::search
