@@ -1,7 +1,7 @@
 // Search as you type, end to end: a real Segue serving the demo library, Debian's Chromium. The
 // user types letter by letter (no accent, a typo), the results follow, the arrow keys and Enter
-// open and play results, the committed search is in "Recent searches" after a reload, axe-core
-// finds nothing, and the page fits a phone.
+// open and play results, the committed search is in "Recent searches" after a reload, the Songs
+// filter lists every song found, axe-core finds nothing, and the page fits a phone.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
@@ -204,6 +204,24 @@ describe("search as you type", () => {
     await page.getByText("Your recent searches appear here").waitFor();
     await page.reload();
     await page.getByText("Your recent searches appear here").waitFor();
+  });
+
+  it("shows every song found with the Songs filter, and the overview again with All", async () => {
+    await box().fill("lanterns");
+    await waitFor("results for lanterns", async () => (await topResult().count()) > 0);
+    const filters = page.getByRole("group", { name: "Show" });
+    await filters.getByRole("button", { name: "Songs" }).click();
+    await waitFor("the filter in the URL", async () => new URL(page.url()).search === "?q=lanterns&type=track");
+    assert.equal(await filters.getByRole("button", { name: "Songs" }).getAttribute("aria-pressed"), "true");
+    const list = page.getByRole("list", { name: "Songs" });
+    await list.getByText("Lanterns on the Pier").waitFor();
+    await list.getByText("Compass Rose").waitFor();
+    assert.equal(await topResult().count(), 0);
+    assert.deepEqual(await audit(page), [], "the Songs filter");
+    await screenshot(page, "search-songs");
+    await filters.getByRole("button", { name: "All" }).click();
+    await topResult().waitFor();
+    assert.equal(new URL(page.url()).search, "?q=lanterns");
   });
 
   it("fits a 375 px phone screen without scrolling sideways", async () => {

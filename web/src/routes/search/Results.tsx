@@ -4,8 +4,8 @@ import type { ComponentChildren } from 'preact';
 import { useId, useMemo } from 'preact/hooks';
 import { toPlayerTrack } from '../../api/convert';
 import type { SimplifiedPlaylist } from '../../api/playlists';
-import type { Suggestions, TopResult } from '../../api/search';
-import type { Artist, SimplifiedAlbum } from '../../api/types';
+import type { SearchType, Suggestions, TopResult } from '../../api/search';
+import type { Artist, SimplifiedAlbum, Track } from '../../api/types';
 import { albumKind } from '../../components/AlbumGrid';
 import { Cover } from '../../components/Cover';
 import { PlayIcon } from '../../components/Icons';
@@ -16,11 +16,20 @@ import { usePlayer } from '../../player';
 const id = encodeURIComponent;
 const names = (artists: readonly { name: string }[]) => artists.map((a) => a.name).join(', ');
 
-function Group({ title, class: className = '', children }: { title: string; class?: string; children: ComponentChildren }) {
+function Group({ title, class: className = '', onShowAll, children }: {
+  title: string; class?: string; onShowAll?: () => void; children: ComponentChildren;
+}) {
   const headingId = useId();
   return (
     <section class={`search-group ${className}`} aria-labelledby={headingId}>
-      <h2 id={headingId} class="search-group-title">{title}</h2>
+      <div class="search-group-head">
+        <h2 id={headingId} class="search-group-title">{title}</h2>
+        {onShowAll && (
+          <button type="button" class="section-link link-plain" onClick={onShowAll}>
+            Show all<span class="visually-hidden"> {title.toLowerCase()}</span>
+          </button>
+        )}
+      </div>
       {children}
     </section>
   );
@@ -86,7 +95,7 @@ function Card({ href, title, sub, round = false, cover }: {
   );
 }
 
-function ArtistCards({ artists }: { artists: readonly Artist[] }) {
+export function ArtistCards({ artists }: { artists: readonly Artist[] }) {
   return (
     <ul class="album-grid search-grid" aria-label="Artists">
       {artists.map((a) => (
@@ -97,7 +106,7 @@ function ArtistCards({ artists }: { artists: readonly Artist[] }) {
   );
 }
 
-function AlbumCards({ albums }: { albums: readonly SimplifiedAlbum[] }) {
+export function AlbumCards({ albums }: { albums: readonly SimplifiedAlbum[] }) {
   return (
     <ul class="album-grid search-grid" aria-label="Albums">
       {albums.map((a) => (
@@ -108,7 +117,7 @@ function AlbumCards({ albums }: { albums: readonly SimplifiedAlbum[] }) {
   );
 }
 
-function PlaylistCards({ playlists }: { playlists: readonly SimplifiedPlaylist[] }) {
+export function PlaylistCards({ playlists }: { playlists: readonly SimplifiedPlaylist[] }) {
   return (
     <ul class="album-grid search-grid" aria-label="Playlists">
       {playlists.map((p) => (
@@ -119,7 +128,10 @@ function PlaylistCards({ playlists }: { playlists: readonly SimplifiedPlaylist[]
   );
 }
 
-export function Results({ data }: { data: Suggestions }) {
+/** "Show all" for a group that may have more than it shows. */
+const more = (items: readonly unknown[], limit: number, show?: () => void) => (show && items.length >= limit ? show : undefined);
+
+export function Results({ data, limit, onShowAll }: { data: Suggestions; limit: number; onShowAll?: (type: SearchType) => void }) {
   const player = usePlayer();
   const songs = useMemo<ListTrack[]>(() => data.tracks.map((t) => toPlayerTrack(t)), [data]);
   const top = data.top_result;
@@ -140,15 +152,42 @@ export function Results({ data }: { data: Suggestions }) {
             </Group>
           )}
           {songs.length > 0 && (
-            <Group title="Songs" class="search-songs">
+            <Group title="Songs" class="search-songs" onShowAll={more(songs, limit, onShowAll && (() => onShowAll('track')))}>
               <TrackList tracks={songs} label="Songs" contextName="Search" showCover addToPlaylist />
             </Group>
           )}
         </div>
       )}
-      {data.artists.length > 0 && <Group title="Artists"><ArtistCards artists={data.artists} /></Group>}
-      {data.albums.length > 0 && <Group title="Albums"><AlbumCards albums={data.albums} /></Group>}
-      {data.playlists.length > 0 && <Group title="Playlists"><PlaylistCards playlists={data.playlists} /></Group>}
+      {data.artists.length > 0 && (
+        <Group title="Artists" onShowAll={more(data.artists, limit, onShowAll && (() => onShowAll('artist')))}>
+          <ArtistCards artists={data.artists} />
+        </Group>
+      )}
+      {data.albums.length > 0 && (
+        <Group title="Albums" onShowAll={more(data.albums, limit, onShowAll && (() => onShowAll('album')))}>
+          <AlbumCards albums={data.albums} />
+        </Group>
+      )}
+      {data.playlists.length > 0 && (
+        <Group title="Playlists" onShowAll={more(data.playlists, limit, onShowAll && (() => onShowAll('playlist')))}>
+          <PlaylistCards playlists={data.playlists} />
+        </Group>
+      )}
     </>
   );
+}
+
+/** Every result of one type (a filter chip), a page at a time. */
+export function TypeResults({ type, items }: { type: SearchType; items: readonly { id: string }[] }) {
+  const songs = useMemo<ListTrack[]>(() => (type === 'track' ? (items as Track[]).map((t) => toPlayerTrack(t)) : []), [type, items]);
+  switch (type) {
+    case 'track':
+      return <TrackList tracks={songs} label="Songs" contextName="Search" showCover showAlbum addToPlaylist />;
+    case 'artist':
+      return <ArtistCards artists={items as Artist[]} />;
+    case 'album':
+      return <AlbumCards albums={items as SimplifiedAlbum[]} />;
+    case 'playlist':
+      return <PlaylistCards playlists={items as SimplifiedPlaylist[]} />;
+  }
 }

@@ -4,53 +4,90 @@
 // A search is recorded as recent when the user commits to it: Enter, or a result opened or played.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
-import { isEmpty, recordSearch } from '../../api/search';
+import { isEmpty, recordSearch, type SearchType } from '../../api/search';
 import { useTitle } from '../../app/useTitle';
 import { SearchIcon } from '../../components/Icons';
 import { ErrorMessage } from '../../components/LoadState';
 import '../../styles/search.css';
 import { indexOfResult, isTypingKey, move, resultTargets } from './keys';
 import { RecentSearches } from './RecentSearches';
-import { Results } from './Results';
-import { useSuggestions, type SuggestState } from './useSuggestions';
+import { Results, TypeResults } from './Results';
+import { useFullSearch, type FullState } from './useFullSearch';
+import { SUGGEST_LIMIT, useSuggestions, type SuggestState } from './useSuggestions';
+import { LoadMore } from '../../components/LoadMore';
+import { Loading } from '../../components/LoadState';
 
 const INPUT_ID = 'search-input';
 
-function queryFromUrl(): string {
-  return new URLSearchParams(location.search).get('q') ?? '';
+export type Filter = 'all' | SearchType;
+
+const FILTERS: { value: Filter; label: string }[] = [
+  { value: 'all', label: 'All' },
+  { value: 'track', label: 'Songs' },
+  { value: 'artist', label: 'Artists' },
+  { value: 'album', label: 'Albums' },
+  { value: 'playlist', label: 'Playlists' },
+];
+
+const asFilter = (value: string | null | undefined): Filter =>
+  FILTERS.find((f) => f.value === value)?.value ?? 'all';
+
+/** "?q=...&type=..." for the box and the filter ("" for an empty box). */
+function searchString(q: string, filter: Filter): string {
+  if (!q) return '';
+  const params = new URLSearchParams({ q });
+  if (filter !== 'all') params.set('type', filter);
+  return `?${params}`;
+}
+
+function fromUrl(search = location.search): { q: string; filter: Filter } {
+  const params = new URLSearchParams(search);
+  return { q: params.get('q') ?? '', filter: asFilter(params.get('type')) };
 }
 
 /**
- * Keeps /search?q=... in step with the box by replacing the history entry (no entry per
- * keystroke), through the router when there is one so that it knows the URL too; and follows the
- * URL when it changes from outside (the Search link in the navigation goes to a bare /search).
+ * Keeps /search?q=...&type=... in step with the box and the filter by replacing the history entry
+ * (no entry per keystroke), through the router when there is one so that it knows the URL too;
+ * and follows the URL when it changes from outside (the Search link goes to a bare /search).
  */
-function useQueryInUrl(query: string, setQuery: (q: string) => void, urlQuery: string | undefined): void {
+function useUrlState(q: string, filter: Filter, apply: (q: string, filter: Filter) => void, routerQuery: Record<string, string> | undefined): void {
   // Undefined without a router (the page's tests render it alone).
   const loc = useLocation() as ReturnType<typeof useLocation> | undefined;
-  const written = useRef(query);
+  const written = useRef(searchString(q, filter));
   useEffect(() => {
     if (location.pathname !== '/search') return;
-    written.current = query;
-    const search = query ? `?${new URLSearchParams({ q: query })}` : '';
+    const search = searchString(q, filter);
+    written.current = search;
     if (location.search === search) return;
     if (loc?.route) loc.route(`/search${search}`, true);
     else history.replaceState(history.state, '', `/search${search}${location.hash}`);
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [query]);
+  }, [q, filter]);
+  const routed = routerQuery ? searchString(routerQuery.q ?? '', asFilter(routerQuery.type)) : undefined;
   useEffect(() => {
-    if (urlQuery === undefined) return;
+    if (routed === undefined) return;
     // A router render that is only catching up with what this page wrote is not a change.
-    if (urlQuery !== queryFromUrl() || urlQuery === written.current) return;
-    written.current = urlQuery;
-    setQuery(urlQuery);
+    const now = fromUrl();
+    if (routed !== searchString(now.q, now.filter) || routed === written.current) return;
+    written.current = routed;
+    apply(now.q, now.filter);
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [urlQuery]);
+  }, [routed]);
 }
 
 const same = (a: string, b: string) => a.trim().toLocaleLowerCase() === b.trim().toLocaleLowerCase();
 
-function announcement(state: SuggestState): string {
+const KIND_NAMES: Record<SearchType, [string, string]> = {
+  track: ['song', 'songs'], artist: ['artist', 'artists'], album: ['album', 'albums'], playlist: ['playlist', 'playlists'],
+};
+
+function announcement(state: SuggestState, full: FullState): string {
+  if (full.status === 'ready') {
+    const { total, q, corrected } = full.data;
+    if (total === 0) return `No results for “${q.trim()}”`;
+    const [one, many] = KIND_NAMES[full.data.type];
+    return `${total} ${total === 1 ? one : many} for “${corrected ?? q.trim()}”`;
+  }
   if (state.status !== 'ready') return '';
   const { data } = state;
   if (isEmpty(data)) return `No results for “${state.q.trim()}”`;
@@ -60,13 +97,19 @@ function announcement(state: SuggestState): string {
 }
 
 export default function SearchPage(props: { query?: Record<string, string> }) {
-  const [query, setQuery] = useState(queryFromUrl);
-  const { state, retry } = useSuggestions(query);
+  const [query, setQuery] = useState(() => fromUrl().q);
+  const [filter, setFilter] = useState(() => fromUrl().filter);
+  const type = filter === 'all' ? null : filter;
+  const { state, retry } = useSuggestions(type ? '' : query);
+  const full = useFullSearch(type ? query : '', type);
   const input = useRef<HTMLInputElement>(null);
   const panel = useRef<HTMLDivElement>(null);
   const committed = useRef<string | null>(null);
   useTitle(query.trim() ? `Search: ${query.trim()}` : 'Search');
-  useQueryInUrl(query, setQuery, props.query ? props.query.q ?? '' : undefined);
+  useUrlState(query, filter, (q, f) => {
+    setQuery(q);
+    setFilter(f);
+  }, props.query);
 
   // After the router has focused the page heading (its layout effect), the box takes focus.
   useEffect(() => {
@@ -142,9 +185,19 @@ export default function SearchPage(props: { query?: Record<string, string> }) {
   };
 
   const empty = query.trim() === '';
-  const corrected = state.status === 'ready' && state.data.corrected_query && !same(state.data.corrected_query, state.q)
-    ? state.data.corrected_query : null;
-  const stale = state.status !== 'idle' && state.q !== query;
+  const shown = type ? (full.state.status === 'ready' && full.state.data.type === type ? full.state.data : null) : null;
+  const suggestions = !type && state.status === 'ready' ? state : null;
+  const error = type ? (full.state.status === 'error' ? full.state : null) : (state.status === 'error' ? state : null);
+  const correctedText = shown ? shown.corrected : suggestions?.data.corrected_query ?? null;
+  const shownQ = shown?.q ?? suggestions?.q ?? '';
+  const corrected = correctedText && !same(correctedText, shownQ) ? correctedText : null;
+  const stale = (shown !== null || suggestions !== null) && shownQ !== query;
+  const nothing = shown ? shown.items.length === 0 : suggestions ? isEmpty(suggestions.data) : false;
+
+  const choose = (f: Filter) => {
+    setFilter(f);
+    if (window.scrollY > 0) window.scrollTo(0, 0);
+  };
 
   return (
     <div class="page search-page">
@@ -172,11 +225,21 @@ export default function SearchPage(props: { query?: Record<string, string> }) {
           />
         </div>
       </form>
-      <p id="search-status" class="visually-hidden" role="status">{empty ? '' : announcement(state)}</p>
+      <p id="search-status" class="visually-hidden" role="status">{empty ? '' : announcement(type ? { status: 'idle' } : state, type ? full.state : { status: 'idle' })}</p>
       <div ref={panel} class="search-panel" onKeyDown={onPanelKeyDown}>
         {empty && <RecentSearches onPick={searchFor} onEmptied={focusInput} />}
-        {!empty && state.status === 'error' && <ErrorMessage error={state.error} onRetry={retry} />}
-        {!empty && state.status === 'ready' && (
+        {!empty && (
+          <div class="search-filters" role="group" aria-label="Show">
+            {FILTERS.map((f) => (
+              <button key={f.value} type="button" class="search-chip" aria-pressed={filter === f.value} onClick={() => choose(f.value)}>
+                {f.label}
+              </button>
+            ))}
+          </div>
+        )}
+        {!empty && error && <ErrorMessage error={error.error} onRetry={type ? full.retry : retry} />}
+        {!empty && !error && !shown && !suggestions && type && <Loading label="Searching…" />}
+        {!empty && (shown || suggestions) && (
           <div class="search-results" aria-busy={stale ? 'true' : undefined} onClick={onResultsClick} onDblClick={onResultsDblClick}>
             {corrected && (
               <p class="search-corrected">
@@ -184,14 +247,20 @@ export default function SearchPage(props: { query?: Record<string, string> }) {
                 <button type="button" class="link-button" onClick={() => searchFor(corrected)}>{corrected}</button>
               </p>
             )}
-            {isEmpty(state.data)
-              ? (
-                <div class="search-none">
-                  <h2>No results for “{state.q.trim()}”</h2>
-                  <p class="muted">Check the spelling, or try fewer or other words.</p>
-                </div>
-              )
-              : <Results data={state.data} />}
+            {nothing && (
+              <div class="search-none">
+                <h2>No results for “{shownQ.trim()}”</h2>
+                <p class="muted">Check the spelling, or try fewer or other words.</p>
+              </div>
+            )}
+            {!nothing && suggestions && <Results data={suggestions.data} limit={SUGGEST_LIMIT} onShowAll={choose} />}
+            {!nothing && shown && (
+              <>
+                <h2 class="visually-hidden">{FILTERS.find((f) => f.value === shown.type)?.label}</h2>
+                <TypeResults type={shown.type} items={shown.items} />
+                {full.hasMore && <LoadMore onLoad={full.loadMore} busy={full.loadingMore} />}
+              </>
+            )}
           </div>
         )}
       </div>

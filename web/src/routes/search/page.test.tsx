@@ -84,6 +84,14 @@ describe('search page', () => {
         }
         return new Response(null, { status: 204 });
       }
+      if (parsed.pathname === '/v1/search') {
+        const q = parsed.searchParams.get('q')!;
+        const offset = Number(parsed.searchParams.get('offset'));
+        const limit = Number(parsed.searchParams.get('limit'));
+        const all = Array.from({ length: 45 }, (_, i) => track(i + 1, `${q} song ${i + 1}`));
+        const items = all.slice(offset, offset + limit);
+        return json({ tracks: { items, total: all.length, limit, offset, next: null }, corrected_query: null });
+      }
       if (parsed.pathname.startsWith('/v1/me/tracks/contains')) return json((parsed.searchParams.get('ids') ?? '').split(',').map(() => false));
       return json({ error: { status: 404, message: 'Not found' } }, 404);
     }));
@@ -332,5 +340,36 @@ describe('search page', () => {
     expect(location.pathname + location.search).toBe('/search');
     expect(input().value).toBe('');
     expect(root.textContent).toContain('Recent searches');
+  });
+
+  it('shows every song with the Songs filter, a page at a time, and keeps the filter in the URL', async () => {
+    autoAnswer = (q) => result(q, { tracks: [1, 2, 3, 4, 5].map((n) => track(n, `Song ${n}`)) });
+    await show();
+    await type('lan');
+    const showAll = [...root.querySelectorAll('button')].find((b) => b.textContent === 'Show all songs')!;
+    act(() => showAll.click());
+    await settle();
+    expect(root.querySelector('[aria-pressed="true"]')?.textContent).toBe('Songs');
+    expect(location.search).toBe('?q=lan&type=track');
+    const searches = () => calls.filter((c) => c.url.startsWith('/v1/search?')).map((c) => c.url);
+    expect(searches()).toEqual(['/v1/search?q=lan&type=track&limit=30&offset=0']);
+    const names = () => [...root.querySelectorAll('.track-name')].map((e) => e.textContent);
+    expect(names()).toHaveLength(30);
+    expect(root.querySelector('.search-top-card')).toBeNull();
+
+    act(() => [...root.querySelectorAll('button')].find((b) => b.textContent === 'Load more')!.click());
+    await settle();
+    expect(searches()[1]).toBe('/v1/search?q=lan&type=track&limit=30&offset=30');
+    expect(names()).toHaveLength(45);
+    expect(names()[44]).toBe('lan song 45');
+    expect([...root.querySelectorAll('button')].some((b) => b.textContent === 'Load more')).toBe(false);
+
+    // Typing goes on in the filter; All brings the overview back.
+    await type('lant');
+    expect(names()[0]).toBe('lant song 1');
+    act(() => [...root.querySelectorAll<HTMLButtonElement>('.search-chip')].find((b) => b.textContent === 'All')!.click());
+    await settle();
+    expect(location.search).toBe('?q=lant');
+    expect(topName()).toBe('Artist for lant');
   });
 });
