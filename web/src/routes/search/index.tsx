@@ -140,7 +140,10 @@ export default function SearchPage(props: { query?: Record<string, string> }) {
   };
 
   const onInput = (e: Event) => {
-    setQuery((e.currentTarget as HTMLInputElement).value);
+    const value = (e.currentTarget as HTMLInputElement).value;
+    setQuery(value);
+    // A new search starts from the overview.
+    if (value.trim() === '') setFilter('all');
   };
 
   const onSubmit = (e: Event) => {
