@@ -76,72 +76,79 @@ Indexer::Indexer(SearchIndex& index, catalog::Catalog& catalog, playlist::Playli
 
 Indexer::~Indexer() {
   {
-    std::lock_guard l(mu_);
-    stop_ = true;
+    std::lock_guard l(inbox_->mu);
+    inbox_->stop = true;
   }
-  cv_.notify_all();
+  inbox_->cv.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
 void Indexer::start() {
   {
-    std::lock_guard l(mu_);
-    if (started_) return;
-    started_ = true;
-    pending_snapshot_ = catalog_.snapshot();
-    pending_all_playlists_ = playlists_ != nullptr;
-    ++requested_;
+    std::lock_guard l(inbox_->mu);
+    if (inbox_->started) return;
+    inbox_->started = true;
+    inbox_->snapshot = catalog_.snapshot();
+    inbox_->all_playlists = playlists_ != nullptr;
+    ++inbox_->requested;
   }
-  catalog_.subscribe([this](std::shared_ptr<const catalog::Snapshot> snap) {
+  std::weak_ptr<Inbox> weak = inbox_;
+  catalog_.subscribe([weak](std::shared_ptr<const catalog::Snapshot> snap) {
+    auto inbox = weak.lock();
+    if (!inbox) return;
     {
-      std::lock_guard l(mu_);
-      pending_snapshot_ = std::move(snap);
-      ++requested_;
+      std::lock_guard l(inbox->mu);
+      inbox->snapshot = std::move(snap);
+      ++inbox->requested;
     }
-    cv_.notify_all();
+    inbox->cv.notify_all();
   });
   if (playlists_) {
-    playlists_->add_details_listener([this](const std::string& id) {
+    playlists_->add_details_listener([weak](const std::string& id) {
+      auto inbox = weak.lock();
+      if (!inbox) return;
       {
-        std::lock_guard l(mu_);
-        pending_playlists_.insert(id);
-        ++requested_;
+        std::lock_guard l(inbox->mu);
+        inbox->playlists.insert(id);
+        ++inbox->requested;
       }
-      cv_.notify_all();
+      inbox->cv.notify_all();
     });
   }
   thread_ = std::thread([this] { run(); });
 }
 
 void Indexer::flush() {
-  std::unique_lock l(mu_);
-  if (!started_) return;
-  uint64_t target = ++requested_;
-  cv_.notify_all();
-  cv_.wait(l, [&] { return done_ >= target || stop_; });
+  Inbox& in = *inbox_;
+  std::unique_lock l(in.mu);
+  if (!in.started) return;
+  uint64_t target = ++in.requested;
+  in.cv.notify_all();
+  in.cv.wait(l, [&] { return in.done >= target || in.stop; });
 }
 
 Indexer::Stats Indexer::stats() const {
-  std::lock_guard l(mu_);
-  return stats_;
+  std::lock_guard l(inbox_->mu);
+  return inbox_->stats;
 }
 
 void Indexer::run() {
+  Inbox& in = *inbox_;
   for (;;) {
     std::shared_ptr<const catalog::Snapshot> snap;
     bool all = false;
     std::set<std::string> ids;
     uint64_t target = 0;
     {
-      std::unique_lock l(mu_);
-      cv_.wait(l, [&] { return stop_ || requested_ > done_; });
-      if (stop_) return;
-      snap = std::move(pending_snapshot_);
-      pending_snapshot_.reset();
-      all = pending_all_playlists_;
-      pending_all_playlists_ = false;
-      ids.swap(pending_playlists_);
-      target = requested_;
+      std::unique_lock l(in.mu);
+      in.cv.wait(l, [&] { return in.stop || in.requested > in.done; });
+      if (in.stop) return;
+      snap = std::move(in.snapshot);
+      in.snapshot.reset();
+      all = in.all_playlists;
+      in.all_playlists = false;
+      ids.swap(in.playlists);
+      target = in.requested;
     }
     auto t0 = std::chrono::steady_clock::now();
     Status s = apply(std::move(snap), all, std::move(ids));
@@ -151,12 +158,12 @@ void Indexer::run() {
       loaded_ = false;  // re-read what the index holds before the next batch
     }
     {
-      std::lock_guard l(mu_);
-      done_ = target;
-      stats_.last_batch_ms = ms;
-      if (s.ok()) stats_.ready = true;
+      std::lock_guard l(in.mu);
+      in.done = target;
+      in.stats.last_batch_ms = ms;
+      if (s.ok()) in.stats.ready = true;
     }
-    cv_.notify_all();
+    in.cv.notify_all();
   }
 }
 
@@ -228,10 +235,10 @@ Status Indexer::apply(std::shared_ptr<const catalog::Snapshot> snap, bool all_pl
   }
   if (put || removed) {
     SEGUE_TRY(index_.commit());
-    std::lock_guard l(mu_);
-    ++stats_.batches;
-    stats_.put += put;
-    stats_.removed += removed;
+    std::lock_guard l(inbox_->mu);
+    ++inbox_->stats.batches;
+    inbox_->stats.put += put;
+    inbox_->stats.removed += removed;
   }
   return {};
 }

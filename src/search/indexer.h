@@ -63,16 +63,21 @@ class Indexer {
   catalog::Catalog& catalog_;
   playlist::PlaylistService* playlists_;
   std::thread thread_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::shared_ptr<const catalog::Snapshot> pending_snapshot_;
-  bool pending_all_playlists_ = false;
-  std::set<std::string> pending_playlists_;
-  uint64_t requested_ = 0;  // bumped by every announcement and flush
-  uint64_t done_ = 0;
-  bool stop_ = false;
-  bool started_ = false;
-  Stats stats_;
+  // What the announcements left for the thread. Shared with the listeners, which hold it
+  // weakly: an announcement after the Indexer is gone finds nothing and does nothing.
+  struct Inbox {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::shared_ptr<const catalog::Snapshot> snapshot;
+    bool all_playlists = false;
+    std::set<std::string> playlists;
+    uint64_t requested = 0;  // bumped by every announcement and flush
+    uint64_t done = 0;
+    bool stop = false;
+    bool started = false;
+    Stats stats;
+  };
+  std::shared_ptr<Inbox> inbox_ = std::make_shared<Inbox>();
   // doc_key -> signature of what the index holds (loaded at the first batch).
   std::unordered_map<std::string, uint64_t> indexed_;
   bool loaded_ = false;
