@@ -3,6 +3,8 @@
 #include <xapian.h>
 
 #include <algorithm>
+#include <array>
+#include <cstdlib>
 #include <atomic>
 #include <filesystem>
 #include <mutex>
@@ -10,6 +12,7 @@
 #include <unordered_map>
 
 #include "search/lexicon.h"
+#include "search/memory_index.h"
 #include "search/readers.h"
 #include "search/text.h"
 
@@ -87,6 +90,8 @@ std::string spaced(const std::vector<std::string>& words, std::size_t from = 0) 
   return s;
 }
 
+std::string encode_source(const Document& d);
+
 Xapian::Document make_doc(const Document& d) {
   using namespace layout;
   Xapian::Document xd;
@@ -156,7 +161,65 @@ Xapian::Document make_doc(const Document& d) {
   }
   xd.add_value(kAllWords, all_words);
   xd.add_value(kKey, key);
+  xd.add_value(kSource, encode_source(d));
   return xd;
+}
+
+// The fields a Document is rebuilt from at open (for the in-memory index): \x1f between
+// fields, \x1e between list items; those bytes are removed from the values.
+std::string clean(std::string_view v) {
+  std::string out(v);
+  for (char& c : out)
+    if (c == '\x1f' || c == '\x1e') c = ' ';
+  return out;
+}
+
+std::string encode_source(const Document& d) {
+  std::string s = clean(d.name);
+  s += '\x1f';
+  s += clean(d.album);
+  s += '\x1f';
+  for (std::size_t i = 0; i < d.artists.size(); ++i) {
+    if (i) s += '\x1e';
+    s += clean(d.artists[i]);
+  }
+  s += '\x1f';
+  s += std::to_string(d.popularity);
+  s += '\x1f';
+  s += d.is_public ? '1' : '0';
+  s += '\x1f';
+  for (std::size_t i = 0; i < d.members.size(); ++i) {
+    if (i) s += '\x1e';
+    s += clean(d.members[i]);
+  }
+  return s;
+}
+
+std::vector<std::string> split_on(std::string_view s, char sep) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  for (;;) {
+    std::size_t e = s.find(sep, pos);
+    out.emplace_back(s.substr(pos, e == std::string_view::npos ? std::string_view::npos : e - pos));
+    if (e == std::string_view::npos) break;
+    pos = e + 1;
+  }
+  return out;
+}
+
+bool decode_source(const std::string& key, const std::string& src, Document* d) {
+  auto colon = key.find(':');
+  if (colon == std::string::npos || !parse_kind(std::string_view(key).substr(0, colon), &d->kind)) return false;
+  d->id = key.substr(colon + 1);
+  auto f = split_on(src, '\x1f');
+  if (f.size() != 6) return false;
+  d->name = f[0];
+  d->album = f[1];
+  if (!f[2].empty()) d->artists = split_on(f[2], '\x1e');
+  d->popularity = std::atoi(f[3].c_str());
+  d->is_public = f[4] == "1";
+  if (!f[5].empty()) d->members = split_on(f[5], '\x1e');
+  return true;
 }
 
 uint64_t decode_sig(const std::string& b) {
@@ -193,6 +256,22 @@ struct SearchIndex::Impl {
   Xapian::WritableDatabase wdb;
   std::unique_ptr<Readers> readers;
   std::shared_ptr<const Lexicon> lexicon;  // std::atomic_load/store
+  // The in-memory index: folded documents by id per kind (writer side, under write_mu), the
+  // kinds changed since the last commit, and the published per-kind snapshots.
+  std::array<std::unordered_map<std::string, FoldedDoc>, kKindCount> folded;
+  std::array<bool, kKindCount> dirty{};
+  std::array<std::shared_ptr<const KindIndex>, kKindCount> memory;  // std::atomic_load/store
+
+  void publish_memory() {
+    for (int k = 0; k < kKindCount; ++k) {
+      if (!dirty[static_cast<std::size_t>(k)] && memory[static_cast<std::size_t>(k)]) continue;
+      std::vector<const FoldedDoc*> docs;
+      docs.reserve(folded[static_cast<std::size_t>(k)].size());
+      for (const auto& [id, f] : folded[static_cast<std::size_t>(k)]) docs.push_back(&f);
+      std::atomic_store(&memory[static_cast<std::size_t>(k)], KindIndex::build(static_cast<Kind>(k), docs));
+      dirty[static_cast<std::size_t>(k)] = false;
+    }
+  }
 
   ~Impl() {
     try {
@@ -235,6 +314,19 @@ Result<std::unique_ptr<SearchIndex>> SearchIndex::open(const std::string& dir) {
     impl->wdb.commit();
     impl->readers = std::make_unique<Readers>(impl->dir);
     std::atomic_store(&impl->lexicon, build_lexicon(impl->wdb));
+    {
+      // Reload the in-memory index from the documents' source fields.
+      auto keys = impl->wdb.valuestream_begin(layout::kKey);
+      auto srcs = impl->wdb.valuestream_begin(layout::kSource);
+      for (; keys != impl->wdb.valuestream_end(layout::kKey); ++keys) {
+        srcs.skip_to(keys.get_docid());
+        if (srcs == impl->wdb.valuestream_end(layout::kSource) || srcs.get_docid() != keys.get_docid()) continue;
+        Document d;
+        if (!decode_source(*keys, *srcs, &d)) continue;
+        impl->folded[static_cast<std::size_t>(d.kind)].emplace(d.id, fold_document(d));
+      }
+      impl->publish_memory();
+    }
   } catch (const Xapian::Error& e) {
     return Error::internal("search: cannot open the index in " + dir + ": " + e.get_description());
   } catch (const fs::filesystem_error& e) {
@@ -248,8 +340,11 @@ Status SearchIndex::put(const std::vector<Document>& docs) {
     if (d.id.empty()) return Error::invalid("search: a document without an id");
   std::lock_guard lock(impl_->write_mu);
   try {
-    for (const auto& d : docs)
+    for (const auto& d : docs) {
       impl_->wdb.replace_document(layout::kId + doc_key(d.kind, d.id), make_doc(d));
+      impl_->folded[static_cast<std::size_t>(d.kind)].insert_or_assign(d.id, fold_document(d));
+      impl_->dirty[static_cast<std::size_t>(d.kind)] = true;
+    }
   } catch (const Xapian::Error& e) {
     return Error::internal("search: " + e.get_description());
   }
@@ -259,7 +354,10 @@ Status SearchIndex::put(const std::vector<Document>& docs) {
 Status SearchIndex::remove(const std::vector<std::pair<Kind, std::string>>& keys) {
   std::lock_guard lock(impl_->write_mu);
   try {
-    for (const auto& [kind, id] : keys) impl_->wdb.delete_document(layout::kId + doc_key(kind, id));
+    for (const auto& [kind, id] : keys) {
+      impl_->wdb.delete_document(layout::kId + doc_key(kind, id));
+      if (impl_->folded[static_cast<std::size_t>(kind)].erase(id)) impl_->dirty[static_cast<std::size_t>(kind)] = true;
+    }
   } catch (const Xapian::Error& e) {
     return Error::internal("search: " + e.get_description());
   }
@@ -275,6 +373,7 @@ Status SearchIndex::commit() {
       impl_->readers->bump();
     }
     std::atomic_store(&impl_->lexicon, build_lexicon(impl_->wdb));
+    impl_->publish_memory();
   } catch (const Xapian::Error& e) {
     return Error::internal("search: commit failed: " + e.get_description());
   }
@@ -313,6 +412,9 @@ std::size_t SearchIndex::size() const {
 }
 
 std::shared_ptr<const Lexicon> SearchIndex::lexicon() const { return std::atomic_load(&impl_->lexicon); }
+std::shared_ptr<const KindIndex> SearchIndex::memory(Kind kind) const {
+  return std::atomic_load(&impl_->memory[static_cast<std::size_t>(kind)]);
+}
 Readers& SearchIndex::readers() const { return *impl_->readers; }
 
 }  // namespace segue::search

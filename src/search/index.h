@@ -21,6 +21,7 @@ namespace segue::search {
 
 class Lexicon;
 class Readers;
+class KindIndex;
 
 class SearchIndex {
  public:
@@ -44,6 +45,8 @@ class SearchIndex {
 
   // For the Searcher.
   std::shared_ptr<const Lexicon> lexicon() const;
+  // The in-memory index of one kind for search as you type (memory_index.h); never null.
+  std::shared_ptr<const KindIndex> memory(Kind kind) const;
   Readers& readers() const;
 
  private:

@@ -56,6 +56,16 @@ uint32_t Lexicon::df(std::string_view word) const {
   return (i < size() && at(i) == word) ? df_[i] : 0;
 }
 
+uint32_t Lexicon::id(std::string_view word) const {
+  std::size_t i = lower_bound(word);
+  return static_cast<uint32_t>((i < size() && at(i) == word) ? i : size());
+}
+
+std::pair<uint32_t, uint32_t> Lexicon::prefix_range(std::string_view prefix) const {
+  std::size_t lo = lower_bound(prefix);
+  return {static_cast<uint32_t>(lo), static_cast<uint32_t>(end_of_prefix(lo, prefix))};
+}
+
 std::vector<Lexicon::Match> Lexicon::complete(std::string_view prefix, std::size_t limit) const {
   std::vector<Match> out;
   if (limit == 0) return out;
@@ -67,7 +77,7 @@ std::vector<Lexicon::Match> Lexicon::complete(std::string_view prefix, std::size
   };
   for (std::size_t i = lo; i < hi; ++i) {
     if (out.size() == limit && df_[i] <= out.front().df) continue;
-    out.push_back(Match{at(i), df_[i], 0});
+    out.push_back(Match{at(i), df_[i], 0, static_cast<uint32_t>(i)});
     std::push_heap(out.begin(), out.end(), worse);
     if (out.size() > limit) {
       std::pop_heap(out.begin(), out.end(), worse);
@@ -162,7 +172,7 @@ std::vector<Lexicon::Match> Lexicon::fuzzy(std::string_view q, int k, bool as_pr
     std::sort(cands.begin(), cands.end(), better);
   }
   out.reserve(cands.size());
-  for (const auto& c : cands) out.push_back(Match{at(c.index), df_[c.index], c.distance});
+  for (const auto& c : cands) out.push_back(Match{at(c.index), df_[c.index], c.distance, static_cast<uint32_t>(c.index)});
   return out;
 }
 

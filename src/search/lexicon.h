@@ -24,6 +24,7 @@ class Lexicon {
     std::string_view word;
     uint32_t df = 0;
     int distance = 0;  // edits between the typed word and the word (or its matching prefix)
+    uint32_t id = 0;   // the word's index in sorted order
   };
 
   Lexicon() = default;
@@ -32,6 +33,12 @@ class Lexicon {
 
   std::size_t size() const { return offsets_.empty() ? 0 : offsets_.size() - 1; }
   uint32_t df(std::string_view word) const;  // 0 if absent
+  // Words are numbered in sorted order: the id of `word` (size() if absent), the id range
+  // [first, second) of the words starting with `prefix`, and the word and df of an id.
+  uint32_t id(std::string_view word) const;
+  std::pair<uint32_t, uint32_t> prefix_range(std::string_view prefix) const;
+  std::string_view word(uint32_t id) const { return at(id); }
+  uint32_t df_at(uint32_t id) const { return df_[id]; }
 
   // Words starting with `prefix` (the prefix itself included), most frequent first.
   std::vector<Match> complete(std::string_view prefix, std::size_t limit) const;

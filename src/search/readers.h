@@ -70,8 +70,9 @@ inline constexpr Xapian::valueno kNameWords = 3;   // folded name words, "the" d
 inline constexpr Xapian::valueno kAllWords = 4;    // every folded word of the document, spaced
 inline constexpr Xapian::valueno kKey = 5;         // doc_key
 inline constexpr Xapian::valueno kBaseWords = 6;   // kNameWords of base_name(name)
+inline constexpr Xapian::valueno kSource = 7;      // the Document's fields (index.cc: encode_source)
 inline constexpr const char* kLayoutKey = "segue:layout";
-inline constexpr const char* kLayoutVersion = "3";
+inline constexpr const char* kLayoutVersion = "4";
 char kind_letter(int kind);
 }  // namespace layout
 

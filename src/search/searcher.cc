@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "search/lexicon.h"
+#include "search/memory_index.h"
 #include "search/query.h"
 #include "search/readers.h"
 #include "search/text.h"
@@ -437,6 +438,84 @@ Result<SearchResponse> Searcher::search(const SearchRequest& req) const {
 
 Result<SuggestResponse> Searcher::suggest(const SuggestRequest& req) const {
   if (req.limit == 0 || req.limit > 20) return Error::invalid("limit must be between 1 and 20");
+  if (req.q.size() > kMaxQueryBytes) return Error::invalid("the query is longer than 500 bytes");
+  auto parsed = parse_query(req.q);
+  if (!parsed.ok()) return parsed.error();
+  const ParsedQuery& pq = *parsed;
+  // Filters, years and phrases need the full index; plain words (what people type into a
+  // search box) take the in-memory path.
+  if (!pq.filters.empty() || pq.years || pq.phrase_count > 0 || pq.terms.empty()) return suggest_xapian(req);
+
+  auto lex = index_.lexicon();
+  const std::size_t n = pq.terms.size();
+  auto attempt = [&](bool force, SuggestResponse* resp) -> bool {
+    std::vector<std::string> typed, fixed;
+    bool corrected = false;
+    std::vector<QueryWord> words;
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::string& w = pq.terms[i].word;
+      bool last = i + 1 == n && pq.last_is_prefix;
+      typed.push_back(w);
+      fixed.push_back(w);
+      words.push_back(QueryWord{w, last, force});
+      uint32_t df = lex->df(w);
+      bool completes = last && !lex->complete(w, 1).empty();
+      int k = allowed_edits(w.size());
+      if (k == 0 || (completes && !force)) continue;
+      if (df > 0 && !force) continue;
+      auto close = lex->fuzzy(w, k, last, 1);
+      if (!close.empty() && (df == 0 || close.front().df > df * 20u) && !(completes && df > 0)) {
+        fixed.back() = std::string(close.front().word);
+        corrected = true;
+      }
+    }
+    const std::string key = joined(typed);
+    const std::string ckey = corrected ? joined(fixed) : std::string();
+    std::array<std::vector<MemHit>, kKindCount> found;
+    bool any = false;
+    for (int k = 0; k < kKindCount; ++k) {
+      auto mem = index_.memory(static_cast<Kind>(k));
+      found[static_cast<std::size_t>(k)] =
+          mem->query(words, key, ckey, pq.last_is_prefix, req.limit + 8, req.viewer);
+      any = any || !found[static_cast<std::size_t>(k)].empty();
+    }
+    if (!any) return false;
+    std::vector<Hit> hits;
+    for (int k = 0; k < kKindCount; ++k)
+      for (auto& m : found[static_cast<std::size_t>(k)])
+        hits.push_back(Hit{static_cast<Kind>(k), std::move(m.id), static_cast<MatchClass>(m.match), m.score});
+    if (req.boost) {
+      auto b = req.boost(hits);
+      for (std::size_t i = 0; i < hits.size() && i < b.size(); ++i)
+        hits[i].score += kPersonalWeight * std::clamp(b[i], 0.0, 1.0);
+    }
+    std::stable_sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) { return a.score > b.score; });
+    double best = -1;
+    for (auto& h : hits) {
+      auto k = static_cast<std::size_t>(h.kind);
+      if (resp->items[k].size() >= req.limit) continue;
+      if (h.score + kKindBias[k] > best) {
+        best = h.score + kKindBias[k];
+        resp->top = h;
+      }
+      resp->items[k].push_back(std::move(h));
+    }
+    if (corrected) {
+      std::string text;
+      for (const auto& w : fixed) text += (text.empty() ? "" : " ") + w;
+      resp->corrected = text;
+    }
+    return true;
+  };
+  SuggestResponse resp;
+  if (!attempt(false, &resp)) {
+    SuggestResponse retry;
+    if (attempt(true, &retry)) resp = std::move(retry);
+  }
+  return resp;
+}
+
+Result<SuggestResponse> Searcher::suggest_xapian(const SuggestRequest& req) const {
   std::vector<Kind> kinds = {Kind::kTrack, Kind::kAlbum, Kind::kArtist, Kind::kPlaylist};
   std::size_t window = std::max<std::size_t>(20, req.limit * 3);
   auto outcome = plan_and_run(index_, req.q, kinds, window, req.viewer);

@@ -80,6 +80,7 @@ class Searcher {
   Result<SuggestResponse> suggest(const SuggestRequest& req) const;
 
  private:
+  Result<SuggestResponse> suggest_xapian(const SuggestRequest& req) const;
   const SearchIndex& index_;
 };
 

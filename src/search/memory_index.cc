@@ -1,0 +1,376 @@
+#include "search/memory_index.h"
+
+#include <algorithm>
+#include <queue>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "search/text.h"
+
+namespace segue::search {
+namespace {
+
+constexpr std::size_t kScanLimit = 300000;   // documents walked at most by the scan path
+constexpr uint32_t kWideRange = 512;         // completions beyond which the scan path is used
+constexpr double kFieldWeight[3] = {1.0, 0.67, 0.33};
+
+void add_words(std::string_view text, std::vector<std::string>* out) {
+  Words w = split_words(text);
+  for (auto& x : w.words) out->push_back(std::move(x));
+  for (auto& x : w.pieces) out->push_back(std::move(x));
+}
+
+std::string_view key_at(const std::string& chars, const std::vector<uint32_t>& off, std::size_t i) {
+  return std::string_view(chars).substr(off[i], off[i + 1] - off[i]);
+}
+
+}  // namespace
+
+FoldedDoc fold_document(const Document& d) {
+  FoldedDoc f;
+  f.kind = d.kind;
+  f.id = d.id;
+  Words nw = split_words(d.name);
+  for (std::size_t i = 0; i + 1 < nw.words.size(); ++i)
+    if (nw.words[i].size() <= 12 && nw.words[i + 1].size() <= 12) f.name.push_back(nw.words[i] + nw.words[i + 1]);
+  for (auto& x : nw.words) f.name.push_back(std::move(x));
+  for (auto& x : nw.pieces) f.name.push_back(std::move(x));
+  if (d.kind == Kind::kTrack) add_words(d.album, &f.album);
+  for (const auto& a : d.artists) add_words(a, &f.artist);
+  f.name_key = name_key(d.name);
+  f.base_key = name_key(base_name(d.name));
+  Words bw = split_words(base_name(d.name));
+  f.name_words = bw.words.size() - ((bw.words.size() > 1 && bw.words[0] == "the") ? 1 : 0);
+  f.popularity = std::clamp(d.popularity, 0, 100);
+  f.is_public = d.is_public;
+  f.members = d.members;
+  return f;
+}
+
+std::shared_ptr<const KindIndex> KindIndex::build(Kind kind, const std::vector<const FoldedDoc*>& input) {
+  auto ix = std::make_shared<KindIndex>();
+  ix->kind_ = kind;
+  std::vector<const FoldedDoc*> docs = input;
+  std::sort(docs.begin(), docs.end(), [](const FoldedDoc* a, const FoldedDoc* b) {
+    if (a->popularity != b->popularity) return a->popularity > b->popularity;
+    if (a->name_key.size() != b->name_key.size()) return a->name_key.size() < b->name_key.size();
+    return a->id < b->id;
+  });
+  // Vocabulary with document frequencies.
+  std::unordered_map<std::string_view, uint32_t> df;
+  df.reserve(docs.size() * 4);
+  std::vector<std::string_view> seen;
+  for (const FoldedDoc* d : docs) {
+    seen.clear();
+    for (const auto* field : {&d->name, &d->album, &d->artist})
+      for (const auto& w : *field) seen.push_back(w);
+    std::sort(seen.begin(), seen.end());
+    seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
+    for (auto w : seen) ++df[w];
+  }
+  std::vector<Lexicon::Entry> entries;
+  entries.reserve(df.size());
+  for (const auto& [w, n] : df) entries.push_back({std::string(w), n});
+  df.clear();
+  ix->lex_ = Lexicon(std::move(entries));
+  const std::size_t nwords = ix->lex_.size();
+  std::unordered_map<std::string_view, uint32_t> id_of;
+  id_of.reserve(nwords);
+  ix->df_prefix_.resize(nwords + 1);
+  for (uint32_t i = 0; i < nwords; ++i) {
+    id_of.emplace(ix->lex_.word(i), i);
+    ix->df_prefix_[i + 1] = ix->df_prefix_[i] + ix->lex_.df_at(i);
+  }
+  // Documents in rank order, their sorted word ids with field bits, postings.
+  const std::size_t n = docs.size();
+  ix->ids_.reserve(n);
+  ix->popularity_.reserve(n);
+  ix->name_words_.reserve(n);
+  ix->word_off_.reserve(n + 1);
+  ix->word_off_.push_back(0);
+  std::vector<uint32_t> counts(nwords, 0);
+  std::vector<std::pair<uint32_t, uint8_t>> tmp;
+  for (const FoldedDoc* d : docs) {
+    tmp.clear();
+    uint8_t bit = 1;
+    for (const auto* field : {&d->name, &d->album, &d->artist}) {
+      for (const auto& w : *field) tmp.emplace_back(id_of.at(w), bit);
+      bit = static_cast<uint8_t>(bit << 1);
+    }
+    std::sort(tmp.begin(), tmp.end());
+    for (std::size_t i = 0; i < tmp.size();) {
+      uint32_t w = tmp[i].first;
+      uint8_t bits = 0;
+      for (; i < tmp.size() && tmp[i].first == w; ++i) bits |= tmp[i].second;
+      ix->words_.push_back(w);
+      ix->fields_.push_back(bits);
+      ++counts[w];
+    }
+    ix->word_off_.push_back(static_cast<uint32_t>(ix->words_.size()));
+    ix->ids_.push_back(d->id);
+    ix->popularity_.push_back(static_cast<uint8_t>(d->popularity));
+    ix->name_words_.push_back(static_cast<uint8_t>(std::min<std::size_t>(d->name_words, 255)));
+    if (kind == Kind::kPlaylist) {
+      ix->public_.push_back(d->is_public ? 1 : 0);
+      ix->members_.push_back(d->members);
+    }
+  }
+  ix->post_off_.resize(nwords + 1);
+  for (std::size_t w = 0; w < nwords; ++w) ix->post_off_[w + 1] = ix->post_off_[w] + counts[w];
+  ix->postings_.resize(ix->words_.size());
+  std::vector<uint32_t> fill(ix->post_off_.begin(), ix->post_off_.end() - 1);
+  for (uint32_t d = 0; d < n; ++d)
+    for (uint32_t i = ix->word_off_[d]; i < ix->word_off_[d + 1]; ++i) ix->postings_[fill[ix->words_[i]]++] = d;
+  // Name keys.
+  struct K {
+    std::string_view key;
+    uint32_t doc;
+    uint8_t full;
+  };
+  std::vector<K> keys;
+  keys.reserve(n * 2);
+  for (uint32_t d = 0; d < n; ++d) {
+    if (!docs[d]->name_key.empty()) keys.push_back({docs[d]->name_key, d, 1});
+    if (!docs[d]->base_key.empty() && docs[d]->base_key != docs[d]->name_key) keys.push_back({docs[d]->base_key, d, 0});
+  }
+  std::sort(keys.begin(), keys.end(), [](const K& a, const K& b) {
+    return a.key != b.key ? a.key < b.key : a.doc < b.doc;
+  });
+  ix->key_off_.push_back(0);
+  for (const auto& k : keys) {
+    ix->key_chars_ += k.key;
+    ix->key_off_.push_back(static_cast<uint32_t>(ix->key_chars_.size()));
+    ix->key_doc_.push_back(k.doc);
+    ix->key_full_.push_back(k.full);
+  }
+  return ix;
+}
+
+bool KindIndex::visible(uint32_t doc, const std::string& viewer) const {
+  if (kind_ != Kind::kPlaylist) return true;
+  if (public_[doc]) return true;
+  if (viewer.empty()) return false;
+  const auto& m = members_[doc];
+  return std::find(m.begin(), m.end(), viewer) != m.end();
+}
+
+int KindIndex::match(uint32_t doc, const Constraint& c, int* field) const {
+  int best = 0;
+  int best_field = 3;
+  for (uint32_t i = word_off_[doc]; i < word_off_[doc + 1]; ++i) {
+    uint32_t w = words_[i];
+    int m = 0;
+    if ((w >= c.lo && w < c.hi) || std::binary_search(c.exact.begin(), c.exact.end(), w)) m = 2;
+    else if (std::binary_search(c.fuzzy.begin(), c.fuzzy.end(), w)) m = 1;
+    if (!m) continue;
+    int f = __builtin_ctz(fields_[i]);
+    if (m > best || (m == best && f < best_field)) {
+      best = m;
+      best_field = f;
+    }
+  }
+  *field = best_field > 2 ? 2 : best_field;
+  return best;
+}
+
+void KindIndex::key_lookup(const std::string& key, bool prefix, std::size_t want, std::vector<uint32_t>* out,
+                           std::vector<uint8_t>* full) const {
+  if (key.empty()) return;
+  const std::size_t nk = key_doc_.size();
+  std::size_t lo = 0, hi = nk;
+  while (lo < hi) {
+    std::size_t mid = (lo + hi) / 2;
+    if (key_at(key_chars_, key_off_, mid) < key) lo = mid + 1;
+    else hi = mid;
+  }
+  std::size_t begin = lo;
+  hi = nk;
+  auto in_range = [&](std::size_t i) {
+    auto k = key_at(key_chars_, key_off_, i);
+    return prefix ? k.substr(0, key.size()) == key : k == key;
+  };
+  while (lo < hi) {
+    std::size_t mid = (lo + hi) / 2;
+    if (in_range(mid)) lo = mid + 1;
+    else hi = mid;
+  }
+  std::size_t end = lo;
+  // The `want` best (lowest numbered) documents of [begin, end).
+  std::priority_queue<std::pair<uint32_t, uint8_t>> heap;  // max-heap on doc
+  for (std::size_t i = begin; i < end; ++i) {
+    uint32_t d = key_doc_[i];
+    if (heap.size() == want && d >= heap.top().first) continue;
+    heap.emplace(d, key_full_[i]);
+    if (heap.size() > want) heap.pop();
+  }
+  while (!heap.empty()) {
+    out->push_back(heap.top().first);
+    if (full) full->push_back(heap.top().second);
+    heap.pop();
+  }
+}
+
+std::vector<MemHit> KindIndex::query(const std::vector<QueryWord>& words, const std::string& key,
+                                     const std::string& corrected_key, bool last_prefix, std::size_t limit,
+                                     const std::string& viewer) const {
+  std::vector<MemHit> out;
+  if (words.empty() || ids_.empty() || limit == 0) return out;
+  std::vector<Constraint> cons;
+  for (const auto& qw : words) {
+    Constraint c;
+    uint64_t good = 0;
+    uint32_t id = lex_.id(qw.word);
+    if (id < lex_.size()) {
+      c.exact.push_back(id);
+      good += lex_.df_at(id);
+    }
+    if (qw.prefix) {
+      auto [lo, hi] = lex_.prefix_range(qw.word);
+      c.lo = lo;
+      c.hi = hi;
+      good += df_prefix_[hi] - df_prefix_[lo];
+    }
+    uint64_t volume = good;
+    int k = allowed_edits(qw.word.size());
+    if (k > 0) {
+      auto close = lex_.fuzzy(qw.word, k, qw.prefix, qw.force_fuzzy ? 40 : 8);
+      uint32_t best = 0;
+      for (const auto& m : close) best = std::max(best, m.df);
+      if (!close.empty() && (good == 0 || good * 20 < best || qw.force_fuzzy)) {
+        for (const auto& m : close) {
+          c.fuzzy.push_back(m.id);
+          volume += m.df;
+        }
+      }
+    }
+    if (volume == 0) return out;  // a word no document has
+    std::sort(c.fuzzy.begin(), c.fuzzy.end());
+    c.volume = volume;
+    cons.push_back(std::move(c));
+  }
+
+  const std::size_t window = std::max<std::size_t>(limit * 4, 24);
+  std::vector<uint32_t> exact, prefix, cexact, cprefix;
+  std::vector<uint8_t> exact_full;
+  key_lookup(key, false, window, &exact, &exact_full);
+  if (last_prefix) key_lookup(key, true, window, &prefix, nullptr);
+  if (!corrected_key.empty() && corrected_key != key) {
+    key_lookup(corrected_key, false, window, &cexact, nullptr);
+    key_lookup(corrected_key, true, window, &cprefix, nullptr);
+  }
+
+  // Documents matching every word, best first.
+  std::vector<uint32_t> cands;
+  std::size_t driver = 0;
+  for (std::size_t i = 1; i < cons.size(); ++i)
+    if (cons[i].volume < cons[driver].volume) driver = i;
+  const Constraint& dc = cons[driver];
+  auto all_match = [&](uint32_t d, std::size_t skip) {
+    int f;
+    for (std::size_t i = 0; i < cons.size(); ++i)
+      if (i != skip && !match(d, cons[i], &f)) return false;
+    return true;
+  };
+  if (dc.hi - dc.lo > kWideRange || dc.volume > ids_.size() / 4) {
+    for (uint32_t d = 0; d < ids_.size() && d < kScanLimit && cands.size() < window; ++d)
+      if (visible(d, viewer) && all_match(d, SIZE_MAX)) cands.push_back(d);
+  } else {
+    // Merge the driver's posting lists in document order.
+    using Cursor = std::pair<uint32_t, uint32_t>;  // (doc, position in postings_)
+    std::priority_queue<Cursor, std::vector<Cursor>, std::greater<>> heap;
+    auto push_word = [&](uint32_t w) {
+      uint32_t b = post_off_[w], e = post_off_[w + 1];
+      if (b < e) heap.emplace(postings_[b], b);
+    };
+    for (uint32_t w = dc.lo; w < dc.hi; ++w) push_word(w);
+    for (uint32_t w : dc.exact)
+      if (!(w >= dc.lo && w < dc.hi)) push_word(w);
+    for (uint32_t w : dc.fuzzy)
+      if (!(w >= dc.lo && w < dc.hi) && !std::binary_search(dc.exact.begin(), dc.exact.end(), w)) push_word(w);
+    uint32_t last = UINT32_MAX;
+    while (!heap.empty() && cands.size() < window) {
+      auto [d, pos] = heap.top();
+      heap.pop();
+      if (d != last) {
+        last = d;
+        if (visible(d, viewer) && all_match(d, driver)) cands.push_back(d);
+      }
+      // The next entry of the same list, unless the list ends here.
+      auto it = std::upper_bound(post_off_.begin(), post_off_.end(), pos);
+      uint32_t list_end = *it;
+      if (pos + 1 < list_end) heap.emplace(postings_[pos + 1], pos + 1);
+    }
+  }
+  // Score the union.
+  std::vector<uint32_t> all;
+  all.reserve(cands.size() + exact.size() + prefix.size() + cexact.size() + cprefix.size());
+  for (auto* v : {&exact, &prefix, &cands, &cexact, &cprefix}) all.insert(all.end(), v->begin(), v->end());
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  struct Scored {
+    uint32_t doc;
+    double score;
+    int cls;
+  };
+  std::vector<Scored> scored;
+  for (uint32_t d : all) {
+    if (!visible(d, viewer)) continue;
+    int cls = 1;
+    bool full = false;
+    auto ex = std::find(exact.begin(), exact.end(), d);
+    if (ex != exact.end()) {
+      cls = 3;
+      full = exact_full[static_cast<std::size_t>(ex - exact.begin())] != 0;
+    } else if (std::find(prefix.begin(), prefix.end(), d) != prefix.end()) {
+      cls = 2;
+    }
+    double rel = 0;
+    std::size_t in_name = 0;
+    bool typo = false;
+    for (const auto& c : cons) {
+      int field = 0;
+      int m = match(d, c, &field);
+      if (m == 0) {
+        if (cls >= 2) {  // matched by its name key (words split differently)
+          rel += 1.0;
+          ++in_name;
+          continue;
+        }
+        typo = true;
+        break;
+      }
+      if (m == 1) typo = true;
+      rel += kFieldWeight[field] * (m == 2 ? 1.0 : 0.6);
+      if (field == 0) ++in_name;
+    }
+    if (cls < 2 && typo) {
+      bool unmatched = false;
+      for (const auto& c : cons) {
+        int f;
+        if (!match(d, c, &f)) unmatched = true;
+      }
+      if (unmatched) continue;
+      cls = 0;
+    }
+    double s = 10.0 * cls;
+    if (cls == 0) {
+      int cc = std::find(cexact.begin(), cexact.end(), d) != cexact.end()   ? 3
+               : std::find(cprefix.begin(), cprefix.end(), d) != cprefix.end() ? 2
+                                                                                 : 1;
+      s += 3.0 * cc / 3.0;
+    }
+    s += rel / static_cast<double>(cons.size());
+    s += 1.5 * popularity_[d] / 100.0;
+    if (cls != 3) s += std::min(1.0, static_cast<double>(in_name) / std::max<double>(1, name_words_[d]));
+    if (full) s += 0.2;
+    scored.push_back({d, s, cls});
+  }
+  std::sort(scored.begin(), scored.end(), [](const Scored& a, const Scored& b) {
+    return a.score != b.score ? a.score > b.score : a.doc < b.doc;
+  });
+  for (std::size_t i = 0; i < scored.size() && out.size() < limit; ++i)
+    out.push_back(MemHit{ids_[scored[i].doc], scored[i].score, scored[i].cls});
+  return out;
+}
+
+}  // namespace segue::search

@@ -1,0 +1,98 @@
+// Internal: the in-memory index behind search as you type. One KindIndex per kind, rebuilt
+// from folded documents when a commit changed that kind, published as an immutable snapshot.
+//
+// Documents are numbered by static rank (popularity, then shorter names), so walking posting
+// lists or the documents themselves in number order meets the best documents first and stops
+// as soon as it has enough: a one-letter query at a million tracks reads a few hundred
+// entries, not the hundreds of thousands of documents that contain a word starting with it.
+// Each document keeps its sorted word ids; a word's completions are a contiguous id range of
+// the kind's lexicon, so "has a word starting with 'lov'" is one binary search per document.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "search/document.h"
+#include "search/lexicon.h"
+
+namespace segue::search {
+
+// A document folded once, at put() time.
+struct FoldedDoc {
+  Kind kind = Kind::kTrack;
+  std::string id;
+  std::vector<std::string> name, album, artist;  // folded words of each field
+  std::string name_key, base_key;                // name_key() of the name and of base_name()
+  int popularity = 50;
+  bool is_public = true;
+  std::vector<std::string> members;
+  std::size_t name_words = 0;  // words of the base name (coverage)
+};
+FoldedDoc fold_document(const Document& d);
+
+// One typed word and how it may match.
+struct QueryWord {
+  std::string word;
+  bool prefix = false;       // the last word, completed
+  bool force_fuzzy = false;  // the no-result retry: close words always allowed
+};
+
+struct MemHit {
+  std::string id;
+  double score = 0;
+  int match = 0;  // MatchClass value
+};
+
+class KindIndex {
+ public:
+  static std::shared_ptr<const KindIndex> build(Kind kind, const std::vector<const FoldedDoc*>& docs);
+
+  // The best `limit` documents for the words (all must match), ranked with the formula of
+  // docs/search.md without the personal boost. `key` and `corrected_key` are name_key() of
+  // the query and of its corrected form ("" when not corrected).
+  std::vector<MemHit> query(const std::vector<QueryWord>& words, const std::string& key,
+                            const std::string& corrected_key, bool last_prefix, std::size_t limit,
+                            const std::string& viewer) const;
+  std::size_t size() const { return ids_.size(); }
+
+ private:
+  struct Constraint {
+    std::vector<uint32_t> exact;  // sorted word ids matching without typos
+    std::vector<uint32_t> fuzzy;  // sorted word ids matching with typos
+    uint32_t lo = 0, hi = 0;      // completions: word ids [lo, hi)
+    uint64_t volume = 0;          // postings under all of the above
+  };
+  // 0 no match, 1 with typos only, 2 without typos; `field` gets the best field (0 name,
+  // 1 album, 2 artist) of a non-typo match, or of a typo match.
+  int match(uint32_t doc, const Constraint& c, int* field) const;
+  bool visible(uint32_t doc, const std::string& viewer) const;
+  void key_lookup(const std::string& key, bool prefix, std::size_t want, std::vector<uint32_t>* out,
+                  std::vector<uint8_t>* full) const;
+
+  Kind kind_ = Kind::kTrack;
+  Lexicon lex_;
+  std::vector<uint64_t> df_prefix_;  // df_prefix_[i] = sum of df of word ids < i
+  // Documents in rank order.
+  std::vector<std::string> ids_;
+  std::vector<uint8_t> popularity_;
+  std::vector<uint8_t> name_words_;
+  std::vector<uint32_t> word_off_;  // doc d's words: words_[word_off_[d] .. word_off_[d+1])
+  std::vector<uint32_t> words_;     // sorted word ids
+  std::vector<uint8_t> fields_;     // parallel to words_: bit 0 name, 1 album, 2 artist
+  std::vector<uint32_t> post_off_;  // word w's postings: postings_[post_off_[w] .. post_off_[w+1])
+  std::vector<uint32_t> postings_;  // doc numbers, ascending (best first)
+  // Name keys (full and base) sorted, with their document and whether it is the full name.
+  std::string key_chars_;
+  std::vector<uint32_t> key_off_;
+  std::vector<uint32_t> key_doc_;
+  std::vector<uint8_t> key_full_;
+  // Playlists only: public flag and members.
+  std::vector<uint8_t> public_;
+  std::vector<std::vector<std::string>> members_;
+};
+
+}  // namespace segue::search
