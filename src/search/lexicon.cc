@@ -113,11 +113,15 @@ std::vector<Lexicon::Match> Lexicon::fuzzy(std::string_view q, int k, bool as_pr
   std::size_t valid = 0;  // rows[0..valid] hold the table for prev's first `valid` bytes
   const std::size_t n = size();
   std::size_t i = 0;
-  if (!as_prefix) {
-    // Candidates are no shorter than m - k: nothing before the first word that could be one
-    // can be skipped cheaply, so start at the beginning; pruning does the work.
+  // Two edits: the first letter must be right (a walk over every two-letter start of a large
+  // vocabulary costs milliseconds; a wrong first letter is the rarest typo).
+  std::size_t stop = n;
+  if (k >= 2) {
+    auto range = prefix_range(q.substr(0, 1));
+    i = range.first;
+    stop = range.second;
   }
-  while (i < n) {
+  while (i < stop) {
     std::string_view w = at(i);
     std::size_t l = 0;
     std::size_t lim = std::min({w.size(), prev.size(), valid});

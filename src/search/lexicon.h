@@ -46,6 +46,7 @@ class Lexicon {
   // Words within `max_edits` (optimal string alignment distance) of `word`, the word itself
   // excluded; with `as_prefix`, words that start with something within `max_edits` of `word`
   // (completions of a mistyped prefix). Closest first, then most frequent, at most `limit`.
+  // With two edits allowed the first letter must match.
   std::vector<Match> fuzzy(std::string_view word, int max_edits, bool as_prefix,
                            std::size_t limit) const;
 

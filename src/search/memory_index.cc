@@ -12,6 +12,7 @@ namespace {
 
 constexpr std::size_t kScanLimit = 300000;   // documents walked at most by the scan path
 constexpr uint32_t kWideRange = 512;         // completions beyond which the scan path is used
+constexpr uint64_t kRareWord = 20;           // below this many postings a typed word may be a typo
 constexpr double kFieldWeight[3] = {1.0, 0.67, 0.33};
 
 void add_words(std::string_view text, std::vector<std::string>* out) {
@@ -232,7 +233,9 @@ std::vector<MemHit> KindIndex::query(const std::vector<QueryWord>& words, const 
     }
     uint64_t volume = good;
     int k = allowed_edits(qw.word.size());
-    if (k > 0) {
+    // Close words only for a word that matches nothing or almost nothing as typed (a word in
+    // 20 or more documents is a real word; its typo neighbours would only add noise and time).
+    if (k > 0 && (good < kRareWord || qw.force_fuzzy)) {
       auto close = lex_.fuzzy(qw.word, k, qw.prefix, qw.force_fuzzy ? 40 : 8);
       uint32_t best = 0;
       for (const auto& m : close) best = std::max(best, m.df);

@@ -462,7 +462,7 @@ Result<SuggestResponse> Searcher::suggest(const SuggestRequest& req) const {
       bool completes = last && !lex->complete(w, 1).empty();
       int k = allowed_edits(w.size());
       if (k == 0 || (completes && !force)) continue;
-      if (df > 0 && !force) continue;
+      if (df > 0 && !force) continue;  // as typed it exists: no "did you mean"
       auto close = lex->fuzzy(w, k, last, 1);
       if (!close.empty() && (df == 0 || close.front().df > df * 20u) && !(completes && df > 0)) {
         fixed.back() = std::string(close.front().word);
