@@ -213,8 +213,9 @@ void KindIndex::key_lookup(const std::string& key, bool prefix, std::size_t want
 
 std::vector<MemHit> KindIndex::query(const std::vector<QueryWord>& words, const std::string& key,
                                      const std::string& corrected_key, bool last_prefix, std::size_t limit,
-                                     const std::string& viewer) const {
+                                     const std::string& viewer, std::size_t* total) const {
   std::vector<MemHit> out;
+  if (total) *total = 0;
   if (words.empty() || ids_.empty() || limit == 0) return out;
   std::vector<Constraint> cons;
   for (const auto& qw : words) {
@@ -274,9 +275,12 @@ std::vector<MemHit> KindIndex::query(const std::vector<QueryWord>& words, const 
       if (i != skip && !match(d, cons[i], &f)) return false;
     return true;
   };
+  bool complete = false;  // every matching document was seen
   if (dc.hi - dc.lo > kWideRange || dc.volume > ids_.size() / 4) {
-    for (uint32_t d = 0; d < ids_.size() && d < kScanLimit && cands.size() < window; ++d)
+    uint32_t d = 0;
+    for (; d < ids_.size() && d < kScanLimit && cands.size() < window; ++d)
       if (visible(d, viewer) && all_match(d, SIZE_MAX)) cands.push_back(d);
+    complete = d == ids_.size();
   } else {
     // Merge the driver's posting lists in document order.
     using Cursor = std::pair<uint32_t, uint32_t>;  // (doc, position in postings_)
@@ -303,6 +307,7 @@ std::vector<MemHit> KindIndex::query(const std::vector<QueryWord>& words, const 
       uint32_t list_end = *it;
       if (pos + 1 < list_end) heap.emplace(postings_[pos + 1], pos + 1);
     }
+    complete = heap.empty();
   }
   // Score the union.
   std::vector<uint32_t> all;
@@ -373,6 +378,7 @@ std::vector<MemHit> KindIndex::query(const std::vector<QueryWord>& words, const 
   });
   for (std::size_t i = 0; i < scored.size() && out.size() < limit; ++i)
     out.push_back(MemHit{ids_[scored[i].doc], scored[i].score, scored[i].cls});
+  if (total) *total = complete ? scored.size() : std::max<std::size_t>(scored.size(), std::min<uint64_t>(dc.volume, ids_.size()));
   return out;
 }
 

@@ -54,9 +54,11 @@ class KindIndex {
   // The best `limit` documents for the words (all must match), ranked with the formula of
   // docs/search.md without the personal boost. `key` and `corrected_key` are name_key() of
   // the query and of its corrected form ("" when not corrected).
+  // `total` (if not null) gets the number of matching documents when the walk saw them all,
+  // else an upper estimate (the postings of the most selective word).
   std::vector<MemHit> query(const std::vector<QueryWord>& words, const std::string& key,
                             const std::string& corrected_key, bool last_prefix, std::size_t limit,
-                            const std::string& viewer) const;
+                            const std::string& viewer, std::size_t* total = nullptr) const;
   std::size_t size() const { return ids_.size(); }
 
  private:

@@ -24,6 +24,7 @@ constexpr double kExactWeight = 1.0;
 constexpr double kPrefixWeight = 0.9;
 constexpr double kFuzzyWeight[] = {1.0, 0.6, 0.4};
 constexpr std::size_t kMaxQueryBytes = 500;
+constexpr std::size_t kMemoryPages = 50;  // /v1/search results served from memory (offset + limit)
 constexpr Xapian::doccount kContextDocs = 200;  // documents read for context completions
 
 // Ranking weights (docs/search.md).
@@ -411,6 +412,92 @@ Result<Outcome> plan_and_run(const SearchIndex& index, const std::string& q, con
 
 }  // namespace
 
+namespace {
+
+struct MemoryResult {
+  std::array<std::vector<Hit>, kKindCount> items;  // best first, at most `limit` per kind
+  std::array<std::size_t, kKindCount> totals{};
+  std::optional<Hit> top;
+  std::optional<std::string> corrected;
+};
+
+bool plain_words(const ParsedQuery& pq) {
+  return pq.filters.empty() && !pq.years && pq.phrase_count == 0 && !pq.terms.empty();
+}
+
+// Plain words on the in-memory indexes (memory_index.h). False when nothing matched.
+bool memory_search(const SearchIndex& index, const ParsedQuery& pq, const std::vector<Kind>& kinds,
+                   std::size_t limit, const std::string& viewer, const PersonalBoost& boost, bool force,
+                   MemoryResult* result) {
+  auto lex = index.lexicon();
+  const std::size_t n = pq.terms.size();
+  std::vector<std::string> typed, fixed;
+  bool corrected = false;
+  std::vector<QueryWord> words;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::string& w = pq.terms[i].word;
+    bool last = i + 1 == n && pq.last_is_prefix;
+    typed.push_back(w);
+    fixed.push_back(w);
+    words.push_back(QueryWord{w, last, force});
+    uint32_t df = lex->df(w);
+    bool completes = last && !lex->complete(w, 1).empty();
+    int k = allowed_edits(w.size());
+    if (k == 0 || (completes && !force)) continue;
+    if (df > 0 && !force) continue;  // as typed it exists: no "did you mean"
+    auto close = lex->fuzzy(w, k, last, 1);
+    if (!close.empty() && (df == 0 || close.front().df > df * 20u) && !(completes && df > 0)) {
+      fixed.back() = std::string(close.front().word);
+      corrected = true;
+    }
+  }
+  const std::string key = joined(typed);
+  const std::string ckey = corrected ? joined(fixed) : std::string();
+  std::vector<Hit> hits;
+  bool any = false;
+  for (Kind kind : kinds) {
+    auto k = static_cast<std::size_t>(kind);
+    auto found = index.memory(kind)->query(words, key, ckey, pq.last_is_prefix, limit + 8, viewer, &result->totals[k]);
+    any = any || !found.empty();
+    for (auto& m : found) hits.push_back(Hit{kind, std::move(m.id), static_cast<MatchClass>(m.match), m.score});
+  }
+  if (!any) return false;
+  if (boost) {
+    auto b = boost(hits);
+    for (std::size_t i = 0; i < hits.size() && i < b.size(); ++i)
+      hits[i].score += kPersonalWeight * std::clamp(b[i], 0.0, 1.0);
+  }
+  std::stable_sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) { return a.score > b.score; });
+  double best = -1;
+  for (auto& h : hits) {
+    auto k = static_cast<std::size_t>(h.kind);
+    if (result->items[k].size() >= limit) continue;
+    if (h.score + kKindBias[k] > best) {
+      best = h.score + kKindBias[k];
+      result->top = h;
+    }
+    result->items[k].push_back(std::move(h));
+  }
+  if (corrected) {
+    std::string text;
+    for (const auto& w : fixed) text += (text.empty() ? "" : " ") + w;
+    result->corrected = text;
+  }
+  return true;
+}
+
+bool memory_search_with_retry(const SearchIndex& index, const ParsedQuery& pq, const std::vector<Kind>& kinds,
+                              std::size_t limit, const std::string& viewer, const PersonalBoost& boost,
+                              MemoryResult* result) {
+  if (memory_search(index, pq, kinds, limit, viewer, boost, false, result)) return true;
+  MemoryResult retry;
+  if (!memory_search(index, pq, kinds, limit, viewer, boost, true, &retry)) return false;
+  *result = std::move(retry);
+  return true;
+}
+
+}  // namespace
+
 Searcher::Searcher(const SearchIndex& index) : index_(index) {}
 
 Result<SearchResponse> Searcher::search(const SearchRequest& req) const {
@@ -418,6 +505,25 @@ Result<SearchResponse> Searcher::search(const SearchRequest& req) const {
   if (req.offset > 1000) return Error::invalid("offset must be at most 1000");
   std::vector<Kind> kinds = req.kinds;
   if (kinds.empty()) kinds = {Kind::kTrack, Kind::kAlbum, Kind::kArtist, Kind::kPlaylist};
+  // The first pages of plain-word queries come from the in-memory indexes too.
+  if (req.offset + req.limit <= kMemoryPages && req.q.size() <= kMaxQueryBytes) {
+    auto parsed = parse_query(req.q);
+    if (!parsed.ok()) return parsed.error();
+    if (plain_words(*parsed)) {
+      MemoryResult m;
+      SearchResponse resp;
+      if (memory_search_with_retry(index_, *parsed, kinds, req.offset + req.limit, req.viewer, req.boost, &m)) {
+        for (Kind kind : kinds) {
+          auto k = static_cast<std::size_t>(kind);
+          auto& items = m.items[k];
+          resp.pages[k].total = m.totals[k];
+          for (std::size_t i = req.offset; i < items.size(); ++i) resp.pages[k].items.push_back(std::move(items[i]));
+        }
+        resp.corrected = std::move(m.corrected);
+      }
+      return resp;
+    }
+  }
   std::size_t window = std::max<std::size_t>(50, req.offset + req.limit);
   auto outcome = plan_and_run(index_, req.q, kinds, window, req.viewer);
   if (!outcome.ok()) return outcome.error();
@@ -441,76 +547,16 @@ Result<SuggestResponse> Searcher::suggest(const SuggestRequest& req) const {
   if (req.q.size() > kMaxQueryBytes) return Error::invalid("the query is longer than 500 bytes");
   auto parsed = parse_query(req.q);
   if (!parsed.ok()) return parsed.error();
-  const ParsedQuery& pq = *parsed;
   // Filters, years and phrases need the full index; plain words (what people type into a
   // search box) take the in-memory path.
-  if (!pq.filters.empty() || pq.years || pq.phrase_count > 0 || pq.terms.empty()) return suggest_xapian(req);
-
-  auto lex = index_.lexicon();
-  const std::size_t n = pq.terms.size();
-  auto attempt = [&](bool force, SuggestResponse* resp) -> bool {
-    std::vector<std::string> typed, fixed;
-    bool corrected = false;
-    std::vector<QueryWord> words;
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::string& w = pq.terms[i].word;
-      bool last = i + 1 == n && pq.last_is_prefix;
-      typed.push_back(w);
-      fixed.push_back(w);
-      words.push_back(QueryWord{w, last, force});
-      uint32_t df = lex->df(w);
-      bool completes = last && !lex->complete(w, 1).empty();
-      int k = allowed_edits(w.size());
-      if (k == 0 || (completes && !force)) continue;
-      if (df > 0 && !force) continue;  // as typed it exists: no "did you mean"
-      auto close = lex->fuzzy(w, k, last, 1);
-      if (!close.empty() && (df == 0 || close.front().df > df * 20u) && !(completes && df > 0)) {
-        fixed.back() = std::string(close.front().word);
-        corrected = true;
-      }
-    }
-    const std::string key = joined(typed);
-    const std::string ckey = corrected ? joined(fixed) : std::string();
-    std::array<std::vector<MemHit>, kKindCount> found;
-    bool any = false;
-    for (int k = 0; k < kKindCount; ++k) {
-      auto mem = index_.memory(static_cast<Kind>(k));
-      found[static_cast<std::size_t>(k)] =
-          mem->query(words, key, ckey, pq.last_is_prefix, req.limit + 8, req.viewer);
-      any = any || !found[static_cast<std::size_t>(k)].empty();
-    }
-    if (!any) return false;
-    std::vector<Hit> hits;
-    for (int k = 0; k < kKindCount; ++k)
-      for (auto& m : found[static_cast<std::size_t>(k)])
-        hits.push_back(Hit{static_cast<Kind>(k), std::move(m.id), static_cast<MatchClass>(m.match), m.score});
-    if (req.boost) {
-      auto b = req.boost(hits);
-      for (std::size_t i = 0; i < hits.size() && i < b.size(); ++i)
-        hits[i].score += kPersonalWeight * std::clamp(b[i], 0.0, 1.0);
-    }
-    std::stable_sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) { return a.score > b.score; });
-    double best = -1;
-    for (auto& h : hits) {
-      auto k = static_cast<std::size_t>(h.kind);
-      if (resp->items[k].size() >= req.limit) continue;
-      if (h.score + kKindBias[k] > best) {
-        best = h.score + kKindBias[k];
-        resp->top = h;
-      }
-      resp->items[k].push_back(std::move(h));
-    }
-    if (corrected) {
-      std::string text;
-      for (const auto& w : fixed) text += (text.empty() ? "" : " ") + w;
-      resp->corrected = text;
-    }
-    return true;
-  };
+  if (!plain_words(*parsed)) return suggest_xapian(req);
+  MemoryResult m;
   SuggestResponse resp;
-  if (!attempt(false, &resp)) {
-    SuggestResponse retry;
-    if (attempt(true, &retry)) resp = std::move(retry);
+  if (memory_search_with_retry(index_, *parsed, {Kind::kTrack, Kind::kAlbum, Kind::kArtist, Kind::kPlaylist},
+                               req.limit, req.viewer, req.boost, &m)) {
+    resp.items = std::move(m.items);
+    resp.top = std::move(m.top);
+    resp.corrected = std::move(m.corrected);
   }
   return resp;
 }
