@@ -268,6 +268,15 @@ std::vector<MemHit> KindIndex::query(const std::vector<QueryWord>& words, const 
   std::size_t driver = 0;
   for (std::size_t i = 1; i < cons.size(); ++i)
     if (cons[i].volume < cons[driver].volume) driver = i;
+  auto wide = [&](const Constraint& c) { return c.hi - c.lo > kWideRange; };
+  if (wide(cons[driver])) {
+    // A short prefix is costly to merge (thousands of lists) and may be sparse among the
+    // documents the other words allow: drive by a narrow word of comparable volume instead.
+    for (std::size_t i = 0; i < cons.size(); ++i)
+      if (!wide(cons[i]) && cons[i].volume <= 8 * cons[driver].volume &&
+          (wide(cons[driver]) || cons[i].volume < cons[driver].volume))
+        driver = i;
+  }
   const Constraint& dc = cons[driver];
   auto all_match = [&](uint32_t d, std::size_t skip) {
     int f;
