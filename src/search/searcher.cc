@@ -24,7 +24,8 @@ constexpr double kExactWeight = 1.0;
 constexpr double kPrefixWeight = 0.9;
 constexpr double kFuzzyWeight[] = {1.0, 0.6, 0.4};
 constexpr std::size_t kMaxQueryBytes = 500;
-constexpr std::size_t kMemoryPages = 50;  // /v1/search results served from memory (offset + limit)
+constexpr std::size_t kMemoryPages = 50;
+constexpr uint32_t kRetryWordDf = 20;  // a word in this many documents is not itself a typo  // /v1/search results served from memory (offset + limit)
 constexpr Xapian::doccount kContextDocs = 200;  // documents read for context completions
 
 // Ranking weights (docs/search.md).
@@ -428,7 +429,7 @@ bool plain_words(const ParsedQuery& pq) {
 // Plain words on the in-memory indexes (memory_index.h). False when nothing matched.
 bool memory_search(const SearchIndex& index, const ParsedQuery& pq, const std::vector<Kind>& kinds,
                    std::size_t limit, const std::string& viewer, const PersonalBoost& boost, bool force,
-                   MemoryResult* result) {
+                   MemoryResult* result, bool* retry_useful) {
   auto lex = index.lexicon();
   const std::size_t n = pq.terms.size();
   std::vector<std::string> typed, fixed;
@@ -443,6 +444,9 @@ bool memory_search(const SearchIndex& index, const ParsedQuery& pq, const std::v
     uint32_t df = lex->df(w);
     bool completes = last && !lex->complete(w, 1).empty();
     int k = allowed_edits(w.size());
+    // The retry adds close words to words that had none (common as typed); if every word that
+    // may have typos is rare or unknown, the first attempt already tried its close words.
+    if (k > 0 && (df >= kRetryWordDf || completes)) *retry_useful = true;
     if (k == 0 || (completes && !force)) continue;
     if (df > 0 && !force) continue;  // as typed it exists: no "did you mean"
     auto close = lex->fuzzy(w, k, last, 1);
@@ -489,9 +493,12 @@ bool memory_search(const SearchIndex& index, const ParsedQuery& pq, const std::v
 bool memory_search_with_retry(const SearchIndex& index, const ParsedQuery& pq, const std::vector<Kind>& kinds,
                               std::size_t limit, const std::string& viewer, const PersonalBoost& boost,
                               MemoryResult* result) {
-  if (memory_search(index, pq, kinds, limit, viewer, boost, false, result)) return true;
+  bool useful = false;
+  if (memory_search(index, pq, kinds, limit, viewer, boost, false, result, &useful)) return true;
+  if (!useful) return false;
   MemoryResult retry;
-  if (!memory_search(index, pq, kinds, limit, viewer, boost, true, &retry)) return false;
+  bool ignored = false;
+  if (!memory_search(index, pq, kinds, limit, viewer, boost, true, &retry, &ignored)) return false;
   *result = std::move(retry);
   return true;
 }
