@@ -1,6 +1,7 @@
 #include "search/memory_index.h"
 
 #include <algorithm>
+#include <atomic>
 #include <queue>
 #include <unordered_map>
 #include <unordered_set>
@@ -50,6 +51,8 @@ FoldedDoc fold_document(const Document& d) {
 
 std::shared_ptr<const KindIndex> KindIndex::build(Kind kind, const std::vector<const FoldedDoc*>& input) {
   auto ix = std::make_shared<KindIndex>();
+  static std::atomic<uint64_t> serials{1};
+  ix->serial_ = serials.fetch_add(1);
   ix->kind_ = kind;
   std::vector<const FoldedDoc*> docs = input;
   std::sort(docs.begin(), docs.end(), [](const FoldedDoc* a, const FoldedDoc* b) {
@@ -147,6 +150,34 @@ std::shared_ptr<const KindIndex> KindIndex::build(Kind kind, const std::vector<c
   return ix;
 }
 
+std::vector<Lexicon::Match> KindIndex::close_words(const std::string& word, int k, bool prefix,
+                                                   std::size_t limit) const {
+  struct Entry {
+    uint32_t id, df;
+    int distance;
+  };
+  struct Cache {
+    std::unordered_map<std::string, std::vector<Entry>> map;
+  };
+  thread_local std::unordered_map<uint64_t, Cache> caches;  // by index serial
+  if (caches.size() > 16) caches.clear();  // old snapshots
+  Cache& cache = caches[serial_];
+  std::string key = word;
+  key += prefix ? '\x01' : '\x02';
+  key += static_cast<char>('0' + k);
+  key += std::to_string(limit);
+  auto it = cache.map.find(key);
+  if (it == cache.map.end()) {
+    if (cache.map.size() > 512) cache.map.clear();
+    std::vector<Entry> entries;
+    for (const auto& m : lex_.fuzzy(word, k, prefix, limit)) entries.push_back({m.id, m.df, m.distance});
+    it = cache.map.emplace(std::move(key), std::move(entries)).first;
+  }
+  std::vector<Lexicon::Match> out;
+  for (const auto& e : it->second) out.push_back(Lexicon::Match{lex_.word(e.id), e.df, e.distance, e.id});
+  return out;
+}
+
 bool KindIndex::visible(uint32_t doc, const std::string& viewer) const {
   if (kind_ != Kind::kPlaylist) return true;
   if (public_[doc]) return true;
@@ -237,7 +268,7 @@ std::vector<MemHit> KindIndex::query(const std::vector<QueryWord>& words, const 
     // Close words only for a word that matches nothing or almost nothing as typed (a word in
     // 20 or more documents is a real word; its typo neighbours would only add noise and time).
     if (k > 0 && (good < kRareWord || qw.force_fuzzy)) {
-      auto close = lex_.fuzzy(qw.word, k, qw.prefix, qw.force_fuzzy ? 40 : 8);
+      auto close = close_words(qw.word, k, qw.prefix, qw.force_fuzzy ? 40 : 8);
       uint32_t best = 0;
       for (const auto& m : close) best = std::max(best, m.df);
       if (!close.empty() && (good == 0 || good * 20 < best || qw.force_fuzzy)) {

@@ -75,6 +75,11 @@ class KindIndex {
   void key_lookup(const std::string& key, bool prefix, std::size_t want, std::vector<uint32_t>* out,
                   std::vector<uint8_t>* full) const;
 
+  // Close words of a typed word, remembered per thread: search as you type sends the same
+  // finished words again with every keystroke that follows them.
+  std::vector<Lexicon::Match> close_words(const std::string& word, int k, bool prefix, std::size_t limit) const;
+
+  uint64_t serial_ = 0;  // unique per built index (keys the per-thread cache)
   Kind kind_ = Kind::kTrack;
   Lexicon lex_;
   std::vector<uint64_t> df_prefix_;  // df_prefix_[i] = sum of df of word ids < i
