@@ -1,3 +1,4 @@
+#include "common/strings.h"
 #include "catalog.h"
 
 #include <zlib.h>
@@ -140,46 +141,7 @@ std::string read_gz(const std::string& path) {
   return out;
 }
 
-// RFC 4180 CSV: quoted fields may hold commas, doubled quotes and newlines.
-std::vector<std::vector<std::string>> parse_csv(const std::string& s) {
-  std::vector<std::vector<std::string>> rows;
-  std::vector<std::string> row;
-  std::string field;
-  bool quoted = false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (quoted) {
-      if (c == '"') {
-        if (i + 1 < s.size() && s[i + 1] == '"') {
-          field += '"';
-          ++i;
-        } else {
-          quoted = false;
-        }
-      } else {
-        field += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      row.push_back(std::move(field));
-      field.clear();
-    } else if (c == '\n' || c == '\r') {
-      if (c == '\r' && i + 1 < s.size() && s[i + 1] == '\n') ++i;
-      row.push_back(std::move(field));
-      field.clear();
-      rows.push_back(std::move(row));
-      row.clear();
-    } else {
-      field += c;
-    }
-  }
-  if (!field.empty() || !row.empty()) {
-    row.push_back(std::move(field));
-    rows.push_back(std::move(row));
-  }
-  return rows;
-}
+using strings::parse_csv;  // RFC 4180, common/strings.h
 
 std::string make_id(uint64_t seed, uint64_t ns, uint64_t n) {
   uint64_t x = seed ^ (ns * 0x9E3779B97F4A7C15ULL) ^ (n * 0xD6E8FEB86659FD93ULL);

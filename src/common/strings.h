@@ -26,4 +26,8 @@ std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space
 std::optional<std::string> form_decode(std::string_view s);
 std::string url_encode(std::string_view s);
 
+// RFC 4180 CSV text: rows of fields; quoted fields may hold commas, doubled quotes and
+// newlines; CRLF or LF line ends.
+std::vector<std::vector<std::string>> parse_csv(std::string_view text);
+
 }  // namespace segue::strings

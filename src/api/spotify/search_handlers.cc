@@ -9,6 +9,7 @@
 #include "api/spotify/params.h"
 #include "api/spotify/playlist_objects.h"
 #include "api/spotify/routes.h"
+#include "common/strings.h"
 #include "search/recent.h"
 #include "search/searcher.h"
 
@@ -126,19 +127,7 @@ class Renderer {
   std::optional<UserId> viewer_;
 };
 
-std::string url_encode(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
-    else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
+using strings::url_encode;
 
 json::value corrected_json(const std::optional<std::string>& c) {
   return c ? json::value(*c) : json::value(nullptr);

@@ -37,3 +37,17 @@ TEST(Strings, UrlEncodeKeepsUnreserved) {
 }
 
 }  // namespace segue::strings
+
+namespace segue::strings {
+namespace {
+TEST(ParseCsv, QuotesCommasNewlinesAndLineEnds) {
+  auto rows = parse_csv("a,b\r\n\"x, y\",\"say \"\"hi\"\"\"\n\"two\nlines\",\n");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(rows[1], (std::vector<std::string>{"x, y", "say \"hi\""}));
+  EXPECT_EQ(rows[2], (std::vector<std::string>{"two\nlines", ""}));
+  EXPECT_EQ(parse_csv("last,row").back(), (std::vector<std::string>{"last", "row"}));
+  EXPECT_TRUE(parse_csv("").empty());
+}
+}  // namespace
+}  // namespace segue::strings

@@ -24,6 +24,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/strings.h"
 #include "search/document.h"
 #include "search/index.h"
 #include "search/searcher.h"
@@ -63,46 +64,7 @@ bool read_gz(const fs::path& path, std::string* out) {
   return ok;
 }
 
-// RFC 4180 CSV: quoted fields may hold commas, doubled quotes and newlines.
-std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
-  std::vector<std::vector<std::string>> rows;
-  std::vector<std::string> row;
-  std::string field;
-  bool quoted = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (quoted) {
-      if (c == '"') {
-        if (i + 1 < text.size() && text[i + 1] == '"') {
-          field += '"';
-          ++i;
-        } else {
-          quoted = false;
-        }
-      } else {
-        field += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      row.push_back(std::move(field));
-      field.clear();
-    } else if (c == '\n' || c == '\r') {
-      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
-      row.push_back(std::move(field));
-      field.clear();
-      rows.push_back(std::move(row));
-      row.clear();
-    } else {
-      field += c;
-    }
-  }
-  if (!field.empty() || !row.empty()) {
-    row.push_back(std::move(field));
-    rows.push_back(std::move(row));
-  }
-  return rows;
-}
+using strings::parse_csv;  // RFC 4180, common/strings.h
 
 struct Table {
   std::vector<std::string> header;
