@@ -4,7 +4,6 @@
 #include <atomic>
 #include <queue>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "search/text.h"
 

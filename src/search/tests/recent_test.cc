@@ -4,7 +4,6 @@
 
 #include <filesystem>
 
-#include "user/preferences.h"
 
 namespace segue::search {
 namespace {
@@ -16,7 +15,6 @@ class RecentTest : public ::testing::Test {
     std::filesystem::remove(path_);
     db_ = store::Database::open_sqlite(path_.string()).value();
     ASSERT_TRUE(db_->migrate("search", recent_migrations()).ok());
-    ASSERT_TRUE(db_->migrate("user_prefs", user::preferences_migrations()).ok());
   }
   void TearDown() override {
     db_.reset();
@@ -63,16 +61,6 @@ TEST_F(RecentTest, RemoveOneOrAllAndRejectBadInput) {
   EXPECT_EQ(queries(a), (std::vector<std::string>{"abba"}));
   ASSERT_TRUE(recent.clear(a).ok());
   EXPECT_TRUE(queries(a).empty());
-}
-
-TEST_F(RecentTest, PreferencesDefaultAndPersist) {
-  user::Preferences prefs(*db_);
-  UserId a("alice");
-  EXPECT_FALSE(prefs.get(a)->private_session);
-  ASSERT_TRUE(prefs.set(a, {true}).ok());
-  EXPECT_TRUE(prefs.get(a)->private_session);
-  ASSERT_TRUE(prefs.set(a, {false}).ok());
-  EXPECT_FALSE(prefs.get(a)->private_session);
 }
 
 }  // namespace
