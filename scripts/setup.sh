@@ -8,6 +8,7 @@ PACKAGES="cmake ninja-build g++ pkg-config ccache git
   libssl-dev libsqlite3-dev sqlite3 libtag1-dev libargon2-dev libtomlplusplus-dev libexpat1-dev
   libxapian-dev libutf8proc-dev
   libavformat-dev libavcodec-dev libavutil-dev libswresample-dev libswscale-dev
+  libebur128-dev libaubio-dev libfftw3-dev libchromaprint-dev aubio-tools
   libgtest-dev libgmock-dev libbenchmark-dev
   curl
   wesnoth-1.16-music nginx-light wrk
