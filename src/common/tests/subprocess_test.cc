@@ -1,0 +1,84 @@
+#include "common/subprocess.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+namespace segue::subprocess {
+namespace {
+
+using namespace std::chrono_literals;
+
+Outcome sh(const std::string& script, Options o = {}) {
+  auto r = run({"/bin/sh", "-c", script}, o);
+  EXPECT_TRUE(r.ok());
+  return r.ok() ? *r : Outcome{};
+}
+
+TEST(Subprocess, CapturesOutputAndExitStatus) {
+  Outcome o = sh("printf 'hello\\n'; printf 'oops' >&2; exit 3");
+  EXPECT_EQ(o.out, "hello\n");
+  EXPECT_EQ(o.err, "oops");
+  EXPECT_EQ(o.exit_code, 3);
+  EXPECT_FALSE(o.succeeded());
+  EXPECT_EQ(o.describe(), "exited with status 3");
+  EXPECT_TRUE(sh("true").succeeded());
+}
+
+TEST(Subprocess, ACrashIsReportedNotPropagated) {
+  Outcome o = sh("kill -SEGV $$");
+  EXPECT_EQ(o.signal, SIGSEGV);
+  EXPECT_FALSE(o.succeeded());
+  EXPECT_NE(o.describe().find("signal 11"), std::string::npos);
+}
+
+TEST(Subprocess, AHangIsKilledAtTheDeadline) {
+  Options opt;
+  opt.timeout = 300ms;
+  auto start = std::chrono::steady_clock::now();
+  Outcome o = sh("echo started; sleep 30", opt);
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_TRUE(o.timed_out);
+  EXPECT_EQ(o.out, "started\n");
+  EXPECT_LT(took, 5s);
+  // A child that closes its output and keeps running is caught by the deadline too.
+  start = std::chrono::steady_clock::now();
+  o = sh("exec >&- 2>&-; sleep 30", opt);
+  EXPECT_TRUE(o.timed_out);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+}
+
+TEST(Subprocess, OutputBeyondTheCapKillsTheChild) {
+  Options opt;
+  opt.max_output = 100000;
+  Outcome o = sh("yes segue", opt);
+  EXPECT_FALSE(o.succeeded());
+  EXPECT_LT(o.out.size(), 100000u + 65536u + 1);
+  EXPECT_NE(o.err.find("output larger"), std::string::npos);
+}
+
+TEST(Subprocess, NoDescriptorLeaksAndNiceIsApplied) {
+  int fd = ::open("/dev/null", O_RDONLY);  // without O_CLOEXEC on purpose
+  ASSERT_GE(fd, 3);
+  Options opt;
+  opt.nice = 7;
+  Outcome o = sh("ls /proc/self/fd | wc -l; cut -d' ' -f19 /proc/self/stat", opt);
+  ::close(fd);
+  // 0, 1, 2 and the descriptor ls opens for the directory; nothing of ours.
+  EXPECT_EQ(o.out.substr(0, o.out.find('\n')), "4");
+  int own_nice = ::getpriority(PRIO_PROCESS, 0);
+  EXPECT_EQ(std::stoi(o.out.substr(o.out.find('\n') + 1)), std::min(19, own_nice + 7));
+}
+
+TEST(Subprocess, BadCommands) {
+  EXPECT_FALSE(run({}, {}).ok());
+  auto r = run({"/nonexistent/segue-worker"}, {});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->exit_code, 127);
+  EXPECT_FALSE(self_executable().empty());
+}
+
+}  // namespace
+}  // namespace segue::subprocess
