@@ -80,17 +80,89 @@ Result<LoudnessHistogram> LoudnessHistogram::decode(std::string_view bytes) {
   return h;
 }
 
+TruePeakMeter::TruePeakMeter(int sample_rate, int channels)
+    : channels_(channels), factor_(sample_rate >= 192000 ? 1 : sample_rate >= 96000 ? 2 : 4),
+      history_(static_cast<std::size_t>(channels)) {
+  // Phase p/factor between sample n and n+1 from x[n-kTaps+1 .. n+kTaps], Blackman-windowed
+  // sinc, each phase normalised to unity gain at DC.
+  for (int p = 1; p < factor_; ++p) {
+    const double frac = static_cast<double>(p) / factor_;
+    std::vector<float> h(2 * kTaps);
+    double sum = 0;
+    std::vector<double> raw(2 * kTaps);
+    for (int k = 0; k < 2 * kTaps; ++k) {
+      const double t = (k - (kTaps - 1)) - frac;  // offset of tap k from the interpolation point
+      const double sinc = t == 0 ? 1.0 : std::sin(M_PI * t) / (M_PI * t);
+      const double w = (t + kTaps) / (2.0 * kTaps);  // 0..1 across the window
+      const double blackman = 0.42 - 0.5 * std::cos(2 * M_PI * w) + 0.08 * std::cos(4 * M_PI * w);
+      raw[k] = sinc * blackman;
+      sum += raw[k];
+    }
+    for (int k = 0; k < 2 * kTaps; ++k) h[k] = static_cast<float>(raw[k] / sum);
+    coeffs_.push_back(std::move(h));
+  }
+  for (auto& h : history_) h.assign(kTaps, 0.0f);
+}
+
+void TruePeakMeter::add(const float* pcm, std::size_t frames) {
+  for (int c = 0; c < channels_; ++c) {
+    auto& h = history_[static_cast<std::size_t>(c)];
+    const std::size_t at = h.size();
+    h.resize(at + frames);
+    for (std::size_t i = 0; i < frames; ++i) {
+      float v = pcm[i * static_cast<std::size_t>(channels_) + static_cast<std::size_t>(c)];
+      h[at + i] = std::isfinite(v) ? v : 0.0f;
+    }
+    // Gaps n..n+1 need x[n+kTaps]: scan those, keep the context for the next chunk.
+    if (h.size() > 2 * kTaps) scan(c, h.size() - kTaps);
+  }
+}
+
+void TruePeakMeter::scan(int channel, std::size_t end) {
+  auto& h = history_[static_cast<std::size_t>(channel)];
+  // h[kTaps - 1] is the first sample whose following gap has not been looked at.
+  const float* x = h.data();
+  float peak = peak_;
+  for (std::size_t n = kTaps - 1; n + 1 < end; ++n) {
+    const float a = std::fabs(x[n]);
+    if (a > peak) peak = a;
+    const float near = std::max(a, std::fabs(x[n + 1]));
+    if (near < 0.5f * peak || near == 0.0f) continue;
+    const float* w = x + n + 1 - kTaps;
+    for (const auto& coeff : coeffs_) {
+      float y = 0;
+      for (int k = 0; k < 2 * kTaps; ++k) y += coeff[static_cast<std::size_t>(k)] * w[k];
+      peak = std::max(peak, std::fabs(y));
+    }
+  }
+  peak_ = peak;
+  // Keep the last kTaps samples before `end - 1` as context, plus everything after.
+  const std::size_t keep_from = end - 1 - (kTaps - 1);
+  h.erase(h.begin(), h.begin() + static_cast<std::ptrdiff_t>(keep_from));
+}
+
+double TruePeakMeter::peak() const { return peak_; }
+
+double TruePeakMeter::finish() {
+  for (int c = 0; c < channels_; ++c) {
+    auto& h = history_[static_cast<std::size_t>(c)];
+    h.insert(h.end(), kTaps + 1, 0.0f);  // silence after the end
+    scan(c, h.size() - kTaps);
+  }
+  return peak_;
+}
+
 Result<std::unique_ptr<LoudnessMeter>> LoudnessMeter::create(int sample_rate, int channels) {
   if (sample_rate < 8000 || sample_rate > 384000 || channels < 1 || channels > 8)
     return Error::invalid("loudness: unsupported rate or channel count");
   ebur128_state* s = ebur128_init(static_cast<unsigned>(channels), static_cast<unsigned long>(sample_rate),
-                                  EBUR128_MODE_I | EBUR128_MODE_LRA | EBUR128_MODE_TRUE_PEAK);
+                                  EBUR128_MODE_I | EBUR128_MODE_LRA);
   if (!s) return Error::internal("loudness: libebur128 could not start");
   return std::unique_ptr<LoudnessMeter>(new LoudnessMeter(s, sample_rate, channels));
 }
 
 LoudnessMeter::LoudnessMeter(void* state, int sample_rate, int channels)
-    : state_(state), channels_(channels), hop_frames_(static_cast<std::size_t>(sample_rate) / 10) {}
+    : state_(state), channels_(channels), true_peak_(sample_rate, channels), hop_frames_(static_cast<std::size_t>(sample_rate) / 10) {}
 
 LoudnessMeter::~LoudnessMeter() {
   ebur128_state* s = st(state_);
@@ -104,6 +176,7 @@ Status LoudnessMeter::feed(const float* pcm, std::size_t frames) {
 }
 
 Status LoudnessMeter::add(const float* pcm, std::size_t frames) {
+  true_peak_.add(pcm, frames);
   // Fed in 100 ms hops: after each, the momentary loudness is the loudness of the 400 ms block
   // that just ended, i.e. one gating block of the standard.
   while (frames > 0) {
@@ -128,11 +201,7 @@ Result<Loudness> LoudnessMeter::finish() {
   double global = 0;
   if (ebur128_loudness_global(st(state_), &global) == EBUR128_SUCCESS && std::isfinite(global))
     out.integrated_lufs = global;
-  double peak = 0;
-  for (int c = 0; c < channels_; ++c) {
-    double p = 0;
-    if (ebur128_true_peak(st(state_), static_cast<unsigned>(c), &p) == EBUR128_SUCCESS) peak = std::max(peak, p);
-  }
+  const double peak = true_peak_.finish();
   out.true_peak_dbtp = peak > 0 ? 20.0 * std::log10(peak) : -200.0;
   double lra = 0;
   if (ebur128_loudness_range(st(state_), &lra) == EBUR128_SUCCESS && std::isfinite(lra)) out.range_lu = lra;

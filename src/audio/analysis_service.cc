@@ -1,0 +1,327 @@
+#include "audio/analysis_service.h"
+
+#include <boost/json.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "common/log.h"
+
+namespace segue::audio {
+namespace {
+
+namespace json = boost::json;
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+Runner in_process_runner() {
+  return [](const std::string& path) { return analyze_file(path); };
+}
+
+Runner isolated_runner(std::string executable, subprocess::Options options) {
+  return [executable = std::move(executable), options](const std::string& path) -> Result<TrackAnalysis> {
+    SEGUE_ASSIGN_OR_RETURN(subprocess::Outcome out, subprocess::run({executable, "worker", "analyze", path}, options));
+    if (!out.succeeded()) {
+      std::string why = out.err;
+      while (!why.empty() && (why.back() == '\n' || why.back() == '\r')) why.pop_back();
+      if (auto nl = why.rfind('\n'); nl != std::string::npos) why = why.substr(nl + 1);
+      std::string message = "analysis worker " + out.describe();
+      if (!why.empty() && out.exit_code == 1) message = why;
+      return Error::invalid(message);
+    }
+    boost::system::error_code ec;
+    json::value v = json::parse(out.out, ec);
+    if (ec) return Error::invalid("analysis worker printed something that is not JSON");
+    return track_analysis_from_json(v);
+  };
+}
+
+int analyze_worker_main(const std::string& path) {
+  auto a = analyze_file(path);
+  if (!a.ok()) {
+    std::cerr << a.error().message << "\n";
+    return 1;
+  }
+  std::cout << json::serialize(to_json(*a)) << "\n";
+  std::cout.flush();
+  return std::cout.good() ? 0 : 2;
+}
+
+AnalysisService::AnalysisService(store::Database& db, catalog::Catalog& catalog, Runner runner, Options options)
+    : store_(db), catalog_(catalog), runner_(std::move(runner)), options_(options) {
+  db_ = &db;
+}
+
+AnalysisService::~AnalysisService() {
+  {
+    std::lock_guard l(link_->mu);
+    link_->service = nullptr;
+  }
+  {
+    std::lock_guard l(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+Status AnalysisService::start() {
+  SEGUE_TRY(db_->migrate("audio_analysis", analysis_migrations()));
+  SEGUE_ASSIGN_OR_RETURN(auto records, store_.records());
+  SEGUE_ASSIGN_OR_RETURN(auto albums, store_.albums());
+  {
+    std::lock_guard l(mu_);
+    for (auto& r : records) {
+      Known k{r.key, r.version, r.ok, r.error, r.integrated_lufs, r.true_peak_dbtp, r.duration_s, std::move(r.summary)};
+      known_[r.key.file.str()] = std::move(k);
+    }
+    for (const auto& a : albums) albums_[a.album.str()] = {a.integrated_lufs, a.true_peak_dbtp};
+  }
+  std::weak_ptr<Link> weak = link_;
+  catalog_.subscribe([weak](std::shared_ptr<const catalog::Snapshot> snap) {
+    if (auto link = weak.lock()) {
+      std::lock_guard l(link->mu);
+      if (link->service) link->service->on_snapshot(std::move(snap));
+    }
+  });
+  on_snapshot(catalog_.snapshot());
+  for (int i = 0; i < options_.workers; ++i) threads_.emplace_back([this] { work(); });
+  return {};
+}
+
+bool AnalysisService::current(const Known& k, const catalog::AudioFile& f) const {
+  return k.key.size == f.size && k.key.mtime_ns == f.mtime_ns && k.version == kAnalyzerVersion &&
+         k.key.track == f.track_id;
+}
+
+void AnalysisService::on_snapshot(std::shared_ptr<const catalog::Snapshot> snap) {
+  std::vector<FileId> keep;
+  {
+    std::lock_guard l(mu_);
+    snapshot_ = snap;
+    queue_.clear();
+    queued_.clear();
+    keep.reserve(snap->files().size());
+    for (const auto& f : snap->files()) {
+      keep.push_back(f.id);
+      auto it = known_.find(f.id.str());
+      if (it != known_.end() && current(it->second, f)) continue;
+      queue_.push_back({FileKey{f.id, f.track_id, f.size, f.mtime_ns}, f.path});
+      queued_.insert(f.id.str());
+    }
+    // Rows of files that left the catalog are dropped from memory now, from the database by
+    // the next worker that runs (cleanup_ below).
+    std::unordered_set<std::string> present;
+    present.reserve(keep.size());
+    for (const auto& f : keep) present.insert(f.str());
+    for (auto it = known_.begin(); it != known_.end();) {
+      if (!present.count(it->first)) {
+        it = known_.erase(it);
+        cleanup_ = true;
+      } else {
+        ++it;
+      }
+    }
+    cleanup_keep_ = std::move(keep);
+  }
+  cv_.notify_all();
+  idle_cv_.notify_all();
+}
+
+void AnalysisService::work() {
+  while (true) {
+    FileKey key;
+    std::string path;
+    std::vector<FileId> cleanup;
+    {
+      std::unique_lock l(mu_);
+      cv_.wait(l, [&] { return stop_ || !queue_.empty() || cleanup_; });
+      if (stop_) return;
+      if (cleanup_) {
+        cleanup_ = false;
+        cleanup = cleanup_keep_;
+      } else {
+        std::tie(key, path) = std::move(queue_.front());
+        queue_.pop_front();
+        queued_.erase(key.file.str());
+        ++running_;
+      }
+    }
+    if (!cleanup.empty() || path.empty()) {
+      if (auto r = store_.remove_except(cleanup); !r.ok()) log::warn("analysis: cleanup failed: " + r.error().message);
+      idle_cv_.notify_all();
+      continue;
+    }
+    process(key, path);
+    {
+      std::lock_guard l(mu_);
+      --running_;
+    }
+    idle_cv_.notify_all();
+  }
+}
+
+void AnalysisService::process(const FileKey& key, const std::string& path) {
+  const auto start = std::chrono::steady_clock::now();
+  auto result = runner_(path);
+  const double busy = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  Known k;
+  k.key = key;
+  k.version = kAnalyzerVersion;
+  if (result.ok()) {
+    if (Status s = store_.put(key, *result, now_ms()); !s.ok()) {
+      log::warn("analysis: could not store " + path + ": " + s.error().message);
+      return;
+    }
+    k.ok = true;
+    k.lufs = result->loudness.integrated_lufs;
+    k.peak = result->loudness.true_peak_dbtp;
+    k.duration_s = result->duration_s;
+    AudioAnalysis summary = std::move(result->music);
+    summary.bars.clear();
+    summary.beats.clear();
+    summary.tatums.clear();
+    summary.sections.clear();
+    summary.segments.clear();
+    k.summary = std::move(summary);
+  } else {
+    k.error = result.error().message;
+    log::warn("analysis: " + path + ": " + k.error);
+    if (Status s = store_.put_failure(key, kAnalyzerVersion, k.error, now_ms()); !s.ok()) return;
+  }
+  {
+    std::lock_guard l(mu_);
+    audio_seconds_ += k.duration_s;
+    busy_seconds_ += busy;
+    ++done_;
+    known_[key.file.str()] = std::move(k);
+  }
+  refresh_album(key.track);
+}
+
+void AnalysisService::refresh_album(const TrackId& track) {
+  std::shared_ptr<const catalog::Snapshot> snap;
+  {
+    std::lock_guard l(mu_);
+    snap = snapshot_;
+  }
+  if (!snap) return;
+  const auto* t = snap->track(track);
+  if (!t) return;
+  std::vector<FileId> files;
+  for (const auto* at : snap->album_tracks(t->album_id))
+    for (const auto& f : at->file_ids) {
+      files.push_back(f);
+      break;  // one file per track: copies of a track must not count twice
+    }
+  auto album = store_.update_album(t->album_id, files);
+  if (!album.ok()) return;
+  std::lock_guard l(mu_);
+  albums_[t->album_id.str()] = {album->integrated_lufs, album->true_peak_dbtp};
+}
+
+std::optional<TrackSound> AnalysisService::track(const TrackId& id) const {
+  std::lock_guard l(mu_);
+  if (!snapshot_) return std::nullopt;
+  const auto* t = snapshot_->track(id);
+  if (!t) return std::nullopt;
+  for (const auto& f : t->file_ids) {
+    auto it = known_.find(f.str());
+    if (it == known_.end() || !it->second.ok || !it->second.summary) continue;
+    const Known& k = it->second;
+    TrackSound s;
+    s.track = id;
+    s.file = f;
+    s.duration_s = k.duration_s;
+    s.integrated_lufs = k.lufs;
+    s.true_peak_dbtp = k.peak;
+    s.track_gain_db = normalization_gain_db(k.lufs, k.peak);
+    if (auto a = albums_.find(t->album_id.str()); a != albums_.end()) {
+      s.album_lufs = a->second.first;
+      s.album_true_peak_dbtp = a->second.second;
+      s.album_gain_db = normalization_gain_db(a->second.first, a->second.second);
+    } else {
+      s.album_gain_db = s.track_gain_db;
+    }
+    s.features = *k.summary;
+    return s;
+  }
+  return std::nullopt;
+}
+
+AnalysisProgress AnalysisService::progress() const {
+  std::lock_guard l(mu_);
+  AnalysisProgress p;
+  if (snapshot_) {
+    p.files = snapshot_->files().size();
+    for (const auto& f : snapshot_->files()) {
+      auto it = known_.find(f.id.str());
+      if (it == known_.end() || !current(it->second, f)) continue;
+      (it->second.ok ? p.analyzed : p.failed)++;
+    }
+  }
+  p.queued = queue_.size();
+  p.running = running_;
+  p.done_since_start = done_;
+  p.audio_seconds_since_start = audio_seconds_;
+  p.busy_seconds_since_start = busy_seconds_;
+  return p;
+}
+
+std::vector<std::pair<FileId, std::string>> AnalysisService::failures() const {
+  std::lock_guard l(mu_);
+  std::vector<std::pair<FileId, std::string>> out;
+  for (const auto& [id, k] : known_)
+    if (!k.ok) out.push_back({k.key.file, k.error});
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first.str() < b.first.str(); });
+  return out;
+}
+
+void AnalysisService::wait_idle(const std::function<void(const AnalysisProgress&)>& on_progress,
+                                std::chrono::milliseconds every) {
+  std::unique_lock l(mu_);
+  while (!stop_ && (!queue_.empty() || running_ > 0 || cleanup_)) {
+    if (options_.workers <= 0) return;
+    idle_cv_.wait_for(l, every);
+    if (on_progress) {
+      l.unlock();
+      on_progress(progress());
+      l.lock();
+    }
+  }
+}
+
+Result<std::optional<TrackAnalysis>> AnalysisService::full_analysis(const TrackId& id) {
+  auto sound = track(id);
+  if (!sound) return std::optional<TrackAnalysis>();
+  return store_.full(sound->file);
+}
+
+Result<std::vector<DuplicateTrackGroup>> AnalysisService::duplicates(double threshold) {
+  SEGUE_ASSIGN_OR_RETURN(auto entries, store_.fingerprints());
+  std::shared_ptr<const catalog::Snapshot> snap;
+  {
+    std::lock_guard l(mu_);
+    snap = snapshot_;
+  }
+  std::vector<DuplicateTrackGroup> out;
+  if (!snap) return out;
+  // Only files still in the catalog.
+  std::erase_if(entries, [&](const FingerprintEntry& e) { return snap->file(FileId(e.key)) == nullptr; });
+  for (const auto& g : find_duplicates(entries, threshold)) {
+    DuplicateTrackGroup d;
+    d.min_similarity = g.min_similarity;
+    for (std::size_t i : g.members) {
+      const auto* f = snap->file(FileId(entries[i].key));
+      d.files.push_back(f->id);
+      d.tracks.push_back(f->track_id);
+    }
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+}  // namespace segue::audio

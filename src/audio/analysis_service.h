@@ -1,0 +1,150 @@
+// Runs the analysis over the library in the background and answers from its results.
+//
+// Follows the catalog through its snapshot announcements (Catalog::subscribe): after each scan
+// the files that are new, changed, or analyzed by an older analyzer are queued, and files gone
+// from the catalog lose their rows. Workers (threads of their own) hand each file to a Runner;
+// the server's Runner starts a child process (`segue worker analyze FILE`, niced, with a time
+// limit and an address-space cap), so a decoder that crashes or hangs on a hostile file costs
+// that file only: the failure is stored with its reason and not retried until the file changes.
+//
+// Reads (features, gains, progress) are answered from memory under a mutex and never touch the
+// database: safe on network threads. full_analysis() and duplicates() read the database:
+// worker threads only.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "audio/analysis_store.h"
+#include "catalog/catalog.h"
+#include "common/subprocess.h"
+
+namespace segue::audio {
+
+// Analyzes one file. Returns the analysis, or an Error whose message is stored as the reason.
+using Runner = std::function<Result<TrackAnalysis>(const std::string& path)>;
+
+// Runs analyze_file() in this process: for tests and for trusted input only.
+Runner in_process_runner();
+// Runs `executable worker analyze PATH` in a child process and parses its JSON output.
+Runner isolated_runner(std::string executable, subprocess::Options options);
+
+// The entry point of `segue worker analyze PATH`: prints the analysis as one JSON line on
+// stdout and returns 0, or prints the error on stderr and returns 1.
+int analyze_worker_main(const std::string& path);
+
+// What the API needs about a track, kept in memory.
+struct TrackSound {
+  TrackId track;
+  FileId file;
+  double duration_s = 0;
+  std::optional<double> integrated_lufs;
+  double true_peak_dbtp = -200;
+  std::optional<double> album_lufs;
+  double album_true_peak_dbtp = -200;
+  double track_gain_db = 0;  // to reach -14 LUFS without clipping
+  double album_gain_db = 0;
+  AudioAnalysis features;    // track-level values only
+};
+
+struct AnalysisProgress {
+  std::size_t files = 0;      // in the current snapshot
+  std::size_t analyzed = 0;   // with a current, successful analysis
+  std::size_t failed = 0;     // with a current failure
+  std::size_t queued = 0;
+  std::size_t running = 0;
+  uint64_t done_since_start = 0;
+  double audio_seconds_since_start = 0;
+  double busy_seconds_since_start = 0;  // summed over workers
+};
+
+struct DuplicateTrackGroup {
+  std::vector<TrackId> tracks;  // the files' tracks, in file-id order
+  std::vector<FileId> files;
+  double min_similarity = 0;
+};
+
+class AnalysisService {
+ public:
+  struct Options {
+    int workers = 1;  // 0: nothing is analyzed (reads still answer from stored results)
+  };
+  AnalysisService(store::Database& db, catalog::Catalog& catalog, Runner runner, Options options);
+  ~AnalysisService();  // stops the workers (each finishes the file it is on)
+
+  // Migrates, loads the stored results, subscribes to the catalog and starts the workers,
+  // which first queue whatever the current snapshot needs. Blocking (database).
+  Status start();
+  // Blocks until the queue is empty and no worker is busy; `on_progress` is called about
+  // every `every` while waiting. Used by `segue analyze` and tests.
+  void wait_idle(const std::function<void(const AnalysisProgress&)>& on_progress = nullptr,
+                 std::chrono::milliseconds every = std::chrono::milliseconds(200));
+
+  std::optional<TrackSound> track(const TrackId& id) const;
+  AnalysisProgress progress() const;
+  // The failure reasons of files whose analysis failed, by file id.
+  std::vector<std::pair<FileId, std::string>> failures() const;
+
+  Result<std::optional<TrackAnalysis>> full_analysis(const TrackId& id);
+  Result<std::vector<DuplicateTrackGroup>> duplicates(double threshold = 0.85);
+
+ private:
+  struct Known {  // one file's stored state
+    FileKey key;
+    std::string version;
+    bool ok = false;
+    std::string error;
+    std::optional<double> lufs;
+    double peak = -200;
+    double duration_s = 0;
+    std::optional<AudioAnalysis> summary;
+  };
+  void on_snapshot(std::shared_ptr<const catalog::Snapshot> snap);
+  void work();
+  void process(const FileKey& key, const std::string& path);
+  void refresh_album(const TrackId& track);
+  bool current(const Known& k, const catalog::AudioFile& f) const;
+
+  store::Database* db_ = nullptr;
+  AnalysisStore store_;
+  catalog::Catalog& catalog_;
+  Runner runner_;
+  Options options_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;       // work queued, or stop
+  std::condition_variable idle_cv_;  // a worker finished a file
+  std::unordered_map<std::string, Known> known_;  // by file id
+  std::unordered_map<std::string, std::pair<std::optional<double>, double>> albums_;  // album id -> lufs, peak
+  std::deque<std::pair<FileKey, std::string>> queue_;  // key, path
+  std::unordered_set<std::string> queued_;
+  std::shared_ptr<const catalog::Snapshot> snapshot_;
+  std::size_t running_ = 0;
+  uint64_t done_ = 0;
+  double audio_seconds_ = 0;
+  double busy_seconds_ = 0;
+  bool stop_ = false;
+  bool cleanup_ = false;               // rows of files gone from the catalog to delete
+  std::vector<FileId> cleanup_keep_;   // the files of the latest snapshot
+  std::vector<std::thread> threads_;
+  // Listeners hold this weakly: a snapshot announced after the service is gone does nothing.
+  struct Link {
+    explicit Link(AnalysisService* s) : service(s) {}
+    std::mutex mu;
+    AnalysisService* service;
+  };
+  std::shared_ptr<Link> link_ = std::make_shared<Link>(this);
+};
+
+}  // namespace segue::audio

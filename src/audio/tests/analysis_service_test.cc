@@ -1,0 +1,211 @@
+#include "audio/analysis_service.h"
+
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "audio/encoder.h"
+#include "audio/synth.h"
+#include "catalog/scanner.h"
+#include "catalog/tag_writer.h"
+
+namespace segue::audio {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+class AnalysisServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("segue-analysis-svc-" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "lib");
+    write_track("01 - One.flac", Format::kFlac, 70, 0, "One", "A", 1);
+    write_track("02 - Two.ogg", Format::kOgg, 71, -10, "Two", "A", 2);
+    write_track("03 - Two again.mp3", Format::kMp3, 71, -10, "Two", "B", 1);
+    write_track("04 - crash.flac", Format::kFlac, 72, 0, "Crash", "C", 1);
+    write_track("05 - hang.flac", Format::kFlac, 73, 0, "Hang", "C", 2);
+    // The worker as the server runs it, wrapped so two files behave like hostile ones: one
+    // crashes the decoder process, one never finishes.
+    script_ = (dir_ / "worker.sh").string();
+    std::ofstream(script_) << "#!/bin/sh\ncase \"$3\" in\n  *crash*) kill -SEGV $$ ;;\n  *hang*) exec sleep 60 ;;\nesac\n"
+                           << "exec " << SEGUE_TEST_WORKER << " \"$@\"\n";
+    fs::permissions(script_, fs::perms::owner_all);
+    open_db();
+  }
+  void TearDown() override {
+    catalog_.reset();
+    db_.reset();
+    fs::remove_all(dir_);
+  }
+  void write_track(const std::string& name, Format fmt, uint32_t seed, double gain_db, const std::string& title,
+                   const std::string& album, int number) {
+    Pcm p = render_demo_tune(seed, 20.0);
+    const auto g = static_cast<float>(std::pow(10.0, gain_db / 20));
+    for (float& s : p.samples) s *= g;
+    std::string path = (dir_ / "lib" / name).string();
+    ASSERT_TRUE(encode_pcm_file(path, fmt, p, 192).ok());
+    catalog::TagWrite tags;
+    tags.properties = {{"TITLE", {title}}, {"ARTIST", {"Tester"}}, {"ALBUM", {album}}, {"TRACKNUMBER", {std::to_string(number)}}};
+    ASSERT_TRUE(catalog::write_tags(path, tags).ok());
+  }
+  void open_db() {
+    catalog_.reset();
+    db_.reset();
+    auto db = store::Database::open_sqlite((dir_ / "segue.db").string());
+    ASSERT_TRUE(db.ok());
+    db_ = std::move(*db);
+    catalog_ = std::make_unique<catalog::Catalog>(*db_);
+  }
+  void scan() {
+    catalog::Scanner scanner(*db_, catalog_.get());
+    auto r = scanner.scan({(dir_ / "lib").string()}, false);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+  }
+  Runner isolated() {
+    subprocess::Options o;
+    o.timeout = 3s;
+    return isolated_runner(script_, o);
+  }
+  const catalog::Track* track(const std::string& title, const std::string& album) {
+    auto snap = catalog_->snapshot();
+    for (const auto& t : snap->tracks()) {
+      const auto* a = snap->album(t.album_id);
+      if (t.title == title && a && a->name == album) return &t;
+    }
+    return nullptr;
+  }
+  AnalysisService::Options opts(int workers = 2) {
+    AnalysisService::Options o;
+    o.workers = workers;
+    return o;
+  }
+
+  fs::path dir_;
+  std::string script_;
+  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<catalog::Catalog> catalog_;
+};
+
+TEST_F(AnalysisServiceTest, AnalyzesTheLibraryAndContainsCrashesAndHangs) {
+  scan();
+  AnalysisService svc(*db_, *catalog_, isolated(), opts());
+  ASSERT_TRUE(svc.start().ok());
+  svc.wait_idle();
+  AnalysisProgress p = svc.progress();
+  EXPECT_EQ(p.files, 5u);
+  EXPECT_EQ(p.analyzed, 3u);
+  EXPECT_EQ(p.failed, 2u);
+  EXPECT_EQ(p.queued, 0u);
+  auto failures = svc.failures();
+  ASSERT_EQ(failures.size(), 2u);
+  std::string reasons = failures[0].second + " | " + failures[1].second;
+  EXPECT_NE(reasons.find("signal 11"), std::string::npos) << reasons;
+  EXPECT_NE(reasons.find("timed out"), std::string::npos) << reasons;
+
+  const auto* one = track("One", "A");
+  const auto* two = track("Two", "A");
+  ASSERT_TRUE(one && two);
+  auto s1 = svc.track(one->id), s2 = svc.track(two->id);
+  ASSERT_TRUE(s1 && s2);
+  ASSERT_TRUE(s1->integrated_lufs && s2->integrated_lufs);
+  EXPECT_NEAR(*s1->integrated_lufs - *s2->integrated_lufs, 10.0, 1.0);  // Two is 10 dB down
+  EXPECT_NEAR(s1->track_gain_db, normalization_gain_db(s1->integrated_lufs, s1->true_peak_dbtp), 1e-9);
+  // The album's loudness is gated over both tracks: between the two, nearer the louder one.
+  ASSERT_TRUE(s1->album_lufs);
+  EXPECT_LT(*s1->album_lufs, *s1->integrated_lufs);
+  EXPECT_GT(*s1->album_lufs, *s2->integrated_lufs);
+  EXPECT_EQ(s1->album_gain_db, s2->album_gain_db);
+  EXPECT_NEAR(s1->duration_s, 20.0, 0.2);
+  EXPECT_FALSE(svc.track(track("Crash", "C")->id));
+
+  auto full = svc.full_analysis(one->id);
+  ASSERT_TRUE(full.ok() && full->has_value());
+  EXPECT_FALSE((*full)->music.segments.empty());
+  EXPECT_EQ((*full)->music.key, s1->features.key);
+
+  auto dups = svc.duplicates();
+  ASSERT_TRUE(dups.ok());
+  ASSERT_EQ(dups->size(), 1u);
+  ASSERT_EQ((*dups)[0].tracks.size(), 2u);
+  std::set<TrackId> got((*dups)[0].tracks.begin(), (*dups)[0].tracks.end());
+  EXPECT_EQ(got, (std::set<TrackId>{two->id, track("Two", "B")->id}));
+}
+
+TEST_F(AnalysisServiceTest, RestartsResumeAndOnlyChangedFilesAreAnalyzedAgain) {
+  scan();
+  std::atomic<int> calls{0};
+  Runner inner = isolated();
+  Runner counting = [&](const std::string& path) {
+    ++calls;
+    return inner(path);
+  };
+  double lufs_before = 0;
+  {
+    AnalysisService svc(*db_, *catalog_, counting, opts());
+    ASSERT_TRUE(svc.start().ok());
+    svc.wait_idle();
+    EXPECT_EQ(calls.load(), 5);
+    lufs_before = *svc.track(track("One", "A")->id)->integrated_lufs;
+  }
+  // A restart finds everything current, failures included: nothing runs.
+  open_db();
+  ASSERT_TRUE(catalog_->reload().ok());
+  calls = 0;
+  {
+    AnalysisService svc(*db_, *catalog_, counting, opts());
+    ASSERT_TRUE(svc.start().ok());
+    svc.wait_idle();
+    EXPECT_EQ(calls.load(), 0);
+    EXPECT_EQ(svc.progress().analyzed, 3u);
+    EXPECT_NEAR(*svc.track(track("One", "A")->id)->integrated_lufs, lufs_before, 1e-6);
+
+    // One file replaced by a louder recording, one removed: a rescan analyzes just the first.
+    write_track("01 - One.flac", Format::kFlac, 74, 6, "One", "A", 1);
+    struct timespec ts[2] = {{0, UTIME_NOW}, {0, UTIME_NOW}};
+    ::utimensat(AT_FDCWD, (dir_ / "lib" / "01 - One.flac").c_str(), ts, 0);
+    fs::remove(dir_ / "lib" / "03 - Two again.mp3");
+    scan();
+    svc.wait_idle();
+    EXPECT_EQ(calls.load(), 1);
+    EXPECT_EQ(svc.progress().files, 4u);
+    auto one = svc.track(track("One", "A")->id);
+    ASSERT_TRUE(one && one->integrated_lufs);
+    EXPECT_GT(*one->integrated_lufs, lufs_before + 3);
+    auto dups = svc.duplicates();
+    ASSERT_TRUE(dups.ok());
+    EXPECT_TRUE(dups->empty());
+  }
+  AnalysisStore store(*db_);
+  auto records = store.records();
+  ASSERT_TRUE(records.ok());
+  EXPECT_EQ(records->size(), 4u);  // the removed file's row is gone
+}
+
+TEST_F(AnalysisServiceTest, WorkerOutputIsCheckedNotTrusted) {
+  scan();
+  // A worker that exits 0 but prints garbage, and one that prints an out-of-range analysis.
+  std::string liar = (dir_ / "liar.sh").string();
+  std::ofstream(liar) << "#!/bin/sh\ncase \"$3\" in\n  *One*) echo '{\"version\": 1' ;;\n"
+                      << "  *) echo '{\"version\":\"x\",\"loudness\":{\"histogram\":[]},\"music\":{\"energy\":7}}' ;;\nesac\n";
+  fs::permissions(liar, fs::perms::owner_all);
+  subprocess::Options o;
+  o.timeout = 3s;
+  AnalysisService svc(*db_, *catalog_, isolated_runner(liar, o), opts(1));
+  ASSERT_TRUE(svc.start().ok());
+  svc.wait_idle();
+  EXPECT_EQ(svc.progress().analyzed, 0u);
+  EXPECT_EQ(svc.progress().failed, 5u);
+  for (const auto& [file, why] : svc.failures())
+    EXPECT_TRUE(why.find("not JSON") != std::string::npos || why.find("energy") != std::string::npos) << why;
+}
+
+}  // namespace
+}  // namespace segue::audio
