@@ -18,12 +18,16 @@ int64_t now_ms() {
 }  // namespace
 
 Runner in_process_runner() {
-  return [](const std::string& path) { return analyze_file(path); };
+  return [](const std::string& path, const std::atomic<bool>&) { return analyze_file(path); };
 }
 
 Runner isolated_runner(std::string executable, subprocess::Options options) {
-  return [executable = std::move(executable), options](const std::string& path) -> Result<TrackAnalysis> {
-    SEGUE_ASSIGN_OR_RETURN(subprocess::Outcome out, subprocess::run({executable, "worker", "analyze", path}, options));
+  return [executable = std::move(executable), options](const std::string& path,
+                                                      const std::atomic<bool>& cancel) -> Result<TrackAnalysis> {
+    subprocess::Options o = options;
+    o.cancel = &cancel;
+    SEGUE_ASSIGN_OR_RETURN(subprocess::Outcome out, subprocess::run({executable, "worker", "analyze", path}, o));
+    if (out.cancelled) return Error::unavailable("cancelled");
     if (!out.succeeded()) {
       std::string why = out.err;
       while (!why.empty() && (why.back() == '\n' || why.back() == '\r')) why.pop_back();
@@ -63,6 +67,7 @@ AnalysisService::~AnalysisService() {
   {
     std::lock_guard l(mu_);
     stop_ = true;
+    cancel_ = true;
   }
   cv_.notify_all();
   for (auto& t : threads_) t.join();
@@ -166,7 +171,8 @@ void AnalysisService::work() {
 
 void AnalysisService::process(const FileKey& key, const std::string& path) {
   const auto start = std::chrono::steady_clock::now();
-  auto result = runner_(path);
+  auto result = runner_(path, cancel_);
+  if (cancel_) return;  // stopping: the file stays unanalyzed, not failed
   const double busy = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   Known k;
   k.key = key;

@@ -33,7 +33,8 @@
 namespace segue::audio {
 
 // Analyzes one file. Returns the analysis, or an Error whose message is stored as the reason.
-using Runner = std::function<Result<TrackAnalysis>(const std::string& path)>;
+// `cancel` becomes true when the service stops: a runner should give up promptly.
+using Runner = std::function<Result<TrackAnalysis>(const std::string& path, const std::atomic<bool>& cancel)>;
 
 // Runs analyze_file() in this process: for tests and for trusted input only.
 Runner in_process_runner();
@@ -135,6 +136,7 @@ class AnalysisService {
   double audio_seconds_ = 0;
   double busy_seconds_ = 0;
   bool stop_ = false;
+  std::atomic<bool> cancel_{false};  // set with stop_, read by runners without the lock
   bool cleanup_ = false;               // rows of files gone from the catalog to delete
   std::vector<FileId> cleanup_keep_;   // the files of the latest snapshot
   std::vector<std::thread> threads_;

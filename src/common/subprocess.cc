@@ -54,6 +54,7 @@ Status make_pipe(Fd& read_end, Fd& write_end) {
 }  // namespace
 
 std::string Outcome::describe() const {
+  if (cancelled) return "cancelled";
   if (timed_out) return "timed out after " + std::to_string(elapsed.count()) + " ms";
   if (signal != 0) return "killed by signal " + std::to_string(signal) + " (" + strsignal(signal) + ")";
   return "exited with status " + std::to_string(exit_code);
@@ -94,11 +95,15 @@ Result<Outcome> run(const std::vector<std::string>& argv, const Options& options
       outcome.timed_out = true;
       break;
     }
+    if (options.cancel && options.cancel->load()) {
+      outcome.cancelled = true;
+      break;
+    }
     pollfd fds[2];
     int n = 0;
     if (out_r.fd >= 0) fds[n++] = {out_r.fd, POLLIN, 0};
     if (err_r.fd >= 0) fds[n++] = {err_r.fd, POLLIN, 0};
-    int rc = ::poll(fds, n, static_cast<int>(std::min<int64_t>(left.count(), 1000)));
+    int rc = ::poll(fds, n, static_cast<int>(std::min<int64_t>(left.count(), 100)));
     if (rc < 0 && errno != EINTR) break;
     for (int i = 0; i < n && rc > 0; ++i) {
       if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
@@ -120,16 +125,17 @@ Result<Outcome> run(const std::vector<std::string>& argv, const Options& options
     }
     if (overflow) break;
   }
-  if (outcome.timed_out || overflow) ::kill(-pid, SIGKILL);
+  if (outcome.timed_out || outcome.cancelled || overflow) ::kill(-pid, SIGKILL);
   // The child may close its output and keep running: the deadline still holds.
   int status = 0;
   while (true) {
     pid_t w = ::waitpid(pid, &status, WNOHANG);
     if (w == pid) break;
     if (w < 0 && errno != EINTR) return Error::internal(std::string("waitpid: ") + std::strerror(errno));
-    if (!outcome.timed_out && std::chrono::steady_clock::now() >= deadline) {
-      outcome.timed_out = true;
-      ::kill(-pid, SIGKILL);
+    if (!outcome.timed_out && !outcome.cancelled) {
+      if (std::chrono::steady_clock::now() >= deadline) outcome.timed_out = true;
+      if (options.cancel && options.cancel->load()) outcome.cancelled = true;
+      if (outcome.timed_out || outcome.cancelled) ::kill(-pid, SIGKILL);
     }
     ::usleep(2000);
   }
@@ -144,7 +150,7 @@ Result<Outcome> run(const std::vector<std::string>& argv, const Options& options
     outcome.err += "\n[output larger than " + std::to_string(options.max_output) + " bytes]";
     return outcome;
   }
-  if (!outcome.timed_out) {
+  if (!outcome.timed_out && !outcome.cancelled) {
     if (WIFEXITED(status)) outcome.exit_code = WEXITSTATUS(status);
     if (WIFSIGNALED(status)) outcome.signal = WTERMSIG(status);
   }

@@ -3,6 +3,7 @@
 // crashes or hangs takes down only its child, which is killed when its time is up.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -19,17 +20,21 @@ struct Options {
   uint64_t max_address_space = 0;        // RLIMIT_AS in bytes; 0 = unlimited
   std::size_t max_output = 64 << 20;     // stdout beyond this is an error (the child is killed)
   std::size_t max_error_output = 16 << 10;  // the last this many bytes of stderr are kept
+  // When set and it becomes true, the child is killed within ~100 ms and the outcome says
+  // `cancelled` (the server shutting down must not wait for a long decode).
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct Outcome {
   int exit_code = -1;   // valid when signal == 0 and !timed_out
   int signal = 0;       // the signal that ended the child, 0 if it exited
   bool timed_out = false;
+  bool cancelled = false;
   std::string out;      // everything on stdout
   std::string err;      // the tail of stderr
   std::chrono::milliseconds elapsed{0};
 
-  bool succeeded() const { return !timed_out && signal == 0 && exit_code == 0; }
+  bool succeeded() const { return !timed_out && !cancelled && signal == 0 && exit_code == 0; }
   // "exited with status 3", "killed by signal 11 (Segmentation fault)", "timed out after 5000 ms".
   std::string describe() const;
 };

@@ -9,6 +9,8 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <thread>
 
 #include "audio/encoder.h"
 #include "audio/synth.h"
@@ -143,9 +145,9 @@ TEST_F(AnalysisServiceTest, RestartsResumeAndOnlyChangedFilesAreAnalyzedAgain) {
   scan();
   std::atomic<int> calls{0};
   Runner inner = isolated();
-  Runner counting = [&](const std::string& path) {
+  Runner counting = [&](const std::string& path, const std::atomic<bool>& cancel) {
     ++calls;
-    return inner(path);
+    return inner(path, cancel);
   };
   double lufs_before = 0;
   {
@@ -205,6 +207,34 @@ TEST_F(AnalysisServiceTest, WorkerOutputIsCheckedNotTrusted) {
   EXPECT_EQ(svc.progress().failed, 5u);
   for (const auto& [file, why] : svc.failures())
     EXPECT_TRUE(why.find("not JSON") != std::string::npos || why.find("energy") != std::string::npos) << why;
+}
+
+}  // namespace
+}  // namespace segue::audio
+
+namespace segue::audio {
+namespace {
+
+TEST_F(AnalysisServiceTest, StoppingKillsTheRunningWorkerAndRecordsNothingForIt) {
+  scan();
+  subprocess::Options o;
+  o.timeout = 60s;  // the hanging file would hold a worker for a minute
+  const auto* hang = track("Hang", "C");
+  ASSERT_TRUE(hang);
+  std::optional<AnalysisService> svc;
+  svc.emplace(*db_, *catalog_, isolated_runner(script_, o), opts(1));
+  ASSERT_TRUE(svc->start().ok());
+  // Wait until the single worker is stuck on the hanging file (the last in path order).
+  for (int i = 0; i < 200 && svc->progress().analyzed + svc->progress().failed < 4; ++i) std::this_thread::sleep_for(50ms);
+  ASSERT_EQ(svc->progress().analyzed + svc->progress().failed, 4u);
+  std::this_thread::sleep_for(200ms);
+  const auto start = std::chrono::steady_clock::now();
+  svc.reset();  // must not wait out the 60 s
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+  AnalysisStore store(*db_);
+  auto rec = store.record(hang->file_ids[0]);
+  ASSERT_TRUE(rec.ok());
+  EXPECT_FALSE(rec->has_value()) << "a cancelled analysis must not be stored as a failure";
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/resource.h>
+
+#include <thread>
 #include <unistd.h>
 
 namespace segue::subprocess {
@@ -48,6 +50,23 @@ TEST(Subprocess, AHangIsKilledAtTheDeadline) {
   o = sh("exec >&- 2>&-; sleep 30", opt);
   EXPECT_TRUE(o.timed_out);
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+}
+
+TEST(Subprocess, CancellingKillsTheChildPromptly) {
+  std::atomic<bool> cancel{false};
+  Options opt;
+  opt.cancel = &cancel;
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(200ms);
+    cancel = true;
+  });
+  auto start = std::chrono::steady_clock::now();
+  Outcome o = sh("sleep 30", opt);
+  canceller.join();
+  EXPECT_TRUE(o.cancelled);
+  EXPECT_FALSE(o.succeeded());
+  EXPECT_EQ(o.describe(), "cancelled");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
 }
 
 TEST(Subprocess, OutputBeyondTheCapKillsTheChild) {
