@@ -128,3 +128,44 @@ TEST_F(AnalyzerTest, SilenceAndNonAudio) {
 
 }  // namespace
 }  // namespace segue::audio
+
+namespace segue::audio {
+namespace {
+
+// Real music: a few tracks of the Wesnoth soundtrack (Debian's wesnoth-1.16-music, installed by
+// scripts/setup.sh). Results must be plausible for orchestral game music and identical between
+// runs.
+TEST(AnalyzerRealMusic, WesnothTracksArePlausibleAndStable) {
+  const std::string dir = "/usr/share/games/wesnoth/1.16/data/core/music/";
+  if (!fs::is_directory(dir)) GTEST_SKIP() << "wesnoth-1.16-music is not installed";
+  for (const char* name : {"battle.ogg", "elf-land.ogg", "traveling_minstrels.ogg"}) {
+    SCOPED_TRACE(name);
+    auto a = analyze_file(dir + name);
+    ASSERT_TRUE(a.ok()) << a.error().message;
+    auto again = analyze_file(dir + name);
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(json::serialize(to_json(*a)), json::serialize(to_json(*again)));
+    const auto& m = a->music;
+    ASSERT_TRUE(a->loudness.integrated_lufs);
+    EXPECT_GT(*a->loudness.integrated_lufs, -35);
+    EXPECT_LT(*a->loudness.integrated_lufs, -5);
+    EXPECT_GE(a->loudness.true_peak_dbtp, 20 * std::log10(0.1));
+    EXPECT_GT(m.tempo, 50);
+    EXPECT_LT(m.tempo, 250);
+    EXPECT_GE(m.key, 0);  // tonal music: a key is found
+    EXPECT_TRUE(m.mode == 0 || m.mode == 1);
+    // Orchestral recordings: acoustic and instrumental, not speech.
+    EXPECT_GT(m.instrumentalness, 0.5);
+    EXPECT_LT(m.speechiness, 0.33);
+    EXPECT_GT(m.acousticness, 0.3);
+    ASSERT_TRUE(a->fingerprint);
+    // Beats cover the music at the found tempo.
+    ASSERT_GT(m.beats.size(), 10u);
+    const double span = m.beats.back().start - m.beats.front().start;
+    EXPECT_NEAR(span / static_cast<double>(m.beats.size() - 1), 60.0 / m.tempo, 0.25 * 60.0 / m.tempo);
+    EXPECT_FALSE(m.sections.empty());
+  }
+}
+
+}  // namespace
+}  // namespace segue::audio
