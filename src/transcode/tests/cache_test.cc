@@ -1,0 +1,331 @@
+#include "transcode/cache.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "audio/decoder.h"
+#include "audio/synth.h"
+
+namespace segue::transcode {
+namespace {
+
+namespace fs = std::filesystem;
+using audio::Format;
+
+// A runner that writes `bytes` bytes the way the worker does (.part, then rename), counting
+// calls; it can be held until released, and made to fail.
+struct FakeRunner {
+  std::atomic<int> calls{0};
+  std::atomic<bool> hold{false};
+  std::atomic<bool> fail{false};
+  int64_t bytes = 1000;
+
+  Runner runner() {
+    return [this](const Job& job) -> Result<audio::TranscodeReport> {
+      ++calls;
+      while (hold) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      if (fail) return Error::invalid("not an audio file: Invalid data found when processing input");
+      {
+        std::ofstream f(job.out_path + ".part", std::ios::binary);
+        f << std::string(static_cast<std::size_t>(bytes), 'x');
+      }
+      fs::rename(job.out_path + ".part", job.out_path);
+      audio::TranscodeReport r;
+      r.bytes = bytes;
+      r.seconds = 1;
+      r.bitrate_kbps = job.bitrate_kbps;
+      return r;
+    };
+  }
+};
+
+class CacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("segue-tcache-" + std::to_string(::getpid()) + "-" +
+                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(root_);
+    fs::create_directories(root_);
+    db_ = store::Database::open_sqlite((root_ / "segue.db").string()).value();
+  }
+  void TearDown() override {
+    cache_.reset();
+    db_.reset();
+    fs::remove_all(root_);
+  }
+  std::string dir() const { return (root_ / "transcodes").string(); }
+
+  TranscodeCache& open(Runner runner, uint64_t max_bytes = 1 << 30, std::chrono::seconds keep_recent = std::chrono::seconds(0)) {
+    cache_.reset();
+    CacheOptions o;
+    o.dir = dir();
+    o.max_bytes = max_bytes;
+    o.keep_recent = keep_recent;
+    o.runner = std::move(runner);
+    auto c = TranscodeCache::open(*db_, std::move(o));
+    EXPECT_TRUE(c.ok()) << c.error().message;
+    cache_ = std::move(c).value();
+    return *cache_;
+  }
+
+  static Source source(const std::string& name, int64_t mtime = 1) {
+    return Source{FileId(derived_base62_id("test-file", name)), "/music/" + name, 1234, mtime, 180};
+  }
+
+  fs::path root_;
+  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<TranscodeCache> cache_;
+};
+
+TEST(EncodingIdTest, SameInputsSameIdDifferentInputsDifferentIds) {
+  FileId a(derived_base62_id("t", "a")), b(derived_base62_id("t", "b"));
+  FileId id = TranscodeCache::encoding_id(a, Format::kOgg, 160);
+  EXPECT_TRUE(is_base62_id(id.str()));
+  EXPECT_EQ(id, TranscodeCache::encoding_id(a, Format::kOgg, 160));
+  EXPECT_NE(id, TranscodeCache::encoding_id(a, Format::kOgg, 96));
+  EXPECT_NE(id, TranscodeCache::encoding_id(a, Format::kOpus, 160));
+  EXPECT_NE(id, TranscodeCache::encoding_id(b, Format::kOgg, 160));
+  EXPECT_NE(id, a);
+}
+
+TEST_F(CacheTest, ConcurrentRequestsForAMissingEncodingStartOneJob) {
+  FakeRunner fake;
+  fake.hold = true;
+  auto& cache = open(fake.runner());
+  std::vector<std::thread> threads;
+  std::atomic<int> pending{0};
+  for (int i = 0; i < 8; ++i)
+    threads.emplace_back([&] {
+      auto info = cache.request(source("a.flac"), Format::kOgg, 160);
+      if (info.state == State::kQueued || info.state == State::kRunning) ++pending;
+      EXPECT_GE(info.retry_after.count(), 1);
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(pending, 8);
+  fake.hold = false;
+  cache.wait_idle();
+  EXPECT_EQ(fake.calls, 1);
+  auto info = cache.request(source("a.flac"), Format::kOgg, 160);
+  EXPECT_EQ(info.state, State::kReady);
+  EXPECT_EQ(info.size, 1000);
+  EXPECT_TRUE(fs::exists(info.path));
+  EXPECT_EQ(fs::path(info.path).filename().string(), info.id.str() + ".ogg");
+  EXPECT_EQ(fake.calls, 1);
+}
+
+TEST_F(CacheTest, LeastRecentlyUsedIsEvictedUnderTheBound) {
+  FakeRunner fake;
+  auto& cache = open(fake.runner(), 2500);  // room for two 1000-byte files
+  auto make = [&](const char* name) {
+    cache.request(source(name), Format::kOgg, 96);
+    cache.wait_idle();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return cache.peek(source(name), Format::kOgg, 96);
+  };
+  auto a = make("a.flac");
+  auto b = make("b.flac");
+  ASSERT_EQ(a.state, State::kReady);
+  ASSERT_EQ(b.state, State::kReady);
+  ASSERT_TRUE(cache.find(a.id).has_value());  // a is now the most recently used
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  auto c = make("c.flac");
+  EXPECT_EQ(c.state, State::kReady);
+  EXPECT_EQ(cache.peek(source("a.flac"), Format::kOgg, 96).state, State::kReady);
+  EXPECT_EQ(cache.peek(source("b.flac"), Format::kOgg, 96).state, State::kMissing);
+  EXPECT_FALSE(fs::exists(b.path));
+  EXPECT_TRUE(fs::exists(a.path));
+  auto s = cache.stats();
+  EXPECT_EQ(s.ready, 2u);
+  EXPECT_EQ(s.ready_bytes, 2000u);
+  EXPECT_EQ(s.evicted, 1u);
+  // The evicted encoding is still known by id: asking for it makes it again.
+  auto again = cache.find(b.id);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_TRUE(again->state == State::kQueued || again->state == State::kRunning);
+  cache.wait_idle();
+  EXPECT_EQ(cache.find(b.id)->state, State::kReady);
+}
+
+TEST_F(CacheTest, RecentlyUsedEncodingsAreNotEvictedEvenOverTheBound) {
+  FakeRunner fake;
+  auto& cache = open(fake.runner(), 1500, std::chrono::seconds(600));
+  cache.request(source("a.flac"), Format::kOgg, 96);
+  cache.wait_idle();
+  cache.request(source("b.flac"), Format::kOgg, 96);
+  cache.wait_idle();
+  EXPECT_EQ(cache.peek(source("a.flac"), Format::kOgg, 96).state, State::kReady);
+  EXPECT_EQ(cache.peek(source("b.flac"), Format::kOgg, 96).state, State::kReady);
+  EXPECT_EQ(cache.stats().evicted, 0u);
+}
+
+TEST_F(CacheTest, OpeningRemovesPartFilesAndUnlistedEncodingsButNothingElse) {
+  FakeRunner fake;
+  {
+    auto& cache = open(fake.runner());
+    cache.request(source("kept.flac"), Format::kOpus, 96);
+    cache.wait_idle();
+  }
+  cache_.reset();
+  const FileId orphan = TranscodeCache::encoding_id(FileId(derived_base62_id("t", "x")), Format::kOgg, 160);
+  std::ofstream(dir() + "/" + orphan.str() + ".ogg.part") << "half";   // a worker killed mid-write
+  std::ofstream(dir() + "/" + orphan.str() + ".ogg") << "unrecorded";  // parent died before recording
+  std::ofstream(dir() + "/notes.txt") << "not ours";
+  auto& cache = open(fake.runner());
+  EXPECT_FALSE(fs::exists(dir() + "/" + orphan.str() + ".ogg.part"));
+  EXPECT_FALSE(fs::exists(dir() + "/" + orphan.str() + ".ogg"));
+  EXPECT_TRUE(fs::exists(dir() + "/notes.txt"));
+  auto kept = cache.peek(source("kept.flac"), Format::kOpus, 96);
+  EXPECT_EQ(kept.state, State::kReady);  // recorded encodings survive a restart
+  EXPECT_TRUE(fs::exists(kept.path));
+  EXPECT_EQ(fake.calls, 1);
+}
+
+TEST_F(CacheTest, ARecordedEncodingWhoseFileIsGoneIsForgotten) {
+  FakeRunner fake;
+  std::string path;
+  {
+    auto& cache = open(fake.runner());
+    cache.request(source("a.flac"), Format::kOgg, 160);
+    cache.wait_idle();
+    path = cache.peek(source("a.flac"), Format::kOgg, 160).path;
+  }
+  cache_.reset();
+  fs::remove(path);
+  auto& cache = open(fake.runner());
+  EXPECT_EQ(cache.peek(source("a.flac"), Format::kOgg, 160).state, State::kMissing);
+}
+
+TEST_F(CacheTest, AFailedJobIsReportedAndNotRetriedUntilTheSourceChanges) {
+  FakeRunner fake;
+  fake.fail = true;
+  auto& cache = open(fake.runner());
+  cache.request(source("bad.mp3"), Format::kOgg, 160);
+  cache.wait_idle();
+  for (int i = 0; i < 5; ++i) {
+    auto info = cache.request(source("bad.mp3"), Format::kOgg, 160);
+    EXPECT_EQ(info.state, State::kFailed);
+    EXPECT_NE(info.error.find("not an audio file"), std::string::npos) << info.error;
+  }
+  cache.wait_idle();
+  EXPECT_EQ(fake.calls, 1);
+  EXPECT_EQ(cache.stats().failed, 1u);
+  // Remembered across a restart too.
+  auto& reopened = open(fake.runner());
+  EXPECT_EQ(reopened.request(source("bad.mp3"), Format::kOgg, 160).state, State::kFailed);
+  reopened.wait_idle();
+  EXPECT_EQ(fake.calls, 1);
+  // A new version of the file is tried again.
+  fake.fail = false;
+  reopened.request(source("bad.mp3", 2), Format::kOgg, 160);
+  reopened.wait_idle();
+  EXPECT_EQ(fake.calls, 2);
+  EXPECT_EQ(reopened.peek(source("bad.mp3", 2), Format::kOgg, 160).state, State::kReady);
+}
+
+TEST_F(CacheTest, ForegroundRequestsOvertakeBackgroundWork) {
+  FakeRunner fake;
+  fake.hold = true;
+  auto& cache = open(fake.runner());
+  std::vector<Source> all;
+  for (int i = 0; i < 5; ++i) all.push_back(source("bg" + std::to_string(i) + ".flac"));
+  cache.encode_ahead(all, Format::kOgg, 160);
+  while (fake.calls == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  // bg0 is running; ask for bg4, queued last.
+  auto info = cache.request(all[4], Format::kOgg, 160);
+  EXPECT_EQ(info.state, State::kQueued);
+  fake.hold = false;
+  // bg4 is next after the running job: ready before bg1..bg3 are all done.
+  for (int i = 0; i < 2000 && cache.peek(all[4], Format::kOgg, 160).state != State::kReady; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_EQ(cache.peek(all[4], Format::kOgg, 160).state, State::kReady);
+  EXPECT_LE(fake.calls, 3);
+  cache.wait_idle();
+  EXPECT_EQ(fake.calls, 5);
+  // Ahead-of-time work leaves ready encodings alone.
+  cache.encode_ahead(all, Format::kOgg, 160);
+  cache.wait_idle();
+  EXPECT_EQ(fake.calls, 5);
+}
+
+// ---- real transcodes and real child processes ----
+
+TEST_F(CacheTest, InProcessRunnerProducesADecodableEncoding) {
+  const std::string flac = (root_ / "tune.flac").string();
+  ASSERT_TRUE(audio::encode_pcm_file(flac, Format::kFlac, audio::render_demo_tune(5, 3.0), 0).ok());
+  auto& cache = open([](const Job& j) { return audio::transcode(j.in_path, j.out_path, j.format, j.bitrate_kbps); });
+  Source s{FileId(derived_base62_id("t", "tune")), flac, static_cast<int64_t>(fs::file_size(flac)), 1, 3};
+  cache.request(s, Format::kOgg, 96);
+  cache.wait_idle();
+  auto info = cache.peek(s, Format::kOgg, 96);
+  ASSERT_EQ(info.state, State::kReady) << info.error;
+  auto pcm = audio::decode_file(info.path);
+  ASSERT_TRUE(pcm.ok());
+  EXPECT_NEAR(pcm->seconds(), 3.0, 0.05);
+}
+
+Runner shell_runner(const std::string& script, std::chrono::seconds timeout = std::chrono::seconds(20)) {
+  WorkerCommand cmd;
+  cmd.argv_prefix = {"/bin/sh", "-c", script, "sh"};
+  cmd.timeout_base = timeout;
+  cmd.timeout_per_audio_second = 0;
+  return subprocess_runner(cmd);
+}
+
+TEST_F(CacheTest, ACrashingWorkerFailsOnlyThatEncoding) {
+  auto& cache = open(shell_runner("printf half > \"$2.part\"; kill -SEGV $$"));
+  cache.request(source("hostile.mp3"), Format::kOgg, 160);
+  cache.wait_idle();
+  auto info = cache.peek(source("hostile.mp3"), Format::kOgg, 160);
+  EXPECT_EQ(info.state, State::kFailed);
+  EXPECT_NE(info.error.find("signal 11"), std::string::npos) << info.error;
+  EXPECT_TRUE(fs::is_empty(dir()));  // the .part file of the dead worker was removed
+}
+
+TEST_F(CacheTest, AHangingWorkerIsKilledAtItsTimeLimit) {
+  auto& cache = open(shell_runner("sleep 30", std::chrono::seconds(1)));
+  const auto t0 = std::chrono::steady_clock::now();
+  cache.request(source("hang.flac"), Format::kOpus, 96);
+  cache.wait_idle();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+  auto info = cache.peek(source("hang.flac"), Format::kOpus, 96);
+  EXPECT_EQ(info.state, State::kFailed);
+  EXPECT_NE(info.error.find("timed out"), std::string::npos) << info.error;
+}
+
+TEST_F(CacheTest, AWorkerErrorReportIsPassedOn) {
+  auto& cache = open(shell_runner(
+      "echo '{\"ok\":false,\"code\":\"invalid_argument\",\"error\":\"no decodable audio stream\"}'; exit 1"));
+  cache.request(source("text.mp3"), Format::kM4a, 128);
+  cache.wait_idle();
+  auto info = cache.peek(source("text.mp3"), Format::kM4a, 128);
+  EXPECT_EQ(info.state, State::kFailed);
+  EXPECT_EQ(info.error, "no decodable audio stream");
+}
+
+TEST(WorkerProtocolTest, ReportsRoundTrip) {
+  audio::TranscodeReport r;
+  r.source_codec = "flac";
+  r.source_seconds = 12.5;
+  r.seconds = 12.5;
+  r.bytes = 250000;
+  r.bitrate_kbps = 160;
+  r.sample_rate = 44100;
+  r.channels = 2;
+  auto back = report_from_json(report_to_json(r));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->bytes, 250000);
+  EXPECT_EQ(back->bitrate_kbps, 160);
+  EXPECT_EQ(back->source_codec, "flac");
+  auto err = report_from_json(error_to_json(Error::invalid("bad")));
+  ASSERT_FALSE(err.ok());
+  EXPECT_EQ(err.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_FALSE(report_from_json("garbage").ok());
+}
+
+}  // namespace
+}  // namespace segue::transcode
