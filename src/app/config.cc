@@ -14,7 +14,8 @@ const std::set<std::string> kListKeys = {"library", "cors_origins"};
 const std::set<std::string> kKnownKeys = {
     "data", "listen", "library", "public_url", "io_threads", "workers", "cors_origins",
     "max_connections", "body_limit", "request_timeout", "idle_timeout", "rate_limit_client",
-    "rate_limit_user", "rate_window", "rescan_interval", "access_log", "log_level", "web", "stream_token_ttl"};
+    "rate_limit_user", "rate_window", "rescan_interval", "access_log", "log_level", "web", "stream_token_ttl",
+    "transcode_cache_mb", "transcode_jobs", "transcode_ahead"};
 
 Result<int64_t> to_int(const std::string& key, const std::string& v, int64_t lo, int64_t hi) {
   auto n = strings::parse_int(v);
@@ -138,6 +139,23 @@ Result<Config> build_config(const Settings& file, const Settings& env, const Set
   if (auto v = last("access_log")) { SEGUE_ASSIGN_OR_RETURN(c.access_log, to_bool("access_log", *v)); }
   if (auto v = last("web")) { c.web_dir = *v; c.web_configured = true; }
   if (auto v = last("stream_token_ttl")) { SEGUE_ASSIGN_OR_RETURN(auto n, to_int("stream_token_ttl", *v, 10, 86400)); c.stream_token_ttl = std::chrono::seconds(n); }
+  if (auto v = last("transcode_cache_mb")) {
+    SEGUE_ASSIGN_OR_RETURN(auto n, to_int("transcode_cache_mb", *v, 0, 1LL << 24));
+    c.transcode_cache_bytes = static_cast<uint64_t>(n) << 20;
+  }
+  if (auto v = last("transcode_jobs")) { SEGUE_ASSIGN_OR_RETURN(auto n, to_int("transcode_jobs", *v, 0, 64)); c.transcode_jobs = static_cast<int>(n); }
+  if (auto v = last("transcode_ahead")) {
+    // "FORMAT:KBPS" with a format Segue encodes to; "" or "off" for none.
+    if (!v->empty() && *v != "off") {
+      auto colon = v->find(':');
+      std::string fmt = colon == std::string::npos ? "" : v->substr(0, colon);
+      auto kbps = colon == std::string::npos ? std::nullopt : strings::parse_int(v->substr(colon + 1));
+      if ((fmt != "vorbis" && fmt != "opus" && fmt != "aac") || !kbps || *kbps < 32 || *kbps > 512)
+        return Error::invalid("transcode_ahead: expected FORMAT:KBPS with vorbis, opus or aac and 32..512 kbps, got '" +
+                              *v + "'");
+      c.transcode_ahead = *v;
+    }
+  }
   if (auto v = last("log_level")) {
     if (*v != "debug" && *v != "info" && *v != "warn" && *v != "error")
       return Error::invalid("log_level: expected debug, info, warn or error");

@@ -38,6 +38,12 @@ struct Config {
   std::string web_dir;
   bool web_configured = false;
   std::chrono::seconds stream_token_ttl{3600};  // lifetime of stream tokens (the seed's 3600 s)
+  // Transcoding: the bound on <data>/transcodes (least recently used encodings go first),
+  // concurrent transcode processes (0: half the cores, at least 1), and an encoding made for
+  // every track after each scan ("vorbis:160"; empty: none).
+  uint64_t transcode_cache_bytes = 4ull << 30;
+  int transcode_jobs = 0;
+  std::string transcode_ahead;
 };
 
 // Raw settings by key ("listen", "data", "library", ...) as they come from one source.

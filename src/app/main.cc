@@ -18,6 +18,8 @@
 #include "api/web/web_routes.h"
 #include "app/config.h"
 #include "app/services.h"
+#include "app/transcoding.h"
+#include "app/worker.h"
 #include "search/indexer.h"
 #include "search/searcher.h"
 #include "catalog/demo_library.h"
@@ -333,6 +335,13 @@ int cmd_serve(int argc, char** argv) {
   ctx.searcher = &searcher;
   ctx.recent_searches = s.recent_searches.get();
   ctx.preferences = s.preferences.get();
+  // Transcoding: encodings made on demand in worker processes, cached in <data>/transcodes;
+  // with transcode_ahead, one encoding of every track after each scan, at low priority.
+  auto transcodes = open_transcode_cache(*s.db, c);
+  if (!transcodes.ok()) fail("transcode cache: " + transcodes.error().message);
+  ctx.transcodes = transcodes->get();
+  register_transcode_metrics(metrics, **transcodes);
+  encode_ahead_after_scans(*s.catalog, **transcodes, c);
   metrics.gauge_fn("segue_search_ready", "1 once the search index has caught up with the catalog at start",
                    [&indexer] { return indexer.stats().ready ? 1.0 : 0.0; });
   metrics.gauge_fn("segue_search_documents_indexed", "Documents (re)indexed since start",
@@ -448,6 +457,7 @@ int main(int argc, char** argv) {
     if (cmd == "user") return cmd_user(argc, argv);
     if (cmd == "client") return cmd_client(argc, argv);
     if (cmd == "demo-library") return cmd_demo_library(argc, argv);
+    if (cmd == "worker") return run_worker(argc, argv);
     if (cmd == "help" || cmd == "--help" || cmd == "-h") {
       std::fputs(kUsage, stdout);
       return 0;

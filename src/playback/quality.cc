@@ -4,16 +4,55 @@
 
 namespace segue::playback {
 namespace {
-bool format_matches(const std::string& fmt, const std::vector<std::string>& accepted) {
-  if (accepted.empty()) return true;
-  for (const auto& a : accepted) {
-    if (a == fmt) return true;
-    if (a == "ogg" && (fmt == "vorbis" || fmt == "opus")) return true;
-    if ((a == "m4a" || a == "mp4") && fmt == "aac") return true;
-  }
+
+// True if the client's format name `accepted` covers the codec `fmt` ("ogg" covers Vorbis and
+// Opus, "m4a"/"mp4" cover AAC).
+bool covers(const std::string& accepted, const std::string& fmt) {
+  if (accepted == fmt) return true;
+  if (accepted == "ogg" && (fmt == "vorbis" || fmt == "opus")) return true;
+  if ((accepted == "m4a" || accepted == "mp4") && fmt == "aac") return true;
   return false;
 }
+
+bool format_matches(const std::string& fmt, const std::vector<std::string>& accepted) {
+  if (accepted.empty()) return true;
+  for (const auto& a : accepted)
+    if (covers(a, fmt)) return true;
+  return false;
+}
+
+// Without a preference from the client: Spotify's format first.
+const std::vector<std::string> kDefaultPreference = {"vorbis", "opus", "aac", "mp3"};
+
 }  // namespace
+
+const std::vector<EncodingSpec>& encoding_ladder() {
+  static const std::vector<EncodingSpec> ladder = {{"vorbis", 96}, {"vorbis", 160}, {"vorbis", 320}, {"opus", 96},
+                                                   {"opus", 160},  {"aac", 128},    {"aac", 256}};
+  return ladder;
+}
+
+std::vector<EncodingSpec> encodings_for(const Candidate& original) {
+  std::vector<EncodingSpec> out;
+  if (original.transcode) return out;
+  std::string lowest_seen;
+  for (const auto& e : encoding_ladder()) {
+    const bool lowest_of_format = e.format != lowest_seen;  // the ladder lists each format ascending
+    lowest_seen = e.format;
+    if (original.lossless || e.bitrate_kbps <= original.bitrate_kbps || lowest_of_format) out.push_back(e);
+  }
+  return out;
+}
+
+const Candidate* best_original(const std::vector<Candidate>& files) {
+  const Candidate* best = nullptr;
+  for (const auto& f : files) {
+    if (f.transcode) continue;
+    if (!best || (f.lossless && !best->lossless) || (f.lossless == best->lossless && f.bitrate_kbps > best->bitrate_kbps))
+      best = &f;
+  }
+  return best;
+}
 
 Result<QualityChoice> choose_quality(const std::vector<Candidate>& files, const QualityRequest& req) {
   if (files.empty()) return Error::not_found("the track has no playable file");
@@ -25,27 +64,48 @@ Result<QualityChoice> choose_quality(const std::vector<Candidate>& files, const 
   const int cap = tier_cap_kbps(req.tier);
   if (req.want_lossless && req.tier == Tier::kPremium) {
     for (const auto& f : ok)
-      if (f.lossless) return QualityChoice{f, cap, true, "lossless, as requested"};
+      if (f.lossless && !f.transcode) return QualityChoice{f, cap, true, "lossless, as requested"};
   }
-  // Best lossy file within the cap.
+  const std::string lossless_note = req.want_lossless && req.tier != Tier::kPremium ? " (lossless needs Premium)" : "";
+  // 1. The best original within the cap: nothing to transcode.
   const Candidate* best = nullptr;
   for (const auto& f : ok)
-    if (!f.lossless && f.bitrate_kbps <= cap && (!best || f.bitrate_kbps > best->bitrate_kbps)) best = &f;
+    if (!f.transcode && !f.lossless && f.bitrate_kbps <= cap && (!best || f.bitrate_kbps > best->bitrate_kbps))
+      best = &f;
   if (best) {
-    std::string note = std::to_string(best->bitrate_kbps) + " kbps, the best existing file within the " +
-                       std::to_string(cap) + " kbps cap";
-    if (req.want_lossless) note += " (lossless needs Premium)";
-    return QualityChoice{*best, cap, true, note};
+    return QualityChoice{*best, cap, true,
+                         std::to_string(best->bitrate_kbps) + " kbps " + best->format + ", the original file, within the " +
+                             std::to_string(cap) + " kbps cap" + lossless_note};
   }
-  // Nothing fits: serve the smallest existing file and say so (no transcoder yet).
+  // 2. The best encoding within the cap, in the client's most preferred format that has one.
+  const std::vector<std::string>& preference = req.formats.empty() ? kDefaultPreference : req.formats;
+  for (const auto& wanted : preference) {
+    const Candidate* enc = nullptr;
+    for (const auto& f : ok)
+      if (f.transcode && covers(wanted, f.format) && f.bitrate_kbps <= cap &&
+          (!enc || f.bitrate_kbps > enc->bitrate_kbps))
+        enc = &f;
+    if (enc) {
+      return QualityChoice{*enc, cap, true,
+                           std::to_string(enc->bitrate_kbps) + " kbps " + enc->format + ", transcoded, within the " +
+                               std::to_string(cap) + " kbps cap" + lossless_note};
+    }
+  }
+  for (const auto& f : ok)  // formats outside the stated preference (empty list: any)
+    if (f.transcode && f.bitrate_kbps <= cap && (!best || f.bitrate_kbps > best->bitrate_kbps)) best = &f;
+  if (best) {
+    return QualityChoice{*best, cap, true,
+                         std::to_string(best->bitrate_kbps) + " kbps " + best->format + ", transcoded, within the " +
+                             std::to_string(cap) + " kbps cap" + lossless_note};
+  }
+  // 3. Nothing fits: serve the smallest candidate and say so.
   auto smallest = std::min_element(ok.begin(), ok.end(), [](const Candidate& a, const Candidate& b) {
     if (a.lossless != b.lossless) return !a.lossless;
     return a.bitrate_kbps < b.bitrate_kbps;
   });
   return QualityChoice{*smallest, cap, false,
-                       "no existing file fits the " + std::to_string(cap) +
-                           " kbps cap and transcoding is not available yet; serving the smallest "
-                           "existing file (" + std::to_string(smallest->bitrate_kbps) + " kbps " +
+                       "no file in a format the client accepts fits the " + std::to_string(cap) +
+                           " kbps cap; serving the smallest (" + std::to_string(smallest->bitrate_kbps) + " kbps " +
                            smallest->format + ")"};
 }
 

@@ -79,14 +79,23 @@ describe("POST /v1/me/player/play", () => {
     assert.match(q.note, /160 kbps cap/);
   });
 
-  it("a free user asking for a 320 kbps-only track is told honestly that nothing fits the cap", async () => {
+  it("a free user asking for a 320 kbps-only track gets it transcoded within the cap (see transcoding.test.ts)", async () => {
     const r = await play("Compass Rose");
     assert.equal(r.status, 200);
     const q = r.body.quality;
+    assert.equal(r.body.format, "vorbis");
+    assert.equal(r.body.bitrate, 160);
+    assert.equal(r.body.transcoded, true);
+    assert.equal(q.within_cap, true);
+  });
+
+  it("when no format the client accepts fits the cap, the smallest file is served and the response says so", async () => {
+    const r = await play("Compass Rose", freeToken, { formats: ["mp3"] });
+    assert.equal(r.status, 200);
     assert.equal(r.body.format, "mp3");
     assert.ok(r.body.bitrate > 160);
-    assert.equal(q.within_cap, false);
-    assert.match(q.note, /no existing file fits the 160 kbps cap/);
+    assert.equal(r.body.quality.within_cap, false);
+    assert.match(r.body.quality.note, /fits the 160 kbps cap/);
   });
 
   it("premium has a 320 kbps cap; lossless is served to premium only when asked", async () => {
@@ -98,7 +107,8 @@ describe("POST /v1/me/player/play", () => {
     assert.equal(flac.body.quality.lossless, true);
     assert.equal(flac.body.quality.within_cap, true);
     const freeFlac = await play("Prism Bloom", freeToken, { quality: "lossless" });
-    assert.equal(freeFlac.body.quality.within_cap, false, "a free user cannot stream lossless within the cap");
+    assert.notEqual(freeFlac.body.format, "flac", "a free user cannot stream lossless");
+    assert.match(freeFlac.body.quality.note, /lossless needs Premium/);
   });
 
   it("bad requests: unknown track 404, malformed id 400, bad quality 400, unacceptable format 400", async () => {

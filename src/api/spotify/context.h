@@ -25,6 +25,9 @@ namespace segue::search {
 class Searcher;
 class RecentSearches;
 }  // namespace segue::search
+namespace segue::transcode {
+class TranscodeCache;
+}  // namespace segue::transcode
 
 namespace segue::api::spotify {
 
@@ -55,6 +58,8 @@ struct ApiContext {
   search::Searcher* searcher = nullptr;
   search::RecentSearches* recent_searches = nullptr;
   user::Preferences* preferences = nullptr;
+  // Encodings made on demand (null: only the original files are offered).
+  transcode::TranscodeCache* transcodes = nullptr;
 
   // "http://host:port" for links in responses to `req`.
   std::string base_url(const net::Request& req) const;

@@ -1,11 +1,15 @@
 // Audio bytes and cover art. Audio: GET /audio/{file_id}?token=... with HTTP ranges; the file
-// id must be a base62 id known to the catalog, so nothing from the URL ever becomes a path.
+// id must be a base62 id known to the catalog or to the transcode cache, so nothing from the
+// URL ever becomes a path. An encoding is served only once complete (503 + Retry-After while
+// it is being made), so ranges and seeking work as for original files.
 #include <ctime>
 
 #include "api/spotify/handler_util.h"
 #include "api/spotify/routes.h"
+#include "audio/transcoder.h"
 #include "common/strings.h"
 #include "playback/byte_range.h"
+#include "transcode/cache.h"
 
 namespace segue::api::spotify {
 namespace {
@@ -39,11 +43,33 @@ void register_media_routes(net::Router& router, ApiContext& ctx) {
       co_return error_response(403, claims.error().message);
     }
     auto snap = ctx.catalog.snapshot();
-    const auto* file = snap->file(FileId(id));
-    if (!file) co_return error_response(404, "Unknown file");
-    const uint64_t size = static_cast<uint64_t>(file->size);
-    const int64_t mtime_s = file->mtime_ns / 1'000'000'000;
-    const std::string etag = "\"" + id + "-" + std::to_string(file->size) + "-" + std::to_string(file->mtime_ns) + "\"";
+    std::string path, mime_type;
+    int64_t file_size = 0, mtime_ns = 0;
+    if (const auto* file = snap->file(FileId(id))) {
+      path = file->path;
+      mime_type = file->mime_type;
+      file_size = file->size;
+      mtime_ns = file->mtime_ns;
+    } else {
+      auto enc = ctx.transcodes ? ctx.transcodes->find(FileId(id)) : std::nullopt;
+      if (!enc) co_return error_response(404, "Unknown file");
+      if (enc->state == transcode::State::kFailed)
+        co_return error_response(500, "This encoding could not be made: " + enc->error);
+      if (enc->state != transcode::State::kReady) {
+        Response r = error_response(503, "The file is being transcoded; retry after " +
+                                             std::to_string(enc->retry_after.count()) + " s");
+        r.headers.set(http::field::retry_after, std::to_string(std::max<int64_t>(1, enc->retry_after.count())));
+        r.headers.set(http::field::cache_control, "no-store");
+        co_return r;
+      }
+      path = enc->path;
+      mime_type = std::string(audio::mime_type(enc->format));
+      file_size = enc->size;
+      mtime_ns = enc->mtime_ns;
+    }
+    const uint64_t size = static_cast<uint64_t>(file_size);
+    const int64_t mtime_s = mtime_ns / 1'000'000'000;
+    const std::string etag = "\"" + id + "-" + std::to_string(file_size) + "-" + std::to_string(mtime_ns) + "\"";
     const std::string last_modified = http_date(mtime_s);
 
     Response res;
@@ -65,16 +91,16 @@ void register_media_routes(net::Router& router, ApiContext& ctx) {
       r.headers.set(http::field::accept_ranges, "bytes");
       co_return r;
     }
-    res.headers.set(http::field::content_type, file->mime_type);
+    res.headers.set(http::field::content_type, mime_type);
     if (decision.kind == playback::RangeDecision::kPartial) {
       res.status = 206;
       res.headers.set(http::field::content_range, "bytes " + std::to_string(decision.range.first) + "-" +
                                                       std::to_string(decision.range.last) + "/" +
                                                       std::to_string(size));
-      res.file = net::FileBody{file->path, decision.range.first, decision.range.length()};
+      res.file = net::FileBody{path, decision.range.first, decision.range.length()};
     } else {
       res.status = 200;
-      res.file = net::FileBody{file->path, 0, size};
+      res.file = net::FileBody{path, 0, size};
     }
     if (req.method() != http::verb::head) streamed.inc(res.file->length);
     co_return res;

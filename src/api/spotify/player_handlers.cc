@@ -4,8 +4,10 @@
 #include "api/spotify/objects.h"
 #include "api/spotify/params.h"
 #include "api/spotify/routes.h"
+#include "audio/transcoder.h"
 #include "common/strings.h"
 #include "playback/quality.h"
+#include "transcode/cache.h"
 
 namespace segue::api::spotify {
 namespace {
@@ -81,6 +83,20 @@ Result<events::PlaybackEvent> parse_event(const json::value& v, std::size_t inde
   return e;
 }
 
+// What the play response says about the chosen file, an original or an encoding.
+struct PlayFile {
+  FileId id;
+  std::string format;
+  std::string container;
+  std::string mime_type;
+  int bitrate_kbps = 0;
+  int64_t size = 0;
+  bool lossless = false;
+  bool ready = true;
+  bool transcoded = false;
+  int64_t retry_after_s = 0;
+};
+
 json::value context_object(const std::string& uri, const std::string& base) {
   if (uri.empty()) return nullptr;
   json::object c;
@@ -128,29 +144,63 @@ void register_player_routes(net::Router& router, ApiContext& ctx) {
     std::vector<playback::Candidate> candidates;
     for (const auto* f : snap->files_for_track(track->id))
       candidates.push_back({f->id, f->codec, f->bitrate_kbps, f->lossless});
+    // The encodings Segue can make from the best original. One that failed means the original
+    // does not decode: then none is offered, and the original is served as it is.
+    std::optional<transcode::Source> source;
+    if (const auto* best = playback::best_original(candidates); best && ctx.transcodes) {
+      const auto* f = snap->file(best->file);
+      source = transcode::Source{f->id, f->path, f->size, f->mtime_ns, static_cast<double>(track->duration_ms) / 1000};
+      std::vector<playback::Candidate> encodings;
+      bool failed = false;
+      for (const auto& spec : playback::encodings_for(*best)) {
+        auto fmt = audio::format_from_codec_name(spec.format);
+        if (!fmt) continue;
+        auto known = ctx.transcodes->peek(*source, *fmt, spec.bitrate_kbps);
+        failed = failed || known.state == transcode::State::kFailed;
+        encodings.push_back({known.id, spec.format, spec.bitrate_kbps, false, true});
+      }
+      if (!failed) candidates.insert(candidates.end(), encodings.begin(), encodings.end());
+    }
     SEGUE_OR_400(choice, playback::choose_quality(candidates, q));
-    const auto* file = snap->file(choice.file.file);
+    PlayFile chosen;
+    if (choice.file.transcode) {
+      const auto fmt = *audio::format_from_codec_name(choice.file.format);
+      // Started now if missing; the client fetches it once ready (503 + Retry-After until then).
+      auto enc = ctx.transcodes->request(*source, fmt, choice.file.bitrate_kbps);
+      chosen = PlayFile{enc.id, choice.file.format, std::string(audio::container_name(fmt)),
+                        std::string(audio::mime_type(fmt)), enc.bitrate_kbps, enc.size, false,
+                        enc.state == transcode::State::kReady, true, enc.retry_after.count()};
+      if (enc.state == transcode::State::kFailed) co_return error_response(500, "Transcoding failed: " + enc.error);
+    } else {
+      const auto* f = snap->file(choice.file.file);
+      chosen = PlayFile{f->id, f->codec, f->container, f->mime_type, f->bitrate_kbps, f->size, f->lossless, true, false, 0};
+    }
     auto expires = std::chrono::system_clock::now() + ctx.stream_token_ttl;
-    std::string token = ctx.stream_tokens.issue(file->id, *p.user, expires);
+    std::string token = ctx.stream_tokens.issue(chosen.id, *p.user, expires);
     std::string base = ctx.base_url(req);
     json::object o;
     json::array urls;
-    urls.push_back(json::string(base + "/audio/" + file->id.str() + "?token=" + token));
+    urls.push_back(json::string(base + "/audio/" + chosen.id.str() + "?token=" + token));
     o["stream_urls"] = std::move(urls);
-    o["file_id"] = file->id.str();
+    o["file_id"] = chosen.id.str();
     o["token"] = token;
     o["expires_in"] = ctx.stream_token_ttl.count();
-    o["format"] = file->codec;
-    o["container"] = file->container;
-    o["mime_type"] = file->mime_type;
-    o["bitrate"] = file->bitrate_kbps;
+    o["format"] = chosen.format;
+    o["container"] = chosen.container;
+    o["mime_type"] = chosen.mime_type;
+    o["bitrate"] = chosen.bitrate_kbps;
     o["duration_ms"] = track->duration_ms;
-    o["size"] = file->size;
+    o["size"] = chosen.ready ? json::value(chosen.size) : json::value(nullptr);
+    // Segue's extension: an encoding still being made is not ready; GET /audio answers 503
+    // with Retry-After until it is.
+    o["ready"] = chosen.ready;
+    o["transcoded"] = chosen.transcoded;
+    if (!chosen.ready) o["retry_after"] = chosen.retry_after_s;
     json::object quality;
     quality["tier"] = q.tier == playback::Tier::kPremium ? "premium" : "free";
     quality["cap_kbps"] = choice.cap_kbps;
     quality["within_cap"] = choice.within_cap;
-    quality["lossless"] = file->lossless;
+    quality["lossless"] = chosen.lossless;
     quality["note"] = choice.note;
     o["quality"] = std::move(quality);
     json::object rg;

@@ -37,7 +37,65 @@ TEST(Quality, WhenNothingFitsTheCapServesSmallestAndSaysSo) {
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->file.file.str(), "mp3_320");
   EXPECT_FALSE(c->within_cap);
-  EXPECT_NE(c->note.find("transcoding"), std::string::npos);
+  EXPECT_NE(c->note.find("smallest"), std::string::npos);
+}
+
+// An original and the encodings Segue could make of it.
+std::vector<Candidate> with_encodings(const Candidate& original) {
+  std::vector<Candidate> out = {original};
+  for (const auto& e : encodings_for(original))
+    out.push_back(Candidate{FileId(e.format + std::to_string(e.bitrate_kbps)), e.format, e.bitrate_kbps, false, true});
+  return out;
+}
+
+TEST(Quality, TheLadderHasSpotifysVorbisTiersOpusAndAac) {
+  std::vector<std::string> got;
+  for (const auto& e : encoding_ladder()) got.push_back(e.format + std::to_string(e.bitrate_kbps));
+  EXPECT_EQ(got, (std::vector<std::string>{"vorbis96", "vorbis160", "vorbis320", "opus96", "opus160", "aac128", "aac256"}));
+}
+
+TEST(Quality, ALossyOriginalIsNotTranscodedUpwards) {
+  auto specs = encodings_for(f("mp3", "mp3", 128));
+  std::vector<std::string> got;
+  for (const auto& e : specs) got.push_back(e.format + std::to_string(e.bitrate_kbps));
+  EXPECT_EQ(got, (std::vector<std::string>{"vorbis96", "opus96", "aac128"}));
+  EXPECT_EQ(encodings_for(f("flac", "flac", 900, true)).size(), encoding_ladder().size());
+}
+
+TEST(Quality, AnOriginalThatFitsIsPreferredToAnyTranscode) {
+  auto c = choose_quality(with_encodings(f("mp3_128", "mp3", 128)), {Tier::kPremium, {"opus", "mp3"}, false});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->file.file.str(), "mp3_128");
+  EXPECT_FALSE(c->file.transcode);
+}
+
+TEST(Quality, LosslessOriginalsAreTranscodedToTheTierCap) {
+  const auto flac = with_encodings(f("flac", "flac", 900, true));
+  auto free = choose_quality(flac, {Tier::kFree, {"vorbis", "aac"}, false});
+  ASSERT_TRUE(free.ok());
+  EXPECT_EQ(free->file.file.str(), "vorbis160");
+  EXPECT_TRUE(free->file.transcode);
+  EXPECT_TRUE(free->within_cap);
+  auto premium = choose_quality(flac, {Tier::kPremium, {"vorbis", "aac"}, false});
+  EXPECT_EQ(premium->file.file.str(), "vorbis320");
+  // Premium asking for lossless gets the original.
+  EXPECT_EQ(choose_quality(flac, {Tier::kPremium, {"vorbis", "flac"}, true})->file.file.str(), "flac");
+}
+
+TEST(Quality, TheClientsMostPreferredFormatWins) {
+  const auto flac = with_encodings(f("flac", "flac", 900, true));
+  EXPECT_EQ(choose_quality(flac, {Tier::kPremium, {"opus", "vorbis"}, false})->file.file.str(), "opus160");
+  // Safari: AAC only (and MP3, which this track lacks).
+  EXPECT_EQ(choose_quality(flac, {Tier::kFree, {"aac", "mp3"}, false})->file.file.str(), "aac128");
+  EXPECT_EQ(choose_quality(flac, {Tier::kPremium, {"mp4"}, false})->file.file.str(), "aac256");
+  // No preference: Vorbis, as Spotify.
+  EXPECT_EQ(choose_quality(flac, {Tier::kFree, {}, false})->file.file.str(), "vorbis160");
+}
+
+TEST(Quality, AnOriginalOverTheCapIsTranscodedDown) {
+  auto c = choose_quality(with_encodings(f("mp3_320", "mp3", 320)), {Tier::kFree, {"mp3", "vorbis"}, false});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->file.file.str(), "vorbis160");
 }
 
 TEST(Quality, NoFilesIsNotFound) {

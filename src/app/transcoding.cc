@@ -1,0 +1,76 @@
+#include "app/transcoding.h"
+
+#include <thread>
+
+#include "common/log.h"
+#include "common/strings.h"
+#include "common/subprocess.h"
+#include "playback/quality.h"
+
+namespace segue::app {
+
+Result<std::unique_ptr<transcode::TranscodeCache>> open_transcode_cache(store::Database& db, const Config& config) {
+  transcode::WorkerCommand worker;
+  worker.argv_prefix = {subprocess::self_executable(), "worker", "transcode"};
+  transcode::CacheOptions o;
+  o.dir = config.data_dir + "/transcodes";
+  o.max_bytes = config.transcode_cache_bytes;
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  o.jobs = config.transcode_jobs > 0 ? config.transcode_jobs : std::max(1, cores / 2);
+  o.runner = transcode::subprocess_runner(std::move(worker));
+  return transcode::TranscodeCache::open(db, std::move(o));
+}
+
+void register_transcode_metrics(MetricsRegistry& metrics, transcode::TranscodeCache& cache) {
+  auto* c = &cache;
+  metrics.gauge_fn("segue_transcode_ready_files", "Encodings on disk in the transcode cache",
+                   [c] { return static_cast<double>(c->stats().ready); });
+  metrics.gauge_fn("segue_transcode_ready_bytes", "Bytes of encodings on disk in the transcode cache",
+                   [c] { return static_cast<double>(c->stats().ready_bytes); });
+  metrics.gauge_fn("segue_transcode_queued", "Transcodes waiting for a worker",
+                   [c] { return static_cast<double>(c->stats().queued); });
+  metrics.gauge_fn("segue_transcode_running", "Transcodes running",
+                   [c] { return static_cast<double>(c->stats().running); });
+  metrics.gauge_fn("segue_transcode_failed_files", "Encodings that failed (remembered until the source changes)",
+                   [c] { return static_cast<double>(c->stats().failed); });
+  metrics.gauge_fn("segue_transcode_completed", "Transcodes finished since start",
+                   [c] { return static_cast<double>(c->stats().completed); });
+  metrics.gauge_fn("segue_transcode_evicted", "Encodings evicted since start",
+                   [c] { return static_cast<double>(c->stats().evicted); });
+}
+
+void encode_ahead_after_scans(catalog::Catalog& catalog, transcode::TranscodeCache& cache, const Config& config) {
+  if (config.transcode_ahead.empty()) return;
+  const auto colon = config.transcode_ahead.find(':');
+  const std::string codec = config.transcode_ahead.substr(0, colon);
+  const int kbps = static_cast<int>(strings::parse_int(config.transcode_ahead.substr(colon + 1)).value_or(160));
+  const auto format = audio::format_from_codec_name(codec);
+  if (!format) return;
+  auto* c = &cache;
+  catalog.subscribe([c, codec, kbps, format = *format](std::shared_ptr<const catalog::Snapshot> snap) {
+    std::vector<transcode::Source> sources;
+    for (const auto& track : snap->tracks()) {
+      std::vector<playback::Candidate> originals;
+      bool original_fits = false;
+      for (const auto* f : snap->files_for_track(track.id)) {
+        originals.push_back({f->id, f->codec, f->bitrate_kbps, f->lossless});
+        if (f->codec == codec && !f->lossless && f->bitrate_kbps <= kbps) original_fits = true;
+      }
+      const playback::Candidate* best = playback::best_original(originals);
+      if (!best || original_fits) continue;
+      // Only encodings a play request could choose (no upward transcodes of lossy files).
+      bool offered = false;
+      for (const auto& e : playback::encodings_for(*best))
+        offered = offered || (e.format == codec && e.bitrate_kbps == kbps);
+      const catalog::AudioFile* file = snap->file(best->file);
+      if (!offered || !file) continue;
+      sources.push_back({file->id, file->path, file->size, file->mtime_ns, static_cast<double>(track.duration_ms) / 1000});
+    }
+    const std::size_t queued = c->encode_ahead(sources, format, kbps);
+    if (queued > 0)
+      log::info("transcode: queued ahead-of-time encodings",
+                {{"format", codec}, {"kbps", std::to_string(kbps)}, {"tracks", std::to_string(queued)}});
+  });
+}
+
+}  // namespace segue::app
