@@ -1,14 +1,18 @@
 // The player's PlayerBackend, implemented with the API client.
+import { untilReady } from '../player/ready';
 import type { PlaybackEvent, PlayerBackend, PlayResponse } from '../player/types';
 import { api } from './index';
 
 export const playerBackend: PlayerBackend = {
   play(trackId: string, formats: string[]): Promise<PlayResponse> {
-    return api.request<PlayResponse>('/v1/me/player/play', {
-      method: 'POST',
-      body: { track_id: trackId, formats },
-      networkRetries: 1,
-    });
+    // A file still being transcoded is asked for again after the server's retry_after.
+    return untilReady(() =>
+      api.request<PlayResponse>('/v1/me/player/play', {
+        method: 'POST',
+        body: { track_id: trackId, formats },
+        networkRetries: 1,
+      }),
+    );
   },
   async sendEvents(events: PlaybackEvent[]): Promise<void> {
     if (events.length === 0) return;

@@ -102,7 +102,7 @@ describe('starting playback', () => {
     engine.playTracks(TRACKS, 1, 'segue:album:al1');
     expect(engine.getState().status).toBe('loading');
     await tick();
-    expect(backend.plays).toEqual([{ trackId: 't1', formats: ['mp3', 'opus'] }]);
+    expect(backend.plays).toEqual([{ trackId: 't1', formats: ['opus', 'mp3'] }]);
     const el = audio('audio-current');
     expect(el.getAttribute('src')).toBe('/audio/f-t1?token=tok1');
     expect(playSpy).toHaveBeenCalled();

@@ -29,13 +29,18 @@ import * as Q from './queue';
 import { initialMachineState, transition, type MachineEvent, type MachineState } from './state';
 import type { PlaybackEvent, Player, PlayerBackend, PlayerQueueState, PlayerState, PlayerTrack, PlayResponse } from './types';
 
-/** The formats the server can offer, with the MIME type the browser is asked about. */
+/**
+ * The formats the server can offer (codec names, as in the play request's `formats`), with the
+ * MIME type the browser is asked about, in order of preference: the server serves an original file
+ * when one fits the tier's bitrate cap, and otherwise transcodes to the first of these it can make
+ * (Vorbis as Spotify; AAC for browsers without Ogg, e.g. Safari).
+ */
 export const FORMAT_PROBES: readonly (readonly [string, string])[] = [
+  ['vorbis', 'audio/ogg; codecs=vorbis'],
+  ['opus', 'audio/ogg; codecs=opus'],
+  ['aac', 'audio/mp4; codecs=mp4a.40.2'],
   ['mp3', 'audio/mpeg'],
   ['flac', 'audio/flac'],
-  ['ogg', 'audio/ogg; codecs=vorbis'],
-  ['opus', 'audio/ogg; codecs=opus'],
-  ['m4a', 'audio/mp4; codecs=mp4a.40.2'],
   ['wav', 'audio/wav'],
 ];
 

@@ -7,7 +7,9 @@ export interface PlayerTrack {            // a subset of Spotify's track object
   album: { id: string; name: string; images: { url: string; width: number | null; height: number | null }[] };
 }
 export interface PlayResponse { stream_urls: string[]; file_id: string; token: string; expires_in: number;
-  format: string; mime_type: string; duration_ms: number; replay_gain?: { track_gain_db?: number; album_gain_db?: number } }
+  format: string; mime_type: string; duration_ms: number;
+  /** False while the server is still transcoding the file: ask again after retry_after seconds. */
+  ready?: boolean; retry_after?: number; transcoded?: boolean; replay_gain?: { track_gain_db?: number; album_gain_db?: number } }
 export interface PlaybackEvent { type: 'track_start' | 'track_end' | 'skip'; track_id: string;
   position_ms?: number; skip?: boolean; reason?: string; context_uri?: string; timestamp: number }
 export interface PlayerBackend {          // the app implements it with its API client
