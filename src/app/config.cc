@@ -12,7 +12,7 @@ namespace {
 
 const std::set<std::string> kListKeys = {"library", "cors_origins"};
 const std::set<std::string> kKnownKeys = {
-    "data", "listen", "library", "public_url", "io_threads", "workers", "cors_origins",
+    "data", "listen", "library", "public_url", "io_threads", "workers", "analysis_workers", "cors_origins",
     "max_connections", "body_limit", "request_timeout", "idle_timeout", "rate_limit_client",
     "rate_limit_user", "rate_window", "rescan_interval", "access_log", "log_level", "web", "stream_token_ttl",
     "transcode_cache_mb", "transcode_jobs", "transcode_ahead"};
@@ -128,6 +128,10 @@ Result<Config> build_config(const Settings& file, const Settings& env, const Set
   }
   if (auto v = last("io_threads")) { SEGUE_ASSIGN_OR_RETURN(auto n, to_int("io_threads", *v, 0, 256)); c.io_threads = static_cast<int>(n); }
   if (auto v = last("workers")) { SEGUE_ASSIGN_OR_RETURN(auto n, to_int("workers", *v, 0, 1024)); c.workers = static_cast<int>(n); }
+  if (auto v = last("analysis_workers")) {
+    SEGUE_ASSIGN_OR_RETURN(auto n, to_int("analysis_workers", *v, 0, 64));
+    c.analysis_workers = static_cast<int>(n);
+  }
   if (auto v = last("max_connections")) { SEGUE_ASSIGN_OR_RETURN(auto n, to_int("max_connections", *v, 1, 10'000'000)); c.max_connections = static_cast<std::size_t>(n); }
   if (auto v = last("body_limit")) { SEGUE_ASSIGN_OR_RETURN(auto n, to_int("body_limit", *v, 1024, 1LL << 30)); c.body_limit = static_cast<std::size_t>(n); }
   if (auto v = last("request_timeout")) { SEGUE_ASSIGN_OR_RETURN(auto n, to_int("request_timeout", *v, 1, 3600)); c.request_timeout = std::chrono::seconds(n); }

@@ -21,6 +21,7 @@ struct Config {
   std::string public_url;  // base of links and stream URLs; empty: from each request's Host
   int io_threads = 0;      // 0: one per core
   int workers = 0;         // 0: max(4, 2 x cores)
+  int analysis_workers = 1;  // background analysis processes (niced); 0: no background analysis
   std::vector<std::string> cors_origins;
   std::size_t max_connections = 20000;
   std::size_t body_limit = 1024 * 1024;

@@ -20,6 +20,8 @@
 #include "app/services.h"
 #include "app/transcoding.h"
 #include "app/worker.h"
+#include "audio/analysis_service.h"
+#include "common/subprocess.h"
 #include "search/indexer.h"
 #include "search/searcher.h"
 #include "catalog/demo_library.h"
@@ -41,6 +43,7 @@ constexpr const char* kUsage = R"(usage: segue COMMAND [options]
   user    add NAME [--admin] [--tier free|premium]   (password on stdin)
           list | passwd NAME | set NAME [--tier free|premium] [--admin true|false]
   client  add NAME --redirect-uri URI [--redirect-uri URI]... [--public]
+  analyze --data DIR [--library DIR]... [--jobs N]
   demo-library DIR
 
 Settings also come from a TOML file (--config FILE) and SEGUE_* environment variables
@@ -187,6 +190,67 @@ int cmd_scan(int argc, char** argv) {
   auto r = s.scanner->scan(c.libraries, flag(a, "full") == "true", terminal_progress());
   if (!r.ok()) fail(r.error().message);
   print_report(*r);
+  return 0;
+}
+
+// How the server and `segue analyze` run one file's analysis: in a child process of this
+// binary, with a time limit and an address-space cap (a hostile file costs that file only).
+audio::Runner analysis_runner(int nice) {
+  subprocess::Options o;
+  o.timeout = std::chrono::minutes(10);
+  o.nice = nice;
+  o.max_address_space = uint64_t{4} << 30;
+  return audio::isolated_runner(subprocess::self_executable(), o);
+}
+
+// Analyzes every file of the catalog that has no current analysis, `--jobs` at a time, with a
+// progress bar. Resumable: results are stored per file as they come, so an interrupted run
+// continues where it stopped. With --library, scans first.
+int cmd_analyze(int argc, char** argv) {
+  Args a = parse_args(argc, argv, 2, {"jobs"}, {});
+  if (!a.positional.empty()) fail("analyze takes no positional arguments");
+  Config c = load_config(a);
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  auto jobs = strings::parse_int(flag(a, "jobs", std::to_string(cores)));
+  if (!jobs || *jobs < 1 || *jobs > 64) fail("--jobs must be 1..64");
+  Services s = open_or_fail(c);
+  if (!c.libraries.empty()) {
+    auto r = s.scanner->scan(c.libraries, false, terminal_progress());
+    if (!r.ok()) fail(r.error().message);
+  }
+  audio::AnalysisService::Options o;
+  o.workers = static_cast<int>(*jobs);
+  audio::AnalysisService svc(*s.db, *s.catalog, analysis_runner(0), o);
+  if (auto st = svc.start(); !st.ok()) fail(st.error().message);
+  const bool tty = isatty(STDERR_FILENO);
+  const auto start = std::chrono::steady_clock::now();
+  auto show = [&](const audio::AnalysisProgress& p) {
+    const std::size_t current = p.analyzed + p.failed;
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double realtime = secs > 0 ? p.audio_seconds_since_start / secs : 0;
+    const int width = 30;
+    const int filled = p.files ? static_cast<int>(static_cast<double>(current) / static_cast<double>(p.files) * width) : width;
+    std::string bar(static_cast<std::size_t>(std::min(filled, width)), '=');
+    bar.resize(static_cast<std::size_t>(width), ' ');
+    std::fprintf(stderr, "%s[%s] %zu/%zu files  %zu failed  %.0fx realtime ", tty ? "\r" : "", bar.c_str(), current,
+                 p.files, p.failed, realtime);
+    if (!tty) std::fprintf(stderr, "\n");
+  };
+  svc.wait_idle(show, std::chrono::milliseconds(tty ? 200 : 5000));
+  audio::AnalysisProgress p = svc.progress();
+  show(p);
+  std::fprintf(stderr, "\n");
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("analyzed %zu of %zu files (%zu failed); this run: %llu files, %.0f s of audio in %.1f s "
+              "(%.0fx realtime with %lld jobs, %.0fx per job)\n",
+              p.analyzed, p.files, p.failed, static_cast<unsigned long long>(p.done_since_start),
+              p.audio_seconds_since_start, secs, secs > 0 ? p.audio_seconds_since_start / secs : 0.0,
+              static_cast<long long>(*jobs),
+              p.busy_seconds_since_start > 0 ? p.audio_seconds_since_start / p.busy_seconds_since_start : 0.0);
+  for (const auto& [file, why] : svc.failures()) {
+    const auto* f = s.catalog->snapshot()->file(file);
+    std::printf("  failed: %s: %s\n", f ? f->path.c_str() : file.str().c_str(), why.c_str());
+  }
   return 0;
 }
 
@@ -349,6 +413,22 @@ int cmd_serve(int argc, char** argv) {
   metrics.gauge_fn("segue_search_index_batches", "Search index commits since start",
                    [&indexer] { return static_cast<double>(indexer.stats().batches); });
 
+  // Audio analysis (loudness, features, fingerprints): new and changed files after each scan,
+  // in niced child processes, `analysis_workers` at a time.
+  audio::AnalysisService::Options analysis_options;
+  analysis_options.workers = c.analysis_workers;
+  audio::AnalysisService analysis(*s.db, *s.catalog, analysis_runner(10), analysis_options);
+  if (auto st = analysis.start(); !st.ok()) fail("audio analysis: " + st.error().message);
+  ctx.analysis = &analysis;
+  metrics.gauge_fn("segue_analysis_files_analyzed", "Files with a current audio analysis",
+                   [&analysis] { return static_cast<double>(analysis.progress().analyzed); });
+  metrics.gauge_fn("segue_analysis_files_failed", "Files whose analysis failed (see the log for why)",
+                   [&analysis] { return static_cast<double>(analysis.progress().failed); });
+  metrics.gauge_fn("segue_analysis_files_queued", "Files waiting for analysis",
+                   [&analysis] { return static_cast<double>(analysis.progress().queued); });
+  metrics.gauge_fn("segue_analysis_audio_seconds", "Seconds of audio analyzed since start",
+                   [&analysis] { return analysis.progress().audio_seconds_since_start; });
+
   // The web player: its files, and the first-party OAuth client it logs in with.
   std::optional<api::web::StaticSite> site;
   if (c.web_dir != "off") {
@@ -458,6 +538,7 @@ int main(int argc, char** argv) {
     if (cmd == "client") return cmd_client(argc, argv);
     if (cmd == "demo-library") return cmd_demo_library(argc, argv);
     if (cmd == "worker") return run_worker(argc, argv);
+    if (cmd == "analyze") return cmd_analyze(argc, argv);
     if (cmd == "help" || cmd == "--help" || cmd == "-h") {
       std::fputs(kUsage, stdout);
       return 0;

@@ -21,6 +21,9 @@
 #include "user/library.h"
 #include "user/preferences.h"
 
+namespace segue::audio {
+class AnalysisService;
+}  // namespace segue::audio
 namespace segue::search {
 class Searcher;
 class RecentSearches;
@@ -60,6 +63,8 @@ struct ApiContext {
   user::Preferences* preferences = nullptr;
   // Encodings made on demand (null: only the original files are offered).
   transcode::TranscodeCache* transcodes = nullptr;
+  // Audio features, analysis, loudness and duplicates (null: no /v1/audio-* routes).
+  audio::AnalysisService* analysis = nullptr;
 
   // "http://host:port" for links in responses to `req`.
   std::string base_url(const net::Request& req) const;

@@ -32,6 +32,7 @@ void register_routes(net::Router& router, ApiContext& ctx) {
   register_ws_routes(router, ctx);
   register_playlist_routes(router, ctx);
   register_search_routes(router, ctx);
+  register_analysis_routes(router, ctx);
 }
 
 }  // namespace segue::api::spotify
