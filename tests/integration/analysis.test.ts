@@ -143,6 +143,26 @@ describe("audio analysis", () => {
   });
 });
 
+describe("loudness normalisation in the play response", () => {
+  it("carries the gains to -14 LUFS from the analysis, lowered to keep the true peak under -1 dBTP", async () => {
+    for (const id of trackIds.slice(0, 4)) {
+      const r = await api(server.base, "/v1/me/player/play", { token, method: "POST", body: JSON.stringify({ track_id: id }) });
+      assert.equal(r.status, 200, r.text);
+      const n = r.body.normalization;
+      assert.ok(n, "normalization missing");
+      assert.equal(n.target_lufs, -14);
+      const wanted = -14 - n.integrated_lufs;
+      const expected = wanted > 0 ? Math.max(0, Math.min(wanted, -1 - n.true_peak_dbtp)) : wanted;
+      assert.ok(Math.abs(n.track_gain_db - expected) < 0.02, `${n.track_gain_db} vs ${expected}`);
+      assert.ok(n.true_peak_dbtp + Math.max(0, n.track_gain_db) <= -0.99);
+      assert.equal(typeof n.album_gain_db, "number");
+      // The same loudness as audio-features reports.
+      const f = (await api(server.base, `/v1/audio-features/${id}`, { token })).body;
+      assert.ok(Math.abs(f.loudness - n.integrated_lufs) < 0.01);
+    }
+  });
+});
+
 describe("persistence and the command line", () => {
   it("a restart answers from stored results without analyzing again; `segue analyze` resumes", async () => {
     const before = (await api(server.base, `/v1/audio-features/${trackIds[1]}`, { token })).body;

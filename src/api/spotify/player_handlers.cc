@@ -1,9 +1,12 @@
 // The seed's Audio Playback Flow: POST /v1/me/player/play hands out a stream token and URLs;
 // POST /v1/me/player/events records what was played; recently-played reads it back.
+#include <cmath>
+
 #include "api/spotify/handler_util.h"
 #include "api/spotify/objects.h"
 #include "api/spotify/params.h"
 #include "api/spotify/routes.h"
+#include "audio/analysis_service.h"
 #include "audio/transcoder.h"
 #include "common/strings.h"
 #include "playback/quality.h"
@@ -207,6 +210,20 @@ void register_player_routes(net::Router& router, ApiContext& ctx) {
     if (track->replay_gain.track_gain_db) rg["track_gain_db"] = *track->replay_gain.track_gain_db;
     if (track->replay_gain.album_gain_db) rg["album_gain_db"] = *track->replay_gain.album_gain_db;
     o["replay_gain"] = std::move(rg);
+    // Loudness normalisation from Segue's own EBU R128 analysis (absent until the track is
+    // analyzed): the gains that bring the track, or its album, to -14 LUFS without clipping.
+    if (ctx.analysis) {
+      if (auto sound = ctx.analysis->track(track->id); sound && sound->integrated_lufs) {
+        json::object n;
+        n["target_lufs"] = audio::kTargetLufs;
+        n["integrated_lufs"] = std::round(*sound->integrated_lufs * 100) / 100;
+        n["true_peak_dbtp"] = std::round(sound->true_peak_dbtp * 100) / 100;
+        n["track_gain_db"] = std::round(sound->track_gain_db * 100) / 100;
+        n["album_gain_db"] = std::round(sound->album_gain_db * 100) / 100;
+        if (sound->album_lufs) n["album_integrated_lufs"] = std::round(*sound->album_lufs * 100) / 100;
+        o["normalization"] = std::move(n);
+      }
+    }
     o["track"] = ObjectWriter(*snap, base).track(*track);
     co_return json_response(o);
   });

@@ -21,6 +21,7 @@ class FakeBackend implements PlayerBackend {
   sent: PlaybackEvent[][] = [];
   expiresIn = 3600;
   replayGain: PlayResponse['replay_gain'] = {};
+  normalization: PlayResponse['normalization'] = undefined;
   failSends = false;
   failPlays = false;
 
@@ -32,6 +33,7 @@ class FakeBackend implements PlayerBackend {
       stream_urls: [`/audio/f-${trackId}?token=tok${n}`, `/mirror/f-${trackId}?token=tok${n}`],
       file_id: `f-${trackId}`, token: `tok${n}`, expires_in: this.expiresIn, format: 'mp3',
       mime_type: 'audio/mpeg', duration_ms: DURATION_MS, replay_gain: this.replayGain,
+      ...(this.normalization ? { normalization: this.normalization } : {}),
     });
   }
 
@@ -390,6 +392,25 @@ describe('volume and replay gain', () => {
     expect(audio('audio-current').volume).toBeCloseTo(10 ** (-6 / 20), 5);
     expect(engine.getState().volume).toBe(1);
     expect(localStorage.getItem('segue.player.volume')).toBe('1');
+  });
+
+  it("prefers the server's loudness normalisation over the tags", async () => {
+    backend.replayGain = { track_gain_db: 2, album_gain_db: 2 };
+    backend.normalization = { target_lufs: -14, integrated_lufs: -8, true_peak_dbtp: -0.2,
+      track_gain_db: -6, album_gain_db: -4 };
+    engine.setVolume(0.8);
+    const el = await startPlaying([track(0)], 0);
+    expect(el.volume).toBeCloseTo(0.8 * 10 ** (-4 / 20), 5); // album context: album gain
+    engine.playTracks([track(1)], 0);
+    await tick();
+    expect(audio('audio-current').volume).toBeCloseTo(0.8 * 10 ** (-6 / 20), 5);
+    // A quiet master's positive gain: applied only as far as the element's volume (max 1) allows.
+    backend.normalization = { ...backend.normalization, track_gain_db: 5, album_gain_db: 5 };
+    engine.playTracks([track(2)], 0);
+    await tick();
+    expect(audio('audio-current').volume).toBe(1);
+    engine.setVolume(0.5);
+    expect(audio('audio-current').volume).toBeCloseTo(Math.min(1, 0.5 * 10 ** (5 / 20)), 5);
   });
 });
 

@@ -538,9 +538,15 @@ export class Engine implements Player {
   }
 
   private applyVolume(slot: Slot): void {
+    // The server's own loudness analysis wins over ReplayGain tags; an album played as an
+    // album keeps its internal dynamics (album gain). An <audio> element's volume tops out at 1:
+    // a positive gain (a quiet master) is applied only as far as the user's volume leaves room.
+    const norm = slot.resp?.normalization;
     const rg = slot.resp?.replay_gain;
     const preferAlbum = (this.queue.contextUri ?? '').includes(':album:');
-    const db = rg ? (preferAlbum ? rg.album_gain_db ?? rg.track_gain_db : rg.track_gain_db ?? rg.album_gain_db) : undefined;
+    const db = norm
+      ? (preferAlbum ? norm.album_gain_db : norm.track_gain_db)
+      : rg ? (preferAlbum ? rg.album_gain_db ?? rg.track_gain_db : rg.track_gain_db ?? rg.album_gain_db) : undefined;
     const factor = typeof db === 'number' && Number.isFinite(db) ? 10 ** (db / 20) : 1;
     slot.el.volume = clamp(this.volume * factor, 0, 1);
   }

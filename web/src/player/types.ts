@@ -9,7 +9,10 @@ export interface PlayerTrack {            // a subset of Spotify's track object
 export interface PlayResponse { stream_urls: string[]; file_id: string; token: string; expires_in: number;
   format: string; mime_type: string; duration_ms: number;
   /** False while the server is still transcoding the file: ask again after retry_after seconds. */
-  ready?: boolean; retry_after?: number; transcoded?: boolean; replay_gain?: { track_gain_db?: number; album_gain_db?: number } }
+  ready?: boolean; retry_after?: number; transcoded?: boolean; replay_gain?: { track_gain_db?: number; album_gain_db?: number };
+  /** Gains to -14 LUFS from the server's EBU R128 analysis (absent until the track is analyzed). */
+  normalization?: { target_lufs: number; integrated_lufs: number; true_peak_dbtp: number;
+    track_gain_db: number; album_gain_db: number; album_integrated_lufs?: number } }
 export interface PlaybackEvent { type: 'track_start' | 'track_end' | 'skip'; track_id: string;
   position_ms?: number; skip?: boolean; reason?: string; context_uri?: string; timestamp: number }
 export interface PlayerBackend {          // the app implements it with its API client
