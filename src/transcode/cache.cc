@@ -122,10 +122,18 @@ Runner subprocess_runner(WorkerCommand command) {
     o.nice = job.background ? command.background_nice : command.nice;
     o.max_address_space = command.max_address_space;
     o.max_output = 64 << 10;
-    SEGUE_ASSIGN_OR_RETURN(auto outcome, subprocess::run(argv, o));
+    o.cancel = job.cancel;
+    auto started = subprocess::run(argv, o);
+    // Not the file's fault (no process could be started): not remembered as a failure.
+    if (!started.ok()) return Error::unavailable("cannot run the transcode worker: " + started.error().message);
+    auto& outcome = *started;
     // A child that died left at most a .part file, which is not ours to keep.
     auto cleanup = [&] { ::unlink((job.out_path + ".part").c_str()); };
     std::string line = outcome.out.substr(0, outcome.out.find('\n'));
+    if (outcome.cancelled) {
+      cleanup();
+      return Error::unavailable("the transcode was cancelled (the server is stopping)");
+    }
     if (outcome.timed_out || outcome.signal != 0) {
       cleanup();
       return Error::internal("the transcode worker " + outcome.describe());
@@ -415,6 +423,7 @@ void TranscodeCache::stop() {
     std::lock_guard lock(mu_);
     if (stopping_ && threads_.empty()) return;
     stopping_ = true;
+    cancel_ = true;
     for (const auto& q : {&foreground_, &background_})
       for (const auto& id : *q)
         if (auto it = entries_.find(id); it != entries_.end()) it->second.state = State::kMissing;
@@ -490,6 +499,7 @@ void TranscodeCache::run_job(const FileId& id) {
   job.bitrate_kbps = snapshot.bitrate_kbps;
   job.background = snapshot.background;
   job.duration_s = snapshot.source.duration_s;
+  job.cancel = &cancel_;
   const auto t0 = std::chrono::steady_clock::now();
   auto report = options_.runner(job);
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();

@@ -10,6 +10,7 @@
 // job threads. open() blocks (database, directory listing): call it at start-up.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -73,6 +74,8 @@ struct Job {
   int bitrate_kbps = 0;
   bool background = false;  // ahead of time: run at a lower priority
   double duration_s = 0;    // of the source, 0 if unknown
+  // Becomes true when the cache stops: the runner should give up (Error::unavailable).
+  const std::atomic<bool>* cancel = nullptr;
 };
 using Runner = std::function<Result<audio::TranscodeReport>(const Job&)>;
 
@@ -147,7 +150,8 @@ class TranscodeCache {
   CacheStats stats() const;
   // Waits until nothing is queued or running (tests, `segue transcode`-style tools).
   void wait_idle();
-  // Stops the job threads after the transcodes in progress; queued work is dropped.
+  // Stops the job threads; transcodes in progress are cancelled (their workers killed) and
+  // queued work is dropped. Nothing is recorded for them: they are made again when asked.
   void stop();
 
  private:
@@ -193,6 +197,7 @@ class TranscodeCache {
   uint64_t completed_ = 0;
   uint64_t evicted_ = 0;
   bool stopping_ = false;
+  std::atomic<bool> cancel_{false};
   std::vector<std::thread> threads_;
 };
 

@@ -303,6 +303,19 @@ TEST_F(CacheTest, AHangingWorkerIsKilledAtItsTimeLimit) {
   EXPECT_NE(info.error.find("timed out"), std::string::npos) << info.error;
 }
 
+TEST_F(CacheTest, StoppingCancelsARunningWorkerAndRecordsNothing) {
+  auto& cache = open(shell_runner("sleep 30", std::chrono::seconds(60)));
+  cache.request(source("long.flac"), Format::kOgg, 160);
+  while (cache.stats().running == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const auto t0 = std::chrono::steady_clock::now();
+  cache.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  FakeRunner fake;
+  auto& reopened = open(fake.runner());
+  EXPECT_EQ(reopened.peek(source("long.flac"), Format::kOgg, 160).state, State::kMissing);
+  EXPECT_EQ(fake.calls, 0);
+}
+
 TEST_F(CacheTest, AWorkerErrorReportIsPassedOn) {
   auto& cache = open(shell_runner(
       "echo '{\"ok\":false,\"code\":\"invalid_argument\",\"error\":\"no decodable audio stream\"}'; exit 1"));
