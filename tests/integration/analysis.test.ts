@@ -9,6 +9,10 @@ import { addClient } from "../lib/server.ts";
 import { ALL_SCOPES, api, isSpotifyError, login } from "../lib/oauth.ts";
 import { OpenApi } from "../lib/openapi.ts";
 import { DEMO_TRACK_COUNT } from "../lib/demo.ts";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { listFiles } from "../lib/server.ts";
 
 const REDIRECT = "http://127.0.0.1:9/callback";
 let server: Server;
@@ -177,5 +181,45 @@ describe("persistence and the command line", () => {
     assert.deepEqual(withoutLinks(r.body), withoutLinks(before));
     assert.equal(await metric("segue_analysis_audio_seconds"), 0);
     assert.equal(await metric("segue_analysis_files_analyzed"), DEMO_TRACK_COUNT);
+  });
+});
+
+describe("hostile audio", () => {
+  it("a file whose audio turns to noise behind valid tags fails alone, with a reason, and the server keeps serving", async () => {
+    const lib = tempDir("segue-hostile-analysis-");
+    fs.cpSync(demoLibrary(), lib, { recursive: true });
+    const mp3 = listFiles(lib).find((p) => p.endsWith(".mp3"))!;
+    const bytes = fs.readFileSync(mp3);
+    // Keep the ID3v2 tag (its size is syncsafe in bytes 6-9) and a few frames, so TagLib still
+    // reads the file and it enters the catalog; replace the rest of the audio with noise.
+    assert.equal(bytes.subarray(0, 3).toString(), "ID3");
+    const tagSize = ((bytes[6] & 0x7f) << 21) | ((bytes[7] & 0x7f) << 14) | ((bytes[8] & 0x7f) << 7) | (bytes[9] & 0x7f);
+    crypto.randomFillSync(bytes, 10 + tagSize + 4000);
+    fs.writeFileSync(mp3, bytes);
+    const hostileData = tempDir("segue-data-");
+    const u = addUser(hostileData, "h");
+    const c = addClient(hostileData, "app", REDIRECT, true);
+    const s = await startServer({ data: hostileData, libraries: [lib], env: { SEGUE_ANALYSIS_WORKERS: "2" } });
+    try {
+      const t = (await login(s.base, c, u, ALL_SCOPES)).access_token;
+      let failed = 0;
+      for (let i = 0; i < 600; i++) {
+        const m = await (await fetch(s.url("/metrics"))).text();
+        const ok = Number(/^segue_analysis_files_analyzed\s+(\S+)/m.exec(m)?.[1]);
+        failed = Number(/^segue_analysis_files_failed\s+(\S+)/m.exec(m)?.[1]);
+        if (ok + failed >= DEMO_TRACK_COUNT) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(failed, 1);
+      // The log names the file and why (a decoder error, or the worker's death).
+      const logged = (s.stdout + s.stderr).split("\n").find((l) => l.includes("analysis: ") && l.includes(path.basename(mp3)));
+      assert.ok(logged, "no log line for the broken file");
+      const health = await fetch(s.url("/healthz"));
+      assert.equal(health.status, 200);
+      const search = await api(s.base, "/v1/search?q=a&type=track&limit=50", { token: t });
+      assert.equal(search.status, 200);
+    } finally {
+      await s.stop();
+    }
   });
 });
