@@ -307,12 +307,18 @@ Result<std::optional<TrackAnalysis>> AnalysisService::full_analysis(const TrackI
 }
 
 Result<std::vector<DuplicateTrackGroup>> AnalysisService::duplicates(double threshold) {
-  SEGUE_ASSIGN_OR_RETURN(auto entries, store_.fingerprints());
+  std::lock_guard computing(duplicates_mu_);
   std::shared_ptr<const catalog::Snapshot> snap;
+  uint64_t done = 0;
   {
     std::lock_guard l(mu_);
     snap = snapshot_;
+    done = done_;
   }
+  if (duplicates_cache_ && duplicates_cache_->done == done && duplicates_cache_->snapshot == snap &&
+      duplicates_cache_->threshold == threshold)
+    return duplicates_cache_->groups;
+  SEGUE_ASSIGN_OR_RETURN(auto entries, store_.fingerprints());
   std::vector<DuplicateTrackGroup> out;
   if (!snap) return out;
   // Only files still in the catalog.
@@ -327,6 +333,7 @@ Result<std::vector<DuplicateTrackGroup>> AnalysisService::duplicates(double thre
     }
     out.push_back(std::move(d));
   }
+  duplicates_cache_ = DuplicatesCache{done, snap, threshold, out};
   return out;
 }
 

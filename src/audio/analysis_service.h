@@ -98,6 +98,8 @@ class AnalysisService {
   std::vector<std::pair<FileId, std::string>> failures() const;
 
   Result<std::optional<TrackAnalysis>> full_analysis(const TrackId& id);
+  // Computed from every stored fingerprint; the answer is kept until a file is analyzed again
+  // or the catalog changes.
   Result<std::vector<DuplicateTrackGroup>> duplicates(double threshold = 0.85);
 
  private:
@@ -140,6 +142,14 @@ class AnalysisService {
   bool cleanup_ = false;               // rows of files gone from the catalog to delete
   std::vector<FileId> cleanup_keep_;   // the files of the latest snapshot
   std::vector<std::thread> threads_;
+  struct DuplicatesCache {
+    uint64_t done = 0;
+    std::shared_ptr<const catalog::Snapshot> snapshot;
+    double threshold = 0;
+    std::vector<DuplicateTrackGroup> groups;
+  };
+  std::mutex duplicates_mu_;  // one computation at a time
+  std::optional<DuplicatesCache> duplicates_cache_;
   // Listeners hold this weakly: a snapshot announced after the service is gone does nothing.
   struct Link {
     explicit Link(AnalysisService* s) : service(s) {}
