@@ -1,117 +1,103 @@
 #include "events/event_log.h"
 
-#include <algorithm>
-
-#include "common/strings.h"
+#include "common/log.h"
 
 namespace segue::events {
 
-std::optional<EventType> parse_event_type(std::string_view s) {
-  if (s == "track_start") return EventType::kTrackStart;
-  if (s == "track_end") return EventType::kTrackEnd;
-  if (s == "skip") return EventType::kSkip;
-  return std::nullopt;
-}
-
-const char* event_type_name(EventType t) {
-  switch (t) {
-    case EventType::kTrackStart: return "track_start";
-    case EventType::kTrackEnd: return "track_end";
-    case EventType::kSkip: return "skip";
-  }
-  return "?";
+Event to_event(const UserId& user, const PlaybackEvent& e) {
+  Event out;
+  out.type = e.type;
+  out.user = user;
+  out.timestamp_ms = e.timestamp_ms;
+  Playback p;
+  p.track = e.track;
+  p.position_ms = e.position_ms;
+  // Older clients may send "skip" on a track_start; it means nothing there.
+  p.skip = e.type != EventType::kTrackStart && (e.skip || e.type == EventType::kSkip);
+  p.reason = e.reason;
+  p.context_uri = e.context_uri;
+  out.payload = std::move(p);
+  return out;
 }
 
 Status validate(const PlaybackEvent& e, std::chrono::system_clock::time_point now) {
-  if (!is_base62_id(e.track.str())) return Error::invalid("track_id: not a valid track id");
-  if (e.position_ms < 0 || e.position_ms > 24LL * 3600 * 1000)
-    return Error::invalid("position_ms: must be between 0 and 86400000");
-  auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  if (e.timestamp_ms < 946684800000LL || e.timestamp_ms > now_ms + 24LL * 3600 * 1000)
-    return Error::invalid("timestamp: must be epoch milliseconds, not in the future");
-  if (e.reason.size() > 64 || !strings::is_valid_utf8(e.reason))
-    return Error::invalid("reason: at most 64 characters of UTF-8");
-  if (e.context_uri.size() > 256 || !strings::is_valid_utf8(e.context_uri))
-    return Error::invalid("context_uri: at most 256 characters");
-  return {};
+  // The legacy struct has no user: check it with a placeholder one.
+  Event ev = to_event(UserId(std::string(kIdLength, '0')), e);
+  if (!is_playback(e.type)) return Error::invalid("type: expected track_start, track_end or skip");
+  return validate(ev, now);
 }
 
 bool counts_as_play(const PlaybackEvent& e) {
-  if (e.type == EventType::kTrackStart) return false;
-  if (e.position_ms >= 30000) return true;
-  return e.type == EventType::kTrackEnd && !e.skip;
+  return counts_as_play(to_event(UserId(), e));
 }
 
-std::vector<store::Migration> event_migrations() {
-  return {{1, R"(
-    CREATE TABLE playback_events (
-      seq INTEGER PRIMARY KEY,
-      user_id TEXT NOT NULL,
-      type TEXT NOT NULL,
-      track_id TEXT NOT NULL,
-      position_ms INTEGER NOT NULL,
-      skip INTEGER NOT NULL,
-      reason TEXT NOT NULL,
-      context_uri TEXT NOT NULL,
-      client_ts INTEGER NOT NULL,
-      received_at INTEGER NOT NULL,
-      counted_play INTEGER NOT NULL
-    );
-    CREATE INDEX playback_events_plays ON playback_events (user_id, counted_play, client_ts);
-  )"}};
+EventLog::EventLog(store::Database& db, EventLogOptions options)
+    : db_(db),
+      options_(std::move(options)),
+      log_(db),
+      popularity_(options_.lookup),
+      top_items_(options_.lookup),
+      runner_(db, log_, options_.runner) {
+  runner_.add(history_);
+  runner_.add(popularity_);
+  runner_.add(top_items_);
+  for (Consumer* c : options_.extra_consumers) runner_.add(*c);
+  log_.set_append_listener([this](int64_t) { runner_.notify(); });
+  status_ = runner_.start(options_.start_threads);
+  if (!status_.ok()) log::error("events: the consumers did not start", {{"error", status_.error().message}});
 }
 
-EventLog::EventLog(store::Database& db) : db_(db) {}
+Result<std::unique_ptr<EventLog>> EventLog::open(store::Database& db, EventLogOptions options) {
+  auto log = std::make_unique<EventLog>(db, std::move(options));
+  if (!log->status().ok()) return log->status().error();
+  return log;
+}
+
+EventLog::~EventLog() { runner_.stop(); }
+
+Status EventLog::status() const { return status_; }
+
+Result<OffsetRange> EventLog::append(const std::vector<Event>& events) {
+  const auto now = std::chrono::system_clock::now();
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    if (Status s = validate(events[i], now); !s.ok())
+      return Error::invalid("events[" + std::to_string(i) + "]." + s.error().message);
+  }
+  return log_.append(events);
+}
 
 Status EventLog::append(const UserId& user, const std::vector<PlaybackEvent>& events) {
-  auto received = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::system_clock::now().time_since_epoch()).count();
-  return db_.write([&](store::Connection& c) -> Status {
-    for (const auto& e : events) {
-      SEGUE_TRY(c.exec(
-          "INSERT INTO playback_events (user_id, type, track_id, position_ms, skip, reason, "
-          "context_uri, client_ts, received_at, counted_play) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-          {user.str(), std::string(event_type_name(e.type)), e.track.str(), e.position_ms,
-           int64_t{e.skip}, e.reason, e.context_uri, e.timestamp_ms, int64_t{received},
-           int64_t{counts_as_play(e)}}));
-    }
-    return {};
-  });
+  std::vector<Event> batch;
+  batch.reserve(events.size());
+  for (const auto& e : events) batch.push_back(to_event(user, e));
+  auto r = append(batch);
+  if (!r.ok()) return r.error();
+  return {};
 }
 
-Result<PlaysPage> EventLog::recently_played(const UserId& user, int limit,
-                                            std::optional<int64_t> before_ms,
-                                            std::optional<int64_t> after_ms) {
-  PlaysPage page;
-  const int64_t want = static_cast<int64_t>(limit) + 1;  // one more to learn if there is more
-  Status s = db_.read([&](store::Connection& c) -> Status {
-    auto row = [&](const store::Row& r) {
-      page.items.push_back(Play{TrackId(r.text(0)), r.i64(1), r.text(2)});
-    };
-    if (after_ms) {
-      // Oldest-first after the cursor, then reversed, so the page is the one just after it.
-      SEGUE_TRY(c.query("SELECT track_id, client_ts, context_uri FROM playback_events WHERE "
-                        "user_id = ? AND counted_play = 1 AND client_ts > ? ORDER BY client_ts ASC, "
-                        "seq ASC LIMIT ?",
-                        {user.str(), *after_ms, want}, row));
-      if (static_cast<int64_t>(page.items.size()) == want) {
-        page.has_more = true;
-        page.items.pop_back();
-      }
-      std::reverse(page.items.begin(), page.items.end());
-      return {};
-    }
-    SEGUE_TRY(c.query("SELECT track_id, client_ts, context_uri FROM playback_events WHERE user_id = ? "
-                      "AND counted_play = 1 AND client_ts < ? ORDER BY client_ts DESC, seq DESC LIMIT ?",
-                      {user.str(), before_ms.value_or(INT64_MAX), want}, row));
-    if (static_cast<int64_t>(page.items.size()) == want) {
-      page.has_more = true;
-      page.items.pop_back();
-    }
-    return {};
-  });
-  if (!s) return s.error();
-  return page;
+void EventLog::settle(const std::string& consumer) {
+  if (!runner_.wait_for(consumer, log_.head(), options_.read_your_writes))
+    log::debug("events: read before the consumer caught up", {{"consumer", consumer}});
 }
+
+Result<PlaysPage> EventLog::recently_played(const UserId& user, int limit, std::optional<int64_t> before_ms,
+                                            std::optional<int64_t> after_ms) {
+  settle(HistoryConsumer::kName);
+  return HistoryConsumer::recently_played(db_, user, limit, before_ms, after_ms);
+}
+
+Result<TopPage> EventLog::top_tracks(const UserId& user, TimeRange range, int limit, int offset) {
+  settle(TopItemsConsumer::kName);
+  return TopItemsConsumer::top(db_, user, ItemKind::kTrack, range, limit, offset, wall_clock_ms());
+}
+
+Result<TopPage> EventLog::top_artists(const UserId& user, TimeRange range, int limit, int offset) {
+  settle(TopItemsConsumer::kName);
+  return TopItemsConsumer::top(db_, user, ItemKind::kArtist, range, limit, offset, wall_clock_ms());
+}
+
+Result<std::vector<Event>> EventLog::export_user(const UserId& user) { return log_.user_events(user); }
+
+Status EventLog::delete_history(const UserId& user) { return runner_.delete_user(user); }
 
 }  // namespace segue::events

@@ -1,26 +1,36 @@
-// The durable log of listening events (the seed's Kafka topic, embedded). Producers append
-// validated events; a later issue adds named consumers with committed offsets and a Redis
-// Streams backend behind the same interface. Append returns only after the events are on disk.
-// Blocking (SQLite): call from worker threads. Thread-safe.
+// The event pipeline (the seed's Kafka and Flink, embedded): the durable log (log.h), the
+// consumer runner (runner.h) and the built-in consumers — listening history (history.h), play
+// counts and popularity (popularity.h), top items per user (top_items.h) — behind one object.
+// Producers append validated events; consumers turn them into derived state on their own
+// threads, each committing its offset with its changes. Formats and formulas:
+// docs/formats/event-log.md.
+//
+// Threads: popularity(), play_stats(), top_tracks_of_artist(), consumers() and head() are
+// memory only (any thread, including network threads). Everything else blocks on SQLite: call
+// it from worker threads. Thread-safe.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "common/ids.h"
 #include "common/result.h"
+#include "events/event.h"
+#include "events/history.h"
+#include "events/log.h"
+#include "events/popularity.h"
+#include "events/runner.h"
+#include "events/top_items.h"
 #include "store/database.h"
 
 namespace segue::events {
 
-enum class EventType { kTrackStart, kTrackEnd, kSkip };
-
-std::optional<EventType> parse_event_type(std::string_view s);
-const char* event_type_name(EventType t);
-
+// The pre-pipeline playback event (what POST /v1/me/player/events parsed before the schema);
+// kept so existing callers compile. append(user, ...) turns it into an Event.
 struct PlaybackEvent {
   EventType type = EventType::kTrackStart;
   TrackId track;
@@ -31,41 +41,87 @@ struct PlaybackEvent {
   int64_t timestamp_ms = 0;  // when it happened on the client (epoch ms)
 };
 
-// Checks an event's fields (position range, timestamp not far in the future or before 2000,
-// track id shape, reason length). Error::invalid naming the bad field.
+// Checks a legacy event's fields as validate(Event) does. Error::invalid naming the bad field.
 Status validate(const PlaybackEvent& e, std::chrono::system_clock::time_point now);
-
-// A stream counts as a play after 30 seconds, as Spotify counts it; a track shorter than that
-// counts when played to its end (a track_end that is not a skip).
 bool counts_as_play(const PlaybackEvent& e);
+Event to_event(const UserId& user, const PlaybackEvent& e);
 
-struct Play {
-  TrackId track;
-  int64_t played_at_ms;
-  std::string context_uri;
+struct EventLogOptions {
+  TrackLookup lookup;              // track -> album, artists (empty: tracks only)
+  bool start_threads = true;       // false: consumers move only in catch_up() (tests, CLI)
+  RunnerOptions runner;
+  // Reads of derived state (recently_played, top_*) first wait this long for the consumer to
+  // reach the head as of the call, so a client reads its own appends.
+  std::chrono::milliseconds read_your_writes{2000};
+  // More consumers to run next to the built-in ones (not owned; must outlive the EventLog).
+  std::vector<Consumer*> extra_consumers;
 };
-
-struct PlaysPage {
-  std::vector<Play> items;  // newest first
-  bool has_more = false;
-};
-
-std::vector<store::Migration> event_migrations();
 
 class EventLog {
  public:
-  explicit EventLog(store::Database& db);
+  // Opens the pipeline over a database migrated with event_migrations(): reads the head and the
+  // consumers' offsets and views, and (by default) starts one thread per consumer. A failure
+  // is logged and kept in status(); prefer open(), which returns it.
+  explicit EventLog(store::Database& db, EventLogOptions options = {});
+  static Result<std::unique_ptr<EventLog>> open(store::Database& db, EventLogOptions options = {});
+  ~EventLog();  // stops the consumer threads
+  EventLog(const EventLog&) = delete;
+  EventLog& operator=(const EventLog&) = delete;
 
-  // Appends all events for `user` in one transaction (all or nothing); durable on return.
+  Status status() const;  // the start-up error, if any
+
+  // --- producing -------------------------------------------------------------------------
+  // Validates and appends `events` (each with its user set) in one transaction: all or nothing,
+  // durable on return, with consecutive offsets. Error::invalid "events[i].field: ..." for a bad
+  // event (nothing appended).
+  Result<OffsetRange> append(const std::vector<Event>& events);
+  // Legacy: appends playback events of `user` (not private).
   Status append(const UserId& user, const std::vector<PlaybackEvent>& events);
+  int64_t head() const { return log_.head(); }
 
-  // Plays of `user`, newest first, strictly before `before_ms` or strictly after `after_ms`
-  // (at most one of them), at most `limit`.
+  // --- derived state -----------------------------------------------------------------------
+  // Counted plays of `user`, newest first, strictly before `before_ms` or strictly after
+  // `after_ms` (at most one of them), at most `limit`.
   Result<PlaysPage> recently_played(const UserId& user, int limit, std::optional<int64_t> before_ms,
                                     std::optional<int64_t> after_ms);
+  // `user`'s most played tracks / artists in `range` (recency-weighted), for paging.
+  Result<TopPage> top_tracks(const UserId& user, TimeRange range, int limit, int offset);
+  Result<TopPage> top_artists(const UserId& user, TimeRange range, int limit, int offset);
+  // Popularity 0-100 of a track, album or artist (memory only).
+  int popularity(ItemKind kind, const std::string& id) const { return popularity_.popularity(kind, id); }
+  std::optional<ItemStats> play_stats(ItemKind kind, const std::string& id) const { return popularity_.stats(kind, id); }
+  std::vector<TrackId> top_tracks_of_artist(const ArtistId& artist, std::size_t n) const {
+    return popularity_.top_tracks_of_artist(artist, n);
+  }
+
+  // --- privacy -----------------------------------------------------------------------------
+  // Every event of `user` in the log, in offset order (to_json() each for JSON lines).
+  Result<std::vector<Event>> export_user(const UserId& user);
+  // Removes `user`'s events from the log and every derived row of theirs, and takes their plays
+  // out of the shared counts, in one transaction.
+  Status delete_history(const UserId& user);
+
+  // --- operations --------------------------------------------------------------------------
+  std::vector<ConsumerStatus> consumers() const { return runner_.status(); }
+  // Applies on the calling thread until every consumer (or `name`) reaches the head.
+  Status catch_up(const std::string& name = {}) { return runner_.catch_up(name); }
+  // Resets a consumer ("history", "popularity", "top_items" or an extra one); it rebuilds from
+  // the log on its thread (or in the next catch_up()).
+  Status drop_and_replay(const std::string& name) { return runner_.drop_and_replay(name); }
+
+  Log& log() { return log_; }
 
  private:
+  void settle(const std::string& consumer);
+
   store::Database& db_;
+  const EventLogOptions options_;
+  Log log_;
+  HistoryConsumer history_;
+  PopularityConsumer popularity_;
+  TopItemsConsumer top_items_;
+  ConsumerRunner runner_;
+  Status status_;
 };
 
 }  // namespace segue::events

@@ -1,0 +1,195 @@
+#include "events/popularity.h"
+
+#include <algorithm>
+#include <cmath>
+#include <mutex>
+
+namespace segue::events {
+namespace {
+
+constexpr const char* kUpsert =
+    "INSERT INTO event_item_stats (kind, id, plays, score, last_played) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (kind, id) DO UPDATE SET plays = event_item_stats.plays + excluded.plays, "
+    "score = event_item_stats.score + excluded.score, last_played = CASE WHEN excluded.last_played > "
+    "event_item_stats.last_played THEN excluded.last_played ELSE event_item_stats.last_played END";
+
+}  // namespace
+
+std::vector<CountedItem> counted_items(const Event& e, const TrackLookup& lookup) {
+  std::vector<CountedItem> out;
+  if (e.private_session || !counts_as_play(e)) return out;
+  const TrackId& track = e.playback()->track;
+  out.push_back({ItemKind::kTrack, track.str()});
+  if (!lookup) return out;
+  auto info = lookup(track);
+  if (!info) return out;
+  if (!info->album.empty()) out.push_back({ItemKind::kAlbum, info->album.str()});
+  for (std::size_t i = 0; i < info->artists.size(); ++i) {
+    const auto& a = info->artists[i];
+    if (a.empty() || std::find(info->artists.begin(), info->artists.begin() + i, a) != info->artists.begin() + i) continue;
+    out.push_back({ItemKind::kArtist, a.str()});
+  }
+  return out;
+}
+
+PopularityConsumer::PopularityConsumer(TrackLookup lookup) : lookup_(std::move(lookup)) {}
+
+void PopularityConsumer::merge(Table (&into)[3], ItemKind kind, const std::string& id, const ItemStats& delta) {
+  ItemStats& s = into[static_cast<int>(kind)][id];
+  s.plays += delta.plays;
+  s.score += delta.score;
+  s.last_played_ms = std::max(s.last_played_ms, delta.last_played_ms);
+}
+
+Status PopularityConsumer::load(store::Connection& c) {
+  Table items[3];
+  std::unordered_map<std::string, std::unordered_set<std::string>> artist_tracks;
+  SEGUE_TRY(c.query("SELECT kind, id, plays, score, last_played FROM event_item_stats", {},
+                    [&](const store::Row& r) {
+                      int k = static_cast<int>(r.i64(0));
+                      if (k < 0 || k > 2) return;
+                      items[k][r.text(1)] = ItemStats{r.i64(2), r.f64(3), r.i64(4)};
+                    }));
+  SEGUE_TRY(c.query("SELECT artist_id, track_id FROM event_artist_tracks", {},
+                    [&](const store::Row& r) { artist_tracks[r.text(0)].insert(r.text(1)); }));
+  std::unique_lock l(mu_);
+  for (int k = 0; k < 3; ++k) {
+    items_[k] = std::move(items[k]);
+    max_score_[k] = 0;
+    for (const auto& [id, s] : items_[k]) max_score_[k] = std::max(max_score_[k], s.score);
+  }
+  artist_tracks_ = std::move(artist_tracks);
+  return {};
+}
+
+Status PopularityConsumer::apply(store::Connection& c, std::span<const Event> events) {
+  Table delta[3];
+  std::vector<std::pair<std::string, std::string>> new_pairs;
+  {
+    std::shared_lock l(mu_);
+    for (const Event& e : events) {
+      auto items = counted_items(e, lookup_);
+      if (items.empty()) continue;
+      const ItemStats one{1, play_weight(e.timestamp_ms, kPopularityHalfLifeMs), e.timestamp_ms};
+      for (const auto& item : items) {
+        merge(delta, item.kind, item.id, one);
+        if (item.kind != ItemKind::kArtist) continue;
+        const std::string& track = items.front().id;
+        auto it = artist_tracks_.find(item.id);
+        if (it != artist_tracks_.end() && it->second.count(track)) continue;
+        new_pairs.emplace_back(item.id, track);
+      }
+    }
+  }
+  for (int k = 0; k < 3; ++k) {
+    for (const auto& [id, d] : delta[k])
+      SEGUE_TRY(c.exec(kUpsert, {int64_t{k}, id, d.plays, d.score, d.last_played_ms}));
+  }
+  std::sort(new_pairs.begin(), new_pairs.end());
+  new_pairs.erase(std::unique(new_pairs.begin(), new_pairs.end()), new_pairs.end());
+  for (const auto& [artist, track] : new_pairs)
+    SEGUE_TRY(c.exec("INSERT INTO event_artist_tracks (artist_id, track_id) VALUES (?, ?) "
+                     "ON CONFLICT (artist_id, track_id) DO NOTHING",
+                     {artist, track}));
+  for (int k = 0; k < 3; ++k)
+    for (const auto& [id, d] : delta[k]) merge(pending_, static_cast<ItemKind>(k), id, d);
+  pending_artist_tracks_.insert(pending_artist_tracks_.end(), new_pairs.begin(), new_pairs.end());
+  return {};
+}
+
+Status PopularityConsumer::reset(store::Connection& c) {
+  SEGUE_TRY(c.exec("DELETE FROM event_item_stats"));
+  SEGUE_TRY(c.exec("DELETE FROM event_artist_tracks"));
+  on_rollback();
+  pending_reset_ = true;
+  return {};
+}
+
+Status PopularityConsumer::forget_user(store::Connection& c, const UserId&, std::span<const Event> applied) {
+  Table delta[3];
+  for (const Event& e : applied) {
+    for (const auto& item : counted_items(e, lookup_))
+      merge(delta, item.kind, item.id, ItemStats{-1, -play_weight(e.timestamp_ms, kPopularityHalfLifeMs), 0});
+  }
+  for (int k = 0; k < 3; ++k) {
+    for (const auto& [id, d] : delta[k]) {
+      SEGUE_TRY(c.exec("UPDATE event_item_stats SET plays = plays + ?, score = score + ? WHERE kind = ? AND id = ?",
+                       {d.plays, d.score, int64_t{k}, id}));
+      SEGUE_TRY(c.exec("DELETE FROM event_item_stats WHERE kind = ? AND id = ? AND plays <= 0", {int64_t{k}, id}));
+      merge(pending_, static_cast<ItemKind>(k), id, d);
+    }
+  }
+  pending_recompute_max_ = true;
+  return {};
+}
+
+void PopularityConsumer::on_commit() {
+  std::unique_lock l(mu_);
+  if (pending_reset_) {
+    for (auto& t : items_) t.clear();
+    for (auto& m : max_score_) m = 0;
+    artist_tracks_.clear();
+  }
+  for (int k = 0; k < 3; ++k) {
+    for (const auto& [id, d] : pending_[k]) {
+      merge(items_, static_cast<ItemKind>(k), id, d);
+      auto it = items_[k].find(id);
+      if (it->second.plays <= 0) items_[k].erase(it);
+      else max_score_[k] = std::max(max_score_[k], it->second.score);
+    }
+    if (pending_recompute_max_) {
+      max_score_[k] = 0;
+      for (const auto& [id, s] : items_[k]) max_score_[k] = std::max(max_score_[k], s.score);
+    }
+  }
+  for (auto& [artist, track] : pending_artist_tracks_) artist_tracks_[artist].insert(std::move(track));
+  l.unlock();
+  on_rollback();
+}
+
+void PopularityConsumer::on_rollback() {
+  pending_reset_ = false;
+  pending_recompute_max_ = false;
+  for (auto& t : pending_) t.clear();
+  pending_artist_tracks_.clear();
+}
+
+int PopularityConsumer::popularity(ItemKind kind, const std::string& id, int64_t now_ms) const {
+  std::shared_lock l(mu_);
+  const int k = static_cast<int>(kind);
+  auto it = items_[k].find(id);
+  if (it == items_[k].end() || it->second.score <= 0 || max_score_[k] <= 0) return 0;
+  const double d = decayed(it->second.score, now_ms, kPopularityHalfLifeMs);
+  const double d_max = decayed(max_score_[k], now_ms, kPopularityHalfLifeMs);
+  if (!(d_max > 0)) return 0;
+  const double p = 100.0 * std::log1p(d) / std::log1p(d_max);
+  return std::clamp(static_cast<int>(std::lround(p)), 0, 100);
+}
+
+std::optional<ItemStats> PopularityConsumer::stats(ItemKind kind, const std::string& id) const {
+  std::shared_lock l(mu_);
+  const auto& t = items_[static_cast<int>(kind)];
+  auto it = t.find(id);
+  if (it == t.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<TrackId> PopularityConsumer::top_tracks_of_artist(const ArtistId& artist, std::size_t n) const {
+  std::vector<std::pair<double, const std::string*>> scored;
+  std::shared_lock l(mu_);
+  auto it = artist_tracks_.find(artist.str());
+  if (it == artist_tracks_.end()) return {};
+  const auto& tracks = items_[static_cast<int>(ItemKind::kTrack)];
+  for (const auto& t : it->second) {
+    auto s = tracks.find(t);
+    if (s != tracks.end() && s->second.plays > 0) scored.emplace_back(s->second.score, &s->first);
+  }
+  std::sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : *a.second < *b.second;
+  });
+  std::vector<TrackId> out;
+  for (std::size_t i = 0; i < scored.size() && i < n; ++i) out.emplace_back(*scored[i].second);
+  return out;
+}
+
+}  // namespace segue::events

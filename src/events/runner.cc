@@ -1,0 +1,259 @@
+#include "events/runner.h"
+
+#include <algorithm>
+
+#include "common/log.h"
+
+namespace segue::events {
+namespace {
+
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+struct ConsumerRunner::Slot {
+  Consumer* consumer = nullptr;
+  std::mutex apply_mu;                // one batch (or reset, or forget) at a time
+  std::atomic<int64_t> committed{0};
+  std::thread thread;
+  bool kick = false;                  // guarded by the runner's mu_: run a step even if caught up
+  // Statistics, guarded by stats_mu.
+  mutable std::mutex stats_mu;
+  uint64_t applied = 0;
+  std::chrono::steady_clock::time_point window_start = std::chrono::steady_clock::now();
+  uint64_t window_events = 0;
+  double rate = 0;
+  std::optional<Error> last_error;
+};
+
+ConsumerRunner::ConsumerRunner(store::Database& db, Log& log, RunnerOptions options)
+    : db_(db), log_(log), options_(options) {}
+
+ConsumerRunner::~ConsumerRunner() { stop(); }
+
+void ConsumerRunner::add(Consumer& consumer) {
+  auto s = std::make_unique<Slot>();
+  s->consumer = &consumer;
+  slots_.push_back(std::move(s));
+}
+
+ConsumerRunner::Slot* ConsumerRunner::find(const std::string& name) const {
+  for (const auto& s : slots_)
+    if (s->consumer->name() == name) return s.get();
+  return nullptr;
+}
+
+Status ConsumerRunner::start(bool threads) {
+  if (started_) return Error::internal("consumer runner already started");
+  SEGUE_TRY(log_.load_head());
+  for (auto& s : slots_) {
+    const std::string& name = s->consumer->name();
+    SEGUE_TRY(db_.write([&](store::Connection& c) -> Status {
+      SEGUE_TRY(c.exec("INSERT INTO event_consumers (name, committed, updated_at) VALUES (?, 0, ?) "
+                       "ON CONFLICT (name) DO NOTHING",
+                       {name, wall_ms()}));
+      return {};
+    }));
+    SEGUE_TRY(db_.read([&](store::Connection& c) -> Status {
+      SEGUE_ASSIGN_OR_RETURN(auto committed,
+                             c.query_int("SELECT committed FROM event_consumers WHERE name = ?", {name}));
+      s->committed = committed.value_or(0);
+      return s->consumer->load(c);
+    }));
+  }
+  started_ = true;
+  threaded_ = threads;
+  if (threads)
+    for (auto& s : slots_) s->thread = std::thread([this, slot = s.get()] { loop(*slot); });
+  return {};
+}
+
+void ConsumerRunner::stop() {
+  {
+    std::lock_guard l(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& s : slots_)
+    if (s->thread.joinable()) s->thread.join();
+}
+
+void ConsumerRunner::notify() {
+  { std::lock_guard l(mu_); }  // orders the head update before a waiter's predicate check
+  cv_.notify_all();
+}
+
+Result<std::size_t> ConsumerRunner::step(Slot& s) {
+  std::lock_guard guard(s.apply_mu);
+  const int64_t from = s.committed.load();
+  const int64_t head = log_.head();  // read before the events: the read sees at least this far
+  SEGUE_ASSIGN_OR_RETURN(std::vector<Event> events, log_.read(from, options_.max_batch));
+  int64_t to = events.empty() ? from : events.back().offset;
+  // A short read saw everything up to `head`; offsets of deleted events in between are skipped.
+  if (static_cast<int>(events.size()) < options_.max_batch) to = std::max(to, head);
+  if (to <= from) return std::size_t{0};
+  const std::string& name = s.consumer->name();
+  Status st = db_.write([&](store::Connection& c) -> Status {
+    if (!events.empty()) SEGUE_TRY(s.consumer->apply(c, events));
+    SEGUE_ASSIGN_OR_RETURN(int64_t n, c.exec("UPDATE event_consumers SET committed = ?, updated_at = ? "
+                                             "WHERE name = ? AND committed = ?",
+                                             {to, wall_ms(), name, from}));
+    if (n != 1) return Error::conflict("consumer " + name + ": its offset moved under it (another process?)");
+    return {};
+  });
+  if (!st.ok()) {
+    s.consumer->on_rollback();
+    std::lock_guard l(s.stats_mu);
+    s.last_error = st.error();
+    return st.error();
+  }
+  s.consumer->on_commit();
+  s.committed = to;
+  {
+    std::lock_guard l(s.stats_mu);
+    s.applied += events.size();
+    s.window_events += events.size();
+    s.last_error.reset();
+    auto now = std::chrono::steady_clock::now();
+    double secs = std::chrono::duration<double>(now - s.window_start).count();
+    if (secs >= 1.0) {
+      s.rate = static_cast<double>(s.window_events) / secs;
+      s.window_events = 0;
+      s.window_start = now;
+    }
+  }
+  {
+    std::lock_guard l(mu_);
+  }
+  cv_.notify_all();  // wait_for() callers
+  return events.size();
+}
+
+void ConsumerRunner::loop(Slot& s) {
+  auto delay = options_.retry_delay;
+  for (;;) {
+    {
+      std::unique_lock l(mu_);
+      cv_.wait_for(l, std::chrono::seconds(1),
+                   [&] { return stopping_ || s.kick || log_.head() > s.committed.load(); });
+      if (stopping_) return;
+      if (!s.kick && log_.head() - s.committed.load() < options_.max_batch) {
+        cv_.wait_for(l, options_.linger, [&] {
+          return stopping_ || s.kick || log_.head() - s.committed.load() >= options_.max_batch;
+        });
+        if (stopping_) return;
+      }
+      s.kick = false;
+    }
+    auto r = step(s);
+    if (r.ok()) {
+      delay = options_.retry_delay;
+      continue;
+    }
+    log::warn("events: consumer batch failed, will retry",
+              {{"consumer", s.consumer->name()}, {"error", r.error().message}});
+    std::unique_lock l(mu_);
+    cv_.wait_for(l, delay, [&] { return stopping_; });
+    if (stopping_) return;
+    delay = std::min<std::chrono::milliseconds>(delay * 2, std::chrono::seconds(5));
+    s.kick = true;
+  }
+}
+
+Status ConsumerRunner::catch_up(const std::string& name) {
+  const int64_t target = log_.head();
+  for (auto& s : slots_) {
+    if (!name.empty() && s->consumer->name() != name) continue;
+    while (s->committed.load() < target) {
+      SEGUE_ASSIGN_OR_RETURN(std::size_t n, step(*s));
+      if (n == 0 && s->committed.load() < target) break;  // nothing more to read
+    }
+  }
+  if (!name.empty() && !find(name)) return Error::not_found("no consumer named " + name);
+  return {};
+}
+
+bool ConsumerRunner::wait_for(const std::string& name, int64_t offset, std::chrono::milliseconds timeout) {
+  Slot* s = find(name);
+  if (!s) return false;
+  if (!threaded_) {
+    (void)catch_up(name);
+    return s->committed.load() >= offset;
+  }
+  std::unique_lock l(mu_);
+  if (s->committed.load() >= offset) return true;
+  s->kick = true;  // a reader waits: no lingering
+  cv_.notify_all();
+  return cv_.wait_for(l, timeout, [&] { return stopping_ || s->committed.load() >= offset; }) &&
+         s->committed.load() >= offset;
+}
+
+Status ConsumerRunner::drop_and_replay(const std::string& name) {
+  Slot* s = find(name);
+  if (!s) return Error::not_found("no consumer named " + name);
+  {
+    std::lock_guard guard(s->apply_mu);
+    Status st = db_.write([&](store::Connection& c) -> Status {
+      SEGUE_TRY(s->consumer->reset(c));
+      SEGUE_TRY(c.exec("UPDATE event_consumers SET committed = 0, updated_at = ? WHERE name = ?",
+                       {wall_ms(), name}));
+      return {};
+    });
+    if (!st.ok()) {
+      s->consumer->on_rollback();
+      return st;
+    }
+    s->consumer->on_commit();
+    s->committed = 0;
+  }
+  {
+    std::lock_guard l(mu_);
+    s->kick = true;
+  }
+  cv_.notify_all();
+  return {};
+}
+
+Status ConsumerRunner::delete_user(const UserId& user) {
+  std::vector<std::unique_lock<std::mutex>> locks;
+  for (auto& s : slots_) locks.emplace_back(s->apply_mu);  // fixed order; step() holds one at most
+  Status st = db_.write([&](store::Connection& c) -> Status {
+    SEGUE_ASSIGN_OR_RETURN(std::vector<Event> events, Log::user_events(c, user, INT64_MAX));
+    for (auto& s : slots_) {
+      const int64_t committed = s->committed.load();
+      auto end = std::find_if(events.begin(), events.end(), [&](const Event& e) { return e.offset > committed; });
+      SEGUE_TRY(s->consumer->forget_user(c, user, std::span<const Event>(events.begin(), end)));
+    }
+    SEGUE_TRY(Log::delete_user(c, user));
+    return {};
+  });
+  for (auto& s : slots_) {
+    if (st.ok()) s->consumer->on_commit();
+    else s->consumer->on_rollback();
+  }
+  return st;
+}
+
+std::vector<ConsumerStatus> ConsumerRunner::status() const {
+  std::vector<ConsumerStatus> out;
+  const int64_t head = log_.head();
+  for (const auto& s : slots_) {
+    ConsumerStatus cs;
+    cs.name = s->consumer->name();
+    cs.committed = s->committed.load();
+    cs.head = head;
+    cs.lag = std::max<int64_t>(0, head - cs.committed);
+    std::lock_guard l(s->stats_mu);
+    cs.applied = s->applied;
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - s->window_start).count();
+    cs.events_per_second = secs > 2.0 ? static_cast<double>(s->window_events) / secs : s->rate;
+    cs.last_error = s->last_error;
+    out.push_back(std::move(cs));
+  }
+  return out;
+}
+
+}  // namespace segue::events

@@ -1,0 +1,96 @@
+// Runs named consumers over the log: each on its own thread, woken by appends, in bounded
+// batches; a batch's derived changes and the consumer's new offset commit in one transaction
+// (`event_consumers`), so after a crash a consumer resumes after its last committed offset and
+// every event counts exactly once.
+//
+// Thread-safe. Every method but status() and wait_for() blocks on SQLite: worker threads only.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "events/consumer.h"
+#include "events/log.h"
+
+namespace segue::events {
+
+struct RunnerOptions {
+  int max_batch = 5000;                                // events per transaction
+  std::chrono::milliseconds retry_delay{100};          // after a failed batch, doubling to 5 s
+  // After a wake-up with less than max_batch waiting, gather appends this long before applying:
+  // fewer, larger transactions (each costs an fsync) for a bounded extra lag. wait_for() skips it.
+  std::chrono::milliseconds linger{50};
+};
+
+struct ConsumerStatus {
+  std::string name;
+  int64_t committed = 0;          // offset of the last event applied (0: none)
+  int64_t head = 0;               // the log's head when asked
+  int64_t lag = 0;                // head - committed
+  uint64_t applied = 0;           // events applied since start()
+  double events_per_second = 0;   // over the last second or so of activity
+  std::optional<Error> last_error;  // the last failed batch's error, cleared by a success
+};
+
+class ConsumerRunner {
+ public:
+  ConsumerRunner(store::Database& db, Log& log, RunnerOptions options = {});
+  ~ConsumerRunner();  // stop()
+  ConsumerRunner(const ConsumerRunner&) = delete;
+  ConsumerRunner& operator=(const ConsumerRunner&) = delete;
+
+  // Registers a consumer (not owned; it must outlive the runner). Before start() only.
+  void add(Consumer& consumer);
+
+  // Creates missing offset rows, reads the committed offsets and the log's head, and loads each
+  // consumer's view. With `threads`, starts one thread per consumer; without, consumers only
+  // move in catch_up() (tests, command-line tools). Call once.
+  Status start(bool threads = true);
+  // Stops and joins the threads (a batch in flight finishes or rolls back first). Idempotent.
+  void stop();
+
+  // Applies batches on the calling thread until `name` (every consumer if empty) has reached
+  // the head as of the call.
+  Status catch_up(const std::string& name = {});
+  // Waits until `name` has committed `offset` or later; true if it did within `timeout`.
+  // Without threads, catches up on the calling thread instead.
+  bool wait_for(const std::string& name, int64_t offset, std::chrono::milliseconds timeout);
+
+  // Resets `name`'s derived state and offset to 0 in one transaction; its thread then rebuilds
+  // from the log. Error::not_found for an unknown name.
+  Status drop_and_replay(const std::string& name);
+
+  // In one transaction: every consumer forgets `user` (taking the user's applied events out of
+  // its aggregates) and the user's events leave the log. Waits for batches in flight.
+  Status delete_user(const UserId& user);
+
+  std::vector<ConsumerStatus> status() const;
+
+  // The log's append listener: wakes the threads. Any thread, never blocks on I/O.
+  void notify();
+
+ private:
+  struct Slot;
+  Slot* find(const std::string& name) const;
+  Result<std::size_t> step(Slot& s);  // one batch; the number of events applied
+  void loop(Slot& s);
+
+  store::Database& db_;
+  Log& log_;
+  const RunnerOptions options_;
+  std::vector<std::unique_ptr<Slot>> slots_;
+  bool started_ = false;
+  bool threaded_ = false;
+  mutable std::mutex mu_;          // guards stopping_ and the slots' kick flags; cv_ waits on it
+  std::condition_variable cv_;     // appends, progress and stop
+  bool stopping_ = false;
+};
+
+}  // namespace segue::events
