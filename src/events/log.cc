@@ -256,7 +256,6 @@ std::vector<store::Migration> event_migrations() {
       context_uri TEXT,
       body TEXT
     );
-    CREATE INDEX event_log_user ON event_log (user_id, seq);
     CREATE TABLE event_log_meta (id INTEGER PRIMARY KEY, next_seq INTEGER NOT NULL);
     INSERT INTO event_log (seq, user_id, type, v, client_ts, received_at, private, track_id,
                            position_ms, skip, reason, duration_ms, context_uri, body)

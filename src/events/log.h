@@ -42,7 +42,8 @@ class Log {
   static Result<std::vector<Event>> read(store::Connection& c, int64_t after, int limit);
 
   // Every event of `user` with offset <= `up_to`, in offset order, inside the caller's
-  // transaction (or on a read connection for the first form).
+  // transaction (or on a read connection for the first form). The log has no index by user
+  // (it would cost ingest five times, docs/formats/event-log.md): this scans the log.
   Result<std::vector<Event>> user_events(const UserId& user);
   static Result<std::vector<Event>> user_events(store::Connection& c, const UserId& user, int64_t up_to);
   // Removes every event of `user` (inside the caller's transaction). Offsets are not reused.

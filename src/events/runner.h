@@ -26,7 +26,7 @@ struct RunnerOptions {
   std::chrono::milliseconds retry_delay{100};          // after a failed batch, doubling to 5 s
   // After a wake-up with less than max_batch waiting, gather appends this long before applying:
   // fewer, larger transactions (each costs an fsync) for a bounded extra lag. wait_for() skips it.
-  std::chrono::milliseconds linger{50};
+  std::chrono::milliseconds linger{200};
 };
 
 struct ConsumerStatus {
