@@ -193,14 +193,15 @@ int cmd_scan(int argc, char** argv) {
   return 0;
 }
 
-// How the server and `segue analyze` run one file's analysis: in a child process of this
-// binary, with a time limit and an address-space cap (a hostile file costs that file only).
+// How the server and `segue analyze` run analyses: in long-lived child processes of this
+// binary, with a time limit per file and an address-space cap (a hostile file costs that file
+// and a process restart only).
 audio::Runner analysis_runner(int nice) {
   subprocess::Options o;
   o.timeout = std::chrono::minutes(10);
   o.nice = nice;
   o.max_address_space = uint64_t{4} << 30;
-  return audio::isolated_runner(subprocess::self_executable(), o);
+  return audio::persistent_runner(subprocess::self_executable(), o);
 }
 
 // Analyzes every file of the catalog that has no current analysis, `--jobs` at a time, with a

@@ -1,6 +1,7 @@
 #include "app/worker.h"
 
 #include <cstdio>
+#include <iostream>
 #include <string>
 
 #include "audio/analysis_service.h"
@@ -38,7 +39,8 @@ int run_worker(int argc, char** argv) {
   const std::string kind = argc > 2 ? argv[2] : "";
   if (kind == "transcode") return worker_transcode(argc, argv);
   if (kind == "analyze") {
-    if (argc != 4) return print_line(transcode::error_to_json(Error::invalid("usage: segue worker analyze FILE")), 2);
+    if (argc != 4) return print_line(transcode::error_to_json(Error::invalid("usage: segue worker analyze FILE|--stdin")), 2);
+    if (std::string(argv[3]) == "--stdin") return audio::analyze_worker_loop(std::cin, std::cout);
     return audio::analyze_worker_main(argv[3]);
   }
   return print_line(transcode::error_to_json(Error::invalid("unknown worker '" + kind + "' (known: transcode, analyze)")), 2);

@@ -5,6 +5,7 @@
 //
 //   segue worker transcode IN OUT FORMAT KBPS   (FORMAT: vorbis, opus, aac, mp3, flac, wav)
 //   segue worker analyze FILE                    (the analysis JSON, see audio/analyzer.h)
+//   segue worker analyze --stdin                 (one JSON path per line in, one answer per line out)
 #pragma once
 
 namespace segue::app {

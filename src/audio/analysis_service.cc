@@ -43,6 +43,77 @@ Runner isolated_runner(std::string executable, subprocess::Options options) {
   };
 }
 
+Runner persistent_runner(std::string executable, subprocess::Options options, int files_per_child) {
+  struct Pool {
+    std::mutex mu;
+    std::vector<std::unique_ptr<subprocess::LineWorker>> idle;
+    std::vector<int> uses;  // parallel to idle
+  };
+  auto pool = std::make_shared<Pool>();
+  return [pool, executable = std::move(executable), options, files_per_child](
+             const std::string& path, const std::atomic<bool>& cancel) -> Result<TrackAnalysis> {
+    std::unique_ptr<subprocess::LineWorker> worker;
+    int uses = 0;
+    {
+      std::lock_guard l(pool->mu);
+      if (!pool->idle.empty()) {
+        worker = std::move(pool->idle.back());
+        uses = pool->uses.back();
+        pool->idle.pop_back();
+        pool->uses.pop_back();
+      }
+    }
+    if (!worker || uses >= files_per_child) {
+      worker = std::make_unique<subprocess::LineWorker>(
+          std::vector<std::string>{executable, "worker", "analyze", "--stdin"}, options);
+      uses = 0;
+    }
+    auto give_back = [&] {
+      std::lock_guard l(pool->mu);
+      pool->idle.push_back(std::move(worker));
+      pool->uses.push_back(uses + 1);
+    };
+    SEGUE_ASSIGN_OR_RETURN(auto reply, worker->request(json::serialize(json::value(path)), &cancel));
+    if (!reply.ok) {
+      if (reply.outcome.cancelled) return Error::unavailable("cancelled");
+      std::string message = "analysis worker " + reply.outcome.describe();
+      give_back();  // it starts a fresh child on its next request
+      return Error::invalid(message);
+    }
+    give_back();
+    boost::system::error_code ec;
+    json::value v = json::parse(reply.line, ec);
+    if (ec || !v.is_object()) return Error::invalid("analysis worker printed something that is not JSON");
+    if (const auto* e = v.as_object().if_contains("error")) {
+      if (e->is_string()) return Error::invalid(std::string(e->as_string()));
+      return Error::invalid("analysis worker: malformed error");
+    }
+    const auto* a = v.as_object().if_contains("analysis");
+    if (!a) return Error::invalid("analysis worker: no analysis in its answer");
+    return track_analysis_from_json(*a);
+  };
+}
+
+int analyze_worker_loop(std::istream& in, std::ostream& out) {
+  std::string line;
+  while (std::getline(in, line)) {
+    boost::system::error_code ec;
+    json::value v = json::parse(line, ec);
+    json::object answer;
+    if (ec || !v.is_string()) {
+      answer["error"] = "expected a JSON string (a path) per line";
+    } else {
+      auto a = analyze_file(std::string(v.as_string()));
+      if (a.ok()) answer["analysis"] = to_json(*a);
+      else answer["error"] = a.error().message;
+    }
+    out << json::serialize(answer) << '\n';
+    out.flush();
+    if (!out.good()) return 2;
+  }
+  return 0;
+}
+
 int analyze_worker_main(const std::string& path) {
   auto a = analyze_file(path);
   if (!a.ok()) {

@@ -10,6 +10,9 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <sstream>
+
+#include <boost/json.hpp>
 #include <thread>
 
 #include "audio/encoder.h"
@@ -96,9 +99,22 @@ class AnalysisServiceTest : public ::testing::Test {
   std::unique_ptr<catalog::Catalog> catalog_;
 };
 
-TEST_F(AnalysisServiceTest, AnalyzesTheLibraryAndContainsCrashesAndHangs) {
+// The same library through the two isolated runners: a process per file, and long-lived
+// processes that are replaced when one crashes or hangs.
+class AnalysisServiceRunners : public AnalysisServiceTest, public ::testing::WithParamInterface<bool> {};
+INSTANTIATE_TEST_SUITE_P(Runners, AnalysisServiceRunners, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "persistent" : "per_file"; });
+
+TEST_P(AnalysisServiceRunners, AnalyzesTheLibraryAndContainsCrashesAndHangs) {
   scan();
-  AnalysisService svc(*db_, *catalog_, isolated(), opts());
+  Runner runner = isolated();
+  if (GetParam()) {
+    ::setenv("SEGUE_TEST_HOSTILE", "1", 1);
+    subprocess::Options o;
+    o.timeout = 3s;
+    runner = persistent_runner(SEGUE_TEST_WORKER, o);
+  }
+  AnalysisService svc(*db_, *catalog_, runner, opts());
   ASSERT_TRUE(svc.start().ok());
   svc.wait_idle();
   AnalysisProgress p = svc.progress();
@@ -139,6 +155,35 @@ TEST_F(AnalysisServiceTest, AnalyzesTheLibraryAndContainsCrashesAndHangs) {
   ASSERT_EQ((*dups)[0].tracks.size(), 2u);
   std::set<TrackId> got((*dups)[0].tracks.begin(), (*dups)[0].tracks.end());
   EXPECT_EQ(got, (std::set<TrackId>{two->id, track("Two", "B")->id}));
+  ::unsetenv("SEGUE_TEST_HOSTILE");
+}
+
+TEST_F(AnalysisServiceTest, PersistentWorkersAnswerMalformedRequestsAndGiveTheSameResults) {
+  // The worker loop itself: a line that is not a JSON string gets an error line, not a crash.
+  std::istringstream in("not json\n\"/no/such/file.flac\"\n");
+  std::ostringstream out;
+  EXPECT_EQ(analyze_worker_loop(in, out), 0);
+  std::istringstream lines(out.str());
+  std::string first, second;
+  std::getline(lines, first);
+  std::getline(lines, second);
+  EXPECT_NE(first.find("\"error\""), std::string::npos) << first;
+  EXPECT_NE(second.find("No such audio file"), std::string::npos) << second;
+
+  // Per-file and persistent workers store identical analyses.
+  scan();
+  const auto* one = track("One", "A");
+  subprocess::Options o;
+  o.timeout = 10s;
+  Runner persistent = persistent_runner(SEGUE_TEST_WORKER, o);
+  std::atomic<bool> no{false};
+  auto a = isolated()((dir_ / "lib" / "01 - One.flac").string(), no);
+  auto b = persistent((dir_ / "lib" / "01 - One.flac").string(), no);
+  auto c = persistent((dir_ / "lib" / "02 - Two.ogg").string(), no);
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  EXPECT_EQ(boost::json::serialize(to_json(*a)), boost::json::serialize(to_json(*b)));
+  EXPECT_NE(boost::json::serialize(to_json(*b)), boost::json::serialize(to_json(*c)));
+  ASSERT_TRUE(one);
 }
 
 TEST_F(AnalysisServiceTest, RestartsResumeAndOnlyChangedFilesAreAnalyzedAgain) {

@@ -99,5 +99,66 @@ TEST(Subprocess, BadCommands) {
   EXPECT_FALSE(self_executable().empty());
 }
 
+LineWorker sh_worker(const std::string& script, Options o = {}) {
+  return LineWorker({"/bin/sh", "-c", script}, o);
+}
+
+TEST(LineWorker, OneChildAnswersManyRequests) {
+  LineWorker w = sh_worker("while read l; do echo \"got $l\"; done");
+  for (const char* x : {"a", "b c", ""}) {
+    auto r = w.request(x);
+    ASSERT_TRUE(r.ok());
+    ASSERT_TRUE(r->ok) << r->outcome.describe();
+    EXPECT_EQ(r->line, std::string("got ") + x);
+  }
+  EXPECT_EQ(w.started(), 1);
+  EXPECT_FALSE(w.request("two\nlines").ok());
+}
+
+TEST(LineWorker, ACrashFailsThatRequestAndTheNextStartsAFreshChild) {
+  LineWorker w = sh_worker("while read l; do case $l in crash) kill -SEGV $$ ;; quit) exit 3 ;; esac; echo \"ok $l\"; done");
+  EXPECT_EQ(w.request("a")->line, "ok a");
+  auto crashed = w.request("crash");
+  ASSERT_TRUE(crashed.ok());
+  EXPECT_FALSE(crashed->ok);
+  EXPECT_EQ(crashed->outcome.signal, SIGSEGV);
+  EXPECT_EQ(w.request("b")->line, "ok b");
+  EXPECT_EQ(w.started(), 2);
+  auto quit = w.request("quit");
+  EXPECT_FALSE(quit->ok);
+  EXPECT_EQ(quit->outcome.exit_code, 3);
+  EXPECT_EQ(w.request("c")->line, "ok c");
+  EXPECT_EQ(w.started(), 3);
+}
+
+TEST(LineWorker, AHangIsKilledAtTheDeadlineAndCancelWorks) {
+  Options o;
+  o.timeout = 300ms;
+  std::atomic<bool> cancel{false};
+  o.cancel = &cancel;
+  LineWorker w = sh_worker("while read l; do case $l in hang) sleep 30 ;; esac; echo \"ok $l\"; done", o);
+  auto start = std::chrono::steady_clock::now();
+  auto hung = w.request("hang");
+  ASSERT_TRUE(hung.ok());
+  EXPECT_FALSE(hung->ok);
+  EXPECT_TRUE(hung->outcome.timed_out);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+  EXPECT_EQ(w.request("x")->line, "ok x");
+  cancel = true;
+  auto c = w.request("y");
+  EXPECT_FALSE(c->ok);
+  EXPECT_TRUE(c->outcome.cancelled);
+}
+
+TEST(LineWorker, StopEndsTheChild) {
+  LineWorker w = sh_worker("while read l; do echo \"$l\"; done; exit 0");
+  EXPECT_EQ(w.request("x")->line, "x");
+  auto start = std::chrono::steady_clock::now();
+  w.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  EXPECT_EQ(w.request("again")->line, "again");
+  EXPECT_EQ(w.started(), 2);
+}
+
 }  // namespace
 }  // namespace segue::subprocess
