@@ -112,7 +112,7 @@ describe("graceful shutdown", () => {
     const t = await login(f.server.base, f.confidential, f.premium, ALL_SCOPES);
     const { tracks } = await catalogIds(f.server.base, t.access_token);
     await api(f.server.base, "/v1/me/tracks", { method: "PUT", token: t.access_token, body: JSON.stringify({ ids: [tracks.get("Tram Lines")] }) });
-    const play = await api(f.server.base, "/v1/me/player/play", { method: "POST", token: t.access_token, body: JSON.stringify({ track_id: tracks.get("Tram Lines") }) });
+    const play = await api(f.server.base, "/v1/me/player/play", { method: "POST", token: t.access_token, body: JSON.stringify({ track_id: tracks.get("Tram Lines"), quality: "lossless" }) });
     assert.equal(play.status, 200, play.text);
     const size: number = play.body.size;
     assert.ok(size > 1_000_000, `the WAV track is large (${size} bytes)`);
