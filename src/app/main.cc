@@ -44,6 +44,7 @@ constexpr const char* kUsage = R"(usage: segue COMMAND [options]
           list | passwd NAME | set NAME [--tier free|premium] [--admin true|false]
   client  add NAME --redirect-uri URI [--redirect-uri URI]... [--public]
   analyze --data DIR [--library DIR]... [--jobs N]
+  events  --data DIR [--replay CONSUMER]
   demo-library DIR
 
 Settings also come from a TOML file (--config FILE) and SEGUE_* environment variables
@@ -255,6 +256,26 @@ int cmd_analyze(int argc, char** argv) {
   return 0;
 }
 
+// Shows the event log's head and each consumer's committed offset, lag and last error; with
+// --replay NAME, drops that consumer's state and rebuilds it from the log before showing.
+int cmd_events(int argc, char** argv) {
+  Args a = parse_args(argc, argv, 2, {"replay"}, {});
+  if (!a.positional.empty()) fail("events takes no positional arguments");
+  Config c = load_config(a);
+  Services s = open_or_fail(c);
+  if (auto name = flag(a, "replay"); !name.empty()) {
+    if (auto st = s.events->drop_and_replay(name); !st.ok()) fail(st.error().message);
+    if (auto st = s.events->catch_up(name); !st.ok()) fail(st.error().message);
+    std::printf("replayed %s from the log\n", name.c_str());
+  }
+  std::printf("log head: %lld\n", static_cast<long long>(s.events->head()));
+  std::printf("%-12s %12s %10s  %s\n", "consumer", "committed", "lag", "last error");
+  for (const auto& cs : s.events->consumers())
+    std::printf("%-12s %12lld %10lld  %s\n", cs.name.c_str(), static_cast<long long>(cs.committed),
+                static_cast<long long>(cs.lag), cs.last_error ? cs.last_error->message.c_str() : "-");
+  return 0;
+}
+
 int cmd_user(int argc, char** argv) {
   if (argc < 3) fail("user needs a subcommand: add, list, passwd, set");
   std::string sub = argv[2];
@@ -395,6 +416,17 @@ int cmd_serve(int argc, char** argv) {
   auto index = search::SearchIndex::open(c.data_dir + "/search");
   if (!index.ok()) fail(index.error().message);
   search::Indexer indexer(**index, *s.catalog, s.playlists.get());
+  // Ranking uses play counts: popularity from the event pipeline, re-read every 10 minutes.
+  indexer.set_popularity(
+      [log = s.events.get()](search::Kind kind, const std::string& id) {
+        switch (kind) {
+          case search::Kind::kTrack: return log->popularity(events::ItemKind::kTrack, id);
+          case search::Kind::kAlbum: return log->popularity(events::ItemKind::kAlbum, id);
+          case search::Kind::kArtist: return log->popularity(events::ItemKind::kArtist, id);
+          default: return 50;
+        }
+      },
+      std::chrono::minutes(10));
   indexer.start();
   search::Searcher searcher(**index);
   ctx.searcher = &searcher;
@@ -413,6 +445,25 @@ int cmd_serve(int argc, char** argv) {
                    [&indexer] { return static_cast<double>(indexer.stats().put); });
   metrics.gauge_fn("segue_search_index_batches", "Search index commits since start",
                    [&indexer] { return static_cast<double>(indexer.stats().batches); });
+
+  // The event pipeline: the log's head and, per consumer, its lag and throughput.
+  auto* event_log = s.events.get();
+  metrics.gauge_fn("segue_events_head_offset", "Offset of the newest event in the log",
+                   [event_log] { return static_cast<double>(event_log->head()); });
+  for (const auto& cs : event_log->consumers()) {
+    const std::string name = cs.name;
+    auto find = [event_log, name]() -> std::optional<events::ConsumerStatus> {
+      for (auto& c : event_log->consumers())
+        if (c.name == name) return c;
+      return std::nullopt;
+    };
+    metrics.gauge_fn("segue_events_" + name + "_lag", "Events the " + name + " consumer has yet to apply",
+                     [find] { auto c = find(); return c ? static_cast<double>(c->lag) : 0.0; });
+    metrics.gauge_fn("segue_events_" + name + "_events_per_second", "Events per second the " + name + " consumer applies",
+                     [find] { auto c = find(); return c ? c->events_per_second : 0.0; });
+    metrics.gauge_fn("segue_events_" + name + "_applied", "Events the " + name + " consumer applied since start",
+                     [find] { auto c = find(); return c ? static_cast<double>(c->applied) : 0.0; });
+  }
 
   // Audio analysis (loudness, features, fingerprints): new and changed files after each scan,
   // in niced child processes, `analysis_workers` at a time.
@@ -540,6 +591,7 @@ int main(int argc, char** argv) {
     if (cmd == "demo-library") return cmd_demo_library(argc, argv);
     if (cmd == "worker") return run_worker(argc, argv);
     if (cmd == "analyze") return cmd_analyze(argc, argv);
+    if (cmd == "events") return cmd_events(argc, argv);
     if (cmd == "help" || cmd == "--help" || cmd == "-h") {
       std::fputs(kUsage, stdout);
       return 0;

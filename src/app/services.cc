@@ -49,7 +49,15 @@ Result<Services> open_services(const Config& config) {
   SEGUE_TRY(s.catalog->reload());
   s.scanner = std::make_unique<catalog::Scanner>(*s.db, s.catalog.get());
   s.artwork = std::make_unique<catalog::Artwork>(*s.catalog, config.data_dir);
-  s.events = std::make_unique<events::EventLog>(*s.db);
+  // The counting consumers learn a track's album and artists from the catalog snapshot.
+  events::EventLogOptions event_options;
+  event_options.lookup = [catalog = s.catalog.get()](const TrackId& id) -> std::optional<events::TrackInfo> {
+    auto snap = catalog->snapshot();
+    const auto* t = snap->track(id);
+    if (!t) return std::nullopt;
+    return events::TrackInfo{t->album_id, t->artist_ids};
+  };
+  SEGUE_ASSIGN_OR_RETURN(s.events, events::EventLog::open(*s.db, std::move(event_options)));
   s.library = std::make_unique<user::Library>(*s.db);
   s.playlists = std::make_unique<playlist::PlaylistService>(*s.db);
   s.preferences = std::make_unique<user::Preferences>(*s.db);

@@ -83,6 +83,11 @@ Indexer::~Indexer() {
   if (thread_.joinable()) thread_.join();
 }
 
+void Indexer::set_popularity(PopularityFn popularity, std::chrono::seconds refresh) {
+  popularity_ = std::move(popularity);
+  popularity_refresh_ = refresh;
+}
+
 void Indexer::start() {
   {
     std::lock_guard l(inbox_->mu);
@@ -141,7 +146,17 @@ void Indexer::run() {
     uint64_t target = 0;
     {
       std::unique_lock l(in.mu);
-      in.cv.wait(l, [&] { return in.stop || in.requested > in.done; });
+      auto woken = [&] { return in.stop || in.requested > in.done; };
+      if (popularity_ && popularity_refresh_.count() > 0) {
+        // Nothing announced for a while: play counts still move, so compare against the
+        // current snapshot (unchanged documents are skipped by their signatures).
+        if (!in.cv.wait_for(l, popularity_refresh_, woken)) {
+          in.snapshot = catalog_.snapshot();
+          ++in.requested;
+        }
+      } else {
+        in.cv.wait(l, woken);
+      }
       if (in.stop) return;
       snap = std::move(in.snapshot);
       in.snapshot.reset();
@@ -188,7 +203,7 @@ Status Indexer::apply(std::shared_ptr<const catalog::Snapshot> snap, bool all_pl
   if (snap) {
     std::unordered_map<std::string, bool> seen;
     seen.reserve(snap->tracks().size() + snap->albums().size() + snap->artists().size());
-    for (auto& d : catalog_documents(*snap)) {
+    for (auto& d : catalog_documents(*snap, popularity_)) {
       std::string key = doc_key(d.kind, d.id);
       seen.emplace(key, true);
       auto it = indexed_.find(key);

@@ -9,6 +9,7 @@
 // while a batch runs are coalesced into the next one.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -39,6 +40,11 @@ class Indexer {
   Indexer(SearchIndex& index, catalog::Catalog& catalog, playlist::PlaylistService* playlists);
   ~Indexer();  // stops and joins the thread (finishing the batch it is in)
 
+  // Where documents' popularity (0-100) comes from (the event pipeline's play counts), and how
+  // often the index is brought in line with it when nothing else changes: only documents whose
+  // popularity moved are written. Call before start(); without it popularity is a neutral 50.
+  void set_popularity(PopularityFn popularity, std::chrono::seconds refresh);
+
   // Subscribes to the announcements and starts the thread, which first brings the index in
   // line with the current snapshot and every playlist.
   void start();
@@ -61,6 +67,8 @@ class Indexer {
 
   SearchIndex& index_;
   catalog::Catalog& catalog_;
+  PopularityFn popularity_;
+  std::chrono::seconds popularity_refresh_{0};
   playlist::PlaylistService* playlists_;
   std::thread thread_;
   // What the announcements left for the thread. Shared with the listeners, which hold it

@@ -128,6 +128,7 @@ export const ALL_SCOPES = [
   "user-library-read",
   "user-library-modify",
   "user-read-recently-played",
+  "user-top-read",
   "user-modify-playback-state",
   "user-read-playback-state",
   "playlist-read-private",

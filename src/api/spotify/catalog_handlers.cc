@@ -5,6 +5,8 @@
 #include "api/spotify/params.h"
 #include "api/spotify/routes.h"
 
+#include <unordered_set>
+
 namespace segue::api::spotify {
 namespace {
 
@@ -129,7 +131,16 @@ void register_catalog_routes(net::Router& router, ApiContext& ctx) {
     if (!snap->artist(ArtistId(id))) co_return error_response(404, "Non existing id: 'segue:artist:" + id + "'");
     ObjectWriter w(*snap, ctx.base_url(req));
     boost::json::array arr;
-    for (const auto* t : snap->artist_top_tracks(ArtistId(id), 10)) arr.push_back(w.track(*t));
+    // Most played first (the event pipeline's recency-weighted counts), then the artist's other
+    // tracks, newest album first, up to ten.
+    std::unordered_set<std::string> taken;
+    for (const auto& tid : ctx.events.top_tracks_of_artist(ArtistId(id), 10)) {
+      if (const auto* t = snap->track(tid); t && taken.insert(tid.str()).second) arr.push_back(w.track(*t));
+    }
+    for (const auto* t : snap->artist_top_tracks(ArtistId(id), 10 + taken.size())) {
+      if (arr.size() >= 10) break;
+      if (taken.insert(t->id.str()).second) arr.push_back(w.track(*t));
+    }
     co_return json_response(boost::json::object{{"tracks", std::move(arr)}});
   });
 

@@ -1,19 +1,28 @@
 // Catalog, user and history objects in the Spotify Web API's JSON shapes (field names, types
 // and nesting as in the OpenAPI document). Fields with no meaning in Segue carry their
-// documented empty value (available_markets [], popularity 0, preview_url null ...).
+// documented empty value (available_markets [], preview_url null ...). `popularity` comes from
+// the event pipeline's play counts (set_popularity_source), 0 without it.
 #pragma once
 
 #include <boost/json.hpp>
 
+#include <functional>
 #include <string>
 
 #include "auth/principal.h"
 #include "auth/user.h"
 #include "catalog/catalog.h"
+#include "events/track_info.h"
 
 namespace segue::api::spotify {
 
 namespace json = boost::json;
+
+// Where the `popularity` (0-100) of track, album and artist objects comes from. Set once at
+// start-up (the event log's recency-weighted play counts); unset, objects say 0. Any thread.
+using PopularitySource = std::function<int(events::ItemKind kind, const std::string& id)>;
+void set_popularity_source(PopularitySource source);
+int popularity_of(events::ItemKind kind, const std::string& id);
 
 class ObjectWriter {
  public:

@@ -42,47 +42,17 @@ Result<std::string> track_id_from(const json::object& body) {
   return Error::invalid("Missing required field track_id");
 }
 
-Result<events::PlaybackEvent> parse_event(const json::value& v, std::size_t index) {
+// One event of a POST /v1/me/player/events body, in the versioned schema of events/event.h.
+// Playback events must name a track the catalog knows. The user's private-session setting
+// marks every event private (the client may also mark its own session's events).
+Result<events::Event> parse_client_event(const json::value& v, std::size_t index, const UserId& user,
+                                         const catalog::Snapshot& snap, bool private_session) {
   const std::string at = "events[" + std::to_string(index) + "].";
-  const auto* o = v.if_object();
-  if (!o) return Error::invalid(at + ": expected an object");
-  events::PlaybackEvent e;
-  const auto* type = o->if_contains("type");
-  if (!type || !type->is_string()) return Error::invalid(at + "type: required string");
-  auto t = events::parse_event_type(std::string_view(type->as_string()));
-  if (!t) return Error::invalid(at + "type: expected track_start, track_end or skip");
-  e.type = *t;
-  const auto* track = o->if_contains("track_id");
-  if (!track || !track->is_string()) return Error::invalid(at + "track_id: required string");
-  std::string tid(track->as_string().c_str());
-  if (auto from_uri = parse_uri(tid, "track")) tid = *from_uri;
-  e.track = TrackId(tid);
-  if (const auto* pos = o->if_contains("position_ms")) {
-    if (!pos->is_int64() && !pos->is_uint64()) return Error::invalid(at + "position_ms: expected an integer");
-    e.position_ms = pos->is_int64() ? pos->as_int64() : static_cast<int64_t>(std::min<uint64_t>(pos->as_uint64(), INT64_MAX));
-  } else if (e.type != events::EventType::kTrackStart) {
-    return Error::invalid(at + "position_ms: required for " + std::string(type->as_string().c_str()));
-  }
-  if (const auto* skip = o->if_contains("skip")) {
-    if (!skip->is_bool()) return Error::invalid(at + "skip: expected a boolean");
-    e.skip = skip->as_bool();
-  }
-  if (e.type == events::EventType::kSkip) e.skip = true;
-  if (const auto* reason = o->if_contains("reason")) {
-    if (!reason->is_string()) return Error::invalid(at + "reason: expected a string");
-    e.reason = reason->as_string().c_str();
-  }
-  if (const auto* ctxu = o->if_contains("context_uri")) {
-    if (!ctxu->is_string() && !ctxu->is_null()) return Error::invalid(at + "context_uri: expected a string");
-    if (ctxu->is_string()) e.context_uri = ctxu->as_string().c_str();
-  }
-  e.timestamp_ms = now_ms();
-  if (const auto* ts = o->if_contains("timestamp")) {
-    if (!ts->is_int64() && !ts->is_uint64()) return Error::invalid(at + "timestamp: expected epoch milliseconds");
-    e.timestamp_ms = ts->is_int64() ? ts->as_int64() : static_cast<int64_t>(std::min<uint64_t>(ts->as_uint64(), INT64_MAX));
-  }
-  if (Status s = events::validate(e, std::chrono::system_clock::now()); !s.ok())
-    return Error::invalid(at + s.error().message);
+  auto e = events::parse_event(v, user);
+  if (!e.ok()) return Error::invalid(at + e.error().message);
+  if (const auto* pb = e->playback(); pb && !snap.track(pb->track))
+    return Error::invalid(at + "track_id: unknown track");
+  if (private_session) e->private_session = true;
   return e;
 }
 
@@ -246,17 +216,24 @@ void register_player_routes(net::Router& router, ApiContext& ctx) {
     if (arr->size() > kMaxEventsPerBatch)
       co_return error_response(400, "events: at most " + std::to_string(kMaxEventsPerBatch) + " per request");
     auto snap = ctx.catalog.snapshot();
-    std::vector<events::PlaybackEvent> batch;
+    UserId user = *p.user;
+    bool private_session = false;
+    if (ctx.preferences) {
+      auto prefs = co_await ctx.workers.run([&] { return ctx.preferences->get(user); });
+      if (!prefs.ok()) co_return error_response(prefs.error());
+      private_session = prefs->private_session;
+    }
+    std::vector<events::Event> batch;
+    batch.reserve(arr->size());
     for (std::size_t i = 0; i < arr->size(); ++i) {
-      SEGUE_OR_400(e, parse_event((*arr)[i], i));
-      if (!snap->track(e.track))
-        co_return error_response(400, "events[" + std::to_string(i) + "].track_id: unknown track");
+      SEGUE_OR_400(e, parse_client_event((*arr)[i], i, user, *snap, private_session));
       batch.push_back(std::move(e));
     }
-    UserId user = *p.user;
-    Status s = co_await ctx.workers.run([&] { return ctx.events.append(user, batch); });
-    if (!s.ok()) co_return error_response(s.error());
-    co_return json_response(json::object{{"accepted", batch.size()}});
+    auto appended = co_await ctx.workers.run([&] { return ctx.events.append(batch); });
+    if (!appended.ok()) co_return error_response(appended.error());
+    // The offsets tell a client exactly which of its events are durable.
+    co_return json_response(json::object{{"accepted", batch.size()}, {"first_offset", appended->first},
+                                         {"last_offset", appended->last}});
   });
 
   router.add(http::verb::get, "/v1/me/player/recently-played", [&ctx](Request& req) -> awaitable<Response> {

@@ -1,5 +1,7 @@
 #include "api/spotify/routes.h"
 
+#include "api/spotify/objects.h"
+
 #include "common/strings.h"
 
 namespace segue::api::spotify {
@@ -33,6 +35,9 @@ void register_routes(net::Router& router, ApiContext& ctx) {
   register_playlist_routes(router, ctx);
   register_search_routes(router, ctx);
   register_analysis_routes(router, ctx);
+  register_events_routes(router, ctx);
+  events::EventLog* log = &ctx.events;
+  set_popularity_source([log](events::ItemKind kind, const std::string& id) { return log->popularity(kind, id); });
 }
 
 }  // namespace segue::api::spotify
