@@ -85,6 +85,14 @@ export async function getRecentSearches(limit = 20, signal?: Signal): Promise<Re
 export const recordSearch = (query: string) =>
   api.request<void>('/v1/me/search/recent', { method: 'POST', body: { query }, networkRetries: 1 });
 
+/** Tells the event pipeline a search was committed (the seed's `search` event). */
+export const sendSearchEvent = (query: string, resultCount: number) =>
+  api.request<void>('/v1/me/player/events', {
+    method: 'POST',
+    body: [{ type: 'search', query, result_count: Math.max(0, Math.min(1_000_000, resultCount)), timestamp: Date.now() }],
+    networkRetries: 1,
+  });
+
 export const removeRecentSearch = (query: string) =>
   api.request<void>('/v1/me/search/recent', { method: 'DELETE', query: { query }, networkRetries: 1 });
 

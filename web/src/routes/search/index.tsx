@@ -4,7 +4,7 @@
 // A search is recorded as recent when the user commits to it: Enter, or a result opened or played.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
-import { isEmpty, recordSearch, type SearchType } from '../../api/search';
+import { isEmpty, recordSearch, sendSearchEvent, type SearchType } from '../../api/search';
 import { useTitle } from '../../app/useTitle';
 import { SearchIcon } from '../../components/Icons';
 import { ErrorMessage } from '../../components/LoadState';
@@ -81,6 +81,14 @@ const KIND_NAMES: Record<SearchType, [string, string]> = {
   track: ['song', 'songs'], artist: ['artist', 'artists'], album: ['album', 'albums'], playlist: ['playlist', 'playlists'],
 };
 
+/** How many results the committed search showed (a page of one type, or the suggestions). */
+function resultCount(state: SuggestState, full: FullState): number {
+  if (full.status === 'ready') return full.data.total;
+  if (state.status !== 'ready') return 0;
+  const { data } = state;
+  return data.tracks.length + data.artists.length + data.albums.length + data.playlists.length;
+}
+
 function announcement(state: SuggestState, full: FullState): string {
   if (full.status === 'ready') {
     const { total, q, corrected } = full.data;
@@ -137,6 +145,8 @@ export default function SearchPage(props: { query?: Record<string, string> }) {
     recordSearch(q).catch(() => {
       committed.current = null;
     });
+    // The event pipeline records it too (the server drops it from history in a private session).
+    sendSearchEvent(q, resultCount(state, full.state)).catch(() => {});
   };
 
   const onInput = (e: Event) => {

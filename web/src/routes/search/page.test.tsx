@@ -84,6 +84,7 @@ describe('search page', () => {
         }
         return new Response(null, { status: 204 });
       }
+      if (parsed.pathname === '/v1/me/player/events') return json({ accepted: 1, first_offset: 1, last_offset: 1 });
       if (parsed.pathname === '/v1/search') {
         const q = parsed.searchParams.get('q')!;
         const offset = Number(parsed.searchParams.get('offset'));
@@ -264,7 +265,11 @@ describe('search page', () => {
     });
     await settle();
     const posts = calls.filter((c) => c.method === 'POST');
-    expect(posts).toEqual([{ method: 'POST', url: '/v1/me/search/recent', body: { query: 'copper lanterns' } }]);
+    expect(posts).toEqual([
+      { method: 'POST', url: '/v1/me/search/recent', body: { query: 'copper lanterns' } },
+      { method: 'POST', url: '/v1/me/player/events',
+        body: [{ type: 'search', query: 'copper lanterns', result_count: expect.any(Number), timestamp: expect.any(Number) }] },
+    ]);
   });
 
   it('shows recent searches while the box is empty; one fills the box; remove and clear', async () => {
