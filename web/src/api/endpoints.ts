@@ -10,6 +10,12 @@ const id = encodeURIComponent;
 
 export const getMe = (signal?: Signal) => api.get<User>('/v1/me', undefined, signal);
 
+/** Segue's per-user settings: in a private session nothing enters history, counts or recent searches. */
+export interface Preferences { private_session: boolean }
+export const getPreferences = (signal?: Signal) => api.get<Preferences>('/v1/me/preferences', undefined, signal);
+export const setPreferences = (prefs: Preferences) =>
+  api.request<Preferences>('/v1/me/preferences', { method: 'PUT', body: prefs, networkRetries: 1 });
+
 export const getAlbum = (albumId: string, signal?: Signal) =>
   api.get<Album>(`/v1/albums/${id(albumId)}`, undefined, signal);
 
