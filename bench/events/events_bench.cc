@@ -9,6 +9,7 @@
 // commit writes whatever arrived during the previous commit in one transaction.
 //
 // usage: segue_events_bench [--seconds S] [--rate EVENTS_PER_S] [--dir DIR] [--only NAME]
+//          [--derived split|one] [--derived-sync normal|full] [--derived-cache-kib N] [--max-batch N]
 // Prints one "RESULT name=... events_per_s=... p50_ms=... p99_ms=..." line per scenario.
 #include <sqlite3.h>
 
@@ -37,6 +38,12 @@ double g_seconds = 6;
 double g_rate = 100000;
 std::string g_dir;
 std::string g_only;
+// The consumers' derived state: each consumer in a database file of its own (the server's
+// default) or, with --derived one, in the log's (as before); their sync mode and page cache.
+bool g_split = true;
+bool g_derived_full_sync = true;
+int g_derived_cache_kib = 65536;
+int g_max_batch = 0;  // 0: RunnerOptions' default
 
 std::string id22(char prefix, uint64_t n) {
   std::string s = std::to_string(n);
@@ -127,6 +134,10 @@ Outcome run_segue(const std::string& name, int batch, bool consumers, double rat
   EventLogOptions opt;
   opt.lookup = lookup;
   opt.start_threads = consumers;
+  if (g_split) opt.derived_dir = g_dir + "/" + name + "/events-derived";
+  opt.derived_full_sync = g_derived_full_sync;
+  opt.derived_cache_kib = g_derived_cache_kib;
+  if (g_max_batch > 0) opt.runner.max_batch = g_max_batch;
   auto log = EventLog::open(**db, opt);
   if (!log.ok()) std::abort();
   Generator gen(42);
@@ -195,7 +206,10 @@ Outcome run_segue(const std::string& name, int batch, bool consumers, double rat
   if (consumers) {
     auto lag_at_end = (*log)->consumers();
     o.final_lag = 0;
-    for (const auto& s : lag_at_end) o.final_lag = std::max(o.final_lag, s.lag);
+    for (const auto& s : lag_at_end) {
+      o.final_lag = std::max(o.final_lag, s.lag);
+      std::fprintf(stderr, "  %s: lag at end %lld\n", s.name.c_str(), static_cast<long long>(s.lag));
+    }
     auto t = Clock::now();
     // Let every consumer finish (bounded), so the run also shows how long catching up takes.
     for (;;) {
@@ -212,6 +226,35 @@ Outcome run_segue(const std::string& name, int batch, bool consumers, double rat
     o.max_ms = percentile(lags, 1.0);
   }
   return o;
+}
+
+// Each consumer alone: `n` events appended first (no consumer threads), then each consumer
+// catches up on the calling thread; its events/s is its throughput ceiling on this machine.
+void run_consumers_alone(int64_t n) {
+  const std::string name = "segue_consumer";
+  auto db = store::Database::open_sqlite(fresh_db(name));
+  if (!db.ok() || !(*db)->migrate("events", event_migrations()).ok()) std::abort();
+  EventLogOptions opt;
+  opt.lookup = lookup;
+  opt.start_threads = false;
+  if (g_split) opt.derived_dir = g_dir + "/" + name + "/events-derived";
+  opt.derived_full_sync = g_derived_full_sync;
+  opt.derived_cache_kib = g_derived_cache_kib;
+  if (g_max_batch > 0) opt.runner.max_batch = g_max_batch;
+  auto log = EventLog::open(**db, opt);
+  if (!log.ok()) std::abort();
+  Generator gen(42);
+  for (int64_t i = 0; i < n; i += 1000)
+    if (!(*log)->append(gen.batch(1000)).ok()) std::abort();
+  for (const char* c : {"history", "popularity", "top_items"}) {
+    auto t = Clock::now();
+    if (!(*log)->catch_up(c).ok()) std::abort();
+    Outcome o;
+    o.name = name + "_" + c;
+    o.events = (*log)->head();
+    o.events_per_s = static_cast<double>(o.events) / std::chrono::duration<double>(Clock::now() - t).count();
+    print(o);
+  }
 }
 
 // The reference: raw sqlite3, the same columns (optionally an index by user), one prepared INSERT per row, one
@@ -293,11 +336,17 @@ int main(int argc, char** argv) {
     else if (a == "--rate") g_rate = std::stod(argv[i + 1]);
     else if (a == "--dir") g_dir = argv[i + 1];
     else if (a == "--only") g_only = argv[i + 1];
+    else if (a == "--derived") g_split = std::string(argv[i + 1]) != "one";  // split | one
+    else if (a == "--derived-sync") g_derived_full_sync = std::string(argv[i + 1]) == "full";  // normal | full
+    else if (a == "--derived-cache-kib") g_derived_cache_kib = std::stoi(argv[i + 1]);
+    else if (a == "--max-batch") g_max_batch = std::stoi(argv[i + 1]);
   }
   bool tmp = g_dir.empty();
   if (tmp) g_dir = (std::filesystem::temp_directory_path() / ("segue-events-bench-" + std::to_string(::getpid()))).string();
   std::filesystem::create_directories(g_dir);
-  std::fprintf(stderr, "events bench: %.0f s per scenario in %s\n", g_seconds, g_dir.c_str());
+  std::fprintf(stderr, "events bench: %.0f s per scenario in %s; derived state: %s, synchronous=%s, cache %d KiB\n",
+               g_seconds, g_dir.c_str(), g_split ? "a file per consumer" : "the log's database",
+               g_derived_full_sync ? "FULL" : "NORMAL", g_derived_cache_kib);
   if (want("sqlite_batched")) print(run_sqlite("sqlite_batched", 1000));
   // The same with an index by user, as Segue's table before this pipeline had.
   if (want("sqlite_batched_user_index")) print(run_sqlite("sqlite_batched_user_index", 1000, true));
@@ -307,6 +356,7 @@ int main(int argc, char** argv) {
   if (want("segue_log_batched_x4")) print(run_segue("segue_log_batched_x4", 1000, false, 0, 4));
   if (want("segue_pipeline_batched_x4")) print(run_segue("segue_pipeline_batched_x4", 1000, true, 0, 4));
   if (want("segue_pipeline_paced")) print(run_segue("segue_pipeline_paced", 1000, true, g_rate, 4));
+  if (want("segue_consumer")) run_consumers_alone(static_cast<int64_t>(g_seconds * 100000));
   if (want("sqlite_single")) print(run_sqlite("sqlite_single", 1));
   if (want("segue_log_single")) print(run_segue("segue_log_single", 1, false, 0));
   if (want("segue_pipeline_single")) print(run_segue("segue_pipeline_single", 1, true, 0));

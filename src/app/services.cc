@@ -57,6 +57,9 @@ Result<Services> open_services(const Config& config) {
     if (!t) return std::nullopt;
     return events::TrackInfo{t->album_id, t->artist_ids};
   };
+  // Each consumer's derived state in a database of its own, so consumer commits run in parallel
+  // with appends (docs/formats/event-log.md); the log stays in segue.db.
+  event_options.derived_dir = config.data_dir + "/events-derived";
   SEGUE_ASSIGN_OR_RETURN(s.events, events::EventLog::open(*s.db, std::move(event_options)));
   s.library = std::make_unique<user::Library>(*s.db);
   s.playlists = std::make_unique<playlist::PlaylistService>(*s.db);

@@ -1,5 +1,7 @@
 #include "events/event_log.h"
 
+#include <filesystem>
+
 #include "common/log.h"
 
 namespace segue::events {
@@ -31,6 +33,23 @@ bool counts_as_play(const PlaybackEvent& e) {
   return counts_as_play(to_event(UserId(), e));
 }
 
+namespace {
+
+Result<std::unique_ptr<store::Database>> open_derived(const EventLogOptions& o, const std::string& consumer) {
+  std::error_code ec;
+  std::filesystem::create_directories(o.derived_dir, ec);
+  if (ec) return Error::unavailable("cannot create " + o.derived_dir + ": " + ec.message());
+  store::Options so;
+  so.readers = 2;
+  so.cache_size_kib = o.derived_cache_kib;
+  so.full_sync = o.derived_full_sync;
+  SEGUE_ASSIGN_OR_RETURN(auto db, store::Database::open_sqlite(o.derived_dir + "/" + consumer + ".db", so));
+  SEGUE_TRY(db->migrate("events_derived", derived_migrations()));
+  return db;
+}
+
+}  // namespace
+
 EventLog::EventLog(store::Database& db, EventLogOptions options)
     : db_(db),
       options_(std::move(options)),
@@ -38,13 +57,31 @@ EventLog::EventLog(store::Database& db, EventLogOptions options)
       popularity_(options_.lookup),
       top_items_(options_.lookup),
       runner_(db, log_, options_.runner) {
-  runner_.add(history_);
-  runner_.add(popularity_);
-  runner_.add(top_items_);
-  for (Consumer* c : options_.extra_consumers) runner_.add(*c);
+  std::vector<Consumer*> all{&history_, &popularity_, &top_items_};
+  all.insert(all.end(), options_.extra_consumers.begin(), options_.extra_consumers.end());
+  for (Consumer* c : all) {
+    store::Database* own = nullptr;
+    if (!options_.derived_dir.empty() && open_status_.ok()) {
+      auto d = open_derived(options_, c->name());
+      if (d.ok()) own = (derived_[c->name()] = std::move(*d)).get();
+      else open_status_ = d.error();
+    }
+    runner_.add(*c, own);
+  }
   log_.set_append_listener([this](int64_t) { runner_.notify(); });
+  if (!open_status_.ok()) {
+    status_ = open_status_;
+    log::error("events: cannot open the derived databases",
+               {{"dir", options_.derived_dir}, {"error", status_.error().message}});
+    return;
+  }
   status_ = runner_.start(options_.start_threads);
   if (!status_.ok()) log::error("events: the consumers did not start", {{"error", status_.error().message}});
+}
+
+store::Database& EventLog::derived_db(const std::string& consumer) {
+  auto it = derived_.find(consumer);
+  return it == derived_.end() ? db_ : *it->second;
 }
 
 Result<std::unique_ptr<EventLog>> EventLog::open(store::Database& db, EventLogOptions options) {
@@ -83,17 +120,17 @@ void EventLog::settle(const std::string& consumer) {
 Result<PlaysPage> EventLog::recently_played(const UserId& user, int limit, std::optional<int64_t> before_ms,
                                             std::optional<int64_t> after_ms) {
   settle(HistoryConsumer::kName);
-  return HistoryConsumer::recently_played(db_, user, limit, before_ms, after_ms);
+  return HistoryConsumer::recently_played(derived_db(HistoryConsumer::kName), user, limit, before_ms, after_ms);
 }
 
 Result<TopPage> EventLog::top_tracks(const UserId& user, TimeRange range, int limit, int offset) {
   settle(TopItemsConsumer::kName);
-  return TopItemsConsumer::top(db_, user, ItemKind::kTrack, range, limit, offset, wall_clock_ms());
+  return TopItemsConsumer::top(derived_db(TopItemsConsumer::kName), user, ItemKind::kTrack, range, limit, offset, wall_clock_ms());
 }
 
 Result<TopPage> EventLog::top_artists(const UserId& user, TimeRange range, int limit, int offset) {
   settle(TopItemsConsumer::kName);
-  return TopItemsConsumer::top(db_, user, ItemKind::kArtist, range, limit, offset, wall_clock_ms());
+  return TopItemsConsumer::top(derived_db(TopItemsConsumer::kName), user, ItemKind::kArtist, range, limit, offset, wall_clock_ms());
 }
 
 Result<std::vector<Event>> EventLog::export_user(const UserId& user) { return log_.user_events(user); }

@@ -1,18 +1,33 @@
 #include "events/history.h"
 
+#include "events/multi_row.h"
+
 #include <algorithm>
+#include <tuple>
+#include <vector>
 
 namespace segue::events {
 
 Status HistoryConsumer::apply(store::Connection& c, std::span<const Event> events) {
-  for (const Event& e : events) {
-    if (e.private_session || !counts_as_play(e)) continue;
-    const Playback& p = *e.playback();
-    SEGUE_TRY(c.exec("INSERT INTO event_history (seq, user_id, track_id, played_at, context_uri) "
-                     "VALUES (?, ?, ?, ?, ?)",
-                     {e.offset, e.user.str(), p.track.str(), e.timestamp_ms, p.context_uri}));
+  // In the key order of the per-user B-tree (user, played_at, seq): neighbouring rows share pages.
+  std::vector<const Event*> plays;
+  for (const Event& e : events)
+    if (!e.private_session && counts_as_play(e)) plays.push_back(&e);
+  std::sort(plays.begin(), plays.end(), [](const Event* a, const Event* b) {
+    return std::tie(a->user, a->timestamp_ms, a->offset) < std::tie(b->user, b->timestamp_ms, b->offset);
+  });
+  static const MultiRow kInsert("INSERT INTO event_history (seq, user_id, track_id, played_at, context_uri)", 5, "");
+  std::vector<store::Value> rows;
+  rows.reserve(plays.size() * 5);
+  for (const Event* e : plays) {
+    const Playback& p = *e->playback();
+    rows.emplace_back(e->offset);
+    rows.emplace_back(e->user.str());
+    rows.emplace_back(p.track.str());
+    rows.emplace_back(e->timestamp_ms);
+    rows.emplace_back(p.context_uri);
   }
-  return {};
+  return kInsert.run(c, std::move(rows));
 }
 
 Status HistoryConsumer::reset(store::Connection& c) {

@@ -304,4 +304,54 @@ std::vector<store::Migration> event_migrations() {
   };
 }
 
+std::vector<store::Migration> derived_migrations() {
+  return {
+      {1, R"(
+    CREATE TABLE event_consumers (
+      name TEXT PRIMARY KEY,
+      committed INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL
+    );
+    CREATE TABLE event_forget (
+      user_id TEXT NOT NULL,
+      consumer TEXT NOT NULL,
+      up_to INTEGER NOT NULL,
+      PRIMARY KEY (user_id, consumer)
+    ) WITHOUT ROWID;
+    CREATE TABLE event_history (
+      user_id TEXT NOT NULL,
+      played_at INTEGER NOT NULL,
+      seq INTEGER NOT NULL,
+      track_id TEXT NOT NULL,
+      context_uri TEXT NOT NULL,
+      PRIMARY KEY (user_id, played_at, seq)
+    ) WITHOUT ROWID;
+    CREATE TABLE event_item_stats (
+      kind INTEGER NOT NULL,
+      id TEXT NOT NULL,
+      plays INTEGER NOT NULL,
+      score REAL NOT NULL,
+      last_played INTEGER NOT NULL,
+      PRIMARY KEY (kind, id)
+    ) WITHOUT ROWID;
+    CREATE TABLE event_artist_tracks (
+      artist_id TEXT NOT NULL,
+      track_id TEXT NOT NULL,
+      PRIMARY KEY (artist_id, track_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE event_user_top (
+      user_id TEXT NOT NULL,
+      kind INTEGER NOT NULL,
+      id TEXT NOT NULL,
+      plays INTEGER NOT NULL,
+      s_short REAL NOT NULL,
+      s_medium REAL NOT NULL,
+      s_long REAL NOT NULL,
+      last_played INTEGER NOT NULL,
+      PRIMARY KEY (user_id, kind, id)
+    ) WITHOUT ROWID;
+  )"},
+  };
+}
+
 }  // namespace segue::events

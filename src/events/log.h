@@ -58,6 +58,8 @@ class Log {
   // before appends start.
   void set_append_listener(std::function<void(int64_t head)> fn) { listener_ = std::move(fn); }
 
+  store::Database& db() { return db_; }
+
  private:
   struct Pending;
   void write_group(const std::vector<Pending*>& group);
@@ -74,5 +76,11 @@ class Log {
 // The events module's migrations (module name "events"): the log, the consumers' offsets and
 // their derived tables. Version 2 moves the rows of version 1's `playback_events` into the log.
 std::vector<store::Migration> event_migrations();
+
+// The migrations of a consumer's own database for its derived state and offset (module
+// "events_derived"; EventLogOptions::derived_dir): the same tables as event_migrations()'s
+// derived ones, with `event_history` keyed by (user_id, played_at, seq) (one B-tree), and
+// `event_forget`, the (user, consumer) pairs whose delete_history has not finished.
+std::vector<store::Migration> derived_migrations();
 
 }  // namespace segue::events

@@ -4,14 +4,24 @@
 #include <cmath>
 #include <mutex>
 
+#include "events/multi_row.h"
+
 namespace segue::events {
 namespace {
 
-constexpr const char* kUpsert =
-    "INSERT INTO event_item_stats (kind, id, plays, score, last_played) VALUES (?, ?, ?, ?, ?) "
-    "ON CONFLICT (kind, id) DO UPDATE SET plays = event_item_stats.plays + excluded.plays, "
-    "score = event_item_stats.score + excluded.score, last_played = CASE WHEN excluded.last_played > "
-    "event_item_stats.last_played THEN excluded.last_played ELSE event_item_stats.last_played END";
+const MultiRow& upsert() {
+  static const MultiRow m(
+      "INSERT INTO event_item_stats (kind, id, plays, score, last_played)", 5,
+      "ON CONFLICT (kind, id) DO UPDATE SET plays = event_item_stats.plays + excluded.plays, "
+      "score = event_item_stats.score + excluded.score, last_played = CASE WHEN excluded.last_played > "
+      "event_item_stats.last_played THEN excluded.last_played ELSE event_item_stats.last_played END");
+  return m;
+}
+const MultiRow& insert_artist_track() {
+  static const MultiRow m("INSERT INTO event_artist_tracks (artist_id, track_id)", 2,
+                          "ON CONFLICT (artist_id, track_id) DO NOTHING");
+  return m;
+}
 
 }  // namespace
 
@@ -81,16 +91,35 @@ Status PopularityConsumer::apply(store::Connection& c, std::span<const Event> ev
       }
     }
   }
-  for (int k = 0; k < 3; ++k) {
-    for (const auto& [id, d] : delta[k])
-      SEGUE_TRY(c.exec(kUpsert, {int64_t{k}, id, d.plays, d.score, d.last_played_ms}));
+  {
+    // In key order (kind, id): neighbouring rows share pages.
+    std::vector<store::Value> rows;
+    for (int k = 0; k < 3; ++k) {
+      std::vector<const std::pair<const std::string, ItemStats>*> sorted;
+      sorted.reserve(delta[k].size());
+      for (const auto& kv : delta[k]) sorted.push_back(&kv);
+      std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });
+      for (const auto* kv : sorted) {
+        rows.emplace_back(int64_t{k});
+        rows.emplace_back(kv->first);
+        rows.emplace_back(kv->second.plays);
+        rows.emplace_back(kv->second.score);
+        rows.emplace_back(kv->second.last_played_ms);
+      }
+    }
+    SEGUE_TRY(upsert().run(c, std::move(rows)));
   }
   std::sort(new_pairs.begin(), new_pairs.end());
   new_pairs.erase(std::unique(new_pairs.begin(), new_pairs.end()), new_pairs.end());
-  for (const auto& [artist, track] : new_pairs)
-    SEGUE_TRY(c.exec("INSERT INTO event_artist_tracks (artist_id, track_id) VALUES (?, ?) "
-                     "ON CONFLICT (artist_id, track_id) DO NOTHING",
-                     {artist, track}));
+  {
+    std::vector<store::Value> rows;
+    rows.reserve(new_pairs.size() * 2);
+    for (const auto& [artist, track] : new_pairs) {
+      rows.emplace_back(artist);
+      rows.emplace_back(track);
+    }
+    SEGUE_TRY(insert_artist_track().run(c, std::move(rows)));
+  }
   for (int k = 0; k < 3; ++k)
     for (const auto& [id, d] : delta[k]) merge(pending_, static_cast<ItemKind>(k), id, d);
   pending_artist_tracks_.insert(pending_artist_tracks_.end(), new_pairs.begin(), new_pairs.end());

@@ -1,6 +1,7 @@
 #include "events/runner.h"
 
 #include <algorithm>
+#include <set>
 
 #include "common/log.h"
 
@@ -16,6 +17,8 @@ int64_t wall_ms() {
 
 struct ConsumerRunner::Slot {
   Consumer* consumer = nullptr;
+  store::Database* db = nullptr;      // its offset and derived state
+  bool split = false;                 // db is not the log's
   std::mutex apply_mu;                // one batch (or reset, or forget) at a time
   std::atomic<int64_t> committed{0};
   std::thread thread;
@@ -34,9 +37,11 @@ ConsumerRunner::ConsumerRunner(store::Database& db, Log& log, RunnerOptions opti
 
 ConsumerRunner::~ConsumerRunner() { stop(); }
 
-void ConsumerRunner::add(Consumer& consumer) {
+void ConsumerRunner::add(Consumer& consumer, store::Database* db) {
   auto s = std::make_unique<Slot>();
   s->consumer = &consumer;
+  s->db = db ? db : &db_;
+  s->split = s->db != &log_.db();
   slots_.push_back(std::move(s));
 }
 
@@ -51,19 +56,20 @@ Status ConsumerRunner::start(bool threads) {
   SEGUE_TRY(log_.load_head());
   for (auto& s : slots_) {
     const std::string& name = s->consumer->name();
-    SEGUE_TRY(db_.write([&](store::Connection& c) -> Status {
+    SEGUE_TRY(s->db->write([&](store::Connection& c) -> Status {
       SEGUE_TRY(c.exec("INSERT INTO event_consumers (name, committed, updated_at) VALUES (?, 0, ?) "
                        "ON CONFLICT (name) DO NOTHING",
                        {name, wall_ms()}));
       return {};
     }));
-    SEGUE_TRY(db_.read([&](store::Connection& c) -> Status {
+    SEGUE_TRY(s->db->read([&](store::Connection& c) -> Status {
       SEGUE_ASSIGN_OR_RETURN(auto committed,
                              c.query_int("SELECT committed FROM event_consumers WHERE name = ?", {name}));
       s->committed = committed.value_or(0);
       return s->consumer->load(c);
     }));
   }
+  SEGUE_TRY(finish_forgets());  // before any consumer moves
   started_ = true;
   threaded_ = threads;
   if (threads)
@@ -86,17 +92,61 @@ void ConsumerRunner::notify() {
   cv_.notify_all();
 }
 
+Result<ConsumerRunner::Batch> ConsumerRunner::read_batch(int64_t from, int limit) {
+  {
+    // Consumers mostly read the same stretch of the log: decode it once and share it.
+    std::lock_guard l(cache_mu_);
+    for (const Batch& b : cache_) {
+      if (b.events->empty() || from < b.after || from >= b.events->back().offset) continue;
+      auto first = std::upper_bound(b.events->begin(), b.events->end(), from,
+                                    [](int64_t v, const Event& e) { return v < e.offset; });
+      const auto begin = static_cast<std::size_t>(first - b.events->begin());
+      Batch out = b;
+      out.after = from;
+      out.begin = begin;
+      out.end = std::min(b.events->size(), begin + static_cast<std::size_t>(limit));
+      // The tail of a short read saw everything up to its head; a cut one only to its last event.
+      if (out.end < b.events->size()) out.complete_to = (*b.events)[out.end - 1].offset;
+      return out;
+    }
+  }
+  Batch b;
+  b.after = from;
+  const int64_t head = log_.head();  // read before the events: the read sees at least this far
+  SEGUE_ASSIGN_OR_RETURN(std::vector<Event> events, log_.read(from, limit));
+  int64_t to = events.empty() ? from : events.back().offset;
+  // A short read saw everything up to `head`; offsets of deleted events in between are skipped.
+  if (static_cast<int>(events.size()) < limit) to = std::max(to, head);
+  b.complete_to = to;
+  b.end = events.size();
+  b.events = std::make_shared<const std::vector<Event>>(std::move(events));
+  // (delete_user, which empties the cache, holds every consumer: no read runs meanwhile.)
+  std::lock_guard l(cache_mu_);
+  if (!b.events->empty()) {
+    cache_.push_back(b);
+    if (cache_.size() > 4) cache_.pop_front();
+  }
+  return b;
+}
+
+void ConsumerRunner::clear_cache() {
+  std::lock_guard l(cache_mu_);
+  cache_.clear();
+}
+
 Result<std::size_t> ConsumerRunner::step(Slot& s) {
   std::lock_guard guard(s.apply_mu);
   const int64_t from = s.committed.load();
-  const int64_t head = log_.head();  // read before the events: the read sees at least this far
-  SEGUE_ASSIGN_OR_RETURN(std::vector<Event> events, log_.read(from, options_.max_batch));
-  int64_t to = events.empty() ? from : events.back().offset;
-  // A short read saw everything up to `head`; offsets of deleted events in between are skipped.
-  if (static_cast<int>(events.size()) < options_.max_batch) to = std::max(to, head);
+  // Behind by more than a batch: larger batches, fewer transactions (each dirties pages that
+  // more events then share).
+  const int limit = log_.head() - from > options_.max_batch ? std::max(options_.max_batch, options_.catch_up_batch)
+                                                            : options_.max_batch;
+  SEGUE_ASSIGN_OR_RETURN(Batch batch, read_batch(from, limit));
+  std::span<const Event> events(batch.events->data() + batch.begin, batch.end - batch.begin);
+  const int64_t to = batch.complete_to;
   if (to <= from) return std::size_t{0};
   const std::string& name = s.consumer->name();
-  Status st = db_.write([&](store::Connection& c) -> Status {
+  Status st = s.db->write([&](store::Connection& c) -> Status {
     if (!events.empty()) SEGUE_TRY(s.consumer->apply(c, events));
     SEGUE_ASSIGN_OR_RETURN(int64_t n, c.exec("UPDATE event_consumers SET committed = ?, updated_at = ? "
                                              "WHERE name = ? AND committed = ?",
@@ -196,8 +246,11 @@ Status ConsumerRunner::drop_and_replay(const std::string& name) {
   if (!s) return Error::not_found("no consumer named " + name);
   {
     std::lock_guard guard(s->apply_mu);
-    Status st = db_.write([&](store::Connection& c) -> Status {
+    Status st = s->db->write([&](store::Connection& c) -> Status {
       SEGUE_TRY(s->consumer->reset(c));
+      // An unfinished delete_history's record of what this consumer forgot goes with its state:
+      // the retry forgets everything the replay applies again.
+      if (s->split) SEGUE_TRY(c.exec("DELETE FROM event_forget WHERE consumer = ?", {name}));
       SEGUE_TRY(c.exec("UPDATE event_consumers SET committed = 0, updated_at = ? WHERE name = ?",
                        {wall_ms(), name}));
       return {};
@@ -220,21 +273,100 @@ Status ConsumerRunner::drop_and_replay(const std::string& name) {
 Status ConsumerRunner::delete_user(const UserId& user) {
   std::vector<std::unique_lock<std::mutex>> locks;
   for (auto& s : slots_) locks.emplace_back(s->apply_mu);  // fixed order; step() holds one at most
-  Status st = db_.write([&](store::Connection& c) -> Status {
-    SEGUE_ASSIGN_OR_RETURN(std::vector<Event> events, Log::user_events(c, user, INT64_MAX));
-    for (auto& s : slots_) {
+  struct Invalidate {  // the shared batches may hold the user's events: drop them, before and after
+    ConsumerRunner* r;
+    ~Invalidate() { r->clear_cache(); }
+  } invalidate{this};
+  clear_cache();
+  return forget_locked(user);
+}
+
+// Consumers in the log's database forget the user in the transaction that deletes the user's
+// events from the log, all or nothing. A consumer in a database of its own (docs/formats/
+// event-log.md, "delete_history"): (1) in its database, one transaction forgets the user's
+// applied events and records (user, consumer, committed offset) in event_forget; (2) the
+// log's transaction deletes the user's events; (3) the records go. Every consumer is held
+// throughout, so none applies an event that (2) removes. A record holds the offset the consumer
+// had forgotten up to. A failure or crash before (3) leaves records: start() runs this again for
+// their users before any consumer moves (and a retry of delete_user() does the same); a
+// consumer with a record forgets only what it applied after it, one without forgets all.
+Status ConsumerRunner::forget_locked(const UserId& user) {
+  // Every event a consumer applied (offset <= committed <= head) is in this read; the user's
+  // later events are removed by (2) unapplied.
+  std::vector<Event> events;
+  if (std::any_of(slots_.begin(), slots_.end(), [](const auto& s) { return s->split; })) {
+    SEGUE_ASSIGN_OR_RETURN(events, log_.user_events(user));
+  }
+  auto applied = [&](Slot& s, const std::vector<Event>& all) {
+    const int64_t committed = s.committed.load();
+    auto end = std::find_if(all.begin(), all.end(), [&](const Event& e) { return e.offset > committed; });
+    return std::span<const Event>(all.begin(), end);
+  };
+  for (auto& s : slots_) {  // (1)
+    if (!s->split) continue;
+    const std::string& name = s->consumer->name();
+    Status st = s->db->write([&](store::Connection& c) -> Status {
+      // A record from an earlier, unfinished attempt: what it forgot (offsets <= up_to) is
+      // gone already; events the consumer applied since are forgotten now.
+      SEGUE_ASSIGN_OR_RETURN(auto done, c.query_int("SELECT up_to FROM event_forget WHERE user_id = ? AND consumer = ?",
+                                                    {user.str(), name}));
       const int64_t committed = s->committed.load();
-      auto end = std::find_if(events.begin(), events.end(), [&](const Event& e) { return e.offset > committed; });
-      SEGUE_TRY(s->consumer->forget_user(c, user, std::span<const Event>(events.begin(), end)));
+      SEGUE_TRY(c.exec("INSERT INTO event_forget (user_id, consumer, up_to) VALUES (?, ?, ?) "
+                       "ON CONFLICT (user_id, consumer) DO UPDATE SET up_to = excluded.up_to",
+                       {user.str(), name, committed}));
+      std::span<const Event> todo = applied(*s, events);
+      const int64_t after = done.value_or(0);
+      while (!todo.empty() && todo.front().offset <= after) todo = todo.subspan(1);
+      return s->consumer->forget_user(c, user, todo);
+    });
+    if (st.ok()) s->consumer->on_commit();
+    else s->consumer->on_rollback();
+    if (!st.ok()) return st;
+  }
+  if (options_.after_derived_forget && !events.empty()) options_.after_derived_forget();
+  Status st = log_.db().write([&](store::Connection& c) -> Status {  // (2)
+    std::vector<Event> here;
+    bool any = false;
+    for (auto& s : slots_) any |= !s->split;
+    if (any) {
+      SEGUE_ASSIGN_OR_RETURN(here, Log::user_events(c, user, INT64_MAX));
     }
+    for (auto& s : slots_)
+      if (!s->split) SEGUE_TRY(s->consumer->forget_user(c, user, applied(*s, here)));
     SEGUE_TRY(Log::delete_user(c, user));
     return {};
   });
   for (auto& s : slots_) {
+    if (s->split) continue;
     if (st.ok()) s->consumer->on_commit();
     else s->consumer->on_rollback();
   }
-  return st;
+  if (!st.ok()) return st;
+  for (auto& s : slots_) {  // (3)
+    if (!s->split) continue;
+    SEGUE_TRY(s->db->write([&](store::Connection& c) -> Status {
+      SEGUE_TRY(c.exec("DELETE FROM event_forget WHERE user_id = ? AND consumer = ?", {user.str(), s->consumer->name()}));
+      return {};
+    }));
+  }
+  return {};
+}
+
+Status ConsumerRunner::finish_forgets() {
+  std::set<std::string> users;
+  std::set<store::Database*> seen;
+  for (auto& s : slots_) {
+    if (!s->split || !seen.insert(s->db).second) continue;
+    SEGUE_TRY(s->db->read([&](store::Connection& c) -> Status {
+      return c.query("SELECT user_id FROM event_forget", {}, [&](const store::Row& r) { users.insert(r.text(0)); });
+    }));
+  }
+  for (const auto& u : users) {
+    log::info("events: finishing an interrupted delete_history", {{"user", u}});
+    SEGUE_TRY(forget_locked(UserId(u)));
+  }
+  if (!users.empty()) clear_cache();
+  return {};
 }
 
 std::vector<ConsumerStatus> ConsumerRunner::status() const {

@@ -9,6 +9,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -23,10 +25,15 @@ namespace segue::events {
 
 struct RunnerOptions {
   int max_batch = 5000;                                // events per transaction
+  // When a consumer is more than max_batch behind: events per transaction while it catches up.
+  int catch_up_batch = 50000;
   std::chrono::milliseconds retry_delay{100};          // after a failed batch, doubling to 5 s
   // After a wake-up with less than max_batch waiting, gather appends this long before applying:
   // fewer, larger transactions (each costs an fsync) for a bounded extra lag. wait_for() skips it.
   std::chrono::milliseconds linger{200};
+  // Tests only: called by delete_user() after the consumers' own databases committed and before
+  // the log's commit (when the user has events), to simulate a crash there.
+  std::function<void()> after_derived_forget;
 };
 
 struct ConsumerStatus {
@@ -41,13 +48,17 @@ struct ConsumerStatus {
 
 class ConsumerRunner {
  public:
+  // `db` holds the consumers' offsets and derived state unless add() names another database
+  // (then delete_user() commits in each, in the order documented in docs/formats/event-log.md).
   ConsumerRunner(store::Database& db, Log& log, RunnerOptions options = {});
   ~ConsumerRunner();  // stop()
   ConsumerRunner(const ConsumerRunner&) = delete;
   ConsumerRunner& operator=(const ConsumerRunner&) = delete;
 
-  // Registers a consumer (not owned; it must outlive the runner). Before start() only.
-  void add(Consumer& consumer);
+  // Registers a consumer (not owned; it must outlive the runner). Before start() only. `db`: the
+  // database of its offset and derived state (migrated with derived_migrations() unless it is
+  // the log's); nullptr: the runner's.
+  void add(Consumer& consumer, store::Database* db = nullptr);
 
   // Creates missing offset rows, reads the committed offsets and the log's head, and loads each
   // consumer's view. With `threads`, starts one thread per consumer; without, consumers only
@@ -78,9 +89,20 @@ class ConsumerRunner {
 
  private:
   struct Slot;
+  // Events after `after` from the log, shared between consumers (a recent read is reused).
+  struct Batch {
+    int64_t after = 0;
+    std::shared_ptr<const std::vector<Event>> events;
+    std::size_t begin = 0, end = 0;  // this consumer's part of *events
+    int64_t complete_to = 0;         // every offset up to here was seen (gaps: deleted events)
+  };
+  Result<Batch> read_batch(int64_t after, int limit);
+  void clear_cache();
   Slot* find(const std::string& name) const;
   Result<std::size_t> step(Slot& s);  // one batch; the number of events applied
   void loop(Slot& s);
+  Status forget_locked(const UserId& user);  // delete_user with every consumer held
+  Status finish_forgets();                   // for every user still in event_forget (at start)
 
   store::Database& db_;
   Log& log_;
@@ -91,6 +113,8 @@ class ConsumerRunner {
   mutable std::mutex mu_;          // guards stopping_ and the slots' kick flags; cv_ waits on it
   std::condition_variable cv_;     // appends, progress and stop
   bool stopping_ = false;
+  std::mutex cache_mu_;            // guards cache_
+  std::deque<Batch> cache_;        // the newest reads (events the log holds: delete_user clears it)
 };
 
 }  // namespace segue::events

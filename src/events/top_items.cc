@@ -2,16 +2,21 @@
 
 #include <map>
 
+#include "events/multi_row.h"
+
 namespace segue::events {
 namespace {
 
-constexpr const char* kUpsert =
-    "INSERT INTO event_user_top (user_id, kind, id, plays, s_short, s_medium, s_long, last_played) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, kind, id) DO UPDATE SET "
+const MultiRow& upsert() {
+  static const MultiRow m(
+    "INSERT INTO event_user_top (user_id, kind, id, plays, s_short, s_medium, s_long, last_played)", 8,
+    "ON CONFLICT (user_id, kind, id) DO UPDATE SET "
     "plays = event_user_top.plays + excluded.plays, s_short = event_user_top.s_short + excluded.s_short, "
     "s_medium = event_user_top.s_medium + excluded.s_medium, s_long = event_user_top.s_long + excluded.s_long, "
     "last_played = CASE WHEN excluded.last_played > event_user_top.last_played THEN excluded.last_played "
-    "ELSE event_user_top.last_played END";
+    "ELSE event_user_top.last_played END");
+  return m;
+}
 
 struct Acc {
   int64_t plays = 0;
@@ -42,11 +47,20 @@ Status TopItemsConsumer::apply(store::Connection& c, std::span<const Event> even
       a.last = std::max(a.last, e.timestamp_ms);
     }
   }
+  std::vector<store::Value> rows;
+  rows.reserve(acc.size() * 8);
   for (const auto& [key, a] : acc) {
     const auto& [user, kind, id] = key;
-    SEGUE_TRY(c.exec(kUpsert, {user, int64_t{kind}, id, a.plays, a.s_short, a.s_medium, a.s_long, a.last}));
+    rows.emplace_back(user);
+    rows.emplace_back(int64_t{kind});
+    rows.emplace_back(id);
+    rows.emplace_back(a.plays);
+    rows.emplace_back(a.s_short);
+    rows.emplace_back(a.s_medium);
+    rows.emplace_back(a.s_long);
+    rows.emplace_back(a.last);
   }
-  return {};
+  return upsert().run(c, std::move(rows));
 }
 
 Status TopItemsConsumer::reset(store::Connection& c) {

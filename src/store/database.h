@@ -74,14 +74,20 @@ struct Migration {
 struct Options {
   int readers = 4;                // read-only connections
   bool check_integrity = true;    // run a quick integrity check when opening
+  // Page cache per connection in KiB (PRAGMA cache_size = -N); 0 keeps SQLite's default (2 MiB).
+  int cache_size_kib = 0;
+  // true: synchronous=FULL, every commit is fsynced (survives power loss). false:
+  // synchronous=NORMAL: a commit survives kill -9 and stays atomic, but the newest commits may
+  // roll back after a power loss (for state that can be rebuilt, e.g. from a log).
+  bool full_sync = true;
 };
 
 class Database {
  public:
   virtual ~Database() = default;
 
-  // Opens (creating if needed) an SQLite database in WAL mode with synchronous=FULL, so a
-  // committed write survives power loss and kill -9. A file that is not a database, or fails
+  // Opens (creating if needed) an SQLite database in WAL mode with synchronous=FULL (unless
+  // options.full_sync is false), so a committed write survives power loss and kill -9. A file that is not a database, or fails
   // the integrity check, gives Error::corruption.
   static Result<std::unique_ptr<Database>> open_sqlite(const std::string& path,
                                                        const Options& options = {});

@@ -122,7 +122,8 @@ class SqliteConnection final : public Connection {
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
 };
 
-Result<std::unique_ptr<SqliteConnection>> open_connection(const std::string& path, bool readonly) {
+Result<std::unique_ptr<SqliteConnection>> open_connection(const std::string& path, bool readonly,
+                                                          const Options& options) {
   sqlite3* db = nullptr;
   int flags = (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
               SQLITE_OPEN_NOMUTEX;
@@ -135,11 +136,13 @@ Result<std::unique_ptr<SqliteConnection>> open_connection(const std::string& pat
   sqlite3_busy_timeout(db, 10000);
   sqlite3_extended_result_codes(db, 1);
   // journal_mode touches the file header: a non-database file fails here with SQLITE_NOTADB.
-  const char* pragmas = readonly
-      ? "PRAGMA query_only=1; PRAGMA foreign_keys=ON;"
-      : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;";
+  std::string pragmas = readonly ? "PRAGMA query_only=1; PRAGMA foreign_keys=ON;"
+                                 : options.full_sync
+                                       ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+                                       : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;";
+  if (options.cache_size_kib > 0) pragmas += " PRAGMA cache_size=-" + std::to_string(options.cache_size_kib) + ";";
   char* err = nullptr;
-  if (sqlite3_exec(db, pragmas, nullptr, nullptr, &err) != SQLITE_OK) {
+  if (sqlite3_exec(db, pragmas.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
     std::string msg = err ? err : "";
     sqlite3_free(err);
     int primary = sqlite3_errcode(db) & 0xFF;
@@ -209,7 +212,7 @@ class SqliteDatabase final : public Database {
 
 Result<std::unique_ptr<Database>> Database::open_sqlite(const std::string& path,
                                                         const Options& options) {
-  SEGUE_ASSIGN_OR_RETURN(auto writer, open_connection(path, false));
+  SEGUE_ASSIGN_OR_RETURN(auto writer, open_connection(path, false, options));
   if (options.check_integrity) {
     std::string verdict;
     Status s = writer->query("PRAGMA quick_check", {}, [&](const Row& r) {
@@ -221,7 +224,7 @@ Result<std::unique_ptr<Database>> Database::open_sqlite(const std::string& path,
   }
   std::vector<std::unique_ptr<SqliteConnection>> readers;
   for (int i = 0; i < std::max(1, options.readers); ++i) {
-    SEGUE_ASSIGN_OR_RETURN(auto r, open_connection(path, true));
+    SEGUE_ASSIGN_OR_RETURN(auto r, open_connection(path, true, options));
     readers.push_back(std::move(r));
   }
   return std::unique_ptr<Database>(new SqliteDatabase(std::move(writer), std::move(readers)));

@@ -20,12 +20,13 @@ struct Ack {
   int64_t last;
 };
 
-[[noreturn]] void child_appends(const std::string& path, int fd) {
+[[noreturn]] void child_appends(const std::string& path, const std::string& derived_dir, int fd) {
   auto db = store::Database::open_sqlite(path);
   if (!db.ok()) _exit(3);
   EventLogOptions o;
   o.lookup = lookup_track;
   o.runner.max_batch = 700;
+  o.derived_dir = derived_dir;
   auto log = EventLog::open(**db, o);
   if (!log.ok()) _exit(4);
   int64_t n = 0;
@@ -44,8 +45,10 @@ struct Ack {
   }
 }
 
-TEST(KillNine, AcknowledgedEventsSurviveOnceAndCountsMatchARecount) {
+// `split`: each consumer in a database of its own (the server's setting), or all in the log's.
+void kill_during_ingest(bool split) {
   TempDb tmp;
+  const std::string derived_dir = split ? tmp.derived_dir() : "";
   { auto db = tmp.open(); }  // migrated before the child starts
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);
@@ -53,7 +56,7 @@ TEST(KillNine, AcknowledgedEventsSurviveOnceAndCountsMatchARecount) {
   ASSERT_GE(pid, 0);
   if (pid == 0) {
     ::close(fds[0]);
-    child_appends(tmp.path(), fds[1]);
+    child_appends(tmp.path(), derived_dir, fds[1]);
   }
   ::close(fds[1]);
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
@@ -71,6 +74,7 @@ TEST(KillNine, AcknowledgedEventsSurviveOnceAndCountsMatchARecount) {
   EventLogOptions o;
   o.lookup = lookup_track;
   o.start_threads = false;
+  o.derived_dir = derived_dir;
   auto log = EventLog::open(*db, o);
   ASSERT_TRUE(log.ok());
   EXPECT_GE((*log)->head(), acks.back().last);
@@ -94,6 +98,11 @@ TEST(KillNine, AcknowledgedEventsSurviveOnceAndCountsMatchARecount) {
   for (const auto& s : (*log)->consumers()) EXPECT_EQ(s.lag, 0) << s.name;
   expect_consistent(*db, **log, lookup_track);
   std::cerr << "[ info ] " << acks.size() << " batches acknowledged, " << rows << " events in the log\n";
+}
+
+TEST(KillNine, AcknowledgedEventsSurviveOnceAndCountsMatchARecount) { kill_during_ingest(false); }
+TEST(KillNine, AcknowledgedEventsSurviveOnceAndCountsMatchARecountWithADatabasePerConsumer) {
+  kill_during_ingest(true);
 }
 
 }  // namespace

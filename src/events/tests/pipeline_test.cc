@@ -11,7 +11,9 @@ namespace {
 using namespace segue::events::testing;
 using namespace std::chrono_literals;
 
-class PipelineTest : public ::testing::Test {
+// Parameter: each consumer's derived state in a database of its own (EventLogOptions::derived_dir)
+// or all in the log's.
+class PipelineTest : public ::testing::TestWithParam<bool> {
  protected:
   std::unique_ptr<EventLog> open_log(bool threads = false, std::vector<Consumer*> extra = {}) {
     EventLogOptions o;
@@ -19,6 +21,7 @@ class PipelineTest : public ::testing::Test {
     o.start_threads = threads;
     o.extra_consumers = std::move(extra);
     o.runner.max_batch = 500;
+    if (GetParam()) o.derived_dir = tmp_.derived_dir();
     auto log = EventLog::open(*db_, o);
     EXPECT_TRUE(log.ok()) << (log.ok() ? "" : log.error().message);
     return log.ok() ? std::move(*log) : nullptr;
@@ -48,9 +51,9 @@ class PipelineTest : public ::testing::Test {
     }
     return out;
   }
-  int64_t count_rows(const std::string& table) {
+  int64_t count_rows(const std::string& table, store::Database* db = nullptr) {
     int64_t n = -1;
-    EXPECT_TRUE(db_->read([&](store::Connection& c) -> Status {
+    EXPECT_TRUE((db ? db : db_.get())->read([&](store::Connection& c) -> Status {
                      SEGUE_ASSIGN_OR_RETURN(auto v, c.query_int("SELECT COUNT(*) FROM " + table));
                      n = v.value_or(0);
                      return {};
@@ -62,7 +65,7 @@ class PipelineTest : public ::testing::Test {
   std::unique_ptr<store::Database> db_ = tmp_.open();
 };
 
-TEST_F(PipelineTest, AppendGivesConsecutiveOffsetsAndValidates) {
+TEST_P(PipelineTest, AppendGivesConsecutiveOffsetsAndValidates) {
   auto log = open_log();
   auto r = log->append(mixed_batch(130, 0));  // 64 + 8 * 8 + 2: every statement size
   ASSERT_TRUE(r.ok()) << r.error().message;
@@ -88,7 +91,7 @@ TEST_F(PipelineTest, AppendGivesConsecutiveOffsetsAndValidates) {
   }
 }
 
-TEST_F(PipelineTest, AFailedAppendLeavesNothingAndOffsetsContinue) {
+TEST_P(PipelineTest, AFailedAppendLeavesNothingAndOffsetsContinue) {
   auto log = open_log();
   ASSERT_TRUE(log->append(mixed_batch(10, 0)).ok());
   // Make the database refuse one row in the middle of the next batch.
@@ -109,7 +112,7 @@ TEST_F(PipelineTest, AFailedAppendLeavesNothingAndOffsetsContinue) {
   EXPECT_EQ(next->first, 11);
 }
 
-TEST_F(PipelineTest, RecentlyPlayedReadsTheHistoryConsumer) {
+TEST_P(PipelineTest, RecentlyPlayedReadsTheHistoryConsumer) {
   auto log = open_log(/*threads=*/true);
   std::vector<Event> batch;
   for (int i = 0; i < 10; ++i) batch.push_back(play_end(user(1), i, kT0 + i * 1000, i % 2 ? 40000 : 5000, true));
@@ -158,10 +161,16 @@ class FlakyConsumer final : public Consumer {
   const std::string name_ = "flaky";
 };
 
-TEST_F(PipelineTest, AFailedBatchRollsBackAndIsAppliedExactlyOnceOnRetry) {
-  ASSERT_TRUE(db_->write([](store::Connection& c) {
+TEST_P(PipelineTest, AFailedBatchRollsBackAndIsAppliedExactlyOnceOnRetry) {
+  std::unique_ptr<store::Database> derived;  // the consumer's table goes where derived state lives
+  if (GetParam()) {
+    std::filesystem::create_directories(tmp_.derived_dir());
+    derived = std::move(*store::Database::open_sqlite(tmp_.derived_dir() + "/flaky.db"));
+  }
+  ASSERT_TRUE((derived ? derived : db_)->write([](store::Connection& c) {
                    return c.exec_script("CREATE TABLE flaky_counts (user_id TEXT PRIMARY KEY, n INTEGER NOT NULL)");
                  }).ok());
+  derived.reset();
   FlakyConsumer flaky;
   auto log = open_log(false, {&flaky});
   ASSERT_TRUE(log->append(mixed_batch(1000, 0)).ok());
@@ -173,7 +182,7 @@ TEST_F(PipelineTest, AFailedBatchRollsBackAndIsAppliedExactlyOnceOnRetry) {
   ASSERT_TRUE(log->catch_up().ok());
   EXPECT_EQ(flaky.failures, 1);
   int64_t total = 0;
-  ASSERT_TRUE(db_->read([&](store::Connection& c) -> Status {
+  ASSERT_TRUE(log->derived_db("flaky").read([&](store::Connection& c) -> Status {
                    return c.query("SELECT SUM(n) FROM flaky_counts", {}, [&](const store::Row& r) { total = r.i64(0); });
                  }).ok());
   EXPECT_EQ(total, 1000);
@@ -185,7 +194,7 @@ TEST_F(PipelineTest, AFailedBatchRollsBackAndIsAppliedExactlyOnceOnRetry) {
   expect_consistent(*db_, *log, lookup_track);
 }
 
-TEST_F(PipelineTest, ConsumersResumeAfterTheirCommittedOffsetAfterAReopen) {
+TEST_P(PipelineTest, ConsumersResumeAfterTheirCommittedOffsetAfterAReopen) {
   {
     auto log = open_log();
     ASSERT_TRUE(log->append(mixed_batch(1200, 0)).ok());
@@ -208,18 +217,18 @@ TEST_F(PipelineTest, ConsumersResumeAfterTheirCommittedOffsetAfterAReopen) {
   expect_consistent(*db_, *log, lookup_track);
 }
 
-TEST_F(PipelineTest, DropAndReplayRebuildsIdenticalState) {
+TEST_P(PipelineTest, DropAndReplayRebuildsIdenticalState) {
   auto log = open_log();
   for (int b = 0; b < 4; ++b) ASSERT_TRUE(log->append(mixed_batch(700, b)).ok());
   ASSERT_TRUE(log->catch_up().ok());
-  Recount before = read_derived(*db_);
+  Recount before = read_derived(*log);
   int pop_before = log->popularity(ItemKind::kTrack, track(1).str());
   for (const char* name : {"history", "popularity", "top_items"}) ASSERT_TRUE(log->drop_and_replay(name).ok());
-  EXPECT_EQ(count_rows("event_history"), 0);
+  EXPECT_EQ(count_rows("event_history", &log->derived_db("history")), 0);
   EXPECT_EQ(log->popularity(ItemKind::kTrack, track(1).str()), 0);
   EXPECT_EQ(log->drop_and_replay("nope").error().code, ErrorCode::kNotFound);
   ASSERT_TRUE(log->catch_up().ok());
-  Recount after = read_derived(*db_);
+  Recount after = read_derived(*log);
   EXPECT_EQ(after.history_per_user, before.history_per_user);
   EXPECT_EQ(after.user_top, before.user_top);
   ASSERT_EQ(after.items.size(), before.items.size());
@@ -231,7 +240,7 @@ TEST_F(PipelineTest, DropAndReplayRebuildsIdenticalState) {
   expect_consistent(*db_, *log, lookup_track);
 }
 
-TEST_F(PipelineTest, PrivateSessionEventsAreLoggedButNeverCounted) {
+TEST_P(PipelineTest, PrivateSessionEventsAreLoggedButNeverCounted) {
   auto log = open_log();
   std::vector<Event> batch = {play_end(user(1), 1, kT0, 90000, false, /*priv=*/true),
                               play_end(user(1), 2, kT0 + 1000, 90000, false, true),
@@ -252,7 +261,7 @@ TEST_F(PipelineTest, PrivateSessionEventsAreLoggedButNeverCounted) {
   EXPECT_TRUE((*exported)[0].private_session);
 }
 
-TEST_F(PipelineTest, DeleteHistoryRemovesTheUserAndKeepsCountsConsistent) {
+TEST_P(PipelineTest, DeleteHistoryRemovesTheUserAndKeepsCountsConsistent) {
   auto log = open_log();
   std::vector<Event> batch;
   for (int i = 0; i < 40; ++i) batch.push_back(play_end(user(i % 2), i % 6, kT0 + i * 1000));
@@ -277,7 +286,7 @@ TEST_F(PipelineTest, DeleteHistoryRemovesTheUserAndKeepsCountsConsistent) {
   EXPECT_EQ(r->first, 44);
 }
 
-TEST_F(PipelineTest, TopItemsByRange) {
+TEST_P(PipelineTest, TopItemsByRange) {
   auto log = open_log();
   const int64_t now = wall_clock_ms();
   std::vector<Event> batch;
@@ -308,7 +317,7 @@ TEST_F(PipelineTest, TopItemsByRange) {
   EXPECT_FALSE(parse_time_range("forever"));
 }
 
-TEST_F(PipelineTest, PopularityFollowsRecentPlays) {
+TEST_P(PipelineTest, PopularityFollowsRecentPlays) {
   auto log = open_log();
   const int64_t now = wall_clock_ms();
   std::vector<Event> batch;
@@ -334,7 +343,7 @@ TEST_F(PipelineTest, PopularityFollowsRecentPlays) {
   EXPECT_EQ(log->play_stats(ItemKind::kTrack, track(16).str())->plays, 20);
 }
 
-TEST_F(PipelineTest, ConcurrentAppendsWhileConsumersRun) {
+TEST_P(PipelineTest, ConcurrentAppendsWhileConsumersRun) {
   auto log = open_log(/*threads=*/true);
   std::vector<std::thread> producers;
   for (int t = 0; t < 4; ++t) {
@@ -367,6 +376,9 @@ TEST_F(PipelineTest, ConcurrentAppendsWhileConsumersRun) {
   EXPECT_EQ(count_rows("event_log"), 10000);
   expect_consistent(*db_, *log, lookup_track);
 }
+
+INSTANTIATE_TEST_SUITE_P(Databases, PipelineTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& p) { return p.param ? "Split" : "OneFile"; });
 
 TEST(Migration, PlaybackEventsRowsMoveIntoTheLog) {
   TempDb tmp;

@@ -66,6 +66,7 @@ class TempDb {
   }
   ~TempDb() { std::filesystem::remove_all(dir_); }
   std::string path() const { return (dir_ / "segue.db").string(); }
+  std::string derived_dir() const { return (dir_ / "events-derived").string(); }
   std::unique_ptr<store::Database> open() const {
     auto db = store::Database::open_sqlite(path());
     EXPECT_TRUE(db.ok()) << (db.ok() ? "" : db.error().message);
@@ -111,14 +112,21 @@ inline Recount recount_from_log(store::Database& db, const TrackLookup& lookup) 
   return r;
 }
 
-inline Recount read_derived(store::Database& db) {
+// The derived tables, each from its consumer's database (the log's, or its own).
+inline Recount read_derived(EventLog& log) {
   Recount r;
-  auto s = db.read([&](store::Connection& c) -> Status {
-    SEGUE_TRY(c.query("SELECT user_id, COUNT(*) FROM event_history GROUP BY user_id", {},
-                      [&](const store::Row& row) { r.history_per_user[row.text(0)] = row.i64(1); }));
-    SEGUE_TRY(c.query("SELECT kind, id, plays, score FROM event_item_stats", {}, [&](const store::Row& row) {
+  auto s = log.derived_db("history").read([&](store::Connection& c) -> Status {
+    return c.query("SELECT user_id, COUNT(*) FROM event_history GROUP BY user_id", {},
+                   [&](const store::Row& row) { r.history_per_user[row.text(0)] = row.i64(1); });
+  });
+  EXPECT_TRUE(s.ok());
+  s = log.derived_db("popularity").read([&](store::Connection& c) -> Status {
+    return c.query("SELECT kind, id, plays, score FROM event_item_stats", {}, [&](const store::Row& row) {
       r.items[{static_cast<int>(row.i64(0)), row.text(1)}] = {row.i64(2), row.f64(3)};
-    }));
+    });
+  });
+  EXPECT_TRUE(s.ok());
+  s = log.derived_db("top_items").read([&](store::Connection& c) -> Status {
     return c.query("SELECT user_id, kind, id, plays FROM event_user_top", {}, [&](const store::Row& row) {
       r.user_top[{row.text(0), static_cast<int>(row.i64(1)), row.text(2)}] = row.i64(3);
     });
@@ -127,10 +135,11 @@ inline Recount read_derived(store::Database& db) {
   return r;
 }
 
-// Derived tables (and the popularity view in memory) equal a recount from the log.
+// Derived tables (and the popularity view in memory) equal a recount from the log (`db`; the
+// derived tables are read from their consumers' databases, the same or their own).
 inline void expect_consistent(store::Database& db, EventLog& log, const TrackLookup& lookup) {
   Recount want = recount_from_log(db, lookup);
-  Recount got = read_derived(db);
+  Recount got = read_derived(log);
   EXPECT_EQ(got.history_per_user, want.history_per_user);
   EXPECT_EQ(got.user_top, want.user_top);
   ASSERT_EQ(got.items.size(), want.items.size());

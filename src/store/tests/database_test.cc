@@ -159,5 +159,38 @@ TEST_F(DatabaseTest, ConcurrentMigrationsApplyOnce) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(failures.load(), 0);
 }
+
+TEST_F(DatabaseTest, CacheSizeAndSyncModeFollowTheOptions) {
+  auto pragma = [](Database& db, const char* name, bool on_writer) {
+    int64_t v = -999;
+    auto fn = [&](Connection& c) -> Status {
+      SEGUE_ASSIGN_OR_RETURN(auto r, c.query_int(std::string("PRAGMA ") + name));
+      v = r.value_or(-998);
+      return {};
+    };
+    EXPECT_TRUE((on_writer ? db.write(fn) : db.read(fn)).ok());
+    return v;
+  };
+  {
+    auto db = Database::open_sqlite(path());  // defaults: FULL, SQLite's cache
+    ASSERT_TRUE(db.ok());
+    EXPECT_EQ(pragma(**db, "synchronous", true), 2);
+    EXPECT_EQ(pragma(**db, "cache_size", true), -2000);
+  }
+  Options o;
+  o.cache_size_kib = 65536;
+  o.full_sync = false;
+  auto db = Database::open_sqlite(path(), o);
+  ASSERT_TRUE(db.ok());
+  EXPECT_EQ(pragma(**db, "synchronous", true), 1);
+  EXPECT_EQ(pragma(**db, "cache_size", true), -65536);
+  EXPECT_EQ(pragma(**db, "cache_size", false), -65536);
+  ASSERT_TRUE((*db)->migrate("test", kV1).ok());
+  ASSERT_TRUE((*db)->write([](Connection& c) -> Status {
+    SEGUE_TRY(c.exec("INSERT INTO t (k, v) VALUES ('a', 1)"));
+    return {};
+  }).ok());
+}
+
 }  // namespace
 }  // namespace segue::store
