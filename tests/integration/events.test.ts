@@ -79,6 +79,14 @@ describe("ingest", () => {
     assert.equal(recent.body.items.length, 0);
   });
 
+  it("saving to and removing from the library are library_save events, recorded by the server", async () => {
+    const id = tracks[5].id;
+    assert.equal((await api(server.base, `/v1/me/tracks?ids=${id}`, { token: tb, method: "PUT" })).status, 200);
+    assert.equal((await api(server.base, `/v1/me/tracks?ids=${id}`, { token: tb, method: "DELETE" })).status, 200);
+    const saves = (await exportOf(tb)).filter((e) => e.type === "library_save" && e.item_uri === `segue:track:${id}`);
+    assert.deepEqual(saves.map((e) => [e.item_uri, e.saved]), [[`segue:track:${id}`, true], [`segue:track:${id}`, false]]);
+  });
+
   it("a bad event anywhere in a batch appends nothing and names the field", async () => {
     const before = (await exportOf(tb)).length;
     const t = now();

@@ -4,6 +4,7 @@
 #include "api/spotify/params.h"
 #include "api/spotify/realtime.h"
 #include "api/spotify/routes.h"
+#include "common/log.h"
 
 namespace segue::api::spotify {
 namespace {
@@ -64,8 +65,27 @@ void register_library(net::Router& router, ApiContext& ctx, const KindInfo& k) {
       }
       UserId user = *p.user;
       int64_t now = now_ms();
-      Status s = co_await ctx.workers.run([&] {
-        return save ? ctx.library.save(user, k.kind, ids, now) : ctx.library.remove(user, k.kind, ids);
+      Status s = co_await ctx.workers.run([&]() -> Status {
+        SEGUE_TRY(save ? ctx.library.save(user, k.kind, ids, now) : ctx.library.remove(user, k.kind, ids));
+        // The change is also a library_save event for the pipeline (the seed's services emit
+        // their own events). The library is already saved: a failure here is logged, not returned.
+        bool private_session = false;
+        if (ctx.preferences) {
+          if (auto prefs = ctx.preferences->get(user); prefs.ok()) private_session = prefs->private_session;
+        }
+        std::vector<events::Event> evs;
+        for (const auto& id : ids) {
+          events::Event e;
+          e.type = events::EventType::kLibrarySave;
+          e.user = user;
+          e.timestamp_ms = now;
+          e.private_session = private_session;
+          e.payload = events::LibrarySave{std::string("segue:") + k.field + ":" + id, save};
+          evs.push_back(std::move(e));
+        }
+        if (auto appended = ctx.events.append(evs); !appended.ok())
+          log::warn("library_save events not recorded", {{"reason", appended.error().message}});
+        return {};
       });
       if (!s.ok()) co_return error_response(s.error());
       publish_library_change(ctx, user, k.kind, ids, save);
