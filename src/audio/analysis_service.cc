@@ -179,14 +179,16 @@ void AnalysisService::on_snapshot(std::shared_ptr<const catalog::Snapshot> snap)
     std::lock_guard l(mu_);
     snapshot_ = snap;
     queue_.clear();
-    queued_.clear();
+    analyzed_ = failed_ = 0;
     keep.reserve(snap->files().size());
     for (const auto& f : snap->files()) {
       keep.push_back(f.id);
       auto it = known_.find(f.id.str());
-      if (it != known_.end() && current(it->second, f)) continue;
+      if (it != known_.end() && current(it->second, f)) {
+        (it->second.ok ? analyzed_ : failed_)++;
+        continue;
+      }
       queue_.push_back({FileKey{f.id, f.track_id, f.size, f.mtime_ns}, f.path});
-      queued_.insert(f.id.str());
     }
     // Rows of files that left the catalog are dropped from memory now, from the database by
     // the next worker that runs (cleanup_ below).
@@ -222,7 +224,6 @@ void AnalysisService::work() {
       } else {
         std::tie(key, path) = std::move(queue_.front());
         queue_.pop_front();
-        queued_.erase(key.file.str());
         ++running_;
       }
     }
@@ -274,7 +275,10 @@ void AnalysisService::process(const FileKey& key, const std::string& path) {
     audio_seconds_ += k.duration_s;
     busy_seconds_ += busy;
     ++done_;
-    known_[key.file.str()] = std::move(k);
+    Known& slot = known_[key.file.str()];
+    count(slot, -1);
+    slot = std::move(k);
+    count(slot, +1);
   }
   refresh_album(key.track);
 }
@@ -329,17 +333,20 @@ std::optional<TrackSound> AnalysisService::track(const TrackId& id) const {
   return std::nullopt;
 }
 
+void AnalysisService::count(const Known& k, int delta) {
+  if (!snapshot_ || k.version.empty()) return;
+  const auto* f = snapshot_->file(k.key.file);
+  if (!f || !current(k, *f)) return;
+  std::size_t& n = k.ok ? analyzed_ : failed_;
+  n = delta > 0 ? n + 1 : n - 1;
+}
+
 AnalysisProgress AnalysisService::progress() const {
   std::lock_guard l(mu_);
   AnalysisProgress p;
-  if (snapshot_) {
-    p.files = snapshot_->files().size();
-    for (const auto& f : snapshot_->files()) {
-      auto it = known_.find(f.id.str());
-      if (it == known_.end() || !current(it->second, f)) continue;
-      (it->second.ok ? p.analyzed : p.failed)++;
-    }
-  }
+  if (snapshot_) p.files = snapshot_->files().size();
+  p.analyzed = analyzed_;
+  p.failed = failed_;
   p.queued = queue_.size();
   p.running = running_;
   p.done_since_start = done_;

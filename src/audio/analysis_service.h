@@ -127,6 +127,9 @@ class AnalysisService {
   void process(const FileKey& key, const std::string& path);
   void refresh_album(const TrackId& track);
   bool current(const Known& k, const catalog::AudioFile& f) const;
+  // Adds `delta` to analyzed_ or failed_ if `k` is the current analysis of a file in the
+  // snapshot. Called with mu_ held.
+  void count(const Known& k, int delta);
 
   store::Database* db_ = nullptr;
   AnalysisStore store_;
@@ -140,7 +143,10 @@ class AnalysisService {
   std::unordered_map<std::string, Known> known_;  // by file id
   std::unordered_map<std::string, std::pair<std::optional<double>, double>> albums_;  // album id -> lufs, peak
   std::deque<std::pair<FileKey, std::string>> queue_;  // key, path
-  std::unordered_set<std::string> queued_;
+  // Files of the current snapshot with a current analysis, kept as results come in so that
+  // progress() (read by /metrics on a network thread) does not walk the catalog.
+  std::size_t analyzed_ = 0;
+  std::size_t failed_ = 0;
   std::shared_ptr<const catalog::Snapshot> snapshot_;
   std::size_t running_ = 0;
   uint64_t done_ = 0;

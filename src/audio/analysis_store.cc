@@ -200,16 +200,23 @@ Result<AlbumLoudness> AnalysisStore::update_album(const AlbumId& album, const st
   AlbumLoudness out;
   out.album = album;
   LoudnessHistogram merged;
+  // One query for the album's files (an album has tens of tracks, not thousands).
+  std::string sql = "SELECT loudness_histogram, true_peak_dbtp FROM audio_analysis WHERE status = 'ok' AND file_id IN (";
+  std::vector<store::Value> params;
+  for (const auto& f : files) {
+    sql += params.empty() ? "?" : ", ?";
+    params.push_back(f.str());
+  }
+  sql += ")";
   SEGUE_TRY(db_.write([&](store::Connection& c) -> Status {
-    for (const auto& f : files) {
-      SEGUE_TRY(c.query("SELECT loudness_histogram, true_peak_dbtp FROM audio_analysis WHERE file_id = ? AND status = 'ok'",
-                        {f.str()}, [&](const store::Row& r) {
-                          auto h = LoudnessHistogram::decode(r.blob(0));
-                          if (!h.ok()) return;
-                          merged.merge(*h);
-                          out.true_peak_dbtp = std::max(out.true_peak_dbtp, r.f64(1));
-                          ++out.tracks_measured;
-                        }));
+    if (!params.empty()) {
+      SEGUE_TRY(c.query(sql, params, [&](const store::Row& r) {
+        auto h = LoudnessHistogram::decode(r.blob(0));
+        if (!h.ok()) return;
+        merged.merge(*h);
+        out.true_peak_dbtp = std::max(out.true_peak_dbtp, r.f64(1));
+        ++out.tracks_measured;
+      }));
     }
     out.integrated_lufs = merged.integrated_lufs();
     store::Value lufs = out.integrated_lufs ? store::Value(*out.integrated_lufs) : store::Value(nullptr);

@@ -226,6 +226,9 @@ TEST_F(AnalysisServiceTest, RestartsResumeAndOnlyChangedFilesAreAnalyzedAgain) {
     svc.wait_idle();
     EXPECT_EQ(calls.load(), 1);
     EXPECT_EQ(svc.progress().files, 4u);
+    // The counts follow: the changed file is current again, the removed one no longer counts.
+    EXPECT_EQ(svc.progress().analyzed, 2u);
+    EXPECT_EQ(svc.progress().failed, 2u);
     auto one = svc.track(track("One", "A")->id);
     ASSERT_TRUE(one && one->integrated_lufs);
     EXPECT_GT(*one->integrated_lufs, lufs_before + 3);
