@@ -42,6 +42,29 @@ TEST(Config, RejectsBadValuesNamingTheSetting) {
   ASSERT_FALSE(c.ok());
 }
 
+TEST(Config, AnalysisAndTranscodingSettings) {
+  auto c = build_config({}, {}, {});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->analysis_workers, 1);
+  EXPECT_EQ(c->transcode_cache_bytes, uint64_t{4} << 30);
+  EXPECT_EQ(c->transcode_ahead, "");
+  c = build_config({}, {{"analysis_workers", "0"}, {"transcode_cache_mb", "512"}, {"transcode_jobs", "3"}},
+                   {{"transcode_ahead", "opus:96"}});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->analysis_workers, 0);
+  EXPECT_EQ(c->transcode_cache_bytes, uint64_t{512} << 20);
+  EXPECT_EQ(c->transcode_jobs, 3);
+  EXPECT_EQ(c->transcode_ahead, "opus:96");
+  EXPECT_EQ(build_config({}, {}, {{"transcode_ahead", "off"}})->transcode_ahead, "");
+  for (const auto& [key, bad] : std::vector<std::pair<std::string, std::string>>{
+           {"analysis_workers", "65"}, {"analysis_workers", "-1"}, {"transcode_jobs", "x"},
+           {"transcode_ahead", "mp3:160"}, {"transcode_ahead", "vorbis"}, {"transcode_ahead", "vorbis:9999"}}) {
+    auto r = build_config({}, {}, {{key, bad}});
+    ASSERT_FALSE(r.ok()) << key << "=" << bad;
+    EXPECT_NE(r.error().message.find(key), std::string::npos) << r.error().message;
+  }
+}
+
 TEST(Config, ReadsTomlAndEnvironment) {
   auto path = std::filesystem::temp_directory_path() / ("segue-config-" + std::to_string(::getpid()) + ".toml");
   std::ofstream(path) << "listen = \"127.0.0.1:7000\"\npublic_url = \"https://music.example/\"\nlibrary = [\"/m1\", \"/m2\"]\nworkers = 8\naccess_log = false\n";
