@@ -126,20 +126,31 @@ double percentile(std::vector<double> v, double p) {
   return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
 }
 
-// Segue: appends for g_seconds (batches of `batch`), paced to `rate` events/s if > 0. With
-// consumers, a monitor thread records when the history consumer commits each append.
-Outcome run_segue(const std::string& name, int batch, bool consumers, double rate, int producers = 1) {
+// A fresh database for scenario `name` and the pipeline over it, with the knobs of this run.
+struct Pipeline {
+  std::unique_ptr<store::Database> db;
+  std::unique_ptr<EventLog> log;
+};
+Pipeline open_pipeline(const std::string& name, bool start_threads) {
   auto db = store::Database::open_sqlite(fresh_db(name));
   if (!db.ok() || !(*db)->migrate("events", event_migrations()).ok()) std::abort();
   EventLogOptions opt;
   opt.lookup = lookup;
-  opt.start_threads = consumers;
+  opt.start_threads = start_threads;
   if (g_split) opt.derived_dir = g_dir + "/" + name + "/events-derived";
   opt.derived_full_sync = g_derived_full_sync;
   opt.derived_cache_kib = g_derived_cache_kib;
   if (g_max_batch > 0) opt.runner.max_batch = g_max_batch;
   auto log = EventLog::open(**db, opt);
   if (!log.ok()) std::abort();
+  return {std::move(*db), std::move(*log)};
+}
+
+// Segue: appends for g_seconds (batches of `batch`), paced to `rate` events/s if > 0. With
+// consumers, a monitor thread records when the history consumer commits each append.
+Outcome run_segue(const std::string& name, int batch, bool consumers, double rate, int producers = 1) {
+  Pipeline p = open_pipeline(name, consumers);
+  auto& log = p.log;
   Generator gen(42);
   // Pre-generate so the producer measures the pipeline, not the generator.
   std::vector<std::vector<Event>> batches;
@@ -153,7 +164,7 @@ Outcome run_segue(const std::string& name, int batch, bool consumers, double rat
   if (consumers) {
     monitor = std::thread([&] {
       while (!done.load()) {
-        int64_t committed = (*log)->consumers()[0].committed;  // "history"
+        int64_t committed = log->consumers()[0].committed;  // "history"
         auto now = Clock::now();
         {
           std::lock_guard l(mu);
@@ -181,7 +192,7 @@ Outcome run_segue(const std::string& name, int batch, bool consumers, double rat
         if (due > now) std::this_thread::sleep_until(due);
       }
       auto t0 = Clock::now();
-      auto r = (*log)->append(batches[i++ % batches.size()]);
+      auto r = log->append(batches[i++ % batches.size()]);
       if (!r.ok()) {
         std::fprintf(stderr, "append: %s\n", r.error().message.c_str());
         std::abort();
@@ -204,7 +215,7 @@ Outcome run_segue(const std::string& name, int batch, bool consumers, double rat
   const double secs = std::chrono::duration<double>(Clock::now() - start).count();
   o.events_per_s = static_cast<double>(o.events) / secs;
   if (consumers) {
-    auto lag_at_end = (*log)->consumers();
+    auto lag_at_end = log->consumers();
     o.final_lag = 0;
     for (const auto& s : lag_at_end) {
       o.final_lag = std::max(o.final_lag, s.lag);
@@ -214,7 +225,7 @@ Outcome run_segue(const std::string& name, int batch, bool consumers, double rat
     // Let every consumer finish (bounded), so the run also shows how long catching up takes.
     for (;;) {
       bool caught = true;
-      for (const auto& s : (*log)->consumers()) caught &= s.lag == 0;
+      for (const auto& s : log->consumers()) caught &= s.lag == 0;
       if (caught || Clock::now() - t > std::chrono::seconds(120)) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
@@ -232,26 +243,17 @@ Outcome run_segue(const std::string& name, int batch, bool consumers, double rat
 // catches up on the calling thread; its events/s is its throughput ceiling on this machine.
 void run_consumers_alone(int64_t n) {
   const std::string name = "segue_consumer";
-  auto db = store::Database::open_sqlite(fresh_db(name));
-  if (!db.ok() || !(*db)->migrate("events", event_migrations()).ok()) std::abort();
-  EventLogOptions opt;
-  opt.lookup = lookup;
-  opt.start_threads = false;
-  if (g_split) opt.derived_dir = g_dir + "/" + name + "/events-derived";
-  opt.derived_full_sync = g_derived_full_sync;
-  opt.derived_cache_kib = g_derived_cache_kib;
-  if (g_max_batch > 0) opt.runner.max_batch = g_max_batch;
-  auto log = EventLog::open(**db, opt);
-  if (!log.ok()) std::abort();
+  Pipeline p = open_pipeline(name, false);
+  auto& log = p.log;
   Generator gen(42);
   for (int64_t i = 0; i < n; i += 1000)
-    if (!(*log)->append(gen.batch(1000)).ok()) std::abort();
+    if (!log->append(gen.batch(1000)).ok()) std::abort();
   for (const char* c : {"history", "popularity", "top_items"}) {
     auto t = Clock::now();
-    if (!(*log)->catch_up(c).ok()) std::abort();
+    if (!log->catch_up(c).ok()) std::abort();
     Outcome o;
     o.name = name + "_" + c;
-    o.events = (*log)->head();
+    o.events = log->head();
     o.events_per_s = static_cast<double>(o.events) / std::chrono::duration<double>(Clock::now() - t).count();
     print(o);
   }
