@@ -54,6 +54,9 @@ std::unique_ptr<Engine> build_fts5(const Catalog& cat, const std::string& path, 
 class SegueIndex;
 std::shared_ptr<SegueIndex> build_segue(const Catalog& cat, const std::string& dir, std::size_t batch,
                                         BuildStats* stats);
+// Opens an index a kept earlier run built from the same catalog (--reuse: query-path work
+// without the rebuild); `stats->seconds` is then the time to open it and load the in-memory index.
+std::shared_ptr<SegueIndex> open_segue(const Catalog& cat, const std::string& dir, BuildStats* stats);
 std::unique_ptr<Engine> suggest_engine(std::shared_ptr<SegueIndex> index, std::size_t limit);
 std::unique_ptr<Engine> search_engine(std::shared_ptr<SegueIndex> index, std::size_t limit);
 #endif

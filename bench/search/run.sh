@@ -27,6 +27,7 @@ ARGS=(--tracks "${SEARCH_BENCH_TRACKS:-1000000}" --queries "${SEARCH_BENCH_QUERI
       --dir "$BUILD/search-bench-tmp" --dump-queries "$BUILD/search-bench-queries.tsv")
 [ -z "${SEARCH_BENCH_DATA:-}" ] || ARGS+=(--data "$SEARCH_BENCH_DATA")
 [ "${SEARCH_BENCH_KEEP:-0}" != 1 ] || ARGS+=(--keep)
+[ "${SEARCH_BENCH_REUSE:-0}" != 1 ] || ARGS+=(--reuse)
 echo "== search: $EXE ${ARGS[*]}" >&2
 echo "machine: $(nproc) cores, load before $(cut -d' ' -f1-3 /proc/loadavg); segue $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')" >&2
 "$EXE" "${ARGS[@]}" >"$OUT"

@@ -3,7 +3,7 @@
 //
 // usage: segue_search_bench [--tracks N] [--queries Q] [--seed S] [--data DIR] [--dir TMPDIR]
 //          [--threads 1,2,4] [--engines segue-suggest,segue-search,fts5,fts5-noprefix]
-//          [--suggest-limit 10] [--search-limit 20] [--batch 10000] [--keep] [--slow K]
+//          [--suggest-limit 10] [--search-limit 20] [--batch 10000] [--keep] [--reuse] [--slow K]
 //          [--dump-queries FILE]
 #include <unistd.h>
 
@@ -43,6 +43,7 @@ struct Options {
   std::size_t batch = 10000;
   std::size_t slow = 15;
   bool keep = false;
+  bool reuse = false;  // open the Segue index a --keep run left in --dir instead of building it
   std::string dump_queries;
 };
 
@@ -78,6 +79,7 @@ Options parse(int argc, char** argv) {
     else if (a == "--batch") o.batch = std::stoull(val());
     else if (a == "--slow") o.slow = std::stoull(val());
     else if (a == "--keep") o.keep = true;
+    else if (a == "--reuse") o.reuse = o.keep = true;
     else if (a == "--dump-queries") o.dump_queries = val();
     else throw std::runtime_error("unknown option " + a);
   }
@@ -327,10 +329,11 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "search-bench: building the Segue index (%zu documents)\n", cat.docs.size());
       BuildStats b;
       long r0 = rss_kb();
-      auto ix = build_segue(cat, o.dir + "/segue", o.batch, &b);
-      std::printf("RESULT bench=search engine=segue phase=build docs=%zu seconds=%.2f docs_per_s=%.0f bytes=%llu rss_delta_mb=%.0f %s\n",
-                  b.docs, b.seconds, static_cast<double>(b.docs) / b.seconds, static_cast<unsigned long long>(b.bytes),
-                  static_cast<double>(rss_kb() - r0) / 1024, b.note.c_str());
+      bool reuse = o.reuse && std::filesystem::exists(o.dir + "/segue");
+      auto ix = reuse ? open_segue(cat, o.dir + "/segue", &b) : build_segue(cat, o.dir + "/segue", o.batch, &b);
+      std::printf("RESULT bench=search engine=segue phase=%s docs=%zu seconds=%.2f docs_per_s=%.0f bytes=%llu rss_delta_mb=%.0f %s\n",
+                  reuse ? "open" : "build", b.docs, b.seconds, static_cast<double>(b.docs) / b.seconds,
+                  static_cast<unsigned long long>(b.bytes), static_cast<double>(rss_kb() - r0) / 1024, b.note.c_str());
       if (wants(o, "segue-suggest")) {
         auto e = suggest_engine(ix, o.suggest_limit);
         run_engine(o, cat, *e, queries, rp, o.threads);

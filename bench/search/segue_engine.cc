@@ -153,6 +153,27 @@ std::shared_ptr<SegueIndex> build_segue(const Catalog& cat, const std::string& d
   return ix;
 }
 
+std::shared_ptr<SegueIndex> open_segue(const Catalog& cat, const std::string& dir, BuildStats* stats) {
+  auto ix = std::make_shared<SegueIndex>();
+  auto t0 = std::chrono::steady_clock::now();
+  auto opened = search::SearchIndex::open(dir);
+  if (!opened.ok()) throw std::runtime_error("SearchIndex::open: " + opened.error().message);
+  ix->index = std::move(opened).value();
+  if (ix->index->size() != cat.docs.size())
+    throw std::runtime_error("--reuse: the kept index holds " + std::to_string(ix->index->size()) +
+                             " documents, the catalog " + std::to_string(cat.docs.size()));
+  ix->searcher = std::make_unique<search::Searcher>(*ix->index);
+  for (std::size_t i = 0; i < cat.docs.size(); ++i) {
+    const auto& d = cat.docs[i];
+    ix->by_key.emplace(static_cast<char>('0' + static_cast<int>(d.kind)) + d.id, static_cast<uint32_t>(i));
+  }
+  stats->docs = cat.docs.size();
+  stats->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  stats->bytes = dir_bytes(dir);
+  stats->note = "reused=1";
+  return ix;
+}
+
 std::unique_ptr<Engine> suggest_engine(std::shared_ptr<SegueIndex> index, std::size_t limit) {
   return std::make_unique<SegueEngine>(std::move(index), limit, true);
 }

@@ -1,11 +1,14 @@
 #include "search/lexicon.h"
 
 #include <algorithm>
+#include <atomic>
 #include <numeric>
+#include <unordered_map>
 
 namespace segue::search {
 namespace {
 constexpr std::size_t kMaxLen = 64;
+constexpr std::size_t kMemoLimit = 40;  // matches remembered per fuzzy lookup
 }
 
 Lexicon::Lexicon(std::vector<Entry> entries) {
@@ -29,6 +32,26 @@ Lexicon::Lexicon(std::vector<Entry> entries) {
     last = e.word;  // valid until the next iteration replaces e (entries is not moved from)
     have_last = true;
   }
+  static std::atomic<uint64_t> serials{1};
+  serial_ = serials.fetch_add(1);
+  const std::size_t n = size();
+  for (auto& v : block_end_) v.resize(n);
+  for (std::size_t i = n; i-- > 0;) {
+    std::string_view w = at(i);
+    std::size_t lcp = 0;  // with the next word
+    if (i + 1 < n) {
+      std::string_view x = at(i + 1);
+      while (lcp < kJumpDepths && lcp < w.size() && lcp < x.size() && w[lcp] == x[lcp]) ++lcp;
+    }
+    for (std::size_t d = 1; d <= kJumpDepths; ++d)
+      block_end_[d - 1][i] = (lcp >= d) ? block_end_[d - 1][i + 1] : static_cast<uint32_t>(i + 1);
+  }
+}
+
+std::size_t Lexicon::bytes() const {
+  std::size_t n = chars_.capacity() + (offsets_.capacity() + df_.capacity()) * sizeof(uint32_t);
+  for (const auto& v : block_end_) n += v.capacity() * sizeof(uint32_t);
+  return n;
 }
 
 std::size_t Lexicon::lower_bound(std::string_view w) const {
@@ -42,7 +65,13 @@ std::size_t Lexicon::lower_bound(std::string_view w) const {
 }
 
 std::size_t Lexicon::end_of_prefix(std::size_t from, std::string_view prefix) const {
-  std::size_t lo = from, hi = size();
+  // Galloping from `from`: the blocks a fuzzy walk skips are short.
+  std::size_t lo = from, hi = size(), step = 1;
+  while (lo + step < hi && at(lo + step).substr(0, prefix.size()) == prefix) {
+    lo += step;
+    step *= 2;
+  }
+  hi = std::min(hi, lo + step);
   while (lo < hi) {
     std::size_t mid = (lo + hi) / 2;
     if (at(mid).substr(0, prefix.size()) == prefix) lo = mid + 1;
@@ -93,6 +122,47 @@ std::vector<Lexicon::Match> Lexicon::fuzzy(std::string_view q, int k, bool as_pr
   std::vector<Match> out;
   if (k <= 0 || q.empty() || limit == 0 || size() == 0) return out;
   if (q.size() > kMaxLen) q = q.substr(0, kMaxLen);
+  auto emit = [&](const std::vector<Cand>& cands) {
+    for (std::size_t i = 0; i < cands.size() && out.size() < limit; ++i) {
+      const Cand& c = cands[i];
+      out.push_back(Match{at(c.index), df_[c.index], c.distance, c.index});
+    }
+  };
+  if (limit > kMemoLimit) {
+    emit(fuzzy_walk(q, k, as_prefix, limit));
+    return out;
+  }
+  // The best kMemoLimit are remembered; a smaller limit takes their head (same order).
+  struct Memo {
+    uint64_t serial = 0;
+    std::unordered_map<std::string, std::vector<Cand>> map;
+  };
+  thread_local std::array<Memo, 4> memos;  // the lexicons this thread used last
+  Memo* memo = nullptr;
+  for (auto& m : memos)
+    if (m.serial == serial_) memo = &m;
+  if (!memo) {
+    memo = &memos[0];
+    for (auto& m : memos)
+      if (m.serial < memo->serial) memo = &m;  // the oldest lexicon
+    memo->serial = serial_;
+    memo->map.clear();
+  }
+  std::string key(q);
+  key += '\0';
+  key += static_cast<char>('0' + k);
+  key += as_prefix ? 'p' : 'w';
+  auto it = memo->map.find(key);
+  if (it == memo->map.end()) {
+    if (memo->map.size() >= 1024) memo->map.clear();
+    it = memo->map.emplace(std::move(key), fuzzy_walk(q, k, as_prefix, kMemoLimit)).first;
+  }
+  emit(it->second);
+  return out;
+}
+
+std::vector<Lexicon::Cand> Lexicon::fuzzy_walk(std::string_view q, int k, bool as_prefix,
+                                               std::size_t limit) const {
   const std::size_t m = q.size();
   const std::size_t stride = m + 1;
   std::vector<int> rows((kMaxLen + 1) * stride);
@@ -100,13 +170,9 @@ std::vector<Lexicon::Match> Lexicon::fuzzy(std::string_view q, int k, bool as_pr
   for (std::size_t j = 0; j <= m; ++j) rows[j] = static_cast<int>(j);
   path_min[0] = static_cast<int>(m);
 
-  struct Cand {
-    std::size_t index;
-    int distance;
-  };
   std::vector<Cand> cands;
   auto add_range = [&](std::size_t lo, std::size_t hi, int dist) {
-    for (std::size_t i = lo; i < hi; ++i) cands.push_back({i, dist});
+    for (std::size_t i = lo; i < hi; ++i) cands.push_back({static_cast<uint32_t>(i), dist});
   };
 
   std::string_view prev;
@@ -143,7 +209,7 @@ std::vector<Lexicon::Match> Lexicon::fuzzy(std::string_view q, int k, bool as_pr
       }
       path_min[d] = as_prefix ? std::min(path_min[d - 1], row[m]) : row[m];
       if (row_min > k) {
-        std::size_t end = end_of_prefix(i, w.substr(0, d));
+        std::size_t end = d <= kJumpDepths ? block_end_[d - 1][i] : end_of_prefix(i, w.substr(0, d));
         if (as_prefix && path_min[d] <= k) add_range(i, end, path_min[d]);
         i = end;
         prev = w;
@@ -155,7 +221,7 @@ std::vector<Lexicon::Match> Lexicon::fuzzy(std::string_view q, int k, bool as_pr
     if (jumped) continue;
     int dist = path_min[w.size()];
     if (w.size() == 0) dist = static_cast<int>(m);
-    if (dist <= k) cands.push_back({i, dist});
+    if (dist <= k) cands.push_back({static_cast<uint32_t>(i), dist});
     prev = w;
     valid = w.size();
     ++i;
@@ -175,9 +241,7 @@ std::vector<Lexicon::Match> Lexicon::fuzzy(std::string_view q, int k, bool as_pr
   } else {
     std::sort(cands.begin(), cands.end(), better);
   }
-  out.reserve(cands.size());
-  for (const auto& c : cands) out.push_back(Match{at(c.index), df_[c.index], c.distance, static_cast<uint32_t>(c.index)});
-  return out;
+  return cands;
 }
 
 }  // namespace segue::search

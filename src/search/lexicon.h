@@ -4,9 +4,13 @@
 //
 // Fuzzy lookup walks the sorted words as if they were a trie: consecutive words share their
 // common prefix's rows of the edit-distance table, and a whole block of words sharing a
-// prefix is skipped as soon as no row entry is within the allowed distance.
+// prefix is skipped as soon as no row entry is within the allowed distance. Where the blocks
+// of the first kJumpDepths bytes end is precomputed, so most skips cost one load. Results are
+// remembered per thread and lexicon: search as you type repeats a finished word with every
+// keystroke that follows it.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -32,6 +36,7 @@ class Lexicon {
   explicit Lexicon(std::vector<Entry> entries);
 
   std::size_t size() const { return offsets_.empty() ? 0 : offsets_.size() - 1; }
+  std::size_t bytes() const;  // approximate heap memory held
   uint32_t df(std::string_view word) const;  // 0 if absent
   // Words are numbered in sorted order: the id of `word` (size() if absent), the id range
   // [first, second) of the words starting with `prefix`, and the word and df of an id.
@@ -51,6 +56,13 @@ class Lexicon {
                            std::size_t limit) const;
 
  private:
+  static constexpr std::size_t kJumpDepths = 4;
+  struct Cand {
+    uint32_t index;
+    int distance;
+  };
+  std::vector<Cand> fuzzy_walk(std::string_view word, int max_edits, bool as_prefix,
+                               std::size_t limit) const;
   std::string_view at(std::size_t i) const {
     return std::string_view(chars_).substr(offsets_[i], offsets_[i + 1] - offsets_[i]);
   }
@@ -61,6 +73,9 @@ class Lexicon {
   std::string chars_;              // all words, concatenated in sorted order
   std::vector<uint32_t> offsets_;  // size()+1 offsets into chars_
   std::vector<uint32_t> df_;
+  // block_end_[d - 1][i]: the first word after i that does not share i's first d bytes.
+  std::array<std::vector<uint32_t>, kJumpDepths> block_end_;
+  uint64_t serial_ = 0;  // unique per built lexicon (keys the per-thread memo)
 };
 
 }  // namespace segue::search

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <queue>
+#include <tuple>
 #include <unordered_map>
 
 #include "search/text.h"
@@ -11,7 +12,8 @@ namespace segue::search {
 namespace {
 
 constexpr std::size_t kScanLimit = 300000;   // documents walked at most by the scan path
-constexpr uint32_t kWideRange = 512;         // completions beyond which the scan path is used
+constexpr uint32_t kWideRange = 512;         // completions beyond which a prefix keeps the union of its lists
+constexpr std::size_t kMaxCursorLists = 16;  // a word of more posting lists is checked per document
 constexpr uint64_t kRareWord = 20;           // below this many postings a typed word may be a typo
 constexpr double kFieldWeight[3] = {1.0, 0.67, 0.33};
 
@@ -50,8 +52,6 @@ FoldedDoc fold_document(const Document& d) {
 
 std::shared_ptr<const KindIndex> KindIndex::build(Kind kind, const std::vector<const FoldedDoc*>& input) {
   auto ix = std::make_shared<KindIndex>();
-  static std::atomic<uint64_t> serials{1};
-  ix->serial_ = serials.fetch_add(1);
   ix->kind_ = kind;
   std::vector<const FoldedDoc*> docs = input;
   std::sort(docs.begin(), docs.end(), [](const FoldedDoc* a, const FoldedDoc* b) {
@@ -124,6 +124,49 @@ std::shared_ptr<const KindIndex> KindIndex::build(Kind kind, const std::vector<c
   std::vector<uint32_t> fill(ix->post_off_.begin(), ix->post_off_.end() - 1);
   for (uint32_t d = 0; d < n; ++d)
     for (uint32_t i = ix->word_off_[d]; i < ix->word_off_[d + 1]; ++i) ix->postings_[fill[ix->words_[i]]++] = d;
+  // Unions of the postings of wide prefixes, shortest prefixes first, until no prefix of a
+  // length is wide. A bitmap over the documents makes each union linear.
+  {
+    std::vector<uint64_t> bits((n + 63) / 64);
+    for (std::size_t len = 2;; ++len) {
+      bool any = false;
+      for (uint32_t i = 0; i < nwords;) {
+        std::string_view w = ix->lex_.word(i);
+        if (w.size() < len) {
+          ++i;
+          continue;
+        }
+        auto [lo, hi] = ix->lex_.prefix_range(w.substr(0, len));
+        if (hi <= i) hi = i + 1;  // cannot happen (words are sorted); keeps the walk moving
+        if (hi - lo > kWideRange) {
+          any = true;
+          uint32_t first = UINT32_MAX, last = 0;
+          for (std::size_t p = ix->post_off_[lo]; p < ix->post_off_[hi]; ++p) {
+            uint32_t d = ix->postings_[p];
+            bits[d >> 6] |= uint64_t{1} << (d & 63);
+            first = std::min(first, d);
+            last = std::max(last, d);
+          }
+          auto b = static_cast<uint32_t>(ix->postings_.size());
+          for (std::size_t x = first >> 6; first != UINT32_MAX && x <= (last >> 6); ++x) {
+            uint64_t v = bits[x];
+            bits[x] = 0;
+            while (v) {
+              ix->postings_.push_back(static_cast<uint32_t>(x * 64 + static_cast<std::size_t>(__builtin_ctzll(v))));
+              v &= v - 1;
+            }
+          }
+          auto key = (static_cast<uint64_t>(lo) << 32) | hi;
+          if (!ix->prefix_lists_.count(key))
+            ix->prefix_lists_.emplace(key, std::make_pair(b, static_cast<uint32_t>(ix->postings_.size())));
+          else
+            ix->postings_.resize(b);  // a longer prefix with the same completions
+        }
+        i = hi;
+      }
+      if (!any) break;
+    }
+  }
   // Name keys.
   struct K {
     std::string_view key;
@@ -149,32 +192,95 @@ std::shared_ptr<const KindIndex> KindIndex::build(Kind kind, const std::vector<c
   return ix;
 }
 
-std::vector<Lexicon::Match> KindIndex::close_words(const std::string& word, int k, bool prefix,
-                                                   std::size_t limit) const {
-  struct Entry {
-    uint32_t id, df;
-    int distance;
+std::size_t KindIndex::bytes() const {
+  auto vec = [](const auto& v) { return v.capacity() * sizeof(v[0]); };
+  std::size_t n = lex_.bytes() + vec(df_prefix_) + vec(ids_) + vec(popularity_) + vec(name_words_) + vec(word_off_) +
+                  vec(words_) + vec(fields_) + vec(post_off_) + vec(postings_) + key_chars_.capacity() + vec(key_off_) +
+                  vec(key_doc_) + vec(key_full_) + vec(public_) + vec(members_);
+  for (const auto& id : ids_)
+    if (id.capacity() > 15) n += id.capacity() + 1;
+  n += prefix_lists_.size() * (sizeof(uint64_t) + 2 * sizeof(uint32_t) + 2 * sizeof(void*));
+  return n;
+}
+
+bool KindIndex::cursor_of(const Constraint& c, Cursor* cur) const {
+  auto add = [&](uint32_t b, uint32_t e) {
+    if (b < e) cur->src.push_back({b, e});
   };
-  struct Cache {
-    std::unordered_map<std::string, std::vector<Entry>> map;
-  };
-  thread_local std::unordered_map<uint64_t, Cache> caches;  // by index serial
-  if (caches.size() > 16) caches.clear();  // old snapshots
-  Cache& cache = caches[serial_];
-  std::string key = word;
-  key += prefix ? '\x01' : '\x02';
-  key += static_cast<char>('0' + k);
-  key += std::to_string(limit);
-  auto it = cache.map.find(key);
-  if (it == cache.map.end()) {
-    if (cache.map.size() > 512) cache.map.clear();
-    std::vector<Entry> entries;
-    for (const auto& m : lex_.fuzzy(word, k, prefix, limit)) entries.push_back({m.id, m.df, m.distance});
-    it = cache.map.emplace(std::move(key), std::move(entries)).first;
+  auto add_word = [&](uint32_t w) { add(post_off_[w], post_off_[w + 1]); };
+  auto in_range = [&](uint32_t w) { return w >= c.lo && w < c.hi; };
+  if (c.list_b != c.list_e) {
+    add(c.list_b, c.list_e);
+  } else {
+    if (c.hi - c.lo > kWideRange) return false;
+    for (uint32_t w = c.lo; w < c.hi; ++w) add_word(w);
   }
-  std::vector<Lexicon::Match> out;
-  for (const auto& e : it->second) out.push_back(Lexicon::Match{lex_.word(e.id), e.df, e.distance, e.id});
-  return out;
+  for (uint32_t w : c.exact)
+    if (!in_range(w)) add_word(w);
+  for (uint32_t w : c.fuzzy)
+    if (!in_range(w) && !std::binary_search(c.exact.begin(), c.exact.end(), w)) add_word(w);
+  for (const auto& s : cur->src) cur->volume += s.end - s.pos;
+  if (cur->src.size() > kMaxCursorLists) {
+    // Many lists: merged through a heap of their heads instead of a minimum over all of them.
+    cur->merge = true;
+    for (const auto& s : cur->src) cur->heap.emplace_back(postings_[s.pos], s.pos, s.end);
+    std::make_heap(cur->heap.begin(), cur->heap.end(), std::greater<>());
+  }
+  return true;
+}
+
+uint32_t KindIndex::gallop(uint32_t pos, uint32_t end, uint32_t d) const {
+  if (pos >= end || postings_[pos] >= d) return pos;
+  uint32_t lo = pos, step = 1;  // postings_[lo] < d
+  while (lo + step < end && postings_[lo + step] < d) {
+    lo += step;
+    step *= 2;
+  }
+  uint32_t hi = std::min(end, lo + step);
+  return static_cast<uint32_t>(std::lower_bound(postings_.begin() + lo + 1, postings_.begin() + hi, d) - postings_.begin());
+}
+
+uint32_t KindIndex::seek(Cursor* cur, uint32_t d) const {
+  if (cur->merge) {
+    auto& h = cur->heap;
+    while (!h.empty()) {
+      auto [doc, pos, end] = h.front();
+      if (doc >= d) return doc;
+      std::pop_heap(h.begin(), h.end(), std::greater<>());
+      h.pop_back();
+      pos = gallop(pos, end, d);
+      if (pos < end) {
+        h.emplace_back(postings_[pos], pos, end);
+        std::push_heap(h.begin(), h.end(), std::greater<>());
+      }
+    }
+    return UINT32_MAX;
+  }
+  uint32_t best = UINT32_MAX;
+  for (auto& s : cur->src) {
+    s.pos = gallop(s.pos, s.end, d);
+    if (s.pos < s.end) best = std::min(best, postings_[s.pos]);
+  }
+  return best;
+}
+
+bool KindIndex::has(uint32_t doc, const Constraint& c) const {
+  const uint32_t* b = words_.data() + word_off_[doc];
+  const uint32_t* e = words_.data() + word_off_[doc + 1];
+  if (c.hi > c.lo) {
+    const uint32_t* it = std::lower_bound(b, e, c.lo);
+    if (it != e && *it < c.hi) return true;
+  }
+  for (uint32_t w : c.exact)
+    if (std::binary_search(b, e, w)) return true;
+  if (c.fuzzy.size() <= static_cast<std::size_t>(e - b)) {
+    for (uint32_t w : c.fuzzy)
+      if (std::binary_search(b, e, w)) return true;
+  } else {
+    for (const uint32_t* p = b; p != e; ++p)
+      if (std::binary_search(c.fuzzy.begin(), c.fuzzy.end(), *p)) return true;
+  }
+  return false;
 }
 
 bool KindIndex::visible(uint32_t doc, const std::string& viewer) const {
@@ -261,13 +367,21 @@ std::vector<MemHit> KindIndex::query(const std::vector<QueryWord>& words, const 
       c.lo = lo;
       c.hi = hi;
       good += df_prefix_[hi] - df_prefix_[lo];
+      if (hi - lo > kWideRange) {
+        auto it = prefix_lists_.find((static_cast<uint64_t>(lo) << 32) | hi);
+        if (it != prefix_lists_.end()) {
+          c.list_b = it->second.first;
+          c.list_e = it->second.second;
+          good = c.list_e - c.list_b;  // documents, not postings (every exact id is in the range)
+        }
+      }
     }
     uint64_t volume = good;
     int k = allowed_edits(qw.word.size());
     // Close words only for a word that matches nothing or almost nothing as typed (a word in
     // 20 or more documents is a real word; its typo neighbours would only add noise and time).
     if (k > 0 && (good < kRareWord || qw.force_fuzzy)) {
-      auto close = close_words(qw.word, k, qw.prefix, qw.force_fuzzy ? 40 : 8);
+      auto close = lex_.fuzzy(qw.word, k, qw.prefix, qw.force_fuzzy ? 40 : 8);
       uint32_t best = 0;
       for (const auto& m : close) best = std::max(best, m.df);
       if (!close.empty() && (good == 0 || good * 20 < best || qw.force_fuzzy)) {
@@ -293,61 +407,69 @@ std::vector<MemHit> KindIndex::query(const std::vector<QueryWord>& words, const 
     key_lookup(corrected_key, true, window, &cprefix, nullptr);
   }
 
-  // Documents matching every word, best first.
+  // Documents matching every word, best first: a leapfrog join over the words that are a few
+  // posting lists each (sequential reads, skipping ahead by galloping), the others checked in
+  // the documents' own word lists. Without such a word, documents are walked in rank order.
   std::vector<uint32_t> cands;
-  std::size_t driver = 0;
-  for (std::size_t i = 1; i < cons.size(); ++i)
-    if (cons[i].volume < cons[driver].volume) driver = i;
-  auto wide = [&](const Constraint& c) { return c.hi - c.lo > kWideRange; };
-  if (wide(cons[driver])) {
-    // A short prefix is costly to merge (thousands of lists) and may be sparse among the
-    // documents the other words allow: drive by a narrow word of comparable volume instead.
-    for (std::size_t i = 0; i < cons.size(); ++i)
-      if (!wide(cons[i]) && cons[i].volume <= 8 * cons[driver].volume &&
-          (wide(cons[driver]) || cons[i].volume < cons[driver].volume))
-        driver = i;
+  // Words of a few lists join; of the words of many lists (merged through a heap) only the
+  // one with the fewest postings, and only if it has fewer than every other.
+  std::vector<Cursor> joined;
+  std::vector<const Constraint*> checked;
+  std::vector<std::pair<Cursor, const Constraint*>> merged;
+  for (const auto& c : cons) {
+    Cursor cur;
+    if (!cursor_of(c, &cur)) checked.push_back(&c);
+    else if (cur.merge) merged.emplace_back(std::move(cur), &c);
+    else joined.push_back(std::move(cur));
   }
-  const Constraint& dc = cons[driver];
-  auto all_match = [&](uint32_t d, std::size_t skip) {
-    int f;
-    for (std::size_t i = 0; i < cons.size(); ++i)
-      if (i != skip && !match(d, cons[i], &f)) return false;
+  std::sort(joined.begin(), joined.end(), [](const Cursor& a, const Cursor& b) { return a.volume < b.volume; });
+  std::sort(merged.begin(), merged.end(), [](const auto& a, const auto& b) { return a.first.volume < b.first.volume; });
+  for (std::size_t i = 0; i < merged.size(); ++i) {
+    if (i == 0 && (joined.empty() || merged[0].first.volume < joined.front().volume))
+      joined.insert(joined.begin(), std::move(merged[0].first));
+    else
+      checked.push_back(merged[i].second);
+  }
+  auto accept = [&](uint32_t d) {
+    if (!visible(d, viewer)) return false;
+    for (const Constraint* c : checked)
+      if (!has(d, *c)) return false;
     return true;
   };
   bool complete = false;  // every matching document was seen
-  if (dc.hi - dc.lo > kWideRange || dc.volume > ids_.size() / 4) {
+  std::size_t examined = 0;
+  if (joined.empty()) {
     uint32_t d = 0;
     for (; d < ids_.size() && d < kScanLimit && cands.size() < window; ++d)
-      if (visible(d, viewer) && all_match(d, SIZE_MAX)) cands.push_back(d);
+      if (accept(d)) cands.push_back(d);
     complete = d == ids_.size();
   } else {
-    // Merge the driver's posting lists in document order.
-    using Cursor = std::pair<uint32_t, uint32_t>;  // (doc, position in postings_)
-    std::priority_queue<Cursor, std::vector<Cursor>, std::greater<>> heap;
-    auto push_word = [&](uint32_t w) {
-      uint32_t b = post_off_[w], e = post_off_[w + 1];
-      if (b < e) heap.emplace(postings_[b], b);
-    };
-    for (uint32_t w = dc.lo; w < dc.hi; ++w) push_word(w);
-    for (uint32_t w : dc.exact)
-      if (!(w >= dc.lo && w < dc.hi)) push_word(w);
-    for (uint32_t w : dc.fuzzy)
-      if (!(w >= dc.lo && w < dc.hi) && !std::binary_search(dc.exact.begin(), dc.exact.end(), w)) push_word(w);
-    uint32_t last = UINT32_MAX;
-    while (!heap.empty() && cands.size() < window) {
-      auto [d, pos] = heap.top();
-      heap.pop();
-      if (d != last) {
-        last = d;
-        if (visible(d, viewer) && all_match(d, driver)) cands.push_back(d);
+    // Every cursor is brought to d; one that lands beyond it moves d, and the others follow.
+    uint32_t d = 0;
+    while (cands.size() < window && examined < kScanLimit) {
+      std::size_t agree = 0, i = 0;
+      while (agree < joined.size()) {
+        uint32_t x = seek(&joined[i], d);
+        if (x == UINT32_MAX) {
+          complete = true;
+          break;
+        }
+        if (x == d) {
+          ++agree;
+        } else {
+          d = x;
+          agree = 1;
+        }
+        i = (i + 1) % joined.size();
       }
-      // The next entry of the same list, unless the list ends here.
-      auto it = std::upper_bound(post_off_.begin(), post_off_.end(), pos);
-      uint32_t list_end = *it;
-      if (pos + 1 < list_end) heap.emplace(postings_[pos + 1], pos + 1);
+      if (complete) break;
+      ++examined;
+      if (accept(d)) cands.push_back(d);
+      ++d;
     }
-    complete = heap.empty();
   }
+  uint64_t min_volume = UINT64_MAX;
+  for (const auto& c : cons) min_volume = std::min(min_volume, c.volume);
   // Score the union.
   std::vector<uint32_t> all;
   all.reserve(cands.size() + exact.size() + prefix.size() + cexact.size() + cprefix.size());
@@ -417,7 +539,7 @@ std::vector<MemHit> KindIndex::query(const std::vector<QueryWord>& words, const 
   });
   for (std::size_t i = 0; i < scored.size() && out.size() < limit; ++i)
     out.push_back(MemHit{ids_[scored[i].doc], scored[i].score, scored[i].cls});
-  if (total) *total = complete ? scored.size() : std::max<std::size_t>(scored.size(), std::min<uint64_t>(dc.volume, ids_.size()));
+  if (total) *total = complete ? scored.size() : std::max<std::size_t>(scored.size(), std::min<uint64_t>(min_volume, ids_.size()));
   return out;
 }
 

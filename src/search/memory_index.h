@@ -13,6 +13,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -60,14 +62,33 @@ class KindIndex {
                             const std::string& corrected_key, bool last_prefix, std::size_t limit,
                             const std::string& viewer, std::size_t* total = nullptr) const;
   std::size_t size() const { return ids_.size(); }
+  std::size_t prefix_lists() const { return prefix_lists_.size(); }  // wide prefixes with their own list
+  // Approximate heap memory held, and the part of it taken by the wide prefixes' lists.
+  std::size_t bytes() const;
+  std::size_t prefix_list_bytes() const { return (postings_.size() - post_off_.back()) * sizeof(uint32_t); }
 
  private:
   struct Constraint {
     std::vector<uint32_t> exact;  // sorted word ids matching without typos
     std::vector<uint32_t> fuzzy;  // sorted word ids matching with typos
     uint32_t lo = 0, hi = 0;      // completions: word ids [lo, hi)
+    uint32_t list_b = 0, list_e = 0;  // the union of [lo, hi)'s postings, if kept (prefix_lists_)
     uint64_t volume = 0;          // postings under all of the above
   };
+  // A word's documents as the union of a few posting lists, walked forward (leapfrog join).
+  struct Cursor {
+    struct Span {
+      uint32_t pos, end;  // in postings_
+    };
+    std::vector<Span> src;
+    uint64_t volume = 0;
+    bool merge = false;  // many lists: their heads in a min-heap (doc, position, end)
+    std::vector<std::tuple<uint32_t, uint32_t, uint32_t>> heap;
+  };
+  bool cursor_of(const Constraint& c, Cursor* cur) const;  // false: a one-byte prefix (too many lists)
+  uint32_t gallop(uint32_t pos, uint32_t end, uint32_t doc) const;  // first position >= doc
+  uint32_t seek(Cursor* cur, uint32_t doc) const;          // first document >= doc, or UINT32_MAX
+  bool has(uint32_t doc, const Constraint& c) const;       // whether doc has one of c's words
   // 0 no match, 1 with typos only, 2 without typos; `field` gets the best field (0 name,
   // 1 album, 2 artist) of a non-typo match, or of a typo match.
   int match(uint32_t doc, const Constraint& c, int* field) const;
@@ -75,11 +96,6 @@ class KindIndex {
   void key_lookup(const std::string& key, bool prefix, std::size_t want, std::vector<uint32_t>* out,
                   std::vector<uint8_t>* full) const;
 
-  // Close words of a typed word, remembered per thread: search as you type sends the same
-  // finished words again with every keystroke that follows them.
-  std::vector<Lexicon::Match> close_words(const std::string& word, int k, bool prefix, std::size_t limit) const;
-
-  uint64_t serial_ = 0;  // unique per built index (keys the per-thread cache)
   Kind kind_ = Kind::kTrack;
   Lexicon lex_;
   std::vector<uint64_t> df_prefix_;  // df_prefix_[i] = sum of df of word ids < i
@@ -92,6 +108,10 @@ class KindIndex {
   std::vector<uint8_t> fields_;     // parallel to words_: bit 0 name, 1 album, 2 artist
   std::vector<uint32_t> post_off_;  // word w's postings: postings_[post_off_[w] .. post_off_[w+1])
   std::vector<uint32_t> postings_;  // doc numbers, ascending (best first)
+  // Prefixes completed by many words (2 bytes or more, more than kWideRange words): the union
+  // of their words' postings, stored in postings_ after the words' own lists, keyed by the word
+  // id range (lo << 32 | hi). Merging thousands of lists per keystroke was the slow path.
+  std::unordered_map<uint64_t, std::pair<uint32_t, uint32_t>> prefix_lists_;
   // Name keys (full and base) sorted, with their document and whether it is the full name.
   std::string key_chars_;
   std::vector<uint32_t> key_off_;

@@ -95,6 +95,19 @@ TEST(Lexicon, FuzzyAgreesWithBruteForce) {
         std::set<std::string> got_set;
         for (const auto& m : got) got_set.emplace(m.word);
         EXPECT_EQ(got_set, expect) << "q=" << q << " k=" << k << " prefix=" << prefix;
+        // A small limit is served from the per-thread memo: the head of the same order, the
+        // same again when asked twice, and a smaller limit takes a shorter head.
+        for (int twice = 0; twice < 2; ++twice) {
+          auto head = lex.fuzzy(q, k, prefix, 8);
+          ASSERT_EQ(head.size(), std::min<std::size_t>(8, got.size()));
+          for (std::size_t j = 0; j < head.size(); ++j) {
+            EXPECT_EQ(head[j].word, got[j].word);
+            EXPECT_EQ(head[j].distance, got[j].distance);
+          }
+        }
+        auto three = lex.fuzzy(q, k, prefix, 3);
+        ASSERT_EQ(three.size(), std::min<std::size_t>(3, got.size()));
+        for (std::size_t j = 0; j < three.size(); ++j) EXPECT_EQ(three[j].id, got[j].id);
       }
     }
   }

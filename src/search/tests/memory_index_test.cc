@@ -1,0 +1,157 @@
+// The in-memory index behind search as you type (memory_index.h) against a brute-force scan of
+// the same folded documents: every document holding all typed words (the last one completed)
+// must come back, and nothing comes back without them unless its name key matches or it was
+// found through close words. The vocabulary is dense enough that two-byte prefixes keep their
+// own union lists, three- and four-byte prefixes merge hundreds of lists through a heap, and
+// longer ones join a few lists: every path of the join runs.
+#include "search/memory_index.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <random>
+#include <set>
+
+#include "search/text.h"
+
+namespace segue::search {
+namespace {
+
+struct Corpus {
+  std::vector<FoldedDoc> docs;
+  std::vector<std::string> vocab;
+};
+
+Corpus make_corpus(std::size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> letter(0, 4), len(3, 8);
+  Corpus c;
+  std::set<std::string> seen;
+  while (c.vocab.size() < 12000) {
+    std::string w;
+    int l = len(rng);
+    for (int i = 0; i < l; ++i) w += static_cast<char>('k' + letter(rng));  // k..o: no stop words
+    if (seen.insert(w).second) c.vocab.push_back(w);
+  }
+  // Zipf-like: a few words are in many documents, most in one or two.
+  auto pick = [&]() -> const std::string& {
+    double u = std::uniform_real_distribution<double>(0, 1)(rng);
+    return c.vocab[static_cast<std::size_t>(std::pow(u, 3.0) * static_cast<double>(c.vocab.size() - 1))];
+  };
+  auto phrase = [&](int lo, int hi) {
+    std::string s;
+    int k = std::uniform_int_distribution<int>(lo, hi)(rng);
+    for (int i = 0; i < k; ++i) s += (i ? " " : "") + pick();
+    return s;
+  };
+  for (std::size_t i = 0; i < n; ++i) {
+    Document d;
+    d.kind = Kind::kTrack;
+    d.id = "t" + std::to_string(i);
+    d.name = phrase(1, 4);
+    d.album = phrase(1, 2);
+    d.artists = {phrase(1, 2)};
+    d.popularity = std::uniform_int_distribution<int>(0, 100)(rng);
+    c.docs.push_back(fold_document(d));
+  }
+  return c;
+}
+
+bool has_word(const FoldedDoc& d, const std::string& q, bool prefix) {
+  for (const auto* f : {&d.name, &d.album, &d.artist})
+    for (const auto& w : *f)
+      if (prefix ? w.compare(0, q.size(), q) == 0 : w == q) return true;
+  return false;
+}
+
+TEST(MemoryIndex, JoinFindsExactlyTheDocumentsHoldingEveryWord) {
+  Corpus c = make_corpus(4000, 7);
+  std::vector<const FoldedDoc*> ptrs;
+  for (const auto& d : c.docs) ptrs.push_back(&d);
+  auto ix = KindIndex::build(Kind::kTrack, ptrs);
+  ASSERT_GT(ix->prefix_lists(), 10u);  // the two-byte prefixes have their own lists
+  std::map<std::string, const FoldedDoc*> by_id;
+  for (const auto& d : c.docs) by_id[d.id] = &d;
+
+  std::mt19937 rng(11);
+  std::size_t checked = 0, nonempty = 0, by_prefix_len[9] = {};
+  for (int trial = 0; trial < 400; ++trial) {
+    // Words taken from one document, so most queries match something; the last one cut short.
+    const FoldedDoc& src = c.docs[std::uniform_int_distribution<std::size_t>(0, c.docs.size() - 1)(rng)];
+    std::vector<std::string> pool;
+    for (const auto* f : {&src.name, &src.album, &src.artist})
+      for (const auto& w : *f) pool.push_back(w);
+    int nw = std::uniform_int_distribution<int>(1, 3)(rng);
+    std::vector<QueryWord> words;
+    std::string key;
+    for (int i = 0; i < nw; ++i) {
+      std::string w = pool[std::uniform_int_distribution<std::size_t>(0, pool.size() - 1)(rng)];
+      bool last = i + 1 == nw;
+      if (last) w = w.substr(0, std::uniform_int_distribution<std::size_t>(1, w.size())(rng));
+      words.push_back(QueryWord{w, last, false});
+      key += (i ? " " : "") + w;
+    }
+    std::set<std::string> expect;
+    for (const auto& d : c.docs) {
+      bool all = true;
+      for (const auto& qw : words) all = all && has_word(d, qw.word, qw.prefix);
+      if (all) expect.insert(d.id);
+    }
+    std::size_t total = 0;
+    auto got = ix->query(words, name_key(key), "", true, c.docs.size(), "", &total);
+    std::set<std::string> got_ids;
+    for (const auto& h : got) {
+      got_ids.insert(h.id);
+      const FoldedDoc& d = *by_id.at(h.id);
+      bool key_match = d.name_key.compare(0, name_key(key).size(), name_key(key)) == 0 ||
+                       d.base_key.compare(0, name_key(key).size(), name_key(key)) == 0;
+      if (!expect.count(h.id) && !key_match) {
+        EXPECT_EQ(h.match, 0) << "query \"" << key << "\": " << h.id << " holds not every word";
+      }
+    }
+    for (const auto& id : expect) EXPECT_TRUE(got_ids.count(id)) << "query \"" << key << "\" misses " << id;
+    EXPECT_GE(total, expect.size());
+    ++checked;
+    nonempty += !expect.empty();
+    ++by_prefix_len[std::min<std::size_t>(8, words.back().word.size())];
+  }
+  EXPECT_EQ(checked, 400u);
+  EXPECT_GT(nonempty, 300u);
+  for (std::size_t l = 1; l <= 5; ++l) EXPECT_GT(by_prefix_len[l], 5u) << "prefix length " << l;
+}
+
+// With a small limit the index stops early: the hits are still documents holding every word,
+// best static rank first among equals, and asking twice gives the same answer.
+TEST(MemoryIndex, SmallLimitStopsEarlyWithValidHits) {
+  Corpus c = make_corpus(4000, 9);
+  std::vector<const FoldedDoc*> ptrs;
+  for (const auto& d : c.docs) ptrs.push_back(&d);
+  auto ix = KindIndex::build(Kind::kTrack, ptrs);
+  std::map<std::string, const FoldedDoc*> by_id;
+  for (const auto& d : c.docs) by_id[d.id] = &d;
+  std::mt19937 rng(5);
+  for (int trial = 0; trial < 200; ++trial) {
+    const std::string& a = c.vocab[std::uniform_int_distribution<std::size_t>(0, 40)(rng)];  // common
+    const std::string& b = c.vocab[std::uniform_int_distribution<std::size_t>(0, 400)(rng)];
+    std::string p = b.substr(0, std::uniform_int_distribution<std::size_t>(2, b.size())(rng));
+    std::vector<QueryWord> words = {{a, false, false}, {p, true, false}};
+    std::string key = name_key(a + " " + p);
+    auto first = ix->query(words, key, "", true, 10, "");
+    auto again = ix->query(words, key, "", true, 10, "");
+    ASSERT_EQ(first.size(), again.size());
+    for (std::size_t i = 0; i < first.size(); ++i) EXPECT_EQ(first[i].id, again[i].id);
+    EXPECT_LE(first.size(), 10u);
+    for (const auto& h : first) {
+      const FoldedDoc& d = *by_id.at(h.id);
+      bool key_match = d.name_key.compare(0, key.size(), key) == 0 || d.base_key.compare(0, key.size(), key) == 0;
+      if (h.match >= 1 && !key_match) {
+        EXPECT_TRUE(has_word(d, a, false) && has_word(d, p, true)) << a << " " << p << ": " << h.id;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace segue::search
