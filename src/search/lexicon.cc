@@ -165,7 +165,10 @@ std::vector<Lexicon::Cand> Lexicon::fuzzy_walk(std::string_view q, int k, bool a
                                                std::size_t limit) const {
   const std::size_t m = q.size();
   const std::size_t stride = m + 1;
-  std::vector<int> rows((kMaxLen + 1) * stride);
+  // Only the band |d - j| <= k of the table is computed: a cell outside it is more than k
+  // (the distance is at least the length difference) and stays at kFar.
+  constexpr int kFar = 1 << 20;
+  std::vector<int> rows((kMaxLen + 1) * stride, kFar);
   std::vector<int> path_min(kMaxLen + 1);
   for (std::size_t j = 0; j <= m; ++j) rows[j] = static_cast<int>(j);
   path_min[0] = static_cast<int>(m);
@@ -200,7 +203,8 @@ std::vector<Lexicon::Cand> Lexicon::fuzzy_walk(std::string_view q, int k, bool a
       row[0] = static_cast<int>(d);
       int row_min = row[0];
       const char c = w[d - 1];
-      for (std::size_t j = 1; j <= m; ++j) {
+      const std::size_t j_end = std::min(m, d + static_cast<std::size_t>(k));
+      for (std::size_t j = d > static_cast<std::size_t>(k) ? d - static_cast<std::size_t>(k) : 1; j <= j_end; ++j) {
         int cost = (c == q[j - 1]) ? 0 : 1;
         int v = std::min({up[j] + 1, row[j - 1] + 1, up[j - 1] + cost});
         if (up2 && j >= 2 && c == q[j - 2] && w[d - 2] == q[j - 1]) v = std::min(v, up2[j - 2] + 1);

@@ -442,7 +442,11 @@ bool memory_search(const SearchIndex& index, const ParsedQuery& pq, const std::v
     fixed.push_back(w);
     words.push_back(QueryWord{w, last, force});
     uint32_t df = lex->df(w);
-    bool completes = last && !lex->complete(w, 1).empty();
+    bool completes = false;  // some indexed word starts with it (one binary search, not a scan)
+    if (last) {
+      auto range = lex->prefix_range(w);
+      completes = range.second > range.first;
+    }
     int k = allowed_edits(w.size());
     // The retry adds close words to words that had none (common as typed); if every word that
     // may have typos is rare or unknown, the first attempt already tried its close words.

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <random>
 #include <set>
 
@@ -81,6 +82,7 @@ TEST(Lexicon, FuzzyAgreesWithBruteForce) {
     for (int k = 1; k <= 2; ++k) {
       for (bool prefix : {false, true}) {
         std::set<std::string> expect;
+        std::map<std::string, int> distance;
         for (const auto& w : words) {
           int d = k + 1;
           if (!prefix) {
@@ -89,11 +91,15 @@ TEST(Lexicon, FuzzyAgreesWithBruteForce) {
             for (std::size_t p = 0; p <= w.size(); ++p) d = std::min(d, edit_distance(q, w.substr(0, p), k));
           }
           if (d >= 1 && d <= k && (k < 2 || w[0] == q[0])) expect.insert(w);
+          distance[w] = d;
           if (d == 0) expect.erase(w);
         }
         auto got = lex.fuzzy(q, k, prefix, 1000000);
         std::set<std::string> got_set;
-        for (const auto& m : got) got_set.emplace(m.word);
+        for (const auto& m : got) {
+          got_set.emplace(m.word);
+          EXPECT_EQ(m.distance, distance[std::string(m.word)]) << "q=" << q << " w=" << m.word;
+        }
         EXPECT_EQ(got_set, expect) << "q=" << q << " k=" << k << " prefix=" << prefix;
         // A small limit is served from the per-thread memo: the head of the same order, the
         // same again when asked twice, and a smaller limit takes a shorter head.
