@@ -2,13 +2,18 @@
 
 #include <algorithm>
 #include <atomic>
+#include <memory>
+#include <mutex>
 #include <numeric>
 #include <unordered_map>
 
 namespace segue::search {
 namespace {
 constexpr std::size_t kMaxLen = 64;
-constexpr std::size_t kMemoLimit = 40;  // matches remembered per fuzzy lookup
+constexpr std::size_t kMemoLimit = 40;      // matches remembered per fuzzy lookup
+constexpr std::size_t kMemoEntries = 4096;  // lookups remembered (all lexicons, all threads)
+std::mutex memo_mu;
+std::unordered_map<std::string, std::shared_ptr<const std::vector<Lexicon::Cand>>> memo;
 }
 
 Lexicon::Lexicon(std::vector<Entry> entries) {
@@ -132,32 +137,27 @@ std::vector<Lexicon::Match> Lexicon::fuzzy(std::string_view q, int k, bool as_pr
     emit(fuzzy_walk(q, k, as_prefix, limit));
     return out;
   }
-  // The best kMemoLimit are remembered; a smaller limit takes their head (same order).
-  struct Memo {
-    uint64_t serial = 0;
-    std::unordered_map<std::string, std::vector<Cand>> map;
-  };
-  thread_local std::array<Memo, 4> memos;  // the lexicons this thread used last
-  Memo* memo = nullptr;
-  for (auto& m : memos)
-    if (m.serial == serial_) memo = &m;
-  if (!memo) {
-    memo = &memos[0];
-    for (auto& m : memos)
-      if (m.serial < memo->serial) memo = &m;  // the oldest lexicon
-    memo->serial = serial_;
-    memo->map.clear();
-  }
-  std::string key(q);
+  // The best kMemoLimit are remembered, for every thread (a user's keystrokes land on any
+  // worker); a smaller limit takes their head (same order). The walk runs outside the lock.
+  std::string key = std::to_string(serial_);
+  key += '\0';
+  key += q;
   key += '\0';
   key += static_cast<char>('0' + k);
   key += as_prefix ? 'p' : 'w';
-  auto it = memo->map.find(key);
-  if (it == memo->map.end()) {
-    if (memo->map.size() >= 1024) memo->map.clear();
-    it = memo->map.emplace(std::move(key), fuzzy_walk(q, k, as_prefix, kMemoLimit)).first;
+  std::shared_ptr<const std::vector<Cand>> found;
+  {
+    std::lock_guard lock(memo_mu);
+    auto it = memo.find(key);
+    if (it != memo.end()) found = it->second;
   }
-  emit(it->second);
+  if (!found) {
+    found = std::make_shared<const std::vector<Cand>>(fuzzy_walk(q, k, as_prefix, kMemoLimit));
+    std::lock_guard lock(memo_mu);
+    if (memo.size() >= kMemoEntries) memo.clear();  // also drops the entries of retired lexicons
+    memo.emplace(std::move(key), found);
+  }
+  emit(*found);
   return out;
 }
 

@@ -6,8 +6,8 @@
 // common prefix's rows of the edit-distance table, and a whole block of words sharing a
 // prefix is skipped as soon as no row entry is within the allowed distance. Where the blocks
 // of the first kJumpDepths bytes end is precomputed, so most skips cost one load. Results are
-// remembered per thread and lexicon: search as you type repeats a finished word with every
-// keystroke that follows it.
+// remembered per lexicon, for all threads: search as you type repeats a finished word with
+// every keystroke that follows it.
 #pragma once
 
 #include <array>
@@ -55,12 +55,13 @@ class Lexicon {
   std::vector<Match> fuzzy(std::string_view word, int max_edits, bool as_prefix,
                            std::size_t limit) const;
 
- private:
-  static constexpr std::size_t kJumpDepths = 4;
-  struct Cand {
+  struct Cand {  // internal: a fuzzy match before it is turned into a Match
     uint32_t index;
     int distance;
   };
+
+ private:
+  static constexpr std::size_t kJumpDepths = 4;
   std::vector<Cand> fuzzy_walk(std::string_view word, int max_edits, bool as_prefix,
                                std::size_t limit) const;
   std::string_view at(std::size_t i) const {

@@ -101,7 +101,7 @@ TEST(Lexicon, FuzzyAgreesWithBruteForce) {
           EXPECT_EQ(m.distance, distance[std::string(m.word)]) << "q=" << q << " w=" << m.word;
         }
         EXPECT_EQ(got_set, expect) << "q=" << q << " k=" << k << " prefix=" << prefix;
-        // A small limit is served from the per-thread memo: the head of the same order, the
+        // A small limit is served from the memo: the head of the same order, the
         // same again when asked twice, and a smaller limit takes a shorter head.
         for (int twice = 0; twice < 2; ++twice) {
           auto head = lex.fuzzy(q, k, prefix, 8);
