@@ -123,6 +123,19 @@ struct Replay {
   std::vector<std::size_t> first;
 };
 
+Replay flatten(const std::vector<TypedQuery>& queries) {
+  Replay rp;
+  for (std::size_t q = 0; q < queries.size(); ++q) {
+    rp.first.push_back(rp.text.size());
+    for (const auto& k : queries[q].keystrokes) {
+      rp.text.push_back(&k);
+      rp.query_of.push_back(static_cast<uint32_t>(q));
+    }
+  }
+  rp.first.push_back(rp.text.size());
+  return rp;
+}
+
 struct PassResult {
   std::vector<double> latency_us;  // per flattened keystroke
   double wall_s = 0, cpu_s = 0;
@@ -262,15 +275,25 @@ void run_engine(const Options& o, const Catalog& cat, Engine& engine, const std:
       for (const auto& k : q.keystrokes) (void)s->run(k);
   }
   for (int t : threads) {
-    std::fprintf(stderr, "search-bench: %s replay, %d thread(s), %zu keystrokes\n", name.c_str(), t, rp.text.size());
-    PassResult r = replay(engine, queries, rp, t, t == 1);
+    // The concurrent passes type other queries (seed + 100 x threads, the same for every
+    // engine): replaying the single-client pass's keystrokes would find them remembered.
+    std::vector<TypedQuery> other;
+    Replay other_rp;
+    if (t != 1) {
+      other = make_queries(cat, queries.size(), o.seed + 100 * static_cast<uint64_t>(t));
+      other_rp = flatten(other);
+    }
+    const auto& pass_queries = t == 1 ? queries : other;
+    const Replay& pass_rp = t == 1 ? rp : other_rp;
+    std::fprintf(stderr, "search-bench: %s replay, %d thread(s), %zu keystrokes\n", name.c_str(), t, pass_rp.text.size());
+    PassResult r = replay(engine, pass_queries, pass_rp, t, t == 1);
     const auto& v = r.latency_us;
     double mean = 0;
     for (double x : v) mean += x;
     mean /= static_cast<double>(std::max<std::size_t>(1, v.size()));
     std::printf("RESULT bench=search engine=%s phase=replay threads=%d keystrokes=%zu queries=%zu p50_ms=%.3f p90_ms=%.3f "
                 "p99_ms=%.3f max_ms=%.3f mean_ms=%.3f wall_s=%.2f cpu_s=%.2f qps=%.0f errors=%zu\n",
-                name.c_str(), t, v.size(), queries.size(), percentile(v, 0.5) / 1000, percentile(v, 0.9) / 1000,
+                name.c_str(), t, v.size(), pass_queries.size(), percentile(v, 0.5) / 1000, percentile(v, 0.9) / 1000,
                 percentile(v, 0.99) / 1000, v.empty() ? 0 : *std::max_element(v.begin(), v.end()) / 1000, mean / 1000,
                 r.wall_s, r.cpu_s, static_cast<double>(v.size()) / r.wall_s, r.errors);
     if (t == 1) {
@@ -292,15 +315,7 @@ int main(int argc, char** argv) {
     auto g0 = std::chrono::steady_clock::now();
     Catalog cat = generate_catalog(o.data, o.tracks, o.seed);
     std::vector<TypedQuery> queries = make_queries(cat, o.queries, o.seed);
-    Replay rp;
-    for (std::size_t q = 0; q < queries.size(); ++q) {
-      rp.first.push_back(rp.text.size());
-      for (const auto& k : queries[q].keystrokes) {
-        rp.text.push_back(&k);
-        rp.query_of.push_back(static_cast<uint32_t>(q));
-      }
-    }
-    rp.first.push_back(rp.text.size());
+    Replay rp = flatten(queries);
     std::size_t typo = 0, unaccented = 0;
     std::map<std::string, std::size_t> forms;
     for (const auto& q : queries) {

@@ -8,6 +8,7 @@
 
 #include "engine.h"
 #include "search/index.h"
+#include "search/memory_index.h"
 #include "search/searcher.h"
 
 namespace segue::bench_search {
@@ -116,6 +117,20 @@ class SegueEngine : public Engine {
 
 }  // namespace
 
+// The in-memory index's size (search as you type), for the RESULT line.
+static std::string memory_note(const search::SearchIndex& index) {
+  std::size_t bytes = 0, lists = 0;
+  for (int k = 0; k < search::kKindCount; ++k) {
+    auto m = index.memory(static_cast<search::Kind>(k));
+    bytes += m->bytes();
+    lists += m->prefix_list_bytes();
+  }
+  char buf[96];
+  std::snprintf(buf, sizeof buf, " memory_index_mb=%.1f prefix_lists_mb=%.1f", static_cast<double>(bytes) / 1e6,
+                static_cast<double>(lists) / 1e6);
+  return buf;
+}
+
 std::shared_ptr<SegueIndex> build_segue(const Catalog& cat, const std::string& dir, std::size_t batch, BuildStats* stats) {
   std::filesystem::remove_all(dir);
   auto ix = std::make_shared<SegueIndex>();
@@ -149,7 +164,7 @@ std::shared_ptr<SegueIndex> build_segue(const Catalog& cat, const std::string& d
   char note[160];
   std::snprintf(note, sizeof note, "put_s=%.2f commit_s=%.2f wall_s=%.2f visible=%zu", put_s, commit_s,
                 std::chrono::duration<double>(t1 - t0).count(), ix->index->size());
-  stats->note = note;
+  stats->note = note + memory_note(*ix->index);
   return ix;
 }
 
@@ -170,7 +185,7 @@ std::shared_ptr<SegueIndex> open_segue(const Catalog& cat, const std::string& di
   stats->docs = cat.docs.size();
   stats->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   stats->bytes = dir_bytes(dir);
-  stats->note = "reused=1";
+  stats->note = "reused=1" + memory_note(*ix->index);
   return ix;
 }
 
