@@ -557,7 +557,9 @@ Result<SuggestResponse> Searcher::suggest(const SuggestRequest& req) const {
   if (req.limit == 0 || req.limit > 20) return Error::invalid("limit must be between 1 and 20");
   if (req.q.size() > kMaxQueryBytes) return Error::invalid("the query is longer than 500 bytes");
   auto parsed = parse_query(req.q);
-  if (!parsed.ok()) return parsed.error();
+  // Half-typed text is not yet a query ("$" of "$uicideboy$", "year:19" of "year:1999"):
+  // nothing to suggest, rather than an error flashing up at that keystroke.
+  if (!parsed.ok()) return SuggestResponse{};
   // Filters, years and phrases need the full index; plain words (what people type into a
   // search box) take the in-memory path.
   if (!plain_words(*parsed)) return suggest_xapian(req);

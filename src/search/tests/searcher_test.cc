@@ -96,6 +96,30 @@ class SearcherTest : public ::testing::Test {
   std::unique_ptr<SearchIndex> index_;
 };
 
+// While typing, text that is not yet a query suggests nothing instead of failing; /v1/search
+// still refuses it, and a suggestion request that is itself wrong is still refused.
+TEST_F(SearcherTest, SuggestOnHalfTypedTextIsEmptyNotAnError) {
+  for (const char* q : {"$", "/", "year:19x", "\"\""}) {
+    SuggestRequest req;
+    req.q = q;
+    auto r = Searcher(*index_).suggest(req);
+    ASSERT_TRUE(r.ok()) << q << ": " << r.error().message;
+    EXPECT_FALSE(r->top.has_value()) << q;
+    for (const auto& items : r->items) EXPECT_TRUE(items.empty()) << q;
+    SearchRequest sreq;
+    sreq.q = q;
+    EXPECT_FALSE(Searcher(*index_).search(sreq).ok()) << q;
+  }
+  EXPECT_EQ(top("$boh"), "track:t1");  // the next keystroke finds it
+  SuggestRequest too_long;
+  too_long.q = std::string(501, 'a');
+  EXPECT_FALSE(Searcher(*index_).suggest(too_long).ok());
+  SuggestRequest bad_limit;
+  bad_limit.q = "boh";
+  bad_limit.limit = 0;
+  EXPECT_FALSE(Searcher(*index_).suggest(bad_limit).ok());
+}
+
 TEST_F(SearcherTest, FoldingFindsAccentsPunctuationAndAnd) {
   EXPECT_EQ(ids("beyonce", Kind::kArtist), (std::vector<std::string>{"r2"}));
   EXPECT_EQ(ids("acdc", Kind::kArtist), (std::vector<std::string>{"r3"}));
