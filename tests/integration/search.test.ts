@@ -108,6 +108,18 @@ describe("errors and scopes", () => {
     assert.equal(r.status, 401);
   });
 
+  it("half-typed text suggests nothing instead of failing; full search refuses it", async () => {
+    const s = await api(f.server.base, "/v1/search/suggest?q=%24", { token: alice });
+    assert.equal(s.status, 200, s.text);
+    assert.equal(s.body.top_result, null);
+    for (const k of ["tracks", "albums", "artists", "playlists"]) assert.deepEqual(s.body[k], [], k);
+    const next = await api(f.server.base, "/v1/search/suggest?q=%24tram", { token: alice });
+    assert.equal(next.body.tracks[0]?.name, "Tram Lines");
+    const full = await api(f.server.base, "/v1/search?q=%24&type=track", { token: alice });
+    assert.equal(full.status, 400);
+    assert.ok(isSpotifyError(full.body, 400), full.text);
+  });
+
   it("types Segue has no content for yet answer with empty pages", async () => {
     const r = await api(f.server.base, "/v1/search?q=tram&type=track,show,episode", { token: alice });
     assert.equal(r.status, 200);
