@@ -1,5 +1,8 @@
 #include "user/library.h"
 
+#include <algorithm>
+#include <set>
+
 namespace segue::user {
 namespace {
 std::string kind_name(ItemKind k) { return k == ItemKind::kTrack ? "track" : "album"; }
@@ -50,13 +53,23 @@ Status Library::remove(const UserId& user, ItemKind kind, const std::vector<std:
 
 Result<std::vector<bool>> Library::contains(const UserId& user, ItemKind kind,
                                             const std::vector<std::string>& ids) {
-  std::vector<bool> out;
+  // One query for the whole list (search asks this for every keystroke's candidates), in
+  // chunks that stay far below SQLite's limit on bound parameters.
+  constexpr std::size_t kChunk = 200;
+  std::vector<bool> out(ids.size(), false);
   Status s = db_.read([&](store::Connection& c) -> Status {
-    for (const auto& id : ids) {
-      SEGUE_ASSIGN_OR_RETURN(auto v, c.query_int(
-          "SELECT 1 FROM saved_items WHERE user_id = ? AND kind = ? AND item_id = ?",
-          {user.str(), kind_name(kind), id}));
-      out.push_back(v.has_value());
+    for (std::size_t from = 0; from < ids.size(); from += kChunk) {
+      std::size_t to = std::min(ids.size(), from + kChunk);
+      std::string sql = "SELECT item_id FROM saved_items WHERE user_id = ? AND kind = ? AND item_id IN (";
+      std::vector<store::Value> params = {user.str(), std::string(kind_name(kind))};
+      for (std::size_t i = from; i < to; ++i) {
+        sql += i == from ? "?" : ",?";
+        params.emplace_back(ids[i]);
+      }
+      sql += ")";
+      std::set<std::string> saved;
+      SEGUE_TRY(c.query(sql, params, [&](const store::Row& r) { saved.insert(r.text(0)); }));
+      for (std::size_t i = from; i < to; ++i) out[i] = saved.count(ids[i]) > 0;
     }
     return {};
   });

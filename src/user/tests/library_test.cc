@@ -58,5 +58,26 @@ TEST_F(LibraryTest, ContainsAndRemoveArePerUserAndKind) {
   EXPECT_EQ(*lib_->contains(alice_, ItemKind::kAlbum, {"y"}), (std::vector<bool>{true}));
 }
 
+// Search asks about every candidate of a keystroke at once: answers keep the order of the ids
+// asked for, repeats included, across the chunks of one query each.
+TEST_F(LibraryTest, ContainsAnswersLongListsInOrder) {
+  std::vector<std::string> saved, asked;
+  for (int i = 0; i < 450; ++i) {
+    std::string id = "t" + std::to_string(i);
+    if (i % 3 == 0) saved.push_back(id);
+    asked.push_back(id);
+  }
+  asked.push_back("t0");
+  asked.push_back("t1");
+  ASSERT_TRUE(lib_->save(alice_, ItemKind::kTrack, saved, 1).ok());
+  auto got = lib_->contains(alice_, ItemKind::kTrack, asked);
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got->size(), asked.size());
+  for (std::size_t i = 0; i < 450; ++i) EXPECT_EQ((*got)[i], i % 3 == 0) << asked[i];
+  EXPECT_TRUE((*got)[450]);
+  EXPECT_FALSE((*got)[451]);
+  EXPECT_TRUE(lib_->contains(alice_, ItemKind::kTrack, {})->empty());
+}
+
 }  // namespace
 }  // namespace segue::user
