@@ -93,6 +93,22 @@ export const sendSearchEvent = (query: string, resultCount: number) =>
     networkRetries: 1,
   });
 
+/** A result's item URI for the event pipeline: its own `uri` when it is one, else built from type and id. */
+export function resultUri(type: SearchType, item: { id: string; uri?: string }): string {
+  return item.uri && /^(segue|spotify):/.test(item.uri) ? item.uri : `segue:${type}:${item.id}`;
+}
+
+/**
+ * Tells the event pipeline a result of a committed search was opened or played (the seed's
+ * `search_click` event). `rank` is the result's 0-based position in its own list as shown.
+ */
+export const sendSearchClick = (query: string, itemUri: string, rank: number) =>
+  api.request<void>('/v1/me/player/events', {
+    method: 'POST',
+    body: [{ type: 'search_click', query, item_uri: itemUri, rank: Math.max(0, Math.min(9_999, rank)), timestamp: Date.now() }],
+    networkRetries: 1,
+  });
+
 export const removeRecentSearch = (query: string) =>
   api.request<void>('/v1/me/search/recent', { method: 'DELETE', query: { query }, networkRetries: 1 });
 

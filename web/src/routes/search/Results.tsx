@@ -1,10 +1,14 @@
 // What a search found: the top result, songs (played from here), artists, albums and playlists
 // (links to their pages). Every result is one focusable element the arrow keys move between.
-import type { ComponentChildren } from 'preact';
+// Each result also carries data-uri (its item URI) and data-rank, which the page reads when the
+// result is opened or played to tell the event pipeline (search_click). The rank is the result's
+// 0-based position within its own list as shown: the top result is 0, the n-th song of the songs
+// list (counting from 0) is n, the n-th card of the artists, albums or playlists is n.
+import type { ComponentChildren, HTMLAttributes } from 'preact';
 import { useId, useMemo } from 'preact/hooks';
 import { toPlayerTrack } from '../../api/convert';
 import type { SimplifiedPlaylist } from '../../api/playlists';
-import type { SearchType, Suggestions, TopResult } from '../../api/search';
+import { resultUri, type SearchType, type Suggestions, type TopResult } from '../../api/search';
 import type { Artist, SimplifiedAlbum, Track } from '../../api/types';
 import { albumKind } from '../../components/AlbumGrid';
 import { Cover } from '../../components/Cover';
@@ -15,6 +19,10 @@ import { usePlayer } from '../../player';
 
 const id = encodeURIComponent;
 const names = (artists: readonly { name: string }[]) => artists.map((a) => a.name).join(', ');
+/** A song row's data-uri and data-rank (see the top of this file). */
+const songMarks = (track: ListTrack, i: number) =>
+  // Preact's attribute type lists no data-* names, so an object of only those needs the cast.
+  ({ 'data-uri': resultUri('track', track), 'data-rank': i }) as HTMLAttributes<HTMLLIElement>;
 
 function Group({ title, class: className = '', onShowAll, children }: {
   title: string; class?: string; onShowAll?: () => void; children: ComponentChildren;
@@ -76,17 +84,18 @@ function TopCard({ top, onPlayTrack }: { top: TopResult; onPlayTrack(): void }) 
       {top.type === 'track' && <span class="search-top-play" aria-hidden="true"><PlayIcon size={24} /></span>}
     </>
   );
+  const uri = resultUri(top.type, top.item);
   return href
-    ? <a class="search-top-card" href={href} data-result data-kind={top.type}>{body}</a>
-    : <button type="button" class="search-top-card" data-result data-kind={top.type} onClick={onPlayTrack}>{body}</button>;
+    ? <a class="search-top-card" href={href} data-result data-kind={top.type} data-uri={uri} data-rank={0}>{body}</a>
+    : <button type="button" class="search-top-card" data-result data-kind={top.type} data-uri={uri} data-rank={0} onClick={onPlayTrack}>{body}</button>;
 }
 
-function Card({ href, title, sub, round = false, cover }: {
-  href: string; title: string; sub: string; round?: boolean; cover: ComponentChildren;
+function Card({ href, uri, rank, title, sub, round = false, cover }: {
+  href: string; uri: string; rank: number; title: string; sub: string; round?: boolean; cover: ComponentChildren;
 }) {
   return (
     <li class={`card search-card ${round ? 'search-card-round' : ''}`}>
-      <a class="card-link" href={href} data-result>
+      <a class="card-link" href={href} data-result data-uri={uri} data-rank={rank}>
         {cover}
         <span class="card-title">{title}</span>
       </a>
@@ -98,8 +107,8 @@ function Card({ href, title, sub, round = false, cover }: {
 export function ArtistCards({ artists }: { artists: readonly Artist[] }) {
   return (
     <ul class="album-grid search-grid" aria-label="Artists">
-      {artists.map((a) => (
-        <Card key={a.id} href={`/artist/${id(a.id)}`} title={a.name} sub="Artist" round
+      {artists.map((a, i) => (
+        <Card key={a.id} href={`/artist/${id(a.id)}`} uri={resultUri('artist', a)} rank={i} title={a.name} sub="Artist" round
           cover={<Cover images={a.images} size={160} alt="" class="card-cover search-round" />} />
       ))}
     </ul>
@@ -109,8 +118,8 @@ export function ArtistCards({ artists }: { artists: readonly Artist[] }) {
 export function AlbumCards({ albums }: { albums: readonly SimplifiedAlbum[] }) {
   return (
     <ul class="album-grid search-grid" aria-label="Albums">
-      {albums.map((a) => (
-        <Card key={a.id} href={`/album/${id(a.id)}`} title={a.name} sub={names(a.artists)}
+      {albums.map((a, i) => (
+        <Card key={a.id} href={`/album/${id(a.id)}`} uri={resultUri('album', a)} rank={i} title={a.name} sub={names(a.artists)}
           cover={<Cover images={a.images} size={160} alt="" class="card-cover" />} />
       ))}
     </ul>
@@ -120,8 +129,8 @@ export function AlbumCards({ albums }: { albums: readonly SimplifiedAlbum[] }) {
 export function PlaylistCards({ playlists }: { playlists: readonly SimplifiedPlaylist[] }) {
   return (
     <ul class="album-grid search-grid" aria-label="Playlists">
-      {playlists.map((p) => (
-        <Card key={p.id} href={`/playlist/${id(p.id)}`} title={p.name} sub={playlistOwner(p) && `By ${playlistOwner(p)}`}
+      {playlists.map((p, i) => (
+        <Card key={p.id} href={`/playlist/${id(p.id)}`} uri={resultUri('playlist', p)} rank={i} title={p.name} sub={playlistOwner(p) && `By ${playlistOwner(p)}`}
           cover={<PlaylistCover images={p.images} size={160} alt="" class="card-cover" />} />
       ))}
     </ul>
@@ -153,7 +162,7 @@ export function Results({ data, limit, onShowAll }: { data: Suggestions; limit: 
           )}
           {songs.length > 0 && (
             <Group title="Songs" class="search-songs" onShowAll={more(songs, limit, onShowAll && (() => onShowAll('track')))}>
-              <TrackList tracks={songs} label="Songs" contextName="Search" showCover addToPlaylist />
+              <TrackList tracks={songs} label="Songs" contextName="Search" showCover addToPlaylist rowProps={songMarks} />
             </Group>
           )}
         </div>
@@ -182,7 +191,7 @@ export function TypeResults({ type, items }: { type: SearchType; items: readonly
   const songs = useMemo<ListTrack[]>(() => (type === 'track' ? (items as Track[]).map((t) => toPlayerTrack(t)) : []), [type, items]);
   switch (type) {
     case 'track':
-      return <TrackList tracks={songs} label="Songs" contextName="Search" showCover showAlbum addToPlaylist />;
+      return <TrackList tracks={songs} label="Songs" contextName="Search" showCover showAlbum addToPlaylist rowProps={songMarks} />;
     case 'artist':
       return <ArtistCards artists={items as Artist[]} />;
     case 'album':

@@ -2,9 +2,10 @@
 // when the server corrected a word, recent searches while the box is empty, the arrow keys move
 // between the results, and the query lives in the URL (/search?q=...) so a reload keeps it.
 // A search is recorded as recent when the user commits to it: Enter, or a result opened or played.
+// Opening or playing a result also tells the event pipeline which one it was (search_click).
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
-import { isEmpty, recordSearch, sendSearchEvent, type SearchType } from '../../api/search';
+import { isEmpty, recordSearch, sendSearchClick, sendSearchEvent, type SearchType } from '../../api/search';
 import { useTitle } from '../../app/useTitle';
 import { SearchIcon } from '../../components/Icons';
 import { ErrorMessage } from '../../components/LoadState';
@@ -113,6 +114,8 @@ export default function SearchPage(props: { query?: Record<string, string> }) {
   const input = useRef<HTMLInputElement>(null);
   const panel = useRef<HTMLDivElement>(null);
   const committed = useRef<string | null>(null);
+  // "query\nitem URI" of the results reported since the last commit: one search_click each.
+  const clicked = useRef(new Set<string>());
   useTitle(query.trim() ? `Search: ${query.trim()}` : 'Search');
   useUrlState(query, filter, (q, f) => {
     setQuery(q);
@@ -142,6 +145,7 @@ export default function SearchPage(props: { query?: Record<string, string> }) {
     const q = text.trim();
     if (!q || committed.current === q) return;
     committed.current = q;
+    clicked.current.clear();
     recordSearch(q).catch(() => {
       committed.current = null;
     });
@@ -188,13 +192,34 @@ export default function SearchPage(props: { query?: Record<string, string> }) {
     else targets[to].focus();
   };
 
+  /** Sends search_click for the result marked on `el` or around it (Results.tsx: data-uri, data-rank). */
+  const reportResult = (el: Element) => {
+    const marked = el.closest<HTMLElement>('[data-uri]');
+    const q = query.trim();
+    const uri = marked?.dataset.uri;
+    const rank = Number(marked?.dataset.rank);
+    if (!q || !uri || !Number.isInteger(rank)) return;
+    const key = `${q}\n${uri}`;
+    if (clicked.current.has(key)) return;
+    clicked.current.add(key);
+    sendSearchClick(q, uri, rank).catch(() => {});
+  };
+
   // Opening or playing a result commits the search (links to pages, Play buttons, the top result).
   const onResultsClick = (e: MouseEvent) => {
     const target = e.target as Element | null;
-    if (target?.closest('a[href], [data-result], .track-play')) commit(query);
+    if (!target?.closest('a[href], [data-result], .track-play')) return;
+    commit(query);
+    // Only the result itself is a click on it: an artist or album link inside a song row opens
+    // another item, which is not a result that was shown.
+    const result = target.closest('[data-result], .track-play');
+    if (result) reportResult(result);
   };
   const onResultsDblClick = (e: MouseEvent) => {
-    if ((e.target as Element | null)?.closest('.track-row')) commit(query);
+    const row = (e.target as Element | null)?.closest('.track-row');
+    if (!row) return;
+    commit(query);
+    reportResult(row);
   };
 
   const empty = query.trim() === '';

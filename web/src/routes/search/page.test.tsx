@@ -115,6 +115,12 @@ describe('search page', () => {
   const input = () => root.querySelector<HTMLInputElement>('input[type="search"]')!;
   const topName = () => root.querySelector('.search-top-name')?.textContent;
   const active = () => document.activeElement as HTMLElement;
+  const searchClicks = () => calls
+    .filter((c) => c.method === 'POST' && c.url === '/v1/me/player/events')
+    .flatMap((c) => c.body as { type: string }[])
+    .filter((event) => event.type === 'search_click');
+  const click = (query: string, itemUri: string, rank: number) =>
+    ({ type: 'search_click', query, item_uri: itemUri, rank, timestamp: expect.any(Number) });
 
   async function type(value: string) {
     act(() => {
@@ -255,6 +261,74 @@ describe('search page', () => {
     const [tracks, index] = vi.mocked(player.playTracks).mock.calls[0];
     expect(index).toBe(0);
     expect(tracks.map((t) => t.name)).toEqual(['Quiet Voltage', 'Song for quiet']);
+  });
+
+  it('sends search_click for an opened card: the typed query, the item URI and its rank in its list, once', async () => {
+    // The second album has no uri: the page builds it from its type and id.
+    const second = { id: '4aawyAB9vmqN3uQ7FjRGTy', name: 'Salt Choir', album_type: 'album', images: [], artists: [artist] };
+    autoAnswer = (q) => result(q, { albums: [album, second as typeof album] });
+    await show();
+    // jsdom cannot follow the card links; the page's handler still sees the clicks.
+    root.addEventListener('click', (e) => e.preventDefault());
+    await type('  salt choir ');
+    const albumCards = () => [...root.querySelectorAll<HTMLAnchorElement>('.search-grid a[href^="/album/"]')];
+    expect(albumCards().map((a) => a.getAttribute('href'))).toEqual(['/album/al1', '/album/4aawyAB9vmqN3uQ7FjRGTy']);
+
+    act(() => albumCards()[1].click());
+    await settle();
+    expect(searchClicks()).toEqual([click('salt choir', 'segue:album:4aawyAB9vmqN3uQ7FjRGTy', 1)]);
+
+    // The same card again sends nothing more; the first card is a result of its own.
+    act(() => albumCards()[1].click());
+    act(() => albumCards()[0].click());
+    await settle();
+    expect(searchClicks()).toEqual([
+      click('salt choir', 'segue:album:4aawyAB9vmqN3uQ7FjRGTy', 1),
+      click('salt choir', 'segue:album:al1', 0),
+    ]);
+  });
+
+  it('sends search_click with rank 0 and the track URI when the top result is played', async () => {
+    autoAnswer = (q) => result(q, { top_result: { type: 'track', item: track(2, 'Quiet Voltage') } });
+    await show();
+    await type('quiet');
+    act(() => root.querySelector<HTMLButtonElement>('button.search-top-card')!.click());
+    await settle();
+    expect(player.playTracks).toHaveBeenCalled();
+    expect(searchClicks()).toEqual([click('quiet', 'segue:track:t2', 0)]);
+  });
+
+  it('sends search_click for a song row played by its button or a double-click, not for a link in it', async () => {
+    await show();
+    root.addEventListener('click', (e) => e.preventDefault());
+    await type('nadia');
+    const rows = () => [...root.querySelectorAll<HTMLElement>('.search-songs .track-row')];
+
+    // The artist link in a row opens the artist, not the song: the search commits, no click.
+    act(() => rows()[0].querySelector<HTMLAnchorElement>('.track-artists a')!.click());
+    await settle();
+    expect(calls.some((c) => c.method === 'POST' && c.url === '/v1/me/search/recent')).toBe(true);
+    expect(searchClicks()).toEqual([]);
+
+    act(() => {
+      rows()[1].querySelector('.track-name')!.dispatchEvent(new MouseEvent('dblclick', { bubbles: true }));
+    });
+    await settle();
+    expect(searchClicks()).toEqual([click('nadia', 'segue:track:t2', 1)]);
+
+    act(() => root.querySelector<HTMLButtonElement>('[aria-label="Play Song for nadia"]')!.click());
+    await settle();
+    expect(searchClicks()).toEqual([click('nadia', 'segue:track:t2', 1), click('nadia', 'segue:track:t1', 0)]);
+  });
+
+  it('sends no search_click when a recent search is chosen', async () => {
+    await show();
+    act(() => root.querySelector<HTMLButtonElement>('.recent-query')!.click());
+    await settle();
+    expect(input().value).toBe('copper');
+    expect(topName()).toBe('Artist for copper');
+    expect(searchClicks()).toEqual([]);
+    expect(calls.some((c) => c.method === 'POST')).toBe(false);
   });
 
   it('records the query when Enter is pressed in the box', async () => {
