@@ -12,8 +12,6 @@ namespace {
 constexpr std::size_t kMaxLen = 64;
 constexpr std::size_t kMemoLimit = 40;      // matches remembered per fuzzy lookup
 constexpr std::size_t kMemoEntries = 4096;  // lookups remembered (all lexicons, all threads)
-std::mutex memo_mu;
-std::unordered_map<std::string, std::shared_ptr<const std::vector<Lexicon::Cand>>> memo;
 }
 
 Lexicon::Lexicon(std::vector<Entry> entries) {
@@ -145,6 +143,8 @@ std::vector<Lexicon::Match> Lexicon::fuzzy(std::string_view q, int k, bool as_pr
   key += '\0';
   key += static_cast<char>('0' + k);
   key += as_prefix ? 'p' : 'w';
+  static std::mutex memo_mu;
+  static std::unordered_map<std::string, std::shared_ptr<const std::vector<Cand>>> memo;
   std::shared_ptr<const std::vector<Cand>> found;
   {
     std::lock_guard lock(memo_mu);

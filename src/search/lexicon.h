@@ -55,13 +55,13 @@ class Lexicon {
   std::vector<Match> fuzzy(std::string_view word, int max_edits, bool as_prefix,
                            std::size_t limit) const;
 
-  struct Cand {  // internal: a fuzzy match before it is turned into a Match
-    uint32_t index;
-    int distance;
-  };
 
  private:
   static constexpr std::size_t kJumpDepths = 4;
+  struct Cand {  // a fuzzy match before it is turned into a Match
+    uint32_t index;
+    int distance;
+  };
   std::vector<Cand> fuzzy_walk(std::string_view word, int max_edits, bool as_prefix,
                                std::size_t limit) const;
   std::string_view at(std::size_t i) const {
@@ -76,7 +76,7 @@ class Lexicon {
   std::vector<uint32_t> df_;
   // block_end_[d - 1][i]: the first word after i that does not share i's first d bytes.
   std::array<std::vector<uint32_t>, kJumpDepths> block_end_;
-  uint64_t serial_ = 0;  // unique per built lexicon (keys the per-thread memo)
+  uint64_t serial_ = 0;  // unique per built lexicon (keys the fuzzy memo)
 };
 
 }  // namespace segue::search

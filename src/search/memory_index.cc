@@ -1,7 +1,6 @@
 #include "search/memory_index.h"
 
 #include <algorithm>
-#include <atomic>
 #include <queue>
 #include <tuple>
 #include <unordered_map>
@@ -136,8 +135,7 @@ std::shared_ptr<const KindIndex> KindIndex::build(Kind kind, const std::vector<c
           ++i;
           continue;
         }
-        auto [lo, hi] = ix->lex_.prefix_range(w.substr(0, len));
-        if (hi <= i) hi = i + 1;  // cannot happen (words are sorted); keeps the walk moving
+        auto [lo, hi] = ix->lex_.prefix_range(w.substr(0, len));  // lo == i: words are sorted
         if (hi - lo > kWideRange) {
           any = true;
           uint32_t first = UINT32_MAX, last = 0;
@@ -225,6 +223,7 @@ bool KindIndex::cursor_of(const Constraint& c, Cursor* cur) const {
     cur->merge = true;
     for (const auto& s : cur->src) cur->heap.emplace_back(postings_[s.pos], s.pos, s.end);
     std::make_heap(cur->heap.begin(), cur->heap.end(), std::greater<>());
+    cur->src.clear();  // the heap holds the positions now
   }
   return true;
 }

@@ -80,9 +80,9 @@ class KindIndex {
     struct Span {
       uint32_t pos, end;  // in postings_
     };
-    std::vector<Span> src;
+    std::vector<Span> src;  // few lists: each one's position
     uint64_t volume = 0;
-    bool merge = false;  // many lists: their heads in a min-heap (doc, position, end)
+    bool merge = false;  // many lists: their heads in a min-heap (doc, position, end) instead
     std::vector<std::tuple<uint32_t, uint32_t, uint32_t>> heap;
   };
   bool cursor_of(const Constraint& c, Cursor* cur) const;  // false: a one-byte prefix (too many lists)
