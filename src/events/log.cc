@@ -221,6 +221,36 @@ Result<int64_t> Log::delete_user(store::Connection& c, const UserId& user) {
   return c.exec("DELETE FROM event_log WHERE user_id = ?", {user.str()});
 }
 
+// The popularity and top-items consumers' tables, created by migration 2 of the log's own
+// database and by migration 1 of a consumer's database: shipped schema, never edited (a
+// change is a new migration in both lists).
+static constexpr const char* kCountTables = R"(
+    CREATE TABLE event_item_stats (
+      kind INTEGER NOT NULL,
+      id TEXT NOT NULL,
+      plays INTEGER NOT NULL,
+      score REAL NOT NULL,
+      last_played INTEGER NOT NULL,
+      PRIMARY KEY (kind, id)
+    ) WITHOUT ROWID;
+    CREATE TABLE event_artist_tracks (
+      artist_id TEXT NOT NULL,
+      track_id TEXT NOT NULL,
+      PRIMARY KEY (artist_id, track_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE event_user_top (
+      user_id TEXT NOT NULL,
+      kind INTEGER NOT NULL,
+      id TEXT NOT NULL,
+      plays INTEGER NOT NULL,
+      s_short REAL NOT NULL,
+      s_medium REAL NOT NULL,
+      s_long REAL NOT NULL,
+      last_played INTEGER NOT NULL,
+      PRIMARY KEY (user_id, kind, id)
+    ) WITHOUT ROWID;
+  )";
+
 std::vector<store::Migration> event_migrations() {
   return {
       {1, R"(
@@ -276,31 +306,7 @@ std::vector<store::Migration> event_migrations() {
       context_uri TEXT NOT NULL
     );
     CREATE INDEX event_history_user ON event_history (user_id, played_at, seq);
-    CREATE TABLE event_item_stats (
-      kind INTEGER NOT NULL,
-      id TEXT NOT NULL,
-      plays INTEGER NOT NULL,
-      score REAL NOT NULL,
-      last_played INTEGER NOT NULL,
-      PRIMARY KEY (kind, id)
-    ) WITHOUT ROWID;
-    CREATE TABLE event_artist_tracks (
-      artist_id TEXT NOT NULL,
-      track_id TEXT NOT NULL,
-      PRIMARY KEY (artist_id, track_id)
-    ) WITHOUT ROWID;
-    CREATE TABLE event_user_top (
-      user_id TEXT NOT NULL,
-      kind INTEGER NOT NULL,
-      id TEXT NOT NULL,
-      plays INTEGER NOT NULL,
-      s_short REAL NOT NULL,
-      s_medium REAL NOT NULL,
-      s_long REAL NOT NULL,
-      last_played INTEGER NOT NULL,
-      PRIMARY KEY (user_id, kind, id)
-    ) WITHOUT ROWID;
-  )"},
+  )" + std::string(kCountTables)},
   };
 }
 
@@ -326,31 +332,7 @@ std::vector<store::Migration> derived_migrations() {
       context_uri TEXT NOT NULL,
       PRIMARY KEY (user_id, played_at, seq)
     ) WITHOUT ROWID;
-    CREATE TABLE event_item_stats (
-      kind INTEGER NOT NULL,
-      id TEXT NOT NULL,
-      plays INTEGER NOT NULL,
-      score REAL NOT NULL,
-      last_played INTEGER NOT NULL,
-      PRIMARY KEY (kind, id)
-    ) WITHOUT ROWID;
-    CREATE TABLE event_artist_tracks (
-      artist_id TEXT NOT NULL,
-      track_id TEXT NOT NULL,
-      PRIMARY KEY (artist_id, track_id)
-    ) WITHOUT ROWID;
-    CREATE TABLE event_user_top (
-      user_id TEXT NOT NULL,
-      kind INTEGER NOT NULL,
-      id TEXT NOT NULL,
-      plays INTEGER NOT NULL,
-      s_short REAL NOT NULL,
-      s_medium REAL NOT NULL,
-      s_long REAL NOT NULL,
-      last_played INTEGER NOT NULL,
-      PRIMARY KEY (user_id, kind, id)
-    ) WITHOUT ROWID;
-  )"},
+  )" + std::string(kCountTables)},
   };
 }
 
