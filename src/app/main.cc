@@ -13,6 +13,7 @@
 #include <set>
 #include <thread>
 
+#include "api/spotify/access.h"
 #include "api/spotify/realtime.h"
 #include "api/spotify/routes.h"
 #include "api/web/web_routes.h"
@@ -45,6 +46,7 @@ constexpr const char* kUsage = R"(usage: segue COMMAND [options]
   client  add NAME --redirect-uri URI [--redirect-uri URI]... [--public]
   analyze --data DIR [--library DIR]... [--jobs N]
   events  --data DIR [--replay CONSUMER]
+  routes  (prints every route's access rule as JSON)
   demo-library DIR
 
 Settings also come from a TOML file (--config FILE) and SEGUE_* environment variables
@@ -498,6 +500,12 @@ int cmd_serve(int argc, char** argv) {
   net::Router router;
   api::spotify::register_routes(router, ctx);
   if (site) api::web::register_web_routes(router, *site);
+  // Every route has its access rule in api/spotify/access.cc, or the server does not start.
+  if (auto missing = api::spotify::check_route_rules(router); !missing.empty()) {
+    std::string list;
+    for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
+    fail("routes without an access rule in api/spotify/access.cc: " + list);
+  }
 
   net::ServerOptions opt;
   opt.host = c.listen_host;
@@ -592,6 +600,11 @@ int main(int argc, char** argv) {
     if (cmd == "worker") return run_worker(argc, argv);
     if (cmd == "analyze") return cmd_analyze(argc, argv);
     if (cmd == "events") return cmd_events(argc, argv);
+    if (cmd == "routes") {
+      // The access table: every route, who may call it, its scopes and object rule.
+      std::printf("%s\n", segue::api::spotify::route_rules_json().c_str());
+      return 0;
+    }
     if (cmd == "help" || cmd == "--help" || cmd == "-h") {
       std::fputs(kUsage, stdout);
       return 0;

@@ -47,6 +47,18 @@ void Router::add_websocket(std::string path, WsHandler handler) {
   websockets_.emplace_back(std::move(path), std::move(handler));
 }
 
+std::vector<std::pair<http::verb, std::string>> Router::routes() const {
+  std::vector<std::pair<http::verb, std::string>> out;
+  for (const auto& r : routes_) out.emplace_back(r.method, r.pattern);
+  return out;
+}
+
+std::vector<std::string> Router::websocket_paths() const {
+  std::vector<std::string> out;
+  for (const auto& [p, h] : websockets_) out.push_back(p);
+  return out;
+}
+
 const WsHandler* Router::websocket(std::string_view path) const {
   for (const auto& [p, h] : websockets_)
     if (p == path) return &h;

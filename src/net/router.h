@@ -26,6 +26,10 @@ class Router {
   // `handler`; other requests to the path get 426.
   void add_websocket(std::string path, WsHandler handler);
   const WsHandler* websocket(std::string_view path) const;
+  // Every (method, pattern) added, in order, and every WebSocket path: what an access table
+  // checks itself against.
+  std::vector<std::pair<http::verb, std::string>> routes() const;
+  std::vector<std::string> websocket_paths() const;
 
   enum class MatchKind { kFound, kNoRoute, kWrongMethod, kBadEncoding };
   struct Match {

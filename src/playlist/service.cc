@@ -869,7 +869,8 @@ Status PlaylistService::set_image(std::string_view id, const UserId& user, std::
     SEGUE_ASSIGN_OR_RETURN(auto row, load_row(c, id));
     SEGUE_ASSIGN_OR_RETURN(auto a, access(c, row, user));
     if (a == Access::kNone) return Error::not_found("playlist not found");
-    if (a < Access::kEdit) return Error::permission_denied("you cannot edit this playlist");
+    // The cover is a detail, like the name: the owner's (collaborators edit the items).
+    if (a != Access::kOwner) return Error::permission_denied("only the owner can change the cover");
     SEGUE_TRY(c.exec("INSERT INTO playlist_images (playlist_id, jpeg, updated_at) VALUES (?, ?, ?) "
                   "ON CONFLICT (playlist_id) DO UPDATE SET jpeg = excluded.jpeg, updated_at = excluded.updated_at",
                   {std::string(id), Blob{std::move(jpeg)}, now_ms_()}));

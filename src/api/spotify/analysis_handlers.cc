@@ -14,8 +14,6 @@ namespace {
 
 namespace json = boost::json;
 
-const Access kAnyToken{};
-const Access kLibraryRead{true, {auth::Scope::kUserLibraryRead}};
 
 double rounded(double v, double scale = 1000.0) { return std::isfinite(v) ? std::round(v * scale) / scale : 0.0; }
 
@@ -109,7 +107,7 @@ void register_analysis_routes(net::Router& router, ApiContext& ctx) {
   if (!ctx.analysis) return;
 
   router.add(http::verb::get, "/v1/audio-features/{id}", [&ctx](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, kAnyToken);
+    SEGUE_GUARD(p, ctx, req);
     SEGUE_OR_400(id, path_id(req));
     if (!ctx.catalog.snapshot()->track(TrackId(id))) co_return error_response(404, "Non existing id: 'segue:track:" + id + "'");
     auto sound = ctx.analysis->track(TrackId(id));
@@ -118,7 +116,7 @@ void register_analysis_routes(net::Router& router, ApiContext& ctx) {
   });
 
   router.add(http::verb::get, "/v1/audio-features", [&ctx](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, kAnyToken);
+    SEGUE_GUARD(p, ctx, req);
     SEGUE_OR_400(ids, ids_param(req, 100));
     std::string base = ctx.base_url(req);
     json::array arr;
@@ -130,7 +128,7 @@ void register_analysis_routes(net::Router& router, ApiContext& ctx) {
   });
 
   router.add(http::verb::get, "/v1/audio-analysis/{id}", [&ctx](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, kAnyToken);
+    SEGUE_GUARD(p, ctx, req);
     SEGUE_OR_400(id, path_id(req));
     if (!ctx.catalog.snapshot()->track(TrackId(id))) co_return error_response(404, "Non existing id: 'segue:track:" + id + "'");
     auto sound = ctx.analysis->track(TrackId(id));
@@ -147,7 +145,7 @@ void register_analysis_routes(net::Router& router, ApiContext& ctx) {
 
   // Segue's own: recordings found twice in the library (by acoustic fingerprint).
   router.add(http::verb::get, "/v1/library/duplicates", [&ctx](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, kLibraryRead);
+    SEGUE_GUARD(p, ctx, req);
     auto groups = co_await ctx.workers.run([&] { return ctx.analysis->duplicates(); });
     if (!groups.ok()) co_return error_response(groups.error());
     auto snap = ctx.catalog.snapshot();

@@ -21,14 +21,13 @@ Result<std::string> path_id(const Request& req) {
   if (!var##_r.ok()) co_return error_response(var##_r.error());  \
   const std::string var = std::move(var##_r).value()
 
-const Access kAnyToken{};
 
 // GET /v1/<kind>s/{id}: the object, 404 for an unknown id. `lookup(snapshot, id)` finds the
 // entity; `render(writer, entity)` maps it.
 template <typename Lookup, typename Render>
 net::Handler one_by_id(ApiContext& ctx, std::string kind, Lookup lookup, Render render) {
   return [&ctx, kind, lookup, render](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, kAnyToken);
+    SEGUE_GUARD(p, ctx, req);
     SEGUE_PATH_ID(id, req);
     auto snap = ctx.catalog.snapshot();
     const auto* entity = lookup(*snap, id);
@@ -42,7 +41,7 @@ template <typename Lookup, typename Render>
 net::Handler many_by_ids(ApiContext& ctx, std::string kind, std::size_t max, Lookup lookup,
                          Render render) {
   return [&ctx, kind, max, lookup, render](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, kAnyToken);
+    SEGUE_GUARD(p, ctx, req);
     SEGUE_OR_400(ids, ids_param(req, max));
     auto snap = ctx.catalog.snapshot();
     ObjectWriter w(*snap, ctx.base_url(req));
@@ -72,7 +71,7 @@ void register_catalog_routes(net::Router& router, ApiContext& ctx) {
   router.add(http::verb::get, "/v1/albums/{id}", one_by_id(ctx, "album", kAlbum, kRenderAlbum));
   router.add(http::verb::get, "/v1/albums", many_by_ids(ctx, "album", 20, kAlbum, kRenderAlbum));
   router.add(http::verb::get, "/v1/albums/{id}/tracks", [&ctx](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, kAnyToken);
+    SEGUE_GUARD(p, ctx, req);
     SEGUE_PATH_ID(id, req);
     SEGUE_OR_400(limit, limit_param(req, 20, 50));
     SEGUE_OR_400(offset, offset_param(req));
@@ -90,7 +89,7 @@ void register_catalog_routes(net::Router& router, ApiContext& ctx) {
   router.add(http::verb::get, "/v1/artists/{id}", one_by_id(ctx, "artist", kArtist, kRenderArtist));
   router.add(http::verb::get, "/v1/artists", many_by_ids(ctx, "artist", 50, kArtist, kRenderArtist));
   router.add(http::verb::get, "/v1/artists/{id}/albums", [&ctx](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, kAnyToken);
+    SEGUE_GUARD(p, ctx, req);
     SEGUE_PATH_ID(id, req);
     SEGUE_OR_400(limit, limit_param(req, 20, 50));
     SEGUE_OR_400(offset, offset_param(req));
@@ -125,7 +124,7 @@ void register_catalog_routes(net::Router& router, ApiContext& ctx) {
   });
 
   router.add(http::verb::get, "/v1/artists/{id}/top-tracks", [&ctx](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, kAnyToken);
+    SEGUE_GUARD(p, ctx, req);
     SEGUE_PATH_ID(id, req);
     auto snap = ctx.catalog.snapshot();
     if (!snap->artist(ArtistId(id))) co_return error_response(404, "Non existing id: 'segue:artist:" + id + "'");
@@ -148,7 +147,7 @@ void register_catalog_routes(net::Router& router, ApiContext& ctx) {
   // library scan first saw each album), both {albums: paging}.
   auto album_list = [&ctx](const char* path, bool by_release) {
     return [&ctx, path, by_release](Request& req) -> awaitable<Response> {
-      SEGUE_GUARD(p, ctx, req, kAnyToken);
+      SEGUE_GUARD(p, ctx, req);
       SEGUE_OR_400(limit, limit_param(req, 20, 50));
       SEGUE_OR_400(offset, offset_param(req));
       auto snap = ctx.catalog.snapshot();

@@ -15,9 +15,6 @@ namespace {
 namespace json = boost::json;
 using auth::Scope;
 
-const Access kTopRead{true, {Scope::kUserTopRead}};
-const Access kHistoryRead{true, {Scope::kUserReadRecentlyPlayed}};
-const Access kHistoryDelete{true, {Scope::kUserReadRecentlyPlayed, Scope::kUserModifyPlaybackState}};
 
 Result<int> int_param(const Request& req, const char* name, int fallback, int lo, int hi) {
   auto v = req.query_param(name);
@@ -33,7 +30,7 @@ Result<int> int_param(const Request& req, const char* name, int fallback, int lo
 
 void register_events_routes(net::Router& router, ApiContext& ctx) {
   router.add(http::verb::get, "/v1/me/top/{type}", [&ctx](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, kTopRead);
+    SEGUE_GUARD(p, ctx, req);
     const std::string type = req.param("type");
     if (type != "tracks" && type != "artists") co_return error_response(404, "Unknown type: expected tracks or artists");
     const std::string range_name(req.query_param("time_range").value_or("medium_term"));
@@ -63,7 +60,7 @@ void register_events_routes(net::Router& router, ApiContext& ctx) {
 
   // Segue's own: every event the user sent, one JSON object per line (application/x-ndjson).
   router.add(http::verb::get, "/v1/me/export", [&ctx](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, kHistoryRead);
+    SEGUE_GUARD(p, ctx, req);
     UserId user = *p.user;
     auto lines = co_await ctx.workers.run([&]() -> Result<std::string> {
       SEGUE_ASSIGN_OR_RETURN(auto all, ctx.events.export_user(user));
@@ -84,7 +81,7 @@ void register_events_routes(net::Router& router, ApiContext& ctx) {
   // Segue's own: forget the user's listening history (their events, plays, top items, and their
   // share of play counts). 204 when done.
   router.add(http::verb::delete_, "/v1/me/player/recently-played", [&ctx](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, kHistoryDelete);
+    SEGUE_GUARD(p, ctx, req);
     UserId user = *p.user;
     Status s = co_await ctx.workers.run([&] { return ctx.events.delete_history(user); });
     if (!s.ok()) co_return error_response(s.error());

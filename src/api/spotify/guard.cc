@@ -1,6 +1,8 @@
 #include "api/spotify/guard.h"
 
+#include "api/spotify/access.h"
 #include "api/spotify/errors.h"
+#include "common/log.h"
 
 #include <strings.h>
 
@@ -58,6 +60,25 @@ boost::asio::awaitable<Guarded> guard(ApiContext& ctx, net::Request& req, const 
     co_return r;
   }
   co_return p;
+}
+
+boost::asio::awaitable<Guarded> guard(ApiContext& ctx, net::Request& req) {
+  const RouteRule* rule = find_route_rule(req.method(), req.route);
+  if (!rule || (rule->caller != Caller::kUser && rule->caller != Caller::kAnyToken)) {
+    log::error("route guarded without a bearer-token rule", {{"route", req.route}});
+    co_return error_response(500, "Internal server error");
+  }
+  Access access;
+  access.user_required = rule->caller == Caller::kUser;
+  for (auth::Scope s : rule->scopes) access.scopes.add(s);
+  Guarded g = co_await guard(ctx, req, access);
+  auto* p = std::get_if<auth::Principal>(&g);
+  if (!p || rule->object == ObjectRule::kNone || rule->object == ObjectRule::kOwn ||
+      rule->object == ObjectRule::kByBody)
+    co_return g;
+  Status s = co_await ctx.workers.run([&] { return check_object_rule(ctx, *p, *rule, req); });
+  if (!s.ok()) co_return error_response(s.error());
+  co_return g;
 }
 
 }  // namespace segue::api::spotify

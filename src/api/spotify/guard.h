@@ -23,4 +23,10 @@ struct Access {
 using Guarded = std::variant<auth::Principal, net::Response>;
 boost::asio::awaitable<Guarded> guard(ApiContext& ctx, net::Request& req, const Access& access);
 
+// The guard of the request's route as the access table (access.h) states it: caller, scopes,
+// then the object rule (on a worker; 404 for a playlist the user may not see, 403 for a
+// missing object-dependent scope). A route without a rule is refused with 500: the server
+// does not start with one, so this is a programming error.
+boost::asio::awaitable<Guarded> guard(ApiContext& ctx, net::Request& req);
+
 }  // namespace segue::api::spotify

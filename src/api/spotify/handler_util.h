@@ -32,9 +32,10 @@ inline int64_t now_ms() {
   if (!var##_r.ok()) co_return error_response(var##_r.error());  \
   auto var = std::move(var##_r).value()
 
-// Runs the guard and returns its refusal, or binds `principal`.
-#define SEGUE_GUARD(principal, ctx, req, ...)                                        \
-  auto principal##_guarded = co_await guard(ctx, req, __VA_ARGS__);                  \
+// Runs the guard of the request's route (its rule in access.h) and returns its refusal, or
+// binds `principal`.
+#define SEGUE_GUARD(principal, ctx, req)                                             \
+  auto principal##_guarded = co_await guard(ctx, req);                               \
   if (auto* principal##_denied = std::get_if<net::Response>(&principal##_guarded))   \
     co_return std::move(*principal##_denied);                                        \
   auth::Principal& principal = std::get<auth::Principal>(principal##_guarded);       \

@@ -16,16 +16,13 @@ struct KindInfo {
   const char* field;     // "track" / "album"
   std::size_t max_ids;   // Spotify: 50 tracks, 20 albums
 };
-const Access kUserToken{true, {}};
 const KindInfo kTracks{user::ItemKind::kTrack, "/v1/me/tracks", "track", 50};
 const KindInfo kAlbums{user::ItemKind::kAlbum, "/v1/me/albums", "album", 20};
 
 void register_library(net::Router& router, ApiContext& ctx, const KindInfo& k) {
-  const Access read{true, {Scope::kUserLibraryRead}};
-  const Access modify{true, {Scope::kUserLibraryModify}};
 
-  router.add(http::verb::get, k.path, [&ctx, &k, read](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, read);
+  router.add(http::verb::get, k.path, [&ctx, &k](Request& req) -> awaitable<Response> {
+    SEGUE_GUARD(p, ctx, req);
     SEGUE_OR_400(limit, limit_param(req, 20, 50));
     SEGUE_OR_400(offset, offset_param(req));
     UserId user = *p.user;
@@ -51,9 +48,9 @@ void register_library(net::Router& router, ApiContext& ctx, const KindInfo& k) {
     co_return json_response(w.paging(k.path, std::move(items), limit, offset, page->total));
   });
 
-  auto change = [&ctx, &k, modify](bool save) {
-    return [&ctx, &k, modify, save](Request& req) -> awaitable<Response> {
-      SEGUE_GUARD(p, ctx, req, modify);
+  auto change = [&ctx, &k](bool save) {
+    return [&ctx, &k, save](Request& req) -> awaitable<Response> {
+      SEGUE_GUARD(p, ctx, req);
       SEGUE_OR_400(ids, ids_from_query_or_body(req, k.max_ids));
       auto snap = ctx.catalog.snapshot();
       if (save) {
@@ -96,8 +93,8 @@ void register_library(net::Router& router, ApiContext& ctx, const KindInfo& k) {
   router.add(http::verb::delete_, k.path, change(false));
 
   router.add(http::verb::get, std::string(k.path) + "/contains",
-             [&ctx, &k, read](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, read);
+             [&ctx, &k](Request& req) -> awaitable<Response> {
+    SEGUE_GUARD(p, ctx, req);
     SEGUE_OR_400(ids, ids_param(req, k.max_ids));
     UserId user = *p.user;
     auto r = co_await ctx.workers.run([&] { return ctx.library.contains(user, k.kind, ids); });
@@ -112,7 +109,7 @@ void register_library(net::Router& router, ApiContext& ctx, const KindInfo& k) {
 
 void register_me_routes(net::Router& router, ApiContext& ctx) {
   router.add(http::verb::get, "/v1/me", [&ctx](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, kUserToken);
+    SEGUE_GUARD(p, ctx, req);
     UserId user = *p.user;
     auto u = co_await ctx.workers.run([&] { return ctx.auth.get_user(user); });
     if (!u.ok()) co_return error_response(u.error());

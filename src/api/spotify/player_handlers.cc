@@ -19,10 +19,6 @@ using auth::Scope;
 
 constexpr std::size_t kMaxEventsPerBatch = 1000;
 
-// Access rules live outside the coroutines: g++ 12 miscompiles initializer lists inside them.
-const Access kPlay{true, {Scope::kUserModifyPlaybackState}};
-const Access kRecent{true, {Scope::kUserReadRecentlyPlayed}};
-
 // Reads the track id from {"track_id": "..."} (the seed's contract) or {"uris": ["segue:track:..."]}.
 Result<std::string> track_id_from(const json::object& body) {
   if (const auto* v = body.if_contains("track_id")) {
@@ -92,7 +88,7 @@ json::value context_object(const std::string& uri, const std::string& base) {
 
 void register_player_routes(net::Router& router, ApiContext& ctx) {
   router.add(http::verb::post, "/v1/me/player/play", [&ctx](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, kPlay);
+    SEGUE_GUARD(p, ctx, req);
     SEGUE_OR_400(body, json_body(req));
     if (!body.is_object()) co_return error_response(400, "Expected a JSON object body");
     SEGUE_OR_400(track_id, track_id_from(body.as_object()));
@@ -199,7 +195,7 @@ void register_player_routes(net::Router& router, ApiContext& ctx) {
   });
 
   router.add(http::verb::post, "/v1/me/player/events", [&ctx](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, kPlay);
+    SEGUE_GUARD(p, ctx, req);
     SEGUE_OR_400(body, json_body(req));
     const json::array* arr = body.if_array();
     json::array single;
@@ -237,7 +233,7 @@ void register_player_routes(net::Router& router, ApiContext& ctx) {
   });
 
   router.add(http::verb::get, "/v1/me/player/recently-played", [&ctx](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, kRecent);
+    SEGUE_GUARD(p, ctx, req);
     SEGUE_OR_400(limit, limit_param(req, 20, 50));
     auto cursor = [&req](const char* name) -> Result<std::optional<int64_t>> {
       auto v = req.query_param(name);

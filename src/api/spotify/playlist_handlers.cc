@@ -20,8 +20,6 @@ namespace json = boost::json;
 using auth::Scope;
 using playlist::PlaylistInfo;
 
-const Access kUser{true, {}};
-const Access kImageUpload{true, {Scope::kUgcImageUpload}};
 constexpr int64_t kInviteTtlMs = 7LL * 24 * 3600 * 1000;  // invite links last a week
 constexpr std::size_t kMaxImageBytes = 256 * 1024;      // Spotify's limit for cover images
 
@@ -245,7 +243,7 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
   // ---- create ----
   auto create = [&ctx, &svc](bool by_user_path) {
     return [&ctx, &svc, by_user_path](Request& req) -> awaitable<Response> {
-      SEGUE_GUARD(p, ctx, req, kUser);
+      SEGUE_GUARD(p, ctx, req);
       if (by_user_path && req.param("user_id") != p.user->str())
         co_return error_response(403, "You cannot create a playlist for another user");
       SEGUE_OR_400(body, object_body(req, false));
@@ -279,7 +277,7 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
 
   // ---- one playlist ----
   router.add(http::verb::get, "/v1/playlists/{id}", [&ctx, &svc](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, kUser);
+    SEGUE_GUARD(p, ctx, req);
     std::string id = req.param("id");
     UserId user = *p.user;
     std::string base = ctx.base_url(req);
@@ -299,7 +297,7 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
   });
 
   router.add(http::verb::put, "/v1/playlists/{id}", [&ctx, &svc](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, kUser);
+    SEGUE_GUARD(p, ctx, req);
     std::string id = req.param("id");
     SEGUE_OR_400(body, object_body(req, false));
     SEGUE_OR_400(name, opt_string(body, "name"));
@@ -322,7 +320,7 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
     const std::string path = std::string("/v1/playlists/{id}/") + suffix;
 
     router.add(http::verb::get, path, [&ctx, &svc](Request& req) -> awaitable<Response> {
-      SEGUE_GUARD(p, ctx, req, kUser);
+      SEGUE_GUARD(p, ctx, req);
       SEGUE_OR_400(limit, limit_param(req, 100, 100));
       SEGUE_OR_400(offset, offset_param(req));
       std::string id = req.param("id");
@@ -339,7 +337,7 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
     });
 
     router.add(http::verb::post, path, [&ctx, &svc](Request& req) -> awaitable<Response> {
-      SEGUE_GUARD(p, ctx, req, kUser);
+      SEGUE_GUARD(p, ctx, req);
       std::string id = req.param("id");
       SEGUE_OR_400(body, object_body(req, true));
       std::vector<std::string> raw;
@@ -369,7 +367,7 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
     });
 
     router.add(http::verb::put, path, [&ctx, &svc](Request& req) -> awaitable<Response> {
-      SEGUE_GUARD(p, ctx, req, kUser);
+      SEGUE_GUARD(p, ctx, req);
       std::string id = req.param("id");
       SEGUE_OR_400(body, object_body(req, true));
       UserId user = *p.user;
@@ -402,7 +400,7 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
     });
 
     router.add(http::verb::delete_, path, [&ctx, &svc](Request& req) -> awaitable<Response> {
-      SEGUE_GUARD(p, ctx, req, kUser);
+      SEGUE_GUARD(p, ctx, req);
       std::string id = req.param("id");
       SEGUE_OR_400(body, object_body(req, false));
       const json::value* list = body.if_contains("tracks");
@@ -441,7 +439,7 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
   // ---- lists ----
   auto list = [&ctx, &svc](bool me) {
     return [&ctx, &svc, me](Request& req) -> awaitable<Response> {
-      SEGUE_GUARD(p, ctx, req, kUser);
+      SEGUE_GUARD(p, ctx, req);
       SEGUE_OR_400(limit, limit_param(req, 20, 50));
       SEGUE_OR_400(offset, offset_param(req));
       UserId viewer = *p.user;
@@ -472,7 +470,7 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
   // ---- following ----
   auto follow = [&ctx, &svc](bool yes) {
     return [&ctx, &svc, yes](Request& req) -> awaitable<Response> {
-      SEGUE_GUARD(p, ctx, req, kUser);
+      SEGUE_GUARD(p, ctx, req);
       std::string id = req.param("id");
       UserId user = *p.user;
       Status s = co_await ctx.workers.run([&] { return svc.follow(id, user, yes); });
@@ -483,7 +481,7 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
   router.add(http::verb::put, "/v1/playlists/{id}/followers", follow(true));
   router.add(http::verb::delete_, "/v1/playlists/{id}/followers", follow(false));
   router.add(http::verb::get, "/v1/playlists/{id}/followers/contains", [&ctx, &svc](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, kUser);
+    SEGUE_GUARD(p, ctx, req);
     std::string id = req.param("id");
     std::vector<UserId> users;
     if (auto q = req.query_param("ids")) {
@@ -504,7 +502,7 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
 
   // ---- cover image ----
   router.add(http::verb::put, "/v1/playlists/{id}/images", [&ctx, &svc](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, kImageUpload);
+    SEGUE_GUARD(p, ctx, req);
     std::string id = req.param("id");
     std::string text(strings::trim(req.body()));
     if (text.size() > kMaxImageBytes * 4 / 3 + 4) co_return error_response(413, "The image is larger than 256 KB");
@@ -520,7 +518,7 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
     co_return Response::empty(202);
   });
   router.add(http::verb::get, "/v1/playlists/{id}/images", [&ctx, &svc](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, kUser);
+    SEGUE_GUARD(p, ctx, req);
     std::string id = req.param("id");
     UserId user = *p.user;
     auto info = co_await ctx.workers.run([&] { return svc.get(id, user); });
@@ -541,7 +539,7 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
 
   // ---- history (Segue) ----
   router.add(http::verb::get, "/v1/playlists/{id}/versions", [&ctx, &svc](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, kUser);
+    SEGUE_GUARD(p, ctx, req);
     std::string id = req.param("id");
     UserId user = *p.user;
     auto versions = co_await ctx.workers.run([&] { return svc.versions(id, user); });
@@ -565,7 +563,7 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
     co_return json_response(json::object{{"items", std::move(items)}});
   });
   router.add(http::verb::get, "/v1/playlists/{id}/versions/{snapshot_id}", [&ctx, &svc](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, kUser);
+    SEGUE_GUARD(p, ctx, req);
     SEGUE_OR_400(limit, limit_param(req, 100, 100));
     SEGUE_OR_400(offset, offset_param(req));
     std::string id = req.param("id");
@@ -581,7 +579,7 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
     co_return json_response(page);
   });
   router.add(http::verb::post, "/v1/playlists/{id}/versions/{snapshot_id}/restore", [&ctx, &svc](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, kUser);
+    SEGUE_GUARD(p, ctx, req);
     std::string id = req.param("id");
     std::string snapshot = req.param("snapshot_id");
     UserId user = *p.user;
@@ -592,7 +590,7 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
     co_return json_response(json::object{{"snapshot_id", *r}});
   });
   router.add(http::verb::get, "/v1/playlists/{id}/ops", [&ctx, &svc](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, kUser);
+    SEGUE_GUARD(p, ctx, req);
     std::string id = req.param("id");
     std::string since(req.query_param("since").value_or(""));
     UserId user = *p.user;
@@ -606,7 +604,7 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
 
   // ---- import and export (Segue) ----
   router.add(http::verb::get, "/v1/playlists/{id}/export", [&ctx, &svc](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, kUser);
+    SEGUE_GUARD(p, ctx, req);
     std::string id = req.param("id");
     std::string fmt_name(req.query_param("format").value_or("json"));
     auto fmt = playlist::detect_format("x." + fmt_name, "", "");
@@ -639,7 +637,7 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
   // The body is the playlist file. ?format= (else from ?filename= or the Content-Type or the
   // bytes), ?name= (else the file's own name), ?public= (default false).
   router.add(http::verb::post, "/v1/me/playlists/import", [&ctx, &svc](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, kUser);
+    SEGUE_GUARD(p, ctx, req);
     std::string filename(req.query_param("filename").value_or(""));
     if (auto f = req.query_param("format")) filename = "x." + std::string(*f);
     auto fmt = playlist::detect_format(filename, req.header(http::field::content_type), req.body());
@@ -705,7 +703,7 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
 
   // ---- collaborators (Segue) ----
   router.add(http::verb::post, "/v1/playlists/{id}/invites", [&ctx, &svc](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, kUser);
+    SEGUE_GUARD(p, ctx, req);
     if (auto e = modify_scope_error(p, false)) co_return error_response(*e);
     std::string id = req.param("id");
     UserId user = *p.user;
@@ -718,7 +716,7 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
     co_return json_response(o, 201);
   });
   router.add(http::verb::post, "/v1/playlist-invites/{token}", [&ctx, &svc](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, kUser);
+    SEGUE_GUARD(p, ctx, req);
     std::string token = req.param("token");
     UserId user = *p.user;
     auto info = co_await ctx.workers.run([&] { return svc.accept_invite(token, user); });
@@ -733,7 +731,7 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
     co_return json_response(o);
   });
   router.add(http::verb::get, "/v1/playlists/{id}/collaborators", [&ctx, &svc](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, kUser);
+    SEGUE_GUARD(p, ctx, req);
     std::string id = req.param("id");
     UserId user = *p.user;
     auto users = co_await ctx.workers.run([&] { return svc.collaborators(id, user); });
@@ -749,7 +747,7 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
   });
   // Invite by user: the owner adds a user (by id, or by login name) as a collaborator.
   router.add(http::verb::put, "/v1/playlists/{id}/collaborators/{user_id}", [&ctx, &svc](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, kUser);
+    SEGUE_GUARD(p, ctx, req);
     if (auto e = modify_scope_error(p, false)) co_return error_response(*e);
     std::string id = req.param("id");
     std::string who = req.param("user_id");
@@ -764,7 +762,7 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
     co_return Response::empty(200);
   });
   router.add(http::verb::delete_, "/v1/playlists/{id}/collaborators/{user_id}", [&ctx, &svc](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, kUser);
+    SEGUE_GUARD(p, ctx, req);
     std::string id = req.param("id");
     UserId target(req.param("user_id"));
     UserId user = *p.user;

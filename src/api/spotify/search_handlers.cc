@@ -21,8 +21,6 @@ using auth::Scope;
 using search::Hit;
 using search::Kind;
 
-const Access kAnyToken{};
-const Access kPrivate{true, {Scope::kUserReadPrivate}};
 
 // Spotify's search types; the ones Segue has no content for yet answer with empty pages.
 const char* const kEmptyTypes[] = {"show", "episode", "audiobook"};
@@ -139,7 +137,7 @@ void register_search_routes(net::Router& router, ApiContext& ctx) {
   if (!ctx.searcher) return;
 
   router.add(http::verb::get, "/v1/search", [&ctx](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, kAnyToken);
+    SEGUE_GUARD(p, ctx, req);
     auto q = req.query_param("q");
     if (!q || q->empty()) co_return error_response(400, "Missing parameter q");
     SEGUE_OR_400(types, parse_types(req));
@@ -187,7 +185,7 @@ void register_search_routes(net::Router& router, ApiContext& ctx) {
   });
 
   router.add(http::verb::get, "/v1/search/suggest", [&ctx](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req, kAnyToken);
+    SEGUE_GUARD(p, ctx, req);
     auto q = req.query_param("q");
     if (!q || q->empty()) co_return error_response(400, "Missing parameter q");
     SEGUE_OR_400(limit, limit_param(req, 4, 20));
@@ -228,7 +226,7 @@ void register_search_routes(net::Router& router, ApiContext& ctx) {
 
   if (ctx.recent_searches && ctx.preferences) {
     router.add(http::verb::get, "/v1/me/search/recent", [&ctx](Request& req) -> awaitable<Response> {
-      SEGUE_GUARD(p, ctx, req, kPrivate);
+      SEGUE_GUARD(p, ctx, req);
       SEGUE_OR_400(limit, limit_param(req, 20, static_cast<int>(search::kMaxRecent)));
       UserId user = *p.user;
       auto r = co_await ctx.workers.run([&] { return ctx.recent_searches->list(user, static_cast<std::size_t>(limit)); });
@@ -245,7 +243,7 @@ void register_search_routes(net::Router& router, ApiContext& ctx) {
       co_return json_response(o);
     });
     router.add(http::verb::post, "/v1/me/search/recent", [&ctx](Request& req) -> awaitable<Response> {
-      SEGUE_GUARD(p, ctx, req, kPrivate);
+      SEGUE_GUARD(p, ctx, req);
       SEGUE_OR_400(body, json_body(req));
       const json::value* q = body.is_object() ? body.as_object().if_contains("query") : nullptr;
       if (!q || !q->is_string()) co_return error_response(400, "Body must be {\"query\": \"...\"}");
@@ -260,7 +258,7 @@ void register_search_routes(net::Router& router, ApiContext& ctx) {
       co_return Response::empty(204);
     });
     router.add(http::verb::delete_, "/v1/me/search/recent", [&ctx](Request& req) -> awaitable<Response> {
-      SEGUE_GUARD(p, ctx, req, kPrivate);
+      SEGUE_GUARD(p, ctx, req);
       UserId user = *p.user;
       auto one = req.query_param("query");
       Status s = co_await ctx.workers.run([&] {
@@ -270,7 +268,7 @@ void register_search_routes(net::Router& router, ApiContext& ctx) {
       co_return Response::empty(204);
     });
     router.add(http::verb::get, "/v1/me/preferences", [&ctx](Request& req) -> awaitable<Response> {
-      SEGUE_GUARD(p, ctx, req, kPrivate);
+      SEGUE_GUARD(p, ctx, req);
       UserId user = *p.user;
       auto r = co_await ctx.workers.run([&] { return ctx.preferences->get(user); });
       if (!r.ok()) co_return error_response(r.error());
@@ -279,7 +277,7 @@ void register_search_routes(net::Router& router, ApiContext& ctx) {
       co_return json_response(o);
     });
     router.add(http::verb::put, "/v1/me/preferences", [&ctx](Request& req) -> awaitable<Response> {
-      SEGUE_GUARD(p, ctx, req, kPrivate);
+      SEGUE_GUARD(p, ctx, req);
       SEGUE_OR_400(body, json_body(req));
       const json::value* ps = body.is_object() ? body.as_object().if_contains("private_session") : nullptr;
       if (!ps || !ps->is_bool()) co_return error_response(400, "Body must be {\"private_session\": true|false}");
