@@ -612,9 +612,11 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
     auto fmt = playlist::detect_format("x." + fmt_name, "", "");
     if (!fmt) co_return error_response(400, "format: expected m3u8, xspf or json");
     playlist::ExportOptions opts;
-    std::string paths(req.query_param("paths").value_or("absolute"));
-    if (paths == "relative") opts.paths = playlist::ExportOptions::Paths::kRelative;
-    else if (paths != "absolute") co_return error_response(400, "paths: expected absolute or relative");
+    // Paths relative to the track's library root: the server's own folders are not the
+    // caller's business, and Segue's import matches relative paths (and URIs) anyway.
+    opts.paths = playlist::ExportOptions::Paths::kRelative;
+    std::string paths(req.query_param("paths").value_or("relative"));
+    if (paths != "relative") co_return error_response(400, "paths: only relative paths are exported");
     UserId user = *p.user;
     std::string name;
     auto body = co_await ctx.workers.run([&]() -> Result<std::string> {
