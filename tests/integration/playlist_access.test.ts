@@ -209,4 +209,33 @@ describe("the operation log", () => {
     assert.equal((await call(alice, "GET", `/v1/playlists/${p.id}/ops?limit=100000`)).status, 400);
     assert.equal((await call(alice, "GET", `/v1/playlists/${p.id}/ops?cursor=nonsense`)).status, 400);
   });
+
+  it("keeps a bounded history: a snapshot older than it is a 410, and every op from nothing still rebuilds the list", async () => {
+    const p = await create({ name: "Long history" });
+    const first = (await call(alice, "POST", `/v1/playlists/${p.id}/tracks`, { uris: [tracks[0]] })).body.snapshot_id;
+    for (let i = 1; i < 260; i++) {
+      const r = await call(alice, "POST", `/v1/playlists/${p.id}/tracks`, { uris: [tracks[i % tracks.length]] });
+      assert.equal(r.status, 201);
+    }
+    const versions = (await call(alice, "GET", `/v1/playlists/${p.id}/versions`)).body.items;
+    assert.ok(versions.length >= 200 && versions.length <= 250, `${versions.length} versions kept`);
+    const gone = await call(alice, "GET", `/v1/playlists/${p.id}/ops?since=${first}`);
+    assert.equal(gone.status, 410);
+    assert.ok(isSpotifyError(gone.body, 410));
+    const kept = await call(alice, "GET", `/v1/playlists/${p.id}/ops?since=${versions[versions.length - 1].snapshot_id}`);
+    assert.equal(kept.status, 200);
+    let inserts = 0;
+    let url: string | null = `/v1/playlists/${p.id}/ops?limit=100`;
+    let last = "";
+    while (url) {
+      const r = await call(alice, "GET", url.replace(server.base, ""));
+      assert.equal(r.status, 200);
+      inserts += r.body.ops.filter((o: any) => o.kind === "insert" && o.value.length > 0).length;
+      last = r.body.snapshot_id;
+      url = r.body.next;
+    }
+    assert.equal(inserts, 260);
+    assert.equal(last, versions[0].snapshot_id);
+    assert.equal((await call(alice, "GET", `/v1/playlists/${p.id}/tracks?limit=1`)).body.total, 260);
+  });
 });
