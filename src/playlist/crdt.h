@@ -113,6 +113,12 @@ class Sequence {
   // Sequence.
   std::string encode_snapshot() const;
   static Result<Sequence> decode_snapshot(std::string_view bytes, ReplicaId local);
+  // The state as operations again (what a server that folded old ops into a snapshot sends a
+  // client starting from nothing): every insert, move and remove applied, in (lamport,
+  // replica) order, which is causal, so applying them in order never leaves one pending.
+  // Applied to an empty Sequence they give an equal one (same digest, same entries); removed
+  // entries' inserts carry an empty value (a snapshot keeps no values of removed entries).
+  std::vector<Op> to_ops() const;
 
   struct Impl;
 

@@ -400,6 +400,41 @@ std::string Sequence::encode_snapshot() const {
   return w.take();
 }
 
+std::vector<Op> Sequence::to_ops() const {
+  const Impl& m = *impl_;
+  std::vector<Op> out;
+  out.reserve(m.element_count + m.remove_count);
+  auto opt_id = [&](const Eid& e) { return e.none() ? std::optional<OpId>() : std::optional<OpId>(m.op_id(e)); };
+  m.tree.for_each([&](uint32_t s) {
+    const detail::Seg& g = m.segs[s];
+    for (uint32_t k = 0; k < g.len; ++k) {
+      Op op;
+      op.id = m.elem_id(s, k);
+      Anchor at{opt_id(k == 0 ? g.left() : g.id(k - 1)), opt_id(g.right())};
+      if (m.is_move(s)) {
+        op.kind = Op::Kind::kMove;
+        op.move.entry = m.elem_id(m.entry_of_move(s), 0);
+        op.move.to = at;
+      } else {
+        op.kind = Op::Kind::kInsert;
+        op.insert.at = at;
+        if (!m.is_removed(s)) op.insert.value = std::string(m.value(s, k));
+      }
+      out.push_back(std::move(op));
+    }
+  });
+  for (const detail::RemoveRun& r : m.removes)
+    for (uint64_t k = 0; k < r.len; ++k) {
+      Op op;
+      op.id = {r.lam + k, m.replicas[r.rep]};
+      op.kind = Op::Kind::kRemove;
+      op.remove.entry = {r.target_lam + static_cast<uint64_t>(r.step * static_cast<int64_t>(k)), m.replicas[r.target_rep]};
+      out.push_back(std::move(op));
+    }
+  std::sort(out.begin(), out.end(), [](const Op& a, const Op& b) { return a.id < b.id; });
+  return out;
+}
+
 Result<Sequence> Sequence::decode_snapshot(std::string_view bytes, ReplicaId local) {
   Reader in(bytes);
   if (!in.magic(kSnapMagic)) return malformed("not a playlist snapshot (magic/version)");

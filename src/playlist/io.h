@@ -120,12 +120,15 @@ struct ExportPlaylist {
 
 struct ExportOptions {
   enum class Paths {
-    kAbsolute,  // the file's absolute path (XSPF: a file:/// URI)
+    kAbsolute,  // the file's absolute path (XSPF: a file:/// URI); for local tools only:
+                // never in what the server sends a client (it would show the server's folders)
     kRelative,  // relative to `base_dir` ("../" as needed), or to the file's library root if
-                // `base_dir` is empty (XSPF: a percent-encoded relative reference)
+                // `base_dir` is empty or the file is not under it (XSPF: a percent-encoded
+                // relative reference)
   };
-  Paths paths = Paths::kAbsolute;
-  std::string base_dir;  // the folder the playlist file will be saved in
+  Paths paths = Paths::kRelative;
+  std::string base_dir;  // the folder the playlist file will be saved in (local tools only:
+                         // "../" paths out of it name the folders above the library)
 };
 
 // The three exports. Each track is written with its title, artists, album, duration, the path

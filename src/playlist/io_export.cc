@@ -33,7 +33,9 @@ std::string export_path(const catalog::AudioFile& f, const ExportOptions& opt) {
   if (opt.base_dir.empty()) return f.relative_path;
   fs::path rel = fs::path(f.path).lexically_normal().lexically_relative(
       fs::path(opt.base_dir).lexically_normal());
-  return rel.empty() ? f.path : rel.generic_string();
+  // Not under base_dir (or on another root): the library-relative path, never the absolute one.
+  if (rel.empty() || rel.is_absolute()) return f.relative_path;
+  return rel.generic_string();
 }
 
 std::vector<Row> rows(const catalog::Snapshot& snap, const ExportPlaylist& p,

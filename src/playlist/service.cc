@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "common/crypto.h"
+#include "common/log.h"
 #include "common/strings.h"
 
 namespace segue::playlist {
@@ -87,13 +88,42 @@ Result<Op> apply_remove(Sequence& seq, ReplicaId replica, const OpId& entry) {
   return op;
 }
 
-// Replays playlist `id`'s op log up to `last_seq` into `seq`; `on_op` sees each applied op
-// with its row (columns: op, user_id, at_ms, seq).
+// The folded part of a playlist's log (compact()), if any.
+struct Base {
+  int64_t last_seq = 0;
+  int64_t op_count = 0;
+  std::string state;  // Sequence::encode_snapshot()
+};
+Result<std::optional<Base>> load_base(Connection& c, std::string_view id) {
+  std::optional<Base> out;
+  SEGUE_TRY(c.query("SELECT last_seq, op_count, state FROM playlist_bases WHERE playlist_id = ?", {std::string(id)},
+                    [&](const store::Row& r) { out = Base{r.i64(0), r.i64(1), r.blob(2)}; }));
+  return out;
+}
+Result<Sequence> decode_base(const Base& b, std::string_view id) {
+  auto seq = Sequence::decode_snapshot(b.state, 0);
+  if (!seq) return Error::corruption("playlist " + std::string(id) + ": undecodable base snapshot");
+  return seq;
+}
+
+constexpr const char* kFolded = "that snapshot is older than the history this playlist keeps";
+
+// Replays playlist `id`'s log up to `last_seq` into `seq` (empty): the base snapshot, then the
+// ops after it; `on_op` sees each applied op after the base with its row (columns: op,
+// user_id, at_ms, seq). Error::conflict for a `last_seq` inside the base.
 Status replay_log(Connection& c, std::string_view id, int64_t last_seq, Sequence& seq,
                   const std::function<void(const Op&, const store::Row&)>& on_op = {}) {
+  SEGUE_ASSIGN_OR_RETURN(auto base, load_base(c, id));
+  int64_t from = 0;
+  if (base) {
+    if (last_seq < base->last_seq) return Error::conflict(kFolded);
+    SEGUE_ASSIGN_OR_RETURN(seq, decode_base(*base, id));
+    from = base->last_seq;
+  }
   std::optional<Status> bad;
-  SEGUE_TRY(c.query("SELECT op, user_id, at_ms, seq FROM playlist_ops WHERE playlist_id = ? AND seq <= ? ORDER BY seq",
-                    {std::string(id), last_seq}, [&](const store::Row& r) {
+  SEGUE_TRY(c.query("SELECT op, user_id, at_ms, seq FROM playlist_ops WHERE playlist_id = ? AND seq > ? AND seq <= ? "
+                    "ORDER BY seq",
+                    {std::string(id), from, last_seq}, [&](const store::Row& r) {
                       if (bad) return;
                       auto ops = decode_ops(r.blob(0));
                       if (!ops) {
@@ -181,6 +211,49 @@ std::vector<store::Migration> playlist_migrations() {
       jpeg BLOB NOT NULL,
       updated_at INTEGER NOT NULL
     );
+  )"},
+          // Invites get an id (to list and revoke them by), a use limit, revocation and an
+          // optional addressee; removals bar old invites; covers get a rotating key.
+          // Invites made before this migration keep working as before (no use limit).
+          {2, R"(
+    ALTER TABLE playlist_invites ADD COLUMN id TEXT;
+    ALTER TABLE playlist_invites ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE playlist_invites ADD COLUMN max_uses INTEGER;
+    ALTER TABLE playlist_invites ADD COLUMN uses INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE playlist_invites ADD COLUMN revoked_at INTEGER;
+    ALTER TABLE playlist_invites ADD COLUMN invitee_name TEXT;
+    UPDATE playlist_invites SET id = lower(hex(randomblob(16))), created_at = expires_at - 604800000;
+    CREATE UNIQUE INDEX playlist_invites_by_id ON playlist_invites (id);
+    CREATE INDEX playlist_invites_by_playlist ON playlist_invites (playlist_id, created_at);
+    CREATE INDEX playlist_invites_by_name ON playlist_invites (invitee_name) WHERE invitee_name IS NOT NULL;
+    -- The last time the owner removed a user from a playlist: invites made before it do not
+    -- readmit them.
+    CREATE TABLE playlist_removals (
+      playlist_id TEXT NOT NULL,
+      user_id TEXT NOT NULL,
+      removed_at INTEGER NOT NULL,
+      PRIMARY KEY (playlist_id, user_id)
+    ) WITHOUT ROWID;
+    ALTER TABLE playlist_images ADD COLUMN cover_key TEXT NOT NULL DEFAULT '';
+    UPDATE playlist_images SET cover_key = lower(hex(randomblob(16)));
+  )"},
+          // Compaction: the ops up to `last_seq` folded into one snapshot of the sequence,
+          // and who added each entry still visible there, when.
+          {3, R"(
+    CREATE TABLE playlist_bases (
+      playlist_id TEXT PRIMARY KEY,
+      last_seq INTEGER NOT NULL,
+      state BLOB NOT NULL,
+      op_count INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE playlist_base_added (
+      playlist_id TEXT NOT NULL,
+      lamport INTEGER NOT NULL,
+      replica INTEGER NOT NULL,
+      user_id TEXT NOT NULL,
+      at_ms INTEGER NOT NULL,
+      PRIMARY KEY (playlist_id, lamport, replica)
+    ) WITHOUT ROWID;
   )"}};
 }
 
@@ -201,7 +274,8 @@ struct PlaylistService::Cached {
   std::mutex mu;
   Sequence seq{0};
   int64_t log_length = 0;
-  int64_t versions = 0;
+  int64_t versions = 0;       // the newest version's number
+  int64_t first_version = 0;  // the oldest one kept
   std::string snapshot_id;
   struct Added {
     UserId user;
@@ -236,6 +310,10 @@ Result<std::optional<PlaylistService::Facts>> PlaylistService::facts(std::string
     Facts f;
     f.info = std::move(row->info);
     f.members.push_back(f.info.owner);
+    if (!f.info.collaborative) {  // members count only while it is collaborative (see access())
+      out = std::move(f);
+      return {};
+    }
     SEGUE_TRY(c.query("SELECT user_id FROM playlist_members WHERE playlist_id = ? AND role = 'collaborator' "
                       "ORDER BY user_id",
                       {std::string(id)}, [&](const store::Row& r) { f.members.emplace_back(r.text(0)); }));
@@ -259,7 +337,7 @@ Result<PlaylistService::Row> PlaylistService::load_row(Connection& c, std::strin
       "SELECT p.owner_id, p.name, p.description, p.public, p.collaborative, p.created_at, p.updated_at, "
       "p.snapshot_id, p.track_count, p.log_length, "
       "(SELECT COUNT(*) FROM playlist_members m WHERE m.playlist_id = p.id AND m.role = 'follower'), "
-      "EXISTS (SELECT 1 FROM playlist_images i WHERE i.playlist_id = p.id) "
+      "(SELECT i.cover_key FROM playlist_images i WHERE i.playlist_id = p.id) "
       "FROM playlists p WHERE p.id = ?",
       {std::string(id)}, [&](const store::Row& r) {
         Row out;
@@ -275,7 +353,8 @@ Result<PlaylistService::Row> PlaylistService::load_row(Connection& c, std::strin
         out.info.track_count = r.i64(8);
         out.log_length = r.i64(9);
         out.info.followers = r.i64(10);
-        out.info.has_image = r.i64(11) != 0;
+        out.info.has_image = !r.is_null(11);
+        if (out.info.has_image) out.info.cover_key = r.text(11);
         row = std::move(out);
       }));
   if (!row) return Error::not_found("playlist not found");
@@ -284,6 +363,9 @@ Result<PlaylistService::Row> PlaylistService::load_row(Connection& c, std::strin
 
 Result<PlaylistService::Access> PlaylistService::access(Connection& c, const Row& row, const UserId& user) {
   if (row.info.owner == user) return Access::kOwner;
+  // Membership means something only while the playlist is collaborative (ending
+  // collaboration also deletes the rows; this keeps a stray row from granting anything).
+  if (!row.info.collaborative) return row.info.is_public ? Access::kRead : Access::kNone;
   SEGUE_ASSIGN_OR_RETURN(auto collab, c.query_int(
       "SELECT 1 FROM playlist_members WHERE playlist_id = ? AND user_id = ? AND role = 'collaborator'",
       {row.info.id, user.str()}));
@@ -351,10 +433,19 @@ Status PlaylistService::update_details(std::string_view id, const UserId& user,
       if (collaborative) pub = false;  // becoming collaborative makes it private
       else collab = false;             // becoming public ends collaboration
     }
+    const int64_t now = now_ms_();
     SEGUE_TRY(c.exec("UPDATE playlists SET name = ?, description = ?, public = ?, collaborative = ?, "
                      "updated_at = ? WHERE id = ?",
                      {name.value_or(row.info.name), description.value_or(row.info.description),
-                      int64_t{pub}, int64_t{collab}, now_ms_(), std::string(id)}));
+                      int64_t{pub}, int64_t{collab}, now, std::string(id)}));
+    if (row.info.collaborative && !collab) {
+      // Ending collaboration ends membership: nobody keeps access, no old link readmits.
+      SEGUE_TRY(c.exec("DELETE FROM playlist_members WHERE playlist_id = ? AND role = 'collaborator'",
+                       {std::string(id)}));
+      SEGUE_TRY(revoke_all_invites(c, id, now));
+      SEGUE_TRY(rotate_cover_key(c, id));
+    }
+    if (row.info.is_public && !pub) SEGUE_TRY(rotate_cover_key(c, id));  // old cover URLs stop working
     return {};
   }));
 }
@@ -389,11 +480,20 @@ Result<std::shared_ptr<PlaylistService::Cached>> PlaylistService::cached(std::st
   SEGUE_TRY(db_.read([&](Connection& c) -> Status {
     SEGUE_TRY(replay_log(c, id, INT64_MAX, fresh->seq, [&](const Op& op, const store::Row& r) {
       if (op.kind == Op::Kind::kInsert) fresh->added.emplace(op.id, Cached::Added{UserId(r.text(1)), r.i64(2)});
-      fresh->log_length = r.i64(3);
     }));
+    SEGUE_TRY(c.query("SELECT lamport, replica, user_id, at_ms FROM playlist_base_added WHERE playlist_id = ?",
+                      {std::string(id)}, [&](const store::Row& r) {
+                        fresh->added.emplace(OpId{static_cast<uint64_t>(r.i64(0)), static_cast<uint64_t>(r.i64(1))},
+                                             Cached::Added{UserId(r.text(2)), r.i64(3)});
+                      }));
+    SEGUE_ASSIGN_OR_RETURN(auto len, c.query_int("SELECT log_length FROM playlists WHERE id = ?", {std::string(id)}));
+    fresh->log_length = len.value_or(0);
     SEGUE_ASSIGN_OR_RETURN(auto n, c.query_int("SELECT MAX(number) FROM playlist_versions WHERE playlist_id = ?",
                                                {std::string(id)}));
     fresh->versions = n.value_or(0);
+    SEGUE_ASSIGN_OR_RETURN(auto first, c.query_int("SELECT MIN(number) FROM playlist_versions WHERE playlist_id = ?",
+                                                   {std::string(id)}));
+    fresh->first_version = first.value_or(0);
     return {};
   }));
   fresh->snapshot_id = fresh->seq.digest();
@@ -409,7 +509,8 @@ Result<Sequence> PlaylistService::sequence_at(std::string_view id, std::string_v
     SEGUE_ASSIGN_OR_RETURN(auto last, c.query_int(
         "SELECT last_seq FROM playlist_versions WHERE playlist_id = ? AND snapshot_id = ? ORDER BY number LIMIT 1",
         {std::string(id), std::string(snapshot_id)}));
-    if (!last) return Error::invalid("snapshot_id: unknown snapshot of this playlist");
+    if (!last) return Error::invalid("snapshot_id: unknown snapshot of this playlist (or older than the " +
+                                     std::to_string(keep_versions_) + " versions it keeps)");
     Sequence seq(0);
     SEGUE_TRY(replay_log(c, id, *last, seq));
     out = std::move(seq);
@@ -486,6 +587,16 @@ Result<std::string> PlaylistService::change(
     event.is_public = row.info.is_public;
   }
   if (listener_) listener_(event);
+  bool fold;
+  {
+    std::lock_guard lock(entry->mu);
+    fold = entry->versions - entry->first_version + 1 > keep_versions_ + compact_slack_;
+  }
+  if (fold) {
+    // The change is committed either way; a failed compaction is retried after the next one.
+    if (Status st = compact(id, keep_versions_); !st.ok())
+      log::warn("playlist " + std::string(id) + ": compaction failed: " + st.error().message);
+  }
   return event.snapshot_id;
 }
 
@@ -730,25 +841,89 @@ Result<std::string> PlaylistService::restore(std::string_view id, const UserId& 
 
 Result<PlaylistService::OpsSince> PlaylistService::ops_since(std::string_view id, const UserId& viewer,
                                                              std::string_view snapshot_id) {
+  auto page = ops_page(id, viewer, snapshot_id, "", SIZE_MAX);
+  if (!page.ok()) {
+    // Unknown and folded snapshots alike: the caller starts again from nothing ("").
+    if (page.error().code == ErrorCode::kConflict) return Error::not_found("unknown snapshot of this playlist");
+    return page.error();
+  }
+  return OpsSince{std::move(page->snapshot_id), std::move(page->ops)};
+}
+
+// Positions in a playlist's op stream: 1..op_count are the base's ops (Sequence::to_ops
+// order), then the log's ops after the base in seq order. A cursor is "<base last_seq>.<the
+// last position returned>", so a compaction between two pages is noticed.
+Result<PlaylistService::OpsPage> PlaylistService::ops_page(std::string_view id, const UserId& viewer,
+                                                           std::string_view snapshot_id, std::string_view cursor,
+                                                           std::size_t limit) {
+  if (limit == 0) return Error::invalid("limit: at least 1");
+  std::optional<std::pair<int64_t, int64_t>> after;
+  if (!cursor.empty()) {
+    auto dot = cursor.find('.');
+    auto b = dot == std::string_view::npos ? std::nullopt : strings::parse_int(cursor.substr(0, dot));
+    auto a = dot == std::string_view::npos ? std::nullopt : strings::parse_int(cursor.substr(dot + 1));
+    if (!b || !a || *b < 0 || *a < 0) return Error::invalid("cursor: not one this server gave");
+    after = std::make_pair(*b, *a);
+  }
   SEGUE_TRY(get(id, viewer));
-  OpsSince out;
+  OpsPage out;
   SEGUE_TRY(db_.read([&](Connection& c) -> Status {
-    int64_t after = 0;
+    SEGUE_ASSIGN_OR_RETURN(auto base, load_base(c, id));
+    const int64_t base_seq = base ? base->last_seq : 0;
+    const int64_t base_ops = base ? base->op_count : 0;
+    int64_t pos = 0;  // the last position the client has
     if (!snapshot_id.empty()) {
       SEGUE_ASSIGN_OR_RETURN(auto last, c.query_int(
           "SELECT last_seq FROM playlist_versions WHERE playlist_id = ? AND snapshot_id = ? ORDER BY number LIMIT 1",
           {std::string(id), std::string(snapshot_id)}));
-      if (!last) return Error::not_found("unknown snapshot of this playlist");
-      after = *last;
+      if (!last) {
+        if (base) return Error::conflict(std::string(kFolded) + " (or is not one of its snapshots): fetch the whole "
+                                         "list again and follow it from its snapshot_id");
+        return Error::not_found("unknown snapshot of this playlist");
+      }
+      pos = base_ops + (*last - base_seq);
     }
-    std::optional<Status> bad;
-    SEGUE_TRY(c.query("SELECT op FROM playlist_ops WHERE playlist_id = ? AND seq > ? ORDER BY seq",
-                      {std::string(id), after}, [&](const store::Row& r) {
-                        auto ops = decode_ops(r.blob(0));
-                        if (!ops) bad = Error::corruption("undecodable playlist op");
-                        else for (auto& op : *ops) out.ops.push_back(std::move(op));
-                      }));
-    if (bad) return *bad;
+    if (after) {
+      if (after->first != base_seq)
+        return Error::conflict("the history was compacted since this cursor was given: fetch the whole list again");
+      pos = std::max(pos, after->second);
+    }
+    std::size_t room = limit;
+    bool more = false;
+    if (pos < base_ops) {
+      SEGUE_ASSIGN_OR_RETURN(auto seq, decode_base(*base, id));
+      std::vector<Op> all = seq.to_ops();
+      if (static_cast<int64_t>(all.size()) != base_ops) return Error::corruption("playlist base: op count differs");
+      std::size_t from = static_cast<std::size_t>(pos);
+      std::size_t n = std::min(room, all.size() - from);
+      for (std::size_t i = 0; i < n; ++i) out.ops.push_back(std::move(all[from + i]));
+      room -= n;
+      pos += static_cast<int64_t>(n);
+      more = pos < base_ops;
+    }
+    if (!more) {
+      std::optional<Status> bad;
+      std::size_t rows = 0;
+      // One more than fits: is there a next page? (-1: no limit)
+      const int64_t fetch = room > (std::size_t{1} << 40) ? -1 : static_cast<int64_t>(room) + 1;
+      SEGUE_TRY(c.query("SELECT seq, op FROM playlist_ops WHERE playlist_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                        {std::string(id), base_seq + (pos - base_ops), fetch}, [&](const store::Row& r) {
+                          if (bad) return;
+                          if (++rows > room) {
+                            more = true;
+                            return;
+                          }
+                          auto ops = decode_ops(r.blob(1));
+                          if (!ops) {
+                            bad = Error::corruption("undecodable playlist op");
+                            return;
+                          }
+                          for (auto& op : *ops) out.ops.push_back(std::move(op));
+                          pos = base_ops + (r.i64(0) - base_seq);
+                        }));
+      if (bad) return *bad;
+    }
+    if (more) out.next = std::to_string(base_seq) + "." + std::to_string(pos);
     SEGUE_TRY(c.query("SELECT snapshot_id FROM playlists WHERE id = ?", {std::string(id)},
                       [&](const store::Row& r) { out.snapshot_id = r.text(0); }));
     return {};
@@ -756,42 +931,266 @@ Result<PlaylistService::OpsSince> PlaylistService::ops_since(std::string_view id
   return out;
 }
 
-Result<Invite> PlaylistService::create_invite(std::string_view id, const UserId& owner, int64_t ttl_ms) {
-  Invite inv;
-  inv.token = crypto::random_token(24);
-  inv.expires_at_ms = now_ms_() + ttl_ms;
+void PlaylistService::set_history_limit(int64_t keep_versions, int64_t slack) {
+  keep_versions_ = std::max<int64_t>(1, keep_versions);
+  compact_slack_ = std::max<int64_t>(0, slack);
+}
+
+Status PlaylistService::compact(std::string_view id, int64_t keep_versions) {
+  if (keep_versions < 1) return Error::invalid("keep at least one version");
+  std::optional<int64_t> kept_from;
   SEGUE_TRY(db_.write([&](Connection& c) -> Status {
-    SEGUE_ASSIGN_OR_RETURN(auto row, load_row(c, id));
-    SEGUE_ASSIGN_OR_RETURN(auto a, access(c, row, owner));
-    if (a == Access::kNone) return Error::not_found("playlist not found");
-    if (a != Access::kOwner) return Error::permission_denied("only the owner can invite collaborators");
-    SEGUE_TRY(c.exec("INSERT INTO playlist_invites (token_hash, playlist_id, created_by, expires_at) VALUES (?, ?, ?, ?)",
-                  {crypto::hex_encode(crypto::sha256(inv.token)), std::string(id), owner.str(), inv.expires_at_ms}));
+    // The oldest version kept, and where its ops end.
+    std::optional<std::pair<int64_t, int64_t>> cut;
+    SEGUE_TRY(c.query("SELECT number, last_seq FROM playlist_versions WHERE playlist_id = ? "
+                      "ORDER BY number DESC LIMIT 1 OFFSET ?",
+                      {std::string(id), keep_versions - 1},
+                      [&](const store::Row& r) { cut = std::make_pair(r.i64(0), r.i64(1)); }));
+    if (!cut) return {};  // not that many versions yet
+    const auto [cut_version, cut_seq] = *cut;
+    SEGUE_ASSIGN_OR_RETURN(auto old_base, load_base(c, id));
+    if (!old_base || old_base->last_seq < cut_seq) {
+      // Who added each entry that is still visible at the cut, and when: the old base's
+      // rows, then the inserts being folded.
+      std::unordered_map<OpId, Cached::Added, OpIdHash> added;
+      SEGUE_TRY(c.query("SELECT lamport, replica, user_id, at_ms FROM playlist_base_added WHERE playlist_id = ?",
+                        {std::string(id)}, [&](const store::Row& r) {
+                          added.emplace(OpId{static_cast<uint64_t>(r.i64(0)), static_cast<uint64_t>(r.i64(1))},
+                                        Cached::Added{UserId(r.text(2)), r.i64(3)});
+                        }));
+      Sequence seq(0);
+      SEGUE_TRY(replay_log(c, id, cut_seq, seq, [&](const Op& op, const store::Row& r) {
+        if (op.kind == Op::Kind::kInsert) added.insert_or_assign(op.id, Cached::Added{UserId(r.text(1)), r.i64(2)});
+      }));
+      const int64_t op_count = static_cast<int64_t>(seq.to_ops().size());
+      SEGUE_TRY(c.exec("INSERT INTO playlist_bases (playlist_id, last_seq, state, op_count) VALUES (?, ?, ?, ?) "
+                       "ON CONFLICT (playlist_id) DO UPDATE SET last_seq = excluded.last_seq, state = excluded.state, "
+                       "op_count = excluded.op_count",
+                       {std::string(id), cut_seq, Blob{seq.encode_snapshot()}, op_count}));
+      SEGUE_TRY(c.exec("DELETE FROM playlist_base_added WHERE playlist_id = ?", {std::string(id)}));
+      for (const auto& e : seq.entries()) {
+        auto a = added.find(e.id);
+        if (a == added.end()) continue;
+        SEGUE_TRY(c.exec("INSERT INTO playlist_base_added (playlist_id, lamport, replica, user_id, at_ms) "
+                         "VALUES (?, ?, ?, ?, ?)",
+                         {std::string(id), static_cast<int64_t>(e.id.lamport), static_cast<int64_t>(e.id.replica),
+                          a->second.user.str(), a->second.at_ms}));
+      }
+      SEGUE_TRY(c.exec("DELETE FROM playlist_ops WHERE playlist_id = ? AND seq <= ?", {std::string(id), cut_seq}));
+    }
+    SEGUE_TRY(c.exec("DELETE FROM playlist_versions WHERE playlist_id = ? AND number < ?",
+                     {std::string(id), cut_version}));
+    kept_from = cut_version;
     return {};
   }));
+  if (kept_from) {
+    std::shared_ptr<Cached> entry;
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = cache_.find(std::string(id)); it != cache_.end()) entry = it->second;
+    }
+    if (entry) {  // (never both locks at once: change() takes mu_ inside an entry's lock)
+      std::lock_guard entry_lock(entry->mu);
+      entry->first_version = std::max(entry->first_version, *kept_from);
+    }
+  }
+  return {};
+}
+
+namespace {
+
+constexpr const char* kInviteColumns =
+    "id, playlist_id, created_at, expires_at, max_uses, uses, COALESCE(invitee_name, '')";
+Invite invite_of(const store::Row& r) {
+  Invite inv;
+  inv.id = r.text(0);
+  inv.playlist_id = r.text(1);
+  inv.created_at_ms = r.i64(2);
+  inv.expires_at_ms = r.i64(3);
+  inv.max_uses = r.opt_i64(4);
+  inv.uses = r.i64(5);
+  inv.invitee_name = r.text(6);
+  return inv;
+}
+// The condition for an invite that can still be accepted (parameter: now).
+constexpr const char* kUsable = "revoked_at IS NULL AND expires_at >= ? AND (max_uses IS NULL OR uses < max_uses)";
+
+}  // namespace
+
+Status PlaylistService::revoke_all_invites(Connection& c, std::string_view id, int64_t now) {
+  SEGUE_TRY(c.exec("UPDATE playlist_invites SET revoked_at = ? WHERE playlist_id = ? AND revoked_at IS NULL",
+                   {now, std::string(id)}));
+  return {};
+}
+
+Status PlaylistService::rotate_cover_key(Connection& c, std::string_view id) {
+  SEGUE_TRY(c.exec("UPDATE playlist_images SET cover_key = ? WHERE playlist_id = ?",
+                   {crypto::hex_encode(crypto::random_bytes(16)), std::string(id)}));
+  return {};
+}
+
+// The owner's check and the switch to collaborative that inviting someone means.
+Result<PlaylistService::Row> PlaylistService::owner_row_for_invite(Connection& c, std::string_view id,
+                                                                   const UserId& owner, bool& changed) {
+  SEGUE_ASSIGN_OR_RETURN(auto row, load_row(c, id));
+  SEGUE_ASSIGN_OR_RETURN(auto a, access(c, row, owner));
+  if (a == Access::kNone) return Error::not_found("playlist not found");
+  if (a != Access::kOwner) return Error::permission_denied("only the owner can invite collaborators");
+  changed = !row.info.collaborative || row.info.is_public;
+  if (changed) {
+    SEGUE_TRY(c.exec("UPDATE playlists SET collaborative = 1, public = 0, updated_at = ? WHERE id = ?",
+                     {now_ms_(), std::string(id)}));
+    if (row.info.is_public) SEGUE_TRY(rotate_cover_key(c, id));
+  }
+  // Housekeeping: invites that can never be used again go.
+  SEGUE_TRY(c.exec("DELETE FROM playlist_invites WHERE playlist_id = ? AND NOT (" + std::string(kUsable) + ")",
+                   {std::string(id), now_ms_()}));
+  return row;
+}
+
+Result<Invite> PlaylistService::create_invite(std::string_view id, const UserId& owner, int64_t ttl_ms,
+                                              int64_t max_uses) {
+  if (max_uses < 1 || max_uses > kMaxInviteUses)
+    return Error::invalid("max_uses: expected 1 to " + std::to_string(kMaxInviteUses));
+  Invite inv;
+  inv.id = random_base62_id();
+  inv.token = crypto::random_token(24);
+  inv.playlist_id = std::string(id);
+  inv.created_at_ms = now_ms_();
+  inv.expires_at_ms = inv.created_at_ms + ttl_ms;
+  inv.max_uses = max_uses;
+  bool changed = false;
+  SEGUE_TRY(db_.write([&](Connection& c) -> Status {
+    SEGUE_TRY(owner_row_for_invite(c, id, owner, changed));
+    SEGUE_TRY(c.exec("INSERT INTO playlist_invites (token_hash, playlist_id, created_by, expires_at, id, created_at, "
+                     "max_uses, uses) VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+                     {crypto::hex_encode(crypto::sha256(inv.token)), std::string(id), owner.str(), inv.expires_at_ms,
+                      inv.id, inv.created_at_ms, max_uses}));
+    return {};
+  }));
+  if (changed) notify_details(std::string(id));
   return inv;
 }
 
-Result<PlaylistInfo> PlaylistService::accept_invite(std::string_view token, const UserId& user) {
-  std::string playlist_id;
+Result<Invite> PlaylistService::invite_by_name(std::string_view id, const UserId& owner,
+                                               std::string_view login_name, int64_t ttl_ms) {
+  if (login_name.empty() || login_name.size() > 200 || !strings::is_valid_utf8(login_name))
+    return Error::invalid("user: expected a user id or a login name");
+  Invite inv;
+  inv.id = random_base62_id();
+  inv.playlist_id = std::string(id);
+  inv.created_at_ms = now_ms_();
+  inv.expires_at_ms = inv.created_at_ms + ttl_ms;
+  inv.max_uses = 1;
+  inv.invitee_name = strings::ascii_lower(login_name);  // login names are unique ignoring case
+  bool changed = false;
   SEGUE_TRY(db_.write([&](Connection& c) -> Status {
-    std::optional<int64_t> expires;
-    SEGUE_TRY(c.query("SELECT playlist_id, expires_at FROM playlist_invites WHERE token_hash = ?",
-                      {crypto::hex_encode(crypto::sha256(token))}, [&](const store::Row& r) {
-                        playlist_id = r.text(0);
-                        expires = r.i64(1);
-                      }));
-    if (!expires || *expires < now_ms_()) return Error::not_found("this invite link is not valid (any more)");
-    SEGUE_ASSIGN_OR_RETURN(auto row, load_row(c, playlist_id));
-    if (row.info.owner == user) return {};
-    SEGUE_TRY(c.exec("INSERT OR IGNORE INTO playlist_members (playlist_id, user_id, role, added_at) "
-                     "VALUES (?, ?, 'collaborator', ?)",
-                     {playlist_id, user.str(), now_ms_()}));
-    SEGUE_TRY(c.exec("UPDATE playlists SET collaborative = 1, public = 0 WHERE id = ?", {playlist_id}));
+    SEGUE_TRY(owner_row_for_invite(c, id, owner, changed));
+    // One pending invite per name: a repeat replaces it (and so looks the same whether the
+    // name exists or not).
+    SEGUE_TRY(c.exec("DELETE FROM playlist_invites WHERE playlist_id = ? AND invitee_name = ?",
+                     {std::string(id), inv.invitee_name}));
+    // The token of an invite by name is never shown: accepting goes by id and login name.
+    SEGUE_TRY(c.exec("INSERT INTO playlist_invites (token_hash, playlist_id, created_by, expires_at, id, created_at, "
+                     "max_uses, uses, invitee_name) VALUES (?, ?, ?, ?, ?, ?, 1, 0, ?)",
+                     {crypto::hex_encode(crypto::sha256(crypto::random_token(24))), std::string(id), owner.str(),
+                      inv.expires_at_ms, inv.id, inv.created_at_ms, inv.invitee_name}));
     return {};
   }));
-  notify_details(playlist_id);
+  if (changed) notify_details(std::string(id));
+  return inv;
+}
+
+Result<std::vector<Invite>> PlaylistService::invites(std::string_view id, const UserId& owner) {
+  std::vector<Invite> out;
+  SEGUE_TRY(db_.read([&](Connection& c) -> Status {
+    SEGUE_ASSIGN_OR_RETURN(auto row, load_row(c, id));
+    SEGUE_ASSIGN_OR_RETURN(auto a, access(c, row, owner));
+    if (a == Access::kNone) return Error::not_found("playlist not found");
+    if (a != Access::kOwner) return Error::permission_denied("only the owner can see the invites");
+    return c.query("SELECT " + std::string(kInviteColumns) + " FROM playlist_invites WHERE playlist_id = ? AND " +
+                       kUsable + " ORDER BY created_at DESC, id",
+                   {std::string(id), now_ms_()}, [&](const store::Row& r) { out.push_back(invite_of(r)); });
+  }));
+  return out;
+}
+
+Status PlaylistService::revoke_invite(std::string_view id, const UserId& owner, std::string_view invite_id) {
+  return db_.write([&](Connection& c) -> Status {
+    SEGUE_ASSIGN_OR_RETURN(auto row, load_row(c, id));
+    SEGUE_ASSIGN_OR_RETURN(auto a, access(c, row, owner));
+    if (a == Access::kNone) return Error::not_found("playlist not found");
+    if (a != Access::kOwner) return Error::permission_denied("only the owner can revoke invites");
+    SEGUE_ASSIGN_OR_RETURN(auto n, c.exec("UPDATE playlist_invites SET revoked_at = ? "
+                                          "WHERE playlist_id = ? AND id = ? AND revoked_at IS NULL",
+                                          {now_ms_(), std::string(id), std::string(invite_id)}));
+    if (n == 0) return Error::not_found("no such invite");
+    return {};
+  });
+}
+
+Result<std::vector<Invite>> PlaylistService::invites_for_name(std::string_view login_name) {
+  std::vector<Invite> out;
+  SEGUE_TRY(db_.read([&](Connection& c) -> Status {
+    return c.query("SELECT " + std::string(kInviteColumns) + " FROM playlist_invites WHERE invitee_name = ? AND " +
+                       kUsable + " ORDER BY created_at DESC, id",
+                   {strings::ascii_lower(login_name), now_ms_()},
+                   [&](const store::Row& r) { out.push_back(invite_of(r)); });
+  }));
+  return out;
+}
+
+// Both ways of accepting: the invite row is found by `where` (one parameter).
+Result<PlaylistInfo> PlaylistService::accept(std::string_view where, const std::string& key,
+                                             std::optional<std::string_view> login_name, const UserId& user) {
+  std::string playlist_id;
+  bool joined = false;
+  const auto invalid = [] { return Error::not_found("this invite is not valid (any more)"); };
+  SEGUE_TRY(db_.write([&](Connection& c) -> Status {
+    const int64_t now = now_ms_();
+    std::optional<Invite> inv;
+    std::optional<int64_t> revoked;
+    SEGUE_TRY(c.query("SELECT " + std::string(kInviteColumns) + ", revoked_at FROM playlist_invites WHERE " +
+                          std::string(where),
+                      {key}, [&](const store::Row& r) {
+                        inv = invite_of(r);
+                        revoked = r.opt_i64(7);
+                      }));
+    if (!inv || revoked || inv->expires_at_ms < now) return invalid();
+    // An invite by name is for that name only; a link is for anyone holding it.
+    if (login_name ? inv->invitee_name != strings::ascii_lower(*login_name) : !inv->invitee_name.empty())
+      return invalid();
+    playlist_id = inv->playlist_id;
+    SEGUE_ASSIGN_OR_RETURN(auto row, load_row(c, playlist_id));
+    if (row.info.owner == user) return {};
+    // The owner ended collaboration since: the invite went with it.
+    if (!row.info.collaborative) return invalid();
+    SEGUE_ASSIGN_OR_RETURN(auto member, c.query_int(
+        "SELECT 1 FROM playlist_members WHERE playlist_id = ? AND user_id = ? AND role = 'collaborator'",
+        {playlist_id, user.str()}));
+    if (member) return {};  // already in: nothing used
+    if (inv->max_uses && inv->uses >= *inv->max_uses) return invalid();
+    SEGUE_ASSIGN_OR_RETURN(auto removed_at, c.query_int(
+        "SELECT removed_at FROM playlist_removals WHERE playlist_id = ? AND user_id = ?", {playlist_id, user.str()}));
+    if (removed_at && *removed_at >= inv->created_at_ms) return invalid();
+    SEGUE_TRY(c.exec("UPDATE playlist_invites SET uses = uses + 1 WHERE id = ?", {inv->id}));
+    SEGUE_TRY(c.exec("INSERT OR IGNORE INTO playlist_members (playlist_id, user_id, role, added_at) "
+                     "VALUES (?, ?, 'collaborator', ?)",
+                     {playlist_id, user.str(), now}));
+    joined = true;
+    return {};
+  }));
+  if (joined) notify_details(playlist_id);
   return get(playlist_id, user);
+}
+
+Result<PlaylistInfo> PlaylistService::accept_invite(std::string_view token, const UserId& user) {
+  return accept("token_hash = ?", crypto::hex_encode(crypto::sha256(token)), std::nullopt, user);
+}
+
+Result<PlaylistInfo> PlaylistService::accept_named_invite(std::string_view invite_id, const UserId& user,
+                                                          std::string_view login_name) {
+  return accept("id = ?", std::string(invite_id), login_name, user);
 }
 
 Status PlaylistService::add_collaborator(std::string_view id, const UserId& owner, const UserId& user) {
@@ -804,7 +1203,13 @@ Status PlaylistService::add_collaborator(std::string_view id, const UserId& owne
     SEGUE_TRY(c.exec("INSERT OR IGNORE INTO playlist_members (playlist_id, user_id, role, added_at) "
                      "VALUES (?, ?, 'collaborator', ?)",
                      {std::string(id), user.str(), now_ms_()}));
-    SEGUE_TRY(c.exec("UPDATE playlists SET collaborative = 1, public = 0 WHERE id = ?", {std::string(id)}));
+    // The owner's explicit act: a playlist with collaborators is collaborative, and so private
+    // (Spotify's model). Nothing else changes.
+    if (!row.info.collaborative || row.info.is_public) {
+      SEGUE_TRY(c.exec("UPDATE playlists SET collaborative = 1, public = 0, updated_at = ? WHERE id = ?",
+                       {now_ms_(), std::string(id)}));
+      if (row.info.is_public) SEGUE_TRY(rotate_cover_key(c, id));
+    }
     return {};
   }));
 }
@@ -827,14 +1232,21 @@ Status PlaylistService::remove_collaborator(std::string_view id, const UserId& o
     if (a == Access::kNone) return Error::not_found("playlist not found");
     // The owner removes anyone; a collaborator may leave.
     if (a != Access::kOwner && !(owner == user)) return Error::permission_denied("only the owner can remove collaborators");
-    SEGUE_TRY(c.exec("DELETE FROM playlist_members WHERE playlist_id = ? AND user_id = ? AND role = 'collaborator'",
-                  {std::string(id), user.str()}));
+    SEGUE_ASSIGN_OR_RETURN(auto n, c.exec("DELETE FROM playlist_members WHERE playlist_id = ? AND user_id = ? AND role = 'collaborator'",
+                                          {std::string(id), user.str()}));
+    if (a == Access::kOwner && !(owner == user)) {
+      // Old invites (links or by name) do not readmit them; a new one does.
+      SEGUE_TRY(c.exec("INSERT INTO playlist_removals (playlist_id, user_id, removed_at) VALUES (?, ?, ?) "
+                       "ON CONFLICT (playlist_id, user_id) DO UPDATE SET removed_at = excluded.removed_at",
+                       {std::string(id), user.str(), now_ms_()}));
+    }
+    if (n > 0 && !row.info.is_public) SEGUE_TRY(rotate_cover_key(c, id));
     return {};
   }));
 }
 
 Status PlaylistService::follow(std::string_view id, const UserId& user, bool follow) {
-  return db_.write([&](Connection& c) -> Status {
+  return notifying(id, db_.write([&](Connection& c) -> Status {
     SEGUE_ASSIGN_OR_RETURN(auto row, load_row(c, id));
     SEGUE_ASSIGN_OR_RETURN(auto a, access(c, row, user));
     if (a == Access::kNone) return Error::not_found("playlist not found");
@@ -847,7 +1259,7 @@ Status PlaylistService::follow(std::string_view id, const UserId& user, bool fol
                        {std::string(id), user.str()}));
     }
     return {};
-  });
+  }));
 }
 
 Result<std::vector<bool>> PlaylistService::followed_by(std::string_view id, const std::vector<UserId>& users) {
@@ -871,20 +1283,29 @@ Status PlaylistService::set_image(std::string_view id, const UserId& user, std::
     if (a == Access::kNone) return Error::not_found("playlist not found");
     // The cover is a detail, like the name: the owner's (collaborators edit the items).
     if (a != Access::kOwner) return Error::permission_denied("only the owner can change the cover");
-    SEGUE_TRY(c.exec("INSERT INTO playlist_images (playlist_id, jpeg, updated_at) VALUES (?, ?, ?) "
-                  "ON CONFLICT (playlist_id) DO UPDATE SET jpeg = excluded.jpeg, updated_at = excluded.updated_at",
-                  {std::string(id), Blob{std::move(jpeg)}, now_ms_()}));
+    SEGUE_TRY(c.exec("INSERT INTO playlist_images (playlist_id, jpeg, updated_at, cover_key) VALUES (?, ?, ?, ?) "
+                  "ON CONFLICT (playlist_id) DO UPDATE SET jpeg = excluded.jpeg, updated_at = excluded.updated_at, "
+                  "cover_key = excluded.cover_key",
+                  {std::string(id), Blob{std::move(jpeg)}, now_ms_(),
+                   crypto::hex_encode(crypto::random_bytes(16))}));
     return {};
   });
 }
 
-Result<std::string> PlaylistService::cover(std::string_view id) {
-  std::optional<std::string> out;
+Result<PlaylistService::Cover> PlaylistService::cover(std::string_view id, std::string_view key) {
+  std::optional<Cover> out;
+  std::string stored_key;
   SEGUE_TRY(db_.read([&](Connection& c) -> Status {
-    return c.query("SELECT jpeg FROM playlist_images WHERE playlist_id = ?", {std::string(id)},
-                   [&](const store::Row& r) { out = r.blob(0); });
+    return c.query("SELECT i.jpeg, i.cover_key, p.public FROM playlist_images i JOIN playlists p ON p.id = i.playlist_id "
+                   "WHERE i.playlist_id = ?",
+                   {std::string(id)}, [&](const store::Row& r) {
+                     out = Cover{r.blob(0), r.i64(2) != 0};
+                     stored_key = r.text(1);
+                   });
   }));
-  if (!out) return Error::not_found("this playlist has no cover image");
+  // One answer for "no cover", "no such playlist" and "not without the key".
+  if (!out || (!out->is_public && (stored_key.empty() || !crypto::constant_time_equal(key, stored_key))))
+    return Error::not_found("no such image");
   return *std::move(out);
 }
 

@@ -4,8 +4,16 @@
 // snapshot id, so an acknowledged change survives kill -9.
 //
 // Who may do what: the owner does everything; collaborators (added through an invite) edit
-// the items; anyone may read a public playlist; a private playlist is invisible (not_found)
-// to everyone else. Blocking (SQLite): worker threads only. Thread-safe.
+// the items while the playlist is collaborative; anyone may read a public playlist; a private
+// playlist is invisible (not_found) to everyone else. Ending collaboration (collaborative ->
+// false, or making the playlist public) ends membership: the collaborator rows are deleted
+// and every outstanding invite is revoked, so turning collaboration back on readmits nobody.
+//
+// History: the log keeps the operations of the newest kKeepVersions versions; older ones are
+// folded into a base snapshot of the sequence (compact(), run after changes), so versions(),
+// items_at(), restore() and ops_since() reach back that far and no further.
+//
+// Blocking (SQLite): worker threads only. Thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -39,6 +47,7 @@ struct PlaylistInfo {
   int64_t track_count = 0;
   int64_t followers = 0;
   bool has_image = false;
+  std::string cover_key;  // set when has_image; goes in a private playlist's cover URL
 };
 
 struct Item {
@@ -58,8 +67,14 @@ struct Version {
 };
 
 struct Invite {
-  std::string token;  // shown once; only its hash is stored
+  std::string id;     // names the invite for listing and revoking; not a secret
+  std::string token;  // shown once; only its hash is stored (empty for an invite by name)
+  int64_t created_at_ms = 0;
   int64_t expires_at_ms = 0;
+  std::optional<int64_t> max_uses;  // nullopt: unlimited (only invites made before limits)
+  int64_t uses = 0;
+  std::string invitee_name;  // an invite by login name: only that user may accept it
+  std::string playlist_id;
 };
 
 // What a change did, for real-time subscribers.
@@ -86,7 +101,12 @@ class PlaylistService {
   void set_listener(std::function<void(const ChangeEvent&)> fn);
   // Called (on the changing thread, after the commit) with the id of a playlist that was
   // created or whose name, description, visibility or members changed: what a search index
-  // of playlists needs. Several listeners may be added; add them before serving.
+  // of playlists needs, and what real-time subscriptions re-check access on. It fires after
+  // every membership or visibility change: update_details (visibility, collaboration turned
+  // on or off, which ends membership), create_invite / invite_by_name (they make the
+  // playlist collaborative), accept_invite / accept_named_invite, add_collaborator,
+  // remove_collaborator (removed or left), follow and unfollow. Several listeners may be
+  // added; add them before serving.
   void add_details_listener(std::function<void(const std::string& playlist_id)> fn);
 
   // For indexing (no viewer check): a playlist's details and member user ids (owner first),
@@ -140,25 +160,79 @@ class PlaylistService {
     std::vector<Op> ops;
   };
   Result<OpsSince> ops_since(std::string_view id, const UserId& viewer, std::string_view snapshot_id);
+  // For ops_since an unknown or folded `snapshot_id` is not_found, so a caller can start
+  // again from "", which always works: a compacted playlist's ops start with its base as
+  // operations (Sequence::to_ops).
+  //
+  // One page of the same: at most `limit` ops, starting after `snapshot_id` ("" for all) or
+  // after `cursor` (the previous page's `next`); `next` is empty on the last page.
+  // `snapshot_id` is the playlist's current snapshot, read with the page. Error::conflict
+  // when `snapshot_id` is not a kept version of a compacted playlist, or a compaction
+  // happened since `cursor` was given: the client must refetch the whole list.
+  struct OpsPage {
+    std::string snapshot_id;
+    std::vector<Op> ops;
+    std::string next;
+  };
+  Result<OpsPage> ops_page(std::string_view id, const UserId& viewer, std::string_view snapshot_id,
+                           std::string_view cursor, std::size_t limit);
+  // Folds the operations of versions older than the newest `keep_versions` into the base
+  // snapshot and deletes them (and those versions' rows). Runs by itself after a change once
+  // the history holds more than keep + slack versions (kKeepVersions, kCompactSlack by
+  // default; set_history_limit changes them, for tests).
+  Status compact(std::string_view id, int64_t keep_versions);
+  static constexpr int64_t kKeepVersions = 200;
+  static constexpr int64_t kCompactSlack = 50;
+  void set_history_limit(int64_t keep_versions, int64_t slack);
 
   // ---- sharing ----
-  Result<Invite> create_invite(std::string_view id, const UserId& owner, int64_t ttl_ms);
-  // Makes `user` a collaborator (and the playlist collaborative). not_found for an unknown,
-  // expired or revoked token.
+  // An invite link (owner only), usable `max_uses` times (1..kMaxInviteUses) until it
+  // expires. Creating one is the owner turning collaboration on: the playlist becomes
+  // collaborative (and so private, Spotify's model) now, not when someone accepts.
+  static constexpr int64_t kMaxInviteUses = 100;
+  Result<Invite> create_invite(std::string_view id, const UserId& owner, int64_t ttl_ms, int64_t max_uses = 1);
+  // Makes `user` a collaborator. Never changes the playlist's visibility or collaborative
+  // flag. not_found (one message for all) for an unknown, expired, revoked or used-up token,
+  // an invite whose playlist is no longer collaborative, or a user the owner removed after
+  // the invite was made. Accepting again as a member (or as the owner) uses nothing.
   Result<PlaylistInfo> accept_invite(std::string_view token, const UserId& user);
-  // The owner adds `user` as a collaborator directly (invite by user). not_found for an
-  // unknown user is the caller's check; permission_denied for anyone but the owner.
+  // The owner's invites that can still be accepted (not expired, revoked or used up),
+  // newest first; and revoking one (not_found for an id not of this playlist).
+  Result<std::vector<Invite>> invites(std::string_view id, const UserId& owner);
+  Status revoke_invite(std::string_view id, const UserId& owner, std::string_view invite_id);
+  // An invite addressed to a login name (the name need not exist: the owner learns nothing
+  // about which names do). Makes the playlist collaborative like create_invite.
+  Result<Invite> invite_by_name(std::string_view id, const UserId& owner, std::string_view login_name,
+                                int64_t ttl_ms);
+  // The usable invites addressed to `login_name`, and accepting one of them as `user`
+  // (whose login name is `login_name`; not_found otherwise, with accept_invite's rules).
+  Result<std::vector<Invite>> invites_for_name(std::string_view login_name);
+  Result<PlaylistInfo> accept_named_invite(std::string_view invite_id, const UserId& user,
+                                           std::string_view login_name);
+  // The owner adds `user` (an existing user id; the caller checks) as a collaborator
+  // directly. Like create_invite, this makes the playlist collaborative and private.
+  // permission_denied for anyone but the owner.
   Status add_collaborator(std::string_view id, const UserId& owner, const UserId& user);
   Result<std::vector<UserId>> collaborators(std::string_view id, const UserId& viewer);
+  // The owner removes a collaborator (who then cannot rejoin through any invite made before
+  // the removal; a new invite, or add_collaborator, readmits them), or a collaborator leaves.
   Status remove_collaborator(std::string_view id, const UserId& owner, const UserId& user);
   Status follow(std::string_view id, const UserId& user, bool follow);
   Result<std::vector<bool>> followed_by(std::string_view id, const std::vector<UserId>& users);
 
   // ---- cover image (JPEG bytes; the handler validates them) ----
   Status set_image(std::string_view id, const UserId& user, std::string jpeg);
-  // The cover's bytes by playlist id alone: the id (128 random bits) is the capability, as
-  // for album art, so that image URLs work without a bearer token.
-  Result<std::string> cover(std::string_view id);
+  // The cover's bytes without a bearer token (image URLs are fetched by <img> tags): a public
+  // playlist's cover by its id alone; a private one's only with its cover key
+  // (PlaylistInfo::cover_key, 128 random bits, in the image URL readers get). The key
+  // changes with every new cover, when the playlist goes private, and when a collaborator
+  // is removed or leaves or collaboration ends, so old URLs stop working for people who
+  // lost access. not_found (one message) for a missing cover or a wrong or missing key.
+  struct Cover {
+    std::string jpeg;
+    bool is_public = false;
+  };
+  Result<Cover> cover(std::string_view id, std::string_view key);
 
   enum class Access { kNone, kRead, kEdit, kOwner };
 
@@ -167,6 +241,11 @@ class PlaylistService {
   struct Row;
   Result<Row> load_row(store::Connection& c, std::string_view id);
   Result<Access> access(store::Connection& c, const Row& row, const UserId& user);
+  Status revoke_all_invites(store::Connection& c, std::string_view id, int64_t now);
+  Status rotate_cover_key(store::Connection& c, std::string_view id);
+  Result<Row> owner_row_for_invite(store::Connection& c, std::string_view id, const UserId& owner, bool& changed);
+  Result<PlaylistInfo> accept(std::string_view where, const std::string& key,
+                              std::optional<std::string_view> login_name, const UserId& user);
   Result<std::shared_ptr<Cached>> cached(std::string_view id);
   Result<Sequence> sequence_at(std::string_view id, std::string_view snapshot_id);
   // The visible entries of `seq` with who added each and when (from `cached`'s log).
@@ -186,6 +265,8 @@ class PlaylistService {
     if (s.ok()) notify_details(std::string(id));
     return s;
   }
+  int64_t keep_versions_ = kKeepVersions;
+  int64_t compact_slack_ = kCompactSlack;
   std::mutex mu_;  // guards cache_
   std::unordered_map<std::string, std::shared_ptr<Cached>> cache_;
 };

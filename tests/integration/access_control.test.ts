@@ -36,6 +36,7 @@ interface Target {
   playlist: string; // owned by alice
   snapshot: string; // its first snapshot
   track: string; // a track id in it
+  invite: string; // the id of an open invite ("priv" only)
   album: string;
   fileId: string;
 }
@@ -86,6 +87,7 @@ async function makeTarget(setup: Setup): Promise<Target> {
   const p = await call(alice, "POST", "/v1/me/playlists", { name: `target ${setup}`, public: true });
   assert.equal(p.status, 201, p.text);
   const id = p.body.id;
+  let invite = "";
   const added = await call(alice, "POST", `/v1/playlists/${id}/tracks`, { uris: catalog.tracks.slice(0, 2).map((t) => `spotify:track:${t}`) });
   assert.equal(added.status, 201, added.text);
   assert.equal((await call(await all(dave), "PUT", `/v1/playlists/${id}/followers`)).status, 200);
@@ -95,8 +97,11 @@ async function makeTarget(setup: Setup): Promise<Target> {
     assert.equal(inv.status, 201, inv.text);
     const joined = await call(await all(fx.premium), "POST", `/v1/playlist-invites/${inv.body.token}`);
     assert.equal(joined.status, 200, joined.text);
+    const open = await call(alice, "POST", `/v1/playlists/${id}/invites`, { max_uses: 3 });
+    assert.equal(open.status, 201, open.text);
+    invite = open.body.id;
   }
-  return { playlist: id, snapshot: added.body.snapshot_id, track: catalog.tracks[0], album: catalog.album, fileId: catalog.fileId };
+  return { playlist: id, snapshot: added.body.snapshot_id, track: catalog.tracks[0], invite, album: catalog.album, fileId: catalog.fileId };
 }
 
 const pl = (suffix = "") => (t: Target) => `/v1/playlists/${t.playlist}${suffix}`;
@@ -189,6 +194,14 @@ const CASES: Record<string, Case> = {
     ok: 201,
   },
   "POST /v1/playlists/{id}/invites": { path: pl("/invites"), setup: "priv", body: () => ({}), ok: 201, deny: { collaborator: 403 } },
+  "GET /v1/playlists/{id}/invites": { path: pl("/invites"), setup: "priv", ok: 200, deny: { collaborator: 403 } },
+  "DELETE /v1/playlists/{id}/invites/{invite_id}": {
+    path: (t) => `/v1/playlists/${t.playlist}/invites/${t.invite}`,
+    setup: "priv",
+    ok: 200,
+    deny: { collaborator: 403 },
+  },
+  "GET /v1/me/playlist-invites": { path: fixed("/v1/me/playlist-invites"), ok: 200 },
   "POST /v1/playlist-invites/{token}": { path: () => "", ok: 200 }, // special-cased below
   "GET /v1/playlists/{id}/collaborators": { path: pl("/collaborators"), setup: "priv", ok: 200 },
   "PUT /v1/playlists/{id}/collaborators/{user_id}": {

@@ -81,8 +81,11 @@ describe("playlists over HTTP", () => {
     assert.equal((await call(carol, "POST", "/v1/playlist-invites/not-a-real-token")).status, 404);
     // Invite by user: only the owner may, by id or login name; then carol edits too.
     assert.equal((await call(bob, "PUT", `/v1/playlists/${p.id}/collaborators/carol`)).status, 403);
-    assert.equal((await call(alice, "PUT", `/v1/playlists/${p.id}/collaborators/nobody-here`)).status, 404);
-    assert.equal((await call(alice, "PUT", `/v1/playlists/${p.id}/collaborators/carol`)).status, 200);
+    // By login name: an invite that only that user can accept (an unknown name looks the same).
+    assert.equal((await call(alice, "PUT", `/v1/playlists/${p.id}/collaborators/nobody-here`)).status, 202);
+    const named = await call(alice, "PUT", `/v1/playlists/${p.id}/collaborators/carol`);
+    assert.equal(named.status, 202);
+    assert.equal((await call(carol, "POST", `/v1/playlist-invites/${named.body.id}`)).status, 200);
     assert.equal((await call(carol, "POST", `/v1/playlists/${p.id}/tracks`, { uris: [tracks[2]] })).status, 201);
     assert.equal((await call(alice, "DELETE", `/v1/playlists/${p.id}/collaborators/${carolId}`)).status, 200);
     assert.equal((await call(carol, "GET", `/v1/playlists/${p.id}`)).status, 404);

@@ -158,8 +158,15 @@ std::vector<RouteRule> build_rules() {
       "creates a playlist: the modify scope of its visibility (?public=)");
   add(http::post, "/v1/playlists/{id}/invites", kUser, {}, kModify, kSegue, "",
       "the owner only; collaborative playlists are private, so playlist-modify-private");
+  add(http::get, "/v1/playlists/{id}/invites", kUser, {}, kModify, kSegue, "",
+      "the owner's open invites (tokens are never shown again); managing members is modifying");
+  add(http::delete_, "/v1/playlists/{id}/invites/{invite_id}", kUser, {}, kModify, kSegue, "",
+      "the owner revokes an invite");
+  add(http::get, "/v1/me/playlist-invites", kUser, {Scope::kPlaylistReadCollaborative}, kOwn, kSegue, "",
+      "invites addressed to the caller's login name: an invitation to a collaborative playlist");
   add(http::post, "/v1/playlist-invites/{token}", kUser, {kModPrivate}, kNone, kSegue, "",
-      "joining makes the user an editor of a private playlist: playlist-modify-private");
+      "joining makes the user an editor of a private playlist: playlist-modify-private; the link "
+      "token (or, for an invite addressed to the caller's name, its id) is the credential");
   add(http::get, "/v1/playlists/{id}/collaborators", kUser, {}, kRead, kSegue, "", "members read like items");
   add(http::put, "/v1/playlists/{id}/collaborators/{user_id}", kUser, {}, kModify, kSegue, "", "the owner only");
   add(http::delete_, "/v1/playlists/{id}/collaborators/{user_id}", kUser, {}, kModify, kSegue, "",

@@ -22,6 +22,8 @@ using playlist::PlaylistInfo;
 
 constexpr int64_t kInviteTtlMs = 7LL * 24 * 3600 * 1000;  // invite links last a week
 constexpr std::size_t kMaxImageBytes = 256 * 1024;      // Spotify's limit for cover images
+constexpr int kOpsPageDefault = 500;                    // GET .../ops: ops per page
+constexpr int kOpsPageMax = 2000;
 
 // Spotify: modifying a public playlist needs playlist-modify-public, a private (or
 // collaborative) one playlist-modify-private.
@@ -82,7 +84,10 @@ json::array playlist_images(const PlaylistInfo& info, const std::string& base) {
   json::array images;
   if (info.has_image) {
     json::object img;
-    img["url"] = base + "/images/playlists/" + info.id + "?v=" + std::to_string(info.updated_at_ms);
+    // A private playlist's cover URL carries its cover key (the service rotates it when
+    // someone loses access); a public one's works by id alone.
+    img["url"] = base + "/images/playlists/" + info.id + "?v=" + std::to_string(info.updated_at_ms) +
+                 (info.is_public ? std::string() : "&k=" + info.cover_key);
     img["height"] = nullptr;
     img["width"] = nullptr;
     images.push_back(std::move(img));
@@ -222,6 +227,18 @@ json::object op_json(const playlist::Op& op) {
       o["entry"] = id(op.remove.entry);
       break;
   }
+  return o;
+}
+
+// An invite as the owner (or its addressee) sees it; never the token.
+json::object invite_json(const playlist::Invite& inv) {
+  json::object o;
+  o["id"] = inv.id;
+  o["created_at"] = iso8601(inv.created_at_ms);
+  o["expires_at"] = iso8601(inv.expires_at_ms);
+  o["max_uses"] = inv.max_uses ? json::value(*inv.max_uses) : json::value(nullptr);
+  o["uses"] = inv.uses;
+  o["invitee"] = inv.invitee_name.empty() ? json::value(nullptr) : json::value(inv.invitee_name);
   return o;
 }
 
@@ -525,15 +542,18 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
     if (!info.ok()) co_return error_response(info.error());
     co_return json_response(playlist_images(*info, ctx.base_url(req)));
   });
-  // The image itself: the playlist id (128 random bits) is the capability, as for album art,
-  // so that <img> tags work without a bearer token.
+  // The image itself, for <img> tags (no bearer token): a public playlist's by id, a private
+  // one's only with the cover key from its `images` URL (?k=); anything else is one 404.
   router.add(http::verb::get, "/images/playlists/{id}", [&ctx, &svc](Request& req) -> awaitable<Response> {
     std::string id = req.param("id");
     if (!is_base62_id(id)) co_return error_response(404, "Unknown image");
-    auto jpeg = co_await ctx.workers.run([&] { return svc.cover(id); });
-    if (!jpeg.ok()) co_return error_response(jpeg.error());
-    Response r = Response::text(200, std::move(jpeg).value(), "image/jpeg");
-    r.headers.set(http::field::cache_control, "public, max-age=86400");
+    std::string key(req.query_param("k").value_or(""));
+    auto cover = co_await ctx.workers.run([&] { return svc.cover(id, key); });
+    if (!cover.ok() && cover.error().code != ErrorCode::kNotFound) co_return error_response(cover.error());
+    if (!cover.ok()) co_return error_response(404, "Unknown image");
+    bool pub = cover->is_public;
+    Response r = Response::text(200, std::move(cover->jpeg), "image/jpeg");
+    r.headers.set(http::field::cache_control, pub ? "public, max-age=86400" : "private, max-age=3600");
     co_return r;
   });
 
@@ -593,12 +613,26 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
     SEGUE_GUARD(p, ctx, req);
     std::string id = req.param("id");
     std::string since(req.query_param("since").value_or(""));
+    std::string cursor(req.query_param("cursor").value_or(""));
+    SEGUE_OR_400(limit, limit_param(req, kOpsPageDefault, kOpsPageMax));
     UserId user = *p.user;
-    auto r = co_await ctx.workers.run([&] { return svc.ops_since(id, user, since); });
+    auto r = co_await ctx.workers.run([&] {
+      return svc.ops_page(id, user, since, cursor, static_cast<std::size_t>(limit));
+    });
+    // A snapshot (or cursor) older than the kept history: the client starts over.
+    if (!r.ok() && r.error().code == ErrorCode::kConflict) co_return error_response(410, r.error().message);
     if (!r.ok()) co_return error_response(r.error());
     json::object o = playlist_ops_json(r->ops);
     o["snapshot_id"] = r->snapshot_id;
     o["since"] = since;
+    o["limit"] = limit;
+    std::string next;
+    if (!r->next.empty()) {
+      next = ctx.base_url(req) + "/v1/playlists/" + id + "/ops?limit=" + std::to_string(limit) +
+             "&cursor=" + r->next;
+      if (!since.empty()) next += "&since=" + since;
+    }
+    o["next"] = next.empty() ? json::value(nullptr) : json::value(next);
     co_return json_response(o);
   });
 
@@ -610,9 +644,11 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
     auto fmt = playlist::detect_format("x." + fmt_name, "", "");
     if (!fmt) co_return error_response(400, "format: expected m3u8, xspf or json");
     playlist::ExportOptions opts;
-    std::string paths(req.query_param("paths").value_or("absolute"));
-    if (paths == "relative") opts.paths = playlist::ExportOptions::Paths::kRelative;
-    else if (paths != "absolute") co_return error_response(400, "paths: expected absolute or relative");
+    // Paths relative to the track's library root: the server's own folders are not the
+    // caller's business, and Segue's import matches relative paths (and URIs) anyway.
+    opts.paths = playlist::ExportOptions::Paths::kRelative;
+    std::string paths(req.query_param("paths").value_or("relative"));
+    if (paths != "relative") co_return error_response(400, "paths: only relative paths are exported");
     UserId user = *p.user;
     std::string name;
     auto body = co_await ctx.workers.run([&]() -> Result<std::string> {
@@ -706,20 +742,78 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
     SEGUE_GUARD(p, ctx, req);
     if (auto e = modify_scope_error(p, false)) co_return error_response(*e);
     std::string id = req.param("id");
+    SEGUE_OR_400(body, object_body(req, true));
+    int64_t max_uses = 1;  // one person per link unless the owner says otherwise
+    if (const auto* v = body.if_contains("max_uses"); v && !v->is_null()) {
+      if (!v->is_int64() || v->as_int64() < 1 || v->as_int64() > playlist::PlaylistService::kMaxInviteUses)
+        co_return error_response(400, "max_uses: expected an integer from 1 to " +
+                                          std::to_string(playlist::PlaylistService::kMaxInviteUses));
+      max_uses = v->as_int64();
+    }
     UserId user = *p.user;
-    auto inv = co_await ctx.workers.run([&] { return svc.create_invite(id, user, kInviteTtlMs); });
+    auto inv = co_await ctx.workers.run([&] { return svc.create_invite(id, user, kInviteTtlMs, max_uses); });
     if (!inv.ok()) co_return error_response(inv.error());
-    json::object o;
+    json::object o = invite_json(*inv);
     o["token"] = inv->token;
     o["url"] = ctx.base_url(req) + "/invite/" + inv->token;
-    o["expires_at"] = iso8601(inv->expires_at_ms);
     co_return json_response(o, 201);
+  });
+  router.add(http::verb::get, "/v1/playlists/{id}/invites", [&ctx, &svc](Request& req) -> awaitable<Response> {
+    SEGUE_GUARD(p, ctx, req);
+    if (auto e = modify_scope_error(p, false)) co_return error_response(*e);
+    std::string id = req.param("id");
+    UserId user = *p.user;
+    auto invites = co_await ctx.workers.run([&] { return svc.invites(id, user); });
+    if (!invites.ok()) co_return error_response(invites.error());
+    json::array items;
+    for (const auto& inv : *invites) items.push_back(invite_json(inv));
+    co_return json_response(json::object{{"items", std::move(items)}});
+  });
+  router.add(http::verb::delete_, "/v1/playlists/{id}/invites/{invite_id}", [&ctx, &svc](Request& req) -> awaitable<Response> {
+    SEGUE_GUARD(p, ctx, req);
+    if (auto e = modify_scope_error(p, false)) co_return error_response(*e);
+    std::string id = req.param("id");
+    std::string invite_id = req.param("invite_id");
+    UserId user = *p.user;
+    Status s = co_await ctx.workers.run([&] { return svc.revoke_invite(id, user, invite_id); });
+    if (!s.ok()) co_return error_response(s.error());
+    co_return Response::empty(200);
+  });
+  // Invites addressed to the caller's login name (PUT .../collaborators/{name}).
+  router.add(http::verb::get, "/v1/me/playlist-invites", [&ctx, &svc](Request& req) -> awaitable<Response> {
+    SEGUE_GUARD(p, ctx, req);
+    UserId user = *p.user;
+    std::string base = ctx.base_url(req);
+    auto r = co_await ctx.workers.run([&]() -> Result<json::array> {
+      SEGUE_ASSIGN_OR_RETURN(auto me, ctx.auth.get_user(user));
+      SEGUE_ASSIGN_OR_RETURN(auto invites, svc.invites_for_name(me.name));
+      UserNames names(ctx.auth);
+      json::array items;
+      for (const auto& inv : invites) {
+        SEGUE_ASSIGN_OR_RETURN(auto facts, svc.facts(inv.playlist_id));
+        if (!facts) continue;
+        json::object o = invite_json(inv);
+        o["playlist"] = json::object{{"id", facts->info.id},
+                                     {"name", facts->info.name},
+                                     {"owner", public_user(facts->info.owner, names.name(facts->info.owner), base)}};
+        items.push_back(std::move(o));
+      }
+      return items;
+    });
+    if (!r.ok()) co_return error_response(r.error());
+    co_return json_response(json::object{{"items", std::move(*r)}});
   });
   router.add(http::verb::post, "/v1/playlist-invites/{token}", [&ctx, &svc](Request& req) -> awaitable<Response> {
     SEGUE_GUARD(p, ctx, req);
     std::string token = req.param("token");
     UserId user = *p.user;
-    auto info = co_await ctx.workers.run([&] { return svc.accept_invite(token, user); });
+    auto info = co_await ctx.workers.run([&]() -> Result<PlaylistInfo> {
+      auto r = svc.accept_invite(token, user);
+      if (r.ok() || r.error().code != ErrorCode::kNotFound || !is_base62_id(token)) return r;
+      // Not a link token: an invite addressed to the caller's login name, by its id.
+      SEGUE_ASSIGN_OR_RETURN(auto me, ctx.auth.get_user(user));
+      return svc.accept_named_invite(token, user, me.name);
+    });
     if (!info.ok()) co_return error_response(info.error());
     std::string base = ctx.base_url(req);
     UserNames names(ctx.auth);
@@ -745,21 +839,29 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
     });
     co_return json_response(json::object{{"items", std::move(items)}});
   });
-  // Invite by user: the owner adds a user (by id, or by login name) as a collaborator.
+  // Invite by user: the owner adds a user by id (at once: ids are not guessable), or invites
+  // a login name. A name never tells whether it exists: it becomes a pending invite that only
+  // a user of that name can see and accept, with the same 202 and body either way, and no
+  // lookup of the name on the way.
   router.add(http::verb::put, "/v1/playlists/{id}/collaborators/{user_id}", [&ctx, &svc](Request& req) -> awaitable<Response> {
     SEGUE_GUARD(p, ctx, req);
     if (auto e = modify_scope_error(p, false)) co_return error_response(*e);
     std::string id = req.param("id");
     std::string who = req.param("user_id");
     UserId owner = *p.user;
-    Status s = co_await ctx.workers.run([&]() -> Status {
-      auto u = ctx.auth.get_user(UserId(who));
-      if (!u.ok()) u = ctx.auth.get_user_by_name(who);
-      if (!u.ok()) return Error::not_found("no such user");
-      return svc.add_collaborator(id, owner, u->id);
+    auto r = co_await ctx.workers.run([&]() -> Result<std::optional<playlist::Invite>> {
+      if (is_base62_id(who)) {
+        if (auto u = ctx.auth.get_user(UserId(who)); u.ok()) {
+          SEGUE_TRY(svc.add_collaborator(id, owner, u->id));
+          return std::optional<playlist::Invite>();
+        }
+      }
+      SEGUE_ASSIGN_OR_RETURN(auto inv, svc.invite_by_name(id, owner, who, kInviteTtlMs));
+      return std::optional<playlist::Invite>(std::move(inv));
     });
-    if (!s.ok()) co_return error_response(s.error());
-    co_return Response::empty(200);
+    if (!r.ok()) co_return error_response(r.error());
+    if (!*r) co_return Response::empty(200);
+    co_return json_response(invite_json(**r), 202);
   });
   router.add(http::verb::delete_, "/v1/playlists/{id}/collaborators/{user_id}", [&ctx, &svc](Request& req) -> awaitable<Response> {
     SEGUE_GUARD(p, ctx, req);

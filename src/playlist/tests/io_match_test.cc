@@ -165,7 +165,7 @@ TEST_F(PlaylistIoTest, ExportShapes) {
   ExportPlaylist p;
   p.name = "N";
   p.tracks = {id_of(kSongs[4].rel)};
-  std::string m3u = export_m3u8(*snap(), p);
+  std::string m3u = export_m3u8(*snap(), p, {ExportOptions::Paths::kAbsolute, ""});
   EXPECT_EQ(m3u, "#EXTM3U\n#PLAYLIST:N\n#EXTINF:1,Nadia Oré - Café & Crème, \"Live\"\n#EXTALB:Été\n" +
                      (lib_ / kSongs[4].rel).string() + "\n");
   std::string xspf = export_xspf(*snap(), p, {ExportOptions::Paths::kRelative, ""});
@@ -176,6 +176,21 @@ TEST_F(PlaylistIoTest, ExportShapes) {
   std::string json = export_json(*snap(), p);
   EXPECT_NE(json.find("\"format\":\"segue.playlist\""), std::string::npos);
   EXPECT_NE(json.find("\"artists\":[\"Nadia Oré\"]"), std::string::npos);
+}
+
+// What the server sends (the default options) never shows where the library lives on the
+// server, and still imports back by path alone.
+TEST_F(PlaylistIoTest, ExportByDefaultShowsNoServerPath) {
+  auto p = all_tracks();
+  for (Format f : {Format::kM3u8, Format::kXspf, Format::kJson}) {
+    {
+      std::string bytes = export_playlist(f, *snap(), p);
+      EXPECT_EQ(bytes.find(lib_.string()), std::string::npos) << bytes;
+      EXPECT_EQ(bytes.find("file://"), std::string::npos) << bytes;
+      auto r = import(f, bytes, "", false, true);
+      EXPECT_EQ(r.matched_in_order, p.tracks) << unmatched_report(r);
+    }
+  }
 }
 
 TEST_F(PlaylistIoTest, DeletedTrackIsExportedByUriAndReportedOnImport) {

@@ -231,3 +231,294 @@ TEST_F(PlaylistServiceTest, OwnerAddsACollaboratorByUser) {
 }
 }  // namespace
 }  // namespace segue::playlist
+
+// ---- issue 14: access that outlives its reason, invites, covers, compaction ----
+namespace segue::playlist {
+namespace {
+
+TEST_F(PlaylistServiceTest, EndingCollaborationEndsCollaboratorsAccess) {
+  auto p = svc_->create(alice_, "P", "", false, false).value();
+  auto inv = svc_->create_invite(p.id, alice_, 60'000, 5).value();
+  ASSERT_TRUE(svc_->accept_invite(inv.token, bob_).ok());
+  ASSERT_TRUE(svc_->add(p.id, bob_, {t(1)}, std::nullopt, std::nullopt).ok());
+  // The owner turns collaboration off: bob can neither read nor edit.
+  ASSERT_TRUE(svc_->update_details(p.id, alice_, std::nullopt, std::nullopt, std::nullopt, false).ok());
+  EXPECT_EQ(svc_->get(p.id, bob_).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(svc_->add(p.id, bob_, {t(2)}, std::nullopt, std::nullopt).error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(svc_->collaborators(p.id, alice_)->empty());
+  // Turning it back on readmits nobody, and the old link is dead.
+  ASSERT_TRUE(svc_->update_details(p.id, alice_, std::nullopt, std::nullopt, std::nullopt, true).ok());
+  EXPECT_EQ(svc_->get(p.id, bob_).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(svc_->accept_invite(inv.token, bob_).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(svc_->accept_invite(inv.token, carol_).error().code, ErrorCode::kNotFound);
+
+  // Making it public ends collaboration too: bob reads like anyone, edits nothing.
+  auto q = svc_->create(alice_, "Q", "", false, true).value();
+  ASSERT_TRUE(svc_->add_collaborator(q.id, alice_, bob_).ok());
+  ASSERT_TRUE(svc_->update_details(q.id, alice_, std::nullopt, std::nullopt, true, std::nullopt).ok());
+  EXPECT_TRUE(svc_->get(q.id, bob_).ok());
+  EXPECT_EQ(svc_->add(q.id, bob_, {t(2)}, std::nullopt, std::nullopt).error().code, ErrorCode::kPermissionDenied);
+  ASSERT_TRUE(svc_->update_details(q.id, alice_, std::nullopt, std::nullopt, false, std::nullopt).ok());
+  EXPECT_EQ(svc_->get(q.id, bob_).error().code, ErrorCode::kNotFound);
+
+  // A member row of a playlist that is not collaborative grants nothing (access() honours
+  // the flag, whatever the rows say).
+  auto r = svc_->create(alice_, "R", "", false, false).value();
+  ASSERT_TRUE(db_->write([&](store::Connection& c) -> Status {
+    SEGUE_TRY(c.exec("INSERT INTO playlist_members (playlist_id, user_id, role, added_at) VALUES (?, ?, 'collaborator', 1)",
+                     {r.id, bob_.str()}));
+    return {};
+  }).ok());
+  EXPECT_EQ(svc_->get(r.id, bob_).error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(PlaylistServiceTest, RemovedCollaboratorCannotRejoinThroughAnOldInvite) {
+  auto p = svc_->create(alice_, "P", "", false, false).value();
+  auto inv = svc_->create_invite(p.id, alice_, 600'000, 5).value();
+  ASSERT_TRUE(svc_->accept_invite(inv.token, bob_).ok());
+  ASSERT_TRUE(svc_->remove_collaborator(p.id, alice_, bob_).ok());
+  EXPECT_EQ(svc_->accept_invite(inv.token, bob_).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(svc_->get(p.id, bob_).error().code, ErrorCode::kNotFound);
+  // The link still works for others, and a new invite readmits bob.
+  ASSERT_TRUE(svc_->accept_invite(inv.token, carol_).ok());
+  auto again = svc_->create_invite(p.id, alice_, 600'000).value();
+  ASSERT_TRUE(svc_->accept_invite(again.token, bob_).ok());
+  EXPECT_TRUE(svc_->get(p.id, bob_).ok());
+  // Leaving is not a removal: carol may come back through the link she has.
+  ASSERT_TRUE(svc_->remove_collaborator(p.id, carol_, carol_).ok());
+  EXPECT_TRUE(svc_->accept_invite(inv.token, carol_).ok());
+}
+
+TEST_F(PlaylistServiceTest, InvitesHaveAUseLimitAndNoSideEffectOnVisibility) {
+  auto p = svc_->create(alice_, "P", "", true, false).value();
+  EXPECT_EQ(svc_->create_invite(p.id, alice_, 60'000, 0).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(svc_->create_invite(p.id, alice_, 60'000, PlaylistService::kMaxInviteUses + 1).error().code,
+            ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(svc_->get(p.id, alice_)->is_public);  // a refused invite changed nothing
+  // Creating an invite is the owner making it collaborative (so private) at once.
+  auto inv = svc_->create_invite(p.id, alice_, 60'000).value();
+  auto info = svc_->get(p.id, alice_).value();
+  EXPECT_TRUE(info.collaborative);
+  EXPECT_FALSE(info.is_public);
+  ASSERT_TRUE(svc_->accept_invite(inv.token, bob_).ok());
+  ASSERT_TRUE(svc_->accept_invite(inv.token, bob_).ok());  // a member again: uses nothing
+  EXPECT_EQ(svc_->accept_invite(inv.token, carol_).error().code, ErrorCode::kNotFound);  // one use, taken
+  // The owner publishes it (ending collaboration); a link made before cannot change that.
+  auto two = svc_->create_invite(p.id, alice_, 60'000, 10).value();
+  ASSERT_TRUE(svc_->update_details(p.id, alice_, std::nullopt, std::nullopt, true, std::nullopt).ok());
+  EXPECT_EQ(svc_->accept_invite(two.token, carol_).error().code, ErrorCode::kNotFound);
+  info = svc_->get(p.id, alice_).value();
+  EXPECT_TRUE(info.is_public);
+  EXPECT_FALSE(info.collaborative);
+  EXPECT_TRUE(svc_->collaborators(p.id, alice_)->empty());
+}
+
+TEST_F(PlaylistServiceTest, OwnerListsAndRevokesInvites) {
+  auto p = svc_->create(alice_, "P", "", false, false).value();
+  auto a = svc_->create_invite(p.id, alice_, 60'000, 3).value();
+  auto b = svc_->create_invite(p.id, alice_, 60'000).value();
+  EXPECT_NE(a.id, a.token);
+  auto list = svc_->invites(p.id, alice_).value();
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].id, b.id);  // newest first
+  EXPECT_TRUE(list[0].token.empty());
+  EXPECT_EQ(list[1].max_uses, 3);
+  EXPECT_EQ(svc_->invites(p.id, bob_).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(svc_->revoke_invite(p.id, bob_, a.id).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(svc_->revoke_invite(p.id, alice_, "nope").error().code, ErrorCode::kNotFound);
+  ASSERT_TRUE(svc_->revoke_invite(p.id, alice_, a.id).ok());
+  EXPECT_EQ(svc_->accept_invite(a.token, bob_).error().code, ErrorCode::kNotFound);
+  ASSERT_TRUE(svc_->accept_invite(b.token, bob_).ok());
+  EXPECT_TRUE(svc_->invites(p.id, alice_)->empty());  // one revoked, one used up
+  // A collaborator cannot see or revoke them.
+  EXPECT_EQ(svc_->invites(p.id, bob_).error().code, ErrorCode::kPermissionDenied);
+}
+
+TEST_F(PlaylistServiceTest, InviteByNameLooksTheSameForAnyName) {
+  auto p = svc_->create(alice_, "P", "", false, false).value();
+  auto known = svc_->invite_by_name(p.id, alice_, "Carol", 60'000);
+  auto unknown = svc_->invite_by_name(p.id, alice_, "nobody-here", 60'000);
+  ASSERT_TRUE(known.ok() && unknown.ok());
+  EXPECT_EQ(known->invitee_name, "carol");
+  EXPECT_EQ(svc_->invites(p.id, alice_)->size(), 2u);
+  EXPECT_EQ(svc_->invite_by_name(p.id, bob_, "carol", 60'000).error().code, ErrorCode::kNotFound);
+  auto mine = svc_->invites_for_name("CAROL").value();
+  ASSERT_EQ(mine.size(), 1u);
+  EXPECT_EQ(mine[0].playlist_id, p.id);
+  // Only the named user accepts it, by id; the id is no link for anyone else.
+  EXPECT_EQ(svc_->accept_named_invite(known->id, bob_, "bob").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(svc_->accept_invite(known->id, bob_).error().code, ErrorCode::kNotFound);
+  ASSERT_TRUE(svc_->accept_named_invite(known->id, carol_, "carol").ok());
+  EXPECT_EQ(svc_->collaborators(p.id, alice_).value(), std::vector<UserId>{carol_});
+  EXPECT_TRUE(svc_->invites_for_name("carol")->empty());
+}
+
+TEST_F(PlaylistServiceTest, DetailsListenersHearEveryMembershipAndVisibilityChange) {
+  std::vector<std::string> heard;
+  svc_->add_details_listener([&](const std::string& id) { heard.push_back(id); });
+  auto p = svc_->create(alice_, "P", "", true, false).value();
+  std::size_t n = heard.size();
+  auto expect_heard = [&](const char* what) {
+    EXPECT_EQ(heard.size(), n + 1) << what;
+    if (heard.size() > n) {
+      EXPECT_EQ(heard.back(), p.id) << what;
+    }
+    n = heard.size();
+  };
+  ASSERT_TRUE(svc_->follow(p.id, carol_, true).ok());
+  expect_heard("follow");
+  ASSERT_TRUE(svc_->follow(p.id, carol_, false).ok());
+  expect_heard("unfollow");
+  auto inv = svc_->create_invite(p.id, alice_, 60'000, 5).value();
+  expect_heard("invite made it collaborative");
+  ASSERT_TRUE(svc_->accept_invite(inv.token, bob_).ok());
+  expect_heard("accepted");
+  ASSERT_TRUE(svc_->remove_collaborator(p.id, bob_, bob_).ok());
+  expect_heard("left");
+  ASSERT_TRUE(svc_->add_collaborator(p.id, alice_, bob_).ok());
+  expect_heard("added");
+  ASSERT_TRUE(svc_->remove_collaborator(p.id, alice_, bob_).ok());
+  expect_heard("removed");
+  auto named = svc_->invite_by_name(p.id, alice_, "carol", 60'000).value();
+  ASSERT_TRUE(svc_->accept_named_invite(named.id, carol_, "carol").ok());
+  expect_heard("accepted by name");
+  ASSERT_TRUE(svc_->update_details(p.id, alice_, std::nullopt, std::nullopt, std::nullopt, false).ok());
+  expect_heard("collaboration ended");
+  ASSERT_TRUE(svc_->update_details(p.id, alice_, std::nullopt, std::nullopt, true, std::nullopt).ok());
+  expect_heard("made public");
+}
+
+TEST_F(PlaylistServiceTest, PrivateCoverNeedsItsKeyWhichChangesWhenSomeoneLosesAccess) {
+  auto p = svc_->create(alice_, "P", "", false, false).value();
+  ASSERT_TRUE(svc_->set_image(p.id, alice_, "\xFF\xD8jpeg").ok());
+  auto info = svc_->get(p.id, alice_).value();
+  ASSERT_TRUE(info.has_image);
+  ASSERT_EQ(info.cover_key.size(), 32u);
+  EXPECT_EQ(svc_->cover(p.id, "").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(svc_->cover(p.id, std::string(32, '0')).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(svc_->cover(p.id, info.cover_key)->jpeg, "\xFF\xD8jpeg");
+  // Public: by id alone. Private again: the old key is dead.
+  ASSERT_TRUE(svc_->update_details(p.id, alice_, std::nullopt, std::nullopt, true, std::nullopt).ok());
+  EXPECT_TRUE(svc_->cover(p.id, "").ok());
+  ASSERT_TRUE(svc_->update_details(p.id, alice_, std::nullopt, std::nullopt, false, std::nullopt).ok());
+  EXPECT_EQ(svc_->cover(p.id, info.cover_key).error().code, ErrorCode::kNotFound);
+  auto key2 = svc_->get(p.id, alice_)->cover_key;
+  EXPECT_TRUE(svc_->cover(p.id, key2).ok());
+  // A removed collaborator's copy of the URL stops working.
+  ASSERT_TRUE(svc_->add_collaborator(p.id, alice_, bob_).ok());
+  EXPECT_EQ(svc_->get(p.id, bob_)->cover_key, key2);
+  ASSERT_TRUE(svc_->remove_collaborator(p.id, alice_, bob_).ok());
+  EXPECT_EQ(svc_->cover(p.id, key2).error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(svc_->cover(p.id, svc_->get(p.id, alice_)->cover_key).ok());
+}
+
+int64_t op_rows(store::Database& db, const std::string& id) {
+  int64_t n = 0;
+  EXPECT_TRUE(db.read([&](store::Connection& c) -> Status {
+    SEGUE_ASSIGN_OR_RETURN(auto v, c.query_int("SELECT COUNT(*) FROM playlist_ops WHERE playlist_id = ?", {id}));
+    n = v.value_or(0);
+    return {};
+  }).ok());
+  return n;
+}
+
+TEST_F(PlaylistServiceTest, CompactionFoldsOldOpsAndKeepsTheRestCorrect) {
+  auto p = svc_->create(alice_, "P", "", false, true).value();
+  ASSERT_TRUE(svc_->add_collaborator(p.id, alice_, bob_).ok());
+  std::vector<std::string> snaps;
+  for (int i = 0; i < 12; ++i) {
+    const UserId& who = i % 2 ? bob_ : alice_;
+    snaps.push_back(svc_->add(p.id, who, {t(i), t(i + 1)}, i % 3 == 0 ? std::optional<std::size_t>(0) : std::nullopt,
+                              std::nullopt).value());
+    if (i % 4 == 3) snaps.push_back(svc_->remove(p.id, alice_, {{t(i), std::nullopt}}, std::nullopt).value());
+    if (i % 5 == 4) snaps.push_back(svc_->reorder(p.id, bob_, 0, 2, 4, std::nullopt).value());
+  }
+  const auto before_items = svc_->items(p.id, alice_).value();
+  const std::string current = snaps.back();
+  const int64_t rows_before = op_rows(*db_, p.id);
+  ASSERT_TRUE(svc_->compact(p.id, 3).ok());
+  EXPECT_LT(op_rows(*db_, p.id), rows_before);
+  auto versions = svc_->versions(p.id, alice_).value();
+  ASSERT_EQ(versions.size(), 3u);
+  EXPECT_EQ(versions[0].snapshot_id, current);
+  // Items, who added them and when: unchanged, also after a reopen (state from the base).
+  auto same_items = [&](const std::vector<Item>& got) {
+    ASSERT_EQ(got.size(), before_items.size());
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      EXPECT_EQ(got[i].uri, before_items[i].uri);
+      EXPECT_EQ(got[i].entry, before_items[i].entry);
+      EXPECT_EQ(got[i].added_by, before_items[i].added_by) << i;
+      EXPECT_EQ(got[i].added_at_ms, before_items[i].added_at_ms) << i;
+    }
+  };
+  same_items(svc_->items(p.id, alice_).value());
+  open();
+  same_items(svc_->items(p.id, alice_).value());
+  EXPECT_EQ(svc_->get(p.id, alice_)->snapshot_id, current);
+  // Everything from nothing still converges on the current snapshot.
+  auto all = svc_->ops_since(p.id, alice_, "").value();
+  Sequence replay(7);
+  for (const auto& op : all.ops) ASSERT_TRUE(replay.apply(op).ok());
+  EXPECT_EQ(replay.pending(), 0u);
+  EXPECT_EQ(replay.digest(), current);
+  // A kept version: history, restore and catch-up work; a folded one says "start over".
+  const std::string kept = versions[2].snapshot_id;
+  EXPECT_TRUE(svc_->items_at(p.id, alice_, kept).ok());
+  EXPECT_FALSE(svc_->ops_page(p.id, alice_, kept, "", 100)->ops.empty());
+  const std::string folded = snaps[0];
+  EXPECT_EQ(svc_->ops_page(p.id, alice_, folded, "", 100).error().code, ErrorCode::kConflict);
+  EXPECT_EQ(svc_->ops_since(p.id, alice_, folded).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(svc_->items_at(p.id, alice_, folded).error().code, ErrorCode::kInvalidArgument);
+  auto restored = svc_->restore(p.id, alice_, kept);
+  ASSERT_TRUE(restored.ok()) << restored.error().message;
+  EXPECT_EQ(svc_->items_at(p.id, alice_, kept)->size(), svc_->items(p.id, alice_)->size());
+  // Edits go on after the base, and a second compaction folds again.
+  ASSERT_TRUE(svc_->add(p.id, bob_, {t(9)}, 0, std::nullopt).ok());
+  ASSERT_TRUE(svc_->compact(p.id, 1).ok());
+  EXPECT_EQ(op_rows(*db_, p.id), 0);
+  auto now = svc_->get(p.id, alice_)->snapshot_id;
+  Sequence again(8);
+  for (const auto& op : svc_->ops_since(p.id, alice_, "")->ops) ASSERT_TRUE(again.apply(op).ok());
+  EXPECT_EQ(again.digest(), now);
+  EXPECT_EQ(svc_->items(p.id, alice_)->front().added_by, bob_);
+}
+
+TEST_F(PlaylistServiceTest, OpsComeInPagesAndACompactionBetweenPagesIsNoticed) {
+  auto p = svc_->create(alice_, "P", "", true, false).value();
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(svc_->add(p.id, alice_, {t(i), t(i), t(i)}, 0, std::nullopt).ok());
+  ASSERT_TRUE(svc_->compact(p.id, 4).ok());  // versions 0-7 (21 ops) folded into the base
+  auto whole = svc_->ops_since(p.id, alice_, "").value();
+  ASSERT_EQ(whole.ops.size(), 30u);
+  std::vector<Op> paged;
+  std::string cursor;
+  int pages = 0;
+  do {
+    auto page = svc_->ops_page(p.id, alice_, "", cursor, 7);
+    ASSERT_TRUE(page.ok()) << page.error().message;
+    EXPECT_LE(page->ops.size(), 7u);
+    paged.insert(paged.end(), page->ops.begin(), page->ops.end());
+    cursor = page->next;
+    ++pages;
+  } while (!cursor.empty() && pages < 20);
+  EXPECT_EQ(pages, 5);
+  ASSERT_EQ(paged.size(), whole.ops.size());
+  for (std::size_t i = 0; i < paged.size(); ++i) EXPECT_EQ(paged[i].id, whole.ops[i].id);
+  auto first = svc_->ops_page(p.id, alice_, "", "", 7).value();
+  ASSERT_TRUE(svc_->compact(p.id, 2).ok());
+  EXPECT_EQ(svc_->ops_page(p.id, alice_, "", first.next, 7).error().code, ErrorCode::kConflict);
+  EXPECT_EQ(svc_->ops_page(p.id, alice_, "", "x.y", 7).error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST_F(PlaylistServiceTest, HistoryIsCompactedAutomatically) {
+  svc_->set_history_limit(5, 3);
+  auto p = svc_->create(alice_, "P", "", true, false).value();
+  for (int i = 0; i < 40; ++i) ASSERT_TRUE(svc_->add(p.id, alice_, {t(i)}, std::nullopt, std::nullopt).ok());
+  auto versions = svc_->versions(p.id, alice_).value();
+  EXPECT_GE(versions.size(), 5u);
+  EXPECT_LE(versions.size(), 8u);
+  EXPECT_LE(op_rows(*db_, p.id), 8);
+  EXPECT_EQ(svc_->items(p.id, alice_)->size(), 40u);
+}
+
+}  // namespace
+}  // namespace segue::playlist

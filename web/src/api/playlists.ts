@@ -47,9 +47,13 @@ export interface PlaylistVersion {
 }
 
 export interface Invite {
+  id: string;
   token: string;
   url: string;
   expires_at: string;
+  /** How many people the link admits (the server's default is 1). */
+  max_uses: number | null;
+  uses: number;
 }
 
 interface Snapshot {

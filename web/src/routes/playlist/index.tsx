@@ -276,7 +276,7 @@ function InviteButton({ playlistId, onInvited }: { playlistId: string; onInvited
       {invite && (
         <div class="invite-link">
           <label class="field">
-            <span>Invite link (valid until {new Date(invite.expires_at).toLocaleDateString()})</span>
+            <span>Invite link ({invite.max_uses === 1 ? 'for one person, ' : ''}valid until {new Date(invite.expires_at).toLocaleDateString()})</span>
             <input ref={input} type="text" readOnly value={invite.url} onFocus={(e) => (e.currentTarget as HTMLInputElement).select()} />
           </label>
           <button type="button" class="button button-small" aria-label="Copy invite link" onClick={async () => {
