@@ -256,7 +256,7 @@ void register_oauth_routes(net::Router& router, ApiContext& ctx) {
     std::string password = form_get(form, "password");
     auto request = *ar;
     // Guessing backoff, per account and per address, checked before any hashing.
-    const std::string account = "login:" + strings::ascii_lower(username);
+    const std::string account = "login:" + strings::ascii_lower(username.substr(0, 64));  // names are <= 64
     const std::string address = "login:" + req.remote_ip;
     if (ctx.abuse) {
       auto d = worst(ctx.abuse->login_accounts.check(account), ctx.abuse->login_addresses.check(address));
