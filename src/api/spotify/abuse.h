@@ -31,6 +31,8 @@
 
 namespace segue::api::spotify {
 
+using net::address_key;  // per-address keys: IPv6 by its /64 (net/rate_limiter.h)
+
 struct AbuseOptions {
   auth::LoginThrottle::Policy login_account{5, std::chrono::milliseconds(1000), std::chrono::milliseconds(60'000),
                                             std::chrono::seconds(900), 100'000};

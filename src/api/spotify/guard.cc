@@ -13,7 +13,7 @@ namespace {
 // token); past the limit the answer is 429 with Retry-After instead of 401. nullopt: answer 401.
 std::optional<net::Response> limit_bad_token(ApiContext& ctx, const net::Request& req) {
   if (!ctx.abuse) return std::nullopt;
-  auto d = ctx.abuse->bad_tokens.acquire("bad-token:" + req.remote_ip);
+  auto d = ctx.abuse->bad_tokens.acquire("bad-token:" + address_key(req.remote_ip));
   if (d.allowed) return std::nullopt;
   net::Response r = error_response(429, "Too many requests with invalid access tokens");
   r.headers.set(http::field::retry_after, std::to_string(d.retry_after.count()));

@@ -257,7 +257,7 @@ void register_oauth_routes(net::Router& router, ApiContext& ctx) {
     auto request = *ar;
     // Guessing backoff, per account and per address, checked before any hashing.
     const std::string account = "login:" + strings::ascii_lower(username.substr(0, 64));  // names are <= 64
-    const std::string address = "login:" + req.remote_ip;
+    const std::string address = "login:" + address_key(req.remote_ip);
     if (ctx.abuse) {
       auto d = worst(ctx.abuse->login_accounts.check(account), ctx.abuse->login_addresses.check(address));
       if (!d.allowed) co_return login_refused(*ar, form, username, 429, d.retry_after);
@@ -299,7 +299,7 @@ void register_oauth_routes(net::Router& router, ApiContext& ctx) {
     auto& [form, client_id, secret, basic] = std::get<ClientForm>(read);
     const std::string grant = form_get(form, "grant_type");
     // Backoff after failures, per address and per client id, before any work.
-    const std::string address = "token:" + req.remote_ip;
+    const std::string address = "token:" + address_key(req.remote_ip);
     const std::string client_key = "client:" + client_id;
     if (ctx.abuse) {
       auto d = worst(ctx.abuse->token_addresses.check(address), ctx.abuse->token_clients.check(client_key));
