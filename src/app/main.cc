@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "api/spotify/access.h"
+#include "api/spotify/abuse.h"
 #include "api/spotify/realtime.h"
 #include "api/spotify/routes.h"
 #include "api/web/web_routes.h"
@@ -43,6 +44,7 @@ constexpr const char* kUsage = R"(usage: segue COMMAND [options]
   scan    --data DIR [--library DIR]... [--full]
   user    add NAME [--admin] [--tier free|premium]   (password on stdin)
           list | passwd NAME | set NAME [--tier free|premium] [--admin true|false]
+          revoke NAME   (signs NAME out everywhere: sessions, stream tokens, WebSockets)
   client  add NAME --redirect-uri URI [--redirect-uri URI]... [--public]
   analyze --data DIR [--library DIR]... [--jobs N]
   events  --data DIR [--replay CONSUMER]
@@ -279,7 +281,7 @@ int cmd_events(int argc, char** argv) {
 }
 
 int cmd_user(int argc, char** argv) {
-  if (argc < 3) fail("user needs a subcommand: add, list, passwd, set");
+  if (argc < 3) fail("user needs a subcommand: add, list, passwd, set, revoke");
   std::string sub = argv[2];
   Args a = parse_args(argc, argv, 3, {"admin", "tier"}, {});
   // --admin is a switch for `add` and takes true/false for `set`.
@@ -329,6 +331,16 @@ int cmd_user(int argc, char** argv) {
     if (!u.ok()) fail(u.error().message);
     if (auto st = s.auth->revoke_user_sessions(u->id); !st.ok()) fail(st.error().message);
     std::printf("password changed for %s; their sessions were signed out\n", name.c_str());
+    return 0;
+  }
+  if (sub == "revoke") {
+    // A running server on the same database sees this within its revocation poll (250 ms).
+    std::string name = need_name();
+    Services s = open_or_fail(c);
+    auto u = s.auth->get_user_by_name(name);
+    if (!u.ok()) fail(u.error().message);
+    if (auto st = s.auth->revoke_user_sessions(u->id); !st.ok()) fail(st.error().message);
+    std::printf("signed %s out everywhere: sessions, stream tokens and live connections end now\n", u->name.c_str());
     return 0;
   }
   if (sub == "set") {
@@ -496,6 +508,19 @@ int cmd_serve(int argc, char** argv) {
                                                   api::web::kRedirectPath); !st.ok())
     fail("registering the web player's OAuth client: " + st.error().message);
   ctx.landing_page = !site;
+
+  // Revocations reach this server at once: its own directly, the CLI's (another process on the
+  // same database) within one poll of the revision row, every 250 ms off the network threads.
+  // Stream tokens carry the user's credentials epoch, so they end with the revocation too.
+  s.stream_tokens->set_epoch_source([auth = s.auth.get()](const UserId& u) { return auth->credentials_epoch(u); });
+  s.auth->watch_revocations(std::chrono::milliseconds(250));
+  struct StopWatching {  // before the hub its listeners publish to goes away
+    auth::AuthService* auth;
+    ~StopWatching() { auth->stop_watching(); }
+  } stop_watching{s.auth.get()};
+  // Login backoff, the password-hashing pool, per-address limits (api/spotify/abuse.h).
+  api::spotify::AbuseLimits abuse;
+  ctx.abuse = &abuse;
 
   net::Router router;
   api::spotify::register_routes(router, ctx);

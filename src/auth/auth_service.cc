@@ -190,6 +190,20 @@ Status revoke_grant(Connection& c, const std::string& grant_id, int64_t now,
   return {};
 }
 
+// Bumps the revision row (see sync_revocations) and returns the value it had before.
+Result<int64_t> bump_revision(Connection& c) {
+  SEGUE_ASSIGN_OR_RETURN(auto before, c.query_int("SELECT revision FROM auth_revision WHERE id = 1"));
+  SEGUE_TRY(c.exec("UPDATE auth_revision SET revision = revision + 1 WHERE id = 1"));
+  return before.value_or(0);
+}
+
+// Bumps a user's credentials epoch and returns the new one.
+Result<int64_t> bump_epoch(Connection& c, const std::string& user_id) {
+  SEGUE_TRY(c.exec("UPDATE users SET credentials_epoch = credentials_epoch + 1 WHERE id = ?", {user_id}));
+  SEGUE_ASSIGN_OR_RETURN(auto e, c.query_int("SELECT credentials_epoch FROM users WHERE id = ?", {user_id}));
+  return e.value_or(0);
+}
+
 struct NewToken {
   std::string token;
   std::string key;
@@ -222,7 +236,117 @@ Result<std::unique_ptr<AuthService>> AuthService::open(store::Database& db, Auth
     return Error::invalid("auth: authorization codes may live at most 600 s");
   SEGUE_TRY(db.migrate("auth", auth_migrations()));
   if (!clock) clock = [] { return std::chrono::system_clock::now(); };
-  return std::unique_ptr<AuthService>(new AuthService(db, std::move(options), std::move(clock)));
+  std::unique_ptr<AuthService> service(new AuthService(db, std::move(options), std::move(clock)));
+  SEGUE_TRY(service->sync_revocations());
+  return service;
+}
+
+AuthService::~AuthService() { stop_watching(); }
+
+void AuthService::stop_watching() {
+  {
+    std::lock_guard lock(watch_mu_);
+    watch_stop_ = true;
+  }
+  watch_cv_.notify_all();
+  if (watcher_.joinable()) watcher_.join();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Revocation across processes
+
+Status AuthService::sync_revocations() {
+  int64_t known;
+  {
+    std::lock_guard lock(revision_mu_);
+    known = known_revision_;
+  }
+  int64_t revision = 0;
+  std::vector<std::pair<std::string, int64_t>> epochs;
+  bool changed = false;
+  SEGUE_TRY(db_.read([&](Connection& c) -> Status {
+    epochs.clear();
+    SEGUE_ASSIGN_OR_RETURN(auto r, c.query_int("SELECT revision FROM auth_revision WHERE id = 1"));
+    revision = r.value_or(0);
+    changed = revision != known;
+    if (!changed) return {};
+    // In the same read transaction: the epochs as of that revision.
+    return c.query("SELECT id, credentials_epoch FROM users WHERE credentials_epoch > 0", {},
+                   [&](const Row& row) { epochs.emplace_back(row.text(0), row.i64(1)); });
+  }));
+  if (!changed) return {};
+  // Another process revoked something: no cached principal can be trusted any more.
+  cache_.clear();
+  std::vector<UserId> moved;
+  {
+    std::unique_lock lock(epochs_mu_);
+    for (auto& [id, e] : epochs) {
+      int64_t& mine = epochs_[id];
+      if (e > mine) {
+        mine = e;
+        if (known >= 0) moved.emplace_back(id);  // not at start-up: nobody is listening yet
+      }
+    }
+  }
+  {
+    std::lock_guard lock(revision_mu_);
+    if (known_revision_ == known) known_revision_ = revision;
+    else known_revision_ = std::max(known_revision_, revision);
+  }
+  if (!moved.empty()) {
+    log::info("auth: revocations from another process applied", {{"users", std::to_string(moved.size())}});
+    notify_revoked(std::move(moved));
+  }
+  return {};
+}
+
+void AuthService::watch_revocations(std::chrono::milliseconds interval) {
+  if (watcher_.joinable() || interval.count() <= 0) return;
+  watcher_ = std::thread([this, interval] {
+    std::unique_lock lock(watch_mu_);
+    while (!watch_cv_.wait_for(lock, interval, [&] { return watch_stop_; })) {
+      lock.unlock();
+      if (Status s = sync_revocations(); !s.ok())
+        log::warn("auth: revocation check failed", {{"error", s.error().message}});
+      lock.lock();
+    }
+  });
+}
+
+int64_t AuthService::credentials_epoch(const UserId& user) const {
+  std::shared_lock lock(epochs_mu_);
+  auto it = epochs_.find(user.str());
+  return it == epochs_.end() ? 0 : it->second;
+}
+
+void AuthService::add_revocation_listener(std::function<void(const std::vector<UserId>&)> fn) {
+  std::lock_guard lock(listeners_mu_);
+  listeners_.push_back(std::move(fn));
+}
+
+void AuthService::revision_bumped(int64_t before) {
+  // Our own write: if our caches were current before it, they are current after it (this
+  // process applied the change itself), so the next poll need not drop the whole cache.
+  std::lock_guard lock(revision_mu_);
+  if (known_revision_ == before) known_revision_ = before + 1;
+}
+
+void AuthService::epoch_seen(const UserId& user, int64_t epoch) {
+  std::unique_lock lock(epochs_mu_);
+  int64_t& mine = epochs_[user.str()];
+  mine = std::max(mine, epoch);
+}
+
+void AuthService::notify_revoked(std::vector<UserId> users) {
+  if (users.empty()) return;
+  std::sort(users.begin(), users.end(), [](const UserId& a, const UserId& b) { return a.str() < b.str(); });
+  users.erase(std::unique(users.begin(), users.end()), users.end());
+  std::vector<std::function<void(const std::vector<UserId>&)>> fns;
+  {
+    std::lock_guard lock(listeners_mu_);
+    fns = listeners_;
+  }
+  for (auto& fn : fns) fn(users);
 }
 
 AuthService::AuthService(store::Database& db, AuthOptions options, Clock clock)
@@ -339,26 +463,48 @@ Status AuthService::update_user(std::string_view name, std::string_view set_sql,
                                 bool invalidate_principals) {
   const std::string key = strings::ascii_lower(name);
   std::vector<std::string> keys;
+  int64_t before = -1;
   Status s = db_.write([&](Connection& c) -> Status {
     keys.clear();
     SEGUE_ASSIGN_OR_RETURN(int64_t n, c.exec("UPDATE users SET " + std::string(set_sql) +
                                                  " WHERE name_key = ?",
                                              {value, key}));
     if (n == 0) return Error::not_found("no such user");
-    if (invalidate_principals)
+    if (invalidate_principals) {
       SEGUE_TRY(collect_access_keys(
           c, "g.user_id = (SELECT id FROM users WHERE name_key = ?)", {key}, keys));
+      SEGUE_ASSIGN_OR_RETURN(before, bump_revision(c));
+    }
     return {};
   });
   if (!s) return s;
-  if (invalidate_principals) cache_.erase(keys);
+  if (invalidate_principals) {
+    cache_.erase(keys);
+    revision_bumped(before);
+  }
   return {};
 }
 
 Status AuthService::set_password(std::string_view name, std::string_view password) {
   SEGUE_TRY(validate_password(password));
   SEGUE_ASSIGN_OR_RETURN(std::string hash, hash_password(password, options_.password));
-  return update_user(name, "password_hash = ?", hash, false);
+  const std::string key = strings::ascii_lower(name);
+  std::string id;
+  int64_t epoch = 0, before = -1;
+  Status s = db_.write([&](Connection& c) -> Status {
+    id.clear();
+    SEGUE_TRY(c.query("SELECT id FROM users WHERE name_key = ?", {key}, [&](const Row& r) { id = r.text(0); }));
+    if (id.empty()) return Error::not_found("no such user");
+    SEGUE_TRY(c.exec("UPDATE users SET password_hash = ? WHERE id = ?", {hash, id}));
+    SEGUE_ASSIGN_OR_RETURN(epoch, bump_epoch(c, id));
+    SEGUE_ASSIGN_OR_RETURN(before, bump_revision(c));
+    return {};
+  });
+  if (!s) return s;
+  epoch_seen(UserId(id), epoch);
+  revision_bumped(before);
+  notify_revoked({UserId(id)});
+  return {};
 }
 
 Status AuthService::set_tier(std::string_view name, Tier tier) {
@@ -377,6 +523,7 @@ Status AuthService::set_display_name(std::string_view name, std::string_view dis
 Status AuthService::revoke_user_sessions(const UserId& user) {
   const int64_t t = unix_seconds(now());
   std::vector<std::string> keys;
+  int64_t epoch = 0, before = -1;
   Status s = db_.write([&](Connection& c) -> Status {
     keys.clear();
     SEGUE_ASSIGN_OR_RETURN(auto exists,
@@ -392,10 +539,15 @@ Status AuthService::revoke_user_sessions(const UserId& user) {
         {t, user.str()}));
     SEGUE_TRY(c.exec("DELETE FROM oauth_codes WHERE user_id = ? AND used_at IS NULL",
                      {user.str()}));
+    SEGUE_ASSIGN_OR_RETURN(epoch, bump_epoch(c, user.str()));
+    SEGUE_ASSIGN_OR_RETURN(before, bump_revision(c));
     return {};
   });
   if (!s) return s;
   cache_.erase(keys);
+  epoch_seen(user, epoch);
+  revision_bumped(before);
+  notify_revoked({user});
   return {};
 }
 
@@ -629,10 +781,12 @@ OAuthResult<TokenSet> AuthService::exchange_code(std::string_view client_id,
   std::optional<OAuthFailure> failure;
   std::vector<std::string> revoked;
   TokenSet out;
-  std::string reused_grant;
+  std::string reused_grant, reused_user;
+  int64_t before = -1;
   Status s = db_.write([&](Connection& c) -> Status {
     failure.reset();
     revoked.clear();
+    reused_grant.clear();
     struct CodeRow {
       std::string client_id, user_id, redirect_uri, scopes;
       std::optional<std::string> challenge, grant_id;
@@ -655,7 +809,9 @@ OAuthResult<TokenSet> AuthService::exchange_code(std::string_view client_id,
       // A replayed code means it leaked: whoever redeemed it first may be the attacker.
       if (row->grant_id) {
         SEGUE_TRY(revoke_grant(c, *row->grant_id, t, revoked));
+        SEGUE_ASSIGN_OR_RETURN(before, bump_revision(c));
         reused_grant = *row->grant_id;
+        reused_user = row->user_id;
       }
       failure = invalid_grant("authorization code was already used; its tokens are revoked");
       return {};
@@ -710,6 +866,8 @@ OAuthResult<TokenSet> AuthService::exchange_code(std::string_view client_id,
   if (!s) return OAuthFailure::from_error(s.error());
   if (!reused_grant.empty()) {
     cache_.erase(revoked);
+    revision_bumped(before);
+    notify_revoked({UserId(reused_user)});
     log::warn("oauth: authorization code reused; grant revoked",
               {{"client", client->id.str()}, {"grant", reused_grant}});
   }
@@ -736,24 +894,27 @@ OAuthResult<TokenSet> AuthService::refresh(std::string_view client_id,
   const std::string key = secret_hash(refresh_token);
   std::optional<OAuthFailure> failure;
   std::vector<std::string> revoked;
-  std::string reused_grant;
+  std::string reused_grant, reused_user;
+  int64_t before = -1;
   TokenSet out;
   Status s = db_.write([&](Connection& c) -> Status {
     failure.reset();
     revoked.clear();
+    reused_grant.clear();
     struct TokenRow {
       std::string grant_id, kind, client_id, grant_scopes;
       int64_t expires_at = 0;
       std::optional<int64_t> used_at, revoked_at, grant_revoked_at;
+      std::string user_id;
     };
     std::optional<TokenRow> row;
     SEGUE_TRY(c.query(
         "SELECT t.grant_id, t.kind, g.client_id, g.scopes, t.expires_at, t.used_at, "
-        "t.revoked_at, g.revoked_at FROM oauth_tokens t JOIN oauth_grants g ON g.id = t.grant_id "
+        "t.revoked_at, g.revoked_at, g.user_id FROM oauth_tokens t JOIN oauth_grants g ON g.id = t.grant_id "
         "WHERE t.token_hash = ?",
         {key}, [&](const Row& r) {
           row = TokenRow{r.text(0), r.text(1), r.text(2), r.text(3),
-                         r.i64(4),  r.opt_i64(5), r.opt_i64(6), r.opt_i64(7)};
+                         r.i64(4),  r.opt_i64(5), r.opt_i64(6), r.opt_i64(7), r.text(8)};
         }));
     if (!row || row->kind != kKindRefresh) {
       failure = invalid_grant("invalid refresh token");
@@ -771,7 +932,9 @@ OAuthResult<TokenSet> AuthService::refresh(std::string_view client_id,
       // A retired refresh token came back: either it was stolen or the client is confused.
       // Both end the grant (OAuth 2.0 Security BCP §4.14.2).
       SEGUE_TRY(revoke_grant(c, row->grant_id, t, revoked));
+      SEGUE_ASSIGN_OR_RETURN(before, bump_revision(c));
       reused_grant = row->grant_id;
+      reused_user = row->user_id;
       failure = invalid_grant("refresh token was already used; the session is revoked");
       return {};
     }
@@ -803,6 +966,8 @@ OAuthResult<TokenSet> AuthService::refresh(std::string_view client_id,
   if (!s) return OAuthFailure::from_error(s.error());
   if (!reused_grant.empty()) {
     cache_.erase(revoked);
+    revision_bumped(before);
+    if (!reused_user.empty()) notify_revoked({UserId(reused_user)});
     log::warn("oauth: refresh token reused; grant revoked",
               {{"client", client->id.str()}, {"grant", reused_grant}});
   }
@@ -852,15 +1017,19 @@ OAuthResult<bool> AuthService::revoke_token(std::string_view client_id,
   const std::string key = secret_hash(token);
   std::vector<std::string> revoked;
   bool done = false;
+  std::string user_id;
+  int64_t before = -1;
   Status s = db_.write([&](Connection& c) -> Status {
     revoked.clear();
     done = false;
     std::optional<std::pair<std::string, std::string>> row;  // grant, kind
     SEGUE_TRY(c.query(
-        "SELECT t.grant_id, t.kind FROM oauth_tokens t JOIN oauth_grants g ON g.id = t.grant_id "
+        "SELECT t.grant_id, t.kind, g.user_id FROM oauth_tokens t JOIN oauth_grants g ON g.id = t.grant_id "
         "WHERE t.token_hash = ? AND g.client_id = ?",
-        {key, client->id.str()},
-        [&](const Row& r) { row = std::make_pair(r.text(0), r.text(1)); }));
+        {key, client->id.str()}, [&](const Row& r) {
+          row = std::make_pair(r.text(0), r.text(1));
+          user_id = r.text(2);
+        }));
     if (!row) return {};
     if (row->second == kKindRefresh) {
       SEGUE_TRY(revoke_grant(c, row->first, t, revoked));
@@ -871,11 +1040,16 @@ OAuthResult<bool> AuthService::revoke_token(std::string_view client_id,
       if (n == 0) return {};
       revoked.push_back(key);
     }
+    SEGUE_ASSIGN_OR_RETURN(before, bump_revision(c));
     done = true;
     return {};
   });
   if (!s) return OAuthFailure::from_error(s.error());
   cache_.erase(revoked);
+  if (done) {
+    revision_bumped(before);
+    if (!user_id.empty()) notify_revoked({UserId(user_id)});
+  }
   return done;
 }
 

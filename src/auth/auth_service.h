@@ -16,12 +16,16 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "auth/oauth_error.h"
@@ -46,8 +50,9 @@ struct AuthOptions {
   // a session lives as long as it is used at least this often.
   std::chrono::seconds refresh_ttl{std::chrono::hours(24 * 90)};
   // How long a cached principal is trusted without asking the database. Revocations through
-  // this AuthService take effect at once; this bounds the delay for revocations made by
-  // another process on the same database.
+  // this AuthService take effect at once, and those made by another process on the same
+  // database (the CLI) as soon as sync_revocations() sees them (watch_revocations() polls);
+  // this is only the backstop if nothing polls.
   std::chrono::seconds cache_freshness{60};
   std::size_t cache_capacity = 100'000;
   PasswordParams password;
@@ -102,6 +107,7 @@ class AuthService {
 
   AuthService(const AuthService&) = delete;
   AuthService& operator=(const AuthService&) = delete;
+  ~AuthService();
 
   // ---- Users ----
 
@@ -120,7 +126,8 @@ class AuthService {
   // Error::not_found if there is no such user.
   Result<User> get_user(const UserId& id);
   Result<User> get_user_by_name(std::string_view name);
-  // Replaces the password (same rules as create_user). Does not end existing sessions: call
+  // Replaces the password (same rules as create_user) and bumps the user's credentials epoch,
+  // which ends their stream tokens. Does not end existing sessions: call
   // revoke_user_sessions() as well when the old password may be known to someone else.
   Status set_password(std::string_view name, std::string_view password);
   // These take effect on the user's live access tokens at once (their cached principals are
@@ -130,8 +137,27 @@ class AuthService {
   // 1-100 bytes of UTF-8 without control characters; Error::invalid otherwise.
   Status set_display_name(std::string_view name, std::string_view display_name);
   // Revokes every grant (access and refresh tokens) of the user and their unused
-  // authorization codes. Error::not_found if there is no such user.
+  // authorization codes, and bumps their credentials epoch (ending their stream tokens).
+  // Error::not_found if there is no such user.
   Status revoke_user_sessions(const UserId& user);
+
+  // ---- Revocation across processes ----
+  // Every revocation (sessions, a token, a grant, a password change, a tier or admin change)
+  // bumps one revision row in the same transaction. sync_revocations() reads that row (one
+  // cheap query); when another process changed it, it drops every cached principal, reloads
+  // the credentials epochs and tells the listeners which users' epochs moved.
+  Status sync_revocations();
+  // Calls sync_revocations() every `interval` on a thread of its own until stop_watching()
+  // or destruction.
+  void watch_revocations(std::chrono::milliseconds interval);
+  void stop_watching();
+  // The user's credentials epoch, from memory (network threads may call it). Starts at 0;
+  // a password change or revoke_user_sessions() increments it.
+  int64_t credentials_epoch(const UserId& user) const;
+  // Called (on the revoking thread, after the commit; or on the watch thread) with the users
+  // whose sessions or tokens were revoked or whose credentials epoch changed, so that live
+  // connections re-check their tokens. Add listeners before serving.
+  void add_revocation_listener(std::function<void(const std::vector<UserId>&)> fn);
 
   // ---- Clients ----
 
@@ -238,10 +264,26 @@ class AuthService {
   Status update_user(std::string_view name, std::string_view set_sql, store::Value value,
                      bool invalidate_principals);
 
+  // Revision bookkeeping for a write that bumped the revision from `before`.
+  void revision_bumped(int64_t before);
+  void epoch_seen(const UserId& user, int64_t epoch);
+  void notify_revoked(std::vector<UserId> users);
+
   store::Database& db_;
   const AuthOptions options_;
   const Clock clock_;
   TokenCache cache_;
+
+  std::mutex revision_mu_;
+  int64_t known_revision_ = -1;  // the revision this process's caches reflect
+  mutable std::shared_mutex epochs_mu_;
+  std::unordered_map<std::string, int64_t> epochs_;  // user id -> credentials epoch (> 0 only)
+  std::mutex listeners_mu_;
+  std::vector<std::function<void(const std::vector<UserId>&)>> listeners_;
+  std::mutex watch_mu_;
+  std::condition_variable watch_cv_;
+  bool watch_stop_ = false;
+  std::thread watcher_;
   std::once_flag dummy_once_;
   std::string dummy_hash_;
 };

@@ -66,6 +66,17 @@ CREATE TABLE oauth_tokens (
 CREATE INDEX oauth_tokens_grant ON oauth_tokens (grant_id);
 CREATE INDEX oauth_tokens_expires ON oauth_tokens (expires_at)
 )sql"},
+      // Revocations reach every process on the database at once: a user's credentials epoch
+      // (bumped by a password change or "sign out everywhere"; stream tokens carry it) and one
+      // revision counter bumped by every revocation, which a server polls cheaply.
+      {2, R"sql(
+ALTER TABLE users ADD COLUMN credentials_epoch INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE auth_revision (
+  id INTEGER PRIMARY KEY,
+  revision INTEGER NOT NULL
+);
+INSERT INTO auth_revision (id, revision) VALUES (1, 0)
+)sql"},
   };
 }
 

@@ -1,9 +1,26 @@
 #include "net/rate_limiter.h"
 
+#include <arpa/inet.h>
+
 #include <cmath>
+#include <cstring>
 #include <functional>
 
 namespace segue::net {
+
+std::string address_key(std::string_view ip) {
+  std::string s(ip);
+  in6_addr a6{};
+  if (inet_pton(AF_INET6, s.c_str(), &a6) != 1) return s;
+  static const unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (std::memcmp(a6.s6_addr, kMapped, 12) == 0) {
+    char buf[INET_ADDRSTRLEN];
+    return inet_ntop(AF_INET, a6.s6_addr + 12, buf, sizeof buf) ? std::string(buf) : s;
+  }
+  std::memset(a6.s6_addr + 8, 0, 8);
+  char buf[INET6_ADDRSTRLEN];
+  return inet_ntop(AF_INET6, &a6, buf, sizeof buf) ? std::string(buf) + "/64" : s;
+}
 
 RateLimiter::RateLimiter(uint32_t limit, std::chrono::seconds window)
     : limit_(limit), window_(window.count() > 0 ? window : std::chrono::seconds(1)), shards_(16) {}

@@ -14,6 +14,11 @@
 
 namespace segue::net {
 
+// The key an address is limited by: an IPv4 address as it is, an IPv6 address by its /64 (one
+// host usually holds a whole /64, so limits per full IPv6 address would be free to step
+// around), an IPv4-mapped IPv6 address as the IPv4 address. Anything else is returned as is.
+std::string address_key(std::string_view ip);
+
 class RateLimiter {
  public:
   using Clock = std::chrono::steady_clock;

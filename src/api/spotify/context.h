@@ -34,7 +34,8 @@ class TranscodeCache;
 
 namespace segue::api::spotify {
 
-struct Realtime;  // api/spotify/realtime.h
+struct Realtime;     // api/spotify/realtime.h
+struct AbuseLimits;  // api/spotify/abuse.h
 
 struct ApiContext {
   store::Database& db;
@@ -65,6 +66,8 @@ struct ApiContext {
   transcode::TranscodeCache* transcodes = nullptr;
   // Audio features, analysis, loudness and duplicates (null: no /v1/audio-* routes).
   audio::AnalysisService* analysis = nullptr;
+  // Login backoff, the password-hashing pool and per-address limits (null: none of them).
+  AbuseLimits* abuse = nullptr;
 
   // "http://host:port" for links in responses to `req`.
   std::string base_url(const net::Request& req) const;

@@ -1,6 +1,7 @@
 #include "api/spotify/guard.h"
 
 #include "api/spotify/access.h"
+#include "api/spotify/abuse.h"
 #include "api/spotify/errors.h"
 #include "common/log.h"
 
@@ -8,6 +9,19 @@
 
 namespace segue::api::spotify {
 namespace http = net::http;
+
+namespace {
+// Failed bearer authentications count per address (token guessing, a client stuck on a dead
+// token); past the limit the answer is 429 with Retry-After instead of 401. nullopt: answer 401.
+std::optional<net::Response> limit_bad_token(ApiContext& ctx, const net::Request& req) {
+  if (!ctx.abuse) return std::nullopt;
+  auto d = ctx.abuse->bad_tokens.acquire("bad-token:" + address_key(req.remote_ip));
+  if (d.allowed) return std::nullopt;
+  net::Response r = error_response(429, "Too many requests with invalid access tokens");
+  r.headers.set(http::field::retry_after, std::to_string(d.retry_after.count()));
+  return r;
+}
+}  // namespace
 
 boost::asio::awaitable<Guarded> guard(ApiContext& ctx, net::Request& req, const Access& access) {
   std::string_view h = req.header(http::field::authorization);
@@ -32,6 +46,7 @@ boost::asio::awaitable<Guarded> guard(ApiContext& ctx, net::Request& req, const 
   Result<auth::Principal> principal = std::move(*cached);
   if (!principal.ok()) {
     if (principal.error().code != ErrorCode::kUnauthenticated) co_return error_response(principal.error());
+    if (auto limited = limit_bad_token(ctx, req)) co_return std::move(*limited);
     const bool expired = principal.error().message.find("expired") != std::string::npos;
     const char* message = expired ? "The access token expired" : "Invalid access token";
     net::Response r = error_response(401, message);

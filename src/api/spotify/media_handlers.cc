@@ -4,6 +4,7 @@
 // it is being made), so ranges and seeking work as for original files.
 #include <ctime>
 
+#include "api/spotify/abuse.h"
 #include "api/spotify/handler_util.h"
 #include "api/spotify/routes.h"
 #include "audio/transcoder.h"
@@ -23,6 +24,16 @@ std::string http_date(int64_t epoch_s) {
   return buf;
 }
 
+// Per-address request limits of /audio and /images (numbers in abuse.h): 429 with Retry-After.
+std::optional<Response> over_limit(net::RateLimiter* limiter, const Request& req, std::string_view what) {
+  if (!limiter) return std::nullopt;
+  auto d = limiter->acquire(std::string(what) + ":" + address_key(req.remote_ip));
+  if (d.allowed) return std::nullopt;
+  Response r = error_response(429, "Too many " + std::string(what) + " requests from this address");
+  r.headers.set(http::field::retry_after, std::to_string(d.retry_after.count()));
+  return r;
+}
+
 }  // namespace
 
 void register_media_routes(net::Router& router, ApiContext& ctx) {
@@ -30,6 +41,7 @@ void register_media_routes(net::Router& router, ApiContext& ctx) {
   auto& refused = ctx.metrics.counter("segue_audio_token_refusals_total", "Audio requests refused for a bad token");
 
   router.add(http::verb::get, "/audio/{file_id}", [&ctx, &streamed, &refused](Request& req) -> awaitable<Response> {
+    if (auto limited = over_limit(ctx.abuse ? &ctx.abuse->audio : nullptr, req, "audio")) co_return std::move(*limited);
     const std::string& id = req.param("file_id");
     if (!is_base62_id(id)) co_return error_response(404, "Unknown file");
     auto token = req.query_param("token");
@@ -107,6 +119,7 @@ void register_media_routes(net::Router& router, ApiContext& ctx) {
   });
 
   router.add(http::verb::get, "/images/{id}", [&ctx](Request& req) -> awaitable<Response> {
+    if (auto limited = over_limit(ctx.abuse ? &ctx.abuse->images : nullptr, req, "image")) co_return std::move(*limited);
     const std::string& id = req.param("id");
     if (!is_base62_id(id)) co_return error_response(404, "Unknown image");
     int size = 640;

@@ -3,6 +3,7 @@
 // Errors use the OAuth shape {"error":"invalid_grant","error_description":"..."}.
 #include <strings.h>
 
+#include "api/spotify/abuse.h"
 #include "api/spotify/handler_util.h"
 #include "api/spotify/routes.h"
 #include "common/crypto.h"
@@ -147,6 +148,26 @@ Response error_page(const auth::OAuthFailure& f) {
   return r;
 }
 
+// The login form refused before any password is checked: too many failures (429) or the
+// password pool is full (503). Retry-After says when to try again.
+Response login_refused(const auth::AuthorizeRequest& ar, const Form& form, const std::string& username,
+                       unsigned status, std::chrono::seconds retry_after) {
+  std::string message = status == 429
+                            ? "Too many failed attempts. Wait " + std::to_string(retry_after.count()) +
+                                  " seconds before trying again."
+                            : "The server is busy. Try again in a moment.";
+  Response r = login_page(ar, form, message, username, status);
+  r.headers.set(http::field::retry_after, std::to_string(retry_after.count()));
+  return r;
+}
+
+// The later of two throttle decisions.
+auth::LoginThrottle::Decision worst(auth::LoginThrottle::Decision a, auth::LoginThrottle::Decision b) {
+  if (a.allowed) return b;
+  if (b.allowed) return a;
+  return a.retry_after >= b.retry_after ? a : b;
+}
+
 // Validates the authorization request carried in `params` (query for GET, body for POST).
 // `origin`: this server's own origin, for first-party clients' path-only redirect URIs.
 auth::OAuthResult<auth::AuthorizeRequest> validate(ApiContext& ctx, const Form& p, const std::string& origin) {
@@ -234,11 +255,36 @@ void register_oauth_routes(net::Router& router, ApiContext& ctx) {
     std::string username = form_get(form, "username");
     std::string password = form_get(form, "password");
     auto request = *ar;
-    auto code = co_await ctx.workers.run([&]() -> Result<std::string> {
-      auto user = ctx.auth.verify_password(username, password);
-      if (!user.ok()) return user.error();
-      return ctx.auth.issue_code(request, user->id);
-    });
+    // Guessing backoff, per account and per address, checked before any hashing.
+    const std::string account = "login:" + strings::ascii_lower(username.substr(0, 64));  // names are <= 64
+    const std::string address = "login:" + address_key(req.remote_ip);
+    if (ctx.abuse) {
+      auto d = worst(ctx.abuse->login_accounts.check(account), ctx.abuse->login_addresses.check(address));
+      if (!d.allowed) co_return login_refused(*ar, form, username, 429, d.retry_after);
+    }
+    // Argon2 runs on its own bounded pool (or the workers without one), never on a network thread.
+    std::optional<Result<auth::User>> verified;
+    if (ctx.abuse) {
+      verified = co_await ctx.abuse->passwords.try_run([&] { return ctx.auth.verify_password(username, password); });
+      if (!verified) co_return login_refused(*ar, form, username, 503, std::chrono::seconds(1));
+    } else {
+      auto v = co_await ctx.workers.run([&] { return ctx.auth.verify_password(username, password); });
+      verified.emplace(std::move(v));
+    }
+    Result<auth::User> user = std::move(*verified);
+    if (!user.ok() && user.error().code == ErrorCode::kUnauthenticated && ctx.abuse) {
+      ctx.abuse->login_accounts.failure(account);
+      ctx.abuse->login_addresses.failure(address);
+    }
+    if (user.ok() && ctx.abuse) ctx.abuse->login_accounts.success(account);
+    Result<std::string> code = Error::internal("unreachable");
+    if (user.ok()) {
+      UserId uid = user->id;
+      auto issued = co_await ctx.workers.run([&] { return ctx.auth.issue_code(request, uid); });
+      code = std::move(issued);
+    } else {
+      code = user.error();
+    }
     if (!code.ok()) {
       if (code.error().code == ErrorCode::kUnauthenticated)
         co_return login_page(*ar, form, "Wrong username or password.", username, 401);
@@ -252,6 +298,18 @@ void register_oauth_routes(net::Router& router, ApiContext& ctx) {
     if (auto* refused = std::get_if<Response>(&read)) co_return std::move(*refused);
     auto& [form, client_id, secret, basic] = std::get<ClientForm>(read);
     const std::string grant = form_get(form, "grant_type");
+    // Backoff after failures, per address and per client id, before any work.
+    const std::string address = "token:" + address_key(req.remote_ip);
+    const std::string client_key = "client:" + client_id;
+    if (ctx.abuse) {
+      auto d = worst(ctx.abuse->token_addresses.check(address), ctx.abuse->token_clients.check(client_key));
+      if (!d.allowed) {
+        Response r = oauth_error(429, {auth::OAuthError::kTemporarilyUnavailable,
+                                       "Too many failed requests; retry after " + std::to_string(d.retry_after.count()) + " s"});
+        r.headers.set(http::field::retry_after, std::to_string(d.retry_after.count()));
+        co_return r;
+      }
+    }
     auto result = co_await ctx.workers.run([&]() -> auth::OAuthResult<auth::TokenSet> {
       if (grant == "authorization_code")
         return ctx.auth.exchange_code(client_id, secret, form_get(form, "code"), form_get(form, "redirect_uri"),
@@ -263,6 +321,12 @@ void register_oauth_routes(net::Router& router, ApiContext& ctx) {
       if (grant.empty()) return auth::OAuthFailure{auth::OAuthError::kInvalidRequest, "grant_type is required"};
       return auth::OAuthFailure{auth::OAuthError::kUnsupportedGrantType, "unsupported grant_type: " + grant};
     });
+    if (!result.ok() && ctx.abuse) {
+      const auto e = result.failure().error;
+      if (e == auth::OAuthError::kInvalidClient || e == auth::OAuthError::kInvalidGrant)
+        ctx.abuse->token_addresses.failure(address);
+      if (e == auth::OAuthError::kInvalidClient && !client_id.empty()) ctx.abuse->token_clients.failure(client_key);
+    }
     if (!result.ok()) {
       Response r = oauth_error(token_status(result.failure()), result.failure());
       if (result.failure().error == auth::OAuthError::kInvalidClient && basic)

@@ -14,6 +14,9 @@ namespace {
 namespace json = boost::json;
 using auth::Scope;
 
+// Internal hub topic: the playlist's members or visibility changed (not a wire topic).
+std::string playlist_access_topic(const std::string& id) { return "playlist-access:" + id; }
+
 std::string updated_message(const std::string& playlist_id, const std::string& snapshot_id,
                             const std::string& since, const std::vector<playlist::Op>& ops, bool reset) {
   json::object o = playlist_ops_json(ops);
@@ -43,6 +46,7 @@ class PlaylistTopics final : public TopicProvider {
   }
 
   std::string hub_topic(const auth::Principal&, const std::string& arg) const override { return "playlist:" + arg; }
+  std::string access_topic(const std::string& arg) const override { return playlist_access_topic(arg); }
 
   awaitable<Result<SubscribeResult>> on_subscribe(const auth::Principal& p, std::string arg,
                                                   std::optional<std::string> since) override {
@@ -77,6 +81,13 @@ void install_playlist_realtime(ApiContext& ctx) {
   ctx.playlists->set_listener([hub](const playlist::ChangeEvent& e) {
     hub->publish("playlist:" + e.playlist_id,
                  updated_message(e.playlist_id, e.snapshot_id, e.previous_snapshot_id, e.ops, false));
+  });
+  // Membership and visibility changes (the service calls this after the commit, before the
+  // change returns): every subscriber of the playlist re-checks its access, holding events
+  // meanwhile, so a removed collaborator or a follower of a playlist that went private gets
+  // `subscription_ended` instead of the next `playlist_updated`.
+  ctx.playlists->add_details_listener([hub](const std::string& playlist_id) {
+    hub->publish(playlist_access_topic(playlist_id), "{}");
   });
 }
 

@@ -43,6 +43,11 @@ class TopicProvider {
   virtual boost::asio::awaitable<Status> authorize(const auth::Principal& p, std::string arg) = 0;
   // The hub topic the subscription listens to (e.g. "me:<user_id>").
   virtual std::string hub_topic(const auth::Principal& p, const std::string& arg) const = 0;
+  // A hub topic whose messages mean "who may follow topic `arg` may have changed" (membership,
+  // visibility): every subscription to `arg` listens to it, holds its events when it fires and
+  // runs authorize() again; a refusal ends the subscription with a `subscription_ended`
+  // message. "" (the default): access depends on the token alone.
+  virtual std::string access_topic(const std::string& arg) const { return {}; }
   // Called after the connection listens to hub_topic: what the client missed since `since`
   // (a snapshot id it has), if the kind keeps history. Events published meanwhile are held and
   // sent after the catch-up, so a client may see an event twice but never misses one.
@@ -66,10 +71,19 @@ struct Realtime {
   TopicRegistry topics;
   std::chrono::seconds auth_timeout{10};  // for the first-message authentication
   std::size_t max_subscriptions = 64;     // per connection
+  // Client messages per connection: a token bucket of `message_burst` refilled at
+  // `message_rate` per second (0: no limit). A client past it gets an error 429 and the
+  // connection is closed with 1008. Subscribing to max_subscriptions topics at once fits.
+  double message_rate = 20;
+  std::size_t message_burst = 100;
 };
 
 // The hub topic of a user's own library: "me:<user_id>".
 std::string me_topic(const UserId& user);
+// The internal hub topic "auth:<user_id>": published when the user's tokens or credentials
+// are revoked or change (AuthService's revocation listener); every connection of the user
+// re-checks its token. Not a wire topic.
+std::string auth_topic(const UserId& user);
 // Publishes {"type":"library_updated","topic":"me","kind":"tracks"|"albums","ids":[...],
 // "saved":true|false} to the user's "me" topic (no-op without ctx.realtime).
 void publish_library_change(ApiContext& ctx, const UserId& user, user::ItemKind kind,

@@ -817,5 +817,74 @@ TEST_F(AuthServiceTest, FirstPartyRedirectMustBeAPath) {
   EXPECT_FALSE(auth_->ensure_first_party_client(ClientId("x"), "X", "").ok());
 }
 
+
+TEST_F(AuthServiceTest, RevocationByAnotherProcessIsSeenAtTheNextSync) {
+  TokenSet t = native_tokens();
+  ASSERT_TRUE(token_valid(t.access_token));
+  ASSERT_TRUE(auth_->validate_cached(t.access_token).has_value());
+  std::vector<std::string> heard;
+  auth_->add_revocation_listener([&](const std::vector<UserId>& users) {
+    for (const auto& u : users) heard.push_back(u.str());
+  });
+  // The CLI: another process with its own connection and its own AuthService.
+  {
+    auto other_db = store::Database::open_sqlite((dir_ / "segue.db").string());
+    ASSERT_TRUE(other_db.ok());
+    auto other = AuthService::open(**other_db, options(), [this] { return now_.load(); });
+    ASSERT_TRUE(other.ok());
+    ASSERT_TRUE((*other)->revoke_user_sessions(alice_.id).ok());
+  }
+  EXPECT_TRUE(token_valid(t.access_token));  // still cached: nothing looked yet
+  EXPECT_EQ(auth_->credentials_epoch(alice_.id), 0);
+  ASSERT_TRUE(auth_->sync_revocations().ok());
+  EXPECT_FALSE(auth_->validate_cached(t.access_token).has_value());
+  EXPECT_FALSE(token_valid(t.access_token));
+  EXPECT_EQ(auth_->credentials_epoch(alice_.id), 1);
+  EXPECT_EQ(heard, std::vector<std::string>{alice_.id.str()});
+  // Nothing new: a sync changes nothing and tells nobody.
+  ASSERT_TRUE(auth_->sync_revocations().ok());
+  EXPECT_EQ(heard.size(), 1u);
+}
+
+TEST_F(AuthServiceTest, WatchRevocationsPollsOnItsOwnThread) {
+  TokenSet t = native_tokens();
+  ASSERT_TRUE(token_valid(t.access_token));
+  auth_->watch_revocations(20ms);
+  auto other_db = store::Database::open_sqlite((dir_ / "segue.db").string());
+  ASSERT_TRUE(other_db.ok());
+  auto other = AuthService::open(**other_db, options(), [this] { return now_.load(); });
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE((*other)->set_password("alice", "battery staple").ok());
+  bool seen = false;
+  for (int i = 0; i < 200 && !seen; ++i) {
+    std::this_thread::sleep_for(10ms);
+    seen = auth_->credentials_epoch(alice_.id) == 1;
+  }
+  EXPECT_TRUE(seen);
+  EXPECT_TRUE(token_valid(t.access_token));  // a password change alone keeps sessions
+}
+
+TEST_F(AuthServiceTest, OwnRevocationsBumpTheEpochAndTellListenersAtOnce) {
+  int calls = 0;
+  auth_->add_revocation_listener([&](const std::vector<UserId>& users) {
+    ++calls;
+    ASSERT_EQ(users.size(), 1u);
+    EXPECT_EQ(users[0], alice_.id);
+  });
+  ASSERT_TRUE(auth_->set_password("alice", "battery staple").ok());
+  EXPECT_EQ(auth_->credentials_epoch(alice_.id), 1);
+  ASSERT_TRUE(auth_->revoke_user_sessions(alice_.id).ok());
+  EXPECT_EQ(auth_->credentials_epoch(alice_.id), 2);
+  TokenSet t = native_tokens();
+  auto revoked = auth_->revoke_token(native_.id.str(), "", t.access_token);
+  ASSERT_TRUE(revoked.ok());
+  EXPECT_EQ(calls, 3);
+  EXPECT_EQ(auth_->credentials_epoch(alice_.id), 2);  // one token: the epoch stays
+  // A fresh service on the same database starts from the stored epochs.
+  auto again = AuthService::open(*db_, options(), [this] { return now_.load(); });
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)->credentials_epoch(alice_.id), 2);
+}
+
 }  // namespace
 }  // namespace segue::auth

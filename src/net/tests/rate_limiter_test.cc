@@ -47,3 +47,14 @@ TEST(RateLimiter, ZeroLimitDisables) {
 }
 
 }  // namespace segue::net
+
+namespace segue::net {
+TEST(AddressKey, IPv6ByItsSlash64AndMappedIPv4AsIPv4) {
+  EXPECT_EQ(address_key("192.0.2.7"), "192.0.2.7");
+  EXPECT_EQ(address_key("2001:db8:1:2:aaaa:bbbb:cccc:dddd"), "2001:db8:1:2::/64");
+  EXPECT_EQ(address_key("2001:db8:1:2::1"), address_key("2001:db8:1:2:ffff::9"));
+  EXPECT_NE(address_key("2001:db8:1:2::1"), address_key("2001:db8:1:3::1"));
+  EXPECT_EQ(address_key("::ffff:198.51.100.4"), "198.51.100.4");
+  EXPECT_EQ(address_key(""), "");
+}
+}  // namespace segue::net

@@ -52,3 +52,34 @@ TEST(StreamToken, AnotherKeyDoesNotVerify) {
 }
 
 }  // namespace segue::playback
+
+namespace segue::playback {
+
+TEST(StreamToken, EndsWhenTheUsersCredentialsEpochMoves) {
+  StreamTokenSigner s(std::string(32, 'k'));
+  int64_t epoch = 3;
+  s.set_epoch_source([&](const UserId& u) { return u == kUser ? epoch : 0; });
+  std::string t = s.issue(kFile, kUser, kNow + seconds(3600));
+  auto ok = s.verify(t, kFile, kNow);
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->epoch, 3);
+  epoch = 4;  // the password changed, or the user was signed out everywhere
+  auto revoked = s.verify(t, kFile, kNow);
+  ASSERT_FALSE(revoked.ok());
+  EXPECT_EQ(revoked.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_NE(revoked.error().message.find("revoked"), std::string::npos);
+  // A token issued now carries the new epoch.
+  EXPECT_TRUE(s.verify(s.issue(kFile, kUser, kNow + seconds(60)), kFile, kNow).ok());
+}
+
+TEST(StreamToken, AVersion1TokenCountsAsEpochZero) {
+  const std::string key(32, 'k');
+  StreamTokenSigner s(key);
+  std::string payload = "v1." + kFile.str() + "." + kUser.str() + ".1800003600";
+  std::string v1 = crypto::base64url_encode(payload) + "." + crypto::base64url_encode(crypto::hmac_sha256(key, payload));
+  EXPECT_TRUE(s.verify(v1, kFile, kNow).ok());
+  s.set_epoch_source([](const UserId&) { return int64_t{1}; });
+  EXPECT_FALSE(s.verify(v1, kFile, kNow).ok());
+}
+
+}  // namespace segue::playback
