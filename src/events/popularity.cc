@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <mutex>
 
 #include "events/multi_row.h"
@@ -23,7 +24,25 @@ const MultiRow& insert_artist_track() {
   return m;
 }
 
+const MultiRow& upsert_window() {
+  static const MultiRow m("INSERT INTO event_play_window (day, user_id, track_id, plays)", 4,
+                          "ON CONFLICT (day, user_id, track_id) DO UPDATE SET plays = excluded.plays");
+  return m;
+}
+
+// Windows of days before the newest seen minus this are deleted: plays arrive on the server's
+// clock, so a window is needed only while its day lasts (two days' slack for clock steps).
+constexpr int64_t kWindowDaysKept = 2;
+
 }  // namespace
+
+SharedPlayTime shared_play_time(const Event& e) {
+  const int64_t arrival = e.received_ms > 0 ? e.received_ms : e.timestamp_ms;
+  const int64_t at = std::min(e.timestamp_ms, arrival);
+  // Floor division: days before 1970 cannot occur (timestamps are after 2000), but stay exact.
+  const int64_t day = arrival >= 0 ? arrival / kDayMs : -((-arrival + kDayMs - 1) / kDayMs);
+  return {day, at};
+}
 
 std::vector<CountedItem> counted_items(const Event& e, const TrackLookup& lookup) {
   std::vector<CountedItem> out;
@@ -75,12 +94,29 @@ Status PopularityConsumer::load(store::Connection& c) {
 Status PopularityConsumer::apply(store::Connection& c, std::span<const Event> events) {
   Table delta[3];
   std::vector<std::pair<std::string, std::string>> new_pairs;
+  // The windows this batch touched (counted plays before the batch, and now), read from the
+  // table on first use.
+  std::map<WindowKey, std::pair<int64_t, int64_t>> windows;
+  int64_t newest_day = INT64_MIN;
   {
+    // Only this thread writes the memory the lock guards (on_commit), so the reads of the
+    // window table under it delay no reader.
     std::shared_lock l(mu_);
     for (const Event& e : events) {
       auto items = counted_items(e, lookup_);
       if (items.empty()) continue;
-      const ItemStats one{1, play_weight(e.timestamp_ms, kPopularityHalfLifeMs), e.timestamp_ms};
+      const SharedPlayTime when = shared_play_time(e);
+      newest_day = std::max(newest_day, when.day);
+      auto [w, fresh] = windows.try_emplace(WindowKey{when.day, e.user.str(), items.front().id}, 0, 0);
+      if (fresh) {
+        SEGUE_ASSIGN_OR_RETURN(auto n, c.query_int("SELECT plays FROM event_play_window WHERE day = ? AND user_id = ? "
+                                                   "AND track_id = ?",
+                                                   {when.day, e.user.str(), items.front().id}));
+        w->second = {n.value_or(0), n.value_or(0)};
+      }
+      if (w->second.second >= kMaxSharedPlaysPerUserTrackDay) continue;
+      ++w->second.second;
+      const ItemStats one{1, play_weight(when.at_ms, kPopularityHalfLifeMs), when.at_ms};
       for (const auto& item : items) {
         merge(delta, item.kind, item.id, one);
         if (item.kind != ItemKind::kArtist) continue;
@@ -91,6 +127,19 @@ Status PopularityConsumer::apply(store::Connection& c, std::span<const Event> ev
       }
     }
   }
+  {
+    std::vector<store::Value> rows;  // in key order (the map's)
+    for (const auto& [k, n] : windows) {
+      if (n.first == n.second) continue;
+      rows.emplace_back(std::get<0>(k));
+      rows.emplace_back(std::get<1>(k));
+      rows.emplace_back(std::get<2>(k));
+      rows.emplace_back(n.second);
+    }
+    if (!rows.empty()) SEGUE_TRY(upsert_window().run(c, std::move(rows)));
+  }
+  if (newest_day != INT64_MIN)
+    SEGUE_TRY(c.exec("DELETE FROM event_play_window WHERE day < ?", {newest_day - kWindowDaysKept}));
   {
     // In key order (kind, id): neighbouring rows share pages.
     std::vector<store::Value> rows;
@@ -129,17 +178,28 @@ Status PopularityConsumer::apply(store::Connection& c, std::span<const Event> ev
 Status PopularityConsumer::reset(store::Connection& c) {
   SEGUE_TRY(c.exec("DELETE FROM event_item_stats"));
   SEGUE_TRY(c.exec("DELETE FROM event_artist_tracks"));
+  SEGUE_TRY(c.exec("DELETE FROM event_play_window"));
   on_rollback();
   pending_reset_ = true;
   return {};
 }
 
-Status PopularityConsumer::forget_user(store::Connection& c, const UserId&, std::span<const Event> applied) {
+Status PopularityConsumer::forget_user(store::Connection& c, const UserId& user, std::span<const Event> applied) {
+  // Which of the user's plays were counted follows from the user's own events alone (the bound
+  // is per user), so replaying them in offset order finds exactly those to take back.
   Table delta[3];
+  std::map<std::pair<int64_t, std::string>, int64_t> windows;
   for (const Event& e : applied) {
-    for (const auto& item : counted_items(e, lookup_))
-      merge(delta, item.kind, item.id, ItemStats{-1, -play_weight(e.timestamp_ms, kPopularityHalfLifeMs), 0});
+    auto items = counted_items(e, lookup_);
+    if (items.empty()) continue;
+    const SharedPlayTime when = shared_play_time(e);
+    int64_t& n = windows[{when.day, items.front().id}];
+    if (n >= kMaxSharedPlaysPerUserTrackDay) continue;
+    ++n;
+    for (const auto& item : items)
+      merge(delta, item.kind, item.id, ItemStats{-1, -play_weight(when.at_ms, kPopularityHalfLifeMs), 0});
   }
+  SEGUE_TRY(c.exec("DELETE FROM event_play_window WHERE user_id = ?", {user.str()}));
   for (int k = 0; k < 3; ++k) {
     for (const auto& [id, d] : delta[k]) {
       SEGUE_TRY(c.exec("UPDATE event_item_stats SET plays = plays + ?, score = score + ? WHERE kind = ? AND id = ?",
