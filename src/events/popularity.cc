@@ -91,17 +91,22 @@ Status PopularityConsumer::load(store::Connection& c) {
   return {};
 }
 
+Status PopularityConsumer::load_day(store::Connection& c, int64_t day) {
+  DayWindows loaded;
+  SEGUE_TRY(c.query("SELECT user_id, track_id, plays FROM event_play_window WHERE day = ?", {day},
+                    [&](const store::Row& r) { loaded[r.text(0) + '\0' + r.text(1)] = r.i64(2); }));
+  windows_[day] = std::move(loaded);  // rows the database holds: valid whatever this batch does
+  return {};
+}
+
 Status PopularityConsumer::apply(store::Connection& c, std::span<const Event> events) {
   Table delta[3];
   std::vector<std::pair<std::string, std::string>> new_pairs;
-  // The windows this batch touched (counted plays before the batch, and now), read from the
-  // table on first use.
+  // The windows this batch touched: counted plays before the batch and now.
   std::map<WindowKey, std::pair<int64_t, int64_t>> windows;
   int64_t newest_day = INT64_MIN;
   {
-    // Only this thread writes the memory the lock guards (on_commit), so the reads of the
-    // window table under it delay no reader.
-    std::shared_lock l(mu_);
+    std::shared_lock l(mu_);  // guards artist_tracks_ (written by on_commit, this thread)
     for (const Event& e : events) {
       auto items = counted_items(e, lookup_);
       if (items.empty()) continue;
@@ -109,10 +114,11 @@ Status PopularityConsumer::apply(store::Connection& c, std::span<const Event> ev
       newest_day = std::max(newest_day, when.day);
       auto [w, fresh] = windows.try_emplace(WindowKey{when.day, e.user.str(), items.front().id}, 0, 0);
       if (fresh) {
-        SEGUE_ASSIGN_OR_RETURN(auto n, c.query_int("SELECT plays FROM event_play_window WHERE day = ? AND user_id = ? "
-                                                   "AND track_id = ?",
-                                                   {when.day, e.user.str(), items.front().id}));
-        w->second = {n.value_or(0), n.value_or(0)};
+        if (!windows_.count(when.day)) SEGUE_TRY(load_day(c, when.day));
+        const DayWindows& day = windows_[when.day];
+        auto found = day.find(e.user.str() + '\0' + items.front().id);
+        const int64_t n = found == day.end() ? 0 : found->second;
+        w->second = {n, n};
       }
       if (w->second.second >= kMaxSharedPlaysPerUserTrackDay) continue;
       ++w->second.second;
@@ -135,9 +141,11 @@ Status PopularityConsumer::apply(store::Connection& c, std::span<const Event> ev
       rows.emplace_back(std::get<1>(k));
       rows.emplace_back(std::get<2>(k));
       rows.emplace_back(n.second);
+      pending_windows_[k] = n.second;
     }
     if (!rows.empty()) SEGUE_TRY(upsert_window().run(c, std::move(rows)));
   }
+  pending_newest_day_ = std::max(pending_newest_day_, newest_day);
   if (newest_day != INT64_MIN)
     SEGUE_TRY(c.exec("DELETE FROM event_play_window WHERE day < ?", {newest_day - kWindowDaysKept}));
   {
@@ -181,6 +189,7 @@ Status PopularityConsumer::reset(store::Connection& c) {
   SEGUE_TRY(c.exec("DELETE FROM event_play_window"));
   on_rollback();
   pending_reset_ = true;
+  pending_drop_windows_ = true;
   return {};
 }
 
@@ -200,6 +209,7 @@ Status PopularityConsumer::forget_user(store::Connection& c, const UserId& user,
       merge(delta, item.kind, item.id, ItemStats{-1, -play_weight(when.at_ms, kPopularityHalfLifeMs), 0});
   }
   SEGUE_TRY(c.exec("DELETE FROM event_play_window WHERE user_id = ?", {user.str()}));
+  pending_drop_windows_ = true;  // reloaded from the table on next use
   for (int k = 0; k < 3; ++k) {
     for (const auto& [id, d] : delta[k]) {
       SEGUE_TRY(c.exec("UPDATE event_item_stats SET plays = plays + ?, score = score + ? WHERE kind = ? AND id = ?",
@@ -233,10 +243,21 @@ void PopularityConsumer::on_commit() {
   }
   for (auto& [artist, track] : pending_artist_tracks_) artist_tracks_[artist].insert(std::move(track));
   l.unlock();
+  if (pending_drop_windows_) {
+    windows_.clear();
+  } else {
+    for (const auto& [k, n] : pending_windows_)
+      windows_[std::get<0>(k)][std::get<1>(k) + '\0' + std::get<2>(k)] = n;
+    if (pending_newest_day_ != INT64_MIN)
+      windows_.erase(windows_.begin(), windows_.lower_bound(pending_newest_day_ - kWindowDaysKept));
+  }
   on_rollback();
 }
 
 void PopularityConsumer::on_rollback() {
+  pending_windows_.clear();
+  pending_newest_day_ = INT64_MIN;
+  pending_drop_windows_ = false;
   pending_reset_ = false;
   pending_recompute_max_ = false;
   for (auto& t : pending_) t.clear();

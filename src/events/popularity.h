@@ -10,6 +10,8 @@
 // gives the same numbers whenever it runs. The user's own history and top items count every play.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <shared_mutex>
 #include <tuple>
 #include <unordered_map>
@@ -68,6 +70,11 @@ class PopularityConsumer final : public Consumer {
   using Table = std::unordered_map<std::string, ItemStats>;
   // (day, user, track): that user's counted plays of the track on that day of arrival.
   using WindowKey = std::tuple<int64_t, std::string, std::string>;
+  // A copy of event_play_window for the days kept, loaded a whole day at a time on first use,
+  // so a batch reads the table once per day instead of once per (user, track). The runner's
+  // thread only; changed at on_commit(), dropped after a reset or a forget_user.
+  using DayWindows = std::unordered_map<std::string, int64_t>;  // user '\0' track -> plays
+  Status load_day(store::Connection& c, int64_t day);
   void merge(Table (&into)[3], ItemKind kind, const std::string& id, const ItemStats& delta);
 
   const TrackLookup lookup_;
@@ -80,6 +87,10 @@ class PopularityConsumer final : public Consumer {
   bool pending_recompute_max_ = false;
   Table pending_[3];
   std::vector<std::pair<std::string, std::string>> pending_artist_tracks_;
+  std::map<int64_t, DayWindows> windows_;
+  std::map<WindowKey, int64_t> pending_windows_;  // new counts of the batch in flight
+  int64_t pending_newest_day_ = INT64_MIN;
+  bool pending_drop_windows_ = false;
 };
 
 }  // namespace segue::events
