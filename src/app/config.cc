@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <cctype>
 #include <cstring>
 #include <set>
 
@@ -10,12 +11,13 @@
 namespace segue::app {
 namespace {
 
-const std::set<std::string> kListKeys = {"library", "cors_origins"};
+const std::set<std::string> kListKeys = {"library", "cors_origins", "allowed_hosts"};
 const std::set<std::string> kKnownKeys = {
     "data", "listen", "library", "public_url", "io_threads", "workers", "analysis_workers", "cors_origins",
     "max_connections", "body_limit", "request_timeout", "idle_timeout", "rate_limit_client",
     "rate_limit_user", "rate_window", "rescan_interval", "access_log", "log_level", "web", "stream_token_ttl",
-    "transcode_cache_mb", "transcode_jobs", "transcode_ahead"};
+    "transcode_cache_mb", "transcode_jobs", "transcode_ahead", "max_connections_per_address", "allowed_hosts",
+    "metrics_token"};
 
 Result<int64_t> to_int(const std::string& key, const std::string& v, int64_t lo, int64_t hi) {
   auto n = strings::parse_int(v);
@@ -119,6 +121,26 @@ Result<Config> build_config(const Settings& file, const Settings& env, const Set
   {
     auto [b, e] = merged.equal_range("cors_origins");
     for (auto it = b; it != e; ++it) c.cors_origins.push_back(it->second);
+  }
+  {
+    auto [b, e] = merged.equal_range("allowed_hosts");
+    for (auto it = b; it != e; ++it) {
+      const std::string& h = it->second;
+      bool ok = !h.empty() && h.size() < 256;
+      for (char ch : h)
+        if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-' || ch == ':' || ch == '[' || ch == ']'))
+          ok = false;
+      if (!ok) return Error::invalid("allowed_hosts: expected host names (\"name\" or \"name:port\"), got '" + h + "'");
+      c.allowed_hosts.push_back(strings::ascii_lower(h));
+    }
+  }
+  if (auto v = last("metrics_token")) {
+    if (!v->empty() && v->size() < 16) return Error::invalid("metrics_token: use at least 16 characters");
+    c.metrics_token = *v;
+  }
+  if (auto v = last("max_connections_per_address")) {
+    SEGUE_ASSIGN_OR_RETURN(auto n, to_int("max_connections_per_address", *v, 0, 10'000'000));
+    c.max_connections_per_address = static_cast<std::size_t>(n);
   }
   if (auto v = last("public_url")) {
     if (v->rfind("http://", 0) != 0 && v->rfind("https://", 0) != 0)

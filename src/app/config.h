@@ -18,12 +18,20 @@ struct Config {
   std::string listen_host = "127.0.0.1";
   uint16_t listen_port = 8080;
   std::vector<std::string> libraries;
-  std::string public_url;  // base of links and stream URLs; empty: from each request's Host
+  std::string public_url;  // base of links and stream URLs; empty: from each request's Host if allowed
   int io_threads = 0;      // 0: one per core
   int workers = 0;         // 0: max(4, 2 x cores)
   int analysis_workers = 1;  // background analysis processes (niced); 0: no background analysis
   std::vector<std::string> cors_origins;
   std::size_t max_connections = 20000;
+  // Open connections from one client address (IPv6: one /64); 0: no per-address cap. Behind a
+  // reverse proxy on the same host every client shares the proxy's address: raise it or use 0.
+  std::size_t max_connections_per_address = 256;
+  // Host names links may be built from when public_url is empty, besides loopback names, the
+  // listen address and the address a connection arrived on ("name" any port, "name:port").
+  std::vector<std::string> allowed_hosts;
+  // Bearer token remote callers need for /metrics; empty: /metrics for loopback callers only.
+  std::string metrics_token;
   std::size_t body_limit = 1024 * 1024;
   std::chrono::seconds request_timeout{30};
   std::chrono::seconds idle_timeout{75};

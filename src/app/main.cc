@@ -1,6 +1,7 @@
 // The segue command: serve, scan, user, client, demo-library. Every command exits non-zero
 // with a one-line reason on bad input.
 #include <termios.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -41,6 +42,7 @@ constexpr const char* kUsage = R"(usage: segue COMMAND [options]
 
   serve   --data DIR --listen HOST:PORT [--library DIR]... [--config FILE]
           [--public-url URL] [--cors-origin ORIGIN]... [--io-threads N] [--workers N]
+          [--allowed-host HOST]... [--max-connections-per-address N] [--metrics-token TOKEN]
   scan    --data DIR [--library DIR]... [--full]
   user    add NAME [--admin] [--tier free|premium]   (password on stdin)
           list | passwd NAME | set NAME [--tier free|premium] [--admin true|false]
@@ -74,7 +76,9 @@ const std::map<std::string, std::string> kSettingFlags = {
     {"cors-origin", "cors_origins"}, {"io-threads", "io_threads"}, {"workers", "workers"},
     {"access-log", "access_log"}, {"log-level", "log_level"}, {"rescan-interval", "rescan_interval"},
     {"rate-limit-client", "rate_limit_client"}, {"rate-limit-user", "rate_limit_user"},
-    {"max-connections", "max_connections"}, {"web", "web"}, {"stream-token-ttl", "stream_token_ttl"}};
+    {"max-connections", "max_connections"}, {"web", "web"}, {"stream-token-ttl", "stream_token_ttl"},
+    {"max-connections-per-address", "max_connections_per_address"}, {"allowed-host", "allowed_hosts"},
+    {"metrics-token", "metrics_token"}};
 const std::set<std::string> kBoolFlags = {"full", "public", "admin-flag"};
 
 Args parse_args(int argc, char** argv, int start, const std::set<std::string>& command_flags,
@@ -418,6 +422,9 @@ int cmd_serve(int argc, char** argv) {
                                *s.stream_tokens, workers, client_limiter, user_limiter, metrics,
                                c.public_url};
   ctx.stream_token_ttl = c.stream_token_ttl;
+  ctx.allowed_hosts = c.allowed_hosts;
+  ctx.listen_host = c.listen_host;
+  ctx.metrics_token = c.metrics_token;
   // Real-time push: the in-process hub (/v1/ws subscribers; publishers anywhere in the API).
   net::LocalPubSub hub(&metrics);
   api::spotify::Realtime realtime(hub);
@@ -537,6 +544,7 @@ int cmd_serve(int argc, char** argv) {
   opt.port = c.listen_port;
   opt.io_threads = c.io_threads;
   opt.max_connections = c.max_connections;
+  opt.max_connections_per_address = c.max_connections_per_address;
   opt.body_limit = c.body_limit;
   opt.request_timeout = c.request_timeout;
   opt.idle_timeout = c.idle_timeout;
@@ -616,6 +624,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::string cmd = argv[1];
+  // What Segue creates (database, WAL, keys, search index, transcodes, exports) is the owner's
+  // only (issue 14). A demo library is music for other programs too: it keeps the usual mode.
+  if (cmd != "demo-library") ::umask(077);
   try {
     if (cmd == "serve") return cmd_serve(argc, argv);
     if (cmd == "scan") return cmd_scan(argc, argv);

@@ -4,10 +4,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
 #include "common/crypto.h"
+#include "common/log.h"
 
 namespace segue::app {
 
@@ -33,10 +35,27 @@ Result<std::string> load_or_create_secret(const std::string& data_dir) {
   return key;
 }
 
-Result<Services> open_services(const Config& config) {
+Status secure_data_dir(const std::string& dir) {
   std::error_code ec;
-  std::filesystem::create_directories(config.data_dir, ec);
-  if (ec) return Error::unavailable("cannot create data directory " + config.data_dir + ": " + ec.message());
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Error::unavailable("cannot create data directory " + dir + ": " + ec.message());
+  // Everything in it (database, WAL, keys, search index, transcodes) is the owner's only: new
+  // files by the umask set at start (main), and an older data directory by its own mode.
+  struct stat st{};
+  if (::stat(dir.c_str(), &st) != 0) return Error::unavailable("cannot stat data directory " + dir + ": " + std::strerror(errno));
+  if ((st.st_mode & 077) != 0) {
+    if (::chmod(dir.c_str(), 0700) != 0)
+      return Error::unavailable("cannot make data directory " + dir + " the owner's only: " + std::strerror(errno));
+    char old_mode[8];
+    std::snprintf(old_mode, sizeof old_mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    log::warn("data directory was open to other users; made it the owner's only (0700)",
+              {{"dir", dir}, {"old_mode", old_mode}});
+  }
+  return {};
+}
+
+Result<Services> open_services(const Config& config) {
+  SEGUE_TRY(secure_data_dir(config.data_dir));
   Services s;
   SEGUE_ASSIGN_OR_RETURN(s.db, store::Database::open_sqlite(config.data_dir + "/segue.db"));
   SEGUE_ASSIGN_OR_RETURN(s.auth, auth::AuthService::open(*s.db));

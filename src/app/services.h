@@ -34,8 +34,12 @@ struct Services {
   std::unique_ptr<search::RecentSearches> recent_searches;
 };
 
-// Creates the data directory if needed, opens `<data>/segue.db` (refusing a corrupt database
-// or one from a newer Segue), applies every module's migrations and loads the catalog.
+// Creates the data directory if missing, and makes an existing one the owner's only (0700,
+// with a log line) if it was open to others.
+Status secure_data_dir(const std::string& dir);
+// Creates the data directory if needed (secure_data_dir), opens `<data>/segue.db` (refusing a
+// corrupt database or one from a newer Segue), applies every module's migrations and loads the
+// catalog.
 Result<Services> open_services(const Config& config);
 
 // The server's secret (stream-token key): 32 random bytes in `<data>/secret.key`, created

@@ -342,6 +342,10 @@ Result<Event> parse_event(const json::value& v, const UserId& user, std::chrono:
   e.private_session = priv.value_or(false);
   SEGUE_ASSIGN_OR_RETURN(e.payload, read_payload(e.type, *o));
   SEGUE_TRY(validate(e, now));
+  // A client may hold events while offline, but not forever (Spotify's offline mode lasts 30
+  // days): older ones are refused at the door, so they never reach history or counts.
+  if (e.timestamp_ms < now_ms(now) - kMaxClientEventAgeMs)
+    return Error::invalid("timestamp: at most 30 days in the past");
   return e;
 }
 

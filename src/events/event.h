@@ -107,11 +107,15 @@ struct Event {
   bool operator==(const Event&) const = default;
 };
 
+// How far back a client's event may be timestamped (parse_event refuses older ones).
+inline constexpr int64_t kMaxClientEventAgeMs = 30LL * 24 * 3600 * 1000;
+
 // Parses one event as a client sends it (docs/formats/event-log.md): "type" (required), "v"
 // (optional, must be 1), "timestamp" (epoch ms; `now` if absent), "private_session" (optional)
 // and the type's fields. `user` is the authenticated user; a "user_id" in the object is
 // ignored, as are unknown fields. Error::invalid whose message starts with the bad field's
-// name ("position_ms: ...").
+// name ("position_ms: ..."). Beyond validate(): the timestamp is at most
+// kMaxClientEventAgeMs before `now`.
 Result<Event> parse_event(const boost::json::value& v, const UserId& user,
                           std::chrono::system_clock::time_point now);
 Result<Event> parse_event(const boost::json::value& v, const UserId& user);

@@ -221,6 +221,19 @@ Result<int64_t> Log::delete_user(store::Connection& c, const UserId& user) {
   return c.exec("DELETE FROM event_log WHERE user_id = ?", {user.str()});
 }
 
+// Shared counts' per-user windows (issue 14): how many of a user's plays of a track on one UTC
+// day of arrival the popularity consumer counted (popularity.h). Migration 3 of the log's
+// database and 2 of a consumer's.
+static constexpr const char* kPlayWindowTable = R"(
+    CREATE TABLE event_play_window (
+      day INTEGER NOT NULL,
+      user_id TEXT NOT NULL,
+      track_id TEXT NOT NULL,
+      plays INTEGER NOT NULL,
+      PRIMARY KEY (day, user_id, track_id)
+    ) WITHOUT ROWID;
+  )";
+
 // The popularity and top-items consumers' tables, created by migration 2 of the log's own
 // database and by migration 1 of a consumer's database: shipped schema, never edited (a
 // change is a new migration in both lists).
@@ -307,6 +320,7 @@ std::vector<store::Migration> event_migrations() {
     );
     CREATE INDEX event_history_user ON event_history (user_id, played_at, seq);
   )" + std::string(kCountTables)},
+      {3, kPlayWindowTable},
   };
 }
 
@@ -333,6 +347,7 @@ std::vector<store::Migration> derived_migrations() {
       PRIMARY KEY (user_id, played_at, seq)
     ) WITHOUT ROWID;
   )" + std::string(kCountTables)},
+      {2, kPlayWindowTable},
   };
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <mutex>
 
 #include "events/multi_row.h"
@@ -23,7 +24,25 @@ const MultiRow& insert_artist_track() {
   return m;
 }
 
+const MultiRow& upsert_window() {
+  static const MultiRow m("INSERT INTO event_play_window (day, user_id, track_id, plays)", 4,
+                          "ON CONFLICT (day, user_id, track_id) DO UPDATE SET plays = excluded.plays");
+  return m;
+}
+
+// Windows of days before the newest seen minus this are deleted: plays arrive on the server's
+// clock, so a window is needed only while its day lasts (two days' slack for clock steps).
+constexpr int64_t kWindowDaysKept = 2;
+
 }  // namespace
+
+SharedPlayTime shared_play_time(const Event& e) {
+  const int64_t arrival = e.received_ms > 0 ? e.received_ms : e.timestamp_ms;
+  const int64_t at = std::min(e.timestamp_ms, arrival);
+  // Floor division: days before 1970 cannot occur (timestamps are after 2000), but stay exact.
+  const int64_t day = arrival >= 0 ? arrival / kDayMs : -((-arrival + kDayMs - 1) / kDayMs);
+  return {day, at};
+}
 
 std::vector<CountedItem> counted_items(const Event& e, const TrackLookup& lookup) {
   std::vector<CountedItem> out;
@@ -72,15 +91,38 @@ Status PopularityConsumer::load(store::Connection& c) {
   return {};
 }
 
+Status PopularityConsumer::load_day(store::Connection& c, int64_t day) {
+  DayWindows loaded;
+  SEGUE_TRY(c.query("SELECT user_id, track_id, plays FROM event_play_window WHERE day = ?", {day},
+                    [&](const store::Row& r) { loaded[r.text(0) + '\0' + r.text(1)] = r.i64(2); }));
+  windows_[day] = std::move(loaded);  // rows the database holds: valid whatever this batch does
+  return {};
+}
+
 Status PopularityConsumer::apply(store::Connection& c, std::span<const Event> events) {
   Table delta[3];
   std::vector<std::pair<std::string, std::string>> new_pairs;
+  // The windows this batch touched: counted plays before the batch and now.
+  std::map<WindowKey, std::pair<int64_t, int64_t>> windows;
+  int64_t newest_day = INT64_MIN;
   {
-    std::shared_lock l(mu_);
+    std::shared_lock l(mu_);  // guards artist_tracks_ (written by on_commit, this thread)
     for (const Event& e : events) {
       auto items = counted_items(e, lookup_);
       if (items.empty()) continue;
-      const ItemStats one{1, play_weight(e.timestamp_ms, kPopularityHalfLifeMs), e.timestamp_ms};
+      const SharedPlayTime when = shared_play_time(e);
+      newest_day = std::max(newest_day, when.day);
+      auto [w, fresh] = windows.try_emplace(WindowKey{when.day, e.user.str(), items.front().id}, 0, 0);
+      if (fresh) {
+        if (!windows_.count(when.day)) SEGUE_TRY(load_day(c, when.day));
+        const DayWindows& day = windows_[when.day];
+        auto found = day.find(e.user.str() + '\0' + items.front().id);
+        const int64_t n = found == day.end() ? 0 : found->second;
+        w->second = {n, n};
+      }
+      if (w->second.second >= kMaxSharedPlaysPerUserTrackDay) continue;
+      ++w->second.second;
+      const ItemStats one{1, play_weight(when.at_ms, kPopularityHalfLifeMs), when.at_ms};
       for (const auto& item : items) {
         merge(delta, item.kind, item.id, one);
         if (item.kind != ItemKind::kArtist) continue;
@@ -91,6 +133,21 @@ Status PopularityConsumer::apply(store::Connection& c, std::span<const Event> ev
       }
     }
   }
+  {
+    std::vector<store::Value> rows;  // in key order (the map's)
+    for (const auto& [k, n] : windows) {
+      if (n.first == n.second) continue;
+      rows.emplace_back(std::get<0>(k));
+      rows.emplace_back(std::get<1>(k));
+      rows.emplace_back(std::get<2>(k));
+      rows.emplace_back(n.second);
+      pending_windows_[k] = n.second;
+    }
+    if (!rows.empty()) SEGUE_TRY(upsert_window().run(c, std::move(rows)));
+  }
+  pending_newest_day_ = std::max(pending_newest_day_, newest_day);
+  if (newest_day != INT64_MIN)
+    SEGUE_TRY(c.exec("DELETE FROM event_play_window WHERE day < ?", {newest_day - kWindowDaysKept}));
   {
     // In key order (kind, id): neighbouring rows share pages.
     std::vector<store::Value> rows;
@@ -129,17 +186,30 @@ Status PopularityConsumer::apply(store::Connection& c, std::span<const Event> ev
 Status PopularityConsumer::reset(store::Connection& c) {
   SEGUE_TRY(c.exec("DELETE FROM event_item_stats"));
   SEGUE_TRY(c.exec("DELETE FROM event_artist_tracks"));
+  SEGUE_TRY(c.exec("DELETE FROM event_play_window"));
   on_rollback();
   pending_reset_ = true;
+  pending_drop_windows_ = true;
   return {};
 }
 
-Status PopularityConsumer::forget_user(store::Connection& c, const UserId&, std::span<const Event> applied) {
+Status PopularityConsumer::forget_user(store::Connection& c, const UserId& user, std::span<const Event> applied) {
+  // Which of the user's plays were counted follows from the user's own events alone (the bound
+  // is per user), so replaying them in offset order finds exactly those to take back.
   Table delta[3];
+  std::map<std::pair<int64_t, std::string>, int64_t> windows;
   for (const Event& e : applied) {
-    for (const auto& item : counted_items(e, lookup_))
-      merge(delta, item.kind, item.id, ItemStats{-1, -play_weight(e.timestamp_ms, kPopularityHalfLifeMs), 0});
+    auto items = counted_items(e, lookup_);
+    if (items.empty()) continue;
+    const SharedPlayTime when = shared_play_time(e);
+    int64_t& n = windows[{when.day, items.front().id}];
+    if (n >= kMaxSharedPlaysPerUserTrackDay) continue;
+    ++n;
+    for (const auto& item : items)
+      merge(delta, item.kind, item.id, ItemStats{-1, -play_weight(when.at_ms, kPopularityHalfLifeMs), 0});
   }
+  SEGUE_TRY(c.exec("DELETE FROM event_play_window WHERE user_id = ?", {user.str()}));
+  pending_drop_windows_ = true;  // reloaded from the table on next use
   for (int k = 0; k < 3; ++k) {
     for (const auto& [id, d] : delta[k]) {
       SEGUE_TRY(c.exec("UPDATE event_item_stats SET plays = plays + ?, score = score + ? WHERE kind = ? AND id = ?",
@@ -173,10 +243,21 @@ void PopularityConsumer::on_commit() {
   }
   for (auto& [artist, track] : pending_artist_tracks_) artist_tracks_[artist].insert(std::move(track));
   l.unlock();
+  if (pending_drop_windows_) {
+    windows_.clear();
+  } else {
+    for (const auto& [k, n] : pending_windows_)
+      windows_[std::get<0>(k)][std::get<1>(k) + '\0' + std::get<2>(k)] = n;
+    if (pending_newest_day_ != INT64_MIN)
+      windows_.erase(windows_.begin(), windows_.lower_bound(pending_newest_day_ - kWindowDaysKept));
+  }
   on_rollback();
 }
 
 void PopularityConsumer::on_rollback() {
+  pending_windows_.clear();
+  pending_newest_day_ = INT64_MIN;
+  pending_drop_windows_ = false;
   pending_reset_ = false;
   pending_recompute_max_ = false;
   for (auto& t : pending_) t.clear();

@@ -24,6 +24,7 @@ struct Request {
   std::string route;       // the matched route pattern, for metrics ("/v1/tracks/{id}")
   std::string request_id;  // from X-Request-Id when sane, else generated
   std::string remote_ip;
+  std::string local_addr;  // where the connection arrived: "ip:port" ("[v6]:port"), for trusted links
   std::string user;        // the authenticated user, once a handler knows it (access log)
   std::chrono::steady_clock::time_point received_at;
 

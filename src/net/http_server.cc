@@ -14,6 +14,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include <mutex>
 #include <set>
 #include <thread>
 #include <unordered_map>
@@ -107,6 +108,59 @@ class OpenFileCache {
   std::vector<Entry> entries_;
 };
 
+// The key a client's connections are counted under: its IPv4 address (also when it arrives
+// IPv4-mapped on an IPv6 socket), or the /64 prefix of an IPv6 address (one host usually has a
+// whole /64, so counting single IPv6 addresses would cap nothing).
+std::string address_key(const asio::ip::address& a) {
+  if (a.is_v4()) return a.to_string();
+  auto v6 = a.to_v6();
+  if (v6.is_v4_mapped()) return asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_string();
+  auto bytes = v6.to_bytes();
+  for (std::size_t i = 8; i < bytes.size(); ++i) bytes[i] = 0;
+  return asio::ip::address_v6(bytes).to_string() + "/64";
+}
+
+// "ip:port" of an endpoint as a client would write it in a Host header.
+std::string endpoint_text(const tcp::endpoint& ep) {
+  auto a = ep.address();
+  if (a.is_v6() && a.to_v6().is_v4_mapped()) a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+  std::string host = a.is_v6() ? "[" + a.to_string() + "]" : a.to_string();
+  return host + ":" + std::to_string(ep.port());
+}
+
+// Open connections per client address, across the network threads.
+class AddressCounts {
+ public:
+  // Takes a slot for `key` unless it already holds `cap` (0: no cap).
+  bool acquire(const std::string& key, std::size_t cap) {
+    std::lock_guard l(mu_);
+    auto [it, fresh] = counts_.try_emplace(key, 0);
+    if (cap > 0 && it->second >= cap) return false;
+    ++it->second;
+    return true;
+  }
+  void release(const std::string& key) {
+    std::lock_guard l(mu_);
+    auto it = counts_.find(key);
+    if (it != counts_.end() && --it->second == 0) counts_.erase(it);
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, std::size_t> counts_;
+};
+
+// Which access-log lines are sampled: refusals by the rate limiter, other client errors, and
+// server errors. Everything else is always logged.
+enum class LogKind { kAlways = -1, kRateLimited = 0, kClientError = 1, kServerError = 2 };
+constexpr const char* kLogKindNames[3] = {"429", "4xx", "5xx"};
+LogKind log_kind(unsigned status) {
+  if (status == 429) return LogKind::kRateLimited;
+  if (status >= 500) return LogKind::kServerError;
+  if (status >= 400) return LogKind::kClientError;
+  return LogKind::kAlways;
+}
+
 }  // namespace
 
 struct Session {
@@ -123,6 +177,11 @@ struct NetThread {
   asio::steady_timer* sweep_timer = nullptr;
   OpenFileCache files;
   std::string access_log;  // buffered lines, flushed by the sweeper and when large
+  // Access-log sampling of refused and failed requests (see ServerOptions): the current
+  // second, lines written in it per kind, and lines left out since the last summary.
+  int64_t log_second = 0;
+  int logged[3] = {0, 0, 0};
+  uint64_t suppressed[3] = {0, 0, 0};
   // Per-thread cache of metric series: (route, status) -> series.
   std::unordered_map<std::string, std::pair<Counter*, Histogram*>> series;
 };
@@ -137,10 +196,13 @@ struct Server::Impl {
   Clock::time_point stop_deadline{};
   std::mutex stop_mu;
   std::atomic<std::size_t> open_connections{0};
+  AddressCounts per_address;
   std::atomic<uint64_t> next_id{0};
   std::string id_prefix = crypto::hex_encode(crypto::random_bytes(4));
   Gauge& open_gauge;
   Counter& rejected;
+  Counter& rejected_per_address;
+  Counter* log_suppressed[3];
   Counter& bytes_out;
   WsMetrics ws_metrics;
 
@@ -155,8 +217,55 @@ struct Server::Impl {
         open_gauge(m.gauge("segue_http_open_connections", "Open HTTP connections")),
         rejected(m.counter("segue_http_rejected_connections_total",
                            "Connections closed at accept because the connection cap was reached")),
+        rejected_per_address(m.counter("segue_http_rejected_connections_per_address_total",
+                                       "Connections closed at accept because their client address "
+                                       "held max_connections_per_address")),
+        log_suppressed{&suppressed_counter(m, 0), &suppressed_counter(m, 1), &suppressed_counter(m, 2)},
         bytes_out(m.counter("segue_http_response_bytes_total", "Response body bytes sent")),
         ws_metrics(m) {}
+
+  static Counter& suppressed_counter(MetricsRegistry& m, int kind) {
+    return m.counter("segue_access_log_suppressed_total",
+                     "Access-log lines left out by sampling (the requests are counted in segue_http_requests_total)",
+                     {{"status", kLogKindNames[kind]}});
+  }
+
+  // Starts a new second of sampling when `now_s` is past the thread's current one, first
+  // writing one summary line per kind whose lines were left out.
+  void roll_log_second(NetThread& t, int64_t now_s, bool force = false) {
+    if (now_s == t.log_second && !force) return;
+    for (int k = 0; k < 3; ++k) {
+      if (t.suppressed[k] > 0) {
+        log::append_prefix(t.access_log, log::Level::kWarn, "requests not logged");
+        log::append_field(t.access_log, "status", kLogKindNames[k]);
+        log::append_field(t.access_log, "suppressed", std::to_string(t.suppressed[k]));
+        log::append_field(t.access_log, "logged", std::to_string(t.logged[k]));
+        t.access_log += '\n';
+      }
+      t.suppressed[k] = 0;
+      t.logged[k] = 0;
+    }
+    t.log_second = now_s;
+  }
+
+  static int64_t wall_second() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  }
+
+  // Whether the access-log line of a response with `status` is written (else it is counted).
+  bool sample_access_log(NetThread& t, unsigned status) {
+    const LogKind kind = log_kind(status);
+    if (kind == LogKind::kAlways) return true;
+    roll_log_second(t, wall_second());
+    const int k = static_cast<int>(kind);
+    if (t.logged[k] < opt.access_log_errors_per_second) {
+      ++t.logged[k];
+      return true;
+    }
+    ++t.suppressed[k];
+    log_suppressed[k]->inc();
+    return false;
+  }
 
   std::pair<Counter*, Histogram*> series_for(NetThread& t, const std::string& route, unsigned status) {
     std::string key = route + '\0' + std::to_string(status);
@@ -276,14 +385,25 @@ struct Server::Impl {
   // One connection. The frame of this coroutine is all an idle keep-alive connection costs
   // (besides its socket): the parser, request and response live in serve_one's frame, which
   // exists only while a request is being handled.
-  awaitable<void> session(NetThread& t, tcp::socket socket) {
+  awaitable<void> session(NetThread& t, tcp::socket socket, std::string address_slot) {
     open_connections.fetch_add(1);
     open_gauge.add(1);
+    // Gives the client address's slot back however the coroutine ends.
+    struct SlotGuard {
+      AddressCounts& counts;
+      std::string key;
+      ~SlotGuard() {
+        if (!key.empty()) counts.release(key);
+      }
+    } slot{per_address, std::move(address_slot)};
     std::string remote;
+    std::string local;
     {
       beast::error_code ec;
       auto ep = socket.remote_endpoint(ec);
       if (!ec) remote = ep.address().to_string();
+      auto lep = socket.local_endpoint(ec);
+      if (!ec) local = endpoint_text(lep);
     }
     beast::tcp_stream stream(std::move(socket));
     Session state{&stream};
@@ -304,7 +424,7 @@ struct Server::Impl {
       }
       state.idle = false;
       std::optional<Upgrade> upgrade;
-      bool keep = co_await serve_one(t, stream, buffer, remote, upgrade);
+      bool keep = co_await serve_one(t, stream, buffer, remote, local, upgrade);
       if (upgrade) {
         ServerWebSocket ws(std::move(stream), opt.websocket, ws_metrics, upgrade->req.request_id, remote);
         state.ws = &ws;
@@ -327,7 +447,7 @@ struct Server::Impl {
 
   // Reads, handles and answers one request. Returns whether the connection stays open.
   awaitable<bool> serve_one(NetThread& t, beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                            const std::string& remote, std::optional<Upgrade>& upgrade) {
+                            const std::string& remote, const std::string& local, std::optional<Upgrade>& upgrade) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(opt.header_limit));
     parser.body_limit(opt.body_limit);
@@ -351,6 +471,7 @@ struct Server::Impl {
     req.raw = parser.release();
     req.received_at = Clock::now();
     req.remote_ip = remote;
+    req.local_addr = local;
     std::string_view target(req.raw.target().data(), req.raw.target().size());
     auto qpos = target.find('?');
     req.path = std::string(target.substr(0, qpos));
@@ -405,7 +526,7 @@ struct Server::Impl {
     hist->observe(elapsed);
     bool write_ok = true;
     if (!upgraded) write_ok = co_await write_response(t, stream, req, res, keep_alive, head);
-    if (opt.access_log && log::level() <= log::Level::kInfo) {
+    if (opt.access_log && log::level() <= log::Level::kInfo && sample_access_log(t, res.status)) {
       // Buffered per thread: one write(2) per 32 KB or per second instead of one per request.
       std::string& out = t.access_log;
       char ms[32];
@@ -528,8 +649,22 @@ struct Server::Impl {
         continue;
       }
       beast::error_code ignored;
+      std::string key;
+      if (opt.max_connections_per_address > 0) {
+        auto ep = socket.remote_endpoint(ignored);
+        if (ignored) {
+          socket.close(ignored);
+          continue;
+        }
+        key = address_key(ep.address());
+        if (!per_address.acquire(key, opt.max_connections_per_address)) {
+          rejected_per_address.inc();
+          socket.close(ignored);
+          continue;
+        }
+      }
       socket.set_option(tcp::no_delay(true), ignored);
-      asio::co_spawn(t.ctx, session(t, std::move(socket)), asio::detached);
+      asio::co_spawn(t.ctx, session(t, std::move(socket), std::move(key)), asio::detached);
     }
   }
 
@@ -542,6 +677,7 @@ struct Server::Impl {
       timer.expires_after(stopping ? std::chrono::milliseconds(50) : std::chrono::milliseconds(1000));
       co_await timer.async_wait(kTok);
       auto now = Clock::now();
+      if (opt.access_log) roll_log_second(t, wall_second());  // the summary of a flood that stopped
       flush_access_log(t);
       t.files.expire(now, stopping);
       bool past_grace = stopping && now >= stop_deadline;
@@ -558,6 +694,7 @@ struct Server::Impl {
         }
       }
       if (stopping && t.sessions.empty()) {
+        if (opt.access_log) roll_log_second(t, wall_second(), /*force=*/true);
         flush_access_log(t);
         t.files.clear();
         t.sweep_timer = nullptr;

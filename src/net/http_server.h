@@ -6,7 +6,9 @@
 // blocking work with WorkerPool::run. File bodies are read on the worker pool.
 //
 // Protection: header and body size limits, a deadline for reading each request, an idle
-// timeout between requests, a write timeout, and a cap on open connections.
+// timeout between requests, a write timeout, a cap on open connections and a lower one per client
+// address (rejected connections are closed at accept and counted), and an access log that
+// samples refused and failed requests (every request is counted in metrics).
 // Shutdown: stop() stops accepting, lets in-flight requests finish (up to a grace period),
 // closes idle connections and WebSockets (1001), then run() returns.
 // WebSockets: an upgrade request to a path registered with Router::add_websocket takes the same
@@ -34,6 +36,9 @@ struct ServerOptions {
   uint16_t port = 8080;  // 0 picks a free port; see Server::port()
   int io_threads = 0;    // 0: one per core
   std::size_t max_connections = 20000;
+  // Open connections from one client address (an IPv6 client's /64), so one client cannot take
+  // every slot of max_connections. 0: no per-address cap.
+  std::size_t max_connections_per_address = 256;
   std::size_t header_limit = 16 * 1024;
   std::size_t body_limit = 1024 * 1024;
   std::chrono::seconds request_timeout{30};  // to read one whole request once it has started
@@ -42,6 +47,10 @@ struct ServerOptions {
   std::chrono::seconds shutdown_grace{10};
   std::vector<std::string> cors_origins;  // exact origins, or "*"
   bool access_log = true;
+  // Access-log lines per second, per network thread and per kind of refusal or failure (429,
+  // other 4xx, 5xx); the rest are counted in metrics and summed up in one line a second, so a
+  // flood cannot fill the disk through the log. Successful requests are all logged.
+  int access_log_errors_per_second = 10;
   WsOptions websocket;  // for routes added with Router::add_websocket
 };
 

@@ -62,11 +62,15 @@ Result<QualityChoice> choose_quality(const std::vector<Candidate>& files, const 
   if (ok.empty()) return Error::invalid("no file of this track is in a format the client accepts");
 
   const int cap = tier_cap_kbps(req.tier);
-  if (req.want_lossless && req.tier == Tier::kPremium) {
+  // A client that accepts only lossless formats asks for lossless as surely as one that says
+  // "quality": "lossless"; either way only Premium may have it.
+  const bool only_lossless = std::all_of(ok.begin(), ok.end(), [](const Candidate& f) { return f.lossless; });
+  const bool wants_lossless = req.want_lossless || only_lossless;
+  if (wants_lossless && req.tier == Tier::kPremium) {
     for (const auto& f : ok)
       if (f.lossless && !f.transcode) return QualityChoice{f, cap, true, "lossless, as requested"};
   }
-  const std::string lossless_note = req.want_lossless && req.tier != Tier::kPremium ? " (lossless needs Premium)" : "";
+  const std::string lossless_note = wants_lossless && req.tier != Tier::kPremium ? " (lossless needs Premium)" : "";
   // 1. The best original within the cap: nothing to transcode.
   const Candidate* best = nullptr;
   for (const auto& f : ok)
@@ -98,13 +102,30 @@ Result<QualityChoice> choose_quality(const std::vector<Candidate>& files, const 
                          std::to_string(best->bitrate_kbps) + " kbps " + best->format + ", transcoded, within the " +
                              std::to_string(cap) + " kbps cap" + lossless_note};
   }
-  // 3. Nothing fits: serve the smallest candidate and say so.
+  // 3. Nothing the client accepts fits the cap. The cap holds whatever the client asks: if any
+  // file or encoding of the track fits it, refuse and name their formats, so the client can ask
+  // again with one of them.
+  std::vector<std::string> would_fit;
+  for (const auto& f : files) {
+    if (f.lossless || f.bitrate_kbps > cap) continue;
+    if (std::find(would_fit.begin(), would_fit.end(), f.format) == would_fit.end()) would_fit.push_back(f.format);
+  }
+  if (!would_fit.empty()) {
+    std::string msg = "No file of this track in a format the client accepts fits the " +
+                      std::string(req.tier == Tier::kPremium ? "Premium" : "Free") + " tier's " + std::to_string(cap) +
+                      " kbps cap" + lossless_note + "; formats within the cap: ";
+    for (std::size_t i = 0; i < would_fit.size(); ++i) msg += (i ? ", " : "") + would_fit[i];
+    return Error::permission_denied(msg);
+  }
+  // 4. Nothing of this track fits the cap in any format (no encoding can be made: transcoding
+  // is off or failed for its source). What the client asks cannot change that: serve the
+  // smallest file it accepts rather than no music at all, and say so.
   auto smallest = std::min_element(ok.begin(), ok.end(), [](const Candidate& a, const Candidate& b) {
     if (a.lossless != b.lossless) return !a.lossless;
     return a.bitrate_kbps < b.bitrate_kbps;
   });
   return QualityChoice{*smallest, cap, false,
-                       "no file in a format the client accepts fits the " + std::to_string(cap) +
+                       "no file or encoding of this track fits the " + std::to_string(cap) +
                            " kbps cap; serving the smallest (" + std::to_string(smallest->bitrate_kbps) + " kbps " +
                            smallest->format + ")"};
 }

@@ -3,7 +3,11 @@
 // client says it can play. Candidates are the track's original files and the encodings Segue
 // can produce from them (encodings_for()); an original that fits is preferred (nothing to
 // transcode), else the best encoding within the cap in the client's most preferred format.
-// When nothing fits the cap, the smallest candidate is served and the decision says so.
+// The cap holds whatever the client asks: a client accepting only lossless formats is asking
+// for lossless (Premium only), and when nothing the client accepts fits the cap but something
+// else of the track does, the answer is Error::permission_denied naming the formats that would
+// fit. Only when nothing of the track fits in any format (no encoding can be made) is the
+// smallest file served, with within_cap false.
 #pragma once
 
 #include <optional>
@@ -50,14 +54,15 @@ struct QualityRequest {
 struct QualityChoice {
   Candidate file;
   int cap_kbps;          // the tier's cap
-  bool within_cap;       // false when no candidate fits the cap
+  bool within_cap;       // false only when nothing of the track fits the cap in any format
   std::string note;      // human-readable reason, returned to clients
 };
 
 inline int tier_cap_kbps(Tier t) { return t == Tier::kPremium ? 320 : 160; }
 
 // Error::not_found if there are no candidates; Error::invalid if none has a format the client
-// accepts. Pure function; any thread.
+// accepts; Error::permission_denied if none the client accepts fits the tier while another
+// format would (the message names them). Pure function; any thread.
 Result<QualityChoice> choose_quality(const std::vector<Candidate>& files, const QualityRequest& req);
 
 }  // namespace segue::playback

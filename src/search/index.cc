@@ -228,7 +228,45 @@ uint64_t decode_sig(const std::string& b) {
   return v;
 }
 
-std::shared_ptr<const Lexicon> build_lexicon(const Xapian::Database& db) {
+// The lexicons of one commit: the shared one holds the words of the documents every viewer
+// may see (catalog documents and public playlists), with their document frequency among those;
+// a private playlist's words are only in the own lexicon of each of its members (issue 14:
+// corrections and completions drew on other users' private playlist names).
+struct Lexicons {
+  std::shared_ptr<const Lexicon> shared;
+  std::unordered_map<std::string, std::shared_ptr<const Lexicon>> own;  // by member user id
+};
+
+std::shared_ptr<const Lexicons> build_lexicons(const Xapian::Database& db) {
+  // Private playlists: kind playlist without the public term.
+  const std::string playlist_term = std::string(layout::kKind) + layout::kind_letter(static_cast<int>(Kind::kPlaylist));
+  std::unordered_map<std::string, uint32_t> hidden;  // word -> private playlists holding it
+  std::unordered_map<std::string, std::vector<Lexicon::Entry>> own;
+  {
+    auto pub = db.postlist_begin(layout::kPublic);
+    const auto pub_end = db.postlist_end(layout::kPublic);
+    for (auto it = db.postlist_begin(playlist_term); it != db.postlist_end(playlist_term); ++it) {
+      const Xapian::docid d = *it;
+      if (pub != pub_end) pub.skip_to(d);
+      if (pub != pub_end && *pub == d) continue;
+      std::vector<std::string> words, members;
+      for (auto t = db.termlist_begin(d); t != db.termlist_end(d); ++t) {
+        const std::string term = *t;
+        if (term.empty()) continue;
+        const unsigned char c = static_cast<unsigned char>(term[0]);
+        if (c >= 'A' && c <= 'Z') {
+          if (term.rfind(layout::kMember, 0) == 0) members.push_back(term.substr(1));
+          continue;
+        }
+        words.push_back(term);
+      }
+      for (const auto& w : words) ++hidden[w];
+      for (const auto& m : members) {
+        auto& entries = own[m];
+        for (const auto& w : words) entries.push_back(Lexicon::Entry{w, 1});
+      }
+    }
+  }
   std::vector<Lexicon::Entry> entries;
   auto it = db.allterms_begin();
   auto end = db.allterms_end();
@@ -239,10 +277,18 @@ std::shared_ptr<const Lexicon> build_lexicon(const Xapian::Database& db) {
       it.skip_to("a");
       continue;
     }
-    entries.push_back(Lexicon::Entry{t, static_cast<uint32_t>(it.get_termfreq())});
+    auto df = static_cast<uint32_t>(it.get_termfreq());
+    if (!hidden.empty()) {
+      auto h = hidden.find(t);
+      if (h != hidden.end()) df = df > h->second ? df - h->second : 0;
+    }
+    if (df > 0) entries.push_back(Lexicon::Entry{t, df});
     ++it;
   }
-  return std::make_shared<const Lexicon>(std::move(entries));
+  auto out = std::make_shared<Lexicons>();
+  out->shared = std::make_shared<const Lexicon>(std::move(entries));
+  for (auto& [user, words] : own) out->own.emplace(user, std::make_shared<const Lexicon>(std::move(words)));
+  return out;
 }
 
 }  // namespace
@@ -255,7 +301,7 @@ struct SearchIndex::Impl {
   std::mutex write_mu;
   Xapian::WritableDatabase wdb;
   std::unique_ptr<Readers> readers;
-  std::shared_ptr<const Lexicon> lexicon;  // std::atomic_load/store
+  std::shared_ptr<const Lexicons> lexicons;  // std::atomic_load/store
   // The in-memory index: folded documents by id per kind (writer side, under write_mu), the
   // kinds changed since the last commit, and the published per-kind snapshots.
   std::array<std::unordered_map<std::string, FoldedDoc>, kKindCount> folded;
@@ -316,7 +362,7 @@ Result<std::unique_ptr<SearchIndex>> SearchIndex::open(const std::string& dir) {
     impl->wdb.set_metadata(layout::kLayoutKey, layout::kLayoutVersion);
     impl->wdb.commit();
     impl->readers = std::make_unique<Readers>(impl->dir);
-    std::atomic_store(&impl->lexicon, build_lexicon(impl->wdb));
+    std::atomic_store(&impl->lexicons, build_lexicons(impl->wdb));
     {
       // Reload the in-memory index from the documents' source fields.
       auto keys = impl->wdb.valuestream_begin(layout::kKey);
@@ -375,7 +421,7 @@ Status SearchIndex::commit() {
       impl_->wdb.commit();
       impl_->readers->bump();
     }
-    std::atomic_store(&impl_->lexicon, build_lexicon(impl_->wdb));
+    std::atomic_store(&impl_->lexicons, build_lexicons(impl_->wdb));
     impl_->publish_memory();
   } catch (const Xapian::Error& e) {
     return Error::internal("search: commit failed: " + e.get_description());
@@ -414,7 +460,18 @@ std::size_t SearchIndex::size() const {
   }
 }
 
-std::shared_ptr<const Lexicon> SearchIndex::lexicon() const { return std::atomic_load(&impl_->lexicon); }
+std::shared_ptr<const Lexicon> SearchIndex::lexicon() const {
+  auto set = std::atomic_load(&impl_->lexicons);
+  // Aliasing: the lexicon keeps its set alive.
+  return std::shared_ptr<const Lexicon>(set, set->shared.get());
+}
+
+std::shared_ptr<const Lexicon> SearchIndex::private_lexicon(const std::string& viewer) const {
+  if (viewer.empty()) return nullptr;
+  auto set = std::atomic_load(&impl_->lexicons);
+  auto it = set->own.find(viewer);
+  return it == set->own.end() ? nullptr : it->second;
+}
 std::shared_ptr<const KindIndex> SearchIndex::memory(Kind kind) const {
   return std::atomic_load(&impl_->memory[static_cast<std::size_t>(kind)]);
 }

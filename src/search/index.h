@@ -1,5 +1,5 @@
 // The search index: a Xapian database (one document per track, album, artist and playlist)
-// plus an in-memory lexicon of every indexed word with its document frequency, used for
+// plus an in-memory lexicon of every word everyone may see with its document frequency, used for
 // prefix completion and typo tolerance (see lexicon.h and searcher.h).
 //
 // Threads: one writer at a time (put/remove/commit are serialised internally and block on
@@ -43,8 +43,11 @@ class SearchIndex {
   Result<std::unordered_map<std::string, uint64_t>> signatures() const;
   std::size_t size() const;  // documents visible to searches
 
-  // For the Searcher.
+  // For the Searcher. The lexicon holds the words of what every viewer may see (catalog
+  // documents and public playlists); private_lexicon() the words of the private playlists
+  // `viewer` is a member of (null if none). Corrections and completions use only these two.
   std::shared_ptr<const Lexicon> lexicon() const;
+  std::shared_ptr<const Lexicon> private_lexicon(const std::string& viewer) const;
   // The in-memory index of one kind for search as you type (memory_index.h); never null.
   std::shared_ptr<const KindIndex> memory(Kind kind) const;
   Readers& readers() const;

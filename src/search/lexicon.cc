@@ -248,4 +248,62 @@ std::vector<Lexicon::Cand> Lexicon::fuzzy_walk(std::string_view q, int k, bool a
   return cands;
 }
 
+// ---- LexiconView ----
+
+namespace {
+
+// Merges matches of two lexicons: a word in both counts once with its document frequencies
+// added; `better` orders the result, of which the first `limit` are kept.
+template <typename Better>
+std::vector<Lexicon::Match> merge_matches(std::vector<Lexicon::Match> a, const std::vector<Lexicon::Match>& b,
+                                          std::size_t limit, Better better) {
+  for (const auto& m : b) {
+    auto same = std::find_if(a.begin(), a.end(), [&](const Lexicon::Match& x) { return x.word == m.word; });
+    if (same == a.end()) {
+      a.push_back(m);
+      a.back().id = UINT32_MAX;  // not an id of the shared lexicon
+    } else {
+      same->df += m.df;
+      same->distance = std::min(same->distance, m.distance);
+    }
+  }
+  std::stable_sort(a.begin(), a.end(), better);
+  if (a.size() > limit) a.resize(limit);
+  return a;
+}
+
+}  // namespace
+
+uint32_t LexiconView::df(std::string_view word) const {
+  return shared_.df(word) + (own_ ? own_->df(word) : 0);
+}
+
+bool LexiconView::completes(std::string_view prefix) const {
+  auto r = shared_.prefix_range(prefix);
+  if (r.second > r.first) return true;
+  if (!own_) return false;
+  r = own_->prefix_range(prefix);
+  return r.second > r.first;
+}
+
+std::vector<Lexicon::Match> LexiconView::complete(std::string_view prefix, std::size_t limit) const {
+  auto out = shared_.complete(prefix, limit);
+  if (!own_) return out;
+  return merge_matches(std::move(out), own_->complete(prefix, limit), limit,
+                       [](const Lexicon::Match& x, const Lexicon::Match& y) {
+                         return x.df != y.df ? x.df > y.df : x.word < y.word;
+                       });
+}
+
+std::vector<Lexicon::Match> LexiconView::fuzzy(std::string_view word, int max_edits, bool as_prefix,
+                                               std::size_t limit) const {
+  auto out = shared_.fuzzy(word, max_edits, as_prefix, limit);
+  if (!own_) return out;
+  return merge_matches(std::move(out), own_->fuzzy(word, max_edits, as_prefix, limit), limit,
+                       [](const Lexicon::Match& x, const Lexicon::Match& y) {
+                         if (x.distance != y.distance) return x.distance < y.distance;
+                         return x.df != y.df ? x.df > y.df : x.word < y.word;
+                       });
+}
+
 }  // namespace segue::search

@@ -79,4 +79,24 @@ class Lexicon {
   uint64_t serial_ = 0;  // unique per built lexicon (keys the fuzzy memo)
 };
 
+// The words one viewer's query may draw on (issue 14: corrections and completions must not
+// reveal other users' private playlist names): the shared lexicon (catalog and public
+// playlists) and, if not null, the words of the viewer's own private playlists. Lookups
+// answer as one lexicon would: document frequencies add, matches of both are merged (closest
+// first, then most frequent). Match::id is meaningful only for matches of the shared lexicon.
+// Borrows both; thread-safe reads.
+class LexiconView {
+ public:
+  LexiconView(const Lexicon& shared, const Lexicon* own) : shared_(shared), own_(own) {}
+
+  uint32_t df(std::string_view word) const;
+  bool completes(std::string_view prefix) const;  // some word starts with prefix
+  std::vector<Lexicon::Match> complete(std::string_view prefix, std::size_t limit) const;
+  std::vector<Lexicon::Match> fuzzy(std::string_view word, int max_edits, bool as_prefix, std::size_t limit) const;
+
+ private:
+  const Lexicon& shared_;
+  const Lexicon* own_;
+};
+
 }  // namespace segue::search

@@ -68,10 +68,22 @@ Xapian::Query all_of(std::vector<Xapian::Query> qs) {
 // Completions of `prefix` among the words of the best documents matching `context` (the
 // other words of the query): "someone you lo" completes to "loved" even when "loved" is not
 // among the most frequent "lo" words of the whole index.
+// Only documents `viewer` may see take part: the completions must not reveal other users'
+// private playlists.
+Xapian::Query visible_to(const std::string& viewer) {
+  std::vector<Xapian::Query> vis;
+  for (Kind k : {Kind::kTrack, Kind::kAlbum, Kind::kArtist})
+    vis.emplace_back(std::string(layout::kKind) + layout::kind_letter(static_cast<int>(k)));
+  vis.emplace_back(layout::kPublic);
+  if (!viewer.empty()) vis.emplace_back(layout::kMember + viewer);
+  return Xapian::Query(Xapian::Query::OP_OR, vis.begin(), vis.end());
+}
+
 std::vector<std::string> context_completions(Xapian::Database& db, const Xapian::Query& context,
-                                             const std::string& prefix, std::size_t limit) {
+                                             const std::string& prefix, std::size_t limit,
+                                             const std::string& viewer) {
   Xapian::Enquire enquire(db);
-  enquire.set_query(context);
+  enquire.set_query(Xapian::Query(Xapian::Query::OP_FILTER, context, visible_to(viewer)));
   Xapian::MSet mset = enquire.get_mset(0, kContextDocs);
   std::unordered_map<std::string, int> counts;
   for (auto it = mset.begin(); it != mset.end(); ++it) {
@@ -94,7 +106,8 @@ std::vector<std::string> context_completions(Xapian::Database& db, const Xapian:
   return out;
 }
 
-Plan make_plan(ParsedQuery pq, const Lexicon& lex, Xapian::Database& db, bool force_fuzzy) {
+Plan make_plan(ParsedQuery pq, const LexiconView& lex, Xapian::Database& db, bool force_fuzzy,
+               const std::string& viewer) {
   Plan plan;
   plan.pq = std::move(pq);
   const auto& terms = plan.pq.terms;
@@ -129,7 +142,7 @@ Plan make_plan(ParsedQuery pq, const Lexicon& lex, Xapian::Database& db, bool fo
         if (i == 0) first_word_terms.emplace_back(m.word);
       }
       if (!must.empty()) {
-        for (auto& w : context_completions(db, all_of(must), t.word, kCompletions)) {
+        for (auto& w : context_completions(db, all_of(must), t.word, kCompletions, viewer)) {
           if (completed.count(w)) continue;
           good_df += lex.df(w);
           alts.push_back(scaled(w, kPrefixWeight));
@@ -380,14 +393,14 @@ struct Outcome {
 
 // Plans and runs the query; when nothing at all matches, runs it again with typo tolerance
 // on every word (a typo can be a rare word of its own: "calvin haris").
-Outcome run(Xapian::Database& db, const ParsedQuery& pq, const Lexicon& lex, const std::vector<Kind>& kinds,
+Outcome run(Xapian::Database& db, const ParsedQuery& pq, const LexiconView& lex, const std::vector<Kind>& kinds,
             std::size_t window, const std::string& viewer) {
-  Outcome out{make_plan(pq, lex, db, false), {}};
+  Outcome out{make_plan(pq, lex, db, false, viewer), {}};
   out.gathered = gather(db, out.plan, kinds, window, viewer);
   bool none = true;
   for (auto t : out.gathered.totals) none = none && t == 0;
   if (none && out.plan.has_text) {
-    Plan retry = make_plan(pq, lex, db, true);
+    Plan retry = make_plan(pq, lex, db, true, viewer);
     Gathered g = gather(db, retry, kinds, window, viewer);
     bool some = false;
     for (auto t : g.totals) some = some || t > 0;
@@ -402,9 +415,11 @@ Result<Outcome> plan_and_run(const SearchIndex& index, const std::string& q, con
   auto parsed = parse_query(q);
   if (!parsed.ok()) return parsed.error();
   auto lex = index.lexicon();
+  auto own = index.private_lexicon(viewer);
+  const LexiconView view(*lex, own.get());
   try {
     return with_reader(index.readers(), [&](Xapian::Database& db) {
-      return run(db, *parsed, *lex, kinds, window, viewer);
+      return run(db, *parsed, view, kinds, window, viewer);
     });
   } catch (const Xapian::Error& e) {
     return Error::internal("search: " + e.get_description());
@@ -430,7 +445,10 @@ bool plain_words(const ParsedQuery& pq) {
 bool memory_search(const SearchIndex& index, const ParsedQuery& pq, const std::vector<Kind>& kinds,
                    std::size_t limit, const std::string& viewer, const PersonalBoost& boost, bool force,
                    MemoryResult* result, bool* retry_useful) {
-  auto lex = index.lexicon();
+  auto shared = index.lexicon();
+  auto own = index.private_lexicon(viewer);
+  const LexiconView view(*shared, own.get());
+  const LexiconView* lex = &view;
   const std::size_t n = pq.terms.size();
   std::vector<std::string> typed, fixed;
   bool corrected = false;
@@ -443,10 +461,7 @@ bool memory_search(const SearchIndex& index, const ParsedQuery& pq, const std::v
     words.push_back(QueryWord{w, last, force});
     uint32_t df = lex->df(w);
     bool completes = false;  // some indexed word starts with it (one binary search, not a scan)
-    if (last) {
-      auto range = lex->prefix_range(w);
-      completes = range.second > range.first;
-    }
+    if (last) completes = lex->completes(w);
     int k = allowed_edits(w.size());
     // The retry adds close words to words that had none (common as typed); if every word that
     // may have typos is rare or unknown, the first attempt already tried its close words.

@@ -1,4 +1,7 @@
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <condition_variable>
 #include <mutex>
@@ -210,8 +213,29 @@ class SqliteDatabase final : public Database {
 
 }  // namespace
 
+namespace {
+
+// The database and its -wal and -shm files are the owner's only (issue 14): the file is created
+// 0600 before SQLite opens it (SQLite gives -wal and -shm the database file's mode), and files
+// an older version left readable by others are narrowed.
+void restrict_to_owner(const std::string& path) {
+  if (path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0) return;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (fd >= 0) ::close(fd);
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    const std::string p = path + suffix;
+    struct stat st{};
+    if (::stat(p.c_str(), &st) != 0 || (st.st_mode & 077) == 0) continue;
+    if (::chmod(p.c_str(), st.st_mode & 0700) == 0 && *suffix == '\0')
+      log::info("database file was readable by others; made it the owner's only", {{"path", p}});
+  }
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Database>> Database::open_sqlite(const std::string& path,
                                                         const Options& options) {
+  restrict_to_owner(path);
   SEGUE_ASSIGN_OR_RETURN(auto writer, open_connection(path, false, options));
   if (options.check_integrity) {
     std::string verdict;

@@ -96,6 +96,7 @@ describe("ingest", () => {
       [{ type: "track_start", track_id: "0000000000000000000000", timestamp: t }, "track_id"],
       [{ type: "search", query: 42, timestamp: t }, "query"],
       [{ type: "track_start", track_id: tracks[0].id, timestamp: t + 7 * 86_400_000 }, "timestamp"],
+      [{ type: "track_start", track_id: tracks[0].id, timestamp: t - 31 * 86_400_000 }, "timestamp"], // backdated beyond 30 days
       [{ type: "track_start", track_id: tracks[0].id, v: 99, timestamp: t }, "v"],
     ] as const) {
       const r = await send(tb, [...play(tracks[0].id, t), bad]);
@@ -189,6 +190,40 @@ describe("what the consumers derive", () => {
   });
 });
 
+describe("shared counts are bounded per user (issue 14)", () => {
+  it("one user's batch of 1,000 backdated plays counts as a few plays, not popularity 100", async () => {
+    const t = now();
+    // Honest plays: tracks[0] has alice's 3 and two of bob's today.
+    assert.equal((await send(tb, [...play(tracks[0].id, t - 120_000), ...play(tracks[0].id, t - 60_000)])).status, 200);
+    const target = tracks[6].id;
+    const before = (await api(server.base, `/v1/tracks/${target}`, { token: tb })).body.popularity;
+    assert.equal(before, 0);
+    const flood = Array.from({ length: 1000 }, (_, i) => ({
+      type: "track_end", track_id: target, position_ms: 60_000, timestamp: t - 20 * 86_400_000 + i * 60_000,
+    }));
+    const r = await send(tb, flood);
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.accepted, 1000);
+    let pop = 0;
+    for (let i = 0; i < 50 && pop === 0; i++) {
+      pop = (await api(server.base, `/v1/tracks/${target}`, { token: tb })).body.popularity;
+      if (pop === 0) await new Promise((res) => setTimeout(res, 100));
+    }
+    // Let the consumer finish the whole batch before reading the final figure.
+    for (let i = 0; i < 100; i++) {
+      const m = await (await fetch(server.url("/metrics"))).text();
+      if (/^segue_events_popularity_lag 0$/m.test(m)) break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    pop = (await api(server.base, `/v1/tracks/${target}`, { token: tb })).body.popularity;
+    assert.ok(pop > 0 && pop < 100, `popularity ${pop}`);
+    assert.equal((await api(server.base, `/v1/tracks/${tracks[0].id}`, { token: tb })).body.popularity, 100);
+    // Bob's own top tracks still count every play.
+    const top = await api(server.base, "/v1/me/top/tracks?time_range=long_term&limit=1", { token: tb });
+    assert.equal(top.body.items[0].id, target);
+  });
+});
+
 describe("operations", () => {
   it("/metrics shows each consumer's lag; segue events shows and replays them", async () => {
     const m = await (await fetch(server.url("/metrics"))).text();
@@ -216,7 +251,7 @@ describe("operations", () => {
     const acked: number[] = [];
     let stop = false;
     // Every play gets its own timestamp: history pages by time, like Spotify's cursors.
-    let clock = now() - 30 * 86_400_000;
+    let clock = now() - 20 * 86_400_000; // within the 30 days a client may backdate
     const producer = async (k: number) => {
       while (!stop) {
         const batch = Array.from({ length: 50 }, (_, i) => play(tracks[(k + i) % tracks.length].id, (clock += 1000))).flat();

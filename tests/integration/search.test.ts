@@ -196,4 +196,33 @@ describe("playlists in search", () => {
       assert.equal(s.playlists[0].name, "Zephyr Sunday");
     });
   });
+
+  it("the spelling correction never suggests words of someone else's private playlist (issue 14)", async () => {
+    const me = (await api(f.server.base, "/v1/me", { token: alice })).body.id;
+    const created = await api(f.server.base, `/v1/users/${me}/playlists`, {
+      method: "POST", token: alice, body: JSON.stringify({ name: "Quixotelike Confessions", public: false }),
+    });
+    assert.equal(created.status, 201, created.text);
+    // Alice's own private playlist: her misspelling is corrected towards it.
+    await eventually(async () => {
+      const s = await suggest("quixotelkie", alice);
+      assert.equal(s.corrected_query, "quixotelike");
+    });
+    for (const q of ["quixotelkie", "quixotelkie confesions"]) {
+      const s = await suggest(q, bob);
+      assert.doesNotMatch(JSON.stringify(s), /quixotelike/i, q);
+      const r = await api(f.server.base, `/v1/search?q=${encodeURIComponent(q)}&type=track,artist,album,playlist`, { token: bob });
+      assert.equal(r.status, 200);
+      assert.doesNotMatch(JSON.stringify(r.body), /quixotelike/i, q);
+    }
+    // Pages past the first 50 and filtered queries take the Xapian path.
+    const deep = await api(f.server.base, "/v1/search?q=quixotelkie&type=playlist&offset=60", { token: bob });
+    assert.equal(deep.status, 200);
+    assert.doesNotMatch(JSON.stringify(deep.body), /quixotelike/i);
+    const year = await api(f.server.base, `/v1/search?q=${encodeURIComponent("quixotelkie year:1900-2100")}&type=track,playlist`, { token: bob });
+    assert.equal(year.status, 200);
+    assert.doesNotMatch(JSON.stringify(year.body), /quixotelike/i);
+    const yearSuggest = await suggest("quixotelkie year:1900-2100", bob);
+    assert.doesNotMatch(JSON.stringify(yearSuggest), /quixotelike/i);
+  });
 });

@@ -89,13 +89,28 @@ describe("POST /v1/me/player/play", () => {
     assert.equal(q.within_cap, true);
   });
 
-  it("when no format the client accepts fits the cap, the smallest file is served and the response says so", async () => {
+  it("when no format the client accepts fits the cap, the answer is a 403 naming the formats that would fit", async () => {
     const r = await play("Compass Rose", freeToken, { formats: ["mp3"] });
-    assert.equal(r.status, 200);
-    assert.equal(r.body.format, "mp3");
-    assert.ok(r.body.bitrate > 160);
-    assert.equal(r.body.quality.within_cap, false);
-    assert.match(r.body.quality.note, /fits the 160 kbps cap/);
+    assert.equal(r.status, 403, r.text);
+    assert.ok(isSpotifyError(r.body, 403), r.text);
+    assert.match(r.body.error.message, /160 kbps cap/);
+    assert.match(r.body.error.message, /formats within the cap: .*vorbis/);
+  });
+
+  it("tier caps hold whatever formats a client lists: a free client accepting only FLAC gets no lossless file (issue 14)", async () => {
+    const free = await play("Prism Bloom", freeToken, { formats: ["flac"] });
+    assert.equal(free.status, 403, free.text);
+    assert.ok(isSpotifyError(free.body, 403), free.text);
+    assert.match(free.body.error.message, /lossless needs Premium/);
+    assert.equal(free.body.token, undefined);
+    const freeBoth = await play("Prism Bloom", freeToken, { formats: ["flac", "wav"], quality: "lossless" });
+    assert.equal(freeBoth.status, 403, freeBoth.text);
+    // Premium accepting only FLAC is asking for lossless, which Premium may have.
+    const premium = await play("Prism Bloom", premiumToken, { formats: ["flac"] });
+    assert.equal(premium.status, 200, premium.text);
+    assert.equal(premium.body.format, "flac");
+    assert.equal(premium.body.quality.lossless, true);
+    assert.equal(premium.body.quality.within_cap, true);
   });
 
   it("premium has a 320 kbps cap; lossless is served to premium only when asked", async () => {

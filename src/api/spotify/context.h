@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,7 +50,8 @@ struct ApiContext {
   net::RateLimiter& client_limiter;
   net::RateLimiter& user_limiter;
   MetricsRegistry& metrics;
-  // Base URL for hrefs and stream URLs. Empty: derived from each request's Host header.
+  // Base URL for hrefs and stream URLs. Empty: from each request's Host header when that is a
+  // host the operator allowed (trusted_origin()), else the address the connection arrived on.
   std::string public_url;
   std::chrono::seconds stream_token_ttl{3600};
   // Serve the plain landing page at `/` (when the web player is not installed).
@@ -69,8 +71,22 @@ struct ApiContext {
   // Login backoff, the password-hashing pool and per-address limits (null: none of them).
   AbuseLimits* abuse = nullptr;
 
-  // "http://host:port" for links in responses to `req`.
+  // Hosts links may be built from besides loopback names, the listen address and the address a
+  // connection arrived on (`allowed_hosts`: "name" for any port, or "name:port").
+  std::vector<std::string> allowed_hosts;
+  std::string listen_host;  // the configured listen address (its host part)
+  // Remote callers of /metrics must send `Authorization: Bearer <metrics_token>`; empty: only
+  // loopback callers get /metrics.
+  std::string metrics_token;
+
+  // "http://host:port" for links in responses to `req`: public_url if set, else the request's
+  // Host if trusted_origin() allows it, else the address the connection arrived on. Never a
+  // host a client made up.
   std::string base_url(const net::Request& req) const;
+  // The origin of `req` if links may be built from it: public_url if set, else "http://" + the
+  // Host header when it names a loopback host, the listen address or the address the connection
+  // arrived on (on that port), or an allowed_hosts entry. nullopt for any other Host.
+  std::optional<std::string> trusted_origin(const net::Request& req) const;
 };
 
 }  // namespace segue::api::spotify

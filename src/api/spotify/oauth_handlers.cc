@@ -178,6 +178,20 @@ auth::OAuthResult<auth::AuthorizeRequest> validate(ApiContext& ctx, const Form& 
                                              origin);
 }
 
+// A Host the operator did not allow (ApiContext::trusted_origin): no login page is served
+// under it, so no code can be sent to a redirect URI resolved against it (issue 14).
+Response misdirected_page() {
+  std::string html = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Segue: "
+                     "unknown host name</title><style>";
+  html += kStyle;
+  html += "</style></head><body><main><h1>This server does not answer to this host name</h1><p class=\"err\">"
+          "Open it at an address its operator allowed (the <code>public_url</code> or "
+          "<code>allowed_hosts</code> settings).</p></main></body></html>";
+  Response r = Response::text(421, std::move(html), "text/html; charset=utf-8");
+  secure_page_headers(r);
+  return r;
+}
+
 Response refuse_authorize(const auth::OAuthFailure& f, const Form& p) {
   if (!f.may_redirect) return error_page(f);
   return redirect(with_query(form_get(p, "redirect_uri"), {{"error", f.name()},
@@ -235,8 +249,9 @@ std::variant<ClientForm, Response> read_client_form(const Request& req) {
 void register_oauth_routes(net::Router& router, ApiContext& ctx) {
   router.add(http::verb::get, "/authorize", [&ctx](Request& req) -> awaitable<Response> {
     Form params = req.query;
-    std::string origin = ctx.base_url(req);
-    auto ar = co_await ctx.workers.run([&] { return validate(ctx, params, origin); });
+    auto origin = ctx.trusted_origin(req);
+    if (!origin) co_return misdirected_page();
+    auto ar = co_await ctx.workers.run([&] { return validate(ctx, params, *origin); });
     if (!ar.ok()) co_return refuse_authorize(ar.failure(), params);
     co_return login_page(*ar, params, "", "");
   });
@@ -245,8 +260,9 @@ void register_oauth_routes(net::Router& router, ApiContext& ctx) {
     auto parsed = net::parse_query(req.body());
     if (!parsed) co_return Response::text(400, "Malformed form body");
     Form form = std::move(*parsed);
-    std::string origin = ctx.base_url(req);
-    auto ar = co_await ctx.workers.run([&] { return validate(ctx, form, origin); });
+    auto origin = ctx.trusted_origin(req);
+    if (!origin) co_return misdirected_page();
+    auto ar = co_await ctx.workers.run([&] { return validate(ctx, form, *origin); });
     if (!ar.ok()) co_return refuse_authorize(ar.failure(), form);
     if (form_get(form, "action") == "deny")
       co_return redirect(with_query(ar->redirect_uri, {{"error", "access_denied"},

@@ -18,6 +18,8 @@ void register_player_routes(net::Router& router, ApiContext& ctx);
 void register_media_routes(net::Router& router, ApiContext& ctx);
 void register_oauth_routes(net::Router& router, ApiContext& ctx);
 void register_system_routes(net::Router& router, ApiContext& ctx);
+// True for 127.0.0.0/8, ::1 and IPv4-mapped loopback (a request's remote_ip).
+bool is_loopback_address(std::string_view ip);
 void register_ws_routes(net::Router& router, ApiContext& ctx);
 void register_playlist_routes(net::Router& router, ApiContext& ctx);
 void register_search_routes(net::Router& router, ApiContext& ctx);

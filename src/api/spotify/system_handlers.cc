@@ -2,7 +2,21 @@
 #include "api/spotify/handler_util.h"
 #include "api/spotify/routes.h"
 
+#include <strings.h>
+
+#include <boost/asio/ip/address.hpp>
+
+#include "common/crypto.h"
+
 namespace segue::api::spotify {
+
+bool is_loopback_address(std::string_view ip) {
+  boost::system::error_code ec;
+  auto a = boost::asio::ip::make_address(ip, ec);
+  if (ec) return false;
+  if (a.is_v6() && a.to_v6().is_v4_mapped()) return a.to_v6().to_bytes()[12] == 127;
+  return a.is_loopback();
+}
 
 void register_system_routes(net::Router& router, ApiContext& ctx) {
   router.add(http::verb::get, "/healthz", [&ctx](Request& req) -> awaitable<Response> {
@@ -22,8 +36,27 @@ void register_system_routes(net::Router& router, ApiContext& ctx) {
     co_return r;
   });
 
+  // Metrics tell a lot about a server (users' activity, sizes, errors): loopback callers get
+  // them, others only with the configured metrics_token (issue 14). A request a proxy on the same
+  // host forwarded (it says so with X-Forwarded-For, Forwarded or X-Real-IP) is not a local caller.
   router.add(http::verb::get, "/metrics", [&ctx](Request& req) -> awaitable<Response> {
-    co_return Response::text(200, ctx.metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
+    const bool proxied = !req.header("X-Forwarded-For").empty() || !req.header("Forwarded").empty() ||
+                         !req.header("X-Real-IP").empty();
+    bool allowed = !proxied && is_loopback_address(req.remote_ip);
+    if (!allowed && !ctx.metrics_token.empty()) {
+      std::string_view auth = req.header(http::field::authorization);
+      allowed = auth.size() > 7 && strncasecmp(auth.data(), "bearer ", 7) == 0 &&
+                crypto::constant_time_equal(auth.substr(7), ctx.metrics_token);
+    }
+    if (!allowed) {
+      Response r = error_response(403, ctx.metrics_token.empty()
+                                           ? "Metrics are served to loopback callers only"
+                                           : "Metrics need the metrics token (Authorization: Bearer ...)");
+      co_return r;
+    }
+    Response r = Response::text(200, ctx.metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
+    r.headers.set(http::field::cache_control, "no-store");
+    co_return r;
   });
 
   if (!ctx.landing_page) return;

@@ -65,6 +65,28 @@ TEST(Config, AnalysisAndTranscodingSettings) {
   }
 }
 
+TEST(Config, SecuritySettings) {
+  auto c = build_config({}, {}, {});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->max_connections_per_address, 256u);
+  EXPECT_LT(c->max_connections_per_address, c->max_connections);
+  EXPECT_TRUE(c->allowed_hosts.empty());
+  EXPECT_EQ(c->metrics_token, "");
+  c = build_config({}, {{"allowed_hosts", "Music.Example"}, {"allowed_hosts", "nas.lan:8080"}},
+                   {{"max_connections_per_address", "0"}, {"metrics_token", "0123456789abcdef0123"}});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->allowed_hosts, (std::vector<std::string>{"music.example", "nas.lan:8080"}));
+  EXPECT_EQ(c->max_connections_per_address, 0u);
+  EXPECT_EQ(c->metrics_token, "0123456789abcdef0123");
+  for (const auto& [key, bad] : std::vector<std::pair<std::string, std::string>>{
+           {"allowed_hosts", "evil.example/x"}, {"allowed_hosts", "a b"}, {"metrics_token", "short"},
+           {"max_connections_per_address", "-1"}}) {
+    auto r = build_config({}, {}, {{key, bad}});
+    ASSERT_FALSE(r.ok()) << key << "=" << bad;
+    EXPECT_NE(r.error().message.find(key), std::string::npos) << r.error().message;
+  }
+}
+
 TEST(Config, ReadsTomlAndEnvironment) {
   auto path = std::filesystem::temp_directory_path() / ("segue-config-" + std::to_string(::getpid()) + ".toml");
   std::ofstream(path) << "listen = \"127.0.0.1:7000\"\npublic_url = \"https://music.example/\"\nlibrary = [\"/m1\", \"/m2\"]\nworkers = 8\naccess_log = false\n";

@@ -278,7 +278,9 @@ TEST_P(PipelineTest, DeleteHistoryRemovesTheUserAndKeepsCountsConsistent) {
   EXPECT_EQ(log->top_tracks(user(0), TimeRange::kLongTerm, 50, 0)->total, 0);
   EXPECT_EQ(log->recently_played(user(1), 50, std::nullopt, std::nullopt)->items.size(), 21u);
   EXPECT_FALSE(log->play_stats(ItemKind::kTrack, track(77).str()).has_value());
-  EXPECT_EQ(log->play_stats(ItemKind::kTrack, track(1).str())->plays, 8);  // user 1's: i = 1, 7, ..., 37, and one more
+  // User 1's plays of track 1 (i = 1, 7, ..., 37, and one more) all arrived today: shared counts
+  // take kMaxSharedPlaysPerUserTrackDay of them.
+  EXPECT_EQ(log->play_stats(ItemKind::kTrack, track(1).str())->plays, kMaxSharedPlaysPerUserTrackDay);
   expect_consistent(*db_, *log, lookup_track);
   for (const auto& s : log->consumers()) EXPECT_EQ(s.lag, 0) << s.name;
   // Offsets are never reused after a delete.
@@ -340,7 +342,51 @@ TEST_P(PipelineTest, PopularityFollowsRecentPlays) {
   EXPECT_GT(log->popularity(ItemKind::kAlbum, album_of(6).str()), 0);
   auto top = log->top_tracks_of_artist(artist(1), 3);
   EXPECT_EQ(top, (std::vector<TrackId>{track(6), track(1), track(11)}));
-  EXPECT_EQ(log->play_stats(ItemKind::kTrack, track(16).str())->plays, 20);
+  // 20 plays by three users, all arriving today: at most kMaxSharedPlaysPerUserTrackDay each.
+  EXPECT_EQ(log->play_stats(ItemKind::kTrack, track(16).str())->plays, 3 * kMaxSharedPlaysPerUserTrackDay);
+}
+
+// Issue 14: one user moved a track from popularity 0 to 100 with one batch of 1,000 plays.
+TEST_P(PipelineTest, OneUsersShareOfSharedCountsIsBoundedPerTrackAndDay) {
+  auto log = open_log();  // max_batch 500: the 1,000 plays are applied in two batches
+  const int64_t now = wall_clock_ms();
+  std::vector<Event> honest;
+  for (int u = 0; u < 3; ++u)
+    for (int i = 0; i < 2; ++i) honest.push_back(play_end(user(u), 1, now - 3600'000 + u * 10'000 + i * 1000));
+  ASSERT_TRUE(log->append(honest).ok());
+  std::vector<Event> flood;
+  for (int i = 0; i < 1000; ++i) flood.push_back(play_end(user(9), 2, now - 20 * kDayMs + i * 60'000));
+  ASSERT_TRUE(log->append(flood).ok());
+  // Timestamped ahead of its arrival: weighted at its arrival.
+  ASSERT_TRUE(log->append({play_end(user(8), 3, now + kDayMs - 60'000)}).ok());
+  ASSERT_TRUE(log->catch_up().ok());
+
+  EXPECT_EQ(log->play_stats(ItemKind::kTrack, track(1).str())->plays, 6);
+  EXPECT_EQ(log->play_stats(ItemKind::kTrack, track(2).str())->plays, kMaxSharedPlaysPerUserTrackDay);
+  EXPECT_EQ(log->popularity(ItemKind::kTrack, track(1).str()), 100);
+  EXPECT_LT(log->popularity(ItemKind::kTrack, track(2).str()), 100);
+  EXPECT_LE(log->play_stats(ItemKind::kTrack, track(3).str())->last_played_ms, wall_clock_ms());
+  // The user's own top items still count every play.
+  auto top = log->top_tracks(user(9), TimeRange::kLongTerm, 1, 0);
+  ASSERT_EQ(top->items.size(), 1u);
+  EXPECT_EQ(top->items[0].plays, 1000);
+  expect_consistent(*db_, *log, lookup_track);
+
+  // More plays the same day stay bounded; a replay from the log gives the same counts.
+  ASSERT_TRUE(log->append({play_end(user(9), 2, now)}).ok());
+  ASSERT_TRUE(log->catch_up().ok());
+  EXPECT_EQ(log->play_stats(ItemKind::kTrack, track(2).str())->plays, kMaxSharedPlaysPerUserTrackDay);
+  ASSERT_TRUE(log->drop_and_replay("popularity").ok());
+  ASSERT_TRUE(log->catch_up().ok());
+  EXPECT_EQ(log->play_stats(ItemKind::kTrack, track(2).str())->plays, kMaxSharedPlaysPerUserTrackDay);
+  expect_consistent(*db_, *log, lookup_track);
+
+  // Forgetting the user takes back exactly the plays that were counted.
+  ASSERT_TRUE(log->delete_history(user(9)).ok());
+  ASSERT_TRUE(log->catch_up().ok());
+  EXPECT_FALSE(log->play_stats(ItemKind::kTrack, track(2).str()).has_value());
+  EXPECT_EQ(log->play_stats(ItemKind::kTrack, track(1).str())->plays, 6);
+  expect_consistent(*db_, *log, lookup_track);
 }
 
 TEST_P(PipelineTest, ConcurrentAppendsWhileConsumersRun) {

@@ -12,6 +12,7 @@
 
 #include "events/decay.h"
 #include "events/event_log.h"
+#include "events/popularity.h"
 
 namespace segue::events::testing {
 
@@ -87,9 +88,13 @@ struct Recount {
   int64_t events = 0;
 };
 
+// Shared counts (popularity) take at most kMaxSharedPlaysPerUserTrackDay plays of a track per
+// user and UTC day of arrival, weighted at min(timestamp, arrival); written out again here as
+// the specification the consumer must meet.
 inline Recount recount_from_log(store::Database& db, const TrackLookup& lookup) {
   Recount r;
   Log log(db);
+  std::map<std::tuple<std::string, std::string, int64_t>, int64_t> per_user_day;
   int64_t after = 0;
   for (;;) {
     auto batch = log.read(after, 10000);
@@ -101,10 +106,14 @@ inline Recount recount_from_log(store::Database& db, const TrackLookup& lookup) 
       auto items = counted_items(e, lookup);
       if (items.empty()) continue;
       r.history_per_user[e.user.str()] += 1;
+      const bool shared = ++per_user_day[{e.user.str(), items.front().id, e.received_ms / kDayMs}] <=
+                          kMaxSharedPlaysPerUserTrackDay;
       for (const auto& it : items) {
-        auto& [plays, score] = r.items[{static_cast<int>(it.kind), it.id}];
-        plays += 1;
-        score += play_weight(e.timestamp_ms, kPopularityHalfLifeMs);
+        if (shared) {
+          auto& [plays, score] = r.items[{static_cast<int>(it.kind), it.id}];
+          plays += 1;
+          score += play_weight(std::min(e.timestamp_ms, e.received_ms), kPopularityHalfLifeMs);
+        }
         if (it.kind != ItemKind::kAlbum) r.user_top[{e.user.str(), static_cast<int>(it.kind), it.id}] += 1;
       }
     }

@@ -7,7 +7,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <random>
+#include <sstream>
 #include <thread>
 
 namespace segue::net {
@@ -205,6 +207,139 @@ TEST_F(ServerTest, StopClosesIdleConnectionsAndReturns) {
   s.socket().read_some(asio::buffer(&byte, 1), ec);
   EXPECT_EQ(ec, asio::error::eof);
   thread_ = std::thread([] {});  // TearDown joins it
+}
+
+
+// A server with its own options, for the tests below that need other limits than ServerTest's.
+class OwnServer {
+ public:
+  OwnServer(ServerOptions opt, Router& router) : server_(std::move(opt), router, workers_, metrics_) {
+    EXPECT_TRUE(server_.bind().ok());
+    thread_ = std::thread([this] { server_.run(); });
+  }
+  ~OwnServer() { stop(); }
+  void stop() {
+    if (!thread_.joinable()) return;
+    server_.stop();
+    thread_.join();
+  }
+  uint16_t port() const { return server_.port(); }
+  MetricsRegistry& metrics() { return metrics_; }
+
+ private:
+  WorkerPool workers_{1};
+  MetricsRegistry metrics_;
+  Server server_;
+  std::thread thread_;
+};
+
+// A connection from the loopback address `from` (127.0.0.2, 127.0.0.3, ...: Linux routes all
+// of 127/8 to lo) that has had one request answered, or nullopt if the server closed it.
+std::optional<beast::tcp_stream> held_connection(asio::io_context& ioc, const char* from, uint16_t port) {
+  beast::tcp_stream s(ioc);
+  s.socket().open(tcp::v4());
+  s.socket().bind(tcp::endpoint(asio::ip::make_address(from), 0));
+  s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  http::request<http::string_body> req{http::verb::get, "/hello/a", 11};
+  req.set(http::field::host, "localhost");
+  beast::error_code ec;
+  http::write(s, req, ec);
+  if (ec) return std::nullopt;
+  beast::flat_buffer buf;
+  http::response<http::string_body> res;
+  http::read(s, buf, res, ec);
+  if (ec || res.result_int() != 200) return std::nullopt;
+  return s;
+}
+
+Router hello_router() {
+  Router r;
+  r.add(http::verb::get, "/hello/{name}", [](Request& req) -> asio::awaitable<Response> {
+    co_return Response::text(200, "hello " + req.param("name"));
+  });
+  r.add(http::verb::get, "/limited", [](Request&) -> asio::awaitable<Response> {
+    co_return Response::error(429, "API rate limit exceeded");
+  });
+  return r;
+}
+
+// Issue 14: one client holding idle connections took every connection slot.
+TEST(ServerLimits, OneAddressIsCappedWhileAnotherStillConnects) {
+  Router router = hello_router();
+  ServerOptions opt;
+  opt.port = 0;
+  opt.io_threads = 2;  // the cap holds across network threads
+  opt.access_log = false;
+  opt.max_connections = 100;
+  opt.max_connections_per_address = 3;
+  OwnServer server(opt, router);
+  asio::io_context ioc;
+  std::vector<beast::tcp_stream> held;
+  for (int i = 0; i < 3; ++i) {
+    auto c = held_connection(ioc, "127.0.0.2", server.port());
+    ASSERT_TRUE(c.has_value()) << i;
+    held.push_back(std::move(*c));
+  }
+  EXPECT_FALSE(held_connection(ioc, "127.0.0.2", server.port()).has_value()) << "a fourth from the same address";
+  EXPECT_TRUE(held_connection(ioc, "127.0.0.3", server.port()).has_value()) << "another address still connects";
+  EXPECT_NE(server.metrics().render().find("segue_http_rejected_connections_per_address_total 1"), std::string::npos);
+  // A closed connection gives its slot back.
+  held.pop_back();
+  bool again = false;
+  for (int i = 0; i < 50 && !again; ++i) {
+    again = held_connection(ioc, "127.0.0.2", server.port()).has_value();
+    if (!again) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(again);
+}
+
+// Issue 14: under a flood the rate limiter refused, every refusal was logged (1.36 GB in 5 min).
+TEST(ServerLimits, RefusedRequestsAreCountedInFullButLoggedSampled) {
+  Router router = hello_router();
+  ServerOptions opt;
+  opt.port = 0;
+  opt.io_threads = 1;
+  opt.access_log = true;
+  opt.access_log_errors_per_second = 5;
+  ::testing::internal::CaptureStderr();
+  std::string text;
+  std::string metrics;
+  auto t0 = std::chrono::steady_clock::now();
+  {
+    OwnServer server(opt, router);
+    asio::io_context ioc;
+    beast::tcp_stream s(ioc);
+    s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server.port()));
+    beast::flat_buffer buf;
+    for (int i = 0; i < 300; ++i) {
+      http::request<http::string_body> req{http::verb::get, i % 30 == 0 ? "/hello/a" : "/limited", 11};
+      req.set(http::field::host, "localhost");
+      http::write(s, req);
+      http::response<http::string_body> res;
+      http::read(s, buf, res);
+    }
+    server.stop();  // flushes the log
+    metrics = server.metrics().render();
+  }
+  // Wall-clock seconds the flood touched (sampling restarts at each).
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - t0).count() + 2;
+  text = ::testing::internal::GetCapturedStderr();
+  int logged_429 = 0, logged_200 = 0;
+  long suppressed = 0;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("msg=request ") != std::string::npos && line.find("status=429") != std::string::npos) ++logged_429;
+    if (line.find("msg=request ") != std::string::npos && line.find("status=200") != std::string::npos) ++logged_200;
+    if (auto at = line.find("suppressed="); at != std::string::npos && line.find("status=429") != std::string::npos)
+      suppressed += std::stol(line.substr(at + 11));
+  }
+  EXPECT_EQ(logged_200, 10) << "successful requests are all logged";
+  EXPECT_GE(logged_429, 5);
+  EXPECT_LE(logged_429, 5 * seconds);
+  EXPECT_EQ(logged_429 + suppressed, 290) << text.substr(0, 2000);
+  EXPECT_NE(metrics.find("segue_http_requests_total{route=\"/limited\",status=\"429\"} 290"), std::string::npos);
+  EXPECT_NE(metrics.find("segue_access_log_suppressed_total{status=\"429\"} " + std::to_string(suppressed)),
+            std::string::npos);
 }
 
 }  // namespace

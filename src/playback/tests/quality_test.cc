@@ -31,13 +31,52 @@ TEST(Quality, OnlyFormatsTheClientAccepts) {
   EXPECT_EQ(none.error().code, ErrorCode::kInvalidArgument);
 }
 
-TEST(Quality, WhenNothingFitsTheCapServesSmallestAndSaysSo) {
-  auto c = choose_quality({f("mp3_320", "mp3", 320), f("flac", "flac", 900, true)},
-                          {Tier::kFree, {}, false});
-  ASSERT_TRUE(c.ok());
-  EXPECT_EQ(c->file.file.str(), "mp3_320");
-  EXPECT_FALSE(c->within_cap);
-  EXPECT_NE(c->note.find("smallest"), std::string::npos);
+TEST(Quality, WhenNothingTheClientAcceptsFitsTheCapTheAnswerIsARefusalNamingWhatWould) {
+  auto mp3 = choose_quality(kAll, {Tier::kFree, {"mp3"}, false});
+  ASSERT_FALSE(mp3.ok());
+  EXPECT_EQ(mp3.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_NE(mp3.error().message.find("160 kbps cap"), std::string::npos) << mp3.error().message;
+  EXPECT_NE(mp3.error().message.find("formats within the cap: vorbis"), std::string::npos) << mp3.error().message;
+}
+
+TEST(Quality, WhenNothingOfTheTrackFitsInAnyFormatTheSmallestIsServedAndSaysSo) {
+  // No encodings (transcoding failed for the source): the client's wishes change nothing.
+  for (const std::vector<std::string>& formats : {std::vector<std::string>{}, {"flac", "mp3"}}) {
+    auto c = choose_quality({f("mp3_320", "mp3", 320), f("flac", "flac", 900, true)}, {Tier::kFree, formats, false});
+    ASSERT_TRUE(c.ok());
+    EXPECT_EQ(c->file.file.str(), "mp3_320");
+    EXPECT_FALSE(c->within_cap);
+    EXPECT_NE(c->note.find("smallest"), std::string::npos);
+  }
+}
+
+// Issue 14: a free client that accepts only FLAC got the lossless original.
+TEST(Quality, AFreeClientAcceptingOnlyLosslessNeverGetsIt) {
+  auto c = choose_quality(kAll, {Tier::kFree, {"flac"}, false});
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_NE(c.error().message.find("lossless needs Premium"), std::string::npos) << c.error().message;
+  EXPECT_FALSE(choose_quality(kAll, {Tier::kFree, {"flac", "wav"}, true}).ok());
+  // Premium may have it: accepting only FLAC is asking for lossless.
+  auto p = choose_quality(kAll, {Tier::kPremium, {"flac"}, false});
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->file.file.str(), "flac");
+  EXPECT_TRUE(p->within_cap);
+}
+
+TEST(Quality, NoChoiceIsEverOverTheCap) {
+  const std::vector<std::vector<std::string>> format_lists = {{}, {"mp3"}, {"flac"}, {"ogg"}, {"vorbis", "flac"},
+                                                              {"wav"}, {"flac", "mp3"}};
+  for (const auto& formats : format_lists) {
+    for (bool lossless : {false, true}) {
+      auto c = choose_quality(kAll, {Tier::kFree, formats, lossless});
+      if (!c.ok()) continue;
+      EXPECT_FALSE(c->file.lossless);
+      EXPECT_LE(c->file.bitrate_kbps, 160);
+      auto p = choose_quality(kAll, {Tier::kPremium, formats, lossless});
+      if (p.ok() && !p->file.lossless) EXPECT_LE(p->file.bitrate_kbps, 320);
+    }
+  }
 }
 
 // An original and the encodings Segue could make of it.

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "search/index.h"
+#include "search/lexicon.h"
 
 namespace segue::search {
 namespace {
@@ -278,6 +279,66 @@ TEST_F(SearcherTest, PrivatePlaylistsOnlyForMembers) {
   r = Searcher(*index_).search(req);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->pages[3].items.size(), 2u);
+}
+
+// Issue 14: the spelling correction suggested words of other users' private playlist names.
+TEST_F(SearcherTest, CorrectionsAndCompletionsNeverRevealOthersPrivatePlaylists) {
+  Document priv;
+  priv.kind = Kind::kPlaylist;
+  priv.id = "p9";
+  priv.name = "Zanzibarian Confessions";
+  priv.members = {"alice"};
+  priv.is_public = false;
+  ASSERT_TRUE(index_->put({priv}).ok());
+  ASSERT_TRUE(index_->commit().ok());
+  Searcher searcher(*index_);
+  auto corrected_search = [&](const std::string& q, const std::string& viewer) {
+    SearchRequest req;
+    req.q = q;
+    req.viewer = viewer;
+    auto r = searcher.search(req);
+    EXPECT_TRUE(r.ok());
+    return r.ok() && r->corrected ? *r->corrected : std::string();
+  };
+  auto corrected_suggest = [&](const std::string& q, const std::string& viewer) {
+    SuggestRequest req;
+    req.q = q;
+    req.viewer = viewer;
+    auto r = searcher.suggest(req);
+    EXPECT_TRUE(r.ok());
+    return r.ok() && r->corrected ? *r->corrected : std::string();
+  };
+  for (const std::string viewer : {"bob", ""}) {
+    // The plain-word path (in memory), the Xapian path (a filter), and both entry points.
+    for (const std::string q : {"zanzibarain", "zanzibarain confesions", "zanzibarain year:1900-2100"}) {
+      EXPECT_EQ(corrected_search(q, viewer).find("zanzibarian"), std::string::npos) << q << " for '" << viewer << "'";
+      EXPECT_EQ(corrected_suggest(q, viewer).find("zanzibarian"), std::string::npos) << q << " for '" << viewer << "'";
+    }
+    SearchRequest req;
+    req.q = "zanzib";
+    req.viewer = viewer;
+    auto r = searcher.search(req);
+    ASSERT_TRUE(r.ok());
+    for (const auto& page : r->pages) EXPECT_TRUE(page.items.empty());
+  }
+  EXPECT_EQ(index_->lexicon()->df("zanzibarian"), 0u);
+  // The member still gets corrections and completions from her own private playlist.
+  EXPECT_EQ(corrected_search("zanzibarain", "alice"), "zanzibarian");
+  EXPECT_EQ(corrected_suggest("zanzibarain", "alice"), "zanzibarian");
+  EXPECT_EQ(corrected_search("zanzibarain year:1900-2100", "alice").rfind("zanzibarian", 0), 0u);
+  SearchRequest mine;
+  mine.q = "zanzib";
+  mine.viewer = "alice";
+  mine.kinds = {Kind::kPlaylist};
+  auto r = searcher.search(mine);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->pages[3].items.size(), 1u);
+  EXPECT_EQ(r->pages[3].items[0].id, "p9");
+  // Made public: everyone's lexicon has it.
+  priv.is_public = true;
+  ASSERT_TRUE(index_->put({priv}).ok());
+  ASSERT_TRUE(index_->commit().ok());
+  EXPECT_EQ(corrected_search("zanzibarain", "bob"), "zanzibarian");
 }
 
 TEST_F(SearcherTest, UpdatesAndRemovalsAfterCommit) {
