@@ -71,7 +71,8 @@ start_segue() {
   local data="$1" lib="$2" port="$3" alog="$4"
   shift 4
   "$SEGUE" serve --data "$data" --library "$lib" --listen "127.0.0.1:$port" --access-log "$alog" \
-    --rate-limit-client 100000000 --rate-limit-user 100000000 --max-connections-per-address 0 "$@" \
+    --rate-limit-client 100000000 --rate-limit-user 100000000 --max-connections-per-address 0 \
+    --audio-rate-limit 0 --image-rate-limit 0 "$@" \
     >"$WORK/segue-$port.out" 2>/dev/null &
   SEGUE_PID=$!
   BENCH_PIDS+=("$SEGUE_PID")

@@ -17,6 +17,7 @@ const std::set<std::string> kKnownKeys = {
     "max_connections", "body_limit", "request_timeout", "idle_timeout", "rate_limit_client",
     "rate_limit_user", "rate_window", "rescan_interval", "access_log", "log_level", "web", "stream_token_ttl",
     "transcode_cache_mb", "transcode_jobs", "transcode_ahead", "max_connections_per_address", "allowed_hosts",
+    "audio_rate_limit", "image_rate_limit",
     "metrics_token"};
 
 Result<int64_t> to_int(const std::string& key, const std::string& v, int64_t lo, int64_t hi) {
@@ -141,6 +142,14 @@ Result<Config> build_config(const Settings& file, const Settings& env, const Set
   if (auto v = last("max_connections_per_address")) {
     SEGUE_ASSIGN_OR_RETURN(auto n, to_int("max_connections_per_address", *v, 0, 10'000'000));
     c.max_connections_per_address = static_cast<std::size_t>(n);
+  }
+  if (auto v = last("audio_rate_limit")) {
+    SEGUE_ASSIGN_OR_RETURN(auto n, to_int("audio_rate_limit", *v, 0, 100'000'000));
+    c.audio_rate_limit = static_cast<uint32_t>(n);
+  }
+  if (auto v = last("image_rate_limit")) {
+    SEGUE_ASSIGN_OR_RETURN(auto n, to_int("image_rate_limit", *v, 0, 100'000'000));
+    c.image_rate_limit = static_cast<uint32_t>(n);
   }
   if (auto v = last("public_url")) {
     if (v->rfind("http://", 0) != 0 && v->rfind("https://", 0) != 0)

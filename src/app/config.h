@@ -39,6 +39,11 @@ struct Config {
   uint32_t rate_limit_client = 6000;  // requests per window per OAuth client
   uint32_t rate_limit_user = 3000;    // requests per window per user
   std::chrono::seconds rate_window{30};
+  // Per client address (an IPv6 client's /64), per 10 s: /audio and /images requests
+  // (api/spotify/abuse.h says why these numbers). 0 disables; behind a reverse proxy on the same
+  // host every client shares the proxy's address, so raise them or use 0 there.
+  uint32_t audio_rate_limit = 3000;
+  uint32_t image_rate_limit = 1000;
   std::chrono::seconds rescan_interval{300};  // periodic rescan while serving; 0 disables
   bool access_log = true;
   std::string log_level = "info";

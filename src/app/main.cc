@@ -77,7 +77,8 @@ const std::map<std::string, std::string> kSettingFlags = {
     {"access-log", "access_log"}, {"log-level", "log_level"}, {"rescan-interval", "rescan_interval"},
     {"rate-limit-client", "rate_limit_client"}, {"rate-limit-user", "rate_limit_user"},
     {"max-connections", "max_connections"}, {"web", "web"}, {"stream-token-ttl", "stream_token_ttl"},
-    {"max-connections-per-address", "max_connections_per_address"}, {"allowed-host", "allowed_hosts"},
+    {"max-connections-per-address", "max_connections_per_address"},
+    {"audio-rate-limit", "audio_rate_limit"}, {"image-rate-limit", "image_rate_limit"}, {"allowed-host", "allowed_hosts"},
     {"metrics-token", "metrics_token"}};
 const std::set<std::string> kBoolFlags = {"full", "public", "admin-flag"};
 
@@ -526,7 +527,10 @@ int cmd_serve(int argc, char** argv) {
     ~StopWatching() { auth->stop_watching(); }
   } stop_watching{s.auth.get()};
   // Login backoff, the password-hashing pool, per-address limits (api/spotify/abuse.h).
-  api::spotify::AbuseLimits abuse;
+  api::spotify::AbuseOptions abuse_options;
+  abuse_options.audio_per_10s = c.audio_rate_limit;
+  abuse_options.images_per_10s = c.image_rate_limit;
+  api::spotify::AbuseLimits abuse(abuse_options);
   ctx.abuse = &abuse;
 
   net::Router router;

@@ -72,6 +72,12 @@ TEST(Config, SecuritySettings) {
   EXPECT_LT(c->max_connections_per_address, c->max_connections);
   EXPECT_TRUE(c->allowed_hosts.empty());
   EXPECT_EQ(c->metrics_token, "");
+  EXPECT_EQ(c->audio_rate_limit, 3000u);
+  EXPECT_EQ(c->image_rate_limit, 1000u);
+  c = build_config({}, {}, {{"audio_rate_limit", "0"}, {"image_rate_limit", "50"}});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->audio_rate_limit, 0u);
+  EXPECT_EQ(c->image_rate_limit, 50u);
   c = build_config({}, {{"allowed_hosts", "Music.Example"}, {"allowed_hosts", "nas.lan:8080"}},
                    {{"max_connections_per_address", "0"}, {"metrics_token", "0123456789abcdef0123"}});
   ASSERT_TRUE(c.ok()) << c.error().message;
@@ -80,7 +86,7 @@ TEST(Config, SecuritySettings) {
   EXPECT_EQ(c->metrics_token, "0123456789abcdef0123");
   for (const auto& [key, bad] : std::vector<std::pair<std::string, std::string>>{
            {"allowed_hosts", "evil.example/x"}, {"allowed_hosts", "a b"}, {"metrics_token", "short"},
-           {"max_connections_per_address", "-1"}}) {
+           {"max_connections_per_address", "-1"}, {"audio_rate_limit", "x"}, {"image_rate_limit", "-5"}}) {
     auto r = build_config({}, {}, {{key, bad}});
     ASSERT_FALSE(r.ok()) << key << "=" << bad;
     EXPECT_NE(r.error().message.find(key), std::string::npos) << r.error().message;
