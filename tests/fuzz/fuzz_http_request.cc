@@ -15,6 +15,8 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -84,10 +86,25 @@ struct Harness {
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    // Reset on close: thousands of connections a second would otherwise leave the client's
+    // ephemeral ports in TIME_WAIT until connect() fails with EADDRNOTAVAIL.
+    linger lg{1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
     std::string out;
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    int attempts = 0;
+    while (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      if (++attempts == 50) {
+        std::fprintf(stderr, "fuzz_http_request: connect: %s\n", std::strerror(errno));
+        ::close(fd);
+        return "<connect failed>";
+      }
       ::close(fd);
-      return "<connect failed>";
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      fd = ::socket(AF_INET, SOCK_STREAM, 0);
+      if (fd < 0) __builtin_trap();
+      ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+      ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
     }
     std::size_t sent = 0;
     while (sent < bytes.size()) {
