@@ -141,7 +141,8 @@ struct Harness {
       std::filesystem::remove_all(remove_at_exit, ec);
     });
     const std::string lib = dir + "/library";
-    if (auto st = catalog::write_demo_library(lib); !st.ok()) fail(st.error().message);
+    // Short tunes (1 s): the harness needs the tracks and their ids, not long audio.
+    if (auto st = catalog::write_demo_library(lib, catalog::DemoOptions{1.0}); !st.ok()) fail(st.error().message);
     app::Config c;
     c.data_dir = dir + "/data";
     c.libraries = {lib};
