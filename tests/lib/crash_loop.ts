@@ -373,8 +373,9 @@ async function waitLagZero(server: Server): Promise<void> {
 }
 
 function sqlite(db: string, sql: string): string {
-  const r = spawnSync("sqlite3", ["-readonly", db, sql], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`sqlite3 ${db}: ${r.stderr}`);
+  // The dumps grow with the log (MBs after 100 kills): well past spawnSync's 1 MB default.
+  const r = spawnSync("sqlite3", ["-readonly", db, sql], { encoding: "utf8", maxBuffer: 1 << 30 });
+  if (r.error || r.status !== 0) throw new Error(`sqlite3 ${db}: ${r.error ?? r.stderr}`);
   return r.stdout;
 }
 
