@@ -3,6 +3,9 @@
 #include <termios.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <atomic>
 #include <chrono>
@@ -397,6 +400,14 @@ int cmd_demo_library(int argc, char** argv) {
 }
 
 int cmd_serve(int argc, char** argv) {
+#if defined(__GLIBC__)
+  // A long-running server: fixed malloc thresholds. glibc otherwise raises its mmap threshold
+  // (up to 32 MB) and trim threshold (64 MB) each time a large block is freed, after which the
+  // large transient buffers of a rescan or a big response stay in a thread's arena instead of
+  // going back to the OS, and RSS steps up a few tens of MB at a time (issue 14).
+  ::mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  ::mallopt(M_TRIM_THRESHOLD, 4 << 20);
+#endif
   Args a = parse_args(argc, argv, 2, {}, {});
   if (!a.positional.empty()) fail("serve takes no positional arguments");
   Config c = load_config(a);

@@ -361,17 +361,20 @@ Result<CatalogRows> load_catalog_rows(store::Connection& c) {
   return rows;
 }
 
-Status upsert_artist(store::Connection& c, const Artist& a) {
-  SEGUE_TRY(c.exec(
+Result<bool> upsert_artist(store::Connection& c, const Artist& a) {
+  // The WHERE makes an unchanged row cost no write (and count no change).
+  SEGUE_ASSIGN_OR_RETURN(int64_t n, c.exec(
       "INSERT INTO artists (id, name, sort_name, musicbrainz_id) VALUES (?, ?, ?, ?) "
       "ON CONFLICT (id) DO UPDATE SET name = excluded.name, sort_name = excluded.sort_name, "
-      "musicbrainz_id = excluded.musicbrainz_id",
+      "musicbrainz_id = excluded.musicbrainz_id "
+      "WHERE name IS NOT excluded.name OR sort_name IS NOT excluded.sort_name "
+      "OR musicbrainz_id IS NOT excluded.musicbrainz_id",
       {a.id.str(), a.name, a.sort_name, store::opt(a.musicbrainz_id)}));
-  return {};
+  return n > 0;
 }
 
-Status upsert_album(store::Connection& c, const Album& a) {
-  SEGUE_TRY(c.exec(
+Result<bool> upsert_album(store::Connection& c, const Album& a) {
+  SEGUE_ASSIGN_OR_RETURN(int64_t n, c.exec(
       "INSERT INTO albums (id, name, year, release_date, release_date_precision, genres, "
       "total_tracks, total_discs, is_compilation, image_id, added_at, musicbrainz_id) "
       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -380,27 +383,43 @@ Status upsert_album(store::Connection& c, const Album& a) {
       "release_date_precision = excluded.release_date_precision, genres = excluded.genres, "
       "total_tracks = excluded.total_tracks, total_discs = excluded.total_discs, "
       "is_compilation = excluded.is_compilation, image_id = excluded.image_id, "
-      "added_at = excluded.added_at, musicbrainz_id = excluded.musicbrainz_id",
+      "added_at = excluded.added_at, musicbrainz_id = excluded.musicbrainz_id "
+      "WHERE name IS NOT excluded.name OR year IS NOT excluded.year "
+      "OR release_date IS NOT excluded.release_date "
+      "OR release_date_precision IS NOT excluded.release_date_precision "
+      "OR genres IS NOT excluded.genres OR total_tracks IS NOT excluded.total_tracks "
+      "OR total_discs IS NOT excluded.total_discs OR is_compilation IS NOT excluded.is_compilation "
+      "OR image_id IS NOT excluded.image_id OR added_at IS NOT excluded.added_at "
+      "OR musicbrainz_id IS NOT excluded.musicbrainz_id",
       {a.id.str(), a.name, opt_int(a.year), a.release_date, a.release_date_precision,
        genres_json(a.genres), int64_t{a.total_tracks}, int64_t{a.total_discs},
        int64_t{a.is_compilation ? 1 : 0},
        a.image_id ? Value(a.image_id->str()) : Value(nullptr), a.added_at_ms,
        store::opt(a.musicbrainz_id)}));
+  // The album artists are rewritten only when they differ from the stored list.
+  std::vector<std::string> stored;
+  SEGUE_TRY(c.query("SELECT artist_id FROM album_artists WHERE album_id = ? ORDER BY position",
+                    {a.id.str()}, [&](const store::Row& r) { stored.push_back(r.text(0)); }));
+  bool same = stored.size() == a.artist_ids.size();
+  for (std::size_t i = 0; same && i < stored.size(); ++i) same = stored[i] == a.artist_ids[i].str();
+  if (same) return n > 0;
   SEGUE_TRY(c.exec("DELETE FROM album_artists WHERE album_id = ?", {a.id.str()}));
   for (std::size_t i = 0; i < a.artist_ids.size(); ++i)
     SEGUE_TRY(c.exec("INSERT INTO album_artists (album_id, position, artist_id) VALUES (?, ?, ?)",
                      {a.id.str(), static_cast<int64_t>(i), a.artist_ids[i].str()}));
-  return {};
+  return true;
 }
 
-Status upsert_image(store::Connection& c, const Image& i) {
-  SEGUE_TRY(c.exec(
+Result<bool> upsert_image(store::Connection& c, const Image& i) {
+  SEGUE_ASSIGN_OR_RETURN(int64_t n, c.exec(
       "INSERT INTO images (id, source, path, width, height) VALUES (?, ?, ?, ?, ?) "
       "ON CONFLICT (id) DO UPDATE SET source = excluded.source, path = excluded.path, "
-      "width = excluded.width, height = excluded.height",
+      "width = excluded.width, height = excluded.height "
+      "WHERE source IS NOT excluded.source OR path IS NOT excluded.path "
+      "OR width IS NOT excluded.width OR height IS NOT excluded.height",
       {i.id.str(), std::string(i.source == ImageSource::kEmbedded ? "embedded" : "file"), i.path,
        int64_t{i.width}, int64_t{i.height}}));
-  return {};
+  return n > 0;
 }
 
 Status upsert_track(store::Connection& c, const Track& t) {
@@ -457,15 +476,18 @@ Status delete_file(store::Connection& c, const FileId& id) {
   return {};
 }
 
-Status delete_orphans(store::Connection& c) {
-  SEGUE_TRY(c.exec("DELETE FROM albums WHERE id NOT IN (SELECT album_id FROM tracks)"));
-  SEGUE_TRY(c.exec("DELETE FROM album_artists WHERE album_id NOT IN (SELECT id FROM albums)"));
-  SEGUE_TRY(c.exec(
-      "DELETE FROM artists WHERE id NOT IN (SELECT artist_id FROM track_artists) "
-      "AND id NOT IN (SELECT artist_id FROM album_artists)"));
-  SEGUE_TRY(c.exec(
-      "DELETE FROM images WHERE id NOT IN (SELECT image_id FROM albums WHERE image_id IS NOT NULL)"));
-  return {};
+Result<int64_t> delete_orphans(store::Connection& c) {
+  int64_t n = 0;
+  for (const char* sql :
+       {"DELETE FROM albums WHERE id NOT IN (SELECT album_id FROM tracks)",
+        "DELETE FROM album_artists WHERE album_id NOT IN (SELECT id FROM albums)",
+        "DELETE FROM artists WHERE id NOT IN (SELECT artist_id FROM track_artists) "
+        "AND id NOT IN (SELECT artist_id FROM album_artists)",
+        "DELETE FROM images WHERE id NOT IN (SELECT image_id FROM albums WHERE image_id IS NOT NULL)"}) {
+    SEGUE_ASSIGN_OR_RETURN(int64_t d, c.exec(sql));
+    n += d;
+  }
+  return n;
 }
 
 }  // namespace segue::catalog

@@ -39,15 +39,18 @@ Result<std::vector<StoredFile>> load_stored_files(store::Connection& c);
 Result<std::vector<std::pair<AlbumId, int64_t>>> load_album_added_at(store::Connection& c);
 Result<CatalogRows> load_catalog_rows(store::Connection& c);
 
-Status upsert_artist(store::Connection& c, const Artist& a);
-Status upsert_album(store::Connection& c, const Album& a);  // also replaces album_artists
-Status upsert_image(store::Connection& c, const Image& i);
+// The artist, album and image upserts write nothing when the stored row (and, for albums,
+// the album artists) already has these values; they return whether anything was written.
+Result<bool> upsert_artist(store::Connection& c, const Artist& a);
+Result<bool> upsert_album(store::Connection& c, const Album& a);  // also replaces album_artists
+Result<bool> upsert_image(store::Connection& c, const Image& i);
 Status upsert_track(store::Connection& c, const Track& t);  // also replaces track_artists
 Status upsert_file(store::Connection& c, const AudioFile& f, const TagInfo& tags);
 // Deletes the file row, and its track when no other file belongs to it.
 Status delete_file(store::Connection& c, const FileId& id);
-// Deletes albums without tracks, artists no track or album refers to, and unreferenced images.
-Status delete_orphans(store::Connection& c);
+// Deletes albums without tracks, artists no track or album refers to, and unreferenced images;
+// returns the number of rows deleted.
+Result<int64_t> delete_orphans(store::Connection& c);
 
 // JSON (de)serialisation of TagInfo, as stored in audio_files.tags. Exposed for tests.
 std::string tags_to_json(const TagInfo& t);

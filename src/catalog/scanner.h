@@ -52,6 +52,11 @@ struct ScanReport {
   std::size_t unchanged = 0;  // known files with the same size and mtime (or same tags)
   std::vector<ScanFailure> failed;
   std::size_t files_seen = 0;  // audio files found by the walk
+  // Catalog rows this scan inserted, changed or deleted (0 for a library that did not change).
+  std::size_t rows_written = 0;
+  // Whether the scan published a new catalog snapshot: only when it wrote rows, or on a
+  // Scanner's first scan.
+  bool catalog_reloaded = false;
   std::chrono::milliseconds elapsed{0};
 };
 
@@ -74,7 +79,8 @@ class Scanner {
 
   // Scans `library_roots` (folders; symlinks inside them are followed only when they resolve
   // inside one of the roots). Unchanged files (same size and mtime as stored) are not re-read
-  // unless `full`. Files that cannot be used are skipped and listed in ScanReport::failed with
+  // unless `full`; rows that did not change are not rewritten, and a scan that changed
+  // nothing does not reload the Catalog (after the Scanner's first scan). Files that cannot be used are skipped and listed in ScanReport::failed with
   // a reason; they never fail the scan. Files under a folder that cannot be listed are kept.
   // Errors: Error::not_found if a root does not exist or is not a folder (nothing is removed),
   // Error::conflict if a scan is already running, database errors as returned by the store.
@@ -82,10 +88,15 @@ class Scanner {
                           const ProgressFn& progress = nullptr);
 
  private:
+  Result<ScanReport> scan_locked(const std::vector<std::string>& library_roots, bool full,
+                                 const ProgressFn& progress);
+  static void release_scan_memory();
+
   store::Database& db_;
   Catalog* catalog_;
   std::mutex scan_mu_;
   bool migrated_ = false;
+  bool published_once_ = false;
 };
 
 }  // namespace segue::catalog

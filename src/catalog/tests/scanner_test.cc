@@ -163,6 +163,55 @@ TEST_F(ScannerTest, RescanWithNothingChangedKeepsEverything) {
   EXPECT_EQ(ids_by_title(), before);
 }
 
+// Issue 14: a periodic rescan of an unchanged library used to rewrite every artist, album and
+// image row and publish a new snapshot (search, analysis and encode-ahead then re-diffed the
+// whole catalog), and the server's memory grew with every rescan. Now it costs no write and
+// no reload.
+TEST_F(ScannerTest, RescanWithNothingChangedWritesNothingAndKeepsTheSnapshot) {
+  write_demo();
+  ScanReport first = scan();
+  EXPECT_GT(first.rows_written, 0u);
+  EXPECT_TRUE(first.catalog_reloaded);
+  // A second connection sees PRAGMA data_version change whenever another connection commits.
+  store::Options one;
+  one.readers = 1;
+  auto watcher = store::Database::open_sqlite((tmp_.path() / "segue.db").string(), one);
+  ASSERT_TRUE(watcher.ok()) << watcher.error().message;
+  auto data_version = [&] {
+    int64_t v = -1;
+    EXPECT_TRUE((*watcher)->read([&](store::Connection& c) -> Status {
+      SEGUE_ASSIGN_OR_RETURN(auto x, c.query_int("PRAGMA data_version"));
+      v = x.value_or(-1);
+      return {};
+    }).ok());
+    return v;
+  };
+  const int64_t version_before = data_version();
+  const auto published = snap();
+  std::size_t published_count = 0;
+  catalog_->subscribe([&](std::shared_ptr<const Snapshot>) { ++published_count; });
+
+  for (bool full : {false, true}) {
+    ScanReport r = scan(full);
+    EXPECT_EQ(r.unchanged, 13u);
+    EXPECT_EQ(r.rows_written, 0u) << (full ? "full rescan" : "rescan");
+    EXPECT_FALSE(r.catalog_reloaded);
+    EXPECT_EQ(snap(), published) << "an unchanged rescan published a new snapshot";
+  }
+  EXPECT_EQ(published_count, 0u);
+  EXPECT_EQ(data_version(), version_before) << "an unchanged rescan committed a change";
+
+  // A change outside the audio files (a cover file removed) is still seen and published.
+  fs::remove(lib_ / "Marlow Vance" / "Harbor Lights" / "cover.jpg");
+  ScanReport r = scan();
+  EXPECT_GT(r.rows_written, 0u);
+  EXPECT_TRUE(r.catalog_reloaded);
+  EXPECT_EQ(published_count, 1u);
+  ASSERT_NE(album_named("Harbor Lights"), nullptr);
+  EXPECT_FALSE(album_named("Harbor Lights")->image_id.has_value());
+  EXPECT_NE(data_version(), version_before);
+}
+
 TEST_F(ScannerTest, ChangedTagsUpdateOnlyThatFileAndKeepItsId) {
   write_demo();
   scan();
@@ -178,6 +227,7 @@ TEST_F(ScannerTest, ChangedTagsUpdateOnlyThatFileAndKeepItsId) {
   ASSERT_TRUE(write_tags(file.string(), w).ok());
   ScanReport r = scan();
   EXPECT_EQ(r.updated, 1u);
+  EXPECT_TRUE(r.catalog_reloaded);
   EXPECT_EQ(r.unchanged, 12u);
   EXPECT_EQ(r.added + r.removed, 0u);
   auto after = ids_by_title();
