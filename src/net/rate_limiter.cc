@@ -30,6 +30,14 @@ RateLimiter::Shard& RateLimiter::shard_for(std::string_view key) {
 }
 
 RateLimiter::Decision RateLimiter::acquire(std::string_view key, Clock::time_point now) {
+  return decide(key, now, /*count=*/true);
+}
+
+RateLimiter::Decision RateLimiter::peek(std::string_view key, Clock::time_point now) {
+  return decide(key, now, /*count=*/false);
+}
+
+RateLimiter::Decision RateLimiter::decide(std::string_view key, Clock::time_point now, bool count) {
   if (limit_ == 0) return {true, std::chrono::seconds(0)};
   const int64_t win_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(window_).count();
   const int64_t t = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
@@ -42,7 +50,9 @@ RateLimiter::Decision RateLimiter::acquire(std::string_view key, Clock::time_poi
     // Forget keys idle for two windows: they carry no weight any more.
     std::erase_if(s.entries, [&](const auto& kv) { return kv.second.window_index < index - 1; });
   }
-  Entry& e = s.entries[std::string(key)];
+  if (!count && !s.entries.count(std::string(key))) return {true, std::chrono::seconds(0)};
+  Entry copy;
+  Entry& e = count ? s.entries[std::string(key)] : (copy = s.entries.at(std::string(key)));
   if (e.window_index != index) {
     e.previous = (e.window_index == index - 1) ? e.current : 0;
     e.current = 0;
@@ -50,7 +60,7 @@ RateLimiter::Decision RateLimiter::acquire(std::string_view key, Clock::time_poi
   }
   double weighted = e.previous * (1.0 - into) + e.current;
   if (weighted + 1 <= limit_) {
-    ++e.current;
+    if (count) ++e.current;
     return {true, std::chrono::seconds(0)};
   }
   // When will the weighted count drop enough? The previous window's weight decays linearly;

@@ -32,6 +32,9 @@ class RateLimiter {
 
   // Counts one request for `key` at `now` if it is within the limit.
   Decision acquire(std::string_view key, Clock::time_point now = Clock::now());
+  // What acquire() would decide, without counting a request: lets a caller refuse before
+  // doing expensive work it would only count afterwards (a database lookup of a bad token).
+  Decision peek(std::string_view key, Clock::time_point now = Clock::now());
 
   uint32_t limit() const { return limit_; }
 
@@ -46,6 +49,7 @@ class RateLimiter {
     std::unordered_map<std::string, Entry> entries;
   };
   Shard& shard_for(std::string_view key);
+  Decision decide(std::string_view key, Clock::time_point now, bool count);
 
   uint32_t limit_;
   std::chrono::seconds window_;

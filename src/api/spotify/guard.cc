@@ -13,9 +13,11 @@ namespace http = net::http;
 namespace {
 // Failed bearer authentications count per address (token guessing, a client stuck on a dead
 // token); past the limit the answer is 429 with Retry-After instead of 401. nullopt: answer 401.
-std::optional<net::Response> limit_bad_token(ApiContext& ctx, const net::Request& req) {
+// `count` false: only asks whether the address is already past the limit (before a lookup).
+std::optional<net::Response> limit_bad_token(ApiContext& ctx, const net::Request& req, bool count = true) {
   if (!ctx.abuse) return std::nullopt;
-  auto d = ctx.abuse->bad_tokens.acquire("bad-token:" + address_key(req.remote_ip));
+  const std::string key = "bad-token:" + address_key(req.remote_ip);
+  auto d = count ? ctx.abuse->bad_tokens.acquire(key) : ctx.abuse->bad_tokens.peek(key);
   if (d.allowed) return std::nullopt;
   net::Response r = error_response(429, "Too many requests with invalid access tokens");
   r.headers.set(http::field::retry_after, std::to_string(d.retry_after.count()));
@@ -40,6 +42,8 @@ boost::asio::awaitable<Guarded> guard(ApiContext& ctx, net::Request& req, const 
   // Note: no co_await inside a conditional expression; g++ 12 destroys its temporaries twice.
   std::optional<Result<auth::Principal>> cached = ctx.auth.validate_cached(token);
   if (!cached) {
+    // An address already past the bad-token limit is refused before the database is asked.
+    if (auto limited = limit_bad_token(ctx, req, /*count=*/false)) co_return std::move(*limited);
     auto fresh = co_await ctx.workers.run([&] { return ctx.auth.validate_access_token(token); });
     cached.emplace(std::move(fresh));
   }

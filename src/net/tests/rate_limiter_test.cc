@@ -20,6 +20,20 @@ TEST(RateLimiter, AllowsUpToTheLimitThenRefusesWithRetryAfter) {
   EXPECT_LE(d.retry_after, 10s);
 }
 
+TEST(RateLimiter, PeekTellsTheDecisionWithoutCounting) {
+  RateLimiter rl(2, 10s);
+  for (int i = 0; i < 10; ++i) EXPECT_TRUE(rl.peek("a", at(0ms)).allowed);
+  EXPECT_TRUE(rl.acquire("a", at(0ms)).allowed);
+  EXPECT_TRUE(rl.peek("a", at(1ms)).allowed);
+  EXPECT_TRUE(rl.acquire("a", at(1ms)).allowed);
+  auto d = rl.peek("a", at(2ms));
+  EXPECT_FALSE(d.allowed);
+  EXPECT_GE(d.retry_after, 1s);
+  EXPECT_FALSE(rl.acquire("a", at(2ms)).allowed);
+  // the window rolls for peek as for acquire
+  EXPECT_TRUE(rl.peek("a", at(25s)).allowed);
+}
+
 TEST(RateLimiter, KeysAreIndependent) {
   RateLimiter rl(1, 10s);
   EXPECT_TRUE(rl.acquire("a", at(0ms)).allowed);

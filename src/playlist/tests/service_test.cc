@@ -478,7 +478,9 @@ TEST_F(PlaylistServiceTest, CompactionFoldsOldOpsAndKeepsTheRestCorrect) {
   EXPECT_EQ(op_rows(*db_, p.id), 0);
   auto now = svc_->get(p.id, alice_)->snapshot_id;
   Sequence again(8);
-  for (const auto& op : svc_->ops_since(p.id, alice_, "")->ops) ASSERT_TRUE(again.apply(op).ok());
+  auto all_ops = svc_->ops_since(p.id, alice_, "");  // a named result: ->ops of a temporary dangles
+  ASSERT_TRUE(all_ops.ok());
+  for (const auto& op : all_ops->ops) ASSERT_TRUE(again.apply(op).ok());
   EXPECT_EQ(again.digest(), now);
   EXPECT_EQ(svc_->items(p.id, alice_)->front().added_by, bob_);
 }
