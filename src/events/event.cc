@@ -349,6 +349,15 @@ Result<Event> parse_event(const json::value& v, const UserId& user, std::chrono:
   return e;
 }
 
+const json::array* event_batch(const json::value& body, json::array& single) {
+  if (const json::array* arr = body.if_array()) return arr;
+  if (!body.is_object()) return nullptr;
+  if (const auto* ev = body.as_object().if_contains("events"); ev && ev->is_array()) return &ev->as_array();
+  single.clear();
+  single.push_back(body);
+  return &single;
+}
+
 Result<Event> parse_event(const json::value& v, const UserId& user) {
   return parse_event(v, user, std::chrono::system_clock::now());
 }

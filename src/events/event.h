@@ -13,6 +13,7 @@
 #include <variant>
 #include <vector>
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
@@ -119,6 +120,10 @@ inline constexpr int64_t kMaxClientEventAgeMs = 30LL * 24 * 3600 * 1000;
 Result<Event> parse_event(const boost::json::value& v, const UserId& user,
                           std::chrono::system_clock::time_point now);
 Result<Event> parse_event(const boost::json::value& v, const UserId& user);
+
+// The events of a client's batch body: an array of events, {"events": [...]}, or one event
+// object (which `single` then holds). nullptr for anything else.
+const boost::json::array* event_batch(const boost::json::value& body, boost::json::array& single);
 
 // The event as one JSON object (the export's line): the fields parse_event reads, plus
 // "user_id", and "offset" and "received_at" once the event is in the log.

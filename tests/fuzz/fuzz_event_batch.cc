@@ -18,16 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   json::error_code ec;
   json::value body = json::parse(bytes, ec);
   if (ec) return 0;
-  const json::array* arr = body.if_array();
   json::array single;
-  if (!arr && body.is_object()) {
-    if (const auto* e = body.as_object().if_contains("events"); e && e->is_array()) {
-      arr = &e->as_array();
-    } else {
-      single.push_back(body);
-      arr = &single;
-    }
-  }
+  const json::array* arr = ev::event_batch(body, single);
   if (!arr) return 0;
   static const segue::UserId user("0123456789abcdefghijkl");
   const auto now = std::chrono::system_clock::time_point(std::chrono::milliseconds(1765000000000));

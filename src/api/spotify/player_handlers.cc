@@ -197,16 +197,8 @@ void register_player_routes(net::Router& router, ApiContext& ctx) {
   router.add(http::verb::post, "/v1/me/player/events", [&ctx](Request& req) -> awaitable<Response> {
     SEGUE_GUARD(p, ctx, req);
     SEGUE_OR_400(body, json_body(req));
-    const json::array* arr = body.if_array();
     json::array single;
-    if (!arr && body.is_object()) {
-      if (const auto* ev = body.as_object().if_contains("events"); ev && ev->is_array()) {
-        arr = &ev->as_array();
-      } else {
-        single.push_back(body);
-        arr = &single;
-      }
-    }
+    const json::array* arr = events::event_batch(body, single);
     if (!arr) co_return error_response(400, "Expected an event object, an array of events or {\"events\": [...]}");
     if (arr->empty()) co_return error_response(400, "events: at least one event is required");
     if (arr->size() > kMaxEventsPerBatch)

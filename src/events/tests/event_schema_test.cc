@@ -67,6 +67,23 @@ TEST(EventSchema, EveryTypeParsesAndRoundTrips) {
   EXPECT_TRUE(parse(good[8])->private_session);
 }
 
+TEST(EventSchema, ABatchIsAnArrayAnEventsFieldOrOneEvent) {
+  json::array single;
+  json::value arr = json::parse(R"([{"type":"search"},{"type":"search"}])");
+  EXPECT_EQ(event_batch(arr, single), &arr.as_array());
+  json::value wrapped = json::parse(R"({"events":[{"type":"search"}]})");
+  ASSERT_NE(event_batch(wrapped, single), nullptr);
+  EXPECT_EQ(event_batch(wrapped, single)->size(), 1u);
+  EXPECT_TRUE(single.empty());
+  json::value one = json::parse(R"({"type":"search","query":"x"})");
+  const json::array* got = event_batch(one, single);
+  ASSERT_EQ(got, &single);
+  ASSERT_EQ(got->size(), 1u);
+  EXPECT_EQ(got->at(0), one);
+  EXPECT_EQ(event_batch(json::parse("7"), single), nullptr);
+  EXPECT_EQ(event_batch(json::parse(R"("events")"), single), nullptr);
+}
+
 TEST(EventSchema, MissingTimestampMeansNow) {
   auto e = parse(R"({"type": "search", "query": "x", "result_count": 0})");
   ASSERT_TRUE(e.ok());
