@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes a CSV (title,artist,album,genre,year) of N rows for `segue demo-library DIR --catalog`.
 
-Rows come from the TidyTuesday Spotify songs catalog (/work/shared/data/catalog/..., tracks.csv.gz
+Rows come from the TidyTuesday Spotify songs catalog (../shared/data/catalog/..., tracks.csv.gz
 with the genre of the first playlist each track is in); if that file is missing, or has fewer
 than N usable rows, the rest is synthesised (deterministic names).
 
@@ -13,7 +13,8 @@ import os
 import random
 import sys
 
-DEFAULT_DIR = "/work/shared/data/catalog/tidytuesday-2020-01-21-spotify-songs"
+DEFAULT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data", "catalog",
+                           "tidytuesday-2020-01-21-spotify-songs")
 
 
 def real_rows(d):

@@ -1,5 +1,5 @@
 // The playlist sequence CRDT (src/playlist/crdt.h) on real text-editing traces, element =
-// one character (Unicode code point). Traces: /work/shared/data/crdt-traces (CC BY 4.0, see its
+// one character (Unicode code point). Traces: ../shared/data/crdt-traces (CC BY 4.0, see its
 // README): sequential/automerge-paper (Kleppmann's LaTeX paper, 259,778 single-char edits) and
 // concurrent/{friendsforever,clownschool}.
 //
@@ -229,7 +229,7 @@ int concurrent(const std::string& dir, const char* name) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string dir = argc > 1 ? argv[1] : "/work/shared/data/crdt-traces";
+  std::string dir = argc > 1 ? argv[1] : SEGUE_SHARED_DATA "/crdt-traces";
   int bad = sequential(dir, "automerge-paper");
   bad |= concurrent(dir, "friendsforever");
   bad |= concurrent(dir, "clownschool");

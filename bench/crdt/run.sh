@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The playlist sequence CRDT on real editing traces (/work/shared/data/crdt-traces, element =
+# The playlist sequence CRDT on real editing traces (../shared/data/crdt-traces, element =
 # one character) next to Yjs and Automerge from npm (node), in one run: time, memory, encoded
 # snapshot size and load time, side by side (docs/benchmarks.md, "Playlist CRDT").
 #
@@ -10,7 +10,7 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 BUILD="${1:-}"
 [ -n "$BUILD" ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
 BUILD="$(cd "$BUILD" && pwd)"
-export CRDT_TRACES="${CRDT_TRACES:-/work/shared/data/crdt-traces}"
+export CRDT_TRACES="${CRDT_TRACES:-$HERE/../../../shared/data/crdt-traces}"
 EXE="$BUILD/bench/segue_crdt_bench"
 [ -x "$EXE" ] || ninja -C "$BUILD" segue_crdt_bench >&2
 if [ ! -d "$HERE/node_modules/yjs" ] || [ ! -d "$HERE/node_modules/@automerge/automerge" ]; then

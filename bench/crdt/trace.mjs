@@ -1,9 +1,9 @@
 // Shared by yjs.mjs and automerge.mjs: load a trace (gzip JSON, see
-// /work/shared/data/crdt-traces/README.md), replay it, print RESULT lines like crdt_bench.
+// ../shared/data/crdt-traces/README.md), replay it, print RESULT lines like crdt_bench.
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 
-export const DIR = process.env.CRDT_TRACES || '/work/shared/data/crdt-traces';
+export const DIR = process.env.CRDT_TRACES || new URL('../../../shared/data/crdt-traces', import.meta.url).pathname;
 
 export function load(rel) {
   return JSON.parse(gunzipSync(readFileSync(`${DIR}/${rel}.json.gz`)).toString('utf8'));

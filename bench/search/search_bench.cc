@@ -34,7 +34,7 @@ struct Options {
   std::size_t tracks = 1000000;
   std::size_t queries = 500;
   uint64_t seed = 42;
-  std::string data = "/work/shared/data/catalog/tidytuesday-2020-01-21-spotify-songs";
+  std::string data = SEGUE_SHARED_DATA "/catalog/tidytuesday-2020-01-21-spotify-songs";
   std::string dir = "search-bench-tmp";
   std::vector<int> threads = {1, 2, 4};
   std::vector<std::string> engines = {"segue-suggest", "segue-search", "fts5", "fts5-noprefix"};
