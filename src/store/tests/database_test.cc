@@ -7,6 +7,8 @@
 #include <fstream>
 #include <thread>
 
+#include <sys/stat.h>
+
 namespace segue::store {
 namespace {
 
@@ -25,6 +27,32 @@ class DatabaseTest : public ::testing::Test {
 };
 
 const std::vector<Migration> kV1 = {{1, "CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER)"}};
+
+mode_t mode_of(const std::string& p) {
+  struct stat st{};
+  EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
+  return st.st_mode & 0777;
+}
+
+TEST_F(DatabaseTest, FilesAreTheOwnersOnlyEvenUnderAPermissiveUmask) {
+  const mode_t old = ::umask(022);
+  {
+    auto db = Database::open_sqlite(path());
+    ASSERT_TRUE(db.ok()) << db.error().message;
+    ASSERT_TRUE((*db)->migrate("test", kV1).ok());
+    EXPECT_EQ(mode_of(path()), 0600u);
+    EXPECT_EQ(mode_of(path() + "-wal"), 0600u);
+    EXPECT_EQ(mode_of(path() + "-shm"), 0600u);
+  }
+  // A database an older version left readable by others is narrowed when it is opened.
+  ASSERT_EQ(::chmod(path().c_str(), 0644), 0);
+  {
+    auto db = Database::open_sqlite(path());
+    ASSERT_TRUE(db.ok()) << db.error().message;
+    EXPECT_EQ(mode_of(path()), 0600u);
+  }
+  ::umask(old);
+}
 
 TEST_F(DatabaseTest, WritesAreVisibleToReadersAfterCommit) {
   auto db = Database::open_sqlite(path());
