@@ -3,7 +3,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { addUser, startFixture, startServer, type Fixture, type Server } from "../lib/server.ts";
-import { ALL_SCOPES, api, isSpotifyError, login } from "../lib/oauth.ts";
+import { ALL_SCOPES, api, isSpotifyError, login, catalogTrackUris } from "../lib/oauth.ts";
 
 let f: Fixture;
 let server: Server;
@@ -36,11 +36,7 @@ before(async () => {
   carolId = c.id;
   await tokensFor(server);
   carol = (await login(server.base, f.publicClient, c, ALL_SCOPES)).access_token;
-  const nr = await call(alice, "GET", "/v1/browse/new-releases?limit=50");
-  for (const a of nr.body.albums.items) {
-    const full = await call(alice, "GET", `/v1/albums/${a.id}`);
-    for (const t of full.body.tracks.items) tracks.push(t.uri);
-  }
+  tracks.push(...(await catalogTrackUris(server.base, alice, 50)));
   assert.ok(tracks.length >= 10);
 });
 

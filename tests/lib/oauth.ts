@@ -168,3 +168,14 @@ export function isSpotifyError(body: any, status: number): boolean {
     body.error.message.length > 0
   );
 }
+
+/** The URIs of every track on the newest `albums` albums of the catalog, album by album. */
+export async function catalogTrackUris(base: string, token: string, albums = 50): Promise<string[]> {
+  const out: string[] = [];
+  const nr = await api(base, `/v1/browse/new-releases?limit=${albums}`, { token });
+  for (const a of nr.body.albums.items) {
+    const full = await api(base, `/v1/albums/${a.id}`, { token });
+    for (const t of full.body.tracks.items) out.push(t.uri);
+  }
+  return out;
+}
