@@ -548,10 +548,13 @@ int cmd_serve(int argc, char** argv) {
   api::spotify::register_routes(router, ctx);
   if (site) api::web::register_web_routes(router, *site);
   // Every route has its access rule in api/spotify/access.cc, or the server does not start.
-  if (auto missing = api::spotify::check_route_rules(router); !missing.empty()) {
+  auto missing = api::spotify::check_route_rules(router);
+  if (ctx.realtime)
+    for (auto& t : api::spotify::check_topic_rules(ctx.realtime->topics.kinds())) missing.push_back(std::move(t));
+  if (!missing.empty()) {
     std::string list;
     for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
-    fail("routes without an access rule in api/spotify/access.cc: " + list);
+    fail("routes or WebSocket topics without an access rule in api/spotify/access.cc: " + list);
   }
 
   net::ServerOptions opt;

@@ -222,6 +222,16 @@ std::vector<std::string> check_route_rules(const net::Router& router, bool requi
   return problems;
 }
 
+std::vector<std::string> check_topic_rules(const std::vector<std::string>& kinds) {
+  std::vector<std::string> missing;
+  for (const auto& k : kinds) {
+    bool found = false;
+    for (const auto& t : topic_rules()) found = found || t.kind == k;
+    if (!found) missing.push_back("topic " + k);
+  }
+  return missing;
+}
+
 Status check_object_rule(ApiContext& ctx, const auth::Principal& p, const RouteRule& rule,
                          const net::Request& req) {
   if (rule.object != ObjectRule::kPlaylistRead && rule.object != ObjectRule::kPlaylistModify) return Status{};

@@ -85,6 +85,9 @@ const RouteRule* find_route_rule(net::http::verb method, std::string_view patter
 // table and the router agree.
 std::vector<std::string> check_route_rules(const net::Router& router, bool require_all = false);
 
+// Every topic kind of `kinds` (the /v1/ws topics the server registered) that has no TopicRule.
+std::vector<std::string> check_topic_rules(const std::vector<std::string>& kinds);
+
 // On a worker: applies `rule.object` for `p` on the request's target. not_found for an object
 // the user may not see, permission_denied (Spotify's "Insufficient client scope") for a
 // missing object-dependent scope.

@@ -60,6 +60,11 @@ class TopicRegistry {
   // At start-up only (lookups are not locked).
   void add(std::string kind, std::shared_ptr<TopicProvider> provider);
   TopicProvider* find(std::string_view kind) const;
+  std::vector<std::string> kinds() const {
+    std::vector<std::string> out;
+    for (const auto& [k, p] : providers_) out.push_back(k);
+    return out;
+  }
 
  private:
   std::map<std::string, std::shared_ptr<TopicProvider>, std::less<>> providers_;

@@ -33,6 +33,11 @@ TEST(RouteRules, EveryRouteWithoutARuleIsReported) {
   EXPECT_EQ(missing, (std::vector<std::string>{"GET /v1/playlists/{id}/secrets", "PATCH /v1/me/tracks", "GET /v1/other-ws"}));
 }
 
+TEST(RouteRules, EveryTopicKindWithoutARuleIsReported) {
+  EXPECT_TRUE(check_topic_rules({"me", "playlist"}).empty());
+  EXPECT_EQ(check_topic_rules({"me", "connect", "playlist"}), (std::vector<std::string>{"topic connect"}));
+}
+
 TEST(RouteRules, RequireAllReportsRulesWithoutRoutes) {
   net::Router router;
   router.add(http::verb::get, "/healthz", nothing());
