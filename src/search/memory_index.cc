@@ -15,6 +15,11 @@ constexpr uint32_t kWideRange = 512;         // completions beyond which a prefi
 constexpr std::size_t kMaxCursorLists = 16;  // a word of more posting lists is checked per document
 constexpr uint64_t kRareWord = 20;           // below this many postings a typed word may be a typo
 constexpr double kFieldWeight[3] = {1.0, 0.67, 0.33};
+constexpr double kRelaxedOffset = 40.0;  // relaxed-pass hits rank below every strict hit
+constexpr double kDropPenalty = 10.0;    // times the share of the typed text left out
+constexpr double kEditPenalty = 1.0;     // relaxed pass: per edit between a typed word and the word it matched
+constexpr std::size_t kMaxDropTries = 40;  // joins tried leaving words out (each word alone aside)
+constexpr std::size_t kMaxDropWords = 16;  // longer queries are not tried with words left out
 
 void add_words(std::string_view text, std::vector<std::string>* out) {
   Words w = split_words(text);
@@ -279,7 +284,16 @@ bool KindIndex::has(uint32_t doc, const Constraint& c) const {
     for (const uint32_t* p = b; p != e; ++p)
       if (std::binary_search(c.fuzzy.begin(), c.fuzzy.end(), *p)) return true;
   }
+  if (c.open)
+    for (const uint32_t* p = b; p != e; ++p)
+      if (open_edits(*p, c) <= c.edits) return true;
   return false;
+}
+
+int KindIndex::open_edits(uint32_t w, const Constraint& c) const {
+  auto [it, fresh] = c.open_memo.try_emplace(w, 0);
+  if (fresh) it->second = static_cast<uint8_t>(edit_distance(c.typed, lex_.word(w), c.edits, c.as_prefix));
+  return it->second;
 }
 
 bool KindIndex::visible(uint32_t doc, const std::string& viewer) const {
@@ -298,6 +312,7 @@ int KindIndex::match(uint32_t doc, const Constraint& c, int* field) const {
     int m = 0;
     if ((w >= c.lo && w < c.hi) || std::binary_search(c.exact.begin(), c.exact.end(), w)) m = 2;
     else if (std::binary_search(c.fuzzy.begin(), c.fuzzy.end(), w)) m = 1;
+    else if (c.open && open_edits(w, c) <= c.edits) m = 1;
     if (!m) continue;
     int f = __builtin_ctz(fields_[i]);
     if (m > best || (m == best && f < best_field)) {
@@ -348,13 +363,23 @@ void KindIndex::key_lookup(const std::string& key, bool prefix, std::size_t want
 
 std::vector<MemHit> KindIndex::query(const std::vector<QueryWord>& words, const std::string& key,
                                      const std::string& corrected_key, bool last_prefix, std::size_t limit,
-                                     const std::string& viewer, std::size_t* total) const {
+                                     const std::string& viewer, std::size_t* total, Relaxed* relaxed) const {
   std::vector<MemHit> out;
   if (total) *total = 0;
   if (words.empty() || ids_.empty() || limit == 0) return out;
+  // Constraints of the words that must match (required) and, in the relaxed pass, of the glue
+  // words that count when present (optional). In the relaxed pass a word that matches nothing
+  // even with typos is dropped rather than emptying the result.
   std::vector<Constraint> cons;
-  for (const auto& qw : words) {
+  cons.reserve(words.size());
+  std::size_t typed_len = 0, dropped_len = 0;
+  for (std::size_t wi = 0; wi < words.size(); ++wi) {
+    const auto& qw = words[wi];
+    const bool optional = relaxed && qw.optional;
+    if (!optional) typed_len += qw.word.size();
     Constraint c;
+    c.word = static_cast<uint32_t>(wi);
+    c.optional = optional;
     uint64_t good = 0;
     uint32_t id = lex_.id(qw.word);
     if (id < lex_.size()) {
@@ -376,170 +401,339 @@ std::vector<MemHit> KindIndex::query(const std::vector<QueryWord>& words, const 
       }
     }
     uint64_t volume = good;
-    int k = allowed_edits(qw.word.size());
+    int k = qw.edits >= 0 ? qw.edits : allowed_edits(qw.word.size());
     // Close words only for a word that matches nothing or almost nothing as typed (a word in
     // 20 or more documents is a real word; its typo neighbours would only add noise and time).
     if (k > 0 && (good < kRareWord || qw.force_fuzzy)) {
-      auto close = lex_.fuzzy(qw.word, k, qw.prefix, qw.force_fuzzy ? 40 : 8);
+      const std::size_t want = qw.force_fuzzy ? 40 : 8;
+      auto close = lex_.fuzzy(qw.word, k, qw.prefix, want);
+      if (relaxed && k >= 2) {
+        // Two edits keep the first letter (lexicon.h); one edit may be anywhere ("rtash").
+        for (const auto& m : lex_.fuzzy(qw.word, 1, qw.prefix, want)) {
+          bool dup = false;
+          for (const auto& x : close) dup = dup || x.id == m.id;
+          if (!dup) close.push_back(m);
+        }
+      }
+      if (relaxed && close.size() >= want) {
+        c.open = true;
+        c.typed = qw.word;
+        c.edits = k;
+        c.as_prefix = qw.prefix;
+      }
       uint32_t best = 0;
       for (const auto& m : close) best = std::max(best, m.df);
       if (!close.empty() && (good == 0 || good * 20 < best || qw.force_fuzzy)) {
+        std::sort(close.begin(), close.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
         for (const auto& m : close) {
           c.fuzzy.push_back(m.id);
+          c.fuzzy_edits.push_back(static_cast<uint8_t>(m.distance));
           volume += m.df;
+        }
+        if (good == 0) {
+          auto nearest = std::min_element(close.begin(), close.end(), [](const auto& a, const auto& b) {
+            return a.distance != b.distance ? a.distance < b.distance : a.df > b.df;
+          });
+          c.closest = nearest->id;
         }
       }
     }
-    if (volume == 0) return out;  // a word no document has
-    std::sort(c.fuzzy.begin(), c.fuzzy.end());
+    if (volume == 0) {
+      if (!relaxed) return out;  // a word no document has
+      if (!optional) dropped_len += qw.word.size();
+      continue;
+    }
     c.volume = volume;
     cons.push_back(std::move(c));
   }
+  std::vector<const Constraint*> required, optional;
+  for (const auto& c : cons) (c.optional ? optional : required).push_back(&c);
+  if (required.empty()) {
+    // Only glue words are left ("the by"): they are the query.
+    required.swap(optional);
+    if (required.empty()) return out;
+  }
 
-  const std::size_t window = std::max<std::size_t>(limit * 4, 24);
+  // The relaxed pass reads more candidates: its close words admit many documents that are not
+  // what was meant, and they are ranked by the edits they needed only after they are read.
+  const std::size_t window = std::max<std::size_t>(limit * 4, 24) * (relaxed ? 4 : 1);
   std::vector<uint32_t> exact, prefix, cexact, cprefix;
   std::vector<uint8_t> exact_full;
   key_lookup(key, false, window, &exact, &exact_full);
   if (last_prefix) key_lookup(key, true, window, &prefix, nullptr);
-  if (!corrected_key.empty() && corrected_key != key) {
-    key_lookup(corrected_key, false, window, &cexact, nullptr);
-    key_lookup(corrected_key, true, window, &cprefix, nullptr);
+  std::string ckey = corrected_key;
+  if (relaxed) {
+    // The name the relaxed query most likely means: the words that still count, each replaced
+    // by its closest word when it matched nothing as typed ("teh weeknd" -> "the weeknd").
+    std::vector<std::string> meant;
+    for (const Constraint* c : required)
+      meant.emplace_back(c->closest != UINT32_MAX ? lex_.word(c->closest) : std::string_view(words[c->word].word));
+    ckey = words_key(meant);
+  }
+  if (!ckey.empty() && ckey != key) {
+    key_lookup(ckey, false, window, &cexact, nullptr);
+    key_lookup(ckey, true, window, &cprefix, nullptr);
   }
 
-  // Documents matching every word, best first: a leapfrog join over the words that are a few
-  // posting lists each (sequential reads, skipping ahead by galloping), the others checked in
-  // the documents' own word lists. Without such a word, documents are walked in rank order.
-  std::vector<uint32_t> cands;
-  // Words of a few lists join; of the words of many lists (merged through a heap) only the
-  // one with the fewest postings, and only if it has fewer than every other.
-  std::vector<Cursor> joined;
-  std::vector<const Constraint*> checked;
-  std::vector<std::pair<Cursor, const Constraint*>> merged;
-  for (const auto& c : cons) {
-    Cursor cur;
-    if (!cursor_of(c, &cur)) checked.push_back(&c);
-    else if (cur.merge) merged.emplace_back(std::move(cur), &c);
-    else joined.push_back(std::move(cur));
-  }
-  std::sort(joined.begin(), joined.end(), [](const Cursor& a, const Cursor& b) { return a.volume < b.volume; });
-  std::sort(merged.begin(), merged.end(), [](const auto& a, const auto& b) { return a.first.volume < b.first.volume; });
-  for (std::size_t i = 0; i < merged.size(); ++i) {
-    if (i == 0 && (joined.empty() || merged[0].first.volume < joined.front().volume))
-      joined.insert(joined.begin(), std::move(merged[0].first));
-    else
-      checked.push_back(merged[i].second);
-  }
-  auto accept = [&](uint32_t d) {
-    if (!visible(d, viewer)) return false;
-    for (const Constraint* c : checked)
-      if (!has(d, *c)) return false;
-    return true;
-  };
-  bool complete = false;  // every matching document was seen
-  std::size_t examined = 0;
-  if (joined.empty()) {
-    uint32_t d = 0;
-    for (; d < ids_.size() && d < kScanLimit && cands.size() < window; ++d)
-      if (accept(d)) cands.push_back(d);
-    complete = d == ids_.size();
-  } else {
-    // Every cursor is brought to d; one that lands beyond it moves d, and the others follow.
-    uint32_t d = 0;
-    while (cands.size() < window && examined < kScanLimit) {
-      std::size_t agree = 0, i = 0;
-      while (agree < joined.size()) {
-        uint32_t x = seek(&joined[i], d);
-        if (x == UINT32_MAX) {
-          complete = true;
-          break;
-        }
-        if (x == d) {
-          ++agree;
-        } else {
-          d = x;
-          agree = 1;
-        }
-        i = (i + 1) % joined.size();
+  // Documents matching every required word, best first: a leapfrog join over the words that
+  // are a few posting lists each (sequential reads, skipping ahead by galloping), the others
+  // checked in the documents' own word lists. Without such a word, documents are walked in
+  // rank order. Returns whether every matching document was seen.
+  auto collect = [&](const std::vector<const Constraint*>& req, std::vector<uint32_t>* cands) {
+    // Words of a few lists join; of the words of many lists (merged through a heap) only the
+    // one with the fewest postings, and only if it has fewer than every other.
+    std::vector<Cursor> joined;
+    std::vector<const Constraint*> checked;
+    std::vector<std::pair<Cursor, const Constraint*>> merged;
+    bool closed = false;
+    for (const Constraint* c : req) closed = closed || !c->open;
+    for (const Constraint* c : req) {
+      if (c->open && closed) {  // its listed close words are not all of them: checked per document
+        checked.push_back(c);
+        continue;
       }
-      if (complete) break;
-      ++examined;
-      if (accept(d)) cands.push_back(d);
-      ++d;
+      Cursor cur;
+      if (!cursor_of(*c, &cur)) checked.push_back(c);
+      else if (cur.merge) merged.emplace_back(std::move(cur), c);
+      else joined.push_back(std::move(cur));
     }
-  }
-  uint64_t min_volume = UINT64_MAX;
-  for (const auto& c : cons) min_volume = std::min(min_volume, c.volume);
-  // Score the union.
-  std::vector<uint32_t> all;
-  all.reserve(cands.size() + exact.size() + prefix.size() + cexact.size() + cprefix.size());
-  for (auto* v : {&exact, &prefix, &cands, &cexact, &cprefix}) all.insert(all.end(), v->begin(), v->end());
-  std::sort(all.begin(), all.end());
-  all.erase(std::unique(all.begin(), all.end()), all.end());
+    std::sort(joined.begin(), joined.end(), [](const Cursor& a, const Cursor& b) { return a.volume < b.volume; });
+    std::sort(merged.begin(), merged.end(), [](const auto& a, const auto& b) { return a.first.volume < b.first.volume; });
+    for (std::size_t i = 0; i < merged.size(); ++i) {
+      if (i == 0 && (joined.empty() || merged[0].first.volume < joined.front().volume))
+        joined.insert(joined.begin(), std::move(merged[0].first));
+      else
+        checked.push_back(merged[i].second);
+    }
+    auto accept = [&](uint32_t d) {
+      if (!visible(d, viewer)) return false;
+      for (const Constraint* c : checked)
+        if (!has(d, *c)) return false;
+      return true;
+    };
+    bool complete = false;
+    std::size_t examined = 0;
+    if (joined.empty()) {
+      uint32_t d = 0;
+      for (; d < ids_.size() && d < kScanLimit && cands->size() < window; ++d)
+        if (accept(d)) cands->push_back(d);
+      complete = d == ids_.size();
+    } else {
+      // Every cursor is brought to d; one that lands beyond it moves d, and the others follow.
+      uint32_t d = 0;
+      while (cands->size() < window && examined < kScanLimit) {
+        std::size_t agree = 0, i = 0;
+        while (agree < joined.size()) {
+          uint32_t x = seek(&joined[i], d);
+          if (x == UINT32_MAX) {
+            complete = true;
+            break;
+          }
+          if (x == d) {
+            ++agree;
+          } else {
+            d = x;
+            agree = 1;
+          }
+          i = (i + 1) % joined.size();
+        }
+        if (complete) break;
+        ++examined;
+        if (accept(d)) cands->push_back(d);
+        ++d;
+      }
+    }
+    return complete;
+  };
+
   struct Scored {
     uint32_t doc;
     double score;
     int cls;
+    int edits;
+    uint64_t left = 0;  // the required words (bits by position in `required`) left out
   };
-  std::vector<Scored> scored;
-  for (uint32_t d : all) {
-    if (!visible(d, viewer)) continue;
-    int cls = 1;
-    bool full = false;
-    auto ex = std::find(exact.begin(), exact.end(), d);
-    if (ex != exact.end()) {
-      cls = 3;
-      full = exact_full[static_cast<std::size_t>(ex - exact.begin())] != 0;
-    } else if (std::find(prefix.begin(), prefix.end(), d) != prefix.end()) {
-      cls = 2;
-    }
-    double rel = 0;
-    std::size_t in_name = 0;
-    bool typo = false;
-    for (const auto& c : cons) {
-      int field = 0;
-      int m = match(d, c, &field);
-      if (m == 0) {
-        if (cls >= 2) {  // matched by its name key (words split differently)
-          rel += 1.0;
-          ++in_name;
+  // Scores the union of the join's documents and the name-key matches (the formula of
+  // docs/search.md). `drop` is the share of the typed text left out, in the relaxed pass.
+  auto score_all = [&](const std::vector<const Constraint*>& req, const std::vector<uint32_t>& cands, double drop) {
+    std::vector<uint32_t> all;
+    all.reserve(cands.size() + exact.size() + prefix.size() + cexact.size() + cprefix.size());
+    for (auto* v : {&exact, &prefix, &cexact, &cprefix}) all.insert(all.end(), v->begin(), v->end());
+    all.insert(all.end(), cands.begin(), cands.end());
+    std::sort(all.begin(), all.end());
+    all.erase(std::unique(all.begin(), all.end()), all.end());
+    std::vector<Scored> scored;
+    const std::size_t counted = req.size() + optional.size();
+    for (uint32_t d : all) {
+      if (!visible(d, viewer)) continue;
+      int cls = 1;
+      bool full = false;
+      auto ex = std::find(exact.begin(), exact.end(), d);
+      if (ex != exact.end()) {
+        cls = 3;
+        full = exact_full[static_cast<std::size_t>(ex - exact.begin())] != 0;
+      } else if (std::find(prefix.begin(), prefix.end(), d) != prefix.end()) {
+        cls = 2;
+      }
+      double rel = 0;
+      std::size_t in_name = 0;
+      int edits = 0;
+      bool typo = false, unmatched = false;
+      for (const Constraint* c : req) {
+        int field = 0;
+        int m = match(d, *c, &field);
+        if (m == 1 && relaxed) edits += typo_edits(d, *c);
+        if (m == 0) {
+          if (cls >= 2) {  // matched by its name key (words split differently)
+            rel += 1.0;
+            ++in_name;
+            continue;
+          }
+          unmatched = true;
           continue;
         }
-        typo = true;
-        break;
+        if (m == 1) typo = true;
+        rel += kFieldWeight[field] * (m == 2 ? 1.0 : 0.6);
+        if (field == 0) ++in_name;
       }
-      if (m == 1) typo = true;
-      rel += kFieldWeight[field] * (m == 2 ? 1.0 : 0.6);
-      if (field == 0) ++in_name;
-    }
-    if (cls < 2 && typo) {
-      bool unmatched = false;
-      for (const auto& c : cons) {
-        int f;
-        if (!match(d, c, &f)) unmatched = true;
-      }
+      // A document found by the corrected name key alone must still hold every word.
       if (unmatched) continue;
-      cls = 0;
+      for (const Constraint* c : optional) {
+        int field = 0;
+        if (int m = match(d, *c, &field)) rel += kFieldWeight[field] * (m == 2 ? 1.0 : 0.6);
+        else {
+          ++edits;  // a glue word typed but absent counts as a typo: "the weekend" is The Weeknd
+          typo = true;
+        }
+      }
+      if (cls < 2 && typo) cls = 0;
+      if (drop > 0) cls = 0;  // what left words out ranks below what matched them all
+      double s = 10.0 * cls;
+      if (cls == 0) {
+        int cc = std::find(cexact.begin(), cexact.end(), d) != cexact.end()   ? 3
+                 : std::find(cprefix.begin(), cprefix.end(), d) != cprefix.end() ? 2
+                                                                                   : 1;
+        s += 3.0 * cc / 3.0;
+      }
+      s += rel / static_cast<double>(counted);
+      s += 1.5 * popularity_[d] / 100.0;
+      if (cls != 3) s += std::min(1.0, static_cast<double>(in_name) / std::max<double>(1, name_words_[d]));
+      if (full) s += 0.2;
+      if (relaxed) s -= kRelaxedOffset + kDropPenalty * drop + kEditPenalty * edits;
+      scored.push_back({d, s, cls, edits});
     }
-    double s = 10.0 * cls;
-    if (cls == 0) {
-      int cc = std::find(cexact.begin(), cexact.end(), d) != cexact.end()   ? 3
-               : std::find(cprefix.begin(), cprefix.end(), d) != cprefix.end() ? 2
-                                                                                 : 1;
-      s += 3.0 * cc / 3.0;
+    std::sort(scored.begin(), scored.end(), [](const Scored& a, const Scored& b) {
+      return a.score != b.score ? a.score > b.score : a.doc < b.doc;
+    });
+    return scored;
+  };
+
+  std::vector<uint32_t> cands;
+  bool complete = collect(required, &cands);
+  double drop = typed_len ? static_cast<double>(dropped_len) / static_cast<double>(typed_len) : 0.0;
+  std::vector<Scored> scored = score_all(required, cands, drop);
+  std::vector<const Constraint*> used = required;
+  if (relaxed && required.size() >= 2 && required.size() <= kMaxDropWords &&
+      (scored.empty() || scored.front().edits >= 2)) {
+    // No document holds every word ("bad guy billie eilish karaoke" where "karaoke" names other
+    // tracks), or only with several typos ("poker face gaga 2009" as "power age age 2015"):
+    // also try leaving words out, one, else two, and so on, and keep every document at its best
+    // score (the penalty grows with what was left out). At most kMaxDropTries joins, but the
+    // last resort, each word alone, is always tried.
+    const std::size_t n = required.size();
+    std::size_t tries = 0;
+    std::unordered_map<uint32_t, std::size_t> at;  // doc -> index in scored
+    for (std::size_t i = 0; i < scored.size(); ++i) at.emplace(scored[i].doc, i);
+    const bool had = !scored.empty();
+    auto attempt = [&](uint64_t left) {
+      ++tries;
+      std::vector<const Constraint*> fewer;
+      std::size_t left_out = dropped_len;
+      for (std::size_t i = 0; i < n; ++i) {
+        if (left >> i & 1) left_out += words[required[i]->word].word.size();
+        else fewer.push_back(required[i]);
+      }
+      std::vector<uint32_t> c2;
+      complete = collect(fewer, &c2) && complete;
+      const double d2 = static_cast<double>(left_out) / static_cast<double>(std::max<std::size_t>(typed_len, 1));
+      for (auto x : score_all(fewer, c2, d2)) {
+        x.left = left;
+        auto [it, fresh] = at.try_emplace(x.doc, scored.size());
+        if (fresh) scored.push_back(x);
+        else if (x.score > scored[it->second].score) scored[it->second] = x;
+      }
+    };
+    for (std::size_t level = 1; level < n && (level == 1 || !had); ++level) {
+      // Every way of leaving `level` words out, in order (a selector over the words).
+      std::vector<bool> sel(n, false);
+      std::fill(sel.begin(), sel.begin() + static_cast<std::ptrdiff_t>(level), true);
+      const bool last_resort = level == n - 1;
+      if (!last_resort && tries >= kMaxDropTries) level = n - 2;  // skip to each word alone
+      else do {
+          if (!last_resort && tries >= kMaxDropTries) break;
+          uint64_t left = 0;
+          for (std::size_t i = 0; i < n; ++i)
+            if (sel[i]) left |= uint64_t{1} << i;
+          attempt(left);
+        } while (std::prev_permutation(sel.begin(), sel.end()));
+      if (!scored.empty()) break;
     }
-    s += rel / static_cast<double>(cons.size());
-    s += 1.5 * popularity_[d] / 100.0;
-    if (cls != 3) s += std::min(1.0, static_cast<double>(in_name) / std::max<double>(1, name_words_[d]));
-    if (full) s += 0.2;
-    scored.push_back({d, s, cls});
+    std::sort(scored.begin(), scored.end(), [](const Scored& a, const Scored& b) {
+      return a.score != b.score ? a.score > b.score : a.doc < b.doc;
+    });
+    if (!scored.empty() && scored.front().left) {
+      used.clear();
+      drop = 1;  // some word was left out: marks the understood query as such
+      for (std::size_t i = 0; i < n; ++i)
+        if (!(scored.front().left >> i & 1)) used.push_back(required[i]);
+    }
   }
-  std::sort(scored.begin(), scored.end(), [](const Scored& a, const Scored& b) {
-    return a.score != b.score ? a.score > b.score : a.doc < b.doc;
-  });
+  uint64_t min_volume = UINT64_MAX;
+  for (const Constraint* c : used) min_volume = std::min(min_volume, c->volume);
   for (std::size_t i = 0; i < scored.size() && out.size() < limit; ++i)
     out.push_back(MemHit{ids_[scored[i].doc], scored[i].score, scored[i].cls});
   if (total) *total = complete ? scored.size() : std::max<std::size_t>(scored.size(), std::min<uint64_t>(min_volume, ids_.size()));
+  if (relaxed && !scored.empty()) {
+    // The query as the best hit matched it, in the order typed: each word that counted as the
+    // word of the document it matched (its correction), glue words only where present.
+    const uint32_t d = scored.front().doc;
+    relaxed->understood.clear();
+    relaxed->dropped = drop > 0;
+    for (const auto& c : cons) {
+      if (c.optional || std::find(used.begin(), used.end(), &c) != used.end()) {
+        // As typed when it matched as typed (or as the start of a word: still being typed),
+        // else the document's word it was taken for.
+        int field = 0;
+        const int m = match(d, c, &field);
+        if (m == 2) relaxed->understood.push_back(words[c.word].word);
+        else if (uint32_t w = matched_word(d, c); m == 1 && w != UINT32_MAX) relaxed->understood.emplace_back(lex_.word(w));
+        else if (!c.optional) relaxed->understood.push_back(words[c.word].word);
+      }
+    }
+  }
   return out;
+}
+
+int KindIndex::typo_edits(uint32_t doc, const Constraint& c) const {
+  int best = 3;
+  for (uint32_t i = word_off_[doc]; i < word_off_[doc + 1]; ++i) {
+    auto it = std::lower_bound(c.fuzzy.begin(), c.fuzzy.end(), words_[i]);
+    if (it != c.fuzzy.end() && *it == words_[i]) best = std::min<int>(best, c.fuzzy_edits[static_cast<std::size_t>(it - c.fuzzy.begin())]);
+    else if (c.open) best = std::min(best, open_edits(words_[i], c));
+  }
+  return best;
+}
+
+uint32_t KindIndex::matched_word(uint32_t doc, const Constraint& c) const {
+  uint32_t fuzzy = UINT32_MAX;
+  for (uint32_t i = word_off_[doc]; i < word_off_[doc + 1]; ++i) {
+    uint32_t w = words_[i];
+    if ((w >= c.lo && w < c.hi) || std::binary_search(c.exact.begin(), c.exact.end(), w)) return w;
+    if (fuzzy == UINT32_MAX && (std::binary_search(c.fuzzy.begin(), c.fuzzy.end(), w) ||
+                                (c.open && open_edits(w, c) <= c.edits)))
+      fuzzy = w;
+  }
+  return fuzzy;
 }
 
 }  // namespace segue::search

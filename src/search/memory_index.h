@@ -40,7 +40,17 @@ FoldedDoc fold_document(const Document& d);
 struct QueryWord {
   std::string word;
   bool prefix = false;       // the last word, completed
-  bool force_fuzzy = false;  // the no-result retry: close words always allowed
+  bool force_fuzzy = false;  // close words allowed even when the word is common as typed
+  bool optional = false;     // relaxed pass: a glue word ("by", "de"), counted only when present
+  int edits = -1;            // typos allowed; -1: allowed_edits() of its length
+};
+
+// The relaxed pass (docs/search.md): glue words optional, words that match nothing dropped
+// (and, when every word matches something but no document holds them all, the one word whose
+// absence answers best), every hit ranked below the strict ones. Filled in by query().
+struct Relaxed {
+  std::vector<std::string> understood;  // the query as the best hit matched it
+  bool dropped = false;                 // some typed word was left out
 };
 
 struct MemHit {
@@ -60,7 +70,8 @@ class KindIndex {
   // else an upper estimate (the postings of the most selective word).
   std::vector<MemHit> query(const std::vector<QueryWord>& words, const std::string& key,
                             const std::string& corrected_key, bool last_prefix, std::size_t limit,
-                            const std::string& viewer, std::size_t* total = nullptr) const;
+                            const std::string& viewer, std::size_t* total = nullptr,
+                            Relaxed* relaxed = nullptr) const;
   std::size_t size() const { return ids_.size(); }
   std::size_t prefix_lists() const { return prefix_lists_.size(); }  // wide prefixes with their own list
   // Approximate heap memory held, and the part of it taken by the wide prefixes' lists.
@@ -69,8 +80,19 @@ class KindIndex {
 
  private:
   struct Constraint {
+    uint32_t word = 0;            // index of the query word
+    bool optional = false;        // a glue word of the relaxed pass
+    uint32_t closest = UINT32_MAX;  // the closest word, when the word matches nothing as typed
     std::vector<uint32_t> exact;  // sorted word ids matching without typos
     std::vector<uint32_t> fuzzy;  // sorted word ids matching with typos
+    std::vector<uint8_t> fuzzy_edits;  // parallel to fuzzy: the edits each needed
+    // Relaxed pass, when the close words were too many to list (a short word with two edits):
+    // a document's own words are also compared with the typed word, within `edits`.
+    bool open = false;
+    std::string typed;
+    int edits = 0;
+    bool as_prefix = false;
+    mutable std::unordered_map<uint32_t, uint8_t> open_memo;  // word id -> edits (edits + 1: too far)
     uint32_t lo = 0, hi = 0;      // completions: word ids [lo, hi)
     uint32_t list_b = 0, list_e = 0;  // the union of [lo, hi)'s postings, if kept (prefix_lists_)
     uint64_t volume = 0;          // postings under all of the above
@@ -93,6 +115,12 @@ class KindIndex {
   // 1 album, 2 artist) of a non-typo match, or of a typo match.
   int match(uint32_t doc, const Constraint& c, int* field) const;
   bool visible(uint32_t doc, const std::string& viewer) const;
+  // Edits between c's typed word and word w when c is open (c.edits + 1 when too far).
+  int open_edits(uint32_t w, const Constraint& c) const;
+  // The fewest edits with which one of doc's words matches c's close words (3 if none does).
+  int typo_edits(uint32_t doc, const Constraint& c) const;
+  // The word of doc that satisfies c (without typos if it can), or UINT32_MAX.
+  uint32_t matched_word(uint32_t doc, const Constraint& c) const;
   void key_lookup(const std::string& key, bool prefix, std::size_t want, std::vector<uint32_t>* out,
                   std::vector<uint8_t>* full) const;
 

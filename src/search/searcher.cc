@@ -24,8 +24,8 @@ constexpr double kExactWeight = 1.0;
 constexpr double kPrefixWeight = 0.9;
 constexpr double kFuzzyWeight[] = {1.0, 0.6, 0.4};
 constexpr std::size_t kMaxQueryBytes = 500;
-constexpr std::size_t kMemoryPages = 50;
-constexpr uint32_t kRetryWordDf = 20;  // a word in this many documents is not itself a typo  // /v1/search results served from memory (offset + limit)
+constexpr std::size_t kMemoryPages = 50;  // /v1/search results served from memory (offset + limit)
+constexpr std::size_t kHandful = 5;  // fewer strict hits than this: the relaxed pass runs too
 constexpr Xapian::doccount kContextDocs = 200;  // documents read for context completions
 
 // Ranking weights (docs/search.md).
@@ -441,14 +441,22 @@ bool plain_words(const ParsedQuery& pq) {
   return pq.filters.empty() && !pq.years && pq.phrase_count == 0 && !pq.terms.empty();
 }
 
-// Plain words on the in-memory indexes (memory_index.h). False when nothing matched.
-bool memory_search(const SearchIndex& index, const ParsedQuery& pq, const std::vector<Kind>& kinds,
-                   std::size_t limit, const std::string& viewer, const PersonalBoost& boost, bool force,
-                   MemoryResult* result, bool* retry_useful) {
+// One pass of plain words over the in-memory indexes (memory_index.h): every hit of the
+// requested kinds, best first, with each kind's total.
+struct Pass {
+  std::vector<Hit> hits;
+  std::array<std::size_t, kKindCount> totals{};
+  std::optional<std::string> corrected;
+};
+
+// The strict pass: every word must match, typos only in words long enough and rare enough as
+// typed (a word common as typed is taken as typed).
+Pass strict_pass(const SearchIndex& index, const ParsedQuery& pq, const std::vector<Kind>& kinds, std::size_t limit,
+                 const std::string& viewer) {
+  Pass pass;
   auto shared = index.lexicon();
   auto own = index.private_lexicon(viewer);
-  const LexiconView view(*shared, own.get());
-  const LexiconView* lex = &view;
+  const LexiconView lex(*shared, own.get());
   const std::size_t n = pq.terms.size();
   std::vector<std::string> typed, fixed;
   bool corrected = false;
@@ -458,40 +466,102 @@ bool memory_search(const SearchIndex& index, const ParsedQuery& pq, const std::v
     bool last = i + 1 == n && pq.last_is_prefix;
     typed.push_back(w);
     fixed.push_back(w);
-    words.push_back(QueryWord{w, last, force});
-    uint32_t df = lex->df(w);
-    bool completes = false;  // some indexed word starts with it (one binary search, not a scan)
-    if (last) completes = lex->completes(w);
+    words.push_back(QueryWord{w, last, false});
     int k = allowed_edits(w.size());
-    // The retry adds close words to words that had none (common as typed); if every word that
-    // may have typos is rare or unknown, the first attempt already tried its close words.
-    if (k > 0 && (df >= kRetryWordDf || completes)) *retry_useful = true;
-    if (k == 0 || (completes && !force)) continue;
-    if (df > 0 && !force) continue;  // as typed it exists: no "did you mean"
-    auto close = lex->fuzzy(w, k, last, 1);
-    if (!close.empty() && (df == 0 || close.front().df > df * 20u) && !(completes && df > 0)) {
+    if (k == 0) continue;
+    if (last && lex.completes(w)) continue;  // some indexed word starts with it (one binary search)
+    uint32_t df = lex.df(w);
+    if (df > 0) continue;  // as typed it exists: no "did you mean"
+    auto close = lex.fuzzy(w, k, last, 1);
+    if (!close.empty()) {
       fixed.back() = std::string(close.front().word);
       corrected = true;
     }
   }
-  const std::string key = joined(typed);
-  const std::string ckey = corrected ? joined(fixed) : std::string();
-  std::vector<Hit> hits;
-  bool any = false;
+  const std::string key = words_key(typed);
+  const std::string ckey = corrected ? words_key(fixed) : std::string();
   for (Kind kind : kinds) {
     auto k = static_cast<std::size_t>(kind);
-    auto found = index.memory(kind)->query(words, key, ckey, pq.last_is_prefix, limit + 8, viewer, &result->totals[k]);
-    any = any || !found.empty();
-    for (auto& m : found) hits.push_back(Hit{kind, std::move(m.id), static_cast<MatchClass>(m.match), m.score});
+    auto found = index.memory(kind)->query(words, key, ckey, pq.last_is_prefix, limit + 8, viewer, &pass.totals[k]);
+    for (auto& m : found) pass.hits.push_back(Hit{kind, std::move(m.id), static_cast<MatchClass>(m.match), m.score});
   }
-  if (!any) return false;
+  if (corrected && !pass.hits.empty()) {
+    std::string text;
+    for (const auto& w : fixed) text += (text.empty() ? "" : " ") + w;
+    pass.corrected = text;
+  }
+  return pass;
+}
+
+// The relaxed pass (docs/search.md), run when the strict one finds fewer than a handful: glue
+// words optional, more typos (one in words of 3 letters, two from 4 on) in every word, words
+// that match nothing dropped with a penalty; its hits score below every strict hit.
+Pass relaxed_pass(const SearchIndex& index, const ParsedQuery& pq, const std::vector<Kind>& kinds, std::size_t limit,
+                  const std::string& viewer) {
+  Pass pass;
+  const std::size_t n = pq.terms.size();
+  std::vector<QueryWord> words;
+  std::vector<std::string> typed;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::string& w = pq.terms[i].word;
+    typed.push_back(w);
+    QueryWord qw;
+    qw.word = w;
+    qw.prefix = i + 1 == n && pq.last_is_prefix;
+    qw.force_fuzzy = true;
+    qw.optional = n > 1 && is_glue_word(w);
+    qw.edits = relaxed_edits(w.size());
+    words.push_back(std::move(qw));
+  }
+  const std::string key = words_key(typed);
+  std::array<std::vector<std::string>, kKindCount> understood;
+  for (Kind kind : kinds) {
+    auto k = static_cast<std::size_t>(kind);
+    Relaxed r;
+    auto found = index.memory(kind)->query(words, key, "", pq.last_is_prefix, limit + 8, viewer, &pass.totals[k], &r);
+    for (auto& m : found) pass.hits.push_back(Hit{kind, std::move(m.id), static_cast<MatchClass>(m.match), m.score, true});
+    understood[k] = std::move(r.understood);
+  }
+  if (!pass.hits.empty()) {
+    auto best = std::max_element(pass.hits.begin(), pass.hits.end(),
+                                 [](const Hit& a, const Hit& b) { return a.score < b.score; });
+    const auto& u = understood[static_cast<std::size_t>(best->kind)];
+    if (!u.empty() && u != typed) {
+      std::string text;
+      for (const auto& w : u) text += (text.empty() ? "" : " ") + w;
+      pass.corrected = text;
+    }
+  }
+  return pass;
+}
+
+// Plain words on the in-memory indexes: the strict pass, then the relaxed one when the strict
+// pass found fewer than kHandful hits over the kinds asked for. The personal boost applies to
+// both; the best `limit` hits of each kind go to the result. False when nothing matched.
+bool memory_search(const SearchIndex& index, const ParsedQuery& pq, const std::vector<Kind>& kinds, std::size_t limit,
+                   const std::string& viewer, const PersonalBoost& boost, MemoryResult* result) {
+  Pass pass = strict_pass(index, pq, kinds, limit, viewer);
+  if (pass.hits.size() < kHandful) {
+    Pass relaxed = relaxed_pass(index, pq, kinds, limit, viewer);
+    std::set<std::pair<Kind, std::string_view>> seen;
+    for (const auto& h : pass.hits) seen.emplace(h.kind, h.id);
+    // What the relaxed pass understood is the answer's reading only when it is the answer.
+    if (pass.hits.empty()) pass.corrected = std::move(relaxed.corrected);
+    std::vector<Hit> extra;
+    for (auto& h : relaxed.hits)
+      if (!seen.count({h.kind, h.id})) extra.push_back(std::move(h));
+    for (auto& h : extra) pass.hits.push_back(std::move(h));
+    for (std::size_t k = 0; k < kKindCount; ++k) pass.totals[k] = std::max(pass.totals[k], relaxed.totals[k]);
+  }
+  if (pass.hits.empty()) return false;
+  auto& hits = pass.hits;
   if (boost) {
     auto b = boost(hits);
     for (std::size_t i = 0; i < hits.size() && i < b.size(); ++i)
       hits[i].score += kPersonalWeight * std::clamp(b[i], 0.0, 1.0);
   }
   std::stable_sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) { return a.score > b.score; });
-  double best = -1;
+  double best = -1e9;
   for (auto& h : hits) {
     auto k = static_cast<std::size_t>(h.kind);
     if (result->items[k].size() >= limit) continue;
@@ -501,24 +571,8 @@ bool memory_search(const SearchIndex& index, const ParsedQuery& pq, const std::v
     }
     result->items[k].push_back(std::move(h));
   }
-  if (corrected) {
-    std::string text;
-    for (const auto& w : fixed) text += (text.empty() ? "" : " ") + w;
-    result->corrected = text;
-  }
-  return true;
-}
-
-bool memory_search_with_retry(const SearchIndex& index, const ParsedQuery& pq, const std::vector<Kind>& kinds,
-                              std::size_t limit, const std::string& viewer, const PersonalBoost& boost,
-                              MemoryResult* result) {
-  bool useful = false;
-  if (memory_search(index, pq, kinds, limit, viewer, boost, false, result, &useful)) return true;
-  if (!useful) return false;
-  MemoryResult retry;
-  bool ignored = false;
-  if (!memory_search(index, pq, kinds, limit, viewer, boost, true, &retry, &ignored)) return false;
-  *result = std::move(retry);
+  result->totals = pass.totals;
+  result->corrected = std::move(pass.corrected);
   return true;
 }
 
@@ -538,7 +592,7 @@ Result<SearchResponse> Searcher::search(const SearchRequest& req) const {
     if (plain_words(*parsed)) {
       MemoryResult m;
       SearchResponse resp;
-      if (memory_search_with_retry(index_, *parsed, kinds, req.offset + req.limit, req.viewer, req.boost, &m)) {
+      if (memory_search(index_, *parsed, kinds, req.offset + req.limit, req.viewer, req.boost, &m)) {
         for (Kind kind : kinds) {
           auto k = static_cast<std::size_t>(kind);
           auto& items = m.items[k];
@@ -580,8 +634,8 @@ Result<SuggestResponse> Searcher::suggest(const SuggestRequest& req) const {
   if (!plain_words(*parsed)) return suggest_xapian(req);
   MemoryResult m;
   SuggestResponse resp;
-  if (memory_search_with_retry(index_, *parsed, {Kind::kTrack, Kind::kAlbum, Kind::kArtist, Kind::kPlaylist},
-                               req.limit, req.viewer, req.boost, &m)) {
+  if (memory_search(index_, *parsed, {Kind::kTrack, Kind::kAlbum, Kind::kArtist, Kind::kPlaylist}, req.limit,
+                    req.viewer, req.boost, &m)) {
     resp.items = std::move(m.items);
     resp.top = std::move(m.top);
     resp.corrected = std::move(m.corrected);

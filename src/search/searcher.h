@@ -30,6 +30,9 @@ struct Hit {
   std::string id;
   MatchClass match = MatchClass::kWords;
   double score = 0;  // the final ranking score (higher first); see docs/search.md
+  // Found by the relaxed pass (glue words optional, more typos, words left out), which runs
+  // when the strict rules find fewer than a handful; ranks below every strict hit.
+  bool relaxed = false;
 };
 
 struct KindPage {

@@ -138,6 +138,66 @@ std::vector<Chunk> chunks_of(std::string_view text) {
   return chunks;
 }
 
+// Numbers from 0 to 99 in English words, both ways ("21" <-> "twenty one").
+constexpr std::array<std::string_view, 20> kSmall = {
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"};
+constexpr std::array<std::string_view, 10> kTens = {"", "", "twenty", "thirty", "forty", "fifty",
+                                                    "sixty", "seventy", "eighty", "ninety"};
+
+// The value of a number word ("seven" 7, "forty" 40), or -1.
+int number_word(std::string_view w) {
+  for (std::size_t i = 0; i < kSmall.size(); ++i)
+    if (w == kSmall[i]) return static_cast<int>(i);
+  for (std::size_t i = 2; i < kTens.size(); ++i)
+    if (w == kTens[i]) return static_cast<int>(i * 10);
+  return -1;
+}
+
+// The value of a word of one or two digits without a leading zero ("7", "21"; not "007"), or -1.
+int digits_word(std::string_view w) {
+  if (w.empty() || w.size() > 2 || (w.size() == 2 && w[0] == '0')) return -1;
+  int v = 0;
+  for (char c : w) {
+    if (c < '0' || c > '9') return -1;
+    v = v * 10 + (c - '0');
+  }
+  return v;
+}
+
+// The other spelling of the numbers among `words`, appended to `out`: "21" gives "twenty",
+// "one" and "twentyone"; "twenty one" gives "21", "seven" gives "7". So "21 pilots" finds
+// Twenty One Pilots and "twenty one savage" finds 21 Savage, whichever way the catalog wrote it.
+void number_spellings(const std::vector<std::string>& words, std::vector<std::string>* out) {
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    if (int v = digits_word(words[i]); v >= 0) {
+      if (v < 20) {
+        out->emplace_back(kSmall[static_cast<std::size_t>(v)]);
+      } else {
+        std::string tens(kTens[static_cast<std::size_t>(v / 10)]);
+        out->push_back(tens);
+        if (v % 10) {
+          std::string_view ones = kSmall[static_cast<std::size_t>(v % 10)];
+          out->emplace_back(ones);
+          out->push_back(tens + std::string(ones));
+        }
+      }
+      continue;
+    }
+    int v = number_word(words[i]);
+    if (v < 0) continue;
+    if (v >= 20 && i + 1 < words.size()) {
+      int ones = number_word(words[i + 1]);
+      if (ones >= 1 && ones <= 9) {
+        out->push_back(std::to_string(v + ones));
+        ++i;
+        continue;
+      }
+    }
+    out->push_back(std::to_string(v));
+  }
+}
+
 }  // namespace
 
 Words split_words(std::string_view text) {
@@ -157,6 +217,7 @@ Words split_words(std::string_view text) {
     out.words.push_back(std::move(joined));
     for (auto& p : chunk.pieces) out.pieces.push_back(std::move(p));
   }
+  number_spellings(out.words, &out.pieces);
   return out;
 }
 
@@ -177,11 +238,12 @@ std::string fold(std::string_view text) {
   return out;
 }
 
-std::string name_key(std::string_view text) {
-  Words w = split_words(text);
-  std::size_t first = (w.words.size() > 1 && w.words[0] == "the") ? 1 : 0;
+std::string name_key(std::string_view text) { return words_key(split_words(text).words); }
+
+std::string words_key(const std::vector<std::string>& words) {
+  std::size_t first = (words.size() > 1 && words[0] == "the") ? 1 : 0;
   std::string key;
-  for (std::size_t i = first; i < w.words.size(); ++i) key += w.words[i];
+  for (std::size_t i = first; i < words.size(); ++i) key += words[i];
   if (key.size() > 200) key.resize(200);
   return key;
 }
@@ -198,7 +260,33 @@ std::string_view base_name(std::string_view name) {
   return fold(base).empty() ? name : base;
 }
 
-int edit_distance(std::string_view a, std::string_view b, int max_distance) {
+int edit_distance(std::string_view a, std::string_view b, int max_distance, bool b_prefix) {
+  if (b_prefix) {
+    // Rows over b: the distance of a to b's first i bytes is the last cell of row i.
+    const int n = static_cast<int>(a.size()), m = static_cast<int>(b.size());
+    std::vector<int> prev2(static_cast<std::size_t>(n) + 1), prev(static_cast<std::size_t>(n) + 1),
+        cur(static_cast<std::size_t>(n) + 1);
+    for (int j = 0; j <= n; ++j) prev[static_cast<std::size_t>(j)] = j;
+    int best = n;
+    for (int i = 1; i <= m; ++i) {
+      cur[0] = i;
+      int row_min = cur[0];
+      for (int j = 1; j <= n; ++j) {
+        auto J = static_cast<std::size_t>(j);
+        const char bc = b[static_cast<std::size_t>(i - 1)];
+        int v = std::min({prev[J] + 1, cur[J - 1] + 1, prev[J - 1] + (bc == a[J - 1] ? 0 : 1)});
+        if (i > 1 && j > 1 && bc == a[J - 2] && b[static_cast<std::size_t>(i - 2)] == a[J - 1])
+          v = std::min(v, prev2[J - 2] + 1);
+        cur[J] = v;
+        row_min = std::min(row_min, v);
+      }
+      best = std::min(best, cur[static_cast<std::size_t>(n)]);
+      if (row_min > max_distance) break;
+      std::swap(prev2, prev);
+      std::swap(prev, cur);
+    }
+    return std::min(best, max_distance + 1);
+  }
   const int n = static_cast<int>(a.size()), m = static_cast<int>(b.size());
   if (std::abs(n - m) > max_distance) return max_distance + 1;
   if (n == 0 || m == 0) return std::max(n, m);
@@ -229,6 +317,25 @@ int allowed_edits(std::size_t length) {
   if (length <= 3) return 0;
   if (length <= 7) return 1;
   return 2;
+}
+
+int relaxed_edits(std::size_t length) {
+  if (length <= 2) return 0;
+  if (length == 3) return 1;
+  return 2;
+}
+
+bool is_glue_word(std::string_view word) {
+  // English, Spanish, Portuguese, French, German and Italian: "by", "from", "featuring" and the
+  // articles and prepositions that join a title to an artist, plus what people add to say
+  // what they want ("song", "lyrics").
+  static constexpr std::string_view kGlue[] = {
+      "a", "an", "and", "by", "from", "feat", "ft", "featuring", "of", "the", "with", "song", "songs",
+      "track", "lyrics", "de", "del", "la", "el", "los", "las", "y", "e", "con", "do", "da", "dos",
+      "par", "le", "les", "du", "des", "et", "von", "der", "die", "das", "und", "mit", "di", "il"};
+  for (auto g : kGlue)
+    if (word == g) return true;
+  return false;
 }
 
 }  // namespace segue::search

@@ -72,7 +72,8 @@ class SearcherTest : public ::testing::Test {
     ASSERT_TRUE(index_->commit().ok());
   }
 
-  std::vector<std::string> ids(const std::string& q, Kind kind, std::size_t limit = 10) {
+  // The hits of the strict pass (or, with `relaxed`, of the relaxed pass only).
+  std::vector<std::string> ids(const std::string& q, Kind kind, std::size_t limit = 10, bool relaxed = false) {
     SearchRequest req;
     req.q = q;
     req.kinds = {kind};
@@ -81,7 +82,8 @@ class SearcherTest : public ::testing::Test {
     EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
     std::vector<std::string> out;
     if (!r.ok()) return out;
-    for (const auto& h : r->pages[static_cast<std::size_t>(kind)].items) out.push_back(h.id);
+    for (const auto& h : r->pages[static_cast<std::size_t>(kind)].items)
+      if (h.relaxed == relaxed) out.push_back(h.id);
     return out;
   }
 
@@ -119,6 +121,83 @@ TEST_F(SearcherTest, SuggestOnHalfTypedTextIsEmptyNotAnError) {
   bad_limit.q = "boh";
   bad_limit.limit = 0;
   EXPECT_FALSE(Searcher(*index_).suggest(bad_limit).ok());
+}
+
+// Issue 15: when the strict rules find fewer than a handful, a relaxed pass answers natural
+// phrasing, typos in short words and words that match nothing, below the strict hits, and
+// says what it understood.
+TEST_F(SearcherTest, RelaxedPassAnswersWhatTheStrictRulesCannot) {
+  auto first = [&](const std::string& q, Kind kind, std::string* corrected = nullptr) {
+    SearchRequest req;
+    req.q = q;
+    req.kinds = {kind};
+    auto r = Searcher(*index_).search(req);
+    EXPECT_TRUE(r.ok()) << q;
+    if (!r.ok() || r->pages[static_cast<std::size_t>(kind)].items.empty()) return std::string("(none)");
+    if (corrected) *corrected = r->corrected.value_or("");
+    const Hit& h = r->pages[static_cast<std::size_t>(kind)].items[0];
+    EXPECT_TRUE(h.relaxed) << q << ": the strict rules should find nothing";
+    return h.id;
+  };
+  std::string understood;
+  // Glue words need not match.
+  EXPECT_EQ(first("bohemian rhapsody by queen", Kind::kTrack, &understood), "t1");
+  EXPECT_EQ(understood, "bohemian rhapsody queen");
+  EXPECT_EQ(first("yesterday de the beatles", Kind::kTrack), "t5");
+  EXPECT_TRUE(ids("bohemian rhapsody by queen", Kind::kTrack).empty());  // nothing strict
+  // A typo in a word of three letters, two edits in a word of four.
+  EXPECT_EQ(first("bak in black", Kind::kTrack, &understood), "t3");
+  EXPECT_EQ(understood, "back in black");
+  EXPECT_EQ(first("teh beatles", Kind::kArtist), "r5");
+  EXPECT_EQ(first("hlla", Kind::kTrack), "t2");  // "halo": a transposition and a substitution
+  // A word that matches nothing is left out, and the answer says so.
+  EXPECT_EQ(first("killer queen karaoke", Kind::kTrack, &understood), "t8");
+  EXPECT_EQ(understood, "killer queen");
+  // Every word matches something, but not together: the odd one is left out.
+  EXPECT_EQ(first("halo beyonce silence", Kind::kTrack), "t2");
+  // Nothing close at all: still empty.
+  EXPECT_EQ(first("zzzzqqq", Kind::kTrack), "(none)");
+}
+
+TEST_F(SearcherTest, RelaxedHitsRankBelowStrictOnesAndOnlyWhenStrictFindsFew) {
+  // "halo" finds two tracks strictly; the relaxed pass may add others, always after them.
+  SearchRequest req;
+  req.q = "halo";
+  req.kinds = {Kind::kTrack};
+  auto r = Searcher(*index_).search(req);
+  ASSERT_TRUE(r.ok());
+  const auto& items = r->pages[0].items;
+  ASSERT_GE(items.size(), 2u);
+  EXPECT_FALSE(items[0].relaxed);
+  EXPECT_FALSE(items[1].relaxed);
+  for (std::size_t i = 1; i < items.size(); ++i) {
+    EXPECT_GE(items[i - 1].score, items[i].score);
+    if (items[i - 1].relaxed) EXPECT_TRUE(items[i].relaxed) << "a strict hit after a relaxed one";
+  }
+  // With a handful of strict hits (eight tracks named Halo), no relaxed pass.
+  std::vector<Document> more;
+  for (int i = 0; i < 6; ++i)
+    more.push_back(track("h" + std::to_string(i), "Halo " + std::to_string(i), "Someone", "Halos", 1999, 20));
+  ASSERT_TRUE(index_->put(more).ok());
+  ASSERT_TRUE(index_->commit().ok());
+  auto r2 = Searcher(*index_).search(req);
+  ASSERT_TRUE(r2.ok());
+  for (const auto& h : r2->pages[0].items) EXPECT_FALSE(h.relaxed) << h.id;
+}
+
+TEST_F(SearcherTest, NumbersMatchWrittenAsDigitsOrWords) {
+  ASSERT_TRUE(index_->put({artist("n1", "Twenty One Pilots", 80), artist("n2", "21 Savage", 75),
+                           track("n3", "7 Rings", "Ariana Grande", "thank u, next", 2019, 90),
+                           artist("n4", "Maroon 5", 70)})
+                  .ok());
+  ASSERT_TRUE(index_->commit().ok());
+  EXPECT_EQ(ids("21 pilots", Kind::kArtist), (std::vector<std::string>{"n1"}));
+  EXPECT_EQ(ids("twenty one savage", Kind::kArtist), (std::vector<std::string>{"n2"}));
+  EXPECT_EQ(ids("seven rings", Kind::kTrack), (std::vector<std::string>{"n3"}));
+  EXPECT_EQ(ids("maroon five", Kind::kArtist), (std::vector<std::string>{"n4"}));
+  // As typed still works, and a number is not any number.
+  EXPECT_EQ(ids("twenty one pilots", Kind::kArtist), (std::vector<std::string>{"n1"}));
+  EXPECT_TRUE(ids("22 pilots", Kind::kArtist).empty());
 }
 
 TEST_F(SearcherTest, FoldingFindsAccentsPunctuationAndAnd) {
