@@ -72,7 +72,7 @@ inline constexpr Xapian::valueno kKey = 5;         // doc_key
 inline constexpr Xapian::valueno kBaseWords = 6;   // kNameWords of base_name(name)
 inline constexpr Xapian::valueno kSource = 7;      // the Document's fields (index.cc: encode_source)
 inline constexpr const char* kLayoutKey = "segue:layout";
-inline constexpr const char* kLayoutVersion = "4";
+inline constexpr const char* kLayoutVersion = "5";
 char kind_letter(int kind);
 }  // namespace layout
 
