@@ -19,7 +19,7 @@ namespace {
 
 constexpr std::size_t kCompletions = 20;  // completions of the last word
 constexpr std::size_t kFuzzy = 6;         // close words per typed word
-constexpr std::size_t kFuzzyRetry = 40;   // ... when nothing matched without them
+constexpr std::size_t kFuzzyRetry = 40;   // ... in the relaxed pass
 constexpr double kExactWeight = 1.0;
 constexpr double kPrefixWeight = 0.9;
 constexpr double kFuzzyWeight[] = {1.0, 0.6, 0.4};
@@ -106,14 +106,19 @@ std::vector<std::string> context_completions(Xapian::Database& db, const Xapian:
   return out;
 }
 
-Plan make_plan(ParsedQuery pq, const LexiconView& lex, Xapian::Database& db, bool force_fuzzy,
+// With `relaxed` (the relaxed pass, docs/search.md): every word may have typos (one in words of
+// 3 letters, two from 4 on), glue words only count toward the ranking, and a word with no
+// close word at all is left out (its slot in `corrected` is empty).
+Plan make_plan(ParsedQuery pq, const LexiconView& lex, Xapian::Database& db, bool relaxed,
                const std::string& viewer) {
+  const bool force_fuzzy = relaxed;
   Plan plan;
   plan.pq = std::move(pq);
   const auto& terms = plan.pq.terms;
   std::vector<Xapian::Query> must;
   std::vector<std::vector<std::string>> phrases(static_cast<std::size_t>(plan.pq.phrase_count));
   std::vector<std::string> first_word_terms;
+  std::vector<Xapian::Query> glue;
 
   for (std::size_t i = 0; i < terms.size(); ++i) {
     const auto& t = terms[i];
@@ -149,7 +154,7 @@ Plan make_plan(ParsedQuery pq, const LexiconView& lex, Xapian::Database& db, boo
         }
       }
     }
-    int k = allowed_edits(t.word.size());
+    int k = relaxed ? relaxed_edits(t.word.size()) : allowed_edits(t.word.size());
     if (k > 0) {
       auto close = lex.fuzzy(t.word, k, last, force_fuzzy ? kFuzzyRetry : kFuzzy);
       uint32_t best = 0;
@@ -167,8 +172,18 @@ Plan make_plan(ParsedQuery pq, const LexiconView& lex, Xapian::Database& db, boo
         }
       }
     }
+    if (relaxed && alts.empty()) {  // matches nothing even with typos: left out
+      plan.corrected.back().clear();
+      plan.has_correction = true;
+      continue;
+    }
+    if (relaxed && terms.size() > 1 && is_glue_word(t.word)) {  // counts only where present
+      glue.push_back(any_of(std::move(alts)));
+      continue;
+    }
     must.push_back(any_of(std::move(alts)));
   }
+  if (must.empty() && !glue.empty()) must.swap(glue);  // only glue words: they are the query
   for (auto& words : phrases) {
     std::vector<Xapian::Query> ts;
     for (const auto& w : words) ts.emplace_back(w);
@@ -200,6 +215,7 @@ Plan make_plan(ParsedQuery pq, const LexiconView& lex, Xapian::Database& db, boo
     if (w == "the" && terms.size() > 1) continue;
     boosts.push_back(scaled(layout::kBegins + w, 2.0));
   }
+  for (auto& g : glue) boosts.push_back(std::move(g));
   auto* pop = new Xapian::ValueWeightPostingSource(layout::kPopularity);
   boosts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query(pop->release()), 0.02);
   plan.boost = any_of(std::move(boosts));
@@ -234,7 +250,8 @@ struct QueryShape {
   bool last_prefix = false;
 };
 
-QueryShape shape_of(const std::vector<std::string>& words, bool last_prefix) {
+QueryShape shape_of(std::vector<std::string> words, bool last_prefix) {
+  std::erase_if(words, [](const std::string& w) { return w.empty(); });  // left out (relaxed pass)
   return QueryShape{joined(words), spaced(words), words, last_prefix};
 }
 
@@ -290,6 +307,8 @@ struct Candidate {
   double popularity = 0;  // 0..1
   int corrected_class = -1;
 };
+
+constexpr double kRelaxedOffset = 40.0;  // relaxed-pass hits score below every strict hit
 
 bool parse_key(const std::string& key, Kind* kind, std::string* id) {
   auto colon = key.find(':');
@@ -365,6 +384,7 @@ void score(Gathered& g, const PersonalBoost& boost) {
       if (c.hit.match != MatchClass::kExact) s += kCoverageWeight * c.coverage;
       if (c.full_name) s += kFullNameWeight;
       if (n < personal.size()) s += kPersonalWeight * std::clamp(personal[n], 0.0, 1.0);
+      if (c.hit.relaxed) s -= kRelaxedOffset;
       c.hit.score = s;
       ++n;
     }
@@ -376,6 +396,7 @@ std::optional<std::string> correction_text(const Plan& plan) {
   if (!plan.has_correction) return std::nullopt;
   std::string s;
   for (const auto& w : plan.corrected) {
+    if (w.empty()) continue;  // left out by the relaxed pass
     if (!s.empty()) s += ' ';
     s += w;
   }
@@ -391,20 +412,33 @@ struct Outcome {
   Gathered gathered;
 };
 
-// Plans and runs the query; when nothing at all matches, runs it again with typo tolerance
-// on every word (a typo can be a rare word of its own: "calvin haris").
+// Plans and runs the query strictly; when that finds fewer than kHandful hits, runs the relaxed
+// pass too and adds its hits (marked relaxed, scored below the strict ones). The relaxed pass's
+// reading becomes the answer's "did you mean" only when the strict pass found nothing.
 Outcome run(Xapian::Database& db, const ParsedQuery& pq, const LexiconView& lex, const std::vector<Kind>& kinds,
             std::size_t window, const std::string& viewer) {
   Outcome out{make_plan(pq, lex, db, false, viewer), {}};
   out.gathered = gather(db, out.plan, kinds, window, viewer);
-  bool none = true;
-  for (auto t : out.gathered.totals) none = none && t == 0;
-  if (none && out.plan.has_text) {
-    Plan retry = make_plan(pq, lex, db, true, viewer);
-    Gathered g = gather(db, retry, kinds, window, viewer);
-    bool some = false;
-    for (auto t : g.totals) some = some || t > 0;
-    if (some) out = Outcome{std::move(retry), std::move(g)};
+  std::size_t found = 0;
+  for (const auto& v : out.gathered.cands) found += v.size();
+  if (found >= kHandful || !out.plan.has_text) return out;
+  Plan relaxed = make_plan(pq, lex, db, true, viewer);
+  if (!relaxed.has_text) return out;
+  Gathered g = gather(db, relaxed, kinds, window, viewer);
+  for (std::size_t k = 0; k < kKindCount; ++k) {
+    auto& mine = out.gathered.cands[k];
+    std::set<std::string> seen;
+    for (const auto& c : mine) seen.insert(c.hit.id);
+    for (auto& c : g.cands[k]) {
+      if (seen.count(c.hit.id)) continue;
+      c.hit.relaxed = true;
+      mine.push_back(std::move(c));
+    }
+    out.gathered.totals[k] = std::max(out.gathered.totals[k], g.totals[k]);
+  }
+  if (found == 0) {
+    out.plan.corrected = std::move(relaxed.corrected);
+    out.plan.has_correction = relaxed.has_correction || relaxed.corrected != relaxed.typed;
   }
   return out;
 }

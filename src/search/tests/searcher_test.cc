@@ -185,6 +185,33 @@ TEST_F(SearcherTest, RelaxedHitsRankBelowStrictOnesAndOnlyWhenStrictFindsFew) {
   for (const auto& h : r2->pages[0].items) EXPECT_FALSE(h.relaxed) << h.id;
 }
 
+// Filters and phrases take the full index (Xapian), which has the same relaxed pass.
+TEST_F(SearcherTest, RelaxedPassWithFiltersAndPhrases) {
+  auto run = [&](const std::string& q) {
+    SearchRequest req;
+    req.q = q;
+    req.kinds = {Kind::kTrack};
+    auto r = Searcher(*index_).search(req);
+    EXPECT_TRUE(r.ok()) << q;
+    return r.ok() ? *r : SearchResponse{};
+  };
+  auto r = run("killer queen by year:1970-1979");
+  ASSERT_FALSE(r.pages[0].items.empty());
+  EXPECT_EQ(r.pages[0].items[0].id, "t8");
+  EXPECT_TRUE(r.pages[0].items[0].relaxed);
+  r = run("bak in black karaoke year:1980");
+  ASSERT_FALSE(r.pages[0].items.empty());
+  EXPECT_EQ(r.pages[0].items[0].id, "t3");
+  EXPECT_EQ(r.corrected.value_or(""), "back in black year:1980");
+  // The filter still holds: nothing from another decade comes back relaxed.
+  r = run("killer queen by year:1990-1999");
+  EXPECT_TRUE(r.pages[0].items.empty());
+  // A phrase with a glue word outside it.
+  r = run("\"back in black\" by acdc");
+  ASSERT_FALSE(r.pages[0].items.empty());
+  EXPECT_EQ(r.pages[0].items[0].id, "t3");
+}
+
 TEST_F(SearcherTest, NumbersMatchWrittenAsDigitsOrWords) {
   ASSERT_TRUE(index_->put({artist("n1", "Twenty One Pilots", 80), artist("n2", "21 Savage", 75),
                            track("n3", "7 Rings", "Ariana Grande", "thank u, next", 2019, 90),
