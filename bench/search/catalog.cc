@@ -602,7 +602,80 @@ bool add_typo(Rng& r, std::string* text) {
   return true;
 }
 
+// Keystrokes: one per code point typed, skipping prefixes that end in a space.
+void add_keystrokes(TypedQuery* q) {
+  std::string last;
+  for (std::size_t i = 0; i < q->text.size();) {
+    uint32_t cp;
+    i += decode(q->text, i, &cp);
+    std::string prefix = q->text.substr(0, i);
+    if (prefix.back() == ' ' || prefix == last) continue;
+    q->keystrokes.push_back(prefix);
+    last = std::move(prefix);
+  }
+}
+
+// A typo the strict rules do not forgive: in a word of 3 letters, or a second one in a word
+// of 4-5 letters (a neighbouring key or a swap, never the first letter). False if no word fits.
+bool add_hard_typo(Rng& r, std::string* text) {
+  auto words = split_ws(*text);
+  std::vector<std::size_t> eligible;
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    const auto& w = words[i];
+    if (w.size() >= 3 && w.size() <= 5 &&
+        std::all_of(w.begin(), w.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); }))
+      eligible.push_back(i);
+  }
+  if (eligible.empty()) return false;
+  std::string& w = words[eligible[r.below(eligible.size())]];
+  const int edits = w.size() == 3 ? 1 : 2;
+  for (int e = 0; e < edits; ++e) {
+    std::size_t i = 1 + r.below(w.size() - 1);
+    if (r.chance(0.5) && i + 1 < w.size() && std::tolower(w[i]) != std::tolower(w[i + 1])) std::swap(w[i], w[i + 1]);
+    else w[i] = neighbour(r, w[i]);
+  }
+  *text = join(words, words.size());
+  return true;
+}
+
 }  // namespace
+
+std::vector<TypedQuery> make_natural_queries(const Catalog& cat, std::size_t count, uint64_t seed) {
+  Rng rng(seed ^ 0x4e41u);
+  static const char* const kExtra[] = {"official", "karaoke", "hq", "mp3"};
+  std::vector<TypedQuery> out;
+  while (out.size() < count && cat.n_tracks > 0) {
+    TypedQuery q;
+    q.kind = search::Kind::kTrack;
+    q.natural = true;
+    std::size_t k = rng.below(cat.n_tracks);
+    q.target = static_cast<uint32_t>(k);
+    std::string base, suffix;
+    split_suffix(cat.docs[k].name, &base, &suffix);
+    const std::string& artist = cat.docs[cat.track_artist[k]].name;
+    switch (out.size() % 3) {
+      case 0:
+        q.form = "title by artist";
+        q.text = join(split_ws(base), 4) + " by " + artist;
+        break;
+      case 1:
+        q.form = "artist title + unknown word";
+        q.text = artist + " " + join(split_ws(base), 4) + " " + kExtra[rng.below(4)];
+        break;
+      default:
+        q.form = "artist title, hard typo";
+        q.text = artist + " " + base;
+        q.typo = add_hard_typo(rng, &q.text);
+        if (!q.typo) continue;
+    }
+    q.text = join(split_ws(q.text), 7);
+    if (plain_key(q.text).empty() || !is_ascii(q.text)) continue;
+    add_keystrokes(&q);
+    if (q.keystrokes.empty()) continue;
+    out.push_back(std::move(q));
+  }
+  return out;
+}
 
 std::vector<TypedQuery> make_queries(const Catalog& cat, std::size_t count, uint64_t seed) {
   Rng rng(seed ^ 0x5157u);
@@ -658,16 +731,7 @@ std::vector<TypedQuery> make_queries(const Catalog& cat, std::size_t count, uint
       }
     }
     if (rng.chance(0.25)) q.typo = add_typo(rng, &q.text);
-    // Keystrokes: one per code point typed, skipping prefixes that end in a space.
-    std::string last;
-    for (std::size_t i = 0; i < q.text.size();) {
-      uint32_t cp;
-      i += decode(q.text, i, &cp);
-      std::string prefix = q.text.substr(0, i);
-      if (prefix.back() == ' ' || prefix == last) continue;
-      q.keystrokes.push_back(prefix);
-      last = std::move(prefix);
-    }
+    add_keystrokes(&q);
     if (q.keystrokes.empty()) continue;
     out.push_back(std::move(q));
   }

@@ -51,6 +51,7 @@ struct TypedQuery {
   uint32_t target = 0;        // index into Catalog::docs
   bool typo = false;          // one substitution or transposition in a word of >= 5 letters
   bool unaccented = false;    // the name has accents, typed without them
+  bool natural = false;       // one of make_natural_queries' forms (issue 15's relaxed pass)
   std::vector<std::string> keystrokes;  // every prefix sent as a query (see make_queries)
 };
 
@@ -58,6 +59,13 @@ struct TypedQuery {
 // typed character, except that a prefix ending in a space is not sent (it does not change the
 // query) and neither is an empty one.
 std::vector<TypedQuery> make_queries(const Catalog& cat, std::size_t count, uint64_t seed);
+
+// Queries the strict rules answer poorly and the relaxed pass is for (issue 15), on track
+// targets, in equal shares: "title by artist" (a glue word), "artist title" plus a word no
+// document has ("lyrics" is a glue word, so "official"/"karaoke"/"hq"/"mp3"), and "artist
+// title" with a typo in a word of 3 letters or a second typo in a word of 4-5 (never the first
+// letter). Seeded separately from make_queries.
+std::vector<TypedQuery> make_natural_queries(const Catalog& cat, std::size_t count, uint64_t seed);
 
 // Lower-cased, accent-stripped (Latin letters) form used to decide whether a returned document
 // is indistinguishable from the target (same name, and same artist when the artist was typed).

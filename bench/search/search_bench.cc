@@ -33,6 +33,7 @@ namespace {
 struct Options {
   std::size_t tracks = 1000000;
   std::size_t queries = 500;
+  std::size_t natural = 100;  // make_natural_queries (issue 15), on top of `queries`
   uint64_t seed = 42;
   std::string data = SEGUE_SHARED_DATA "/catalog/tidytuesday-2020-01-21-spotify-songs";
   std::string dir = "search-bench-tmp";
@@ -67,6 +68,7 @@ Options parse(int argc, char** argv) {
     };
     if (a == "--tracks") o.tracks = std::stoull(val());
     else if (a == "--queries") o.queries = std::stoull(val());
+    else if (a == "--natural") o.natural = std::stoull(val());
     else if (a == "--seed") o.seed = std::stoull(val());
     else if (a == "--data") o.data = val();
     else if (a == "--dir") o.dir = val();
@@ -208,7 +210,7 @@ void report_hits(const Catalog& cat, const std::string& engine, const std::vecto
       std::printf("MISS engine=%s form=%s%s%s typed=\"%s\" target=\"%s\" got=%zu\n", engine.c_str(), q.form.c_str(),
                   q.typo ? " typo" : "", q.unaccented ? " unaccented" : "", q.text.c_str(), cat.docs[q.target].name.c_str(), got.size());
     }
-    std::vector<std::string> subsets = {"all", q.typo ? "typo" : "clean"};
+    std::vector<std::string> subsets = {"all", q.natural ? "natural" : q.typo ? "typo" : "clean"};
     if (q.unaccented) subsets.push_back("unaccented");
     subsets.push_back("kind-" + std::string(q.kind == Kind::kTrack ? "track" : q.kind == Kind::kAlbum ? "album" : "artist"));
     for (const auto& s : subsets) {
@@ -315,6 +317,7 @@ int main(int argc, char** argv) {
     auto g0 = std::chrono::steady_clock::now();
     Catalog cat = generate_catalog(o.data, o.tracks, o.seed);
     std::vector<TypedQuery> queries = make_queries(cat, o.queries, o.seed);
+    for (auto& q : make_natural_queries(cat, o.natural, o.seed)) queries.push_back(std::move(q));
     Replay rp = flatten(queries);
     std::size_t typo = 0, unaccented = 0;
     std::map<std::string, std::size_t> forms;

@@ -19,7 +19,8 @@ constexpr double kRelaxedOffset = 40.0;  // relaxed-pass hits rank below every s
 constexpr double kDropPenalty = 10.0;    // times the share of the typed text left out
 constexpr double kEditPenalty = 1.0;     // relaxed pass: per edit between a typed word and the word it matched
 constexpr std::size_t kMaxDropTries = 40;  // joins tried leaving words out (each word alone aside)
-constexpr std::size_t kMaxDropWords = 16;  // longer queries are not tried with words left out
+constexpr std::size_t kMaxDropWords = 16;
+constexpr std::size_t kRelaxedWork = 4000;  // seeks and documents checked by one kind's relaxed pass  // longer queries are not tried with words left out
 
 void add_words(std::string_view text, std::vector<std::string>* out) {
   Words w = split_words(text);
@@ -291,8 +292,12 @@ bool KindIndex::has(uint32_t doc, const Constraint& c) const {
 }
 
 int KindIndex::open_edits(uint32_t w, const Constraint& c) const {
+  // Like the lexicon's two-edit walk, the first letter must be right (the words one edit away
+  // with another first letter are listed in c.fuzzy already): one compare rules out most words.
+  std::string_view word = lex_.word(w);
+  if (word.empty() || word[0] != c.typed[0]) return c.edits + 1;
   auto [it, fresh] = c.open_memo.try_emplace(w, 0);
-  if (fresh) it->second = static_cast<uint8_t>(edit_distance(c.typed, lex_.word(w), c.edits, c.as_prefix));
+  if (fresh) it->second = static_cast<uint8_t>(edit_distance(c.typed, word, c.edits, c.as_prefix));
   return it->second;
 }
 
@@ -402,6 +407,13 @@ std::vector<MemHit> KindIndex::query(const std::vector<QueryWord>& words, const 
     }
     uint64_t volume = good;
     int k = qw.edits >= 0 ? qw.edits : allowed_edits(qw.word.size());
+    // A word still being typed keeps at least two letters that are right: "tk" with two edits
+    // would be the start of every word.
+    if (qw.prefix) k = std::min(k, static_cast<int>(qw.word.size()) - 2);
+    // As you type, the relaxed pass takes a word still being typed that starts some word as
+    // typed: the user has not finished it, and its close words would cost a lexicon walk at
+    // every keystroke (a finished word's close words are remembered after the first walk).
+    if (relaxed && qw.typing && qw.prefix && c.hi > c.lo) k = 0;
     // Close words only for a word that matches nothing or almost nothing as typed (a word in
     // 20 or more documents is a real word; its typo neighbours would only add noise and time).
     if (k > 0 && (good < kRareWord || qw.force_fuzzy)) {
@@ -479,14 +491,23 @@ std::vector<MemHit> KindIndex::query(const std::vector<QueryWord>& words, const 
   // are a few posting lists each (sequential reads, skipping ahead by galloping), the others
   // checked in the documents' own word lists. Without such a word, documents are walked in
   // rank order. Returns whether every matching document was seen.
+  // The relaxed pass has a budget of work (seeks and documents checked) over all its joins:
+  // its close words and left-out words can make joins whose lists rarely meet, and it is a
+  // best effort (the strict pass's answer, if any, is already in hand).
+  std::size_t work = relaxed ? kRelaxedWork : SIZE_MAX;
   auto collect = [&](const std::vector<const Constraint*>& req, std::vector<uint32_t>* cands) {
     // Words of a few lists join; of the words of many lists (merged through a heap) only the
     // one with the fewest postings, and only if it has fewer than every other.
     std::vector<Cursor> joined;
     std::vector<const Constraint*> checked;
     std::vector<std::pair<Cursor, const Constraint*>> merged;
+    // An open constraint is checked per document only behind a join of other words: walking
+    // documents in rank order and comparing each one's words would be a scan of the catalog.
     bool closed = false;
-    for (const Constraint* c : req) closed = closed || !c->open;
+    for (const Constraint* c : req) {
+      Cursor probe;
+      closed = closed || (!c->open && cursor_of(*c, &probe));
+    }
     for (const Constraint* c : req) {
       if (c->open && closed) {  // its listed close words are not all of them: checked per document
         checked.push_back(c);
@@ -515,15 +536,16 @@ std::vector<MemHit> KindIndex::query(const std::vector<QueryWord>& words, const 
     std::size_t examined = 0;
     if (joined.empty()) {
       uint32_t d = 0;
-      for (; d < ids_.size() && d < kScanLimit && cands->size() < window; ++d)
+      for (; d < ids_.size() && d < kScanLimit && cands->size() < window && work > 0; ++d, --work)
         if (accept(d)) cands->push_back(d);
       complete = d == ids_.size();
     } else {
       // Every cursor is brought to d; one that lands beyond it moves d, and the others follow.
       uint32_t d = 0;
-      while (cands->size() < window && examined < kScanLimit) {
+      while (cands->size() < window && examined < kScanLimit && work > 0) {
         std::size_t agree = 0, i = 0;
-        while (agree < joined.size()) {
+        while (agree < joined.size() && work > 0) {
+          --work;
           uint32_t x = seek(&joined[i], d);
           if (x == UINT32_MAX) {
             complete = true;
@@ -537,7 +559,7 @@ std::vector<MemHit> KindIndex::query(const std::vector<QueryWord>& words, const 
           }
           i = (i + 1) % joined.size();
         }
-        if (complete) break;
+        if (complete || agree < joined.size()) break;
         ++examined;
         if (accept(d)) cands->push_back(d);
         ++d;
@@ -646,6 +668,7 @@ std::vector<MemHit> KindIndex::query(const std::vector<QueryWord>& words, const 
     for (std::size_t i = 0; i < scored.size(); ++i) at.emplace(scored[i].doc, i);
     const bool had = !scored.empty();
     auto attempt = [&](uint64_t left) {
+      if (work == 0) return;
       ++tries;
       std::vector<const Constraint*> fewer;
       std::size_t left_out = dropped_len;

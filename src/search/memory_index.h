@@ -43,6 +43,7 @@ struct QueryWord {
   bool force_fuzzy = false;  // close words allowed even when the word is common as typed
   bool optional = false;     // relaxed pass: a glue word ("by", "de"), counted only when present
   int edits = -1;            // typos allowed; -1: allowed_edits() of its length
+  bool typing = false;       // search as you type: a last word that starts some word is taken as typed
 };
 
 // The relaxed pass (docs/search.md): glue words optional, words that match nothing dropped

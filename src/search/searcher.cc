@@ -531,7 +531,7 @@ Pass strict_pass(const SearchIndex& index, const ParsedQuery& pq, const std::vec
 // words optional, more typos (one in words of 3 letters, two from 4 on) in every word, words
 // that match nothing dropped with a penalty; its hits score below every strict hit.
 Pass relaxed_pass(const SearchIndex& index, const ParsedQuery& pq, const std::vector<Kind>& kinds, std::size_t limit,
-                  const std::string& viewer) {
+                  const std::string& viewer, bool typing) {
   Pass pass;
   const std::size_t n = pq.terms.size();
   std::vector<QueryWord> words;
@@ -545,6 +545,7 @@ Pass relaxed_pass(const SearchIndex& index, const ParsedQuery& pq, const std::ve
     qw.force_fuzzy = true;
     qw.optional = n > 1 && is_glue_word(w);
     qw.edits = relaxed_edits(w.size());
+    qw.typing = typing;
     words.push_back(std::move(qw));
   }
   const std::string key = words_key(typed);
@@ -572,11 +573,13 @@ Pass relaxed_pass(const SearchIndex& index, const ParsedQuery& pq, const std::ve
 // Plain words on the in-memory indexes: the strict pass, then the relaxed one when the strict
 // pass found fewer than kHandful hits over the kinds asked for. The personal boost applies to
 // both; the best `limit` hits of each kind go to the result. False when nothing matched.
+// `typing`: search as you type (suggest), where the relaxed pass takes a last word that starts
+// some word as typed (its close words would cost a lexicon walk at every keystroke).
 bool memory_search(const SearchIndex& index, const ParsedQuery& pq, const std::vector<Kind>& kinds, std::size_t limit,
-                   const std::string& viewer, const PersonalBoost& boost, MemoryResult* result) {
+                   const std::string& viewer, const PersonalBoost& boost, bool typing, MemoryResult* result) {
   Pass pass = strict_pass(index, pq, kinds, limit, viewer);
   if (pass.hits.size() < kHandful) {
-    Pass relaxed = relaxed_pass(index, pq, kinds, limit, viewer);
+    Pass relaxed = relaxed_pass(index, pq, kinds, limit, viewer, typing);
     std::set<std::pair<Kind, std::string_view>> seen;
     for (const auto& h : pass.hits) seen.emplace(h.kind, h.id);
     // What the relaxed pass understood is the answer's reading only when it is the answer.
@@ -626,7 +629,7 @@ Result<SearchResponse> Searcher::search(const SearchRequest& req) const {
     if (plain_words(*parsed)) {
       MemoryResult m;
       SearchResponse resp;
-      if (memory_search(index_, *parsed, kinds, req.offset + req.limit, req.viewer, req.boost, &m)) {
+      if (memory_search(index_, *parsed, kinds, req.offset + req.limit, req.viewer, req.boost, false, &m)) {
         for (Kind kind : kinds) {
           auto k = static_cast<std::size_t>(kind);
           auto& items = m.items[k];
@@ -669,7 +672,7 @@ Result<SuggestResponse> Searcher::suggest(const SuggestRequest& req) const {
   MemoryResult m;
   SuggestResponse resp;
   if (memory_search(index_, *parsed, {Kind::kTrack, Kind::kAlbum, Kind::kArtist, Kind::kPlaylist}, req.limit,
-                    req.viewer, req.boost, &m)) {
+                    req.viewer, req.boost, true, &m)) {
     resp.items = std::move(m.items);
     resp.top = std::move(m.top);
     resp.corrected = std::move(m.corrected);

@@ -263,9 +263,13 @@ std::string_view base_name(std::string_view name) {
 int edit_distance(std::string_view a, std::string_view b, int max_distance, bool b_prefix) {
   if (b_prefix) {
     // Rows over b: the distance of a to b's first i bytes is the last cell of row i.
+    // Words are at most kMaxWord bytes: the rows live on the stack.
+    if (a.size() > kMaxWord) a = a.substr(0, kMaxWord);
     const int n = static_cast<int>(a.size()), m = static_cast<int>(b.size());
-    std::vector<int> prev2(static_cast<std::size_t>(n) + 1), prev(static_cast<std::size_t>(n) + 1),
-        cur(static_cast<std::size_t>(n) + 1);
+    std::array<int, kMaxWord + 1> r0{}, r1{}, r2{};
+    int* prev2 = r0.data();
+    int* prev = r1.data();
+    int* cur = r2.data();
     for (int j = 0; j <= n; ++j) prev[static_cast<std::size_t>(j)] = j;
     int best = n;
     for (int i = 1; i <= m; ++i) {
@@ -282,8 +286,10 @@ int edit_distance(std::string_view a, std::string_view b, int max_distance, bool
       }
       best = std::min(best, cur[static_cast<std::size_t>(n)]);
       if (row_min > max_distance) break;
-      std::swap(prev2, prev);
-      std::swap(prev, cur);
+      int* t = prev2;
+      prev2 = prev;
+      prev = cur;
+      cur = t;
     }
     return std::min(best, max_distance + 1);
   }

@@ -56,6 +56,38 @@ TEST(AllowedEdits, ByLength) {
   EXPECT_EQ(allowed_edits(4), 1);
   EXPECT_EQ(allowed_edits(7), 1);
   EXPECT_EQ(allowed_edits(8), 2);
+  // The relaxed pass (issue 15).
+  EXPECT_EQ(relaxed_edits(2), 0);
+  EXPECT_EQ(relaxed_edits(3), 1);
+  EXPECT_EQ(relaxed_edits(4), 2);
+  EXPECT_EQ(relaxed_edits(12), 2);
+}
+
+TEST(EditDistance, ToTheClosestPrefix) {
+  EXPECT_EQ(edit_distance("tkio", "tiktok", 2, true), 2);  // "tik"
+  EXPECT_EQ(edit_distance("tkio", "tiktok", 2, false), 3);  // the whole word is too far
+  EXPECT_EQ(edit_distance("beyo", "beyonce", 2, true), 0);
+  EXPECT_EQ(edit_distance("bohemain", "bohemian", 2, true), 1);
+  EXPECT_EQ(edit_distance("zzzz", "abc", 2, true), 3);
+  EXPECT_EQ(edit_distance("ab", "", 2, true), 2);
+}
+
+TEST(SplitWords, NumbersAreIndexedBothWays) {
+  EXPECT_EQ(split_words("21 Savage").pieces, (std::vector<std::string>{"twenty", "one", "twentyone"}));
+  EXPECT_EQ(split_words("Twenty One Pilots").pieces, (std::vector<std::string>{"21"}));
+  EXPECT_EQ(split_words("Maroon 5").pieces, (std::vector<std::string>{"five"}));
+  EXPECT_EQ(split_words("Seven Nation Army").pieces, (std::vector<std::string>{"7"}));
+  EXPECT_EQ(split_words("Matchbox Twenty").pieces, (std::vector<std::string>{"20"}));
+  EXPECT_EQ(split_words("sum 40").pieces, (std::vector<std::string>{"forty"}));
+  // Only 0-99 written plainly: no "007", no "1999", no "182" (a year, a code, a band's name).
+  EXPECT_TRUE(split_words("007 1999 182").pieces.empty());
+  // The words of a query are unchanged: the other spelling is only in the index.
+  EXPECT_EQ(split_words("21 pilots").words, (std::vector<std::string>{"21", "pilots"}));
+}
+
+TEST(GlueWords, NaturalPhrasingInSeveralLanguages) {
+  for (const char* w : {"by", "feat", "ft", "de", "la", "the", "von", "und", "song"}) EXPECT_TRUE(is_glue_word(w)) << w;
+  for (const char* w : {"queen", "love", "bye", "dela", ""}) EXPECT_FALSE(is_glue_word(w)) << w;
 }
 
 }  // namespace
