@@ -82,6 +82,31 @@ describe("suggestions as you type", () => {
     assert.equal(r.body.corrected_query, "copper lanterns");
   });
 
+  it("natural phrasing, short-word typos, numbers as words and an unknown word still find it (relaxed pass)", async () => {
+    const search = async (q: string, type = "track") => {
+      const r = await api(f.server.base, `/v1/search?q=${encodeURIComponent(q)}&type=${type}`, { token: alice });
+      assert.equal(r.status, 200, r.text);
+      return r.body;
+    };
+    // "by" need not match; the answer says how it read the query.
+    let r = await search("quiet voltage by nadia ore");
+    assert.equal(r.tracks.items[0].name, "Quiet Voltage");
+    assert.equal(r.corrected_query, "quiet voltage nadia ore");
+    // A typo in a three-letter word, and a word no document has, left out.
+    r = await search("low tdie letters karaoke");
+    assert.equal(r.tracks.items[0].name, "Low Tide Letters");
+    assert.equal(r.corrected_query, "low tide letters");
+    // "3" in the catalog, "three" typed.
+    r = await search("orchard at three am");
+    assert.equal(r.tracks.items[0].name, "Orchard at 3 AM");
+    // As you type, the same.
+    const s = await suggest("paper satellites by the copper lanterns");
+    assert.equal(s.top_result.item.name, "Paper Satellites");
+    // What the strict rules find comes first: "lanterns" alone is strict, no reading given.
+    r = await search("lanterns");
+    assert.equal(r.corrected_query, null);
+  });
+
   it("nothing found is an empty answer, not an error", async () => {
     const s = await suggest("zzzzqqqq");
     assert.equal(s.top_result, null);
