@@ -417,7 +417,7 @@ std::vector<MemHit> KindIndex::query(const std::vector<QueryWord>& words, const 
     // Close words only for a word that matches nothing or almost nothing as typed (a word in
     // 20 or more documents is a real word; its typo neighbours would only add noise and time).
     if (k > 0 && (good < kRareWord || qw.force_fuzzy)) {
-      const std::size_t want = qw.force_fuzzy ? 40 : 8;
+      const std::size_t want = qw.force_fuzzy && !(relaxed && relaxed->light) ? 40 : 8;
       auto close = lex_.fuzzy(qw.word, k, qw.prefix, want);
       if (relaxed && k >= 2) {
         // Two edits keep the first letter (lexicon.h); one edit may be anywhere ("rtash").
@@ -427,7 +427,7 @@ std::vector<MemHit> KindIndex::query(const std::vector<QueryWord>& words, const 
           if (!dup) close.push_back(m);
         }
       }
-      if (relaxed && close.size() >= want) {
+      if (relaxed && !relaxed->light && close.size() >= want) {
         c.open = true;
         c.typed = qw.word;
         c.edits = k;
@@ -494,7 +494,7 @@ std::vector<MemHit> KindIndex::query(const std::vector<QueryWord>& words, const 
   // The relaxed pass has a budget of work (seeks and documents checked) over all its joins:
   // its close words and left-out words can make joins whose lists rarely meet, and it is a
   // best effort (the strict pass's answer, if any, is already in hand).
-  std::size_t work = relaxed ? kRelaxedWork : SIZE_MAX;
+  std::size_t work = !relaxed ? SIZE_MAX : relaxed->light ? kRelaxedWork / 4 : kRelaxedWork;
   auto collect = [&](const std::vector<const Constraint*>& req, std::vector<uint32_t>* cands) {
     // Words of a few lists join; of the words of many lists (merged through a heap) only the
     // one with the fewest postings, and only if it has fewer than every other.
@@ -655,7 +655,7 @@ std::vector<MemHit> KindIndex::query(const std::vector<QueryWord>& words, const 
   double drop = typed_len ? static_cast<double>(dropped_len) / static_cast<double>(typed_len) : 0.0;
   std::vector<Scored> scored = score_all(required, cands, drop);
   std::vector<const Constraint*> used = required;
-  if (relaxed && required.size() >= 2 && required.size() <= kMaxDropWords &&
+  if (relaxed && !relaxed->light && required.size() >= 2 && required.size() <= kMaxDropWords &&
       (scored.empty() || scored.front().edits >= 2)) {
     // No document holds every word ("bad guy billie eilish karaoke" where "karaoke" names other
     // tracks), or only with several typos ("poker face gaga 2009" as "power age age 2015"):

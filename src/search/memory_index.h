@@ -50,6 +50,10 @@ struct QueryWord {
 // (and, when every word matches something but no document holds them all, the one word whose
 // absence answers best), every hit ranked below the strict ones. Filled in by query().
 struct Relaxed {
+  // In: the strict pass found some hits, so this pass only adds to them: fewer close words, no
+  // per-document comparison of unlisted ones, no words left out, a quarter of the work.
+  bool light = false;
+  // Out.
   std::vector<std::string> understood;  // the query as the best hit matched it
   bool dropped = false;                 // some typed word was left out
 };

@@ -531,7 +531,7 @@ Pass strict_pass(const SearchIndex& index, const ParsedQuery& pq, const std::vec
 // words optional, more typos (one in words of 3 letters, two from 4 on) in every word, words
 // that match nothing dropped with a penalty; its hits score below every strict hit.
 Pass relaxed_pass(const SearchIndex& index, const ParsedQuery& pq, const std::vector<Kind>& kinds, std::size_t limit,
-                  const std::string& viewer, bool typing) {
+                  const std::string& viewer, bool typing, bool light) {
   Pass pass;
   const std::size_t n = pq.terms.size();
   std::vector<QueryWord> words;
@@ -553,6 +553,7 @@ Pass relaxed_pass(const SearchIndex& index, const ParsedQuery& pq, const std::ve
   for (Kind kind : kinds) {
     auto k = static_cast<std::size_t>(kind);
     Relaxed r;
+    r.light = light;
     auto found = index.memory(kind)->query(words, key, "", pq.last_is_prefix, limit + 8, viewer, &pass.totals[k], &r);
     for (auto& m : found) pass.hits.push_back(Hit{kind, std::move(m.id), static_cast<MatchClass>(m.match), m.score, true});
     understood[k] = std::move(r.understood);
@@ -579,7 +580,7 @@ bool memory_search(const SearchIndex& index, const ParsedQuery& pq, const std::v
                    const std::string& viewer, const PersonalBoost& boost, bool typing, MemoryResult* result) {
   Pass pass = strict_pass(index, pq, kinds, limit, viewer);
   if (pass.hits.size() < kHandful) {
-    Pass relaxed = relaxed_pass(index, pq, kinds, limit, viewer, typing);
+    Pass relaxed = relaxed_pass(index, pq, kinds, limit, viewer, typing, !pass.hits.empty());
     std::set<std::pair<Kind, std::string_view>> seen;
     for (const auto& h : pass.hits) seen.emplace(h.kind, h.id);
     // What the relaxed pass understood is the answer's reading only when it is the answer.
