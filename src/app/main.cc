@@ -460,6 +460,11 @@ int cmd_serve(int argc, char** argv) {
         }
       },
       std::chrono::minutes(10));
+  // Playlists are found by their owner's display name too.
+  indexer.set_owner_names([auth = s.auth.get()](const UserId& owner) -> std::string {
+    auto u = auth->get_user(owner);
+    return u.ok() ? u->display_name : std::string();
+  });
   // Test knob (docs/search.md): test_index_delay_ms (SEGUE_TEST_INDEX_DELAY_MS) slows the indexer
   // down so that system tests can watch an initial build on a small library.
   if (c.test_index_delay.count() > 0) {

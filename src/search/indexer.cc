@@ -80,11 +80,16 @@ std::vector<Document> catalog_documents(const catalog::Snapshot& snap, const Pop
   return docs;
 }
 
-Document playlist_document(const playlist::PlaylistService::Facts& f) {
+Document playlist_document(const playlist::PlaylistService::Facts& f, const OwnerNameFn& owner_name) {
   Document d;
   d.kind = Kind::kPlaylist;
   d.id = f.info.id;
   d.name = f.info.name;
+  d.description = f.info.description;
+  if (owner_name) {
+    std::string owner = owner_name(f.info.owner);
+    if (!owner.empty()) d.artists.push_back(std::move(owner));
+  }
   d.is_public = f.info.is_public;
   for (const auto& m : f.members) d.members.push_back(m.str());
   return d;
@@ -318,7 +323,7 @@ Status Indexer::apply(std::shared_ptr<const catalog::Snapshot> snap, bool all_pl
         if (indexed_.count(doc_key(Kind::kPlaylist, id))) gone.emplace_back(Kind::kPlaylist, id);
         continue;
       }
-      Document d = playlist_document(*facts);
+      Document d = playlist_document(*facts, owner_name_);
       auto it = indexed_.find(doc_key(d.kind, d.id));
       if (it != indexed_.end() && it->second == d.signature()) continue;
       todo.push_back(std::move(d));

@@ -38,7 +38,10 @@ namespace segue::search {
 // null: every document then gets the neutral 50.
 using PopularityFn = std::function<int(Kind kind, const std::string& id)>;
 std::vector<Document> catalog_documents(const catalog::Snapshot& snap, const PopularityFn& popularity = nullptr);
-Document playlist_document(const playlist::PlaylistService::Facts& facts);
+// A playlist's owner's display name (empty if unknown); the search module does not read users.
+using OwnerNameFn = std::function<std::string(const UserId& owner)>;
+// Name, description and owner's display name (when `owner_name` is given) are searchable.
+Document playlist_document(const playlist::PlaylistService::Facts& facts, const OwnerNameFn& owner_name = nullptr);
 
 class Indexer {
  public:
@@ -50,6 +53,8 @@ class Indexer {
   // often the index is brought in line with it when nothing else changes: only documents whose
   // popularity moved are written. Call before start(); without it popularity is a neutral 50.
   void set_popularity(PopularityFn popularity, std::chrono::seconds refresh);
+  // Where playlists' owners' display names come from (searchable); call before start().
+  void set_owner_names(OwnerNameFn owner_name) { owner_name_ = std::move(owner_name); }
 
   // Subscribes to the announcements and starts the thread, which first brings the index in
   // line with the current snapshot and every playlist.
@@ -89,6 +94,7 @@ class Indexer {
   SearchIndex& index_;
   catalog::Catalog& catalog_;
   PopularityFn popularity_;
+  OwnerNameFn owner_name_;
   std::chrono::seconds popularity_refresh_{0};
   playlist::PlaylistService* playlists_;
   std::thread thread_;

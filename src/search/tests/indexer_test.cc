@@ -286,5 +286,36 @@ TEST_F(IndexerTest, ALargeCatalogAtStartIsABuildButARestartIsNot) {
   EXPECT_TRUE(indexer_->stats().ready);
 }
 
+TEST_F(IndexerTest, PlaylistsAreFoundByDescriptionAndOwnerName) {
+  indexer_->set_owner_names([](const UserId& u) { return u.str() == "alice" ? std::string("Alice Liddell") : std::string("Bob Builder"); });
+  indexer_->start();
+  UserId alice("alice"), bob("bob");
+  auto pub = playlists_->create(alice, "Road Trip", "Songs for long drives to the seaside", /*is_public=*/true, false);
+  auto priv = playlists_->create(bob, "Secret Stash", "Hidden lighthouse recordings", /*is_public=*/false, false);
+  ASSERT_TRUE(pub.ok());
+  ASSERT_TRUE(priv.ok());
+  indexer_->flush();
+  // In-memory path (plain words) and Xapian path (a quoted phrase) alike.
+  for (const std::string q : {"seaside", "\"seaside\"", "liddell", "\"alice liddell\"", "long drives"}) {
+    EXPECT_EQ(find(q, Kind::kPlaylist, "carol"), (std::vector<std::string>{pub->id})) << q;
+  }
+  // A private playlist's description is found by its members only.
+  for (const std::string q : {"lighthouse", "\"lighthouse\""}) {
+    EXPECT_TRUE(find(q, Kind::kPlaylist, "carol").empty()) << q;
+    EXPECT_TRUE(find(q, Kind::kPlaylist, "alice").empty()) << q;
+    EXPECT_EQ(find(q, Kind::kPlaylist, "bob"), (std::vector<std::string>{priv->id})) << q;
+  }
+  // The name still outranks the description: a playlist named after the word comes first.
+  auto named = playlists_->create(bob, "Seaside", "", /*is_public=*/true, false);
+  ASSERT_TRUE(named.ok());
+  indexer_->flush();
+  EXPECT_EQ(find("seaside", Kind::kPlaylist, "carol"), (std::vector<std::string>{named->id, pub->id}));
+  // Descriptions survive a restart (the in-memory index is rebuilt from the stored documents).
+  open_index();
+  EXPECT_EQ(find("seaside", Kind::kPlaylist, "carol"), (std::vector<std::string>{named->id, pub->id}));
+  EXPECT_EQ(find("lighthouse", Kind::kPlaylist, "bob"), (std::vector<std::string>{priv->id}));
+  EXPECT_TRUE(find("lighthouse", Kind::kPlaylist, "carol").empty());
+}
+
 }  // namespace
 }  // namespace segue::search
