@@ -189,6 +189,12 @@ Indexer::Stats Indexer::stats() const {
     const uint64_t docs = snapshot_docs(*current);
     queued = docs > in.catalog_known ? docs - in.catalog_known : 0;
   }
+  // The snapshot being diffed: its new documents, until the diff gives the exact count.
+  if (in.diffing)
+    if (auto a = in.applying.lock()) {
+      const uint64_t docs = snapshot_docs(*a);
+      queued += docs > in.catalog_known ? docs - in.catalog_known : 0;
+    }
   s.pending = (in.batch_total - std::min(in.batch_done, in.batch_total)) + queued;
   if (queued > s.indexed) s.building = true;
   s.ready = s.synced && !s.building;
@@ -225,6 +231,7 @@ void Indexer::run() {
       snap = std::move(in.snapshot);
       in.snapshot.reset();
       in.applying = snap;
+      in.diffing = true;
       all = in.all_playlists;
       in.all_playlists = false;
       ids.swap(in.playlists);
@@ -249,6 +256,7 @@ void Indexer::run() {
       in.done = target;
       if (in.stats.batches != batches_before) in.stats.last_batch_ms = ms;  // it wrote something
       in.batch_total = in.batch_done = 0;
+      in.diffing = false;
       if (s.ok()) {
         if (with_snapshot) in.applied = in.applying;
         in.stats.synced = true;
@@ -333,6 +341,7 @@ Status Indexer::apply(std::shared_ptr<const catalog::Snapshot> snap, bool all_pl
     std::lock_guard l(in.mu);
     in.batch_total = todo.size();
     in.batch_done = 0;
+    in.diffing = false;
     in.batch_start = std::chrono::steady_clock::now();
     // More to write than the index holds: an initial build (searches wait for it).
     if (todo.size() > in.stats.indexed && !in.stats.building) {

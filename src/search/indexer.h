@@ -113,6 +113,7 @@ class Indexer {
     Stats stats;
     // Progress of the running batch: documents it has to write, and written so far.
     uint64_t batch_total = 0, batch_done = 0;
+    bool diffing = false;  // the running batch has not finished its diff yet (no total)
     std::chrono::steady_clock::time_point batch_start;
     std::chrono::steady_clock::time_point build_since;  // when the running initial build began
     // Catalog documents the index holds or is writing (the pending estimate of a snapshot not

@@ -218,6 +218,11 @@ TEST_F(IndexerTest, InitialBuildReportsProgressThenReadiness) {
   EXPECT_FALSE(before.ready);
   EXPECT_EQ(before.indexed, 0u);
   indexer_->start();
+  // From the start, whether the thread has taken the snapshot, is diffing it or writing: every
+  // document is either written or pending.
+  auto first = indexer_->stats();
+  EXPECT_TRUE(first.building);
+  EXPECT_EQ(first.pending + first.put, 120u);
   // Mid-build: some documents written, the rest pending, nothing visible yet, not ready.
   auto mid = wait_for([](const Indexer::Stats& s) { return s.put >= 30; });
   ASSERT_GE(mid.put, 30u);
