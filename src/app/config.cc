@@ -18,7 +18,7 @@ const std::set<std::string> kKnownKeys = {
     "rate_limit_user", "rate_window", "rescan_interval", "access_log", "log_level", "web", "stream_token_ttl",
     "transcode_cache_mb", "transcode_jobs", "transcode_ahead", "max_connections_per_address", "allowed_hosts",
     "audio_rate_limit", "image_rate_limit",
-    "metrics_token"};
+    "metrics_token", "test_index_delay_ms"};
 
 Result<int64_t> to_int(const std::string& key, const std::string& v, int64_t lo, int64_t hi) {
   auto n = strings::parse_int(v);
@@ -173,6 +173,7 @@ Result<Config> build_config(const Settings& file, const Settings& env, const Set
   if (auto v = last("rescan_interval")) { SEGUE_ASSIGN_OR_RETURN(auto n, to_int("rescan_interval", *v, 0, 86400 * 30)); c.rescan_interval = std::chrono::seconds(n); }
   if (auto v = last("access_log")) { SEGUE_ASSIGN_OR_RETURN(c.access_log, to_bool("access_log", *v)); }
   if (auto v = last("web")) { c.web_dir = *v; c.web_configured = true; }
+  if (auto v = last("test_index_delay_ms")) { SEGUE_ASSIGN_OR_RETURN(auto n, to_int("test_index_delay_ms", *v, 0, 60000)); c.test_index_delay = std::chrono::milliseconds(n); }
   if (auto v = last("stream_token_ttl")) { SEGUE_ASSIGN_OR_RETURN(auto n, to_int("stream_token_ttl", *v, 10, 86400)); c.stream_token_ttl = std::chrono::seconds(n); }
   if (auto v = last("transcode_cache_mb")) {
     SEGUE_ASSIGN_OR_RETURN(auto n, to_int("transcode_cache_mb", *v, 0, 1LL << 24));

@@ -52,6 +52,9 @@ struct Config {
   std::string web_dir;
   bool web_configured = false;
   std::chrono::seconds stream_token_ttl{3600};  // lifetime of stream tokens (the seed's 3600 s)
+  // Test knob (docs/search.md, "Readiness"): the search indexer writes 10 documents at a time
+  // and pauses this long before each, so that tests can watch an initial build. 0: off.
+  std::chrono::milliseconds test_index_delay{0};
   // Transcoding: the bound on <data>/transcodes (least recently used encodings go first),
   // concurrent transcode processes (0: half the cores, at least 1), and an encoding made for
   // every track after each scan ("vorbis:160"; empty: none).

@@ -460,9 +460,22 @@ int cmd_serve(int argc, char** argv) {
         }
       },
       std::chrono::minutes(10));
+  // Playlists are found by their owner's display name too.
+  indexer.set_owner_names([auth = s.auth.get()](const UserId& owner) -> std::string {
+    auto u = auth->get_user(owner);
+    return u.ok() ? u->display_name : std::string();
+  });
+  // Test knob (docs/search.md): test_index_delay_ms (SEGUE_TEST_INDEX_DELAY_MS) slows the indexer
+  // down so that system tests can watch an initial build on a small library.
+  if (c.test_index_delay.count() > 0) {
+    log::warn("test_index_delay_ms is set: the search indexer is slowed down (a test knob)",
+              {{"ms", std::to_string(c.test_index_delay.count())}});
+    indexer.set_throttle(10, c.test_index_delay);
+  }
   indexer.start();
   search::Searcher searcher(**index);
   ctx.searcher = &searcher;
+  ctx.indexer = &indexer;
   ctx.recent_searches = s.recent_searches.get();
   ctx.preferences = s.preferences.get();
   // Transcoding: encodings made on demand in worker processes, cached in <data>/transcodes;
@@ -472,12 +485,23 @@ int cmd_serve(int argc, char** argv) {
   ctx.transcodes = transcodes->get();
   register_transcode_metrics(metrics, **transcodes);
   encode_ahead_after_scans(*s.catalog, **transcodes, c);
-  metrics.gauge_fn("segue_search_ready", "1 once the search index has caught up with the catalog at start",
+  // Indexing progress and readiness (docs/search.md, "Readiness").
+  metrics.gauge_fn("segue_search_ready", "1 when the search index has caught up with the catalog (first sync done, no initial build running)",
                    [&indexer] { return indexer.stats().ready ? 1.0 : 0.0; });
+  metrics.gauge_fn("segue_search_building", "1 while an initial build runs (searches answer 503)",
+                   [&indexer] { return indexer.stats().building ? 1.0 : 0.0; });
   metrics.gauge_fn("segue_search_documents_indexed", "Documents (re)indexed since start",
                    [&indexer] { return static_cast<double>(indexer.stats().put); });
+  metrics.gauge_fn("segue_search_documents", "Documents searches see (as of the last commit)",
+                   [&indexer] { return static_cast<double>(indexer.stats().indexed); });
+  metrics.gauge_fn("segue_search_documents_pending", "Documents the indexer has yet to write",
+                   [&indexer] { return static_cast<double>(indexer.stats().pending); });
   metrics.gauge_fn("segue_search_index_batches", "Search index commits since start",
                    [&indexer] { return static_cast<double>(indexer.stats().batches); });
+  metrics.gauge_fn("segue_search_last_batch_seconds", "How long the indexer's last batch took",
+                   [&indexer] { return static_cast<double>(indexer.stats().last_batch_ms) / 1000.0; });
+  metrics.gauge_fn("segue_search_indexing_documents_per_second", "Write rate of the indexer's running (or last) batch",
+                   [&indexer] { return indexer.stats().docs_per_second; });
 
   // The event pipeline: the log's head and, per consumer, its lag and throughput.
   auto* event_log = s.events.get();

@@ -68,6 +68,11 @@ uint64_t Document::signature() const {
   h.num(is_public);
   h.num(members.size());
   for (const auto& m : members) h.str(m);
+  // Hashed only when present, so documents without one keep the signatures they had.
+  if (!description.empty()) {
+    h.num(uint8_t{0xd});
+    h.str(description);
+  }
   return h.h;
 }
 

@@ -19,7 +19,7 @@ struct Document {
   Kind kind = Kind::kTrack;
   std::string id;                    // the catalog or playlist id (base62)
   std::string name;                  // track title, album, artist or playlist name
-  std::vector<std::string> artists;  // tracks and albums: artist names; playlists: owner name
+  std::vector<std::string> artists;  // tracks and albums: artist names; playlists: owner's display name
   std::string album;                 // tracks: the album's name
   std::vector<std::string> genres;
   int year = 0;                      // release year, 0 if unknown
@@ -29,6 +29,7 @@ struct Document {
   // collaborators, user ids).
   bool is_public = true;
   std::vector<std::string> members;
+  std::string description;           // playlists: searchable, weighted below the name
 
   // A hash of every field above: the indexer re-indexes a document only when it changed.
   uint64_t signature() const;

@@ -124,6 +124,7 @@ Xapian::Document make_doc(const Document& d) {
   }
   if (d.kind == Kind::kTrack && !d.album.empty()) add_field(xd, d.album, 2, pos, kAlbum, all);
   for (const auto& a : d.artists) add_field(xd, a, 1, pos, kArtist, all);
+  if (!d.description.empty()) add_field(xd, d.description, 1, pos, kDescription, all);
   for (const auto& g : d.genres) {
     for (const auto& word : split_words(g).words) xd.add_boolean_term(kGenre + word);
     std::string gk = name_key(g);
@@ -192,6 +193,10 @@ std::string encode_source(const Document& d) {
     if (i) s += '\x1e';
     s += clean(d.members[i]);
   }
+  if (!d.description.empty()) {
+    s += '\x1f';
+    s += clean(d.description);
+  }
   return s;
 }
 
@@ -212,13 +217,14 @@ bool decode_source(const std::string& key, const std::string& src, Document* d) 
   if (colon == std::string::npos || !parse_kind(std::string_view(key).substr(0, colon), &d->kind)) return false;
   d->id = key.substr(colon + 1);
   auto f = split_on(src, '\x1f');
-  if (f.size() != 6) return false;
+  if (f.size() != 6 && f.size() != 7) return false;  // 7: with a playlist description
   d->name = f[0];
   d->album = f[1];
   if (!f[2].empty()) d->artists = split_on(f[2], '\x1e');
   d->popularity = std::atoi(f[3].c_str());
   d->is_public = f[4] == "1";
   if (!f[5].empty()) d->members = split_on(f[5], '\x1e');
+  if (f.size() == 7) d->description = f[6];
   return true;
 }
 

@@ -1,6 +1,8 @@
 #include "search/indexer.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include "common/log.h"
 
@@ -12,7 +14,24 @@ constexpr std::size_t kBatch = 2000;  // documents per put()
 int pop_of(const PopularityFn& fn, Kind kind, const std::string& id) {
   return fn ? fn(kind, id) : 50;
 }
+
+uint64_t snapshot_docs(const catalog::Snapshot& s) {
+  return s.tracks().size() + s.albums().size() + s.artists().size();
+}
+
+template <typename T>
+bool same_snapshot(const std::weak_ptr<T>& a, const std::shared_ptr<T>& b) {
+  return !a.owner_before(b) && !b.owner_before(a);
+}
+
+bool is_playlist_key(const std::string& key) { return key.starts_with("playlist:"); }
 }  // namespace
+
+int Indexer::Stats::retry_after_seconds() const {
+  if (docs_per_second <= 0) return 5;
+  double s = std::ceil(static_cast<double>(pending) / docs_per_second);
+  return static_cast<int>(std::clamp(s, 1.0, 30.0));
+}
 
 std::vector<Document> catalog_documents(const catalog::Snapshot& snap, const PopularityFn& popularity) {
   std::vector<Document> docs;
@@ -61,18 +80,23 @@ std::vector<Document> catalog_documents(const catalog::Snapshot& snap, const Pop
   return docs;
 }
 
-Document playlist_document(const playlist::PlaylistService::Facts& f) {
+Document playlist_document(const playlist::PlaylistService::Facts& f, const OwnerNameFn& owner_name) {
   Document d;
   d.kind = Kind::kPlaylist;
   d.id = f.info.id;
   d.name = f.info.name;
+  d.description = f.info.description;
+  if (owner_name) {
+    std::string owner = owner_name(f.info.owner);
+    if (!owner.empty()) d.artists.push_back(std::move(owner));
+  }
   d.is_public = f.info.is_public;
   for (const auto& m : f.members) d.members.push_back(m.str());
   return d;
 }
 
 Indexer::Indexer(SearchIndex& index, catalog::Catalog& catalog, playlist::PlaylistService* playlists)
-    : index_(index), catalog_(catalog), playlists_(playlists) {}
+    : index_(index), catalog_(catalog), playlists_(playlists), batch_docs_(kBatch) {}
 
 Indexer::~Indexer() {
   {
@@ -88,7 +112,14 @@ void Indexer::set_popularity(PopularityFn popularity, std::chrono::seconds refre
   popularity_refresh_ = refresh;
 }
 
+void Indexer::set_throttle(std::size_t docs, std::chrono::milliseconds pause) {
+  batch_docs_ = std::max<std::size_t>(1, docs);
+  pause_ = pause;
+}
+
 void Indexer::start() {
+  // What searches see now (the index as the last run left it).
+  const uint64_t held = index_.size();
   {
     std::lock_guard l(inbox_->mu);
     if (inbox_->started) return;
@@ -96,6 +127,14 @@ void Indexer::start() {
     inbox_->snapshot = catalog_.snapshot();
     inbox_->all_playlists = playlists_ != nullptr;
     ++inbox_->requested;
+    inbox_->stats.indexed = held;
+    inbox_->catalog_known = held;
+    const uint64_t docs = snapshot_docs(*inbox_->snapshot);
+    // A catalog much larger than the index: an initial build, from the start.
+    if (docs > held && docs - held > held) {
+      inbox_->stats.building = true;
+      inbox_->build_since = std::chrono::steady_clock::now();
+    }
   }
   std::weak_ptr<Inbox> weak = inbox_;
   catalog_.subscribe([weak](std::shared_ptr<const catalog::Snapshot> snap) {
@@ -103,6 +142,12 @@ void Indexer::start() {
     if (!inbox) return;
     {
       std::lock_guard l(inbox->mu);
+      const uint64_t docs = snapshot_docs(*snap);
+      const uint64_t est = docs > inbox->catalog_known ? docs - inbox->catalog_known : 0;
+      if (est > inbox->stats.indexed && !inbox->stats.building) {
+        inbox->stats.building = true;
+        inbox->build_since = std::chrono::steady_clock::now();
+      }
       inbox->snapshot = std::move(snap);
       ++inbox->requested;
     }
@@ -133,8 +178,33 @@ void Indexer::flush() {
 }
 
 Indexer::Stats Indexer::stats() const {
+  auto current = catalog_.snapshot();
   std::lock_guard l(inbox_->mu);
-  return inbox_->stats;
+  const Inbox& in = *inbox_;
+  Stats s = in.stats;
+  uint64_t queued = 0;
+  // A snapshot the thread has not taken yet (or not even been told about: the catalog
+  // publishes before it announces): its new documents are pending.
+  if (current && in.started && !same_snapshot(in.applying, current) && !same_snapshot(in.applied, current)) {
+    const uint64_t docs = snapshot_docs(*current);
+    queued = docs > in.catalog_known ? docs - in.catalog_known : 0;
+  }
+  // The snapshot being diffed: its new documents, until the diff gives the exact count.
+  if (in.diffing)
+    if (auto a = in.applying.lock()) {
+      const uint64_t docs = snapshot_docs(*a);
+      queued += docs > in.catalog_known ? docs - in.catalog_known : 0;
+    }
+  s.pending = (in.batch_total - std::min(in.batch_done, in.batch_total)) + queued;
+  if (queued > s.indexed) s.building = true;
+  s.ready = s.synced && !s.building;
+  return s;
+}
+
+bool Indexer::pause() {
+  if (pause_.count() <= 0) return true;
+  std::unique_lock l(inbox_->mu);
+  return !inbox_->cv.wait_for(l, pause_, [&] { return inbox_->stop; });
 }
 
 void Indexer::run() {
@@ -160,46 +230,76 @@ void Indexer::run() {
       if (in.stop) return;
       snap = std::move(in.snapshot);
       in.snapshot.reset();
+      in.applying = snap;
+      in.diffing = true;
       all = in.all_playlists;
       in.all_playlists = false;
       ids.swap(in.playlists);
       target = in.requested;
     }
+    const bool with_snapshot = snap != nullptr;
+    const uint64_t batches_before = stats().batches;
     auto t0 = std::chrono::steady_clock::now();
     Status s = apply(std::move(snap), all, std::move(ids));
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    {
+      std::lock_guard l(in.mu);
+      if (in.stop) return;
+    }
     if (!s.ok()) {
       log::error("search indexing failed", {{"reason", s.error().message}});
       loaded_ = false;  // re-read what the index holds before the next batch
     }
+    int64_t build_ms = -1;
     {
       std::lock_guard l(in.mu);
       in.done = target;
-      in.stats.last_batch_ms = ms;
-      if (s.ok()) in.stats.ready = true;
+      if (in.stats.batches != batches_before) in.stats.last_batch_ms = ms;  // it wrote something
+      in.batch_total = in.batch_done = 0;
+      in.diffing = false;
+      if (s.ok()) {
+        if (with_snapshot) in.applied = in.applying;
+        in.stats.synced = true;
+      }
+      in.applying.reset();
+      // The build is over once no large batch waits (a snapshot announced meanwhile is taken
+      // at the next turn; it keeps the build going only if it is large itself).
+      if (in.stats.building && s.ok()) {
+        uint64_t queued = 0;
+        if (in.snapshot) {
+          const uint64_t docs = snapshot_docs(*in.snapshot);
+          queued = docs > in.catalog_known ? docs - in.catalog_known : 0;
+        }
+        if (queued <= kBatch) {
+          in.stats.building = false;
+          build_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - in.build_since).count();
+        }
+      }
     }
+    if (build_ms >= 0) log::info("search index built", {{"documents", std::to_string(stats().indexed)}, {"ms", std::to_string(build_ms)}});
     in.cv.notify_all();
   }
 }
 
 Status Indexer::apply(std::shared_ptr<const catalog::Snapshot> snap, bool all_playlists,
                       std::set<std::string> playlist_ids) {
+  Inbox& in = *inbox_;
+  auto count_catalog = [&] {
+    uint64_t n = 0;
+    for (const auto& [key, sig] : indexed_)
+      if (!is_playlist_key(key)) ++n;
+    return n;
+  };
   if (!loaded_) {
     SEGUE_ASSIGN_OR_RETURN(indexed_, index_.signatures());
     loaded_ = true;
+    const uint64_t known = count_catalog();
+    std::lock_guard l(in.mu);
+    in.catalog_known = known;
   }
-  uint64_t put = 0, removed = 0;
-  std::vector<Document> batch;
-  auto flush_batch = [&]() -> Status {
-    if (batch.empty()) return {};
-    SEGUE_TRY(index_.put(batch));
-    for (const auto& d : batch) indexed_[doc_key(d.kind, d.id)] = d.signature();
-    put += batch.size();
-    batch.clear();
-    return {};
-  };
+  // First what to write (the diff against the signatures), so that progress has a total.
+  std::vector<Document> todo;
   std::vector<std::pair<Kind, std::string>> gone;
-
   if (snap) {
     std::unordered_map<std::string, bool> seen;
     seen.reserve(snap->tracks().size() + snap->albums().size() + snap->artists().size());
@@ -208,24 +308,21 @@ Status Indexer::apply(std::shared_ptr<const catalog::Snapshot> snap, bool all_pl
       seen.emplace(key, true);
       auto it = indexed_.find(key);
       if (it != indexed_.end() && it->second == d.signature()) continue;
-      batch.push_back(std::move(d));
-      if (batch.size() >= kBatch) SEGUE_TRY(flush_batch());
+      todo.push_back(std::move(d));
     }
-    SEGUE_TRY(flush_batch());
     for (const auto& [key, sig] : indexed_) {
-      if (key.starts_with("playlist:") || seen.count(key)) continue;
+      if (is_playlist_key(key) || seen.count(key)) continue;
       auto colon = key.find(':');
       Kind kind;
       if (parse_kind(std::string_view(key).substr(0, colon), &kind)) gone.emplace_back(kind, key.substr(colon + 1));
     }
   }
-
   if (playlists_) {
     if (all_playlists) {
       SEGUE_ASSIGN_OR_RETURN(auto every, playlists_->all_ids());
       std::set<std::string> live(every.begin(), every.end());
       for (const auto& [key, sig] : indexed_)
-        if (key.starts_with("playlist:") && !live.count(key.substr(9))) gone.emplace_back(Kind::kPlaylist, key.substr(9));
+        if (is_playlist_key(key) && !live.count(key.substr(9))) gone.emplace_back(Kind::kPlaylist, key.substr(9));
       playlist_ids.insert(every.begin(), every.end());
     }
     for (const auto& id : playlist_ids) {
@@ -234,14 +331,48 @@ Status Indexer::apply(std::shared_ptr<const catalog::Snapshot> snap, bool all_pl
         if (indexed_.count(doc_key(Kind::kPlaylist, id))) gone.emplace_back(Kind::kPlaylist, id);
         continue;
       }
-      Document d = playlist_document(*facts);
+      Document d = playlist_document(*facts, owner_name_);
       auto it = indexed_.find(doc_key(d.kind, d.id));
       if (it != indexed_.end() && it->second == d.signature()) continue;
-      batch.push_back(std::move(d));
-      if (batch.size() >= kBatch) SEGUE_TRY(flush_batch());
+      todo.push_back(std::move(d));
     }
-    SEGUE_TRY(flush_batch());
   }
+  {
+    std::lock_guard l(in.mu);
+    in.batch_total = todo.size();
+    in.batch_done = 0;
+    in.diffing = false;
+    in.batch_start = std::chrono::steady_clock::now();
+    // More to write than the index holds: an initial build (searches wait for it).
+    if (todo.size() > in.stats.indexed && !in.stats.building) {
+      in.stats.building = true;
+      in.build_since = in.batch_start;
+    }
+  }
+
+  uint64_t put = 0, removed = 0;
+  std::vector<Document> batch;
+  for (std::size_t at = 0; at < todo.size(); at += batch_docs_) {
+    if (!pause()) return Error::internal("search: the indexer is stopping");
+    const std::size_t end = std::min(todo.size(), at + batch_docs_);
+    batch.assign(std::make_move_iterator(todo.begin() + static_cast<std::ptrdiff_t>(at)),
+                 std::make_move_iterator(todo.begin() + static_cast<std::ptrdiff_t>(end)));
+    SEGUE_TRY(index_.put(batch));
+    uint64_t added_catalog = 0;
+    for (const auto& d : batch) {
+      auto [it, fresh] = indexed_.insert_or_assign(doc_key(d.kind, d.id), d.signature());
+      if (fresh && d.kind != Kind::kPlaylist) ++added_catalog;
+    }
+    put += batch.size();
+    std::lock_guard l(in.mu);
+    in.batch_done += batch.size();
+    in.stats.put += batch.size();
+    in.catalog_known += added_catalog;
+    auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - in.batch_start).count();
+    if (secs > 0) in.stats.docs_per_second = static_cast<double>(in.batch_done) / secs;
+  }
+  batch.clear();
+  todo.clear();
 
   if (!gone.empty()) {
     SEGUE_TRY(index_.remove(gone));
@@ -250,10 +381,12 @@ Status Indexer::apply(std::shared_ptr<const catalog::Snapshot> snap, bool all_pl
   }
   if (put || removed) {
     SEGUE_TRY(index_.commit());
-    std::lock_guard l(inbox_->mu);
-    ++inbox_->stats.batches;
-    inbox_->stats.put += put;
-    inbox_->stats.removed += removed;
+    const uint64_t known = count_catalog();
+    std::lock_guard l(in.mu);
+    ++in.stats.batches;
+    in.stats.removed += removed;
+    in.stats.indexed = indexed_.size();
+    in.catalog_known = known;
   }
   return {};
 }

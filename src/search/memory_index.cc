@@ -45,6 +45,9 @@ FoldedDoc fold_document(const Document& d) {
   for (auto& x : nw.pieces) f.name.push_back(std::move(x));
   if (d.kind == Kind::kTrack) add_words(d.album, &f.album);
   for (const auto& a : d.artists) add_words(a, &f.artist);
+  // Playlists: the owner's name (in artists) and the description share the third field,
+  // weighted below the name and the album.
+  if (!d.description.empty()) add_words(d.description, &f.artist);
   f.name_key = name_key(d.name);
   f.base_key = name_key(base_name(d.name));
   Words bw = split_words(base_name(d.name));

@@ -57,6 +57,7 @@ inline constexpr const char* kTitle = "T";     // track name words
 inline constexpr const char* kAlbum = "A";     // album name words (albums, tracks' album)
 inline constexpr const char* kArtist = "R";    // artist name words (artists, tracks', albums')
 inline constexpr const char* kName = "N";      // playlist name words
+inline constexpr const char* kDescription = "D";  // playlist description words
 inline constexpr const char* kGenre = "G";     // genre words and whole genre keys
 inline constexpr const char* kYear = "Y";      // Y<year>
 inline constexpr const char* kExact = "E";     // E<name_key(name)>

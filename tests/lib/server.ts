@@ -168,6 +168,8 @@ export interface ServerOptions {
   /** Wait until /healthz reports at least this many tracks (default 1 when a library is given). */
   minTracks?: number;
   env?: NodeJS.ProcessEnv;
+  /** Also wait until /healthz says ready (the search index caught up; default true). */
+  waitReady?: boolean;
 }
 
 export class Server {
@@ -273,21 +275,27 @@ export async function startServer(opts: ServerOptions = {}): Promise<Server> {
   const s = server;
   exited.then(() => runningServers.delete(s));
   const minTracks = opts.minTracks ?? (libraries.length > 0 ? 1 : 0);
-  await waitHealthy(s, minTracks);
+  await waitHealthy(s, minTracks, opts.waitReady ?? true);
   return s;
 }
 
-async function waitHealthy(server: Server, minTracks: number, timeoutMs = 60_000): Promise<void> {
+async function waitHealthy(server: Server, minTracks: number, waitReady: boolean, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = "";
   while (Date.now() < deadline) {
     try {
       const r = await fetch(server.url("/healthz"));
-      const body = (await r.json()) as { status: string; tracks: number };
+      const body = (await r.json()) as { status: string; tracks: number; ready?: boolean };
       last = JSON.stringify(body);
       if (r.status === 200 && body.status === "ok" && body.tracks >= minTracks) {
-        // The catalog can be published before the scan's last batch; wait for the scan to end.
-        if (minTracks === 0 || (await scanIdle(server))) return;
+        // The catalog can be published before the scan's last batch; wait for the scan to end,
+        // then (by default) for the search index to catch up with what the scan found.
+        if (minTracks === 0 || (await scanIdle(server))) {
+          if (!waitReady || body.ready !== false) return;
+          const again = (await (await fetch(server.url("/healthz"))).json()) as { ready?: boolean };
+          last = JSON.stringify(again);
+          if (again.ready !== false) return;
+        }
       }
     } catch (e) {
       last = String(e);

@@ -27,6 +27,7 @@ class AnalysisService;
 }  // namespace segue::audio
 namespace segue::search {
 class Searcher;
+class Indexer;
 class RecentSearches;
 }  // namespace segue::search
 namespace segue::transcode {
@@ -62,6 +63,9 @@ struct ApiContext {
   std::vector<std::string> library_roots;  // the configured music folders (playlist import)
   // Search (null: no /v1/search routes), recent searches and user preferences.
   search::Searcher* searcher = nullptr;
+  // The indexer keeping the search index in step (null: the index is always ready): readiness
+  // for /healthz, and 503 from the search routes while an initial build runs.
+  const search::Indexer* indexer = nullptr;
   search::RecentSearches* recent_searches = nullptr;
   user::Preferences* preferences = nullptr;
   // Encodings made on demand (null: only the original files are offered).

@@ -10,6 +10,7 @@
 #include "api/spotify/playlist_objects.h"
 #include "api/spotify/routes.h"
 #include "common/strings.h"
+#include "search/indexer.h"
 #include "search/recent.h"
 #include "search/searcher.h"
 
@@ -131,6 +132,21 @@ json::value corrected_json(const std::optional<std::string>& c) {
   return c ? json::value(*c) : json::value(nullptr);
 }
 
+// While the index is being built for the first time (a first start or a first scan), a search
+// would answer from an index that misses most of the catalog: 503 with Retry-After instead, so
+// that clients say "indexing" rather than "no results" (issue 15). Rescans never get here: the
+// indexer reports a build only when it has more to write than the index holds.
+std::optional<Response> indexing_response(const ApiContext& ctx) {
+  if (!ctx.indexer) return std::nullopt;
+  auto st = ctx.indexer->stats();
+  if (!st.building) return std::nullopt;
+  Response r = error_response(503, "The search index is being built (" + std::to_string(st.indexed) + " documents indexed, " +
+                                       std::to_string(st.pending) + " to go); try again shortly");
+  r.headers.set(http::field::retry_after, std::to_string(st.retry_after_seconds()));
+  r.headers.set(http::field::cache_control, "no-store");
+  return r;
+}
+
 }  // namespace
 
 void register_search_routes(net::Router& router, ApiContext& ctx) {
@@ -144,6 +160,7 @@ void register_search_routes(net::Router& router, ApiContext& ctx) {
     SEGUE_OR_400(limit, limit_param(req, 20, 50));
     SEGUE_OR_400(offset, offset_param(req));
     if (offset > 1000) co_return error_response(400, "offset must be at most 1000");
+    if (auto busy = indexing_response(ctx)) co_return std::move(*busy);
     std::optional<UserId> viewer = p.user ? std::optional<UserId>(*p.user) : std::nullopt;
     std::string base = ctx.base_url(req);
     std::string query = *q;
@@ -189,6 +206,7 @@ void register_search_routes(net::Router& router, ApiContext& ctx) {
     auto q = req.query_param("q");
     if (!q || q->empty()) co_return error_response(400, "Missing parameter q");
     SEGUE_OR_400(limit, limit_param(req, 4, 20));
+    if (auto busy = indexing_response(ctx)) co_return std::move(*busy);
     std::optional<UserId> viewer = p.user ? std::optional<UserId>(*p.user) : std::nullopt;
     std::string base = ctx.base_url(req);
     std::string query = *q;

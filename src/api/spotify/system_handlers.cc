@@ -7,6 +7,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "common/crypto.h"
+#include "search/indexer.h"
 
 namespace segue::api::spotify {
 
@@ -31,7 +32,25 @@ void register_system_routes(net::Router& router, ApiContext& ctx) {
     o["status"] = db.ok() ? "ok" : "unavailable";
     o["database"] = db.ok() ? "ok" : db.error().message;
     o["tracks"] = stats.tracks;
-    Response r = json_response(o, db.ok() ? 200 : 503);
+    // Live: this answer. Ready: the database answers and the search index has caught up with
+    // the catalog (its first sync since start is done and no initial build runs). Callers that
+    // want readiness as a status code ask /healthz?ready=1: 503 until ready (docs/search.md).
+    bool ready = db.ok();
+    if (ctx.indexer) {
+      auto st = ctx.indexer->stats();
+      boost::json::object s;
+      s["ready"] = st.ready;
+      s["building"] = st.building;
+      s["indexed"] = st.indexed;
+      s["pending"] = st.pending;
+      o["search"] = std::move(s);
+      ready = ready && st.ready;
+    }
+    o["live"] = true;
+    o["ready"] = ready;
+    auto want_ready = req.query_param("ready");
+    const bool readiness = want_ready && *want_ready != "0" && *want_ready != "false";
+    Response r = json_response(o, db.ok() && (!readiness || ready) ? 200 : 503);
     r.headers.set(http::field::cache_control, "no-store");
     co_return r;
   });

@@ -1,7 +1,9 @@
 // A typed fetch client for Segue's Spotify-shaped API: bearer token (renewed once on a 401),
 // JSON bodies, Spotify errors -> ApiError, one wait on 429 Retry-After, and requests that get no
 // answer -> retried with backoff (GETs until they succeed, others a few times) -> NetworkError.
-import { ApiError, errorFromResponse, isAbortError, NetworkError, SessionExpiredError } from './errors';
+import { ApiError, errorFromResponse, isAbortError, NetworkError, retryAfterMs, SessionExpiredError } from './errors';
+
+export { retryAfterMs };
 
 export type QueryValue = string | number | boolean | null | undefined | readonly string[];
 export type Query = Record<string, QueryValue>;
@@ -36,15 +38,6 @@ export interface ApiClient {
 
 /** Longest Retry-After the client waits for silently; longer ones fail with the 429. */
 export const MAX_RETRY_AFTER_MS = 30_000;
-
-/** Retry-After as ms: delta-seconds or an HTTP date; 1 s when absent or unreadable. */
-export function retryAfterMs(header: string | null, now = Date.now()): number {
-  if (!header) return 1000;
-  const trimmed = header.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? 1000 : Math.max(0, date - now);
-}
 
 export function buildUrl(base: string, path: string, query?: Query): string {
   const params = new URLSearchParams();

@@ -5,12 +5,23 @@ export class ApiError extends Error {
   readonly status: number;
   /** The OAuth error code (invalid_grant, ...) when the body was an OAuth error. */
   readonly code: string | null;
+  /** The response's Retry-After as ms (a 503 while the search index is built, a 429), or null. */
+  retryAfterMs: number | null = null;
   constructor(status: number, message: string, code: string | null = null) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
   }
+}
+
+/** Retry-After as ms: delta-seconds or an HTTP date; 1 s when absent or unreadable. */
+export function retryAfterMs(header: string | null, now = Date.now()): number {
+  if (!header) return 1000;
+  const trimmed = header.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? 1000 : Math.max(0, date - now);
 }
 
 export const UNREACHABLE_MESSAGE = 'Segue is unreachable. Retrying…';
@@ -45,8 +56,15 @@ export function describeError(error: unknown): string {
   return 'Something went wrong. Try again.';
 }
 
-/** Reads a failed response's body into an ApiError, whatever its shape. */
+/** Reads a failed response's body into an ApiError, whatever its shape (with its Retry-After). */
 export async function errorFromResponse(response: Response): Promise<ApiError> {
+  const error = await errorFromBody(response);
+  const retryAfter = response.headers?.get('Retry-After') ?? null;
+  if (retryAfter !== null) error.retryAfterMs = retryAfterMs(retryAfter);
+  return error;
+}
+
+async function errorFromBody(response: Response): Promise<ApiError> {
   const status = response.status;
   let text = '';
   try {

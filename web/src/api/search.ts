@@ -1,6 +1,7 @@
 // Search: suggestions as the user types, the full Spotify-shaped search, and the user's recent
 // searches. The suggest endpoint treats the last word as a prefix and tolerates typos; when it
 // replaced words by close ones it says so in corrected_query ("Showing results for ...").
+import { ApiError } from './errors';
 import { api } from './index';
 import type { SimplifiedPlaylist } from './playlists';
 import type { Artist, Paging, SimplifiedAlbum, Track } from './types';
@@ -58,6 +59,15 @@ export function normalizeSuggestions(body: Partial<Suggestions> | null | undefin
     artists: present(body?.artists),
     playlists: present(body?.playlists),
   };
+}
+
+/**
+ * While the server builds its search index (a first start, a first scan) search answers 503 with
+ * Retry-After: how long to wait before asking again (1 to 30 s), or null for any other error.
+ */
+export function indexingRetryMs(error: unknown): number | null {
+  if (!(error instanceof ApiError) || error.status !== 503 || error.retryAfterMs === null) return null;
+  return Math.min(30_000, Math.max(1_000, error.retryAfterMs));
 }
 
 /** True when the suggestions hold nothing to show. */

@@ -90,7 +90,11 @@ function resultCount(state: SuggestState, full: FullState): number {
   return data.tracks.length + data.artists.length + data.albums.length + data.playlists.length;
 }
 
+/** What the page says while the server builds its search index (search answers 503 meanwhile). */
+export const INDEXING_MESSAGE = 'Indexing your library…';
+
 function announcement(state: SuggestState, full: FullState): string {
+  if (full.status === 'indexing' || state.status === 'indexing') return INDEXING_MESSAGE;
   if (full.status === 'ready') {
     const { total, q, corrected } = full.data;
     if (total === 0) return `No results for “${q.trim()}”`;
@@ -226,6 +230,7 @@ export default function SearchPage(props: { query?: Record<string, string> }) {
   const shown = type ? (full.state.status === 'ready' && full.state.data.type === type ? full.state.data : null) : null;
   const suggestions = !type && state.status === 'ready' ? state : null;
   const error = type ? (full.state.status === 'error' ? full.state : null) : (state.status === 'error' ? state : null);
+  const indexing = type ? full.state.status === 'indexing' : state.status === 'indexing';
   const correctedText = shown ? shown.corrected : suggestions?.data.corrected_query ?? null;
   const shownQ = shown?.q ?? suggestions?.q ?? '';
   const corrected = correctedText && !same(correctedText, shownQ) ? correctedText : null;
@@ -276,7 +281,13 @@ export default function SearchPage(props: { query?: Record<string, string> }) {
           </div>
         )}
         {!empty && error && <ErrorMessage error={error.error} onRetry={type ? full.retry : retry} />}
-        {!empty && !error && !shown && !suggestions && type && <Loading label="Searching…" />}
+        {!empty && indexing && (
+          <div class="search-none search-indexing">
+            <h2>{INDEXING_MESSAGE}</h2>
+            <p class="muted">Search will answer as soon as it is done; this page tries again by itself.</p>
+          </div>
+        )}
+        {!empty && !error && !indexing && !shown && !suggestions && type && <Loading label="Searching…" />}
         {!empty && (shown || suggestions) && (
           <div class="search-results" aria-busy={stale ? 'true' : undefined} onClick={onResultsClick} onDblClick={onResultsDblClick}>
             {corrected && (

@@ -42,6 +42,14 @@ let suggestCalls: Deferred[];
 let autoAnswer: ((q: string) => unknown) | null;
 let calls: { method: string; url: string; body: unknown }[];
 let recent: { query: string; searched_at: string }[];
+let fullIndexing: number; // answers of /v1/search that are "the index is being built" (503)
+
+/** What the server answers while it builds its search index. */
+function indexing() {
+  return new Response(JSON.stringify({ error: { status: 503, message: 'The search index is being built' } }), {
+    status: 503, headers: { 'Content-Type': 'application/json', 'Retry-After': '1' },
+  });
+}
 
 const settle = () => act(async () => { for (let i = 0; i < 10; i++) await new Promise((r) => setTimeout(r, 0)); });
 
@@ -54,6 +62,7 @@ describe('search page', () => {
     document.body.append(root);
     suggestCalls = [];
     autoAnswer = (q) => result(q);
+    fullIndexing = 0;
     calls = [];
     recent = [
       { query: 'copper', searched_at: '2025-01-02T00:00:00Z' },
@@ -70,7 +79,10 @@ describe('search page', () => {
       const parsed = new URL(url, 'http://x');
       if (parsed.pathname === '/v1/search/suggest') {
         const q = parsed.searchParams.get('q')!;
-        if (autoAnswer) return json(autoAnswer(q));
+        if (autoAnswer) {
+          const answer = autoAnswer(q);
+          return answer instanceof Response ? answer : json(answer);
+        }
         return new Promise<Response>((resolve, reject) => {
           suggestCalls.push({ q, resolve: (b) => resolve(json(b)) });
           init.signal?.addEventListener('abort', () => reject(new DOMException('Aborted', 'AbortError')));
@@ -87,6 +99,10 @@ describe('search page', () => {
       if (parsed.pathname === '/v1/me/player/events') return json({ accepted: 1, first_offset: 1, last_offset: 1 });
       if (parsed.pathname === '/v1/search') {
         const q = parsed.searchParams.get('q')!;
+        if (fullIndexing > 0) {
+          fullIndexing--;
+          return indexing();
+        }
         const offset = Number(parsed.searchParams.get('offset'));
         const limit = Number(parsed.searchParams.get('limit'));
         const all = Array.from({ length: 45 }, (_, i) => track(i + 1, `${q} song ${i + 1}`));
@@ -206,6 +222,44 @@ describe('search page', () => {
     await type('zzzz');
     expect(root.querySelector('.search-none h2')?.textContent).toBe('No results for “zzzz”');
     expect(root.querySelector('[role="status"]')?.textContent).toBe('No results for “zzzz”');
+  });
+
+  it('says "Indexing your library…" rather than "No results" while the index is built, and asks again after Retry-After', async () => {
+    let refusals = 2;
+    autoAnswer = (q) => (refusals-- > 0 ? indexing() : result(q));
+    await show();
+    await type('nadia');
+    expect(root.querySelector('.search-indexing h2')?.textContent).toBe('Indexing your library…');
+    expect(root.querySelector('[role="status"]')?.textContent).toBe('Indexing your library…');
+    expect(root.querySelector('.search-none h2')?.textContent).not.toMatch(/No results/);
+    expect(root.querySelector('[role="alert"]')).toBeNull();
+    const asked = () => calls.filter((c) => c.url.startsWith('/v1/search/suggest')).length;
+    expect(asked()).toBe(1);
+    // Retry-After: 1 -> asked again a second later (still indexing), then again (answered).
+    await act(async () => { await new Promise((r) => setTimeout(r, 1100)); });
+    await settle();
+    expect(asked()).toBe(2);
+    expect(root.querySelector('.search-indexing')).not.toBeNull();
+    await act(async () => { await new Promise((r) => setTimeout(r, 1100)); });
+    await settle();
+    expect(asked()).toBe(3);
+    expect(root.querySelector('.search-indexing')).toBeNull();
+    expect(topName()).toBe('Artist for nadia');
+  });
+
+  it('the Songs filter also says "Indexing your library…" and asks again', async () => {
+    fullIndexing = 1;
+    await show();
+    await type('nadia');
+    act(() => {
+      [...root.querySelectorAll<HTMLButtonElement>('.search-chip')].find((b) => b.textContent === 'Songs')!.click();
+    });
+    await settle();
+    expect(root.querySelector('.search-indexing h2')?.textContent).toBe('Indexing your library…');
+    await act(async () => { await new Promise((r) => setTimeout(r, 1100)); });
+    await settle();
+    expect(root.querySelector('.search-indexing')).toBeNull();
+    expect(root.querySelectorAll('.track-row').length).toBeGreaterThan(0);
   });
 
   it('moves among the results with the arrow keys, Escape returns to the box, Enter plays and records', async () => {

@@ -1,8 +1,9 @@
 // One type of result in full (the Songs, Artists, Albums or Playlists filter): the Spotify-shaped
 // search, a page at a time, following the typing like the suggestions (answers never go backwards).
+// While the server is still building its search index: "indexing", asked again after Retry-After.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { describeError, isAbortError } from '../../api/errors';
-import { search, type SearchResponse, type SearchType } from '../../api/search';
+import { indexingRetryMs, search, type SearchResponse, type SearchType } from '../../api/search';
 import { showNotice } from '../../components/notices';
 import { LatestOnly } from './latest';
 
@@ -19,6 +20,7 @@ export interface FullResults {
 export type FullState =
   | { status: 'idle' }
   | { status: 'ready'; data: FullResults }
+  | { status: 'indexing'; q: string }
   | { status: 'error'; q: string; error: unknown };
 
 function pageOf(type: SearchType, response: SearchResponse) {
@@ -33,8 +35,11 @@ export function useFullSearch(query: string, type: SearchType | null) {
   const [round, setRound] = useState(0);
   const [loadingMore, setLoadingMore] = useState(false);
   const more = useRef<AbortController | null>(null);
+  const again = useRef<ReturnType<typeof setTimeout> | null>(null);
 
   useEffect(() => {
+    if (again.current !== null) clearTimeout(again.current);
+    again.current = null;
     more.current?.abort();
     more.current = null;
     setLoadingMore(false);
@@ -53,7 +58,14 @@ export function useFullSearch(query: string, type: SearchType | null) {
       },
       (error: unknown) => {
         if (isAbortError(error) || signal.aborted) return;
-        if (latest.acceptFailure(seq)) setState({ status: 'error', q: query, error });
+        if (!latest.acceptFailure(seq)) return;
+        const wait = indexingRetryMs(error);
+        if (wait === null) {
+          setState({ status: 'error', q: query, error });
+          return;
+        }
+        setState({ status: 'indexing', q: query });
+        again.current = setTimeout(() => setRound((r) => r + 1), wait);
       },
     );
   }, [latest, query, type, round]);
@@ -61,6 +73,7 @@ export function useFullSearch(query: string, type: SearchType | null) {
   useEffect(() => () => {
     latest.cancelAll();
     more.current?.abort();
+    if (again.current !== null) clearTimeout(again.current);
   }, [latest]);
 
   const data = state.status === 'ready' ? state.data : null;

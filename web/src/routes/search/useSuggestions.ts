@@ -1,8 +1,10 @@
 // Suggestions for the text in the search box, asked for on every change (no debounce: the server
 // answers within milliseconds). Answers that arrive out of order never replace a newer one.
-import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
+// While the server is still building its search index it answers 503: the state says "indexing"
+// and the same query is asked again after Retry-After.
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { isAbortError } from '../../api/errors';
-import { suggest, type Suggestions } from '../../api/search';
+import { indexingRetryMs, suggest, type Suggestions } from '../../api/search';
 import { LatestOnly } from './latest';
 
 /** Results per type. */
@@ -11,14 +13,18 @@ export const SUGGEST_LIMIT = 5;
 export type SuggestState =
   | { status: 'idle' }
   | { status: 'ready'; q: string; data: Suggestions }
+  | { status: 'indexing'; q: string }
   | { status: 'error'; q: string; error: unknown };
 
 export function useSuggestions(query: string): { state: SuggestState; retry(): void } {
   const latest = useMemo(() => new LatestOnly(), []);
   const [state, setState] = useState<SuggestState>({ status: 'idle' });
   const [round, setRound] = useState(0);
+  const again = useRef<ReturnType<typeof setTimeout> | null>(null);
 
   useEffect(() => {
+    if (again.current !== null) clearTimeout(again.current);
+    again.current = null;
     if (query.trim() === '') {
       latest.cancelAll();
       setState({ status: 'idle' });
@@ -31,12 +37,22 @@ export function useSuggestions(query: string): { state: SuggestState; retry(): v
       },
       (error: unknown) => {
         if (isAbortError(error) || signal.aborted) return;
-        if (latest.acceptFailure(seq)) setState({ status: 'error', q: query, error });
+        if (!latest.acceptFailure(seq)) return;
+        const wait = indexingRetryMs(error);
+        if (wait === null) {
+          setState({ status: 'error', q: query, error });
+          return;
+        }
+        setState({ status: 'indexing', q: query });
+        again.current = setTimeout(() => setRound((r) => r + 1), wait);
       },
     );
   }, [latest, query, round]);
 
-  useEffect(() => () => latest.cancelAll(), [latest]);
+  useEffect(() => () => {
+    latest.cancelAll();
+    if (again.current !== null) clearTimeout(again.current);
+  }, [latest]);
 
   const retry = useCallback(() => setRound((r) => r + 1), []);
   return { state, retry };
