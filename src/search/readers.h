@@ -10,6 +10,8 @@
 #include <shared_mutex>
 #include <string>
 
+#include "search/document.h"
+
 namespace segue::search {
 
 class Readers {
@@ -56,24 +58,28 @@ inline constexpr const char* kKind = "K";      // K<t|l|r|p>
 inline constexpr const char* kTitle = "T";     // track name words
 inline constexpr const char* kAlbum = "A";     // album name words (albums, tracks' album)
 inline constexpr const char* kArtist = "R";    // artist name words (artists, tracks', albums')
-inline constexpr const char* kName = "N";      // playlist name words
 inline constexpr const char* kGenre = "G";     // genre words and whole genre keys
-inline constexpr const char* kYear = "Y";      // Y<year>
 inline constexpr const char* kExact = "E";     // E<name_key(name)>
 inline constexpr const char* kBegins = "B";    // B<first word of the name, "the" skipped>
 inline constexpr const char* kPublic = "Ppub";  // public playlists
 inline constexpr const char* kMember = "M";    // M<user id> for playlist members
 inline constexpr Xapian::valueno kPopularity = 0;  // sortable_serialise(0..100)
 inline constexpr Xapian::valueno kYearSlot = 1;    // sortable_serialise(year)
-inline constexpr Xapian::valueno kSignature = 2;   // 8 bytes, little endian
-inline constexpr Xapian::valueno kNameWords = 3;   // folded name words, "the" dropped, spaced
-inline constexpr Xapian::valueno kAllWords = 4;    // every folded word of the document, spaced
-inline constexpr Xapian::valueno kKey = 5;         // doc_key
-inline constexpr Xapian::valueno kBaseWords = 6;   // kNameWords of base_name(name)
-inline constexpr Xapian::valueno kSource = 7;      // the Document's fields (index.cc: encode_source)
 inline constexpr const char* kLayoutKey = "segue:layout";
-inline constexpr const char* kLayoutVersion = "4";
+inline constexpr const char* kLayoutVersion = "5";
 char kind_letter(int kind);
+
+// What the searcher reads of a hit: its stored record (the document data), decoded.
+struct StoredHit {
+  Kind kind = Kind::kTrack;
+  std::string id;
+  double popularity = 0.5;  // 0..1
+  std::string name_words;   // the folded name words, spaced, a leading "the" dropped
+  std::string base_words;   // the same of base_name(name)
+  std::string all_words;    // every indexed word of the document, spaced, sorted, once each
+};
+// False for data that is not a record of this layout.
+bool read_stored(const std::string& data, StoredHit* out);
 }  // namespace layout
 
 }  // namespace segue::search

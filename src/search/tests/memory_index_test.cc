@@ -60,10 +60,9 @@ Corpus make_corpus(std::size_t n, uint32_t seed) {
 }
 
 bool has_word(const FoldedDoc& d, const std::string& q, bool prefix) {
-  for (const auto* f : {&d.name, &d.album, &d.artist})
-    for (const auto& w : *f)
-      if (prefix ? w.compare(0, q.size(), q) == 0 : w == q) return true;
-  return false;
+  bool found = false;
+  d.each_word([&](std::string_view w, uint8_t) { found = found || (prefix ? w.starts_with(q) : w == q); });
+  return found;
 }
 
 TEST(MemoryIndex, JoinFindsExactlyTheDocumentsHoldingEveryWord) {
@@ -81,8 +80,7 @@ TEST(MemoryIndex, JoinFindsExactlyTheDocumentsHoldingEveryWord) {
     // Words taken from one document, so most queries match something; the last one cut short.
     const FoldedDoc& src = c.docs[std::uniform_int_distribution<std::size_t>(0, c.docs.size() - 1)(rng)];
     std::vector<std::string> pool;
-    for (const auto* f : {&src.name, &src.album, &src.artist})
-      for (const auto& w : *f) pool.push_back(w);
+    src.each_word([&](std::string_view w, uint8_t) { pool.emplace_back(w); });
     int nw = std::uniform_int_distribution<int>(1, 3)(rng);
     std::vector<QueryWord> words;
     std::string key;
@@ -105,8 +103,8 @@ TEST(MemoryIndex, JoinFindsExactlyTheDocumentsHoldingEveryWord) {
     for (const auto& h : got) {
       got_ids.insert(h.id);
       const FoldedDoc& d = *by_id.at(h.id);
-      bool key_match = d.name_key.compare(0, name_key(key).size(), name_key(key)) == 0 ||
-                       d.base_key.compare(0, name_key(key).size(), name_key(key)) == 0;
+      bool key_match = d.name_key().compare(0, name_key(key).size(), name_key(key)) == 0 ||
+                       d.base_key().compare(0, name_key(key).size(), name_key(key)) == 0;
       if (!expect.count(h.id) && !key_match) {
         EXPECT_EQ(h.match, 0) << "query \"" << key << "\": " << h.id << " holds not every word";
       }
@@ -145,7 +143,7 @@ TEST(MemoryIndex, SmallLimitStopsEarlyWithValidHits) {
     EXPECT_LE(first.size(), 10u);
     for (const auto& h : first) {
       const FoldedDoc& d = *by_id.at(h.id);
-      bool key_match = d.name_key.compare(0, key.size(), key) == 0 || d.base_key.compare(0, key.size(), key) == 0;
+      bool key_match = d.name_key().compare(0, key.size(), key) == 0 || d.base_key().compare(0, key.size(), key) == 0;
       if (h.match >= 1 && !key_match) {
         EXPECT_TRUE(has_word(d, a, false) && has_word(d, p, true)) << a << " " << p << ": " << h.id;
       }
