@@ -23,6 +23,12 @@ class Readers {
   // afresh by the next get(), if reopening fails too). Never throws.
   void refresh() noexcept;
   void bump() { generation_.fetch_add(1, std::memory_order_acq_rel); }
+  // After the database was replaced by a compacted copy: every reader opens it afresh rather
+  // than reopening (its files are other files now).
+  void replaced() {
+    epoch_.fetch_add(1, std::memory_order_acq_rel);
+    bump();
+  }
   // Held exclusively by the writer while it commits; a reader that keeps losing the race
   // holds it shared for its last attempt, so it cannot lose again.
   std::shared_mutex& commit_mutex() { return commit_mu_; }
@@ -31,6 +37,7 @@ class Readers {
   std::string dir_;
   uint64_t instance_;
   std::atomic<uint64_t> generation_{1};
+  std::atomic<uint64_t> epoch_{1};
   std::shared_mutex commit_mu_;
 };
 

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <set>
+#include <thread>
 
 #include "search/memory_index.h"
 #include "search/readers.h"
@@ -191,6 +192,36 @@ TEST(SearchIndexStorage, CommitCarriesChangesIntoTheInMemoryIndex) {
   EXPECT_EQ(r->items[3][0].id, "p2");
 }
 
+// Into an empty index documents are added without looking up their id; one put twice before
+// the first commit is still one document, the later version.
+TEST(SearchIndexStorage, FirstLoadPutTwiceKeepsOneDocument) {
+  auto idx = SearchIndex::open("");
+  ASSERT_TRUE(idx.ok());
+  Document v1 = doc(Kind::kTrack, "t1", "First Version", {"Someone"}, "Album");
+  Document v2 = v1;
+  v2.name = "Second Version";
+  ASSERT_TRUE((*idx)->put({v1}).ok());
+  ASSERT_TRUE((*idx)->put({v2, doc(Kind::kTrack, "t2", "Other", {"Someone"}, "Album")}).ok());
+  ASSERT_TRUE((*idx)->put({v1, v2}).ok());
+  ASSERT_TRUE((*idx)->commit().ok());
+  EXPECT_EQ((*idx)->size(), 2u);
+  Searcher s(**idx);
+  SearchRequest req;
+  req.q = "artist:someone version";  // Xapian
+  auto r = s.search(req);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->pages[0].items.size(), 1u);
+  req.q = "first";
+  r = s.search(req);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->pages[0].items.empty());
+  req.q = "\"second version\"";
+  r = s.search(req);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->pages[0].items.size(), 1u);
+  EXPECT_EQ(r->pages[0].items[0].id, "t1");
+}
+
 // What each document stores (issue 15, index cost): terms and values a query reads, no more.
 TEST(SearchIndexStorage, StoresOnlyWhatQueriesRead) {
   const std::string dir = temp_dir("layout");
@@ -243,6 +274,70 @@ TEST(SearchIndexStorage, StoresOnlyWhatQueriesRead) {
     }
   }
   EXPECT_EQ(docs, library().size());
+  fs::remove_all(dir);
+}
+
+// A bulk commit compacts the database (a first scan): readers that had it open before, on this
+// thread and on others, answer from the compacted copy, later commits go on from it, and it
+// reopens after a restart.
+TEST(SearchIndexStorage, BulkCommitCompactsAndReadersFollow) {
+  const std::string dir = temp_dir("compact");
+  SearchIndex::Options options;
+  options.compact_after = 100;
+  std::vector<Document> bulk;
+  for (int i = 0; i < 400; ++i)
+    bulk.push_back(doc(Kind::kTrack, "b" + std::to_string(i), "Filler Song " + std::to_string(i), {"Band " + std::to_string(i % 7)},
+                       "Album " + std::to_string(i % 13), 1990 + i % 30, i % 100));
+  std::string before_restart;
+  {
+    auto idx = SearchIndex::open(dir, options);
+    ASSERT_TRUE(idx.ok());
+    ASSERT_TRUE((*idx)->put(library()).ok());
+    ASSERT_TRUE((*idx)->commit().ok());  // 13 documents: no compaction
+    Searcher s(**idx);
+    SearchRequest req;
+    req.q = "artist:queen";  // the Xapian path: this thread's reader is open now
+    ASSERT_TRUE(s.search(req).ok());
+    std::string other_thread;
+    std::thread t([&] { other_thread = answers(**idx); });
+    t.join();
+    const auto uuid = Xapian::Database(dir).get_uuid();
+
+    ASSERT_TRUE((*idx)->put(bulk).ok());
+    ASSERT_TRUE((*idx)->commit().ok());  // 400 of 413: compacted
+    EXPECT_NE(Xapian::Database(dir).get_uuid(), uuid);  // a new database (compaction writes one)
+    EXPECT_FALSE(fs::exists(dir + ".old"));
+    EXPECT_FALSE(fs::exists(dir + ".compact"));
+    EXPECT_EQ((*idx)->size(), 413u);
+    req.q = "artist:band filler song 399";
+    auto r = s.search(req);
+    ASSERT_TRUE(r.ok());
+    ASSERT_FALSE(r->pages[0].items.empty());
+    EXPECT_EQ(r->pages[0].items[0].id, "b399");
+    std::thread t2([&] {
+      auto again = answers(**idx);
+      other_thread = again;
+    });
+    t2.join();
+    EXPECT_NE(other_thread.find("track:t1"), std::string::npos);
+
+    // A small commit after it: no compaction, the change is searchable.
+    const auto compacted = Xapian::Database(dir).get_uuid();
+    ASSERT_TRUE((*idx)->put({doc(Kind::kTrack, "n1", "Brand New Tune", {"Queen"}, "Later", 2001, 40)}).ok());
+    ASSERT_TRUE((*idx)->remove({{Kind::kTrack, "b0"}}).ok());
+    ASSERT_TRUE((*idx)->commit().ok());
+    EXPECT_EQ(Xapian::Database(dir).get_uuid(), compacted);
+    req.q = "year:2001 brand new";
+    r = s.search(req);
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->pages[0].items.size(), 1u);
+    EXPECT_EQ(r->pages[0].items[0].id, "n1");
+    before_restart = answers(**idx);
+  }
+  auto idx = SearchIndex::open(dir, options);
+  ASSERT_TRUE(idx.ok());
+  EXPECT_EQ((*idx)->size(), 413u);
+  EXPECT_EQ(answers(**idx), before_restart);
   fs::remove_all(dir);
 }
 
