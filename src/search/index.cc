@@ -179,11 +179,14 @@ std::string without_the(std::string_view spaced) {
 }
 
 // Adds a field's words: each word with its position (phrases) and the field's prefixed term
-// (filters), pieces without positions. No phrase spans two fields or two artists.
+// (filters), pieces without positions. No phrase spans two fields or two artists, so the word
+// of a one-word field gets no position: no phrase of two words or more can match it there.
 void add_field(Xapian::Document& xd, const Words& w, Xapian::termcount wdf, Xapian::termpos& pos,
                const char* prefix) {
+  const bool positions = w.words.size() > 1;
   for (const auto& word : w.words) {
-    xd.add_posting(word, pos++, wdf);
+    if (positions) xd.add_posting(word, pos++, wdf);
+    else xd.add_term(word, wdf);
     if (prefix) xd.add_term(prefix + word);
   }
   for (const auto& piece : w.pieces) {

@@ -75,7 +75,8 @@ std::string answers(const SearchIndex& index) {
   };
   for (std::string q : {"queen", "boh", "bohemian rhapsody", "tiktok", "acdc", "ac", "back in", "less i know",
                         "beyonce", "nigh at the", "opera", "secret", "jazz queen", "bohemain", "artist:queen",
-                        "\"back in black\"", "year:1975-1980 queen", "genre:hip-hop back", "track:tiktok",
+                        "\"back in black\"", "\"tame impala\"", "\"queen\"", "\"opera queen\"",
+                        "year:1975-1980 queen", "genre:hip-hop back", "track:tiktok",
                         "album:currents", "the beatles"}) {
     for (std::string viewer : {"", "bob"}) {
       out += "\n[" + q + "|" + viewer + "] search:";
@@ -131,6 +132,11 @@ TEST(SearchIndexStorage, ReopenedIndexAnswersExactlyAsBeforeClosing) {
   EXPECT_EQ(answers(**idx), before);
   if (std::getenv("SEGUE_SHOW_ANSWERS")) std::printf("%s\n", before.c_str());
   EXPECT_NE(before.find("track:t1"), std::string::npos);
+  // Phrases: in one field of several words, a one-word phrase anywhere, never across fields.
+  EXPECT_NE(before.find("[\"back in black\"|] search: track:t3"), std::string::npos);
+  EXPECT_NE(before.find("[\"tame impala\"|] search: track:t4"), std::string::npos);
+  EXPECT_NE(before.find("[\"queen\"|] search: track:t1"), std::string::npos);
+  EXPECT_NE(before.find("[\"opera queen\"|] search: corrected"), std::string::npos);
   EXPECT_NE(before.find("[secret|bob] search: playlist:p2"), std::string::npos);  // members see it
   EXPECT_NE(before.find("[secret|] search: corrected"), std::string::npos);        // others do not
   // The indexer's signatures come back from the records too.
@@ -247,9 +253,18 @@ TEST(SearchIndexStorage, StoresOnlyWhatQueriesRead) {
       // No year terms (the year slot serves year:), no prefixed playlist names (no filter).
       EXPECT_NE(c, 'Y') << term;
       EXPECT_NE(c, 'N') << term;
-      // Positions only on unprefixed words (phrases).
+      // Positions only on unprefixed words (phrases), and only of fields of several words.
       if (c >= 'A' && c <= 'Z') {
         EXPECT_EQ(t.positionlist_count(), 0u) << term;
+      }
+      if (hit.id == "r1" || (hit.id == "t4" && term == "currents")) {
+        EXPECT_EQ(t.positionlist_count(), 0u) << term;  // the artist "Queen"; the album "Currents"
+      }
+      if (hit.id == "t4" && (term == "tame" || term == "impala")) {
+        EXPECT_EQ(t.positionlist_count(), 1u) << term;
+      }
+      if (hit.id == "t3" && (term == "back" || term == "black")) {
+        EXPECT_EQ(t.positionlist_count(), 2u) << term;  // the name and the album
       }
     }
     if (hit.id == "t1") {
