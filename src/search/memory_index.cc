@@ -110,6 +110,7 @@ FoldedDoc fold_document(const Document& d) { return fold_document(d, split_docum
 struct KindIndex::Source {
   const FoldedDoc* f = nullptr;
   uint32_t old = 0;
+  uint32_t docid = 0;
   std::string_view id, name_key, base_key;
   uint8_t popularity = 50, name_words = 0;
 };
@@ -123,6 +124,7 @@ std::shared_ptr<const KindIndex> KindIndex::build(Kind kind, const std::vector<c
     Source s;
     s.f = f;
     s.id = f->id;
+    s.docid = f->docid;
     keys.push_back(f->name_key());
     s.name_key = keys.back();
     keys.push_back(f->base_key());
@@ -153,6 +155,7 @@ std::shared_ptr<const KindIndex> KindIndex::rebuild(Kind kind, const KindIndex* 
       s.id = old->id(d);
       if (changes.find(s.id) != changes.end()) continue;  // replaced or removed
       s.old = d;
+      s.docid = old->docid_[d];
       if (name_entry[d] != none) s.name_key = key_at(old->key_chars_, old->key_off_, name_entry[d]);
       s.base_key = base_entry[d] != none ? key_at(old->key_chars_, old->key_off_, base_entry[d]) : s.name_key;
       s.popularity = old->popularity_[d];
@@ -164,6 +167,7 @@ std::shared_ptr<const KindIndex> KindIndex::rebuild(Kind kind, const KindIndex* 
     Source s;
     s.f = f;
     s.id = f->id;
+    s.docid = f->docid;
     keys.push_back(f->name_key());
     s.name_key = keys.back();
     keys.push_back(f->base_key());
@@ -245,6 +249,7 @@ std::shared_ptr<const KindIndex> KindIndex::build_from(Kind kind, std::vector<So
     ix->id_chars_ += d.id;
     ix->id_off_.push_back(static_cast<uint32_t>(ix->id_chars_.size()));
     ix->popularity_.push_back(d.popularity);
+    ix->docid_.push_back(d.docid);
     ix->name_words_.push_back(d.name_words);
     if (kind == Kind::kPlaylist) {
       ix->public_.push_back(d.f ? (d.f->is_public ? 1 : 0) : old->public_[d.old]);
@@ -328,12 +333,21 @@ std::shared_ptr<const KindIndex> KindIndex::build_from(Kind kind, std::vector<So
   }
   ix->postings_.shrink_to_fit();
   ix->key_chars_.shrink_to_fit();
+  ix->by_id_.resize(n);
+  for (uint32_t d = 0; d < n; ++d) ix->by_id_[d] = d;
+  std::sort(ix->by_id_.begin(), ix->by_id_.end(), [&](uint32_t a, uint32_t b) { return ix->id(a) < ix->id(b); });
   return ix;
+}
+
+uint32_t KindIndex::docid_of(std::string_view id) const {
+  auto it = std::lower_bound(by_id_.begin(), by_id_.end(), id, [&](uint32_t d, std::string_view v) { return this->id(d) < v; });
+  return it != by_id_.end() && this->id(*it) == id ? docid_[*it] : 0;
 }
 
 std::size_t KindIndex::bytes() const {
   auto vec = [](const auto& v) { return v.capacity() * sizeof(v[0]); };
-  std::size_t n = lex_.bytes() + vec(df_prefix_) + id_chars_.capacity() + vec(id_off_) + vec(popularity_) + vec(name_words_) + vec(word_off_) +
+  std::size_t n = lex_.bytes() + vec(df_prefix_) + id_chars_.capacity() + vec(id_off_) + vec(docid_) + vec(by_id_) +
+                  vec(popularity_) + vec(name_words_) + vec(word_off_) +
                   vec(words_) + vec(fields_) + vec(post_off_) + vec(postings_) + key_chars_.capacity() + vec(key_off_) +
                   vec(key_doc_) + vec(key_full_) + vec(public_) + vec(members_);
   for (const auto& m : members_)

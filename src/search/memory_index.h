@@ -50,6 +50,7 @@ struct FoldedDoc {
   bool is_public = true;
   std::vector<std::string> members;
   uint64_t signature = 0;  // Document::signature()
+  uint32_t docid = 0;       // the Xapian document (not stored in the record: it is its key)
 
   void derive();                   // fills `joined` from `name`
   std::string name_key() const;    // name_key() of the name
@@ -119,6 +120,9 @@ class KindIndex {
   std::string_view id(uint32_t d) const {
     return std::string_view(id_chars_).substr(id_off_[d], id_off_[d + 1] - id_off_[d]);
   }
+  // The Xapian document id of the document with this id, 0 if none (the writer replaces and
+  // deletes documents by it: the index keeps no id term).
+  uint32_t docid_of(std::string_view id) const;
   std::size_t prefix_lists() const { return prefix_lists_.size(); }  // wide prefixes with their own list
   // Approximate heap memory held, and the part of it taken by the wide prefixes' lists.
   std::size_t bytes() const;
@@ -162,6 +166,8 @@ class KindIndex {
   // Documents in rank order; doc d's id is id_chars_[id_off_[d] .. id_off_[d+1]).
   std::string id_chars_;
   std::vector<uint32_t> id_off_;
+  std::vector<uint32_t> docid_;  // Xapian document ids
+  std::vector<uint32_t> by_id_;  // document numbers sorted by id
   std::vector<uint8_t> popularity_;
   std::vector<uint8_t> name_words_;
   std::vector<uint32_t> word_off_;  // doc d's words: words_[word_off_[d] .. word_off_[d+1])

@@ -60,7 +60,6 @@ auto with_reader(Readers& readers, Fn&& fn) -> decltype(fn(readers.get())) {
 
 // Term prefixes and value slots (docs/formats/search-index.md).
 namespace layout {
-inline constexpr const char* kId = "Q";        // Q<doc_key>
 inline constexpr const char* kKind = "K";      // K<t|l|r|p>
 inline constexpr const char* kTitle = "T";     // track name words
 inline constexpr const char* kAlbum = "A";     // album name words (albums, tracks' album)
