@@ -61,6 +61,10 @@ Xapian::Database& Readers::get() {
 void Readers::refresh() noexcept {
   auto it = tl_readers.find(instance_);
   if (it == tl_readers.end() || !it->second.db) return;
+  if (it->second.epoch != epoch_.load(std::memory_order_acquire)) {
+    it->second.db.reset();
+    return;
+  }
   try {
     it->second.db->reopen();
   } catch (...) {
@@ -439,16 +443,30 @@ struct SearchIndex::Impl {
   // Replaces the (committed) database by a compacted copy: written next to it, synced, then
   // swapped in by two renames; readers open the new one afresh. A crash between the renames
   // leaves no index, which the next start rebuilds (it is derived data).
+  // A failure leaves the uncompacted database in place (the commit itself already succeeded).
   void compact() {
     const std::string fresh = dir + ".compact", old = dir + ".old";
-    fs::remove_all(fresh);
-    fs::remove_all(old);
-    Xapian::Database(dir).compact(fresh, Xapian::DBCOMPACT_NO_RENUMBER);
-    sync_dir(fresh);
+    std::error_code ec;
+    fs::remove_all(fresh, ec);
+    fs::remove_all(old, ec);
+    try {
+      Xapian::Database(dir).compact(fresh, Xapian::DBCOMPACT_NO_RENUMBER);
+      sync_dir(fresh);
+    } catch (const Xapian::Error&) {
+      fs::remove_all(fresh, ec);
+      return;
+    }
     wdb.close();
-    fs::rename(dir, old);
-    fs::rename(fresh, dir);
-    fs::remove_all(old);
+    readers->replaced();  // a reader opening or retrying from now on opens afresh
+    bool swapped = false;
+    fs::rename(dir, old, ec);
+    if (!ec) {
+      fs::rename(fresh, dir, ec);
+      if (!ec) swapped = true;
+      else fs::rename(old, dir, ec);  // put the original back
+    }
+    if (swapped) fs::remove_all(old, ec);
+    fs::remove_all(fresh, ec);
     wdb = Xapian::WritableDatabase(dir, kWriteFlags);
     readers->replaced();
   }

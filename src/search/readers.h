@@ -19,8 +19,8 @@ class Readers {
   explicit Readers(std::string dir);
   // This thread's reader, reopened if the index committed since it was last used.
   Xapian::Database& get();
-  // After a DatabaseModifiedError: reopen this thread's reader (or drop it, to be opened
-  // afresh by the next get(), if reopening fails too). Never throws.
+  // After a DatabaseError: reopen this thread's reader, or drop it to be opened afresh by the
+  // next get() if the database was replaced since it was opened or reopening fails. Never throws.
   void refresh() noexcept;
   void bump() { generation_.fetch_add(1, std::memory_order_acq_rel); }
   // After the database was replaced by a compacted copy: every reader opens it afresh rather
@@ -41,15 +41,16 @@ class Readers {
   std::shared_mutex commit_mu_;
 };
 
-// Runs fn(db) with the thread's reader, retrying after Xapian::DatabaseModifiedError (the
-// writer committed twice while we read). Reads take no lock; after three lost races the last
-// attempt runs with commits held off. Other Xapian errors propagate.
+// Runs fn(db) with the thread's reader, retrying after a Xapian::DatabaseError: the writer
+// committed twice while we read (DatabaseModifiedError), or swapped in a compacted copy while we
+// read or opened (its files change under an open reader). Reads take no lock; after three lost
+// races the last attempt runs with commits (and compactions) held off, and its errors propagate.
 template <typename Fn>
 auto with_reader(Readers& readers, Fn&& fn) -> decltype(fn(readers.get())) {
   for (int attempt = 0; attempt < 3; ++attempt) {
     try {
       return fn(readers.get());
-    } catch (const Xapian::DatabaseModifiedError&) {
+    } catch (const Xapian::DatabaseError&) {
       readers.refresh();
     }
   }

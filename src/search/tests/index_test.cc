@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 #include <xapian.h>
 
+#include <atomic>
 #include <cstdio>
+#include <mutex>
 #include <cstdlib>
 #include <filesystem>
 #include <set>
@@ -380,6 +382,56 @@ TEST(SearchIndexStorage, BulkCommitCompactsAndReadersFollow) {
   ASSERT_TRUE(idx.ok());
   EXPECT_EQ((*idx)->size(), 413u);
   EXPECT_EQ(answers(**idx), before_restart);
+  fs::remove_all(dir);
+}
+
+// Searches running on other threads while bulk commits compact the database never fail: a
+// reader that meets the swap retries and opens the compacted copy.
+TEST(SearchIndexStorage, SearchesDuringCompactionDoNotFail) {
+  const std::string dir = temp_dir("compact-race");
+  SearchIndex::Options options;
+  options.compact_after = 50;
+  auto idx = SearchIndex::open(dir, options);
+  ASSERT_TRUE(idx.ok());
+  ASSERT_TRUE((*idx)->put(library()).ok());
+  ASSERT_TRUE((*idx)->commit().ok());
+  std::atomic<bool> stop{false};
+  std::atomic<int> failures{0}, searches{0};
+  std::mutex mu;
+  std::string first_error;
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 2; ++t) {
+    readers.emplace_back([&, t] {
+      Searcher s(**idx);
+      while (!stop) {
+        SearchRequest req;
+        req.q = t == 0 ? "artist:queen" : "\"back in black\"";
+        auto r = s.search(req);
+        ++searches;
+        if (!r.ok() || r->pages[0].items.empty()) {
+          ++failures;
+          std::lock_guard l(mu);
+          if (first_error.empty()) first_error = r.ok() ? "no hits for " + req.q : r.error().message;
+        }
+      }
+    });
+  }
+  std::size_t n = 0;
+  for (std::size_t batch : {100, 200, 400, 800, 1600}) {  // each at least half of the index: compacted
+    std::vector<Document> docs;
+    for (std::size_t i = 0; i < batch; ++i, ++n)
+      docs.push_back(doc(Kind::kTrack, "c" + std::to_string(n), "Crowd " + std::to_string(n), {"Crowd Band"}, "Crowds"));
+    ASSERT_TRUE((*idx)->put(docs).ok());
+    const auto uuid = Xapian::Database(dir).get_uuid();
+    ASSERT_TRUE((*idx)->commit().ok());
+    EXPECT_NE(Xapian::Database(dir).get_uuid(), uuid);
+  }
+  stop = true;
+  for (auto& t : readers) t.join();
+  EXPECT_GT(searches.load(), 0);
+  EXPECT_EQ(failures.load(), 0) << first_error;
+  EXPECT_EQ((*idx)->size(), library().size() + n);
+  idx = Error::internal("closed");  // closes the index before its directory goes
   fs::remove_all(dir);
 }
 
