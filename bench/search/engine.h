@@ -44,6 +44,7 @@ class Engine {
 };
 
 uint64_t dir_bytes(const std::string& path);  // sum of file sizes under path (or of the file)
+long rss_kb();                                 // this process's VmRSS
 
 // FTS5 (fts5.cc). `prefix_index` adds prefix='2 3'.
 std::unique_ptr<Engine> build_fts5(const Catalog& cat, const std::string& path, bool prefix_index,

@@ -4,7 +4,8 @@
 # same keystrokes (docs/benchmarks.md, "Search").
 #
 # usage: bench/search/run.sh [BUILD_DIR]     (default: build-sbench; bench/run.sh BUILD search)
-# Prints RESULT lines on stdout and a summary table on stderr; the slowest keystrokes (SLOW) and
+# Prints RESULT lines on stdout and a summary table on stderr (phase=open: the built Segue index
+# closed and opened again, open_rss_mb = what opening added to RSS); the slowest keystrokes (SLOW) and
 # the missed targets (MISS) go to BUILD_DIR/search-bench-details.txt.
 # Knobs: SEARCH_BENCH_TRACKS (1000000), SEARCH_BENCH_QUERIES (500), SEARCH_BENCH_NATURAL (100 more
 # queries in the forms the relaxed pass is for: "title by artist", an unknown word, hard typos), SEARCH_BENCH_SEED (42),
@@ -60,6 +61,8 @@ lines = []
 def b(e): return get(engine=build_of[e], phase="build")
 lines.append(("index build (docs/s)", lambda e: f"{float(b(e)['docs_per_s']):,.0f} ({float(b(e)['seconds']):.0f} s)"))
 lines.append(("index size on disk (MB)", lambda e: f"{int(b(e)['bytes'])/1e6:,.0f}"))
+def o(e): return get(engine=build_of[e], phase="open")
+lines.append(("index open: s / RSS added (MB)", lambda e: f"{float(o(e)['seconds']):.1f} / {o(e)['open_rss_mb']}"))
 for t in threads:
     r = lambda e, t=t: get(engine=e, phase="replay", threads=str(t))
     tag = "single client" if t == 1 else f"{t} threads"

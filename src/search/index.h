@@ -28,7 +28,13 @@ class SearchIndex {
   // Opens or creates the database in `dir` (created if missing). An empty `dir` keeps the
   // index in memory only (tests). A database written by an older layout version is wiped and
   // reported as empty, so the indexer rebuilds it.
-  static Result<std::unique_ptr<SearchIndex>> open(const std::string& dir);
+  struct Options {
+    // A commit that put at least this many documents, and at least half of what the index
+    // holds (a first scan), compacts the database afterwards (docs/formats/search-index.md).
+    std::size_t compact_after = 50000;
+  };
+  static Result<std::unique_ptr<SearchIndex>> open(const std::string& dir, Options options);
+  static Result<std::unique_ptr<SearchIndex>> open(const std::string& dir) { return open(dir, Options{}); }
   ~SearchIndex();
 
   // Adds or replaces documents (by kind and id) and removes documents. Changes become visible

@@ -19,62 +19,201 @@ constexpr double kRelaxedOffset = 40.0;  // relaxed-pass hits rank below every s
 constexpr double kDropPenalty = 10.0;    // times the share of the typed text left out
 constexpr double kEditPenalty = 1.0;     // relaxed pass: per edit between a typed word and the word it matched
 constexpr std::size_t kMaxDropTries = 40;  // joins tried leaving words out (each word alone aside)
-constexpr std::size_t kMaxDropWords = 16;
-constexpr std::size_t kRelaxedWork = 4000;  // seeks and documents checked by one kind's relaxed pass  // longer queries are not tried with words left out
+constexpr std::size_t kMaxDropWords = 16;  // longer queries are not tried with words left out
+constexpr std::size_t kRelaxedWork = 4000;  // seeks and documents checked by one kind's relaxed pass
+constexpr std::size_t kMaxJoinedPart = 12;   // adjacent name words are joined when both are this short
 
-void add_words(std::string_view text, std::vector<std::string>* out) {
-  Words w = split_words(text);
-  for (auto& x : w.words) out->push_back(std::move(x));
-  for (auto& x : w.pieces) out->push_back(std::move(x));
+void append_spaced(const std::vector<std::string>& words, std::string* out) {
+  for (const auto& w : words) {
+    if (!out->empty()) *out += ' ';
+    *out += w;
+  }
 }
 
 std::string_view key_at(const std::string& chars, const std::vector<uint32_t>& off, std::size_t i) {
   return std::string_view(chars).substr(off[i], off[i + 1] - off[i]);
 }
 
+// The words of a spaced list.
+std::vector<std::string_view> words_of(std::string_view s) {
+  std::vector<std::string_view> out;
+  std::size_t pos = 0;
+  while (pos < s.size()) {
+    std::size_t end = s.find(' ', pos);
+    if (end == std::string_view::npos) end = s.size();
+    if (end > pos) out.push_back(s.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  return out;
+}
+
+// name_key() from the folded words (text.h): joined, a leading "the" dropped when others follow.
+std::string key_of(std::string_view spaced) {
+  auto w = words_of(spaced);
+  std::size_t first = (w.size() > 1 && w[0] == "the") ? 1 : 0;
+  std::string key;
+  for (std::size_t i = first; i < w.size(); ++i) key += w[i];
+  if (key.size() > 200) key.resize(200);
+  return key;
+}
+
 }  // namespace
 
-FoldedDoc fold_document(const Document& d) {
+SplitDoc split_document(const Document& d) {
+  SplitDoc s;
+  s.name = split_words(d.name);
+  std::string_view base = base_name(d.name);
+  if (base.size() != d.name.size()) s.base = split_words(base);
+  else s.base.words = s.name.words;
+  if (d.kind == Kind::kTrack) s.album = split_words(d.album);
+  for (const auto& a : d.artists) s.artists.push_back(split_words(a));
+  if (!d.description.empty()) s.description = split_words(d.description);
+  return s;
+}
+
+void FoldedDoc::derive() {
+  joined.clear();
+  auto w = words_of(name);
+  for (std::size_t i = 0; i + 1 < w.size(); ++i) {
+    if (w[i].size() > kMaxJoinedPart || w[i + 1].size() > kMaxJoinedPart) continue;
+    if (!joined.empty()) joined += ' ';
+    joined += w[i];
+    joined += w[i + 1];
+  }
+}
+
+std::string FoldedDoc::name_key() const { return key_of(name); }
+std::string FoldedDoc::base_key() const { return key_of(base.empty() ? name : base); }
+std::size_t FoldedDoc::name_words() const {
+  auto w = words_of(base.empty() ? name : base);
+  return w.size() - ((w.size() > 1 && w[0] == "the") ? 1 : 0);
+}
+
+FoldedDoc fold_document(const Document& d, const SplitDoc& s) {
   FoldedDoc f;
   f.kind = d.kind;
   f.id = d.id;
-  Words nw = split_words(d.name);
-  for (std::size_t i = 0; i + 1 < nw.words.size(); ++i)
-    if (nw.words[i].size() <= 12 && nw.words[i + 1].size() <= 12) f.name.push_back(nw.words[i] + nw.words[i + 1]);
-  for (auto& x : nw.words) f.name.push_back(std::move(x));
-  for (auto& x : nw.pieces) f.name.push_back(std::move(x));
-  if (d.kind == Kind::kTrack) add_words(d.album, &f.album);
-  for (const auto& a : d.artists) add_words(a, &f.artist);
+  append_spaced(s.name.words, &f.name);
+  append_spaced(s.name.pieces, &f.pieces);
+  if (s.base.words != s.name.words) append_spaced(s.base.words, &f.base);
+  append_spaced(s.album.words, &f.album);
+  append_spaced(s.album.pieces, &f.album);
+  for (const auto& a : s.artists) {
+    append_spaced(a.words, &f.artist);
+    append_spaced(a.pieces, &f.artist);
+  }
   // Playlists: the owner's name (in artists) and the description share the third field,
   // weighted below the name and the album.
-  if (!d.description.empty()) add_words(d.description, &f.artist);
-  f.name_key = name_key(d.name);
-  f.base_key = name_key(base_name(d.name));
-  Words bw = split_words(base_name(d.name));
-  f.name_words = bw.words.size() - ((bw.words.size() > 1 && bw.words[0] == "the") ? 1 : 0);
+  append_spaced(s.description.words, &f.artist);
+  append_spaced(s.description.pieces, &f.artist);
   f.popularity = std::clamp(d.popularity, 0, 100);
   f.is_public = d.is_public;
   f.members = d.members;
+  f.signature = d.signature();
+  f.derive();
   return f;
 }
 
+FoldedDoc fold_document(const Document& d) { return fold_document(d, split_document(d)); }
+
+// One document to build from: a folded document, or document `old` of the previous index
+// (its words are read from that index's arrays and lexicon, which outlive the build).
+struct KindIndex::Source {
+  const FoldedDoc* f = nullptr;
+  uint32_t old = 0;
+  uint32_t docid = 0;
+  std::string_view id, name_key, base_key;
+  uint8_t popularity = 50, name_words = 0;
+};
+
 std::shared_ptr<const KindIndex> KindIndex::build(Kind kind, const std::vector<const FoldedDoc*>& input) {
+  std::vector<std::string> keys;
+  keys.reserve(input.size() * 2);  // never reallocated: the sources view these strings
+  std::vector<Source> docs;
+  docs.reserve(input.size());
+  for (const FoldedDoc* f : input) {
+    Source s;
+    s.f = f;
+    s.id = f->id;
+    s.docid = f->docid;
+    keys.push_back(f->name_key());
+    s.name_key = keys.back();
+    keys.push_back(f->base_key());
+    s.base_key = keys.back();
+    s.popularity = static_cast<uint8_t>(std::clamp(f->popularity, 0, 100));
+    s.name_words = static_cast<uint8_t>(std::min<std::size_t>(f->name_words(), 255));
+    docs.push_back(s);
+  }
+  return build_from(kind, docs, nullptr);
+}
+
+std::shared_ptr<const KindIndex> KindIndex::rebuild(Kind kind, const KindIndex* old, const Changes& changes) {
+  std::vector<const FoldedDoc*> added;
+  for (const auto& [id, f] : changes)
+    if (f) added.push_back(&*f);
+  std::vector<std::string> keys;
+  keys.reserve(added.size() * 2);
+  std::vector<Source> docs;
+  docs.reserve((old ? old->size() : 0) + added.size());
+  if (old) {
+    // Each old document's name and base keys, from the sorted key entries.
+    const uint32_t none = UINT32_MAX;
+    std::vector<uint32_t> name_entry(old->size(), none), base_entry(old->size(), none);
+    for (uint32_t i = 0; i < old->key_doc_.size(); ++i)
+      (old->key_full_[i] ? name_entry : base_entry)[old->key_doc_[i]] = i;
+    for (uint32_t d = 0; d < old->size(); ++d) {
+      Source s;
+      s.id = old->id(d);
+      if (changes.find(s.id) != changes.end()) continue;  // replaced or removed
+      s.old = d;
+      s.docid = old->docid_[d];
+      if (name_entry[d] != none) s.name_key = key_at(old->key_chars_, old->key_off_, name_entry[d]);
+      s.base_key = base_entry[d] != none ? key_at(old->key_chars_, old->key_off_, base_entry[d]) : s.name_key;
+      s.popularity = old->popularity_[d];
+      s.name_words = old->name_words_[d];
+      docs.push_back(s);
+    }
+  }
+  for (const FoldedDoc* f : added) {
+    Source s;
+    s.f = f;
+    s.id = f->id;
+    s.docid = f->docid;
+    keys.push_back(f->name_key());
+    s.name_key = keys.back();
+    keys.push_back(f->base_key());
+    s.base_key = keys.back();
+    s.popularity = static_cast<uint8_t>(std::clamp(f->popularity, 0, 100));
+    s.name_words = static_cast<uint8_t>(std::min<std::size_t>(f->name_words(), 255));
+    docs.push_back(s);
+  }
+  return build_from(kind, docs, old);
+}
+
+std::shared_ptr<const KindIndex> KindIndex::build_from(Kind kind, std::vector<Source>& docs, const KindIndex* old) {
   auto ix = std::make_shared<KindIndex>();
   ix->kind_ = kind;
-  std::vector<const FoldedDoc*> docs = input;
-  std::sort(docs.begin(), docs.end(), [](const FoldedDoc* a, const FoldedDoc* b) {
-    if (a->popularity != b->popularity) return a->popularity > b->popularity;
-    if (a->name_key.size() != b->name_key.size()) return a->name_key.size() < b->name_key.size();
-    return a->id < b->id;
+  std::sort(docs.begin(), docs.end(), [](const Source& a, const Source& b) {
+    if (a.popularity != b.popularity) return a.popularity > b.popularity;
+    if (a.name_key.size() != b.name_key.size()) return a.name_key.size() < b.name_key.size();
+    return a.id < b.id;
   });
+  // f(word, field bits) for each word of a source document.
+  auto each_word = [old](const Source& s, auto&& f) {
+    if (s.f) {
+      s.f->each_word(f);
+      return;
+    }
+    for (uint32_t i = old->word_off_[s.old]; i < old->word_off_[s.old + 1]; ++i)
+      f(old->lex_.word(old->words_[i]), old->fields_[i]);
+  };
   // Vocabulary with document frequencies.
   std::unordered_map<std::string_view, uint32_t> df;
-  df.reserve(docs.size() * 4);
+  df.reserve(old ? old->lex_.size() + 1024 : docs.size() * 2);
   std::vector<std::string_view> seen;
-  for (const FoldedDoc* d : docs) {
+  for (const Source& d : docs) {
     seen.clear();
-    for (const auto* field : {&d->name, &d->album, &d->artist})
-      for (const auto& w : *field) seen.push_back(w);
+    each_word(d, [&](std::string_view w, uint8_t) { seen.push_back(w); });
     std::sort(seen.begin(), seen.end());
     seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
     for (auto w : seen) ++df[w];
@@ -82,7 +221,7 @@ std::shared_ptr<const KindIndex> KindIndex::build(Kind kind, const std::vector<c
   std::vector<Lexicon::Entry> entries;
   entries.reserve(df.size());
   for (const auto& [w, n] : df) entries.push_back({std::string(w), n});
-  df.clear();
+  df = {};
   ix->lex_ = Lexicon(std::move(entries));
   const std::size_t nwords = ix->lex_.size();
   std::unordered_map<std::string_view, uint32_t> id_of;
@@ -94,20 +233,20 @@ std::shared_ptr<const KindIndex> KindIndex::build(Kind kind, const std::vector<c
   }
   // Documents in rank order, their sorted word ids with field bits, postings.
   const std::size_t n = docs.size();
-  ix->ids_.reserve(n);
+  std::size_t id_bytes = 0;
+  for (const Source& d : docs) id_bytes += d.id.size();
+  ix->id_chars_.reserve(id_bytes);
+  ix->id_off_.reserve(n + 1);
+  ix->id_off_.push_back(0);
   ix->popularity_.reserve(n);
   ix->name_words_.reserve(n);
   ix->word_off_.reserve(n + 1);
   ix->word_off_.push_back(0);
   std::vector<uint32_t> counts(nwords, 0);
   std::vector<std::pair<uint32_t, uint8_t>> tmp;
-  for (const FoldedDoc* d : docs) {
+  for (const Source& d : docs) {
     tmp.clear();
-    uint8_t bit = 1;
-    for (const auto* field : {&d->name, &d->album, &d->artist}) {
-      for (const auto& w : *field) tmp.emplace_back(id_of.at(w), bit);
-      bit = static_cast<uint8_t>(bit << 1);
-    }
+    each_word(d, [&](std::string_view w, uint8_t bits) { tmp.emplace_back(id_of.at(w), bits); });
     std::sort(tmp.begin(), tmp.end());
     for (std::size_t i = 0; i < tmp.size();) {
       uint32_t w = tmp[i].first;
@@ -118,20 +257,27 @@ std::shared_ptr<const KindIndex> KindIndex::build(Kind kind, const std::vector<c
       ++counts[w];
     }
     ix->word_off_.push_back(static_cast<uint32_t>(ix->words_.size()));
-    ix->ids_.push_back(d->id);
-    ix->popularity_.push_back(static_cast<uint8_t>(d->popularity));
-    ix->name_words_.push_back(static_cast<uint8_t>(std::min<std::size_t>(d->name_words, 255)));
+    ix->id_chars_ += d.id;
+    ix->id_off_.push_back(static_cast<uint32_t>(ix->id_chars_.size()));
+    ix->popularity_.push_back(d.popularity);
+    ix->docid_.push_back(d.docid);
+    ix->name_words_.push_back(d.name_words);
     if (kind == Kind::kPlaylist) {
-      ix->public_.push_back(d->is_public ? 1 : 0);
-      ix->members_.push_back(d->members);
+      ix->public_.push_back(d.f ? (d.f->is_public ? 1 : 0) : old->public_[d.old]);
+      ix->members_.push_back(d.f ? d.f->members : old->members_[d.old]);
     }
   }
+  id_of = {};
+  ix->words_.shrink_to_fit();
+  ix->fields_.shrink_to_fit();
   ix->post_off_.resize(nwords + 1);
   for (std::size_t w = 0; w < nwords; ++w) ix->post_off_[w + 1] = ix->post_off_[w] + counts[w];
+  counts = {};
   ix->postings_.resize(ix->words_.size());
   std::vector<uint32_t> fill(ix->post_off_.begin(), ix->post_off_.end() - 1);
   for (uint32_t d = 0; d < n; ++d)
     for (uint32_t i = ix->word_off_[d]; i < ix->word_off_[d + 1]; ++i) ix->postings_[fill[ix->words_[i]]++] = d;
+  fill = {};
   // Unions of the postings of wide prefixes, shortest prefixes first, until no prefix of a
   // length is wide. A bitmap over the documents makes each union linear.
   {
@@ -183,8 +329,8 @@ std::shared_ptr<const KindIndex> KindIndex::build(Kind kind, const std::vector<c
   std::vector<K> keys;
   keys.reserve(n * 2);
   for (uint32_t d = 0; d < n; ++d) {
-    if (!docs[d]->name_key.empty()) keys.push_back({docs[d]->name_key, d, 1});
-    if (!docs[d]->base_key.empty() && docs[d]->base_key != docs[d]->name_key) keys.push_back({docs[d]->base_key, d, 0});
+    if (!docs[d].name_key.empty()) keys.push_back({docs[d].name_key, d, 1});
+    if (!docs[d].base_key.empty() && docs[d].base_key != docs[d].name_key) keys.push_back({docs[d].base_key, d, 0});
   }
   std::sort(keys.begin(), keys.end(), [](const K& a, const K& b) {
     return a.key != b.key ? a.key < b.key : a.doc < b.doc;
@@ -196,16 +342,27 @@ std::shared_ptr<const KindIndex> KindIndex::build(Kind kind, const std::vector<c
     ix->key_doc_.push_back(k.doc);
     ix->key_full_.push_back(k.full);
   }
+  ix->postings_.shrink_to_fit();
+  ix->key_chars_.shrink_to_fit();
+  ix->by_id_.resize(n);
+  for (uint32_t d = 0; d < n; ++d) ix->by_id_[d] = d;
+  std::sort(ix->by_id_.begin(), ix->by_id_.end(), [&](uint32_t a, uint32_t b) { return ix->id(a) < ix->id(b); });
   return ix;
+}
+
+uint32_t KindIndex::docid_of(std::string_view id) const {
+  auto it = std::lower_bound(by_id_.begin(), by_id_.end(), id, [&](uint32_t d, std::string_view v) { return this->id(d) < v; });
+  return it != by_id_.end() && this->id(*it) == id ? docid_[*it] : 0;
 }
 
 std::size_t KindIndex::bytes() const {
   auto vec = [](const auto& v) { return v.capacity() * sizeof(v[0]); };
-  std::size_t n = lex_.bytes() + vec(df_prefix_) + vec(ids_) + vec(popularity_) + vec(name_words_) + vec(word_off_) +
+  std::size_t n = lex_.bytes() + vec(df_prefix_) + id_chars_.capacity() + vec(id_off_) + vec(docid_) + vec(by_id_) +
+                  vec(popularity_) + vec(name_words_) + vec(word_off_) +
                   vec(words_) + vec(fields_) + vec(post_off_) + vec(postings_) + key_chars_.capacity() + vec(key_off_) +
                   vec(key_doc_) + vec(key_full_) + vec(public_) + vec(members_);
-  for (const auto& id : ids_)
-    if (id.capacity() > 15) n += id.capacity() + 1;
+  for (const auto& m : members_)
+    for (const auto& id : m) n += sizeof(id) + (id.capacity() > 15 ? id.capacity() + 1 : 0);
   n += prefix_lists_.size() * (sizeof(uint64_t) + 2 * sizeof(uint32_t) + 2 * sizeof(void*));
   return n;
 }
@@ -374,7 +531,7 @@ std::vector<MemHit> KindIndex::query(const std::vector<QueryWord>& words, const 
                                      const std::string& viewer, std::size_t* total, Relaxed* relaxed) const {
   std::vector<MemHit> out;
   if (total) *total = 0;
-  if (words.empty() || ids_.empty() || limit == 0) return out;
+  if (words.empty() || size() == 0 || limit == 0) return out;
   // Constraints of the words that must match (required) and, in the relaxed pass, of the glue
   // words that count when present (optional). In the relaxed pass a word that matches nothing
   // even with typos is dropped rather than emptying the result.
@@ -539,9 +696,9 @@ std::vector<MemHit> KindIndex::query(const std::vector<QueryWord>& words, const 
     std::size_t examined = 0;
     if (joined.empty()) {
       uint32_t d = 0;
-      for (; d < ids_.size() && d < kScanLimit && cands->size() < window && work > 0; ++d, --work)
+      for (; d < size() && d < kScanLimit && cands->size() < window && work > 0; ++d, --work)
         if (accept(d)) cands->push_back(d);
-      complete = d == ids_.size();
+      complete = d == size();
     } else {
       // Every cursor is brought to d; one that lands beyond it moves d, and the others follow.
       uint32_t d = 0;
@@ -717,8 +874,8 @@ std::vector<MemHit> KindIndex::query(const std::vector<QueryWord>& words, const 
   uint64_t min_volume = UINT64_MAX;
   for (const Constraint* c : used) min_volume = std::min(min_volume, c->volume);
   for (std::size_t i = 0; i < scored.size() && out.size() < limit; ++i)
-    out.push_back(MemHit{ids_[scored[i].doc], scored[i].score, scored[i].cls});
-  if (total) *total = complete ? scored.size() : std::max<std::size_t>(scored.size(), std::min<uint64_t>(min_volume, ids_.size()));
+    out.push_back(MemHit{std::string(id(scored[i].doc)), scored[i].score, scored[i].cls});
+  if (total) *total = complete ? scored.size() : std::max<std::size_t>(scored.size(), std::min<uint64_t>(min_volume, size()));
   if (relaxed && !scored.empty()) {
     // The query as the best hit matched it, in the order typed: each word that counted as the
     // word of the document it matched (its correction), glue words only where present.

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -20,20 +21,63 @@
 
 #include "search/document.h"
 #include "search/lexicon.h"
+#include "search/text.h"
 
 namespace segue::search {
 
-// A document folded once, at put() time.
+// A document's words, split once at put() time (text.h: split_words) and shared by the Xapian
+// document and the folded document below.
+struct SplitDoc {
+  Words name, base, album;  // base: of base_name(name); album: tracks only
+  std::vector<Words> artists;
+  Words description;  // playlists
+};
+SplitDoc split_document(const Document& d);
+
+// A document folded once, at put() time: what the in-memory index is built from and what the
+// stored record (document data, docs/formats/search-index.md) holds. Word lists are spaced.
+// Only documents changed since the last commit (and, while the index opens, one kind's
+// documents at a time) are held this way; the published KindIndex keeps no copy of them.
 struct FoldedDoc {
   Kind kind = Kind::kTrack;
   std::string id;
-  std::vector<std::string> name, album, artist;  // folded words of each field
-  std::string name_key, base_key;                // name_key() of the name and of base_name()
-  int popularity = 50;
+  std::string name;    // the name's folded words in order ("the" kept)
+  std::string pieces;  // the pieces of the name's joined words ("ac dc" of "AC/DC")
+  std::string base;    // the words of base_name(name); empty when the same as the name's
+  std::string album;   // tracks: the album's words and pieces
+  std::string artist;  // every artist's words and pieces
+  std::string joined;  // adjacent name words joined ("tiktok"); derived, not stored
+  int popularity = 50;  // 0..100
   bool is_public = true;
   std::vector<std::string> members;
-  std::size_t name_words = 0;  // words of the base name (coverage)
+  uint64_t signature = 0;  // Document::signature()
+  uint32_t docid = 0;       // the Xapian document (not stored in the record: it is its key)
+
+  void derive();                   // fills `joined` from `name`
+  std::string name_key() const;    // name_key() of the name
+  std::string base_key() const;    // name_key() of base_name(name)
+  std::size_t name_words() const;  // words of the base name, a leading "the" not counted
+  // Calls f(word, field) for every indexed word (field 1 name, 2 album, 4 artist; a word may
+  // come more than once): the name's words, pieces and joined pairs, album and artist words.
+  template <typename F>
+  void each_word(F&& f) const {
+    auto spaced = [&](const std::string& s, uint8_t field) {
+      std::size_t pos = 0;
+      while (pos < s.size()) {
+        std::size_t end = s.find(' ', pos);
+        if (end == std::string::npos) end = s.size();
+        if (end > pos) f(std::string_view(s).substr(pos, end - pos), field);
+        pos = end + 1;
+      }
+    };
+    spaced(joined, 1);
+    spaced(name, 1);
+    spaced(pieces, 1);
+    spaced(album, 2);
+    spaced(artist, 4);
+  }
 };
+FoldedDoc fold_document(const Document& d, const SplitDoc& s);
 FoldedDoc fold_document(const Document& d);
 
 // One typed word and how it may match.
@@ -64,9 +108,20 @@ struct MemHit {
   int match = 0;  // MatchClass value
 };
 
+struct IdHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
 class KindIndex {
  public:
+  // Changes since the last build, by id: the new folded document, or nullopt for a removal.
+  using Changes = std::unordered_map<std::string, std::optional<FoldedDoc>, IdHash, std::equal_to<>>;
+
   static std::shared_ptr<const KindIndex> build(Kind kind, const std::vector<const FoldedDoc*>& docs);
+  // The documents of `old` (may be null) with `changes` applied. Reads the old index's own
+  // arrays: no document of it needs to be kept elsewhere.
+  static std::shared_ptr<const KindIndex> rebuild(Kind kind, const KindIndex* old, const Changes& changes);
 
   // The best `limit` documents for the words (all must match), ranked with the formula of
   // docs/search.md without the personal boost. `key` and `corrected_key` are name_key() of
@@ -77,7 +132,14 @@ class KindIndex {
                             const std::string& corrected_key, bool last_prefix, std::size_t limit,
                             const std::string& viewer, std::size_t* total = nullptr,
                             Relaxed* relaxed = nullptr) const;
-  std::size_t size() const { return ids_.size(); }
+  std::size_t size() const { return id_off_.empty() ? 0 : id_off_.size() - 1; }
+  // Document d's id (documents are numbered in rank order).
+  std::string_view id(uint32_t d) const {
+    return std::string_view(id_chars_).substr(id_off_[d], id_off_[d + 1] - id_off_[d]);
+  }
+  // The Xapian document id of the document with this id, 0 if none (the writer replaces and
+  // deletes documents by it: the index keeps no id term).
+  uint32_t docid_of(std::string_view id) const;
   std::size_t prefix_lists() const { return prefix_lists_.size(); }  // wide prefixes with their own list
   // Approximate heap memory held, and the part of it taken by the wide prefixes' lists.
   std::size_t bytes() const;
@@ -132,8 +194,14 @@ class KindIndex {
   Kind kind_ = Kind::kTrack;
   Lexicon lex_;
   std::vector<uint64_t> df_prefix_;  // df_prefix_[i] = sum of df of word ids < i
-  // Documents in rank order.
-  std::vector<std::string> ids_;
+  struct Source;  // one document to build from: a FoldedDoc or a document of an older index
+  static std::shared_ptr<const KindIndex> build_from(Kind kind, std::vector<Source>& docs, const KindIndex* old);
+
+  // Documents in rank order; doc d's id is id_chars_[id_off_[d] .. id_off_[d+1]).
+  std::string id_chars_;
+  std::vector<uint32_t> id_off_;
+  std::vector<uint32_t> docid_;  // Xapian document ids
+  std::vector<uint32_t> by_id_;  // document numbers sorted by id
   std::vector<uint8_t> popularity_;
   std::vector<uint8_t> name_words_;
   std::vector<uint32_t> word_off_;  // doc d's words: words_[word_off_[d] .. word_off_[d+1])

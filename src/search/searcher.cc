@@ -87,7 +87,9 @@ std::vector<std::string> context_completions(Xapian::Database& db, const Xapian:
   Xapian::MSet mset = enquire.get_mset(0, kContextDocs);
   std::unordered_map<std::string, int> counts;
   for (auto it = mset.begin(); it != mset.end(); ++it) {
-    std::string all = it.get_document().get_value(layout::kAllWords);
+    layout::StoredHit stored;
+    if (!layout::read_stored(it.get_document().get_data(), &stored)) continue;
+    const std::string& all = stored.all_words;
     std::size_t pos = 0;
     while (pos < all.size()) {
       std::size_t end = all.find(' ', pos);
@@ -310,14 +312,6 @@ struct Candidate {
 
 constexpr double kRelaxedOffset = 40.0;  // relaxed-pass hits score below every strict hit
 
-bool parse_key(const std::string& key, Kind* kind, std::string* id) {
-  auto colon = key.find(':');
-  if (colon == std::string::npos) return false;
-  if (!parse_kind(std::string_view(key).substr(0, colon), kind)) return false;
-  *id = key.substr(colon + 1);
-  return true;
-}
-
 struct Gathered {
   std::array<std::vector<Candidate>, kKindCount> cands;
   std::array<std::size_t, kKindCount> totals{};
@@ -345,13 +339,15 @@ Gathered gather(Xapian::Database& db, const Plan& plan, const std::vector<Kind>&
     for (auto it = mset.begin(); it != mset.end(); ++it) {
       Xapian::Document doc = it.get_document();
       Candidate c;
-      if (!parse_key(doc.get_value(layout::kKey), &c.hit.kind, &c.hit.id)) continue;
+      layout::StoredHit stored;
+      if (!layout::read_stored(doc.get_data(), &stored)) continue;
+      c.hit.kind = stored.kind;
+      c.hit.id = std::move(stored.id);
       c.weight = it.get_weight();
-      std::string pop = doc.get_value(layout::kPopularity);
-      c.popularity = pop.empty() ? 0.5 : Xapian::sortable_unserialise(pop) / 100.0;
-      std::string name = doc.get_value(layout::kNameWords);
-      std::string base = doc.get_value(layout::kBaseWords);
-      std::string all = doc.get_value(layout::kAllWords);
+      c.popularity = stored.popularity;
+      const std::string& name = stored.name_words;
+      const std::string& base = stored.base_words;
+      const std::string& all = stored.all_words;
       // The better of the full name and the name without its version suffix.
       MatchClass full = classify(typed, name, all);
       c.hit.match = std::max(full, classify(typed, base, all));

@@ -60,10 +60,9 @@ Corpus make_corpus(std::size_t n, uint32_t seed) {
 }
 
 bool has_word(const FoldedDoc& d, const std::string& q, bool prefix) {
-  for (const auto* f : {&d.name, &d.album, &d.artist})
-    for (const auto& w : *f)
-      if (prefix ? w.compare(0, q.size(), q) == 0 : w == q) return true;
-  return false;
+  bool found = false;
+  d.each_word([&](std::string_view w, uint8_t) { found = found || (prefix ? w.starts_with(q) : w == q); });
+  return found;
 }
 
 TEST(MemoryIndex, JoinFindsExactlyTheDocumentsHoldingEveryWord) {
@@ -81,8 +80,7 @@ TEST(MemoryIndex, JoinFindsExactlyTheDocumentsHoldingEveryWord) {
     // Words taken from one document, so most queries match something; the last one cut short.
     const FoldedDoc& src = c.docs[std::uniform_int_distribution<std::size_t>(0, c.docs.size() - 1)(rng)];
     std::vector<std::string> pool;
-    for (const auto* f : {&src.name, &src.album, &src.artist})
-      for (const auto& w : *f) pool.push_back(w);
+    src.each_word([&](std::string_view w, uint8_t) { pool.emplace_back(w); });
     int nw = std::uniform_int_distribution<int>(1, 3)(rng);
     std::vector<QueryWord> words;
     std::string key;
@@ -105,8 +103,8 @@ TEST(MemoryIndex, JoinFindsExactlyTheDocumentsHoldingEveryWord) {
     for (const auto& h : got) {
       got_ids.insert(h.id);
       const FoldedDoc& d = *by_id.at(h.id);
-      bool key_match = d.name_key.compare(0, name_key(key).size(), name_key(key)) == 0 ||
-                       d.base_key.compare(0, name_key(key).size(), name_key(key)) == 0;
+      bool key_match = d.name_key().compare(0, name_key(key).size(), name_key(key)) == 0 ||
+                       d.base_key().compare(0, name_key(key).size(), name_key(key)) == 0;
       if (!expect.count(h.id) && !key_match) {
         EXPECT_EQ(h.match, 0) << "query \"" << key << "\": " << h.id << " holds not every word";
       }
@@ -145,10 +143,77 @@ TEST(MemoryIndex, SmallLimitStopsEarlyWithValidHits) {
     EXPECT_LE(first.size(), 10u);
     for (const auto& h : first) {
       const FoldedDoc& d = *by_id.at(h.id);
-      bool key_match = d.name_key.compare(0, key.size(), key) == 0 || d.base_key.compare(0, key.size(), key) == 0;
+      bool key_match = d.name_key().compare(0, key.size(), key) == 0 || d.base_key().compare(0, key.size(), key) == 0;
       if (h.match >= 1 && !key_match) {
         EXPECT_TRUE(has_word(d, a, false) && has_word(d, p, true)) << a << " " << p << ": " << h.id;
       }
+    }
+  }
+}
+
+// A commit rebuilds a kind from the published index and the changes (no folded copy of the
+// unchanged documents is kept): it must answer exactly as an index built from the final
+// documents, through several generations of changes (removed, replaced, added documents).
+TEST(MemoryIndex, RebuildFromChangesEqualsBuildFromScratch) {
+  Corpus c = make_corpus(6000, 21);  // t0..t5999
+  std::mt19937 rng(3);
+  std::map<std::string, FoldedDoc> live;
+  for (std::size_t i = 0; i < 3000; ++i) live[c.docs[i].id] = c.docs[i];
+  std::vector<const FoldedDoc*> ptrs;
+  for (const auto& [id, d] : live) ptrs.push_back(&d);
+  std::shared_ptr<const KindIndex> ix = KindIndex::build(Kind::kTrack, ptrs);
+  std::size_t next = 3000;
+  for (int generation = 0; generation < 3; ++generation) {
+    KindIndex::Changes changes;
+    std::vector<std::string> ids;
+    for (const auto& [id, d] : live) ids.push_back(id);
+    std::shuffle(ids.begin(), ids.end(), rng);
+    for (std::size_t i = 0; i < 200; ++i) changes.insert_or_assign(ids[i], std::nullopt);  // removed
+    for (std::size_t i = 200; i < 400; ++i) {  // replaced by another document's words
+      FoldedDoc d = c.docs[std::uniform_int_distribution<std::size_t>(0, c.docs.size() - 1)(rng)];
+      d.id = ids[i];
+      d.popularity = std::uniform_int_distribution<int>(0, 100)(rng);
+      changes.insert_or_assign(ids[i], d);
+    }
+    for (std::size_t i = 0; i < 700 && next < c.docs.size(); ++i, ++next) changes.insert_or_assign(c.docs[next].id, c.docs[next]);
+    changes.insert_or_assign("never-indexed", std::nullopt);  // removing an unknown id is harmless
+    ix = KindIndex::rebuild(Kind::kTrack, ix.get(), changes);
+    for (auto& [id, d] : changes) {
+      if (d) live[id] = *d;
+      else live.erase(id);
+    }
+    ptrs.clear();
+    for (const auto& [id, d] : live) ptrs.push_back(&d);
+    auto fresh = KindIndex::build(Kind::kTrack, ptrs);
+    ASSERT_EQ(ix->size(), live.size());
+    ASSERT_EQ(fresh->size(), live.size());
+    for (uint32_t d = 0; d < ix->size(); ++d) ASSERT_EQ(ix->id(d), fresh->id(d)) << d;  // same rank order
+    EXPECT_EQ(ix->prefix_lists(), fresh->prefix_lists());
+    for (int trial = 0; trial < 150; ++trial) {
+      const FoldedDoc& src = *ptrs[std::uniform_int_distribution<std::size_t>(0, ptrs.size() - 1)(rng)];
+      std::vector<std::string> pool;
+      src.each_word([&](std::string_view w, uint8_t) { pool.emplace_back(w); });
+      std::vector<QueryWord> words;
+      std::string key;
+      int nw = std::uniform_int_distribution<int>(1, 3)(rng);
+      for (int i = 0; i < nw; ++i) {
+        std::string w = pool[std::uniform_int_distribution<std::size_t>(0, pool.size() - 1)(rng)];
+        bool last = i + 1 == nw;
+        if (last) w = w.substr(0, std::uniform_int_distribution<std::size_t>(1, w.size())(rng));
+        if (trial % 5 == 0 && w.size() > 4) w[2] = 'z';  // a typo: close words
+        words.push_back(QueryWord{w, last, false});
+        key += (i ? " " : "") + w;
+      }
+      std::size_t t1 = 0, t2 = 0;
+      auto a = ix->query(words, name_key(key), "", true, 20, "", &t1);
+      auto b = fresh->query(words, name_key(key), "", true, 20, "", &t2);
+      ASSERT_EQ(a.size(), b.size()) << key;
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        EXPECT_EQ(a[i].id, b[i].id) << key;
+        EXPECT_EQ(a[i].match, b[i].match) << key;
+        EXPECT_DOUBLE_EQ(a[i].score, b[i].score) << key;
+      }
+      EXPECT_EQ(t1, t2) << key;
     }
   }
 }
