@@ -1,6 +1,7 @@
 #include "search/memory_index.h"
 
 #include <algorithm>
+#include <map>
 #include <queue>
 #include <tuple>
 #include <unordered_map>
@@ -13,14 +14,14 @@ namespace {
 constexpr std::size_t kScanLimit = 300000;   // documents walked at most by the scan path
 constexpr uint32_t kWideRange = 512;         // completions beyond which a prefix keeps the union of its lists
 constexpr std::size_t kMaxCursorLists = 16;  // a word of more posting lists is checked per document
-constexpr uint64_t kRareWord = 20;           // below this many postings a typed word may be a typo
+constexpr uint64_t kRareWord = 20;
+constexpr uint64_t kCommonWord = 200;  // relaxed pass: at least this many documents, a word is meant as typed           // below this many postings a typed word may be a typo
 constexpr double kFieldWeight[3] = {1.0, 0.67, 0.33};
 constexpr double kRelaxedOffset = 40.0;  // relaxed-pass hits rank below every strict hit
 constexpr double kDropPenalty = 10.0;    // times the share of the typed text left out
 constexpr double kEditPenalty = 1.0;     // relaxed pass: per edit between a typed word and the word it matched
-constexpr std::size_t kMaxDropTries = 40;  // joins tried leaving words out (each word alone aside)
 constexpr std::size_t kMaxDropWords = 16;  // longer queries are not tried with words left out
-constexpr std::size_t kRelaxedWork = 4000;  // seeks and documents checked by one kind's relaxed pass
+constexpr std::size_t kRelaxedWork = 12000;  // seeks and word checks of one kind's relaxed pass
 constexpr std::size_t kMaxJoinedPart = 12;   // adjacent name words are joined when both are this short
 
 void append_spaced(const std::vector<std::string>& words, std::string* out) {
@@ -576,7 +577,11 @@ std::vector<MemHit> KindIndex::query(const std::vector<QueryWord>& words, const 
     if (relaxed && qw.typing && qw.prefix && c.hi > c.lo) k = 0;
     // Close words only for a word that matches nothing or almost nothing as typed (a word in
     // 20 or more documents is a real word; its typo neighbours would only add noise and time).
-    if (k > 0 && (good < kRareWord || qw.force_fuzzy)) {
+    // The relaxed pass tries close words of every word, except one common as typed (in more
+    // than one document in 1,000, at least 200): "lost" or "saint" typed is meant, and forty
+    // close words each would make every join a merge of hundreds of lists.
+    const bool common = relaxed && good >= std::max<uint64_t>(kCommonWord, size() / 1000);
+    if (k > 0 && (good < kRareWord || (qw.force_fuzzy && !common))) {
       const std::size_t want = qw.force_fuzzy && !(relaxed && relaxed->light) ? 40 : 8;
       auto close = lex_.fuzzy(qw.word, k, qw.prefix, want);
       if (relaxed && k >= 2) {
@@ -655,6 +660,21 @@ std::vector<MemHit> KindIndex::query(const std::vector<QueryWord>& words, const 
   // its close words and left-out words can make joins whose lists rarely meet, and it is a
   // best effort (the strict pass's answer, if any, is already in hand).
   std::size_t work = !relaxed ? SIZE_MAX : relaxed->light ? kRelaxedWork / 4 : kRelaxedWork;
+  // has(), charged to the budget: one unit, or one per word of the document for an open
+  // constraint (its words are compared with the typed word one by one).
+  // The relaxed pass also stops at its deadline (checked every 256 units of work).
+  std::size_t next_clock = relaxed ? work - std::min<std::size_t>(work, 256) : 0;
+  auto spend = [&](std::size_t cost) {
+    work -= std::min(work, cost);
+    if (relaxed && work <= next_clock && work > 0) {
+      next_clock = work - std::min<std::size_t>(work, 256);
+      if (std::chrono::steady_clock::now() >= relaxed->deadline) work = 0;
+    }
+  };
+  auto has_within = [&](uint32_t d, const Constraint& c) {
+    spend(c.open ? word_off_[d + 1] - word_off_[d] : 1);
+    return has(d, c);
+  };
   auto collect = [&](const std::vector<const Constraint*>& req, std::vector<uint32_t>* cands) {
     // Words of a few lists join; of the words of many lists (merged through a heap) only the
     // one with the fewest postings, and only if it has fewer than every other.
@@ -686,17 +706,19 @@ std::vector<MemHit> KindIndex::query(const std::vector<QueryWord>& words, const 
       else
         checked.push_back(merged[i].second);
     }
+    // Open constraints last: they compare each of the document's words with the typed one.
+    std::stable_partition(checked.begin(), checked.end(), [](const Constraint* c) { return !c->open; });
     auto accept = [&](uint32_t d) {
       if (!visible(d, viewer)) return false;
       for (const Constraint* c : checked)
-        if (!has(d, *c)) return false;
+        if (!has_within(d, *c)) return false;
       return true;
     };
     bool complete = false;
     std::size_t examined = 0;
     if (joined.empty()) {
       uint32_t d = 0;
-      for (; d < size() && d < kScanLimit && cands->size() < window && work > 0; ++d, --work)
+      for (; d < size() && d < kScanLimit && cands->size() < window && work > 0; ++d, spend(1))
         if (accept(d)) cands->push_back(d);
       complete = d == size();
     } else {
@@ -705,7 +727,7 @@ std::vector<MemHit> KindIndex::query(const std::vector<QueryWord>& words, const 
       while (cands->size() < window && examined < kScanLimit && work > 0) {
         std::size_t agree = 0, i = 0;
         while (agree < joined.size() && work > 0) {
-          --work;
+          spend(1);
           uint32_t x = seek(&joined[i], d);
           if (x == UINT32_MAX) {
             complete = true;
@@ -819,47 +841,105 @@ std::vector<MemHit> KindIndex::query(const std::vector<QueryWord>& words, const 
       (scored.empty() || scored.front().edits >= 2)) {
     // No document holds every word ("bad guy billie eilish karaoke" where "karaoke" names other
     // tracks), or only with several typos ("poker face gaga 2009" as "power age age 2015"):
-    // also try leaving words out, one, else two, and so on, and keep every document at its best
-    // score (the penalty grows with what was left out). At most kMaxDropTries joins, but the
-    // last resort, each word alone, is always tried.
+    // also take documents that miss one word, else two, and so on, each scored without the
+    // words it misses (the penalty grows with what was left out), every document at its best
+    // score. A document that misses at most L of the words holds one of any L + 1 of them, so
+    // one walk over the union of the L + 1 most selective words' lists, in rank order, finds
+    // them all, each checked against the other words.
     const std::size_t n = required.size();
-    std::size_t tries = 0;
     std::unordered_map<uint32_t, std::size_t> at;  // doc -> index in scored
     for (std::size_t i = 0; i < scored.size(); ++i) at.emplace(scored[i].doc, i);
     const bool had = !scored.empty();
-    auto attempt = [&](uint64_t left) {
-      if (work == 0) return;
-      ++tries;
-      std::vector<const Constraint*> fewer;
+    std::vector<std::pair<uint64_t, std::size_t>> selective;  // (postings, word) of words with lists
+    for (std::size_t i = 0; i < n; ++i) {
+      Cursor probe;
+      if (cursor_of(*required[i], &probe)) selective.emplace_back(probe.volume, i);
+    }
+    std::sort(selective.begin(), selective.end());
+    for (std::size_t level = 1; level < n && (level == 1 || !had) && work > 0; ++level) {
+      std::map<uint64_t, std::vector<uint32_t>> groups;  // missing words (bits) -> documents
+      std::size_t found = 0;
+      auto consider = [&](uint32_t d) {
+        if (!visible(d, viewer)) return;
+        uint64_t missing = 0;
+        std::size_t misses = 0;
+        for (std::size_t i = 0; i < n && misses <= level; ++i) {
+          if (!has_within(d, *required[i])) {
+            missing |= uint64_t{1} << i;
+            ++misses;
+          }
+        }
+        if (misses <= level) {
+          groups[missing].push_back(d);
+          ++found;
+        }
+      };
+      if (selective.size() > level) {
+        Cursor u;
+        for (std::size_t k = 0; k <= level; ++k) {
+          Cursor c;
+          cursor_of(*required[selective[k].second], &c);
+          for (const auto& sp : c.src) u.src.push_back(sp);
+          for (const auto& [doc, pos, end] : c.heap) u.src.push_back({pos, end});
+        }
+        if (u.src.size() > kMaxCursorLists) {
+          u.merge = true;
+          for (const auto& sp : u.src) u.heap.emplace_back(postings_[sp.pos], sp.pos, sp.end);
+          std::make_heap(u.heap.begin(), u.heap.end(), std::greater<>());
+          u.src.clear();
+        }
+        for (uint32_t d = 0; found < window && work > 0; spend(1)) {
+          uint32_t x = seek(&u, d);
+          if (x == UINT32_MAX) break;
+          consider(x);
+          d = x + 1;
+        }
+      } else {
+        for (uint32_t d = 0; d < size() && found < window && work > 0; ++d, spend(1)) consider(d);
+      }
+      complete = false;
+      for (auto& [missing, docs] : groups) {
+        std::vector<const Constraint*> fewer;
+        std::size_t left_out = dropped_len;
+        for (std::size_t i = 0; i < n; ++i) {
+          if (missing >> i & 1) left_out += words[required[i]->word].word.size();
+          else fewer.push_back(required[i]);
+        }
+        const double d2 = static_cast<double>(left_out) / static_cast<double>(std::max<std::size_t>(typed_len, 1));
+        for (auto x : score_all(fewer, docs, d2)) {
+          x.left = missing;
+          auto [it, fresh] = at.try_emplace(x.doc, scored.size());
+          if (fresh) scored.push_back(x);
+          else if (x.score > scored[it->second].score) scored[it->second] = x;
+        }
+      }
+      if (!scored.empty()) break;
+    }
+    if (scored.empty() && !selective.empty()) {
+      // Out of time or work with nothing found: the best documents of the most selective word
+      // alone (a few reads), rather than an empty answer.
+      const std::size_t keep = selective.front().second;
+      Cursor c;
+      cursor_of(*required[keep], &c);
+      std::vector<uint32_t> docs;
+      for (uint32_t d = 0; docs.size() < window;) {
+        uint32_t x = seek(&c, d);
+        if (x == UINT32_MAX) break;
+        if (visible(x, viewer)) docs.push_back(x);
+        d = x + 1;
+      }
+      uint64_t missing = 0;
       std::size_t left_out = dropped_len;
       for (std::size_t i = 0; i < n; ++i) {
-        if (left >> i & 1) left_out += words[required[i]->word].word.size();
-        else fewer.push_back(required[i]);
+        if (i == keep) continue;
+        missing |= uint64_t{1} << i;
+        left_out += words[required[i]->word].word.size();
       }
-      std::vector<uint32_t> c2;
-      complete = collect(fewer, &c2) && complete;
       const double d2 = static_cast<double>(left_out) / static_cast<double>(std::max<std::size_t>(typed_len, 1));
-      for (auto x : score_all(fewer, c2, d2)) {
-        x.left = left;
-        auto [it, fresh] = at.try_emplace(x.doc, scored.size());
-        if (fresh) scored.push_back(x);
-        else if (x.score > scored[it->second].score) scored[it->second] = x;
+      for (auto x : score_all({required[keep]}, docs, d2)) {
+        x.left = missing;
+        scored.push_back(x);
       }
-    };
-    for (std::size_t level = 1; level < n && (level == 1 || !had); ++level) {
-      // Every way of leaving `level` words out, in order (a selector over the words).
-      std::vector<bool> sel(n, false);
-      std::fill(sel.begin(), sel.begin() + static_cast<std::ptrdiff_t>(level), true);
-      const bool last_resort = level == n - 1;
-      if (!last_resort && tries >= kMaxDropTries) level = n - 2;  // skip to each word alone
-      else do {
-          if (!last_resort && tries >= kMaxDropTries) break;
-          uint64_t left = 0;
-          for (std::size_t i = 0; i < n; ++i)
-            if (sel[i]) left |= uint64_t{1} << i;
-          attempt(left);
-        } while (std::prev_permutation(sel.begin(), sel.end()));
-      if (!scored.empty()) break;
     }
     std::sort(scored.begin(), scored.end(), [](const Scored& a, const Scored& b) {
       return a.score != b.score ? a.score > b.score : a.doc < b.doc;

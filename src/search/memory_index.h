@@ -9,6 +9,7 @@
 // the kind's lexicon, so "has a word starting with 'lov'" is one binary search per document.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -97,6 +98,8 @@ struct Relaxed {
   // In: the strict pass found some hits, so this pass only adds to them: fewer close words, no
   // per-document comparison of unlisted ones, no words left out, a quarter of the work.
   bool light = false;
+  // In: when the pass gives up looking (the keystroke budget): it returns what it found by then.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   // Out.
   std::vector<std::string> understood;  // the query as the best hit matched it
   bool dropped = false;                 // some typed word was left out

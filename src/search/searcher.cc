@@ -3,6 +3,7 @@
 #include <xapian.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <set>
 #include <string_view>
@@ -26,6 +27,9 @@ constexpr double kFuzzyWeight[] = {1.0, 0.6, 0.4};
 constexpr std::size_t kMaxQueryBytes = 500;
 constexpr std::size_t kMemoryPages = 50;  // /v1/search results served from memory (offset + limit)
 constexpr std::size_t kHandful = 5;  // fewer strict hits than this: the relaxed pass runs too
+// Time the relaxed pass may take over all kinds, as you type and for /v1/search.
+constexpr std::chrono::microseconds kRelaxedTypingBudget{2500};
+constexpr std::chrono::microseconds kRelaxedSearchBudget{25000};
 constexpr Xapian::doccount kContextDocs = 200;  // documents read for context completions
 
 // Ranking weights (docs/search.md).
@@ -546,10 +550,18 @@ Pass relaxed_pass(const SearchIndex& index, const ParsedQuery& pq, const std::ve
   }
   const std::string key = words_key(typed);
   std::array<std::vector<std::string>, kKindCount> understood;
+  // The pass's time budget, shared out between the kinds still to ask: as you type, a keystroke
+  // must stay within a few milliseconds even when every word is a typo of common words.
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point end = Clock::now() + (typing ? kRelaxedTypingBudget : kRelaxedSearchBudget);
+  std::size_t left = kinds.size();
   for (Kind kind : kinds) {
     auto k = static_cast<std::size_t>(kind);
     Relaxed r;
     r.light = light;
+    const Clock::time_point now = Clock::now();
+    r.deadline = now + (end > now ? (end - now) / static_cast<int>(left) : Clock::duration::zero());
+    --left;
     auto found = index.memory(kind)->query(words, key, "", pq.last_is_prefix, limit + 8, viewer, &pass.totals[k], &r);
     for (auto& m : found) pass.hits.push_back(Hit{kind, std::move(m.id), static_cast<MatchClass>(m.match), m.score, true});
     understood[k] = std::move(r.understood);
