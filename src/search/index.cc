@@ -182,22 +182,18 @@ std::string without_the(std::string_view spaced) {
   return std::string(spaced);
 }
 
-// Adds a field's words: each word with its position (phrases) and the field's prefixed term
-// (filters), pieces without positions. No phrase spans two fields or two artists, so the word
-// of a one-word field gets no position: no phrase of two words or more can match it there.
-void add_field(Xapian::Document& xd, const Words& w, Xapian::termcount wdf, Xapian::termpos& pos,
-               const char* prefix) {
-  const bool positions = w.words.size() > 1;
+// Adds a field's words with the field's prefixed term (filters), and its pieces. No positions
+// (layout 7): phrases match the words of the phrase and are then checked against the record
+// (layout::has_phrases), which keeps each field's words in order.
+void add_field(Xapian::Document& xd, const Words& w, Xapian::termcount wdf, const char* prefix) {
   for (const auto& word : w.words) {
-    if (positions) xd.add_posting(word, pos++, wdf);
-    else xd.add_term(word, wdf);
+    xd.add_term(word, wdf);
     if (prefix) xd.add_term(prefix + word);
   }
   for (const auto& piece : w.pieces) {
     xd.add_term(piece, wdf);
     if (prefix) xd.add_term(prefix + piece);
   }
-  pos += 10;
 }
 
 Xapian::Document make_doc(const Document& d, const SplitDoc& s, const FoldedDoc& f) {
@@ -215,8 +211,7 @@ Xapian::Document make_doc(const Document& d, const SplitDoc& s, const FoldedDoc&
     case Kind::kArtist: name_prefix = kArtist; break;
     case Kind::kPlaylist: name_prefix = nullptr; break;
   }
-  Xapian::termpos pos = 1;
-  add_field(xd, s.name, 3, pos, name_prefix);
+  add_field(xd, s.name, 3, name_prefix);
   // Adjacent name words joined ("TiK ToK" -> "tiktok", "Hot N Cold" -> "hotn", "ncold"), so a
   // query that writes a name as one word still finds it.
   std::size_t p = 0;
@@ -228,9 +223,9 @@ Xapian::Document make_doc(const Document& d, const SplitDoc& s, const FoldedDoc&
     if (name_prefix) xd.add_term(name_prefix + joined);
     p = e + 1;
   }
-  if (d.kind == Kind::kTrack && !s.album.words.empty()) add_field(xd, s.album, 2, pos, kAlbum);
-  for (const auto& a : s.artists) add_field(xd, a, 1, pos, kArtist);
-  if (!s.description.words.empty()) add_field(xd, s.description, 1, pos, kDescription);
+  if (d.kind == Kind::kTrack && !s.album.words.empty()) add_field(xd, s.album, 2, kAlbum);
+  for (const auto& a : s.artists) add_field(xd, a, 1, kArtist);
+  if (!s.description.words.empty()) add_field(xd, s.description, 1, kDescription);
   for (const auto& g : d.genres) {
     for (const auto& word : split_words(g).words) xd.add_boolean_term(kGenre + word);
     std::string gk = name_key(g);
@@ -270,6 +265,74 @@ bool layout::read_stored(const std::string& data, StoredHit* out) {
   for (auto w : all) {
     if (!out->all_words.empty()) out->all_words += ' ';
     out->all_words += w;
+  }
+  return true;
+}
+
+namespace {
+
+// Whether `phrase` (two words or more) is consecutive among `words`.
+bool consecutive(const std::vector<std::string_view>& words, const std::vector<std::string>& phrase) {
+  if (phrase.empty() || words.size() < phrase.size()) return false;
+  for (std::size_t i = 0; i + phrase.size() <= words.size(); ++i) {
+    std::size_t j = 0;
+    while (j < phrase.size() && words[i + j] == phrase[j]) ++j;
+    if (j == phrase.size()) return true;
+  }
+  return false;
+}
+
+// Whether `phrase` is consecutive within one field of a stored album or artist string: fields
+// are one empty word apart (two spaces), and what follows two empty words (three spaces) are
+// pieces, in no field.
+bool in_fields(std::string_view s, const std::vector<std::string>& phrase) {
+  std::vector<std::string_view> field;
+  int empties = 0;
+  std::size_t pos = 0;
+  while (pos <= s.size()) {
+    std::size_t end = s.find(' ', pos);
+    if (end == std::string_view::npos) end = s.size();
+    if (end == pos) {
+      if (end < s.size()) ++empties;
+    } else {
+      if (empties >= 2) break;  // the pieces
+      if (empties == 1) {
+        if (consecutive(field, phrase)) return true;
+        field.clear();
+      }
+      empties = 0;
+      field.push_back(s.substr(pos, end - pos));
+    }
+    pos = end + 1;
+  }
+  return consecutive(field, phrase);
+}
+
+}  // namespace
+
+bool layout::has_phrases(const std::string& data, const std::vector<std::vector<std::string>>& phrases) {
+  Reader rd{data};
+  Kind kind;
+  std::string_view id;
+  uint64_t sig = 0;
+  if (!decode_head(rd, &kind, &id, &sig)) return false;
+  rd.byte();  // popularity
+  rd.byte();  // public
+  std::string_view name = rd.str();
+  rd.str();  // pieces
+  rd.str();  // base
+  std::string_view album = rd.str(), artist = rd.str();
+  if (!rd.ok) return false;
+  std::vector<std::string_view> name_words;
+  for (std::size_t pos = 0; pos < name.size();) {
+    std::size_t end = name.find(' ', pos);
+    if (end == std::string_view::npos) end = name.size();
+    if (end > pos) name_words.push_back(name.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  for (const auto& phrase : phrases) {
+    if (phrase.size() < 2) continue;  // one word: the word itself matched
+    if (!consecutive(name_words, phrase) && !in_fields(album, phrase) && !in_fields(artist, phrase)) return false;
   }
   return true;
 }
