@@ -182,22 +182,18 @@ std::string without_the(std::string_view spaced) {
   return std::string(spaced);
 }
 
-// Adds a field's words: each word with its position (phrases) and the field's prefixed term
-// (filters), pieces without positions. No phrase spans two fields or two artists, so the word
-// of a one-word field gets no position: no phrase of two words or more can match it there.
-void add_field(Xapian::Document& xd, const Words& w, Xapian::termcount wdf, Xapian::termpos& pos,
-               const char* prefix) {
-  const bool positions = w.words.size() > 1;
+// Adds a field's words with the field's prefixed term (filters), and its pieces. No positions
+// (layout 7): phrases match the words of the phrase and are then checked against the record
+// (layout::has_phrases), which keeps each field's words in order.
+void add_field(Xapian::Document& xd, const Words& w, Xapian::termcount wdf, const char* prefix) {
   for (const auto& word : w.words) {
-    if (positions) xd.add_posting(word, pos++, wdf);
-    else xd.add_term(word, wdf);
+    xd.add_term(word, wdf);
     if (prefix) xd.add_term(prefix + word);
   }
   for (const auto& piece : w.pieces) {
     xd.add_term(piece, wdf);
     if (prefix) xd.add_term(prefix + piece);
   }
-  pos += 10;
 }
 
 Xapian::Document make_doc(const Document& d, const SplitDoc& s, const FoldedDoc& f) {
@@ -215,8 +211,7 @@ Xapian::Document make_doc(const Document& d, const SplitDoc& s, const FoldedDoc&
     case Kind::kArtist: name_prefix = kArtist; break;
     case Kind::kPlaylist: name_prefix = nullptr; break;
   }
-  Xapian::termpos pos = 1;
-  add_field(xd, s.name, 3, pos, name_prefix);
+  add_field(xd, s.name, 3, name_prefix);
   // Adjacent name words joined ("TiK ToK" -> "tiktok", "Hot N Cold" -> "hotn", "ncold"), so a
   // query that writes a name as one word still finds it.
   std::size_t p = 0;
@@ -228,9 +223,9 @@ Xapian::Document make_doc(const Document& d, const SplitDoc& s, const FoldedDoc&
     if (name_prefix) xd.add_term(name_prefix + joined);
     p = e + 1;
   }
-  if (d.kind == Kind::kTrack && !s.album.words.empty()) add_field(xd, s.album, 2, pos, kAlbum);
-  for (const auto& a : s.artists) add_field(xd, a, 1, pos, kArtist);
-  if (!s.description.words.empty()) add_field(xd, s.description, 1, pos, kDescription);
+  if (d.kind == Kind::kTrack && !s.album.words.empty()) add_field(xd, s.album, 2, kAlbum);
+  for (const auto& a : s.artists) add_field(xd, a, 1, kArtist);
+  if (!s.description.words.empty()) add_field(xd, s.description, 1, kDescription);
   for (const auto& g : d.genres) {
     for (const auto& word : split_words(g).words) xd.add_boolean_term(kGenre + word);
     std::string gk = name_key(g);
@@ -270,6 +265,134 @@ bool layout::read_stored(const std::string& data, StoredHit* out) {
   for (auto w : all) {
     if (!out->all_words.empty()) out->all_words += ' ';
     out->all_words += w;
+  }
+  return true;
+}
+
+namespace {
+
+// Phrase checks on a record (layout::has_phrases). A field is its words in order; a word
+// joined from pieces ("acdc" of "AC/DC", "pileup" of "Pile-Up") may also be read as its pieces,
+// so "ac dc" and "pile up" find those as they did when pieces matched any position.
+struct Slot {
+  std::string_view word;
+  std::vector<std::string_view> pieces;  // empty unless the word is joined from them
+};
+
+std::vector<std::string_view> spaced_words(std::string_view s) {
+  std::vector<std::string_view> out;
+  for (std::size_t pos = 0; pos < s.size();) {
+    std::size_t end = s.find(' ', pos);
+    if (end == std::string_view::npos) end = s.size();
+    if (end > pos) out.push_back(s.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  return out;
+}
+
+// The pieces a word is joined from: a run of two or more of `pieces` that spell it.
+std::vector<std::string_view> pieces_of(std::string_view word, const std::vector<std::string_view>& pieces) {
+  for (std::size_t i = 0; i < pieces.size(); ++i) {
+    std::size_t len = 0, j = i;
+    while (j < pieces.size() && len + pieces[j].size() <= word.size() &&
+           word.substr(len, pieces[j].size()) == pieces[j]) {
+      len += pieces[j].size();
+      ++j;
+      if (len == word.size()) break;
+    }
+    if (len == word.size() && j - i >= 2) return {pieces.begin() + static_cast<std::ptrdiff_t>(i), pieces.begin() + static_cast<std::ptrdiff_t>(j)};
+  }
+  return {};
+}
+
+// Whether phrase[i..] continues at slot s (each slot read as its word or as its pieces; the
+// phrase may end within a slot's pieces).
+bool continues(const std::vector<Slot>& slots, std::size_t s, const std::vector<std::string>& phrase, std::size_t i) {
+  if (i == phrase.size()) return true;
+  if (s == slots.size()) return false;
+  const Slot& slot = slots[s];
+  if (slot.word == phrase[i] && continues(slots, s + 1, phrase, i + 1)) return true;
+  const auto& p = slot.pieces;
+  std::size_t k = 0;
+  while (k < p.size() && i + k < phrase.size() && p[k] == phrase[i + k]) ++k;
+  if (k == 0) return false;
+  if (i + k == phrase.size()) return true;
+  return k == p.size() && continues(slots, s + 1, phrase, i + k);
+}
+
+// Whether `phrase` (two words or more) is consecutive within the field; it may start within a
+// slot's pieces.
+bool in_field(const std::vector<Slot>& slots, const std::vector<std::string>& phrase) {
+  for (std::size_t s = 0; s < slots.size(); ++s) {
+    if (continues(slots, s, phrase, 0)) return true;
+    const auto& p = slots[s].pieces;
+    for (std::size_t o = 1; o < p.size(); ++o) {
+      std::size_t k = 0;
+      while (o + k < p.size() && k < phrase.size() && p[o + k] == phrase[k]) ++k;
+      if (k == phrase.size() || (o + k == p.size() && continues(slots, s + 1, phrase, k))) return true;
+    }
+  }
+  return false;
+}
+
+// The fields of a stored string: fields are one empty word apart (two spaces), and what
+// follows two empty words (three spaces) are the pieces of them all (`extra`: more pieces, the
+// name's, stored apart).
+std::vector<std::vector<Slot>> fields_of(std::string_view s, std::string_view extra = {}) {
+  std::vector<std::vector<std::string_view>> fields(1);
+  std::vector<std::string_view> pieces = spaced_words(extra);
+  int empties = 0;
+  for (std::size_t pos = 0; pos <= s.size();) {
+    std::size_t end = s.find(' ', pos);
+    if (end == std::string_view::npos) end = s.size();
+    if (end == pos) {
+      if (end < s.size()) ++empties;
+    } else if (empties >= 2) {  // the pieces
+      for (auto w : spaced_words(s.substr(pos))) pieces.push_back(w);
+      break;
+    } else {
+      if (empties == 1 && !fields.back().empty()) fields.emplace_back();
+      empties = 0;
+      fields.back().push_back(s.substr(pos, end - pos));
+    }
+    pos = end + 1;
+  }
+  std::vector<std::vector<Slot>> out;
+  for (const auto& f : fields) {
+    std::vector<Slot> slots;
+    for (auto w : f) slots.push_back(Slot{w, pieces.empty() ? std::vector<std::string_view>() : pieces_of(w, pieces)});
+    out.push_back(std::move(slots));
+  }
+  return out;
+}
+
+}  // namespace
+
+bool layout::has_phrases(const std::string& data, const std::vector<std::vector<std::string>>& phrases) {
+  Reader rd{data};
+  Kind kind;
+  std::string_view id;
+  uint64_t sig = 0;
+  if (!decode_head(rd, &kind, &id, &sig)) return false;
+  rd.byte();  // popularity
+  rd.byte();  // public
+  std::string_view name = rd.str(), pieces = rd.str();
+  rd.str();  // base
+  std::string_view album = rd.str(), artist = rd.str();
+  if (!rd.ok) return false;
+  std::vector<std::vector<Slot>> fields = fields_of(name, pieces);  // the name: one field
+  for (auto* more : {&album, &artist})
+    for (auto& f : fields_of(*more)) fields.push_back(std::move(f));
+  for (const auto& phrase : phrases) {
+    if (phrase.size() < 2) continue;  // one word: the word itself matched
+    bool found = false;
+    for (const auto& f : fields) {
+      if (in_field(f, phrase)) {
+        found = true;
+        break;
+      }
+    }
+    if (!found) return false;
   }
   return true;
 }

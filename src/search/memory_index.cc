@@ -31,6 +31,21 @@ void append_spaced(const std::vector<std::string>& words, std::string* out) {
   }
 }
 
+// The album and artist strings keep their fields apart, for phrases (a phrase's words must be
+// consecutive within one field, layout::has_phrases): the fields' words, fields separated by
+// two spaces, then the pieces of them all after three spaces. each_word skips the empty words
+// between; docs/formats/search-index.md.
+void append_fields(const std::vector<const Words*>& fields, std::string* out) {
+  std::string pieces;
+  for (const Words* w : fields) {
+    if (w->words.empty()) continue;  // no words, no pieces (split_words)
+    if (!out->empty()) *out += ' ';
+    append_spaced(w->words, out);
+    append_spaced(w->pieces, &pieces);
+  }
+  if (!pieces.empty()) *out += "   " + pieces;
+}
+
 std::string_view key_at(const std::string& chars, const std::vector<uint32_t>& off, std::size_t i) {
   return std::string_view(chars).substr(off[i], off[i + 1] - off[i]);
 }
@@ -97,16 +112,13 @@ FoldedDoc fold_document(const Document& d, const SplitDoc& s) {
   append_spaced(s.name.words, &f.name);
   append_spaced(s.name.pieces, &f.pieces);
   if (s.base.words != s.name.words) append_spaced(s.base.words, &f.base);
-  append_spaced(s.album.words, &f.album);
-  append_spaced(s.album.pieces, &f.album);
-  for (const auto& a : s.artists) {
-    append_spaced(a.words, &f.artist);
-    append_spaced(a.pieces, &f.artist);
-  }
+  append_fields({&s.album}, &f.album);
   // Playlists: the owner's name (in artists) and the description share the third field,
   // weighted below the name and the album.
-  append_spaced(s.description.words, &f.artist);
-  append_spaced(s.description.pieces, &f.artist);
+  std::vector<const Words*> people;
+  for (const auto& a : s.artists) people.push_back(&a);
+  people.push_back(&s.description);
+  append_fields(people, &f.artist);
   f.popularity = std::clamp(d.popularity, 0, 100);
   f.is_public = d.is_public;
   f.members = d.members;

@@ -45,8 +45,10 @@ struct FoldedDoc {
   std::string name;    // the name's folded words in order ("the" kept)
   std::string pieces;  // the pieces of the name's joined words ("ac dc" of "AC/DC")
   std::string base;    // the words of base_name(name); empty when the same as the name's
-  std::string album;   // tracks: the album's words and pieces
-  std::string artist;  // every artist's words and pieces
+  // Fields for phrases: words of one field spaced, fields two spaces apart, their pieces after
+  // three spaces (docs/formats/search-index.md).
+  std::string album;   // tracks: the album's words, then its pieces
+  std::string artist;  // every artist's words (and a playlist's description's), then the pieces
   std::string joined;  // adjacent name words joined ("tiktok"); derived, not stored
   int popularity = 50;  // 0..100
   bool is_public = true;

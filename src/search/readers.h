@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <shared_mutex>
 #include <string>
+#include <vector>
 
 #include "search/document.h"
 
@@ -74,7 +75,7 @@ inline constexpr const char* kMember = "M";    // M<user id> for playlist member
 inline constexpr Xapian::valueno kPopularity = 0;  // sortable_serialise(0..100)
 inline constexpr Xapian::valueno kYearSlot = 1;    // sortable_serialise(year)
 inline constexpr const char* kLayoutKey = "segue:layout";
-inline constexpr const char* kLayoutVersion = "6";
+inline constexpr const char* kLayoutVersion = "7";
 char kind_letter(int kind);
 
 // What the searcher reads of a hit: its stored record (the document data), decoded.
@@ -88,6 +89,11 @@ struct StoredHit {
 };
 // False for data that is not a record of this layout.
 bool read_stored(const std::string& data, StoredHit* out);
+// Whether a record holds every phrase (of two words or more) with its words consecutive within
+// one field: the name, a track's album, one artist, a playlist's description. The index keeps
+// no positions (layout 7): a phrase query matches the phrase's words and keeps the documents
+// this accepts. False for data that is not a record of this layout.
+bool has_phrases(const std::string& data, const std::vector<std::vector<std::string>>& phrases);
 }  // namespace layout
 
 }  // namespace segue::search

@@ -50,6 +50,22 @@ struct Plan {
   Xapian::Query match;    // what must match (text and filters, without the kind)
   Xapian::Query boost;    // ranking-only terms
   bool has_text = false;
+  // Phrases of two words or more: `match` holds their words, and a hit must hold each of them
+  // consecutively within one field (PhraseDecider; the index has no positions, layout 7).
+  std::vector<std::vector<std::string>> phrases;
+};
+
+// Keeps the documents whose record holds every phrase of the plan (layout::has_phrases). As a
+// match decider it runs before a document counts, so totals and pages only see accepted ones.
+class PhraseDecider : public Xapian::MatchDecider {
+ public:
+  explicit PhraseDecider(const std::vector<std::vector<std::string>>& phrases) : phrases_(phrases) {}
+  bool operator()(const Xapian::Document& doc) const override {
+    return layout::has_phrases(doc.get_data(), phrases_);
+  }
+
+ private:
+  const std::vector<std::vector<std::string>>& phrases_;
 };
 
 Xapian::Query scaled(const std::string& term, double w) {
@@ -193,8 +209,14 @@ Plan make_plan(ParsedQuery pq, const LexiconView& lex, Xapian::Database& db, boo
   for (auto& words : phrases) {
     std::vector<Xapian::Query> ts;
     for (const auto& w : words) ts.emplace_back(w);
-    if (ts.size() == 1) must.push_back(ts[0]);
-    else must.emplace_back(Xapian::Query::OP_PHRASE, ts.begin(), ts.end());
+    if (ts.size() == 1) {
+      must.push_back(ts[0]);
+      continue;
+    }
+    // The words, weighted as OP_PHRASE weighted them (the sum of its words'); the order is
+    // checked on the hits' records.
+    must.emplace_back(Xapian::Query::OP_AND, ts.begin(), ts.end());
+    plan.phrases.push_back(words);
   }
   plan.has_text = !must.empty();
 
@@ -314,6 +336,7 @@ struct Candidate {
   int corrected_class = -1;
 };
 
+constexpr std::size_t kPhraseChecked = 1050;  // phrase candidates checked at least (offset + limit)
 constexpr double kRelaxedOffset = 40.0;  // relaxed-pass hits score below every strict hit
 
 struct Gathered {
@@ -321,12 +344,19 @@ struct Gathered {
   std::array<std::size_t, kKindCount> totals{};
 };
 
+// `totals`: the answer shows totals (search, not suggestions), worth checking more phrase hits.
 Gathered gather(Xapian::Database& db, const Plan& plan, const std::vector<Kind>& kinds,
-                std::size_t window, const std::string& viewer) {
+                std::size_t window, const std::string& viewer, bool totals) {
   Gathered g;
   Xapian::Enquire enquire(db);
   QueryShape typed = shape_of(plan.typed, plan.pq.last_is_prefix);
   QueryShape fixed = shape_of(plan.corrected, plan.pq.last_is_prefix);
+  PhraseDecider phrases(plan.phrases);
+  const Xapian::MatchDecider* decider = plan.phrases.empty() ? nullptr : &phrases;
+  // With a decider, Xapian estimates the total from the share of the documents it looked at
+  // that were accepted; looking at up to kPhraseChecked candidates makes it exact for phrases
+  // that far (every reachable page: offsets stop at 1000). Suggestions show no totals.
+  const auto check = static_cast<Xapian::doccount>(decider && totals ? std::max(window, kPhraseChecked) : 0);
   for (Kind kind : kinds) {
     Xapian::Query filter(std::string(layout::kKind) + layout::kind_letter(static_cast<int>(kind)));
     if (kind == Kind::kPlaylist) {
@@ -337,7 +367,7 @@ Gathered gather(Xapian::Database& db, const Plan& plan, const std::vector<Kind>&
     Xapian::Query q(Xapian::Query::OP_FILTER, plan.match, filter);
     q = Xapian::Query(Xapian::Query::OP_AND_MAYBE, q, plan.boost);
     enquire.set_query(q);
-    Xapian::MSet mset = enquire.get_mset(0, static_cast<Xapian::doccount>(window));
+    Xapian::MSet mset = enquire.get_mset(0, static_cast<Xapian::doccount>(window), check, nullptr, decider);
     auto& out = g.cands[static_cast<std::size_t>(kind)];
     g.totals[static_cast<std::size_t>(kind)] = mset.get_matches_estimated();
     for (auto it = mset.begin(); it != mset.end(); ++it) {
@@ -416,15 +446,15 @@ struct Outcome {
 // pass too and adds its hits (marked relaxed, scored below the strict ones). The relaxed pass's
 // reading becomes the answer's "did you mean" only when the strict pass found nothing.
 Outcome run(Xapian::Database& db, const ParsedQuery& pq, const LexiconView& lex, const std::vector<Kind>& kinds,
-            std::size_t window, const std::string& viewer) {
+            std::size_t window, const std::string& viewer, bool totals) {
   Outcome out{make_plan(pq, lex, db, false, viewer), {}};
-  out.gathered = gather(db, out.plan, kinds, window, viewer);
+  out.gathered = gather(db, out.plan, kinds, window, viewer, totals);
   std::size_t found = 0;
   for (const auto& v : out.gathered.cands) found += v.size();
   if (found >= kHandful || !out.plan.has_text) return out;
   Plan relaxed = make_plan(pq, lex, db, true, viewer);
   if (!relaxed.has_text) return out;
-  Gathered g = gather(db, relaxed, kinds, window, viewer);
+  Gathered g = gather(db, relaxed, kinds, window, viewer, totals);
   for (std::size_t k = 0; k < kKindCount; ++k) {
     auto& mine = out.gathered.cands[k];
     std::set<std::string> seen;
@@ -444,7 +474,7 @@ Outcome run(Xapian::Database& db, const ParsedQuery& pq, const LexiconView& lex,
 }
 
 Result<Outcome> plan_and_run(const SearchIndex& index, const std::string& q, const std::vector<Kind>& kinds,
-                             std::size_t window, const std::string& viewer) {
+                             std::size_t window, const std::string& viewer, bool totals) {
   if (q.size() > kMaxQueryBytes) return Error::invalid("the query is longer than 500 bytes");
   auto parsed = parse_query(q);
   if (!parsed.ok()) return parsed.error();
@@ -453,7 +483,7 @@ Result<Outcome> plan_and_run(const SearchIndex& index, const std::string& q, con
   const LexiconView view(*lex, own.get());
   try {
     return with_reader(index.readers(), [&](Xapian::Database& db) {
-      return run(db, *parsed, view, kinds, window, viewer);
+      return run(db, *parsed, view, kinds, window, viewer, totals);
     });
   } catch (const Xapian::Error& e) {
     return Error::internal("search: " + e.get_description());
@@ -651,7 +681,7 @@ Result<SearchResponse> Searcher::search(const SearchRequest& req) const {
     }
   }
   std::size_t window = std::max<std::size_t>(50, req.offset + req.limit);
-  auto outcome = plan_and_run(index_, req.q, kinds, window, req.viewer);
+  auto outcome = plan_and_run(index_, req.q, kinds, window, req.viewer, true);
   if (!outcome.ok()) return outcome.error();
   Gathered& g = outcome->gathered;
   const Plan* plan = &outcome->plan;
@@ -692,7 +722,7 @@ Result<SuggestResponse> Searcher::suggest(const SuggestRequest& req) const {
 Result<SuggestResponse> Searcher::suggest_xapian(const SuggestRequest& req) const {
   std::vector<Kind> kinds = {Kind::kTrack, Kind::kAlbum, Kind::kArtist, Kind::kPlaylist};
   std::size_t window = std::max<std::size_t>(20, req.limit * 3);
-  auto outcome = plan_and_run(index_, req.q, kinds, window, req.viewer);
+  auto outcome = plan_and_run(index_, req.q, kinds, window, req.viewer, false);
   if (!outcome.ok()) return outcome.error();
   Gathered& g = outcome->gathered;
   const Plan* plan = &outcome->plan;

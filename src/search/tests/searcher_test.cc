@@ -5,6 +5,7 @@
 #include <atomic>
 #include <filesystem>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "search/index.h"
@@ -327,6 +328,111 @@ TEST_F(SearcherTest, PersonalBoostReorders) {
   ASSERT_TRUE(s.ok());
   ASSERT_TRUE(s->top.has_value());
   EXPECT_EQ(s->top->id, "t2");
+}
+
+// Phrases without positions (layout 7): the index matches the phrase's words, and a hit must
+// hold them consecutively, in order, within one field (the name, the album, one artist, a
+// playlist's description); never across two fields or two artists.
+TEST(SearcherPhrases, WordsConsecutiveWithinOneField) {
+  auto idx = SearchIndex::open("");
+  ASSERT_TRUE(idx.ok()) << idx.error().message;
+  Document two_artists = track("t5", "Get Lucky", "Daft Punk", "Random Access Memories", 2013, 90);
+  two_artists.artists.push_back("Pharrell Williams");
+  Document playlist;
+  playlist.kind = Kind::kPlaylist;
+  playlist.id = "p1";
+  playlist.name = "Road Trip";
+  playlist.artists = {"Nina Blue"};
+  playlist.description = "Moon songs for the night drive";
+  playlist.members = {"u1"};
+  ASSERT_TRUE((*idx)->put({
+                             track("t1", "Blue Moon", "Billie Holiday", "Songs", 1952, 10),
+                             track("t2", "Moon Blue", "Someone", "Other", 2000, 95),     // reversed
+                             track("t3", "Blue Harvest Moon", "Someone", "Other", 2000, 95),  // apart
+                             track("t4", "Once in Blue", "Moon River Band", "Other", 2000, 95),  // name + artist
+                             two_artists,
+                             track("t6", "Sky Blue", "Someone", "Moon Landing", 2000, 95),  // name + album
+                             track("t7", "Night Fever", "Bee Gees", "Saturday", 1977, 95),
+                             track("t8", "Mouse Pile-Up", "The Mice", "Tales", 2000, 50),
+                             track("t9", "Thunderstruck", "AC/DC", "The Razors Edge", 1990, 50),
+                             playlist,
+                         }).ok());
+  ASSERT_TRUE((*idx)->commit().ok());
+  auto all_ids = [&](const std::string& q, Kind kind) {
+    SearchRequest req;
+    req.q = q;
+    req.kinds = {kind};
+    auto r = Searcher(**idx).search(req);
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    std::vector<std::string> out;
+    if (r.ok())
+      for (const auto& h : r->pages[static_cast<std::size_t>(kind)].items) out.push_back(h.id);  // relaxed too
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(all_ids("\"blue moon\"", Kind::kTrack), V{"t1"});
+  EXPECT_EQ(all_ids("\"moon blue\"", Kind::kTrack), V{"t2"});
+  EXPECT_EQ(all_ids("\"blue harvest moon\"", Kind::kTrack), V{"t3"});
+  EXPECT_EQ(all_ids("\"billie holiday\"", Kind::kTrack), V{"t1"});  // an artist
+  EXPECT_EQ(all_ids("\"random access\"", Kind::kTrack), V{"t5"});  // an album
+  EXPECT_EQ(all_ids("\"pharrell williams\" lucky", Kind::kTrack), V{"t5"});  // the second artist
+  EXPECT_TRUE(all_ids("\"blue moon river\"", Kind::kTrack).empty());  // name end + artist start
+  EXPECT_TRUE(all_ids("\"blue moon landing\"", Kind::kTrack).empty());  // name end + album start
+  EXPECT_TRUE(all_ids("\"lucky daft\"", Kind::kTrack).empty());  // name end + artist start
+  EXPECT_TRUE(all_ids("\"punk pharrell\"", Kind::kTrack).empty());  // across two artists
+  EXPECT_TRUE(all_ids("\"memories daft\"", Kind::kTrack).empty());  // album end + artist start
+  // The word of a one-word field is in no phrase with another field's words (layout 6 matched
+  // this: such words had no positions, and Xapian takes a term without positions as anywhere).
+  EXPECT_TRUE(all_ids("\"saturday night\"", Kind::kTrack).empty());
+  EXPECT_EQ(all_ids("\"night fever\"", Kind::kTrack), V{"t7"});
+  // A joined word reads as its pieces too, within its field only.
+  EXPECT_EQ(all_ids("\"pile up\"", Kind::kTrack), V{"t8"});
+  EXPECT_EQ(all_ids("\"mouse pile up\"", Kind::kTrack), V{"t8"});
+  EXPECT_EQ(all_ids("\"mouse pile\"", Kind::kTrack), V{"t8"});
+  EXPECT_EQ(all_ids("\"mouse pileup\"", Kind::kTrack), V{"t8"});
+  EXPECT_TRUE(all_ids("\"up the\"", Kind::kTrack).empty());  // name end + artist start
+  EXPECT_TRUE(all_ids("\"pile mouse\"", Kind::kTrack).empty());
+  EXPECT_EQ(all_ids("\"ac dc\"", Kind::kTrack), V{"t9"});
+  // A playlist's owner name and description are two fields too.
+  EXPECT_EQ(all_ids("\"moon songs\"", Kind::kPlaylist), V{"p1"});
+  EXPECT_EQ(all_ids("\"nina blue\"", Kind::kPlaylist), V{"p1"});
+  EXPECT_TRUE(all_ids("\"blue moon\"", Kind::kPlaylist).empty());
+  EXPECT_TRUE(all_ids("\"trip nina\"", Kind::kPlaylist).empty());
+}
+
+// A phrase query's pages and totals count only the hits that hold the phrase, whatever the
+// page: 60 tracks with "Blue Moon" and 60 more popular ones with both words apart.
+TEST(SearcherPhrases, TotalsAndPagesCountOnlyPhraseHits) {
+  auto idx = SearchIndex::open("");
+  ASSERT_TRUE(idx.ok()) << idx.error().message;
+  std::vector<Document> docs;
+  std::set<std::string> expected;
+  for (int i = 0; i < 60; ++i) {
+    docs.push_back(track("m" + std::to_string(i), "Blue Moon", "Band", "Night", 2000, 1 + i / 2));
+    expected.insert("m" + std::to_string(i));
+    docs.push_back(track("x" + std::to_string(i), i % 2 ? "Moon Blue" : "Blue Night", i % 2 ? "Band" : "Moon Band",
+                         "Night", 2000, 60 + i / 2));
+  }
+  ASSERT_TRUE((*idx)->put(docs).ok());
+  ASSERT_TRUE((*idx)->commit().ok());
+  std::set<std::string> seen;
+  for (std::size_t offset : {0, 20, 40, 60}) {
+    SearchRequest req;
+    req.q = "\"blue moon\"";
+    req.kinds = {Kind::kTrack};
+    req.limit = 20;
+    req.offset = offset;
+    auto r = Searcher(**idx).search(req);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    const auto& page = r->pages[static_cast<std::size_t>(Kind::kTrack)];
+    EXPECT_EQ(page.total, 60u) << "offset " << offset;
+    EXPECT_EQ(page.items.size(), offset < 60 ? 20u : 0u) << "offset " << offset;
+    for (const auto& h : page.items) {
+      EXPECT_TRUE(expected.count(h.id)) << h.id;
+      EXPECT_TRUE(seen.insert(h.id).second) << "on two pages: " << h.id;
+    }
+  }
+  EXPECT_EQ(seen, expected);
 }
 
 TEST_F(SearcherTest, FieldFiltersAndPhrases) {
