@@ -234,7 +234,7 @@ int cmd_analyze(int argc, char** argv) {
   }
   audio::AnalysisService::Options o;
   o.workers = static_cast<int>(*jobs);
-  audio::AnalysisService svc(*s.db, *s.catalog, analysis_runner(0), o);
+  audio::AnalysisService svc(*s.db, *s.catalog, *s.events_bus, analysis_runner(0), o);
   if (auto st = svc.start(); !st.ok()) fail(st.error().message);
   const bool tty = isatty(STDERR_FILENO);
   const auto start = std::chrono::steady_clock::now();
@@ -418,7 +418,7 @@ int cmd_serve(int argc, char** argv) {
 
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   net::WorkerPool workers(c.workers > 0 ? static_cast<std::size_t>(c.workers) : std::max<std::size_t>(4, 2 * cores));
-  MetricsRegistry metrics;
+  MetricsRegistry& metrics = *s.metrics;
   net::RateLimiter client_limiter(c.rate_limit_client, c.rate_window);
   net::RateLimiter user_limiter(c.rate_limit_user, c.rate_window);
   auto* catalog = s.catalog.get();
@@ -439,7 +439,7 @@ int cmd_serve(int argc, char** argv) {
   ctx.metrics_token = c.metrics_token;
   // Real-time push: the in-process hub (/v1/ws subscribers; publishers anywhere in the API).
   net::LocalPubSub hub(&metrics);
-  api::spotify::Realtime realtime(hub);
+  api::spotify::Realtime realtime(hub, *s.events_bus);
   ctx.realtime = &realtime;
   ctx.playlists = s.playlists.get();
   ctx.library_roots = c.libraries;
@@ -448,7 +448,7 @@ int cmd_serve(int argc, char** argv) {
   // catalog and playlist announcements (the first sync runs in the background).
   auto index = search::SearchIndex::open(c.data_dir + "/search");
   if (!index.ok()) fail(index.error().message);
-  search::Indexer indexer(**index, *s.catalog, s.playlists.get());
+  search::Indexer indexer(**index, *s.catalog, s.playlists.get(), *s.events_bus);
   // Ranking uses play counts: popularity from the event pipeline, re-read every 10 minutes.
   indexer.set_popularity(
       [log = s.events.get()](search::Kind kind, const std::string& id) {
@@ -484,7 +484,7 @@ int cmd_serve(int argc, char** argv) {
   if (!transcodes.ok()) fail("transcode cache: " + transcodes.error().message);
   ctx.transcodes = transcodes->get();
   register_transcode_metrics(metrics, **transcodes);
-  encode_ahead_after_scans(*s.catalog, **transcodes, c);
+  bus::Subscription encode_ahead = encode_ahead_after_scans(*s.catalog, **transcodes, c, *s.events_bus);
   // Indexing progress and readiness (docs/search.md, "Readiness").
   metrics.gauge_fn("segue_search_ready", "1 when the search index has caught up with the catalog (first sync done, no initial build running)",
                    [&indexer] { return indexer.stats().ready ? 1.0 : 0.0; });
@@ -526,7 +526,7 @@ int cmd_serve(int argc, char** argv) {
   // in niced child processes, `analysis_workers` at a time.
   audio::AnalysisService::Options analysis_options;
   analysis_options.workers = c.analysis_workers;
-  audio::AnalysisService analysis(*s.db, *s.catalog, analysis_runner(10), analysis_options);
+  audio::AnalysisService analysis(*s.db, *s.catalog, *s.events_bus, analysis_runner(10), analysis_options);
   if (auto st = analysis.start(); !st.ok()) fail("audio analysis: " + st.error().message);
   ctx.analysis = &analysis;
   metrics.gauge_fn("segue_analysis_files_analyzed", "Files with a current audio analysis",

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "bus/local_bus.h"
 #include "common/crypto.h"
 #include "common/log.h"
 
@@ -57,14 +58,18 @@ Status secure_data_dir(const std::string& dir) {
 Result<Services> open_services(const Config& config) {
   SEGUE_TRY(secure_data_dir(config.data_dir));
   Services s;
+  s.metrics = std::make_unique<MetricsRegistry>();
+  s.events_bus = std::make_unique<bus::LocalBus>(s.metrics.get());
   SEGUE_ASSIGN_OR_RETURN(s.db, store::Database::open_sqlite(config.data_dir + "/segue.db"));
-  SEGUE_ASSIGN_OR_RETURN(s.auth, auth::AuthService::open(*s.db));
+  auth::AuthOptions auth_options;
+  auth_options.events = s.events_bus.get();
+  SEGUE_ASSIGN_OR_RETURN(s.auth, auth::AuthService::open(*s.db, std::move(auth_options)));
   SEGUE_TRY(s.db->migrate("events", events::event_migrations()));
   SEGUE_TRY(s.db->migrate("user", user::library_migrations()));
   SEGUE_TRY(s.db->migrate("playlist", playlist::playlist_migrations()));
   SEGUE_TRY(s.db->migrate("user_preferences", user::preferences_migrations()));
   SEGUE_TRY(s.db->migrate("search", search::recent_migrations()));
-  s.catalog = std::make_unique<catalog::Catalog>(*s.db);
+  s.catalog = std::make_unique<catalog::Catalog>(*s.db, s.events_bus.get());
   SEGUE_TRY(s.catalog->reload());
   s.scanner = std::make_unique<catalog::Scanner>(*s.db, s.catalog.get());
   s.artwork = std::make_unique<catalog::Artwork>(*s.catalog, config.data_dir);
@@ -80,8 +85,8 @@ Result<Services> open_services(const Config& config) {
   // with appends (docs/formats/event-log.md); the log stays in segue.db.
   event_options.derived_dir = config.data_dir + "/events-derived";
   SEGUE_ASSIGN_OR_RETURN(s.events, events::EventLog::open(*s.db, std::move(event_options)));
-  s.library = std::make_unique<user::Library>(*s.db);
-  s.playlists = std::make_unique<playlist::PlaylistService>(*s.db);
+  s.library = std::make_unique<user::Library>(*s.db, s.events_bus.get());
+  s.playlists = std::make_unique<playlist::PlaylistService>(*s.db, s.events_bus.get());
   s.preferences = std::make_unique<user::Preferences>(*s.db);
   s.recent_searches = std::make_unique<search::RecentSearches>(*s.db);
   SEGUE_ASSIGN_OR_RETURN(std::string key, load_or_create_secret(config.data_dir));

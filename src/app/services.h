@@ -7,9 +7,11 @@
 
 #include "app/config.h"
 #include "auth/auth_service.h"
+#include "bus/event_bus.h"
 #include "catalog/artwork.h"
 #include "catalog/catalog.h"
 #include "catalog/scanner.h"
+#include "common/metrics.h"
 #include "events/event_log.h"
 #include "playback/stream_token.h"
 #include "playlist/service.h"
@@ -21,6 +23,10 @@
 namespace segue::app {
 
 struct Services {
+  // First: every service below may publish domain events and register metrics, and outlives
+  // none of them.
+  std::unique_ptr<MetricsRegistry> metrics;
+  std::unique_ptr<bus::EventBus> events_bus;  // the domain-event bus (in-process: bus::LocalBus)
   std::unique_ptr<store::Database> db;
   std::unique_ptr<auth::AuthService> auth;
   std::unique_ptr<catalog::Catalog> catalog;

@@ -39,15 +39,19 @@ void register_transcode_metrics(MetricsRegistry& metrics, transcode::TranscodeCa
                    [c] { return static_cast<double>(c->stats().evicted); });
 }
 
-void encode_ahead_after_scans(catalog::Catalog& catalog, transcode::TranscodeCache& cache, const Config& config) {
-  if (config.transcode_ahead.empty()) return;
+bus::Subscription encode_ahead_after_scans(catalog::Catalog& catalog, transcode::TranscodeCache& cache,
+                                           const Config& config, bus::EventBus& events) {
+  if (config.transcode_ahead.empty()) return {};
   const auto colon = config.transcode_ahead.find(':');
   const std::string codec = config.transcode_ahead.substr(0, colon);
   const int kbps = static_cast<int>(strings::parse_int(config.transcode_ahead.substr(colon + 1)).value_or(160));
   const auto format = audio::format_from_codec_name(codec);
-  if (!format) return;
+  if (!format) return {};
   auto* c = &cache;
-  catalog.subscribe([c, codec, kbps, format = *format](std::shared_ptr<const catalog::Snapshot> snap) {
+  auto* cat = &catalog;
+  return events.subscribe("transcode-ahead", bus::only<bus::CatalogSnapshotPublished>([c, cat, codec, kbps, format = *format](
+                                                 const bus::CatalogSnapshotPublished&) {
+    auto snap = cat->snapshot();
     std::vector<transcode::Source> sources;
     for (const auto& track : snap->tracks()) {
       std::vector<playback::Candidate> originals;
@@ -70,7 +74,7 @@ void encode_ahead_after_scans(catalog::Catalog& catalog, transcode::TranscodeCac
     if (queued > 0)
       log::info("transcode: queued ahead-of-time encodings",
                 {{"format", codec}, {"kbps", std::to_string(kbps)}, {"tracks", std::to_string(queued)}});
-  });
+  }));
 }
 
 }  // namespace segue::app

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "app/config.h"
+#include "bus/event_bus.h"
 #include "catalog/catalog.h"
 #include "common/metrics.h"
 #include "store/database.h"
@@ -20,8 +21,10 @@ Result<std::unique_ptr<transcode::TranscodeCache>> open_transcode_cache(store::D
 void register_transcode_metrics(MetricsRegistry& metrics, transcode::TranscodeCache& cache);
 
 // With `transcode_ahead` set, queues that encoding of every track (from its best original
-// file, unless an original already fits) each time the catalog publishes a snapshot. The
+// file, unless an original already fits) each time the catalog publishes a snapshot
+// (bus::CatalogSnapshotPublished, for as long as the returned subscription lives). The
 // encodings run in the background at a high niceness.
-void encode_ahead_after_scans(catalog::Catalog& catalog, transcode::TranscodeCache& cache, const Config& config);
+bus::Subscription encode_ahead_after_scans(catalog::Catalog& catalog, transcode::TranscodeCache& cache,
+                                           const Config& config, bus::EventBus& events);
 
 }  // namespace segue::app

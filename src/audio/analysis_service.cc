@@ -125,12 +125,14 @@ int analyze_worker_main(const std::string& path) {
   return std::cout.good() ? 0 : 2;
 }
 
-AnalysisService::AnalysisService(store::Database& db, catalog::Catalog& catalog, Runner runner, Options options)
-    : store_(db), catalog_(catalog), runner_(std::move(runner)), options_(options) {
+AnalysisService::AnalysisService(store::Database& db, catalog::Catalog& catalog, bus::EventBus& events, Runner runner,
+                                 Options options)
+    : store_(db), catalog_(catalog), events_(events), runner_(std::move(runner)), options_(options) {
   db_ = &db;
 }
 
 AnalysisService::~AnalysisService() {
+  subscription_.reset();
   {
     std::lock_guard l(link_->mu);
     link_->service = nullptr;
@@ -157,12 +159,13 @@ Status AnalysisService::start() {
     for (const auto& a : albums) albums_[a.album.str()] = {a.integrated_lufs, a.true_peak_dbtp};
   }
   std::weak_ptr<Link> weak = link_;
-  catalog_.subscribe([weak](std::shared_ptr<const catalog::Snapshot> snap) {
-    if (auto link = weak.lock()) {
-      std::lock_guard l(link->mu);
-      if (link->service) link->service->on_snapshot(std::move(snap));
-    }
-  });
+  subscription_ = events_.subscribe(
+      "audio-analysis", bus::only<bus::CatalogSnapshotPublished>([weak, catalog = &catalog_](const bus::CatalogSnapshotPublished&) {
+        if (auto link = weak.lock()) {
+          std::lock_guard l(link->mu);
+          if (link->service) link->service->on_snapshot(catalog->snapshot());
+        }
+      }));
   on_snapshot(catalog_.snapshot());
   for (int i = 0; i < options_.workers; ++i) threads_.emplace_back([this] { work(); });
   return {};

@@ -1,6 +1,6 @@
 // Runs the analysis over the library in the background and answers from its results.
 //
-// Follows the catalog through its snapshot announcements (Catalog::subscribe): after each scan
+// Follows the catalog through its domain events (bus::CatalogSnapshotPublished): after each scan
 // the files that are new, changed, or analyzed by an older analyzer are queued, and files gone
 // from the catalog lose their rows. Workers (threads of their own) hand each file to a Runner;
 // the server's Runner starts a child process (`segue worker analyze FILE`, niced, with a time
@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "audio/analysis_store.h"
+#include "bus/event_bus.h"
 #include "catalog/catalog.h"
 #include "common/subprocess.h"
 
@@ -90,7 +91,8 @@ class AnalysisService {
   struct Options {
     int workers = 1;  // 0: nothing is analyzed (reads still answer from stored results)
   };
-  AnalysisService(store::Database& db, catalog::Catalog& catalog, Runner runner, Options options);
+  // Subscribes to `events` in start() (inline: a snapshot only queues files).
+  AnalysisService(store::Database& db, catalog::Catalog& catalog, bus::EventBus& events, Runner runner, Options options);
   ~AnalysisService();  // stops the workers (each finishes the file it is on)
 
   // Migrates, loads the stored results, subscribes to the catalog and starts the workers,
@@ -134,6 +136,8 @@ class AnalysisService {
   store::Database* db_ = nullptr;
   AnalysisStore store_;
   catalog::Catalog& catalog_;
+  bus::EventBus& events_;
+  bus::Subscription subscription_;
   Runner runner_;
   Options options_;
 

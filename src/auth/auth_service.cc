@@ -319,11 +319,6 @@ int64_t AuthService::credentials_epoch(const UserId& user) const {
   return it == epochs_.end() ? 0 : it->second;
 }
 
-void AuthService::add_revocation_listener(std::function<void(const std::vector<UserId>&)> fn) {
-  std::lock_guard lock(listeners_mu_);
-  listeners_.push_back(std::move(fn));
-}
-
 void AuthService::revision_bumped(int64_t before) {
   // Our own write: if our caches were current before it, they are current after it (this
   // process applied the change itself), so the next poll need not drop the whole cache.
@@ -341,12 +336,7 @@ void AuthService::notify_revoked(std::vector<UserId> users) {
   if (users.empty()) return;
   std::sort(users.begin(), users.end(), [](const UserId& a, const UserId& b) { return a.str() < b.str(); });
   users.erase(std::unique(users.begin(), users.end()), users.end());
-  std::vector<std::function<void(const std::vector<UserId>&)>> fns;
-  {
-    std::lock_guard lock(listeners_mu_);
-    fns = listeners_;
-  }
-  for (auto& fn : fns) fn(users);
+  if (options_.events) options_.events->publish(bus::UsersRevoked{std::move(users)});
 }
 
 AuthService::AuthService(store::Database& db, AuthOptions options, Clock clock)

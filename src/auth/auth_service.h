@@ -34,6 +34,7 @@
 #include "auth/scopes.h"
 #include "auth/token_cache.h"
 #include "auth/user.h"
+#include "bus/event_bus.h"
 #include "common/ids.h"
 #include "common/result.h"
 #include "store/database.h"
@@ -56,6 +57,9 @@ struct AuthOptions {
   std::chrono::seconds cache_freshness{60};
   std::size_t cache_capacity = 100'000;
   PasswordParams password;
+  // Where revocations are announced (bus::UsersRevoked): on the revoking thread after the
+  // commit, or on the watch thread for another process's. Null: announced nowhere.
+  bus::EventBus* events = nullptr;
 };
 
 struct Client {
@@ -154,10 +158,9 @@ class AuthService {
   // The user's credentials epoch, from memory (network threads may call it). Starts at 0;
   // a password change or revoke_user_sessions() increments it.
   int64_t credentials_epoch(const UserId& user) const;
-  // Called (on the revoking thread, after the commit; or on the watch thread) with the users
-  // whose sessions or tokens were revoked or whose credentials epoch changed, so that live
-  // connections re-check their tokens. Add listeners before serving.
-  void add_revocation_listener(std::function<void(const std::vector<UserId>&)> fn);
+  // The users whose sessions or tokens were revoked or whose credentials epoch changed are
+  // announced as bus::UsersRevoked on AuthOptions::events, so that live connections re-check
+  // their tokens.
 
   // ---- Clients ----
 
@@ -278,8 +281,6 @@ class AuthService {
   int64_t known_revision_ = -1;  // the revision this process's caches reflect
   mutable std::shared_mutex epochs_mu_;
   std::unordered_map<std::string, int64_t> epochs_;  // user id -> credentials epoch (> 0 only)
-  std::mutex listeners_mu_;
-  std::vector<std::function<void(const std::vector<UserId>&)>> listeners_;
   std::mutex watch_mu_;
   std::condition_variable watch_cv_;
   bool watch_stop_ = false;

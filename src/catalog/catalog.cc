@@ -125,7 +125,8 @@ Stats Snapshot::stats() const {
   return {artists_.size(), albums_.size(), tracks_.size(), files_.size(), images_.size()};
 }
 
-Catalog::Catalog(store::Database& db) : db_(db), snapshot_(std::make_shared<Snapshot>()) {}
+Catalog::Catalog(store::Database& db, bus::EventBus* events)
+    : db_(db), events_(events), snapshot_(std::make_shared<Snapshot>()) {}
 
 std::shared_ptr<const Snapshot> Catalog::snapshot() const { return std::atomic_load(&snapshot_); }
 
@@ -187,18 +188,10 @@ Status Catalog::reload() {
   });
   std::shared_ptr<const Snapshot> published(std::move(s));
   std::atomic_store(&snapshot_, published);
-  std::vector<SnapshotListener> listeners;
-  {
-    std::lock_guard l(listeners_mu_);
-    listeners = listeners_;
-  }
-  for (const auto& fn : listeners) fn(published);
+  // Announced under reload_mu_, so subscribers hear the generations in order.
+  ++generation_;
+  if (events_) events_->publish(bus::CatalogSnapshotPublished{generation_, published->stats().tracks});
   return {};
-}
-
-void Catalog::subscribe(SnapshotListener fn) {
-  std::lock_guard l(listeners_mu_);
-  listeners_.push_back(std::move(fn));
 }
 
 }  // namespace segue::catalog

@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bus/event_bus.h"
 #include "catalog/model.h"
 #include "common/result.h"
 #include "store/database.h"
@@ -93,8 +94,11 @@ class Snapshot {
 
 class Catalog {
  public:
-  // Applies the catalog migrations lazily in reload(); `db` must outlive the Catalog.
-  explicit Catalog(store::Database& db);
+  // Applies the catalog migrations lazily in reload(); `db` must outlive the Catalog. Each
+  // published snapshot is announced on `events` (when given) as a CatalogSnapshotPublished, on
+  // the thread that called reload(), after the snapshot is visible: how other modules (search,
+  // analysis, transcoding) learn that the catalog changed without the catalog knowing them.
+  explicit Catalog(store::Database& db, bus::EventBus* events = nullptr);
 
   // Brings the schema up to date (first call) and loads a consistent snapshot of the tables
   // in one read transaction, then publishes it. On error the previous snapshot stays.
@@ -118,8 +122,8 @@ class Catalog {
   std::mutex reload_mu_;
   bool migrated_ = false;
   std::shared_ptr<const Snapshot> snapshot_;  // accessed with std::atomic_load/store
-  std::mutex listeners_mu_;
-  std::vector<SnapshotListener> listeners_;
+  bus::EventBus* events_;
+  uint64_t generation_ = 0;  // under reload_mu_
 };
 
 }  // namespace segue::catalog

@@ -284,19 +284,13 @@ struct PlaylistService::Cached {
   std::unordered_map<OpId, Added, OpIdHash> added;  // insert op -> who and when
 };
 
-PlaylistService::PlaylistService(store::Database& db, std::function<int64_t()> now_ms)
-    : db_(db), now_ms_(now_ms ? std::move(now_ms) : system_now_ms) {}
+PlaylistService::PlaylistService(store::Database& db, bus::EventBus* events, std::function<int64_t()> now_ms)
+    : db_(db), events_(events), now_ms_(now_ms ? std::move(now_ms) : system_now_ms) {}
 
 PlaylistService::~PlaylistService() = default;
 
-void PlaylistService::set_listener(std::function<void(const ChangeEvent&)> fn) { listener_ = std::move(fn); }
-
-void PlaylistService::add_details_listener(std::function<void(const std::string&)> fn) {
-  details_listeners_.push_back(std::move(fn));
-}
-
 void PlaylistService::notify_details(const std::string& id) {
-  for (const auto& fn : details_listeners_) fn(id);
+  if (events_) events_->publish(bus::PlaylistDetailsChanged{id});
 }
 
 Result<std::optional<PlaylistService::Facts>> PlaylistService::facts(std::string_view id) {
@@ -532,7 +526,7 @@ Result<std::string> PlaylistService::change(
     return {};
   }));
   SEGUE_ASSIGN_OR_RETURN(auto entry, cached(id));
-  ChangeEvent event;
+  bus::PlaylistItemsChanged event;
   {
     std::lock_guard lock(entry->mu);
     auto ops = make_ops(entry->seq, *entry);
@@ -583,10 +577,11 @@ Result<std::string> PlaylistService::change(
       if (op.kind == Op::Kind::kInsert) entry->added.emplace(op.id, Cached::Added{user, now});
     event.playlist_id = std::string(id);
     event.snapshot_id = snapshot;
-    event.ops = std::move(*ops);
+    event.ops = encode_ops(*ops);
     event.is_public = row.info.is_public;
   }
-  if (listener_) listener_(event);
+  // After the commit, before the caller hears of it (docs/architecture.md, "Domain events").
+  if (events_) events_->publish(event);
   bool fold;
   {
     std::lock_guard lock(entry->mu);

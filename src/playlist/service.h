@@ -25,6 +25,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bus/event_bus.h"
 #include "common/ids.h"
 #include "common/result.h"
 #include "playlist/crdt.h"
@@ -77,15 +78,6 @@ struct Invite {
   std::string playlist_id;
 };
 
-// What a change did, for real-time subscribers.
-struct ChangeEvent {
-  std::string playlist_id;
-  std::string snapshot_id;
-  std::string previous_snapshot_id;
-  std::vector<Op> ops;
-  bool is_public = false;
-};
-
 struct RemoveSpec {
   std::string uri;
   std::optional<std::vector<std::size_t>> positions;  // nullopt: every occurrence
@@ -93,21 +85,20 @@ struct RemoveSpec {
 
 class PlaylistService {
  public:
+  // Publishes to `events` (when given), on the changing thread, after the commit and before the
+  // change returns:
+  // - bus::PlaylistItemsChanged after each committed item change (its ops encoded with
+  //   encode_ops);
+  // - bus::PlaylistDetailsChanged when a playlist was created or its name, description,
+  //   visibility or members changed: what a search index of playlists needs, and what real-time
+  //   subscriptions re-check access on. It follows every membership or visibility change:
+  //   update_details (visibility, collaboration turned on or off, which ends membership),
+  //   create_invite / invite_by_name (they make the playlist collaborative), accept_invite /
+  //   accept_named_invite, add_collaborator, remove_collaborator (removed or left), follow and
+  //   unfollow.
   // `now_ms` is injectable for tests.
-  explicit PlaylistService(store::Database& db, std::function<int64_t()> now_ms = {});
+  explicit PlaylistService(store::Database& db, bus::EventBus* events = nullptr, std::function<int64_t()> now_ms = {});
   ~PlaylistService();
-
-  // Called after each committed item change (from the worker thread that made it).
-  void set_listener(std::function<void(const ChangeEvent&)> fn);
-  // Called (on the changing thread, after the commit) with the id of a playlist that was
-  // created or whose name, description, visibility or members changed: what a search index
-  // of playlists needs, and what real-time subscriptions re-check access on. It fires after
-  // every membership or visibility change: update_details (visibility, collaboration turned
-  // on or off, which ends membership), create_invite / invite_by_name (they make the
-  // playlist collaborative), accept_invite / accept_named_invite, add_collaborator,
-  // remove_collaborator (removed or left), follow and unfollow. Several listeners may be
-  // added; add them before serving.
-  void add_details_listener(std::function<void(const std::string& playlist_id)> fn);
 
   // For indexing (no viewer check): a playlist's details and member user ids (owner first),
   // nullopt if it does not exist; and every playlist id.
@@ -257,9 +248,8 @@ class PlaylistService {
                              const std::function<std::string(const std::vector<Op>&)>& summary);
 
   store::Database& db_;
+  bus::EventBus* events_;
   std::function<int64_t()> now_ms_;
-  std::function<void(const ChangeEvent&)> listener_;
-  std::vector<std::function<void(const std::string&)>> details_listeners_;
   void notify_details(const std::string& id);
   Status notifying(std::string_view id, Status s) {
     if (s.ok()) notify_details(std::string(id));

@@ -95,10 +95,12 @@ Document playlist_document(const playlist::PlaylistService::Facts& f, const Owne
   return d;
 }
 
-Indexer::Indexer(SearchIndex& index, catalog::Catalog& catalog, playlist::PlaylistService* playlists)
-    : index_(index), catalog_(catalog), playlists_(playlists), batch_docs_(kBatch) {}
+Indexer::Indexer(SearchIndex& index, catalog::Catalog& catalog, playlist::PlaylistService* playlists,
+                 bus::EventBus& events)
+    : index_(index), catalog_(catalog), playlists_(playlists), events_(events), batch_docs_(kBatch) {}
 
 Indexer::~Indexer() {
+  subscription_.reset();  // no announcement runs or arrives from here on
   {
     std::lock_guard l(inbox_->mu);
     inbox_->stop = true;
@@ -136,35 +138,37 @@ void Indexer::start() {
       inbox_->build_since = std::chrono::steady_clock::now();
     }
   }
+  // Announcements from the domain-event bus (inline: they only record and wake the thread).
   std::weak_ptr<Inbox> weak = inbox_;
-  catalog_.subscribe([weak](std::shared_ptr<const catalog::Snapshot> snap) {
-    auto inbox = weak.lock();
-    if (!inbox) return;
-    {
-      std::lock_guard l(inbox->mu);
-      const uint64_t docs = snapshot_docs(*snap);
-      const uint64_t est = docs > inbox->catalog_known ? docs - inbox->catalog_known : 0;
-      if (est > inbox->stats.indexed && !inbox->stats.building) {
-        inbox->stats.building = true;
-        inbox->build_since = std::chrono::steady_clock::now();
+  const bool with_playlists = playlists_ != nullptr;
+  subscription_ = events_.subscribe("search-indexer", [weak, catalog = &catalog_, with_playlists](const bus::DomainEvent& e) {
+    if (std::holds_alternative<bus::CatalogSnapshotPublished>(e)) {
+      auto inbox = weak.lock();
+      if (!inbox) return;
+      auto snap = catalog->snapshot();  // at least the announced one
+      {
+        std::lock_guard l(inbox->mu);
+        const uint64_t docs = snapshot_docs(*snap);
+        const uint64_t est = docs > inbox->catalog_known ? docs - inbox->catalog_known : 0;
+        if (est > inbox->stats.indexed && !inbox->stats.building) {
+          inbox->stats.building = true;
+          inbox->build_since = std::chrono::steady_clock::now();
+        }
+        inbox->snapshot = std::move(snap);
+        ++inbox->requested;
       }
-      inbox->snapshot = std::move(snap);
-      ++inbox->requested;
-    }
-    inbox->cv.notify_all();
-  });
-  if (playlists_) {
-    playlists_->add_details_listener([weak](const std::string& id) {
+      inbox->cv.notify_all();
+    } else if (const auto* d = std::get_if<bus::PlaylistDetailsChanged>(&e); d && with_playlists) {
       auto inbox = weak.lock();
       if (!inbox) return;
       {
         std::lock_guard l(inbox->mu);
-        inbox->playlists.insert(id);
+        inbox->playlists.insert(d->playlist_id);
         ++inbox->requested;
       }
       inbox->cv.notify_all();
-    });
-  }
+    }
+  });
   thread_ = std::thread([this] { run(); });
 }
 

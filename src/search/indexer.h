@@ -1,6 +1,7 @@
-// Keeps a SearchIndex in step with the catalog and the playlists, through their change
-// announcements (Catalog::subscribe, PlaylistService::add_details_listener) rather than calls
-// from them: the catalog and the playlist service do not know search exists.
+// Keeps a SearchIndex in step with the catalog and the playlists, through their domain events
+// (bus::CatalogSnapshotPublished, bus::PlaylistDetailsChanged) rather than calls from them:
+// the catalog and the playlist service do not know search exists. It reads a changed
+// playlist's facts from the service on its own thread.
 //
 // One thread of its own does the work: it diffs each new catalog snapshot against the
 // signatures of what is indexed (so a rescan that changed ten files re-indexes ten
@@ -27,6 +28,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bus/event_bus.h"
 #include "catalog/catalog.h"
 #include "playlist/service.h"
 #include "search/document.h"
@@ -46,7 +48,9 @@ Document playlist_document(const playlist::PlaylistService::Facts& facts, const 
 class Indexer {
  public:
   // `playlists` may be null (no playlists indexed). Nothing happens before start().
-  Indexer(SearchIndex& index, catalog::Catalog& catalog, playlist::PlaylistService* playlists);
+  // Subscribes to `events` in start() (inline delivery: it records the announcement and wakes
+  // its thread).
+  Indexer(SearchIndex& index, catalog::Catalog& catalog, playlist::PlaylistService* playlists, bus::EventBus& events);
   ~Indexer();  // stops and joins the thread (finishing the batch it is in)
 
   // Where documents' popularity (0-100) comes from (the event pipeline's play counts), and how
@@ -97,6 +101,8 @@ class Indexer {
   OwnerNameFn owner_name_;
   std::chrono::seconds popularity_refresh_{0};
   playlist::PlaylistService* playlists_;
+  bus::EventBus& events_;
+  bus::Subscription subscription_;
   std::thread thread_;
   // What the announcements left for the thread. Shared with the listeners, which hold it
   // weakly: an announcement after the Indexer is gone finds nothing and does nothing.

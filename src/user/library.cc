@@ -22,11 +22,17 @@ std::vector<store::Migration> library_migrations() {
   )"}};
 }
 
-Library::Library(store::Database& db) : db_(db) {}
+Library::Library(store::Database& db, bus::EventBus* events) : db_(db), events_(events) {}
+
+void Library::announce(const UserId& user, ItemKind kind, const std::vector<std::string>& ids, bool saved) {
+  if (!events_ || ids.empty()) return;
+  events_->publish(bus::LibraryChanged{
+      user, kind == ItemKind::kTrack ? bus::LibraryChanged::Kind::kTracks : bus::LibraryChanged::Kind::kAlbums, ids, saved});
+}
 
 Status Library::save(const UserId& user, ItemKind kind, const std::vector<std::string>& ids,
                      int64_t now_ms) {
-  return db_.write([&](store::Connection& c) -> Status {
+  SEGUE_TRY(db_.write([&](store::Connection& c) -> Status {
     SEGUE_ASSIGN_OR_RETURN(auto seq, c.query_int("SELECT MAX(seq) FROM saved_items WHERE user_id = ?",
                                                  {user.str()}));
     int64_t next = seq.value_or(0);
@@ -39,16 +45,20 @@ Status Library::save(const UserId& user, ItemKind kind, const std::vector<std::s
                        {user.str(), kind_name(kind), id, now_ms, ++next}));
     }
     return {};
-  });
+  }));
+  announce(user, kind, ids, true);
+  return {};
 }
 
 Status Library::remove(const UserId& user, ItemKind kind, const std::vector<std::string>& ids) {
-  return db_.write([&](store::Connection& c) -> Status {
+  SEGUE_TRY(db_.write([&](store::Connection& c) -> Status {
     for (const auto& id : ids)
       SEGUE_TRY(c.exec("DELETE FROM saved_items WHERE user_id = ? AND kind = ? AND item_id = ?",
                        {user.str(), kind_name(kind), id}));
     return {};
-  });
+  }));
+  announce(user, kind, ids, false);
+  return {};
 }
 
 Result<std::vector<bool>> Library::contains(const UserId& user, ItemKind kind,

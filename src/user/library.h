@@ -1,11 +1,14 @@
 // "Your Library": the tracks and albums a user saved (Spotify's /me/tracks and /me/albums).
 // Saving is idempotent and keeps the first added_at. Blocking (SQLite): worker threads only.
+// After a save or a removal commits, it is announced on the domain-event bus
+// (bus::LibraryChanged, on the calling thread), which is how the user's other devices hear it.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "bus/event_bus.h"
 #include "common/ids.h"
 #include "common/result.h"
 #include "store/database.h"
@@ -28,7 +31,7 @@ std::vector<store::Migration> library_migrations();
 
 class Library {
  public:
-  explicit Library(store::Database& db);
+  explicit Library(store::Database& db, bus::EventBus* events = nullptr);
 
   Status save(const UserId& user, ItemKind kind, const std::vector<std::string>& ids, int64_t now_ms);
   Status remove(const UserId& user, ItemKind kind, const std::vector<std::string>& ids);
@@ -37,7 +40,9 @@ class Library {
   Result<SavedPage> list(const UserId& user, ItemKind kind, int limit, int offset);
 
  private:
+  void announce(const UserId& user, ItemKind kind, const std::vector<std::string>& ids, bool saved);
   store::Database& db_;
+  bus::EventBus* events_;
 };
 
 }  // namespace segue::user

@@ -157,7 +157,7 @@ struct Harness {
         *s.db, *s.auth, *s.catalog, *s.artwork, *s.events, *s.library, *s.stream_tokens, *workers,
         *client_limiter, *user_limiter, metrics, "http://127.0.0.1:8080"});
     hub = std::make_unique<net::LocalPubSub>(&metrics);
-    realtime = std::make_unique<api::spotify::Realtime>(*hub);
+    realtime = std::make_unique<api::spotify::Realtime>(*hub, *s.events_bus);
     ctx->realtime = realtime.get();
     ctx->playlists = s.playlists.get();
     ctx->library_roots = c.libraries;

@@ -85,7 +85,7 @@ void register_library(net::Router& router, ApiContext& ctx, const KindInfo& k) {
         return {};
       });
       if (!s.ok()) co_return error_response(s.error());
-      publish_library_change(ctx, user, k.kind, ids, save);
+      // The user's other devices hear of it from the library's domain event (bus::LibraryChanged).
       co_return Response::empty(200);
     };
   };

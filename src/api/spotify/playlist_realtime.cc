@@ -4,6 +4,7 @@
 #include "api/spotify/handler_util.h"
 #include "api/spotify/realtime.h"
 #include "api/spotify/routes.h"
+#include "common/log.h"
 #include "playlist/service.h"
 
 namespace segue::api::spotify {
@@ -78,17 +79,24 @@ void install_playlist_realtime(ApiContext& ctx) {
   if (!ctx.realtime || !ctx.playlists) return;
   ctx.realtime->topics.add("playlist", std::make_shared<PlaylistTopics>(ctx));
   net::PubSub* hub = &ctx.realtime->hub;
-  ctx.playlists->set_listener([hub](const playlist::ChangeEvent& e) {
-    hub->publish("playlist:" + e.playlist_id,
-                 updated_message(e.playlist_id, e.snapshot_id, e.previous_snapshot_id, e.ops, false));
-  });
-  // Membership and visibility changes (the service calls this after the commit, before the
-  // change returns): every subscriber of the playlist re-checks its access, holding events
-  // meanwhile, so a removed collaborator or a follower of a playlist that went private gets
-  // `subscription_ended` instead of the next `playlist_updated`.
-  ctx.playlists->add_details_listener([hub](const std::string& playlist_id) {
-    hub->publish(playlist_access_topic(playlist_id), "{}");
-  });
+  ctx.realtime->forwarding.push_back(ctx.realtime->events.subscribe("realtime-playlists", [hub](const bus::DomainEvent& e) {
+    if (const auto* items = std::get_if<bus::PlaylistItemsChanged>(&e)) {
+      auto ops = playlist::decode_ops(items->ops);
+      if (!ops.ok()) {
+        log::error("playlist change with undecodable operations not forwarded",
+                   {{"playlist", items->playlist_id}, {"reason", ops.error().message}});
+        return;
+      }
+      hub->publish("playlist:" + items->playlist_id,
+                   updated_message(items->playlist_id, items->snapshot_id, items->previous_snapshot_id, *ops, false));
+    } else if (const auto* details = std::get_if<bus::PlaylistDetailsChanged>(&e)) {
+      // Membership and visibility changes (published after the commit, before the change
+      // returns): every subscriber of the playlist re-checks its access, holding events
+      // meanwhile, so a removed collaborator or a follower of a playlist that went private gets
+      // `subscription_ended` instead of the next `playlist_updated`.
+      hub->publish(playlist_access_topic(details->playlist_id), "{}");
+    }
+  }));
 }
 
 }  // namespace segue::api::spotify

@@ -4,8 +4,12 @@
 //
 //   ctx.realtime->topics.add("playlist", std::make_shared<PlaylistTopics>(...));
 //
-// Publishers serialise an event once, with its wire topic in it ("topic":"playlist:<id>"), and
-// publish it to the provider's hub topic; every subscribed connection gets the same bytes.
+// Nothing in the API publishes to the hub itself: the real-time layer subscribes to the domain
+// events (bus/event_bus.h) that services publish after their changes commit, and forwards each
+// to its hub topic, serialised once with its wire topic in it ("topic":"playlist:<id>"); every
+// subscribed connection gets the same bytes. The forwarding runs on the publishing thread (a
+// worker, the scanner or the revocation watcher: never a network thread) and only posts to the
+// connections' own threads.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -20,9 +24,9 @@
 #include <vector>
 
 #include "auth/principal.h"
+#include "bus/event_bus.h"
 #include "common/result.h"
 #include "net/pubsub.h"
-#include "user/library.h"
 
 namespace segue::api::spotify {
 
@@ -71,8 +75,9 @@ class TopicRegistry {
 };
 
 struct Realtime {
-  explicit Realtime(net::PubSub& hub) : hub(hub) {}
+  Realtime(net::PubSub& hub, bus::EventBus& events) : hub(hub), events(events) {}
   net::PubSub& hub;
+  bus::EventBus& events;  // the domain events forwarded to the hub
   TopicRegistry topics;
   std::chrono::seconds auth_timeout{10};  // for the first-message authentication
   std::size_t max_subscriptions = 64;     // per connection
@@ -81,6 +86,8 @@ struct Realtime {
   // connection is closed with 1008. Subscribing to max_subscriptions topics at once fits.
   double message_rate = 20;
   std::size_t message_burst = 100;
+  // The forwarders' subscriptions (last member: they end before the hub and registry go).
+  std::vector<bus::Subscription> forwarding;
 };
 
 // The hub topic of a user's own library: "me:<user_id>".
@@ -89,9 +96,8 @@ std::string me_topic(const UserId& user);
 // are revoked or change (AuthService's revocation listener); every connection of the user
 // re-checks its token. Not a wire topic.
 std::string auth_topic(const UserId& user);
-// Publishes {"type":"library_updated","topic":"me","kind":"tracks"|"albums","ids":[...],
-// "saved":true|false} to the user's "me" topic (no-op without ctx.realtime).
-void publish_library_change(ApiContext& ctx, const UserId& user, user::ItemKind kind,
-                            const std::vector<std::string>& ids, bool saved);
+// The "me" topic's message for a library change: {"type":"library_updated","topic":"me",
+// "kind":"tracks"|"albums","ids":[...],"saved":true|false}.
+std::string library_updated_message(const bus::LibraryChanged& e);
 
 }  // namespace segue::api::spotify

@@ -35,18 +35,16 @@ TopicProvider* TopicRegistry::find(std::string_view kind) const {
 std::string me_topic(const UserId& user) { return "me:" + user.str(); }
 std::string auth_topic(const UserId& user) { return "auth:" + user.str(); }
 
-void publish_library_change(ApiContext& ctx, const UserId& user, user::ItemKind kind,
-                            const std::vector<std::string>& ids, bool saved) {
-  if (!ctx.realtime || ids.empty()) return;
+std::string library_updated_message(const bus::LibraryChanged& e) {
   boost::json::object o;
   o["type"] = "library_updated";
   o["topic"] = "me";
-  o["kind"] = kind == user::ItemKind::kTrack ? "tracks" : "albums";
+  o["kind"] = e.kind == bus::LibraryChanged::Kind::kTracks ? "tracks" : "albums";
   boost::json::array arr;
-  for (const auto& id : ids) arr.emplace_back(id);
+  for (const auto& id : e.ids) arr.emplace_back(id);
   o["ids"] = std::move(arr);
-  o["saved"] = saved;
-  ctx.realtime->hub.publish(me_topic(user), boost::json::serialize(o));
+  o["saved"] = e.saved;
+  return boost::json::serialize(o);
 }
 
 namespace {
@@ -552,12 +550,17 @@ class RealtimeSession : public net::WsSession {
 void register_ws_routes(net::Router& router, ApiContext& ctx) {
   if (!ctx.realtime) return;
   ctx.realtime->topics.add("me", std::make_shared<MeTopics>());
-  // Revoked sessions, tokens and credentials reach live connections at once: each connection
-  // listens to its user's auth topic and re-checks its token when it fires.
+  // Domain events for the "me" topic and the connections themselves: a library change goes to
+  // the user's other devices; revoked sessions, tokens and credentials reach live connections
+  // at once (each listens to its user's auth topic and re-checks its token when it fires).
   net::PubSub* hub = &ctx.realtime->hub;
-  ctx.auth.add_revocation_listener([hub](const std::vector<UserId>& users) {
-    for (const auto& u : users) hub->publish(auth_topic(u), "{}");
-  });
+  ctx.realtime->forwarding.push_back(ctx.realtime->events.subscribe("realtime-me", [hub](const bus::DomainEvent& e) {
+    if (const auto* lib = std::get_if<bus::LibraryChanged>(&e)) {
+      if (!lib->ids.empty()) hub->publish(me_topic(lib->user), library_updated_message(*lib));
+    } else if (const auto* revoked = std::get_if<bus::UsersRevoked>(&e)) {
+      for (const auto& u : revoked->users) hub->publish(auth_topic(u), "{}");
+    }
+  }));
   router.add_websocket("/v1/ws", [&ctx](Request& req) -> awaitable<net::WsAccept> {
     if (req.query_param("access_token") || req.query_param("token"))
       co_return error_response(400, "Send the access token in the Authorization header or in an auth message, never in the URL");

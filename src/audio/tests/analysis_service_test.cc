@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "audio/encoder.h"
+#include "bus/local_bus.h"
 #include "audio/synth.h"
 #include "catalog/scanner.h"
 #include "catalog/tag_writer.h"
@@ -67,7 +68,7 @@ class AnalysisServiceTest : public ::testing::Test {
     auto db = store::Database::open_sqlite((dir_ / "segue.db").string());
     ASSERT_TRUE(db.ok());
     db_ = std::move(*db);
-    catalog_ = std::make_unique<catalog::Catalog>(*db_);
+    catalog_ = std::make_unique<catalog::Catalog>(*db_, &bus_);
   }
   void scan() {
     catalog::Scanner scanner(*db_, catalog_.get());
@@ -96,6 +97,7 @@ class AnalysisServiceTest : public ::testing::Test {
   fs::path dir_;
   std::string script_;
   std::unique_ptr<store::Database> db_;
+  bus::LocalBus bus_;
   std::unique_ptr<catalog::Catalog> catalog_;
 };
 
@@ -114,7 +116,7 @@ TEST_P(AnalysisServiceRunners, AnalyzesTheLibraryAndContainsCrashesAndHangs) {
     o.timeout = 3s;
     runner = persistent_runner(SEGUE_TEST_WORKER, o);
   }
-  AnalysisService svc(*db_, *catalog_, runner, opts());
+  AnalysisService svc(*db_, *catalog_, bus_, runner, opts());
   ASSERT_TRUE(svc.start().ok());
   svc.wait_idle();
   AnalysisProgress p = svc.progress();
@@ -197,7 +199,7 @@ TEST_F(AnalysisServiceTest, RestartsResumeAndOnlyChangedFilesAreAnalyzedAgain) {
   };
   double lufs_before = 0;
   {
-    AnalysisService svc(*db_, *catalog_, counting, opts());
+    AnalysisService svc(*db_, *catalog_, bus_, counting, opts());
     ASSERT_TRUE(svc.start().ok());
     svc.wait_idle();
     EXPECT_EQ(calls.load(), 5);
@@ -208,7 +210,7 @@ TEST_F(AnalysisServiceTest, RestartsResumeAndOnlyChangedFilesAreAnalyzedAgain) {
   ASSERT_TRUE(catalog_->reload().ok());
   calls = 0;
   {
-    AnalysisService svc(*db_, *catalog_, counting, opts());
+    AnalysisService svc(*db_, *catalog_, bus_, counting, opts());
     ASSERT_TRUE(svc.start().ok());
     svc.wait_idle();
     EXPECT_EQ(calls.load(), 0);
@@ -249,7 +251,7 @@ TEST_F(AnalysisServiceTest, WorkerOutputIsCheckedNotTrusted) {
   fs::permissions(liar, fs::perms::owner_all);
   subprocess::Options o;
   o.timeout = 3s;
-  AnalysisService svc(*db_, *catalog_, isolated_runner(liar, o), opts(1));
+  AnalysisService svc(*db_, *catalog_, bus_, isolated_runner(liar, o), opts(1));
   ASSERT_TRUE(svc.start().ok());
   svc.wait_idle();
   EXPECT_EQ(svc.progress().analyzed, 0u);
@@ -271,7 +273,7 @@ TEST_F(AnalysisServiceTest, StoppingKillsTheRunningWorkerAndRecordsNothingForIt)
   const auto* hang = track("Hang", "C");
   ASSERT_TRUE(hang);
   std::optional<AnalysisService> svc;
-  svc.emplace(*db_, *catalog_, isolated_runner(script_, o), opts(1));
+  svc.emplace(*db_, *catalog_, bus_, isolated_runner(script_, o), opts(1));
   ASSERT_TRUE(svc->start().ok());
   // Wait until the single worker is stuck on the hanging file (the last in path order).
   for (int i = 0; i < 200 && svc->progress().analyzed + svc->progress().failed < 4; ++i) std::this_thread::sleep_for(50ms);

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "auth/pkce.h"
+#include "bus/local_bus.h"
 #include "common/crypto.h"
 
 namespace segue::auth {
@@ -32,7 +33,9 @@ class AuthServiceTest : public ::testing::Test {
     ASSERT_TRUE(db.ok()) << db.error().message;
     db_ = std::move(db).value();
     now_ = TimePoint(std::chrono::seconds(1'700'000'000));
-    auto svc = AuthService::open(*db_, options(), [this] { return now_.load(); });
+    AuthOptions o = options();
+    o.events = &bus_;
+    auto svc = AuthService::open(*db_, o, [this] { return now_.load(); });
     ASSERT_TRUE(svc.ok()) << svc.error().message;
     auth_ = std::move(svc).value();
 
@@ -96,6 +99,7 @@ class AuthServiceTest : public ::testing::Test {
   std::filesystem::path dir_;
   std::unique_ptr<store::Database> db_;
   std::atomic<TimePoint> now_;
+  bus::LocalBus bus_;  // where auth_ announces revocations
   std::unique_ptr<AuthService> auth_;
   User alice_;
   Client app_;
@@ -823,9 +827,9 @@ TEST_F(AuthServiceTest, RevocationByAnotherProcessIsSeenAtTheNextSync) {
   ASSERT_TRUE(token_valid(t.access_token));
   ASSERT_TRUE(auth_->validate_cached(t.access_token).has_value());
   std::vector<std::string> heard;
-  auth_->add_revocation_listener([&](const std::vector<UserId>& users) {
-    for (const auto& u : users) heard.push_back(u.str());
-  });
+  auto sub = bus_.subscribe("test", bus::only<bus::UsersRevoked>([&](const bus::UsersRevoked& e) {
+    for (const auto& u : e.users) heard.push_back(u.str());
+  }));
   // The CLI: another process with its own connection and its own AuthService.
   {
     auto other_db = store::Database::open_sqlite((dir_ / "segue.db").string());
@@ -866,11 +870,11 @@ TEST_F(AuthServiceTest, WatchRevocationsPollsOnItsOwnThread) {
 
 TEST_F(AuthServiceTest, OwnRevocationsBumpTheEpochAndTellListenersAtOnce) {
   int calls = 0;
-  auth_->add_revocation_listener([&](const std::vector<UserId>& users) {
+  auto sub = bus_.subscribe("test", bus::only<bus::UsersRevoked>([&](const bus::UsersRevoked& e) {
     ++calls;
-    ASSERT_EQ(users.size(), 1u);
-    EXPECT_EQ(users[0], alice_.id);
-  });
+    ASSERT_EQ(e.users.size(), 1u);
+    EXPECT_EQ(e.users[0], alice_.id);
+  }));
   ASSERT_TRUE(auth_->set_password("alice", "battery staple").ok());
   EXPECT_EQ(auth_->credentials_epoch(alice_.id), 1);
   ASSERT_TRUE(auth_->revoke_user_sessions(alice_.id).ok());

@@ -9,6 +9,7 @@
 #include <map>
 #include <thread>
 
+#include "bus/local_bus.h"
 #include "catalog/catalog.h"
 #include "catalog/catalog_store.h"
 #include "catalog/demo_library.h"
@@ -38,7 +39,7 @@ class ScannerTest : public ::testing::Test {
     auto db = store::Database::open_sqlite((tmp_.path() / name).string());
     ASSERT_TRUE(db.ok()) << db.error().message;
     db_ = std::move(db).value();
-    catalog_ = std::make_unique<Catalog>(*db_);
+    catalog_ = std::make_unique<Catalog>(*db_, &bus_);
     scanner_ = std::make_unique<Scanner>(*db_, catalog_.get());
   }
   ScanReport scan(bool full = false) {
@@ -69,6 +70,7 @@ class ScannerTest : public ::testing::Test {
   TempDir tmp_;
   fs::path lib_;
   std::unique_ptr<store::Database> db_;
+  bus::LocalBus bus_;  // before the catalog that publishes to it
   std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<Scanner> scanner_;
 };
@@ -189,7 +191,8 @@ TEST_F(ScannerTest, RescanWithNothingChangedWritesNothingAndKeepsTheSnapshot) {
   const int64_t version_before = data_version();
   const auto published = snap();
   std::size_t published_count = 0;
-  catalog_->subscribe([&](std::shared_ptr<const Snapshot>) { ++published_count; });
+  auto counting = bus_.subscribe("test", bus::only<bus::CatalogSnapshotPublished>(
+                                             [&](const bus::CatalogSnapshotPublished&) { ++published_count; }));
 
   for (bool full : {false, true}) {
     ScanReport r = scan(full);

@@ -1,5 +1,7 @@
 #include "playlist/service.h"
 
+#include "bus/local_bus.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -21,7 +23,7 @@ class PlaylistServiceTest : public ::testing::Test {
     db_.reset();
     db_ = store::Database::open_sqlite((dir_ / "db").string()).value();
     ASSERT_TRUE(db_->migrate("playlist", playlist_migrations()).ok());
-    svc_ = std::make_unique<PlaylistService>(*db_, [this] { return ++clock_; });
+    svc_ = std::make_unique<PlaylistService>(*db_, &bus_, [this] { return ++clock_; });
   }
   void TearDown() override {
     svc_.reset();
@@ -40,6 +42,7 @@ class PlaylistServiceTest : public ::testing::Test {
 
   std::filesystem::path dir_;
   std::unique_ptr<store::Database> db_;
+  bus::LocalBus bus_;
   std::unique_ptr<PlaylistService> svc_;
   int64_t clock_ = 1'700'000'000'000;
   UserId alice_{"aaaaaaaaaaaaaaaaaaaaaa"}, bob_{"bbbbbbbbbbbbbbbbbbbbbb"}, carol_{"cccccccccccccccccccccc"};
@@ -174,15 +177,15 @@ TEST_F(PlaylistServiceTest, AcknowledgedChangesSurviveAReopen) {
 }
 
 TEST_F(PlaylistServiceTest, ListenerHearsEachCommittedChange) {
-  std::vector<ChangeEvent> heard;
-  svc_->set_listener([&](const ChangeEvent& e) { heard.push_back(e); });
+  std::vector<bus::PlaylistItemsChanged> heard;
+  auto sub = bus_.subscribe("test", bus::only<bus::PlaylistItemsChanged>([&](const bus::PlaylistItemsChanged& e) { heard.push_back(e); }));
   auto p = svc_->create(alice_, "P", "", true, false).value();
   auto s1 = svc_->add(p.id, alice_, {t(1), t(2)}, std::nullopt, std::nullopt).value();
   EXPECT_FALSE(svc_->add(p.id, alice_, {t(1)}, 9, std::nullopt).ok());
   ASSERT_EQ(heard.size(), 1u);
   EXPECT_EQ(heard[0].snapshot_id, s1);
   EXPECT_EQ(heard[0].previous_snapshot_id, p.snapshot_id);
-  EXPECT_EQ(heard[0].ops.size(), 2u);
+  EXPECT_EQ(decode_ops(heard[0].ops).value().size(), 2u);
   EXPECT_TRUE(heard[0].is_public);
 }
 
@@ -355,7 +358,8 @@ TEST_F(PlaylistServiceTest, InviteByNameLooksTheSameForAnyName) {
 
 TEST_F(PlaylistServiceTest, DetailsListenersHearEveryMembershipAndVisibilityChange) {
   std::vector<std::string> heard;
-  svc_->add_details_listener([&](const std::string& id) { heard.push_back(id); });
+  auto sub = bus_.subscribe("test", bus::only<bus::PlaylistDetailsChanged>(
+                                       [&](const bus::PlaylistDetailsChanged& e) { heard.push_back(e.playlist_id); }));
   auto p = svc_->create(alice_, "P", "", true, false).value();
   std::size_t n = heard.size();
   auto expect_heard = [&](const char* what) {

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "bus/local_bus.h"
 #include "catalog/catalog_store.h"
 #include "playlist/service.h"
 #include "search/searcher.h"
@@ -24,16 +25,16 @@ class IndexerTest : public ::testing::Test {
     fs::create_directories(dir_);
     db_ = store::Database::open_sqlite((dir_ / "db").string()).value();
     ASSERT_TRUE(db_->migrate("playlist", playlist::playlist_migrations()).ok());
-    catalog_ = std::make_unique<catalog::Catalog>(*db_);
+    catalog_ = std::make_unique<catalog::Catalog>(*db_, &bus_);
     ASSERT_TRUE(catalog_->reload().ok());
-    playlists_ = std::make_unique<playlist::PlaylistService>(*db_);
+    playlists_ = std::make_unique<playlist::PlaylistService>(*db_, &bus_);
     open_index();
   }
   void open_index() {
     indexer_.reset();
     index_.reset();
     index_ = SearchIndex::open((dir_ / "search").string()).value();
-    indexer_ = std::make_unique<Indexer>(*index_, *catalog_, playlists_.get());
+    indexer_ = std::make_unique<Indexer>(*index_, *catalog_, playlists_.get(), bus_);
   }
   void TearDown() override {
     indexer_.reset();
@@ -129,6 +130,7 @@ class IndexerTest : public ::testing::Test {
 
   fs::path dir_;
   std::unique_ptr<store::Database> db_;
+  bus::LocalBus bus_;  // outlives everything that publishes or subscribes
   std::unique_ptr<catalog::Catalog> catalog_;
   std::unique_ptr<playlist::PlaylistService> playlists_;
   std::unique_ptr<SearchIndex> index_;

@@ -1,5 +1,7 @@
 #include "user/library.h"
 
+#include "bus/local_bus.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -15,7 +17,7 @@ class LibraryTest : public ::testing::Test {
     std::filesystem::create_directories(dir_);
     db_ = store::Database::open_sqlite((dir_ / "db").string()).value();
     ASSERT_TRUE(db_->migrate("user", library_migrations()).ok());
-    lib_ = std::make_unique<Library>(*db_);
+    lib_ = std::make_unique<Library>(*db_, &bus_);
   }
   void TearDown() override {
     lib_.reset();
@@ -24,6 +26,7 @@ class LibraryTest : public ::testing::Test {
   }
   std::filesystem::path dir_;
   std::unique_ptr<store::Database> db_;
+  bus::LocalBus bus_;
   std::unique_ptr<Library> lib_;
   UserId alice_{"aaaaaaaaaaaaaaaaaaaaaa"}, bob_{"bbbbbbbbbbbbbbbbbbbbbb"};
 };
@@ -35,6 +38,17 @@ TEST_F(LibraryTest, SaveIsIdempotentAndKeepsFirstAddedAt) {
   ASSERT_TRUE(page.ok());
   EXPECT_EQ(page->total, 2);
   for (const auto& it : page->items) EXPECT_EQ(it.added_at_ms, 1000);
+}
+
+TEST_F(LibraryTest, CommittedChangesAreAnnouncedOnTheBus) {
+  std::vector<bus::LibraryChanged> heard;
+  auto sub = bus_.subscribe("test", bus::only<bus::LibraryChanged>([&](const bus::LibraryChanged& e) { heard.push_back(e); }));
+  ASSERT_TRUE(lib_->save(alice_, ItemKind::kTrack, {"t1", "t2"}, 1000).ok());
+  ASSERT_TRUE(lib_->remove(bob_, ItemKind::kAlbum, {"a1"}).ok());
+  ASSERT_TRUE(lib_->save(alice_, ItemKind::kAlbum, {}, 1000).ok());  // nothing to announce
+  ASSERT_EQ(heard.size(), 2u);
+  EXPECT_EQ(heard[0], (bus::LibraryChanged{alice_, bus::LibraryChanged::Kind::kTracks, {"t1", "t2"}, true}));
+  EXPECT_EQ(heard[1], (bus::LibraryChanged{bob_, bus::LibraryChanged::Kind::kAlbums, {"a1"}, false}));
 }
 
 TEST_F(LibraryTest, ListsNewestFirstWithPaging) {
