@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 #include <set>
@@ -11,14 +12,14 @@
 namespace segue::app {
 namespace {
 
-const std::set<std::string> kListKeys = {"library", "cors_origins", "allowed_hosts"};
+const std::set<std::string> kListKeys = {"library", "cors_origins", "allowed_hosts", "roles"};
 const std::set<std::string> kKnownKeys = {
     "data", "listen", "library", "public_url", "io_threads", "workers", "analysis_workers", "cors_origins",
     "max_connections", "body_limit", "request_timeout", "idle_timeout", "rate_limit_client",
     "rate_limit_user", "rate_window", "rescan_interval", "access_log", "log_level", "web", "stream_token_ttl",
     "transcode_cache_mb", "transcode_jobs", "transcode_ahead", "max_connections_per_address", "allowed_hosts",
     "audio_rate_limit", "image_rate_limit",
-    "metrics_token", "test_index_delay_ms"};
+    "metrics_token", "test_index_delay_ms", "roles"};
 
 Result<int64_t> to_int(const std::string& key, const std::string& v, int64_t lo, int64_t hi) {
   auto n = strings::parse_int(v);
@@ -134,6 +135,20 @@ Result<Config> build_config(const Settings& file, const Settings& env, const Set
       if (!ok) return Error::invalid("allowed_hosts: expected host names (\"name\" or \"name:port\"), got '" + h + "'");
       c.allowed_hosts.push_back(strings::ascii_lower(h));
     }
+  }
+  if (merged.count("roles")) {
+    // A TOML array, SEGUE_ROLES=api,scanner, or --roles api,scanner (repeatable).
+    c.roles.clear();
+    auto [b, e] = merged.equal_range("roles");
+    for (auto it = b; it != e; ++it)
+      for (auto part : strings::split(it->second, ',')) {
+        std::string role(strings::trim(part));
+        if (role.empty()) continue;
+        if (std::find(kAllRoles.begin(), kAllRoles.end(), role) == kAllRoles.end())
+          return Error::invalid("roles: unknown role '" + role + "' (expected api, scanner, indexer, transcode, analysis or events)");
+        c.roles.insert(role);
+      }
+    if (c.roles.empty()) return Error::invalid("roles: name at least one role");
   }
   if (auto v = last("metrics_token")) {
     if (!v->empty() && v->size() < 16) return Error::invalid("metrics_token: use at least 16 characters");

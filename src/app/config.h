@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -13,7 +14,16 @@
 
 namespace segue::app {
 
+// What a node runs (setting `roles`): "api" serves HTTP and /v1/ws (and watches for the CLI's
+// revocations), "scanner" scans the libraries at start and every rescan_interval, "indexer"
+// keeps the search index in step, "transcode" runs the transcode jobs, "analysis" the
+// background audio analysis, "events" the event-log consumers (history, popularity, top items).
+// Default: all of them.
+inline const std::vector<std::string> kAllRoles = {"api", "scanner", "indexer", "transcode", "analysis", "events"};
+
 struct Config {
+  std::set<std::string> roles{kAllRoles.begin(), kAllRoles.end()};
+  bool has_role(const std::string& role) const { return roles.count(role) > 0; }
   std::string data_dir = "data";
   std::string listen_host = "127.0.0.1";
   uint16_t listen_port = 8080;

@@ -24,7 +24,6 @@
 #include "api/web/web_routes.h"
 #include "app/config.h"
 #include "app/services.h"
-#include "app/transcoding.h"
 #include "app/worker.h"
 #include "audio/analysis_service.h"
 #include "common/subprocess.h"
@@ -36,6 +35,10 @@
 #include "net/http_server.h"
 #include "net/pubsub.h"
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <csignal>
+
 extern char** environ;
 
 namespace segue::app {
@@ -46,6 +49,7 @@ constexpr const char* kUsage = R"(usage: segue COMMAND [options]
   serve   --data DIR --listen HOST:PORT [--library DIR]... [--config FILE]
           [--public-url URL] [--cors-origin ORIGIN]... [--io-threads N] [--workers N]
           [--allowed-host HOST]... [--max-connections-per-address N] [--metrics-token TOKEN]
+          [--roles api,scanner,indexer,transcode,analysis,events]
   scan    --data DIR [--library DIR]... [--full]
   user    add NAME [--admin] [--tier free|premium]   (password on stdin)
           list | passwd NAME | set NAME [--tier free|premium] [--admin true|false]
@@ -82,7 +86,7 @@ const std::map<std::string, std::string> kSettingFlags = {
     {"max-connections", "max_connections"}, {"web", "web"}, {"stream-token-ttl", "stream_token_ttl"},
     {"max-connections-per-address", "max_connections_per_address"},
     {"audio-rate-limit", "audio_rate_limit"}, {"image-rate-limit", "image_rate_limit"}, {"allowed-host", "allowed_hosts"},
-    {"metrics-token", "metrics_token"}};
+    {"metrics-token", "metrics_token"}, {"roles", "roles"}};
 const std::set<std::string> kBoolFlags = {"full", "public", "admin-flag"};
 
 Args parse_args(int argc, char** argv, int start, const std::set<std::string>& command_flags,
@@ -131,8 +135,8 @@ Config load_config(const Args& a) {
   return std::move(*c);
 }
 
-Services open_or_fail(const Config& c) {
-  auto s = open_services(c);
+Services open_or_fail(const Config& c, Scope scope = Scope::kCore) {
+  auto s = open_services(c, scope);
   if (!s.ok()) fail(s.error().message);
   return std::move(*s);
 }
@@ -204,17 +208,6 @@ int cmd_scan(int argc, char** argv) {
   if (!r.ok()) fail(r.error().message);
   print_report(*r);
   return 0;
-}
-
-// How the server and `segue analyze` run analyses: in long-lived child processes of this
-// binary, with a time limit per file and an address-space cap (a hostile file costs that file
-// and a process restart only).
-audio::Runner analysis_runner(int nice) {
-  subprocess::Options o;
-  o.timeout = std::chrono::minutes(10);
-  o.nice = nice;
-  o.max_address_space = uint64_t{4} << 30;
-  return audio::persistent_runner(subprocess::self_executable(), o);
 }
 
 // Analyzes every file of the catalog that has no current analysis, `--jobs` at a time, with a
@@ -414,21 +407,33 @@ int cmd_serve(int argc, char** argv) {
   log::set_level(c.log_level == "debug" ? log::Level::kDebug
                  : c.log_level == "warn" ? log::Level::kWarn
                  : c.log_level == "error" ? log::Level::kError : log::Level::kInfo);
-  Services s = open_or_fail(c);
+  Services s = open_or_fail(c, Scope::kServer);
+  MetricsRegistry& metrics = *s.metrics;
+
+  if (!c.has_role("api")) {
+    // A node without the API: its background loops only, until SIGINT or SIGTERM.
+    if (auto st = start_roles(s, c); !st.ok()) fail(st.error().message);
+    std::printf("Segue is running without the API (roles: %s; data in %s)\n",
+                [&] {
+                  std::string r;
+                  for (const auto& x : c.roles) r += (r.empty() ? "" : ",") + x;
+                  return r;
+                }().c_str(),
+                c.data_dir.c_str());
+    std::fflush(stdout);
+    boost::asio::io_context io;
+    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code&, int) { io.stop(); });
+    io.run();
+    if (s.scans) s.scans->stop();
+    log::info("stopped");
+    return 0;
+  }
 
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   net::WorkerPool workers(c.workers > 0 ? static_cast<std::size_t>(c.workers) : std::max<std::size_t>(4, 2 * cores));
-  MetricsRegistry& metrics = *s.metrics;
   net::RateLimiter client_limiter(c.rate_limit_client, c.rate_window);
   net::RateLimiter user_limiter(c.rate_limit_user, c.rate_window);
-  auto* catalog = s.catalog.get();
-  metrics.gauge_fn("segue_catalog_tracks", "Tracks in the catalog", [catalog] { return static_cast<double>(catalog->snapshot()->stats().tracks); });
-  metrics.gauge_fn("segue_catalog_albums", "Albums in the catalog", [catalog] { return static_cast<double>(catalog->snapshot()->stats().albums); });
-  metrics.gauge_fn("segue_catalog_artists", "Artists in the catalog", [catalog] { return static_cast<double>(catalog->snapshot()->stats().artists); });
-  auto& scan_done = metrics.gauge("segue_scan_files_done", "Files read by the running scan");
-  auto& scan_total = metrics.gauge("segue_scan_files_total", "Files found by the running scan");
-  auto& scan_running = metrics.gauge("segue_scan_running", "1 while a library scan runs");
-  auto& scans = metrics.counter("segue_scans_total", "Library scans completed");
 
   api::spotify::ApiContext ctx{*s.db, *s.auth, *s.catalog, *s.artwork, *s.events, *s.library,
                                *s.stream_tokens, workers, client_limiter, user_limiter, metrics,
@@ -437,106 +442,18 @@ int cmd_serve(int argc, char** argv) {
   ctx.allowed_hosts = c.allowed_hosts;
   ctx.listen_host = c.listen_host;
   ctx.metrics_token = c.metrics_token;
-  // Real-time push: the in-process hub (/v1/ws subscribers; publishers anywhere in the API).
+  // Real-time push: the in-process hub (/v1/ws subscribers), fed from the domain events.
   net::LocalPubSub hub(&metrics);
   api::spotify::Realtime realtime(hub, *s.events_bus);
   ctx.realtime = &realtime;
   ctx.playlists = s.playlists.get();
   ctx.library_roots = c.libraries;
-
-  // Search: the Xapian index in the data directory, fed by the indexer's own thread from
-  // catalog and playlist announcements (the first sync runs in the background).
-  auto index = search::SearchIndex::open(c.data_dir + "/search");
-  if (!index.ok()) fail(index.error().message);
-  search::Indexer indexer(**index, *s.catalog, s.playlists.get(), *s.events_bus);
-  // Ranking uses play counts: popularity from the event pipeline, re-read every 10 minutes.
-  indexer.set_popularity(
-      [log = s.events.get()](search::Kind kind, const std::string& id) {
-        switch (kind) {
-          case search::Kind::kTrack: return log->popularity(events::ItemKind::kTrack, id);
-          case search::Kind::kAlbum: return log->popularity(events::ItemKind::kAlbum, id);
-          case search::Kind::kArtist: return log->popularity(events::ItemKind::kArtist, id);
-          default: return 50;
-        }
-      },
-      std::chrono::minutes(10));
-  // Playlists are found by their owner's display name too.
-  indexer.set_owner_names([auth = s.auth.get()](const UserId& owner) -> std::string {
-    auto u = auth->get_user(owner);
-    return u.ok() ? u->display_name : std::string();
-  });
-  // Test knob (docs/search.md): test_index_delay_ms (SEGUE_TEST_INDEX_DELAY_MS) slows the indexer
-  // down so that system tests can watch an initial build on a small library.
-  if (c.test_index_delay.count() > 0) {
-    log::warn("test_index_delay_ms is set: the search indexer is slowed down (a test knob)",
-              {{"ms", std::to_string(c.test_index_delay.count())}});
-    indexer.set_throttle(10, c.test_index_delay);
-  }
-  indexer.start();
-  search::Searcher searcher(**index);
-  ctx.searcher = &searcher;
-  ctx.indexer = &indexer;
+  ctx.searcher = s.searcher.get();
+  ctx.indexer = s.indexer.get();
   ctx.recent_searches = s.recent_searches.get();
   ctx.preferences = s.preferences.get();
-  // Transcoding: encodings made on demand in worker processes, cached in <data>/transcodes;
-  // with transcode_ahead, one encoding of every track after each scan, at low priority.
-  auto transcodes = open_transcode_cache(*s.db, c);
-  if (!transcodes.ok()) fail("transcode cache: " + transcodes.error().message);
-  ctx.transcodes = transcodes->get();
-  register_transcode_metrics(metrics, **transcodes);
-  bus::Subscription encode_ahead = encode_ahead_after_scans(*s.catalog, **transcodes, c, *s.events_bus);
-  // Indexing progress and readiness (docs/search.md, "Readiness").
-  metrics.gauge_fn("segue_search_ready", "1 when the search index has caught up with the catalog (first sync done, no initial build running)",
-                   [&indexer] { return indexer.stats().ready ? 1.0 : 0.0; });
-  metrics.gauge_fn("segue_search_building", "1 while an initial build runs (searches answer 503)",
-                   [&indexer] { return indexer.stats().building ? 1.0 : 0.0; });
-  metrics.gauge_fn("segue_search_documents_indexed", "Documents (re)indexed since start",
-                   [&indexer] { return static_cast<double>(indexer.stats().put); });
-  metrics.gauge_fn("segue_search_documents", "Documents searches see (as of the last commit)",
-                   [&indexer] { return static_cast<double>(indexer.stats().indexed); });
-  metrics.gauge_fn("segue_search_documents_pending", "Documents the indexer has yet to write",
-                   [&indexer] { return static_cast<double>(indexer.stats().pending); });
-  metrics.gauge_fn("segue_search_index_batches", "Search index commits since start",
-                   [&indexer] { return static_cast<double>(indexer.stats().batches); });
-  metrics.gauge_fn("segue_search_last_batch_seconds", "How long the indexer's last batch took",
-                   [&indexer] { return static_cast<double>(indexer.stats().last_batch_ms) / 1000.0; });
-  metrics.gauge_fn("segue_search_indexing_documents_per_second", "Write rate of the indexer's running (or last) batch",
-                   [&indexer] { return indexer.stats().docs_per_second; });
-
-  // The event pipeline: the log's head and, per consumer, its lag and throughput.
-  auto* event_log = s.events.get();
-  metrics.gauge_fn("segue_events_head_offset", "Offset of the newest event in the log",
-                   [event_log] { return static_cast<double>(event_log->head()); });
-  for (const auto& cs : event_log->consumers()) {
-    const std::string name = cs.name;
-    auto find = [event_log, name]() -> std::optional<events::ConsumerStatus> {
-      for (auto& c : event_log->consumers())
-        if (c.name == name) return c;
-      return std::nullopt;
-    };
-    metrics.gauge_fn("segue_events_" + name + "_lag", "Events the " + name + " consumer has yet to apply",
-                     [find] { auto c = find(); return c ? static_cast<double>(c->lag) : 0.0; });
-    metrics.gauge_fn("segue_events_" + name + "_events_per_second", "Events per second the " + name + " consumer applies",
-                     [find] { auto c = find(); return c ? c->events_per_second : 0.0; });
-    metrics.gauge_fn("segue_events_" + name + "_applied", "Events the " + name + " consumer applied since start",
-                     [find] { auto c = find(); return c ? static_cast<double>(c->applied) : 0.0; });
-  }
-
-  // Audio analysis (loudness, features, fingerprints): new and changed files after each scan,
-  // in niced child processes, `analysis_workers` at a time.
-  audio::AnalysisService::Options analysis_options;
-  analysis_options.workers = c.analysis_workers;
-  audio::AnalysisService analysis(*s.db, *s.catalog, *s.events_bus, analysis_runner(10), analysis_options);
-  if (auto st = analysis.start(); !st.ok()) fail("audio analysis: " + st.error().message);
-  ctx.analysis = &analysis;
-  metrics.gauge_fn("segue_analysis_files_analyzed", "Files with a current audio analysis",
-                   [&analysis] { return static_cast<double>(analysis.progress().analyzed); });
-  metrics.gauge_fn("segue_analysis_files_failed", "Files whose analysis failed (see the log for why)",
-                   [&analysis] { return static_cast<double>(analysis.progress().failed); });
-  metrics.gauge_fn("segue_analysis_files_queued", "Files waiting for analysis",
-                   [&analysis] { return static_cast<double>(analysis.progress().queued); });
-  metrics.gauge_fn("segue_analysis_audio_seconds", "Seconds of audio analyzed since start",
-                   [&analysis] { return analysis.progress().audio_seconds_since_start; });
+  ctx.transcodes = s.transcodes.get();
+  ctx.analysis = s.analysis.get();
 
   // The web player: its files, and the first-party OAuth client it logs in with.
   std::optional<api::web::StaticSite> site;
@@ -552,12 +469,7 @@ int cmd_serve(int argc, char** argv) {
     fail("registering the web player's OAuth client: " + st.error().message);
   ctx.landing_page = !site;
 
-  // Revocations reach this server at once: its own directly, the CLI's (another process on the
-  // same database) within one poll of the revision row, every 250 ms off the network threads.
-  // Stream tokens carry the user's credentials epoch, so they end with the revocation too.
-  s.stream_tokens->set_epoch_source([auth = s.auth.get()](const UserId& u) { return auth->credentials_epoch(u); });
-  s.auth->watch_revocations(std::chrono::milliseconds(250));
-  struct StopWatching {  // before the hub its listeners publish to goes away
+  struct StopWatching {  // the revocation watcher (started with the "api" role) ends first
     auth::AuthService* auth;
     ~StopWatching() { auth->stop_watching(); }
   } stop_watching{s.auth.get()};
@@ -595,38 +507,8 @@ int cmd_serve(int argc, char** argv) {
   net::Server server(opt, router, workers, metrics);
   if (auto st = server.bind(); !st.ok()) fail(st.error().message);
 
-  // Library scans: once at start, then periodically, on a thread of their own so a long scan
-  // never occupies the request workers.
-  std::mutex scan_mu;
-  std::condition_variable scan_cv;
-  bool stopping = false;
-  std::thread scanner_thread;
-  if (!c.libraries.empty()) {
-    scanner_thread = std::thread([&] {
-      for (;;) {
-        scan_running.set(1);
-        auto r = s.scanner->scan(c.libraries, false, [&](std::size_t done, std::size_t total) {
-          scan_done.set(static_cast<int64_t>(done));
-          scan_total.set(static_cast<int64_t>(total));
-        });
-        scan_running.set(0);
-        scans.inc();
-        if (r.ok()) {
-          log::info("scan finished", {{"files", std::to_string(r->files_seen)}, {"added", std::to_string(r->added)},
-                                      {"updated", std::to_string(r->updated)}, {"removed", std::to_string(r->removed)},
-                                      {"failed", std::to_string(r->failed.size())},
-                                      {"ms", std::to_string(r->elapsed.count())}});
-          for (const auto& f : r->failed) log::warn("scan skipped a file", {{"path", f.path}, {"reason", f.reason}});
-        } else {
-          log::error("scan failed", {{"reason", r.error().message}});
-        }
-        std::unique_lock lock(scan_mu);
-        if (c.rescan_interval.count() == 0) scan_cv.wait(lock, [&] { return stopping; });
-        else scan_cv.wait_for(lock, c.rescan_interval, [&] { return stopping; });
-        if (stopping) return;
-      }
-    });
-  }
+  // The background loops of this node's roles (scans, indexer, analysis, revocation watcher).
+  if (auto st = start_roles(s, c); !st.ok()) fail(st.error().message);
 
   const std::string url = "http://" + (c.listen_host.find(':') != std::string::npos ? "[" + c.listen_host + "]" : c.listen_host) +
                           ":" + std::to_string(server.port());
@@ -645,12 +527,7 @@ int cmd_serve(int argc, char** argv) {
   server.stop_on_signals();
   server.run();
 
-  {
-    std::lock_guard lock(scan_mu);
-    stopping = true;
-  }
-  scan_cv.notify_all();
-  if (scanner_thread.joinable()) scanner_thread.join();
+  if (s.scans) s.scans->stop();
   workers.join();
   log::info("stopped");
   return 0;

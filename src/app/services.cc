@@ -10,7 +10,9 @@
 
 #include "bus/local_bus.h"
 #include "common/crypto.h"
+#include "app/transcoding.h"
 #include "common/log.h"
+#include "common/subprocess.h"
 
 namespace segue::app {
 
@@ -55,7 +57,7 @@ Status secure_data_dir(const std::string& dir) {
   return {};
 }
 
-Result<Services> open_services(const Config& config) {
+Result<Services> open_services(const Config& config, Scope scope) {
   SEGUE_TRY(secure_data_dir(config.data_dir));
   Services s;
   s.metrics = std::make_unique<MetricsRegistry>();
@@ -84,6 +86,8 @@ Result<Services> open_services(const Config& config) {
   // Each consumer's derived state in a database of its own, so consumer commits run in parallel
   // with appends (docs/formats/event-log.md); the log stays in segue.db.
   event_options.derived_dir = config.data_dir + "/events-derived";
+  // The consumers' threads are the "events" role.
+  event_options.start_threads = config.has_role("events");
   SEGUE_ASSIGN_OR_RETURN(s.events, events::EventLog::open(*s.db, std::move(event_options)));
   s.library = std::make_unique<user::Library>(*s.db, s.events_bus.get());
   s.playlists = std::make_unique<playlist::PlaylistService>(*s.db, s.events_bus.get());
@@ -91,7 +95,91 @@ Result<Services> open_services(const Config& config) {
   s.recent_searches = std::make_unique<search::RecentSearches>(*s.db);
   SEGUE_ASSIGN_OR_RETURN(std::string key, load_or_create_secret(config.data_dir));
   s.stream_tokens = std::make_unique<playback::StreamTokenSigner>(std::move(key));
+  // Stream tokens carry the user's credentials epoch, so they end with a revocation too.
+  s.stream_tokens->set_epoch_source([auth = s.auth.get()](const UserId& u) { return auth->credentials_epoch(u); });
+
+  MetricsRegistry& metrics = *s.metrics;
+  s.catalog->register_metrics(metrics);
+  s.events->register_metrics(metrics);
+  if (scope == Scope::kCore) return s;
+
+  // Search: the Xapian index in the data directory, fed by the indexer's own thread from the
+  // catalog's and the playlists' domain events (the first sync runs in the background).
+  SEGUE_ASSIGN_OR_RETURN(s.search_index, search::SearchIndex::open(config.data_dir + "/search"));
+  s.searcher = std::make_unique<search::Searcher>(*s.search_index);
+  if (config.has_role("indexer")) {
+    s.indexer = std::make_unique<search::Indexer>(*s.search_index, *s.catalog, s.playlists.get(), *s.events_bus);
+    // Ranking uses play counts: popularity from the event pipeline, re-read every 10 minutes.
+    s.indexer->set_popularity(
+        [log = s.events.get()](search::Kind kind, const std::string& id) {
+          switch (kind) {
+            case search::Kind::kTrack: return log->popularity(events::ItemKind::kTrack, id);
+            case search::Kind::kAlbum: return log->popularity(events::ItemKind::kAlbum, id);
+            case search::Kind::kArtist: return log->popularity(events::ItemKind::kArtist, id);
+            default: return 50;
+          }
+        },
+        std::chrono::minutes(10));
+    // Playlists are found by their owner's display name too.
+    s.indexer->set_owner_names([auth = s.auth.get()](const UserId& owner) -> std::string {
+      auto u = auth->get_user(owner);
+      return u.ok() ? u->display_name : std::string();
+    });
+    // Test knob (docs/search.md): test_index_delay_ms (SEGUE_TEST_INDEX_DELAY_MS) slows the
+    // indexer down so that system tests can watch an initial build on a small library.
+    if (config.test_index_delay.count() > 0) {
+      log::warn("test_index_delay_ms is set: the search indexer is slowed down (a test knob)",
+                {{"ms", std::to_string(config.test_index_delay.count())}});
+      s.indexer->set_throttle(10, config.test_index_delay);
+    }
+    s.indexer->register_metrics(metrics);
+  }
+
+  // Transcoding: encodings made on demand in worker processes, cached in <data>/transcodes;
+  // with transcode_ahead, one encoding of every track after each scan, at low priority.
+  auto transcodes = open_transcode_cache(*s.db, config);
+  if (!transcodes.ok()) return Error{transcodes.error().code, "transcode cache: " + transcodes.error().message};
+  s.transcodes = std::move(transcodes).value();
+  s.transcodes->register_metrics(metrics);
+  if (config.has_role("transcode"))
+    s.encode_ahead = encode_ahead_after_scans(*s.catalog, *s.transcodes, config, *s.events_bus);
+
+  // Audio analysis (loudness, features, fingerprints): new and changed files after each scan,
+  // in niced child processes, `analysis_workers` at a time (none without the "analysis" role:
+  // reads still answer from the stored results).
+  audio::AnalysisService::Options analysis_options;
+  analysis_options.workers = config.has_role("analysis") ? config.analysis_workers : 0;
+  s.analysis = std::make_unique<audio::AnalysisService>(*s.db, *s.catalog, *s.events_bus, analysis_runner(10),
+                                                        analysis_options);
+  s.analysis->register_metrics(metrics);
+
+  // Library scans: once at start, then every rescan_interval (the "scanner" role).
+  if (config.has_role("scanner"))
+    s.scans = std::make_unique<catalog::ScanLoop>(*s.scanner, config.libraries, config.rescan_interval, metrics);
   return s;
+}
+
+Status start_roles(Services& s, const Config& config) {
+  if (s.indexer) s.indexer->start();
+  if (s.analysis) {
+    if (auto st = s.analysis->start(); !st.ok()) return Error{st.error().code, "audio analysis: " + st.error().message};
+  }
+  if (s.scans) s.scans->start();
+  // Revocations reach this server at once: its own directly, the CLI's (another process on the
+  // same database) within one poll of the revision row, every 250 ms off the network threads.
+  if (config.has_role("api")) s.auth->watch_revocations(std::chrono::milliseconds(250));
+  std::string roles;
+  for (const auto& r : config.roles) roles += (roles.empty() ? "" : ",") + r;
+  log::info("roles started", {{"roles", roles}});
+  return {};
+}
+
+audio::Runner analysis_runner(int nice) {
+  subprocess::Options o;
+  o.timeout = std::chrono::minutes(10);
+  o.nice = nice;
+  o.max_address_space = uint64_t{4} << 30;
+  return audio::persistent_runner(subprocess::self_executable(), o);
 }
 
 }  // namespace segue::app

@@ -1,5 +1,11 @@
-// Opens a data directory and wires the domain services over it. Used by `serve` and by the
-// administrative commands (`user`, `client`, `scan`).
+// The composition root: opens a data directory and builds every domain service over it, in
+// one place, each registering its own metrics. Used by `serve` (Scope::kServer, then
+// start_roles()) and by the administrative commands (`user`, `client`, `scan`, ...: kCore).
+//
+// Background loops start by role (Config::roles, docs in README "Settings"): the scan loop
+// ("scanner"), the search indexer ("indexer"), the transcode jobs ("transcode"), the analysis
+// workers ("analysis"), the event-log consumers ("events"); "api" is the HTTP server (main.cc)
+// and the revocation watcher.
 #pragma once
 
 #include <memory>
@@ -10,13 +16,18 @@
 #include "bus/event_bus.h"
 #include "catalog/artwork.h"
 #include "catalog/catalog.h"
+#include "catalog/scan_loop.h"
 #include "catalog/scanner.h"
 #include "common/metrics.h"
 #include "events/event_log.h"
 #include "playback/stream_token.h"
 #include "playlist/service.h"
 #include "store/database.h"
+#include "search/indexer.h"
 #include "search/recent.h"
+#include "search/searcher.h"
+#include "audio/analysis_service.h"
+#include "transcode/cache.h"
 #include "user/library.h"
 #include "user/preferences.h"
 
@@ -38,6 +49,20 @@ struct Services {
   std::unique_ptr<playlist::PlaylistService> playlists;
   std::unique_ptr<user::Preferences> preferences;
   std::unique_ptr<search::RecentSearches> recent_searches;
+
+  // Scope::kServer only (null otherwise).
+  std::unique_ptr<search::SearchIndex> search_index;  // <data>/search
+  std::unique_ptr<search::Searcher> searcher;
+  std::unique_ptr<search::Indexer> indexer;  // with the "indexer" role only
+  std::unique_ptr<transcode::TranscodeCache> transcodes;  // jobs with the "transcode" role only
+  bus::Subscription encode_ahead;  // transcode_ahead: with the "transcode" role only
+  std::unique_ptr<audio::AnalysisService> analysis;  // workers with the "analysis" role only
+  std::unique_ptr<catalog::ScanLoop> scans;  // with the "scanner" role only
+};
+
+enum class Scope {
+  kCore,    // the database and the domain services: what the CLI commands need
+  kServer,  // also the search index, the transcode cache, the analysis service and the loops
 };
 
 // Creates the data directory if missing, and makes an existing one the owner's only (0700,
@@ -46,7 +71,18 @@ Status secure_data_dir(const std::string& dir);
 // Creates the data directory if needed (secure_data_dir), opens `<data>/segue.db` (refusing a
 // corrupt database or one from a newer Segue), applies every module's migrations and loads the
 // catalog.
-Result<Services> open_services(const Config& config);
+// With kServer, nothing runs in the background before start_roles() (the event consumers of
+// the "events" role excepted: they start with the event log, in both scopes).
+Result<Services> open_services(const Config& config, Scope scope = Scope::kCore);
+
+// Starts the background loops of the config's roles (kServer services): the indexer's first
+// sync, the analysis workers, the scan loop, and with "api" the revocation watcher.
+Status start_roles(Services& s, const Config& config);
+
+// How the server and `segue analyze` run analyses: in long-lived child processes of this
+// binary, with a time limit per file and an address-space cap (a hostile file costs that file
+// and a process restart only).
+audio::Runner analysis_runner(int nice);
 
 // The server's secret (stream-token key): 32 random bytes in `<data>/secret.key`, created
 // with mode 0600 on first use.

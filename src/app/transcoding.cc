@@ -17,26 +17,9 @@ Result<std::unique_ptr<transcode::TranscodeCache>> open_transcode_cache(store::D
   o.max_bytes = config.transcode_cache_bytes;
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   o.jobs = config.transcode_jobs > 0 ? config.transcode_jobs : std::max(1, cores / 2);
+  o.run_jobs = config.has_role("transcode");  // else: queued here, made by a node with the role
   o.runner = transcode::subprocess_runner(std::move(worker));
   return transcode::TranscodeCache::open(db, std::move(o));
-}
-
-void register_transcode_metrics(MetricsRegistry& metrics, transcode::TranscodeCache& cache) {
-  auto* c = &cache;
-  metrics.gauge_fn("segue_transcode_ready_files", "Encodings on disk in the transcode cache",
-                   [c] { return static_cast<double>(c->stats().ready); });
-  metrics.gauge_fn("segue_transcode_ready_bytes", "Bytes of encodings on disk in the transcode cache",
-                   [c] { return static_cast<double>(c->stats().ready_bytes); });
-  metrics.gauge_fn("segue_transcode_queued", "Transcodes waiting for a worker",
-                   [c] { return static_cast<double>(c->stats().queued); });
-  metrics.gauge_fn("segue_transcode_running", "Transcodes running",
-                   [c] { return static_cast<double>(c->stats().running); });
-  metrics.gauge_fn("segue_transcode_failed_files", "Encodings that failed (remembered until the source changes)",
-                   [c] { return static_cast<double>(c->stats().failed); });
-  metrics.gauge_fn("segue_transcode_completed", "Transcodes finished since start",
-                   [c] { return static_cast<double>(c->stats().completed); });
-  metrics.gauge_fn("segue_transcode_evicted", "Encodings evicted since start",
-                   [c] { return static_cast<double>(c->stats().evicted); });
 }
 
 bus::Subscription encode_ahead_after_scans(catalog::Catalog& catalog, transcode::TranscodeCache& cache,

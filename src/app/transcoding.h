@@ -1,5 +1,5 @@
 // Wiring of the transcode cache for `serve`: where its files go, how its workers are started
-// (this binary's `segue worker transcode`), its metrics, and the ahead-of-time encodings queued
+// (this binary's `segue worker transcode`), and the ahead-of-time encodings queued
 // after each scan.
 #pragma once
 
@@ -16,9 +16,6 @@ namespace segue::app {
 
 // Opens the cache in `<data>/transcodes` (blocking: start-up only).
 Result<std::unique_ptr<transcode::TranscodeCache>> open_transcode_cache(store::Database& db, const Config& config);
-
-// Gauges and counters of the cache in `metrics`; `cache` must outlive the registry's use.
-void register_transcode_metrics(MetricsRegistry& metrics, transcode::TranscodeCache& cache);
 
 // With `transcode_ahead` set, queues that encoding of every track (from its best original
 // file, unless an original already fits) each time the catalog publishes a snapshot

@@ -171,6 +171,17 @@ Status AnalysisService::start() {
   return {};
 }
 
+void AnalysisService::register_metrics(MetricsRegistry& metrics) const {
+  metrics.gauge_fn("segue_analysis_files_analyzed", "Files with a current audio analysis",
+                   [this] { return static_cast<double>(progress().analyzed); });
+  metrics.gauge_fn("segue_analysis_files_failed", "Files whose analysis failed (see the log for why)",
+                   [this] { return static_cast<double>(progress().failed); });
+  metrics.gauge_fn("segue_analysis_files_queued", "Files waiting for analysis",
+                   [this] { return static_cast<double>(progress().queued); });
+  metrics.gauge_fn("segue_analysis_audio_seconds", "Seconds of audio analyzed since start",
+                   [this] { return progress().audio_seconds_since_start; });
+}
+
 bool AnalysisService::current(const Known& k, const catalog::AudioFile& f) const {
   return k.key.size == f.size && k.key.mtime_ns == f.mtime_ns && k.version == kAnalyzerVersion &&
          k.key.track == f.track_id;

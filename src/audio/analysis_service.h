@@ -30,6 +30,7 @@
 #include "audio/analysis_store.h"
 #include "bus/event_bus.h"
 #include "catalog/catalog.h"
+#include "common/metrics.h"
 #include "common/subprocess.h"
 
 namespace segue::audio {
@@ -105,6 +106,8 @@ class AnalysisService {
 
   std::optional<TrackSound> track(const TrackId& id) const;
   AnalysisProgress progress() const;
+  // segue_analysis_* gauges of progress().
+  void register_metrics(MetricsRegistry& metrics) const;
   // The failure reasons of files whose analysis failed, by file id.
   std::vector<std::pair<FileId, std::string>> failures() const;
 

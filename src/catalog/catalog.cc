@@ -128,6 +128,12 @@ Stats Snapshot::stats() const {
 Catalog::Catalog(store::Database& db, bus::EventBus* events)
     : db_(db), events_(events), snapshot_(std::make_shared<Snapshot>()) {}
 
+void Catalog::register_metrics(MetricsRegistry& metrics) const {
+  metrics.gauge_fn("segue_catalog_tracks", "Tracks in the catalog", [this] { return static_cast<double>(stats().tracks); });
+  metrics.gauge_fn("segue_catalog_albums", "Albums in the catalog", [this] { return static_cast<double>(stats().albums); });
+  metrics.gauge_fn("segue_catalog_artists", "Artists in the catalog", [this] { return static_cast<double>(stats().artists); });
+}
+
 std::shared_ptr<const Snapshot> Catalog::snapshot() const { return std::atomic_load(&snapshot_); }
 
 Status Catalog::reload() {

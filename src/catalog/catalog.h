@@ -17,6 +17,7 @@
 
 #include "bus/event_bus.h"
 #include "catalog/model.h"
+#include "common/metrics.h"
 #include "common/result.h"
 #include "store/database.h"
 
@@ -110,6 +111,9 @@ class Catalog {
   std::shared_ptr<const Snapshot> snapshot() const;
 
   Stats stats() const { return snapshot()->stats(); }
+
+  // segue_catalog_tracks, _albums, _artists (read from the snapshot when rendered).
+  void register_metrics(MetricsRegistry& metrics) const;
 
   // Called with each newly published snapshot, on the thread that called reload() (after the
   // snapshot is visible): how other modules (search) learn that the catalog changed without

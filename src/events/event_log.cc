@@ -137,4 +137,23 @@ Result<std::vector<Event>> EventLog::export_user(const UserId& user) { return lo
 
 Status EventLog::delete_history(const UserId& user) { return runner_.delete_user(user); }
 
+void EventLog::register_metrics(MetricsRegistry& metrics) const {
+  metrics.gauge_fn("segue_events_head_offset", "Offset of the newest event in the log",
+                   [this] { return static_cast<double>(head()); });
+  for (const auto& cs : consumers()) {
+    const std::string name = cs.name;
+    auto find = [this, name]() -> std::optional<ConsumerStatus> {
+      for (auto& c : consumers())
+        if (c.name == name) return c;
+      return std::nullopt;
+    };
+    metrics.gauge_fn("segue_events_" + name + "_lag", "Events the " + name + " consumer has yet to apply",
+                     [find] { auto c = find(); return c ? static_cast<double>(c->lag) : 0.0; });
+    metrics.gauge_fn("segue_events_" + name + "_events_per_second", "Events per second the " + name + " consumer applies",
+                     [find] { auto c = find(); return c ? c->events_per_second : 0.0; });
+    metrics.gauge_fn("segue_events_" + name + "_applied", "Events the " + name + " consumer applied since start",
+                     [find] { auto c = find(); return c ? static_cast<double>(c->applied) : 0.0; });
+  }
+}
+
 }  // namespace segue::events

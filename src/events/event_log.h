@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/ids.h"
+#include "common/metrics.h"
 #include "common/result.h"
 #include "events/event.h"
 #include "events/history.h"
@@ -117,6 +118,8 @@ class EventLog {
 
   // --- operations --------------------------------------------------------------------------
   std::vector<ConsumerStatus> consumers() const { return runner_.status(); }
+  // segue_events_head_offset and, per consumer, its lag, rate and events applied.
+  void register_metrics(MetricsRegistry& metrics) const;
   // Applies on the calling thread until every consumer (or `name`) reaches the head.
   Status catch_up(const std::string& name = {}) { return runner_.catch_up(name); }
   // Resets a consumer ("history", "popularity", "top_items" or an extra one); it rebuilds from

@@ -172,6 +172,25 @@ void Indexer::start() {
   thread_ = std::thread([this] { run(); });
 }
 
+void Indexer::register_metrics(MetricsRegistry& metrics) const {
+  metrics.gauge_fn("segue_search_ready", "1 when the search index has caught up with the catalog (first sync done, no initial build running)",
+                   [this] { return stats().ready ? 1.0 : 0.0; });
+  metrics.gauge_fn("segue_search_building", "1 while an initial build runs (searches answer 503)",
+                   [this] { return stats().building ? 1.0 : 0.0; });
+  metrics.gauge_fn("segue_search_documents_indexed", "Documents (re)indexed since start",
+                   [this] { return static_cast<double>(stats().put); });
+  metrics.gauge_fn("segue_search_documents", "Documents searches see (as of the last commit)",
+                   [this] { return static_cast<double>(stats().indexed); });
+  metrics.gauge_fn("segue_search_documents_pending", "Documents the indexer has yet to write",
+                   [this] { return static_cast<double>(stats().pending); });
+  metrics.gauge_fn("segue_search_index_batches", "Search index commits since start",
+                   [this] { return static_cast<double>(stats().batches); });
+  metrics.gauge_fn("segue_search_last_batch_seconds", "How long the indexer's last batch took",
+                   [this] { return static_cast<double>(stats().last_batch_ms) / 1000.0; });
+  metrics.gauge_fn("segue_search_indexing_documents_per_second", "Write rate of the indexer's running (or last) batch",
+                   [this] { return stats().docs_per_second; });
+}
+
 void Indexer::flush() {
   Inbox& in = *inbox_;
   std::unique_lock l(in.mu);

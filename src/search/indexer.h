@@ -30,6 +30,7 @@
 
 #include "bus/event_bus.h"
 #include "catalog/catalog.h"
+#include "common/metrics.h"
 #include "playlist/service.h"
 #include "search/document.h"
 #include "search/index.h"
@@ -88,6 +89,8 @@ class Indexer {
   };
   // Cheap (a mutex and an atomic load): callable from network threads.
   Stats stats() const;
+  // segue_search_* gauges of stats() (docs/search.md, "Readiness").
+  void register_metrics(MetricsRegistry& metrics) const;
 
  private:
   void run();

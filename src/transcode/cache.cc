@@ -199,7 +199,8 @@ Result<std::unique_ptr<TranscodeCache>> TranscodeCache::open(store::Database& db
     std::unique_lock lock(cache->mu_);
     cache->evict_locked_out(lock);
   }
-  for (int i = 0; i < cache->options_.jobs; ++i) cache->threads_.emplace_back([c = cache.get()] { c->job_loop(); });
+  if (cache->options_.run_jobs)
+    for (int i = 0; i < cache->options_.jobs; ++i) cache->threads_.emplace_back([c = cache.get()] { c->job_loop(); });
   return cache;
 }
 
@@ -341,6 +342,23 @@ EncodingInfo TranscodeCache::info_locked(const Entry& e) const {
     i.retry_after = clamp_hint(own + static_cast<double>(ahead) * per_job);
   }
   return i;
+}
+
+void TranscodeCache::register_metrics(MetricsRegistry& metrics) const {
+  metrics.gauge_fn("segue_transcode_ready_files", "Encodings on disk in the transcode cache",
+                   [this] { return static_cast<double>(stats().ready); });
+  metrics.gauge_fn("segue_transcode_ready_bytes", "Bytes of encodings on disk in the transcode cache",
+                   [this] { return static_cast<double>(stats().ready_bytes); });
+  metrics.gauge_fn("segue_transcode_queued", "Transcodes waiting for a worker",
+                   [this] { return static_cast<double>(stats().queued); });
+  metrics.gauge_fn("segue_transcode_running", "Transcodes running",
+                   [this] { return static_cast<double>(stats().running); });
+  metrics.gauge_fn("segue_transcode_failed_files", "Encodings that failed (remembered until the source changes)",
+                   [this] { return static_cast<double>(stats().failed); });
+  metrics.gauge_fn("segue_transcode_completed", "Transcodes finished since start",
+                   [this] { return static_cast<double>(stats().completed); });
+  metrics.gauge_fn("segue_transcode_evicted", "Encodings evicted since start",
+                   [this] { return static_cast<double>(stats().evicted); });
 }
 
 EncodingInfo TranscodeCache::request(const Source& source, audio::Format format, int bitrate_kbps) {

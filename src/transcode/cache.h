@@ -25,6 +25,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/metrics.h"
 #include "audio/encoder.h"
 #include "audio/transcoder.h"
 #include "common/ids.h"
@@ -104,6 +105,9 @@ struct CacheOptions {
   std::string dir;                        // e.g. <data>/transcodes; created if missing
   uint64_t max_bytes = 4ull << 30;        // bound on the total size of ready encodings
   int jobs = 1;                           // concurrent transcodes
+  // false: no job threads on this node (one without the transcode role); requests queue for
+  // a node that runs them, and nothing is encoded here.
+  bool run_jobs = true;
   // Encodings used this recently are not evicted even over the bound: a client may be
   // reading it range by range (each range opens the file again).
   std::chrono::seconds keep_recent{600};
@@ -148,6 +152,8 @@ class TranscodeCache {
   std::size_t encode_ahead(const std::vector<Source>& sources, audio::Format format, int bitrate_kbps);
 
   CacheStats stats() const;
+  // segue_transcode_* gauges of stats().
+  void register_metrics(MetricsRegistry& metrics) const;
   // Waits until nothing is queued or running (tests, `segue transcode`-style tools).
   void wait_idle();
   // Stops the job threads; transcodes in progress are cancelled (their workers killed) and

@@ -29,6 +29,31 @@ TEST(Config, ListsFromAHigherSourceReplaceLowerOnes) {
   EXPECT_EQ(c->libraries, (std::vector<std::string>{"/a", "/b"}));
 }
 
+TEST(Config, RolesDefaultToAllAndComeFromFileEnvironmentOrFlags) {
+  auto c = build_config({}, {}, {});
+  ASSERT_TRUE(c.ok());
+  for (const auto& r : kAllRoles) EXPECT_TRUE(c->has_role(r)) << r;
+  // TOML array items, then SEGUE_ROLES=api,indexer (read_environment splits on commas).
+  c = build_config({{"roles", "api"}, {"roles", "scanner"}}, {}, {});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->roles, (std::set<std::string>{"api", "scanner"}));
+  char env0[] = "SEGUE_ROLES=api, indexer";
+  char* envp[] = {env0, nullptr};
+  c = build_config({{"roles", "scanner"}}, read_environment(envp), {});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->roles, (std::set<std::string>{"api", "indexer"}));
+  c = build_config({}, {}, {{"roles", "events,analysis"}});  // --roles events,analysis
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->roles, (std::set<std::string>{"events", "analysis"}));
+  EXPECT_FALSE(c->has_role("api"));
+  c = build_config({}, {}, {{"roles", "api,mining"}});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("mining"), std::string::npos);
+  c = build_config({}, {}, {{"roles", ","}});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("roles"), std::string::npos);
+}
+
 TEST(Config, RejectsBadValuesNamingTheSetting) {
   auto c = build_config({}, {}, {{"listen", "localhost"}});
   ASSERT_FALSE(c.ok());

@@ -1,0 +1,46 @@
+// The library scans of a node with the scanner role: one at start, then every `interval`
+// (0: only the one at start), on a thread of their own so a long scan never occupies the
+// request workers. Each scan's progress is in the registry given to the constructor
+// (segue_scan_running, segue_scan_files_done, segue_scan_files_total, segue_scans_total).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "catalog/scanner.h"
+#include "common/metrics.h"
+
+namespace segue::catalog {
+
+class ScanLoop {
+ public:
+  ScanLoop(Scanner& scanner, std::vector<std::string> libraries, std::chrono::seconds interval,
+           MetricsRegistry& metrics);
+  ~ScanLoop();  // stop()
+
+  // Starts the thread (nothing to do without libraries). Once.
+  void start();
+  // Ends the wait for the next scan and joins the thread (a running scan finishes first).
+  void stop();
+
+ private:
+  void run();
+
+  Scanner& scanner_;
+  std::vector<std::string> libraries_;
+  std::chrono::seconds interval_;
+  Gauge& done_;
+  Gauge& total_;
+  Gauge& running_;
+  Counter& scans_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace segue::catalog
