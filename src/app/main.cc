@@ -25,7 +25,7 @@
 #include "app/config.h"
 #include "app/services.h"
 #include "app/worker.h"
-#include "audio/analysis_service.h"
+#include "analysis/analysis_service.h"
 #include "common/subprocess.h"
 #include "search/indexer.h"
 #include "search/searcher.h"
@@ -225,13 +225,13 @@ int cmd_analyze(int argc, char** argv) {
     auto r = s.scanner->scan(c.libraries, false, terminal_progress());
     if (!r.ok()) fail(r.error().message);
   }
-  audio::AnalysisService::Options o;
+  analysis::AnalysisService::Options o;
   o.workers = static_cast<int>(*jobs);
-  audio::AnalysisService svc(*s.db, *s.catalog, *s.events_bus, analysis_runner(0), o);
+  analysis::AnalysisService svc(*s.db, *s.catalog, *s.events_bus, analysis_runner(0), o);
   if (auto st = svc.start(); !st.ok()) fail(st.error().message);
   const bool tty = isatty(STDERR_FILENO);
   const auto start = std::chrono::steady_clock::now();
-  auto show = [&](const audio::AnalysisProgress& p) {
+  auto show = [&](const analysis::AnalysisProgress& p) {
     const std::size_t current = p.analyzed + p.failed;
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const double realtime = secs > 0 ? p.audio_seconds_since_start / secs : 0;
@@ -244,7 +244,7 @@ int cmd_analyze(int argc, char** argv) {
     if (!tty) std::fprintf(stderr, "\n");
   };
   svc.wait_idle(show, std::chrono::milliseconds(tty ? 200 : 5000));
-  audio::AnalysisProgress p = svc.progress();
+  analysis::AnalysisProgress p = svc.progress();
   show(p);
   std::fprintf(stderr, "\n");
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

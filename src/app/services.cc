@@ -147,9 +147,9 @@ Result<Services> open_services(const Config& config, Scope scope) {
   // Audio analysis (loudness, features, fingerprints): new and changed files after each scan,
   // in niced child processes, `analysis_workers` at a time (none without the "analysis" role:
   // reads still answer from the stored results).
-  audio::AnalysisService::Options analysis_options;
+  analysis::AnalysisService::Options analysis_options;
   analysis_options.workers = config.has_role("analysis") ? config.analysis_workers : 0;
-  s.analysis = std::make_unique<audio::AnalysisService>(*s.db, *s.catalog, *s.events_bus, analysis_runner(10),
+  s.analysis = std::make_unique<analysis::AnalysisService>(*s.db, *s.catalog, *s.events_bus, analysis_runner(10),
                                                         analysis_options);
   s.analysis->register_metrics(metrics);
 
@@ -174,12 +174,12 @@ Status start_roles(Services& s, const Config& config) {
   return {};
 }
 
-audio::Runner analysis_runner(int nice) {
+analysis::Runner analysis_runner(int nice) {
   subprocess::Options o;
   o.timeout = std::chrono::minutes(10);
   o.nice = nice;
   o.max_address_space = uint64_t{4} << 30;
-  return audio::persistent_runner(subprocess::self_executable(), o);
+  return analysis::persistent_runner(subprocess::self_executable(), o);
 }
 
 }  // namespace segue::app

@@ -26,7 +26,7 @@
 #include "search/indexer.h"
 #include "search/recent.h"
 #include "search/searcher.h"
-#include "audio/analysis_service.h"
+#include "analysis/analysis_service.h"
 #include "transcode/cache.h"
 #include "user/library.h"
 #include "user/preferences.h"
@@ -56,7 +56,7 @@ struct Services {
   std::unique_ptr<search::Indexer> indexer;  // with the "indexer" role only
   std::unique_ptr<transcode::TranscodeCache> transcodes;  // jobs with the "transcode" role only
   bus::Subscription encode_ahead;  // transcode_ahead: with the "transcode" role only
-  std::unique_ptr<audio::AnalysisService> analysis;  // workers with the "analysis" role only
+  std::unique_ptr<analysis::AnalysisService> analysis;  // workers with the "analysis" role only
   std::unique_ptr<catalog::ScanLoop> scans;  // with the "scanner" role only
 };
 
@@ -82,7 +82,7 @@ Status start_roles(Services& s, const Config& config);
 // How the server and `segue analyze` run analyses: in long-lived child processes of this
 // binary, with a time limit per file and an address-space cap (a hostile file costs that file
 // and a process restart only).
-audio::Runner analysis_runner(int nice);
+analysis::Runner analysis_runner(int nice);
 
 // The server's secret (stream-token key): 32 random bytes in `<data>/secret.key`, created
 // with mode 0600 on first use.

@@ -4,7 +4,7 @@
 #include <iostream>
 #include <string>
 
-#include "audio/analysis_service.h"
+#include "analysis/analysis_service.h"
 #include "audio/transcoder.h"
 #include "common/strings.h"
 #include "transcode/cache.h"
@@ -40,8 +40,8 @@ int run_worker(int argc, char** argv) {
   if (kind == "transcode") return worker_transcode(argc, argv);
   if (kind == "analyze") {
     if (argc != 4) return print_line(transcode::error_to_json(Error::invalid("usage: segue worker analyze FILE|--stdin")), 2);
-    if (std::string(argv[3]) == "--stdin") return audio::analyze_worker_loop(std::cin, std::cout);
-    return audio::analyze_worker_main(argv[3]);
+    if (std::string(argv[3]) == "--stdin") return analysis::analyze_worker_loop(std::cin, std::cout);
+    return analysis::analyze_worker_main(argv[3]);
   }
   return print_line(transcode::error_to_json(Error::invalid("unknown worker '" + kind + "' (known: transcode, analyze)")), 2);
 }

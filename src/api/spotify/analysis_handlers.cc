@@ -1,5 +1,5 @@
 // Spotify's audio-features and audio-analysis, computed by Segue's own analyzer
-// (audio/analysis_service.h), and the library's duplicate recordings. Features come from memory;
+// (analysis/analysis_service.h), and the library's duplicate recordings. Features come from memory;
 // the full analysis and the duplicate search read the database on a worker thread.
 #include <cmath>
 
@@ -7,7 +7,7 @@
 #include "api/spotify/objects.h"
 #include "api/spotify/params.h"
 #include "api/spotify/routes.h"
-#include "audio/analysis_service.h"
+#include "analysis/analysis_service.h"
 
 namespace segue::api::spotify {
 namespace {
@@ -19,11 +19,11 @@ double rounded(double v, double scale = 1000.0) { return std::isfinite(v) ? std:
 
 // Spotify's loudness is a mean level in dB; ours is the EBU R128 integrated loudness when the
 // track is not silent (docs/audio-features.md).
-double loudness_of(const audio::TrackSound& s) {
+double loudness_of(const analysis::TrackSound& s) {
   return rounded(s.integrated_lufs ? *s.integrated_lufs : s.features.loudness);
 }
 
-json::object features_object(const audio::TrackSound& s, const std::string& id, const std::string& base) {
+json::object features_object(const analysis::TrackSound& s, const std::string& id, const std::string& base) {
   const auto& f = s.features;
   json::object o;
   o["acousticness"] = rounded(f.acousticness);
@@ -47,7 +47,7 @@ json::object features_object(const audio::TrackSound& s, const std::string& id, 
   return o;
 }
 
-json::object analysis_object(const audio::TrackAnalysis& a, const audio::TrackSound& s) {
+json::object analysis_object(const audio::TrackAnalysis& a, const analysis::TrackSound& s) {
   json::value all = audio::to_json(a);
   json::object& music = all.as_object()["music"].as_object();
   const auto& m = a.music;

@@ -22,9 +22,9 @@
 #include "user/library.h"
 #include "user/preferences.h"
 
-namespace segue::audio {
+namespace segue::analysis {
 class AnalysisService;
-}  // namespace segue::audio
+}  // namespace segue::analysis
 namespace segue::search {
 class Searcher;
 class Indexer;
@@ -71,7 +71,7 @@ struct ApiContext {
   // Encodings made on demand (null: only the original files are offered).
   transcode::TranscodeCache* transcodes = nullptr;
   // Audio features, analysis, loudness and duplicates (null: no /v1/audio-* routes).
-  audio::AnalysisService* analysis = nullptr;
+  segue::analysis::AnalysisService* analysis = nullptr;
   // Login backoff, the password-hashing pool and per-address limits (null: none of them).
   AbuseLimits* abuse = nullptr;
 

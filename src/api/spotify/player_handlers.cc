@@ -6,7 +6,7 @@
 #include "api/spotify/objects.h"
 #include "api/spotify/params.h"
 #include "api/spotify/routes.h"
-#include "audio/analysis_service.h"
+#include "analysis/analysis_service.h"
 #include "audio/transcoder.h"
 #include "common/strings.h"
 #include "playback/quality.h"

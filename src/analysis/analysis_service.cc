@@ -1,4 +1,4 @@
-#include "audio/analysis_service.h"
+#include "analysis/analysis_service.h"
 
 #include <boost/json.hpp>
 #include <cstdio>
@@ -6,7 +6,8 @@
 
 #include "common/log.h"
 
-namespace segue::audio {
+namespace segue::analysis {
+using namespace segue::audio;  // the analyzer's result types and helpers
 namespace {
 
 namespace json = boost::json;
@@ -429,4 +430,4 @@ Result<std::vector<DuplicateTrackGroup>> AnalysisService::duplicates(double thre
   return out;
 }
 
-}  // namespace segue::audio
+}  // namespace segue::analysis

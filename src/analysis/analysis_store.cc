@@ -1,11 +1,12 @@
-#include "audio/analysis_store.h"
+#include "analysis/analysis_store.h"
 
 #include <zlib.h>
 
 #include <boost/json.hpp>
 #include <unordered_set>
 
-namespace segue::audio {
+namespace segue::analysis {
+using namespace segue::audio;  // the analyzer's result types and helpers
 namespace {
 
 namespace json = boost::json;
@@ -262,4 +263,4 @@ Result<int64_t> AnalysisStore::remove_except(const std::vector<FileId>& keep) {
   return static_cast<int64_t>(gone.size());
 }
 
-}  // namespace segue::audio
+}  // namespace segue::analysis

@@ -27,17 +27,17 @@
 #include <unordered_set>
 #include <vector>
 
-#include "audio/analysis_store.h"
+#include "analysis/analysis_store.h"
 #include "bus/event_bus.h"
 #include "catalog/catalog.h"
 #include "common/metrics.h"
 #include "common/subprocess.h"
 
-namespace segue::audio {
+namespace segue::analysis {
 
 // Analyzes one file. Returns the analysis, or an Error whose message is stored as the reason.
 // `cancel` becomes true when the service stops: a runner should give up promptly.
-using Runner = std::function<Result<TrackAnalysis>(const std::string& path, const std::atomic<bool>& cancel)>;
+using Runner = std::function<Result<audio::TrackAnalysis>(const std::string& path, const std::atomic<bool>& cancel)>;
 
 // Runs analyze_file() in this process: for tests and for trusted input only.
 Runner in_process_runner();
@@ -67,7 +67,7 @@ struct TrackSound {
   double album_true_peak_dbtp = -200;
   double track_gain_db = 0;  // to reach -14 LUFS without clipping
   double album_gain_db = 0;
-  AudioAnalysis features;    // track-level values only
+  audio::AudioAnalysis features;    // track-level values only
 };
 
 struct AnalysisProgress {
@@ -111,7 +111,7 @@ class AnalysisService {
   // The failure reasons of files whose analysis failed, by file id.
   std::vector<std::pair<FileId, std::string>> failures() const;
 
-  Result<std::optional<TrackAnalysis>> full_analysis(const TrackId& id);
+  Result<std::optional<audio::TrackAnalysis>> full_analysis(const TrackId& id);
   // Computed from every stored fingerprint; the answer is kept until a file is analyzed again
   // or the catalog changes.
   Result<std::vector<DuplicateTrackGroup>> duplicates(double threshold = 0.85);
@@ -125,7 +125,7 @@ class AnalysisService {
     std::optional<double> lufs;
     double peak = -200;
     double duration_s = 0;
-    std::optional<AudioAnalysis> summary;
+    std::optional<audio::AudioAnalysis> summary;
   };
   void on_snapshot(std::shared_ptr<const catalog::Snapshot> snap);
   void work();
@@ -181,4 +181,4 @@ class AnalysisService {
   std::shared_ptr<Link> link_ = std::make_shared<Link>(this);
 };
 
-}  // namespace segue::audio
+}  // namespace segue::analysis

@@ -1,4 +1,4 @@
-#include "audio/analysis_service.h"
+#include "analysis/analysis_service.h"
 
 #include <gtest/gtest.h>
 #include <fcntl.h>
@@ -21,7 +21,8 @@
 #include "catalog/scanner.h"
 #include "catalog/tag_writer.h"
 
-namespace segue::audio {
+namespace segue::analysis {
+using namespace segue::audio;  // the analyzer's result types and helpers
 namespace {
 
 namespace fs = std::filesystem;
@@ -261,9 +262,9 @@ TEST_F(AnalysisServiceTest, WorkerOutputIsCheckedNotTrusted) {
 }
 
 }  // namespace
-}  // namespace segue::audio
+}  // namespace segue::analysis
 
-namespace segue::audio {
+namespace segue::analysis {
 namespace {
 
 TEST_F(AnalysisServiceTest, StoppingKillsTheRunningWorkerAndRecordsNothingForIt) {
@@ -289,4 +290,4 @@ TEST_F(AnalysisServiceTest, StoppingKillsTheRunningWorkerAndRecordsNothingForIt)
 }
 
 }  // namespace
-}  // namespace segue::audio
+}  // namespace segue::analysis

@@ -15,7 +15,7 @@
 #include "common/result.h"
 #include "store/database.h"
 
-namespace segue::audio {
+namespace segue::analysis {
 
 std::vector<store::Migration> analysis_migrations();
 
@@ -38,7 +38,7 @@ struct AnalysisRecord {
   double range_lu = 0;
   double duration_s = 0;
   // Track-level values of the music analysis (no beats, sections or segments), when ok.
-  std::optional<AudioAnalysis> summary;
+  std::optional<audio::AudioAnalysis> summary;
 };
 
 struct AlbumLoudness {
@@ -52,7 +52,7 @@ class AnalysisStore {
  public:
   explicit AnalysisStore(store::Database& db) : db_(db) {}
 
-  Status put(const FileKey& key, const TrackAnalysis& analysis, int64_t now_ms);
+  Status put(const FileKey& key, const audio::TrackAnalysis& analysis, int64_t now_ms);
   Status put_failure(const FileKey& key, std::string_view version, std::string_view error, int64_t now_ms);
 
   // Every row without the large columns: what the service needs to decide what is stale and
@@ -60,9 +60,9 @@ class AnalysisStore {
   Result<std::vector<AnalysisRecord>> records();
   Result<std::optional<AnalysisRecord>> record(const FileId& file);
   // The whole analysis of a file (decompressed), nullopt if there is none that succeeded.
-  Result<std::optional<TrackAnalysis>> full(const FileId& file);
+  Result<std::optional<audio::TrackAnalysis>> full(const FileId& file);
   // Fingerprints of every analyzed file, keyed by file id, with the file's duration.
-  Result<std::vector<FingerprintEntry>> fingerprints();
+  Result<std::vector<audio::FingerprintEntry>> fingerprints();
 
   // Recomputes an album's loudness from the stored histograms of `files` (its tracks' files)
   // and stores it.
@@ -80,4 +80,4 @@ class AnalysisStore {
 std::string deflate_bytes(std::string_view in);
 Result<std::string> inflate_bytes(std::string_view in, std::size_t max_size = 64 << 20);
 
-}  // namespace segue::audio
+}  // namespace segue::analysis
