@@ -225,9 +225,8 @@ int cmd_analyze(int argc, char** argv) {
     auto r = s.scanner->scan(c.libraries, false, terminal_progress());
     if (!r.ok()) fail(r.error().message);
   }
-  analysis::AnalysisService::Options o;
-  o.workers = static_cast<int>(*jobs);
-  analysis::AnalysisService svc(*s.db, *s.catalog, *s.events_bus, analysis_runner(0), o);
+  open_analysis(s, static_cast<int>(*jobs), 0);
+  analysis::AnalysisService& svc = *s.analysis;
   if (auto st = svc.start(); !st.ok()) fail(st.error().message);
   const bool tty = isatty(STDERR_FILENO);
   const auto start = std::chrono::steady_clock::now();

@@ -147,11 +147,7 @@ Result<Services> open_services(const Config& config, Scope scope) {
   // Audio analysis (loudness, features, fingerprints): new and changed files after each scan,
   // in niced child processes, `analysis_workers` at a time (none without the "analysis" role:
   // reads still answer from the stored results).
-  analysis::AnalysisService::Options analysis_options;
-  analysis_options.workers = config.has_role("analysis") ? config.analysis_workers : 0;
-  s.analysis = std::make_unique<analysis::AnalysisService>(*s.db, *s.catalog, *s.events_bus, analysis_runner(10),
-                                                        analysis_options);
-  s.analysis->register_metrics(metrics);
+  open_analysis(s, config.has_role("analysis") ? config.analysis_workers : 0, 10);
 
   // Library scans: once at start, then every rescan_interval (the "scanner" role).
   if (config.has_role("scanner"))
@@ -172,6 +168,13 @@ Status start_roles(Services& s, const Config& config) {
   for (const auto& r : config.roles) roles += (roles.empty() ? "" : ",") + r;
   log::info("roles started", {{"roles", roles}});
   return {};
+}
+
+void open_analysis(Services& s, int workers, int nice) {
+  analysis::AnalysisService::Options options;
+  options.workers = workers;
+  s.analysis = std::make_unique<analysis::AnalysisService>(*s.db, *s.catalog, *s.events_bus, analysis_runner(nice), options);
+  s.analysis->register_metrics(*s.metrics);
 }
 
 analysis::Runner analysis_runner(int nice) {

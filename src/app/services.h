@@ -79,6 +79,11 @@ Result<Services> open_services(const Config& config, Scope scope = Scope::kCore)
 // sync, the analysis workers, the scan loop, and with "api" the revocation watcher.
 Status start_roles(Services& s, const Config& config);
 
+// Builds s.analysis with `workers` analysis processes at niceness `nice` (not started): the
+// server's (kServer: analysis_workers with the "analysis" role, else 0; nice 10) and
+// `segue analyze`'s (--jobs, nice 0).
+void open_analysis(Services& s, int workers, int nice);
+
 // How the server and `segue analyze` run analyses: in long-lived child processes of this
 // binary, with a time limit per file and an address-space cap (a hostile file costs that file
 // and a process restart only).
