@@ -12,6 +12,7 @@
 #include "bus/local_bus.h"
 #include "catalog/catalog.h"
 #include "catalog/catalog_store.h"
+#include "catalog/scan_loop.h"
 #include "catalog/demo_library.h"
 #include "catalog/tests/test_util.h"
 #include "common/strings.h"
@@ -406,6 +407,42 @@ TEST_F(ScannerTest, ReadersSeeConsistentSnapshotsDuringAScan) {
   done = true;
   reader.join();
   EXPECT_GT(reloads.load(), 0);
+}
+
+}  // namespace
+}  // namespace segue::catalog
+
+namespace segue::catalog {
+namespace {
+
+TEST_F(ScannerTest, ScanLoopScansAtStartRegistersItsMetricsAndStopsWithoutWaitingForTheNextScan) {
+  write_demo();
+  MetricsRegistry metrics;
+  std::atomic<int> published{0};
+  auto sub = bus_.subscribe("test", bus::only<bus::CatalogSnapshotPublished>(
+                                        [&](const bus::CatalogSnapshotPublished&) { ++published; }));
+  ScanLoop loop(*scanner_, {lib_.string()}, std::chrono::hours(1), metrics);
+  EXPECT_NE(metrics.render().find("segue_scans_total 0"), std::string::npos);
+  loop.start();
+  for (int i = 0; i < 3000 && published.load() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(published.load(), 1);
+  EXPECT_GT(catalog_->stats().tracks, 0u);
+  for (int i = 0; i < 3000 && metrics.render().find("segue_scans_total 1") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_NE(metrics.render().find("segue_scan_running 0"), std::string::npos);
+  const auto start = std::chrono::steady_clock::now();
+  loop.stop();  // the next scan is an hour away: stop() does not wait for it
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_NE(metrics.render().find("segue_scans_total 1"), std::string::npos);
+}
+
+TEST_F(ScannerTest, ScanLoopWithoutLibrariesRunsNothing) {
+  MetricsRegistry metrics;
+  ScanLoop loop(*scanner_, {}, std::chrono::seconds(0), metrics);
+  loop.start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  loop.stop();
+  EXPECT_NE(metrics.render().find("segue_scans_total 0"), std::string::npos);
 }
 
 }  // namespace
