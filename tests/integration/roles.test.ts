@@ -3,7 +3,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { SEGUE_BIN, demoLibrary, runSegue, sleep, startServer, tempDir } from "../lib/server.ts";
+import { SEGUE_BIN, addClient, addUser, demoLibrary, runSegue, sleep, startServer, tempDir } from "../lib/server.ts";
+import { ALL_SCOPES, api, login } from "../lib/oauth.ts";
 
 async function healthz(base: string): Promise<{ tracks: number; ready?: boolean }> {
   return (await (await fetch(base + "/healthz")).json()) as { tracks: number; ready?: boolean };
@@ -69,6 +70,54 @@ describe("roles", () => {
       assert.ok((await healthz(api.base)).tracks > 0);
     } finally {
       await api.stop();
+    }
+  });
+
+  it("without the events role no consumer runs in the background; a node with it catches up", async () => {
+    const data = tempDir("segue-roles-");
+    const lib = demoLibrary();
+    const alice = addUser(data, "alice");
+    const client = addClient(data, "app", "http://127.0.0.1:9/callback", true);
+    const lag = async (base: string, consumer: string) => {
+      const m = new RegExp(`^segue_events_${consumer}_lag (\\S+)$`, "m").exec(await (await fetch(base + "/metrics")).text());
+      assert.ok(m, `segue_events_${consumer}_lag is exported`);
+      return Number(m[1]);
+    };
+    const noEvents = await startServer({ data, libraries: [lib], extraArgs: ["--roles", "api,scanner,indexer"] });
+    let track = "";
+    try {
+      const token = (await login(noEvents.base, client, alice, ALL_SCOPES)).access_token;
+      const albums = await api(noEvents.base, "/v1/browse/new-releases?limit=1", { token });
+      const tracks = await api(noEvents.base, `/v1/albums/${albums.body.albums.items[0].id}/tracks?limit=1`, { token });
+      track = tracks.body.items[0].id;
+      const t = Date.now() - 60_000;
+      const sent = await api(noEvents.base, "/v1/me/player/events", {
+        token,
+        method: "POST",
+        body: JSON.stringify([
+          { type: "track_start", track_id: track, timestamp: t - 45_000 },
+          { type: "track_end", track_id: track, position_ms: 45_000, timestamp: t },
+        ]),
+      });
+      assert.equal(sent.status, 200, sent.text);
+      await sleep(1000); // consumer threads apply within milliseconds
+      assert.equal(await lag(noEvents.base, "popularity"), 2, "the events stay in the log, unapplied");
+      assert.equal(await lag(noEvents.base, "history"), 2);
+      // A read that needs its consumer brings it up to date on the request's worker (as the
+      // CLI does), so what the user just did is still there.
+      const recent = await api(noEvents.base, "/v1/me/player/recently-played", { token });
+      assert.deepEqual(recent.body.items.map((i: any) => i.track.id), [track]);
+      assert.equal(await lag(noEvents.base, "popularity"), 2, "nothing applies the others");
+    } finally {
+      assert.equal((await noEvents.stop()).code, 0);
+    }
+    const all = await startServer({ data, libraries: [lib] });
+    try {
+      const deadline = Date.now() + 20_000;
+      while ((await lag(all.base, "popularity")) > 0 && Date.now() < deadline) await sleep(100);
+      assert.equal(await lag(all.base, "popularity"), 0, "the events role's consumers caught up from the log");
+    } finally {
+      await all.stop();
     }
   });
 
