@@ -6,11 +6,13 @@
 #include <chrono>
 #include <string>
 
+#include "bus/local_bus.h"
 #include "common/ids.h"
 #include "net/rate_limiter.h"
 #include "net/router.h"
 #include "playback/byte_range.h"
 #include "playback/stream_token.h"
+#include "playlist/crdt.h"
 
 namespace {
 using namespace segue;
@@ -60,6 +62,47 @@ void BM_RateLimiterAcquire(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(limiter.acquire(key));
 }
 BENCHMARK(BM_RateLimiterAcquire);
+
+
+// The domain-event bus (issue 16): what a service's publish costs with the server's three
+// inline subscribers of a kind (an indexer-like recorder and two hub forwarders).
+void BM_BusPublishInline(benchmark::State& state) {
+  bus::LocalBus events;
+  std::size_t seen = 0;
+  auto a = events.subscribe("a", [&](const bus::DomainEvent& e) { seen += e.index(); });
+  auto b = events.subscribe("b", bus::only<bus::PlaylistDetailsChanged>([&](const auto& e) { seen += e.playlist_id.size(); }));
+  auto c = events.subscribe("c", bus::only<bus::LibraryChanged>([&](const auto& e) { seen += e.ids.size(); }));
+  const bus::DomainEvent e = bus::PlaylistDetailsChanged{random_base62_id()};
+  for (auto _ : state) events.publish(e);
+  benchmark::DoNotOptimize(seen);
+}
+BENCHMARK(BM_BusPublishInline);
+
+// A playlist edit of N added tracks as the service now announces it: its ops encoded once into
+// the event, and decoded again by the real-time forwarder (what passing the ops by value saved).
+void BM_PlaylistChangeEncodeDecode(benchmark::State& state) {
+  playlist::Sequence seq(1);
+  std::vector<playlist::Op> ops;
+  for (int i = 0; i < state.range(0); ++i)
+    ops.push_back(seq.insert(static_cast<std::size_t>(i), "segue:track:" + random_base62_id()).value());
+  for (auto _ : state) {
+    bus::PlaylistItemsChanged e{"p", "s2", "s1", playlist::encode_ops(ops), true};
+    auto back = playlist::decode_ops(e.ops);
+    benchmark::DoNotOptimize(back);
+  }
+}
+BENCHMARK(BM_PlaylistChangeEncodeDecode)->Arg(1)->Arg(100);
+
+// The serialised form a bus between processes would carry.
+void BM_DomainEventEncodeDecode(benchmark::State& state) {
+  const bus::DomainEvent e = bus::LibraryChanged{UserId(random_base62_id()), bus::LibraryChanged::Kind::kTracks,
+                                                 {random_base62_id(), random_base62_id()}, true};
+  for (auto _ : state) {
+    auto back = bus::decode(bus::encode(e));
+    benchmark::DoNotOptimize(back);
+  }
+}
+BENCHMARK(BM_DomainEventEncodeDecode);
 
 }  // namespace
 
