@@ -125,6 +125,28 @@ TEST_F(CacheTest, ConcurrentRequestsForAMissingEncodingStartOneJob) {
   EXPECT_EQ(fake.calls, 1);
 }
 
+TEST_F(CacheTest, WithoutJobsOnThisNodeRequestsQueueAndNothingIsMade) {
+  // A node without the transcode role (issue 16): the cache answers lookups and queues work,
+  // but runs no job.
+  FakeRunner fake;
+  CacheOptions o;
+  o.dir = dir();
+  o.runner = fake.runner();
+  o.run_jobs = false;
+  auto c = TranscodeCache::open(*db_, std::move(o));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  cache_ = std::move(c).value();
+  MetricsRegistry metrics;
+  cache_->register_metrics(metrics);
+  auto info = cache_->request(source("a.flac"), Format::kOgg, 160);
+  EXPECT_EQ(info.state, State::kQueued);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(fake.calls, 0);
+  EXPECT_EQ(cache_->request(source("a.flac"), Format::kOgg, 160).state, State::kQueued);
+  EXPECT_EQ(cache_->stats().queued, 1u);
+  EXPECT_NE(metrics.render().find("segue_transcode_queued 1"), std::string::npos) << metrics.render();
+}
+
 TEST_F(CacheTest, LeastRecentlyUsedIsEvictedUnderTheBound) {
   FakeRunner fake;
   auto& cache = open(fake.runner(), 2500);  // room for two 1000-byte files
