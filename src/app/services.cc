@@ -57,7 +57,9 @@ Status secure_data_dir(const std::string& dir) {
 Result<Services> open_services(const Config& config) {
   SEGUE_TRY(secure_data_dir(config.data_dir));
   Services s;
-  SEGUE_ASSIGN_OR_RETURN(s.db, store::Database::open_sqlite(config.data_dir + "/segue.db"));
+  // Relational state: PostgreSQL when `database` names a server, else SQLite in the data dir.
+  const bool postgres = !config.database.empty();
+  SEGUE_ASSIGN_OR_RETURN(s.db, store::Database::open(postgres ? config.database : config.data_dir + "/segue.db"));
   SEGUE_ASSIGN_OR_RETURN(s.auth, auth::AuthService::open(*s.db));
   SEGUE_TRY(s.db->migrate("events", events::event_migrations()));
   SEGUE_TRY(s.db->migrate("user", user::library_migrations()));
@@ -76,9 +78,15 @@ Result<Services> open_services(const Config& config) {
     if (!t) return std::nullopt;
     return events::TrackInfo{t->album_id, t->artist_ids};
   };
-  // Each consumer's derived state in a database of its own, so consumer commits run in parallel
-  // with appends (docs/formats/event-log.md); the log stays in segue.db.
-  event_options.derived_dir = config.data_dir + "/events-derived";
+  // On SQLite each consumer's derived state in a database of its own, so consumer commits run in
+  // parallel with appends (docs/formats/event-log.md); the log stays in segue.db. On PostgreSQL
+  // the writers run in parallel anyway: everything in the one database.
+  if (!postgres) {
+    store::Options derived;
+    derived.readers = 2;
+    derived.cache_size_kib = 65536;
+    event_options.derived_databases = store::sqlite_files(config.data_dir + "/events-derived", derived);
+  }
   SEGUE_ASSIGN_OR_RETURN(s.events, events::EventLog::open(*s.db, std::move(event_options)));
   s.library = std::make_unique<user::Library>(*s.db);
   s.playlists = std::make_unique<playlist::PlaylistService>(*s.db);

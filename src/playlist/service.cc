@@ -153,7 +153,7 @@ Anchor anchor_after(const Sequence& seq, const std::optional<OpId>& entry) {
 }  // namespace
 
 std::vector<store::Migration> playlist_migrations() {
-  return {{1, R"(
+  std::vector<store::Migration> all = {{1, R"(
     CREATE TABLE playlists (
       id TEXT PRIMARY KEY,
       owner_id TEXT NOT NULL,
@@ -255,6 +255,16 @@ std::vector<store::Migration> playlist_migrations() {
       PRIMARY KEY (playlist_id, lamport, replica)
     ) WITHOUT ROWID;
   )"}};
+  // PostgreSQL has no randomblob(): migration 2's random ids from its own generator.
+  for (auto& m : all) {
+    if (m.sql.find("randomblob") == std::string::npos) continue;
+    std::string pg = store::postgres_schema(m.sql);
+    const std::string from = "lower(hex(randomblob(16)))";
+    for (std::size_t at; (at = pg.find(from)) != std::string::npos;)
+      pg.replace(at, from.size(), "md5(random()::text || clock_timestamp()::text)");
+    m.postgres = pg;
+  }
+  return all;
 }
 
 ReplicaId replica_for(const UserId& user) {
@@ -1174,8 +1184,8 @@ Result<PlaylistInfo> PlaylistService::accept(std::string_view where, const std::
         "SELECT removed_at FROM playlist_removals WHERE playlist_id = ? AND user_id = ?", {playlist_id, user.str()}));
     if (removed_at && *removed_at >= inv->created_at_ms) return invalid();
     SEGUE_TRY(c.exec("UPDATE playlist_invites SET uses = uses + 1 WHERE id = ?", {inv->id}));
-    SEGUE_TRY(c.exec("INSERT OR IGNORE INTO playlist_members (playlist_id, user_id, role, added_at) "
-                     "VALUES (?, ?, 'collaborator', ?)",
+    SEGUE_TRY(c.exec("INSERT INTO playlist_members (playlist_id, user_id, role, added_at) "
+                     "VALUES (?, ?, 'collaborator', ?) ON CONFLICT DO NOTHING",
                      {playlist_id, user.str(), now}));
     joined = true;
     return {};
@@ -1200,8 +1210,8 @@ Status PlaylistService::add_collaborator(std::string_view id, const UserId& owne
     if (a == Access::kNone) return Error::not_found("playlist not found");
     if (a != Access::kOwner) return Error::permission_denied("only the owner can add collaborators");
     if (user == owner) return Error::invalid("the owner is not a collaborator of their own playlist");
-    SEGUE_TRY(c.exec("INSERT OR IGNORE INTO playlist_members (playlist_id, user_id, role, added_at) "
-                     "VALUES (?, ?, 'collaborator', ?)",
+    SEGUE_TRY(c.exec("INSERT INTO playlist_members (playlist_id, user_id, role, added_at) "
+                     "VALUES (?, ?, 'collaborator', ?) ON CONFLICT DO NOTHING",
                      {std::string(id), user.str(), now_ms_()}));
     // The owner's explicit act: a playlist with collaborators is collaborative, and so private
     // (Spotify's model). Nothing else changes.
@@ -1251,8 +1261,8 @@ Status PlaylistService::follow(std::string_view id, const UserId& user, bool fol
     SEGUE_ASSIGN_OR_RETURN(auto a, access(c, row, user));
     if (a == Access::kNone) return Error::not_found("playlist not found");
     if (follow) {
-      SEGUE_TRY(c.exec("INSERT OR IGNORE INTO playlist_members (playlist_id, user_id, role, added_at) "
-                       "VALUES (?, ?, 'follower', ?)",
+      SEGUE_TRY(c.exec("INSERT INTO playlist_members (playlist_id, user_id, role, added_at) "
+                       "VALUES (?, ?, 'follower', ?) ON CONFLICT DO NOTHING",
                        {std::string(id), user.str(), now_ms_()}));
     } else {
       SEGUE_TRY(c.exec("DELETE FROM playlist_members WHERE playlist_id = ? AND user_id = ? AND role = 'follower'",

@@ -9,7 +9,7 @@ import * as http from "node:http";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { SEGUE_BIN, addClient, addUser, demoLibrary, listFiles, startFixture, tempDir, type Fixture } from "../lib/server.ts";
+import { SEGUE_BIN, addClient, cleanEnv, addUser, demoLibrary, listFiles, startFixture, tempDir, type Fixture } from "../lib/server.ts";
 import { ALL_SCOPES, api, login, pkcePair } from "../lib/oauth.ts";
 
 interface Raw { status: number; headers: http.IncomingHttpHeaders; body: string }
@@ -34,8 +34,8 @@ function raw(port: number, p: string, opts: { host?: string; method?: string; he
 /** `segue serve` on an address of our choosing (startServer listens on 127.0.0.1 only). */
 async function serveOn(listen: string, data: string, extra: string[] = []): Promise<{ proc: ChildProcess; port: number; stderr: () => string }> {
   // Without the test run's SEGUE_* variables (SEGUE_BIN is not a setting).
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("SEGUE_")));
-  const proc = spawn(SEGUE_BIN, ["serve", "--data", data, "--listen", listen, "--web", "off", ...extra], { stdio: ["ignore", "pipe", "pipe"], env });
+  const args = ["serve", "--data", data, "--listen", listen, "--web", "off", ...extra];
+  const proc = spawn(SEGUE_BIN, args, { stdio: ["ignore", "pipe", "pipe"], env: cleanEnv(args) });
   let out = "";
   let err = "";
   proc.stderr!.on("data", (c) => (err += c));

@@ -1,4 +1,5 @@
 #include "catalog/scanner.h"
+#include "store/testing.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -35,7 +36,7 @@ class ScannerTest : public ::testing::Test {
     scanner_.reset();
     catalog_.reset();
     db_.reset();
-    auto db = store::Database::open_sqlite((tmp_.path() / name).string());
+    auto db = store::testing::open((tmp_.path() / name).string());
     ASSERT_TRUE(db.ok()) << db.error().message;
     db_ = std::move(db).value();
     catalog_ = std::make_unique<Catalog>(*db_);
@@ -175,7 +176,7 @@ TEST_F(ScannerTest, RescanWithNothingChangedWritesNothingAndKeepsTheSnapshot) {
   // A second connection sees PRAGMA data_version change whenever another connection commits.
   store::Options one;
   one.readers = 1;
-  auto watcher = store::Database::open_sqlite((tmp_.path() / "segue.db").string(), one);
+  auto watcher = store::testing::open((tmp_.path() / "segue.db").string(), one);
   ASSERT_TRUE(watcher.ok()) << watcher.error().message;
   auto data_version = [&] {
     int64_t v = -1;

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "events/tests/test_util.h"
+#include "store/testing.h"
 
 namespace segue::events {
 namespace {
@@ -21,7 +22,7 @@ class PipelineTest : public ::testing::TestWithParam<bool> {
     o.start_threads = threads;
     o.extra_consumers = std::move(extra);
     o.runner.max_batch = 500;
-    if (GetParam()) o.derived_dir = tmp_.derived_dir();
+    if (GetParam()) o.derived_databases = derived_files(tmp_.derived_dir());
     auto log = EventLog::open(*db_, o);
     EXPECT_TRUE(log.ok()) << (log.ok() ? "" : log.error().message);
     return log.ok() ? std::move(*log) : nullptr;
@@ -428,7 +429,7 @@ INSTANTIATE_TEST_SUITE_P(Databases, PipelineTest, ::testing::Bool(),
 
 TEST(Migration, PlaybackEventsRowsMoveIntoTheLog) {
   TempDb tmp;
-  auto db = store::Database::open_sqlite(tmp.path());
+  auto db = store::testing::open(tmp.path());
   ASSERT_TRUE(db.ok());
   auto v1 = event_migrations();
   v1.resize(1);
