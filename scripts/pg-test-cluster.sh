@@ -3,6 +3,7 @@
 #   scripts/pg-test-cluster.sh start DIR   initdb into DIR (if empty) and start it; prints the
 #                                          admin URL (postgresql:///postgres?host=DIR)
 #   scripts/pg-test-cluster.sh stop DIR    stops it (fast) and removes DIR
+#   scripts/pg-test-cluster.sh crash DIR   stops it with -m immediate (as a crash would), keeps DIR
 # Debian's postgresql-15 package provides the binaries (scripts/setup.sh installs it). The
 # cluster trades durability against power loss for speed (fsync off; commits still reach the kernel before they are acknowledged): the tests kill Segue,
 # and stop PostgreSQL with -m immediate, but never the machine. The benchmarks use their own
@@ -41,5 +42,8 @@ case "$cmd" in
     fi
     rm -rf "$dir"
     ;;
-  *) echo "usage: $0 start|stop DIR" >&2; exit 2 ;;
+  crash)
+    as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null
+    ;;
+  *) echo "usage: $0 start|stop|crash DIR" >&2; exit 2 ;;
 esac

@@ -466,7 +466,7 @@ Result<std::vector<PlaylistInfo>> PlaylistService::list_for(const UserId& owner,
     std::vector<std::string> ids;
     SEGUE_TRY(c.query(
         "SELECT id FROM (SELECT id, created_at AS t FROM playlists WHERE owner_id = ? "
-        "UNION SELECT m.playlist_id, m.added_at FROM playlist_members m WHERE m.user_id = ?) "
+        "UNION SELECT m.playlist_id, m.added_at FROM playlist_members m WHERE m.user_id = ?) AS mine "
         "GROUP BY id ORDER BY MAX(t) DESC, id",
         {owner.str(), owner.str()}, [&](const store::Row& r) { ids.push_back(r.text(0)); }));
     for (const auto& pid : ids) {
@@ -914,8 +914,9 @@ Result<PlaylistService::OpsPage> PlaylistService::ops_page(std::string_view id, 
     if (!more) {
       std::optional<Status> bad;
       std::size_t rows = 0;
-      // One more than fits: is there a next page? (-1: no limit)
-      const int64_t fetch = room > (std::size_t{1} << 40) ? -1 : static_cast<int64_t>(room) + 1;
+      // One more than fits: is there a next page? (No limit: a bound no playlist reaches, as
+      // PostgreSQL refuses SQLite's LIMIT -1.)
+      const int64_t fetch = room > (std::size_t{1} << 40) ? (int64_t{1} << 62) : static_cast<int64_t>(room) + 1;
       SEGUE_TRY(c.query("SELECT seq, op FROM playlist_ops WHERE playlist_id = ? AND seq > ? ORDER BY seq LIMIT ?",
                         {std::string(id), base_seq + (pos - base_ops), fetch}, [&](const store::Row& r) {
                           if (bad) return;

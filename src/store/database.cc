@@ -54,6 +54,10 @@ Status Database::migrate(std::string_view module, const std::vector<Migration>& 
   // Each step re-reads the version inside its own write transaction, so concurrent callers
   // (two modules opening at once, or two processes) apply every migration exactly once.
   auto current_version = [&](Connection& c) -> Result<int64_t> {
+    // PostgreSQL: migrations of every process on the database run one at a time (concurrent
+    // CREATE TABLE IF NOT EXISTS collide in the catalog otherwise); the lock ends with the
+    // transaction.
+    if (engine() == "postgres") SEGUE_TRY(c.exec("SELECT pg_advisory_xact_lock(7361426)"));
     SEGUE_TRY(c.exec(
         engine() == "postgres"
             ? "CREATE TABLE IF NOT EXISTS schema_migrations (module TEXT NOT NULL, version BIGINT NOT "

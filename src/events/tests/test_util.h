@@ -77,16 +77,10 @@ class TempDb {
   ~TempDb() { std::filesystem::remove_all(dir_); }
   std::string path() const { return (dir_ / "segue.db").string(); }
   std::string derived_dir() const { return (dir_ / "events-derived").string(); }
-  // The log's database on the run's engine (store/testing.h): created on the first call, the
-  // same one opened again after.
+  // The log's database on the run's engine (store/testing.h: the same one for the same path, in
+  // this process and in a forked child).
   std::unique_ptr<store::Database> open() const {
-    if (location_.empty()) {
-      auto l = store::testing::fresh_location(path());
-      EXPECT_TRUE(l.ok()) << (l.ok() ? "" : l.error().message);
-      if (!l.ok()) return nullptr;
-      location_ = *l;
-    }
-    auto db = store::Database::open(location_);
+    auto db = store::testing::open(path());
     EXPECT_TRUE(db.ok()) << (db.ok() ? "" : db.error().message);
     if (!db.ok()) return nullptr;
     auto m = (*db)->migrate("events", event_migrations());
@@ -95,7 +89,6 @@ class TempDb {
   }
 
  private:
-  mutable std::string location_;
   std::filesystem::path dir_;
 };
 
