@@ -5,7 +5,7 @@ set -eu
 
 PACKAGES="cmake ninja-build g++ pkg-config ccache git
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libssl-dev libsqlite3-dev sqlite3 libtag1-dev libargon2-dev libtomlplusplus-dev libexpat1-dev
+  libssl-dev libsqlite3-dev sqlite3 libpq-dev postgresql-15 libtag1-dev libargon2-dev libtomlplusplus-dev libexpat1-dev
   libxapian-dev libutf8proc-dev
   libavformat-dev libavcodec-dev libavutil-dev libswresample-dev libswscale-dev
   libebur128-dev libaubio-dev libfftw3-dev libchromaprint-dev aubio-tools

@@ -1,17 +1,42 @@
 #!/bin/sh
-# The whole test suite: unit tests (GoogleTest via CTest), then the system tests that start
-# the real server. Called by `make test` and, through it, by CI.
+# The whole test suite: unit tests (GoogleTest via CTest), the web player's unit tests, then
+# the system tests that start the real server; then the unit and system tests again with every
+# database on PostgreSQL 15 (a throwaway cluster started here on a Unix socket and removed at
+# the end: scripts/pg-test-cluster.sh). Called by `make test` and, through it, by CI.
+# SEGUE_TEST_ENGINES=sqlite (or postgres) runs one engine only.
 set -eu
 BUILD="${1:-build}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-echo "== unit tests"
-(cd "$BUILD" && ctest --output-on-failure -j "$(nproc)")
-echo "== web player unit tests"
+engines="${SEGUE_TEST_ENGINES:-sqlite}"
+unset SEGUE_TEST_POSTGRES
 . "$root/scripts/node-env.sh"
-(cd web && npm test --silent)
-if [ -x scripts/integration.sh ]; then
-  echo "== integration and contract tests"
-  ./scripts/integration.sh "$BUILD"
-fi
+for engine in $engines; do
+  case "$engine" in
+    sqlite)
+      echo "== unit tests (SQLite)"
+      (cd "$BUILD" && ctest --output-on-failure -j "$(nproc)")
+      echo "== web player unit tests"
+      (cd web && npm test --silent)
+      if [ -x scripts/integration.sh ]; then
+        echo "== integration, contract and browser tests (SQLite)"
+        ./scripts/integration.sh "$BUILD"
+      fi
+      ;;
+    postgres)
+      pgdir="$(mktemp -d /tmp/segue-pg-XXXXXX)"
+      trap './scripts/pg-test-cluster.sh stop "$pgdir"' EXIT INT TERM
+      SEGUE_TEST_POSTGRES="$(./scripts/pg-test-cluster.sh start "$pgdir")"
+      export SEGUE_TEST_POSTGRES
+      echo "== unit tests (PostgreSQL at $pgdir)"
+      (cd "$BUILD" && ctest --output-on-failure -j "$(nproc)" -L database)
+      echo "== integration and contract tests (PostgreSQL)"
+      ./scripts/integration.sh "$BUILD" system
+      ./scripts/pg-test-cluster.sh stop "$pgdir"
+      trap - EXIT INT TERM
+      unset SEGUE_TEST_POSTGRES
+      ;;
+    *) echo "test.sh: unknown engine $engine" >&2; exit 2 ;;
+  esac
+done
 echo "== all tests passed"

@@ -137,9 +137,13 @@ Pipeline open_pipeline(const std::string& name, bool start_threads) {
   EventLogOptions opt;
   opt.lookup = lookup;
   opt.start_threads = start_threads;
-  if (g_split) opt.derived_dir = g_dir + "/" + name + "/events-derived";
-  opt.derived_full_sync = g_derived_full_sync;
-  opt.derived_cache_kib = g_derived_cache_kib;
+  if (g_split) {
+    store::Options so;
+    so.readers = 2;
+    so.cache_size_kib = g_derived_cache_kib;
+    so.full_sync = g_derived_full_sync;
+    opt.derived_databases = store::sqlite_files(g_dir + "/" + name + "/events-derived", so);
+  }
   if (g_max_batch > 0) opt.runner.max_batch = g_max_batch;
   auto log = EventLog::open(**db, opt);
   if (!log.ok()) std::abort();

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "common/strings.h"
+#include "store/database.h"
 
 namespace segue::app {
 namespace {
@@ -19,7 +20,7 @@ const std::set<std::string> kKnownKeys = {
     "rate_limit_user", "rate_window", "rescan_interval", "access_log", "log_level", "web", "stream_token_ttl",
     "transcode_cache_mb", "transcode_jobs", "transcode_ahead", "max_connections_per_address", "allowed_hosts",
     "audio_rate_limit", "image_rate_limit",
-    "metrics_token", "test_index_delay_ms", "roles"};
+    "metrics_token", "test_index_delay_ms", "database", "roles"};
 
 Result<int64_t> to_int(const std::string& key, const std::string& v, int64_t lo, int64_t hi) {
   auto n = strings::parse_int(v);
@@ -107,6 +108,11 @@ Result<Config> build_config(const Settings& file, const Settings& env, const Set
   Config c;
   if (auto v = last("data")) c.data_dir = *v;
   if (c.data_dir.empty()) return Error::invalid("data: must not be empty");
+  if (auto v = last("database"); v && !v->empty()) {
+    if (!store::is_postgres_url(*v))
+      return Error::invalid("database: expected a postgresql:// URL (without it Segue uses SQLite in the data directory), got '" + *v + "'");
+    c.database = *v;
+  }
   if (auto v = last("listen")) {
     auto colon = v->rfind(':');
     if (colon == std::string::npos) return Error::invalid("listen: expected HOST:PORT, got '" + *v + "'");

@@ -25,6 +25,10 @@ struct Config {
   std::set<std::string> roles{kAllRoles.begin(), kAllRoles.end()};
   bool has_role(const std::string& role) const { return roles.count(role) > 0; }
   std::string data_dir = "data";
+  // Where relational state lives: empty for the embedded SQLite file `<data_dir>/segue.db`, or a
+  // PostgreSQL URL (`postgresql://user@host/db`, `postgresql:///db?host=/run/postgresql`).
+  // The data directory still holds the stream-token key, the search index, transcodes and caches.
+  std::string database;
   std::string listen_host = "127.0.0.1";
   uint16_t listen_port = 8080;
   std::vector<std::string> libraries;

@@ -86,7 +86,7 @@ const std::map<std::string, std::string> kSettingFlags = {
     {"max-connections", "max_connections"}, {"web", "web"}, {"stream-token-ttl", "stream_token_ttl"},
     {"max-connections-per-address", "max_connections_per_address"},
     {"audio-rate-limit", "audio_rate_limit"}, {"image-rate-limit", "image_rate_limit"}, {"allowed-host", "allowed_hosts"},
-    {"metrics-token", "metrics_token"}, {"roles", "roles"}};
+    {"metrics-token", "metrics_token"}, {"database", "database"}, {"roles", "roles"}};
 const std::set<std::string> kBoolFlags = {"full", "public", "admin-flag"};
 
 Args parse_args(int argc, char** argv, int start, const std::set<std::string>& command_flags,

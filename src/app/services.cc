@@ -62,7 +62,9 @@ Result<Services> open_services(const Config& config, Scope scope) {
   Services s;
   s.metrics = std::make_unique<MetricsRegistry>();
   s.events_bus = std::make_unique<bus::LocalBus>(s.metrics.get());
-  SEGUE_ASSIGN_OR_RETURN(s.db, store::Database::open_sqlite(config.data_dir + "/segue.db"));
+  // Relational state: PostgreSQL when `database` names a server, else SQLite in the data dir.
+  const bool postgres = !config.database.empty();
+  SEGUE_ASSIGN_OR_RETURN(s.db, store::Database::open(postgres ? config.database : config.data_dir + "/segue.db"));
   auth::AuthOptions auth_options;
   auth_options.events = s.events_bus.get();
   SEGUE_ASSIGN_OR_RETURN(s.auth, auth::AuthService::open(*s.db, std::move(auth_options)));
@@ -83,11 +85,17 @@ Result<Services> open_services(const Config& config, Scope scope) {
     if (!t) return std::nullopt;
     return events::TrackInfo{t->album_id, t->artist_ids};
   };
-  // Each consumer's derived state in a database of its own, so consumer commits run in parallel
-  // with appends (docs/formats/event-log.md); the log stays in segue.db.
-  event_options.derived_dir = config.data_dir + "/events-derived";
   // The consumers' threads are the "events" role.
   event_options.start_threads = config.has_role("events");
+  // On SQLite each consumer's derived state in a database of its own, so consumer commits run in
+  // parallel with appends (docs/formats/event-log.md); the log stays in segue.db. On PostgreSQL
+  // the writers run in parallel anyway: everything in the one database.
+  if (!postgres) {
+    store::Options derived;
+    derived.readers = 2;
+    derived.cache_size_kib = 65536;
+    event_options.derived_databases = store::sqlite_files(config.data_dir + "/events-derived", derived);
+  }
   SEGUE_ASSIGN_OR_RETURN(s.events, events::EventLog::open(*s.db, std::move(event_options)));
   s.library = std::make_unique<user::Library>(*s.db, s.events_bus.get());
   s.playlists = std::make_unique<playlist::PlaylistService>(*s.db, s.events_bus.get());

@@ -367,8 +367,8 @@ Result<bool> upsert_artist(store::Connection& c, const Artist& a) {
       "INSERT INTO artists (id, name, sort_name, musicbrainz_id) VALUES (?, ?, ?, ?) "
       "ON CONFLICT (id) DO UPDATE SET name = excluded.name, sort_name = excluded.sort_name, "
       "musicbrainz_id = excluded.musicbrainz_id "
-      "WHERE name IS NOT excluded.name OR sort_name IS NOT excluded.sort_name "
-      "OR musicbrainz_id IS NOT excluded.musicbrainz_id",
+      "WHERE artists.name IS DISTINCT FROM excluded.name OR artists.sort_name IS DISTINCT FROM excluded.sort_name "
+      "OR artists.musicbrainz_id IS DISTINCT FROM excluded.musicbrainz_id",
       {a.id.str(), a.name, a.sort_name, store::opt(a.musicbrainz_id)}));
   return n > 0;
 }
@@ -384,13 +384,13 @@ Result<bool> upsert_album(store::Connection& c, const Album& a) {
       "total_tracks = excluded.total_tracks, total_discs = excluded.total_discs, "
       "is_compilation = excluded.is_compilation, image_id = excluded.image_id, "
       "added_at = excluded.added_at, musicbrainz_id = excluded.musicbrainz_id "
-      "WHERE name IS NOT excluded.name OR year IS NOT excluded.year "
-      "OR release_date IS NOT excluded.release_date "
-      "OR release_date_precision IS NOT excluded.release_date_precision "
-      "OR genres IS NOT excluded.genres OR total_tracks IS NOT excluded.total_tracks "
-      "OR total_discs IS NOT excluded.total_discs OR is_compilation IS NOT excluded.is_compilation "
-      "OR image_id IS NOT excluded.image_id OR added_at IS NOT excluded.added_at "
-      "OR musicbrainz_id IS NOT excluded.musicbrainz_id",
+      "WHERE albums.name IS DISTINCT FROM excluded.name OR albums.year IS DISTINCT FROM excluded.year "
+      "OR albums.release_date IS DISTINCT FROM excluded.release_date "
+      "OR albums.release_date_precision IS DISTINCT FROM excluded.release_date_precision "
+      "OR albums.genres IS DISTINCT FROM excluded.genres OR albums.total_tracks IS DISTINCT FROM excluded.total_tracks "
+      "OR albums.total_discs IS DISTINCT FROM excluded.total_discs OR albums.is_compilation IS DISTINCT FROM excluded.is_compilation "
+      "OR albums.image_id IS DISTINCT FROM excluded.image_id OR albums.added_at IS DISTINCT FROM excluded.added_at "
+      "OR albums.musicbrainz_id IS DISTINCT FROM excluded.musicbrainz_id",
       {a.id.str(), a.name, opt_int(a.year), a.release_date, a.release_date_precision,
        genres_json(a.genres), int64_t{a.total_tracks}, int64_t{a.total_discs},
        int64_t{a.is_compilation ? 1 : 0},
@@ -415,8 +415,8 @@ Result<bool> upsert_image(store::Connection& c, const Image& i) {
       "INSERT INTO images (id, source, path, width, height) VALUES (?, ?, ?, ?, ?) "
       "ON CONFLICT (id) DO UPDATE SET source = excluded.source, path = excluded.path, "
       "width = excluded.width, height = excluded.height "
-      "WHERE source IS NOT excluded.source OR path IS NOT excluded.path "
-      "OR width IS NOT excluded.width OR height IS NOT excluded.height",
+      "WHERE images.source IS DISTINCT FROM excluded.source OR images.path IS DISTINCT FROM excluded.path "
+      "OR images.width IS DISTINCT FROM excluded.width OR images.height IS DISTINCT FROM excluded.height",
       {i.id.str(), std::string(i.source == ImageSource::kEmbedded ? "embedded" : "file"), i.path,
        int64_t{i.width}, int64_t{i.height}}));
   return n > 0;

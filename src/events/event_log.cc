@@ -1,6 +1,5 @@
 #include "events/event_log.h"
 
-#include <filesystem>
 
 #include "common/log.h"
 
@@ -36,14 +35,7 @@ bool counts_as_play(const PlaybackEvent& e) {
 namespace {
 
 Result<std::unique_ptr<store::Database>> open_derived(const EventLogOptions& o, const std::string& consumer) {
-  std::error_code ec;
-  std::filesystem::create_directories(o.derived_dir, ec);
-  if (ec) return Error::unavailable("cannot create " + o.derived_dir + ": " + ec.message());
-  store::Options so;
-  so.readers = 2;
-  so.cache_size_kib = o.derived_cache_kib;
-  so.full_sync = o.derived_full_sync;
-  SEGUE_ASSIGN_OR_RETURN(auto db, store::Database::open_sqlite(o.derived_dir + "/" + consumer + ".db", so));
+  SEGUE_ASSIGN_OR_RETURN(auto db, o.derived_databases(consumer));
   SEGUE_TRY(db->migrate("events_derived", derived_migrations()));
   return db;
 }
@@ -61,7 +53,7 @@ EventLog::EventLog(store::Database& db, EventLogOptions options)
   all.insert(all.end(), options_.extra_consumers.begin(), options_.extra_consumers.end());
   for (Consumer* c : all) {
     store::Database* own = nullptr;
-    if (!options_.derived_dir.empty() && open_status_.ok()) {
+    if (options_.derived_databases && open_status_.ok()) {
       auto d = open_derived(options_, c->name());
       if (d.ok()) own = (derived_[c->name()] = std::move(*d)).get();
       else open_status_ = d.error();
@@ -71,8 +63,7 @@ EventLog::EventLog(store::Database& db, EventLogOptions options)
   log_.set_append_listener([this](int64_t) { runner_.notify(); });
   if (!open_status_.ok()) {
     status_ = open_status_;
-    log::error("events: cannot open the derived databases",
-               {{"dir", options_.derived_dir}, {"error", status_.error().message}});
+    log::error("events: cannot open the derived databases", {{"error", status_.error().message}});
     return;
   }
   status_ = runner_.start(options_.start_threads);

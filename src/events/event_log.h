@@ -58,18 +58,14 @@ struct EventLogOptions {
   // More consumers to run next to the built-in ones (not owned; must outlive the EventLog).
   std::vector<Consumer*> extra_consumers;
   // Where the consumers' derived state and committed offsets live. Empty: in the log's database
-  // (tables of event_migrations()). A directory (the server: `<data>/events-derived`): each
-  // consumer, built-in or extra, in its own SQLite database `<dir>/<consumer name>.db`, which the
-  // EventLog opens, migrates (derived_migrations()) and owns. Each has its own writer, so
-  // consumer commits run in parallel with appends and with each other, and fsync other files;
-  // the log stays in the first database. A new file starts empty: its consumer rebuilds from
-  // the log. delete_history spans the files (docs/formats/event-log.md).
-  std::string derived_dir;
-  // The derived databases' page cache per connection (KiB) and sync mode (store::Options).
-  // FULL by default: delete_history relies on the consumers' commits being durable before the
-  // log's (NORMAL measured no faster here: the consumers are CPU-bound, not fsync-bound).
-  int derived_cache_kib = 65536;
-  bool derived_full_sync = true;
+  // (tables of event_migrations()); so on PostgreSQL, whose writers run in parallel anyway. A
+  // factory (the server on SQLite: files `<data>/events-derived/<consumer name>.db`, handed out
+  // by the composition root): each consumer, built-in or extra, in its own database, which the
+  // EventLog migrates (derived_migrations()) and owns. Each has its own writer, so consumer
+  // commits run in parallel with appends and with each other, and fsync other files; the log
+  // stays in the first database. A new database starts empty: its consumer rebuilds from the
+  // log. delete_history spans the databases (docs/formats/event-log.md).
+  store::DatabaseFactory derived_databases;
 };
 
 class EventLog {

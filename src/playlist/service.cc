@@ -153,7 +153,7 @@ Anchor anchor_after(const Sequence& seq, const std::optional<OpId>& entry) {
 }  // namespace
 
 std::vector<store::Migration> playlist_migrations() {
-  return {{1, R"(
+  std::vector<store::Migration> all = {{1, R"(
     CREATE TABLE playlists (
       id TEXT PRIMARY KEY,
       owner_id TEXT NOT NULL,
@@ -255,6 +255,16 @@ std::vector<store::Migration> playlist_migrations() {
       PRIMARY KEY (playlist_id, lamport, replica)
     ) WITHOUT ROWID;
   )"}};
+  // PostgreSQL has no randomblob(): migration 2's random ids from its own generator.
+  for (auto& m : all) {
+    if (m.sql.find("randomblob") == std::string::npos) continue;
+    std::string pg = store::postgres_schema(m.sql);
+    const std::string from = "lower(hex(randomblob(16)))";
+    for (std::size_t at; (at = pg.find(from)) != std::string::npos;)
+      pg.replace(at, from.size(), "md5(random()::text || clock_timestamp()::text)");
+    m.postgres = pg;
+  }
+  return all;
 }
 
 ReplicaId replica_for(const UserId& user) {
@@ -450,7 +460,7 @@ Result<std::vector<PlaylistInfo>> PlaylistService::list_for(const UserId& owner,
     std::vector<std::string> ids;
     SEGUE_TRY(c.query(
         "SELECT id FROM (SELECT id, created_at AS t FROM playlists WHERE owner_id = ? "
-        "UNION SELECT m.playlist_id, m.added_at FROM playlist_members m WHERE m.user_id = ?) "
+        "UNION SELECT m.playlist_id, m.added_at FROM playlist_members m WHERE m.user_id = ?) AS mine "
         "GROUP BY id ORDER BY MAX(t) DESC, id",
         {owner.str(), owner.str()}, [&](const store::Row& r) { ids.push_back(r.text(0)); }));
     for (const auto& pid : ids) {
@@ -899,8 +909,9 @@ Result<PlaylistService::OpsPage> PlaylistService::ops_page(std::string_view id, 
     if (!more) {
       std::optional<Status> bad;
       std::size_t rows = 0;
-      // One more than fits: is there a next page? (-1: no limit)
-      const int64_t fetch = room > (std::size_t{1} << 40) ? -1 : static_cast<int64_t>(room) + 1;
+      // One more than fits: is there a next page? (No limit: a bound no playlist reaches, as
+      // PostgreSQL refuses SQLite's LIMIT -1.)
+      const int64_t fetch = room > (std::size_t{1} << 40) ? (int64_t{1} << 62) : static_cast<int64_t>(room) + 1;
       SEGUE_TRY(c.query("SELECT seq, op FROM playlist_ops WHERE playlist_id = ? AND seq > ? ORDER BY seq LIMIT ?",
                         {std::string(id), base_seq + (pos - base_ops), fetch}, [&](const store::Row& r) {
                           if (bad) return;
@@ -1169,8 +1180,8 @@ Result<PlaylistInfo> PlaylistService::accept(std::string_view where, const std::
         "SELECT removed_at FROM playlist_removals WHERE playlist_id = ? AND user_id = ?", {playlist_id, user.str()}));
     if (removed_at && *removed_at >= inv->created_at_ms) return invalid();
     SEGUE_TRY(c.exec("UPDATE playlist_invites SET uses = uses + 1 WHERE id = ?", {inv->id}));
-    SEGUE_TRY(c.exec("INSERT OR IGNORE INTO playlist_members (playlist_id, user_id, role, added_at) "
-                     "VALUES (?, ?, 'collaborator', ?)",
+    SEGUE_TRY(c.exec("INSERT INTO playlist_members (playlist_id, user_id, role, added_at) "
+                     "VALUES (?, ?, 'collaborator', ?) ON CONFLICT DO NOTHING",
                      {playlist_id, user.str(), now}));
     joined = true;
     return {};
@@ -1195,8 +1206,8 @@ Status PlaylistService::add_collaborator(std::string_view id, const UserId& owne
     if (a == Access::kNone) return Error::not_found("playlist not found");
     if (a != Access::kOwner) return Error::permission_denied("only the owner can add collaborators");
     if (user == owner) return Error::invalid("the owner is not a collaborator of their own playlist");
-    SEGUE_TRY(c.exec("INSERT OR IGNORE INTO playlist_members (playlist_id, user_id, role, added_at) "
-                     "VALUES (?, ?, 'collaborator', ?)",
+    SEGUE_TRY(c.exec("INSERT INTO playlist_members (playlist_id, user_id, role, added_at) "
+                     "VALUES (?, ?, 'collaborator', ?) ON CONFLICT DO NOTHING",
                      {std::string(id), user.str(), now_ms_()}));
     // The owner's explicit act: a playlist with collaborators is collaborative, and so private
     // (Spotify's model). Nothing else changes.
@@ -1246,8 +1257,8 @@ Status PlaylistService::follow(std::string_view id, const UserId& user, bool fol
     SEGUE_ASSIGN_OR_RETURN(auto a, access(c, row, user));
     if (a == Access::kNone) return Error::not_found("playlist not found");
     if (follow) {
-      SEGUE_TRY(c.exec("INSERT OR IGNORE INTO playlist_members (playlist_id, user_id, role, added_at) "
-                       "VALUES (?, ?, 'follower', ?)",
+      SEGUE_TRY(c.exec("INSERT INTO playlist_members (playlist_id, user_id, role, added_at) "
+                       "VALUES (?, ?, 'follower', ?) ON CONFLICT DO NOTHING",
                        {std::string(id), user.str(), now_ms_()}));
     } else {
       SEGUE_TRY(c.exec("DELETE FROM playlist_members WHERE playlist_id = ? AND user_id = ? AND role = 'follower'",

@@ -31,7 +31,8 @@ Status RecentSearches::add(const UserId& user, std::string_view query, int64_t n
   if (q.size() > 500) return Error::invalid("query must be at most 500 bytes");
   return db_.write([&](store::Connection& c) -> Status {
     SEGUE_TRY(c.exec("INSERT INTO search_recent (user_id, query, searched_at) VALUES (?, ?, ?) "
-                     "ON CONFLICT (user_id, query) DO UPDATE SET searched_at = MAX(searched_at, excluded.searched_at)",
+                     "ON CONFLICT (user_id, query) DO UPDATE SET searched_at = CASE WHEN excluded.searched_at > search_recent.searched_at "
+                     "THEN excluded.searched_at ELSE search_recent.searched_at END",
                      {user.str(), q, now_ms}));
     SEGUE_TRY(c.exec("DELETE FROM search_recent WHERE user_id = ? AND query NOT IN ("
                   "SELECT query FROM search_recent WHERE user_id = ? ORDER BY searched_at DESC, query LIMIT ?)",

@@ -1,10 +1,16 @@
 // Storage access for every module. Modules talk to a `Database` through portable SQL
-// (`?` placeholders, INTEGER/REAL/TEXT/BLOB, no engine-specific syntax) so that the PostgreSQL
-// driver of a later issue can run the same statements.
+// (`?` placeholders, INTEGER/REAL/TEXT/BLOB, `INSERT ... ON CONFLICT`, no engine-specific
+// functions) and two engines run the same statements: SQLite (embedded, the default) and
+// PostgreSQL (`postgresql://...`). Schema text is written in SQLite's form; `migrate()` runs it
+// translated for PostgreSQL (`postgres_schema()`), or a migration's own `postgres` text where
+// more than the types differ.
 //
-// Threads: any thread may call read() and write(); they block on disk, so call them from a
-// worker pool, never from a network thread. Writes are serialised; reads run concurrently on
-// a small pool of read-only connections (SQLite WAL gives them snapshot isolation).
+// Threads: any thread may call read() and write(); they block on disk or the network, so call
+// them from a worker pool, never from a network thread. On SQLite writes are serialised on one
+// connection; on PostgreSQL several writer connections run at SERIALIZABLE isolation and a
+// transaction that lost a conflict runs its callback again (so a write callback must only touch
+// the database, or state it resets itself). Reads run concurrently on a pool of read-only
+// connections, each read() one consistent snapshot.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +25,8 @@
 #include "common/result.h"
 
 namespace segue::store {
+
+class Database;
 
 struct Blob {
   std::string bytes;
@@ -68,12 +76,22 @@ class Connection {
 
 struct Migration {
   int version;         // 1, 2, 3 ... within its module
-  std::string sql;     // one or more statements
+  std::string sql;     // one or more statements, SQLite's dialect
+  // PostgreSQL's text where more than postgres_schema()'s translation differs (SQLite-only
+  // functions in a data migration, table rebuilds); empty: postgres_schema(sql).
+  std::string postgres = {};
 };
+
+// SQLite schema text as PostgreSQL's: INTEGER -> BIGINT (SQLite integers are 64-bit), REAL ->
+// DOUBLE PRECISION, BLOB -> BYTEA, `WITHOUT ROWID` dropped (every PostgreSQL table is a heap
+// with its primary key as an index). Keywords must be written in upper case, as the modules do.
+std::string postgres_schema(std::string_view sqlite_sql);
+
 
 struct Options {
   int readers = 4;                // read-only connections
   bool check_integrity = true;    // run a quick integrity check when opening
+  int writers = 4;                // writer connections (PostgreSQL; SQLite has one)
   // Page cache per connection in KiB (PRAGMA cache_size = -N); 0 keeps SQLite's default (2 MiB).
   int cache_size_kib = 0;
   // true: synchronous=FULL, every commit is fsynced (survives power loss). false:
@@ -92,7 +110,14 @@ class Database {
   static Result<std::unique_ptr<Database>> open_sqlite(const std::string& path,
                                                        const Options& options = {});
 
-  // Runs `fn` in a transaction on the single writer connection. Commits if `fn` succeeds and
+  // Connects to PostgreSQL (a libpq URL: postgresql://user@host/db, or with ?host=/socket/dir).
+  // The server must be reachable; later outages give Error::unavailable per call and the
+  // connections come back by themselves.
+  static Result<std::unique_ptr<Database>> open_postgres(const std::string& url, const Options& options = {});
+  // open_postgres for a PostgreSQL URL, else open_sqlite on the path.
+  static Result<std::unique_ptr<Database>> open(const std::string& location, const Options& options = {});
+
+  // Runs `fn` in a transaction on a writer connection. Commits if `fn` succeeds and
   // rolls back otherwise. On success the data is durable when write() returns.
   virtual Status write(const std::function<Status(Connection&)>& fn) = 0;
   // Runs `fn` on a read-only connection inside a read transaction (a consistent snapshot).
@@ -106,5 +131,19 @@ class Database {
   // The engine's name, for logs and for SQL that must differ ("sqlite", "postgres").
   virtual std::string_view engine() const = 0;
 };
+
+// `url` naming database `database` instead of its own.
+std::string postgres_url_with_database(const std::string& url, const std::string& database);
+// CREATE DATABASE `name` (letters, digits, _) through `admin_url`; an existing one is kept.
+Status create_postgres_database(const std::string& admin_url, const std::string& name);
+
+// Hands out databases by name: what a module that keeps several databases (the event
+// consumers' derived state) is given by the composition root instead of opening files itself.
+using DatabaseFactory = std::function<Result<std::unique_ptr<Database>>(const std::string& name)>;
+// A factory of SQLite files `<dir>/<name>.db` (the directory is created on first use).
+DatabaseFactory sqlite_files(const std::string& dir, const Options& options = {});
+
+// True for a PostgreSQL connection URL (postgresql:// or postgres://).
+bool is_postgres_url(std::string_view location);
 
 }  // namespace segue::store

@@ -9,7 +9,7 @@ import * as http from "node:http";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { SEGUE_BIN, addClient, addUser, demoLibrary, listFiles, startFixture, tempDir, type Fixture } from "../lib/server.ts";
+import { SEGUE_BIN, TEST_POSTGRES, addClient, cleanEnv, addUser, demoLibrary, listFiles, startFixture, tempDir, type Fixture } from "../lib/server.ts";
 import { ALL_SCOPES, api, login, pkcePair } from "../lib/oauth.ts";
 
 interface Raw { status: number; headers: http.IncomingHttpHeaders; body: string }
@@ -34,8 +34,8 @@ function raw(port: number, p: string, opts: { host?: string; method?: string; he
 /** `segue serve` on an address of our choosing (startServer listens on 127.0.0.1 only). */
 async function serveOn(listen: string, data: string, extra: string[] = []): Promise<{ proc: ChildProcess; port: number; stderr: () => string }> {
   // Without the test run's SEGUE_* variables (SEGUE_BIN is not a setting).
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("SEGUE_")));
-  const proc = spawn(SEGUE_BIN, ["serve", "--data", data, "--listen", listen, "--web", "off", ...extra], { stdio: ["ignore", "pipe", "pipe"], env });
+  const args = ["serve", "--data", data, "--listen", listen, "--web", "off", ...extra];
+  const proc = spawn(SEGUE_BIN, args, { stdio: ["ignore", "pipe", "pipe"], env: cleanEnv(args) });
   let out = "";
   let err = "";
   proc.stderr!.on("data", (c) => (err += c));
@@ -175,15 +175,17 @@ describe("the data folder is the owner's only", () => {
     const data = tempDir("segue-data-");
     addUser(data, "carol");
     addClient(data, "app", "http://127.0.0.1:9/callback", true);
-    assert.equal(fs.statSync(path.join(data, "segue.db")).mode & 0o077, 0, "the CLI creates the database 0600");
+    // On a PostgreSQL run the folder holds no database file, only keys, the index and caches.
+    const sqliteFiles = TEST_POSTGRES ? [] : ["segue.db", "segue.db-wal", "segue.db-shm"];
+    if (!TEST_POSTGRES) assert.equal(fs.statSync(path.join(data, "segue.db")).mode & 0o077, 0, "the CLI creates the database 0600");
     // As an older Segue left them.
     fs.chmodSync(data, 0o755);
-    fs.chmodSync(path.join(data, "segue.db"), 0o644);
+    if (!TEST_POSTGRES) fs.chmodSync(path.join(data, "segue.db"), 0o644);
     const s = await serveOn("127.0.0.1:0", data, ["--library", demoLibrary()]);
     try {
       // Let the scan, the indexer and the consumers create their files.
       for (let i = 0; i < 100; i++) {
-        if (fs.existsSync(path.join(data, "search")) && fs.existsSync(path.join(data, "segue.db-wal"))) break;
+        if (fs.existsSync(path.join(data, "search")) && (TEST_POSTGRES || fs.existsSync(path.join(data, "segue.db-wal")))) break;
         await new Promise((r) => setTimeout(r, 100));
       }
       assert.match(s.stderr(), /made it the owner's only/);
@@ -194,7 +196,7 @@ describe("the data folder is the owner's only", () => {
         const p = path.join(data, dir);
         if (fs.statSync(p).isDirectory()) all.push(p);
       }
-      for (const name of ["segue.db", "segue.db-wal", "segue.db-shm", "secret.key"])
+      for (const name of [...sqliteFiles, "secret.key"])
         assert.ok(all.includes(path.join(data, name)), `${name} exists`);
       assert.ok(all.some((p) => p.startsWith(path.join(data, "search"))), "the search index exists");
       for (const p of all) assert.equal(mode(p) & 0o077, 0, `${p} is ${mode(p).toString(8)}`);

@@ -5,7 +5,7 @@ import * as crypto from "node:crypto";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { REDIRECT, startFixture, type Fixture } from "../lib/server.ts";
+import { REDIRECT, TEST_POSTGRES, databaseFor, startFixture, type Fixture } from "../lib/server.ts";
 import { ALL_SCOPES, api, exchangeCode, login, postAuthorize, postToken, refresh } from "../lib/oauth.ts";
 
 let f: Fixture;
@@ -304,7 +304,20 @@ describe("bearer tokens on the API", () => {
 
   it("an expired access token gets 401 (expiry moved into the past in the database)", async (t) => {
     // Access tokens live 3600 s and nothing configures that; instead the test moves the stored
-    // expiry into the past with the sqlite3 tool (the token has never been used, so no cache).
+    // expiry into the past with the sqlite3 tool, or psql on a PostgreSQL run (the token has
+    // never been used, so no cache).
+    if (TEST_POSTGRES) {
+      const tok = await login(base, f.confidential, f.free, "user-read-private");
+      const hash = crypto.createHash("sha256").update(tok.access_token).digest("hex");
+      const past = Math.floor(Date.now() / 1000) - 5;
+      const upd = spawnSync("psql", [databaseFor(f.data)!, "-X", "-c", `UPDATE oauth_tokens SET expires_at = ${past} WHERE token_hash = '${hash}'`], { encoding: "utf8" });
+      assert.equal(upd.status, 0, upd.stderr);
+      assert.equal(upd.stdout.trim(), "UPDATE 1", "exactly one stored token row");
+      const r = await api(base, "/v1/me", { token: tok.access_token });
+      assert.equal(r.status, 401);
+      assert.match(r.body.error.message, /expired/i);
+      return;
+    }
     const sqlite = spawnSync("sqlite3", ["-version"], { encoding: "utf8" });
     if (sqlite.status !== 0) {
       t.skip("sqlite3 command not installed");

@@ -13,7 +13,7 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { addClient, addUser, demoLibrary, runSegue, startServer, tempDir, type Server, type User } from "./server.ts";
+import { addClient, addUser, databaseFor, demoLibrary, runSegue, startServer, tempDir, TEST_POSTGRES, type Server, type User } from "./server.ts";
 import { ALL_SCOPES, login } from "./oauth.ts";
 
 export interface CrashLoopOptions {
@@ -389,9 +389,38 @@ const CONSUMER_DUMPS: Record<string, string[]> = {
   top_items: ["SELECT user_id, kind, id, plays, printf('%.6g', s_short), printf('%.6g', s_medium), printf('%.6g', s_long), last_played FROM event_user_top ORDER BY 1, 2, 3"],
 };
 
+function psql(url: string, sql: string): string {
+  const r = spawnSync("psql", [url, "-X", "-A", "-t", "-F", "|", "-c", sql], { encoding: "utf8", maxBuffer: 1 << 30 });
+  if (r.error || r.status !== 0) throw new Error(`psql: ${r.error ?? r.stderr}`);
+  return r.stdout;
+}
+
+/** On PostgreSQL: the same comparison on a pg_dump copy of the server's database (every
+ * consumer's state lives there; scores printed as float4, as %.6g does on SQLite). */
+function compareWithReplayPostgres(data: string): void {
+  const copy = tempDir("segue-recount-");
+  const from = databaseFor(data)!;
+  const to = databaseFor(copy)!;
+  const dump = spawnSync("pg_dump", ["--no-owner", from], { encoding: "utf8", maxBuffer: 1 << 30 });
+  if (dump.status !== 0) throw new Error(`pg_dump: ${dump.stderr}`);
+  const load = spawnSync("psql", [to, "-X", "-q", "-v", "ON_ERROR_STOP=1"], { input: dump.stdout, encoding: "utf8", maxBuffer: 1 << 30 });
+  if (load.status !== 0) throw new Error(`psql restore: ${load.stderr}`);
+  fs.copyFileSync(path.join(data, "secret.key"), path.join(copy, "secret.key"));
+  const pg = (q: string) => q.replace(/printf\('%\.6g', (\w+)\)/g, "($1::real)::text");
+  for (const [name, dumps] of Object.entries(CONSUMER_DUMPS)) {
+    const before = dumps.map((q) => psql(to, pg(q)));
+    const r = runSegue(["events", "--data", copy, "--replay", name]);
+    if (r.status !== 0) throw new Error(`segue events --replay ${name}: ${r.stderr}`);
+    const after = dumps.map((q) => psql(to, pg(q)));
+    for (let i = 0; i < dumps.length; i++)
+      if (before[i] !== after[i]) throw new Error(`consumer ${name} differs from its replay (${dumps[i]})`);
+  }
+}
+
 /** Copies the (quiescent) databases with sqlite3 .backup, replays every consumer on the copy
  * and compares its tables with what the running server derived. */
 function compareWithReplay(data: string): void {
+  if (TEST_POSTGRES) return compareWithReplayPostgres(data);
   const copy = tempDir("segue-recount-");
   const derived = path.join(data, "events-derived");
   fs.mkdirSync(path.join(copy, "events-derived"));

@@ -1,6 +1,7 @@
 // Helpers that run the real `segue` binary: data directories, the demo library (written once per
 // test run and shared by the test files), users, OAuth clients, and a server on a free port.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -46,16 +47,47 @@ export function runSegue(args: string[], input?: string, timeoutMs = 120_000): R
     input: input ?? "",
     encoding: "utf8",
     timeout: timeoutMs,
-    env: cleanEnv(),
+    env: cleanEnv(args),
   });
   if (r.error) throw r.error;
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** The environment without SEGUE_* settings, so the developer's shell cannot change a test. */
-function cleanEnv(): NodeJS.ProcessEnv {
+/**
+ * The PostgreSQL server of this test run (scripts/test.sh starts a throwaway cluster and sets
+ * SEGUE_TEST_POSTGRES to its admin URL), or undefined when the run is on SQLite.
+ */
+export const TEST_POSTGRES: string | undefined = process.env.SEGUE_TEST_POSTGRES || undefined;
+const createdDatabases = new Set<string>();
+
+/**
+ * The database URL of data directory `data` on a PostgreSQL run: one database per data
+ * directory (created on first use), so every `segue` command and restart given the same
+ * `--data` sees the same state, as the SQLite file in it would. Undefined on SQLite runs.
+ */
+export function databaseFor(data: string): string | undefined {
+  if (!TEST_POSTGRES) return undefined;
+  const name = "d" + crypto.createHash("sha256").update(path.resolve(data)).digest("hex").slice(0, 20);
+  if (!createdDatabases.has(name)) {
+    const r = spawnSync("psql", [TEST_POSTGRES, "-q", "-c", `CREATE DATABASE ${name}`], { encoding: "utf8" });
+    if (r.status !== 0 && !/already exists/.test(r.stderr)) throw new Error(`CREATE DATABASE ${name}: ${r.stderr}`);
+    createdDatabases.add(name);
+  }
+  const u = new URL(TEST_POSTGRES);
+  u.pathname = "/" + name;
+  return u.toString();
+}
+
+/**
+ * The environment without SEGUE_* settings, so the developer's shell cannot change a test; on a
+ * PostgreSQL run, SEGUE_DATABASE for the `--data` directory in `args`.
+ */
+export function cleanEnv(args: string[] = []): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("SEGUE_")) env[k] = v;
+  const i = args.indexOf("--data");
+  const db = i >= 0 && i + 1 < args.length ? databaseFor(args[i + 1]) : undefined;
+  if (db) env.SEGUE_DATABASE = db;
   return env;
 }
 
@@ -236,7 +268,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<Server> {
   const args = ["serve", "--data", data, "--listen", "127.0.0.1:0", "--access-log", "false"];
   for (const l of libraries) args.push("--library", l);
   args.push(...(opts.extraArgs ?? []));
-  const proc = spawn(SEGUE_BIN, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...cleanEnv(), ...opts.env } });
+  const proc = spawn(SEGUE_BIN, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...cleanEnv(args), ...opts.env } });
   let stdout = "";
   let stderr = "";
   let server: Server | undefined;

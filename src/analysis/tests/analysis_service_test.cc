@@ -1,4 +1,5 @@
 #include "analysis/analysis_service.h"
+#include "store/testing.h"
 
 #include <gtest/gtest.h>
 #include <fcntl.h>
@@ -66,7 +67,7 @@ class AnalysisServiceTest : public ::testing::Test {
   void open_db() {
     catalog_.reset();
     db_.reset();
-    auto db = store::Database::open_sqlite((dir_ / "segue.db").string());
+    auto db = store::testing::open((dir_ / "segue.db").string());
     ASSERT_TRUE(db.ok());
     db_ = std::move(*db);
     catalog_ = std::make_unique<catalog::Catalog>(*db_, &bus_);

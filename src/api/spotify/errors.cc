@@ -24,8 +24,11 @@ net::Response error_response(const Error& e) {
   if (status >= 500) {
     // Internal details go to the log, not to the client.
     log::error("request failed", {{"code", error_code_name(e.code)}, {"detail", e.message}});
-    return net::Response::error(status, status == 503 ? "Service temporarily unavailable"
-                                                      : "Internal server error");
+    net::Response r = net::Response::error(status, status == 503 ? "Service temporarily unavailable"
+                                                                 : "Internal server error");
+    // A database that went away (PostgreSQL restarting) or a resource not ready yet: try again soon.
+    if (status == 503) r.headers.set(net::http::field::retry_after, "2");
+    return r;
   }
   net::Response r = net::Response::error(status, e.message);
   if (status == 401)

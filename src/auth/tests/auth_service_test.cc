@@ -1,4 +1,5 @@
 #include "auth/auth_service.h"
+#include "store/testing.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -29,7 +30,7 @@ class AuthServiceTest : public ::testing::Test {
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
-    auto db = store::Database::open_sqlite((dir_ / "segue.db").string());
+    auto db = store::testing::open((dir_ / "segue.db").string());
     ASSERT_TRUE(db.ok()) << db.error().message;
     db_ = std::move(db).value();
     now_ = TimePoint(std::chrono::seconds(1'700'000'000));
@@ -832,7 +833,7 @@ TEST_F(AuthServiceTest, RevocationByAnotherProcessIsSeenAtTheNextSync) {
   }));
   // The CLI: another process with its own connection and its own AuthService.
   {
-    auto other_db = store::Database::open_sqlite((dir_ / "segue.db").string());
+    auto other_db = store::testing::open((dir_ / "segue.db").string());
     ASSERT_TRUE(other_db.ok());
     auto other = AuthService::open(**other_db, options(), [this] { return now_.load(); });
     ASSERT_TRUE(other.ok());
@@ -854,7 +855,7 @@ TEST_F(AuthServiceTest, WatchRevocationsPollsOnItsOwnThread) {
   TokenSet t = native_tokens();
   ASSERT_TRUE(token_valid(t.access_token));
   auth_->watch_revocations(20ms);
-  auto other_db = store::Database::open_sqlite((dir_ / "segue.db").string());
+  auto other_db = store::testing::open((dir_ / "segue.db").string());
   ASSERT_TRUE(other_db.ok());
   auto other = AuthService::open(**other_db, options(), [this] { return now_.load(); });
   ASSERT_TRUE(other.ok());

@@ -1,4 +1,5 @@
 #include "catalog/artwork.h"
+#include "store/testing.h"
 
 #include <gtest/gtest.h>
 
@@ -20,7 +21,7 @@ class ArtworkTest : public ::testing::Test {
   void SetUp() override {
     lib_ = tmp_.path() / "library";
     ASSERT_TRUE(write_demo_library(lib_.string(), DemoOptions{0.5}).ok());
-    auto db = store::Database::open_sqlite((tmp_.path() / "segue.db").string());
+    auto db = store::testing::open((tmp_.path() / "segue.db").string());
     ASSERT_TRUE(db.ok());
     db_ = std::move(db).value();
     catalog_ = std::make_unique<Catalog>(*db_);

@@ -1,4 +1,5 @@
 #include "catalog/catalog.h"
+#include "store/testing.h"
 
 #include <gtest/gtest.h>
 
@@ -19,7 +20,7 @@ class CatalogTest : public ::testing::Test {
   void SetUp() override {
     lib_ = tmp_.path() / "library";
     ASSERT_TRUE(write_demo_library(lib_.string(), DemoOptions{1.0}).ok());
-    auto db = store::Database::open_sqlite((tmp_.path() / "segue.db").string());
+    auto db = store::testing::open((tmp_.path() / "segue.db").string());
     ASSERT_TRUE(db.ok()) << db.error().message;
     db_ = std::move(db).value();
     catalog_ = std::make_unique<Catalog>(*db_);
@@ -41,7 +42,7 @@ class CatalogTest : public ::testing::Test {
 
 TEST(CatalogEmptyTest, SnapshotBeforeReloadIsEmptyAndLookupsReturnNull) {
   TempDir tmp;
-  auto db = store::Database::open_sqlite((tmp.path() / "segue.db").string());
+  auto db = store::testing::open((tmp.path() / "segue.db").string());
   ASSERT_TRUE(db.ok());
   Catalog catalog(**db);
   auto s = catalog.snapshot();

@@ -11,6 +11,7 @@
 #include <map>
 
 #include "catalog/catalog.h"
+#include "store/testing.h"
 #include "catalog/scanner.h"
 #include "catalog/tests/test_util.h"
 
@@ -38,7 +39,7 @@ int64_t ffmpeg_duration_ms(const std::string& path) {
 TEST(RealLibraryTest, WesnothSoundtrackScansCompletelyWithTagGrouping) {
   if (!fs::is_directory(kWesnoth)) GTEST_SKIP() << "wesnoth-1.16-music is not installed";
   testing::TempDir tmp;
-  auto db = store::Database::open_sqlite((tmp.path() / "segue.db").string());
+  auto db = store::testing::open((tmp.path() / "segue.db").string());
   ASSERT_TRUE(db.ok());
   Catalog catalog(**db);
   Scanner scanner(**db, &catalog);

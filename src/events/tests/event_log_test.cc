@@ -1,4 +1,5 @@
 #include "events/event_log.h"
+#include "store/testing.h"
 
 #include <gtest/gtest.h>
 
@@ -14,7 +15,7 @@ class EventLogTest : public ::testing::Test {
     dir_ = std::filesystem::temp_directory_path() /
            ("segue-events-" + std::to_string(::getpid()) + ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::create_directories(dir_);
-    auto db = store::Database::open_sqlite((dir_ / "db").string());
+    auto db = store::testing::open((dir_ / "db").string());
     ASSERT_TRUE(db.ok());
     db_ = std::move(*db);
     ASSERT_TRUE(db_->migrate("events", event_migrations()).ok());

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "events/tests/test_util.h"
+#include "store/testing.h"
 
 namespace segue::events {
 namespace {
@@ -21,12 +22,12 @@ struct Ack {
 };
 
 [[noreturn]] void child_appends(const std::string& path, const std::string& derived_dir, int fd) {
-  auto db = store::Database::open_sqlite(path);
+  auto db = store::testing::open(path);
   if (!db.ok()) _exit(3);
   EventLogOptions o;
   o.lookup = lookup_track;
   o.runner.max_batch = 700;
-  o.derived_dir = derived_dir;
+  if (!derived_dir.empty()) o.derived_databases = derived_files(derived_dir);
   auto log = EventLog::open(**db, o);
   if (!log.ok()) _exit(4);
   int64_t n = 0;
@@ -74,7 +75,7 @@ void kill_during_ingest(bool split) {
   EventLogOptions o;
   o.lookup = lookup_track;
   o.start_threads = false;
-  o.derived_dir = derived_dir;
+  if (!derived_dir.empty()) o.derived_databases = derived_files(derived_dir);
   auto log = EventLog::open(*db, o);
   ASSERT_TRUE(log.ok());
   EXPECT_GE((*log)->head(), acks.back().last);

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "events/tests/test_util.h"
+#include "store/testing.h"
 
 namespace segue::events {
 namespace {
@@ -21,7 +22,7 @@ class PipelineTest : public ::testing::TestWithParam<bool> {
     o.start_threads = threads;
     o.extra_consumers = std::move(extra);
     o.runner.max_batch = 500;
-    if (GetParam()) o.derived_dir = tmp_.derived_dir();
+    if (GetParam()) o.derived_databases = derived_files(tmp_.derived_dir());
     auto log = EventLog::open(*db_, o);
     EXPECT_TRUE(log.ok()) << (log.ok() ? "" : log.error().message);
     return log.ok() ? std::move(*log) : nullptr;
@@ -96,6 +97,11 @@ TEST_P(PipelineTest, AFailedAppendLeavesNothingAndOffsetsContinue) {
   ASSERT_TRUE(log->append(mixed_batch(10, 0)).ok());
   // Make the database refuse one row in the middle of the next batch.
   ASSERT_TRUE(db_->write([](store::Connection& c) {
+                   if (store::testing::on_postgres())
+                     return c.exec_script(
+                         "CREATE FUNCTION fail_one() RETURNS trigger AS $$ BEGIN IF NEW.client_ts = 42000000000000 "
+                         "THEN RAISE EXCEPTION 'injected'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql; "
+                         "CREATE TRIGGER fail_one BEFORE INSERT ON event_log FOR EACH ROW EXECUTE FUNCTION fail_one()");
                    return c.exec_script("CREATE TRIGGER fail_one BEFORE INSERT ON event_log WHEN NEW.client_ts = 42000000000000 "
                                         "BEGIN SELECT RAISE(ABORT, 'injected'); END");
                  }).ok());
@@ -141,7 +147,7 @@ class FlakyConsumer final : public Consumer {
         ++failures;
         return Error::unavailable("injected failure half-way");
       }
-      SEGUE_TRY(c.exec("INSERT INTO flaky_counts (user_id, n) VALUES (?, 1) ON CONFLICT (user_id) DO UPDATE SET n = n + 1",
+      SEGUE_TRY(c.exec("INSERT INTO flaky_counts (user_id, n) VALUES (?, 1) ON CONFLICT (user_id) DO UPDATE SET n = flaky_counts.n + 1",
                        {e.user.str()}));
     }
     return {};
@@ -168,7 +174,7 @@ TEST_P(PipelineTest, AFailedBatchRollsBackAndIsAppliedExactlyOnceOnRetry) {
     derived = std::move(*store::Database::open_sqlite(tmp_.derived_dir() + "/flaky.db"));
   }
   ASSERT_TRUE((derived ? derived : db_)->write([](store::Connection& c) {
-                   return c.exec_script("CREATE TABLE flaky_counts (user_id TEXT PRIMARY KEY, n INTEGER NOT NULL)");
+                   return c.exec_script("CREATE TABLE flaky_counts (user_id TEXT PRIMARY KEY, n BIGINT NOT NULL)");
                  }).ok());
   derived.reset();
   FlakyConsumer flaky;
@@ -428,7 +434,7 @@ INSTANTIATE_TEST_SUITE_P(Databases, PipelineTest, ::testing::Bool(),
 
 TEST(Migration, PlaybackEventsRowsMoveIntoTheLog) {
   TempDb tmp;
-  auto db = store::Database::open_sqlite(tmp.path());
+  auto db = store::testing::open(tmp.path());
   ASSERT_TRUE(db.ok());
   auto v1 = event_migrations();
   v1.resize(1);

@@ -39,7 +39,7 @@ class SplitDeleteTest : public ::testing::Test {
     o.start_threads = false;
     o.runner.max_batch = 50;
     o.runner.after_derived_forget = std::move(hook);
-    o.derived_dir = tmp_.derived_dir();
+    o.derived_databases = derived_files(tmp_.derived_dir());
     o.extra_consumers = std::move(extra);
     auto log = EventLog::open(*db_, o);
     EXPECT_TRUE(log.ok()) << (log.ok() ? "" : log.error().message);

@@ -13,6 +13,7 @@
 #include "events/decay.h"
 #include "events/event_log.h"
 #include "events/popularity.h"
+#include "store/testing.h"
 
 namespace segue::events::testing {
 
@@ -56,6 +57,14 @@ inline Event play_start(const UserId& u, int track_n, int64_t ts) {
   return e;
 }
 
+// Each consumer's derived state in a SQLite file of its own under `dir` (the split layout).
+inline store::DatabaseFactory derived_files(const std::string& dir) {
+  store::Options so;
+  so.readers = 2;
+  so.cache_size_kib = 65536;
+  return store::sqlite_files(dir, so);
+}
+
 class TempDb {
  public:
   TempDb() {
@@ -68,8 +77,10 @@ class TempDb {
   ~TempDb() { std::filesystem::remove_all(dir_); }
   std::string path() const { return (dir_ / "segue.db").string(); }
   std::string derived_dir() const { return (dir_ / "events-derived").string(); }
+  // The log's database on the run's engine (store/testing.h: the same one for the same path, in
+  // this process and in a forked child).
   std::unique_ptr<store::Database> open() const {
-    auto db = store::Database::open_sqlite(path());
+    auto db = store::testing::open(path());
     EXPECT_TRUE(db.ok()) << (db.ok() ? "" : db.error().message);
     if (!db.ok()) return nullptr;
     auto m = (*db)->migrate("events", event_migrations());

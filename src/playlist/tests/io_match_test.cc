@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "catalog/catalog.h"
+#include "store/testing.h"
 #include "catalog/scanner.h"
 #include "catalog/tests/test_util.h"
 #include "playlist/io.h"
@@ -47,7 +48,7 @@ class PlaylistIoTest : public ::testing::Test {
       w.properties = {{"TITLE", {s.title}}, {"ARTIST", s.artists}, {"ALBUM", {s.album}}};
       catalog::testing::make_tagged_file(lib_ / s.rel, audio::Format::kFlac, w, s.seconds);
     }
-    auto db = store::Database::open_sqlite((tmp_->path() / "segue.db").string());
+    auto db = store::testing::open((tmp_->path() / "segue.db").string());
     ASSERT_TRUE(db.ok()) << db.error().message;
     db_ = std::move(db).value().release();
     catalog_ = new catalog::Catalog(*db_);

@@ -1,4 +1,5 @@
 #include "playlist/service.h"
+#include "store/testing.h"
 
 #include "bus/local_bus.h"
 
@@ -21,7 +22,7 @@ class PlaylistServiceTest : public ::testing::Test {
   void open() {
     svc_.reset();
     db_.reset();
-    db_ = store::Database::open_sqlite((dir_ / "db").string()).value();
+    db_ = store::testing::open((dir_ / "db").string()).value();
     ASSERT_TRUE(db_->migrate("playlist", playlist_migrations()).ok());
     svc_ = std::make_unique<PlaylistService>(*db_, &bus_, [this] { return ++clock_; });
   }

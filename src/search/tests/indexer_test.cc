@@ -1,4 +1,5 @@
 #include "search/indexer.h"
+#include "store/testing.h"
 
 #include <gtest/gtest.h>
 
@@ -23,7 +24,7 @@ class IndexerTest : public ::testing::Test {
            ("segue-idx-" + std::to_string(::getpid()) + ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
-    db_ = store::Database::open_sqlite((dir_ / "db").string()).value();
+    db_ = store::testing::open((dir_ / "db").string()).value();
     ASSERT_TRUE(db_->migrate("playlist", playlist::playlist_migrations()).ok());
     catalog_ = std::make_unique<catalog::Catalog>(*db_, &bus_);
     ASSERT_TRUE(catalog_->reload().ok());

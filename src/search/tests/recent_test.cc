@@ -1,4 +1,5 @@
 #include "search/recent.h"
+#include "store/testing.h"
 
 #include <gtest/gtest.h>
 
@@ -13,7 +14,7 @@ class RecentTest : public ::testing::Test {
   void SetUp() override {
     path_ = std::filesystem::temp_directory_path() / ("segue-recent-" + std::to_string(::getpid()) + ".db");
     std::filesystem::remove(path_);
-    db_ = store::Database::open_sqlite(path_.string()).value();
+    db_ = store::testing::open(path_.string()).value();
     ASSERT_TRUE(db_->migrate("search", recent_migrations()).ok());
   }
   void TearDown() override {

@@ -1,4 +1,5 @@
 #include "store/database.h"
+#include "store/testing.h"
 
 #include <gtest/gtest.h>
 
@@ -23,7 +24,18 @@ class DatabaseTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
   std::string path() const { return (dir_ / "segue.db").string(); }
+  // The test's database on the run's engine (SQLite file, or a fresh PostgreSQL database):
+  // the first call creates it, later calls open the same one again.
+  Result<std::unique_ptr<Database>> open_db(const Options& o = {}) {
+    if (location_.empty()) {
+      auto l = testing::fresh_location(path());
+      if (!l.ok()) return l.error();
+      location_ = *l;
+    }
+    return Database::open(location_, o);
+  }
   std::filesystem::path dir_;
+  std::string location_;
 };
 
 const std::vector<Migration> kV1 = {{1, "CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER)"}};
@@ -55,7 +67,7 @@ TEST_F(DatabaseTest, FilesAreTheOwnersOnlyEvenUnderAPermissiveUmask) {
 }
 
 TEST_F(DatabaseTest, WritesAreVisibleToReadersAfterCommit) {
-  auto db = Database::open_sqlite(path());
+  auto db = open_db();
   ASSERT_TRUE(db.ok()) << db.error().message;
   ASSERT_TRUE((*db)->migrate("test", kV1).ok());
   ASSERT_TRUE((*db)->write([](Connection& c) -> Status {
@@ -72,7 +84,7 @@ TEST_F(DatabaseTest, WritesAreVisibleToReadersAfterCommit) {
 }
 
 TEST_F(DatabaseTest, FailedWriteRollsBack) {
-  auto db = Database::open_sqlite(path());
+  auto db = open_db();
   ASSERT_TRUE(db.ok());
   ASSERT_TRUE((*db)->migrate("test", kV1).ok());
   Status s = (*db)->write([](Connection& c) -> Status {
@@ -89,7 +101,7 @@ TEST_F(DatabaseTest, FailedWriteRollsBack) {
 }
 
 TEST_F(DatabaseTest, ConstraintViolationIsConflict) {
-  auto db = Database::open_sqlite(path());
+  auto db = open_db();
   ASSERT_TRUE(db.ok());
   ASSERT_TRUE((*db)->migrate("test", kV1).ok());
   auto insert = [](Connection& c) -> Status {
@@ -106,11 +118,11 @@ TEST_F(DatabaseTest, MigrationsApplyOnceAndInOrder) {
   std::vector<Migration> v2 = kV1;
   v2.push_back({2, "ALTER TABLE t ADD COLUMN w TEXT; CREATE INDEX t_w ON t (w)"});
   {
-    auto db = Database::open_sqlite(path());
+    auto db = open_db();
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE((*db)->migrate("test", kV1).ok());
   }
-  auto db = Database::open_sqlite(path());
+  auto db = open_db();
   ASSERT_TRUE(db.ok());
   ASSERT_TRUE((*db)->migrate("test", v2).ok());
   ASSERT_TRUE((*db)->migrate("test", v2).ok());  // idempotent
@@ -122,13 +134,13 @@ TEST_F(DatabaseTest, MigrationsApplyOnceAndInOrder) {
 
 TEST_F(DatabaseTest, RefusesSchemaFromANewerVersion) {
   {
-    auto db = Database::open_sqlite(path());
+    auto db = open_db();
     ASSERT_TRUE(db.ok());
     std::vector<Migration> v2 = kV1;
     v2.push_back({2, "CREATE TABLE u (x INTEGER)"});
     ASSERT_TRUE((*db)->migrate("test", v2).ok());
   }
-  auto db = Database::open_sqlite(path());
+  auto db = open_db();
   ASSERT_TRUE(db.ok());
   Status s = (*db)->migrate("test", kV1);
   ASSERT_FALSE(s.ok());
@@ -175,7 +187,7 @@ TEST_F(DatabaseTest, DamagedPagesAreReportedAsCorruption) {
 namespace segue::store {
 namespace {
 TEST_F(DatabaseTest, ConcurrentMigrationsApplyOnce) {
-  auto db = Database::open_sqlite(path());
+  auto db = open_db();
   ASSERT_TRUE(db.ok());
   std::vector<Migration> two = {{1, "CREATE TABLE a (x INTEGER)"}, {2, "CREATE TABLE b (y INTEGER)"}};
   std::vector<std::thread> threads;
@@ -218,6 +230,92 @@ TEST_F(DatabaseTest, CacheSizeAndSyncModeFollowTheOptions) {
     SEGUE_TRY(c.exec("INSERT INTO t (k, v) VALUES ('a', 1)"));
     return {};
   }).ok());
+}
+
+// --- PostgreSQL only (the run's SEGUE_TEST_POSTGRES; scripts/test.sh sets it) ---------------
+
+TEST_F(DatabaseTest, PostgresValuesRoundTripAsOnSqlite) {
+  if (!testing::on_postgres()) GTEST_SKIP() << "SQLite run";
+  auto db = open_db();
+  ASSERT_TRUE(db.ok()) << db.error().message;
+  ASSERT_TRUE((*db)->migrate("test", {{1, "CREATE TABLE v (k TEXT PRIMARY KEY, i INTEGER, r REAL, b BLOB, t TEXT) WITHOUT ROWID"}}).ok());
+  const std::string bytes("\0\x01\xff'?\\x", 7);
+  ASSERT_TRUE((*db)->write([&](Connection& c) -> Status {
+    SEGUE_TRY(c.exec("INSERT INTO v (k, i, r, b, t) VALUES (?, ?, ?, ?, ?)",
+                     {std::string("a"), int64_t{9007199254740993}, 0.1, Blob{bytes}, std::string("it's ? here")}));
+    SEGUE_TRY(c.exec("INSERT INTO v (k, i, r, b, t) VALUES ('?', ?, ?, ?, ?)", {nullptr, nullptr, nullptr, nullptr}));
+    return {};
+  }).ok());
+  int rows = 0;
+  ASSERT_TRUE((*db)->read([&](Connection& c) -> Status {
+    return c.query("SELECT k, i, r, b, t, i > 5 FROM v ORDER BY k", {}, [&](const Row& r) {
+      ++rows;
+      if (r.text(0) == "a") {
+        EXPECT_EQ(r.i64(1), 9007199254740993);  // 64-bit: INTEGER became BIGINT
+        EXPECT_EQ(r.f64(2), 0.1);               // doubles exactly
+        EXPECT_EQ(r.blob(3), bytes);            // bytea, NUL and all
+        EXPECT_EQ(r.text(4), "it's ? here");
+        EXPECT_EQ(r.i64(5), 1);                 // booleans as 0/1
+      } else {
+        EXPECT_EQ(r.text(0), "?");  // a ? inside a literal is not a parameter
+        EXPECT_TRUE(r.is_null(1));
+        EXPECT_EQ(r.opt_i64(1), std::nullopt);
+        EXPECT_EQ(r.blob(3), "");
+      }
+    });
+  }).ok());
+  EXPECT_EQ(rows, 2);
+}
+
+TEST_F(DatabaseTest, PostgresConcurrentWritersRetryConflictsAndLoseNothing) {
+  if (!testing::on_postgres()) GTEST_SKIP() << "SQLite run";
+  Options o;
+  o.writers = 6;
+  auto db = open_db(o);
+  ASSERT_TRUE(db.ok()) << db.error().message;
+  ASSERT_TRUE((*db)->migrate("test", kV1).ok());
+  ASSERT_TRUE((*db)->write([](Connection& c) -> Status {
+    SEGUE_TRY(c.exec("INSERT INTO t (k, v) VALUES ('n', 0)"));
+    return {};
+  }).ok());
+  // Read-modify-write, as code written for SQLite's single writer does: at SERIALIZABLE the
+  // losers of each race are retried, so every increment lands exactly once.
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 6; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 50; ++i) {
+        Status s = (*db)->write([](Connection& c) -> Status {
+          SEGUE_ASSIGN_OR_RETURN(auto v, c.query_int("SELECT v FROM t WHERE k = 'n'"));
+          SEGUE_TRY(c.exec("UPDATE t SET v = ? WHERE k = 'n'", {*v + 1}));
+          return {};
+        });
+        if (!s.ok()) ++failures;
+      }
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  std::optional<int64_t> n;
+  ASSERT_TRUE((*db)->read([&](Connection& c) -> Status {
+    SEGUE_ASSIGN_OR_RETURN(n, c.query_int("SELECT v FROM t WHERE k = 'n'"));
+    return {};
+  }).ok());
+  EXPECT_EQ(n, 300);
+}
+
+TEST_F(DatabaseTest, PostgresUnreachableServerIsUnavailable) {
+  auto db = Database::open("postgresql:///segue?host=" + dir_.string() + "&connect_timeout=2");
+  ASSERT_FALSE(db.ok());
+  EXPECT_EQ(db.error().code, ErrorCode::kUnavailable);
+}
+
+TEST(PostgresSchema, TranslatesSqliteTypesAndDropsWithoutRowid) {
+  EXPECT_EQ(postgres_schema("CREATE TABLE x (a INTEGER PRIMARY KEY, b REAL, c BLOB, d TEXT) WITHOUT ROWID;"),
+            "CREATE TABLE x (a BIGINT PRIMARY KEY, b DOUBLE PRECISION, c BYTEA, d TEXT) ;");
+  EXPECT_EQ(postgres_url_with_database("postgresql:///postgres?host=/tmp/x", "t1"), "postgresql:///t1?host=/tmp/x");
+  EXPECT_EQ(postgres_url_with_database("postgresql://u@h:5432/db", "t2"), "postgresql://u@h:5432/t2");
+  EXPECT_TRUE(is_postgres_url("postgres://h/db"));
+  EXPECT_FALSE(is_postgres_url("/var/lib/segue/segue.db"));
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
 #include "transcode/cache.h"
+#include "store/testing.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -58,7 +59,7 @@ class CacheTest : public ::testing::Test {
                                          ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(root_);
     fs::create_directories(root_);
-    db_ = store::Database::open_sqlite((root_ / "segue.db").string()).value();
+    db_ = store::testing::open((root_ / "segue.db").string()).value();
   }
   void TearDown() override {
     cache_.reset();

@@ -1,4 +1,5 @@
 #include "user/library.h"
+#include "store/testing.h"
 
 #include "bus/local_bus.h"
 
@@ -15,7 +16,7 @@ class LibraryTest : public ::testing::Test {
     dir_ = std::filesystem::temp_directory_path() /
            ("segue-lib-" + std::to_string(::getpid()) + ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::create_directories(dir_);
-    db_ = store::Database::open_sqlite((dir_ / "db").string()).value();
+    db_ = store::testing::open((dir_ / "db").string()).value();
     ASSERT_TRUE(db_->migrate("user", library_migrations()).ok());
     lib_ = std::make_unique<Library>(*db_, &bus_);
   }

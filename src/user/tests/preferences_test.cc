@@ -1,4 +1,5 @@
 #include "user/preferences.h"
+#include "store/testing.h"
 
 #include <gtest/gtest.h>
 
@@ -13,7 +14,7 @@ TEST(PreferencesTest, DefaultsPerUserAndPersistAcrossReopen) {
   std::filesystem::create_directories(dir);
   UserId alice("aaaaaaaaaaaaaaaaaaaaaa"), bob("bbbbbbbbbbbbbbbbbbbbbb");
   {
-    auto db = store::Database::open_sqlite((dir / "db").string()).value();
+    auto db = store::testing::open((dir / "db").string()).value();
     ASSERT_TRUE(db->migrate("user_preferences", preferences_migrations()).ok());
     Preferences prefs(*db);
     EXPECT_FALSE(prefs.get(alice)->private_session);
@@ -22,7 +23,7 @@ TEST(PreferencesTest, DefaultsPerUserAndPersistAcrossReopen) {
     EXPECT_FALSE(prefs.get(bob)->private_session);  // one user's setting is not another's
   }
   {
-    auto db = store::Database::open_sqlite((dir / "db").string()).value();
+    auto db = store::testing::open((dir / "db").string()).value();
     ASSERT_TRUE(db->migrate("user_preferences", preferences_migrations()).ok());
     Preferences prefs(*db);
     EXPECT_TRUE(prefs.get(alice)->private_session);  // kept across a reopen
