@@ -3,7 +3,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { SEGUE_BIN, addClient, addUser, demoLibrary, runSegue, sleep, startServer, tempDir } from "../lib/server.ts";
+import { SEGUE_BIN, addClient, addUser, cleanEnv, demoLibrary, runSegue, sleep, startServer, tempDir } from "../lib/server.ts";
 import { ALL_SCOPES, api, login } from "../lib/oauth.ts";
 
 async function healthz(base: string): Promise<{ tracks: number; ready?: boolean }> {
@@ -38,11 +38,10 @@ describe("roles", () => {
   it("a node without the api role serves nothing, runs its loops and stops on SIGTERM", async () => {
     const data = tempDir("segue-roles-");
     const lib = demoLibrary();
-    const proc = spawn(SEGUE_BIN, ["serve", "--data", data, "--library", lib, "--roles", "scanner", "--listen", "127.0.0.1:0"], {
-      stdio: ["ignore", "pipe", "pipe"],
-      // Without the test runner's SEGUE_* variables (SEGUE_BIN is not a setting).
-      env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("SEGUE_"))),
-    });
+    const args = ["serve", "--data", data, "--library", lib, "--roles", "scanner", "--listen", "127.0.0.1:0"];
+    // Without the test runner's SEGUE_* variables (SEGUE_BIN is not a setting); on a PostgreSQL
+    // run, the database of this data directory.
+    const proc = spawn(SEGUE_BIN, args, { stdio: ["ignore", "pipe", "pipe"], env: cleanEnv(args) });
     let stdout = "";
     let stderr = "";
     proc.stdout!.setEncoding("utf8").on("data", (c: string) => (stdout += c));
