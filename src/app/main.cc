@@ -26,6 +26,7 @@
 #include "app/services.h"
 #include "app/transcoding.h"
 #include "app/worker.h"
+#include "playback/service.h"
 #include "audio/analysis_service.h"
 #include "common/subprocess.h"
 #include "search/indexer.h"
@@ -433,7 +434,6 @@ int cmd_serve(int argc, char** argv) {
   api::spotify::ApiContext ctx{*s.db, *s.auth, *s.catalog, *s.artwork, *s.events, *s.library,
                                *s.stream_tokens, workers, client_limiter, user_limiter, metrics,
                                c.public_url};
-  ctx.stream_token_ttl = c.stream_token_ttl;
   ctx.allowed_hosts = c.allowed_hosts;
   ctx.listen_host = c.listen_host;
   ctx.metrics_token = c.metrics_token;
@@ -483,6 +483,9 @@ int cmd_serve(int argc, char** argv) {
   auto transcodes = open_transcode_cache(*s.db, c);
   if (!transcodes.ok()) fail("transcode cache: " + transcodes.error().message);
   ctx.transcodes = transcodes->get();
+  // Playback: the play decision over the catalog and the transcode cache, and /audio.
+  playback::PlaybackService playback(*s.catalog, ctx.transcodes, *s.stream_tokens, c.stream_token_ttl);
+  ctx.playback = &playback;
   register_transcode_metrics(metrics, **transcodes);
   encode_ahead_after_scans(*s.catalog, **transcodes, c);
   // Indexing progress and readiness (docs/search.md, "Readiness").

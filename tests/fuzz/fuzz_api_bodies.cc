@@ -32,6 +32,7 @@
 #include "catalog/demo_library.h"
 #include "common/log.h"
 #include "net/pubsub.h"
+#include "playback/service.h"
 #include "search/index.h"
 #include "search/searcher.h"
 
@@ -122,6 +123,7 @@ struct Harness {
   std::unique_ptr<api::spotify::Realtime> realtime;
   std::unique_ptr<search::SearchIndex> index;
   std::unique_ptr<search::Searcher> searcher;
+  std::unique_ptr<playback::PlaybackService> playback;
   std::unique_ptr<api::spotify::ApiContext> ctx;
   net::Router router;
   std::string token, user_id, playlist_id;
@@ -168,6 +170,8 @@ struct Harness {
     ctx->searcher = searcher.get();
     ctx->recent_searches = s.recent_searches.get();
     ctx->preferences = s.preferences.get();
+    playback = std::make_unique<playback::PlaybackService>(*s.catalog, nullptr, *s.stream_tokens, std::chrono::seconds(3600));
+    ctx->playback = playback.get();
     api::spotify::register_routes(router, *ctx);
 
     auto user = s.auth->create_user("fuzzer", "fuzzer-password", false, auth::Tier::kPremium);

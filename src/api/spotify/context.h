@@ -33,6 +33,9 @@ class RecentSearches;
 namespace segue::transcode {
 class TranscodeCache;
 }  // namespace segue::transcode
+namespace segue::playback {
+class PlaybackService;
+}  // namespace segue::playback
 
 namespace segue::api::spotify {
 
@@ -54,7 +57,6 @@ struct ApiContext {
   // Base URL for hrefs and stream URLs. Empty: from each request's Host header when that is a
   // host the operator allowed (trusted_origin()), else the address the connection arrived on.
   std::string public_url;
-  std::chrono::seconds stream_token_ttl{3600};
   // Serve the plain landing page at `/` (when the web player is not installed).
   bool landing_page = true;
   // Real-time push (/v1/ws): the hub and the topic kinds; null: no /v1/ws, nothing published.
@@ -70,6 +72,8 @@ struct ApiContext {
   user::Preferences* preferences = nullptr;
   // Encodings made on demand (null: only the original files are offered).
   transcode::TranscodeCache* transcodes = nullptr;
+  // The play decision and /audio resolution (null: play and /audio answer 503).
+  playback::PlaybackService* playback = nullptr;
   // Audio features, analysis, loudness and duplicates (null: no /v1/audio-* routes).
   audio::AnalysisService* analysis = nullptr;
   // Login backoff, the password-hashing pool and per-address limits (null: none of them).

@@ -7,10 +7,9 @@
 #include "api/spotify/abuse.h"
 #include "api/spotify/handler_util.h"
 #include "api/spotify/routes.h"
-#include "audio/transcoder.h"
 #include "common/strings.h"
 #include "playback/byte_range.h"
-#include "transcode/cache.h"
+#include "playback/service.h"
 
 namespace segue::api::spotify {
 namespace {
@@ -49,36 +48,25 @@ void register_media_routes(net::Router& router, ApiContext& ctx) {
       refused.inc();
       co_return error_response(403, "Missing stream token");
     }
-    auto claims = ctx.stream_tokens.verify(*token, FileId(id), std::chrono::system_clock::now());
+    if (!ctx.playback) co_return error_response(503, "Playback is not available");
+    auto claims = ctx.playback->verify_token(*token, FileId(id));
     if (!claims.ok()) {
       refused.inc();
       co_return error_response(403, claims.error().message);
     }
-    auto snap = ctx.catalog.snapshot();
-    std::string path, mime_type;
-    int64_t file_size = 0, mtime_ns = 0;
-    if (const auto* file = snap->file(FileId(id))) {
-      path = file->path;
-      mime_type = file->mime_type;
-      file_size = file->size;
-      mtime_ns = file->mtime_ns;
-    } else {
-      auto enc = ctx.transcodes ? ctx.transcodes->find(FileId(id)) : std::nullopt;
-      if (!enc) co_return error_response(404, "Unknown file");
-      if (enc->state == transcode::State::kFailed)
-        co_return error_response(500, "This encoding could not be made: " + enc->error);
-      if (enc->state != transcode::State::kReady) {
-        Response r = error_response(503, "The file is being transcoded; retry after " +
-                                             std::to_string(enc->retry_after.count()) + " s");
-        r.headers.set(http::field::retry_after, std::to_string(std::max<int64_t>(1, enc->retry_after.count())));
-        r.headers.set(http::field::cache_control, "no-store");
-        co_return r;
-      }
-      path = enc->path;
-      mime_type = std::string(audio::mime_type(enc->format));
-      file_size = enc->size;
-      mtime_ns = enc->mtime_ns;
+    SEGUE_OR_400(source, ctx.playback->resolve(FileId(id)));
+    if (source.state == playback::StreamSource::State::kFailed)
+      co_return error_response(500, "This encoding could not be made: " + source.error);
+    if (source.state == playback::StreamSource::State::kPending) {
+      Response r = error_response(503, "The file is being transcoded; retry after " +
+                                           std::to_string(source.retry_after.count()) + " s");
+      r.headers.set(http::field::retry_after, std::to_string(std::max<int64_t>(1, source.retry_after.count())));
+      r.headers.set(http::field::cache_control, "no-store");
+      co_return r;
     }
+    const std::string& path = source.path;
+    const std::string& mime_type = source.mime_type;
+    const int64_t file_size = source.size, mtime_ns = source.mtime_ns;
     const uint64_t size = static_cast<uint64_t>(file_size);
     const int64_t mtime_s = mtime_ns / 1'000'000'000;
     const std::string etag = "\"" + id + "-" + std::to_string(file_size) + "-" + std::to_string(mtime_ns) + "\"";

@@ -7,10 +7,8 @@
 #include "api/spotify/params.h"
 #include "api/spotify/routes.h"
 #include "audio/analysis_service.h"
-#include "audio/transcoder.h"
 #include "common/strings.h"
-#include "playback/quality.h"
-#include "transcode/cache.h"
+#include "playback/service.h"
 
 namespace segue::api::spotify {
 namespace {
@@ -51,20 +49,6 @@ Result<events::Event> parse_client_event(const json::value& v, std::size_t index
   if (private_session) e->private_session = true;
   return e;
 }
-
-// What the play response says about the chosen file, an original or an encoding.
-struct PlayFile {
-  FileId id;
-  std::string format;
-  std::string container;
-  std::string mime_type;
-  int bitrate_kbps = 0;
-  int64_t size = 0;
-  bool lossless = false;
-  bool ready = true;
-  bool transcoded = false;
-  int64_t retry_after_s = 0;
-};
 
 json::value context_object(const std::string& uri, const std::string& base) {
   if (uri.empty()) return nullptr;
@@ -107,53 +91,27 @@ void register_player_routes(net::Router& router, ApiContext& ctx) {
       if (v != "normal" && v != "lossless") co_return error_response(400, "quality: expected \"normal\" or \"lossless\"");
       q.want_lossless = v == "lossless";
     }
-    auto snap = ctx.catalog.snapshot();
-    const auto* track = snap->track(TrackId(track_id));
-    if (!track) co_return error_response(404, "Non existing id: 'segue:track:" + track_id + "'");
-    std::vector<playback::Candidate> candidates;
-    for (const auto* f : snap->files_for_track(track->id))
-      candidates.push_back({f->id, f->codec, f->bitrate_kbps, f->lossless});
-    // The encodings Segue can make from the best original. One that failed means the original
-    // does not decode: then none is offered, and the original is served as it is.
-    std::optional<transcode::Source> source;
-    if (const auto* best = playback::best_original(candidates); best && ctx.transcodes) {
-      const auto* f = snap->file(best->file);
-      source = transcode::Source{f->id, f->path, f->size, f->mtime_ns, static_cast<double>(track->duration_ms) / 1000};
-      std::vector<playback::Candidate> encodings;
-      bool failed = false;
-      for (const auto& spec : playback::encodings_for(*best)) {
-        auto fmt = audio::format_from_codec_name(spec.format);
-        if (!fmt) continue;
-        auto known = ctx.transcodes->peek(*source, *fmt, spec.bitrate_kbps);
-        failed = failed || known.state == transcode::State::kFailed;
-        encodings.push_back({known.id, spec.format, spec.bitrate_kbps, false, true});
-      }
-      if (!failed) candidates.insert(candidates.end(), encodings.begin(), encodings.end());
-    }
-    SEGUE_OR_400(choice, playback::choose_quality(candidates, q));
-    PlayFile chosen;
-    if (choice.file.transcode) {
-      const auto fmt = *audio::format_from_codec_name(choice.file.format);
-      // Started now if missing; the client fetches it once ready (503 + Retry-After until then).
-      auto enc = ctx.transcodes->request(*source, fmt, choice.file.bitrate_kbps);
-      chosen = PlayFile{enc.id, choice.file.format, std::string(audio::container_name(fmt)),
-                        std::string(audio::mime_type(fmt)), enc.bitrate_kbps, enc.size, false,
-                        enc.state == transcode::State::kReady, true, enc.retry_after.count()};
-      if (enc.state == transcode::State::kFailed) co_return error_response(500, "Transcoding failed: " + enc.error);
-    } else {
-      const auto* f = snap->file(choice.file.file);
-      chosen = PlayFile{f->id, f->codec, f->container, f->mime_type, f->bitrate_kbps, f->size, f->lossless, true, false, 0};
-    }
-    auto expires = std::chrono::system_clock::now() + ctx.stream_token_ttl;
-    std::string token = ctx.stream_tokens.issue(chosen.id, *p.user, expires);
+    if (!ctx.playback) co_return error_response(503, "Playback is not available");
+    playback::PlayRequest play;
+    play.user = *p.user;
+    play.track = TrackId(track_id);
+    play.quality = std::move(q);
+    auto played = ctx.playback->play(play);
+    // play()'s only internal error is an encoding that failed meanwhile; the client is told why.
+    if (!played.ok() && played.error().code == ErrorCode::kInternal)
+      co_return error_response(500, played.error().message);
+    if (!played.ok()) co_return error_response(played.error());
+    auto d = std::move(played).value();
+    const auto* track = d.track;
+    const auto& chosen = d.file;
     std::string base = ctx.base_url(req);
     json::object o;
     json::array urls;
-    urls.push_back(json::string(base + "/audio/" + chosen.id.str() + "?token=" + token));
+    urls.push_back(json::string(base + "/audio/" + chosen.id.str() + "?token=" + d.token));
     o["stream_urls"] = std::move(urls);
     o["file_id"] = chosen.id.str();
-    o["token"] = token;
-    o["expires_in"] = ctx.stream_token_ttl.count();
+    o["token"] = d.token;
+    o["expires_in"] = d.expires_in.count();
     o["format"] = chosen.format;
     o["container"] = chosen.container;
     o["mime_type"] = chosen.mime_type;
@@ -166,11 +124,11 @@ void register_player_routes(net::Router& router, ApiContext& ctx) {
     o["transcoded"] = chosen.transcoded;
     if (!chosen.ready) o["retry_after"] = chosen.retry_after_s;
     json::object quality;
-    quality["tier"] = q.tier == playback::Tier::kPremium ? "premium" : "free";
-    quality["cap_kbps"] = choice.cap_kbps;
-    quality["within_cap"] = choice.within_cap;
+    quality["tier"] = d.tier == playback::Tier::kPremium ? "premium" : "free";
+    quality["cap_kbps"] = d.cap_kbps;
+    quality["within_cap"] = d.within_cap;
     quality["lossless"] = chosen.lossless;
-    quality["note"] = choice.note;
+    quality["note"] = d.note;
     o["quality"] = std::move(quality);
     json::object rg;
     if (track->replay_gain.track_gain_db) rg["track_gain_db"] = *track->replay_gain.track_gain_db;
@@ -190,7 +148,7 @@ void register_player_routes(net::Router& router, ApiContext& ctx) {
         o["normalization"] = std::move(n);
       }
     }
-    o["track"] = ObjectWriter(*snap, base).track(*track);
+    o["track"] = ObjectWriter(*d.snapshot, base).track(*track);
     co_return json_response(o);
   });
 
