@@ -27,6 +27,7 @@
 #include "app/transcoding.h"
 #include "app/worker.h"
 #include "playback/service.h"
+#include "user/library_service.h"
 #include "audio/analysis_service.h"
 #include "common/subprocess.h"
 #include "search/indexer.h"
@@ -478,6 +479,9 @@ int cmd_serve(int argc, char** argv) {
   ctx.indexer = &indexer;
   ctx.recent_searches = s.recent_searches.get();
   ctx.preferences = s.preferences.get();
+  // Your Library: save/remove with validation, library_save events and the other devices told.
+  user::LibraryService library_service(*s.library, *s.catalog, *s.events, s.preferences.get());
+  ctx.library_service = &library_service;
   // Transcoding: encodings made on demand in worker processes, cached in <data>/transcodes;
   // with transcode_ahead, one encoding of every track after each scan, at low priority.
   auto transcodes = open_transcode_cache(*s.db, c);

@@ -33,6 +33,7 @@
 #include "common/log.h"
 #include "net/pubsub.h"
 #include "playback/service.h"
+#include "user/library_service.h"
 #include "search/index.h"
 #include "search/searcher.h"
 
@@ -124,6 +125,7 @@ struct Harness {
   std::unique_ptr<search::SearchIndex> index;
   std::unique_ptr<search::Searcher> searcher;
   std::unique_ptr<playback::PlaybackService> playback;
+  std::unique_ptr<user::LibraryService> library_service;
   std::unique_ptr<api::spotify::ApiContext> ctx;
   net::Router router;
   std::string token, user_id, playlist_id;
@@ -172,6 +174,8 @@ struct Harness {
     ctx->preferences = s.preferences.get();
     playback = std::make_unique<playback::PlaybackService>(*s.catalog, nullptr, *s.stream_tokens, std::chrono::seconds(3600));
     ctx->playback = playback.get();
+    library_service = std::make_unique<user::LibraryService>(*s.library, *s.catalog, *s.events, s.preferences.get());
+    ctx->library_service = library_service.get();
     api::spotify::register_routes(router, *ctx);
 
     auto user = s.auth->create_user("fuzzer", "fuzzer-password", false, auth::Tier::kPremium);

@@ -36,6 +36,9 @@ class TranscodeCache;
 namespace segue::playback {
 class PlaybackService;
 }  // namespace segue::playback
+namespace segue::user {
+class LibraryService;
+}  // namespace segue::user
 
 namespace segue::api::spotify {
 
@@ -72,6 +75,8 @@ struct ApiContext {
   user::Preferences* preferences = nullptr;
   // Encodings made on demand (null: only the original files are offered).
   transcode::TranscodeCache* transcodes = nullptr;
+  // Saving to and removing from Your Library (null: those routes answer 503).
+  user::LibraryService* library_service = nullptr;
   // The play decision and /audio resolution (null: play and /audio answer 503).
   playback::PlaybackService* playback = nullptr;
   // Audio features, analysis, loudness and duplicates (null: no /v1/audio-* routes).
