@@ -2,7 +2,6 @@
 // searches (/v1/me/search/recent) and the private-session preference (/v1/me/preferences).
 // Every search runs on a worker: Xapian reads, the user's library and recent plays for the
 // personal boost, and playlist access checks all block.
-#include <set>
 
 #include "api/spotify/handler_util.h"
 #include "api/spotify/objects.h"
@@ -11,6 +10,7 @@
 #include "api/spotify/routes.h"
 #include "common/strings.h"
 #include "search/indexer.h"
+#include "search/personal.h"
 #include "search/recent.h"
 #include "search/searcher.h"
 
@@ -50,42 +50,23 @@ Result<Types> parse_types(const Request& req) {
   return out;
 }
 
-// The personal boost: 1 for what the user saved (tracks, albums) or owns/collaborates on
-// (playlists), plus for tracks played in the last 50 plays; capped at 1.
+// The personal boost (weights in search/personal.h) over the user's library and recent plays.
 search::PersonalBoost personal_boost(ApiContext& ctx, const std::optional<UserId>& user) {
   if (!user) return nullptr;
-  return [&ctx, u = *user](const std::vector<Hit>& hits) {
-    std::vector<double> out(hits.size(), 0.0);
-    std::vector<std::string> track_ids, album_ids;
-    std::vector<std::size_t> track_at, album_at;
-    for (std::size_t i = 0; i < hits.size(); ++i) {
-      if (hits[i].kind == Kind::kTrack) {
-        track_ids.push_back(hits[i].id);
-        track_at.push_back(i);
-      } else if (hits[i].kind == Kind::kAlbum) {
-        album_ids.push_back(hits[i].id);
-        album_at.push_back(i);
-      }
-    }
-    if (!track_ids.empty()) {
-      if (auto saved = ctx.library.contains(u, user::ItemKind::kTrack, track_ids); saved.ok())
-        for (std::size_t j = 0; j < saved->size(); ++j)
-          if ((*saved)[j]) out[track_at[j]] += 0.6;
-      if (auto plays = ctx.events.recently_played(u, 50, std::nullopt, std::nullopt); plays.ok()) {
-        std::set<std::string> recent;
-        for (const auto& p : plays->items) recent.insert(p.track.str());
-        for (std::size_t j = 0; j < track_ids.size(); ++j)
-          if (recent.count(track_ids[j])) out[track_at[j]] += 0.4;
-      }
-    }
-    if (!album_ids.empty()) {
-      if (auto saved = ctx.library.contains(u, user::ItemKind::kAlbum, album_ids); saved.ok())
-        for (std::size_t j = 0; j < saved->size(); ++j)
-          if ((*saved)[j]) out[album_at[j]] += 1.0;
-    }
-    for (auto& v : out) v = std::min(v, 1.0);
-    return out;
+  search::PersonalSignals signals;
+  signals.saved = [&ctx, u = *user](Kind kind, const std::vector<std::string>& ids) -> std::optional<std::vector<bool>> {
+    auto saved = ctx.library.contains(u, kind == Kind::kAlbum ? user::ItemKind::kAlbum : user::ItemKind::kTrack, ids);
+    if (!saved.ok()) return std::nullopt;
+    return std::move(saved).value();
   };
+  signals.recent_tracks = [&ctx, u = *user]() -> std::optional<std::vector<std::string>> {
+    auto plays = ctx.events.recently_played(u, search::kRecentPlaysForBoost, std::nullopt, std::nullopt);
+    if (!plays.ok()) return std::nullopt;
+    std::vector<std::string> ids;
+    for (const auto& p : plays->items) ids.push_back(p.track.str());
+    return ids;
+  };
+  return search::make_personal_boost(std::move(signals));
 }
 
 // Renders hits as Spotify objects; hits whose entity vanished since indexing are skipped.
