@@ -27,6 +27,7 @@
 #include "app/transcoding.h"
 #include "app/worker.h"
 #include "playback/service.h"
+#include "playlist/import_service.h"
 #include "user/library_service.h"
 #include "audio/analysis_service.h"
 #include "common/subprocess.h"
@@ -443,7 +444,8 @@ int cmd_serve(int argc, char** argv) {
   api::spotify::Realtime realtime(hub);
   ctx.realtime = &realtime;
   ctx.playlists = s.playlists.get();
-  ctx.library_roots = c.libraries;
+  playlist::PlaylistImporter importer(*s.playlists, *s.catalog, c.libraries);
+  ctx.importer = &importer;
 
   // Search: the Xapian index in the data directory, fed by the indexer's own thread from
   // catalog and playlist announcements (the first sync runs in the background).

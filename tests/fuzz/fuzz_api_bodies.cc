@@ -33,6 +33,7 @@
 #include "common/log.h"
 #include "net/pubsub.h"
 #include "playback/service.h"
+#include "playlist/import_service.h"
 #include "user/library_service.h"
 #include "search/index.h"
 #include "search/searcher.h"
@@ -126,6 +127,7 @@ struct Harness {
   std::unique_ptr<search::Searcher> searcher;
   std::unique_ptr<playback::PlaybackService> playback;
   std::unique_ptr<user::LibraryService> library_service;
+  std::unique_ptr<playlist::PlaylistImporter> importer;
   std::unique_ptr<api::spotify::ApiContext> ctx;
   net::Router router;
   std::string token, user_id, playlist_id;
@@ -164,7 +166,8 @@ struct Harness {
     realtime = std::make_unique<api::spotify::Realtime>(*hub);
     ctx->realtime = realtime.get();
     ctx->playlists = s.playlists.get();
-    ctx->library_roots = c.libraries;
+    importer = std::make_unique<playlist::PlaylistImporter>(*s.playlists, *s.catalog, c.libraries);
+    ctx->importer = importer.get();
     auto idx = search::SearchIndex::open(dir + "/data/search");
     if (!idx.ok()) fail(idx.error().message);
     index = std::move(idx).value();

@@ -39,6 +39,9 @@ class PlaybackService;
 namespace segue::user {
 class LibraryService;
 }  // namespace segue::user
+namespace segue::playlist {
+class PlaylistImporter;
+}  // namespace segue::playlist
 
 namespace segue::api::spotify {
 
@@ -65,7 +68,8 @@ struct ApiContext {
   // Real-time push (/v1/ws): the hub and the topic kinds; null: no /v1/ws, nothing published.
   Realtime* realtime = nullptr;
   playlist::PlaylistService* playlists = nullptr;
-  std::vector<std::string> library_roots;  // the configured music folders (playlist import)
+  // Playlist import (null: POST /v1/me/playlists/import answers 503).
+  playlist::PlaylistImporter* importer = nullptr;
   // Search (null: no /v1/search routes), recent searches and user preferences.
   search::Searcher* searcher = nullptr;
   // The indexer keeping the search index in step (null: the index is always ready): readiness

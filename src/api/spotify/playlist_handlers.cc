@@ -9,6 +9,7 @@
 #include "api/spotify/routes.h"
 #include "common/crypto.h"
 #include "common/strings.h"
+#include "playlist/import_service.h"
 #include "playlist/io.h"
 #include "playlist/service.h"
 
@@ -658,34 +659,27 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
 
   // The body is the playlist file. ?format= (else from ?filename= or the Content-Type or the
   // bytes), ?name= (else the file's own name), ?public= (default false).
-  router.add(http::verb::post, "/v1/me/playlists/import", [&ctx, &svc](Request& req) -> awaitable<Response> {
+  router.add(http::verb::post, "/v1/me/playlists/import", [&ctx](Request& req) -> awaitable<Response> {
     SEGUE_GUARD(p, ctx, req);
-    std::string filename(req.query_param("filename").value_or(""));
-    if (auto f = req.query_param("format")) filename = "x." + std::string(*f);
-    auto fmt = playlist::detect_format(filename, req.header(http::field::content_type), req.body());
-    if (!fmt) co_return error_response(400, "format: could not tell the playlist format; pass ?format=m3u8, xspf or json");
-    bool pub = req.query_param("public").value_or("false") == "true";
-    if (auto e = modify_scope_error(p, pub)) co_return error_response(*e);
-    auto parsed = co_await ctx.workers.run([&] { return playlist::parse_playlist(*fmt, req.body()); });
-    if (!parsed.ok()) co_return error_response(parsed.error().code == ErrorCode::kResourceExhausted ? 413 : 400,
-                                               parsed.error().message);
-    auto snap = ctx.catalog.snapshot();
-    auto matched = co_await ctx.workers.run([&] {
-      return playlist::match_entries(*snap, ctx.library_roots, "", parsed->entries);
-    });
-    std::string name(req.query_param("name").value_or(parsed->name));
-    if (name.empty()) name = "Imported playlist";
-    UserId user = *p.user;
-    auto info = co_await ctx.workers.run([&]() -> Result<PlaylistInfo> {
-      SEGUE_ASSIGN_OR_RETURN(auto created, svc.create(user, name, parsed->description, pub, false));
-      if (!matched.matched_in_order.empty()) {
-        std::vector<std::string> uris;
-        for (const auto& t : matched.matched_in_order) uris.push_back("segue:track:" + t.str());
-        SEGUE_TRY(svc.add(created.id, user, uris, std::nullopt, std::nullopt));
-      }
-      return svc.get(created.id, user);
-    });
-    if (!info.ok()) co_return error_response(info.error());
+    playlist::ImportRequest in;
+    in.owner = *p.user;
+    in.bytes = req.body();
+    in.filename = std::string(req.query_param("filename").value_or(""));
+    if (auto f = req.query_param("format")) in.filename = "x." + std::string(*f);
+    in.content_type = std::string(req.header(http::field::content_type));
+    if (auto n = req.query_param("name")) in.name = std::string(*n);
+    in.is_public = req.query_param("public").value_or("false") == "true";
+    if (auto e = modify_scope_error(p, in.is_public)) co_return error_response(*e);
+    if (!ctx.importer) co_return error_response(503, "Playlist import is not available");
+    auto imported = co_await ctx.workers.run([&] { return ctx.importer->import(in); });
+    // A file over a limit (size, entries, line length, nesting) is too large to import.
+    if (!imported.ok() && imported.error().code == ErrorCode::kResourceExhausted)
+      co_return error_response(413, imported.error().message);
+    if (!imported.ok()) co_return error_response(imported.error());
+    const auto* info = &imported->playlist;
+    const auto* fmt = &imported->format;
+    const auto* parsed = &imported->parsed;
+    const auto& matched = imported->matched;
     std::string base = ctx.base_url(req);
     UserNames names(ctx.auth);
     json::object o;
