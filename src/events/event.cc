@@ -330,7 +330,13 @@ Result<Event> parse_event(const json::value& v, const UserId& user, std::chrono:
   Event e;
   e.user = user;
   SEGUE_ASSIGN_OR_RETURN(auto type_name, opt_string(*o, "type"));
-  if (!type_name) return Error::invalid("type: required string");
+  // The seed's contract names the type "event" ({"event": "track_end", "position_ms": ...}):
+  // read when "type" is absent (with "type", "event" stays an unknown field, ignored as before).
+  if (!type_name) {
+    SEGUE_ASSIGN_OR_RETURN(auto event_name, opt_string(*o, "event"));
+    if (!event_name) return Error::invalid("type: required string (or \"event\", the seed's name for it)");
+    type_name = std::move(event_name);
+  }
   auto type = parse_event_type(*type_name);
   if (!type) return Error::invalid("type: unknown event type \"" + strings::sanitize_utf8(type_name->substr(0, 64)) + "\"");
   e.type = *type;
