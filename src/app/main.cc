@@ -439,6 +439,7 @@ int cmd_serve(int argc, char** argv) {
   ctx.allowed_hosts = c.allowed_hosts;
   ctx.listen_host = c.listen_host;
   ctx.metrics_token = c.metrics_token;
+  ctx.popularity = [log = s.events.get()](events::ItemKind kind, const std::string& id) { return log->popularity(kind, id); };
   // Real-time push: the in-process hub (/v1/ws subscribers; publishers anywhere in the API).
   net::LocalPubSub hub(&metrics);
   api::spotify::Realtime realtime(hub);

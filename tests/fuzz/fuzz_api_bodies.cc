@@ -175,6 +175,7 @@ struct Harness {
     ctx->searcher = searcher.get();
     ctx->recent_searches = s.recent_searches.get();
     ctx->preferences = s.preferences.get();
+    ctx->popularity = [log = s.events.get()](events::ItemKind kind, const std::string& id) { return log->popularity(kind, id); };
     playback = std::make_unique<playback::PlaybackService>(*s.catalog, nullptr, *s.stream_tokens, std::chrono::seconds(3600));
     ctx->playback = playback.get();
     library_service = std::make_unique<user::LibraryService>(*s.library, *s.catalog, *s.events, s.preferences.get());

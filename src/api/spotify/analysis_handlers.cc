@@ -149,7 +149,7 @@ void register_analysis_routes(net::Router& router, ApiContext& ctx) {
     auto groups = co_await ctx.workers.run([&] { return ctx.analysis->duplicates(); });
     if (!groups.ok()) co_return error_response(groups.error());
     auto snap = ctx.catalog.snapshot();
-    ObjectWriter w(*snap, ctx.base_url(req));
+    ObjectWriter w(*snap, ctx.base_url(req), ctx.popularity);
     json::array out;
     for (const auto& g : *groups) {
       json::array tracks;

@@ -32,7 +32,7 @@ net::Handler one_by_id(ApiContext& ctx, std::string kind, Lookup lookup, Render 
     auto snap = ctx.catalog.snapshot();
     const auto* entity = lookup(*snap, id);
     if (!entity) co_return error_response(404, "Non existing id: 'segue:" + kind + ":" + id + "'");
-    co_return json_response(render(ObjectWriter(*snap, ctx.base_url(req)), *entity));
+    co_return json_response(render(ObjectWriter(*snap, ctx.base_url(req), ctx.popularity), *entity));
   };
 }
 
@@ -44,7 +44,7 @@ net::Handler many_by_ids(ApiContext& ctx, std::string kind, std::size_t max, Loo
     SEGUE_GUARD(p, ctx, req);
     SEGUE_OR_400(ids, ids_param(req, max));
     auto snap = ctx.catalog.snapshot();
-    ObjectWriter w(*snap, ctx.base_url(req));
+    ObjectWriter w(*snap, ctx.base_url(req), ctx.popularity);
     boost::json::array arr;
     for (const auto& id : ids) {
       const auto* entity = lookup(*snap, id);
@@ -77,7 +77,7 @@ void register_catalog_routes(net::Router& router, ApiContext& ctx) {
     SEGUE_OR_400(offset, offset_param(req));
     auto snap = ctx.catalog.snapshot();
     if (!snap->album(AlbumId(id))) co_return error_response(404, "Non existing id: 'segue:album:" + id + "'");
-    ObjectWriter w(*snap, ctx.base_url(req));
+    ObjectWriter w(*snap, ctx.base_url(req), ctx.popularity);
     auto tracks = snap->album_tracks(AlbumId(id));
     boost::json::array items;
     for (std::size_t i = offset; i < tracks.size() && items.size() < static_cast<std::size_t>(limit); ++i)
@@ -105,7 +105,7 @@ void register_catalog_routes(net::Router& router, ApiContext& ctx) {
     }
     auto snap = ctx.catalog.snapshot();
     if (!snap->artist(ArtistId(id))) co_return error_response(404, "Non existing id: 'segue:artist:" + id + "'");
-    ObjectWriter w(*snap, ctx.base_url(req));
+    ObjectWriter w(*snap, ctx.base_url(req), ctx.popularity);
     std::vector<boost::json::object> all;
     for (const auto& aa : snap->artist_albums(ArtistId(id))) {
       auto o = w.simplified_album(*aa.album);
@@ -128,7 +128,7 @@ void register_catalog_routes(net::Router& router, ApiContext& ctx) {
     SEGUE_PATH_ID(id, req);
     auto snap = ctx.catalog.snapshot();
     if (!snap->artist(ArtistId(id))) co_return error_response(404, "Non existing id: 'segue:artist:" + id + "'");
-    ObjectWriter w(*snap, ctx.base_url(req));
+    ObjectWriter w(*snap, ctx.base_url(req), ctx.popularity);
     boost::json::array arr;
     // Most played first (the event pipeline's recency-weighted counts), then the artist's other
     // tracks, newest album first, up to ten.
@@ -151,7 +151,7 @@ void register_catalog_routes(net::Router& router, ApiContext& ctx) {
       SEGUE_OR_400(limit, limit_param(req, 20, 50));
       SEGUE_OR_400(offset, offset_param(req));
       auto snap = ctx.catalog.snapshot();
-      ObjectWriter w(*snap, ctx.base_url(req));
+      ObjectWriter w(*snap, ctx.base_url(req), ctx.popularity);
       const std::size_t end = static_cast<std::size_t>(offset) + static_cast<std::size_t>(limit);
       auto albums = by_release ? snap->new_releases(end) : snap->recently_added(end);
       boost::json::array items;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "api/spotify/objects.h"
 #include "auth/auth_service.h"
 #include "catalog/artwork.h"
 #include "catalog/catalog.h"
@@ -77,6 +78,9 @@ struct ApiContext {
   const search::Indexer* indexer = nullptr;
   search::RecentSearches* recent_searches = nullptr;
   user::Preferences* preferences = nullptr;
+  // The popularity (0-100) in track, album and artist objects (empty: 0): the event log's play
+  // counts, read from memory. Set by whoever builds the context; no process-wide setter.
+  PopularitySource popularity;
   // Encodings made on demand (null: only the original files are offered).
   transcode::TranscodeCache* transcodes = nullptr;
   // Saving to and removing from Your Library (null: those routes answer 503).

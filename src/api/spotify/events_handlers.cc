@@ -45,7 +45,7 @@ void register_events_routes(net::Router& router, ApiContext& ctx) {
     });
     if (!page.ok()) co_return error_response(page.error());
     auto snap = ctx.catalog.snapshot();
-    ObjectWriter w(*snap, ctx.base_url(req));
+    ObjectWriter w(*snap, ctx.base_url(req), ctx.popularity);
     json::array items;
     for (const auto& it : page->items) {
       if (tracks) {

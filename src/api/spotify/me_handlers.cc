@@ -29,7 +29,7 @@ void register_library(net::Router& router, ApiContext& ctx, const KindInfo& k) {
     auto page = co_await ctx.workers.run([&] { return ctx.library.list(user, k.kind, limit, offset); });
     if (!page.ok()) co_return error_response(page.error());
     auto snap = ctx.catalog.snapshot();
-    ObjectWriter w(*snap, ctx.base_url(req));
+    ObjectWriter w(*snap, ctx.base_url(req), ctx.popularity);
     boost::json::array items;
     for (const auto& it : page->items) {
       boost::json::object o;

@@ -148,7 +148,7 @@ void register_player_routes(net::Router& router, ApiContext& ctx) {
         o["normalization"] = std::move(n);
       }
     }
-    o["track"] = ObjectWriter(*d.snapshot, base).track(*track);
+    o["track"] = ObjectWriter(*d.snapshot, base, ctx.popularity).track(*track);
     co_return json_response(o);
   });
 
@@ -200,7 +200,7 @@ void register_player_routes(net::Router& router, ApiContext& ctx) {
     if (!page.ok()) co_return error_response(page.error());
     auto snap = ctx.catalog.snapshot();
     std::string base = ctx.base_url(req);
-    ObjectWriter w(*snap, base);
+    ObjectWriter w(*snap, base, ctx.popularity);
     json::array items;
     for (const auto& play : page->items) {
       const auto* t = snap->track(play.track);

@@ -125,7 +125,7 @@ json::object playlist_track(const playlist::Item& it, const catalog::Snapshot& s
 json::object items_page(const std::vector<playlist::Item>& items, const std::string& href, int limit, int offset,
                         ApiContext& ctx, const std::string& base, UserNames& names) {
   auto snap = ctx.catalog.snapshot();
-  ObjectWriter w(*snap, base);
+  ObjectWriter w(*snap, base, ctx.popularity);
   json::array arr;
   for (std::size_t i = static_cast<std::size_t>(offset); i < items.size() && arr.size() < static_cast<std::size_t>(limit); ++i)
     arr.push_back(playlist_track(items[i], *snap, w, names, base));
@@ -269,7 +269,7 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
         UserNames names(ctx.auth);
         json::object o = simplified_playlist(info, names, base);
         o["followers"] = json::object{{"href", nullptr}, {"total", 0}};
-        o["tracks"] = ObjectWriter(*ctx.catalog.snapshot(), base)
+        o["tracks"] = ObjectWriter(*ctx.catalog.snapshot(), base, ctx.popularity)
                           .paging("/v1/playlists/" + info.id + "/tracks", json::array(), 100, 0, 0);
         return o;
       });
@@ -464,7 +464,7 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
         return 0;
       });
       std::string href = me ? "/v1/me/playlists" : "/v1/users/" + owner.str() + "/playlists";
-      co_return json_response(ObjectWriter(*ctx.catalog.snapshot(), base)
+      co_return json_response(ObjectWriter(*ctx.catalog.snapshot(), base, ctx.popularity)
                                   .paging(href, std::move(items), limit, offset, static_cast<int64_t>(total)));
     };
   };

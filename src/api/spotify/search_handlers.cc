@@ -73,7 +73,7 @@ search::PersonalBoost personal_boost(ApiContext& ctx, const std::optional<UserId
 class Renderer {
  public:
   Renderer(ApiContext& ctx, const std::string& base, std::optional<UserId> viewer)
-      : ctx_(ctx), snap_(ctx.catalog.snapshot()), w_(*snap_, base), base_(base), names_(ctx.auth),
+      : ctx_(ctx), snap_(ctx.catalog.snapshot()), w_(*snap_, base, ctx.popularity), base_(base), names_(ctx.auth),
         viewer_(std::move(viewer)) {}
 
   std::optional<json::object> render(const Hit& h) {
@@ -172,7 +172,7 @@ void register_search_routes(net::Router& router, ApiContext& ctx) {
         o["corrected_query"] = nullptr;
       }
       auto snap = ctx.catalog.snapshot();
-      ObjectWriter w(*snap, base);
+      ObjectWriter w(*snap, base, ctx.popularity);
       for (const auto& type : types.empty)
         o[type + "s"] = w.paging("/v1/search?q=" + url_encode(query) + "&type=" + type, json::array(), limit,
                                  offset, 0);
