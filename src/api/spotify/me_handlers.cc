@@ -78,6 +78,14 @@ void register_library(net::Router& router, ApiContext& ctx, const KindInfo& k) {
   });
 }
 
+awaitable<Response> me(ApiContext& ctx, Request& req) {
+  SEGUE_GUARD(p, ctx, req);
+  UserId user = *p.user;
+  auto u = co_await ctx.workers.run([&] { return ctx.auth.get_user(user); });
+  if (!u.ok()) co_return error_response(u.error());
+  co_return json_response(user_object(*u, p, ctx.base_url(req)));
+}
+
 }  // namespace
 
 void register_me_routes(net::Router& router, ApiContext& ctx) {
@@ -86,12 +94,8 @@ void register_me_routes(net::Router& router, ApiContext& ctx) {
     ctx.library_service->set_notifier([&ctx](const user::LibraryChange& c) {
       publish_library_change(ctx, c.user, c.kind, c.ids, c.saved);
     });
-  router.add(http::verb::get, "/v1/me", [&ctx](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req);
-    UserId user = *p.user;
-    auto u = co_await ctx.workers.run([&] { return ctx.auth.get_user(user); });
-    if (!u.ok()) co_return error_response(u.error());
-    co_return json_response(user_object(*u, p, ctx.base_url(req)));
+  add_routes(router, ctx, {
+      {http::verb::get, "/v1/me", me},
   });
   register_library(router, ctx, kTracks);
   register_library(router, ctx, kAlbums);

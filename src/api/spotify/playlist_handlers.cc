@@ -8,6 +8,7 @@
 #include "api/spotify/params.h"
 #include "api/spotify/routes.h"
 #include "common/crypto.h"
+#include "common/json_fields.h"
 #include "common/strings.h"
 #include "playlist/import_service.h"
 #include "playlist/io.h"
@@ -163,26 +164,9 @@ Result<std::optional<std::size_t>> opt_index(const json::object& o, const char* 
   return Error::invalid(std::string(key) + ": expected a non-negative integer");
 }
 
-Result<std::optional<std::string>> opt_string(const json::object& o, const char* key) {
-  const auto* v = o.if_contains(key);
-  if (!v || v->is_null()) return std::optional<std::string>();
-  if (!v->is_string()) return Error::invalid(std::string(key) + ": expected a string");
-  return std::optional<std::string>(std::string(v->as_string().c_str()));
-}
+using json_fields::opt_bool;
+using json_fields::opt_string;
 
-Result<std::optional<bool>> opt_bool(const json::object& o, const char* key) {
-  const auto* v = o.if_contains(key);
-  if (!v || v->is_null()) return std::optional<bool>();
-  if (!v->is_bool()) return Error::invalid(std::string(key) + ": expected true or false");
-  return std::optional<bool>(v->as_bool());
-}
-
-Result<json::object> object_body(const Request& req, bool allow_empty) {
-  if (req.body().empty() && allow_empty) return json::object();
-  SEGUE_ASSIGN_OR_RETURN(auto body, json_body(req));
-  if (!body.is_object()) return Error::invalid("Expected a JSON object body");
-  return body.as_object();
-}
 
 json::object op_json(const playlist::Op& op) {
   auto id = [](const playlist::OpId& i) {

@@ -128,165 +128,181 @@ std::optional<Response> indexing_response(const ApiContext& ctx) {
   return r;
 }
 
+awaitable<Response> search_catalog(ApiContext& ctx, Request& req) {
+  SEGUE_GUARD(p, ctx, req);
+  auto q = req.query_param("q");
+  if (!q || q->empty()) co_return error_response(400, "Missing parameter q");
+  SEGUE_OR_400(types, parse_types(req));
+  SEGUE_OR_400(limit, limit_param(req, 20, 50));
+  SEGUE_OR_400(offset, offset_param(req));
+  if (offset > 1000) co_return error_response(400, "offset must be at most 1000");
+  if (auto busy = indexing_response(ctx)) co_return std::move(*busy);
+  std::optional<UserId> viewer = p.user ? std::optional<UserId>(*p.user) : std::nullopt;
+  std::string base = ctx.base_url(req);
+  std::string query = *q;
+  auto r = co_await ctx.workers.run([&]() -> Result<json::object> {
+    json::object o;
+    if (!types.kinds.empty()) {
+      search::SearchRequest sr;
+      sr.q = query;
+      sr.kinds = types.kinds;
+      sr.limit = static_cast<std::size_t>(limit);
+      sr.offset = static_cast<std::size_t>(offset);
+      sr.viewer = viewer ? viewer->str() : "";
+      sr.boost = personal_boost(ctx, viewer);
+      SEGUE_ASSIGN_OR_RETURN(auto res, ctx.searcher->search(sr));
+      Renderer render(ctx, base, viewer);
+      for (Kind k : types.kinds) {
+        const auto& page = res.pages[static_cast<std::size_t>(k)];
+        json::array items;
+        for (const auto& h : page.items)
+          if (auto obj = render.render(h)) items.push_back(std::move(*obj));
+        std::string type = search::kind_name(k);
+        o[type + "s"] = render.writer().paging(
+            "/v1/search?q=" + url_encode(query) + "&type=" + type, std::move(items), limit, offset,
+            static_cast<int64_t>(page.total));
+      }
+      o["corrected_query"] = corrected_json(res.corrected);
+    } else {
+      o["corrected_query"] = nullptr;
+    }
+    auto snap = ctx.catalog.snapshot();
+    ObjectWriter w(*snap, base, ctx.popularity);
+    for (const auto& type : types.empty)
+      o[type + "s"] = w.paging("/v1/search?q=" + url_encode(query) + "&type=" + type, json::array(), limit,
+                               offset, 0);
+    return o;
+  });
+  if (!r.ok()) co_return error_response(r.error());
+  co_return json_response(*r);
+}
+
+awaitable<Response> suggest(ApiContext& ctx, Request& req) {
+  SEGUE_GUARD(p, ctx, req);
+  auto q = req.query_param("q");
+  if (!q || q->empty()) co_return error_response(400, "Missing parameter q");
+  SEGUE_OR_400(limit, limit_param(req, 4, 20));
+  if (auto busy = indexing_response(ctx)) co_return std::move(*busy);
+  std::optional<UserId> viewer = p.user ? std::optional<UserId>(*p.user) : std::nullopt;
+  std::string base = ctx.base_url(req);
+  std::string query = *q;
+  auto r = co_await ctx.workers.run([&]() -> Result<json::object> {
+    search::SuggestRequest sr;
+    sr.q = query;
+    sr.limit = static_cast<std::size_t>(limit);
+    sr.viewer = viewer ? viewer->str() : "";
+    sr.boost = personal_boost(ctx, viewer);
+    SEGUE_ASSIGN_OR_RETURN(auto res, ctx.searcher->suggest(sr));
+    Renderer render(ctx, base, viewer);
+    json::object o;
+    o["q"] = query;
+    o["corrected_query"] = corrected_json(res.corrected);
+    o["top_result"] = nullptr;
+    if (res.top) {
+      if (auto obj = render.render(*res.top)) {
+        json::object top;
+        top["type"] = search::kind_name(res.top->kind);
+        top["item"] = std::move(*obj);
+        o["top_result"] = std::move(top);
+      }
+    }
+    for (int k = 0; k < search::kKindCount; ++k) {
+      json::array items;
+      for (const auto& h : res.items[static_cast<std::size_t>(k)])
+        if (auto obj = render.render(h)) items.push_back(std::move(*obj));
+      o[std::string(search::kind_name(static_cast<Kind>(k))) + "s"] = std::move(items);
+    }
+    return o;
+  });
+  if (!r.ok()) co_return error_response(r.error());
+  co_return json_response(*r);
+}
+
+awaitable<Response> recent_searches(ApiContext& ctx, Request& req) {
+  SEGUE_GUARD(p, ctx, req);
+  SEGUE_OR_400(limit, limit_param(req, 20, static_cast<int>(search::kMaxRecent)));
+  UserId user = *p.user;
+  auto r = co_await ctx.workers.run([&] { return ctx.recent_searches->list(user, static_cast<std::size_t>(limit)); });
+  if (!r.ok()) co_return error_response(r.error());
+  json::array items;
+  for (const auto& s : *r) {
+    json::object o;
+    o["query"] = s.query;
+    o["searched_at"] = iso8601_ms(s.searched_at_ms);
+    items.push_back(std::move(o));
+  }
+  json::object o;
+  o["items"] = std::move(items);
+  co_return json_response(o);
+}
+
+awaitable<Response> record_recent_search(ApiContext& ctx, Request& req) {
+  SEGUE_GUARD(p, ctx, req);
+  SEGUE_OR_400(body, json_body(req));
+  const json::value* q = body.is_object() ? body.as_object().if_contains("query") : nullptr;
+  if (!q || !q->is_string()) co_return error_response(400, "Body must be {\"query\": \"...\"}");
+  std::string query(q->as_string());
+  UserId user = *p.user;
+  Status s = co_await ctx.workers.run([&]() -> Status {
+    SEGUE_ASSIGN_OR_RETURN(auto prefs, ctx.preferences->get(user));
+    if (prefs.private_session) return {};  // a private session keeps nothing
+    return ctx.recent_searches->add(user, query, now_ms());
+  });
+  if (!s.ok()) co_return error_response(s.error());
+  co_return Response::empty(204);
+}
+
+awaitable<Response> clear_recent_searches(ApiContext& ctx, Request& req) {
+  SEGUE_GUARD(p, ctx, req);
+  UserId user = *p.user;
+  auto one = req.query_param("query");
+  Status s = co_await ctx.workers.run([&] {
+    return one ? ctx.recent_searches->remove(user, *one) : ctx.recent_searches->clear(user);
+  });
+  if (!s.ok()) co_return error_response(s.error());
+  co_return Response::empty(204);
+}
+
+awaitable<Response> get_preferences(ApiContext& ctx, Request& req) {
+  SEGUE_GUARD(p, ctx, req);
+  UserId user = *p.user;
+  auto r = co_await ctx.workers.run([&] { return ctx.preferences->get(user); });
+  if (!r.ok()) co_return error_response(r.error());
+  json::object o;
+  o["private_session"] = r->private_session;
+  co_return json_response(o);
+}
+
+awaitable<Response> put_preferences(ApiContext& ctx, Request& req) {
+  SEGUE_GUARD(p, ctx, req);
+  SEGUE_OR_400(body, json_body(req));
+  const json::value* ps = body.is_object() ? body.as_object().if_contains("private_session") : nullptr;
+  if (!ps || !ps->is_bool()) co_return error_response(400, "Body must be {\"private_session\": true|false}");
+  user::Prefs prefs{ps->as_bool()};
+  UserId user = *p.user;
+  Status s = co_await ctx.workers.run([&] { return ctx.preferences->set(user, prefs); });
+  if (!s.ok()) co_return error_response(s.error());
+  json::object o;
+  o["private_session"] = prefs.private_session;
+  co_return json_response(o);
+}
+
 }  // namespace
 
 void register_search_routes(net::Router& router, ApiContext& ctx) {
   if (!ctx.searcher) return;
 
-  router.add(http::verb::get, "/v1/search", [&ctx](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req);
-    auto q = req.query_param("q");
-    if (!q || q->empty()) co_return error_response(400, "Missing parameter q");
-    SEGUE_OR_400(types, parse_types(req));
-    SEGUE_OR_400(limit, limit_param(req, 20, 50));
-    SEGUE_OR_400(offset, offset_param(req));
-    if (offset > 1000) co_return error_response(400, "offset must be at most 1000");
-    if (auto busy = indexing_response(ctx)) co_return std::move(*busy);
-    std::optional<UserId> viewer = p.user ? std::optional<UserId>(*p.user) : std::nullopt;
-    std::string base = ctx.base_url(req);
-    std::string query = *q;
-    auto r = co_await ctx.workers.run([&]() -> Result<json::object> {
-      json::object o;
-      if (!types.kinds.empty()) {
-        search::SearchRequest sr;
-        sr.q = query;
-        sr.kinds = types.kinds;
-        sr.limit = static_cast<std::size_t>(limit);
-        sr.offset = static_cast<std::size_t>(offset);
-        sr.viewer = viewer ? viewer->str() : "";
-        sr.boost = personal_boost(ctx, viewer);
-        SEGUE_ASSIGN_OR_RETURN(auto res, ctx.searcher->search(sr));
-        Renderer render(ctx, base, viewer);
-        for (Kind k : types.kinds) {
-          const auto& page = res.pages[static_cast<std::size_t>(k)];
-          json::array items;
-          for (const auto& h : page.items)
-            if (auto obj = render.render(h)) items.push_back(std::move(*obj));
-          std::string type = search::kind_name(k);
-          o[type + "s"] = render.writer().paging(
-              "/v1/search?q=" + url_encode(query) + "&type=" + type, std::move(items), limit, offset,
-              static_cast<int64_t>(page.total));
-        }
-        o["corrected_query"] = corrected_json(res.corrected);
-      } else {
-        o["corrected_query"] = nullptr;
-      }
-      auto snap = ctx.catalog.snapshot();
-      ObjectWriter w(*snap, base, ctx.popularity);
-      for (const auto& type : types.empty)
-        o[type + "s"] = w.paging("/v1/search?q=" + url_encode(query) + "&type=" + type, json::array(), limit,
-                                 offset, 0);
-      return o;
-    });
-    if (!r.ok()) co_return error_response(r.error());
-    co_return json_response(*r);
+  add_routes(router, ctx, {
+      {http::verb::get, "/v1/search", search_catalog},
+      {http::verb::get, "/v1/search/suggest", suggest},
   });
-
-  router.add(http::verb::get, "/v1/search/suggest", [&ctx](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req);
-    auto q = req.query_param("q");
-    if (!q || q->empty()) co_return error_response(400, "Missing parameter q");
-    SEGUE_OR_400(limit, limit_param(req, 4, 20));
-    if (auto busy = indexing_response(ctx)) co_return std::move(*busy);
-    std::optional<UserId> viewer = p.user ? std::optional<UserId>(*p.user) : std::nullopt;
-    std::string base = ctx.base_url(req);
-    std::string query = *q;
-    auto r = co_await ctx.workers.run([&]() -> Result<json::object> {
-      search::SuggestRequest sr;
-      sr.q = query;
-      sr.limit = static_cast<std::size_t>(limit);
-      sr.viewer = viewer ? viewer->str() : "";
-      sr.boost = personal_boost(ctx, viewer);
-      SEGUE_ASSIGN_OR_RETURN(auto res, ctx.searcher->suggest(sr));
-      Renderer render(ctx, base, viewer);
-      json::object o;
-      o["q"] = query;
-      o["corrected_query"] = corrected_json(res.corrected);
-      o["top_result"] = nullptr;
-      if (res.top) {
-        if (auto obj = render.render(*res.top)) {
-          json::object top;
-          top["type"] = search::kind_name(res.top->kind);
-          top["item"] = std::move(*obj);
-          o["top_result"] = std::move(top);
-        }
-      }
-      for (int k = 0; k < search::kKindCount; ++k) {
-        json::array items;
-        for (const auto& h : res.items[static_cast<std::size_t>(k)])
-          if (auto obj = render.render(h)) items.push_back(std::move(*obj));
-        o[std::string(search::kind_name(static_cast<Kind>(k))) + "s"] = std::move(items);
-      }
-      return o;
-    });
-    if (!r.ok()) co_return error_response(r.error());
-    co_return json_response(*r);
-  });
-
   if (ctx.recent_searches && ctx.preferences) {
-    router.add(http::verb::get, "/v1/me/search/recent", [&ctx](Request& req) -> awaitable<Response> {
-      SEGUE_GUARD(p, ctx, req);
-      SEGUE_OR_400(limit, limit_param(req, 20, static_cast<int>(search::kMaxRecent)));
-      UserId user = *p.user;
-      auto r = co_await ctx.workers.run([&] { return ctx.recent_searches->list(user, static_cast<std::size_t>(limit)); });
-      if (!r.ok()) co_return error_response(r.error());
-      json::array items;
-      for (const auto& s : *r) {
-        json::object o;
-        o["query"] = s.query;
-        o["searched_at"] = iso8601_ms(s.searched_at_ms);
-        items.push_back(std::move(o));
-      }
-      json::object o;
-      o["items"] = std::move(items);
-      co_return json_response(o);
-    });
-    router.add(http::verb::post, "/v1/me/search/recent", [&ctx](Request& req) -> awaitable<Response> {
-      SEGUE_GUARD(p, ctx, req);
-      SEGUE_OR_400(body, json_body(req));
-      const json::value* q = body.is_object() ? body.as_object().if_contains("query") : nullptr;
-      if (!q || !q->is_string()) co_return error_response(400, "Body must be {\"query\": \"...\"}");
-      std::string query(q->as_string());
-      UserId user = *p.user;
-      Status s = co_await ctx.workers.run([&]() -> Status {
-        SEGUE_ASSIGN_OR_RETURN(auto prefs, ctx.preferences->get(user));
-        if (prefs.private_session) return {};  // a private session keeps nothing
-        return ctx.recent_searches->add(user, query, now_ms());
-      });
-      if (!s.ok()) co_return error_response(s.error());
-      co_return Response::empty(204);
-    });
-    router.add(http::verb::delete_, "/v1/me/search/recent", [&ctx](Request& req) -> awaitable<Response> {
-      SEGUE_GUARD(p, ctx, req);
-      UserId user = *p.user;
-      auto one = req.query_param("query");
-      Status s = co_await ctx.workers.run([&] {
-        return one ? ctx.recent_searches->remove(user, *one) : ctx.recent_searches->clear(user);
-      });
-      if (!s.ok()) co_return error_response(s.error());
-      co_return Response::empty(204);
-    });
-    router.add(http::verb::get, "/v1/me/preferences", [&ctx](Request& req) -> awaitable<Response> {
-      SEGUE_GUARD(p, ctx, req);
-      UserId user = *p.user;
-      auto r = co_await ctx.workers.run([&] { return ctx.preferences->get(user); });
-      if (!r.ok()) co_return error_response(r.error());
-      json::object o;
-      o["private_session"] = r->private_session;
-      co_return json_response(o);
-    });
-    router.add(http::verb::put, "/v1/me/preferences", [&ctx](Request& req) -> awaitable<Response> {
-      SEGUE_GUARD(p, ctx, req);
-      SEGUE_OR_400(body, json_body(req));
-      const json::value* ps = body.is_object() ? body.as_object().if_contains("private_session") : nullptr;
-      if (!ps || !ps->is_bool()) co_return error_response(400, "Body must be {\"private_session\": true|false}");
-      user::Prefs prefs{ps->as_bool()};
-      UserId user = *p.user;
-      Status s = co_await ctx.workers.run([&] { return ctx.preferences->set(user, prefs); });
-      if (!s.ok()) co_return error_response(s.error());
-      json::object o;
-      o["private_session"] = prefs.private_session;
-      co_return json_response(o);
+    add_routes(router, ctx, {
+        {http::verb::get, "/v1/me/search/recent", recent_searches},
+        {http::verb::post, "/v1/me/search/recent", record_recent_search},
+        {http::verb::delete_, "/v1/me/search/recent", clear_recent_searches},
+        {http::verb::get, "/v1/me/preferences", get_preferences},
+        {http::verb::put, "/v1/me/preferences", put_preferences},
     });
   }
 }
