@@ -26,6 +26,9 @@
 #include "app/services.h"
 #include "app/transcoding.h"
 #include "app/worker.h"
+#include "playback/service.h"
+#include "playlist/import_service.h"
+#include "user/library_service.h"
 #include "audio/analysis_service.h"
 #include "common/subprocess.h"
 #include "search/indexer.h"
@@ -433,16 +436,17 @@ int cmd_serve(int argc, char** argv) {
   api::spotify::ApiContext ctx{*s.db, *s.auth, *s.catalog, *s.artwork, *s.events, *s.library,
                                *s.stream_tokens, workers, client_limiter, user_limiter, metrics,
                                c.public_url};
-  ctx.stream_token_ttl = c.stream_token_ttl;
   ctx.allowed_hosts = c.allowed_hosts;
   ctx.listen_host = c.listen_host;
   ctx.metrics_token = c.metrics_token;
+  ctx.popularity = [log = s.events.get()](events::ItemKind kind, const std::string& id) { return log->popularity(kind, id); };
   // Real-time push: the in-process hub (/v1/ws subscribers; publishers anywhere in the API).
   net::LocalPubSub hub(&metrics);
   api::spotify::Realtime realtime(hub);
   ctx.realtime = &realtime;
   ctx.playlists = s.playlists.get();
-  ctx.library_roots = c.libraries;
+  playlist::PlaylistImporter importer(*s.playlists, *s.catalog, c.libraries);
+  ctx.importer = &importer;
 
   // Search: the Xapian index in the data directory, fed by the indexer's own thread from
   // catalog and playlist announcements (the first sync runs in the background).
@@ -478,11 +482,17 @@ int cmd_serve(int argc, char** argv) {
   ctx.indexer = &indexer;
   ctx.recent_searches = s.recent_searches.get();
   ctx.preferences = s.preferences.get();
+  // Your Library: save/remove with validation, library_save events and the other devices told.
+  user::LibraryService library_service(*s.library, *s.catalog, *s.events, s.preferences.get());
+  ctx.library_service = &library_service;
   // Transcoding: encodings made on demand in worker processes, cached in <data>/transcodes;
   // with transcode_ahead, one encoding of every track after each scan, at low priority.
   auto transcodes = open_transcode_cache(*s.db, c);
   if (!transcodes.ok()) fail("transcode cache: " + transcodes.error().message);
   ctx.transcodes = transcodes->get();
+  // Playback: the play decision over the catalog and the transcode cache, and /audio.
+  playback::PlaybackService playback(*s.catalog, ctx.transcodes, *s.stream_tokens, c.stream_token_ttl);
+  ctx.playback = &playback;
   register_transcode_metrics(metrics, **transcodes);
   encode_ahead_after_scans(*s.catalog, **transcodes, c);
   // Indexing progress and readiness (docs/search.md, "Readiness").
