@@ -2,6 +2,7 @@
 // a real SQLite database) and a real transcode cache (its jobs run by a runner that writes the
 // output file the way the worker does, and can be held or made to fail).
 #include "playback/service.h"
+#include "store/testing.h"
 
 #include <gtest/gtest.h>
 
@@ -53,7 +54,7 @@ class PlaybackServiceTest : public ::testing::Test {
                                 {"TRACKNUMBER", {"2"}}}, {}};
     catalog::testing::make_tagged_file(lib_ / "a.flac", audio::Format::kFlac, flac_tags);
     catalog::testing::make_tagged_file(lib_ / "b.mp3", audio::Format::kMp3, mp3_tags);
-    db_ = store::Database::open_sqlite((tmp_.path() / "segue.db").string()).value();
+    db_ = store::testing::open((tmp_.path() / "segue.db").string()).value();
     catalog_ = std::make_unique<catalog::Catalog>(*db_);
     catalog::Scanner scanner(*db_, catalog_.get());
     ASSERT_TRUE(scanner.scan({lib_.string()}, false).ok());

@@ -1,6 +1,7 @@
 // Playlist import as one call over a real catalog (the demo library scanned into SQLite) and the
 // real playlist service on the same database.
 #include "playlist/import_service.h"
+#include "store/testing.h"
 
 #include <gtest/gtest.h>
 
@@ -23,7 +24,7 @@ class ImportServiceTest : public ::testing::Test {
     fs::create_directories(dir_);
     lib_ = (dir_ / "library").string();
     ASSERT_TRUE(catalog::write_demo_library(lib_, catalog::DemoOptions{1.0}).ok());
-    db_ = store::Database::open_sqlite((dir_ / "segue.db").string()).value();
+    db_ = store::testing::open((dir_ / "segue.db").string()).value();
     ASSERT_TRUE(db_->migrate("playlist", playlist_migrations()).ok());
     catalog_ = std::make_unique<catalog::Catalog>(*db_);
     catalog::Scanner scanner(*db_, catalog_.get());

@@ -1,6 +1,7 @@
 // Saving to Your Library as one call: a real catalog (the demo library scanned into SQLite), the
 // real event pipeline and preferences on the same database.
 #include "user/library_service.h"
+#include "store/testing.h"
 
 #include <gtest/gtest.h>
 
@@ -23,7 +24,7 @@ class LibraryServiceTest : public ::testing::Test {
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     ASSERT_TRUE(catalog::write_demo_library((dir_ / "library").string(), catalog::DemoOptions{1.0}).ok());
-    db_ = store::Database::open_sqlite((dir_ / "segue.db").string()).value();
+    db_ = store::testing::open((dir_ / "segue.db").string()).value();
     ASSERT_TRUE(db_->migrate("user", library_migrations()).ok());
     ASSERT_TRUE(db_->migrate("user_preferences", preferences_migrations()).ok());
     ASSERT_TRUE(db_->migrate("events", events::event_migrations()).ok());
