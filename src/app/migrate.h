@@ -32,7 +32,8 @@ using MigrateProgressFn = std::function<void(std::size_t done, std::size_t total
 // database `target_url`. Refuses (Error::conflict, nothing written) when the target has any
 // table in its current schema, and (Error::conflict) when an interrupted delete_history is
 // still pending in the derived files. `rows_per_transaction` rows go in one transaction.
-Result<MigrateReport> migrate_to_postgres(const std::string& data_dir, const std::string& target_url,
+Result<MigrateReport> migrate_to_postgres(const std::string& data_dir,
+                                          const std::string& target_url,
                                           const MigrateProgressFn& progress = nullptr,
                                           int rows_per_transaction = 5000);
 

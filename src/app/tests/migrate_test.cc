@@ -19,15 +19,18 @@ namespace fs = std::filesystem;
 class MigrateTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!store::testing::on_postgres()) GTEST_SKIP() << "the target is PostgreSQL: SEGUE_TEST_POSTGRES runs only";
-    dir_ = fs::temp_directory_path() / ("segue-migrate-test-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    if (!store::testing::on_postgres())
+      GTEST_SKIP() << "the target is PostgreSQL: SEGUE_TEST_POSTGRES runs only";
+    dir_ = fs::temp_directory_path() /
+           ("segue-migrate-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "events-derived");
     auto main = store::Database::open_sqlite((dir_ / "segue.db").string());
     ASSERT_TRUE(main.ok());
     main_ = std::move(*main);
-    for (const auto& [module, migrations] : all_migrations()) ASSERT_TRUE(main_->migrate(module, migrations).ok()) << module;
+    for (const auto& [module, migrations] : all_migrations())
+      ASSERT_TRUE(main_->migrate(module, migrations).ok()) << module;
     auto history = store::Database::open_sqlite((dir_ / "events-derived" / "history.db").string());
     ASSERT_TRUE(history.ok());
     history_ = std::move(*history);
@@ -42,17 +45,24 @@ class MigrateTest : public ::testing::Test {
     history_.reset();
     if (!dir_.empty()) fs::remove_all(dir_);
   }
-  void exec(store::Database& db, const std::string& sql, const std::vector<store::Value>& params = {}) {
+  void exec(store::Database& db, const std::string& sql,
+            const std::vector<store::Value>& params = {}) {
     ASSERT_TRUE(db.write([&](store::Connection& c) -> Status {
-      SEGUE_TRY(c.exec(sql, params));
-      return {};
-    }).ok()) << sql;
+                    SEGUE_TRY(c.exec(sql, params));
+                    return {};
+                  }).ok())
+        << sql;
   }
   std::vector<std::string> rows(const std::string& sql) {
     std::vector<std::string> out;
-    EXPECT_TRUE(target_->read([&](store::Connection& c) -> Status {
-      return c.query(sql, {}, [&](const store::Row& r) { out.push_back(r.is_null(0) ? "NULL" : r.text(0)); });
-    }).ok()) << sql;
+    EXPECT_TRUE(target_
+                    ->read([&](store::Connection& c) -> Status {
+                      return c.query(sql, {}, [&](const store::Row& r) {
+                        out.push_back(r.is_null(0) ? "NULL" : r.text(0));
+                      });
+                    })
+                    .ok())
+        << sql;
     return out;
   }
 
@@ -63,16 +73,26 @@ class MigrateTest : public ::testing::Test {
 
 TEST_F(MigrateTest, DerivedFilesWinAndSeedsAreReplaced) {
   // The main file holds stale derived state from before the split; the consumer's own file wins.
-  exec(*main_, "INSERT INTO event_consumers (name, committed, updated_at) VALUES ('history', 5, 1), ('custom', 3, 1)");
-  exec(*main_, "INSERT INTO event_history (seq, user_id, track_id, played_at, context_uri) VALUES (1, 'u', 'stale', 10, '')");
-  exec(*history_, "INSERT INTO event_consumers (name, committed, updated_at) VALUES ('history', 9, 2)");
-  exec(*history_, "INSERT INTO event_history (user_id, played_at, seq, track_id, context_uri) VALUES ('u', 20, 2, 'fresh', '')");
+  exec(*main_,
+       "INSERT INTO event_consumers (name, committed, updated_at) VALUES ('history', 5, 1), "
+       "('custom', 3, 1)");
+  exec(*main_,
+       "INSERT INTO event_history (seq, user_id, track_id, played_at, context_uri) VALUES (1, 'u', "
+       "'stale', 10, '')");
+  exec(*history_,
+       "INSERT INTO event_consumers (name, committed, updated_at) VALUES ('history', 9, 2)");
+  exec(*history_,
+       "INSERT INTO event_history (user_id, played_at, seq, track_id, context_uri) VALUES ('u', "
+       "20, 2, 'fresh', '')");
   exec(*main_, "UPDATE auth_revision SET revision = 7 WHERE id = 1");
   exec(*main_, "UPDATE event_log_meta SET next_seq = 42 WHERE id = 1");
   // Every value type: integers, reals, text, NULL and bytes that are not text.
-  exec(*history_, "INSERT INTO event_item_stats (kind, id, plays, score, last_played) VALUES (1, 't', 3, 2.5, 99)");
-  exec(*main_, "INSERT INTO event_log (seq, user_id, type, v, client_ts, received_at, private, track_id) "
-               "VALUES (41, 'u', 'track_end', 1, 5, 6, 0, NULL)");
+  exec(*history_,
+       "INSERT INTO event_item_stats (kind, id, plays, score, last_played) VALUES (1, 't', 3, 2.5, "
+       "99)");
+  exec(*main_,
+       "INSERT INTO event_log (seq, user_id, type, v, client_ts, received_at, private, track_id) "
+       "VALUES (41, 'u', 'track_end', 1, 5, 6, 0, NULL)");
 
   auto r = migrate_to_postgres(dir_.string(), target_url_, nullptr, 2);
   ASSERT_TRUE(r.ok()) << r.error().message;
@@ -98,33 +118,44 @@ TEST_F(MigrateTest, BlobsRoundTrip) {
   std::string bytes("\x00\xff\x01zz\x80", 6);
   // Any BLOB column of the schema will do: find one on the target after a first copy of nothing.
   std::string table, column;
-  ASSERT_TRUE(main_->read([&](store::Connection& c) -> Status {
-    return c.query("SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p "
-                   "WHERE m.type = 'table' AND p.type = 'BLOB' AND p.pk = 0 AND p.\"notnull\" = 0 LIMIT 1", {},
-                   [&](const store::Row& r) {
-                     table = r.text(0);
-                     column = r.text(1);
-                   });
-  }).ok());
+  ASSERT_TRUE(main_
+                  ->read([&](store::Connection& c) -> Status {
+                    return c.query(
+                        "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p "
+                        "WHERE m.type = 'table' AND p.type = 'BLOB' AND p.pk = 0 AND p.\"notnull\" "
+                        "= 0 LIMIT 1",
+                        {}, [&](const store::Row& r) {
+                          table = r.text(0);
+                          column = r.text(1);
+                        });
+                  })
+                  .ok());
   if (table.empty()) GTEST_SKIP() << "no nullable BLOB column in the schema";
   // Fill the table's NOT NULL columns with zeros or text by their declared type.
   std::vector<std::string> cols;
   std::vector<store::Value> values;
-  ASSERT_TRUE(main_->read([&](store::Connection& c) -> Status {
-    return c.query("SELECT name, type, \"notnull\", pk FROM pragma_table_info(?)", {table}, [&](const store::Row& r) {
-      const std::string name = r.text(0), type = r.text(1);
-      if (name == column) {
-        cols.push_back(name);
-        values.emplace_back(store::Blob{bytes});
-      } else if (r.i64(2) || r.i64(3)) {
-        cols.push_back(name);
-        if (type == "INTEGER") values.emplace_back(int64_t{1});
-        else if (type == "REAL") values.emplace_back(1.0);
-        else if (type == "BLOB") values.emplace_back(store::Blob{"x"});
-        else values.emplace_back(std::string("x"));
-      }
-    });
-  }).ok());
+  ASSERT_TRUE(main_
+                  ->read([&](store::Connection& c) -> Status {
+                    return c.query("SELECT name, type, \"notnull\", pk FROM pragma_table_info(?)",
+                                   {table}, [&](const store::Row& r) {
+                                     const std::string name = r.text(0), type = r.text(1);
+                                     if (name == column) {
+                                       cols.push_back(name);
+                                       values.emplace_back(store::Blob{bytes});
+                                     } else if (r.i64(2) || r.i64(3)) {
+                                       cols.push_back(name);
+                                       if (type == "INTEGER")
+                                         values.emplace_back(int64_t{1});
+                                       else if (type == "REAL")
+                                         values.emplace_back(1.0);
+                                       else if (type == "BLOB")
+                                         values.emplace_back(store::Blob{"x"});
+                                       else
+                                         values.emplace_back(std::string("x"));
+                                     }
+                                   });
+                  })
+                  .ok());
   std::string list, marks;
   for (const auto& c : cols) {
     list += (list.empty() ? "" : ", ") + c;
@@ -134,9 +165,12 @@ TEST_F(MigrateTest, BlobsRoundTrip) {
   auto r = migrate_to_postgres(dir_.string(), target_url_);
   ASSERT_TRUE(r.ok()) << r.error().message;
   std::string got;
-  ASSERT_TRUE(target_->read([&](store::Connection& c) -> Status {
-    return c.query("SELECT " + column + " FROM " + table, {}, [&](const store::Row& row) { got = row.blob(0); });
-  }).ok());
+  ASSERT_TRUE(target_
+                  ->read([&](store::Connection& c) -> Status {
+                    return c.query("SELECT " + column + " FROM " + table, {},
+                                   [&](const store::Row& row) { got = row.blob(0); });
+                  })
+                  .ok());
   EXPECT_EQ(got, bytes) << table << "." << column;
 }
 
@@ -146,7 +180,9 @@ TEST_F(MigrateTest, RefusesAPendingHistoryDeletionWritingNothing) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kConflict);
   EXPECT_NE(r.error().message.find("segue events --data"), std::string::npos) << r.error().message;
-  EXPECT_TRUE(rows("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()").empty());
+  EXPECT_TRUE(
+      rows("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")
+          .empty());
 }
 
 TEST_F(MigrateTest, RefusesATargetWithAnyTable) {
@@ -154,8 +190,10 @@ TEST_F(MigrateTest, RefusesATargetWithAnyTable) {
   auto r = migrate_to_postgres(dir_.string(), target_url_);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kConflict);
-  EXPECT_EQ(rows("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"),
-            std::vector<std::string>{"notes"});
+  EXPECT_EQ(
+      rows(
+          "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"),
+      std::vector<std::string>{"notes"});
 }
 
 TEST_F(MigrateTest, RefusesADataDirWithoutADatabase) {
