@@ -116,7 +116,8 @@ prepare_segue_data() {
 # OAuth 2.0 authorization code flow with PKCE, as a browser and a public client would do it.
 # Args: BASE_URL. Prints the access token.
 oauth_login() {
-  local base="$1" verifier challenge state location code token_json
+  local base="$1" scope="${2:-user-modify-playback-state user-read-private streaming}"
+  local verifier challenge state location code token_json
   verifier="$(head -c 48 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
   challenge="$(printf '%s' "$verifier" | openssl dgst -binary -sha256 | base64 | tr '+/' '-_' | tr -d '=\n')"
   state="bench$RANDOM"
@@ -124,7 +125,7 @@ oauth_login() {
     --data-urlencode "client_id=$BENCH_CLIENT_ID" \
     --data-urlencode "redirect_uri=$BENCH_REDIRECT" \
     --data-urlencode "response_type=code" \
-    --data-urlencode "scope=user-modify-playback-state user-read-private streaming" \
+    --data-urlencode "scope=$scope" \
     --data-urlencode "state=$state" \
     --data-urlencode "code_challenge=$challenge" \
     --data-urlencode "code_challenge_method=S256" \

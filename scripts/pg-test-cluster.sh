@@ -7,7 +7,7 @@
 # Debian's postgresql-15 package provides the binaries (scripts/setup.sh installs it). The
 # cluster trades durability against power loss for speed (fsync off; commits still reach the kernel before they are acknowledged): the tests kill Segue,
 # and stop PostgreSQL with -m immediate, but never the machine. The benchmarks use their own
-# cluster with fsync on (bench/store/run.sh).
+# cluster with fsync on: SEGUE_PG_DURABLE=1 (bench/store/run.sh).
 set -eu
 cmd="${1:?start|stop}"
 dir="${2:?cluster directory}"
@@ -29,9 +29,11 @@ case "$cmd" in
       as_owner "$bin/initdb" -D "$dir/data" -A trust -U postgres --no-sync -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
         { cat "$dir/initdb.log" >&2; exit 1; }
     fi
+    speed="-c fsync=off -c full_page_writes=off"
+    [ -n "${SEGUE_PG_DURABLE:-}" ] && speed=""
     if ! as_owner "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
       as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
-        -o "-k $dir -c listen_addresses= -c fsync=off -c full_page_writes=off -c max_connections=400 -c shared_buffers=128MB" >/dev/null ||
+        -o "-k $dir -c listen_addresses= $speed -c max_connections=400 -c shared_buffers=128MB" >/dev/null ||
         { cat "$dir/server.log" >&2; exit 1; }
     fi
     echo "postgresql:///postgres?host=$dir&user=postgres"

@@ -8,7 +8,7 @@ set -eu
 BUILD="${1:-build}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-engines="${SEGUE_TEST_ENGINES:-sqlite}"
+engines="${SEGUE_TEST_ENGINES:-sqlite postgres}"
 unset SEGUE_TEST_POSTGRES
 . "$root/scripts/node-env.sh"
 for engine in $engines; do

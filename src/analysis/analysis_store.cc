@@ -210,6 +210,10 @@ Result<AlbumLoudness> AnalysisStore::update_album(const AlbumId& album, const st
   }
   sql += ")";
   SEGUE_TRY(db_.write([&](store::Connection& c) -> Status {
+    // From scratch on every attempt (PostgreSQL runs the callback again after a conflict).
+    out = AlbumLoudness{};
+    out.album = album;
+    merged = LoudnessHistogram{};
     if (!params.empty()) {
       SEGUE_TRY(c.query(sql, params, [&](const store::Row& r) {
         auto h = LoudnessHistogram::decode(r.blob(0));

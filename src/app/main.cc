@@ -23,6 +23,7 @@
 #include "api/spotify/routes.h"
 #include "api/web/web_routes.h"
 #include "app/config.h"
+#include "app/migrate.h"
 #include "app/services.h"
 #include "app/worker.h"
 #include "analysis/analysis_service.h"
@@ -57,6 +58,7 @@ constexpr const char* kUsage = R"(usage: segue COMMAND [options]
   client  add NAME --redirect-uri URI [--redirect-uri URI]... [--public]
   analyze --data DIR [--library DIR]... [--jobs N]
   events  --data DIR [--replay CONSUMER]
+  migrate --data DIR --to postgresql://...   (copies DIR's SQLite state into an empty database)
   routes  (prints every route's access rule as JSON)
   demo-library DIR
 
@@ -178,11 +180,11 @@ void print_report(const catalog::ScanReport& r) {
   for (const auto& f : r.failed) std::printf("  failed: %s: %s\n", f.path.c_str(), f.reason.c_str());
 }
 
-catalog::ProgressFn terminal_progress() {
+catalog::ProgressFn terminal_progress(const char* unit = "files") {
   if (!isatty(STDERR_FILENO)) return nullptr;
   auto start = std::chrono::steady_clock::now();
   auto last = std::make_shared<std::chrono::steady_clock::time_point>();
-  return [start, last](std::size_t done, std::size_t total) {
+  return [start, last, unit](std::size_t done, std::size_t total) {
     auto now = std::chrono::steady_clock::now();
     if (done != total && now - *last < std::chrono::milliseconds(100)) return;
     *last = now;
@@ -193,7 +195,7 @@ catalog::ProgressFn terminal_progress() {
     int filled = total ? static_cast<int>(static_cast<double>(done) / static_cast<double>(total) * width) : width;
     std::string bar(static_cast<std::size_t>(filled), '=');
     bar.resize(static_cast<std::size_t>(width), ' ');
-    std::fprintf(stderr, "\r[%s] %zu/%zu files  %.0f files/s  ETA %.0fs ", bar.c_str(), done, total, rate, eta);
+    std::fprintf(stderr, "\r[%s] %zu/%zu %s  %.0f %s/s  ETA %.0fs ", bar.c_str(), done, total, unit, rate, unit, eta);
     if (done == total) std::fprintf(stderr, "\n");
   };
 }
@@ -277,6 +279,22 @@ int cmd_events(int argc, char** argv) {
   for (const auto& cs : s.events->consumers())
     std::printf("%-12s %12lld %10lld  %s\n", cs.name.c_str(), static_cast<long long>(cs.committed),
                 static_cast<long long>(cs.lag), cs.last_error ? cs.last_error->message.c_str() : "-");
+  return 0;
+}
+
+// Copies the SQLite state under --data into an empty PostgreSQL database (src/app/migrate.h).
+int cmd_migrate(int argc, char** argv) {
+  Args a = parse_args(argc, argv, 2, {"to"}, {});
+  if (!a.positional.empty()) fail("migrate takes no positional arguments");
+  const std::string to = flag(a, "to");
+  if (to.empty()) fail("migrate needs --to postgresql://... (an empty database)");
+  Config c = load_config(a);
+  auto r = migrate_to_postgres(c.data_dir, to, terminal_progress("rows"));
+  if (!r.ok()) fail("migrate: " + r.error().message);
+  for (const auto& t : r->skipped) std::fprintf(stderr, "segue: migrate: skipped %s (not in the PostgreSQL schema)\n", t.c_str());
+  std::printf("migrate: %zu tables, %lld rows in %.1f s (%.0f rows/s); serve with --database and the same --data\n",
+              r->tables, static_cast<long long>(r->rows), r->seconds,
+              r->seconds > 0 ? static_cast<double>(r->rows) / r->seconds : 0.0);
   return 0;
 }
 
@@ -437,22 +455,24 @@ int cmd_serve(int argc, char** argv) {
   api::spotify::ApiContext ctx{*s.db, *s.auth, *s.catalog, *s.artwork, *s.events, *s.library,
                                *s.stream_tokens, workers, client_limiter, user_limiter, metrics,
                                c.public_url};
-  ctx.stream_token_ttl = c.stream_token_ttl;
   ctx.allowed_hosts = c.allowed_hosts;
   ctx.listen_host = c.listen_host;
   ctx.metrics_token = c.metrics_token;
+  ctx.popularity = [log = s.events.get()](events::ItemKind kind, const std::string& id) { return log->popularity(kind, id); };
   // Real-time push: the in-process hub (/v1/ws subscribers), fed from the domain events.
   net::LocalPubSub hub(&metrics);
   api::spotify::Realtime realtime(hub, *s.events_bus);
   ctx.realtime = &realtime;
   ctx.playlists = s.playlists.get();
-  ctx.library_roots = c.libraries;
   ctx.searcher = s.searcher.get();
   ctx.indexer = s.indexer.get();
   ctx.recent_searches = s.recent_searches.get();
   ctx.preferences = s.preferences.get();
   ctx.transcodes = s.transcodes.get();
   ctx.analysis = s.analysis.get();
+  ctx.importer = s.importer.get();
+  ctx.library_service = s.library_service.get();
+  ctx.playback = s.playback.get();
 
   // The web player: its files, and the first-party OAuth client it logs in with.
   std::optional<api::web::StaticSite> site;
@@ -554,6 +574,7 @@ int main(int argc, char** argv) {
     if (cmd == "worker") return run_worker(argc, argv);
     if (cmd == "analyze") return cmd_analyze(argc, argv);
     if (cmd == "events") return cmd_events(argc, argv);
+    if (cmd == "migrate") return cmd_migrate(argc, argv);
     if (cmd == "routes") {
       // The access table: every route, who may call it, its scopes and object rule.
       std::printf("%s\n", segue::api::spotify::route_rules_json().c_str());

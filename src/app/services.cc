@@ -101,6 +101,10 @@ Result<Services> open_services(const Config& config, Scope scope) {
   s.playlists = std::make_unique<playlist::PlaylistService>(*s.db, s.events_bus.get());
   s.preferences = std::make_unique<user::Preferences>(*s.db);
   s.recent_searches = std::make_unique<search::RecentSearches>(*s.db);
+  // Your Library: save/remove with validation and library_save events; the library announces
+  // each change (bus::LibraryChanged), which is how the user's other devices hear of it.
+  s.library_service = std::make_unique<user::LibraryService>(*s.library, *s.catalog, *s.events, s.preferences.get());
+  s.importer = std::make_unique<playlist::PlaylistImporter>(*s.playlists, *s.catalog, config.libraries);
   SEGUE_ASSIGN_OR_RETURN(std::string key, load_or_create_secret(config.data_dir));
   s.stream_tokens = std::make_unique<playback::StreamTokenSigner>(std::move(key));
   // Stream tokens carry the user's credentials epoch, so they end with a revocation too.
@@ -149,6 +153,9 @@ Result<Services> open_services(const Config& config, Scope scope) {
   if (!transcodes.ok()) return Error{transcodes.error().code, "transcode cache: " + transcodes.error().message};
   s.transcodes = std::move(transcodes).value();
   s.transcodes->register_metrics(metrics);
+  // Playback: the play decision over the catalog and the transcode cache, and /audio.
+  s.playback = std::make_unique<playback::PlaybackService>(*s.catalog, s.transcodes.get(), *s.stream_tokens,
+                                                           config.stream_token_ttl);
   if (config.has_role("transcode"))
     s.encode_ahead = encode_ahead_after_scans(*s.catalog, *s.transcodes, config, *s.events_bus);
 

@@ -23,7 +23,10 @@
 #include "playback/stream_token.h"
 #include "playlist/service.h"
 #include "store/database.h"
+#include "playback/service.h"
+#include "playlist/import_service.h"
 #include "search/indexer.h"
+#include "user/library_service.h"
 #include "search/recent.h"
 #include "search/searcher.h"
 #include "analysis/analysis_service.h"
@@ -49,12 +52,15 @@ struct Services {
   std::unique_ptr<playlist::PlaylistService> playlists;
   std::unique_ptr<user::Preferences> preferences;
   std::unique_ptr<search::RecentSearches> recent_searches;
+  std::unique_ptr<user::LibraryService> library_service;  // Your Library's use cases
+  std::unique_ptr<playlist::PlaylistImporter> importer;     // playlist import
 
   // Scope::kServer only (null otherwise).
   std::unique_ptr<search::SearchIndex> search_index;  // <data>/search
   std::unique_ptr<search::Searcher> searcher;
   std::unique_ptr<search::Indexer> indexer;  // with the "indexer" role only
   std::unique_ptr<transcode::TranscodeCache> transcodes;  // jobs with the "transcode" role only
+  std::unique_ptr<playback::PlaybackService> playback;  // the play decision and /audio
   bus::Subscription encode_ahead;  // transcode_ahead: with the "transcode" role only
   std::unique_ptr<analysis::AnalysisService> analysis;  // workers with the "analysis" role only
   std::unique_ptr<catalog::ScanLoop> scans;  // with the "scanner" role only

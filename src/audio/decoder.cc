@@ -134,13 +134,13 @@ class Decoder {
         f->ch_layout.nb_channels > 64)
       return Error::invalid("implausible frame format");
     av_channel_layout_uninit(&in_layout_);
-    AVChannelLayout in_layout;
+    AVChannelLayout in_layout{};  // zeroed: av_channel_layout_copy() uninits its destination first
     if (f->ch_layout.order == AV_CHANNEL_ORDER_UNSPEC) {
       av_channel_layout_default(&in_layout, f->ch_layout.nb_channels);
     } else if (av_channel_layout_copy(&in_layout, &f->ch_layout) < 0) {
       return Error::internal("channel layout");
     }
-    AVChannelLayout out_layout;
+    AVChannelLayout out_layout{};
     av_channel_layout_default(&out_layout, info_.channels);
     SwrContext* raw = nullptr;
     int rc = swr_alloc_set_opts2(&raw, &out_layout, AV_SAMPLE_FMT_FLT, info_.sample_rate, &in_layout,

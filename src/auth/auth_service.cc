@@ -1053,7 +1053,7 @@ std::optional<Result<Principal>> AuthService::validate_cached(std::string_view t
   if (!entry) return std::nullopt;
   const TimePoint t = now();
   if (t >= entry->principal.expires_at)
-    return Result<Principal>(Error::unauthenticated("access token expired"));
+    return Result<Principal>(Error::unauthenticated("access token expired").because(ErrorReason::kExpired));
   if (t >= entry->fresh_until) return std::nullopt;
   return Result<Principal>(std::move(entry->principal));
 }
@@ -1087,7 +1087,7 @@ Result<Principal> AuthService::validate_access_token(std::string_view token) {
   if (!s) return s.error();
   if (!principal) return Error::unauthenticated("invalid access token");
   if (revoked) return Error::unauthenticated("access token revoked");
-  if (t >= principal->expires_at) return Error::unauthenticated("access token expired");
+  if (t >= principal->expires_at) return Error::unauthenticated("access token expired").because(ErrorReason::kExpired);
   const TimePoint fresh_until = std::min(principal->expires_at, t + options_.cache_freshness);
   cache_.insert(key, TokenCache::Entry{*principal, fresh_until}, generation);
   return *std::move(principal);

@@ -17,4 +17,13 @@ const char* error_code_name(ErrorCode code) {
   return "unknown";
 }
 
+const char* error_reason_name(ErrorReason reason) {
+  switch (reason) {
+    case ErrorReason::kNone: return "none";
+    case ErrorReason::kExpired: return "expired";
+    case ErrorReason::kNoReport: return "no_report";
+  }
+  return "unknown";
+}
+
 }  // namespace segue

@@ -24,9 +24,26 @@ enum class ErrorCode {
 
 const char* error_code_name(ErrorCode code);
 
+// A finer reason than the code, set by the code that knows it, for callers that must decide on
+// it: decisions are taken on this, never on an error's message (which is for people).
+enum class ErrorReason {
+  kNone,
+  kExpired,   // a credential, token or code past its expiry (kUnauthenticated: "token expired")
+  kNoReport,  // a worker process ended without printing its one-line report
+};
+const char* error_reason_name(ErrorReason reason);
+
 struct Error {
   ErrorCode code;
   std::string message;
+  ErrorReason reason = ErrorReason::kNone;
+
+  // The same error with `r` as its reason: Error::unauthenticated("...").because(ErrorReason::kExpired).
+  Error because(ErrorReason r) && {
+    reason = r;
+    return std::move(*this);
+  }
+  bool is(ErrorReason r) const { return reason == r; }
 
   static Error not_found(std::string m) { return {ErrorCode::kNotFound, std::move(m)}; }
   static Error invalid(std::string m) { return {ErrorCode::kInvalidArgument, std::move(m)}; }

@@ -1,5 +1,7 @@
 #include "events/event.h"
 
+#include "common/json_fields.h"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -27,43 +29,11 @@ int64_t now_ms(std::chrono::system_clock::time_point now) {
 }
 
 // Field readers: absent -> nullopt (or the default), wrong type -> Error::invalid naming it.
-Result<std::optional<std::string>> opt_string(const json::object& o, const char* name) {
-  const auto* v = o.if_contains(name);
-  if (!v || v->is_null()) return std::optional<std::string>();
-  if (!v->is_string()) return Error::invalid(std::string(name) + ": expected a string");
-  return std::optional<std::string>(std::string(v->as_string()));
-}
-
-Result<std::string> req_string(const json::object& o, const char* name) {
-  SEGUE_ASSIGN_OR_RETURN(auto s, opt_string(o, name));
-  if (!s) return Error::invalid(std::string(name) + ": required string");
-  return std::move(*s);
-}
-
-Result<std::optional<int64_t>> opt_int(const json::object& o, const char* name) {
-  const auto* v = o.if_contains(name);
-  if (!v || v->is_null()) return std::optional<int64_t>();
-  if (v->is_int64()) return std::optional<int64_t>(v->as_int64());
-  if (v->is_uint64()) return std::optional<int64_t>(static_cast<int64_t>(std::min<uint64_t>(v->as_uint64(), INT64_MAX)));
-  // 3.0 from JavaScript clients is an integer too.
-  if (v->is_double() && v->as_double() == static_cast<double>(static_cast<int64_t>(v->as_double())) &&
-      std::abs(v->as_double()) < 9e15)
-    return std::optional<int64_t>(static_cast<int64_t>(v->as_double()));
-  return Error::invalid(std::string(name) + ": expected an integer");
-}
-
-Result<int64_t> req_int(const json::object& o, const char* name) {
-  SEGUE_ASSIGN_OR_RETURN(auto v, opt_int(o, name));
-  if (!v) return Error::invalid(std::string(name) + ": required integer");
-  return *v;
-}
-
-Result<std::optional<bool>> opt_bool(const json::object& o, const char* name) {
-  const auto* v = o.if_contains(name);
-  if (!v || v->is_null()) return std::optional<bool>();
-  if (!v->is_bool()) return Error::invalid(std::string(name) + ": expected a boolean");
-  return std::optional<bool>(v->as_bool());
-}
+using json_fields::opt_bool;
+using json_fields::opt_int;
+using json_fields::opt_string;
+using json_fields::req_int;
+using json_fields::req_string;
 
 Result<std::vector<std::string>> string_array(const json::object& o, const char* name, bool required) {
   std::vector<std::string> out;
@@ -330,7 +300,13 @@ Result<Event> parse_event(const json::value& v, const UserId& user, std::chrono:
   Event e;
   e.user = user;
   SEGUE_ASSIGN_OR_RETURN(auto type_name, opt_string(*o, "type"));
-  if (!type_name) return Error::invalid("type: required string");
+  // The seed's contract names the type "event" ({"event": "track_end", "position_ms": ...}):
+  // read when "type" is absent (with "type", "event" stays an unknown field, ignored as before).
+  if (!type_name) {
+    SEGUE_ASSIGN_OR_RETURN(auto event_name, opt_string(*o, "event"));
+    if (!event_name) return Error::invalid("type: required string (or \"event\", the seed's name for it)");
+    type_name = std::move(event_name);
+  }
   auto type = parse_event_type(*type_name);
   if (!type) return Error::invalid("type: unknown event type \"" + strings::sanitize_utf8(type_name->substr(0, 64)) + "\"");
   e.type = *type;

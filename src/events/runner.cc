@@ -147,6 +147,9 @@ Result<std::size_t> ConsumerRunner::step(Slot& s) {
   if (to <= from) return std::size_t{0};
   const std::string& name = s.consumer->name();
   Status st = s.db->write([&](store::Connection& c) -> Status {
+    // Each attempt starts clean: on PostgreSQL a write callback runs again after a
+    // serialization conflict, and what a failed attempt staged in memory must not count twice.
+    s.consumer->on_rollback();
     if (!events.empty()) SEGUE_TRY(s.consumer->apply(c, events));
     SEGUE_ASSIGN_OR_RETURN(int64_t n, c.exec("UPDATE event_consumers SET committed = ?, updated_at = ? "
                                              "WHERE name = ? AND committed = ?",
@@ -247,6 +250,7 @@ Status ConsumerRunner::drop_and_replay(const std::string& name) {
   {
     std::lock_guard guard(s->apply_mu);
     Status st = s->db->write([&](store::Connection& c) -> Status {
+      s->consumer->on_rollback();  // a clean start for each attempt (see apply above)
       SEGUE_TRY(s->consumer->reset(c));
       // An unfinished delete_history's record of what this consumer forgot goes with its state:
       // the retry forgets everything the replay applies again.
@@ -306,6 +310,7 @@ Status ConsumerRunner::forget_locked(const UserId& user) {
     if (!s->split) continue;
     const std::string& name = s->consumer->name();
     Status st = s->db->write([&](store::Connection& c) -> Status {
+      s->consumer->on_rollback();  // a clean start for each attempt (see apply above)
       // A record from an earlier, unfinished attempt: what it forgot (offsets <= up_to) is
       // gone already; events the consumer applied since are forgotten now.
       SEGUE_ASSIGN_OR_RETURN(auto done, c.query_int("SELECT up_to FROM event_forget WHERE user_id = ? AND consumer = ?",
@@ -325,6 +330,8 @@ Status ConsumerRunner::forget_locked(const UserId& user) {
   }
   if (options_.after_derived_forget && !events.empty()) options_.after_derived_forget();
   Status st = log_.db().write([&](store::Connection& c) -> Status {  // (2)
+    for (auto& s : slots_)
+      if (!s->split) s->consumer->on_rollback();  // a clean start for each attempt
     std::vector<Event> here;
     bool any = false;
     for (auto& s : slots_) any |= !s->split;

@@ -250,7 +250,10 @@ class PgConnection final : public Connection {
       if (last_sqlstate_.empty()) last_sqlstate_ = "08006";
       return Error::unavailable("lost the connection to PostgreSQL: " + msg);
     }
-    if (last_sqlstate_.rfind("23", 0) == 0) return Error::conflict(msg);
+    // Integrity violations, and objects another transaction created first (42P07 duplicate
+    // table, 42710 duplicate object).
+    if (last_sqlstate_.rfind("23", 0) == 0 || last_sqlstate_ == "42P07" || last_sqlstate_ == "42710")
+      return Error::conflict(msg);
     if (retryable(last_sqlstate_)) return Error::unavailable(msg);
     if (connection_lost(last_sqlstate_)) return Error::unavailable("PostgreSQL is unavailable: " + msg);
     if (last_sqlstate_ == "XX001" || last_sqlstate_ == "XX002") return Error::corruption(msg);

@@ -73,7 +73,8 @@ std::string error_to_json(const Error& e) {
 Result<audio::TranscodeReport> report_from_json(std::string_view line) {
   boost::system::error_code ec;
   boost::json::value v = boost::json::parse(line, ec);
-  if (ec || !v.is_object()) return Error::internal("the transcode worker printed no report");
+  if (ec || !v.is_object())
+    return Error::internal("the transcode worker printed no report").because(ErrorReason::kNoReport);
   const auto& o = v.as_object();
   auto num = [&](const char* k) -> double {
     const auto* x = o.if_contains(k);
@@ -88,7 +89,8 @@ Result<audio::TranscodeReport> report_from_json(std::string_view line) {
     return x && x->is_string() ? std::string(x->as_string()) : std::string();
   };
   const auto* ok = o.if_contains("ok");
-  if (!ok || !ok->is_bool()) return Error::internal("the transcode worker printed no report");
+  if (!ok || !ok->is_bool())
+    return Error::internal("the transcode worker printed no report").because(ErrorReason::kNoReport);
   if (!ok->as_bool()) {
     std::string code = str("code");
     std::string msg = str("error");
@@ -140,7 +142,7 @@ Runner subprocess_runner(WorkerCommand command) {
     }
     auto report = report_from_json(line);
     if (!report.ok() && outcome.exit_code == 0) cleanup();
-    if (!report.ok() && report.error().message == "the transcode worker printed no report") {
+    if (!report.ok() && report.error().is(ErrorReason::kNoReport)) {
       cleanup();
       return Error::internal("the transcode worker " + outcome.describe() + " without a report");
     }

@@ -99,6 +99,8 @@ Runner subprocess_runner(WorkerCommand command);
 // The worker protocol: one line of JSON on stdout. Exposed for the worker and for tests.
 std::string report_to_json(const audio::TranscodeReport& r);
 std::string error_to_json(const Error& e);
+// A line that is not a report at all (nothing printed, garbage) is Error::internal with reason
+// ErrorReason::kNoReport; an error the worker reported keeps its code and has no reason.
 Result<audio::TranscodeReport> report_from_json(std::string_view line);
 
 struct CacheOptions {

@@ -32,6 +32,9 @@
 #include "catalog/demo_library.h"
 #include "common/log.h"
 #include "net/pubsub.h"
+#include "playback/service.h"
+#include "playlist/import_service.h"
+#include "user/library_service.h"
 #include "search/index.h"
 #include "search/searcher.h"
 
@@ -122,6 +125,9 @@ struct Harness {
   std::unique_ptr<api::spotify::Realtime> realtime;
   std::unique_ptr<search::SearchIndex> index;
   std::unique_ptr<search::Searcher> searcher;
+  std::unique_ptr<playback::PlaybackService> playback;
+  std::unique_ptr<user::LibraryService> library_service;
+  std::unique_ptr<playlist::PlaylistImporter> importer;
   std::unique_ptr<api::spotify::ApiContext> ctx;
   net::Router router;
   std::string token, user_id, playlist_id;
@@ -160,7 +166,8 @@ struct Harness {
     realtime = std::make_unique<api::spotify::Realtime>(*hub, *s.events_bus);
     ctx->realtime = realtime.get();
     ctx->playlists = s.playlists.get();
-    ctx->library_roots = c.libraries;
+    importer = std::make_unique<playlist::PlaylistImporter>(*s.playlists, *s.catalog, c.libraries);
+    ctx->importer = importer.get();
     auto idx = search::SearchIndex::open(dir + "/data/search");
     if (!idx.ok()) fail(idx.error().message);
     index = std::move(idx).value();
@@ -168,6 +175,11 @@ struct Harness {
     ctx->searcher = searcher.get();
     ctx->recent_searches = s.recent_searches.get();
     ctx->preferences = s.preferences.get();
+    ctx->popularity = [log = s.events.get()](events::ItemKind kind, const std::string& id) { return log->popularity(kind, id); };
+    playback = std::make_unique<playback::PlaybackService>(*s.catalog, nullptr, *s.stream_tokens, std::chrono::seconds(3600));
+    ctx->playback = playback.get();
+    library_service = std::make_unique<user::LibraryService>(*s.library, *s.catalog, *s.events, s.preferences.get());
+    ctx->library_service = library_service.get();
     api::spotify::register_routes(router, *ctx);
 
     auto user = s.auth->create_user("fuzzer", "fuzzer-password", false, auth::Tier::kPremium);

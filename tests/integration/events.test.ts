@@ -11,9 +11,11 @@ let server: Server;
 let data: string;
 let alice: User;
 let bob: User;
+let carol: User;
 let client: ReturnType<typeof addClient>;
 let ta: string; // alice's token
 let tb: string;
+let tc: string;
 let tracks: { id: string; artist: string }[] = [];
 
 const now = () => Date.now();
@@ -38,10 +40,12 @@ before(async () => {
   data = tempDir("segue-data-");
   alice = addUser(data, "alice");
   bob = addUser(data, "bob");
+  carol = addUser(data, "carol");
   client = addClient(data, "app", REDIRECT, true);
   server = await startServer({ data, libraries: [demoLibrary()] });
   ta = (await login(server.base, client, alice, ALL_SCOPES)).access_token;
   tb = (await login(server.base, client, bob, ALL_SCOPES)).access_token;
+  tc = (await login(server.base, client, carol, ALL_SCOPES)).access_token;
   const albums = await api(server.base, "/v1/browse/new-releases?limit=50", { token: ta });
   for (const a of albums.body.albums.items) {
     const t = await api(server.base, `/v1/albums/${a.id}/tracks?limit=50`, { token: ta });
@@ -107,6 +111,34 @@ describe("ingest", () => {
     assert.equal((await exportOf(tb)).length, before);
     assert.equal((await send(tb, [])).status, 400);
     assert.equal((await api(server.base, "/v1/me/player/events", { method: "POST", body: "[]" })).status, 401);
+  });
+});
+
+describe("the seed's contract (issue 16)", () => {
+  it("takes {\"event\": \"track_end\", \"position_ms\", \"skip\"} as the seed wrote it, and \"type\" still", async () => {
+    // A track and a time no other test's counts look at (popularity is recency-weighted).
+    const track = tracks[8].id;
+    const at = now() - 25 * 86_400_000;
+    // One event object, exactly the seed's shape (plus the track it is about and when).
+    const seed = await api(server.base, "/v1/me/player/events", {
+      token: tc, method: "POST",
+      body: JSON.stringify({ event: "track_end", track_id: track, position_ms: 185_000, skip: false, timestamp: at }),
+    });
+    assert.equal(seed.status, 200, seed.text);
+    assert.equal(seed.body.accepted, 1);
+    const typed = await send(tc, [{ type: "track_end", track_id: track, position_ms: 40_000, skip: false, timestamp: at + 1000 }]);
+    assert.equal(typed.status, 200, typed.text);
+    const exported = await exportOf(tc);
+    assert.deepEqual(exported.map((e) => [e.type, e.position_ms, e.skip]), [["track_end", 185_000, false], ["track_end", 40_000, false]]);
+    // Both count as plays.
+    const recent = await api(server.base, "/v1/me/player/recently-played", { token: tc });
+    assert.equal(recent.status, 200);
+    assert.deepEqual(recent.body.items.map((i: any) => i.track.id), [track, track]);
+    // An unknown event name is refused like an unknown type, naming the field.
+    const bad = await send(tc, [{ event: "track_teleport", track_id: track }]);
+    assert.equal(bad.status, 400);
+    assert.ok(isSpotifyError(bad.body, 400));
+    assert.match(bad.body.error.message, /^events\[0\]\.type: unknown event type/);
   });
 });
 

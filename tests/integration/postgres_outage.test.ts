@@ -21,7 +21,7 @@ describe("PostgreSQL going away", { skip: TEST_POSTGRES ? false : "SQLite run" }
     const f = await startFixture();
     const base = f.server.base;
     try {
-      const tok = (await login(base, f.publicClient, f.premium, ALL_SCOPES.join(" "))).access_token;
+      const tok = (await login(base, f.publicClient, f.premium, ALL_SCOPES)).access_token;
       // Every track of the demo library, through the API.
       const ids: string[] = [];
       for (const album of DEMO_ALBUMS) {

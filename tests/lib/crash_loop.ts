@@ -239,7 +239,13 @@ export async function runCrashLoop(opts: CrashLoopOptions): Promise<CrashLoopRep
     server = await startServer({ data, libraries: [library], extraArgs: serverArgs, env: serverEnv });
     report.restartMs.push(Date.now() - t0);
     const replay = (k + 1) % (opts.replayEvery ?? 1) === 0 || k + 1 === opts.kills;
-    await verify(server, actors, call, report, replay);
+    try {
+      await verify(server, actors, call, report, replay);
+    } catch (e) {
+      // A failed check must not leave a server running (the test process would never exit).
+      await server.kill9();
+      throw e;
+    }
     log(
       `kill ${k + 1}/${opts.kills}: after ${Math.round(loadMs)} ms of load; restart ${report.restartMs.at(-1)} ms; ` +
         `acknowledged so far: ${JSON.stringify(report.acknowledged)}`,
@@ -406,12 +412,16 @@ function compareWithReplayPostgres(data: string): void {
   const load = spawnSync("psql", [to, "-X", "-q", "-v", "ON_ERROR_STOP=1"], { input: dump.stdout, encoding: "utf8", maxBuffer: 1 << 30 });
   if (load.status !== 0) throw new Error(`psql restore: ${load.stderr}`);
   fs.copyFileSync(path.join(data, "secret.key"), path.join(copy, "secret.key"));
-  const pg = (q: string) => q.replace(/printf\('%\.6g', (\w+)\)/g, "($1::real)::text");
+  // Scores to 6 significant digits, as printf('%.6g') gives on SQLite.
+  const pg = (q: string) => q.replace(/printf\('%\.6g', (\w+)\)/g, "$1::text");
+  const six = (out: string) =>
+    out.split("\n").map((line) => line.split("|").map((v) => (/^-?\d+\.\d*(e[-+]?\d+)?$|^-?\d+e[-+]?\d+$/i.test(v) ? Number(v).toPrecision(6) : v)).join("|")).join("\n");
+  const psqlSix = (url: string, q: string) => six(psql(url, pg(q)));
   for (const [name, dumps] of Object.entries(CONSUMER_DUMPS)) {
-    const before = dumps.map((q) => psql(to, pg(q)));
+    const before = dumps.map((q) => psqlSix(to, q));
     const r = runSegue(["events", "--data", copy, "--replay", name]);
     if (r.status !== 0) throw new Error(`segue events --replay ${name}: ${r.stderr}`);
-    const after = dumps.map((q) => psql(to, pg(q)));
+    const after = dumps.map((q) => psqlSix(to, q));
     for (let i = 0; i < dumps.length; i++)
       if (before[i] !== after[i]) throw new Error(`consumer ${name} differs from its replay (${dumps[i]})`);
   }

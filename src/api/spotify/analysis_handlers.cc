@@ -101,65 +101,72 @@ Result<std::string> path_id(const Request& req) {
   return id;
 }
 
+awaitable<Response> audio_features_one(ApiContext& ctx, Request& req) {
+  SEGUE_GUARD(p, ctx, req);
+  SEGUE_OR_400(id, path_id(req));
+  if (!ctx.catalog.snapshot()->track(TrackId(id))) co_return error_response(404, "Non existing id: 'segue:track:" + id + "'");
+  auto sound = ctx.analysis->track(TrackId(id));
+  if (!sound) co_return error_response(404, "The track has not been analyzed yet");
+  co_return json_response(features_object(*sound, id, ctx.base_url(req)));
+}
+
+awaitable<Response> audio_features_many(ApiContext& ctx, Request& req) {
+  SEGUE_GUARD(p, ctx, req);
+  SEGUE_OR_400(ids, ids_param(req, 100));
+  std::string base = ctx.base_url(req);
+  json::array arr;
+  for (const auto& id : ids) {
+    auto sound = ctx.analysis->track(TrackId(id));
+    arr.push_back(sound ? json::value(features_object(*sound, id, base)) : json::value(nullptr));
+  }
+  co_return json_response(json::object{{"audio_features", std::move(arr)}});
+}
+
+awaitable<Response> audio_analysis(ApiContext& ctx, Request& req) {
+  SEGUE_GUARD(p, ctx, req);
+  SEGUE_OR_400(id, path_id(req));
+  if (!ctx.catalog.snapshot()->track(TrackId(id))) co_return error_response(404, "Non existing id: 'segue:track:" + id + "'");
+  auto sound = ctx.analysis->track(TrackId(id));
+  if (!sound) co_return error_response(404, "The track has not been analyzed yet");
+  TrackId track(id);
+  auto body = co_await ctx.workers.run([&]() -> Result<std::string> {
+    SEGUE_ASSIGN_OR_RETURN(auto full, ctx.analysis->full_analysis(track));
+    if (!full) return Error::not_found("The track has not been analyzed yet");
+    return json::serialize(analysis_object(*full, *sound));
+  });
+  if (!body.ok()) co_return error_response(body.error());
+  co_return Response::json(200, std::move(body).value());
+}
+
+// Segue's own: recordings found twice in the library (by acoustic fingerprint).
+awaitable<Response> duplicates(ApiContext& ctx, Request& req) {
+  SEGUE_GUARD(p, ctx, req);
+  auto groups = co_await ctx.workers.run([&] { return ctx.analysis->duplicates(); });
+  if (!groups.ok()) co_return error_response(groups.error());
+  auto snap = ctx.catalog.snapshot();
+  ObjectWriter w(*snap, ctx.base_url(req), ctx.popularity);
+  json::array out;
+  for (const auto& g : *groups) {
+    json::array tracks;
+    for (const auto& t : g.tracks)
+      if (const auto* track = snap->track(t)) tracks.push_back(w.track(*track));
+    if (tracks.size() < 2) continue;
+    out.push_back(json::object{{"similarity", rounded(g.min_similarity)}, {"tracks", std::move(tracks)}});
+  }
+  const auto total = out.size();
+  co_return json_response(json::object{{"groups", std::move(out)}, {"total", total}});
+}
+
 }  // namespace
 
 void register_analysis_routes(net::Router& router, ApiContext& ctx) {
   if (!ctx.analysis) return;
 
-  router.add(http::verb::get, "/v1/audio-features/{id}", [&ctx](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req);
-    SEGUE_OR_400(id, path_id(req));
-    if (!ctx.catalog.snapshot()->track(TrackId(id))) co_return error_response(404, "Non existing id: 'segue:track:" + id + "'");
-    auto sound = ctx.analysis->track(TrackId(id));
-    if (!sound) co_return error_response(404, "The track has not been analyzed yet");
-    co_return json_response(features_object(*sound, id, ctx.base_url(req)));
-  });
-
-  router.add(http::verb::get, "/v1/audio-features", [&ctx](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req);
-    SEGUE_OR_400(ids, ids_param(req, 100));
-    std::string base = ctx.base_url(req);
-    json::array arr;
-    for (const auto& id : ids) {
-      auto sound = ctx.analysis->track(TrackId(id));
-      arr.push_back(sound ? json::value(features_object(*sound, id, base)) : json::value(nullptr));
-    }
-    co_return json_response(json::object{{"audio_features", std::move(arr)}});
-  });
-
-  router.add(http::verb::get, "/v1/audio-analysis/{id}", [&ctx](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req);
-    SEGUE_OR_400(id, path_id(req));
-    if (!ctx.catalog.snapshot()->track(TrackId(id))) co_return error_response(404, "Non existing id: 'segue:track:" + id + "'");
-    auto sound = ctx.analysis->track(TrackId(id));
-    if (!sound) co_return error_response(404, "The track has not been analyzed yet");
-    TrackId track(id);
-    auto body = co_await ctx.workers.run([&]() -> Result<std::string> {
-      SEGUE_ASSIGN_OR_RETURN(auto full, ctx.analysis->full_analysis(track));
-      if (!full) return Error::not_found("The track has not been analyzed yet");
-      return json::serialize(analysis_object(*full, *sound));
-    });
-    if (!body.ok()) co_return error_response(body.error());
-    co_return Response::json(200, std::move(body).value());
-  });
-
-  // Segue's own: recordings found twice in the library (by acoustic fingerprint).
-  router.add(http::verb::get, "/v1/library/duplicates", [&ctx](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req);
-    auto groups = co_await ctx.workers.run([&] { return ctx.analysis->duplicates(); });
-    if (!groups.ok()) co_return error_response(groups.error());
-    auto snap = ctx.catalog.snapshot();
-    ObjectWriter w(*snap, ctx.base_url(req));
-    json::array out;
-    for (const auto& g : *groups) {
-      json::array tracks;
-      for (const auto& t : g.tracks)
-        if (const auto* track = snap->track(t)) tracks.push_back(w.track(*track));
-      if (tracks.size() < 2) continue;
-      out.push_back(json::object{{"similarity", rounded(g.min_similarity)}, {"tracks", std::move(tracks)}});
-    }
-    const auto total = out.size();
-    co_return json_response(json::object{{"groups", std::move(out)}, {"total", total}});
+  add_routes(router, ctx, {
+      {http::verb::get, "/v1/audio-features/{id}", audio_features_one},
+      {http::verb::get, "/v1/audio-features", audio_features_many},
+      {http::verb::get, "/v1/audio-analysis/{id}", audio_analysis},
+      {http::verb::get, "/v1/library/duplicates", duplicates},
   });
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "api/spotify/objects.h"
 #include "auth/auth_service.h"
 #include "catalog/artwork.h"
 #include "catalog/catalog.h"
@@ -33,6 +34,15 @@ class RecentSearches;
 namespace segue::transcode {
 class TranscodeCache;
 }  // namespace segue::transcode
+namespace segue::playback {
+class PlaybackService;
+}  // namespace segue::playback
+namespace segue::user {
+class LibraryService;
+}  // namespace segue::user
+namespace segue::playlist {
+class PlaylistImporter;
+}  // namespace segue::playlist
 
 namespace segue::api::spotify {
 
@@ -54,13 +64,13 @@ struct ApiContext {
   // Base URL for hrefs and stream URLs. Empty: from each request's Host header when that is a
   // host the operator allowed (trusted_origin()), else the address the connection arrived on.
   std::string public_url;
-  std::chrono::seconds stream_token_ttl{3600};
   // Serve the plain landing page at `/` (when the web player is not installed).
   bool landing_page = true;
   // Real-time push (/v1/ws): the hub and the topic kinds; null: no /v1/ws, nothing published.
   Realtime* realtime = nullptr;
   playlist::PlaylistService* playlists = nullptr;
-  std::vector<std::string> library_roots;  // the configured music folders (playlist import)
+  // Playlist import (null: POST /v1/me/playlists/import answers 503).
+  playlist::PlaylistImporter* importer = nullptr;
   // Search (null: no /v1/search routes), recent searches and user preferences.
   search::Searcher* searcher = nullptr;
   // The indexer keeping the search index in step (null: the index is always ready): readiness
@@ -68,8 +78,15 @@ struct ApiContext {
   const search::Indexer* indexer = nullptr;
   search::RecentSearches* recent_searches = nullptr;
   user::Preferences* preferences = nullptr;
+  // The popularity (0-100) in track, album and artist objects (empty: 0): the event log's play
+  // counts, read from memory. Set by whoever builds the context; no process-wide setter.
+  PopularitySource popularity;
   // Encodings made on demand (null: only the original files are offered).
   transcode::TranscodeCache* transcodes = nullptr;
+  // Saving to and removing from Your Library (null: those routes answer 503).
+  user::LibraryService* library_service = nullptr;
+  // The play decision and /audio resolution (null: play and /audio answer 503).
+  playback::PlaybackService* playback = nullptr;
   // Audio features, analysis, loudness and duplicates (null: no /v1/audio-* routes).
   segue::analysis::AnalysisService* analysis = nullptr;
   // Login backoff, the password-hashing pool and per-address limits (null: none of them).

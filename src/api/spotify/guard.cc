@@ -51,7 +51,7 @@ boost::asio::awaitable<Guarded> guard(ApiContext& ctx, net::Request& req, const 
   if (!principal.ok()) {
     if (principal.error().code != ErrorCode::kUnauthenticated) co_return error_response(principal.error());
     if (auto limited = limit_bad_token(ctx, req)) co_return std::move(*limited);
-    const bool expired = principal.error().message.find("expired") != std::string::npos;
+    const bool expired = principal.error().is(ErrorReason::kExpired);
     const char* message = expired ? "The access token expired" : "Invalid access token";
     net::Response r = error_response(401, message);
     r.headers.set(http::field::www_authenticate,

@@ -3,9 +3,12 @@
 
 #include <boost/json.hpp>
 
+#include <initializer_list>
+
 #include "api/spotify/errors.h"
 #include "api/spotify/guard.h"
 #include "net/http.h"
+#include "net/router.h"
 
 namespace segue::api::spotify {
 
@@ -22,6 +25,19 @@ inline net::Response json_response(const boost::json::value& v, unsigned status 
 inline int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// An endpoint's handler: a named function of the context and the request (parse, guard, one
+// service call, render). Each handler file lists its endpoints in a short route table.
+using HandlerFn = awaitable<Response> (*)(ApiContext& ctx, Request& req);
+struct Route {
+  http::verb method;
+  const char* path;
+  HandlerFn handler;
+};
+inline void add_routes(net::Router& router, ApiContext& ctx, std::initializer_list<Route> table) {
+  for (const Route& r : table)
+    router.add(r.method, r.path, [&ctx, fn = r.handler](Request& req) { return fn(ctx, req); });
 }
 
 }  // namespace segue::api::spotify

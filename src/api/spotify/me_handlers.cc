@@ -4,7 +4,7 @@
 #include "api/spotify/params.h"
 #include "api/spotify/realtime.h"
 #include "api/spotify/routes.h"
-#include "common/log.h"
+#include "user/library_service.h"
 
 namespace segue::api::spotify {
 namespace {
@@ -29,7 +29,7 @@ void register_library(net::Router& router, ApiContext& ctx, const KindInfo& k) {
     auto page = co_await ctx.workers.run([&] { return ctx.library.list(user, k.kind, limit, offset); });
     if (!page.ok()) co_return error_response(page.error());
     auto snap = ctx.catalog.snapshot();
-    ObjectWriter w(*snap, ctx.base_url(req));
+    ObjectWriter w(*snap, ctx.base_url(req), ctx.popularity);
     boost::json::array items;
     for (const auto& it : page->items) {
       boost::json::object o;
@@ -52,37 +52,11 @@ void register_library(net::Router& router, ApiContext& ctx, const KindInfo& k) {
     return [&ctx, &k, save](Request& req) -> awaitable<Response> {
       SEGUE_GUARD(p, ctx, req);
       SEGUE_OR_400(ids, ids_from_query_or_body(req, k.max_ids));
-      auto snap = ctx.catalog.snapshot();
-      if (save) {
-        for (const auto& id : ids) {
-          bool exists = k.kind == user::ItemKind::kTrack ? snap->track(TrackId(id)) != nullptr
-                                                         : snap->album(AlbumId(id)) != nullptr;
-          if (!exists) co_return error_response(404, std::string("Non existing id: 'segue:") + k.field + ":" + id + "'");
-        }
-      }
+      if (!ctx.library_service) co_return error_response(503, "Your Library is not available");
       UserId user = *p.user;
       int64_t now = now_ms();
       Status s = co_await ctx.workers.run([&]() -> Status {
-        SEGUE_TRY(save ? ctx.library.save(user, k.kind, ids, now) : ctx.library.remove(user, k.kind, ids));
-        // The change is also a library_save event for the pipeline (the seed's services emit
-        // their own events). The library is already saved: a failure here is logged, not returned.
-        bool private_session = false;
-        if (ctx.preferences) {
-          if (auto prefs = ctx.preferences->get(user); prefs.ok()) private_session = prefs->private_session;
-        }
-        std::vector<events::Event> evs;
-        for (const auto& id : ids) {
-          events::Event e;
-          e.type = events::EventType::kLibrarySave;
-          e.user = user;
-          e.timestamp_ms = now;
-          e.private_session = private_session;
-          e.payload = events::LibrarySave{std::string("segue:") + k.field + ":" + id, save};
-          evs.push_back(std::move(e));
-        }
-        if (auto appended = ctx.events.append(evs); !appended.ok())
-          log::warn("library_save events not recorded", {{"reason", appended.error().message}});
-        return {};
+        return save ? ctx.library_service->save(user, k.kind, ids, now) : ctx.library_service->remove(user, k.kind, ids, now);
       });
       if (!s.ok()) co_return error_response(s.error());
       // The user's other devices hear of it from the library's domain event (bus::LibraryChanged).
@@ -105,15 +79,21 @@ void register_library(net::Router& router, ApiContext& ctx, const KindInfo& k) {
   });
 }
 
+awaitable<Response> me(ApiContext& ctx, Request& req) {
+  SEGUE_GUARD(p, ctx, req);
+  UserId user = *p.user;
+  auto u = co_await ctx.workers.run([&] { return ctx.auth.get_user(user); });
+  if (!u.ok()) co_return error_response(u.error());
+  co_return json_response(user_object(*u, p, ctx.base_url(req)));
+}
+
 }  // namespace
 
 void register_me_routes(net::Router& router, ApiContext& ctx) {
-  router.add(http::verb::get, "/v1/me", [&ctx](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req);
-    UserId user = *p.user;
-    auto u = co_await ctx.workers.run([&] { return ctx.auth.get_user(user); });
-    if (!u.ok()) co_return error_response(u.error());
-    co_return json_response(user_object(*u, p, ctx.base_url(req)));
+  // The user's other devices hear of library changes on their `me` topic: the real-time layer
+  // forwards the library's domain event (bus::LibraryChanged, ws_handlers.cc).
+  add_routes(router, ctx, {
+      {http::verb::get, "/v1/me", me},
   });
   register_library(router, ctx, kTracks);
   register_library(router, ctx, kAlbums);

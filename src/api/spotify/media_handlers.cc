@@ -7,10 +7,9 @@
 #include "api/spotify/abuse.h"
 #include "api/spotify/handler_util.h"
 #include "api/spotify/routes.h"
-#include "audio/transcoder.h"
 #include "common/strings.h"
 #include "playback/byte_range.h"
-#include "transcode/cache.h"
+#include "playback/service.h"
 
 namespace segue::api::spotify {
 namespace {
@@ -34,116 +33,114 @@ std::optional<Response> over_limit(net::RateLimiter* limiter, const Request& req
   return r;
 }
 
+// The audio bytes: `streamed` counts bytes sent, `refused` requests without a valid token.
+awaitable<Response> stream_audio(ApiContext& ctx, Counter& streamed, Counter& refused, Request& req) {
+  if (auto limited = over_limit(ctx.abuse ? &ctx.abuse->audio : nullptr, req, "audio")) co_return std::move(*limited);
+  const std::string& id = req.param("file_id");
+  if (!is_base62_id(id)) co_return error_response(404, "Unknown file");
+  auto token = req.query_param("token");
+  if (!token) {
+    refused.inc();
+    co_return error_response(403, "Missing stream token");
+  }
+  if (!ctx.playback) co_return error_response(503, "Playback is not available");
+  auto claims = ctx.playback->verify_token(*token, FileId(id));
+  if (!claims.ok()) {
+    refused.inc();
+    co_return error_response(403, claims.error().message);
+  }
+  SEGUE_OR_400(source, ctx.playback->resolve(FileId(id)));
+  if (source.state == playback::StreamSource::State::kFailed)
+    co_return error_response(500, "This encoding could not be made: " + source.error);
+  if (source.state == playback::StreamSource::State::kPending) {
+    Response r = error_response(503, "The file is being transcoded; retry after " +
+                                         std::to_string(source.retry_after.count()) + " s");
+    r.headers.set(http::field::retry_after, std::to_string(std::max<int64_t>(1, source.retry_after.count())));
+    r.headers.set(http::field::cache_control, "no-store");
+    co_return r;
+  }
+  const std::string& path = source.path;
+  const std::string& mime_type = source.mime_type;
+  const int64_t file_size = source.size, mtime_ns = source.mtime_ns;
+  const uint64_t size = static_cast<uint64_t>(file_size);
+  const int64_t mtime_s = mtime_ns / 1'000'000'000;
+  const std::string etag = "\"" + id + "-" + std::to_string(file_size) + "-" + std::to_string(mtime_ns) + "\"";
+  const std::string last_modified = http_date(mtime_s);
+
+  Response res;
+  res.headers.set(http::field::accept_ranges, "bytes");
+  res.headers.set(http::field::etag, etag);
+  res.headers.set(http::field::last_modified, last_modified);
+  res.headers.set(http::field::cache_control, "private, max-age=3600");
+  res.log_user = claims->user.str();
+
+  std::string_view range_header = req.header(http::field::range);
+  if (auto if_range = req.header(http::field::if_range); !if_range.empty() && !range_header.empty()) {
+    // A range applies only if the validator still matches; otherwise send the whole file.
+    if (if_range != etag && if_range != last_modified) range_header = {};
+  }
+  auto decision = playback::decide_range(range_header, size);
+  if (decision.kind == playback::RangeDecision::kUnsatisfiable) {
+    Response r = error_response(416, "Requested range not satisfiable");
+    r.headers.set(http::field::content_range, "bytes */" + std::to_string(size));
+    r.headers.set(http::field::accept_ranges, "bytes");
+    co_return r;
+  }
+  res.headers.set(http::field::content_type, mime_type);
+  if (decision.kind == playback::RangeDecision::kPartial) {
+    res.status = 206;
+    res.headers.set(http::field::content_range, "bytes " + std::to_string(decision.range.first) + "-" +
+                                                    std::to_string(decision.range.last) + "/" +
+                                                    std::to_string(size));
+    res.file = net::FileBody{path, decision.range.first, decision.range.length()};
+  } else {
+    res.status = 200;
+    res.file = net::FileBody{path, 0, size};
+  }
+  if (req.method() != http::verb::head) streamed.inc(res.file->length);
+  co_return res;
+}
+
+awaitable<Response> image(ApiContext& ctx, Request& req) {
+  if (auto limited = over_limit(ctx.abuse ? &ctx.abuse->images : nullptr, req, "image")) co_return std::move(*limited);
+  const std::string& id = req.param("id");
+  if (!is_base62_id(id)) co_return error_response(404, "Unknown image");
+  int size = 640;
+  if (auto s = req.query_param("size")) {
+    auto n = strings::parse_int(*s);
+    if (!n || (*n != 640 && *n != 300 && *n != 64)) co_return error_response(400, "size: must be 640, 300 or 64");
+    size = static_cast<int>(*n);
+  }
+  std::string etag = "\"" + id + "-" + std::to_string(size) + "\"";
+  if (req.header(http::field::if_none_match) == etag) {
+    Response r = Response::empty(304);
+    r.headers.set(http::field::etag, etag);
+    co_return r;
+  }
+  auto jpeg = co_await ctx.workers.run([&] { return ctx.artwork.image_jpeg(ImageId(id), size); });
+  if (!jpeg.ok()) {
+    if (jpeg.error().code == ErrorCode::kNotFound) co_return error_response(404, "Unknown image");
+    if (jpeg.error().code == ErrorCode::kInvalidArgument) co_return error_response(404, "The cover art could not be decoded");
+    co_return error_response(jpeg.error());
+  }
+  Response r = Response::text(200, std::move(jpeg).value(), "image/jpeg");
+  r.headers.set(http::field::cache_control, "public, max-age=86400");
+  r.headers.set(http::field::etag, etag);
+  co_return r;
+}
+
 }  // namespace
 
 void register_media_routes(net::Router& router, ApiContext& ctx) {
   auto& streamed = ctx.metrics.counter("segue_audio_bytes_streamed_total", "Audio bytes sent to clients");
   auto& refused = ctx.metrics.counter("segue_audio_token_refusals_total", "Audio requests refused for a bad token");
 
-  router.add(http::verb::get, "/audio/{file_id}", [&ctx, &streamed, &refused](Request& req) -> awaitable<Response> {
-    if (auto limited = over_limit(ctx.abuse ? &ctx.abuse->audio : nullptr, req, "audio")) co_return std::move(*limited);
-    const std::string& id = req.param("file_id");
-    if (!is_base62_id(id)) co_return error_response(404, "Unknown file");
-    auto token = req.query_param("token");
-    if (!token) {
-      refused.inc();
-      co_return error_response(403, "Missing stream token");
-    }
-    auto claims = ctx.stream_tokens.verify(*token, FileId(id), std::chrono::system_clock::now());
-    if (!claims.ok()) {
-      refused.inc();
-      co_return error_response(403, claims.error().message);
-    }
-    auto snap = ctx.catalog.snapshot();
-    std::string path, mime_type;
-    int64_t file_size = 0, mtime_ns = 0;
-    if (const auto* file = snap->file(FileId(id))) {
-      path = file->path;
-      mime_type = file->mime_type;
-      file_size = file->size;
-      mtime_ns = file->mtime_ns;
-    } else {
-      auto enc = ctx.transcodes ? ctx.transcodes->find(FileId(id)) : std::nullopt;
-      if (!enc) co_return error_response(404, "Unknown file");
-      if (enc->state == transcode::State::kFailed)
-        co_return error_response(500, "This encoding could not be made: " + enc->error);
-      if (enc->state != transcode::State::kReady) {
-        Response r = error_response(503, "The file is being transcoded; retry after " +
-                                             std::to_string(enc->retry_after.count()) + " s");
-        r.headers.set(http::field::retry_after, std::to_string(std::max<int64_t>(1, enc->retry_after.count())));
-        r.headers.set(http::field::cache_control, "no-store");
-        co_return r;
-      }
-      path = enc->path;
-      mime_type = std::string(audio::mime_type(enc->format));
-      file_size = enc->size;
-      mtime_ns = enc->mtime_ns;
-    }
-    const uint64_t size = static_cast<uint64_t>(file_size);
-    const int64_t mtime_s = mtime_ns / 1'000'000'000;
-    const std::string etag = "\"" + id + "-" + std::to_string(file_size) + "-" + std::to_string(mtime_ns) + "\"";
-    const std::string last_modified = http_date(mtime_s);
-
-    Response res;
-    res.headers.set(http::field::accept_ranges, "bytes");
-    res.headers.set(http::field::etag, etag);
-    res.headers.set(http::field::last_modified, last_modified);
-    res.headers.set(http::field::cache_control, "private, max-age=3600");
-    res.log_user = claims->user.str();
-
-    std::string_view range_header = req.header(http::field::range);
-    if (auto if_range = req.header(http::field::if_range); !if_range.empty() && !range_header.empty()) {
-      // A range applies only if the validator still matches; otherwise send the whole file.
-      if (if_range != etag && if_range != last_modified) range_header = {};
-    }
-    auto decision = playback::decide_range(range_header, size);
-    if (decision.kind == playback::RangeDecision::kUnsatisfiable) {
-      Response r = error_response(416, "Requested range not satisfiable");
-      r.headers.set(http::field::content_range, "bytes */" + std::to_string(size));
-      r.headers.set(http::field::accept_ranges, "bytes");
-      co_return r;
-    }
-    res.headers.set(http::field::content_type, mime_type);
-    if (decision.kind == playback::RangeDecision::kPartial) {
-      res.status = 206;
-      res.headers.set(http::field::content_range, "bytes " + std::to_string(decision.range.first) + "-" +
-                                                      std::to_string(decision.range.last) + "/" +
-                                                      std::to_string(size));
-      res.file = net::FileBody{path, decision.range.first, decision.range.length()};
-    } else {
-      res.status = 200;
-      res.file = net::FileBody{path, 0, size};
-    }
-    if (req.method() != http::verb::head) streamed.inc(res.file->length);
-    co_return res;
+  router.add(http::verb::get, "/audio/{file_id}", [&ctx, &streamed, &refused](Request& req) {
+    return stream_audio(ctx, streamed, refused, req);
   });
 
-  router.add(http::verb::get, "/images/{id}", [&ctx](Request& req) -> awaitable<Response> {
-    if (auto limited = over_limit(ctx.abuse ? &ctx.abuse->images : nullptr, req, "image")) co_return std::move(*limited);
-    const std::string& id = req.param("id");
-    if (!is_base62_id(id)) co_return error_response(404, "Unknown image");
-    int size = 640;
-    if (auto s = req.query_param("size")) {
-      auto n = strings::parse_int(*s);
-      if (!n || (*n != 640 && *n != 300 && *n != 64)) co_return error_response(400, "size: must be 640, 300 or 64");
-      size = static_cast<int>(*n);
-    }
-    std::string etag = "\"" + id + "-" + std::to_string(size) + "\"";
-    if (req.header(http::field::if_none_match) == etag) {
-      Response r = Response::empty(304);
-      r.headers.set(http::field::etag, etag);
-      co_return r;
-    }
-    auto jpeg = co_await ctx.workers.run([&] { return ctx.artwork.image_jpeg(ImageId(id), size); });
-    if (!jpeg.ok()) {
-      if (jpeg.error().code == ErrorCode::kNotFound) co_return error_response(404, "Unknown image");
-      if (jpeg.error().code == ErrorCode::kInvalidArgument) co_return error_response(404, "The cover art could not be decoded");
-      co_return error_response(jpeg.error());
-    }
-    Response r = Response::text(200, std::move(jpeg).value(), "image/jpeg");
-    r.headers.set(http::field::cache_control, "public, max-age=86400");
-    r.headers.set(http::field::etag, etag);
-    co_return r;
+  add_routes(router, ctx, {
+      {http::verb::get, "/images/{id}", image},
   });
 }
 

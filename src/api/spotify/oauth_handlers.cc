@@ -246,129 +246,140 @@ std::variant<ClientForm, Response> read_client_form(const Request& req) {
 
 }  // namespace
 
-void register_oauth_routes(net::Router& router, ApiContext& ctx) {
-  router.add(http::verb::get, "/authorize", [&ctx](Request& req) -> awaitable<Response> {
-    Form params = req.query;
-    auto origin = ctx.trusted_origin(req);
-    if (!origin) co_return misdirected_page();
-    auto ar = co_await ctx.workers.run([&] { return validate(ctx, params, *origin); });
-    if (!ar.ok()) co_return refuse_authorize(ar.failure(), params);
-    co_return login_page(*ar, params, "", "");
-  });
+namespace {
 
-  router.add(http::verb::post, "/authorize", [&ctx](Request& req) -> awaitable<Response> {
-    auto parsed = net::parse_query(req.body());
-    if (!parsed) co_return Response::text(400, "Malformed form body");
-    Form form = std::move(*parsed);
-    auto origin = ctx.trusted_origin(req);
-    if (!origin) co_return misdirected_page();
-    auto ar = co_await ctx.workers.run([&] { return validate(ctx, form, *origin); });
-    if (!ar.ok()) co_return refuse_authorize(ar.failure(), form);
-    if (form_get(form, "action") == "deny")
-      co_return redirect(with_query(ar->redirect_uri, {{"error", "access_denied"},
-                                                        {"error_description", "The user declined"},
-                                                        {"state", ar->state}}));
-    std::string username = form_get(form, "username");
-    std::string password = form_get(form, "password");
-    auto request = *ar;
-    // Guessing backoff, per account and per address, checked before any hashing.
-    const std::string account = "login:" + strings::ascii_lower(username.substr(0, 64));  // names are <= 64
-    const std::string address = "login:" + address_key(req.remote_ip);
-    if (ctx.abuse) {
-      auto d = worst(ctx.abuse->login_accounts.check(account), ctx.abuse->login_addresses.check(address));
-      if (!d.allowed) co_return login_refused(*ar, form, username, 429, d.retry_after);
-    }
-    // Argon2 runs on its own bounded pool (or the workers without one), never on a network thread.
-    std::optional<Result<auth::User>> verified;
-    if (ctx.abuse) {
-      verified = co_await ctx.abuse->passwords.try_run([&] { return ctx.auth.verify_password(username, password); });
-      if (!verified) co_return login_refused(*ar, form, username, 503, std::chrono::seconds(1));
-    } else {
-      auto v = co_await ctx.workers.run([&] { return ctx.auth.verify_password(username, password); });
-      verified.emplace(std::move(v));
-    }
-    Result<auth::User> user = std::move(*verified);
-    if (!user.ok() && user.error().code == ErrorCode::kUnauthenticated && ctx.abuse) {
-      ctx.abuse->login_accounts.failure(account);
-      ctx.abuse->login_addresses.failure(address);
-    }
-    if (user.ok() && ctx.abuse) ctx.abuse->login_accounts.success(account);
-    Result<std::string> code = Error::internal("unreachable");
-    if (user.ok()) {
-      UserId uid = user->id;
-      auto issued = co_await ctx.workers.run([&] { return ctx.auth.issue_code(request, uid); });
-      code = std::move(issued);
-    } else {
-      code = user.error();
-    }
-    if (!code.ok()) {
-      if (code.error().code == ErrorCode::kUnauthenticated)
-        co_return login_page(*ar, form, "Wrong username or password.", username, 401);
-      co_return refuse_authorize(auth::OAuthFailure::from_error(code.error()), form);
-    }
-    co_return redirect(with_query(ar->redirect_uri, {{"code", *code}, {"state", ar->state}}));
-  });
+awaitable<Response> authorize_page(ApiContext& ctx, Request& req) {
+  Form params = req.query;
+  auto origin = ctx.trusted_origin(req);
+  if (!origin) co_return misdirected_page();
+  auto ar = co_await ctx.workers.run([&] { return validate(ctx, params, *origin); });
+  if (!ar.ok()) co_return refuse_authorize(ar.failure(), params);
+  co_return login_page(*ar, params, "", "");
+}
 
-  router.add(http::verb::post, "/api/token", [&ctx](Request& req) -> awaitable<Response> {
-    auto read = read_client_form(req);
-    if (auto* refused = std::get_if<Response>(&read)) co_return std::move(*refused);
-    auto& [form, client_id, secret, basic] = std::get<ClientForm>(read);
-    const std::string grant = form_get(form, "grant_type");
-    // Backoff after failures, per address and per client id, before any work.
-    const std::string address = "token:" + address_key(req.remote_ip);
-    const std::string client_key = "client:" + client_id;
-    if (ctx.abuse) {
-      auto d = worst(ctx.abuse->token_addresses.check(address), ctx.abuse->token_clients.check(client_key));
-      if (!d.allowed) {
-        Response r = oauth_error(429, {auth::OAuthError::kTemporarilyUnavailable,
-                                       "Too many failed requests; retry after " + std::to_string(d.retry_after.count()) + " s"});
-        r.headers.set(http::field::retry_after, std::to_string(d.retry_after.count()));
-        co_return r;
-      }
-    }
-    auto result = co_await ctx.workers.run([&]() -> auth::OAuthResult<auth::TokenSet> {
-      if (grant == "authorization_code")
-        return ctx.auth.exchange_code(client_id, secret, form_get(form, "code"), form_get(form, "redirect_uri"),
-                                      form_get(form, "code_verifier"));
-      if (grant == "refresh_token")
-        return ctx.auth.refresh(client_id, secret, form_get(form, "refresh_token"), form_get(form, "scope"));
-      if (grant == "client_credentials")
-        return ctx.auth.client_credentials(client_id, secret, form_get(form, "scope"));
-      if (grant.empty()) return auth::OAuthFailure{auth::OAuthError::kInvalidRequest, "grant_type is required"};
-      return auth::OAuthFailure{auth::OAuthError::kUnsupportedGrantType, "unsupported grant_type: " + grant};
-    });
-    if (!result.ok() && ctx.abuse) {
-      const auto e = result.failure().error;
-      if (e == auth::OAuthError::kInvalidClient || e == auth::OAuthError::kInvalidGrant)
-        ctx.abuse->token_addresses.failure(address);
-      if (e == auth::OAuthError::kInvalidClient && !client_id.empty()) ctx.abuse->token_clients.failure(client_key);
-    }
-    if (!result.ok()) {
-      Response r = oauth_error(token_status(result.failure()), result.failure());
-      if (result.failure().error == auth::OAuthError::kInvalidClient && basic)
-        r.headers.set(http::field::www_authenticate, "Basic realm=\"segue\"");
+awaitable<Response> authorize_submit(ApiContext& ctx, Request& req) {
+  auto parsed = net::parse_query(req.body());
+  if (!parsed) co_return Response::text(400, "Malformed form body");
+  Form form = std::move(*parsed);
+  auto origin = ctx.trusted_origin(req);
+  if (!origin) co_return misdirected_page();
+  auto ar = co_await ctx.workers.run([&] { return validate(ctx, form, *origin); });
+  if (!ar.ok()) co_return refuse_authorize(ar.failure(), form);
+  if (form_get(form, "action") == "deny")
+    co_return redirect(with_query(ar->redirect_uri, {{"error", "access_denied"},
+                                                      {"error_description", "The user declined"},
+                                                      {"state", ar->state}}));
+  std::string username = form_get(form, "username");
+  std::string password = form_get(form, "password");
+  auto request = *ar;
+  // Guessing backoff, per account and per address, checked before any hashing.
+  const std::string account = "login:" + strings::ascii_lower(username.substr(0, 64));  // names are <= 64
+  const std::string address = "login:" + address_key(req.remote_ip);
+  if (ctx.abuse) {
+    auto d = worst(ctx.abuse->login_accounts.check(account), ctx.abuse->login_addresses.check(address));
+    if (!d.allowed) co_return login_refused(*ar, form, username, 429, d.retry_after);
+  }
+  // Argon2 runs on its own bounded pool (or the workers without one), never on a network thread.
+  std::optional<Result<auth::User>> verified;
+  if (ctx.abuse) {
+    verified = co_await ctx.abuse->passwords.try_run([&] { return ctx.auth.verify_password(username, password); });
+    if (!verified) co_return login_refused(*ar, form, username, 503, std::chrono::seconds(1));
+  } else {
+    auto v = co_await ctx.workers.run([&] { return ctx.auth.verify_password(username, password); });
+    verified.emplace(std::move(v));
+  }
+  Result<auth::User> user = std::move(*verified);
+  if (!user.ok() && user.error().code == ErrorCode::kUnauthenticated && ctx.abuse) {
+    ctx.abuse->login_accounts.failure(account);
+    ctx.abuse->login_addresses.failure(address);
+  }
+  if (user.ok() && ctx.abuse) ctx.abuse->login_accounts.success(account);
+  Result<std::string> code = Error::internal("unreachable");
+  if (user.ok()) {
+    UserId uid = user->id;
+    auto issued = co_await ctx.workers.run([&] { return ctx.auth.issue_code(request, uid); });
+    code = std::move(issued);
+  } else {
+    code = user.error();
+  }
+  if (!code.ok()) {
+    if (code.error().code == ErrorCode::kUnauthenticated)
+      co_return login_page(*ar, form, "Wrong username or password.", username, 401);
+    co_return refuse_authorize(auth::OAuthFailure::from_error(code.error()), form);
+  }
+  co_return redirect(with_query(ar->redirect_uri, {{"code", *code}, {"state", ar->state}}));
+}
+
+awaitable<Response> token(ApiContext& ctx, Request& req) {
+  auto read = read_client_form(req);
+  if (auto* refused = std::get_if<Response>(&read)) co_return std::move(*refused);
+  auto& [form, client_id, secret, basic] = std::get<ClientForm>(read);
+  const std::string grant = form_get(form, "grant_type");
+  // Backoff after failures, per address and per client id, before any work.
+  const std::string address = "token:" + address_key(req.remote_ip);
+  const std::string client_key = "client:" + client_id;
+  if (ctx.abuse) {
+    auto d = worst(ctx.abuse->token_addresses.check(address), ctx.abuse->token_clients.check(client_key));
+    if (!d.allowed) {
+      Response r = oauth_error(429, {auth::OAuthError::kTemporarilyUnavailable,
+                                     "Too many failed requests; retry after " + std::to_string(d.retry_after.count()) + " s"});
+      r.headers.set(http::field::retry_after, std::to_string(d.retry_after.count()));
       co_return r;
     }
-    json::object o;
-    o["access_token"] = result->access_token;
-    o["token_type"] = result->token_type;
-    o["expires_in"] = result->expires_in.count();
-    if (result->refresh_token) o["refresh_token"] = *result->refresh_token;
-    o["scope"] = result->scope;
-    Response r = json_response(o);
-    r.headers.set(http::field::cache_control, "no-store");
-    r.headers.set(http::field::pragma, "no-cache");
-    co_return r;
+  }
+  auto result = co_await ctx.workers.run([&]() -> auth::OAuthResult<auth::TokenSet> {
+    if (grant == "authorization_code")
+      return ctx.auth.exchange_code(client_id, secret, form_get(form, "code"), form_get(form, "redirect_uri"),
+                                    form_get(form, "code_verifier"));
+    if (grant == "refresh_token")
+      return ctx.auth.refresh(client_id, secret, form_get(form, "refresh_token"), form_get(form, "scope"));
+    if (grant == "client_credentials")
+      return ctx.auth.client_credentials(client_id, secret, form_get(form, "scope"));
+    if (grant.empty()) return auth::OAuthFailure{auth::OAuthError::kInvalidRequest, "grant_type is required"};
+    return auth::OAuthFailure{auth::OAuthError::kUnsupportedGrantType, "unsupported grant_type: " + grant};
   });
+  if (!result.ok() && ctx.abuse) {
+    const auto e = result.failure().error;
+    if (e == auth::OAuthError::kInvalidClient || e == auth::OAuthError::kInvalidGrant)
+      ctx.abuse->token_addresses.failure(address);
+    if (e == auth::OAuthError::kInvalidClient && !client_id.empty()) ctx.abuse->token_clients.failure(client_key);
+  }
+  if (!result.ok()) {
+    Response r = oauth_error(token_status(result.failure()), result.failure());
+    if (result.failure().error == auth::OAuthError::kInvalidClient && basic)
+      r.headers.set(http::field::www_authenticate, "Basic realm=\"segue\"");
+    co_return r;
+  }
+  json::object o;
+  o["access_token"] = result->access_token;
+  o["token_type"] = result->token_type;
+  o["expires_in"] = result->expires_in.count();
+  if (result->refresh_token) o["refresh_token"] = *result->refresh_token;
+  o["scope"] = result->scope;
+  Response r = json_response(o);
+  r.headers.set(http::field::cache_control, "no-store");
+  r.headers.set(http::field::pragma, "no-cache");
+  co_return r;
+}
 
-  router.add(http::verb::post, "/api/revoke", [&ctx](Request& req) -> awaitable<Response> {
-    auto read = read_client_form(req);
-    if (auto* refused = std::get_if<Response>(&read)) co_return std::move(*refused);
-    auto& [form, client_id, secret, basic] = std::get<ClientForm>(read);
-    std::string token = form_get(form, "token");
-    auto r = co_await ctx.workers.run([&] { return ctx.auth.revoke_token(client_id, secret, token); });
-    if (!r.ok()) co_return oauth_error(token_status(r.failure()), r.failure());
-    co_return Response::empty(200);
+awaitable<Response> revoke(ApiContext& ctx, Request& req) {
+  auto read = read_client_form(req);
+  if (auto* refused = std::get_if<Response>(&read)) co_return std::move(*refused);
+  auto& [form, client_id, secret, basic] = std::get<ClientForm>(read);
+  std::string token = form_get(form, "token");
+  auto r = co_await ctx.workers.run([&] { return ctx.auth.revoke_token(client_id, secret, token); });
+  if (!r.ok()) co_return oauth_error(token_status(r.failure()), r.failure());
+  co_return Response::empty(200);
+}
+
+}  // namespace
+
+void register_oauth_routes(net::Router& router, ApiContext& ctx) {
+  add_routes(router, ctx, {
+      {http::verb::get, "/authorize", authorize_page},
+      {http::verb::post, "/authorize", authorize_submit},
+      {http::verb::post, "/api/token", token},
+      {http::verb::post, "/api/revoke", revoke},
   });
 }
 

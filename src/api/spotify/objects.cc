@@ -8,18 +8,7 @@
 namespace segue::api::spotify {
 namespace {
 json::object external_urls() { return json::object(); }
-std::shared_ptr<const PopularitySource> g_popularity;  // std::atomic_load/store
 }  // namespace
-
-void set_popularity_source(PopularitySource source) {
-  std::atomic_store(&g_popularity, source ? std::make_shared<const PopularitySource>(std::move(source))
-                                          : std::shared_ptr<const PopularitySource>());
-}
-
-int popularity_of(events::ItemKind kind, const std::string& id) {
-  auto source = std::atomic_load(&g_popularity);
-  return source ? (*source)(kind, id) : 0;
-}
 
 json::array ObjectWriter::artists_of(const std::vector<ArtistId>& ids) const {
   json::array out;
@@ -61,7 +50,7 @@ json::object ObjectWriter::artist(const catalog::Artist& a) const {
   }
   o["genres"] = std::move(genres);
   o["images"] = images(img);
-  o["popularity"] = popularity_of(events::ItemKind::kArtist, a.id.str());
+  o["popularity"] = popularity(events::ItemKind::kArtist, a.id.str());
   return o;
 }
 
@@ -134,7 +123,7 @@ json::object ObjectWriter::album(const catalog::Album& a, int track_limit) const
   for (const auto& g : a.genres) genres.push_back(json::string(g));
   o["genres"] = std::move(genres);
   o["label"] = "";
-  o["popularity"] = popularity_of(events::ItemKind::kAlbum, a.id.str());
+  o["popularity"] = popularity(events::ItemKind::kAlbum, a.id.str());
   return o;
 }
 
@@ -164,7 +153,7 @@ json::object ObjectWriter::track(const catalog::Track& t) const {
   json::object ext;
   if (t.isrc) ext["isrc"] = *t.isrc;
   o["external_ids"] = std::move(ext);
-  o["popularity"] = popularity_of(events::ItemKind::kTrack, t.id.str());
+  o["popularity"] = popularity(events::ItemKind::kTrack, t.id.str());
   return o;
 }
 

@@ -1,7 +1,7 @@
 // Catalog, user and history objects in the Spotify Web API's JSON shapes (field names, types
 // and nesting as in the OpenAPI document). Fields with no meaning in Segue carry their
 // documented empty value (available_markets [], preview_url null ...). `popularity` comes from
-// the event pipeline's play counts (set_popularity_source), 0 without it.
+// the event pipeline's play counts (ApiContext::popularity), 0 without it.
 #pragma once
 
 #include <boost/json.hpp>
@@ -18,16 +18,16 @@ namespace segue::api::spotify {
 
 namespace json = boost::json;
 
-// Where the `popularity` (0-100) of track, album and artist objects comes from. Set once at
-// start-up (the event log's recency-weighted play counts); unset, objects say 0. Any thread.
+// Where the `popularity` (0-100) of track, album and artist objects comes from (the event
+// log's recency-weighted play counts, ApiContext::popularity); empty, objects say 0. Memory
+// only, any thread.
 using PopularitySource = std::function<int(events::ItemKind kind, const std::string& id)>;
-void set_popularity_source(PopularitySource source);
-int popularity_of(events::ItemKind kind, const std::string& id);
 
 class ObjectWriter {
  public:
-  ObjectWriter(const catalog::Snapshot& snap, std::string base_url)
-      : snap_(snap), base_(std::move(base_url)) {}
+  // `popularity` must outlive the writer.
+  ObjectWriter(const catalog::Snapshot& snap, std::string base_url, const PopularitySource& popularity)
+      : snap_(snap), base_(std::move(base_url)), popularity_(popularity) {}
 
   json::object simplified_artist(const catalog::Artist& a) const;
   json::object artist(const catalog::Artist& a) const;
@@ -45,8 +45,13 @@ class ObjectWriter {
   const std::string& base() const { return base_; }
 
  private:
+  int popularity(events::ItemKind kind, const std::string& id) const {
+    return popularity_ ? popularity_(kind, id) : 0;
+  }
+
   const catalog::Snapshot& snap_;
   std::string base_;
+  const PopularitySource& popularity_;
 };
 
 json::object user_object(const auth::User& u, const auth::Principal& p, const std::string& base);

@@ -68,4 +68,11 @@ Result<boost::json::value> json_body(const net::Request& req) {
   return v;
 }
 
+Result<boost::json::object> object_body(const net::Request& req, bool allow_empty) {
+  if (req.body().empty() && allow_empty) return boost::json::object();
+  SEGUE_ASSIGN_OR_RETURN(auto body, json_body(req));
+  if (!body.is_object()) return Error::invalid("Expected a JSON object body");
+  return std::move(body.as_object());
+}
+
 }  // namespace segue::api::spotify

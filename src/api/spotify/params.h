@@ -23,5 +23,8 @@ Result<std::vector<std::string>> ids_param(const net::Request& req, std::size_t 
 Result<std::vector<std::string>> ids_from_query_or_body(const net::Request& req, std::size_t max);
 // Parses a JSON body; Error::invalid with the parser's reason.
 Result<boost::json::value> json_body(const net::Request& req);
+// A JSON object body ("Expected a JSON object body" otherwise); an empty body is {} when
+// `allow_empty`. Its fields are read with common/json_fields.h.
+Result<boost::json::object> object_body(const net::Request& req, bool allow_empty = false);
 
 }  // namespace segue::api::spotify

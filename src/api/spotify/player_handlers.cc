@@ -7,10 +7,8 @@
 #include "api/spotify/params.h"
 #include "api/spotify/routes.h"
 #include "analysis/analysis_service.h"
-#include "audio/transcoder.h"
 #include "common/strings.h"
-#include "playback/quality.h"
-#include "transcode/cache.h"
+#include "playback/service.h"
 
 namespace segue::api::spotify {
 namespace {
@@ -52,20 +50,6 @@ Result<events::Event> parse_client_event(const json::value& v, std::size_t index
   return e;
 }
 
-// What the play response says about the chosen file, an original or an encoding.
-struct PlayFile {
-  FileId id;
-  std::string format;
-  std::string container;
-  std::string mime_type;
-  int bitrate_kbps = 0;
-  int64_t size = 0;
-  bool lossless = false;
-  bool ready = true;
-  bool transcoded = false;
-  int64_t retry_after_s = 0;
-};
-
 json::value context_object(const std::string& uri, const std::string& base) {
   if (uri.empty()) return nullptr;
   json::object c;
@@ -84,195 +68,174 @@ json::value context_object(const std::string& uri, const std::string& base) {
   return c;
 }
 
+awaitable<Response> play(ApiContext& ctx, Request& req) {
+  SEGUE_GUARD(p, ctx, req);
+  SEGUE_OR_400(body, object_body(req));
+  SEGUE_OR_400(track_id, track_id_from(body));
+  playback::QualityRequest q;
+  q.tier = p.tier == auth::Tier::kPremium ? playback::Tier::kPremium : playback::Tier::kFree;
+  if (const auto* f = body.if_contains("formats")) {
+    if (!f->is_array()) co_return error_response(400, "formats: expected an array of strings");
+    for (const auto& x : f->as_array()) {
+      if (!x.is_string()) co_return error_response(400, "formats: expected an array of strings");
+      q.formats.emplace_back(x.as_string().c_str());
+    }
+  }
+  if (const auto* ql = body.if_contains("quality")) {
+    if (!ql->is_string()) co_return error_response(400, "quality: expected \"normal\" or \"lossless\"");
+    std::string_view v(ql->as_string());
+    if (v != "normal" && v != "lossless") co_return error_response(400, "quality: expected \"normal\" or \"lossless\"");
+    q.want_lossless = v == "lossless";
+  }
+  if (!ctx.playback) co_return error_response(503, "Playback is not available");
+  playback::PlayRequest play;
+  play.user = *p.user;
+  play.track = TrackId(track_id);
+  play.quality = std::move(q);
+  auto played = ctx.playback->play(play);
+  // play()'s only internal error is an encoding that failed meanwhile; the client is told why.
+  if (!played.ok() && played.error().code == ErrorCode::kInternal)
+    co_return error_response(500, played.error().message);
+  if (!played.ok()) co_return error_response(played.error());
+  auto d = std::move(played).value();
+  const auto* track = d.track;
+  const auto& chosen = d.file;
+  std::string base = ctx.base_url(req);
+  json::object o;
+  json::array urls;
+  urls.push_back(json::string(base + "/audio/" + chosen.id.str() + "?token=" + d.token));
+  o["stream_urls"] = std::move(urls);
+  o["file_id"] = chosen.id.str();
+  o["token"] = d.token;
+  o["expires_in"] = d.expires_in.count();
+  o["format"] = chosen.format;
+  o["container"] = chosen.container;
+  o["mime_type"] = chosen.mime_type;
+  o["bitrate"] = chosen.bitrate_kbps;
+  o["duration_ms"] = track->duration_ms;
+  o["size"] = chosen.ready ? json::value(chosen.size) : json::value(nullptr);
+  // Segue's extension: an encoding still being made is not ready; GET /audio answers 503
+  // with Retry-After until it is.
+  o["ready"] = chosen.ready;
+  o["transcoded"] = chosen.transcoded;
+  if (!chosen.ready) o["retry_after"] = chosen.retry_after_s;
+  json::object quality;
+  quality["tier"] = d.tier == playback::Tier::kPremium ? "premium" : "free";
+  quality["cap_kbps"] = d.cap_kbps;
+  quality["within_cap"] = d.within_cap;
+  quality["lossless"] = chosen.lossless;
+  quality["note"] = d.note;
+  o["quality"] = std::move(quality);
+  json::object rg;
+  if (track->replay_gain.track_gain_db) rg["track_gain_db"] = *track->replay_gain.track_gain_db;
+  if (track->replay_gain.album_gain_db) rg["album_gain_db"] = *track->replay_gain.album_gain_db;
+  o["replay_gain"] = std::move(rg);
+  // Loudness normalisation from Segue's own EBU R128 analysis (absent until the track is
+  // analyzed): the gains that bring the track, or its album, to -14 LUFS without clipping.
+  if (ctx.analysis) {
+    if (auto sound = ctx.analysis->track(track->id); sound && sound->integrated_lufs) {
+      json::object n;
+      n["target_lufs"] = audio::kTargetLufs;
+      n["integrated_lufs"] = std::round(*sound->integrated_lufs * 100) / 100;
+      n["true_peak_dbtp"] = std::round(sound->true_peak_dbtp * 100) / 100;
+      n["track_gain_db"] = std::round(sound->track_gain_db * 100) / 100;
+      n["album_gain_db"] = std::round(sound->album_gain_db * 100) / 100;
+      if (sound->album_lufs) n["album_integrated_lufs"] = std::round(*sound->album_lufs * 100) / 100;
+      o["normalization"] = std::move(n);
+    }
+  }
+  o["track"] = ObjectWriter(*d.snapshot, base, ctx.popularity).track(*track);
+  co_return json_response(o);
+}
+
+awaitable<Response> record_events(ApiContext& ctx, Request& req) {
+  SEGUE_GUARD(p, ctx, req);
+  SEGUE_OR_400(body, json_body(req));
+  json::array single;
+  const json::array* arr = events::event_batch(body, single);
+  if (!arr) co_return error_response(400, "Expected an event object, an array of events or {\"events\": [...]}");
+  if (arr->empty()) co_return error_response(400, "events: at least one event is required");
+  if (arr->size() > kMaxEventsPerBatch)
+    co_return error_response(400, "events: at most " + std::to_string(kMaxEventsPerBatch) + " per request");
+  auto snap = ctx.catalog.snapshot();
+  UserId user = *p.user;
+  bool private_session = false;
+  if (ctx.preferences) {
+    auto prefs = co_await ctx.workers.run([&] { return ctx.preferences->get(user); });
+    if (!prefs.ok()) co_return error_response(prefs.error());
+    private_session = prefs->private_session;
+  }
+  std::vector<events::Event> batch;
+  batch.reserve(arr->size());
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    SEGUE_OR_400(e, parse_client_event((*arr)[i], i, user, *snap, private_session));
+    batch.push_back(std::move(e));
+  }
+  auto appended = co_await ctx.workers.run([&] { return ctx.events.append(batch); });
+  if (!appended.ok()) co_return error_response(appended.error());
+  // The offsets tell a client exactly which of its events are durable.
+  co_return json_response(json::object{{"accepted", batch.size()}, {"first_offset", appended->first},
+                                       {"last_offset", appended->last}});
+}
+
+awaitable<Response> recently_played(ApiContext& ctx, Request& req) {
+  SEGUE_GUARD(p, ctx, req);
+  SEGUE_OR_400(limit, limit_param(req, 20, 50));
+  auto cursor = [&req](const char* name) -> Result<std::optional<int64_t>> {
+    auto v = req.query_param(name);
+    if (!v) return std::optional<int64_t>();
+    auto n = strings::parse_int(*v);
+    if (!n || *n < 0) return Error::invalid(std::string("Invalid ") + name + ": expected a unix timestamp in milliseconds");
+    return std::optional<int64_t>(*n);
+  };
+  SEGUE_OR_400(before, cursor("before"));
+  SEGUE_OR_400(after, cursor("after"));
+  if (before && after) co_return error_response(400, "Only one of before and after may be given");
+  UserId user = *p.user;
+  auto page = co_await ctx.workers.run([&] { return ctx.events.recently_played(user, limit, before, after); });
+  if (!page.ok()) co_return error_response(page.error());
+  auto snap = ctx.catalog.snapshot();
+  std::string base = ctx.base_url(req);
+  ObjectWriter w(*snap, base, ctx.popularity);
+  json::array items;
+  for (const auto& play : page->items) {
+    const auto* t = snap->track(play.track);
+    if (!t) continue;
+    json::object it;
+    it["track"] = w.track(*t);
+    it["played_at"] = iso8601_ms(play.played_at_ms);
+    it["context"] = context_object(play.context_uri, base);
+    items.push_back(std::move(it));
+  }
+  std::string href = base + "/v1/me/player/recently-played?limit=" + std::to_string(limit);
+  json::object o;
+  o["href"] = href + (before ? "&before=" + std::to_string(*before) : after ? "&after=" + std::to_string(*after) : "");
+  o["limit"] = limit;
+  json::object cursors;
+  if (!page->items.empty()) {
+    cursors["after"] = std::to_string(page->items.front().played_at_ms);
+    cursors["before"] = std::to_string(page->items.back().played_at_ms);
+  } else {
+    cursors["after"] = nullptr;
+    cursors["before"] = nullptr;
+  }
+  // Going back in time is "next", as in Spotify's API.
+  bool more_older = after ? true : page->has_more;
+  o["next"] = (!page->items.empty() && more_older)
+                  ? json::value(href + "&before=" + std::to_string(page->items.back().played_at_ms))
+                  : json::value(nullptr);
+  o["cursors"] = std::move(cursors);
+  o["items"] = std::move(items);
+  co_return json_response(o);
+}
+
 }  // namespace
 
 void register_player_routes(net::Router& router, ApiContext& ctx) {
-  router.add(http::verb::post, "/v1/me/player/play", [&ctx](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req);
-    SEGUE_OR_400(body, json_body(req));
-    if (!body.is_object()) co_return error_response(400, "Expected a JSON object body");
-    SEGUE_OR_400(track_id, track_id_from(body.as_object()));
-    playback::QualityRequest q;
-    q.tier = p.tier == auth::Tier::kPremium ? playback::Tier::kPremium : playback::Tier::kFree;
-    if (const auto* f = body.as_object().if_contains("formats")) {
-      if (!f->is_array()) co_return error_response(400, "formats: expected an array of strings");
-      for (const auto& x : f->as_array()) {
-        if (!x.is_string()) co_return error_response(400, "formats: expected an array of strings");
-        q.formats.emplace_back(x.as_string().c_str());
-      }
-    }
-    if (const auto* ql = body.as_object().if_contains("quality")) {
-      if (!ql->is_string()) co_return error_response(400, "quality: expected \"normal\" or \"lossless\"");
-      std::string_view v(ql->as_string());
-      if (v != "normal" && v != "lossless") co_return error_response(400, "quality: expected \"normal\" or \"lossless\"");
-      q.want_lossless = v == "lossless";
-    }
-    auto snap = ctx.catalog.snapshot();
-    const auto* track = snap->track(TrackId(track_id));
-    if (!track) co_return error_response(404, "Non existing id: 'segue:track:" + track_id + "'");
-    std::vector<playback::Candidate> candidates;
-    for (const auto* f : snap->files_for_track(track->id))
-      candidates.push_back({f->id, f->codec, f->bitrate_kbps, f->lossless});
-    // The encodings Segue can make from the best original. One that failed means the original
-    // does not decode: then none is offered, and the original is served as it is.
-    std::optional<transcode::Source> source;
-    if (const auto* best = playback::best_original(candidates); best && ctx.transcodes) {
-      const auto* f = snap->file(best->file);
-      source = transcode::Source{f->id, f->path, f->size, f->mtime_ns, static_cast<double>(track->duration_ms) / 1000};
-      std::vector<playback::Candidate> encodings;
-      bool failed = false;
-      for (const auto& spec : playback::encodings_for(*best)) {
-        auto fmt = audio::format_from_codec_name(spec.format);
-        if (!fmt) continue;
-        auto known = ctx.transcodes->peek(*source, *fmt, spec.bitrate_kbps);
-        failed = failed || known.state == transcode::State::kFailed;
-        encodings.push_back({known.id, spec.format, spec.bitrate_kbps, false, true});
-      }
-      if (!failed) candidates.insert(candidates.end(), encodings.begin(), encodings.end());
-    }
-    SEGUE_OR_400(choice, playback::choose_quality(candidates, q));
-    PlayFile chosen;
-    if (choice.file.transcode) {
-      const auto fmt = *audio::format_from_codec_name(choice.file.format);
-      // Started now if missing; the client fetches it once ready (503 + Retry-After until then).
-      auto enc = ctx.transcodes->request(*source, fmt, choice.file.bitrate_kbps);
-      chosen = PlayFile{enc.id, choice.file.format, std::string(audio::container_name(fmt)),
-                        std::string(audio::mime_type(fmt)), enc.bitrate_kbps, enc.size, false,
-                        enc.state == transcode::State::kReady, true, enc.retry_after.count()};
-      if (enc.state == transcode::State::kFailed) co_return error_response(500, "Transcoding failed: " + enc.error);
-    } else {
-      const auto* f = snap->file(choice.file.file);
-      chosen = PlayFile{f->id, f->codec, f->container, f->mime_type, f->bitrate_kbps, f->size, f->lossless, true, false, 0};
-    }
-    auto expires = std::chrono::system_clock::now() + ctx.stream_token_ttl;
-    std::string token = ctx.stream_tokens.issue(chosen.id, *p.user, expires);
-    std::string base = ctx.base_url(req);
-    json::object o;
-    json::array urls;
-    urls.push_back(json::string(base + "/audio/" + chosen.id.str() + "?token=" + token));
-    o["stream_urls"] = std::move(urls);
-    o["file_id"] = chosen.id.str();
-    o["token"] = token;
-    o["expires_in"] = ctx.stream_token_ttl.count();
-    o["format"] = chosen.format;
-    o["container"] = chosen.container;
-    o["mime_type"] = chosen.mime_type;
-    o["bitrate"] = chosen.bitrate_kbps;
-    o["duration_ms"] = track->duration_ms;
-    o["size"] = chosen.ready ? json::value(chosen.size) : json::value(nullptr);
-    // Segue's extension: an encoding still being made is not ready; GET /audio answers 503
-    // with Retry-After until it is.
-    o["ready"] = chosen.ready;
-    o["transcoded"] = chosen.transcoded;
-    if (!chosen.ready) o["retry_after"] = chosen.retry_after_s;
-    json::object quality;
-    quality["tier"] = q.tier == playback::Tier::kPremium ? "premium" : "free";
-    quality["cap_kbps"] = choice.cap_kbps;
-    quality["within_cap"] = choice.within_cap;
-    quality["lossless"] = chosen.lossless;
-    quality["note"] = choice.note;
-    o["quality"] = std::move(quality);
-    json::object rg;
-    if (track->replay_gain.track_gain_db) rg["track_gain_db"] = *track->replay_gain.track_gain_db;
-    if (track->replay_gain.album_gain_db) rg["album_gain_db"] = *track->replay_gain.album_gain_db;
-    o["replay_gain"] = std::move(rg);
-    // Loudness normalisation from Segue's own EBU R128 analysis (absent until the track is
-    // analyzed): the gains that bring the track, or its album, to -14 LUFS without clipping.
-    if (ctx.analysis) {
-      if (auto sound = ctx.analysis->track(track->id); sound && sound->integrated_lufs) {
-        json::object n;
-        n["target_lufs"] = audio::kTargetLufs;
-        n["integrated_lufs"] = std::round(*sound->integrated_lufs * 100) / 100;
-        n["true_peak_dbtp"] = std::round(sound->true_peak_dbtp * 100) / 100;
-        n["track_gain_db"] = std::round(sound->track_gain_db * 100) / 100;
-        n["album_gain_db"] = std::round(sound->album_gain_db * 100) / 100;
-        if (sound->album_lufs) n["album_integrated_lufs"] = std::round(*sound->album_lufs * 100) / 100;
-        o["normalization"] = std::move(n);
-      }
-    }
-    o["track"] = ObjectWriter(*snap, base).track(*track);
-    co_return json_response(o);
-  });
-
-  router.add(http::verb::post, "/v1/me/player/events", [&ctx](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req);
-    SEGUE_OR_400(body, json_body(req));
-    json::array single;
-    const json::array* arr = events::event_batch(body, single);
-    if (!arr) co_return error_response(400, "Expected an event object, an array of events or {\"events\": [...]}");
-    if (arr->empty()) co_return error_response(400, "events: at least one event is required");
-    if (arr->size() > kMaxEventsPerBatch)
-      co_return error_response(400, "events: at most " + std::to_string(kMaxEventsPerBatch) + " per request");
-    auto snap = ctx.catalog.snapshot();
-    UserId user = *p.user;
-    bool private_session = false;
-    if (ctx.preferences) {
-      auto prefs = co_await ctx.workers.run([&] { return ctx.preferences->get(user); });
-      if (!prefs.ok()) co_return error_response(prefs.error());
-      private_session = prefs->private_session;
-    }
-    std::vector<events::Event> batch;
-    batch.reserve(arr->size());
-    for (std::size_t i = 0; i < arr->size(); ++i) {
-      SEGUE_OR_400(e, parse_client_event((*arr)[i], i, user, *snap, private_session));
-      batch.push_back(std::move(e));
-    }
-    auto appended = co_await ctx.workers.run([&] { return ctx.events.append(batch); });
-    if (!appended.ok()) co_return error_response(appended.error());
-    // The offsets tell a client exactly which of its events are durable.
-    co_return json_response(json::object{{"accepted", batch.size()}, {"first_offset", appended->first},
-                                         {"last_offset", appended->last}});
-  });
-
-  router.add(http::verb::get, "/v1/me/player/recently-played", [&ctx](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req);
-    SEGUE_OR_400(limit, limit_param(req, 20, 50));
-    auto cursor = [&req](const char* name) -> Result<std::optional<int64_t>> {
-      auto v = req.query_param(name);
-      if (!v) return std::optional<int64_t>();
-      auto n = strings::parse_int(*v);
-      if (!n || *n < 0) return Error::invalid(std::string("Invalid ") + name + ": expected a unix timestamp in milliseconds");
-      return std::optional<int64_t>(*n);
-    };
-    SEGUE_OR_400(before, cursor("before"));
-    SEGUE_OR_400(after, cursor("after"));
-    if (before && after) co_return error_response(400, "Only one of before and after may be given");
-    UserId user = *p.user;
-    auto page = co_await ctx.workers.run([&] { return ctx.events.recently_played(user, limit, before, after); });
-    if (!page.ok()) co_return error_response(page.error());
-    auto snap = ctx.catalog.snapshot();
-    std::string base = ctx.base_url(req);
-    ObjectWriter w(*snap, base);
-    json::array items;
-    for (const auto& play : page->items) {
-      const auto* t = snap->track(play.track);
-      if (!t) continue;
-      json::object it;
-      it["track"] = w.track(*t);
-      it["played_at"] = iso8601_ms(play.played_at_ms);
-      it["context"] = context_object(play.context_uri, base);
-      items.push_back(std::move(it));
-    }
-    std::string href = base + "/v1/me/player/recently-played?limit=" + std::to_string(limit);
-    json::object o;
-    o["href"] = href + (before ? "&before=" + std::to_string(*before) : after ? "&after=" + std::to_string(*after) : "");
-    o["limit"] = limit;
-    json::object cursors;
-    if (!page->items.empty()) {
-      cursors["after"] = std::to_string(page->items.front().played_at_ms);
-      cursors["before"] = std::to_string(page->items.back().played_at_ms);
-    } else {
-      cursors["after"] = nullptr;
-      cursors["before"] = nullptr;
-    }
-    // Going back in time is "next", as in Spotify's API.
-    bool more_older = after ? true : page->has_more;
-    o["next"] = (!page->items.empty() && more_older)
-                    ? json::value(href + "&before=" + std::to_string(page->items.back().played_at_ms))
-                    : json::value(nullptr);
-    o["cursors"] = std::move(cursors);
-    o["items"] = std::move(items);
-    co_return json_response(o);
+  add_routes(router, ctx, {
+      {http::verb::post, "/v1/me/player/play", play},
+      {http::verb::post, "/v1/me/player/events", record_events},
+      {http::verb::get, "/v1/me/player/recently-played", recently_played},
   });
 }
 

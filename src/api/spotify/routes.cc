@@ -101,8 +101,6 @@ void register_routes(net::Router& router, ApiContext& ctx) {
   register_search_routes(router, ctx);
   register_analysis_routes(router, ctx);
   register_events_routes(router, ctx);
-  events::EventLog* log = &ctx.events;
-  set_popularity_source([log](events::ItemKind kind, const std::string& id) { return log->popularity(kind, id); });
 }
 
 }  // namespace segue::api::spotify

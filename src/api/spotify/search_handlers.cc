@@ -2,7 +2,6 @@
 // searches (/v1/me/search/recent) and the private-session preference (/v1/me/preferences).
 // Every search runs on a worker: Xapian reads, the user's library and recent plays for the
 // personal boost, and playlist access checks all block.
-#include <set>
 
 #include "api/spotify/handler_util.h"
 #include "api/spotify/objects.h"
@@ -11,6 +10,7 @@
 #include "api/spotify/routes.h"
 #include "common/strings.h"
 #include "search/indexer.h"
+#include "search/personal.h"
 #include "search/recent.h"
 #include "search/searcher.h"
 
@@ -50,49 +50,30 @@ Result<Types> parse_types(const Request& req) {
   return out;
 }
 
-// The personal boost: 1 for what the user saved (tracks, albums) or owns/collaborates on
-// (playlists), plus for tracks played in the last 50 plays; capped at 1.
+// The personal boost (weights in search/personal.h) over the user's library and recent plays.
 search::PersonalBoost personal_boost(ApiContext& ctx, const std::optional<UserId>& user) {
   if (!user) return nullptr;
-  return [&ctx, u = *user](const std::vector<Hit>& hits) {
-    std::vector<double> out(hits.size(), 0.0);
-    std::vector<std::string> track_ids, album_ids;
-    std::vector<std::size_t> track_at, album_at;
-    for (std::size_t i = 0; i < hits.size(); ++i) {
-      if (hits[i].kind == Kind::kTrack) {
-        track_ids.push_back(hits[i].id);
-        track_at.push_back(i);
-      } else if (hits[i].kind == Kind::kAlbum) {
-        album_ids.push_back(hits[i].id);
-        album_at.push_back(i);
-      }
-    }
-    if (!track_ids.empty()) {
-      if (auto saved = ctx.library.contains(u, user::ItemKind::kTrack, track_ids); saved.ok())
-        for (std::size_t j = 0; j < saved->size(); ++j)
-          if ((*saved)[j]) out[track_at[j]] += 0.6;
-      if (auto plays = ctx.events.recently_played(u, 50, std::nullopt, std::nullopt); plays.ok()) {
-        std::set<std::string> recent;
-        for (const auto& p : plays->items) recent.insert(p.track.str());
-        for (std::size_t j = 0; j < track_ids.size(); ++j)
-          if (recent.count(track_ids[j])) out[track_at[j]] += 0.4;
-      }
-    }
-    if (!album_ids.empty()) {
-      if (auto saved = ctx.library.contains(u, user::ItemKind::kAlbum, album_ids); saved.ok())
-        for (std::size_t j = 0; j < saved->size(); ++j)
-          if ((*saved)[j]) out[album_at[j]] += 1.0;
-    }
-    for (auto& v : out) v = std::min(v, 1.0);
-    return out;
+  search::PersonalSignals signals;
+  signals.saved = [&ctx, u = *user](Kind kind, const std::vector<std::string>& ids) -> std::optional<std::vector<bool>> {
+    auto saved = ctx.library.contains(u, kind == Kind::kAlbum ? user::ItemKind::kAlbum : user::ItemKind::kTrack, ids);
+    if (!saved.ok()) return std::nullopt;
+    return std::move(saved).value();
   };
+  signals.recent_tracks = [&ctx, u = *user]() -> std::optional<std::vector<std::string>> {
+    auto plays = ctx.events.recently_played(u, search::kRecentPlaysForBoost, std::nullopt, std::nullopt);
+    if (!plays.ok()) return std::nullopt;
+    std::vector<std::string> ids;
+    for (const auto& p : plays->items) ids.push_back(p.track.str());
+    return ids;
+  };
+  return search::make_personal_boost(std::move(signals));
 }
 
 // Renders hits as Spotify objects; hits whose entity vanished since indexing are skipped.
 class Renderer {
  public:
   Renderer(ApiContext& ctx, const std::string& base, std::optional<UserId> viewer)
-      : ctx_(ctx), snap_(ctx.catalog.snapshot()), w_(*snap_, base), base_(base), names_(ctx.auth),
+      : ctx_(ctx), snap_(ctx.catalog.snapshot()), w_(*snap_, base, ctx.popularity), base_(base), names_(ctx.auth),
         viewer_(std::move(viewer)) {}
 
   std::optional<json::object> render(const Hit& h) {
@@ -147,165 +128,181 @@ std::optional<Response> indexing_response(const ApiContext& ctx) {
   return r;
 }
 
+awaitable<Response> search_catalog(ApiContext& ctx, Request& req) {
+  SEGUE_GUARD(p, ctx, req);
+  auto q = req.query_param("q");
+  if (!q || q->empty()) co_return error_response(400, "Missing parameter q");
+  SEGUE_OR_400(types, parse_types(req));
+  SEGUE_OR_400(limit, limit_param(req, 20, 50));
+  SEGUE_OR_400(offset, offset_param(req));
+  if (offset > 1000) co_return error_response(400, "offset must be at most 1000");
+  if (auto busy = indexing_response(ctx)) co_return std::move(*busy);
+  std::optional<UserId> viewer = p.user ? std::optional<UserId>(*p.user) : std::nullopt;
+  std::string base = ctx.base_url(req);
+  std::string query = *q;
+  auto r = co_await ctx.workers.run([&]() -> Result<json::object> {
+    json::object o;
+    if (!types.kinds.empty()) {
+      search::SearchRequest sr;
+      sr.q = query;
+      sr.kinds = types.kinds;
+      sr.limit = static_cast<std::size_t>(limit);
+      sr.offset = static_cast<std::size_t>(offset);
+      sr.viewer = viewer ? viewer->str() : "";
+      sr.boost = personal_boost(ctx, viewer);
+      SEGUE_ASSIGN_OR_RETURN(auto res, ctx.searcher->search(sr));
+      Renderer render(ctx, base, viewer);
+      for (Kind k : types.kinds) {
+        const auto& page = res.pages[static_cast<std::size_t>(k)];
+        json::array items;
+        for (const auto& h : page.items)
+          if (auto obj = render.render(h)) items.push_back(std::move(*obj));
+        std::string type = search::kind_name(k);
+        o[type + "s"] = render.writer().paging(
+            "/v1/search?q=" + url_encode(query) + "&type=" + type, std::move(items), limit, offset,
+            static_cast<int64_t>(page.total));
+      }
+      o["corrected_query"] = corrected_json(res.corrected);
+    } else {
+      o["corrected_query"] = nullptr;
+    }
+    auto snap = ctx.catalog.snapshot();
+    ObjectWriter w(*snap, base, ctx.popularity);
+    for (const auto& type : types.empty)
+      o[type + "s"] = w.paging("/v1/search?q=" + url_encode(query) + "&type=" + type, json::array(), limit,
+                               offset, 0);
+    return o;
+  });
+  if (!r.ok()) co_return error_response(r.error());
+  co_return json_response(*r);
+}
+
+awaitable<Response> suggest(ApiContext& ctx, Request& req) {
+  SEGUE_GUARD(p, ctx, req);
+  auto q = req.query_param("q");
+  if (!q || q->empty()) co_return error_response(400, "Missing parameter q");
+  SEGUE_OR_400(limit, limit_param(req, 4, 20));
+  if (auto busy = indexing_response(ctx)) co_return std::move(*busy);
+  std::optional<UserId> viewer = p.user ? std::optional<UserId>(*p.user) : std::nullopt;
+  std::string base = ctx.base_url(req);
+  std::string query = *q;
+  auto r = co_await ctx.workers.run([&]() -> Result<json::object> {
+    search::SuggestRequest sr;
+    sr.q = query;
+    sr.limit = static_cast<std::size_t>(limit);
+    sr.viewer = viewer ? viewer->str() : "";
+    sr.boost = personal_boost(ctx, viewer);
+    SEGUE_ASSIGN_OR_RETURN(auto res, ctx.searcher->suggest(sr));
+    Renderer render(ctx, base, viewer);
+    json::object o;
+    o["q"] = query;
+    o["corrected_query"] = corrected_json(res.corrected);
+    o["top_result"] = nullptr;
+    if (res.top) {
+      if (auto obj = render.render(*res.top)) {
+        json::object top;
+        top["type"] = search::kind_name(res.top->kind);
+        top["item"] = std::move(*obj);
+        o["top_result"] = std::move(top);
+      }
+    }
+    for (int k = 0; k < search::kKindCount; ++k) {
+      json::array items;
+      for (const auto& h : res.items[static_cast<std::size_t>(k)])
+        if (auto obj = render.render(h)) items.push_back(std::move(*obj));
+      o[std::string(search::kind_name(static_cast<Kind>(k))) + "s"] = std::move(items);
+    }
+    return o;
+  });
+  if (!r.ok()) co_return error_response(r.error());
+  co_return json_response(*r);
+}
+
+awaitable<Response> recent_searches(ApiContext& ctx, Request& req) {
+  SEGUE_GUARD(p, ctx, req);
+  SEGUE_OR_400(limit, limit_param(req, 20, static_cast<int>(search::kMaxRecent)));
+  UserId user = *p.user;
+  auto r = co_await ctx.workers.run([&] { return ctx.recent_searches->list(user, static_cast<std::size_t>(limit)); });
+  if (!r.ok()) co_return error_response(r.error());
+  json::array items;
+  for (const auto& s : *r) {
+    json::object o;
+    o["query"] = s.query;
+    o["searched_at"] = iso8601_ms(s.searched_at_ms);
+    items.push_back(std::move(o));
+  }
+  json::object o;
+  o["items"] = std::move(items);
+  co_return json_response(o);
+}
+
+awaitable<Response> record_recent_search(ApiContext& ctx, Request& req) {
+  SEGUE_GUARD(p, ctx, req);
+  SEGUE_OR_400(body, json_body(req));
+  const json::value* q = body.is_object() ? body.as_object().if_contains("query") : nullptr;
+  if (!q || !q->is_string()) co_return error_response(400, "Body must be {\"query\": \"...\"}");
+  std::string query(q->as_string());
+  UserId user = *p.user;
+  Status s = co_await ctx.workers.run([&]() -> Status {
+    SEGUE_ASSIGN_OR_RETURN(auto prefs, ctx.preferences->get(user));
+    if (prefs.private_session) return {};  // a private session keeps nothing
+    return ctx.recent_searches->add(user, query, now_ms());
+  });
+  if (!s.ok()) co_return error_response(s.error());
+  co_return Response::empty(204);
+}
+
+awaitable<Response> clear_recent_searches(ApiContext& ctx, Request& req) {
+  SEGUE_GUARD(p, ctx, req);
+  UserId user = *p.user;
+  auto one = req.query_param("query");
+  Status s = co_await ctx.workers.run([&] {
+    return one ? ctx.recent_searches->remove(user, *one) : ctx.recent_searches->clear(user);
+  });
+  if (!s.ok()) co_return error_response(s.error());
+  co_return Response::empty(204);
+}
+
+awaitable<Response> get_preferences(ApiContext& ctx, Request& req) {
+  SEGUE_GUARD(p, ctx, req);
+  UserId user = *p.user;
+  auto r = co_await ctx.workers.run([&] { return ctx.preferences->get(user); });
+  if (!r.ok()) co_return error_response(r.error());
+  json::object o;
+  o["private_session"] = r->private_session;
+  co_return json_response(o);
+}
+
+awaitable<Response> put_preferences(ApiContext& ctx, Request& req) {
+  SEGUE_GUARD(p, ctx, req);
+  SEGUE_OR_400(body, json_body(req));
+  const json::value* ps = body.is_object() ? body.as_object().if_contains("private_session") : nullptr;
+  if (!ps || !ps->is_bool()) co_return error_response(400, "Body must be {\"private_session\": true|false}");
+  user::Prefs prefs{ps->as_bool()};
+  UserId user = *p.user;
+  Status s = co_await ctx.workers.run([&] { return ctx.preferences->set(user, prefs); });
+  if (!s.ok()) co_return error_response(s.error());
+  json::object o;
+  o["private_session"] = prefs.private_session;
+  co_return json_response(o);
+}
+
 }  // namespace
 
 void register_search_routes(net::Router& router, ApiContext& ctx) {
   if (!ctx.searcher) return;
 
-  router.add(http::verb::get, "/v1/search", [&ctx](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req);
-    auto q = req.query_param("q");
-    if (!q || q->empty()) co_return error_response(400, "Missing parameter q");
-    SEGUE_OR_400(types, parse_types(req));
-    SEGUE_OR_400(limit, limit_param(req, 20, 50));
-    SEGUE_OR_400(offset, offset_param(req));
-    if (offset > 1000) co_return error_response(400, "offset must be at most 1000");
-    if (auto busy = indexing_response(ctx)) co_return std::move(*busy);
-    std::optional<UserId> viewer = p.user ? std::optional<UserId>(*p.user) : std::nullopt;
-    std::string base = ctx.base_url(req);
-    std::string query = *q;
-    auto r = co_await ctx.workers.run([&]() -> Result<json::object> {
-      json::object o;
-      if (!types.kinds.empty()) {
-        search::SearchRequest sr;
-        sr.q = query;
-        sr.kinds = types.kinds;
-        sr.limit = static_cast<std::size_t>(limit);
-        sr.offset = static_cast<std::size_t>(offset);
-        sr.viewer = viewer ? viewer->str() : "";
-        sr.boost = personal_boost(ctx, viewer);
-        SEGUE_ASSIGN_OR_RETURN(auto res, ctx.searcher->search(sr));
-        Renderer render(ctx, base, viewer);
-        for (Kind k : types.kinds) {
-          const auto& page = res.pages[static_cast<std::size_t>(k)];
-          json::array items;
-          for (const auto& h : page.items)
-            if (auto obj = render.render(h)) items.push_back(std::move(*obj));
-          std::string type = search::kind_name(k);
-          o[type + "s"] = render.writer().paging(
-              "/v1/search?q=" + url_encode(query) + "&type=" + type, std::move(items), limit, offset,
-              static_cast<int64_t>(page.total));
-        }
-        o["corrected_query"] = corrected_json(res.corrected);
-      } else {
-        o["corrected_query"] = nullptr;
-      }
-      auto snap = ctx.catalog.snapshot();
-      ObjectWriter w(*snap, base);
-      for (const auto& type : types.empty)
-        o[type + "s"] = w.paging("/v1/search?q=" + url_encode(query) + "&type=" + type, json::array(), limit,
-                                 offset, 0);
-      return o;
-    });
-    if (!r.ok()) co_return error_response(r.error());
-    co_return json_response(*r);
+  add_routes(router, ctx, {
+      {http::verb::get, "/v1/search", search_catalog},
+      {http::verb::get, "/v1/search/suggest", suggest},
   });
-
-  router.add(http::verb::get, "/v1/search/suggest", [&ctx](Request& req) -> awaitable<Response> {
-    SEGUE_GUARD(p, ctx, req);
-    auto q = req.query_param("q");
-    if (!q || q->empty()) co_return error_response(400, "Missing parameter q");
-    SEGUE_OR_400(limit, limit_param(req, 4, 20));
-    if (auto busy = indexing_response(ctx)) co_return std::move(*busy);
-    std::optional<UserId> viewer = p.user ? std::optional<UserId>(*p.user) : std::nullopt;
-    std::string base = ctx.base_url(req);
-    std::string query = *q;
-    auto r = co_await ctx.workers.run([&]() -> Result<json::object> {
-      search::SuggestRequest sr;
-      sr.q = query;
-      sr.limit = static_cast<std::size_t>(limit);
-      sr.viewer = viewer ? viewer->str() : "";
-      sr.boost = personal_boost(ctx, viewer);
-      SEGUE_ASSIGN_OR_RETURN(auto res, ctx.searcher->suggest(sr));
-      Renderer render(ctx, base, viewer);
-      json::object o;
-      o["q"] = query;
-      o["corrected_query"] = corrected_json(res.corrected);
-      o["top_result"] = nullptr;
-      if (res.top) {
-        if (auto obj = render.render(*res.top)) {
-          json::object top;
-          top["type"] = search::kind_name(res.top->kind);
-          top["item"] = std::move(*obj);
-          o["top_result"] = std::move(top);
-        }
-      }
-      for (int k = 0; k < search::kKindCount; ++k) {
-        json::array items;
-        for (const auto& h : res.items[static_cast<std::size_t>(k)])
-          if (auto obj = render.render(h)) items.push_back(std::move(*obj));
-        o[std::string(search::kind_name(static_cast<Kind>(k))) + "s"] = std::move(items);
-      }
-      return o;
-    });
-    if (!r.ok()) co_return error_response(r.error());
-    co_return json_response(*r);
-  });
-
   if (ctx.recent_searches && ctx.preferences) {
-    router.add(http::verb::get, "/v1/me/search/recent", [&ctx](Request& req) -> awaitable<Response> {
-      SEGUE_GUARD(p, ctx, req);
-      SEGUE_OR_400(limit, limit_param(req, 20, static_cast<int>(search::kMaxRecent)));
-      UserId user = *p.user;
-      auto r = co_await ctx.workers.run([&] { return ctx.recent_searches->list(user, static_cast<std::size_t>(limit)); });
-      if (!r.ok()) co_return error_response(r.error());
-      json::array items;
-      for (const auto& s : *r) {
-        json::object o;
-        o["query"] = s.query;
-        o["searched_at"] = iso8601_ms(s.searched_at_ms);
-        items.push_back(std::move(o));
-      }
-      json::object o;
-      o["items"] = std::move(items);
-      co_return json_response(o);
-    });
-    router.add(http::verb::post, "/v1/me/search/recent", [&ctx](Request& req) -> awaitable<Response> {
-      SEGUE_GUARD(p, ctx, req);
-      SEGUE_OR_400(body, json_body(req));
-      const json::value* q = body.is_object() ? body.as_object().if_contains("query") : nullptr;
-      if (!q || !q->is_string()) co_return error_response(400, "Body must be {\"query\": \"...\"}");
-      std::string query(q->as_string());
-      UserId user = *p.user;
-      Status s = co_await ctx.workers.run([&]() -> Status {
-        SEGUE_ASSIGN_OR_RETURN(auto prefs, ctx.preferences->get(user));
-        if (prefs.private_session) return {};  // a private session keeps nothing
-        return ctx.recent_searches->add(user, query, now_ms());
-      });
-      if (!s.ok()) co_return error_response(s.error());
-      co_return Response::empty(204);
-    });
-    router.add(http::verb::delete_, "/v1/me/search/recent", [&ctx](Request& req) -> awaitable<Response> {
-      SEGUE_GUARD(p, ctx, req);
-      UserId user = *p.user;
-      auto one = req.query_param("query");
-      Status s = co_await ctx.workers.run([&] {
-        return one ? ctx.recent_searches->remove(user, *one) : ctx.recent_searches->clear(user);
-      });
-      if (!s.ok()) co_return error_response(s.error());
-      co_return Response::empty(204);
-    });
-    router.add(http::verb::get, "/v1/me/preferences", [&ctx](Request& req) -> awaitable<Response> {
-      SEGUE_GUARD(p, ctx, req);
-      UserId user = *p.user;
-      auto r = co_await ctx.workers.run([&] { return ctx.preferences->get(user); });
-      if (!r.ok()) co_return error_response(r.error());
-      json::object o;
-      o["private_session"] = r->private_session;
-      co_return json_response(o);
-    });
-    router.add(http::verb::put, "/v1/me/preferences", [&ctx](Request& req) -> awaitable<Response> {
-      SEGUE_GUARD(p, ctx, req);
-      SEGUE_OR_400(body, json_body(req));
-      const json::value* ps = body.is_object() ? body.as_object().if_contains("private_session") : nullptr;
-      if (!ps || !ps->is_bool()) co_return error_response(400, "Body must be {\"private_session\": true|false}");
-      user::Prefs prefs{ps->as_bool()};
-      UserId user = *p.user;
-      Status s = co_await ctx.workers.run([&] { return ctx.preferences->set(user, prefs); });
-      if (!s.ok()) co_return error_response(s.error());
-      json::object o;
-      o["private_session"] = prefs.private_session;
-      co_return json_response(o);
+    add_routes(router, ctx, {
+        {http::verb::get, "/v1/me/search/recent", recent_searches},
+        {http::verb::post, "/v1/me/search/recent", record_recent_search},
+        {http::verb::delete_, "/v1/me/search/recent", clear_recent_searches},
+        {http::verb::get, "/v1/me/preferences", get_preferences},
+        {http::verb::put, "/v1/me/preferences", put_preferences},
     });
   }
 }

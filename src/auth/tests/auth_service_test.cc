@@ -630,17 +630,20 @@ TEST_F(AuthServiceTest, AccessTokenExpiresAfterItsTtl) {
   auto cached = auth_->validate_cached(t.access_token);
   ASSERT_TRUE(cached.has_value());
   EXPECT_FALSE(cached->ok());
+  EXPECT_TRUE(cached->error().is(ErrorReason::kExpired));
   auto p = auth_->validate_access_token(t.access_token);
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.error().code, ErrorCode::kUnauthenticated);
+  EXPECT_TRUE(p.error().is(ErrorReason::kExpired));
 }
 
 TEST_F(AuthServiceTest, ExpiredTokenIsRefusedFromTheDatabaseToo) {
   TokenSet t = native_tokens();
   advance(3600s);  // never cached
   EXPECT_FALSE(auth_->validate_cached(t.access_token).has_value());
-  EXPECT_EQ(auth_->validate_access_token(t.access_token).error().code,
-            ErrorCode::kUnauthenticated);
+  auto p = auth_->validate_access_token(t.access_token);
+  EXPECT_EQ(p.error().code, ErrorCode::kUnauthenticated);
+  EXPECT_TRUE(p.error().is(ErrorReason::kExpired));  // typed: the guard says "expired" on this
 }
 
 TEST_F(AuthServiceTest, TokensAreStoredHashed) {
@@ -698,6 +701,7 @@ TEST_F(AuthServiceTest, MalformedTokenIsRefusedWithoutTheDatabase) {
   auto r = auth_->validate_cached("not-a-token");
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->error().code, ErrorCode::kUnauthenticated);
+  EXPECT_EQ(r->error().reason, ErrorReason::kNone);  // invalid, not expired
 }
 
 TEST_F(AuthServiceTest, RevokingSessionsInvalidatesTheCache) {

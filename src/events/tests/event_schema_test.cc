@@ -84,6 +84,21 @@ TEST(EventSchema, ABatchIsAnArrayAnEventsFieldOrOneEvent) {
   EXPECT_EQ(event_batch(json::parse(R"("events")"), single), nullptr);
 }
 
+// The seed's literal contract: {"event": "track_end", "position_ms": ..., "skip": false}.
+TEST(EventSchema, TheSeedsEventKeyNamesTheTypeWhenTypeIsAbsent) {
+  auto e = parse(R"({"event": "track_end", "track_id": "AAAAAAAAAAAAAAAAAAAAAA", "position_ms": 185000, "skip": false})");
+  ASSERT_TRUE(e.ok()) << e.error().message;
+  EXPECT_EQ(e->type, EventType::kTrackEnd);
+  EXPECT_EQ(e->payload, Payload(pb(185000, false)));
+  EXPECT_EQ(to_json(*e).at("type").as_string(), "track_end");  // stored and exported as "type"
+  // "type" wins; "event" beside it is an unknown field, ignored as any other.
+  auto both = parse(R"({"type": "track_start", "event": {"x": 1}, "track_id": "AAAAAAAAAAAAAAAAAAAAAA"})");
+  ASSERT_TRUE(both.ok()) << both.error().message;
+  EXPECT_EQ(both->type, EventType::kTrackStart);
+  EXPECT_EQ(bad_field(R"({"event": "track_teleport"})"), "type");
+  EXPECT_EQ(bad_field(R"({"event": 3})"), "event");
+}
+
 TEST(EventSchema, MissingTimestampMeansNow) {
   auto e = parse(R"({"type": "search", "query": "x", "result_count": 0})");
   ASSERT_TRUE(e.ok());

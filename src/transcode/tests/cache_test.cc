@@ -349,6 +349,30 @@ TEST_F(CacheTest, AWorkerErrorReportIsPassedOn) {
   EXPECT_EQ(info.error, "no decodable audio stream");
 }
 
+// Issue 16: "no report" is a typed reason, not a message to match.
+TEST(WorkerProtocolTest, ALineThatIsNoReportSaysSoByItsReason) {
+  for (std::string_view line : {"", "Segmentation fault", "[1, 2]", "{\"bytes\": 3}"}) {
+    auto r = report_from_json(line);
+    ASSERT_FALSE(r.ok()) << line;
+    EXPECT_EQ(r.error().code, ErrorCode::kInternal);
+    EXPECT_TRUE(r.error().is(ErrorReason::kNoReport)) << line;
+  }
+  // An error the worker reported is its own error, whatever its message says.
+  auto reported = report_from_json(error_to_json(Error::internal("the transcode worker printed no report")));
+  ASSERT_FALSE(reported.ok());
+  EXPECT_EQ(reported.error().reason, ErrorReason::kNone);
+}
+
+TEST_F(CacheTest, AWorkerThatExitsWithoutAReportFailsSayingHowItEnded) {
+  auto& cache = open(shell_runner("printf half > \"$2.part\"; exit 0"));
+  cache.request(source("quiet.flac"), Format::kOgg, 96);
+  cache.wait_idle();
+  auto info = cache.peek(source("quiet.flac"), Format::kOgg, 96);
+  EXPECT_EQ(info.state, State::kFailed);
+  EXPECT_NE(info.error.find("without a report"), std::string::npos) << info.error;
+  EXPECT_TRUE(fs::is_empty(dir()));  // its .part file was removed
+}
+
 TEST(WorkerProtocolTest, ReportsRoundTrip) {
   audio::TranscodeReport r;
   r.source_codec = "flac";

@@ -1,0 +1,112 @@
+// The playback service: the seed's Audio Playback Flow as use cases, free of HTTP, so that any
+// API surface (the Spotify-shaped one today, OpenSubsonic or Connect later) asks the same
+// questions and gets the same answers.
+//
+// - play(): which file of a track a user gets (the track's originals and the encodings Segue can
+//   make from the best of them, the transcode cache's state, the tier's cap, the client's
+//   formats), the encoding started if it must be made, and a stream token for it.
+// - resolve(): what an /audio file id names (an original in the catalog snapshot or an encoding
+//   in the transcode cache) and whether it can be served now.
+//
+// Threads: both only read the catalog snapshot and the transcode cache's memory (never block):
+// safe on network threads.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "catalog/catalog.h"
+#include "common/ids.h"
+#include "common/result.h"
+#include "playback/quality.h"
+#include "playback/stream_token.h"
+
+namespace segue::transcode {
+class TranscodeCache;
+}  // namespace segue::transcode
+
+namespace segue::playback {
+
+// What a play answer says about the chosen file, an original or an encoding.
+struct PlayFile {
+  FileId id;
+  std::string format;     // "vorbis", "flac", ...
+  std::string container;  // "ogg", "flac", ...
+  std::string mime_type;
+  int bitrate_kbps = 0;
+  int64_t size = 0;       // 0 while an encoding is not ready
+  bool lossless = false;
+  bool ready = true;      // false: an encoding still being made (GET /audio answers 503)
+  bool transcoded = false;
+  int64_t retry_after_s = 0;  // !ready: when to ask again
+};
+
+struct PlayRequest {
+  UserId user;
+  TrackId track;
+  QualityRequest quality;
+};
+
+struct PlayDecision {
+  // The snapshot the decision was taken on; `track` points into it.
+  std::shared_ptr<const catalog::Snapshot> snapshot;
+  const catalog::Track* track = nullptr;
+  PlayFile file;
+  Tier tier = Tier::kFree;
+  int cap_kbps = 0;
+  bool within_cap = true;
+  std::string note;  // why this file (human-readable, for clients)
+  std::string token; // the stream token for `file` and the user
+  std::chrono::seconds expires_in{0};
+};
+
+// What an /audio file id names.
+struct StreamSource {
+  enum class State {
+    kReady,    // path/size/mtime_ns/mime_type are set
+    kPending,  // an encoding not yet complete: ask again after retry_after
+    kFailed,   // an encoding that could not be made: `error` says why
+  };
+  State state = State::kReady;
+  std::string path;
+  std::string mime_type;
+  int64_t size = 0;
+  int64_t mtime_ns = 0;
+  std::chrono::seconds retry_after{0};
+  std::string error;
+};
+
+class PlaybackService {
+ public:
+  // `transcodes` may be null (only original files are offered). All must outlive the service.
+  PlaybackService(const catalog::Catalog& catalog, transcode::TranscodeCache* transcodes,
+                  const StreamTokenSigner& tokens, std::chrono::seconds token_ttl);
+
+  // Error::not_found for a track the catalog does not know (or one without files);
+  // Error::invalid when no file has a format the client accepts; Error::permission_denied when
+  // none the client accepts fits the tier while another would (choose_quality's errors);
+  // Error::internal when the chosen encoding has failed meanwhile. Never blocks.
+  Result<PlayDecision> play(const PlayRequest& request) const;
+
+  // The stream token's claims if `token` lets its user fetch `file` now (permission_denied
+  // with a reason otherwise).
+  Result<StreamClaims> verify_token(std::string_view token, const FileId& file) const;
+
+  // The original or encoding `file` names. Error::not_found for an id neither the catalog nor
+  // the transcode cache knows. Marks a ready encoding used. Never blocks.
+  Result<StreamSource> resolve(const FileId& file) const;
+
+  std::chrono::seconds token_ttl() const { return token_ttl_; }
+
+ private:
+  const catalog::Catalog& catalog_;
+  transcode::TranscodeCache* transcodes_;
+  const StreamTokenSigner& tokens_;
+  std::chrono::seconds token_ttl_;
+};
+
+}  // namespace segue::playback
