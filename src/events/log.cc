@@ -221,6 +221,15 @@ Result<int64_t> Log::delete_user(store::Connection& c, const UserId& user) {
   return c.exec("DELETE FROM event_log WHERE user_id = ?", {user.str()});
 }
 
+Result<int64_t> Log::delete_user(const UserId& user) {
+  int64_t removed = 0;
+  SEGUE_TRY(db_.write([&](store::Connection& c) -> Status {
+    SEGUE_ASSIGN_OR_RETURN(removed, delete_user(c, user));
+    return {};
+  }));
+  return removed;
+}
+
 // Shared counts' per-user windows (issue 14): how many of a user's plays of a track on one UTC
 // day of arrival the popularity consumer counted (popularity.h). Migration 3 of the log's
 // database and 2 of a consumer's.

@@ -15,16 +15,13 @@
 
 #include "common/result.h"
 #include "events/event.h"
+#include "events/stream.h"
 #include "store/database.h"
 
 namespace segue::events {
 
-struct OffsetRange {
-  int64_t first = 0;  // offset of the batch's first event
-  int64_t last = 0;   // offset of its last event (first + size - 1)
-};
-
-class Log {
+// The EventStream kept in a store::Database (stream.h).
+class Log final : public EventStream {
  public:
   explicit Log(store::Database& db);
 
@@ -34,31 +31,34 @@ class Log {
   // Group commit: batches appended concurrently by other threads while a commit is in flight
   // are written together in the next transaction (one fsync for all; each keeps consecutive
   // offsets; if that transaction fails, every batch in it fails and none is written).
-  Result<OffsetRange> append(const std::vector<Event>& events);
+  Result<OffsetRange> append(const std::vector<Event>& events) override;
 
   // Events with offset > `after`, in offset order, at most `limit`. On a read connection.
-  Result<std::vector<Event>> read(int64_t after, int limit);
+  Result<std::vector<Event>> read(int64_t after, int limit) override;
   // The same inside a transaction the caller holds.
   static Result<std::vector<Event>> read(store::Connection& c, int64_t after, int limit);
 
   // Every event of `user` with offset <= `up_to`, in offset order, inside the caller's
   // transaction (or on a read connection for the first form). The log has no index by user
   // (it would cost ingest five times, docs/formats/event-log.md): this scans the log.
-  Result<std::vector<Event>> user_events(const UserId& user);
+  Result<std::vector<Event>> user_events(const UserId& user) override;
   static Result<std::vector<Event>> user_events(store::Connection& c, const UserId& user, int64_t up_to);
   // Removes every event of `user` (inside the caller's transaction). Offsets are not reused.
   static Result<int64_t> delete_user(store::Connection& c, const UserId& user);
+  // The same in a transaction of its own.
+  Result<int64_t> delete_user(const UserId& user) override;
 
   // The offset of the newest committed event (0 for an empty log). Memory only.
-  int64_t head() const { return head_.load(std::memory_order_acquire); }
+  int64_t head() const override { return head_.load(std::memory_order_acquire); }
   // Reads the head from the database (at start; the log then keeps it).
-  Status load_head();
+  Status load_head() override;
 
   // Called with the new head after each successful append, on the appending thread. Set once,
   // before appends start.
-  void set_append_listener(std::function<void(int64_t head)> fn) { listener_ = std::move(fn); }
+  void set_append_listener(std::function<void(int64_t head)> fn) override { listener_ = std::move(fn); }
 
   store::Database& db() { return db_; }
+  store::Database* database() override { return &db_; }
 
  private:
   struct Pending;

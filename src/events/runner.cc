@@ -4,6 +4,7 @@
 #include <set>
 
 #include "common/log.h"
+#include "events/log.h"
 
 namespace segue::events {
 namespace {
@@ -32,7 +33,7 @@ struct ConsumerRunner::Slot {
   std::optional<Error> last_error;
 };
 
-ConsumerRunner::ConsumerRunner(store::Database& db, Log& log, RunnerOptions options)
+ConsumerRunner::ConsumerRunner(store::Database& db, EventStream& log, RunnerOptions options)
     : db_(db), log_(log), options_(options) {}
 
 ConsumerRunner::~ConsumerRunner() { stop(); }
@@ -41,7 +42,7 @@ void ConsumerRunner::add(Consumer& consumer, store::Database* db) {
   auto s = std::make_unique<Slot>();
   s->consumer = &consumer;
   s->db = db ? db : &db_;
-  s->split = s->db != &log_.db();
+  s->split = s->db != log_.database();
   slots_.push_back(std::move(s));
 }
 
@@ -329,20 +330,24 @@ Status ConsumerRunner::forget_locked(const UserId& user) {
     if (!st.ok()) return st;
   }
   if (options_.after_derived_forget && !events.empty()) options_.after_derived_forget();
-  Status st = log_.db().write([&](store::Connection& c) -> Status {  // (2)
-    for (auto& s : slots_)
-      if (!s->split) s->consumer->on_rollback();  // a clean start for each attempt
-    std::vector<Event> here;
-    bool any = false;
-    for (auto& s : slots_) any |= !s->split;
-    if (any) {
-      SEGUE_ASSIGN_OR_RETURN(here, Log::user_events(c, user, INT64_MAX));
-    }
-    for (auto& s : slots_)
-      if (!s->split) SEGUE_TRY(s->consumer->forget_user(c, user, applied(*s, here)));
-    SEGUE_TRY(Log::delete_user(c, user));
-    return {};
-  });
+  // (2) Consumers that live in the stream's own database (always a Log then) forget in the
+  // transaction that deletes the events; otherwise the stream deletes them on its own.
+  const bool any_shared = std::any_of(slots_.begin(), slots_.end(), [](const auto& s) { return !s->split; });
+  Status st;
+  if (any_shared) {
+    st = log_.database()->write([&](store::Connection& c) -> Status {
+      for (auto& s : slots_)
+        if (!s->split) s->consumer->on_rollback();  // a clean start for each attempt
+      SEGUE_ASSIGN_OR_RETURN(std::vector<Event> here, Log::user_events(c, user, INT64_MAX));
+      for (auto& s : slots_)
+        if (!s->split) SEGUE_TRY(s->consumer->forget_user(c, user, applied(*s, here)));
+      SEGUE_TRY(Log::delete_user(c, user));
+      return {};
+    });
+  } else {
+    Result<int64_t> removed = log_.delete_user(user);
+    if (!removed.ok()) st = removed.error();
+  }
   for (auto& s : slots_) {
     if (s->split) continue;
     if (st.ok()) s->consumer->on_commit();

@@ -19,7 +19,8 @@
 #include <vector>
 
 #include "events/consumer.h"
-#include "events/log.h"
+#include "events/stream.h"
+#include "store/database.h"
 
 namespace segue::events {
 
@@ -50,7 +51,8 @@ class ConsumerRunner {
  public:
   // `db` holds the consumers' offsets and derived state unless add() names another database
   // (then delete_user() commits in each, in the order documented in docs/formats/event-log.md).
-  ConsumerRunner(store::Database& db, Log& log, RunnerOptions options = {});
+  // A consumer whose database is not the stream's own (`log.database()`) is "split".
+  ConsumerRunner(store::Database& db, EventStream& log, RunnerOptions options = {});
   ~ConsumerRunner();  // stop()
   ConsumerRunner(const ConsumerRunner&) = delete;
   ConsumerRunner& operator=(const ConsumerRunner&) = delete;
@@ -105,7 +107,7 @@ class ConsumerRunner {
   Status finish_forgets();                   // for every user still in event_forget (at start)
 
   store::Database& db_;
-  Log& log_;
+  EventStream& log_;
   const RunnerOptions options_;
   std::vector<std::unique_ptr<Slot>> slots_;
   bool started_ = false;
