@@ -4,6 +4,7 @@
 #include <exception>
 #include <set>
 
+#include "auth/auth_store.h"
 #include "auth/pkce.h"
 #include "auth/redirect_uri.h"
 #include "common/crypto.h"
@@ -15,8 +16,6 @@ namespace {
 
 using TimePoint = std::chrono::system_clock::time_point;
 using store::Connection;
-using store::Row;
-using store::Value;
 
 // Token prefixes make Segue secrets recognisable to secret scanners and let malformed tokens
 // be refused without a lookup. The random part is 32 bytes in base64url (43 characters).
@@ -36,15 +35,7 @@ constexpr std::chrono::seconds kMaxCodeTtl{600};
 // Used codes are kept this long after they expire so that a late replay still revokes.
 constexpr int64_t kUsedCodeRetention = 24 * 3600;
 
-constexpr std::string_view kKindAccess = "access";
-constexpr std::string_view kKindRefresh = "refresh";
-
 const char* const kBadCredentials = "wrong user name or password";
-
-int64_t unix_seconds(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
-TimePoint from_unix(int64_t s) { return TimePoint(std::chrono::seconds(s)); }
 
 // Randomness fails only if OpenSSL's generator does; that must not throw through us.
 template <typename F>
@@ -73,15 +64,6 @@ bool is_well_formed(std::string_view token, std::string_view prefix) {
 // What the database stores instead of a token, code or secret.
 std::string secret_hash(std::string_view secret) {
   return crypto::hex_encode(crypto::sha256(secret));
-}
-
-// Stored scope strings are parsed leniently: a scope removed from a later Segue is dropped
-// instead of invalidating every token that held it.
-ScopeSet parse_stored_scopes(std::string_view text) {
-  ScopeSet out;
-  for (const auto& name : strings::split(text, ' '))
-    if (auto s = scope_from_name(name)) out.add(*s);
-  return out;
 }
 
 Status validate_user_name(std::string_view name) {
@@ -136,89 +118,32 @@ OAuthFailure invalid_grant(std::string description) {
   return fail(OAuthError::kInvalidGrant, std::move(description));
 }
 
-constexpr std::string_view kUserColumns =
-    "id, name, display_name, admin, tier, created_at";
-
-User user_from_row(const Row& r) {
-  User u;
-  u.id = UserId(r.text(0));
-  u.name = r.text(1);
-  u.display_name = r.text(2);
-  u.admin = r.i64(3) != 0;
-  u.tier = tier_from_name(r.text(4)).value_or(Tier::kFree);
-  u.created_at = from_unix(r.i64(5));
-  return u;
-}
-
-Result<std::optional<Client>> load_client(Connection& c, const std::string& id) {
-  std::optional<Client> out;
-  SEGUE_TRY(c.query("SELECT client_id, name, is_public, created_at FROM oauth_clients "
-                    "WHERE client_id = ?",
-                    {id}, [&](const Row& r) {
-                      Client cl;
-                      cl.id = ClientId(r.text(0));
-                      cl.name = r.text(1);
-                      cl.is_public = r.i64(2) != 0;
-                      cl.created_at = from_unix(r.i64(3));
-                      out = std::move(cl);
-                    }));
-  if (!out) return out;
-  SEGUE_TRY(c.query("SELECT redirect_uri FROM oauth_client_redirects WHERE client_id = ? "
-                    "ORDER BY redirect_uri",
-                    {id}, [&](const Row& r) { out->redirect_uris.push_back(r.text(0)); }));
-  return out;
-}
-
-// The hashes of a grant's live access tokens, so that their cached principals can be dropped.
-Status collect_access_keys(Connection& c, std::string_view where, const std::vector<Value>& params,
-                           std::vector<std::string>& keys) {
-  return c.query(
-      "SELECT t.token_hash FROM oauth_tokens t JOIN oauth_grants g ON g.id = t.grant_id "
-      "WHERE t.kind = 'access' AND t.revoked_at IS NULL AND " + std::string(where),
-      params, [&](const Row& r) { keys.push_back(r.text(0)); });
-}
-
-// Revokes a grant and every token of it; appends the revoked access-token hashes to `keys`.
-Status revoke_grant(Connection& c, const std::string& grant_id, int64_t now,
-                    std::vector<std::string>& keys) {
-  SEGUE_TRY(collect_access_keys(c, "t.grant_id = ?", {grant_id}, keys));
-  SEGUE_TRY(c.exec("UPDATE oauth_grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-                   {now, grant_id}));
-  SEGUE_TRY(c.exec(
-      "UPDATE oauth_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL",
-      {now, grant_id}));
-  return {};
-}
-
-// Bumps the revision row (see sync_revocations) and returns the value it had before.
-Result<int64_t> bump_revision(Connection& c) {
-  SEGUE_ASSIGN_OR_RETURN(auto before, c.query_int("SELECT revision FROM auth_revision WHERE id = 1"));
-  SEGUE_TRY(c.exec("UPDATE auth_revision SET revision = revision + 1 WHERE id = 1"));
-  return before.value_or(0);
-}
-
-// Bumps a user's credentials epoch and returns the new one.
-Result<int64_t> bump_epoch(Connection& c, const std::string& user_id) {
-  SEGUE_TRY(c.exec("UPDATE users SET credentials_epoch = credentials_epoch + 1 WHERE id = ?", {user_id}));
-  SEGUE_ASSIGN_OR_RETURN(auto e, c.query_int("SELECT credentials_epoch FROM users WHERE id = ?", {user_id}));
-  return e.value_or(0);
-}
-
 struct NewToken {
   std::string token;
   std::string key;
 };
 
-Result<NewToken> insert_token(Connection& c, std::string_view prefix, std::string_view kind,
-                              const std::string& grant_id, const ScopeSet& scopes, int64_t now,
-                              std::chrono::seconds ttl) {
+// A fresh token of `kind`, stored under its hash.
+Result<NewToken> issue_token(Connection& c, std::string_view prefix, std::string_view kind,
+                             const std::string& grant_id, const ScopeSet& scopes, int64_t now,
+                             std::chrono::seconds ttl) {
   SEGUE_ASSIGN_OR_RETURN(std::string token, new_token(prefix));
   std::string key = secret_hash(token);
-  SEGUE_TRY(c.exec(
-      "INSERT INTO oauth_tokens (token_hash, grant_id, kind, scopes, issued_at, expires_at) "
-      "VALUES (?, ?, ?, ?, ?, ?)",
-      {key, grant_id, std::string(kind), scopes.to_string(), now, now + ttl.count()}));
+  SEGUE_TRY(insert_token(c, key, grant_id, kind, scopes, now, now + ttl.count()));
   return NewToken{std::move(token), std::move(key)};
+}
+
+// One user read with `load` (a store lookup); Error::not_found if there is none.
+template <typename Load>
+Result<User> read_user(store::Database& db, Load load) {
+  std::optional<User> out;
+  Status s = db.read([&](Connection& c) -> Status {
+    SEGUE_ASSIGN_OR_RETURN(out, load(c));
+    return {};
+  });
+  if (!s) return s.error();
+  if (!out) return Error::not_found("no such user");
+  return *std::move(out);
 }
 
 }  // namespace
@@ -266,13 +191,12 @@ Status AuthService::sync_revocations() {
   bool changed = false;
   SEGUE_TRY(db_.read([&](Connection& c) -> Status {
     epochs.clear();
-    SEGUE_ASSIGN_OR_RETURN(auto r, c.query_int("SELECT revision FROM auth_revision WHERE id = 1"));
-    revision = r.value_or(0);
+    SEGUE_ASSIGN_OR_RETURN(revision, load_revision(c));
     changed = revision != known;
     if (!changed) return {};
     // In the same read transaction: the epochs as of that revision.
-    return c.query("SELECT id, credentials_epoch FROM users WHERE credentials_epoch > 0", {},
-                   [&](const Row& row) { epochs.emplace_back(row.text(0), row.i64(1)); });
+    SEGUE_ASSIGN_OR_RETURN(epochs, load_credentials_epochs(c));
+    return {};
   }));
   if (!changed) return {};
   // Another process revoked something: no cached principal can be trusted any more.
@@ -366,43 +290,28 @@ Result<User> AuthService::create_user(std::string_view name, std::string_view pa
          from_unix(unix_seconds(now()))};
   const std::string key = strings::ascii_lower(name);
   Status s = db_.write([&](Connection& c) -> Status {
-    SEGUE_ASSIGN_OR_RETURN(auto taken,
-                           c.query_int("SELECT 1 FROM users WHERE name_key = ?", {key}));
+    SEGUE_ASSIGN_OR_RETURN(bool taken, user_name_taken(c, key));
     if (taken) return Error::conflict("user name '" + u.name + "' is taken");
-    SEGUE_TRY(c.exec(
-        "INSERT INTO users (id, name, name_key, display_name, password_hash, admin, tier, "
-        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        {u.id.str(), u.name, key, u.display_name, hash, int64_t{admin ? 1 : 0},
-         std::string(tier_name(tier)), unix_seconds(u.created_at)}));
-    return {};
+    return insert_user(c, u, key, hash);
   });
   if (!s) return s.error();
   return u;
 }
 
-Result<User> AuthService::find_user(std::string_view where_column, const std::string& value) {
-  std::optional<User> out;
-  Status s = db_.read([&](Connection& c) -> Status {
-    return c.query("SELECT " + std::string(kUserColumns) + " FROM users WHERE " +
-                       std::string(where_column) + " = ?",
-                   {value}, [&](const Row& r) { out = user_from_row(r); });
-  });
-  if (!s) return s.error();
-  if (!out) return Error::not_found("no such user");
-  return *std::move(out);
+Result<User> AuthService::get_user(const UserId& id) {
+  return read_user(db_, [&](Connection& c) { return load_user(c, id); });
 }
 
-Result<User> AuthService::get_user(const UserId& id) { return find_user("id", id.str()); }
-
 Result<User> AuthService::get_user_by_name(std::string_view name) {
-  return find_user("name_key", strings::ascii_lower(name));
+  const std::string key = strings::ascii_lower(name);
+  return read_user(db_, [&](Connection& c) { return load_user_by_name(c, key); });
 }
 
 Result<std::vector<User>> AuthService::list_users() {
   std::vector<User> out;
   Status s = db_.read([&](Connection& c) -> Status {
-    return c.query("SELECT " + std::string(kUserColumns) + " FROM users ORDER BY name_key", {},
-                   [&](const Row& r) { out.push_back(user_from_row(r)); });
+    SEGUE_ASSIGN_OR_RETURN(out, load_users(c));
+    return {};
   });
   if (!s) return s.error();
   return out;
@@ -413,12 +322,12 @@ Result<User> AuthService::verify_password(std::string_view name, std::string_vie
   std::string stored;
   if (validate_user_name(name).ok() && password.size() <= kMaxPasswordBytes) {
     Status s = db_.read([&](Connection& c) -> Status {
-      return c.query("SELECT " + std::string(kUserColumns) +
-                         ", password_hash FROM users WHERE name_key = ?",
-                     {strings::ascii_lower(name)}, [&](const Row& r) {
-                       user = user_from_row(r);
-                       stored = r.text(6);
-                     });
+      SEGUE_ASSIGN_OR_RETURN(auto login, load_user_login(c, strings::ascii_lower(name)));
+      if (login) {
+        user = std::move(login->user);
+        stored = std::move(login->password_hash);
+      }
+      return {};
     });
     if (!s) return s.error();
   }
@@ -437,9 +346,7 @@ Result<User> AuthService::verify_password(std::string_view name, std::string_vie
     Status s = rehashed.ok() ? Status() : Status(rehashed.error());
     if (s) {
       s = db_.write([&](Connection& c) -> Status {
-        SEGUE_TRY(c.exec("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?",
-                         {*rehashed, user->id.str(), stored}));
-        return {};
+        return replace_password_hash(c, user->id, stored, *rehashed);
       });
     }
     if (!s)
@@ -449,20 +356,17 @@ Result<User> AuthService::verify_password(std::string_view name, std::string_vie
   return *std::move(user);
 }
 
-Status AuthService::update_user(std::string_view name, std::string_view set_sql, Value value,
+Status AuthService::update_user(std::string_view name, const UserUpdate& update,
                                 bool invalidate_principals) {
   const std::string key = strings::ascii_lower(name);
   std::vector<std::string> keys;
   int64_t before = -1;
   Status s = db_.write([&](Connection& c) -> Status {
     keys.clear();
-    SEGUE_ASSIGN_OR_RETURN(int64_t n, c.exec("UPDATE users SET " + std::string(set_sql) +
-                                                 " WHERE name_key = ?",
-                                             {value, key}));
+    SEGUE_ASSIGN_OR_RETURN(int64_t n, update(c, key));
     if (n == 0) return Error::not_found("no such user");
     if (invalidate_principals) {
-      SEGUE_TRY(collect_access_keys(
-          c, "g.user_id = (SELECT id FROM users WHERE name_key = ?)", {key}, keys));
+      SEGUE_TRY(collect_user_access_keys_by_name(c, key, keys));
       SEGUE_ASSIGN_OR_RETURN(before, bump_revision(c));
     }
     return {};
@@ -479,35 +383,43 @@ Status AuthService::set_password(std::string_view name, std::string_view passwor
   SEGUE_TRY(validate_password(password));
   SEGUE_ASSIGN_OR_RETURN(std::string hash, hash_password(password, options_.password));
   const std::string key = strings::ascii_lower(name);
-  std::string id;
+  std::optional<UserId> id;
   int64_t epoch = 0, before = -1;
   Status s = db_.write([&](Connection& c) -> Status {
-    id.clear();
-    SEGUE_TRY(c.query("SELECT id FROM users WHERE name_key = ?", {key}, [&](const Row& r) { id = r.text(0); }));
-    if (id.empty()) return Error::not_found("no such user");
-    SEGUE_TRY(c.exec("UPDATE users SET password_hash = ? WHERE id = ?", {hash, id}));
-    SEGUE_ASSIGN_OR_RETURN(epoch, bump_epoch(c, id));
+    SEGUE_ASSIGN_OR_RETURN(id, load_user_id(c, key));
+    if (!id) return Error::not_found("no such user");
+    SEGUE_TRY(set_password_hash(c, *id, hash));
+    SEGUE_ASSIGN_OR_RETURN(epoch, bump_credentials_epoch(c, *id));
     SEGUE_ASSIGN_OR_RETURN(before, bump_revision(c));
     return {};
   });
   if (!s) return s;
-  epoch_seen(UserId(id), epoch);
+  epoch_seen(*id, epoch);
   revision_bumped(before);
-  notify_revoked({UserId(id)});
+  notify_revoked({*id});
   return {};
 }
 
 Status AuthService::set_tier(std::string_view name, Tier tier) {
-  return update_user(name, "tier = ?", std::string(tier_name(tier)), true);
+  return update_user(
+      name, [&](Connection& c, const std::string& key) { return update_user_tier(c, key, tier); },
+      true);
 }
 
 Status AuthService::set_admin(std::string_view name, bool admin) {
-  return update_user(name, "admin = ?", int64_t{admin ? 1 : 0}, true);
+  return update_user(
+      name, [&](Connection& c, const std::string& key) { return update_user_admin(c, key, admin); },
+      true);
 }
 
 Status AuthService::set_display_name(std::string_view name, std::string_view display_name) {
   SEGUE_TRY(validate_label(display_name, kMaxDisplayName, "display name"));
-  return update_user(name, "display_name = ?", std::string(display_name), false);
+  return update_user(
+      name,
+      [&](Connection& c, const std::string& key) {
+        return update_user_display_name(c, key, display_name);
+      },
+      false);
 }
 
 Status AuthService::revoke_user_sessions(const UserId& user) {
@@ -516,20 +428,12 @@ Status AuthService::revoke_user_sessions(const UserId& user) {
   int64_t epoch = 0, before = -1;
   Status s = db_.write([&](Connection& c) -> Status {
     keys.clear();
-    SEGUE_ASSIGN_OR_RETURN(auto exists,
-                           c.query_int("SELECT 1 FROM users WHERE id = ?", {user.str()}));
+    SEGUE_ASSIGN_OR_RETURN(bool exists, user_exists(c, user));
     if (!exists) return Error::not_found("no such user");
-    SEGUE_TRY(collect_access_keys(c, "g.user_id = ?", {user.str()}, keys));
-    SEGUE_TRY(c.exec(
-        "UPDATE oauth_tokens SET revoked_at = ? WHERE revoked_at IS NULL AND grant_id IN "
-        "(SELECT id FROM oauth_grants WHERE user_id = ?)",
-        {t, user.str()}));
-    SEGUE_TRY(c.exec(
-        "UPDATE oauth_grants SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
-        {t, user.str()}));
-    SEGUE_TRY(c.exec("DELETE FROM oauth_codes WHERE user_id = ? AND used_at IS NULL",
-                     {user.str()}));
-    SEGUE_ASSIGN_OR_RETURN(epoch, bump_epoch(c, user.str()));
+    SEGUE_TRY(collect_user_access_keys(c, user, keys));
+    SEGUE_TRY(revoke_user_grants(c, user, t));
+    SEGUE_TRY(delete_unused_codes(c, user));
+    SEGUE_ASSIGN_OR_RETURN(epoch, bump_credentials_epoch(c, user));
     SEGUE_ASSIGN_OR_RETURN(before, bump_revision(c));
     return {};
   });
@@ -572,16 +476,8 @@ Result<RegisteredClient> AuthService::register_client(std::string_view name,
     hash = secret_hash(secret);
     out.secret = std::move(secret);
   }
-  Status s = db_.write([&](Connection& c) -> Status {
-    SEGUE_TRY(c.exec("INSERT INTO oauth_clients (client_id, name, secret_hash, is_public, "
-                     "created_at) VALUES (?, ?, ?, ?, ?)",
-                     {id, out.client.name, store::opt(hash), int64_t{is_public ? 1 : 0},
-                      unix_seconds(out.client.created_at)}));
-    for (const auto& uri : out.client.redirect_uris)
-      SEGUE_TRY(c.exec("INSERT INTO oauth_client_redirects (client_id, redirect_uri) VALUES (?, ?)",
-                       {id, uri}));
-    return {};
-  });
+  Status s =
+      db_.write([&](Connection& c) -> Status { return insert_client(c, out.client, hash); });
   if (!s) return s.error();
   return out;
 }
@@ -592,14 +488,7 @@ Status AuthService::ensure_first_party_client(const ClientId& id, std::string_vi
   if (redirect_path.empty() || redirect_path.front() != '/' || redirect_path.substr(0, 2) == "//")
     return Error::invalid("a first-party redirect must be a path starting with a single '/'");
   return db_.write([&](Connection& c) -> Status {
-    SEGUE_TRY(c.exec("INSERT INTO oauth_clients (client_id, name, secret_hash, is_public, created_at) "
-                     "VALUES (?, ?, NULL, 1, ?) ON CONFLICT (client_id) DO UPDATE SET "
-                     "name = excluded.name, secret_hash = NULL, is_public = 1",
-                     {id.str(), std::string(name), unix_seconds(now())}));
-    SEGUE_TRY(c.exec("DELETE FROM oauth_client_redirects WHERE client_id = ?", {id.str()}));
-    SEGUE_TRY(c.exec("INSERT INTO oauth_client_redirects (client_id, redirect_uri) VALUES (?, ?)",
-                     {id.str(), std::string(redirect_path)}));
-    return {};
+    return upsert_first_party_client(c, id, name, redirect_path, unix_seconds(now()));
   });
 }
 
@@ -617,13 +506,7 @@ Result<Client> AuthService::get_client(const ClientId& id) {
 Result<std::vector<Client>> AuthService::list_clients() {
   std::vector<Client> out;
   Status s = db_.read([&](Connection& c) -> Status {
-    std::vector<std::string> ids;
-    SEGUE_TRY(c.query("SELECT client_id FROM oauth_clients ORDER BY name, client_id", {},
-                      [&](const Row& r) { ids.push_back(r.text(0)); }));
-    for (const auto& id : ids) {
-      SEGUE_ASSIGN_OR_RETURN(auto cl, load_client(c, id));
-      if (cl) out.push_back(*std::move(cl));
-    }
+    SEGUE_ASSIGN_OR_RETURN(out, load_clients(c));
     return {};
   });
   if (!s) return s.error();
@@ -637,8 +520,8 @@ Result<Client> AuthService::authenticate_client(std::string_view client_id,
   Status s = db_.read([&](Connection& c) -> Status {
     const std::string id(client_id);
     SEGUE_ASSIGN_OR_RETURN(client, load_client(c, id));
-    return c.query("SELECT secret_hash FROM oauth_clients WHERE client_id = ?", {id},
-                   [&](const Row& r) { stored = r.opt_text(0); });
+    SEGUE_ASSIGN_OR_RETURN(stored, load_client_secret_hash(c, id));
+    return {};
   });
   if (!s) return s.error();
   // Hash even when there is nothing to compare with, to keep the timing uniform.
@@ -741,16 +624,17 @@ Result<std::string> AuthService::issue_code(const AuthorizeRequest& request, con
       return Error::invalid("the redirect URI is no longer registered");
     if (client->is_public && !request.code_challenge)
       return Error::invalid("public clients must use PKCE");
-    SEGUE_ASSIGN_OR_RETURN(auto exists,
-                           c.query_int("SELECT 1 FROM users WHERE id = ?", {user.str()}));
+    SEGUE_ASSIGN_OR_RETURN(bool exists, user_exists(c, user));
     if (!exists) return Error::not_found("no such user");
-    SEGUE_TRY(c.exec(
-        "INSERT INTO oauth_codes (code_hash, client_id, user_id, redirect_uri, scopes, "
-        "code_challenge, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        {secret_hash(code), request.client_id.str(), user.str(), request.redirect_uri,
-         request.scopes.to_string(), store::opt(request.code_challenge), t,
-         t + options_.code_ttl.count()}));
-    return {};
+    CodeRow row;
+    row.client_id = request.client_id.str();
+    row.user_id = user.str();
+    row.redirect_uri = request.redirect_uri;
+    row.scopes = request.scopes;
+    row.code_challenge = request.code_challenge;
+    row.created_at = t;
+    row.expires_at = t + options_.code_ttl.count();
+    return insert_code(c, secret_hash(code), row);
   });
   if (!s) return s.error();
   return code;
@@ -777,20 +661,7 @@ OAuthResult<TokenSet> AuthService::exchange_code(std::string_view client_id,
     failure.reset();
     revoked.clear();
     reused_grant.clear();
-    struct CodeRow {
-      std::string client_id, user_id, redirect_uri, scopes;
-      std::optional<std::string> challenge, grant_id;
-      int64_t expires_at = 0;
-      std::optional<int64_t> used_at;
-    };
-    std::optional<CodeRow> row;
-    SEGUE_TRY(c.query(
-        "SELECT client_id, user_id, redirect_uri, scopes, code_challenge, expires_at, used_at, "
-        "grant_id FROM oauth_codes WHERE code_hash = ?",
-        {code_key}, [&](const Row& r) {
-          row = CodeRow{r.text(0),      r.text(1),      r.text(2), r.text(3),
-                        r.opt_text(4),  r.opt_text(7),  r.i64(5),  r.opt_i64(6)};
-        }));
+    SEGUE_ASSIGN_OR_RETURN(std::optional<CodeRow> row, load_code(c, code_key));
     if (!row) {
       failure = invalid_grant("invalid authorization code");
       return {};
@@ -818,12 +689,12 @@ OAuthResult<TokenSet> AuthService::exchange_code(std::string_view client_id,
       failure = invalid_grant("redirect_uri does not match the authorization request");
       return {};
     }
-    if (row->challenge) {
+    if (row->code_challenge) {
       if (code_verifier.empty()) {
         failure = invalid_grant("code_verifier is required");
         return {};
       }
-      if (!verify_pkce(code_verifier, *row->challenge)) {
+      if (!verify_pkce(code_verifier, *row->code_challenge)) {
         failure = invalid_grant("code_verifier does not match the code_challenge");
         return {};
       }
@@ -833,20 +704,16 @@ OAuthResult<TokenSet> AuthService::exchange_code(std::string_view client_id,
     }
 
     SEGUE_ASSIGN_OR_RETURN(std::string grant_id, fresh([] { return random_base62_id(); }));
-    const ScopeSet scopes = parse_stored_scopes(row->scopes);
-    SEGUE_TRY(c.exec(
-        "INSERT INTO oauth_grants (id, client_id, user_id, kind, scopes, created_at) "
-        "VALUES (?, ?, ?, 'authorization_code', ?, ?)",
-        {grant_id, row->client_id, row->user_id, scopes.to_string(), t}));
-    SEGUE_ASSIGN_OR_RETURN(int64_t marked, c.exec(
-        "UPDATE oauth_codes SET used_at = ?, grant_id = ? WHERE code_hash = ? AND used_at IS NULL",
-        {t, grant_id, code_key}));
+    const ScopeSet& scopes = row->scopes;
+    SEGUE_TRY(insert_grant(c, grant_id, row->client_id, row->user_id, kGrantAuthorizationCode,
+                           scopes, t));
+    SEGUE_ASSIGN_OR_RETURN(int64_t marked, mark_code_used(c, code_key, grant_id, t));
     if (marked != 1) return Error::internal("authorization code changed during exchange");
-    SEGUE_ASSIGN_OR_RETURN(NewToken access, insert_token(c, kAccessPrefix, kKindAccess, grant_id,
-                                                         scopes, t, options_.access_ttl));
-    SEGUE_ASSIGN_OR_RETURN(NewToken refresh, insert_token(c, kRefreshPrefix, kKindRefresh,
-                                                          grant_id, scopes, t,
-                                                          options_.refresh_ttl));
+    SEGUE_ASSIGN_OR_RETURN(NewToken access, issue_token(c, kAccessPrefix, kTokenAccess, grant_id,
+                                                        scopes, t, options_.access_ttl));
+    SEGUE_ASSIGN_OR_RETURN(NewToken refresh, issue_token(c, kRefreshPrefix, kTokenRefresh,
+                                                         grant_id, scopes, t,
+                                                         options_.refresh_ttl));
     out.access_token = std::move(access.token);
     out.expires_in = options_.access_ttl;
     out.refresh_token = std::move(refresh.token);
@@ -891,22 +758,8 @@ OAuthResult<TokenSet> AuthService::refresh(std::string_view client_id,
     failure.reset();
     revoked.clear();
     reused_grant.clear();
-    struct TokenRow {
-      std::string grant_id, kind, client_id, grant_scopes;
-      int64_t expires_at = 0;
-      std::optional<int64_t> used_at, revoked_at, grant_revoked_at;
-      std::string user_id;
-    };
-    std::optional<TokenRow> row;
-    SEGUE_TRY(c.query(
-        "SELECT t.grant_id, t.kind, g.client_id, g.scopes, t.expires_at, t.used_at, "
-        "t.revoked_at, g.revoked_at, g.user_id FROM oauth_tokens t JOIN oauth_grants g ON g.id = t.grant_id "
-        "WHERE t.token_hash = ?",
-        {key}, [&](const Row& r) {
-          row = TokenRow{r.text(0), r.text(1), r.text(2), r.text(3),
-                         r.i64(4),  r.opt_i64(5), r.opt_i64(6), r.opt_i64(7), r.text(8)};
-        }));
-    if (!row || row->kind != kKindRefresh) {
+    SEGUE_ASSIGN_OR_RETURN(std::optional<TokenRow> row, load_token(c, key));
+    if (!row || row->kind != kTokenRefresh) {
       failure = invalid_grant("invalid refresh token");
       return {};
     }
@@ -932,21 +785,20 @@ OAuthResult<TokenSet> AuthService::refresh(std::string_view client_id,
       failure = invalid_grant("refresh token expired");
       return {};
     }
-    const ScopeSet granted = parse_stored_scopes(row->grant_scopes);
+    const ScopeSet& granted = row->grant_scopes;
     if (requested && !granted.contains_all(*requested)) {
       failure = fail(OAuthError::kInvalidScope, "scope exceeds the scope granted");
       return {};
     }
     const ScopeSet access_scopes = requested.value_or(granted);
-    SEGUE_ASSIGN_OR_RETURN(int64_t marked, c.exec(
-        "UPDATE oauth_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL", {t, key}));
+    SEGUE_ASSIGN_OR_RETURN(int64_t marked, mark_token_used(c, key, t));
     if (marked != 1) return Error::internal("refresh token changed during rotation");
-    SEGUE_ASSIGN_OR_RETURN(NewToken access, insert_token(c, kAccessPrefix, kKindAccess,
-                                                         row->grant_id, access_scopes, t,
-                                                         options_.access_ttl));
-    SEGUE_ASSIGN_OR_RETURN(NewToken next, insert_token(c, kRefreshPrefix, kKindRefresh,
-                                                       row->grant_id, granted, t,
-                                                       options_.refresh_ttl));
+    SEGUE_ASSIGN_OR_RETURN(NewToken access, issue_token(c, kAccessPrefix, kTokenAccess,
+                                                        row->grant_id, access_scopes, t,
+                                                        options_.access_ttl));
+    SEGUE_ASSIGN_OR_RETURN(NewToken next, issue_token(c, kRefreshPrefix, kTokenRefresh,
+                                                      row->grant_id, granted, t,
+                                                      options_.refresh_ttl));
     out.access_token = std::move(access.token);
     out.expires_in = options_.access_ttl;
     out.refresh_token = std::move(next.token);
@@ -980,12 +832,10 @@ OAuthResult<TokenSet> AuthService::client_credentials(std::string_view client_id
   TokenSet out;
   Status s = db_.write([&](Connection& c) -> Status {
     SEGUE_ASSIGN_OR_RETURN(std::string grant_id, fresh([] { return random_base62_id(); }));
-    SEGUE_TRY(c.exec(
-        "INSERT INTO oauth_grants (id, client_id, user_id, kind, scopes, created_at) "
-        "VALUES (?, ?, NULL, 'client_credentials', ?, ?)",
-        {grant_id, client->id.str(), scopes->to_string(), t}));
-    SEGUE_ASSIGN_OR_RETURN(NewToken access, insert_token(c, kAccessPrefix, kKindAccess, grant_id,
-                                                         *scopes, t, options_.access_ttl));
+    SEGUE_TRY(insert_grant(c, grant_id, client->id.str(), std::nullopt, kGrantClientCredentials,
+                           *scopes, t));
+    SEGUE_ASSIGN_OR_RETURN(NewToken access, issue_token(c, kAccessPrefix, kTokenAccess, grant_id,
+                                                        *scopes, t, options_.access_ttl));
     out.access_token = std::move(access.token);
     out.expires_in = options_.access_ttl;
     out.scope = scopes->to_string();
@@ -1012,21 +862,13 @@ OAuthResult<bool> AuthService::revoke_token(std::string_view client_id,
   Status s = db_.write([&](Connection& c) -> Status {
     revoked.clear();
     done = false;
-    std::optional<std::pair<std::string, std::string>> row;  // grant, kind
-    SEGUE_TRY(c.query(
-        "SELECT t.grant_id, t.kind, g.user_id FROM oauth_tokens t JOIN oauth_grants g ON g.id = t.grant_id "
-        "WHERE t.token_hash = ? AND g.client_id = ?",
-        {key, client->id.str()}, [&](const Row& r) {
-          row = std::make_pair(r.text(0), r.text(1));
-          user_id = r.text(2);
-        }));
+    SEGUE_ASSIGN_OR_RETURN(auto row, load_client_token(c, key, client->id.str()));
     if (!row) return {};
-    if (row->second == kKindRefresh) {
-      SEGUE_TRY(revoke_grant(c, row->first, t, revoked));
+    user_id = row->user_id;
+    if (row->kind == kTokenRefresh) {
+      SEGUE_TRY(revoke_grant(c, row->grant_id, t, revoked));
     } else {
-      SEGUE_ASSIGN_OR_RETURN(int64_t n, c.exec(
-          "UPDATE oauth_tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
-          {t, key}));
+      SEGUE_ASSIGN_OR_RETURN(int64_t n, revoke_single_token(c, key, t));
       if (n == 0) return {};
       revoked.push_back(key);
     }
@@ -1063,50 +905,26 @@ Result<Principal> AuthService::validate_access_token(std::string_view token) {
   const std::string key = secret_hash(token);
   const uint64_t generation = cache_.generation();  // before the read; see TokenCache
   const TimePoint t = now();
-  std::optional<Principal> principal;
-  bool revoked = false;
+  std::optional<AccessTokenRow> row;
   Status s = db_.read([&](Connection& c) -> Status {
-    return c.query(
-        "SELECT t.expires_at, t.revoked_at, t.scopes, g.client_id, g.user_id, g.revoked_at, "
-        "u.tier, u.admin FROM oauth_tokens t JOIN oauth_grants g ON g.id = t.grant_id "
-        "LEFT JOIN users u ON u.id = g.user_id WHERE t.token_hash = ? AND t.kind = 'access'",
-        {key}, [&](const Row& r) {
-          Principal p;
-          p.expires_at = from_unix(r.i64(0));
-          revoked = !r.is_null(1) || !r.is_null(5);
-          p.scopes = parse_stored_scopes(r.text(2));
-          p.client = ClientId(r.text(3));
-          if (!r.is_null(4)) {
-            p.user = UserId(r.text(4));
-            p.tier = tier_from_name(r.text(6)).value_or(Tier::kFree);
-            p.admin = r.i64(7) != 0;
-          }
-          principal = std::move(p);
-        });
+    SEGUE_ASSIGN_OR_RETURN(row, load_access_token(c, key));
+    return {};
   });
   if (!s) return s.error();
-  if (!principal) return Error::unauthenticated("invalid access token");
-  if (revoked) return Error::unauthenticated("access token revoked");
-  if (t >= principal->expires_at) return Error::unauthenticated("access token expired").because(ErrorReason::kExpired);
-  const TimePoint fresh_until = std::min(principal->expires_at, t + options_.cache_freshness);
-  cache_.insert(key, TokenCache::Entry{*principal, fresh_until}, generation);
-  return *std::move(principal);
+  if (!row) return Error::unauthenticated("invalid access token");
+  if (row->revoked) return Error::unauthenticated("access token revoked");
+  Principal& principal = row->principal;
+  if (t >= principal.expires_at) return Error::unauthenticated("access token expired").because(ErrorReason::kExpired);
+  const TimePoint fresh_until = std::min(principal.expires_at, t + options_.cache_freshness);
+  cache_.insert(key, TokenCache::Entry{principal, fresh_until}, generation);
+  return std::move(principal);
 }
 
 Result<int64_t> AuthService::purge_expired() {
   const int64_t t = unix_seconds(now());
   int64_t total = 0;
   Status s = db_.write([&](Connection& c) -> Status {
-    total = 0;
-    SEGUE_ASSIGN_OR_RETURN(int64_t codes, c.exec(
-        "DELETE FROM oauth_codes WHERE expires_at <= ?", {t - kUsedCodeRetention}));
-    SEGUE_ASSIGN_OR_RETURN(int64_t tokens,
-                           c.exec("DELETE FROM oauth_tokens WHERE expires_at <= ?", {t}));
-    SEGUE_ASSIGN_OR_RETURN(int64_t grants, c.exec(
-        "DELETE FROM oauth_grants WHERE NOT EXISTS (SELECT 1 FROM oauth_tokens t WHERE "
-        "t.grant_id = oauth_grants.id) AND NOT EXISTS (SELECT 1 FROM oauth_codes o WHERE "
-        "o.grant_id = oauth_grants.id)"));
-    total = codes + tokens + grants;
+    SEGUE_ASSIGN_OR_RETURN(total, delete_expired(c, t - kUsedCodeRetention, t));
     return {};
   });
   if (!s) return s.error();

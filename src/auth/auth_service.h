@@ -263,9 +263,11 @@ class AuthService {
   const std::string& dummy_password_hash();
   OAuthResult<Client> authenticate_for_token(std::string_view client_id,
                                              std::string_view client_secret);
-  Result<User> find_user(std::string_view where_column, const std::string& value);
-  Status update_user(std::string_view name, std::string_view set_sql, store::Value value,
-                     bool invalidate_principals);
+  // A user update by name key (an auth_store.h function); returns the number of users changed.
+  // update_user runs it in a write (Error::not_found if it changed none), and with
+  // `invalidate_principals` drops the user's cached principals and bumps the revision.
+  using UserUpdate = std::function<Result<int64_t>(store::Connection&, const std::string&)>;
+  Status update_user(std::string_view name, const UserUpdate& update, bool invalidate_principals);
 
   // Revision bookkeeping for a write that bumped the revision from `before`.
   void revision_bumped(int64_t before);
