@@ -163,6 +163,8 @@ Result<std::unique_ptr<AuthService>> AuthService::open(store::Database& db, Auth
   if (!clock) clock = [] { return std::chrono::system_clock::now(); };
   std::unique_ptr<AuthService> service(new AuthService(db, std::move(options), std::move(clock)));
   SEGUE_TRY(service->sync_revocations());
+  SEGUE_ASSIGN_OR_RETURN(auto users, service->list_users());
+  service->directory_.put_all(users);
   return service;
 }
 
@@ -295,16 +297,21 @@ Result<User> AuthService::create_user(std::string_view name, std::string_view pa
     return insert_user(c, u, key, hash);
   });
   if (!s) return s.error();
+  directory_.put(u.id, u.display_name);
   return u;
 }
 
 Result<User> AuthService::get_user(const UserId& id) {
-  return read_user(db_, [&](Connection& c) { return load_user(c, id); });
+  auto u = read_user(db_, [&](Connection& c) { return load_user(c, id); });
+  if (u.ok()) directory_.put(u->id, u->display_name);
+  return u;
 }
 
 Result<User> AuthService::get_user_by_name(std::string_view name) {
   const std::string key = strings::ascii_lower(name);
-  return read_user(db_, [&](Connection& c) { return load_user_by_name(c, key); });
+  auto u = read_user(db_, [&](Connection& c) { return load_user_by_name(c, key); });
+  if (u.ok()) directory_.put(u->id, u->display_name);
+  return u;
 }
 
 Result<std::vector<User>> AuthService::list_users() {
@@ -339,6 +346,7 @@ Result<User> AuthService::verify_password(std::string_view name, std::string_vie
   }
   SEGUE_ASSIGN_OR_RETURN(bool match, password_matches(stored, password));
   if (!match) return Error::unauthenticated(kBadCredentials);
+  directory_.put(user->id, user->display_name);
 
   if (password_needs_rehash(stored, options_.password)) {
     // Best effort: the login succeeds even if the upgrade fails.
@@ -414,12 +422,14 @@ Status AuthService::set_admin(std::string_view name, bool admin) {
 
 Status AuthService::set_display_name(std::string_view name, std::string_view display_name) {
   SEGUE_TRY(validate_label(display_name, kMaxDisplayName, "display name"));
-  return update_user(
+  SEGUE_TRY(update_user(
       name,
       [&](Connection& c, const std::string& key) {
         return update_user_display_name(c, key, display_name);
       },
-      false);
+      false));
+  (void)get_user_by_name(name);  // remembers the new name in the directory; the update committed either way
+  return {};
 }
 
 Status AuthService::revoke_user_sessions(const UserId& user) {

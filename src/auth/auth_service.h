@@ -34,6 +34,7 @@
 #include "auth/scopes.h"
 #include "auth/token_cache.h"
 #include "auth/user.h"
+#include "auth/user_directory.h"
 #include "bus/event_bus.h"
 #include "common/ids.h"
 #include "common/result.h"
@@ -130,6 +131,10 @@ class AuthService {
   // Error::not_found if there is no such user.
   Result<User> get_user(const UserId& id);
   Result<User> get_user_by_name(std::string_view name);
+  // The user's display name from memory (user_directory.h), or nullopt for a user this process
+  // has not seen (created elsewhere since it started): get_user() then reads it, and remembers.
+  // Never blocks on I/O.
+  std::optional<std::string> display_name(const UserId& id) const { return directory_.display_name(id); }
   // Replaces the password (same rules as create_user) and bumps the user's credentials epoch,
   // which ends their stream tokens. Does not end existing sessions: call
   // revoke_user_sessions() as well when the old password may be known to someone else.
@@ -278,6 +283,7 @@ class AuthService {
   const AuthOptions options_;
   const Clock clock_;
   TokenCache cache_;
+  UserDirectory directory_;
 
   std::mutex revision_mu_;
   int64_t known_revision_ = -1;  // the revision this process's caches reflect

@@ -1,4 +1,5 @@
 #include "store/database.h"
+#include "store/health.h"
 
 #include <algorithm>
 #include <chrono>
@@ -102,6 +103,17 @@ Status Database::migrate(std::string_view module, const std::vector<Migration>& 
                                        " failed: " + s.error().message};
   }
   return {};
+}
+
+}  // namespace segue::store
+
+namespace segue::store {
+
+Status ping(Database& db) {
+  return db.read([](Connection& c) -> Status {
+    SEGUE_TRY(c.query_int("SELECT 1"));
+    return {};
+  });
 }
 
 }  // namespace segue::store

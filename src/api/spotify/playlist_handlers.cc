@@ -65,8 +65,12 @@ json::object public_user(const UserId& id, const std::string& display_name, cons
 const std::string& UserNames::name(const UserId& id) {
   auto it = names_.find(id.str());
   if (it != names_.end()) return it->second;
-  auto u = auth_.get_user(id);
-  return names_.emplace(id.str(), u.ok() ? u->display_name : std::string()).first->second;
+  std::optional<std::string> known = auth_.display_name(id);
+  if (!known) {
+    auto u = auth_.get_user(id);  // a user created elsewhere since start; remembered from now on
+    known = u.ok() ? u->display_name : std::string();
+  }
+  return names_.emplace(id.str(), std::move(*known)).first->second;
 }
 
 json::array playlist_images(const PlaylistInfo& info, const std::string& base) {

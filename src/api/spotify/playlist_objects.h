@@ -12,7 +12,9 @@
 
 namespace segue::api::spotify {
 
-// Display names, looked up once per request. Blocking (database): worker threads only.
+// Display names for one response, from the auth service's in-memory directory; only a user this
+// process has never seen (created on another node since it started) is read from the database,
+// once. Blocking only then: call from worker threads.
 class UserNames {
  public:
   explicit UserNames(auth::AuthService& auth) : auth_(auth) {}

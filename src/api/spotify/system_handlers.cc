@@ -8,6 +8,7 @@
 
 #include "common/crypto.h"
 #include "search/indexer.h"
+#include "store/health.h"
 
 namespace segue::api::spotify {
 
@@ -22,12 +23,7 @@ bool is_loopback_address(std::string_view ip) {
 namespace {
 
 awaitable<Response> healthz(ApiContext& ctx, Request& req) {
-  Status db = co_await ctx.workers.run([&ctx] {
-    return ctx.db.read([](store::Connection& c) -> Status {
-      SEGUE_TRY(c.query_int("SELECT 1"));
-      return {};
-    });
-  });
+  Status db = co_await ctx.workers.run([&ctx] { return store::ping(ctx.db); });
   auto stats = ctx.catalog.snapshot()->stats();
   boost::json::object o;
   o["status"] = db.ok() ? "ok" : "unavailable";

@@ -134,6 +134,26 @@ TEST_F(AuthServiceTest, OpenIsIdempotentOnAMigratedDatabase) {
 
 // ---- Users ----
 
+// Display names are answered from memory: every user at open, each user created or renamed
+// here at once, and a user another process created once this one has read it.
+TEST_F(AuthServiceTest, DisplayNamesComeFromTheDirectory) {
+  EXPECT_EQ(auth_->display_name(alice_.id), std::optional<std::string>("alice"));
+  ASSERT_TRUE(auth_->set_display_name("alice", "Alice Liddell").ok());
+  EXPECT_EQ(auth_->display_name(alice_.id), std::optional<std::string>("Alice Liddell"));
+
+  // Another process (the CLI, another node) on the same database.
+  auto other = AuthService::open(*db_, options(), [this] { return now_.load(); });
+  ASSERT_TRUE(other.ok()) << other.error().message;
+  EXPECT_EQ((*other)->display_name(alice_.id), std::optional<std::string>("Alice Liddell"));
+  auto bob = (*other)->create_user("bob", "battery staple", false, Tier::kFree);
+  ASSERT_TRUE(bob.ok());
+  EXPECT_EQ((*other)->display_name(bob->id), std::optional<std::string>("bob"));
+  EXPECT_EQ(auth_->display_name(bob->id), std::nullopt);  // not seen here yet: the caller reads it
+  ASSERT_TRUE(auth_->get_user(bob->id).ok());
+  EXPECT_EQ(auth_->display_name(bob->id), std::optional<std::string>("bob"));
+  EXPECT_EQ(auth_->display_name(UserId("0000000000000000000000")), std::nullopt);
+}
+
 TEST_F(AuthServiceTest, CreatedUserHasBase62IdAndGivenTier) {
   EXPECT_TRUE(is_base62_id(alice_.id.str()));
   EXPECT_EQ(alice_.name, "alice");
