@@ -70,9 +70,9 @@ void BM_BusPublishInline(benchmark::State& state) {
   bus::LocalBus events;
   std::size_t seen = 0;
   auto a = events.subscribe("a", [&](const bus::DomainEvent& e) { seen += e.index(); });
-  auto b = events.subscribe("b", bus::only<bus::PlaylistDetailsChanged>([&](const auto& e) { seen += e.playlist_id.size(); }));
+  auto b = events.subscribe("b", bus::only<bus::PlaylistDetailsChanged>([&](const auto& e) { seen += e.playlist_id.str().size(); }));
   auto c = events.subscribe("c", bus::only<bus::LibraryChanged>([&](const auto& e) { seen += e.ids.size(); }));
-  const bus::DomainEvent e = bus::PlaylistDetailsChanged{random_base62_id()};
+  const bus::DomainEvent e = bus::PlaylistDetailsChanged{PlaylistId(random_base62_id())};
   for (auto _ : state) events.publish(e);
   benchmark::DoNotOptimize(seen);
 }
@@ -86,7 +86,7 @@ void BM_PlaylistChangeEncodeDecode(benchmark::State& state) {
   for (int i = 0; i < state.range(0); ++i)
     ops.push_back(seq.insert(static_cast<std::size_t>(i), "segue:track:" + random_base62_id()).value());
   for (auto _ : state) {
-    bus::PlaylistItemsChanged e{"p", "s2", "s1", playlist::encode_ops(ops), true};
+    bus::PlaylistItemsChanged e{PlaylistId("p"), "s2", "s1", playlist::encode_ops(ops), true};
     auto back = playlist::decode_ops(e.ops);
     benchmark::DoNotOptimize(back);
   }

@@ -70,13 +70,13 @@ std::string encode(const DomainEvent& e) {
   o["kind"] = kind_name(e);
   std::visit(Overloaded{
                  [&](const PlaylistItemsChanged& x) {
-                   o["playlist_id"] = x.playlist_id;
+                   o["playlist_id"] = x.playlist_id.str();
                    o["snapshot_id"] = x.snapshot_id;
                    o["previous_snapshot_id"] = x.previous_snapshot_id;
                    o["ops"] = crypto::base64_encode(x.ops);
                    o["is_public"] = x.is_public;
                  },
-                 [&](const PlaylistDetailsChanged& x) { o["playlist_id"] = x.playlist_id; },
+                 [&](const PlaylistDetailsChanged& x) { o["playlist_id"] = x.playlist_id.str(); },
                  [&](const LibraryChanged& x) {
                    o["user"] = x.user.str();
                    o["item_kind"] = kind_str(x.kind);
@@ -105,7 +105,8 @@ Result<DomainEvent> decode(std::string_view text) {
   SEGUE_ASSIGN_OR_RETURN(std::string kind, str(o, "kind"));
   if (kind == "playlist_items_changed") {
     PlaylistItemsChanged x;
-    SEGUE_ASSIGN_OR_RETURN(x.playlist_id, str(o, "playlist_id"));
+    SEGUE_ASSIGN_OR_RETURN(std::string playlist_id, str(o, "playlist_id"));
+    x.playlist_id = PlaylistId(std::move(playlist_id));
     SEGUE_ASSIGN_OR_RETURN(x.snapshot_id, str(o, "snapshot_id"));
     SEGUE_ASSIGN_OR_RETURN(x.previous_snapshot_id, str(o, "previous_snapshot_id"));
     SEGUE_ASSIGN_OR_RETURN(std::string ops, str(o, "ops"));
@@ -117,7 +118,8 @@ Result<DomainEvent> decode(std::string_view text) {
   }
   if (kind == "playlist_details_changed") {
     PlaylistDetailsChanged x;
-    SEGUE_ASSIGN_OR_RETURN(x.playlist_id, str(o, "playlist_id"));
+    SEGUE_ASSIGN_OR_RETURN(std::string playlist_id, str(o, "playlist_id"));
+    x.playlist_id = PlaylistId(std::move(playlist_id));
     return DomainEvent(std::move(x));
   }
   if (kind == "library_changed") {

@@ -26,7 +26,7 @@ namespace segue::bus {
 
 // A committed change of a playlist's items.
 struct PlaylistItemsChanged {
-  std::string playlist_id;
+  PlaylistId playlist_id;
   std::string snapshot_id;           // after the change
   std::string previous_snapshot_id;  // before it
   // The change's operations in the playlist CRDT's binary encoding (playlist::encode_ops,
@@ -39,7 +39,7 @@ struct PlaylistItemsChanged {
 // A playlist was created, or its name, description, visibility or members changed: whoever
 // indexes playlists re-reads it, and real-time subscriptions re-check access.
 struct PlaylistDetailsChanged {
-  std::string playlist_id;
+  PlaylistId playlist_id;
   bool operator==(const PlaylistDetailsChanged&) const = default;
 };
 

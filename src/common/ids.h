@@ -46,6 +46,9 @@ using UserId = StrongId<struct UserIdTag>;
 using FileId = StrongId<struct FileIdTag>;
 using ImageId = StrongId<struct ImageIdTag>;
 using ClientId = StrongId<struct ClientIdTag>;
+using PlaylistId = StrongId<struct PlaylistIdTag>;
+// A Spotify Connect device's id (the devices a user's playback can be transferred between).
+using DeviceId = StrongId<struct DeviceIdTag>;
 
 // Parses "segue:track:ID" (or "spotify:track:ID" for SDK compatibility) into the id for `kind`.
 std::optional<std::string> parse_uri(std::string_view uri, std::string_view kind);

@@ -94,15 +94,15 @@ struct Base {
   int64_t op_count = 0;
   std::string state;  // Sequence::encode_snapshot()
 };
-Result<std::optional<Base>> load_base(Connection& c, std::string_view id) {
+Result<std::optional<Base>> load_base(Connection& c, const PlaylistId& id) {
   std::optional<Base> out;
-  SEGUE_TRY(c.query("SELECT last_seq, op_count, state FROM playlist_bases WHERE playlist_id = ?", {std::string(id)},
+  SEGUE_TRY(c.query("SELECT last_seq, op_count, state FROM playlist_bases WHERE playlist_id = ?", {id.str()},
                     [&](const store::Row& r) { out = Base{r.i64(0), r.i64(1), r.blob(2)}; }));
   return out;
 }
-Result<Sequence> decode_base(const Base& b, std::string_view id) {
+Result<Sequence> decode_base(const Base& b, const PlaylistId& id) {
   auto seq = Sequence::decode_snapshot(b.state, 0);
-  if (!seq) return Error::corruption("playlist " + std::string(id) + ": undecodable base snapshot");
+  if (!seq) return Error::corruption("playlist " + id.str() + ": undecodable base snapshot");
   return seq;
 }
 
@@ -111,7 +111,7 @@ constexpr const char* kFolded = "that snapshot is older than the history this pl
 // Replays playlist `id`'s log up to `last_seq` into `seq` (empty): the base snapshot, then the
 // ops after it; `on_op` sees each applied op after the base with its row (columns: op,
 // user_id, at_ms, seq). Error::conflict for a `last_seq` inside the base.
-Status replay_log(Connection& c, std::string_view id, int64_t last_seq, Sequence& seq,
+Status replay_log(Connection& c, const PlaylistId& id, int64_t last_seq, Sequence& seq,
                   const std::function<void(const Op&, const store::Row&)>& on_op = {}) {
   SEGUE_ASSIGN_OR_RETURN(auto base, load_base(c, id));
   int64_t from = 0;
@@ -123,11 +123,11 @@ Status replay_log(Connection& c, std::string_view id, int64_t last_seq, Sequence
   std::optional<Status> bad;
   SEGUE_TRY(c.query("SELECT op, user_id, at_ms, seq FROM playlist_ops WHERE playlist_id = ? AND seq > ? AND seq <= ? "
                     "ORDER BY seq",
-                    {std::string(id), from, last_seq}, [&](const store::Row& r) {
+                    {id.str(), from, last_seq}, [&](const store::Row& r) {
                       if (bad) return;
                       auto ops = decode_ops(r.blob(0));
                       if (!ops) {
-                        bad = Error::corruption("playlist " + std::string(id) + ": undecodable op at seq " +
+                        bad = Error::corruption("playlist " + id.str() + ": undecodable op at seq " +
                                                 std::to_string(r.i64(3)));
                         return;
                       }
@@ -299,11 +299,11 @@ PlaylistService::PlaylistService(store::Database& db, bus::EventBus* events, std
 
 PlaylistService::~PlaylistService() = default;
 
-void PlaylistService::notify_details(const std::string& id) {
+void PlaylistService::notify_details(const PlaylistId& id) {
   if (events_) events_->publish(bus::PlaylistDetailsChanged{id});
 }
 
-Result<std::optional<PlaylistService::Facts>> PlaylistService::facts(std::string_view id) {
+Result<std::optional<PlaylistService::Facts>> PlaylistService::facts(const PlaylistId& id) {
   std::optional<Facts> out;
   SEGUE_TRY(db_.read([&](Connection& c) -> Status {
     auto row = load_row(c, id);
@@ -320,22 +320,22 @@ Result<std::optional<PlaylistService::Facts>> PlaylistService::facts(std::string
     }
     SEGUE_TRY(c.query("SELECT user_id FROM playlist_members WHERE playlist_id = ? AND role = 'collaborator' "
                       "ORDER BY user_id",
-                      {std::string(id)}, [&](const store::Row& r) { f.members.emplace_back(r.text(0)); }));
+                      {id.str()}, [&](const store::Row& r) { f.members.emplace_back(r.text(0)); }));
     out = std::move(f);
     return {};
   }));
   return out;
 }
 
-Result<std::vector<std::string>> PlaylistService::all_ids() {
-  std::vector<std::string> out;
+Result<std::vector<PlaylistId>> PlaylistService::all_ids() {
+  std::vector<PlaylistId> out;
   SEGUE_TRY(db_.read([&](Connection& c) -> Status {
-    return c.query("SELECT id FROM playlists ORDER BY id", {}, [&](const store::Row& r) { out.push_back(r.text(0)); });
+    return c.query("SELECT id FROM playlists ORDER BY id", {}, [&](const store::Row& r) { out.emplace_back(r.text(0)); });
   }));
   return out;
 }
 
-Result<PlaylistService::Row> PlaylistService::load_row(Connection& c, std::string_view id) {
+Result<PlaylistService::Row> PlaylistService::load_row(Connection& c, const PlaylistId& id) {
   std::optional<Row> row;
   SEGUE_TRY(c.query(
       "SELECT p.owner_id, p.name, p.description, p.public, p.collaborative, p.created_at, p.updated_at, "
@@ -343,9 +343,9 @@ Result<PlaylistService::Row> PlaylistService::load_row(Connection& c, std::strin
       "(SELECT COUNT(*) FROM playlist_members m WHERE m.playlist_id = p.id AND m.role = 'follower'), "
       "(SELECT i.cover_key FROM playlist_images i WHERE i.playlist_id = p.id) "
       "FROM playlists p WHERE p.id = ?",
-      {std::string(id)}, [&](const store::Row& r) {
+      {id.str()}, [&](const store::Row& r) {
         Row out;
-        out.info.id = std::string(id);
+        out.info.id = id;
         out.info.owner = UserId(r.text(0));
         out.info.name = r.text(1);
         out.info.description = r.text(2);
@@ -372,7 +372,7 @@ Result<PlaylistService::Access> PlaylistService::access(Connection& c, const Row
   if (!row.info.collaborative) return row.info.is_public ? Access::kRead : Access::kNone;
   SEGUE_ASSIGN_OR_RETURN(auto collab, c.query_int(
       "SELECT 1 FROM playlist_members WHERE playlist_id = ? AND user_id = ? AND role = 'collaborator'",
-      {row.info.id, user.str()}));
+      {row.info.id.str(), user.str()}));
   if (collab) return Access::kEdit;
   return row.info.is_public ? Access::kRead : Access::kNone;
 }
@@ -383,7 +383,7 @@ Result<PlaylistInfo> PlaylistService::create(const UserId& owner, std::string_vi
   SEGUE_TRY(check_label(name, kMaxName, "name", false));
   SEGUE_TRY(check_label(description, kMaxDescription, "description", true));
   PlaylistInfo info;
-  info.id = random_base62_id();
+  info.id = PlaylistId(random_base62_id());
   info.owner = owner;
   info.name = std::string(name);
   info.description = std::string(description);
@@ -396,18 +396,18 @@ Result<PlaylistInfo> PlaylistService::create(const UserId& owner, std::string_vi
     SEGUE_TRY(c.exec("INSERT INTO playlists (id, owner_id, name, description, public, collaborative, "
                      "created_at, updated_at, snapshot_id, track_count, log_length) "
                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)",
-                     {info.id, owner.str(), info.name, info.description, int64_t{info.is_public},
+                     {info.id.str(), owner.str(), info.name, info.description, int64_t{info.is_public},
                       int64_t{info.collaborative}, info.created_at_ms, info.updated_at_ms, info.snapshot_id}));
     SEGUE_TRY(c.exec("INSERT INTO playlist_versions (playlist_id, number, snapshot_id, user_id, at_ms, "
                      "summary, last_seq, ops) VALUES (?, 0, ?, ?, ?, 'created the playlist', 0, 0)",
-                     {info.id, info.snapshot_id, owner.str(), info.created_at_ms}));
+                     {info.id.str(), info.snapshot_id, owner.str(), info.created_at_ms}));
     return {};
   }));
   notify_details(info.id);
   return info;
 }
 
-Result<PlaylistInfo> PlaylistService::get(std::string_view id, const UserId& viewer) {
+Result<PlaylistInfo> PlaylistService::get(const PlaylistId& id, const UserId& viewer) {
   std::optional<PlaylistInfo> out;
   SEGUE_TRY(db_.read([&](Connection& c) -> Status {
     SEGUE_ASSIGN_OR_RETURN(auto row, load_row(c, id));
@@ -419,7 +419,7 @@ Result<PlaylistInfo> PlaylistService::get(std::string_view id, const UserId& vie
   return *std::move(out);
 }
 
-Status PlaylistService::update_details(std::string_view id, const UserId& user,
+Status PlaylistService::update_details(const PlaylistId& id, const UserId& user,
                                        std::optional<std::string> name,
                                        std::optional<std::string> description,
                                        std::optional<bool> is_public, std::optional<bool> collaborative) {
@@ -441,11 +441,11 @@ Status PlaylistService::update_details(std::string_view id, const UserId& user,
     SEGUE_TRY(c.exec("UPDATE playlists SET name = ?, description = ?, public = ?, collaborative = ?, "
                      "updated_at = ? WHERE id = ?",
                      {name.value_or(row.info.name), description.value_or(row.info.description),
-                      int64_t{pub}, int64_t{collab}, now, std::string(id)}));
+                      int64_t{pub}, int64_t{collab}, now, id.str()}));
     if (row.info.collaborative && !collab) {
       // Ending collaboration ends membership: nobody keeps access, no old link readmits.
       SEGUE_TRY(c.exec("DELETE FROM playlist_members WHERE playlist_id = ? AND role = 'collaborator'",
-                       {std::string(id)}));
+                       {id.str()}));
       SEGUE_TRY(revoke_all_invites(c, id, now));
       SEGUE_TRY(rotate_cover_key(c, id));
     }
@@ -457,12 +457,12 @@ Status PlaylistService::update_details(std::string_view id, const UserId& user,
 Result<std::vector<PlaylistInfo>> PlaylistService::list_for(const UserId& owner, const UserId& viewer) {
   std::vector<PlaylistInfo> out;
   SEGUE_TRY(db_.read([&](Connection& c) -> Status {
-    std::vector<std::string> ids;
+    std::vector<PlaylistId> ids;
     SEGUE_TRY(c.query(
         "SELECT id FROM (SELECT id, created_at AS t FROM playlists WHERE owner_id = ? "
         "UNION SELECT m.playlist_id, m.added_at FROM playlist_members m WHERE m.user_id = ?) AS mine "
         "GROUP BY id ORDER BY MAX(t) DESC, id",
-        {owner.str(), owner.str()}, [&](const store::Row& r) { ids.push_back(r.text(0)); }));
+        {owner.str(), owner.str()}, [&](const store::Row& r) { ids.emplace_back(r.text(0)); }));
     for (const auto& pid : ids) {
       auto row = load_row(c, pid);
       if (!row) continue;
@@ -474,10 +474,10 @@ Result<std::vector<PlaylistInfo>> PlaylistService::list_for(const UserId& owner,
   return out;
 }
 
-Result<std::shared_ptr<PlaylistService::Cached>> PlaylistService::cached(std::string_view id) {
+Result<std::shared_ptr<PlaylistService::Cached>> PlaylistService::cached(const PlaylistId& id) {
   {
     std::lock_guard lock(mu_);
-    auto it = cache_.find(std::string(id));
+    auto it = cache_.find(id);
     if (it != cache_.end()) return it->second;
   }
   auto fresh = std::make_shared<Cached>();
@@ -486,33 +486,33 @@ Result<std::shared_ptr<PlaylistService::Cached>> PlaylistService::cached(std::st
       if (op.kind == Op::Kind::kInsert) fresh->added.emplace(op.id, Cached::Added{UserId(r.text(1)), r.i64(2)});
     }));
     SEGUE_TRY(c.query("SELECT lamport, replica, user_id, at_ms FROM playlist_base_added WHERE playlist_id = ?",
-                      {std::string(id)}, [&](const store::Row& r) {
+                      {id.str()}, [&](const store::Row& r) {
                         fresh->added.emplace(OpId{static_cast<uint64_t>(r.i64(0)), static_cast<uint64_t>(r.i64(1))},
                                              Cached::Added{UserId(r.text(2)), r.i64(3)});
                       }));
-    SEGUE_ASSIGN_OR_RETURN(auto len, c.query_int("SELECT log_length FROM playlists WHERE id = ?", {std::string(id)}));
+    SEGUE_ASSIGN_OR_RETURN(auto len, c.query_int("SELECT log_length FROM playlists WHERE id = ?", {id.str()}));
     fresh->log_length = len.value_or(0);
     SEGUE_ASSIGN_OR_RETURN(auto n, c.query_int("SELECT MAX(number) FROM playlist_versions WHERE playlist_id = ?",
-                                               {std::string(id)}));
+                                               {id.str()}));
     fresh->versions = n.value_or(0);
     SEGUE_ASSIGN_OR_RETURN(auto first, c.query_int("SELECT MIN(number) FROM playlist_versions WHERE playlist_id = ?",
-                                                   {std::string(id)}));
+                                                   {id.str()}));
     fresh->first_version = first.value_or(0);
     return {};
   }));
   fresh->snapshot_id = fresh->seq.digest();
   std::lock_guard lock(mu_);
   if (cache_.size() >= kMaxCached) cache_.erase(cache_.begin());
-  auto [it, inserted] = cache_.emplace(std::string(id), fresh);
+  auto [it, inserted] = cache_.emplace(id, fresh);
   return it->second;
 }
 
-Result<Sequence> PlaylistService::sequence_at(std::string_view id, std::string_view snapshot_id) {
+Result<Sequence> PlaylistService::sequence_at(const PlaylistId& id, std::string_view snapshot_id) {
   std::optional<Sequence> out;
   SEGUE_TRY(db_.read([&](Connection& c) -> Status {
     SEGUE_ASSIGN_OR_RETURN(auto last, c.query_int(
         "SELECT last_seq FROM playlist_versions WHERE playlist_id = ? AND snapshot_id = ? ORDER BY number LIMIT 1",
-        {std::string(id), std::string(snapshot_id)}));
+        {id.str(), std::string(snapshot_id)}));
     if (!last) return Error::invalid("snapshot_id: unknown snapshot of this playlist (or older than the " +
                                      std::to_string(keep_versions_) + " versions it keeps)");
     Sequence seq(0);
@@ -524,7 +524,7 @@ Result<Sequence> PlaylistService::sequence_at(std::string_view id, std::string_v
 }
 
 Result<std::string> PlaylistService::change(
-    std::string_view id, const UserId& user, Access need,
+    const PlaylistId& id, const UserId& user, Access need,
     const std::function<Result<std::vector<Op>>(Sequence&, Cached&)>& make_ops,
     const std::function<std::string(const std::vector<Op>&)>& summary) {
   Row row;
@@ -542,7 +542,7 @@ Result<std::string> PlaylistService::change(
     auto ops = make_ops(entry->seq, *entry);
     auto evict = [&] {
       std::lock_guard cache_lock(mu_);
-      auto it = cache_.find(std::string(id));
+      auto it = cache_.find(id);
       if (it != cache_.end() && it->second == entry) cache_.erase(it);
     };
     if (!ops) {
@@ -563,16 +563,16 @@ Result<std::string> PlaylistService::change(
       for (const auto& op : *ops) {
         SEGUE_TRY(c.exec("INSERT INTO playlist_ops (playlist_id, seq, lamport, replica, user_id, at_ms, op) "
                          "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                         {std::string(id), seq++, static_cast<int64_t>(op.id.lamport),
+                         {id.str(), seq++, static_cast<int64_t>(op.id.lamport),
                           static_cast<int64_t>(op.id.replica), user.str(), now, Blob{encode_ops({op})}}));
       }
       SEGUE_TRY(c.exec("INSERT INTO playlist_versions (playlist_id, number, snapshot_id, user_id, at_ms, summary, "
                        "last_seq, ops) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                       {std::string(id), version, snapshot, user.str(), now, summary(*ops), seq - 1,
+                       {id.str(), version, snapshot, user.str(), now, summary(*ops), seq - 1,
                         static_cast<int64_t>(ops->size())}));
       SEGUE_TRY(c.exec("UPDATE playlists SET snapshot_id = ?, track_count = ?, log_length = ?, updated_at = ? "
                        "WHERE id = ?",
-                       {snapshot, static_cast<int64_t>(entry->seq.size()), seq - 1, now, std::string(id)}));
+                       {snapshot, static_cast<int64_t>(entry->seq.size()), seq - 1, now, id.str()}));
       return {};
     });
     if (!s.ok()) {
@@ -585,7 +585,7 @@ Result<std::string> PlaylistService::change(
     entry->snapshot_id = snapshot;
     for (const auto& op : *ops)
       if (op.kind == Op::Kind::kInsert) entry->added.emplace(op.id, Cached::Added{user, now});
-    event.playlist_id = std::string(id);
+    event.playlist_id = id;
     event.snapshot_id = snapshot;
     event.ops = encode_ops(*ops);
     event.is_public = row.info.is_public;
@@ -600,7 +600,7 @@ Result<std::string> PlaylistService::change(
   if (fold) {
     // The change is committed either way; a failed compaction is retried after the next one.
     if (Status st = compact(id, keep_versions_); !st.ok())
-      log::warn("playlist " + std::string(id) + ": compaction failed: " + st.error().message);
+      log::warn("playlist " + id.str() + ": compaction failed: " + st.error().message);
   }
   return event.snapshot_id;
 }
@@ -620,14 +620,14 @@ std::vector<Item> PlaylistService::items_of(const Sequence& seq, const Cached& c
   return out;
 }
 
-Result<std::vector<Item>> PlaylistService::items(std::string_view id, const UserId& viewer) {
+Result<std::vector<Item>> PlaylistService::items(const PlaylistId& id, const UserId& viewer) {
   SEGUE_TRY(get(id, viewer));
   SEGUE_ASSIGN_OR_RETURN(auto entry, cached(id));
   std::lock_guard lock(entry->mu);
   return items_of(entry->seq, *entry);
 }
 
-Result<std::string> PlaylistService::add(std::string_view id, const UserId& user,
+Result<std::string> PlaylistService::add(const PlaylistId& id, const UserId& user,
                                          const std::vector<std::string>& uris,
                                          std::optional<std::size_t> position,
                                          const std::optional<std::string>& snapshot_id) {
@@ -657,7 +657,7 @@ Result<std::string> PlaylistService::add(std::string_view id, const UserId& user
   }, describe);
 }
 
-Result<std::string> PlaylistService::remove(std::string_view id, const UserId& user,
+Result<std::string> PlaylistService::remove(const PlaylistId& id, const UserId& user,
                                             const std::vector<RemoveSpec>& specs,
                                             const std::optional<std::string>& snapshot_id) {
   if (specs.empty()) return Error::invalid("tracks: at least one track is required");
@@ -697,7 +697,7 @@ Result<std::string> PlaylistService::remove(std::string_view id, const UserId& u
   }, describe);
 }
 
-Result<std::string> PlaylistService::reorder(std::string_view id, const UserId& user, std::size_t range_start,
+Result<std::string> PlaylistService::reorder(const PlaylistId& id, const UserId& user, std::size_t range_start,
                                              std::size_t range_length, std::size_t insert_before,
                                              const std::optional<std::string>& snapshot_id) {
   if (range_length == 0) return Error::invalid("range_length: must be at least 1");
@@ -730,7 +730,7 @@ Result<std::string> PlaylistService::reorder(std::string_view id, const UserId& 
   }, describe);
 }
 
-Result<std::string> PlaylistService::replace(std::string_view id, const UserId& user,
+Result<std::string> PlaylistService::replace(const PlaylistId& id, const UserId& user,
                                              const std::vector<std::string>& uris) {
   if (uris.size() > kMaxItems) return Error::invalid("uris: at most " + std::to_string(kMaxItems) + " tracks");
   const ReplicaId replica = replica_for(user);
@@ -750,20 +750,20 @@ Result<std::string> PlaylistService::replace(std::string_view id, const UserId& 
   }, [](const std::vector<Op>& ops) { return "replaced the tracks (" + describe(ops) + ")"; });
 }
 
-Result<std::vector<Version>> PlaylistService::versions(std::string_view id, const UserId& viewer) {
+Result<std::vector<Version>> PlaylistService::versions(const PlaylistId& id, const UserId& viewer) {
   SEGUE_TRY(get(id, viewer));
   std::vector<Version> out;
   SEGUE_TRY(db_.read([&](Connection& c) -> Status {
     return c.query("SELECT number, snapshot_id, user_id, at_ms, summary, ops FROM playlist_versions "
                    "WHERE playlist_id = ? ORDER BY number DESC",
-                   {std::string(id)}, [&](const store::Row& r) {
+                   {id.str()}, [&](const store::Row& r) {
                      out.push_back({r.i64(0), r.text(1), UserId(r.text(2)), r.i64(3), r.text(4), r.i64(5)});
                    });
   }));
   return out;
 }
 
-Result<std::vector<Item>> PlaylistService::items_at(std::string_view id, const UserId& viewer,
+Result<std::vector<Item>> PlaylistService::items_at(const PlaylistId& id, const UserId& viewer,
                                                     std::string_view snapshot_id) {
   SEGUE_TRY(get(id, viewer));
   SEGUE_ASSIGN_OR_RETURN(auto seq, sequence_at(id, snapshot_id));
@@ -772,7 +772,7 @@ Result<std::vector<Item>> PlaylistService::items_at(std::string_view id, const U
   return items_of(seq, *entry);
 }
 
-Result<std::string> PlaylistService::restore(std::string_view id, const UserId& user,
+Result<std::string> PlaylistService::restore(const PlaylistId& id, const UserId& user,
                                              std::string_view snapshot_id) {
   SEGUE_ASSIGN_OR_RETURN(auto target_seq, sequence_at(id, snapshot_id));
   struct Target {
@@ -786,7 +786,7 @@ Result<std::string> PlaylistService::restore(std::string_view id, const UserId& 
   SEGUE_TRY(db_.read([&](Connection& c) -> Status {
     SEGUE_ASSIGN_OR_RETURN(number, c.query_int(
         "SELECT number FROM playlist_versions WHERE playlist_id = ? AND snapshot_id = ? ORDER BY number LIMIT 1",
-        {std::string(id), restored_from}));
+        {id.str(), restored_from}));
     return {};
   }));
   const ReplicaId replica = replica_for(user);
@@ -844,7 +844,7 @@ Result<std::string> PlaylistService::restore(std::string_view id, const UserId& 
   });
 }
 
-Result<PlaylistService::OpsSince> PlaylistService::ops_since(std::string_view id, const UserId& viewer,
+Result<PlaylistService::OpsSince> PlaylistService::ops_since(const PlaylistId& id, const UserId& viewer,
                                                              std::string_view snapshot_id) {
   auto page = ops_page(id, viewer, snapshot_id, "", SIZE_MAX);
   if (!page.ok()) {
@@ -858,7 +858,7 @@ Result<PlaylistService::OpsSince> PlaylistService::ops_since(std::string_view id
 // Positions in a playlist's op stream: 1..op_count are the base's ops (Sequence::to_ops
 // order), then the log's ops after the base in seq order. A cursor is "<base last_seq>.<the
 // last position returned>", so a compaction between two pages is noticed.
-Result<PlaylistService::OpsPage> PlaylistService::ops_page(std::string_view id, const UserId& viewer,
+Result<PlaylistService::OpsPage> PlaylistService::ops_page(const PlaylistId& id, const UserId& viewer,
                                                            std::string_view snapshot_id, std::string_view cursor,
                                                            std::size_t limit) {
   if (limit == 0) return Error::invalid("limit: at least 1");
@@ -880,7 +880,7 @@ Result<PlaylistService::OpsPage> PlaylistService::ops_page(std::string_view id, 
     if (!snapshot_id.empty()) {
       SEGUE_ASSIGN_OR_RETURN(auto last, c.query_int(
           "SELECT last_seq FROM playlist_versions WHERE playlist_id = ? AND snapshot_id = ? ORDER BY number LIMIT 1",
-          {std::string(id), std::string(snapshot_id)}));
+          {id.str(), std::string(snapshot_id)}));
       if (!last) {
         if (base) return Error::conflict(std::string(kFolded) + " (or is not one of its snapshots): fetch the whole "
                                          "list again and follow it from its snapshot_id");
@@ -913,7 +913,7 @@ Result<PlaylistService::OpsPage> PlaylistService::ops_page(std::string_view id, 
       // PostgreSQL refuses SQLite's LIMIT -1.)
       const int64_t fetch = room > (std::size_t{1} << 40) ? (int64_t{1} << 62) : static_cast<int64_t>(room) + 1;
       SEGUE_TRY(c.query("SELECT seq, op FROM playlist_ops WHERE playlist_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-                        {std::string(id), base_seq + (pos - base_ops), fetch}, [&](const store::Row& r) {
+                        {id.str(), base_seq + (pos - base_ops), fetch}, [&](const store::Row& r) {
                           if (bad) return;
                           if (++rows > room) {
                             more = true;
@@ -930,7 +930,7 @@ Result<PlaylistService::OpsPage> PlaylistService::ops_page(std::string_view id, 
       if (bad) return *bad;
     }
     if (more) out.next = std::to_string(base_seq) + "." + std::to_string(pos);
-    SEGUE_TRY(c.query("SELECT snapshot_id FROM playlists WHERE id = ?", {std::string(id)},
+    SEGUE_TRY(c.query("SELECT snapshot_id FROM playlists WHERE id = ?", {id.str()},
                       [&](const store::Row& r) { out.snapshot_id = r.text(0); }));
     return {};
   }));
@@ -942,7 +942,7 @@ void PlaylistService::set_history_limit(int64_t keep_versions, int64_t slack) {
   compact_slack_ = std::max<int64_t>(0, slack);
 }
 
-Status PlaylistService::compact(std::string_view id, int64_t keep_versions) {
+Status PlaylistService::compact(const PlaylistId& id, int64_t keep_versions) {
   if (keep_versions < 1) return Error::invalid("keep at least one version");
   std::optional<int64_t> kept_from;
   SEGUE_TRY(db_.write([&](Connection& c) -> Status {
@@ -950,7 +950,7 @@ Status PlaylistService::compact(std::string_view id, int64_t keep_versions) {
     std::optional<std::pair<int64_t, int64_t>> cut;
     SEGUE_TRY(c.query("SELECT number, last_seq FROM playlist_versions WHERE playlist_id = ? "
                       "ORDER BY number DESC LIMIT 1 OFFSET ?",
-                      {std::string(id), keep_versions - 1},
+                      {id.str(), keep_versions - 1},
                       [&](const store::Row& r) { cut = std::make_pair(r.i64(0), r.i64(1)); }));
     if (!cut) return {};  // not that many versions yet
     const auto [cut_version, cut_seq] = *cut;
@@ -960,7 +960,7 @@ Status PlaylistService::compact(std::string_view id, int64_t keep_versions) {
       // rows, then the inserts being folded.
       std::unordered_map<OpId, Cached::Added, OpIdHash> added;
       SEGUE_TRY(c.query("SELECT lamport, replica, user_id, at_ms FROM playlist_base_added WHERE playlist_id = ?",
-                        {std::string(id)}, [&](const store::Row& r) {
+                        {id.str()}, [&](const store::Row& r) {
                           added.emplace(OpId{static_cast<uint64_t>(r.i64(0)), static_cast<uint64_t>(r.i64(1))},
                                         Cached::Added{UserId(r.text(2)), r.i64(3)});
                         }));
@@ -972,20 +972,20 @@ Status PlaylistService::compact(std::string_view id, int64_t keep_versions) {
       SEGUE_TRY(c.exec("INSERT INTO playlist_bases (playlist_id, last_seq, state, op_count) VALUES (?, ?, ?, ?) "
                        "ON CONFLICT (playlist_id) DO UPDATE SET last_seq = excluded.last_seq, state = excluded.state, "
                        "op_count = excluded.op_count",
-                       {std::string(id), cut_seq, Blob{seq.encode_snapshot()}, op_count}));
-      SEGUE_TRY(c.exec("DELETE FROM playlist_base_added WHERE playlist_id = ?", {std::string(id)}));
+                       {id.str(), cut_seq, Blob{seq.encode_snapshot()}, op_count}));
+      SEGUE_TRY(c.exec("DELETE FROM playlist_base_added WHERE playlist_id = ?", {id.str()}));
       for (const auto& e : seq.entries()) {
         auto a = added.find(e.id);
         if (a == added.end()) continue;
         SEGUE_TRY(c.exec("INSERT INTO playlist_base_added (playlist_id, lamport, replica, user_id, at_ms) "
                          "VALUES (?, ?, ?, ?, ?)",
-                         {std::string(id), static_cast<int64_t>(e.id.lamport), static_cast<int64_t>(e.id.replica),
+                         {id.str(), static_cast<int64_t>(e.id.lamport), static_cast<int64_t>(e.id.replica),
                           a->second.user.str(), a->second.at_ms}));
       }
-      SEGUE_TRY(c.exec("DELETE FROM playlist_ops WHERE playlist_id = ? AND seq <= ?", {std::string(id), cut_seq}));
+      SEGUE_TRY(c.exec("DELETE FROM playlist_ops WHERE playlist_id = ? AND seq <= ?", {id.str(), cut_seq}));
     }
     SEGUE_TRY(c.exec("DELETE FROM playlist_versions WHERE playlist_id = ? AND number < ?",
-                     {std::string(id), cut_version}));
+                     {id.str(), cut_version}));
     kept_from = cut_version;
     return {};
   }));
@@ -993,7 +993,7 @@ Status PlaylistService::compact(std::string_view id, int64_t keep_versions) {
     std::shared_ptr<Cached> entry;
     {
       std::lock_guard lock(mu_);
-      if (auto it = cache_.find(std::string(id)); it != cache_.end()) entry = it->second;
+      if (auto it = cache_.find(id); it != cache_.end()) entry = it->second;
     }
     if (entry) {  // (never both locks at once: change() takes mu_ inside an entry's lock)
       std::lock_guard entry_lock(entry->mu);
@@ -1010,7 +1010,7 @@ constexpr const char* kInviteColumns =
 Invite invite_of(const store::Row& r) {
   Invite inv;
   inv.id = r.text(0);
-  inv.playlist_id = r.text(1);
+  inv.playlist_id = PlaylistId(r.text(1));
   inv.created_at_ms = r.i64(2);
   inv.expires_at_ms = r.i64(3);
   inv.max_uses = r.opt_i64(4);
@@ -1023,20 +1023,20 @@ constexpr const char* kUsable = "revoked_at IS NULL AND expires_at >= ? AND (max
 
 }  // namespace
 
-Status PlaylistService::revoke_all_invites(Connection& c, std::string_view id, int64_t now) {
+Status PlaylistService::revoke_all_invites(Connection& c, const PlaylistId& id, int64_t now) {
   SEGUE_TRY(c.exec("UPDATE playlist_invites SET revoked_at = ? WHERE playlist_id = ? AND revoked_at IS NULL",
-                   {now, std::string(id)}));
+                   {now, id.str()}));
   return {};
 }
 
-Status PlaylistService::rotate_cover_key(Connection& c, std::string_view id) {
+Status PlaylistService::rotate_cover_key(Connection& c, const PlaylistId& id) {
   SEGUE_TRY(c.exec("UPDATE playlist_images SET cover_key = ? WHERE playlist_id = ?",
-                   {crypto::hex_encode(crypto::random_bytes(16)), std::string(id)}));
+                   {crypto::hex_encode(crypto::random_bytes(16)), id.str()}));
   return {};
 }
 
 // The owner's check and the switch to collaborative that inviting someone means.
-Result<PlaylistService::Row> PlaylistService::owner_row_for_invite(Connection& c, std::string_view id,
+Result<PlaylistService::Row> PlaylistService::owner_row_for_invite(Connection& c, const PlaylistId& id,
                                                                    const UserId& owner, bool& changed) {
   SEGUE_ASSIGN_OR_RETURN(auto row, load_row(c, id));
   SEGUE_ASSIGN_OR_RETURN(auto a, access(c, row, owner));
@@ -1045,23 +1045,23 @@ Result<PlaylistService::Row> PlaylistService::owner_row_for_invite(Connection& c
   changed = !row.info.collaborative || row.info.is_public;
   if (changed) {
     SEGUE_TRY(c.exec("UPDATE playlists SET collaborative = 1, public = 0, updated_at = ? WHERE id = ?",
-                     {now_ms_(), std::string(id)}));
+                     {now_ms_(), id.str()}));
     if (row.info.is_public) SEGUE_TRY(rotate_cover_key(c, id));
   }
   // Housekeeping: invites that can never be used again go.
   SEGUE_TRY(c.exec("DELETE FROM playlist_invites WHERE playlist_id = ? AND NOT (" + std::string(kUsable) + ")",
-                   {std::string(id), now_ms_()}));
+                   {id.str(), now_ms_()}));
   return row;
 }
 
-Result<Invite> PlaylistService::create_invite(std::string_view id, const UserId& owner, int64_t ttl_ms,
+Result<Invite> PlaylistService::create_invite(const PlaylistId& id, const UserId& owner, int64_t ttl_ms,
                                               int64_t max_uses) {
   if (max_uses < 1 || max_uses > kMaxInviteUses)
     return Error::invalid("max_uses: expected 1 to " + std::to_string(kMaxInviteUses));
   Invite inv;
   inv.id = random_base62_id();
   inv.token = crypto::random_token(24);
-  inv.playlist_id = std::string(id);
+  inv.playlist_id = id;
   inv.created_at_ms = now_ms_();
   inv.expires_at_ms = inv.created_at_ms + ttl_ms;
   inv.max_uses = max_uses;
@@ -1070,21 +1070,21 @@ Result<Invite> PlaylistService::create_invite(std::string_view id, const UserId&
     SEGUE_TRY(owner_row_for_invite(c, id, owner, changed));
     SEGUE_TRY(c.exec("INSERT INTO playlist_invites (token_hash, playlist_id, created_by, expires_at, id, created_at, "
                      "max_uses, uses) VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
-                     {crypto::hex_encode(crypto::sha256(inv.token)), std::string(id), owner.str(), inv.expires_at_ms,
+                     {crypto::hex_encode(crypto::sha256(inv.token)), id.str(), owner.str(), inv.expires_at_ms,
                       inv.id, inv.created_at_ms, max_uses}));
     return {};
   }));
-  if (changed) notify_details(std::string(id));
+  if (changed) notify_details(id);
   return inv;
 }
 
-Result<Invite> PlaylistService::invite_by_name(std::string_view id, const UserId& owner,
+Result<Invite> PlaylistService::invite_by_name(const PlaylistId& id, const UserId& owner,
                                                std::string_view login_name, int64_t ttl_ms) {
   if (login_name.empty() || login_name.size() > 200 || !strings::is_valid_utf8(login_name))
     return Error::invalid("user: expected a user id or a login name");
   Invite inv;
   inv.id = random_base62_id();
-  inv.playlist_id = std::string(id);
+  inv.playlist_id = id;
   inv.created_at_ms = now_ms_();
   inv.expires_at_ms = inv.created_at_ms + ttl_ms;
   inv.max_uses = 1;
@@ -1095,19 +1095,19 @@ Result<Invite> PlaylistService::invite_by_name(std::string_view id, const UserId
     // One pending invite per name: a repeat replaces it (and so looks the same whether the
     // name exists or not).
     SEGUE_TRY(c.exec("DELETE FROM playlist_invites WHERE playlist_id = ? AND invitee_name = ?",
-                     {std::string(id), inv.invitee_name}));
+                     {id.str(), inv.invitee_name}));
     // The token of an invite by name is never shown: accepting goes by id and login name.
     SEGUE_TRY(c.exec("INSERT INTO playlist_invites (token_hash, playlist_id, created_by, expires_at, id, created_at, "
                      "max_uses, uses, invitee_name) VALUES (?, ?, ?, ?, ?, ?, 1, 0, ?)",
-                     {crypto::hex_encode(crypto::sha256(crypto::random_token(24))), std::string(id), owner.str(),
+                     {crypto::hex_encode(crypto::sha256(crypto::random_token(24))), id.str(), owner.str(),
                       inv.expires_at_ms, inv.id, inv.created_at_ms, inv.invitee_name}));
     return {};
   }));
-  if (changed) notify_details(std::string(id));
+  if (changed) notify_details(id);
   return inv;
 }
 
-Result<std::vector<Invite>> PlaylistService::invites(std::string_view id, const UserId& owner) {
+Result<std::vector<Invite>> PlaylistService::invites(const PlaylistId& id, const UserId& owner) {
   std::vector<Invite> out;
   SEGUE_TRY(db_.read([&](Connection& c) -> Status {
     SEGUE_ASSIGN_OR_RETURN(auto row, load_row(c, id));
@@ -1116,12 +1116,12 @@ Result<std::vector<Invite>> PlaylistService::invites(std::string_view id, const 
     if (a != Access::kOwner) return Error::permission_denied("only the owner can see the invites");
     return c.query("SELECT " + std::string(kInviteColumns) + " FROM playlist_invites WHERE playlist_id = ? AND " +
                        kUsable + " ORDER BY created_at DESC, id",
-                   {std::string(id), now_ms_()}, [&](const store::Row& r) { out.push_back(invite_of(r)); });
+                   {id.str(), now_ms_()}, [&](const store::Row& r) { out.push_back(invite_of(r)); });
   }));
   return out;
 }
 
-Status PlaylistService::revoke_invite(std::string_view id, const UserId& owner, std::string_view invite_id) {
+Status PlaylistService::revoke_invite(const PlaylistId& id, const UserId& owner, std::string_view invite_id) {
   return db_.write([&](Connection& c) -> Status {
     SEGUE_ASSIGN_OR_RETURN(auto row, load_row(c, id));
     SEGUE_ASSIGN_OR_RETURN(auto a, access(c, row, owner));
@@ -1129,7 +1129,7 @@ Status PlaylistService::revoke_invite(std::string_view id, const UserId& owner, 
     if (a != Access::kOwner) return Error::permission_denied("only the owner can revoke invites");
     SEGUE_ASSIGN_OR_RETURN(auto n, c.exec("UPDATE playlist_invites SET revoked_at = ? "
                                           "WHERE playlist_id = ? AND id = ? AND revoked_at IS NULL",
-                                          {now_ms_(), std::string(id), std::string(invite_id)}));
+                                          {now_ms_(), id.str(), std::string(invite_id)}));
     if (n == 0) return Error::not_found("no such invite");
     return {};
   });
@@ -1149,7 +1149,7 @@ Result<std::vector<Invite>> PlaylistService::invites_for_name(std::string_view l
 // Both ways of accepting: the invite row is found by `where` (one parameter).
 Result<PlaylistInfo> PlaylistService::accept(std::string_view where, const std::string& key,
                                              std::optional<std::string_view> login_name, const UserId& user) {
-  std::string playlist_id;
+  PlaylistId playlist_id;
   bool joined = false;
   const auto invalid = [] { return Error::not_found("this invite is not valid (any more)"); };
   SEGUE_TRY(db_.write([&](Connection& c) -> Status {
@@ -1173,16 +1173,16 @@ Result<PlaylistInfo> PlaylistService::accept(std::string_view where, const std::
     if (!row.info.collaborative) return invalid();
     SEGUE_ASSIGN_OR_RETURN(auto member, c.query_int(
         "SELECT 1 FROM playlist_members WHERE playlist_id = ? AND user_id = ? AND role = 'collaborator'",
-        {playlist_id, user.str()}));
+        {playlist_id.str(), user.str()}));
     if (member) return {};  // already in: nothing used
     if (inv->max_uses && inv->uses >= *inv->max_uses) return invalid();
     SEGUE_ASSIGN_OR_RETURN(auto removed_at, c.query_int(
-        "SELECT removed_at FROM playlist_removals WHERE playlist_id = ? AND user_id = ?", {playlist_id, user.str()}));
+        "SELECT removed_at FROM playlist_removals WHERE playlist_id = ? AND user_id = ?", {playlist_id.str(), user.str()}));
     if (removed_at && *removed_at >= inv->created_at_ms) return invalid();
     SEGUE_TRY(c.exec("UPDATE playlist_invites SET uses = uses + 1 WHERE id = ?", {inv->id}));
     SEGUE_TRY(c.exec("INSERT INTO playlist_members (playlist_id, user_id, role, added_at) "
                      "VALUES (?, ?, 'collaborator', ?) ON CONFLICT DO NOTHING",
-                     {playlist_id, user.str(), now}));
+                     {playlist_id.str(), user.str(), now}));
     joined = true;
     return {};
   }));
@@ -1199,7 +1199,7 @@ Result<PlaylistInfo> PlaylistService::accept_named_invite(std::string_view invit
   return accept("id = ?", std::string(invite_id), login_name, user);
 }
 
-Status PlaylistService::add_collaborator(std::string_view id, const UserId& owner, const UserId& user) {
+Status PlaylistService::add_collaborator(const PlaylistId& id, const UserId& owner, const UserId& user) {
   return notifying(id, db_.write([&](Connection& c) -> Status {
     SEGUE_ASSIGN_OR_RETURN(auto row, load_row(c, id));
     SEGUE_ASSIGN_OR_RETURN(auto a, access(c, row, owner));
@@ -1208,30 +1208,30 @@ Status PlaylistService::add_collaborator(std::string_view id, const UserId& owne
     if (user == owner) return Error::invalid("the owner is not a collaborator of their own playlist");
     SEGUE_TRY(c.exec("INSERT INTO playlist_members (playlist_id, user_id, role, added_at) "
                      "VALUES (?, ?, 'collaborator', ?) ON CONFLICT DO NOTHING",
-                     {std::string(id), user.str(), now_ms_()}));
+                     {id.str(), user.str(), now_ms_()}));
     // The owner's explicit act: a playlist with collaborators is collaborative, and so private
     // (Spotify's model). Nothing else changes.
     if (!row.info.collaborative || row.info.is_public) {
       SEGUE_TRY(c.exec("UPDATE playlists SET collaborative = 1, public = 0, updated_at = ? WHERE id = ?",
-                       {now_ms_(), std::string(id)}));
+                       {now_ms_(), id.str()}));
       if (row.info.is_public) SEGUE_TRY(rotate_cover_key(c, id));
     }
     return {};
   }));
 }
 
-Result<std::vector<UserId>> PlaylistService::collaborators(std::string_view id, const UserId& viewer) {
+Result<std::vector<UserId>> PlaylistService::collaborators(const PlaylistId& id, const UserId& viewer) {
   SEGUE_TRY(get(id, viewer));
   std::vector<UserId> out;
   SEGUE_TRY(db_.read([&](Connection& c) -> Status {
     return c.query("SELECT user_id FROM playlist_members WHERE playlist_id = ? AND role = 'collaborator' "
                    "ORDER BY added_at, user_id",
-                   {std::string(id)}, [&](const store::Row& r) { out.emplace_back(r.text(0)); });
+                   {id.str()}, [&](const store::Row& r) { out.emplace_back(r.text(0)); });
   }));
   return out;
 }
 
-Status PlaylistService::remove_collaborator(std::string_view id, const UserId& owner, const UserId& user) {
+Status PlaylistService::remove_collaborator(const PlaylistId& id, const UserId& owner, const UserId& user) {
   return notifying(id, db_.write([&](Connection& c) -> Status {
     SEGUE_ASSIGN_OR_RETURN(auto row, load_row(c, id));
     SEGUE_ASSIGN_OR_RETURN(auto a, access(c, row, owner));
@@ -1239,19 +1239,19 @@ Status PlaylistService::remove_collaborator(std::string_view id, const UserId& o
     // The owner removes anyone; a collaborator may leave.
     if (a != Access::kOwner && !(owner == user)) return Error::permission_denied("only the owner can remove collaborators");
     SEGUE_ASSIGN_OR_RETURN(auto n, c.exec("DELETE FROM playlist_members WHERE playlist_id = ? AND user_id = ? AND role = 'collaborator'",
-                                          {std::string(id), user.str()}));
+                                          {id.str(), user.str()}));
     if (a == Access::kOwner && !(owner == user)) {
       // Old invites (links or by name) do not readmit them; a new one does.
       SEGUE_TRY(c.exec("INSERT INTO playlist_removals (playlist_id, user_id, removed_at) VALUES (?, ?, ?) "
                        "ON CONFLICT (playlist_id, user_id) DO UPDATE SET removed_at = excluded.removed_at",
-                       {std::string(id), user.str(), now_ms_()}));
+                       {id.str(), user.str(), now_ms_()}));
     }
     if (n > 0 && !row.info.is_public) SEGUE_TRY(rotate_cover_key(c, id));
     return {};
   }));
 }
 
-Status PlaylistService::follow(std::string_view id, const UserId& user, bool follow) {
+Status PlaylistService::follow(const PlaylistId& id, const UserId& user, bool follow) {
   return notifying(id, db_.write([&](Connection& c) -> Status {
     SEGUE_ASSIGN_OR_RETURN(auto row, load_row(c, id));
     SEGUE_ASSIGN_OR_RETURN(auto a, access(c, row, user));
@@ -1259,22 +1259,22 @@ Status PlaylistService::follow(std::string_view id, const UserId& user, bool fol
     if (follow) {
       SEGUE_TRY(c.exec("INSERT INTO playlist_members (playlist_id, user_id, role, added_at) "
                        "VALUES (?, ?, 'follower', ?) ON CONFLICT DO NOTHING",
-                       {std::string(id), user.str(), now_ms_()}));
+                       {id.str(), user.str(), now_ms_()}));
     } else {
       SEGUE_TRY(c.exec("DELETE FROM playlist_members WHERE playlist_id = ? AND user_id = ? AND role = 'follower'",
-                       {std::string(id), user.str()}));
+                       {id.str(), user.str()}));
     }
     return {};
   }));
 }
 
-Result<std::vector<bool>> PlaylistService::followed_by(std::string_view id, const std::vector<UserId>& users) {
+Result<std::vector<bool>> PlaylistService::followed_by(const PlaylistId& id, const std::vector<UserId>& users) {
   std::vector<bool> out;
   SEGUE_TRY(db_.read([&](Connection& c) -> Status {
     for (const auto& u : users) {
       SEGUE_ASSIGN_OR_RETURN(auto v, c.query_int(
           "SELECT 1 FROM playlist_members WHERE playlist_id = ? AND user_id = ? AND role = 'follower'",
-          {std::string(id), u.str()}));
+          {id.str(), u.str()}));
       out.push_back(v.has_value());
     }
     return {};
@@ -1282,7 +1282,7 @@ Result<std::vector<bool>> PlaylistService::followed_by(std::string_view id, cons
   return out;
 }
 
-Status PlaylistService::set_image(std::string_view id, const UserId& user, std::string jpeg) {
+Status PlaylistService::set_image(const PlaylistId& id, const UserId& user, std::string jpeg) {
   return db_.write([&](Connection& c) -> Status {
     SEGUE_ASSIGN_OR_RETURN(auto row, load_row(c, id));
     SEGUE_ASSIGN_OR_RETURN(auto a, access(c, row, user));
@@ -1292,19 +1292,19 @@ Status PlaylistService::set_image(std::string_view id, const UserId& user, std::
     SEGUE_TRY(c.exec("INSERT INTO playlist_images (playlist_id, jpeg, updated_at, cover_key) VALUES (?, ?, ?, ?) "
                   "ON CONFLICT (playlist_id) DO UPDATE SET jpeg = excluded.jpeg, updated_at = excluded.updated_at, "
                   "cover_key = excluded.cover_key",
-                  {std::string(id), Blob{std::move(jpeg)}, now_ms_(),
+                  {id.str(), Blob{std::move(jpeg)}, now_ms_(),
                    crypto::hex_encode(crypto::random_bytes(16))}));
     return {};
   });
 }
 
-Result<PlaylistService::Cover> PlaylistService::cover(std::string_view id, std::string_view key) {
+Result<PlaylistService::Cover> PlaylistService::cover(const PlaylistId& id, std::string_view key) {
   std::optional<Cover> out;
   std::string stored_key;
   SEGUE_TRY(db_.read([&](Connection& c) -> Status {
     return c.query("SELECT i.jpeg, i.cover_key, p.public FROM playlist_images i JOIN playlists p ON p.id = i.playlist_id "
                    "WHERE i.playlist_id = ?",
-                   {std::string(id)}, [&](const store::Row& r) {
+                   {id.str()}, [&](const store::Row& r) {
                      out = Cover{r.blob(0), r.i64(2) != 0};
                      stored_key = r.text(1);
                    });

@@ -36,7 +36,7 @@ namespace segue::playlist {
 std::vector<store::Migration> playlist_migrations();
 
 struct PlaylistInfo {
-  std::string id;  // base62
+  PlaylistId id;  // base62
   UserId owner;
   std::string name;
   std::string description;
@@ -75,7 +75,7 @@ struct Invite {
   std::optional<int64_t> max_uses;  // nullopt: unlimited (only invites made before limits)
   int64_t uses = 0;
   std::string invitee_name;  // an invite by login name: only that user may accept it
-  std::string playlist_id;
+  PlaylistId playlist_id;
 };
 
 struct RemoveSpec {
@@ -106,51 +106,51 @@ class PlaylistService {
     PlaylistInfo info;
     std::vector<UserId> members;
   };
-  Result<std::optional<Facts>> facts(std::string_view id);
-  Result<std::vector<std::string>> all_ids();
+  Result<std::optional<Facts>> facts(const PlaylistId& id);
+  Result<std::vector<PlaylistId>> all_ids();
 
   // ---- playlists ----
   // Error::invalid for an empty or over-long name (1-200 bytes) or description (<= 1000).
   Result<PlaylistInfo> create(const UserId& owner, std::string_view name, std::string_view description,
                               bool is_public, bool collaborative);
   // not_found unless `viewer` may read it.
-  Result<PlaylistInfo> get(std::string_view id, const UserId& viewer);
+  Result<PlaylistInfo> get(const PlaylistId& id, const UserId& viewer);
   // Owner only (permission_denied for a collaborator, not_found for others).
-  Status update_details(std::string_view id, const UserId& user, std::optional<std::string> name,
+  Status update_details(const PlaylistId& id, const UserId& user, std::optional<std::string> name,
                         std::optional<std::string> description, std::optional<bool> is_public,
                         std::optional<bool> collaborative);
   // Playlists `owner` owns, collaborates on or follows that `viewer` may see, newest first.
   Result<std::vector<PlaylistInfo>> list_for(const UserId& owner, const UserId& viewer);
 
   // ---- items ----
-  Result<std::vector<Item>> items(std::string_view id, const UserId& viewer);
+  Result<std::vector<Item>> items(const PlaylistId& id, const UserId& viewer);
   // The following return the new snapshot id. Positions refer to the list as of
   // `snapshot_id` when given (an older snapshot's positions are resolved there and applied
   // to the current list as identities), else to the current list. Error::invalid for
   // positions out of range, permission_denied for readers, not_found as for get(),
   // Error::invalid for an unknown snapshot id.
-  Result<std::string> add(std::string_view id, const UserId& user, const std::vector<std::string>& uris,
+  Result<std::string> add(const PlaylistId& id, const UserId& user, const std::vector<std::string>& uris,
                           std::optional<std::size_t> position, const std::optional<std::string>& snapshot_id);
-  Result<std::string> remove(std::string_view id, const UserId& user, const std::vector<RemoveSpec>& specs,
+  Result<std::string> remove(const PlaylistId& id, const UserId& user, const std::vector<RemoveSpec>& specs,
                              const std::optional<std::string>& snapshot_id);
-  Result<std::string> reorder(std::string_view id, const UserId& user, std::size_t range_start,
+  Result<std::string> reorder(const PlaylistId& id, const UserId& user, std::size_t range_start,
                               std::size_t range_length, std::size_t insert_before,
                               const std::optional<std::string>& snapshot_id);
-  Result<std::string> replace(std::string_view id, const UserId& user, const std::vector<std::string>& uris);
+  Result<std::string> replace(const PlaylistId& id, const UserId& user, const std::vector<std::string>& uris);
 
   // ---- history ----
-  Result<std::vector<Version>> versions(std::string_view id, const UserId& viewer);
-  Result<std::vector<Item>> items_at(std::string_view id, const UserId& viewer, std::string_view snapshot_id);
+  Result<std::vector<Version>> versions(const PlaylistId& id, const UserId& viewer);
+  Result<std::vector<Item>> items_at(const PlaylistId& id, const UserId& viewer, std::string_view snapshot_id);
   // Makes the list equal to the one at `snapshot_id` with new operations (removes, inserts
   // and moves), so every replica converges on it. Returns the new snapshot id.
-  Result<std::string> restore(std::string_view id, const UserId& user, std::string_view snapshot_id);
+  Result<std::string> restore(const PlaylistId& id, const UserId& user, std::string_view snapshot_id);
   // The ops applied after `snapshot_id` (all ops if empty), in log order, and the current
   // snapshot id: what a client that has `snapshot_id` needs to catch up.
   struct OpsSince {
     std::string snapshot_id;
     std::vector<Op> ops;
   };
-  Result<OpsSince> ops_since(std::string_view id, const UserId& viewer, std::string_view snapshot_id);
+  Result<OpsSince> ops_since(const PlaylistId& id, const UserId& viewer, std::string_view snapshot_id);
   // For ops_since an unknown or folded `snapshot_id` is not_found, so a caller can start
   // again from "", which always works: a compacted playlist's ops start with its base as
   // operations (Sequence::to_ops).
@@ -165,13 +165,13 @@ class PlaylistService {
     std::vector<Op> ops;
     std::string next;
   };
-  Result<OpsPage> ops_page(std::string_view id, const UserId& viewer, std::string_view snapshot_id,
+  Result<OpsPage> ops_page(const PlaylistId& id, const UserId& viewer, std::string_view snapshot_id,
                            std::string_view cursor, std::size_t limit);
   // Folds the operations of versions older than the newest `keep_versions` into the base
   // snapshot and deletes them (and those versions' rows). Runs by itself after a change once
   // the history holds more than keep + slack versions (kKeepVersions, kCompactSlack by
   // default; set_history_limit changes them, for tests).
-  Status compact(std::string_view id, int64_t keep_versions);
+  Status compact(const PlaylistId& id, int64_t keep_versions);
   static constexpr int64_t kKeepVersions = 200;
   static constexpr int64_t kCompactSlack = 50;
   void set_history_limit(int64_t keep_versions, int64_t slack);
@@ -181,7 +181,7 @@ class PlaylistService {
   // expires. Creating one is the owner turning collaboration on: the playlist becomes
   // collaborative (and so private, Spotify's model) now, not when someone accepts.
   static constexpr int64_t kMaxInviteUses = 100;
-  Result<Invite> create_invite(std::string_view id, const UserId& owner, int64_t ttl_ms, int64_t max_uses = 1);
+  Result<Invite> create_invite(const PlaylistId& id, const UserId& owner, int64_t ttl_ms, int64_t max_uses = 1);
   // Makes `user` a collaborator. Never changes the playlist's visibility or collaborative
   // flag. not_found (one message for all) for an unknown, expired, revoked or used-up token,
   // an invite whose playlist is no longer collaborative, or a user the owner removed after
@@ -189,11 +189,11 @@ class PlaylistService {
   Result<PlaylistInfo> accept_invite(std::string_view token, const UserId& user);
   // The owner's invites that can still be accepted (not expired, revoked or used up),
   // newest first; and revoking one (not_found for an id not of this playlist).
-  Result<std::vector<Invite>> invites(std::string_view id, const UserId& owner);
-  Status revoke_invite(std::string_view id, const UserId& owner, std::string_view invite_id);
+  Result<std::vector<Invite>> invites(const PlaylistId& id, const UserId& owner);
+  Status revoke_invite(const PlaylistId& id, const UserId& owner, std::string_view invite_id);
   // An invite addressed to a login name (the name need not exist: the owner learns nothing
   // about which names do). Makes the playlist collaborative like create_invite.
-  Result<Invite> invite_by_name(std::string_view id, const UserId& owner, std::string_view login_name,
+  Result<Invite> invite_by_name(const PlaylistId& id, const UserId& owner, std::string_view login_name,
                                 int64_t ttl_ms);
   // The usable invites addressed to `login_name`, and accepting one of them as `user`
   // (whose login name is `login_name`; not_found otherwise, with accept_invite's rules).
@@ -203,16 +203,16 @@ class PlaylistService {
   // The owner adds `user` (an existing user id; the caller checks) as a collaborator
   // directly. Like create_invite, this makes the playlist collaborative and private.
   // permission_denied for anyone but the owner.
-  Status add_collaborator(std::string_view id, const UserId& owner, const UserId& user);
-  Result<std::vector<UserId>> collaborators(std::string_view id, const UserId& viewer);
+  Status add_collaborator(const PlaylistId& id, const UserId& owner, const UserId& user);
+  Result<std::vector<UserId>> collaborators(const PlaylistId& id, const UserId& viewer);
   // The owner removes a collaborator (who then cannot rejoin through any invite made before
   // the removal; a new invite, or add_collaborator, readmits them), or a collaborator leaves.
-  Status remove_collaborator(std::string_view id, const UserId& owner, const UserId& user);
-  Status follow(std::string_view id, const UserId& user, bool follow);
-  Result<std::vector<bool>> followed_by(std::string_view id, const std::vector<UserId>& users);
+  Status remove_collaborator(const PlaylistId& id, const UserId& owner, const UserId& user);
+  Status follow(const PlaylistId& id, const UserId& user, bool follow);
+  Result<std::vector<bool>> followed_by(const PlaylistId& id, const std::vector<UserId>& users);
 
   // ---- cover image (JPEG bytes; the handler validates them) ----
-  Status set_image(std::string_view id, const UserId& user, std::string jpeg);
+  Status set_image(const PlaylistId& id, const UserId& user, std::string jpeg);
   // The cover's bytes without a bearer token (image URLs are fetched by <img> tags): a public
   // playlist's cover by its id alone; a private one's only with its cover key
   // (PlaylistInfo::cover_key, 128 random bits, in the image URL readers get). The key
@@ -223,42 +223,42 @@ class PlaylistService {
     std::string jpeg;
     bool is_public = false;
   };
-  Result<Cover> cover(std::string_view id, std::string_view key);
+  Result<Cover> cover(const PlaylistId& id, std::string_view key);
 
   enum class Access { kNone, kRead, kEdit, kOwner };
 
  private:
   struct Cached;
   struct Row;
-  Result<Row> load_row(store::Connection& c, std::string_view id);
+  Result<Row> load_row(store::Connection& c, const PlaylistId& id);
   Result<Access> access(store::Connection& c, const Row& row, const UserId& user);
-  Status revoke_all_invites(store::Connection& c, std::string_view id, int64_t now);
-  Status rotate_cover_key(store::Connection& c, std::string_view id);
-  Result<Row> owner_row_for_invite(store::Connection& c, std::string_view id, const UserId& owner, bool& changed);
+  Status revoke_all_invites(store::Connection& c, const PlaylistId& id, int64_t now);
+  Status rotate_cover_key(store::Connection& c, const PlaylistId& id);
+  Result<Row> owner_row_for_invite(store::Connection& c, const PlaylistId& id, const UserId& owner, bool& changed);
   Result<PlaylistInfo> accept(std::string_view where, const std::string& key,
                               std::optional<std::string_view> login_name, const UserId& user);
-  Result<std::shared_ptr<Cached>> cached(std::string_view id);
-  Result<Sequence> sequence_at(std::string_view id, std::string_view snapshot_id);
+  Result<std::shared_ptr<Cached>> cached(const PlaylistId& id);
+  Result<Sequence> sequence_at(const PlaylistId& id, std::string_view snapshot_id);
   // The visible entries of `seq` with who added each and when (from `cached`'s log).
   static std::vector<Item> items_of(const Sequence& seq, const Cached& cached);
   // Runs `make_ops` against the cached sequence under its lock, commits the ops as one
   // version, and publishes the change.
-  Result<std::string> change(std::string_view id, const UserId& user, Access need,
+  Result<std::string> change(const PlaylistId& id, const UserId& user, Access need,
                              const std::function<Result<std::vector<Op>>(Sequence& current, Cached&)>& make_ops,
                              const std::function<std::string(const std::vector<Op>&)>& summary);
 
   store::Database& db_;
   bus::EventBus* events_;
   std::function<int64_t()> now_ms_;
-  void notify_details(const std::string& id);
-  Status notifying(std::string_view id, Status s) {
-    if (s.ok()) notify_details(std::string(id));
+  void notify_details(const PlaylistId& id);
+  Status notifying(const PlaylistId& id, Status s) {
+    if (s.ok()) notify_details(id);
     return s;
   }
   int64_t keep_versions_ = kKeepVersions;
   int64_t compact_slack_ = kCompactSlack;
   std::mutex mu_;  // guards cache_
-  std::unordered_map<std::string, std::shared_ptr<Cached>> cache_;
+  std::unordered_map<PlaylistId, std::shared_ptr<Cached>> cache_;
 };
 
 // The replica id the server uses for the operations it makes on behalf of `user`.

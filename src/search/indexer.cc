@@ -83,7 +83,7 @@ std::vector<Document> catalog_documents(const catalog::Snapshot& snap, const Pop
 Document playlist_document(const playlist::PlaylistService::Facts& f, const OwnerNameFn& owner_name) {
   Document d;
   d.kind = Kind::kPlaylist;
-  d.id = f.info.id;
+  d.id = f.info.id.str();
   d.name = f.info.name;
   d.description = f.info.description;
   if (owner_name) {
@@ -235,7 +235,7 @@ void Indexer::run() {
   for (;;) {
     std::shared_ptr<const catalog::Snapshot> snap;
     bool all = false;
-    std::set<std::string> ids;
+    std::set<PlaylistId> ids;
     uint64_t target = 0;
     {
       std::unique_lock l(in.mu);
@@ -305,7 +305,7 @@ void Indexer::run() {
 }
 
 Status Indexer::apply(std::shared_ptr<const catalog::Snapshot> snap, bool all_playlists,
-                      std::set<std::string> playlist_ids) {
+                      std::set<PlaylistId> playlist_ids) {
   Inbox& in = *inbox_;
   auto count_catalog = [&] {
     uint64_t n = 0;
@@ -343,15 +343,16 @@ Status Indexer::apply(std::shared_ptr<const catalog::Snapshot> snap, bool all_pl
   if (playlists_) {
     if (all_playlists) {
       SEGUE_ASSIGN_OR_RETURN(auto every, playlists_->all_ids());
-      std::set<std::string> live(every.begin(), every.end());
+      std::set<PlaylistId> live(every.begin(), every.end());
       for (const auto& [key, sig] : indexed_)
-        if (is_playlist_key(key) && !live.count(key.substr(9))) gone.emplace_back(Kind::kPlaylist, key.substr(9));
+        if (is_playlist_key(key) && !live.count(PlaylistId(key.substr(9))))
+          gone.emplace_back(Kind::kPlaylist, key.substr(9));
       playlist_ids.insert(every.begin(), every.end());
     }
     for (const auto& id : playlist_ids) {
       SEGUE_ASSIGN_OR_RETURN(auto facts, playlists_->facts(id));
       if (!facts) {
-        if (indexed_.count(doc_key(Kind::kPlaylist, id))) gone.emplace_back(Kind::kPlaylist, id);
+        if (indexed_.count(doc_key(Kind::kPlaylist, id.str()))) gone.emplace_back(Kind::kPlaylist, id.str());
         continue;
       }
       Document d = playlist_document(*facts, owner_name_);

@@ -96,7 +96,7 @@ class Indexer {
   void run();
   bool pause();  // the throttle's pause; false when stopping
   Status apply(std::shared_ptr<const catalog::Snapshot> snap, bool all_playlists,
-               std::set<std::string> playlist_ids);
+               std::set<PlaylistId> playlist_ids);
 
   SearchIndex& index_;
   catalog::Catalog& catalog_;
@@ -114,7 +114,7 @@ class Indexer {
     std::condition_variable cv;
     std::shared_ptr<const catalog::Snapshot> snapshot;
     bool all_playlists = false;
-    std::set<std::string> playlists;
+    std::set<PlaylistId> playlists;
     uint64_t requested = 0;  // bumped by every announcement and flush
     uint64_t done = 0;
     bool stop = false;

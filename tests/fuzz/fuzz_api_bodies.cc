@@ -202,7 +202,7 @@ struct Harness {
     token = tokens->access_token;
     auto pl = s.playlists->create(user->id, "fuzz", "", true, false);
     if (!pl.ok()) fail(pl.error().message);
-    playlist_id = pl->id;
+    playlist_id = pl->id.str();
     auto snap = s.catalog->snapshot();
     for (const auto& t : snap->tracks()) {
       if (track_ids.size() < 10) track_ids.push_back(t.id.str());
@@ -313,7 +313,7 @@ struct Harness {
     // Keep the playlist small enough that later inputs stay fast.
     if (++runs % 200 == 0) {
       auto pl = s.playlists->create(UserId(user_id), "fuzz", "", true, false);
-      if (pl.ok()) playlist_id = pl->id;
+      if (pl.ok()) playlist_id = pl->id.str();
     }
     return res->status;
   }

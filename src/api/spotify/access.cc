@@ -236,7 +236,7 @@ Status check_object_rule(ApiContext& ctx, const auth::Principal& p, const RouteR
                          const net::Request& req) {
   if (rule.object != ObjectRule::kPlaylistRead && rule.object != ObjectRule::kPlaylistModify) return Status{};
   if (!ctx.playlists || !p.user) return Error::not_found("Not found");
-  auto info = ctx.playlists->get(req.param("id"), *p.user);
+  auto info = ctx.playlists->get(PlaylistId(req.param("id")), *p.user);
   if (!info.ok()) return info.error();
   if (rule.object == ObjectRule::kPlaylistRead) {
     if (info->is_public || p.scopes.contains(Scope::kPlaylistReadPrivate) ||

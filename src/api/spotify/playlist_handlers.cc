@@ -79,7 +79,7 @@ json::array playlist_images(const PlaylistInfo& info, const std::string& base) {
     json::object img;
     // A private playlist's cover URL carries its cover key (the service rotates it when
     // someone loses access); a public one's works by id alone.
-    img["url"] = base + "/images/playlists/" + info.id + "?v=" + std::to_string(info.updated_at_ms) +
+    img["url"] = base + "/images/playlists/" + info.id.str() + "?v=" + std::to_string(info.updated_at_ms) +
                  (info.is_public ? std::string() : "&k=" + info.cover_key);
     img["height"] = nullptr;
     img["width"] = nullptr;
@@ -93,20 +93,20 @@ json::object simplified_playlist(const PlaylistInfo& info, UserNames& names, con
   o["collaborative"] = info.collaborative;
   o["description"] = info.description;
   o["external_urls"] = json::object();
-  o["href"] = base + "/v1/playlists/" + info.id;
-  o["id"] = info.id;
+  o["href"] = base + "/v1/playlists/" + info.id.str();
+  o["id"] = info.id.str();
   o["images"] = playlist_images(info, base);
   o["name"] = info.name;
   o["owner"] = public_user(info.owner, names.name(info.owner), base);
   o["public"] = info.is_public;
   o["snapshot_id"] = info.snapshot_id;
   json::object tracks;
-  tracks["href"] = base + "/v1/playlists/" + info.id + "/tracks";
+  tracks["href"] = base + "/v1/playlists/" + info.id.str() + "/tracks";
   tracks["total"] = info.track_count;
   o["tracks"] = tracks;
   o["items"] = std::move(tracks);  // the 2026 API's name for the same object
   o["type"] = "playlist";
-  o["uri"] = "segue:playlist:" + info.id;
+  o["uri"] = "segue:playlist:" + info.id.str();
   o["primary_color"] = nullptr;
   return o;
 }
@@ -234,7 +234,7 @@ namespace {
 awaitable<Response> get_playlist(ApiContext& ctx, Request& req) {
   auto& svc = *ctx.playlists;
   SEGUE_GUARD(p, ctx, req);
-  std::string id = req.param("id");
+  PlaylistId id(req.param("id"));
   UserId user = *p.user;
   std::string base = ctx.base_url(req);
   auto r = co_await ctx.workers.run([&]() -> Result<json::object> {
@@ -242,7 +242,7 @@ awaitable<Response> get_playlist(ApiContext& ctx, Request& req) {
     SEGUE_ASSIGN_OR_RETURN(auto items, svc.items(id, user));
     UserNames names(ctx.auth);
     json::object o = simplified_playlist(info, names, base);
-    json::object page = items_page(items, "/v1/playlists/" + id + "/tracks", 100, 0, ctx, base, names);
+    json::object page = items_page(items, "/v1/playlists/" + id.str() + "/tracks", 100, 0, ctx, base, names);
     o["followers"] = json::object{{"href", nullptr}, {"total", info.followers}};
     o["tracks"] = page;
     o["items"] = std::move(page);
@@ -255,7 +255,7 @@ awaitable<Response> get_playlist(ApiContext& ctx, Request& req) {
 awaitable<Response> change_details(ApiContext& ctx, Request& req) {
   auto& svc = *ctx.playlists;
   SEGUE_GUARD(p, ctx, req);
-  std::string id = req.param("id");
+  PlaylistId id(req.param("id"));
   SEGUE_OR_400(body, object_body(req, false));
   SEGUE_OR_400(name, opt_string(body, "name"));
   SEGUE_OR_400(description, opt_string(body, "description"));
@@ -275,7 +275,7 @@ awaitable<Response> change_details(ApiContext& ctx, Request& req) {
 awaitable<Response> followers_contains(ApiContext& ctx, Request& req) {
   auto& svc = *ctx.playlists;
   SEGUE_GUARD(p, ctx, req);
-  std::string id = req.param("id");
+  PlaylistId id(req.param("id"));
   std::vector<UserId> users;
   if (auto q = req.query_param("ids")) {
     for (auto& u : strings::split(*q, ',')) users.emplace_back(std::string(strings::trim(u)));
@@ -297,7 +297,7 @@ awaitable<Response> followers_contains(ApiContext& ctx, Request& req) {
 awaitable<Response> upload_cover(ApiContext& ctx, Request& req) {
   auto& svc = *ctx.playlists;
   SEGUE_GUARD(p, ctx, req);
-  std::string id = req.param("id");
+  PlaylistId id(req.param("id"));
   std::string text(strings::trim(req.body()));
   if (text.size() > kMaxImageBytes * 4 / 3 + 4) co_return error_response(413, "The image is larger than 256 KB");
   auto jpeg = crypto::base64_decode(text);
@@ -315,7 +315,7 @@ awaitable<Response> upload_cover(ApiContext& ctx, Request& req) {
 awaitable<Response> cover_images(ApiContext& ctx, Request& req) {
   auto& svc = *ctx.playlists;
   SEGUE_GUARD(p, ctx, req);
-  std::string id = req.param("id");
+  PlaylistId id(req.param("id"));
   UserId user = *p.user;
   auto info = co_await ctx.workers.run([&] { return svc.get(id, user); });
   if (!info.ok()) co_return error_response(info.error());
@@ -326,8 +326,8 @@ awaitable<Response> cover_images(ApiContext& ctx, Request& req) {
 // one's only with the cover key from its `images` URL (?k=); anything else is one 404.
 awaitable<Response> cover_bytes(ApiContext& ctx, Request& req) {
   auto& svc = *ctx.playlists;
-  std::string id = req.param("id");
-  if (!is_base62_id(id)) co_return error_response(404, "Unknown image");
+  PlaylistId id(req.param("id"));
+  if (!is_base62_id(id.str())) co_return error_response(404, "Unknown image");
   std::string key(req.query_param("k").value_or(""));
   auto cover = co_await ctx.workers.run([&] { return svc.cover(id, key); });
   if (!cover.ok() && cover.error().code != ErrorCode::kNotFound) co_return error_response(cover.error());
@@ -342,7 +342,7 @@ awaitable<Response> cover_bytes(ApiContext& ctx, Request& req) {
 awaitable<Response> versions(ApiContext& ctx, Request& req) {
   auto& svc = *ctx.playlists;
   SEGUE_GUARD(p, ctx, req);
-  std::string id = req.param("id");
+  PlaylistId id(req.param("id"));
   UserId user = *p.user;
   auto versions = co_await ctx.workers.run([&] { return svc.versions(id, user); });
   if (!versions.ok()) co_return error_response(versions.error());
@@ -370,7 +370,7 @@ awaitable<Response> version_items(ApiContext& ctx, Request& req) {
   SEGUE_GUARD(p, ctx, req);
   SEGUE_OR_400(limit, limit_param(req, 100, 100));
   SEGUE_OR_400(offset, offset_param(req));
-  std::string id = req.param("id");
+  PlaylistId id(req.param("id"));
   std::string snapshot = req.param("snapshot_id");
   UserId user = *p.user;
   auto items = co_await ctx.workers.run([&] { return svc.items_at(id, user, snapshot); });
@@ -378,7 +378,7 @@ awaitable<Response> version_items(ApiContext& ctx, Request& req) {
   std::string base = ctx.base_url(req);
   UserNames names(ctx.auth);
   auto page = co_await ctx.workers.run([&] {
-    return items_page(*items, "/v1/playlists/" + id + "/versions/" + snapshot, limit, offset, ctx, base, names);
+    return items_page(*items, "/v1/playlists/" + id.str() + "/versions/" + snapshot, limit, offset, ctx, base, names);
   });
   co_return json_response(page);
 }
@@ -386,7 +386,7 @@ awaitable<Response> version_items(ApiContext& ctx, Request& req) {
 awaitable<Response> restore_version(ApiContext& ctx, Request& req) {
   auto& svc = *ctx.playlists;
   SEGUE_GUARD(p, ctx, req);
-  std::string id = req.param("id");
+  PlaylistId id(req.param("id"));
   std::string snapshot = req.param("snapshot_id");
   UserId user = *p.user;
   auto r = co_await ctx.workers.run([&] {
@@ -399,7 +399,7 @@ awaitable<Response> restore_version(ApiContext& ctx, Request& req) {
 awaitable<Response> ops(ApiContext& ctx, Request& req) {
   auto& svc = *ctx.playlists;
   SEGUE_GUARD(p, ctx, req);
-  std::string id = req.param("id");
+  PlaylistId id(req.param("id"));
   std::string since(req.query_param("since").value_or(""));
   std::string cursor(req.query_param("cursor").value_or(""));
   SEGUE_OR_400(limit, limit_param(req, kOpsPageDefault, kOpsPageMax));
@@ -416,7 +416,7 @@ awaitable<Response> ops(ApiContext& ctx, Request& req) {
   o["limit"] = limit;
   std::string next;
   if (!r->next.empty()) {
-    next = ctx.base_url(req) + "/v1/playlists/" + id + "/ops?limit=" + std::to_string(limit) +
+    next = ctx.base_url(req) + "/v1/playlists/" + id.str() + "/ops?limit=" + std::to_string(limit) +
            "&cursor=" + r->next;
     if (!since.empty()) next += "&since=" + since;
   }
@@ -428,7 +428,7 @@ awaitable<Response> ops(ApiContext& ctx, Request& req) {
 awaitable<Response> export_playlist(ApiContext& ctx, Request& req) {
   auto& svc = *ctx.playlists;
   SEGUE_GUARD(p, ctx, req);
-  std::string id = req.param("id");
+  PlaylistId id(req.param("id"));
   std::string fmt_name(req.query_param("format").value_or("json"));
   auto fmt = playlist::detect_format("x." + fmt_name, "", "");
   if (!fmt) co_return error_response(400, "format: expected m3u8, xspf or json");
@@ -524,7 +524,7 @@ awaitable<Response> create_invite(ApiContext& ctx, Request& req) {
   auto& svc = *ctx.playlists;
   SEGUE_GUARD(p, ctx, req);
   if (auto e = modify_scope_error(p, false)) co_return error_response(*e);
-  std::string id = req.param("id");
+  PlaylistId id(req.param("id"));
   SEGUE_OR_400(body, object_body(req, true));
   int64_t max_uses = 1;  // one person per link unless the owner says otherwise
   if (const auto* v = body.if_contains("max_uses"); v && !v->is_null()) {
@@ -545,7 +545,7 @@ awaitable<Response> create_invite(ApiContext& ctx, Request& req) {
 awaitable<Response> list_invites(ApiContext& ctx, Request& req) {
   auto& svc = *ctx.playlists;
   SEGUE_GUARD(p, ctx, req);
-  std::string id = req.param("id");
+  PlaylistId id(req.param("id"));
   UserId user = *p.user;
   auto invites = co_await ctx.workers.run([&] { return svc.invites(id, user); });
   if (!invites.ok()) co_return error_response(invites.error());
@@ -557,7 +557,7 @@ awaitable<Response> list_invites(ApiContext& ctx, Request& req) {
 awaitable<Response> revoke_invite(ApiContext& ctx, Request& req) {
   auto& svc = *ctx.playlists;
   SEGUE_GUARD(p, ctx, req);
-  std::string id = req.param("id");
+  PlaylistId id(req.param("id"));
   std::string invite_id = req.param("invite_id");
   UserId user = *p.user;
   Status s = co_await ctx.workers.run([&] { return svc.revoke_invite(id, user, invite_id); });
@@ -580,7 +580,7 @@ awaitable<Response> my_invites(ApiContext& ctx, Request& req) {
       SEGUE_ASSIGN_OR_RETURN(auto facts, svc.facts(inv.playlist_id));
       if (!facts) continue;
       json::object o = invite_json(inv);
-      o["playlist"] = json::object{{"id", facts->info.id},
+      o["playlist"] = json::object{{"id", facts->info.id.str()},
                                    {"name", facts->info.name},
                                    {"owner", public_user(facts->info.owner, names.name(facts->info.owner), base)}};
       items.push_back(std::move(o));
@@ -617,7 +617,7 @@ awaitable<Response> accept_invite(ApiContext& ctx, Request& req) {
 awaitable<Response> collaborators(ApiContext& ctx, Request& req) {
   auto& svc = *ctx.playlists;
   SEGUE_GUARD(p, ctx, req);
-  std::string id = req.param("id");
+  PlaylistId id(req.param("id"));
   UserId user = *p.user;
   auto users = co_await ctx.workers.run([&] { return svc.collaborators(id, user); });
   if (!users.ok()) co_return error_response(users.error());
@@ -639,7 +639,7 @@ awaitable<Response> add_collaborator(ApiContext& ctx, Request& req) {
   auto& svc = *ctx.playlists;
   SEGUE_GUARD(p, ctx, req);
   if (auto e = modify_scope_error(p, false)) co_return error_response(*e);
-  std::string id = req.param("id");
+  PlaylistId id(req.param("id"));
   std::string who = req.param("user_id");
   UserId owner = *p.user;
   auto r = co_await ctx.workers.run([&]() -> Result<std::optional<playlist::Invite>> {
@@ -660,7 +660,7 @@ awaitable<Response> add_collaborator(ApiContext& ctx, Request& req) {
 awaitable<Response> remove_collaborator(ApiContext& ctx, Request& req) {
   auto& svc = *ctx.playlists;
   SEGUE_GUARD(p, ctx, req);
-  std::string id = req.param("id");
+  PlaylistId id(req.param("id"));
   UserId target(req.param("user_id"));
   UserId user = *p.user;
   Status s = co_await ctx.workers.run([&] { return svc.remove_collaborator(id, user, target); });
@@ -700,7 +700,7 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
         json::object o = simplified_playlist(info, names, base);
         o["followers"] = json::object{{"href", nullptr}, {"total", 0}};
         o["tracks"] = ObjectWriter(*ctx.catalog.snapshot(), base, ctx.popularity)
-                          .paging("/v1/playlists/" + info.id + "/tracks", json::array(), 100, 0, 0);
+                          .paging("/v1/playlists/" + info.id.str() + "/tracks", json::array(), 100, 0, 0);
         return o;
       });
       if (!r.ok()) co_return error_response(r.error());
@@ -722,13 +722,13 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
       SEGUE_GUARD(p, ctx, req);
       SEGUE_OR_400(limit, limit_param(req, 100, 100));
       SEGUE_OR_400(offset, offset_param(req));
-      std::string id = req.param("id");
+      PlaylistId id(req.param("id"));
       UserId user = *p.user;
       std::string base = ctx.base_url(req);
       auto page = co_await ctx.workers.run([&]() -> Result<json::object> {
         SEGUE_ASSIGN_OR_RETURN(auto items, svc.items(id, user));
         UserNames names(ctx.auth);
-        return items_page(items, "/v1/playlists/" + id + "/tracks", limit, offset, ctx, base, names);
+        return items_page(items, "/v1/playlists/" + id.str() + "/tracks", limit, offset, ctx, base, names);
       });
       if (!page.ok()) co_return error_response(page.error());
       co_return json_response(*page);
@@ -736,7 +736,7 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
 
     router.add(http::verb::post, path, [&ctx, &svc](Request& req) -> awaitable<Response> {
       SEGUE_GUARD(p, ctx, req);
-      std::string id = req.param("id");
+      PlaylistId id(req.param("id"));
       SEGUE_OR_400(body, object_body(req, true));
       std::vector<std::string> raw;
       if (auto q = req.query_param("uris")) {
@@ -766,7 +766,7 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
 
     router.add(http::verb::put, path, [&ctx, &svc](Request& req) -> awaitable<Response> {
       SEGUE_GUARD(p, ctx, req);
-      std::string id = req.param("id");
+      PlaylistId id(req.param("id"));
       SEGUE_OR_400(body, object_body(req, true));
       UserId user = *p.user;
       Result<std::string> r = Error::internal("unset");
@@ -799,7 +799,7 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
 
     router.add(http::verb::delete_, path, [&ctx, &svc](Request& req) -> awaitable<Response> {
       SEGUE_GUARD(p, ctx, req);
-      std::string id = req.param("id");
+      PlaylistId id(req.param("id"));
       SEGUE_OR_400(body, object_body(req, false));
       const json::value* list = body.if_contains("tracks");
       if (!list) list = body.if_contains("items");
@@ -869,7 +869,7 @@ void register_playlist_routes(net::Router& router, ApiContext& ctx) {
   auto follow = [&ctx, &svc](bool yes) {
     return [&ctx, &svc, yes](Request& req) -> awaitable<Response> {
       SEGUE_GUARD(p, ctx, req);
-      std::string id = req.param("id");
+      PlaylistId id(req.param("id"));
       UserId user = *p.user;
       Status s = co_await ctx.workers.run([&] { return svc.follow(id, user, yes); });
       if (!s.ok()) co_return error_response(s.error());

@@ -15,15 +15,17 @@ namespace {
 namespace json = boost::json;
 using auth::Scope;
 
+// The wire (and hub) topic of a playlist.
+std::string playlist_topic(const PlaylistId& id) { return "playlist:" + id.str(); }
 // Internal hub topic: the playlist's members or visibility changed (not a wire topic).
-std::string playlist_access_topic(const std::string& id) { return "playlist-access:" + id; }
+std::string playlist_access_topic(const PlaylistId& id) { return "playlist-access:" + id.str(); }
 
-std::string updated_message(const std::string& playlist_id, const std::string& snapshot_id,
+std::string updated_message(const PlaylistId& playlist_id, const std::string& snapshot_id,
                             const std::string& since, const std::vector<playlist::Op>& ops, bool reset) {
   json::object o = playlist_ops_json(ops);
   o["type"] = "playlist_updated";
-  o["topic"] = "playlist:" + playlist_id;
-  o["playlist_id"] = playlist_id;
+  o["topic"] = playlist_topic(playlist_id);
+  o["playlist_id"] = playlist_id.str();
   o["snapshot_id"] = snapshot_id;
   o["since"] = since;
   if (reset) o["reset"] = true;  // `since` was unknown: these are all the ops, start over
@@ -37,8 +39,9 @@ class PlaylistTopics final : public TopicProvider {
   awaitable<Status> authorize(const auth::Principal& p, std::string arg) override {
     if (!p.user) co_return Error::permission_denied("a user token is required");
     if (!is_base62_id(arg)) co_return Error::not_found("playlist not found");
+    PlaylistId id(std::move(arg));
     UserId user = *p.user;
-    auto info = co_await ctx_.workers.run([&] { return ctx_.playlists->get(arg, user); });
+    auto info = co_await ctx_.workers.run([&] { return ctx_.playlists->get(id, user); });
     if (!info.ok()) co_return info.error();
     if (!info->is_public && !p.scopes.contains(Scope::kPlaylistReadPrivate) &&
         !(info->collaborative && p.scopes.contains(Scope::kPlaylistReadCollaborative)))
@@ -46,26 +49,29 @@ class PlaylistTopics final : public TopicProvider {
     co_return Status{};
   }
 
-  std::string hub_topic(const auth::Principal&, const std::string& arg) const override { return "playlist:" + arg; }
-  std::string access_topic(const std::string& arg) const override { return playlist_access_topic(arg); }
+  std::string hub_topic(const auth::Principal&, const std::string& arg) const override {
+    return playlist_topic(PlaylistId(arg));
+  }
+  std::string access_topic(const std::string& arg) const override { return playlist_access_topic(PlaylistId(arg)); }
 
   awaitable<Result<SubscribeResult>> on_subscribe(const auth::Principal& p, std::string arg,
                                                   std::optional<std::string> since) override {
+    PlaylistId id(std::move(arg));
     UserId user = *p.user;
     std::string from = since.value_or("");
-    auto r = co_await ctx_.workers.run([&] { return ctx_.playlists->ops_since(arg, user, from); });
+    auto r = co_await ctx_.workers.run([&] { return ctx_.playlists->ops_since(id, user, from); });
     bool reset = false;
     if (!r.ok() && r.error().code == ErrorCode::kNotFound && !from.empty()) {
       // A snapshot this playlist never had (another server's, or garbage): send everything.
       reset = true;
-      r = co_await ctx_.workers.run([&] { return ctx_.playlists->ops_since(arg, user, ""); });
+      r = co_await ctx_.workers.run([&] { return ctx_.playlists->ops_since(id, user, ""); });
     }
     if (!r.ok()) co_return r.error();
     SubscribeResult out;
     out.subscribed["snapshot_id"] = r->snapshot_id;
     // Without `since` the client loads the list itself; with it, it gets what it missed.
     if (since && (reset || r->snapshot_id != from))
-      out.catch_up.push_back(updated_message(arg, r->snapshot_id, from, r->ops, reset));
+      out.catch_up.push_back(updated_message(id, r->snapshot_id, from, r->ops, reset));
     co_return out;
   }
 
@@ -84,10 +90,10 @@ void install_playlist_realtime(ApiContext& ctx) {
       auto ops = playlist::decode_ops(items->ops);
       if (!ops.ok()) {
         log::error("playlist change with undecodable operations not forwarded",
-                   {{"playlist", items->playlist_id}, {"reason", ops.error().message}});
+                   {{"playlist", items->playlist_id.str()}, {"reason", ops.error().message}});
         return;
       }
-      hub->publish("playlist:" + items->playlist_id,
+      hub->publish(playlist_topic(items->playlist_id),
                    updated_message(items->playlist_id, items->snapshot_id, items->previous_snapshot_id, *ops, false));
     } else if (const auto* details = std::get_if<bus::PlaylistDetailsChanged>(&e)) {
       // Membership and visibility changes (published after the commit, before the change

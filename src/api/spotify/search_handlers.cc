@@ -89,7 +89,7 @@ class Renderer {
         return std::nullopt;
       case Kind::kPlaylist: {
         if (!ctx_.playlists) return std::nullopt;
-        auto info = ctx_.playlists->get(h.id, viewer_.value_or(UserId("")));
+        auto info = ctx_.playlists->get(PlaylistId(h.id), viewer_.value_or(UserId("")));
         if (!info.ok()) return std::nullopt;
         return simplified_playlist(*info, names_, base_);
       }

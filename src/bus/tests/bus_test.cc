@@ -14,8 +14,8 @@ namespace segue::bus {
 namespace {
 using namespace std::chrono_literals;
 
-PlaylistDetailsChanged details(int i) { return PlaylistDetailsChanged{"p" + std::to_string(i)}; }
-std::string id_of(const DomainEvent& e) { return std::get<PlaylistDetailsChanged>(e).playlist_id; }
+PlaylistDetailsChanged details(int i) { return PlaylistDetailsChanged{PlaylistId("p" + std::to_string(i))}; }
+std::string id_of(const DomainEvent& e) { return std::get<PlaylistDetailsChanged>(e).playlist_id.str(); }
 
 // Waits (bounded) until pred holds.
 template <class Pred>
@@ -172,8 +172,8 @@ TEST(LocalBus, OnlyFiltersByKind) {
 
 TEST(DomainEvents, EveryKindRoundTripsThroughItsSerialisedForm) {
   std::vector<DomainEvent> all = {
-      PlaylistItemsChanged{"pl1", "snapB", "snapA", std::string("\x00\x01\xff ops", 7), true},
-      PlaylistDetailsChanged{"pl2"},
+      PlaylistItemsChanged{PlaylistId("pl1"), "snapB", "snapA", std::string("\x00\x01\xff ops", 7), true},
+      PlaylistDetailsChanged{PlaylistId("pl2")},
       LibraryChanged{UserId("alice"), LibraryChanged::Kind::kTracks, {"t1", "t2"}, false},
       CatalogSnapshotPublished{12345678901ULL, 28335},
       UsersRevoked{{UserId("a"), UserId("b")}},
@@ -185,6 +185,15 @@ TEST(DomainEvents, EveryKindRoundTripsThroughItsSerialisedForm) {
     EXPECT_EQ(*back, e) << text;
     EXPECT_NE(text.find(std::string(kind_name(e))), std::string::npos);
   }
+}
+
+TEST(DomainEvents, PlaylistEventsKeepTheirSerialisedForm) {
+  // The playlist id is a plain string on the wire, whatever its type in the process.
+  EXPECT_EQ(encode(PlaylistDetailsChanged{PlaylistId("pl2")}),
+            R"({"kind":"playlist_details_changed","playlist_id":"pl2"})");
+  EXPECT_EQ(encode(PlaylistItemsChanged{PlaylistId("pl1"), "snapB", "snapA", "abc", true}),
+            R"({"kind":"playlist_items_changed","playlist_id":"pl1","snapshot_id":"snapB",)"
+            R"("previous_snapshot_id":"snapA","ops":"YWJj","is_public":true})");
 }
 
 TEST(DomainEvents, DecodeRefusesWhatEncodeDidNotMake) {

@@ -31,7 +31,7 @@ class PlaylistServiceTest : public ::testing::Test {
     db_.reset();
     std::filesystem::remove_all(dir_);
   }
-  std::vector<std::string> uris(const std::string& id, const UserId& viewer) {
+  std::vector<std::string> uris(const PlaylistId& id, const UserId& viewer) {
     auto items = svc_->items(id, viewer);
     EXPECT_TRUE(items.ok()) << items.error().message;
     std::vector<std::string> out;
@@ -184,6 +184,7 @@ TEST_F(PlaylistServiceTest, ListenerHearsEachCommittedChange) {
   auto s1 = svc_->add(p.id, alice_, {t(1), t(2)}, std::nullopt, std::nullopt).value();
   EXPECT_FALSE(svc_->add(p.id, alice_, {t(1)}, 9, std::nullopt).ok());
   ASSERT_EQ(heard.size(), 1u);
+  EXPECT_EQ(heard[0].playlist_id, p.id);
   EXPECT_EQ(heard[0].snapshot_id, s1);
   EXPECT_EQ(heard[0].previous_snapshot_id, p.snapshot_id);
   EXPECT_EQ(decode_ops(heard[0].ops).value().size(), 2u);
@@ -270,7 +271,7 @@ TEST_F(PlaylistServiceTest, EndingCollaborationEndsCollaboratorsAccess) {
   auto r = svc_->create(alice_, "R", "", false, false).value();
   ASSERT_TRUE(db_->write([&](store::Connection& c) -> Status {
     SEGUE_TRY(c.exec("INSERT INTO playlist_members (playlist_id, user_id, role, added_at) VALUES (?, ?, 'collaborator', 1)",
-                     {r.id, bob_.str()}));
+                     {r.id.str(), bob_.str()}));
     return {};
   }).ok());
   EXPECT_EQ(svc_->get(r.id, bob_).error().code, ErrorCode::kNotFound);
@@ -358,7 +359,7 @@ TEST_F(PlaylistServiceTest, InviteByNameLooksTheSameForAnyName) {
 }
 
 TEST_F(PlaylistServiceTest, DetailsListenersHearEveryMembershipAndVisibilityChange) {
-  std::vector<std::string> heard;
+  std::vector<PlaylistId> heard;
   auto sub = bus_.subscribe("test", bus::only<bus::PlaylistDetailsChanged>(
                                        [&](const bus::PlaylistDetailsChanged& e) { heard.push_back(e.playlist_id); }));
   auto p = svc_->create(alice_, "P", "", true, false).value();
@@ -417,10 +418,10 @@ TEST_F(PlaylistServiceTest, PrivateCoverNeedsItsKeyWhichChangesWhenSomeoneLosesA
   EXPECT_TRUE(svc_->cover(p.id, svc_->get(p.id, alice_)->cover_key).ok());
 }
 
-int64_t op_rows(store::Database& db, const std::string& id) {
+int64_t op_rows(store::Database& db, const PlaylistId& id) {
   int64_t n = 0;
   EXPECT_TRUE(db.read([&](store::Connection& c) -> Status {
-    SEGUE_ASSIGN_OR_RETURN(auto v, c.query_int("SELECT COUNT(*) FROM playlist_ops WHERE playlist_id = ?", {id}));
+    SEGUE_ASSIGN_OR_RETURN(auto v, c.query_int("SELECT COUNT(*) FROM playlist_ops WHERE playlist_id = ?", {id.str()}));
     n = v.value_or(0);
     return {};
   }).ok());

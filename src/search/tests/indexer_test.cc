@@ -199,17 +199,17 @@ TEST_F(IndexerTest, PlaylistsVisibleToTheirMembersOrEveryoneIfPublic) {
   auto pl = playlists_->create(alice, "Road Trip Anthems", "", /*is_public=*/false, false);
   ASSERT_TRUE(pl.ok());
   indexer_->flush();
-  EXPECT_EQ(find("road trip", Kind::kPlaylist, "alice"), (std::vector<std::string>{pl->id}));
+  EXPECT_EQ(find("road trip", Kind::kPlaylist, "alice"), (std::vector<std::string>{pl->id.str()}));
   EXPECT_TRUE(find("road trip", Kind::kPlaylist, "bob").empty());
   ASSERT_TRUE(playlists_->update_details(pl->id, alice, std::string("Summer Anthems"), std::nullopt, true,
                                          std::nullopt).ok());
   indexer_->flush();
-  EXPECT_EQ(find("summer", Kind::kPlaylist, "bob"), (std::vector<std::string>{pl->id}));
+  EXPECT_EQ(find("summer", Kind::kPlaylist, "bob"), (std::vector<std::string>{pl->id.str()}));
   EXPECT_TRUE(find("road trip", Kind::kPlaylist, "alice").empty());
   // Made collaborative with bob: private again, but bob is a member.
   ASSERT_TRUE(playlists_->add_collaborator(pl->id, alice, bob).ok());
   indexer_->flush();
-  EXPECT_EQ(find("summer", Kind::kPlaylist, "bob"), (std::vector<std::string>{pl->id}));
+  EXPECT_EQ(find("summer", Kind::kPlaylist, "bob"), (std::vector<std::string>{pl->id.str()}));
   EXPECT_TRUE(find("summer", Kind::kPlaylist, "carol").empty());
 }
 
@@ -305,23 +305,23 @@ TEST_F(IndexerTest, PlaylistsAreFoundByDescriptionAndOwnerName) {
   indexer_->flush();
   // In-memory path (plain words) and Xapian path (a quoted phrase) alike.
   for (const std::string q : {"seaside", "\"seaside\"", "liddell", "\"alice liddell\"", "long drives"}) {
-    EXPECT_EQ(find(q, Kind::kPlaylist, "carol"), (std::vector<std::string>{pub->id})) << q;
+    EXPECT_EQ(find(q, Kind::kPlaylist, "carol"), (std::vector<std::string>{pub->id.str()})) << q;
   }
   // A private playlist's description is found by its members only.
   for (const std::string q : {"lighthouse", "\"lighthouse\""}) {
     EXPECT_TRUE(find(q, Kind::kPlaylist, "carol").empty()) << q;
     EXPECT_TRUE(find(q, Kind::kPlaylist, "alice").empty()) << q;
-    EXPECT_EQ(find(q, Kind::kPlaylist, "bob"), (std::vector<std::string>{priv->id})) << q;
+    EXPECT_EQ(find(q, Kind::kPlaylist, "bob"), (std::vector<std::string>{priv->id.str()})) << q;
   }
   // The name still outranks the description: a playlist named after the word comes first.
   auto named = playlists_->create(bob, "Seaside", "", /*is_public=*/true, false);
   ASSERT_TRUE(named.ok());
   indexer_->flush();
-  EXPECT_EQ(find("seaside", Kind::kPlaylist, "carol"), (std::vector<std::string>{named->id, pub->id}));
+  EXPECT_EQ(find("seaside", Kind::kPlaylist, "carol"), (std::vector<std::string>{named->id.str(), pub->id.str()}));
   // Descriptions survive a restart (the in-memory index is rebuilt from the stored documents).
   open_index();
-  EXPECT_EQ(find("seaside", Kind::kPlaylist, "carol"), (std::vector<std::string>{named->id, pub->id}));
-  EXPECT_EQ(find("lighthouse", Kind::kPlaylist, "bob"), (std::vector<std::string>{priv->id}));
+  EXPECT_EQ(find("seaside", Kind::kPlaylist, "carol"), (std::vector<std::string>{named->id.str(), pub->id.str()}));
+  EXPECT_EQ(find("lighthouse", Kind::kPlaylist, "bob"), (std::vector<std::string>{priv->id.str()}));
   EXPECT_TRUE(find("lighthouse", Kind::kPlaylist, "carol").empty());
 }
 
