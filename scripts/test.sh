@@ -1,7 +1,7 @@
 #!/bin/sh
 # The whole test suite: unit tests (GoogleTest via CTest), the web player's unit tests, then
-# the system tests that start the real server; then the unit and system tests again with every
-# database on PostgreSQL 15 (a throwaway cluster started here on a Unix socket and removed at
+# the system tests that start the real server; then the database unit tests and every system test
+# (browser tests included) again with every database on PostgreSQL 15 (a throwaway cluster started here on a Unix socket and removed at
 # the end: scripts/pg-test-cluster.sh). Called by `make test` and, through it, by CI.
 # SEGUE_TEST_ENGINES=sqlite (or postgres) runs one engine only.
 set -eu
@@ -30,8 +30,8 @@ for engine in $engines; do
       export SEGUE_TEST_POSTGRES
       echo "== unit tests (PostgreSQL at $pgdir)"
       (cd "$BUILD" && ctest --output-on-failure -j "$(nproc)" -L database)
-      echo "== integration and contract tests (PostgreSQL)"
-      ./scripts/integration.sh "$BUILD" system
+      echo "== integration, contract and browser tests (PostgreSQL)"
+      ./scripts/integration.sh "$BUILD"
       ./scripts/pg-test-cluster.sh stop "$pgdir"
       trap - EXIT INT TERM
       unset SEGUE_TEST_POSTGRES
