@@ -66,14 +66,15 @@ wait_http() {
 
 # Starts `segue serve` in the background. Args: DATA LIBRARY PORT ACCESS_LOG(true|false) [extra flags].
 # The load comes from one address (127.0.0.1): no rate limits and no per-address connection cap.
-# Sets SEGUE_PID. stdout goes to $WORK/segue-PORT.out, stderr (the log) to /dev/null.
+# Sets SEGUE_PID. stdout goes to $WORK/segue-PORT.out, stderr (the log) to /dev/null, or to
+# BENCH_SEGUE_LOG when set (a file, kept after the run).
 start_segue() {
   local data="$1" lib="$2" port="$3" alog="$4"
   shift 4
   "$SEGUE" serve --data "$data" --library "$lib" --listen "127.0.0.1:$port" --access-log "$alog" \
     --rate-limit-client 100000000 --rate-limit-user 100000000 --max-connections-per-address 0 \
     --audio-rate-limit 0 --image-rate-limit 0 "$@" \
-    >"$WORK/segue-$port.out" 2>/dev/null &
+    >"$WORK/segue-$port.out" 2>"${BENCH_SEGUE_LOG:-/dev/null}" &
   SEGUE_PID=$!
   BENCH_PIDS+=("$SEGUE_PID")
   wait_http "http://127.0.0.1:$port/metrics" 60

@@ -9,7 +9,8 @@
 # full_page_writes ON (durable, as in production); SQLite is Segue's default (WAL,
 # synchronous=FULL). Every write is durable before its response on both.
 #
-# usage: bench/store/run.sh BUILD_DIR [ENGINES]    (ENGINES default "sqlite postgres")
+# usage: bench/store/run.sh BUILD_DIR [ENGINES]    (ENGINES default "sqlite postgres";
+#        BENCH_LOADS="playlist events" runs a subset)
 source "$(dirname "$0")/../lib.sh"
 bench_init "${1:-}"
 need wrk curl openssl python3 psql
@@ -17,7 +18,10 @@ ROOT="$(cd "$BENCH_DIR/.." && pwd)"
 ENGINES="${2:-sqlite postgres}"
 LIB="$WORK/library"
 PGDIR=""
-cleanup_pg() { [ -n "$PGDIR" ] && "$ROOT/scripts/pg-test-cluster.sh" stop "$PGDIR"; }
+cleanup_pg() {
+  if [ -n "$PGDIR" ]; then "$ROOT/scripts/pg-test-cluster.sh" stop "$PGDIR"; fi
+  PGDIR=""
+}
 trap 'cleanup_pg; bench_cleanup' EXIT
 
 SCOPES="user-read-private user-library-read user-library-modify playlist-read-private playlist-modify-private playlist-modify-public user-modify-playback-state"
@@ -33,7 +37,7 @@ for engine in $ENGINES; do
   fi
   prepare_segue_data "$DATA" "$LIB"
   SP="$(free_port)"
-  start_segue "$DATA" "$LIB" "$SP" false
+  start_segue "$DATA" "$LIB" "$SP" false ${BENCH_SEGUE_FLAGS:-}
   BASE="http://127.0.0.1:$SP"
   TOKEN="$(oauth_login "$BASE" "$SCOPES")"
   list_track_ids "$BASE" "$TOKEN" >"$WORK/ids.txt"
@@ -62,11 +66,11 @@ with open(work + "/events.txt", "w") as f:
                   "skip": False, "timestamp": now - 3600_000 + b * 1000 + i} for i in range(100)]
         f.write("POST\t/v1/me/player/events\t%s\n" % json.dumps(batch, separators=(",", ":")))
 PY
-  for load in reads playlist library events; do
+  for load in ${BENCH_LOADS:-reads playlist library events}; do
     echo "== store: $engine, $load" >&2
     line="$(BENCH_TOKEN="$TOKEN" BENCH_REQUESTS="$WORK/$load.txt" run_wrk "$engine-$load" "$BENCH_DIR/store/requests.lua" "$BASE")"
     echo "RESULT bench=store engine=$engine load=$load $line"
   done
   stop_pid "$SEGUE_PID"
-  if [ "$engine" = postgres ]; then cleanup_pg; PGDIR=""; fi
+  if [ "$engine" = postgres ]; then cleanup_pg; fi
 done

@@ -29,12 +29,13 @@ struct Config {
   // PostgreSQL URL (`postgresql://user@host/db`, `postgresql:///db?host=/run/postgresql`).
   // The data directory still holds the stream-token key, the search index, transcodes and caches.
   std::string database;
+  int database_writers = 8;  // PostgreSQL writer connections (SQLite has one writer)
   std::string listen_host = "127.0.0.1";
   uint16_t listen_port = 8080;
   std::vector<std::string> libraries;
   std::string public_url;  // base of links and stream URLs; empty: from each request's Host if allowed
   int io_threads = 0;      // 0: one per core
-  int workers = 0;         // 0: max(4, 2 x cores)
+  int workers = 0;         // 0: max(4, 2 x cores); on PostgreSQL at least database_writers + 4 readers
   int analysis_workers = 1;  // background analysis processes (niced); 0: no background analysis
   std::vector<std::string> cors_origins;
   std::size_t max_connections = 20000;

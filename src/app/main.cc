@@ -88,7 +88,7 @@ const std::map<std::string, std::string> kSettingFlags = {
     {"max-connections", "max_connections"}, {"web", "web"}, {"stream-token-ttl", "stream_token_ttl"},
     {"max-connections-per-address", "max_connections_per_address"},
     {"audio-rate-limit", "audio_rate_limit"}, {"image-rate-limit", "image_rate_limit"}, {"allowed-host", "allowed_hosts"},
-    {"metrics-token", "metrics_token"}, {"database", "database"}, {"roles", "roles"}};
+    {"metrics-token", "metrics_token"}, {"database", "database"}, {"database-writers", "database_writers"}, {"roles", "roles"}};
 const std::set<std::string> kBoolFlags = {"full", "public", "admin-flag"};
 
 Args parse_args(int argc, char** argv, int start, const std::set<std::string>& command_flags,
@@ -448,7 +448,11 @@ int cmd_serve(int argc, char** argv) {
   }
 
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  net::WorkerPool workers(c.workers > 0 ? static_cast<std::size_t>(c.workers) : std::max<std::size_t>(4, 2 * cores));
+  // Workers block on the database: on PostgreSQL, enough of them to keep every connection busy.
+  std::size_t default_workers = std::max<std::size_t>(4, 2 * cores);
+  if (!c.database.empty())
+    default_workers = std::max<std::size_t>(default_workers, static_cast<std::size_t>(c.database_writers) + store::Options{}.readers);
+  net::WorkerPool workers(c.workers > 0 ? static_cast<std::size_t>(c.workers) : default_workers);
   net::RateLimiter client_limiter(c.rate_limit_client, c.rate_window);
   net::RateLimiter user_limiter(c.rate_limit_user, c.rate_window);
 

@@ -64,7 +64,9 @@ Result<Services> open_services(const Config& config, Scope scope) {
   s.events_bus = std::make_unique<bus::LocalBus>(s.metrics.get());
   // Relational state: PostgreSQL when `database` names a server, else SQLite in the data dir.
   const bool postgres = !config.database.empty();
-  SEGUE_ASSIGN_OR_RETURN(s.db, store::Database::open(postgres ? config.database : config.data_dir + "/segue.db"));
+  store::Options db_options;
+  db_options.writers = config.database_writers;
+  SEGUE_ASSIGN_OR_RETURN(s.db, store::Database::open(postgres ? config.database : config.data_dir + "/segue.db", db_options));
   auth::AuthOptions auth_options;
   auth_options.events = s.events_bus.get();
   SEGUE_ASSIGN_OR_RETURN(s.auth, auth::AuthService::open(*s.db, std::move(auth_options)));

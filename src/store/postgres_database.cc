@@ -10,7 +10,10 @@
 // wrote assuming SQLite's single writer still holds, because PostgreSQL refuses a transaction
 // that would not be equivalent to running them one after another (SQLSTATE 40001) or that
 // deadlocked (40P01), and write() then runs the callback again on a fresh transaction, up to
-// kMaxAttempts times. Reads run at REPEATABLE READ READ ONLY (one snapshot per read(), as WAL
+// kMaxAttempts times. After kSharedAttempts lost attempts a transaction runs alone among this
+// process's writers (WriteGate), so writers that all touch the same rows (one user's library
+// saved from many devices at once) cannot keep making each other lose: it can then only lose to
+// another process. Reads run at REPEATABLE READ READ ONLY (one snapshot per read(), as WAL
 // gives the SQLite driver's readers).
 //
 // A connection that breaks (server restarted, stopped with `pg_ctl -m immediate`, network) is
@@ -37,6 +40,7 @@ namespace segue::store {
 namespace {
 
 constexpr int kMaxAttempts = 12;
+constexpr int kSharedAttempts = 3;  // attempts run side by side; later ones run alone
 constexpr unsigned kByteaOid = 17;
 constexpr unsigned kBoolOid = 16;
 
@@ -299,6 +303,37 @@ class Pool {
   std::vector<PgConnection*> idle_;
 };
 
+// Writers enter shared, side by side; a writer that has lost too often enters alone, once the
+// writers inside have left. A waiting lone writer keeps new ones out, so it cannot starve.
+class WriteGate {
+ public:
+  void enter(bool alone) {
+    std::unique_lock l(mu_);
+    if (alone) {
+      ++waiting_alone_;
+      cv_.wait(l, [&] { return !alone_ && inside_ == 0; });
+      --waiting_alone_;
+      alone_ = true;
+    } else {
+      cv_.wait(l, [&] { return !alone_ && waiting_alone_ == 0; });
+      ++inside_;
+    }
+  }
+  void leave(bool alone) {
+    std::lock_guard l(mu_);
+    if (alone) alone_ = false;
+    else --inside_;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int inside_ = 0;         // writers running side by side
+  int waiting_alone_ = 0;  // writers waiting to run alone
+  bool alone_ = false;     // a writer runs alone
+};
+
 class PostgresDatabase final : public Database {
  public:
   PostgresDatabase(const std::string& url, const Options& o)
@@ -316,8 +351,14 @@ class PostgresDatabase final : public Database {
     PgConnection* c = writers_.take();
     Status out;
     for (int attempt = 1;; ++attempt) {
+      const bool alone = attempt > kSharedAttempts;
+      gate_.enter(alone);
       out = attempt_write(*c, fn);
-      if (out.ok() || !retryable(c->last_sqlstate()) || attempt == kMaxAttempts) break;
+      gate_.leave(alone);
+      // A unique violation may be a race the SQL was written not to have on SQLite's single
+      // writer (check, then insert): run again, until an attempt that ran alone says it is real.
+      const bool again = retryable(c->last_sqlstate()) || (c->last_sqlstate() == "23505" && attempt <= kSharedAttempts);
+      if (out.ok() || !again || attempt == kMaxAttempts) break;
       // Another transaction won: back off a little (randomised) and run the callback again.
       thread_local std::minstd_rand rng{std::random_device{}()};
       const int cap_us = std::min(20000, 200 << std::min(attempt, 7));
@@ -376,6 +417,7 @@ class PostgresDatabase final : public Database {
 
   Pool writers_;
   Pool readers_;
+  WriteGate gate_;
   std::atomic<bool> down_{false};
   std::atomic<uint64_t> retries_{0};
 };
