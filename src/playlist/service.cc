@@ -7,11 +7,11 @@
 #include "common/crypto.h"
 #include "common/log.h"
 #include "common/strings.h"
+#include "playlist/playlist_store.h"
 
 namespace segue::playlist {
 namespace {
 
-using store::Blob;
 using store::Connection;
 
 constexpr std::size_t kMaxName = 200;
@@ -88,19 +88,8 @@ Result<Op> apply_remove(Sequence& seq, ReplicaId replica, const OpId& entry) {
   return op;
 }
 
-// The folded part of a playlist's log (compact()), if any.
-struct Base {
-  int64_t last_seq = 0;
-  int64_t op_count = 0;
-  std::string state;  // Sequence::encode_snapshot()
-};
-Result<std::optional<Base>> load_base(Connection& c, const PlaylistId& id) {
-  std::optional<Base> out;
-  SEGUE_TRY(c.query("SELECT last_seq, op_count, state FROM playlist_bases WHERE playlist_id = ?", {id.str()},
-                    [&](const store::Row& r) { out = Base{r.i64(0), r.i64(1), r.blob(2)}; }));
-  return out;
-}
-Result<Sequence> decode_base(const Base& b, const PlaylistId& id) {
+// The folded part of a playlist's log (compact()) as a sequence.
+Result<Sequence> decode_base(const LogBase& b, const PlaylistId& id) {
   auto seq = Sequence::decode_snapshot(b.state, 0);
   if (!seq) return Error::corruption("playlist " + id.str() + ": undecodable base snapshot");
   return seq;
@@ -109,10 +98,10 @@ Result<Sequence> decode_base(const Base& b, const PlaylistId& id) {
 constexpr const char* kFolded = "that snapshot is older than the history this playlist keeps";
 
 // Replays playlist `id`'s log up to `last_seq` into `seq` (empty): the base snapshot, then the
-// ops after it; `on_op` sees each applied op after the base with its row (columns: op,
-// user_id, at_ms, seq). Error::conflict for a `last_seq` inside the base.
+// ops after it; `on_op` sees each applied op after the base with its row. Error::conflict for
+// a `last_seq` inside the base.
 Status replay_log(Connection& c, const PlaylistId& id, int64_t last_seq, Sequence& seq,
-                  const std::function<void(const Op&, const store::Row&)>& on_op = {}) {
+                  const std::function<void(const Op&, const LoggedOp&)>& on_op = {}) {
   SEGUE_ASSIGN_OR_RETURN(auto base, load_base(c, id));
   int64_t from = 0;
   if (base) {
@@ -121,24 +110,21 @@ Status replay_log(Connection& c, const PlaylistId& id, int64_t last_seq, Sequenc
     from = base->last_seq;
   }
   std::optional<Status> bad;
-  SEGUE_TRY(c.query("SELECT op, user_id, at_ms, seq FROM playlist_ops WHERE playlist_id = ? AND seq > ? AND seq <= ? "
-                    "ORDER BY seq",
-                    {id.str(), from, last_seq}, [&](const store::Row& r) {
-                      if (bad) return;
-                      auto ops = decode_ops(r.blob(0));
-                      if (!ops) {
-                        bad = Error::corruption("playlist " + id.str() + ": undecodable op at seq " +
-                                                std::to_string(r.i64(3)));
-                        return;
-                      }
-                      for (const auto& op : *ops) {
-                        if (Status st = seq.apply(op); !st.ok()) {
-                          bad = st;
-                          return;
-                        }
-                        if (on_op) on_op(op, r);
-                      }
-                    }));
+  SEGUE_TRY(for_each_op(c, id, from, last_seq, [&](const LoggedOp& r) {
+    if (bad) return;
+    auto ops = decode_ops(r.op);
+    if (!ops) {
+      bad = Error::corruption("playlist " + id.str() + ": undecodable op at seq " + std::to_string(r.seq));
+      return;
+    }
+    for (const auto& op : *ops) {
+      if (Status st = seq.apply(op); !st.ok()) {
+        bad = st;
+        return;
+      }
+      if (on_op) on_op(op, r);
+    }
+  }));
   if (bad) return *bad;
   return {};
 }
@@ -150,122 +136,12 @@ Anchor anchor_after(const Sequence& seq, const std::optional<OpId>& entry) {
   return seq.anchor_at(pos ? *pos + 1 : seq.size());
 }
 
-}  // namespace
-
-std::vector<store::Migration> playlist_migrations() {
-  std::vector<store::Migration> all = {{1, R"(
-    CREATE TABLE playlists (
-      id TEXT PRIMARY KEY,
-      owner_id TEXT NOT NULL,
-      name TEXT NOT NULL,
-      description TEXT NOT NULL,
-      public INTEGER NOT NULL,
-      collaborative INTEGER NOT NULL,
-      created_at INTEGER NOT NULL,
-      updated_at INTEGER NOT NULL,
-      snapshot_id TEXT NOT NULL,
-      track_count INTEGER NOT NULL,
-      log_length INTEGER NOT NULL
-    );
-    CREATE INDEX playlists_by_owner ON playlists (owner_id, created_at);
-    -- The operation log: `seq` is the order the server accepted ops in.
-    CREATE TABLE playlist_ops (
-      playlist_id TEXT NOT NULL,
-      seq INTEGER NOT NULL,
-      lamport INTEGER NOT NULL,
-      replica INTEGER NOT NULL,
-      user_id TEXT NOT NULL,
-      at_ms INTEGER NOT NULL,
-      op BLOB NOT NULL,
-      PRIMARY KEY (playlist_id, seq)
-    ) WITHOUT ROWID;
-    CREATE UNIQUE INDEX playlist_ops_by_id ON playlist_ops (playlist_id, lamport, replica);
-    CREATE TABLE playlist_versions (
-      playlist_id TEXT NOT NULL,
-      number INTEGER NOT NULL,
-      snapshot_id TEXT NOT NULL,
-      user_id TEXT NOT NULL,
-      at_ms INTEGER NOT NULL,
-      summary TEXT NOT NULL,
-      last_seq INTEGER NOT NULL,
-      ops INTEGER NOT NULL,
-      PRIMARY KEY (playlist_id, number)
-    ) WITHOUT ROWID;
-    CREATE INDEX playlist_versions_by_snapshot ON playlist_versions (playlist_id, snapshot_id);
-    CREATE TABLE playlist_members (
-      playlist_id TEXT NOT NULL,
-      user_id TEXT NOT NULL,
-      role TEXT NOT NULL,  -- 'collaborator' or 'follower'
-      added_at INTEGER NOT NULL,
-      PRIMARY KEY (playlist_id, user_id, role)
-    ) WITHOUT ROWID;
-    CREATE INDEX playlist_members_by_user ON playlist_members (user_id, role);
-    CREATE TABLE playlist_invites (
-      token_hash TEXT PRIMARY KEY,
-      playlist_id TEXT NOT NULL,
-      created_by TEXT NOT NULL,
-      expires_at INTEGER NOT NULL
-    );
-    CREATE TABLE playlist_images (
-      playlist_id TEXT PRIMARY KEY,
-      jpeg BLOB NOT NULL,
-      updated_at INTEGER NOT NULL
-    );
-  )"},
-          // Invites get an id (to list and revoke them by), a use limit, revocation and an
-          // optional addressee; removals bar old invites; covers get a rotating key.
-          // Invites made before this migration keep working as before (no use limit).
-          {2, R"(
-    ALTER TABLE playlist_invites ADD COLUMN id TEXT;
-    ALTER TABLE playlist_invites ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE playlist_invites ADD COLUMN max_uses INTEGER;
-    ALTER TABLE playlist_invites ADD COLUMN uses INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE playlist_invites ADD COLUMN revoked_at INTEGER;
-    ALTER TABLE playlist_invites ADD COLUMN invitee_name TEXT;
-    UPDATE playlist_invites SET id = lower(hex(randomblob(16))), created_at = expires_at - 604800000;
-    CREATE UNIQUE INDEX playlist_invites_by_id ON playlist_invites (id);
-    CREATE INDEX playlist_invites_by_playlist ON playlist_invites (playlist_id, created_at);
-    CREATE INDEX playlist_invites_by_name ON playlist_invites (invitee_name) WHERE invitee_name IS NOT NULL;
-    -- The last time the owner removed a user from a playlist: invites made before it do not
-    -- readmit them.
-    CREATE TABLE playlist_removals (
-      playlist_id TEXT NOT NULL,
-      user_id TEXT NOT NULL,
-      removed_at INTEGER NOT NULL,
-      PRIMARY KEY (playlist_id, user_id)
-    ) WITHOUT ROWID;
-    ALTER TABLE playlist_images ADD COLUMN cover_key TEXT NOT NULL DEFAULT '';
-    UPDATE playlist_images SET cover_key = lower(hex(randomblob(16)));
-  )"},
-          // Compaction: the ops up to `last_seq` folded into one snapshot of the sequence,
-          // and who added each entry still visible there, when.
-          {3, R"(
-    CREATE TABLE playlist_bases (
-      playlist_id TEXT PRIMARY KEY,
-      last_seq INTEGER NOT NULL,
-      state BLOB NOT NULL,
-      op_count INTEGER NOT NULL
-    ) WITHOUT ROWID;
-    CREATE TABLE playlist_base_added (
-      playlist_id TEXT NOT NULL,
-      lamport INTEGER NOT NULL,
-      replica INTEGER NOT NULL,
-      user_id TEXT NOT NULL,
-      at_ms INTEGER NOT NULL,
-      PRIMARY KEY (playlist_id, lamport, replica)
-    ) WITHOUT ROWID;
-  )"}};
-  // PostgreSQL has no randomblob(): migration 2's random ids from its own generator.
-  for (auto& m : all) {
-    if (m.sql.find("randomblob") == std::string::npos) continue;
-    std::string pg = store::postgres_schema(m.sql);
-    const std::string from = "lower(hex(randomblob(16)))";
-    for (std::size_t at; (at = pg.find(from)) != std::string::npos;)
-      pg.replace(at, from.size(), "md5(random()::text || clock_timestamp()::text)");
-    m.postgres = pg;
-  }
-  return all;
+// A new cover key: the cover's old URLs stop working.
+Status rotate_cover_key(Connection& c, const PlaylistId& id) {
+  return update_cover_key(c, id, crypto::hex_encode(crypto::random_bytes(16)));
 }
+
+}  // namespace
 
 ReplicaId replica_for(const UserId& user) {
   std::string h = crypto::sha256("segue-playlist-replica:" + user.str());
@@ -273,11 +149,6 @@ ReplicaId replica_for(const UserId& user) {
   for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(h[i]);
   return v;
 }
-
-struct PlaylistService::Row {
-  PlaylistInfo info;
-  int64_t log_length = 0;
-};
 
 // A playlist's live sequence and what the log says about its entries.
 struct PlaylistService::Cached {
@@ -318,9 +189,8 @@ Result<std::optional<PlaylistService::Facts>> PlaylistService::facts(const Playl
       out = std::move(f);
       return {};
     }
-    SEGUE_TRY(c.query("SELECT user_id FROM playlist_members WHERE playlist_id = ? AND role = 'collaborator' "
-                      "ORDER BY user_id",
-                      {id.str()}, [&](const store::Row& r) { f.members.emplace_back(r.text(0)); }));
+    SEGUE_ASSIGN_OR_RETURN(auto collaborators, load_collaborators_by_id(c, id));
+    f.members.insert(f.members.end(), collaborators.begin(), collaborators.end());
     out = std::move(f);
     return {};
   }));
@@ -330,37 +200,14 @@ Result<std::optional<PlaylistService::Facts>> PlaylistService::facts(const Playl
 Result<std::vector<PlaylistId>> PlaylistService::all_ids() {
   std::vector<PlaylistId> out;
   SEGUE_TRY(db_.read([&](Connection& c) -> Status {
-    return c.query("SELECT id FROM playlists ORDER BY id", {}, [&](const store::Row& r) { out.emplace_back(r.text(0)); });
+    SEGUE_ASSIGN_OR_RETURN(out, load_playlist_ids(c));
+    return {};
   }));
   return out;
 }
 
 Result<PlaylistService::Row> PlaylistService::load_row(Connection& c, const PlaylistId& id) {
-  std::optional<Row> row;
-  SEGUE_TRY(c.query(
-      "SELECT p.owner_id, p.name, p.description, p.public, p.collaborative, p.created_at, p.updated_at, "
-      "p.snapshot_id, p.track_count, p.log_length, "
-      "(SELECT COUNT(*) FROM playlist_members m WHERE m.playlist_id = p.id AND m.role = 'follower'), "
-      "(SELECT i.cover_key FROM playlist_images i WHERE i.playlist_id = p.id) "
-      "FROM playlists p WHERE p.id = ?",
-      {id.str()}, [&](const store::Row& r) {
-        Row out;
-        out.info.id = id;
-        out.info.owner = UserId(r.text(0));
-        out.info.name = r.text(1);
-        out.info.description = r.text(2);
-        out.info.is_public = r.i64(3) != 0;
-        out.info.collaborative = r.i64(4) != 0;
-        out.info.created_at_ms = r.i64(5);
-        out.info.updated_at_ms = r.i64(6);
-        out.info.snapshot_id = r.text(7);
-        out.info.track_count = r.i64(8);
-        out.log_length = r.i64(9);
-        out.info.followers = r.i64(10);
-        out.info.has_image = !r.is_null(11);
-        if (out.info.has_image) out.info.cover_key = r.text(11);
-        row = std::move(out);
-      }));
+  SEGUE_ASSIGN_OR_RETURN(auto row, load_playlist(c, id));
   if (!row) return Error::not_found("playlist not found");
   return *std::move(row);
 }
@@ -370,9 +217,7 @@ Result<PlaylistService::Access> PlaylistService::access(Connection& c, const Row
   // Membership means something only while the playlist is collaborative (ending
   // collaboration also deletes the rows; this keeps a stray row from granting anything).
   if (!row.info.collaborative) return row.info.is_public ? Access::kRead : Access::kNone;
-  SEGUE_ASSIGN_OR_RETURN(auto collab, c.query_int(
-      "SELECT 1 FROM playlist_members WHERE playlist_id = ? AND user_id = ? AND role = 'collaborator'",
-      {row.info.id.str(), user.str()}));
+  SEGUE_ASSIGN_OR_RETURN(bool collab, is_collaborator(c, row.info.id, user));
   if (collab) return Access::kEdit;
   return row.info.is_public ? Access::kRead : Access::kNone;
 }
@@ -392,17 +237,7 @@ Result<PlaylistInfo> PlaylistService::create(const UserId& owner, std::string_vi
   info.is_public = collaborative ? false : is_public;
   info.created_at_ms = info.updated_at_ms = now_ms_();
   info.snapshot_id = Sequence(0).digest();
-  SEGUE_TRY(db_.write([&](Connection& c) -> Status {
-    SEGUE_TRY(c.exec("INSERT INTO playlists (id, owner_id, name, description, public, collaborative, "
-                     "created_at, updated_at, snapshot_id, track_count, log_length) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)",
-                     {info.id.str(), owner.str(), info.name, info.description, int64_t{info.is_public},
-                      int64_t{info.collaborative}, info.created_at_ms, info.updated_at_ms, info.snapshot_id}));
-    SEGUE_TRY(c.exec("INSERT INTO playlist_versions (playlist_id, number, snapshot_id, user_id, at_ms, "
-                     "summary, last_seq, ops) VALUES (?, 0, ?, ?, ?, 'created the playlist', 0, 0)",
-                     {info.id.str(), info.snapshot_id, owner.str(), info.created_at_ms}));
-    return {};
-  }));
+  SEGUE_TRY(db_.write([&](Connection& c) -> Status { return insert_playlist(c, info); }));
   notify_details(info.id);
   return info;
 }
@@ -438,15 +273,12 @@ Status PlaylistService::update_details(const PlaylistId& id, const UserId& user,
       else collab = false;             // becoming public ends collaboration
     }
     const int64_t now = now_ms_();
-    SEGUE_TRY(c.exec("UPDATE playlists SET name = ?, description = ?, public = ?, collaborative = ?, "
-                     "updated_at = ? WHERE id = ?",
-                     {name.value_or(row.info.name), description.value_or(row.info.description),
-                      int64_t{pub}, int64_t{collab}, now, id.str()}));
+    SEGUE_TRY(update_playlist_details(c, id, name.value_or(row.info.name),
+                                      description.value_or(row.info.description), pub, collab, now));
     if (row.info.collaborative && !collab) {
       // Ending collaboration ends membership: nobody keeps access, no old link readmits.
-      SEGUE_TRY(c.exec("DELETE FROM playlist_members WHERE playlist_id = ? AND role = 'collaborator'",
-                       {id.str()}));
-      SEGUE_TRY(revoke_all_invites(c, id, now));
+      SEGUE_TRY(delete_collaborators(c, id));
+      SEGUE_TRY(mark_invites_revoked(c, id, now));
       SEGUE_TRY(rotate_cover_key(c, id));
     }
     if (row.info.is_public && !pub) SEGUE_TRY(rotate_cover_key(c, id));  // old cover URLs stop working
@@ -457,12 +289,7 @@ Status PlaylistService::update_details(const PlaylistId& id, const UserId& user,
 Result<std::vector<PlaylistInfo>> PlaylistService::list_for(const UserId& owner, const UserId& viewer) {
   std::vector<PlaylistInfo> out;
   SEGUE_TRY(db_.read([&](Connection& c) -> Status {
-    std::vector<PlaylistId> ids;
-    SEGUE_TRY(c.query(
-        "SELECT id FROM (SELECT id, created_at AS t FROM playlists WHERE owner_id = ? "
-        "UNION SELECT m.playlist_id, m.added_at FROM playlist_members m WHERE m.user_id = ?) AS mine "
-        "GROUP BY id ORDER BY MAX(t) DESC, id",
-        {owner.str(), owner.str()}, [&](const store::Row& r) { ids.emplace_back(r.text(0)); }));
+    SEGUE_ASSIGN_OR_RETURN(auto ids, load_playlist_ids_of(c, owner));
     for (const auto& pid : ids) {
       auto row = load_row(c, pid);
       if (!row) continue;
@@ -482,22 +309,14 @@ Result<std::shared_ptr<PlaylistService::Cached>> PlaylistService::cached(const P
   }
   auto fresh = std::make_shared<Cached>();
   SEGUE_TRY(db_.read([&](Connection& c) -> Status {
-    SEGUE_TRY(replay_log(c, id, INT64_MAX, fresh->seq, [&](const Op& op, const store::Row& r) {
-      if (op.kind == Op::Kind::kInsert) fresh->added.emplace(op.id, Cached::Added{UserId(r.text(1)), r.i64(2)});
+    SEGUE_TRY(replay_log(c, id, INT64_MAX, fresh->seq, [&](const Op& op, const LoggedOp& r) {
+      if (op.kind == Op::Kind::kInsert) fresh->added.emplace(op.id, Cached::Added{r.user, r.at_ms});
     }));
-    SEGUE_TRY(c.query("SELECT lamport, replica, user_id, at_ms FROM playlist_base_added WHERE playlist_id = ?",
-                      {id.str()}, [&](const store::Row& r) {
-                        fresh->added.emplace(OpId{static_cast<uint64_t>(r.i64(0)), static_cast<uint64_t>(r.i64(1))},
-                                             Cached::Added{UserId(r.text(2)), r.i64(3)});
-                      }));
-    SEGUE_ASSIGN_OR_RETURN(auto len, c.query_int("SELECT log_length FROM playlists WHERE id = ?", {id.str()}));
-    fresh->log_length = len.value_or(0);
-    SEGUE_ASSIGN_OR_RETURN(auto n, c.query_int("SELECT MAX(number) FROM playlist_versions WHERE playlist_id = ?",
-                                               {id.str()}));
-    fresh->versions = n.value_or(0);
-    SEGUE_ASSIGN_OR_RETURN(auto first, c.query_int("SELECT MIN(number) FROM playlist_versions WHERE playlist_id = ?",
-                                                   {id.str()}));
-    fresh->first_version = first.value_or(0);
+    SEGUE_ASSIGN_OR_RETURN(auto base_added, load_base_added(c, id));
+    for (auto& a : base_added) fresh->added.emplace(a.entry, Cached::Added{std::move(a.user), a.at_ms});
+    SEGUE_ASSIGN_OR_RETURN(fresh->log_length, load_log_length(c, id));
+    SEGUE_ASSIGN_OR_RETURN(fresh->versions, load_newest_version_number(c, id));
+    SEGUE_ASSIGN_OR_RETURN(fresh->first_version, load_oldest_version_number(c, id));
     return {};
   }));
   fresh->snapshot_id = fresh->seq.digest();
@@ -510,9 +329,7 @@ Result<std::shared_ptr<PlaylistService::Cached>> PlaylistService::cached(const P
 Result<Sequence> PlaylistService::sequence_at(const PlaylistId& id, std::string_view snapshot_id) {
   std::optional<Sequence> out;
   SEGUE_TRY(db_.read([&](Connection& c) -> Status {
-    SEGUE_ASSIGN_OR_RETURN(auto last, c.query_int(
-        "SELECT last_seq FROM playlist_versions WHERE playlist_id = ? AND snapshot_id = ? ORDER BY number LIMIT 1",
-        {id.str(), std::string(snapshot_id)}));
+    SEGUE_ASSIGN_OR_RETURN(auto last, find_version_last_seq(c, id, std::string(snapshot_id)));
     if (!last) return Error::invalid("snapshot_id: unknown snapshot of this playlist (or older than the " +
                                      std::to_string(keep_versions_) + " versions it keeps)");
     Sequence seq(0);
@@ -560,20 +377,11 @@ Result<std::string> PlaylistService::change(
     const int64_t version = entry->versions + 1;
     Status s = db_.write([&](Connection& c) -> Status {
       int64_t seq = first_seq;
-      for (const auto& op : *ops) {
-        SEGUE_TRY(c.exec("INSERT INTO playlist_ops (playlist_id, seq, lamport, replica, user_id, at_ms, op) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                         {id.str(), seq++, static_cast<int64_t>(op.id.lamport),
-                          static_cast<int64_t>(op.id.replica), user.str(), now, Blob{encode_ops({op})}}));
-      }
-      SEGUE_TRY(c.exec("INSERT INTO playlist_versions (playlist_id, number, snapshot_id, user_id, at_ms, summary, "
-                       "last_seq, ops) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                       {id.str(), version, snapshot, user.str(), now, summary(*ops), seq - 1,
-                        static_cast<int64_t>(ops->size())}));
-      SEGUE_TRY(c.exec("UPDATE playlists SET snapshot_id = ?, track_count = ?, log_length = ?, updated_at = ? "
-                       "WHERE id = ?",
-                       {snapshot, static_cast<int64_t>(entry->seq.size()), seq - 1, now, id.str()}));
-      return {};
+      for (const auto& op : *ops) SEGUE_TRY(insert_op(c, id, seq++, op.id, user, now, encode_ops({op})));
+      SEGUE_TRY(insert_version(c, id, Version{version, snapshot, user, now, summary(*ops),
+                                              static_cast<int64_t>(ops->size())},
+                               seq - 1));
+      return update_playlist_items(c, id, snapshot, static_cast<int64_t>(entry->seq.size()), seq - 1, now);
     });
     if (!s.ok()) {
       evict();
@@ -754,11 +562,8 @@ Result<std::vector<Version>> PlaylistService::versions(const PlaylistId& id, con
   SEGUE_TRY(get(id, viewer));
   std::vector<Version> out;
   SEGUE_TRY(db_.read([&](Connection& c) -> Status {
-    return c.query("SELECT number, snapshot_id, user_id, at_ms, summary, ops FROM playlist_versions "
-                   "WHERE playlist_id = ? ORDER BY number DESC",
-                   {id.str()}, [&](const store::Row& r) {
-                     out.push_back({r.i64(0), r.text(1), UserId(r.text(2)), r.i64(3), r.text(4), r.i64(5)});
-                   });
+    SEGUE_ASSIGN_OR_RETURN(out, load_versions(c, id));
+    return {};
   }));
   return out;
 }
@@ -784,9 +589,7 @@ Result<std::string> PlaylistService::restore(const PlaylistId& id, const UserId&
   std::string restored_from(snapshot_id);
   std::optional<int64_t> number;
   SEGUE_TRY(db_.read([&](Connection& c) -> Status {
-    SEGUE_ASSIGN_OR_RETURN(number, c.query_int(
-        "SELECT number FROM playlist_versions WHERE playlist_id = ? AND snapshot_id = ? ORDER BY number LIMIT 1",
-        {id.str(), restored_from}));
+    SEGUE_ASSIGN_OR_RETURN(number, find_version_number(c, id, restored_from));
     return {};
   }));
   const ReplicaId replica = replica_for(user);
@@ -878,9 +681,7 @@ Result<PlaylistService::OpsPage> PlaylistService::ops_page(const PlaylistId& id,
     const int64_t base_ops = base ? base->op_count : 0;
     int64_t pos = 0;  // the last position the client has
     if (!snapshot_id.empty()) {
-      SEGUE_ASSIGN_OR_RETURN(auto last, c.query_int(
-          "SELECT last_seq FROM playlist_versions WHERE playlist_id = ? AND snapshot_id = ? ORDER BY number LIMIT 1",
-          {id.str(), std::string(snapshot_id)}));
+      SEGUE_ASSIGN_OR_RETURN(auto last, find_version_last_seq(c, id, std::string(snapshot_id)));
       if (!last) {
         if (base) return Error::conflict(std::string(kFolded) + " (or is not one of its snapshots): fetch the whole "
                                          "list again and follow it from its snapshot_id");
@@ -912,26 +713,25 @@ Result<PlaylistService::OpsPage> PlaylistService::ops_page(const PlaylistId& id,
       // One more than fits: is there a next page? (No limit: a bound no playlist reaches, as
       // PostgreSQL refuses SQLite's LIMIT -1.)
       const int64_t fetch = room > (std::size_t{1} << 40) ? (int64_t{1} << 62) : static_cast<int64_t>(room) + 1;
-      SEGUE_TRY(c.query("SELECT seq, op FROM playlist_ops WHERE playlist_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-                        {id.str(), base_seq + (pos - base_ops), fetch}, [&](const store::Row& r) {
-                          if (bad) return;
-                          if (++rows > room) {
-                            more = true;
-                            return;
-                          }
-                          auto ops = decode_ops(r.blob(1));
-                          if (!ops) {
-                            bad = Error::corruption("undecodable playlist op");
-                            return;
-                          }
-                          for (auto& op : *ops) out.ops.push_back(std::move(op));
-                          pos = base_ops + (r.i64(0) - base_seq);
-                        }));
+      SEGUE_TRY(for_each_op_after(c, id, base_seq + (pos - base_ops), fetch, [&](const LoggedOp& r) {
+        if (bad) return;
+        if (++rows > room) {
+          more = true;
+          return;
+        }
+        auto ops = decode_ops(r.op);
+        if (!ops) {
+          bad = Error::corruption("undecodable playlist op");
+          return;
+        }
+        for (auto& op : *ops) out.ops.push_back(std::move(op));
+        pos = base_ops + (r.seq - base_seq);
+      }));
       if (bad) return *bad;
     }
     if (more) out.next = std::to_string(base_seq) + "." + std::to_string(pos);
-    SEGUE_TRY(c.query("SELECT snapshot_id FROM playlists WHERE id = ?", {id.str()},
-                      [&](const store::Row& r) { out.snapshot_id = r.text(0); }));
+    SEGUE_ASSIGN_OR_RETURN(auto snapshot, load_snapshot_id(c, id));
+    if (snapshot) out.snapshot_id = std::move(*snapshot);
     return {};
   }));
   return out;
@@ -947,11 +747,7 @@ Status PlaylistService::compact(const PlaylistId& id, int64_t keep_versions) {
   std::optional<int64_t> kept_from;
   SEGUE_TRY(db_.write([&](Connection& c) -> Status {
     // The oldest version kept, and where its ops end.
-    std::optional<std::pair<int64_t, int64_t>> cut;
-    SEGUE_TRY(c.query("SELECT number, last_seq FROM playlist_versions WHERE playlist_id = ? "
-                      "ORDER BY number DESC LIMIT 1 OFFSET ?",
-                      {id.str(), keep_versions - 1},
-                      [&](const store::Row& r) { cut = std::make_pair(r.i64(0), r.i64(1)); }));
+    SEGUE_ASSIGN_OR_RETURN(auto cut, load_version_below_newest(c, id, keep_versions - 1));
     if (!cut) return {};  // not that many versions yet
     const auto [cut_version, cut_seq] = *cut;
     SEGUE_ASSIGN_OR_RETURN(auto old_base, load_base(c, id));
@@ -959,33 +755,23 @@ Status PlaylistService::compact(const PlaylistId& id, int64_t keep_versions) {
       // Who added each entry that is still visible at the cut, and when: the old base's
       // rows, then the inserts being folded.
       std::unordered_map<OpId, Cached::Added, OpIdHash> added;
-      SEGUE_TRY(c.query("SELECT lamport, replica, user_id, at_ms FROM playlist_base_added WHERE playlist_id = ?",
-                        {id.str()}, [&](const store::Row& r) {
-                          added.emplace(OpId{static_cast<uint64_t>(r.i64(0)), static_cast<uint64_t>(r.i64(1))},
-                                        Cached::Added{UserId(r.text(2)), r.i64(3)});
-                        }));
+      SEGUE_ASSIGN_OR_RETURN(auto base_added, load_base_added(c, id));
+      for (auto& a : base_added) added.emplace(a.entry, Cached::Added{std::move(a.user), a.at_ms});
       Sequence seq(0);
-      SEGUE_TRY(replay_log(c, id, cut_seq, seq, [&](const Op& op, const store::Row& r) {
-        if (op.kind == Op::Kind::kInsert) added.insert_or_assign(op.id, Cached::Added{UserId(r.text(1)), r.i64(2)});
+      SEGUE_TRY(replay_log(c, id, cut_seq, seq, [&](const Op& op, const LoggedOp& r) {
+        if (op.kind == Op::Kind::kInsert) added.insert_or_assign(op.id, Cached::Added{r.user, r.at_ms});
       }));
       const int64_t op_count = static_cast<int64_t>(seq.to_ops().size());
-      SEGUE_TRY(c.exec("INSERT INTO playlist_bases (playlist_id, last_seq, state, op_count) VALUES (?, ?, ?, ?) "
-                       "ON CONFLICT (playlist_id) DO UPDATE SET last_seq = excluded.last_seq, state = excluded.state, "
-                       "op_count = excluded.op_count",
-                       {id.str(), cut_seq, Blob{seq.encode_snapshot()}, op_count}));
-      SEGUE_TRY(c.exec("DELETE FROM playlist_base_added WHERE playlist_id = ?", {id.str()}));
+      SEGUE_TRY(upsert_base(c, id, LogBase{cut_seq, op_count, seq.encode_snapshot()}));
+      SEGUE_TRY(delete_base_added(c, id));
       for (const auto& e : seq.entries()) {
         auto a = added.find(e.id);
         if (a == added.end()) continue;
-        SEGUE_TRY(c.exec("INSERT INTO playlist_base_added (playlist_id, lamport, replica, user_id, at_ms) "
-                         "VALUES (?, ?, ?, ?, ?)",
-                         {id.str(), static_cast<int64_t>(e.id.lamport), static_cast<int64_t>(e.id.replica),
-                          a->second.user.str(), a->second.at_ms}));
+        SEGUE_TRY(insert_base_added(c, id, BaseAdded{e.id, a->second.user, a->second.at_ms}));
       }
-      SEGUE_TRY(c.exec("DELETE FROM playlist_ops WHERE playlist_id = ? AND seq <= ?", {id.str(), cut_seq}));
+      SEGUE_TRY(delete_ops_through(c, id, cut_seq));
     }
-    SEGUE_TRY(c.exec("DELETE FROM playlist_versions WHERE playlist_id = ? AND number < ?",
-                     {id.str(), cut_version}));
+    SEGUE_TRY(delete_versions_before(c, id, cut_version));
     kept_from = cut_version;
     return {};
   }));
@@ -1003,38 +789,6 @@ Status PlaylistService::compact(const PlaylistId& id, int64_t keep_versions) {
   return {};
 }
 
-namespace {
-
-constexpr const char* kInviteColumns =
-    "id, playlist_id, created_at, expires_at, max_uses, uses, COALESCE(invitee_name, '')";
-Invite invite_of(const store::Row& r) {
-  Invite inv;
-  inv.id = r.text(0);
-  inv.playlist_id = PlaylistId(r.text(1));
-  inv.created_at_ms = r.i64(2);
-  inv.expires_at_ms = r.i64(3);
-  inv.max_uses = r.opt_i64(4);
-  inv.uses = r.i64(5);
-  inv.invitee_name = r.text(6);
-  return inv;
-}
-// The condition for an invite that can still be accepted (parameter: now).
-constexpr const char* kUsable = "revoked_at IS NULL AND expires_at >= ? AND (max_uses IS NULL OR uses < max_uses)";
-
-}  // namespace
-
-Status PlaylistService::revoke_all_invites(Connection& c, const PlaylistId& id, int64_t now) {
-  SEGUE_TRY(c.exec("UPDATE playlist_invites SET revoked_at = ? WHERE playlist_id = ? AND revoked_at IS NULL",
-                   {now, id.str()}));
-  return {};
-}
-
-Status PlaylistService::rotate_cover_key(Connection& c, const PlaylistId& id) {
-  SEGUE_TRY(c.exec("UPDATE playlist_images SET cover_key = ? WHERE playlist_id = ?",
-                   {crypto::hex_encode(crypto::random_bytes(16)), id.str()}));
-  return {};
-}
-
 // The owner's check and the switch to collaborative that inviting someone means.
 Result<PlaylistService::Row> PlaylistService::owner_row_for_invite(Connection& c, const PlaylistId& id,
                                                                    const UserId& owner, bool& changed) {
@@ -1044,13 +798,11 @@ Result<PlaylistService::Row> PlaylistService::owner_row_for_invite(Connection& c
   if (a != Access::kOwner) return Error::permission_denied("only the owner can invite collaborators");
   changed = !row.info.collaborative || row.info.is_public;
   if (changed) {
-    SEGUE_TRY(c.exec("UPDATE playlists SET collaborative = 1, public = 0, updated_at = ? WHERE id = ?",
-                     {now_ms_(), id.str()}));
+    SEGUE_TRY(make_collaborative(c, id, now_ms_()));
     if (row.info.is_public) SEGUE_TRY(rotate_cover_key(c, id));
   }
   // Housekeeping: invites that can never be used again go.
-  SEGUE_TRY(c.exec("DELETE FROM playlist_invites WHERE playlist_id = ? AND NOT (" + std::string(kUsable) + ")",
-                   {id.str(), now_ms_()}));
+  SEGUE_TRY(delete_unusable_invites(c, id, now_ms_()));
   return row;
 }
 
@@ -1068,11 +820,7 @@ Result<Invite> PlaylistService::create_invite(const PlaylistId& id, const UserId
   bool changed = false;
   SEGUE_TRY(db_.write([&](Connection& c) -> Status {
     SEGUE_TRY(owner_row_for_invite(c, id, owner, changed));
-    SEGUE_TRY(c.exec("INSERT INTO playlist_invites (token_hash, playlist_id, created_by, expires_at, id, created_at, "
-                     "max_uses, uses) VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
-                     {crypto::hex_encode(crypto::sha256(inv.token)), id.str(), owner.str(), inv.expires_at_ms,
-                      inv.id, inv.created_at_ms, max_uses}));
-    return {};
+    return insert_link_invite(c, inv, crypto::hex_encode(crypto::sha256(inv.token)), owner);
   }));
   if (changed) notify_details(id);
   return inv;
@@ -1094,14 +842,9 @@ Result<Invite> PlaylistService::invite_by_name(const PlaylistId& id, const UserI
     SEGUE_TRY(owner_row_for_invite(c, id, owner, changed));
     // One pending invite per name: a repeat replaces it (and so looks the same whether the
     // name exists or not).
-    SEGUE_TRY(c.exec("DELETE FROM playlist_invites WHERE playlist_id = ? AND invitee_name = ?",
-                     {id.str(), inv.invitee_name}));
+    SEGUE_TRY(delete_named_invite(c, id, inv.invitee_name));
     // The token of an invite by name is never shown: accepting goes by id and login name.
-    SEGUE_TRY(c.exec("INSERT INTO playlist_invites (token_hash, playlist_id, created_by, expires_at, id, created_at, "
-                     "max_uses, uses, invitee_name) VALUES (?, ?, ?, ?, ?, ?, 1, 0, ?)",
-                     {crypto::hex_encode(crypto::sha256(crypto::random_token(24))), id.str(), owner.str(),
-                      inv.expires_at_ms, inv.id, inv.created_at_ms, inv.invitee_name}));
-    return {};
+    return insert_named_invite(c, inv, crypto::hex_encode(crypto::sha256(crypto::random_token(24))), owner);
   }));
   if (changed) notify_details(id);
   return inv;
@@ -1114,9 +857,8 @@ Result<std::vector<Invite>> PlaylistService::invites(const PlaylistId& id, const
     SEGUE_ASSIGN_OR_RETURN(auto a, access(c, row, owner));
     if (a == Access::kNone) return Error::not_found("playlist not found");
     if (a != Access::kOwner) return Error::permission_denied("only the owner can see the invites");
-    return c.query("SELECT " + std::string(kInviteColumns) + " FROM playlist_invites WHERE playlist_id = ? AND " +
-                       kUsable + " ORDER BY created_at DESC, id",
-                   {id.str(), now_ms_()}, [&](const store::Row& r) { out.push_back(invite_of(r)); });
+    SEGUE_ASSIGN_OR_RETURN(out, load_usable_invites(c, id, now_ms_()));
+    return {};
   }));
   return out;
 }
@@ -1127,9 +869,7 @@ Status PlaylistService::revoke_invite(const PlaylistId& id, const UserId& owner,
     SEGUE_ASSIGN_OR_RETURN(auto a, access(c, row, owner));
     if (a == Access::kNone) return Error::not_found("playlist not found");
     if (a != Access::kOwner) return Error::permission_denied("only the owner can revoke invites");
-    SEGUE_ASSIGN_OR_RETURN(auto n, c.exec("UPDATE playlist_invites SET revoked_at = ? "
-                                          "WHERE playlist_id = ? AND id = ? AND revoked_at IS NULL",
-                                          {now_ms_(), id.str(), std::string(invite_id)}));
+    SEGUE_ASSIGN_OR_RETURN(auto n, mark_invite_revoked(c, id, std::string(invite_id), now_ms_()));
     if (n == 0) return Error::not_found("no such invite");
     return {};
   });
@@ -1138,31 +878,23 @@ Status PlaylistService::revoke_invite(const PlaylistId& id, const UserId& owner,
 Result<std::vector<Invite>> PlaylistService::invites_for_name(std::string_view login_name) {
   std::vector<Invite> out;
   SEGUE_TRY(db_.read([&](Connection& c) -> Status {
-    return c.query("SELECT " + std::string(kInviteColumns) + " FROM playlist_invites WHERE invitee_name = ? AND " +
-                       kUsable + " ORDER BY created_at DESC, id",
-                   {strings::ascii_lower(login_name), now_ms_()},
-                   [&](const store::Row& r) { out.push_back(invite_of(r)); });
+    SEGUE_ASSIGN_OR_RETURN(out, load_usable_invites_for_name(c, strings::ascii_lower(login_name), now_ms_()));
+    return {};
   }));
   return out;
 }
 
-// Both ways of accepting: the invite row is found by `where` (one parameter).
-Result<PlaylistInfo> PlaylistService::accept(std::string_view where, const std::string& key,
+// Both ways of accepting: the invite row is found by `by` and `key`.
+Result<PlaylistInfo> PlaylistService::accept(InviteKey by, const std::string& key,
                                              std::optional<std::string_view> login_name, const UserId& user) {
   PlaylistId playlist_id;
   bool joined = false;
   const auto invalid = [] { return Error::not_found("this invite is not valid (any more)"); };
   SEGUE_TRY(db_.write([&](Connection& c) -> Status {
     const int64_t now = now_ms_();
-    std::optional<Invite> inv;
-    std::optional<int64_t> revoked;
-    SEGUE_TRY(c.query("SELECT " + std::string(kInviteColumns) + ", revoked_at FROM playlist_invites WHERE " +
-                          std::string(where),
-                      {key}, [&](const store::Row& r) {
-                        inv = invite_of(r);
-                        revoked = r.opt_i64(7);
-                      }));
-    if (!inv || revoked || inv->expires_at_ms < now) return invalid();
+    SEGUE_ASSIGN_OR_RETURN(auto stored, load_invite(c, by, key));
+    if (!stored || stored->revoked_at_ms || stored->invite.expires_at_ms < now) return invalid();
+    const Invite* inv = &stored->invite;
     // An invite by name is for that name only; a link is for anyone holding it.
     if (login_name ? inv->invitee_name != strings::ascii_lower(*login_name) : !inv->invitee_name.empty())
       return invalid();
@@ -1171,18 +903,13 @@ Result<PlaylistInfo> PlaylistService::accept(std::string_view where, const std::
     if (row.info.owner == user) return {};
     // The owner ended collaboration since: the invite went with it.
     if (!row.info.collaborative) return invalid();
-    SEGUE_ASSIGN_OR_RETURN(auto member, c.query_int(
-        "SELECT 1 FROM playlist_members WHERE playlist_id = ? AND user_id = ? AND role = 'collaborator'",
-        {playlist_id.str(), user.str()}));
+    SEGUE_ASSIGN_OR_RETURN(bool member, is_collaborator(c, playlist_id, user));
     if (member) return {};  // already in: nothing used
     if (inv->max_uses && inv->uses >= *inv->max_uses) return invalid();
-    SEGUE_ASSIGN_OR_RETURN(auto removed_at, c.query_int(
-        "SELECT removed_at FROM playlist_removals WHERE playlist_id = ? AND user_id = ?", {playlist_id.str(), user.str()}));
+    SEGUE_ASSIGN_OR_RETURN(auto removed_at, load_removed_at(c, playlist_id, user));
     if (removed_at && *removed_at >= inv->created_at_ms) return invalid();
-    SEGUE_TRY(c.exec("UPDATE playlist_invites SET uses = uses + 1 WHERE id = ?", {inv->id}));
-    SEGUE_TRY(c.exec("INSERT INTO playlist_members (playlist_id, user_id, role, added_at) "
-                     "VALUES (?, ?, 'collaborator', ?) ON CONFLICT DO NOTHING",
-                     {playlist_id.str(), user.str(), now}));
+    SEGUE_TRY(count_invite_use(c, inv->id));
+    SEGUE_TRY(insert_collaborator(c, playlist_id, user, now));
     joined = true;
     return {};
   }));
@@ -1191,12 +918,12 @@ Result<PlaylistInfo> PlaylistService::accept(std::string_view where, const std::
 }
 
 Result<PlaylistInfo> PlaylistService::accept_invite(std::string_view token, const UserId& user) {
-  return accept("token_hash = ?", crypto::hex_encode(crypto::sha256(token)), std::nullopt, user);
+  return accept(InviteKey::kTokenHash, crypto::hex_encode(crypto::sha256(token)), std::nullopt, user);
 }
 
 Result<PlaylistInfo> PlaylistService::accept_named_invite(std::string_view invite_id, const UserId& user,
                                                           std::string_view login_name) {
-  return accept("id = ?", std::string(invite_id), login_name, user);
+  return accept(InviteKey::kId, std::string(invite_id), login_name, user);
 }
 
 Status PlaylistService::add_collaborator(const PlaylistId& id, const UserId& owner, const UserId& user) {
@@ -1206,14 +933,11 @@ Status PlaylistService::add_collaborator(const PlaylistId& id, const UserId& own
     if (a == Access::kNone) return Error::not_found("playlist not found");
     if (a != Access::kOwner) return Error::permission_denied("only the owner can add collaborators");
     if (user == owner) return Error::invalid("the owner is not a collaborator of their own playlist");
-    SEGUE_TRY(c.exec("INSERT INTO playlist_members (playlist_id, user_id, role, added_at) "
-                     "VALUES (?, ?, 'collaborator', ?) ON CONFLICT DO NOTHING",
-                     {id.str(), user.str(), now_ms_()}));
+    SEGUE_TRY(insert_collaborator(c, id, user, now_ms_()));
     // The owner's explicit act: a playlist with collaborators is collaborative, and so private
     // (Spotify's model). Nothing else changes.
     if (!row.info.collaborative || row.info.is_public) {
-      SEGUE_TRY(c.exec("UPDATE playlists SET collaborative = 1, public = 0, updated_at = ? WHERE id = ?",
-                       {now_ms_(), id.str()}));
+      SEGUE_TRY(make_collaborative(c, id, now_ms_()));
       if (row.info.is_public) SEGUE_TRY(rotate_cover_key(c, id));
     }
     return {};
@@ -1224,9 +948,8 @@ Result<std::vector<UserId>> PlaylistService::collaborators(const PlaylistId& id,
   SEGUE_TRY(get(id, viewer));
   std::vector<UserId> out;
   SEGUE_TRY(db_.read([&](Connection& c) -> Status {
-    return c.query("SELECT user_id FROM playlist_members WHERE playlist_id = ? AND role = 'collaborator' "
-                   "ORDER BY added_at, user_id",
-                   {id.str()}, [&](const store::Row& r) { out.emplace_back(r.text(0)); });
+    SEGUE_ASSIGN_OR_RETURN(out, load_collaborators_by_join(c, id));
+    return {};
   }));
   return out;
 }
@@ -1238,13 +961,10 @@ Status PlaylistService::remove_collaborator(const PlaylistId& id, const UserId& 
     if (a == Access::kNone) return Error::not_found("playlist not found");
     // The owner removes anyone; a collaborator may leave.
     if (a != Access::kOwner && !(owner == user)) return Error::permission_denied("only the owner can remove collaborators");
-    SEGUE_ASSIGN_OR_RETURN(auto n, c.exec("DELETE FROM playlist_members WHERE playlist_id = ? AND user_id = ? AND role = 'collaborator'",
-                                          {id.str(), user.str()}));
+    SEGUE_ASSIGN_OR_RETURN(auto n, delete_collaborator(c, id, user));
     if (a == Access::kOwner && !(owner == user)) {
       // Old invites (links or by name) do not readmit them; a new one does.
-      SEGUE_TRY(c.exec("INSERT INTO playlist_removals (playlist_id, user_id, removed_at) VALUES (?, ?, ?) "
-                       "ON CONFLICT (playlist_id, user_id) DO UPDATE SET removed_at = excluded.removed_at",
-                       {id.str(), user.str(), now_ms_()}));
+      SEGUE_TRY(upsert_removal(c, id, user, now_ms_()));
     }
     if (n > 0 && !row.info.is_public) SEGUE_TRY(rotate_cover_key(c, id));
     return {};
@@ -1256,15 +976,8 @@ Status PlaylistService::follow(const PlaylistId& id, const UserId& user, bool fo
     SEGUE_ASSIGN_OR_RETURN(auto row, load_row(c, id));
     SEGUE_ASSIGN_OR_RETURN(auto a, access(c, row, user));
     if (a == Access::kNone) return Error::not_found("playlist not found");
-    if (follow) {
-      SEGUE_TRY(c.exec("INSERT INTO playlist_members (playlist_id, user_id, role, added_at) "
-                       "VALUES (?, ?, 'follower', ?) ON CONFLICT DO NOTHING",
-                       {id.str(), user.str(), now_ms_()}));
-    } else {
-      SEGUE_TRY(c.exec("DELETE FROM playlist_members WHERE playlist_id = ? AND user_id = ? AND role = 'follower'",
-                       {id.str(), user.str()}));
-    }
-    return {};
+    if (follow) return insert_follower(c, id, user, now_ms_());
+    return delete_follower(c, id, user);
   }));
 }
 
@@ -1272,10 +985,8 @@ Result<std::vector<bool>> PlaylistService::followed_by(const PlaylistId& id, con
   std::vector<bool> out;
   SEGUE_TRY(db_.read([&](Connection& c) -> Status {
     for (const auto& u : users) {
-      SEGUE_ASSIGN_OR_RETURN(auto v, c.query_int(
-          "SELECT 1 FROM playlist_members WHERE playlist_id = ? AND user_id = ? AND role = 'follower'",
-          {id.str(), u.str()}));
-      out.push_back(v.has_value());
+      SEGUE_ASSIGN_OR_RETURN(bool v, is_follower(c, id, u));
+      out.push_back(v);
     }
     return {};
   }));
@@ -1289,30 +1000,22 @@ Status PlaylistService::set_image(const PlaylistId& id, const UserId& user, std:
     if (a == Access::kNone) return Error::not_found("playlist not found");
     // The cover is a detail, like the name: the owner's (collaborators edit the items).
     if (a != Access::kOwner) return Error::permission_denied("only the owner can change the cover");
-    SEGUE_TRY(c.exec("INSERT INTO playlist_images (playlist_id, jpeg, updated_at, cover_key) VALUES (?, ?, ?, ?) "
-                  "ON CONFLICT (playlist_id) DO UPDATE SET jpeg = excluded.jpeg, updated_at = excluded.updated_at, "
-                  "cover_key = excluded.cover_key",
-                  {id.str(), Blob{std::move(jpeg)}, now_ms_(),
-                   crypto::hex_encode(crypto::random_bytes(16))}));
-    return {};
+    // (jpeg is copied, not moved: PostgreSQL may run this callback again.)
+    return upsert_cover(c, id, jpeg, now_ms_(), crypto::hex_encode(crypto::random_bytes(16)));
   });
 }
 
 Result<PlaylistService::Cover> PlaylistService::cover(const PlaylistId& id, std::string_view key) {
-  std::optional<Cover> out;
-  std::string stored_key;
+  std::optional<StoredCover> stored;
   SEGUE_TRY(db_.read([&](Connection& c) -> Status {
-    return c.query("SELECT i.jpeg, i.cover_key, p.public FROM playlist_images i JOIN playlists p ON p.id = i.playlist_id "
-                   "WHERE i.playlist_id = ?",
-                   {id.str()}, [&](const store::Row& r) {
-                     out = Cover{r.blob(0), r.i64(2) != 0};
-                     stored_key = r.text(1);
-                   });
+    SEGUE_ASSIGN_OR_RETURN(stored, load_cover(c, id));
+    return {};
   }));
   // One answer for "no cover", "no such playlist" and "not without the key".
-  if (!out || (!out->is_public && (stored_key.empty() || !crypto::constant_time_equal(key, stored_key))))
+  if (!stored ||
+      (!stored->is_public && (stored->cover_key.empty() || !crypto::constant_time_equal(key, stored->cover_key))))
     return Error::not_found("no such image");
-  return *std::move(out);
+  return Cover{std::move(stored->jpeg), stored->is_public};
 }
 
 }  // namespace segue::playlist

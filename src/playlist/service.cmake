@@ -1,5 +1,6 @@
-# The playlist service: playlists as CRDT op logs in the database, history, sharing.
-add_library(segue_playlist service.cc)
+# The playlist service: playlists as CRDT op logs in the database, history, sharing; its SQL
+# and migrations are in playlist_store.cc.
+add_library(segue_playlist service.cc playlist_store.cc)
 target_link_libraries(segue_playlist PUBLIC segue_playlist_crdt segue_store segue_common segue_bus)
 segue_add_test(playlist_service_test tests/service_test.cc LIBS segue_playlist)
 

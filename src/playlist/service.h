@@ -78,6 +78,10 @@ struct Invite {
   PlaylistId playlist_id;
 };
 
+// Rows of the playlist store (playlist_store.h).
+struct PlaylistRow;
+enum class InviteKey;
+
 struct RemoveSpec {
   std::string uri;
   std::optional<std::vector<std::size_t>> positions;  // nullopt: every occurrence
@@ -229,13 +233,11 @@ class PlaylistService {
 
  private:
   struct Cached;
-  struct Row;
+  using Row = PlaylistRow;
   Result<Row> load_row(store::Connection& c, const PlaylistId& id);
   Result<Access> access(store::Connection& c, const Row& row, const UserId& user);
-  Status revoke_all_invites(store::Connection& c, const PlaylistId& id, int64_t now);
-  Status rotate_cover_key(store::Connection& c, const PlaylistId& id);
   Result<Row> owner_row_for_invite(store::Connection& c, const PlaylistId& id, const UserId& owner, bool& changed);
-  Result<PlaylistInfo> accept(std::string_view where, const std::string& key,
+  Result<PlaylistInfo> accept(InviteKey by, const std::string& key,
                               std::optional<std::string_view> login_name, const UserId& user);
   Result<std::shared_ptr<Cached>> cached(const PlaylistId& id);
   Result<Sequence> sequence_at(const PlaylistId& id, std::string_view snapshot_id);
