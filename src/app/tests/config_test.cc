@@ -54,6 +54,26 @@ TEST(Config, RolesDefaultToAllAndComeFromFileEnvironmentOrFlags) {
   EXPECT_NE(c.error().message.find("roles"), std::string::npos);
 }
 
+TEST(Config, DatabaseIsAPostgresUrlWithItsWriterCount) {
+  auto c = build_config({}, {}, {});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->database, "");  // SQLite under the data directory
+  EXPECT_EQ(c->database_writers, 8);
+  char env0[] = "SEGUE_DATABASE=postgresql:///segue?host=/run/postgresql";
+  char env1[] = "SEGUE_DATABASE_WRITERS=12";
+  char* envp[] = {env0, env1, nullptr};
+  c = build_config({}, read_environment(envp), {});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->database, "postgresql:///segue?host=/run/postgresql");
+  EXPECT_EQ(c->database_writers, 12);
+  c = build_config({}, {}, {{"database", "/var/lib/segue/segue.db"}});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("postgresql://"), std::string::npos);
+  c = build_config({}, {}, {{"database_writers", "0"}});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("database_writers"), std::string::npos);
+}
+
 TEST(Config, RejectsBadValuesNamingTheSetting) {
   auto c = build_config({}, {}, {{"listen", "localhost"}});
   ASSERT_FALSE(c.ok());
