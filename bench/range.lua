@@ -12,13 +12,8 @@ local CHUNK = 16384
 local POOL = 4096
 local pool = {}
 local threads = {}
-local counter = 1
 
-function setup(thread)
-  thread:set("id", counter)
-  counter = counter + 1
-  table.insert(threads, thread)
-end
+setup = common.numbered_setup(function(thread) table.insert(threads, thread) end)
 
 function init(args)
   local path = os.getenv("BENCH_TARGETS")

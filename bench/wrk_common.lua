@@ -16,6 +16,17 @@ function common.cycle(pool)
   end
 end
 
+-- A setup() that numbers wrk's threads 1, 2, ... in their global `id` (each seeds its random
+-- choices with it); `on_thread`, if given, is called with each thread too.
+function common.numbered_setup(on_thread)
+  local counter = 1
+  return function(thread)
+    thread:set("id", counter)
+    counter = counter + 1
+    if on_thread then on_thread(thread) end
+  end
+end
+
 function common.done(summary, latency, requests)
   local secs = summary.duration / 1e6
   local e = summary.errors

@@ -5,12 +5,7 @@ local common = dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "../wrk_c
 
 local POOL = 4096
 local pool = {}
-local counter = 1
-
-function setup(thread)
-  thread:set("id", counter)
-  counter = counter + 1
-end
+setup = common.numbered_setup()
 
 function init(args)
   local token = os.getenv("BENCH_TOKEN")
