@@ -101,12 +101,20 @@ Result<std::string> path_id(const Request& req) {
   return id;
 }
 
+// What the analysis knows of the catalog track `id` (memory only), or Error::not_found naming
+// why not.
+Result<analysis::TrackSound> analyzed_track(ApiContext& ctx, const std::string& id) {
+  if (!ctx.catalog.snapshot()->track(TrackId(id))) return Error::not_found("Non existing id: 'segue:track:" + id + "'");
+  auto sound = ctx.analysis->track(TrackId(id));
+  if (!sound) return Error::not_found("The track has not been analyzed yet");
+  return *std::move(sound);
+}
+
 awaitable<Response> audio_features_one(ApiContext& ctx, Request& req) {
   SEGUE_GUARD(p, ctx, req);
   SEGUE_OR_400(id, path_id(req));
-  if (!ctx.catalog.snapshot()->track(TrackId(id))) co_return error_response(404, "Non existing id: 'segue:track:" + id + "'");
-  auto sound = ctx.analysis->track(TrackId(id));
-  if (!sound) co_return error_response(404, "The track has not been analyzed yet");
+  auto sound = analyzed_track(ctx, id);
+  if (!sound.ok()) co_return error_response(sound.error());
   co_return json_response(features_object(*sound, id, ctx.base_url(req)));
 }
 
@@ -125,9 +133,8 @@ awaitable<Response> audio_features_many(ApiContext& ctx, Request& req) {
 awaitable<Response> audio_analysis(ApiContext& ctx, Request& req) {
   SEGUE_GUARD(p, ctx, req);
   SEGUE_OR_400(id, path_id(req));
-  if (!ctx.catalog.snapshot()->track(TrackId(id))) co_return error_response(404, "Non existing id: 'segue:track:" + id + "'");
-  auto sound = ctx.analysis->track(TrackId(id));
-  if (!sound) co_return error_response(404, "The track has not been analyzed yet");
+  auto sound = analyzed_track(ctx, id);
+  if (!sound.ok()) co_return error_response(sound.error());
   TrackId track(id);
   auto body = co_await ctx.workers.run([&]() -> Result<std::string> {
     SEGUE_ASSIGN_OR_RETURN(auto full, ctx.analysis->full_analysis(track));
