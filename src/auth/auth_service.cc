@@ -912,6 +912,10 @@ std::optional<Result<Principal>> AuthService::validate_cached(std::string_view t
 
 Result<Principal> AuthService::validate_access_token(std::string_view token) {
   if (auto cached = validate_cached(token)) return *std::move(cached);
+  return revalidate_access_token(token);
+}
+
+Result<Principal> AuthService::revalidate_access_token(std::string_view token) {
   const std::string key = secret_hash(token);
   const uint64_t generation = cache_.generation();  // before the read; see TokenCache
   const TimePoint t = now();
@@ -921,6 +925,7 @@ Result<Principal> AuthService::validate_access_token(std::string_view token) {
     return {};
   });
   if (!s) return s.error();
+  if (!row || row->revoked || t >= row->principal.expires_at) cache_.erase({key});
   if (!row) return Error::unauthenticated("invalid access token");
   if (row->revoked) return Error::unauthenticated("access token revoked");
   Principal& principal = row->principal;

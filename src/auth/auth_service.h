@@ -256,6 +256,11 @@ class AuthService {
   // tokens; Error::unavailable etc. if the database fails. Consults the cache first and fills
   // it.
   Result<Principal> validate_access_token(std::string_view token);
+  // The same from the database only, whatever the cache holds: a refused token leaves the
+  // cache, an accepted one refreshes it. For live connections re-checking their token on
+  // UsersRevoked, which may come from another node (bus::RedisBus) before this node's
+  // revocation watcher has dropped its cache.
+  Result<Principal> revalidate_access_token(std::string_view token);
 
   // Deletes expired tokens, long-expired codes and grants left without tokens; returns the
   // number of rows deleted. For a periodic maintenance job.

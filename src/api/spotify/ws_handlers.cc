@@ -484,7 +484,9 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
     if (!token.empty() && !self->closed_) {
       // Captures by reference only: a lambda owning a string inside co_await trips g++ 12.
       auth::AuthService& auth = self->ctx_.auth;
-      auto r = co_await self->ctx_.workers.run([&auth, &token] { return auth.validate_access_token(token); });
+      // From the database: the signal may be another node's revocation, which this node's
+      // token cache has not heard of yet.
+      auto r = co_await self->ctx_.workers.run([&auth, &token] { return auth.revalidate_access_token(token); });
       p = std::move(r);
     }
     const bool revoked = !token.empty() && !p.ok() && p.error().code == ErrorCode::kUnauthenticated && self->token_ == token;

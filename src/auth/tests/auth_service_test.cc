@@ -875,6 +875,30 @@ TEST_F(AuthServiceTest, RevocationByAnotherProcessIsSeenAtTheNextSync) {
   EXPECT_EQ(heard.size(), 1u);
 }
 
+TEST_F(AuthServiceTest, RevalidatingReadsTheDatabaseWhateverTheCacheSays) {
+  // Another node revoked one token (UsersRevoked reached us over the bus before our watcher
+  // looked): the cache still vouches for it, a re-check does not, and drops it.
+  TokenSet t = native_tokens();
+  ASSERT_TRUE(token_valid(t.access_token));
+  {
+    auto other_db = store::testing::open((dir_ / "segue.db").string());
+    ASSERT_TRUE(other_db.ok());
+    auto other = AuthService::open(**other_db, options(), [this] { return now_.load(); });
+    ASSERT_TRUE(other.ok());
+    ASSERT_TRUE((*other)->revoke_token(native_.id.str(), "", t.access_token).ok());
+  }
+  EXPECT_TRUE(token_valid(t.access_token));  // cached
+  auto p = auth_->revalidate_access_token(t.access_token);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().code, ErrorCode::kUnauthenticated);
+  EXPECT_FALSE(auth_->validate_cached(t.access_token).has_value());
+  EXPECT_FALSE(token_valid(t.access_token));
+  // A live token passes and stays cached.
+  TokenSet live = native_tokens();
+  ASSERT_TRUE(auth_->revalidate_access_token(live.access_token).ok());
+  EXPECT_TRUE(auth_->validate_cached(live.access_token).has_value());
+}
+
 TEST_F(AuthServiceTest, WatchRevocationsPollsOnItsOwnThread) {
   TokenSet t = native_tokens();
   ASSERT_TRUE(token_valid(t.access_token));
