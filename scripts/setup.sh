@@ -9,6 +9,7 @@ PACKAGES="cmake ninja-build g++ pkg-config ccache git
   libxapian-dev libutf8proc-dev
   libavformat-dev libavcodec-dev libavutil-dev libswresample-dev libswscale-dev
   libebur128-dev libaubio-dev libfftw3-dev libchromaprint-dev aubio-tools
+  libhiredis-dev redis-server
   libgtest-dev libgmock-dev libbenchmark-dev
   curl
   wesnoth-1.16-music nginx-light wrk

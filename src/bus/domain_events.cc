@@ -65,6 +65,17 @@ std::string_view kind_name(const DomainEvent& e) {
                     e);
 }
 
+bool crosses_nodes(const DomainEvent& e) {
+  return std::visit(Overloaded{
+                        [](const PlaylistItemsChanged&) { return true; },
+                        [](const PlaylistDetailsChanged&) { return true; },
+                        [](const LibraryChanged&) { return true; },
+                        [](const CatalogSnapshotPublished&) { return false; },
+                        [](const UsersRevoked&) { return true; },
+                    },
+                    e);
+}
+
 std::string encode(const DomainEvent& e) {
   json::object o;
   o["kind"] = kind_name(e);

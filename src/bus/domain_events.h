@@ -61,7 +61,7 @@ struct CatalogSnapshotPublished {
 };
 
 // These users' tokens or credentials were revoked or changed: their live connections re-check
-// their tokens.
+// their tokens (in the database: the event may come from another node).
 struct UsersRevoked {
   std::vector<UserId> users;
   bool operator==(const UsersRevoked&) const = default;
@@ -72,6 +72,14 @@ using DomainEvent =
 
 // The event's kind as named in its serialised form ("playlist_items_changed", ...).
 std::string_view kind_name(const DomainEvent& e);
+
+// Whether a bus between nodes carries the event to the other nodes (docs/architecture.md,
+// "Domain events"). Playlist and library changes and UsersRevoked do: another node's WebSocket
+// subscribers and search index follow them, and its connections re-check their tokens against
+// the database (not its token cache, which may not have heard of the revocation yet).
+// CatalogSnapshotPublished does not: it is about this process's memory (each node publishes
+// snapshots of its own catalog; its generation means nothing elsewhere).
+bool crosses_nodes(const DomainEvent& e);
 
 // The serialised form: one JSON object {"kind": ..., fields...}; binary fields in base64.
 std::string encode(const DomainEvent& e);
