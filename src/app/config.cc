@@ -7,6 +7,7 @@
 #include <cstring>
 #include <set>
 
+#include "bus/redis_bus.h"
 #include "common/strings.h"
 #include "store/database.h"
 
@@ -20,7 +21,7 @@ const std::set<std::string> kKnownKeys = {
     "rate_limit_user", "rate_window", "rescan_interval", "access_log", "log_level", "web", "stream_token_ttl",
     "transcode_cache_mb", "transcode_jobs", "transcode_ahead", "max_connections_per_address", "allowed_hosts",
     "audio_rate_limit", "image_rate_limit",
-    "metrics_token", "test_index_delay_ms", "database", "database_writers", "roles"};
+    "metrics_token", "test_index_delay_ms", "database", "database_writers", "redis", "roles"};
 
 Result<int64_t> to_int(const std::string& key, const std::string& v, int64_t lo, int64_t hi) {
   auto n = strings::parse_int(v);
@@ -112,6 +113,10 @@ Result<Config> build_config(const Settings& file, const Settings& env, const Set
     if (!store::is_postgres_url(*v))
       return Error::invalid("database: expected a postgresql:// URL (without it Segue uses SQLite in the data directory), got '" + *v + "'");
     c.database = *v;
+  }
+  if (auto v = last("redis"); v && !v->empty()) {
+    SEGUE_TRY(bus::parse_redis_url(*v));
+    c.redis = *v;
   }
   if (auto v = last("database_writers")) {
     SEGUE_ASSIGN_OR_RETURN(auto n, to_int("database_writers", *v, 1, 256));

@@ -30,6 +30,10 @@ struct Config {
   // The data directory still holds the stream-token key, the search index, transcodes and caches.
   std::string database;
   int database_writers = 8;  // PostgreSQL writer connections (SQLite has one writer)
+  // Redis shared by the nodes of a cluster (issue 17): `redis://HOST[:PORT]` or
+  // `redis:///PATH/TO/SOCKET`. When set, domain events cross nodes over it (bus::RedisBus);
+  // empty: a single node (bus::LocalBus).
+  std::string redis;
   std::string listen_host = "127.0.0.1";
   uint16_t listen_port = 8080;
   std::vector<std::string> libraries;

@@ -51,6 +51,7 @@ constexpr const char* kUsage = R"(usage: segue COMMAND [options]
           [--public-url URL] [--cors-origin ORIGIN]... [--io-threads N] [--workers N]
           [--allowed-host HOST]... [--max-connections-per-address N] [--metrics-token TOKEN]
           [--roles api,scanner,indexer,transcode,analysis,events]
+          [--database postgresql://...] [--redis redis://HOST:PORT | redis:///PATH/TO/SOCKET]
   scan    --data DIR [--library DIR]... [--full]
   user    add NAME [--admin] [--tier free|premium]   (password on stdin)
           list | passwd NAME | set NAME [--tier free|premium] [--admin true|false]
@@ -88,7 +89,8 @@ const std::map<std::string, std::string> kSettingFlags = {
     {"max-connections", "max_connections"}, {"web", "web"}, {"stream-token-ttl", "stream_token_ttl"},
     {"max-connections-per-address", "max_connections_per_address"},
     {"audio-rate-limit", "audio_rate_limit"}, {"image-rate-limit", "image_rate_limit"}, {"allowed-host", "allowed_hosts"},
-    {"metrics-token", "metrics_token"}, {"database", "database"}, {"database-writers", "database_writers"}, {"roles", "roles"}};
+    {"metrics-token", "metrics_token"}, {"database", "database"}, {"database-writers", "database_writers"},
+    {"redis", "redis"}, {"roles", "roles"}};
 const std::set<std::string> kBoolFlags = {"full", "public", "admin-flag"};
 
 Args parse_args(int argc, char** argv, int start, const std::set<std::string>& command_flags,

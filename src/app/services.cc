@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "bus/local_bus.h"
+#include "bus/redis_bus.h"
 #include "common/crypto.h"
 #include "app/transcoding.h"
 #include "common/log.h"
@@ -61,7 +62,14 @@ Result<Services> open_services(const Config& config, Scope scope) {
   SEGUE_TRY(secure_data_dir(config.data_dir));
   Services s;
   s.metrics = std::make_unique<MetricsRegistry>();
-  s.events_bus = std::make_unique<bus::LocalBus>(s.metrics.get());
+  // Domain events: across the nodes sharing `redis` when set, else within this process.
+  if (!config.redis.empty()) {
+    bus::RedisBusOptions redis;
+    SEGUE_ASSIGN_OR_RETURN(redis.address, bus::parse_redis_url(config.redis));
+    s.events_bus = std::make_unique<bus::RedisBus>(std::move(redis), s.metrics.get());
+  } else {
+    s.events_bus = std::make_unique<bus::LocalBus>(s.metrics.get());
+  }
   // Relational state: PostgreSQL when `database` names a server, else SQLite in the data dir.
   const bool postgres = !config.database.empty();
   store::Options db_options;

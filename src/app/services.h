@@ -40,7 +40,7 @@ struct Services {
   // First: every service below may publish domain events and register metrics, and outlives
   // none of them.
   std::unique_ptr<MetricsRegistry> metrics;
-  std::unique_ptr<bus::EventBus> events_bus;  // the domain-event bus (in-process: bus::LocalBus)
+  std::unique_ptr<bus::EventBus> events_bus;  // the domain-event bus (bus::RedisBus with `redis`, else bus::LocalBus)
   std::unique_ptr<store::Database> db;
   std::unique_ptr<auth::AuthService> auth;
   std::unique_ptr<catalog::Catalog> catalog;

@@ -74,6 +74,24 @@ TEST(Config, DatabaseIsAPostgresUrlWithItsWriterCount) {
   EXPECT_NE(c.error().message.find("database_writers"), std::string::npos);
 }
 
+TEST(Config, RedisIsATcpOrUnixSocketUrl) {
+  auto c = build_config({}, {}, {});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->redis, "");  // a single node: the in-process bus
+  char env0[] = "SEGUE_REDIS=redis:///run/redis/redis.sock";
+  char* envp[] = {env0, nullptr};
+  c = build_config({{"redis", "redis://file:1"}}, read_environment(envp), {});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->redis, "redis:///run/redis/redis.sock");  // the environment over the file
+  c = build_config({}, read_environment(envp), {{"redis", "redis://10.0.0.5:6380"}});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->redis, "redis://10.0.0.5:6380");  // the flag over the environment
+  c = build_config({}, {}, {{"redis", "10.0.0.5:6379"}});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("redis:"), std::string::npos);
+  EXPECT_NE(c.error().message.find("redis://HOST[:PORT]"), std::string::npos);
+}
+
 TEST(Config, RejectsBadValuesNamingTheSetting) {
   auto c = build_config({}, {}, {{"listen", "localhost"}});
   ASSERT_FALSE(c.ok());
