@@ -243,12 +243,17 @@ Result<PlaylistInfo> PlaylistService::create(const UserId& owner, std::string_vi
 }
 
 Result<PlaylistInfo> PlaylistService::get(const PlaylistId& id, const UserId& viewer) {
-  std::optional<PlaylistInfo> out;
+  SEGUE_ASSIGN_OR_RETURN(auto row, readable_row(id, viewer));
+  return std::move(row.info);
+}
+
+Result<PlaylistService::Row> PlaylistService::readable_row(const PlaylistId& id, const UserId& viewer) {
+  std::optional<Row> out;
   SEGUE_TRY(db_.read([&](Connection& c) -> Status {
     SEGUE_ASSIGN_OR_RETURN(auto row, load_row(c, id));
     SEGUE_ASSIGN_OR_RETURN(auto a, access(c, row, viewer));
     if (a == Access::kNone) return Error::not_found("playlist not found");
-    out = std::move(row.info);
+    out = std::move(row);
     return {};
   }));
   return *std::move(out);
@@ -301,11 +306,18 @@ Result<std::vector<PlaylistInfo>> PlaylistService::list_for(const UserId& owner,
   return out;
 }
 
-Result<std::shared_ptr<PlaylistService::Cached>> PlaylistService::cached(const PlaylistId& id) {
+Result<std::shared_ptr<PlaylistService::Cached>> PlaylistService::cached(const PlaylistId& id, int64_t log_length) {
+  std::shared_ptr<Cached> held;
   {
     std::lock_guard lock(mu_);
-    auto it = cache_.find(id);
-    if (it != cache_.end()) return it->second;
+    if (auto it = cache_.find(id); it != cache_.end()) held = it->second;
+  }
+  if (held) {
+    // Under the entry's lock (never with mu_ held; see compact()): a change on this node commits
+    // and advances its entry as one step, so only a change made elsewhere (another node on the
+    // same database) leaves the entry behind the row.
+    std::lock_guard entry_lock(held->mu);
+    if (held->log_length >= log_length) return held;
   }
   auto fresh = std::make_shared<Cached>();
   SEGUE_TRY(db_.read([&](Connection& c) -> Status {
@@ -320,10 +332,31 @@ Result<std::shared_ptr<PlaylistService::Cached>> PlaylistService::cached(const P
     return {};
   }));
   fresh->snapshot_id = fresh->seq.digest();
-  std::lock_guard lock(mu_);
-  if (cache_.size() >= kMaxCached) cache_.erase(cache_.begin());
-  auto [it, inserted] = cache_.emplace(id, fresh);
-  return it->second;
+  // `fresh` was read after the caller's row, so it is as new as the caller needs. It takes the
+  // place of the entry found behind; an entry another caller put there meanwhile is kept if it
+  // is not behind too (so changes on this node keep sharing one entry and its lock).
+  for (;;) {
+    std::shared_ptr<Cached> other;
+    {
+      std::lock_guard lock(mu_);
+      auto it = cache_.find(id);
+      if (it == cache_.end()) {
+        if (cache_.size() >= kMaxCached) cache_.erase(cache_.begin());
+        cache_.emplace(id, fresh);
+        return fresh;
+      }
+      if (it->second == held) {
+        it->second = fresh;
+        return fresh;
+      }
+      other = it->second;
+    }
+    {
+      std::lock_guard entry_lock(other->mu);
+      if (other->log_length >= log_length) return other;
+    }
+    held = std::move(other);
+  }
 }
 
 Result<Sequence> PlaylistService::sequence_at(const PlaylistId& id, std::string_view snapshot_id) {
@@ -352,7 +385,7 @@ Result<std::string> PlaylistService::change(
     if (a < need) return Error::permission_denied("you cannot edit this playlist");
     return {};
   }));
-  SEGUE_ASSIGN_OR_RETURN(auto entry, cached(id));
+  SEGUE_ASSIGN_OR_RETURN(auto entry, cached(id, row.log_length));
   bus::PlaylistItemsChanged event;
   {
     std::lock_guard lock(entry->mu);
@@ -429,8 +462,8 @@ std::vector<Item> PlaylistService::items_of(const Sequence& seq, const Cached& c
 }
 
 Result<std::vector<Item>> PlaylistService::items(const PlaylistId& id, const UserId& viewer) {
-  SEGUE_TRY(get(id, viewer));
-  SEGUE_ASSIGN_OR_RETURN(auto entry, cached(id));
+  SEGUE_ASSIGN_OR_RETURN(auto row, readable_row(id, viewer));
+  SEGUE_ASSIGN_OR_RETURN(auto entry, cached(id, row.log_length));
   std::lock_guard lock(entry->mu);
   return items_of(entry->seq, *entry);
 }
@@ -570,9 +603,9 @@ Result<std::vector<Version>> PlaylistService::versions(const PlaylistId& id, con
 
 Result<std::vector<Item>> PlaylistService::items_at(const PlaylistId& id, const UserId& viewer,
                                                     std::string_view snapshot_id) {
-  SEGUE_TRY(get(id, viewer));
+  SEGUE_ASSIGN_OR_RETURN(auto row, readable_row(id, viewer));
   SEGUE_ASSIGN_OR_RETURN(auto seq, sequence_at(id, snapshot_id));
-  SEGUE_ASSIGN_OR_RETURN(auto entry, cached(id));
+  SEGUE_ASSIGN_OR_RETURN(auto entry, cached(id, row.log_length));
   std::lock_guard lock(entry->mu);
   return items_of(seq, *entry);
 }

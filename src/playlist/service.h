@@ -239,7 +239,11 @@ class PlaylistService {
   Result<Row> owner_row_for_invite(store::Connection& c, const PlaylistId& id, const UserId& owner, bool& changed);
   Result<PlaylistInfo> accept(InviteKey by, const std::string& key,
                               std::optional<std::string_view> login_name, const UserId& user);
-  Result<std::shared_ptr<Cached>> cached(const PlaylistId& id);
+  // The playlist's row if `viewer` may read it (not_found otherwise).
+  Result<Row> readable_row(const PlaylistId& id, const UserId& viewer);
+  // The cached sequence, reloaded from the database when it is behind `log_length` (the row's,
+  // read by the caller): another node on the same database changed the playlist since.
+  Result<std::shared_ptr<Cached>> cached(const PlaylistId& id, int64_t log_length);
   Result<Sequence> sequence_at(const PlaylistId& id, std::string_view snapshot_id);
   // The visible entries of `seq` with who added each and when (from `cached`'s log).
   static std::vector<Item> items_of(const Sequence& seq, const Cached& cached);

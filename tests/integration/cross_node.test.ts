@@ -109,6 +109,26 @@ describe("domain events across nodes (PostgreSQL and Redis)", { skip: !TEST_POST
     assert.deepEqual(onB.messages.filter((m) => m.type === "playlist_updated"), []);
   });
 
+  it("node B reads and edits a playlist node A changed after B had read it", async () => {
+    const p = await api(a.base, "/v1/me/playlists", { method: "POST", token, body: JSON.stringify({ name: "Both", public: false }) });
+    const items = async (node: Server) => {
+      const r = await api(node.base, `/v1/playlists/${p.body.id}/tracks`, { token });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      return r.body.items.map((x: any) => x.track.uri);
+    };
+    const add = async (node: Server, uri: string) => {
+      const r = await api(node.base, `/v1/playlists/${p.body.id}/tracks`, { method: "POST", token, body: JSON.stringify({ uris: [uri] }) });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+    };
+    assert.deepEqual(await items(b), []); // node B holds the playlist in memory now
+    await add(a, trackUris[0]);
+    assert.deepEqual(await items(b), [trackUris[0]]);
+    await add(b, trackUris[1]);
+    await add(a, trackUris[0]);
+    assert.deepEqual(await items(a), [trackUris[0], trackUris[1], trackUris[0]]);
+    assert.deepEqual(await items(b), [trackUris[0], trackUris[1], trackUris[0]]);
+  });
+
   it("a library save on node A arrives as library_updated on node B", async () => {
     const onB = await connect(b, token);
     assert.equal((await onB.request({ type: "subscribe", topic: "me", id: 1 })).type, "subscribed");

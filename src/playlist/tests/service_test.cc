@@ -75,6 +75,33 @@ TEST_F(PlaylistServiceTest, AddRemoveReorderAndSnapshotsChange) {
   EXPECT_EQ(info->track_count, 2);
 }
 
+TEST_F(PlaylistServiceTest, AnotherServiceOnTheSameDatabaseSeesAndExtendsTheChanges) {
+  // Two nodes on one database: each keeps playlists in memory, and neither may read or edit
+  // from a copy the other has moved past.
+  PlaylistService other(*db_, nullptr, [this] { return ++clock_; });
+  auto p = svc_->create(alice_, "Shared", "", false, false);
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  auto theirs = [&] {
+    auto items = other.items(p->id, alice_);
+    EXPECT_TRUE(items.ok()) << items.error().message;
+    std::vector<std::string> out;
+    if (items.ok())
+      for (const auto& it : *items) out.push_back(it.uri);
+    return out;
+  };
+  EXPECT_EQ(theirs(), std::vector<std::string>{});  // cached by the other node now
+  ASSERT_TRUE(svc_->add(p->id, alice_, {t(1)}, std::nullopt, std::nullopt).ok());
+  EXPECT_EQ(theirs(), (std::vector<std::string>{t(1)}));
+  auto s = other.add(p->id, alice_, {t(2)}, std::nullopt, std::nullopt);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  ASSERT_TRUE(svc_->add(p->id, alice_, {t(3)}, 0, std::nullopt).ok());
+  EXPECT_EQ(uris(p->id, alice_), (std::vector<std::string>{t(3), t(1), t(2)}));
+  EXPECT_EQ(theirs(), (std::vector<std::string>{t(3), t(1), t(2)}));
+  auto versions = other.versions(p->id, alice_);
+  ASSERT_TRUE(versions.ok());
+  EXPECT_EQ(versions->size(), 4u);  // created, then three changes, none lost
+}
+
 TEST_F(PlaylistServiceTest, BadPositionsChangeNothing) {
   auto p = svc_->create(alice_, "P", "", true, false).value();
   ASSERT_TRUE(svc_->add(p.id, alice_, {t(1), t(2)}, std::nullopt, std::nullopt).ok());
