@@ -184,11 +184,7 @@ void RedisBus::run_subscriber() {
     }
     redisContext* c = connect();
     Reply r;
-    if (c) {
-      // Reads block until a message arrives (or the destructor shuts the socket down).
-      redisSetTimeout(c, timeval{0, 0});
-      r.reset(static_cast<redisReply*>(redisCommand(c, "SUBSCRIBE %b", options_.channel.data(), options_.channel.size())));
-    }
+    if (c) r.reset(static_cast<redisReply*>(redisCommand(c, "SUBSCRIBE %b", options_.channel.data(), options_.channel.size())));
     if (!r || r->type != REDIS_REPLY_ARRAY) {
       if (c) redisFree(c);
       if (!lost_logged) {
@@ -207,6 +203,8 @@ void RedisBus::run_subscriber() {
       }
       sub_fd_ = c->fd;
     }
+    // From now on reads block until a message arrives (or the destructor shuts the socket down).
+    redisSetTimeout(c, timeval{0, 0});
     subscribed_ = true;
     backoff = kFirstBackoff;
     log::info(ever ? "redis bus: Redis back, receiving other nodes' events (those published meanwhile are lost)"
