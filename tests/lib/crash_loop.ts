@@ -412,18 +412,25 @@ function compareWithReplayPostgres(data: string): void {
   const load = spawnSync("psql", [to, "-X", "-q", "-v", "ON_ERROR_STOP=1"], { input: dump.stdout, encoding: "utf8", maxBuffer: 1 << 30 });
   if (load.status !== 0) throw new Error(`psql restore: ${load.stderr}`);
   fs.copyFileSync(path.join(data, "secret.key"), path.join(copy, "secret.key"));
-  // Scores to 6 significant digits, as printf('%.6g') gives on SQLite.
-  const pg = (q: string) => q.replace(/printf\('%\.6g', (\w+)\)/g, "$1::text");
+  // Scores to 6 significant digits, as printf('%.6g') gives on SQLite. The score columns are
+  // marked in the query, since PostgreSQL prints a whole-valued double without a decimal point
+  // ("3683842263749") and a value that is not as "3683842263749.5".
+  const pg = (q: string) => q.replace(/printf\('%\.6g', (\w+)\)/g, "'g:' || $1::text");
   const six = (out: string) =>
-    out.split("\n").map((line) => line.split("|").map((v) => (/^-?\d+\.\d*(e[-+]?\d+)?$|^-?\d+e[-+]?\d+$/i.test(v) ? Number(v).toPrecision(6) : v)).join("|")).join("\n");
+    out.split("\n").map((line) => line.split("|").map((v) => (v.startsWith("g:") ? Number(v.slice(2)).toPrecision(6) : v)).join("|")).join("\n");
   const psqlSix = (url: string, q: string) => six(psql(url, pg(q)));
   for (const [name, dumps] of Object.entries(CONSUMER_DUMPS)) {
     const before = dumps.map((q) => psqlSix(to, q));
     const r = runSegue(["events", "--data", copy, "--replay", name]);
     if (r.status !== 0) throw new Error(`segue events --replay ${name}: ${r.stderr}`);
     const after = dumps.map((q) => psqlSix(to, q));
-    for (let i = 0; i < dumps.length; i++)
-      if (before[i] !== after[i]) throw new Error(`consumer ${name} differs from its replay (${dumps[i]})`);
+    for (let i = 0; i < dumps.length; i++) {
+      if (before[i] === after[i]) continue;
+      const b = before[i].split("\n"), a = after[i].split("\n");
+      let j = 0;
+      while (j < Math.min(b.length, a.length) && b[j] === a[j]) ++j;
+      throw new Error(`consumer ${name} differs from its replay (${dumps[i]}): ${b.length} vs ${a.length} rows; first difference: ${b[j]} vs ${a[j]}`);
+    }
   }
 }
 
