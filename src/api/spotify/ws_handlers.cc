@@ -493,9 +493,8 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
     if (revoked && !self->closed_) {
       for (auto& f : held) f->revoke();
       if (auto c = self->conn_.lock()) {
-        const std::string message = p.error().message.find("expired") != std::string::npos
-                                        ? "The access token expired"
-                                        : "The access token was revoked";
+        const std::string message = p.error().is(ErrorReason::kExpired) ? "The access token expired"
+                                                                        : "The access token was revoked";
         c->send(error_message(401, message, nullptr));
         c->close(net::close_code::kPolicyViolation, message);
       }
