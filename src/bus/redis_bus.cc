@@ -1,6 +1,7 @@
 #include "bus/redis_bus.h"
 
 #include <hiredis/hiredis.h>
+#include <boost/url/parse.hpp>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -15,7 +16,6 @@ namespace segue::bus {
 namespace {
 
 using namespace std::chrono_literals;
-constexpr std::string_view kScheme = "redis://";
 constexpr auto kPublishRetry = 1s;  // at most one reconnection attempt per second by publishers
 constexpr auto kFirstBackoff = 100ms;
 constexpr auto kMaxBackoff = 2s;
@@ -42,32 +42,20 @@ Result<RedisAddress> parse_redis_url(std::string_view url) {
     return Error::invalid("redis: expected redis://HOST[:PORT] or redis:///PATH/TO/SOCKET (" + std::string(why) +
                           "), got '" + std::string(url) + "'");
   };
-  if (url.substr(0, kScheme.size()) != kScheme) return bad("not a redis:// URL");
-  std::string_view rest = url.substr(kScheme.size());
+  auto parsed = boost::urls::parse_uri(url);
+  if (!parsed || parsed->scheme() != "redis" || !parsed->has_authority()) return bad("not a redis:// URL");
+  const boost::urls::url_view& u = *parsed;
   RedisAddress a;
-  if (!rest.empty() && rest.front() == '/') {
-    if (rest.size() < 2) return bad("empty socket path");
-    a.socket_path = std::string(rest);
+  if (u.encoded_host().empty()) {  // redis:///path: a Unix socket
+    if (u.has_port() || u.has_userinfo() || u.path().size() < 2) return bad("empty socket path");
+    a.socket_path = u.path();
     return a;
   }
-  if (rest.find_first_of("@/?#") != std::string_view::npos) return bad("no user, password, database or options");
-  std::string_view host = rest, port;
-  if (!rest.empty() && rest.front() == '[') {  // [IPv6]:port
-    auto close = rest.find(']');
-    if (close == std::string_view::npos) return bad("unclosed [");
-    host = rest.substr(1, close - 1);
-    if (close + 1 < rest.size()) {
-      if (rest[close + 1] != ':') return bad("junk after ]");
-      port = rest.substr(close + 2);
-    }
-  } else if (auto colon = rest.rfind(':'); colon != std::string_view::npos) {
-    host = rest.substr(0, colon);
-    port = rest.substr(colon + 1);
-  }
-  if (host.empty()) return bad("no host");
-  a.host = std::string(host);
-  if (!port.empty() || rest.back() == ':') {
-    auto n = strings::parse_int(port);
+  if (u.has_userinfo() || !u.encoded_path().empty() || u.has_query() || u.has_fragment())
+    return bad("no user, password, database or options");
+  a.host = u.host_type() == boost::urls::host_type::ipv6 ? u.host_ipv6_address().to_string() : std::string(u.host());
+  if (u.has_port()) {
+    auto n = strings::parse_int(u.port());
     if (!n || *n < 1 || *n > 65535) return bad("port must be 1 to 65535");
     a.port = static_cast<uint16_t>(*n);
   }
