@@ -156,7 +156,12 @@ void Log::write_group(const std::vector<Pending*>& group) {
   std::vector<store::Value> params;
   params.reserve(64 * kColumns);
   Status st = db_.write([&](store::Connection& c) -> Status {
-    SEGUE_ASSIGN_OR_RETURN(auto next, c.query_int("SELECT next_seq FROM event_log_meta WHERE id = 1"));
+    // On PostgreSQL other processes (a cluster's nodes) append too: the row lock makes a
+    // concurrent appender wait for this commit and then retry with the new next_seq (a
+    // serialization failure), instead of taking the same offsets and failing on the key.
+    SEGUE_ASSIGN_OR_RETURN(auto next, c.query_int(db_.engine() == "postgres"
+                                                      ? "SELECT next_seq FROM event_log_meta WHERE id = 1 FOR UPDATE"
+                                                      : "SELECT next_seq FROM event_log_meta WHERE id = 1"));
     if (!next) return Error::corruption("event_log_meta: missing row");
     first = *next;
     int64_t seq = first;

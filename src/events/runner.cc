@@ -147,17 +147,48 @@ Result<std::size_t> ConsumerRunner::step(Slot& s) {
   const int64_t to = batch.complete_to;
   if (to <= from) return std::size_t{0};
   const std::string& name = s.consumer->name();
+  bool moved = false;
   Status st = s.db->write([&](store::Connection& c) -> Status {
     // Each attempt starts clean: on PostgreSQL a write callback runs again after a
     // serialization conflict, and what a failed attempt staged in memory must not count twice.
     s.consumer->on_rollback();
+    moved = false;
+    // Another process may have applied this stretch already: find out before applying it.
+    SEGUE_ASSIGN_OR_RETURN(auto at, c.query_int("SELECT committed FROM event_consumers WHERE name = ?", {name}));
+    if (at.value_or(0) != from) {
+      moved = true;
+      return Error::conflict("consumer " + name + ": its offset moved under it (another process?)");
+    }
     if (!events.empty()) SEGUE_TRY(s.consumer->apply(c, events));
     SEGUE_ASSIGN_OR_RETURN(int64_t n, c.exec("UPDATE event_consumers SET committed = ?, updated_at = ? "
                                              "WHERE name = ? AND committed = ?",
                                              {to, wall_ms(), name, from}));
-    if (n != 1) return Error::conflict("consumer " + name + ": its offset moved under it (another process?)");
+    if (n != 1) {
+      moved = true;
+      return Error::conflict("consumer " + name + ": its offset moved under it (another process?)");
+    }
     return {};
   });
+  if (!st.ok() && moved) {
+    // Another process applied this stretch and committed it (nodes of a cluster running the
+    // same consumer on one database): nothing here was applied. Take the committed offset and
+    // the state that goes with it, read together, and go on from there.
+    s.consumer->on_rollback();
+    Status reloaded = s.db->read([&](store::Connection& c) -> Status {
+      SEGUE_ASSIGN_OR_RETURN(auto committed,
+                             c.query_int("SELECT committed FROM event_consumers WHERE name = ?", {name}));
+      SEGUE_TRY(s.consumer->load(c));
+      s.committed = committed.value_or(0);
+      return {};
+    });
+    if (reloaded.ok()) {
+      log::debug("events: consumer offset moved by another process; continuing from it",
+                {{"consumer", name}, {"committed", std::to_string(s.committed.load())}});
+      cv_.notify_all();
+      return std::size_t{0};
+    }
+    st = reloaded;
+  }
   if (!st.ok()) {
     s.consumer->on_rollback();
     std::lock_guard l(s.stats_mu);
@@ -194,6 +225,16 @@ void ConsumerRunner::loop(Slot& s) {
       cv_.wait_for(l, std::chrono::seconds(1),
                    [&] { return stopping_ || s.kick || log_.head() > s.committed.load(); });
       if (stopping_) return;
+      if (!s.kick && log_.head() <= s.committed.load()) {
+        // A quiet second: other processes (the nodes of a cluster) may have appended to the
+        // stream without this process hearing of it. Read the head from storage.
+        l.unlock();
+        if (auto st = log_.load_head(); !st.ok())
+          log::warn("events: cannot read the stream's head", {{"error", st.error().message}});
+        l.lock();
+        if (stopping_) return;
+        if (log_.head() <= s.committed.load()) continue;
+      }
       if (!s.kick && log_.head() - s.committed.load() < options_.max_batch) {
         cv_.wait_for(l, options_.linger, [&] {
           return stopping_ || s.kick || log_.head() - s.committed.load() >= options_.max_batch;

@@ -278,6 +278,18 @@ Result<int64_t> load_log_length(Connection& c, const PlaylistId& id) {
   return len.value_or(0);
 }
 
+Result<int64_t> lock_log_length(Connection& c, const PlaylistId& id) {
+  // FOR UPDATE on PostgreSQL: a concurrent writer of the same playlist (another node) waits for
+  // this transaction, then fails to serialize and runs again on what this one wrote. SQLite has
+  // one writer: the plain read is already exclusive.
+  SEGUE_ASSIGN_OR_RETURN(auto len, c.query_int(c.engine() == "postgres"
+                                                   ? "SELECT log_length FROM playlists WHERE id = ? FOR UPDATE"
+                                                   : "SELECT log_length FROM playlists WHERE id = ?",
+                                               {id.str()}));
+  if (!len) return Error::not_found("playlist not found");
+  return *len;
+}
+
 Result<std::optional<std::string>> load_snapshot_id(Connection& c, const PlaylistId& id) {
   std::optional<std::string> out;
   SEGUE_TRY(c.query("SELECT snapshot_id FROM playlists WHERE id = ?", {id.str()},

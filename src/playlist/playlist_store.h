@@ -52,6 +52,9 @@ Status make_collaborative(store::Connection& c, const PlaylistId& id, int64_t up
 Status update_playlist_items(store::Connection& c, const PlaylistId& id, const std::string& snapshot_id,
                              int64_t track_count, int64_t log_length, int64_t updated_at_ms);
 Result<int64_t> load_log_length(store::Connection& c, const PlaylistId& id);  // 0: no such playlist
+// The log's length for a writer about to append, locked against other processes' writers until
+// the transaction ends (PostgreSQL); Error::not_found for no such playlist.
+Result<int64_t> lock_log_length(store::Connection& c, const PlaylistId& id);
 Result<std::optional<std::string>> load_snapshot_id(store::Connection& c, const PlaylistId& id);
 
 // ---- The operation log (playlist_ops) ----

@@ -385,9 +385,14 @@ Result<std::string> PlaylistService::change(
     if (a < need) return Error::permission_denied("you cannot edit this playlist");
     return {};
   }));
-  SEGUE_ASSIGN_OR_RETURN(auto entry, cached(id, row.log_length));
   bus::PlaylistItemsChanged event;
-  {
+  std::shared_ptr<Cached> entry;
+  // Another node may append to the op log between this node's read of the playlist and its
+  // write: the write checks the log's length under a row lock and, when it moved, the change
+  // is made again on the reloaded log (at most kAttempts times).
+  constexpr int kAttempts = 8;
+  for (int attempt = 1;; ++attempt) {
+    SEGUE_ASSIGN_OR_RETURN(entry, cached(id, row.log_length));
     std::lock_guard lock(entry->mu);
     auto ops = make_ops(entry->seq, *entry);
     auto evict = [&] {
@@ -408,7 +413,14 @@ Result<std::string> PlaylistService::change(
     const std::string snapshot = entry->seq.digest();
     const int64_t first_seq = entry->log_length + 1;
     const int64_t version = entry->versions + 1;
+    std::optional<int64_t> moved;
     Status s = db_.write([&](Connection& c) -> Status {
+      moved.reset();
+      SEGUE_ASSIGN_OR_RETURN(int64_t len, lock_log_length(c, id));
+      if (len != entry->log_length) {
+        moved = len;
+        return Error::conflict("the playlist changed meanwhile");
+      }
       int64_t seq = first_seq;
       for (const auto& op : *ops) SEGUE_TRY(insert_op(c, id, seq++, op.id, user, now, encode_ops({op})));
       SEGUE_TRY(insert_version(c, id, Version{version, snapshot, user, now, summary(*ops),
@@ -418,6 +430,10 @@ Result<std::string> PlaylistService::change(
     });
     if (!s.ok()) {
       evict();
+      if (moved && attempt < kAttempts) {
+        row.log_length = *moved;
+        continue;
+      }
       return s.error();
     }
     event.previous_snapshot_id = entry->snapshot_id;
@@ -430,6 +446,7 @@ Result<std::string> PlaylistService::change(
     event.snapshot_id = snapshot;
     event.ops = encode_ops(*ops);
     event.is_public = row.info.is_public;
+    break;
   }
   // After the commit, before the caller hears of it (docs/architecture.md, "Domain events").
   if (events_) events_->publish(event);

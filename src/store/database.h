@@ -72,6 +72,9 @@ class Connection {
                                            const std::vector<Value>& params = {});
   // Runs several statements separated by ';' without parameters (migrations).
   virtual Status exec_script(std::string_view sql) = 0;
+  // The engine's name ("sqlite", "postgres"), for the few statements that must differ (row
+  // locks that only PostgreSQL has and needs: SQLite has a single writer).
+  virtual std::string_view engine() const = 0;
 };
 
 struct Migration {

@@ -135,6 +135,7 @@ using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
 
 class PgConnection final : public Connection {
  public:
+  std::string_view engine() const override { return "postgres"; }
   PgConnection(std::string url, bool readonly) : url_(std::move(url)), readonly_(readonly) {}
   ~PgConnection() override {
     if (conn_) PQfinish(conn_);

@@ -47,6 +47,7 @@ class SqliteRow final : public Row {
 
 class SqliteConnection final : public Connection {
  public:
+  std::string_view engine() const override { return "sqlite"; }
   explicit SqliteConnection(sqlite3* db) : db_(db) {}
   ~SqliteConnection() override {
     for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);

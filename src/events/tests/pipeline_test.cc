@@ -429,6 +429,53 @@ TEST_P(PipelineTest, ConcurrentAppendsWhileConsumersRun) {
   expect_consistent(*db_, *log, lookup_track);
 }
 
+// Two processes on one database both running the consumers (the nodes of a cluster): each
+// hears only its own appends, yet both apply every event (the other's too, once a quiet second
+// shows them the stream's head), the derived tables count each event once, and each process's
+// memory (popularity) ends equal to the tables.
+TEST_P(PipelineTest, TwoProcessesRunningTheConsumersApplyEachEventOnce) {
+  auto one = open_log(/*threads=*/true);
+  auto db2 = tmp_.open();
+  ASSERT_TRUE(db2);
+  EventLogOptions o;
+  o.lookup = lookup_track;
+  o.start_threads = true;
+  o.runner.max_batch = 500;
+  if (GetParam()) o.derived_databases = derived_files(tmp_.derived_dir());
+  auto opened = EventLog::open(*db2, o);
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  auto two = std::move(*opened);
+  std::thread a([&] {
+    for (int b = 0; b < 20; ++b) {
+      auto r = one->append(mixed_batch(50, b));
+      ASSERT_TRUE(r.ok()) << r.error().message;
+    }
+  });
+  std::thread b([&] {
+    for (int b = 0; b < 20; ++b) {
+      auto r = two->append(mixed_batch(50, 100 + b));
+      ASSERT_TRUE(r.ok()) << r.error().message;
+    }
+  });
+  a.join();
+  b.join();
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  for (;;) {
+    bool done = one->head() == 2000 && two->head() == 2000;
+    for (auto* log : {one.get(), two.get()})
+      for (const auto& s : log->consumers()) done &= s.lag == 0;
+    if (done || std::chrono::steady_clock::now() > deadline) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  for (auto* log : {one.get(), two.get()}) {
+    EXPECT_EQ(log->head(), 2000);
+    for (const auto& s : log->consumers()) EXPECT_EQ(s.lag, 0) << s.name;
+  }
+  EXPECT_EQ(count_rows("event_log"), 2000);
+  expect_consistent(*db_, *one, lookup_track);
+  expect_consistent(*db_, *two, lookup_track);
+}
+
 INSTANTIATE_TEST_SUITE_P(Databases, PipelineTest, ::testing::Bool(),
                          [](const ::testing::TestParamInfo<bool>& p) { return p.param ? "Split" : "OneFile"; });
 

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <set>
+#include <thread>
 
 namespace segue::playlist {
 namespace {
@@ -100,6 +102,40 @@ TEST_F(PlaylistServiceTest, AnotherServiceOnTheSameDatabaseSeesAndExtendsTheChan
   auto versions = other.versions(p->id, alice_);
   ASSERT_TRUE(versions.ok());
   EXPECT_EQ(versions->size(), 4u);  // created, then three changes, none lost
+}
+
+TEST_F(PlaylistServiceTest, ConcurrentEditsOfOnePlaylistFromTwoNodesAllLand) {
+  // Two nodes, each with its own connections to the one database, adding to the same playlist
+  // at once: each add lands exactly once, whichever node's write comes second (it finds the
+  // op log moved under it, reloads and makes its change again on the newer log).
+  auto db2 = store::testing::open((dir_ / "db").string());
+  ASSERT_TRUE(db2.ok()) << db2.error().message;
+  PlaylistService other(**db2, nullptr, [this] { return ++clock_; });
+  auto p = svc_->create(alice_, "Busy", "", false, false);
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  constexpr int kPerNode = 40;
+  auto adder = [&](PlaylistService& s, int base) {
+    for (int i = 0; i < kPerNode; ++i) {
+      auto r = s.add(p->id, alice_, {"segue:track:" + std::string(18, 'n') + std::to_string(base + i)},
+                     std::nullopt, std::nullopt);
+      ASSERT_TRUE(r.ok()) << r.error().message;
+    }
+  };
+  std::thread a([&] { adder(*svc_, 1000); });
+  std::thread b([&] { adder(other, 2000); });
+  a.join();
+  b.join();
+  auto mine = uris(p->id, alice_);
+  ASSERT_EQ(mine.size(), 2u * kPerNode);
+  std::set<std::string> distinct(mine.begin(), mine.end());
+  EXPECT_EQ(distinct.size(), 2u * kPerNode);
+  auto theirs = other.items(p->id, alice_);
+  ASSERT_TRUE(theirs.ok());
+  ASSERT_EQ(theirs->size(), mine.size());
+  for (std::size_t i = 0; i < mine.size(); ++i) EXPECT_EQ((*theirs)[i].uri, mine[i]);
+  auto info = svc_->get(p->id, alice_);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->track_count, 2 * kPerNode);
 }
 
 TEST_F(PlaylistServiceTest, BadPositionsChangeNothing) {
