@@ -12,6 +12,7 @@
 #include "bus/redis_bus.h"
 #include "common/crypto.h"
 #include "app/transcoding.h"
+#include "store/leader_lease.h"
 #include "common/log.h"
 #include "common/subprocess.h"
 
@@ -166,8 +167,7 @@ Result<Services> open_services(const Config& config, Scope scope) {
   // Playback: the play decision over the catalog and the transcode cache, and /audio.
   s.playback = std::make_unique<playback::PlaybackService>(*s.catalog, s.transcodes.get(), *s.stream_tokens,
                                                            config.stream_token_ttl);
-  if (config.has_role("transcode"))
-    s.encode_ahead = encode_ahead_after_scans(*s.catalog, *s.transcodes, config, *s.events_bus);
+  // transcode_ahead's queueing is a scheduled job: the leader runs it (start_roles()).
 
   // Audio analysis (loudness, features, fingerprints): new and changed files after each scan,
   // in niced child processes, `analysis_workers` at a time (none without the "analysis" role:
@@ -185,7 +185,23 @@ Status start_roles(Services& s, const Config& config) {
   if (s.analysis) {
     if (auto st = s.analysis->start(); !st.ok()) return Error{st.error().code, "audio analysis: " + st.error().message};
   }
-  if (s.scans) s.scans->start();
+  // Once per cluster: the scans and the scheduled jobs, while this node leads (issue 17).
+  if (s.scans) {
+    Leadership::Hooks hooks;
+    auto cfg = std::make_shared<Config>(config);
+    hooks.gained = [&s, cfg] {
+      if (s.transcodes) s.encode_ahead = encode_ahead_after_scans(*s.catalog, *s.transcodes, *cfg, *s.events_bus);
+      s.scans->start();
+    };
+    hooks.lost = [&s] {
+      s.scans->pause();
+      s.encode_ahead = {};
+    };
+    s.leader = std::make_unique<Leadership>(
+        std::make_unique<store::LeaderLease>(config.database, store::kScannerLeaderKey), "scanner", *s.metrics,
+        std::move(hooks));
+    s.leader->start();
+  }
   // Revocations reach this server at once: its own directly, the CLI's (another process on the
   // same database) within one poll of the revision row, every 250 ms off the network threads.
   if (config.has_role("api")) s.auth->watch_revocations(std::chrono::milliseconds(250));

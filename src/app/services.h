@@ -12,6 +12,7 @@
 #include <string>
 
 #include "app/config.h"
+#include "app/leader.h"
 #include "auth/auth_service.h"
 #include "bus/event_bus.h"
 #include "catalog/artwork.h"
@@ -63,7 +64,10 @@ struct Services {
   std::unique_ptr<playback::PlaybackService> playback;  // the play decision and /audio
   bus::Subscription encode_ahead;  // transcode_ahead: with the "transcode" role only
   std::unique_ptr<analysis::AnalysisService> analysis;  // workers with the "analysis" role only
-  std::unique_ptr<catalog::ScanLoop> scans;  // with the "scanner" role only
+  std::unique_ptr<catalog::ScanLoop> scans;  // with the "scanner" role only; runs while leading
+  // Last, so destroyed first: with the "scanner" role, the cluster leadership that runs `scans`
+  // and `encode_ahead` while this node holds it (start_roles()).
+  std::unique_ptr<Leadership> leader;
 };
 
 enum class Scope {
@@ -82,7 +86,9 @@ Status secure_data_dir(const std::string& dir);
 Result<Services> open_services(const Config& config, Scope scope = Scope::kCore);
 
 // Starts the background loops of the config's roles (kServer services): the indexer's first
-// sync, the analysis workers, the scan loop, and with "api" the revocation watcher.
+// sync, the analysis workers, with "api" the revocation watcher, and with "scanner" the
+// competition for the cluster's leadership (app/leader.h): the scan loop and transcode_ahead's
+// queueing run while this node leads (always on SQLite).
 Status start_roles(Services& s, const Config& config);
 
 // Builds s.analysis with `workers` analysis processes at niceness `nice` (not started): the

@@ -17,17 +17,29 @@ ScanLoop::ScanLoop(Scanner& scanner, std::vector<std::string> libraries, std::ch
 ScanLoop::~ScanLoop() { stop(); }
 
 void ScanLoop::start() {
-  if (libraries_.empty() || thread_.joinable()) return;
+  std::lock_guard control(control_mu_);
+  if (closed_ || libraries_.empty() || thread_.joinable()) return;
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = false;
+  }
   thread_ = std::thread([this] { run(); });
 }
 
-void ScanLoop::stop() {
+void ScanLoop::pause() {
+  std::lock_guard control(control_mu_);
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+}
+
+void ScanLoop::stop() {
+  pause();
+  std::lock_guard control(control_mu_);
+  closed_ = true;
 }
 
 void ScanLoop::run() {

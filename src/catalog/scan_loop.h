@@ -22,9 +22,13 @@ class ScanLoop {
            MetricsRegistry& metrics);
   ~ScanLoop();  // stop()
 
-  // Starts the thread (nothing to do without libraries). Once.
+  // Starts the thread (nothing to do without libraries): a scan now, then every interval.
+  // Again after pause(); never after stop().
   void start();
-  // Ends the wait for the next scan and joins the thread (a running scan finishes first).
+  // Ends the wait for the next scan and joins the thread (a running scan finishes first);
+  // start() may run it again (a node that lost, then regained, the cluster's leadership).
+  void pause();
+  // As pause(), for good.
   void stop();
 
  private:
@@ -37,6 +41,8 @@ class ScanLoop {
   Gauge& total_;
   Gauge& running_;
   Counter& scans_;
+  std::mutex control_mu_;  // start/pause/stop from different threads
+  bool closed_ = false;    // stop() was called
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;

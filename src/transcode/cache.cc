@@ -176,10 +176,32 @@ std::vector<store::Migration> TranscodeCache::migrations() {
       last_used_at_ms INTEGER NOT NULL
     );
     CREATE INDEX transcode_files_by_source ON transcode_files (source_file_id);
+  )"},
+          // Jobs shared by the nodes of a cluster (issue 17): a row per encoding asked for and not
+          // yet made, claimed by the node that makes it.
+          {2, R"(
+    CREATE TABLE transcode_jobs (
+      file_id TEXT PRIMARY KEY,
+      source_file_id TEXT NOT NULL,
+      source_path TEXT NOT NULL,
+      source_size INTEGER NOT NULL,
+      source_mtime_ns INTEGER NOT NULL,
+      duration_s REAL NOT NULL,
+      format TEXT NOT NULL,
+      bitrate_kbps INTEGER NOT NULL,
+      priority INTEGER NOT NULL,
+      queued_at_us INTEGER NOT NULL,
+      claimed_by TEXT,
+      claimed_at_ms INTEGER,
+      claim_expires_at_ms INTEGER,
+      attempts INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX transcode_jobs_by_priority ON transcode_jobs (priority, queued_at_us);
   )"}};
 }
 
-TranscodeCache::TranscodeCache(store::Database& db, CacheOptions options) : db_(db), options_(std::move(options)) {}
+TranscodeCache::TranscodeCache(store::Database& db, CacheOptions options)
+    : db_(db), options_(std::move(options)), postgres_(db.engine() == "postgres") {}
 
 TranscodeCache::~TranscodeCache() { stop(); }
 
@@ -191,6 +213,12 @@ Result<std::unique_ptr<TranscodeCache>> TranscodeCache::open(store::Database& db
   if (options.dir.empty()) return Error::invalid("transcode cache: no directory");
   if (!options.runner) return Error::invalid("transcode cache: no runner");
   if (options.jobs < 1) options.jobs = 1;
+  if (options.node_id.empty()) {
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    options.node_id = std::string(host) + ":" + std::to_string(::getpid()) + ":" +
+                      derived_base62_id("node", std::to_string(wall_ms()) + std::to_string(::getpid())).substr(0, 6);
+  }
   SEGUE_TRY(db.migrate("transcode", migrations()));
   std::error_code ec;
   fs::create_directories(options.dir, ec);
@@ -201,6 +229,7 @@ Result<std::unique_ptr<TranscodeCache>> TranscodeCache::open(store::Database& db
     std::unique_lock lock(cache->mu_);
     cache->evict_locked_out(lock);
   }
+  cache->threads_.emplace_back([c = cache.get()] { c->sync_loop(); });
   if (cache->options_.run_jobs)
     for (int i = 0; i < cache->options_.jobs; ++i) cache->threads_.emplace_back([c = cache.get()] { c->job_loop(); });
   return cache;
@@ -229,6 +258,12 @@ Status TranscodeCache::load() {
           rows.push_back(std::move(e));
         });
   }));
+  // Encodings another node is making right now (a live claim): their .part file is not ours.
+  std::unordered_set<std::string> in_progress;
+  SEGUE_TRY(db_.read([&](store::Connection& c) -> Status {
+    return c.query("SELECT file_id FROM transcode_jobs WHERE claimed_by IS NOT NULL AND claim_expires_at_ms >= ?",
+                   {wall_ms()}, [&](const store::Row& r) { in_progress.insert(r.text(0)); });
+  }));
   // Files on disk: leftover .part files are a worker killed mid-write; encoding files the
   // table does not list were written by a worker whose parent died before recording them.
   std::unordered_set<std::string> listed;
@@ -249,6 +284,7 @@ Status TranscodeCache::load() {
   for (fs::directory_iterator it(options_.dir, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
     const bool part = name.size() > 5 && name.compare(name.size() - 5, 5, ".part") == 0;
+    if (in_progress.count(name.substr(0, std::min(name.size(), kIdLength)))) continue;
     if (part || (is_encoding_file_name(name) && !listed.count(name))) {
       std::error_code rm;
       if (fs::remove(it->path(), rm)) ++removed;
@@ -302,6 +338,7 @@ void TranscodeCache::enqueue_locked(Entry& e, bool background) {
       background_.erase(std::remove(background_.begin(), background_.end(), e.id), background_.end());
       foreground_.push_back(e.id);
       e.background = false;
+      pending_[e.id] = 0;
       cv_.notify_one();
     }
     return;
@@ -309,7 +346,11 @@ void TranscodeCache::enqueue_locked(Entry& e, bool background) {
   if (e.state != State::kMissing) return;
   e.state = State::kQueued;
   e.background = background;
+  e.queued_at = std::chrono::steady_clock::now();
+  e.queue_seq = ++next_seq_;
   (background ? background_ : foreground_).push_back(e.id);
+  auto [it, added] = pending_.emplace(e.id, background ? 1 : 0);
+  if (!added && !background) it->second = 0;
   cv_.notify_one();
 }
 
@@ -449,8 +490,10 @@ void TranscodeCache::stop() {
         if (auto it = entries_.find(id); it != entries_.end()) it->second.state = State::kMissing;
     foreground_.clear();
     background_.clear();
+    pending_.clear();
   }
   cv_.notify_all();
+  sync_cv_.notify_all();
   idle_cv_.notify_all();
   for (auto& t : threads_)
     if (t.joinable()) t.join();
@@ -459,30 +502,211 @@ void TranscodeCache::stop() {
   flush_touches(lock);
 }
 
+int64_t TranscodeCache::lease_ms(double duration_s) const {
+  const double s = static_cast<double>(options_.claim_lease_base.count()) +
+                   std::max(0.0, duration_s) * options_.claim_lease_per_audio_second;
+  return static_cast<int64_t>(s * 1000);
+}
+
+void TranscodeCache::post_pending() {
+  std::lock_guard posting(post_mu_);
+  struct Row {
+    FileId id;
+    Source source;
+    std::string codec;
+    int kbps;
+    int priority;
+    uint64_t seq;
+  };
+  std::vector<Row> rows;
+  {
+    std::lock_guard lock(mu_);
+    if (pending_.empty()) return;
+    for (const auto& [id, priority] : pending_) {
+      auto it = entries_.find(id);
+      // Only what is still waiting here (a job thread of this node may have taken it meanwhile).
+      if (it == entries_.end() || it->second.state != State::kQueued) continue;
+      const Entry& e = it->second;
+      rows.push_back({id, e.source, std::string(audio::codec_name(e.format)), e.bitrate_kbps, priority, e.queue_seq});
+    }
+    pending_.clear();
+  }
+  if (rows.empty()) return;
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.seq < b.seq; });
+  // In the order they were asked for (queued_at_us breaks ties within a priority).
+  int64_t us = wall_ms() * 1000;
+  Status st = db_.write([&](store::Connection& c) -> Status {
+    int64_t n = 0;
+    for (const auto& r : rows) {
+      SEGUE_TRY(c.exec(
+          "INSERT INTO transcode_jobs (file_id, source_file_id, source_path, source_size, source_mtime_ns, duration_s, "
+          "format, bitrate_kbps, priority, queued_at_us, attempts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0) "
+          "ON CONFLICT (file_id) DO UPDATE SET priority = CASE WHEN excluded.priority < transcode_jobs.priority "
+          "THEN excluded.priority ELSE transcode_jobs.priority END",
+          {r.id.str(), r.source.file.str(), r.source.path, r.source.size, r.source.mtime_ns, r.source.duration_s,
+           r.codec, static_cast<int64_t>(r.kbps), static_cast<int64_t>(r.priority), us + n++}));
+    }
+    return {};
+  });
+  if (!st.ok()) {
+    log::warn("transcode cache: cannot queue jobs; trying again", {{"jobs", std::to_string(rows.size())},
+                                                                    {"reason", st.error().message}});
+    std::lock_guard lock(mu_);
+    for (const auto& r : rows) pending_.emplace(r.id, r.priority);
+  }
+}
+
+std::optional<TranscodeCache::Claimed> TranscodeCache::claim() {
+  for (;;) {
+    std::optional<Claimed> got;
+    // Set when the job needs no run: made already (by another node) or claimed too often.
+    struct Known {
+      bool ready = false;
+      int64_t size = 0, mtime_ns = 0;
+      int measured = 0;
+      std::string error;
+    };
+    std::optional<Known> known;
+    const int64_t now = wall_ms();
+    Status st = db_.write([&](store::Connection& c) -> Status {
+      got.reset();
+      known.reset();
+      // PostgreSQL: rows other nodes' transactions are claiming are skipped, not waited for.
+      const std::string sql = std::string(
+          "SELECT file_id, source_file_id, source_path, source_size, source_mtime_ns, duration_s, format, "
+          "bitrate_kbps, priority, attempts FROM transcode_jobs WHERE claimed_by IS NULL OR claim_expires_at_ms < ? "
+          "ORDER BY priority, queued_at_us LIMIT 1") + (postgres_ ? " FOR UPDATE SKIP LOCKED" : "");
+      int64_t attempts = 0;
+      SEGUE_TRY(c.query(sql, {now}, [&](const store::Row& r) {
+        auto fmt = audio::format_from_codec_name(r.text(6));
+        Claimed j;
+        j.id = FileId(r.text(0));
+        j.source = Source{FileId(r.text(1)), r.text(2), r.i64(3), r.i64(4), r.f64(5)};
+        j.format = fmt.value_or(audio::Format::kOgg);
+        j.bitrate_kbps = static_cast<int>(r.i64(7));
+        j.background = r.i64(8) > 0;
+        attempts = r.i64(9);
+        got = std::move(j);
+      }));
+      if (!got) return {};
+      // Already made from this version of the source (a node that asked had not heard yet).
+      SEGUE_TRY(c.query("SELECT state, size, mtime_ns, measured_kbps, error, source_size, source_mtime_ns, source_path "
+                        "FROM transcode_files WHERE file_id = ?",
+                        {got->id.str()}, [&](const store::Row& r) {
+                          if (r.i64(5) != got->source.size || r.i64(6) != got->source.mtime_ns ||
+                              r.text(7) != got->source.path)
+                            return;
+                          known = Known{r.text(0) == "ready", r.i64(1), r.i64(2), static_cast<int>(r.i64(3)), r.text(4)};
+                        }));
+      if (!known && attempts >= kMaxAttempts) {
+        // Every node that claimed it died before finishing: remember it as failed.
+        known = Known{false, 0, 0, 0,
+                      "the transcode was claimed " + std::to_string(attempts) + " times and never finished (its workers died)"};
+        SEGUE_TRY(c.exec(
+            "INSERT INTO transcode_files (file_id, source_file_id, source_path, source_size, source_mtime_ns, format, "
+            "bitrate_kbps, state, size, mtime_ns, measured_kbps, error, created_at_ms, last_used_at_ms) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, 'failed', 0, 0, 0, ?, ?, ?) ON CONFLICT (file_id) DO UPDATE SET "
+            "state = excluded.state, error = excluded.error, source_size = excluded.source_size, "
+            "source_mtime_ns = excluded.source_mtime_ns, source_path = excluded.source_path",
+            {got->id.str(), got->source.file.str(), got->source.path, got->source.size, got->source.mtime_ns,
+             std::string(audio::codec_name(got->format)), static_cast<int64_t>(got->bitrate_kbps), known->error,
+             now, now}));
+      }
+      if (known) {
+        SEGUE_TRY(c.exec("DELETE FROM transcode_jobs WHERE file_id = ?", {got->id.str()}));
+        return {};
+      }
+      SEGUE_TRY(c.exec("UPDATE transcode_jobs SET claimed_by = ?, claimed_at_ms = ?, claim_expires_at_ms = ?, "
+                       "attempts = attempts + 1 WHERE file_id = ?",
+                       {options_.node_id, now, now + lease_ms(got->source.duration_s), got->id.str()}));
+      return {};
+    });
+    if (!st.ok()) {
+      log::warn("transcode cache: cannot claim a job", {{"reason", st.error().message}});
+      return std::nullopt;
+    }
+    if (!got || !known) return got;
+    if (!known->ready && known->error.find("never finished") != std::string::npos)
+      log::warn("transcode failed", {{"file", got->id.str()}, {"source", got->source.path}, {"reason", known->error}});
+    std::lock_guard lock(mu_);
+    if (auto it = entries_.find(got->id); it != entries_.end() && it->second.state == State::kQueued &&
+                                          !stale(it->second, got->source)) {
+      Entry& e = it->second;
+      for (auto* q : {&foreground_, &background_}) q->erase(std::remove(q->begin(), q->end(), e.id), q->end());
+      e.state = known->ready ? State::kReady : State::kFailed;
+      e.size = known->size;
+      e.mtime_ns = known->mtime_ns;
+      e.measured_kbps = known->measured;
+      e.error = known->error;
+      if (known->ready) e.last_used_ms = now;
+      if (running_ == 0 && foreground_.empty() && background_.empty()) idle_cv_.notify_all();
+    }
+  }
+}
+
 void TranscodeCache::job_loop() {
   std::unique_lock lock(mu_);
   auto last_flush = std::chrono::steady_clock::now();
+  // On PostgreSQL other nodes queue jobs too: look for them every sync interval; on SQLite
+  // every job comes from this process (and, at start, what an earlier run left queued).
+  const auto idle_wait = postgres_ ? options_.sync_interval : std::chrono::milliseconds(60000);
+  bool look = true;  // at start: jobs left in the table
   while (true) {
-    cv_.wait_for(lock, std::chrono::seconds(60),
-                 [&] { return stopping_ || !foreground_.empty() || !background_.empty(); });
+    if (!look)
+      cv_.wait_for(lock, idle_wait, [&] { return stopping_ || !foreground_.empty() || !background_.empty(); });
+    look = false;
     if (stopping_) return;
     if (std::chrono::steady_clock::now() - last_flush > std::chrono::seconds(60)) {
       flush_touches(lock);
       last_flush = std::chrono::steady_clock::now();
       if (stopping_) return;
     }
-    auto next = next_job_locked();
-    if (!next) {
-      // Only encodings whose old file is being removed are queued: wait for the eviction.
-      cv_.wait_for(lock, std::chrono::milliseconds(100));
+    lock.unlock();
+    post_pending();
+    auto job = claim();
+    lock.lock();
+    if (stopping_) {
+      if (job) {
+        lock.unlock();
+        (void)db_.write([&](store::Connection& c) -> Status {
+          SEGUE_TRY(c.exec("UPDATE transcode_jobs SET claimed_by = NULL, claim_expires_at_ms = NULL, "
+                           "attempts = attempts - 1 WHERE file_id = ? AND claimed_by = ?",
+                           {job->id.str(), options_.node_id}));
+          return {};
+        });
+      }
+      return;
+    }
+    if (!job) {
+      // What is queued here is being made by another node (or the database is away): the sync
+      // thread learns the results; look again in a while.
+      if (!foreground_.empty() || !background_.empty())
+        cv_.wait_for(lock, options_.sync_interval, [&] { return stopping_; });
       continue;
     }
-    FileId id = *next;
-    auto it = entries_.find(id);
-    if (it == entries_.end() || it->second.state != State::kQueued) continue;
-    it->second.state = State::kRunning;
-    it->second.started = std::chrono::steady_clock::now();
+    look = true;  // there may be more
+    auto it = entries_.find(job->id);
+    if (it == entries_.end()) {
+      // Another node's request.
+      Entry e;
+      e.id = job->id;
+      e.source = job->source;
+      e.format = job->format;
+      e.bitrate_kbps = job->bitrate_kbps;
+      it = entries_.emplace(job->id, std::move(e)).first;
+    }
+    Entry& e = it->second;
+    for (auto* q : {&foreground_, &background_}) q->erase(std::remove(q->begin(), q->end(), e.id), q->end());
+    // Its old file is being removed (evicted): wait for that, then write it again.
+    cv_.wait(lock, [&] { return stopping_ || !entries_.at(job->id).evicting; });
+    Entry& ready = entries_.at(job->id);
+    if (ready.source.size == 0 && ready.source.path.empty()) ready.source = job->source;
+    if (ready.source.duration_s <= 0) ready.source.duration_s = job->source.duration_s;
+    ready.background = job->background;
+    ready.state = State::kRunning;
+    ready.started = std::chrono::steady_clock::now();
     ++running_;
+    FileId id = job->id;
     lock.unlock();
     run_job(id);
     lock.lock();
@@ -493,17 +717,94 @@ void TranscodeCache::job_loop() {
   }
 }
 
-std::optional<FileId> TranscodeCache::next_job_locked() {
-  for (auto* q : {&foreground_, &background_}) {
-    for (auto it = q->begin(); it != q->end(); ++it) {
-      auto e = entries_.find(*it);
-      if (e != entries_.end() && e->second.evicting) continue;
-      FileId id = *it;
-      q->erase(it);
-      return id;
+void TranscodeCache::sync_loop() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    sync_cv_.wait_for(lock, options_.sync_interval, [&] { return stopping_; });
+    if (stopping_) return;
+    lock.unlock();
+    post_pending();
+    if (postgres_) sync_results();
+    lock.lock();
+  }
+}
+
+void TranscodeCache::sync_results() {
+  // Encodings queued here for a while: another node may have made them (or given up).
+  std::vector<std::string> ids;
+  {
+    std::lock_guard lock(mu_);
+    const auto before = std::chrono::steady_clock::now() - options_.sync_interval;
+    for (const auto* q : {&foreground_, &background_})
+      for (const auto& id : *q)
+        if (auto it = entries_.find(id); it != entries_.end() && it->second.queued_at <= before) ids.push_back(id.str());
+  }
+  if (ids.empty()) return;
+  struct Result_ {
+    Source source;
+    bool ready = false;
+    int64_t size = 0, mtime_ns = 0, last_used = 0;
+    int measured = 0;
+    std::string error;
+  };
+  std::unordered_map<std::string, Result_> results;
+  std::unordered_set<std::string> jobs;
+  for (std::size_t from = 0; from < ids.size(); from += 200) {
+    const std::size_t to = std::min(ids.size(), from + 200);
+    std::string in;
+    std::vector<store::Value> params;
+    for (std::size_t i = from; i < to; ++i) {
+      in += in.empty() ? "?" : ", ?";
+      params.emplace_back(ids[i]);
+    }
+    Status st = db_.read([&](store::Connection& c) -> Status {
+      SEGUE_TRY(c.query("SELECT file_id, source_path, source_size, source_mtime_ns, state, size, mtime_ns, measured_kbps, "
+                        "error, last_used_at_ms FROM transcode_files WHERE file_id IN (" + in + ")",
+                        params, [&](const store::Row& r) {
+                          Result_ x;
+                          x.source.path = r.text(1);
+                          x.source.size = r.i64(2);
+                          x.source.mtime_ns = r.i64(3);
+                          x.ready = r.text(4) == "ready";
+                          x.size = r.i64(5);
+                          x.mtime_ns = r.i64(6);
+                          x.measured = static_cast<int>(r.i64(7));
+                          x.error = r.text(8);
+                          x.last_used = r.i64(9);
+                          results[r.text(0)] = std::move(x);
+                        }));
+      return c.query("SELECT file_id FROM transcode_jobs WHERE file_id IN (" + in + ")", params,
+                     [&](const store::Row& r) { jobs.insert(r.text(0)); });
+    });
+    if (!st.ok()) return;  // the database is away: next time
+  }
+  std::lock_guard lock(mu_);
+  for (const auto& sid : ids) {
+    auto it = entries_.find(FileId(sid));
+    if (it == entries_.end() || it->second.state != State::kQueued) continue;
+    Entry& e = it->second;
+    auto r = results.find(sid);
+    const bool current = r != results.end() && r->second.source.size == e.source.size &&
+                         r->second.source.mtime_ns == e.source.mtime_ns && r->second.source.path == e.source.path;
+    if (current && !jobs.count(sid)) {
+      for (auto* q : {&foreground_, &background_}) q->erase(std::remove(q->begin(), q->end(), e.id), q->end());
+      if (r->second.ready) {
+        e.state = State::kReady;
+        e.size = r->second.size;
+        e.mtime_ns = r->second.mtime_ns;
+        e.measured_kbps = r->second.measured;
+        e.last_used_ms = std::max(e.last_used_ms, r->second.last_used);
+        e.error.clear();
+      } else {
+        e.state = State::kFailed;
+        e.error = r->second.error;
+      }
+    } else if (!jobs.count(sid)) {
+      // Neither a result nor a job (a node gave up on it, e.g. it stopped): queue it again.
+      pending_.emplace(e.id, e.background ? 1 : 0);
     }
   }
-  return std::nullopt;
+  if (running_ == 0 && foreground_.empty() && background_.empty()) idle_cv_.notify_all();
 }
 
 void TranscodeCache::run_job(const FileId& id) {
@@ -539,8 +840,9 @@ void TranscodeCache::run_job(const FileId& id) {
   }
   const int64_t now = wall_ms();
   const std::string codec(audio::codec_name(snapshot.format));
-  // A failure that is ours (no disk space, the worker could not start) is not the file's
-  // fault: forget it so the next request tries again. Anything else is remembered.
+  // A failure that is ours (no disk space, the worker could not start, the server is
+  // stopping) is not the file's fault: forget it so the next request tries again. Anything
+  // else is remembered.
   const bool transient = failure && failure->code == ErrorCode::kUnavailable;
   if (failure) {
     log::warn("transcode failed", {{"file", id.str()}, {"source", snapshot.source.path}, {"format", codec},
@@ -549,8 +851,10 @@ void TranscodeCache::run_job(const FileId& id) {
     log::info("transcoded", {{"file", id.str()}, {"format", codec}, {"kbps", std::to_string(snapshot.bitrate_kbps)},
                              {"measured_kbps", std::to_string(report->bitrate_kbps)}, {"ms", std::to_string(ms)}});
   }
-  if (!transient) {
-    Status s = db_.write([&](store::Connection& c) -> Status {
+  // The result and the end of the job in one transaction: other nodes see the job gone only
+  // with its result.
+  Status s = db_.write([&](store::Connection& c) -> Status {
+    if (!transient) {
       SEGUE_TRY(c.exec(
           "INSERT INTO transcode_files (file_id, source_file_id, source_path, source_size, source_mtime_ns, format, "
           "bitrate_kbps, state, size, mtime_ns, measured_kbps, error, created_at_ms, last_used_at_ms) "
@@ -563,10 +867,11 @@ void TranscodeCache::run_job(const FileId& id) {
            codec, static_cast<int64_t>(snapshot.bitrate_kbps), std::string(failure ? "failed" : "ready"), size,
            mtime_ns, static_cast<int64_t>(report.ok() ? report->bitrate_kbps : 0),
            failure ? store::Value(failure->message) : store::Value(nullptr), now, now}));
-      return {};
-    });
-    if (!s.ok()) log::error("transcode cache: cannot record an encoding", {{"file", id.str()}, {"reason", s.error().message}});
-  }
+    }
+    SEGUE_TRY(c.exec("DELETE FROM transcode_jobs WHERE file_id = ?", {id.str()}));
+    return {};
+  });
+  if (!s.ok()) log::error("transcode cache: cannot record an encoding", {{"file", id.str()}, {"reason", s.error().message}});
   std::lock_guard lock(mu_);
   Entry& e = entries_.at(id);
   if (failure) {

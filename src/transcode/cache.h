@@ -3,11 +3,21 @@
 // ahead of time by child processes, kept on disk under a size bound with least-recently-used
 // eviction. See docs/formats/transcode-cache.md for the table and the files.
 //
+// Jobs live in the database (table transcode_jobs), so that in a cluster (several nodes on one
+// PostgreSQL and one transcode folder, issue 17) an encoding is made once, by whichever node
+// runs jobs, whoever asked for it: a request queues it in memory and inserts a job row
+// (idempotent on the encoding id); job threads claim the next row (`FOR UPDATE SKIP LOCKED`,
+// on-demand before background) and record the result and remove the row in one transaction.
+// A claim older than its lease (twice the job's time limit) is taken over: its claimer died.
+// Nodes that did not run a job learn its result from the table (a sync thread re-reads the rows
+// of encodings queued here for more than ~500 ms). On SQLite the same, with one process.
+//
 // Threads: request(), find(), peek() and encode_ahead() only touch memory under a mutex and
 // may run on network threads. Transcodes run on the cache's own job threads, each in a child
 // process (see subprocess_runner()), so a decoder that crashes or hangs on a hostile file
-// fails that one encoding, not the server. Database writes and file removals happen on the
-// job threads. open() blocks (database, directory listing): call it at start-up.
+// fails that one encoding, not the server. Database reads and writes and file removals happen
+// on the job threads and the sync thread. open() blocks (database, directory listing): call it
+// at start-up.
 #pragma once
 
 #include <atomic>
@@ -114,6 +124,15 @@ struct CacheOptions {
   // reading it range by range (each range opens the file again).
   std::chrono::seconds keep_recent{600};
   Runner runner;                          // required
+  // This node in transcode_jobs.claimed_by; empty: host name, process id and a random suffix.
+  std::string node_id;
+  // A claim not completed after this long is another node's to take (its claimer died): base
+  // + per second of source audio, twice WorkerCommand's default time limit.
+  std::chrono::seconds claim_lease_base{120};
+  double claim_lease_per_audio_second = 0.4;
+  // How often the sync thread posts new job rows and re-reads the results of encodings queued
+  // here (made by another node), and how often idle job threads look for other nodes' jobs.
+  std::chrono::milliseconds sync_interval{500};
 };
 
 struct CacheStats {
@@ -130,6 +149,9 @@ class TranscodeCache {
  public:
   // The encoding's file id: the same (source file, format, bitrate) always gives the same id.
   static FileId encoding_id(const FileId& source, audio::Format format, int bitrate_kbps);
+  // A claimed job whose claimer has died (its lease ran out) is taken over; after this many
+  // claims a job is recorded as failed (it keeps killing whoever runs it).
+  static constexpr int kMaxAttempts = 3;
   // The `transcode` module's schema (applied by open()).
   static std::vector<store::Migration> migrations();
 
@@ -177,12 +199,29 @@ class TranscodeCache {
     std::string error;
     int64_t last_used_ms = 0;  // wall clock, persisted lazily
     std::chrono::steady_clock::time_point started{};
+    std::chrono::steady_clock::time_point queued_at{};  // kQueued: since when
+    uint64_t queue_seq = 0;                             // kQueued: order of asking
+  };
+  // A job row claimed by this node.
+  struct Claimed {
+    FileId id;
+    Source source;
+    audio::Format format = audio::Format::kOgg;
+    int bitrate_kbps = 0;
+    bool background = false;
   };
 
   TranscodeCache(store::Database& db, CacheOptions options);
   Status load();
   void job_loop();
-  std::optional<FileId> next_job_locked();
+  void sync_loop();
+  // Inserts (or raises the priority of) the job rows of what was queued here since the last call.
+  void post_pending();
+  // Claims the next job row in one transaction; nullopt when none is free (or on an error).
+  std::optional<Claimed> claim();
+  // Re-reads the results of encodings queued here for a while (another node made them).
+  void sync_results();
+  int64_t lease_ms(double duration_s) const;
   void run_job(const FileId& id);
   void evict_locked_out(std::unique_lock<std::mutex>& lock);
   void flush_touches(std::unique_lock<std::mutex>& lock);
@@ -201,6 +240,11 @@ class TranscodeCache {
   std::deque<FileId> foreground_;
   std::deque<FileId> background_;
   std::unordered_set<FileId> touched_;  // last_used_ms not yet written
+  std::unordered_map<FileId, int> pending_;  // job rows to insert: id -> priority (0 on demand, 1 background)
+  std::mutex post_mu_;                       // one post_pending() at a time
+  bool postgres_ = false;
+  uint64_t next_seq_ = 0;
+  std::condition_variable sync_cv_;
   std::size_t running_ = 0;
   uint64_t completed_ = 0;
   uint64_t evicted_ = 0;

@@ -393,5 +393,122 @@ TEST(WorkerProtocolTest, ReportsRoundTrip) {
   EXPECT_FALSE(report_from_json("garbage").ok());
 }
 
+// ---- several nodes on one database (issue 17) ----
+
+// A second node: its own Database handle on the test's database, the same transcode folder.
+class ClusterTest : public CacheTest {
+ protected:
+  std::unique_ptr<TranscodeCache> node(store::Database& db, Runner runner, bool run_jobs, const std::string& name) {
+    CacheOptions o;
+    o.dir = dir();
+    o.runner = std::move(runner);
+    o.run_jobs = run_jobs;
+    o.node_id = name;
+    o.sync_interval = std::chrono::milliseconds(100);
+    auto c = TranscodeCache::open(db, std::move(o));
+    EXPECT_TRUE(c.ok()) << c.error().message;
+    return c.ok() ? std::move(c).value() : nullptr;
+  }
+  template <typename F>
+  static bool eventually(F f, std::chrono::milliseconds limit = std::chrono::milliseconds(5000)) {
+    const auto t0 = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() - t0 < limit) {
+      if (f()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return f();
+  }
+  int64_t jobs_in_table() {
+    int64_t n = -1;
+    EXPECT_TRUE(db_->read([&](store::Connection& c) -> Status {
+                    SEGUE_ASSIGN_OR_RETURN(auto v, c.query_int("SELECT COUNT(*) FROM transcode_jobs"));
+                    n = v.value_or(0);
+                    return {};
+                  }).ok());
+    return n;
+  }
+};
+
+TEST_F(ClusterTest, TwoNodesAskedForTheSameEncodingMakeItOnceAndBothSeeItReady) {
+  if (!store::testing::on_postgres()) GTEST_SKIP() << "several nodes need PostgreSQL (SQLite has one process)";
+  auto other_db = store::testing::open((root_ / "segue.db").string());
+  ASSERT_TRUE(other_db.ok()) << other_db.error().message;
+  FakeRunner fa, fb;
+  fa.hold = fb.hold = true;
+  auto a = node(*db_, fa.runner(), true, "node-a");
+  auto b = node(**other_db, fb.runner(), true, "node-b");
+  ASSERT_TRUE(a && b);
+  EXPECT_NE(a->request(source("same.flac"), Format::kOgg, 160).state, State::kReady);
+  EXPECT_NE(b->request(source("same.flac"), Format::kOgg, 160).state, State::kReady);
+  ASSERT_TRUE(eventually([&] { return fa.calls + fb.calls >= 1; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // several claim rounds of both nodes
+  EXPECT_EQ(fa.calls + fb.calls, 1) << "encoded on both nodes";
+  fa.hold = fb.hold = false;
+  EXPECT_TRUE(eventually([&] { return a->request(source("same.flac"), Format::kOgg, 160).state == State::kReady; }));
+  EXPECT_TRUE(eventually([&] { return b->request(source("same.flac"), Format::kOgg, 160).state == State::kReady; }));
+  auto ia = a->peek(source("same.flac"), Format::kOgg, 160), ib = b->peek(source("same.flac"), Format::kOgg, 160);
+  EXPECT_EQ(ia.path, ib.path);
+  EXPECT_EQ(ia.size, 1000);
+  EXPECT_EQ(ib.size, 1000);
+  EXPECT_EQ(fa.calls + fb.calls, 1);
+  EXPECT_EQ(jobs_in_table(), 0);
+}
+
+TEST_F(ClusterTest, ARequestOnANodeWithoutJobsIsMadeByANodeWithThem) {
+  if (!store::testing::on_postgres()) GTEST_SKIP() << "several nodes need PostgreSQL (SQLite has one process)";
+  auto other_db = store::testing::open((root_ / "segue.db").string());
+  ASSERT_TRUE(other_db.ok()) << other_db.error().message;
+  FakeRunner fa, fb;
+  auto a = node(*db_, fa.runner(), false, "node-a");      // no transcode role
+  auto b = node(**other_db, fb.runner(), true, "node-b");  // never asked for anything
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->request(source("wanted.flac"), Format::kOpus, 96).state, State::kQueued);
+  EXPECT_TRUE(eventually([&] { return a->request(source("wanted.flac"), Format::kOpus, 96).state == State::kReady; }));
+  EXPECT_EQ(fa.calls, 0);
+  EXPECT_EQ(fb.calls, 1);
+  EXPECT_TRUE(fs::exists(a->peek(source("wanted.flac"), Format::kOpus, 96).path));
+  EXPECT_EQ(a->stats().queued, 0u);
+}
+
+TEST_F(ClusterTest, AJobWhoseClaimerDiedIsTakenOverAndOneThatKeepsDyingIsRecordedAsFailed) {
+  // Job rows as other nodes left them: one claimed by a node that died (its lease ran out),
+  // one claimed by a live node, one that killed every node that claimed it.
+  {
+    FakeRunner none;
+    auto first = node(*db_, none.runner(), false, "migrator");  // creates the tables
+  }
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  auto put = [&](const std::string& name, const std::string& claimer, int64_t expires, int64_t attempts) {
+    const Source s = source(name);
+    ASSERT_TRUE(db_->write([&](store::Connection& c) -> Status {
+                    SEGUE_TRY(c.exec(
+                        "INSERT INTO transcode_jobs (file_id, source_file_id, source_path, source_size, source_mtime_ns, "
+                        "duration_s, format, bitrate_kbps, priority, queued_at_us, claimed_by, claimed_at_ms, "
+                        "claim_expires_at_ms, attempts) VALUES (?, ?, ?, ?, ?, ?, 'vorbis', 160, 0, ?, ?, ?, ?, ?)",
+                        {TranscodeCache::encoding_id(s.file, Format::kOgg, 160).str(), s.file.str(), s.path, s.size,
+                         s.mtime_ns, s.duration_s, now * 1000, claimer, now - 1000, expires, attempts}));
+                    return {};
+                  }).ok());
+  };
+  put("orphan.flac", "dead-node", now - 1, 1);
+  put("busy.flac", "live-node", now + 3'600'000, 1);
+  put("poison.flac", "dead-node", now - 1, TranscodeCache::kMaxAttempts);
+  FakeRunner fake;
+  auto n = node(*db_, fake.runner(), true, "survivor");
+  ASSERT_TRUE(n);
+  EXPECT_TRUE(eventually([&] { return n->peek(source("orphan.flac"), Format::kOgg, 160).state == State::kReady; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_EQ(fake.order.size(), 1u);
+  EXPECT_EQ(fake.order[0], source("orphan.flac").path);
+  EXPECT_EQ(jobs_in_table(), 1);  // the live claim is left to its node
+  EXPECT_EQ(n->peek(source("busy.flac"), Format::kOgg, 160).state, State::kMissing);
+  // Recorded as failed without a run; a later request learns it from the table.
+  EXPECT_TRUE(eventually([&] { return n->request(source("poison.flac"), Format::kOgg, 160).state == State::kFailed; }));
+  auto poison = n->request(source("poison.flac"), Format::kOgg, 160);
+  EXPECT_NE(poison.error.find("never finished"), std::string::npos) << poison.error;
+  EXPECT_EQ(fake.order.size(), 1u);
+}
+
 }  // namespace
 }  // namespace segue::transcode
