@@ -1,9 +1,13 @@
 #!/bin/sh
-# A throwaway Redis for the tests, on a Unix socket only (no TCP port), without persistence (the
-# domain-event bus uses Pub/Sub only).
+# A throwaway Redis for the tests, on a Unix socket only (no TCP port), configured as the event
+# log on Redis Streams requires (events/redis_stream.h): an append-only file fsynced on every
+# write (`appendonly yes`, `appendfsync always`), kept in DIR, so a restart on the same DIR keeps
+# the data; no RDB snapshots.
 #   scripts/redis-test.sh start DIR   starts redis-server with its socket in DIR (if it is not
 #                                     running already); prints its URL (redis:///DIR/redis.sock)
 #   scripts/redis-test.sh stop DIR    stops it and removes DIR
+# (Stopping the process alone, e.g. kill "$(cat DIR/redis.pid)", and starting again on the same
+# DIR is a Redis restart that keeps the data.)
 # Debian's redis-server package provides the binary (scripts/setup.sh installs it).
 set -eu
 cmd="${1:?start|stop}"
@@ -19,7 +23,7 @@ case "$cmd" in
     if ! running; then
       rm -f "$sock"
       redis-server --port 0 --unixsocket "$sock" --unixsocketperm 700 --dir "$dir" \
-        --save '' --appendonly no --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" ||
+        --save '' --appendonly yes --appendfsync always --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" ||
         { cat "$dir/redis.log" >&2 2>/dev/null; exit 1; }
       i=0
       until [ -S "$sock" ]; do

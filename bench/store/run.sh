@@ -9,8 +9,12 @@
 # full_page_writes ON (durable, as in production); SQLite is Segue's default (WAL,
 # synchronous=FULL). Every write is durable before its response on both.
 #
+# Engine `postgres-redis` (issue 17): PostgreSQL as above plus the event log on Redis Streams
+# (`--redis URL --event-log redis`; Debian's redis-server from scripts/redis-test.sh on a Unix
+# socket, `appendonly yes`, `appendfsync always`: an append is fsynced before its response).
+#
 # usage: bench/store/run.sh BUILD_DIR [ENGINES]    (ENGINES default "sqlite postgres";
-#        BENCH_LOADS="playlist events" runs a subset)
+#        also postgres-redis; BENCH_LOADS="playlist events" runs a subset)
 source "$(dirname "$0")/../lib.sh"
 bench_init "${1:-}"
 need wrk curl openssl python3 psql
@@ -18,9 +22,12 @@ ROOT="$(cd "$BENCH_DIR/.." && pwd)"
 ENGINES="${2:-sqlite postgres}"
 LIB="$WORK/library"
 PGDIR=""
+REDISDIR=""
 cleanup_pg() {
   if [ -n "$PGDIR" ]; then "$ROOT/scripts/pg-test-cluster.sh" stop "$PGDIR"; fi
   PGDIR=""
+  if [ -n "$REDISDIR" ]; then "$ROOT/scripts/redis-test.sh" stop "$REDISDIR"; fi
+  REDISDIR=""
 }
 trap 'cleanup_pg; bench_cleanup' EXIT
 
@@ -29,7 +36,12 @@ SCOPES="user-read-private user-library-read user-library-modify playlist-read-pr
 for engine in $ENGINES; do
   DATA="$WORK/data-$engine"
   unset SEGUE_DATABASE
-  if [ "$engine" = postgres ]; then
+  extra=""
+  if [ "$engine" = postgres-redis ]; then
+    REDISDIR="$(mktemp -d /tmp/segue-redis-bench-XXXXXX)"
+    extra="--redis $("$ROOT/scripts/redis-test.sh" start "$REDISDIR") --event-log redis"
+  fi
+  if [ "$engine" = postgres ] || [ "$engine" = postgres-redis ]; then
     PGDIR="$(mktemp -d /tmp/segue-pg-bench-XXXXXX)"
     admin="$(SEGUE_PG_DURABLE=1 "$ROOT/scripts/pg-test-cluster.sh" start "$PGDIR")"
     psql "$admin" -q -c "CREATE DATABASE bench"
@@ -37,7 +49,7 @@ for engine in $ENGINES; do
   fi
   prepare_segue_data "$DATA" "$LIB"
   SP="$(free_port)"
-  start_segue "$DATA" "$LIB" "$SP" false ${BENCH_SEGUE_FLAGS:-}
+  start_segue "$DATA" "$LIB" "$SP" false $extra ${BENCH_SEGUE_FLAGS:-}
   BASE="http://127.0.0.1:$SP"
   TOKEN="$(oauth_login "$BASE" "$SCOPES")"
   list_track_ids "$BASE" "$TOKEN" >"$WORK/ids.txt"
@@ -72,5 +84,5 @@ PY
     echo "RESULT bench=store engine=$engine load=$load $line"
   done
   stop_pid "$SEGUE_PID"
-  if [ "$engine" = postgres ]; then cleanup_pg; fi
+  cleanup_pg
 done

@@ -21,7 +21,8 @@ const std::set<std::string> kKnownKeys = {
     "rate_limit_user", "rate_window", "rescan_interval", "access_log", "log_level", "web", "stream_token_ttl",
     "transcode_cache_mb", "transcode_jobs", "transcode_ahead", "max_connections_per_address", "allowed_hosts",
     "audio_rate_limit", "image_rate_limit",
-    "metrics_token", "test_index_delay_ms", "database", "database_writers", "redis", "roles"};
+    "metrics_token", "test_index_delay_ms", "database", "database_writers", "redis", "roles",
+    "event_log", "event_log_durability"};
 
 Result<int64_t> to_int(const std::string& key, const std::string& v, int64_t lo, int64_t hi) {
   auto n = strings::parse_int(v);
@@ -117,6 +118,18 @@ Result<Config> build_config(const Settings& file, const Settings& env, const Set
   if (auto v = last("redis"); v && !v->empty()) {
     SEGUE_TRY(bus::parse_redis_url(*v));
     c.redis = *v;
+  }
+  if (auto v = last("event_log")) {
+    if (*v != "database" && *v != "redis")
+      return Error::invalid("event_log: expected \"database\" or \"redis\", got '" + *v + "'");
+    c.event_log = *v;
+  }
+  if (c.event_log == "redis" && c.redis.empty())
+    return Error::invalid("event_log: \"redis\" needs the `redis` setting (redis://HOST[:PORT] or redis:///PATH/TO/SOCKET)");
+  if (auto v = last("event_log_durability")) {
+    if (*v != "fsync" && *v != "relaxed")
+      return Error::invalid("event_log_durability: expected \"fsync\" or \"relaxed\", got '" + *v + "'");
+    c.event_log_durability = *v;
   }
   if (auto v = last("database_writers")) {
     SEGUE_ASSIGN_OR_RETURN(auto n, to_int("database_writers", *v, 1, 256));

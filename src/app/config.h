@@ -34,6 +34,12 @@ struct Config {
   // `redis:///PATH/TO/SOCKET`. When set, domain events cross nodes over it (bus::RedisBus);
   // empty: a single node (bus::LocalBus).
   std::string redis;
+  // Where events are kept (issue 17): "database" (the `event_log` table, default) or "redis"
+  // (a Redis stream shared by the nodes, events::RedisStream; needs `redis`). With "redis",
+  // `event_log_durability` "fsync" (default) refuses a Redis without `appendonly yes` and
+  // `appendfsync always`; "relaxed" accepts it (an acknowledged event may then be lost).
+  std::string event_log = "database";
+  std::string event_log_durability = "fsync";
   std::string listen_host = "127.0.0.1";
   uint16_t listen_port = 8080;
   std::vector<std::string> libraries;

@@ -35,6 +35,7 @@
 #include "common/strings.h"
 #include "net/http_server.h"
 #include "net/pubsub.h"
+#include "net/rate_limiter_shared.h"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -52,6 +53,7 @@ constexpr const char* kUsage = R"(usage: segue COMMAND [options]
           [--allowed-host HOST]... [--max-connections-per-address N] [--metrics-token TOKEN]
           [--roles api,scanner,indexer,transcode,analysis,events]
           [--database postgresql://...] [--redis redis://HOST:PORT | redis:///PATH/TO/SOCKET]
+          [--event-log database|redis] [--event-log-durability fsync|relaxed]
   scan    --data DIR [--library DIR]... [--full]
   user    add NAME [--admin] [--tier free|premium]   (password on stdin)
           list | passwd NAME | set NAME [--tier free|premium] [--admin true|false]
@@ -90,7 +92,7 @@ const std::map<std::string, std::string> kSettingFlags = {
     {"max-connections-per-address", "max_connections_per_address"},
     {"audio-rate-limit", "audio_rate_limit"}, {"image-rate-limit", "image_rate_limit"}, {"allowed-host", "allowed_hosts"},
     {"metrics-token", "metrics_token"}, {"database", "database"}, {"database-writers", "database_writers"},
-    {"redis", "redis"}, {"roles", "roles"}};
+    {"redis", "redis"}, {"roles", "roles"}, {"event-log", "event_log"}, {"event-log-durability", "event_log_durability"}};
 const std::set<std::string> kBoolFlags = {"full", "public", "admin-flag"};
 
 Args parse_args(int argc, char** argv, int start, const std::set<std::string>& command_flags,
@@ -455,8 +457,23 @@ int cmd_serve(int argc, char** argv) {
   if (!c.database.empty())
     default_workers = std::max<std::size_t>(default_workers, static_cast<std::size_t>(c.database_writers) + store::Options{}.readers);
   net::WorkerPool workers(c.workers > 0 ? static_cast<std::size_t>(c.workers) : default_workers);
-  net::RateLimiter client_limiter(c.rate_limit_client, c.rate_window);
-  net::RateLimiter user_limiter(c.rate_limit_user, c.rate_window);
+  // Per-client and per-user limits: counted across the nodes sharing `redis` (all nodes
+  // together allow the limit), else in this process (net/rate_limiter_shared.h).
+  auto make_limit = [&](const char* name, uint32_t limit) -> std::unique_ptr<net::RateLimit> {
+    if (c.redis.empty()) return std::make_unique<net::RateLimiter>(limit, c.rate_window);
+    net::SharedRateLimitOptions o;
+    o.name = name;
+    o.limit = limit;
+    o.window = c.rate_window;
+    auto address = redis::parse_url(c.redis);
+    if (!address.ok()) fail(address.error().message);
+    o.address = *address;
+    return std::make_unique<net::SharedRateLimiter>(std::move(o), &metrics);
+  };
+  std::unique_ptr<net::RateLimit> client_limit = make_limit("client", c.rate_limit_client);
+  std::unique_ptr<net::RateLimit> user_limit = make_limit("user", c.rate_limit_user);
+  net::RateLimit& client_limiter = *client_limit;
+  net::RateLimit& user_limiter = *user_limit;
 
   api::spotify::ApiContext ctx{*s.db, *s.auth, *s.catalog, *s.artwork, *s.events, *s.library,
                                *s.stream_tokens, workers, client_limiter, user_limiter, metrics,

@@ -10,6 +10,7 @@
 
 #include "bus/local_bus.h"
 #include "bus/redis_bus.h"
+#include "events/redis_stream.h"
 #include "common/crypto.h"
 #include "app/transcoding.h"
 #include "store/leader_lease.h"
@@ -106,6 +107,15 @@ Result<Services> open_services(const Config& config, Scope scope) {
     derived.readers = 2;
     derived.cache_size_kib = 65536;
     event_options.derived_databases = store::sqlite_files(config.data_dir + "/events-derived", derived);
+  }
+  // The events themselves: in the database's `event_log` table, or a Redis stream shared by the
+  // nodes (`event_log = "redis"`; the consumers' state stays in the database).
+  if (config.event_log == "redis") {
+    events::RedisStreamOptions stream;
+    SEGUE_ASSIGN_OR_RETURN(stream.address, redis::parse_url(config.redis));
+    stream.require_fsync = config.event_log_durability != "relaxed";
+    SEGUE_ASSIGN_OR_RETURN(auto opened, events::RedisStream::open(std::move(stream)));
+    event_options.stream = std::move(opened);
   }
   SEGUE_ASSIGN_OR_RETURN(s.events, events::EventLog::open(*s.db, std::move(event_options)));
   s.library = std::make_unique<user::Library>(*s.db, s.events_bus.get());

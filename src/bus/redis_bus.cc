@@ -1,16 +1,13 @@
 #include "bus/redis_bus.h"
 
 #include <hiredis/hiredis.h>
-#include <boost/url/parse.hpp>
 #include <sys/socket.h>
 
 #include <algorithm>
-#include <csignal>
 #include <utility>
 
 #include "common/ids.h"
 #include "common/log.h"
-#include "common/strings.h"
 
 namespace segue::bus {
 namespace {
@@ -20,47 +17,10 @@ constexpr auto kPublishRetry = 1s;  // at most one reconnection attempt per seco
 constexpr auto kFirstBackoff = 100ms;
 constexpr auto kMaxBackoff = 2s;
 
-timeval to_timeval(std::chrono::milliseconds d) {
-  return timeval{static_cast<time_t>(d.count() / 1000), static_cast<suseconds_t>((d.count() % 1000) * 1000)};
-}
-
-struct ReplyFree {
-  void operator()(redisReply* r) const { freeReplyObject(r); }
-};
-using Reply = std::unique_ptr<redisReply, ReplyFree>;
-
-std::string_view str(const redisReply* r) { return r ? std::string_view(r->str, r->len) : std::string_view(); }
+using redis::Reply;
+using redis::str;
 
 }  // namespace
-
-std::string RedisAddress::describe() const {
-  return socket_path.empty() ? host + ":" + std::to_string(port) : "unix:" + socket_path;
-}
-
-Result<RedisAddress> parse_redis_url(std::string_view url) {
-  auto bad = [&](std::string_view why) {
-    return Error::invalid("redis: expected redis://HOST[:PORT] or redis:///PATH/TO/SOCKET (" + std::string(why) +
-                          "), got '" + std::string(url) + "'");
-  };
-  auto parsed = boost::urls::parse_uri(url);
-  if (!parsed || parsed->scheme() != "redis" || !parsed->has_authority()) return bad("not a redis:// URL");
-  const boost::urls::url_view& u = *parsed;
-  RedisAddress a;
-  if (u.encoded_host().empty()) {  // redis:///path: a Unix socket
-    if (u.has_port() || u.has_userinfo() || u.path().size() < 2) return bad("empty socket path");
-    a.socket_path = u.path();
-    return a;
-  }
-  if (u.has_userinfo() || !u.encoded_path().empty() || u.has_query() || u.has_fragment())
-    return bad("no user, password, database or options");
-  a.host = u.host_type() == boost::urls::host_type::ipv6 ? u.host_ipv6_address().to_string() : std::string(u.host());
-  if (u.has_port()) {
-    auto n = strings::parse_int(u.port());
-    if (!n || *n < 1 || *n > 65535) return bad("port must be 1 to 65535");
-    a.port = static_cast<uint16_t>(*n);
-  }
-  return a;
-}
 
 RedisBus::RedisBus(RedisBusOptions options, MetricsRegistry* metrics)
     : options_(std::move(options)),
@@ -73,10 +33,6 @@ RedisBus::RedisBus(RedisBusOptions options, MetricsRegistry* metrics)
       undecodable_(&metrics_.counter("segue_bus_redis_undecodable_total",
                                      "Messages on the Redis channel that were not a domain event from a node (logged, dropped)")) {
   if (options_.node_id.empty()) options_.node_id = random_base62_id();
-  // hiredis writes with write(2): a connection Redis closed would raise SIGPIPE and end the
-  // process. Ignored process-wide (everything else Segue writes to sockets already handles
-  // EPIPE).
-  std::signal(SIGPIPE, SIG_IGN);
   subscriber_ = std::thread([this] { run_subscriber(); });
 }
 
@@ -94,16 +50,8 @@ RedisBus::~RedisBus() {
 }
 
 redisContext* RedisBus::connect() const {
-  const timeval tv = to_timeval(options_.timeout);
-  const auto& a = options_.address;
-  redisContext* c = a.socket_path.empty() ? redisConnectWithTimeout(a.host.c_str(), a.port, tv)
-                                          : redisConnectUnixWithTimeout(a.socket_path.c_str(), tv);
-  if (c && !c->err && redisSetTimeout(c, tv) == REDIS_OK) {
-    if (a.socket_path.empty()) redisEnableKeepAlive(c);  // a peer that vanished is noticed
-    return c;
-  }
-  if (c) redisFree(c);
-  return nullptr;
+  // The shared connect (redis/redis.h): SIGPIPE ignored, timeouts, TCP keep-alive.
+  return redis::connect(options_.address, options_.timeout).release();
 }
 
 Subscription RedisBus::subscribe(std::string name, Handler fn, Delivery delivery) {

@@ -34,22 +34,17 @@
 #include "bus/local_bus.h"
 #include "common/metrics.h"
 #include "common/result.h"
+#include "redis/redis.h"
 
 struct redisContext;
 
 namespace segue::bus {
 
-// Where Redis listens: `redis://HOST[:PORT]` (TCP, port 6379 by default) or
-// `redis:///ABSOLUTE/PATH` (a Unix socket). No password or database number: the bus only uses
-// Pub/Sub, which ignores the database.
-struct RedisAddress {
-  std::string host;  // empty for a Unix socket
-  uint16_t port = 6379;
-  std::string socket_path;  // empty for TCP
-  std::string describe() const;
-};
+// Where Redis listens (redis/redis.h): `redis://HOST[:PORT]` or `redis:///ABSOLUTE/PATH`. The bus
+// only uses Pub/Sub, which ignores the database.
+using RedisAddress = redis::Address;
 // Error::invalid naming what is wrong.
-Result<RedisAddress> parse_redis_url(std::string_view url);
+inline Result<RedisAddress> parse_redis_url(std::string_view url) { return redis::parse_url(url); }
 
 struct RedisBusOptions {
   RedisAddress address;

@@ -46,9 +46,10 @@ EventLog::EventLog(store::Database& db, EventLogOptions options)
     : db_(db),
       options_(std::move(options)),
       log_(db),
+      stream_(options_.stream ? options_.stream.get() : &log_),
       popularity_(options_.lookup),
       top_items_(options_.lookup),
-      runner_(db, log_, options_.runner) {
+      runner_(db, *stream_, options_.runner) {
   std::vector<Consumer*> all{&history_, &popularity_, &top_items_};
   all.insert(all.end(), options_.extra_consumers.begin(), options_.extra_consumers.end());
   for (Consumer* c : all) {
@@ -60,7 +61,7 @@ EventLog::EventLog(store::Database& db, EventLogOptions options)
     }
     runner_.add(*c, own);
   }
-  log_.set_append_listener([this](int64_t) { runner_.notify(); });
+  stream_->set_append_listener([this](int64_t) { runner_.notify(); });
   if (!open_status_.ok()) {
     status_ = open_status_;
     log::error("events: cannot open the derived databases", {{"error", status_.error().message}});
@@ -91,7 +92,7 @@ Result<OffsetRange> EventLog::append(const std::vector<Event>& events) {
     if (Status s = validate(events[i], now); !s.ok())
       return Error::invalid("events[" + std::to_string(i) + "]." + s.error().message);
   }
-  return log_.append(events);
+  return stream_->append(events);
 }
 
 Status EventLog::append(const UserId& user, const std::vector<PlaybackEvent>& events) {
@@ -104,7 +105,7 @@ Status EventLog::append(const UserId& user, const std::vector<PlaybackEvent>& ev
 }
 
 void EventLog::settle(const std::string& consumer) {
-  if (!runner_.wait_for(consumer, log_.head(), options_.read_your_writes))
+  if (!runner_.wait_for(consumer, stream_->head(), options_.read_your_writes))
     log::debug("events: read before the consumer caught up", {{"consumer", consumer}});
 }
 
@@ -124,7 +125,7 @@ Result<TopPage> EventLog::top_artists(const UserId& user, TimeRange range, int l
   return TopItemsConsumer::top(derived_db(TopItemsConsumer::kName), user, ItemKind::kArtist, range, limit, offset, wall_clock_ms());
 }
 
-Result<std::vector<Event>> EventLog::export_user(const UserId& user) { return log_.user_events(user); }
+Result<std::vector<Event>> EventLog::export_user(const UserId& user) { return stream_->user_events(user); }
 
 Status EventLog::delete_history(const UserId& user) { return runner_.delete_user(user); }
 

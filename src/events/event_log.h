@@ -66,6 +66,10 @@ struct EventLogOptions {
   // stays in the first database. A new database starts empty: its consumer rebuilds from the
   // log. delete_history spans the databases (docs/formats/event-log.md).
   store::DatabaseFactory derived_databases;
+  // Where the events are kept: nullptr, the `event_log` table of the database (Log); else this
+  // stream (a RedisStream, setting `event_log = "redis"`), whose consumers keep their offsets
+  // and state in the database (or derived_databases) and forget users through the stream.
+  std::shared_ptr<EventStream> stream;
 };
 
 class EventLog {
@@ -88,7 +92,7 @@ class EventLog {
   Result<OffsetRange> append(const std::vector<Event>& events);
   // Legacy: appends playback events of `user` (not private).
   Status append(const UserId& user, const std::vector<PlaybackEvent>& events);
-  int64_t head() const { return log_.head(); }
+  int64_t head() const { return stream_->head(); }
 
   // --- derived state -----------------------------------------------------------------------
   // Counted plays of `user`, newest first, strictly before `before_ms` or strictly after
@@ -122,7 +126,8 @@ class EventLog {
   // the log on its thread (or in the next catch_up()).
   Status drop_and_replay(const std::string& name) { return runner_.drop_and_replay(name); }
 
-  Log& log() { return log_; }
+  // The stream the events are kept in (the database's Log unless options.stream is set).
+  EventStream& log() { return *stream_; }
   // The database holding `consumer`'s derived state and offset (the log's unless derived_dir is
   // set). The log's database for an unknown name.
   store::Database& derived_db(const std::string& consumer = HistoryConsumer::kName);
@@ -136,6 +141,7 @@ class EventLog {
   // With derived_dir: consumer name -> its database.
   std::map<std::string, std::unique_ptr<store::Database>> derived_;
   Log log_;
+  EventStream* stream_;  // &log_ or options_.stream
   HistoryConsumer history_;
   PopularityConsumer popularity_;
   TopItemsConsumer top_items_;

@@ -335,6 +335,16 @@ std::vector<store::Migration> event_migrations() {
     CREATE INDEX event_history_user ON event_history (user_id, played_at, seq);
   )" + std::string(kCountTables)},
       {3, kPlayWindowTable},
+      // Consumers kept here while the events are in another stream (a RedisStream) record an
+      // unfinished delete_history as consumers in databases of their own do (derived_migrations).
+      {4, R"(
+    CREATE TABLE event_forget (
+      user_id TEXT NOT NULL,
+      consumer TEXT NOT NULL,
+      up_to INTEGER NOT NULL,
+      PRIMARY KEY (user_id, consumer)
+    );
+  )"},
   };
 }
 

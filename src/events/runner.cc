@@ -71,6 +71,7 @@ Status ConsumerRunner::start(bool threads) {
     }));
   }
   SEGUE_TRY(finish_forgets());  // before any consumer moves
+  for (auto& s : slots_) log_.committed(s->consumer->name(), s->committed.load());
   started_ = true;
   threaded_ = threads;
   if (threads)
@@ -197,6 +198,7 @@ Result<std::size_t> ConsumerRunner::step(Slot& s) {
   }
   s.consumer->on_commit();
   s.committed = to;
+  log_.committed(name, to);
   {
     std::lock_guard l(s.stats_mu);
     s.applied += events.size();
@@ -307,6 +309,7 @@ Status ConsumerRunner::drop_and_replay(const std::string& name) {
     }
     s->consumer->on_commit();
     s->committed = 0;
+    log_.committed(name, 0);
   }
   {
     std::lock_guard l(mu_);

@@ -1,7 +1,7 @@
 // The event stream as producers and consumers see it: append a batch, read from an offset,
 // take a user's events out. This is the seam between the event pipeline and where events are
 // kept. `Log` (log.h) keeps them in the `event_log` table of a store::Database, on SQLite or
-// PostgreSQL; the scale-out issue adds a Redis Streams implementation behind the same interface.
+// PostgreSQL; `RedisStream` (redis_stream.h) keeps them in a Redis stream shared by all nodes.
 //
 // Commit: a consumer's position is not the stream's to keep. ConsumerRunner (runner.h) commits
 // each consumer's offset in the same transaction as the derived state it produced, in the
@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "common/ids.h"
@@ -52,6 +53,11 @@ class EventStream {
   // Called with the new head after each successful append, on the appending thread. Set once,
   // before appends start; must not block.
   virtual void set_append_listener(std::function<void(int64_t head)> fn) = 0;
+
+  // Called by the runner after `consumer` committed `offset` (at start too), on its thread:
+  // lets a stream show consumers' positions (RedisStream's consumer groups). Best effort,
+  // never fails the caller.
+  virtual void committed(const std::string& consumer, int64_t offset) {}
 
   // The database the stream is a table of, or nullptr. A consumer whose state lives in that
   // same database forgets a user in the very transaction that deletes the user's events;

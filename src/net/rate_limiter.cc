@@ -58,20 +58,24 @@ RateLimiter::Decision RateLimiter::decide(std::string_view key, Clock::time_poin
     e.current = 0;
     e.window_index = index;
   }
-  double weighted = e.previous * (1.0 - into) + e.current;
-  if (weighted + 1 <= limit_) {
-    if (count) ++e.current;
-    return {true, std::chrono::seconds(0)};
-  }
+  auto d = rolling_window_decision(e.previous, e.current, into, limit_, window_);
+  if (d.allowed && count) ++e.current;
+  return d;
+}
+
+RateLimit::Decision rolling_window_decision(double previous, double current, double into, uint32_t limit,
+                                            std::chrono::seconds window) {
+  double weighted = previous * (1.0 - into) + current;
+  if (weighted + 1 <= limit) return {true, std::chrono::seconds(0)};
   // When will the weighted count drop enough? The previous window's weight decays linearly;
   // if the current window alone is full, the caller must wait for the next window.
   double wait_s;
-  const double window_s = static_cast<double>(window_.count());
-  if (e.current + 1 > limit_) {
+  const double window_s = static_cast<double>(window.count());
+  if (current + 1 > limit) {
     wait_s = (1.0 - into) * window_s;
-  } else if (e.previous > 0) {
-    double need = weighted + 1 - limit_;  // how much previous weight must fade
-    wait_s = need / e.previous * window_s;
+  } else if (previous > 0) {
+    double need = weighted + 1 - limit;  // how much previous weight must fade
+    wait_s = need / previous * window_s;
   } else {
     wait_s = 1;
   }

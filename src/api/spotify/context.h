@@ -58,8 +58,8 @@ struct ApiContext {
   user::Library& library;
   playback::StreamTokenSigner& stream_tokens;
   net::WorkerPool& workers;
-  net::RateLimiter& client_limiter;
-  net::RateLimiter& user_limiter;
+  net::RateLimit& client_limiter;  // net::RateLimiter, or net::SharedRateLimiter with `redis`
+  net::RateLimit& user_limiter;
   MetricsRegistry& metrics;
   // Base URL for hrefs and stream URLs. Empty: from each request's Host header when that is a
   // host the operator allowed (trusted_origin()), else the address the connection arrived on.
