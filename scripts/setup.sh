@@ -11,8 +11,8 @@ PACKAGES="cmake ninja-build g++ pkg-config ccache git
   libebur128-dev libaubio-dev libfftw3-dev libchromaprint-dev aubio-tools
   libhiredis-dev redis-server
   libgtest-dev libgmock-dev libbenchmark-dev
-  curl
-  wesnoth-1.16-music nginx-light wrk
+  curl libcurl4-openssl-dev
+  wesnoth-1.16-music nginx-light libnginx-mod-http-js wrk
   chromium chromium-driver fonts-liberation"
 
 missing=""

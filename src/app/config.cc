@@ -14,7 +14,7 @@
 namespace segue::app {
 namespace {
 
-const std::set<std::string> kListKeys = {"library", "cors_origins", "allowed_hosts", "roles"};
+const std::set<std::string> kListKeys = {"library", "cors_origins", "allowed_hosts", "roles", "edges"};
 const std::set<std::string> kKnownKeys = {
     "data", "listen", "library", "public_url", "io_threads", "workers", "analysis_workers", "cors_origins",
     "max_connections", "body_limit", "request_timeout", "idle_timeout", "rate_limit_client",
@@ -22,7 +22,7 @@ const std::set<std::string> kKnownKeys = {
     "transcode_cache_mb", "transcode_jobs", "transcode_ahead", "max_connections_per_address", "allowed_hosts",
     "audio_rate_limit", "image_rate_limit",
     "metrics_token", "test_index_delay_ms", "database", "database_writers", "redis", "roles",
-    "event_log", "event_log_durability"};
+    "event_log", "event_log_durability", "edges", "edge_key_file", "edge_probe_interval"};
 
 Result<int64_t> to_int(const std::string& key, const std::string& v, int64_t lo, int64_t hi) {
   auto n = strings::parse_int(v);
@@ -130,6 +130,28 @@ Result<Config> build_config(const Settings& file, const Settings& env, const Set
     if (*v != "fsync" && *v != "relaxed")
       return Error::invalid("event_log_durability: expected \"fsync\" or \"relaxed\", got '" + *v + "'");
     c.event_log_durability = *v;
+  }
+  {
+    std::vector<std::string> entries;
+    auto [b, e] = merged.equal_range("edges");
+    for (auto it = b; it != e; ++it) entries.push_back(it->second);
+    SEGUE_ASSIGN_OR_RETURN(c.edges, edge::parse_edges(entries));
+  }
+  if (auto v = last("edge_key_file")) c.edge_key_file = *v;
+  if (auto v = last("edge_probe_interval")) {
+    // "500ms", "2s", or a bare number of seconds; 100 ms to 60 s.
+    std::string_view t = *v;
+    int64_t scale = 1000;
+    if (t.size() > 2 && t.substr(t.size() - 2) == "ms") {
+      t.remove_suffix(2);
+      scale = 1;
+    } else if (t.size() > 1 && t.back() == 's') {
+      t.remove_suffix(1);
+    }
+    auto n = strings::parse_int(t);
+    if (!n || *n * scale < 100 || *n * scale > 60'000)
+      return Error::invalid("edge_probe_interval: expected a duration from 100ms to 60s (\"500ms\", \"2s\"), got '" + *v + "'");
+    c.edge_probe_interval = std::chrono::milliseconds(*n * scale);
   }
   if (auto v = last("database_writers")) {
     SEGUE_ASSIGN_OR_RETURN(auto n, to_int("database_writers", *v, 1, 256));

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "edge/edges.h"
 
 namespace segue::app {
 
@@ -40,6 +41,14 @@ struct Config {
   // `appendfsync always`; "relaxed" accepts it (an acknowledged event may then be lost).
   std::string event_log = "database";
   std::string event_log_durability = "fsync";
+  // Caching edges (issue 17; README "Caching edges"): nginx edges play responses list before
+  // the origin, ranked by health and latency. `edges` in the compact form
+  // NAME=URL[@REGION][*WEIGHT],... (edge::parse_edges); the edge key shared by every node and
+  // edge of a cluster (empty: `<data_dir>/edge.key`, created when missing); how often every
+  // edge's /edge-health is probed.
+  std::vector<edge::EdgeSpec> edges;
+  std::string edge_key_file;
+  std::chrono::milliseconds edge_probe_interval{1000};
   std::string listen_host = "127.0.0.1";
   uint16_t listen_port = 8080;
   std::vector<std::string> libraries;

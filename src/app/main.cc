@@ -54,6 +54,7 @@ constexpr const char* kUsage = R"(usage: segue COMMAND [options]
           [--roles api,scanner,indexer,transcode,analysis,events]
           [--database postgresql://...] [--redis redis://HOST:PORT | redis:///PATH/TO/SOCKET]
           [--event-log database|redis] [--event-log-durability fsync|relaxed]
+          [--edges NAME=URL[@REGION][*WEIGHT],...] [--edge-key-file FILE] [--edge-probe-interval 1s]
   scan    --data DIR [--library DIR]... [--full]
   user    add NAME [--admin] [--tier free|premium]   (password on stdin)
           list | passwd NAME | set NAME [--tier free|premium] [--admin true|false]
@@ -92,7 +93,8 @@ const std::map<std::string, std::string> kSettingFlags = {
     {"max-connections-per-address", "max_connections_per_address"},
     {"audio-rate-limit", "audio_rate_limit"}, {"image-rate-limit", "image_rate_limit"}, {"allowed-host", "allowed_hosts"},
     {"metrics-token", "metrics_token"}, {"database", "database"}, {"database-writers", "database_writers"},
-    {"redis", "redis"}, {"roles", "roles"}, {"event-log", "event_log"}, {"event-log-durability", "event_log_durability"}};
+    {"redis", "redis"}, {"roles", "roles"}, {"event-log", "event_log"}, {"event-log-durability", "event_log_durability"},
+    {"edges", "edges"}, {"edge-key-file", "edge_key_file"}, {"edge-probe-interval", "edge_probe_interval"}};
 const std::set<std::string> kBoolFlags = {"full", "public", "admin-flag"};
 
 Args parse_args(int argc, char** argv, int start, const std::set<std::string>& command_flags,

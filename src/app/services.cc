@@ -41,6 +41,34 @@ Result<std::string> load_or_create_secret(const std::string& data_dir) {
   return key;
 }
 
+Result<std::string> load_or_create_edge_key(const std::string& path) {
+  auto read_key = [&]() -> Result<std::string> {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Error::unavailable("cannot read edge key " + path + ": " + std::strerror(errno));
+    std::string text(1024, '\0');
+    ssize_t n = ::read(fd, text.data(), text.size());
+    ::close(fd);
+    if (n < 0) return Error::unavailable("cannot read edge key " + path + ": " + std::strerror(errno));
+    text.resize(static_cast<std::size_t>(n));
+    auto key = playback::parse_edge_key(text);
+    if (!key.ok()) return Error::invalid("edge key " + path + ": " + key.error().message);
+    return key;
+  };
+  if (::access(path.c_str(), F_OK) == 0) return read_key();
+  if (errno != ENOENT) return Error::unavailable("cannot read edge key " + path + ": " + std::strerror(errno));
+  const std::string text = crypto::hex_encode(crypto::random_bytes(32)) + "\n";
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  int w = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (w < 0) return Error::unavailable("cannot create edge key " + tmp + ": " + std::strerror(errno));
+  bool ok = ::write(w, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(w) == 0;
+  ::close(w);
+  // link() does not replace: a key another node wrote meanwhile wins, and everyone reads it.
+  if (ok && ::link(tmp.c_str(), path.c_str()) != 0 && errno != EEXIST) ok = false;
+  ::unlink(tmp.c_str());
+  if (!ok) return Error::unavailable("cannot write edge key " + path + ": " + std::strerror(errno));
+  return read_key();
+}
+
 Status secure_data_dir(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -177,6 +205,18 @@ Result<Services> open_services(const Config& config, Scope scope) {
   // Playback: the play decision over the catalog and the transcode cache, and /audio.
   s.playback = std::make_unique<playback::PlaybackService>(*s.catalog, s.transcodes.get(), *s.stream_tokens,
                                                            config.stream_token_ttl);
+  // Caching edges: play responses list the healthy ones first, with edge tokens; /audio takes
+  // edge tokens (what an edge forwards on a miss) whenever the node has the edge key.
+  if (!config.edges.empty() || !config.edge_key_file.empty()) {
+    const std::string key_path = config.edge_key_file.empty() ? config.data_dir + "/edge.key" : config.edge_key_file;
+    SEGUE_ASSIGN_OR_RETURN(std::string edge_key, load_or_create_edge_key(key_path));
+    s.edge_tokens = std::make_unique<playback::EdgeTokenSigner>(std::move(edge_key));
+    if (!config.edges.empty()) {
+      s.edges = std::make_unique<edge::EdgeSet>(config.edges);
+      s.edges->register_metrics(metrics);
+    }
+    s.playback->set_edges(s.edge_tokens.get(), s.edges.get());
+  }
   // transcode_ahead's queueing is a scheduled job: the leader runs it (start_roles()).
 
   // Audio analysis (loudness, features, fingerprints): new and changed files after each scan,
@@ -215,6 +255,11 @@ Status start_roles(Services& s, const Config& config) {
   // Revocations reach this server at once: its own directly, the CLI's (another process on the
   // same database) within one poll of the revision row, every 250 ms off the network threads.
   if (config.has_role("api")) s.auth->watch_revocations(std::chrono::milliseconds(250));
+  // Edge health: the nodes that answer play requests probe the edges they list.
+  if (config.has_role("api") && s.edges) {
+    s.edge_prober = std::make_unique<edge::EdgeProber>(*s.edges, edge::ProberOptions{config.edge_probe_interval, std::chrono::milliseconds(500)});
+    s.edge_prober->start();
+  }
   std::string roles;
   for (const auto& r : config.roles) roles += (roles.empty() ? "" : ",") + r;
   log::info("roles started", {{"roles", roles}});

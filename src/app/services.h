@@ -20,6 +20,8 @@
 #include "catalog/scan_loop.h"
 #include "catalog/scanner.h"
 #include "common/metrics.h"
+#include "edge/edges.h"
+#include "edge/prober.h"
 #include "events/event_log.h"
 #include "playback/stream_token.h"
 #include "playlist/service.h"
@@ -61,10 +63,15 @@ struct Services {
   std::unique_ptr<search::Searcher> searcher;
   std::unique_ptr<search::Indexer> indexer;  // with the "indexer" role only
   std::unique_ptr<transcode::TranscodeCache> transcodes;  // jobs with the "transcode" role only
+  // Caching edges (`edges`; an edge key also with `edge_key_file` alone, so a node without
+  // edges of its own still takes edge tokens on /audio): before playback, which points at them.
+  std::unique_ptr<playback::EdgeTokenSigner> edge_tokens;
+  std::unique_ptr<edge::EdgeSet> edges;
   std::unique_ptr<playback::PlaybackService> playback;  // the play decision and /audio
   bus::Subscription encode_ahead;  // transcode_ahead: with the "transcode" role only
   std::unique_ptr<analysis::AnalysisService> analysis;  // workers with the "analysis" role only
   std::unique_ptr<catalog::ScanLoop> scans;  // with the "scanner" role only; runs while leading
+  std::unique_ptr<edge::EdgeProber> edge_prober;  // with `edges` and the "api" role (start_roles)
   // Last, so destroyed first: with the "scanner" role, the cluster leadership that runs `scans`
   // and `encode_ahead` while this node holds it (start_roles()).
   std::unique_ptr<Leadership> leader;
@@ -104,5 +111,10 @@ analysis::Runner analysis_runner(int nice);
 // The server's secret (stream-token key): 32 random bytes in `<data>/secret.key`, created
 // with mode 0600 on first use.
 Result<std::string> load_or_create_secret(const std::string& data_dir);
+
+// The edge key (docs/formats/edge-token.md) from `path`: 64 hex characters (32 random bytes)
+// and a newline written with mode 0600 when the file is missing (by whichever node gets there
+// first when several start at once on a shared path), else the file's key as it is.
+Result<std::string> load_or_create_edge_key(const std::string& path);
 
 }  // namespace segue::app

@@ -100,6 +100,12 @@ void MetricsRegistry::gauge_fn(const std::string& name, const std::string& help,
   family(name, "gauge", help).fn = std::move(fn);
 }
 
+void MetricsRegistry::gauge_fn(const std::string& name, const std::string& help, const Labels& labels,
+                               std::function<double()> fn) {
+  std::lock_guard lock(mu_);
+  family(name, "gauge", help).labelled_fns[label_key(labels)] = std::move(fn);
+}
+
 const std::vector<double>& MetricsRegistry::latency_bounds_seconds() {
   static const std::vector<double> kBounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                               0.05,   0.1,   0.25,   0.5,   1,    2.5, 10};
@@ -112,6 +118,7 @@ std::string MetricsRegistry::render() const {
   for (const auto& [name, f] : families_) {
     out += "# HELP " + name + " " + f.help + "\n# TYPE " + name + " " + f.type + "\n";
     if (f.fn) out += name + " " + num(f.fn()) + "\n";
+    for (const auto& [key, fn] : f.labelled_fns) out += with_labels(name, key) + " " + num(fn()) + "\n";
     for (const auto& [key, c] : f.counters) out += with_labels(name, key) + " " + std::to_string(c->value()) + "\n";
     for (const auto& [key, g] : f.gauges) out += with_labels(name, key) + " " + std::to_string(g->value()) + "\n";
     for (const auto& [key, h] : f.histograms) {

@@ -61,6 +61,8 @@ class MetricsRegistry {
                        const std::vector<double>& bounds);
   // A gauge whose value is computed when rendered (e.g. catalog sizes).
   void gauge_fn(const std::string& name, const std::string& help, std::function<double()> fn);
+  // The same for one labelled series of a family (e.g. one per configured edge).
+  void gauge_fn(const std::string& name, const std::string& help, const Labels& labels, std::function<double()> fn);
 
   // Prometheus text exposition format 0.0.4.
   std::string render() const;
@@ -75,6 +77,7 @@ class MetricsRegistry {
     std::map<std::string, std::unique_ptr<Gauge>> gauges;
     std::map<std::string, std::unique_ptr<Histogram>> histograms;
     std::function<double()> fn;
+    std::map<std::string, std::function<double()>> labelled_fns;
   };
   Family& family(const std::string& name, const char* type, const std::string& help);
 

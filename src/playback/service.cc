@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "audio/transcoder.h"
+#include "edge/edges.h"
 #include "transcode/cache.h"
 
 namespace segue::playback {
@@ -56,12 +57,24 @@ Result<PlayDecision> PlaybackService::play(const PlayRequest& request) const {
   d.within_cap = choice.within_cap;
   d.note = std::move(choice.note);
   d.expires_in = token_ttl_;
-  d.token = tokens_.issue(d.file.id, request.user, std::chrono::system_clock::now() + token_ttl_);
+  const auto expires_at = std::chrono::system_clock::now() + token_ttl_;
+  d.token = tokens_.issue(d.file.id, request.user, expires_at);
+  // Edges only for a file that can be fetched now: an edge would cache nothing of a pending
+  // encoding, and the origin tells the client when to come back.
+  if (edges_ && edge_tokens_ && d.file.ready) {
+    auto ranking = edges_->ranking();
+    if (!ranking->empty()) {
+      const std::string path = "/audio/" + d.file.id.str() + "?token=" + edge_tokens_->issue(d.file.id, request.user, expires_at);
+      for (const auto& e : *ranking) d.edges.push_back({e.name, e.region, e.base_url + path});
+    }
+  }
   return d;
 }
 
 Result<StreamClaims> PlaybackService::verify_token(std::string_view token, const FileId& file) const {
-  return tokens_.verify(token, file, std::chrono::system_clock::now());
+  const auto now = std::chrono::system_clock::now();
+  if (edge_tokens_ && EdgeTokenSigner::looks_like_edge_token(token)) return edge_tokens_->verify(token, file, now);
+  return tokens_.verify(token, file, now);
 }
 
 Result<StreamSource> PlaybackService::resolve(const FileId& file) const {

@@ -18,16 +18,21 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "catalog/catalog.h"
 #include "common/ids.h"
 #include "common/result.h"
+#include "playback/edge_token.h"
 #include "playback/quality.h"
 #include "playback/stream_token.h"
 
 namespace segue::transcode {
 class TranscodeCache;
 }  // namespace segue::transcode
+namespace segue::edge {
+class EdgeSet;
+}  // namespace segue::edge
 
 namespace segue::playback {
 
@@ -51,6 +56,13 @@ struct PlayRequest {
   QualityRequest quality;
 };
 
+// One caching edge a play answer lists, with the URL of the chosen file through it.
+struct EdgeStream {
+  std::string name;
+  std::string region;
+  std::string url;  // <edge base>/audio/<file id>?token=<edge token>
+};
+
 struct PlayDecision {
   // The snapshot the decision was taken on; `track` points into it.
   std::shared_ptr<const catalog::Snapshot> snapshot;
@@ -62,6 +74,10 @@ struct PlayDecision {
   std::string note;  // why this file (human-readable, for clients)
   std::string token; // the stream token for `file` and the user
   std::chrono::seconds expires_in{0};
+  // The healthy caching edges in rank order (set_edges), each with an edge token for `file`
+  // that expires with `token`; empty without edges or while the file is not ready. The origin
+  // URL (the caller's: it knows the request's base) comes after them.
+  std::vector<EdgeStream> edges;
 };
 
 // What an /audio file id names.
@@ -92,8 +108,16 @@ class PlaybackService {
   // Error::internal when the chosen encoding has failed meanwhile. Never blocks.
   Result<PlayDecision> play(const PlayRequest& request) const;
 
-  // The stream token's claims if `token` lets its user fetch `file` now (permission_denied
-  // with a reason otherwise).
+  // Caching edges (issue 17): play() lists `edges`' ranking with edge tokens signed by
+  // `edge_tokens`, and verify_token() accepts those tokens too (what an edge forwards on a cache
+  // miss). Both must outlive the service; set once, before serving.
+  void set_edges(const EdgeTokenSigner* edge_tokens, const edge::EdgeSet* edges) {
+    edge_tokens_ = edge_tokens;
+    edges_ = edges;
+  }
+
+  // The claims of `token` if it lets its user fetch `file` now: a stream token, or with edges
+  // an edge token (permission_denied with a reason otherwise).
   Result<StreamClaims> verify_token(std::string_view token, const FileId& file) const;
 
   // The original or encoding `file` names. Error::not_found for an id neither the catalog nor
@@ -107,6 +131,8 @@ class PlaybackService {
   transcode::TranscodeCache* transcodes_;
   const StreamTokenSigner& tokens_;
   std::chrono::seconds token_ttl_;
+  const EdgeTokenSigner* edge_tokens_ = nullptr;
+  const edge::EdgeSet* edges_ = nullptr;
 };
 
 }  // namespace segue::playback

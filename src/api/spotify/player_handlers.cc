@@ -102,9 +102,17 @@ awaitable<Response> play(ApiContext& ctx, Request& req) {
   const auto& chosen = d.file;
   std::string base = ctx.base_url(req);
   json::object o;
+  // The seed's order: the healthy caching edges by rank, then the origin (clients fall over
+  // to the next URL). `edges` (a Segue extension) names the edges, in the same order.
   json::array urls;
+  json::array edges;
+  for (const auto& e : d.edges) {
+    urls.push_back(json::string(e.url));
+    edges.push_back(json::object{{"name", e.name}, {"region", e.region}, {"url", e.url}});
+  }
   urls.push_back(json::string(base + "/audio/" + chosen.id.str() + "?token=" + d.token));
   o["stream_urls"] = std::move(urls);
+  o["edges"] = std::move(edges);
   o["file_id"] = chosen.id.str();
   o["token"] = d.token;
   o["expires_in"] = d.expires_in.count();

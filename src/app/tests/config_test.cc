@@ -176,4 +176,48 @@ TEST(Config, ReadsTomlAndEnvironment) {
   std::filesystem::remove(path);
 }
 
+TEST(Config, EdgesFromTomlEnvironmentOrFlagsWithTheirProbeInterval) {
+  auto c = build_config({}, {}, {});
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->edges.empty());
+  EXPECT_EQ(c->edge_key_file, "");  // <data>/edge.key
+  EXPECT_EQ(c->edge_probe_interval, std::chrono::milliseconds(1000));
+
+  auto path = std::filesystem::temp_directory_path() / ("segue-edges-" + std::to_string(::getpid()) + ".toml");
+  std::ofstream(path) << "edges = [\"eu1=http://127.0.0.1:8301@eu*2\", \"us1=https://us1.example.net\"]\n"
+                         "edge_key_file = \"/etc/segue/edge.key\"\nedge_probe_interval = \"250ms\"\n";
+  auto file = read_toml_file(path.string());
+  std::filesystem::remove(path);
+  ASSERT_TRUE(file.ok()) << file.error().message;
+  c = build_config(*file, {}, {});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  ASSERT_EQ(c->edges.size(), 2u);
+  EXPECT_EQ(c->edges[0].name, "eu1");
+  EXPECT_EQ(c->edges[0].region, "eu");
+  EXPECT_EQ(c->edges[0].weight, 2);
+  EXPECT_EQ(c->edges[1].base_url, "https://us1.example.net");
+  EXPECT_EQ(c->edge_key_file, "/etc/segue/edge.key");
+  EXPECT_EQ(c->edge_probe_interval, std::chrono::milliseconds(250));
+
+  // SEGUE_EDGES replaces the file's list; a flag replaces both.
+  std::string e = "SEGUE_EDGES=a=http://127.0.0.1:1@x,b=http://127.0.0.1:2";
+  char* envp[] = {e.data(), nullptr};
+  c = build_config(*file, read_environment(envp), {});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  ASSERT_EQ(c->edges.size(), 2u);
+  EXPECT_EQ(c->edges[1].name, "b");
+  c = build_config(*file, read_environment(envp), {{"edges", "z=http://h:9"}, {"edge_probe_interval", "2s"}});
+  ASSERT_TRUE(c.ok());
+  ASSERT_EQ(c->edges.size(), 1u);
+  EXPECT_EQ(c->edges[0].name, "z");
+  EXPECT_EQ(c->edge_probe_interval, std::chrono::seconds(2));
+
+  for (const Settings& bad : std::vector<Settings>{{{"edges", "eu1=ftp://x"}}, {{"edges", "novalue"}},
+                                                   {{"edge_probe_interval", "10ms"}}, {{"edge_probe_interval", "fast"}}}) {
+    auto r = build_config({}, {}, bad);
+    ASSERT_FALSE(r.ok()) << bad.begin()->second;
+    EXPECT_EQ(r.error().message.rfind(bad.begin()->first + ":", 0), 0u) << r.error().message;
+  }
+}
+
 }  // namespace segue::app

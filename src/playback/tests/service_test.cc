@@ -13,6 +13,7 @@
 
 #include "catalog/scanner.h"
 #include "catalog/tests/test_util.h"
+#include "edge/edges.h"
 #include "transcode/cache.h"
 
 namespace segue::playback {
@@ -224,4 +225,61 @@ TEST_F(PlaybackServiceTest, UnknownTracksAndFilesAreNotFound) {
 }
 
 }  // namespace
+}  // namespace segue::playback
+
+namespace segue::playback {
+
+TEST_F(PlaybackServiceTest, ReadyFilesAreListedThroughTheHealthyEdgesInRankOrderWithEdgeTokens) {
+  runner_.hold = true;
+  auto& s = service();
+  EdgeTokenSigner edge_tokens(std::string(64, 'e'));
+  edge::EdgeSet edges(*edge::parse_edges({"slow=http://127.0.0.1:9001@eu,fast=http://127.0.0.1:9002@us,down=http://127.0.0.1:9003"}));
+  s.set_edges(&edge_tokens, &edges);
+  edges.record(0, std::chrono::milliseconds(30));
+  edges.record(1, std::chrono::milliseconds(3));
+  edges.record(2, std::nullopt);
+  auto d = s.play(request(mp3_, Tier::kFree));
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  ASSERT_EQ(d->edges.size(), 2u);
+  EXPECT_EQ(d->edges[0].name, "fast");
+  EXPECT_EQ(d->edges[0].region, "us");
+  EXPECT_EQ(d->edges[1].name, "slow");
+  const std::string prefix = "http://127.0.0.1:9002/audio/" + d->file.id.str() + "?token=";
+  ASSERT_EQ(d->edges[0].url.rfind(prefix, 0), 0u) << d->edges[0].url;
+  const std::string edge_token = d->edges[0].url.substr(prefix.size());
+  EXPECT_EQ(d->edges[1].url, "http://127.0.0.1:9001/audio/" + d->file.id.str() + "?token=" + edge_token);
+  // The edge token is not the stream token, is signed with the edge key, and the origin takes
+  // both (an edge forwards the edge token on a miss).
+  EXPECT_NE(edge_token, d->token);
+  EXPECT_TRUE(edge_tokens.verify(edge_token, d->file.id, std::chrono::system_clock::now()).ok());
+  auto via_edge = s.verify_token(edge_token, d->file.id);
+  ASSERT_TRUE(via_edge.ok()) << via_edge.error().message;
+  EXPECT_EQ(via_edge->user, UserId("user1"));
+  EXPECT_TRUE(s.verify_token(d->token, d->file.id).ok());
+  EXPECT_FALSE(s.verify_token(edge_token, FileId("0123456789abcdefghijAB")).ok());  // another file
+  // An encoding still being made: origin only.
+  auto pending = s.play(request(flac_, Tier::kFree));
+  ASSERT_TRUE(pending.ok());
+  ASSERT_FALSE(pending->file.ready);
+  EXPECT_TRUE(pending->edges.empty());
+  // Every edge down: none listed.
+  edges.record(0, std::nullopt);
+  edges.record(0, std::nullopt);
+  edges.record(1, std::nullopt);
+  edges.record(1, std::nullopt);
+  EXPECT_TRUE(s.play(request(mp3_, Tier::kFree))->edges.empty());
+  runner_.hold = false;
+  cache_->wait_idle();
+}
+
+TEST_F(PlaybackServiceTest, WithoutEdgesAnEdgeShapedTokenIsJustAnInvalidStreamToken) {
+  auto& s = service();
+  auto d = s.play(request(mp3_, Tier::kFree));
+  ASSERT_TRUE(d.ok());
+  EXPECT_TRUE(d->edges.empty());
+  EdgeTokenSigner edge_tokens(std::string(64, 'e'));
+  const auto t = edge_tokens.issue(d->file.id, UserId("user1"), std::chrono::system_clock::now() + std::chrono::seconds(60));
+  EXPECT_FALSE(s.verify_token(t, d->file.id).ok());
+}
+
 }  // namespace segue::playback
