@@ -5,7 +5,7 @@ LISTEN ?= 127.0.0.1:8080
 MUSIC ?=
 JOBS ?= $(shell nproc)
 
-.PHONY: all setup build run test unit integration e2e sanitize bench crash-loop soak rescan-memory clean
+.PHONY: all setup build run test unit integration e2e sanitize bench crash-loop soak rescan-memory deb deb-test clean
 
 all: build
 
@@ -58,5 +58,16 @@ soak: build
 rescan-memory: build
 	./bench/rescan_memory.sh $(BUILD)
 
+# A Debian package in dist/ (the binary, the web player, a systemd unit, /etc/segue/segue.toml;
+# packaging/deb/), and a test that installs it on this machine, runs the service as its user,
+# then removes and purges it (needs root; docs/deploy.md, "Debian package").
+deb: setup $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS) --target segue
+	./scripts/build-web.sh
+	./scripts/build-deb.sh $(BUILD) dist
+
+deb-test: deb
+	./scripts/deb-test.sh
+
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan dist

@@ -12,6 +12,7 @@ PACKAGES="cmake ninja-build g++ pkg-config ccache git
   libhiredis-dev redis-server
   libgtest-dev libgmock-dev libbenchmark-dev
   curl libcurl4-openssl-dev
+  dpkg-dev adduser systemd strace procps
   wesnoth-1.16-music nginx-light libnginx-mod-http-js wrk
   chromium chromium-driver fonts-liberation"
 
