@@ -24,6 +24,7 @@
 # redis-server. It is sampled after the servers are quiet (less than 3 % of a core for 1 s), then
 # when wrk ends, then again once they are quiet again (so work deferred past the load, such as the
 # event consumers catching up, is counted). CPU per request = (quiet after - before) / requests.
+# In cluster mode it also reports PostgreSQL transactions committed and rolled back per request.
 #
 # usage: bench/cluster_cpu/run.sh BUILD_DIR
 #   knobs: BENCH_MODES ("embedded cluster"), BENCH_LOADS ("reads playlist library events"),
@@ -193,12 +194,18 @@ PY
   done
 }
 
+# pg_xacts: "COMMITS ROLLBACKS" of the bench database so far (PostgreSQL's statistics).
+pg_xacts() {
+  psql "$SEGUE_DATABASE" -Atq -F ' ' -c "SELECT xact_commit, xact_rollback FROM pg_stat_database WHERE datname = current_database()"
+}
+
 # measure MODE LOAD URL_A URL_B GROUPS...: prints the RESULT line.
 measure() {
   local mode="$1" load="$2" url_a="$3" url_b="$4"
   shift 4
   wait_quiet "$@"
-  local before after_wrk after t0 t1
+  local before after_wrk after t0 t1 x0="0 0" x1="0 0"
+  [ "$mode" != cluster ] || { x0="$(pg_xacts)"; sleep 0.2; }
   before="$(cpu_ticks "$@")"
   t0="$(date +%s.%N)"
   BENCH_REQUESTS="$WORK/$load.txt" BENCH_SEED=4100 wrk -t1 -c"$HALF" -d"${BENCH_DURATION}s" --timeout 5s \
@@ -212,10 +219,10 @@ measure() {
   t1="$(date +%s.%N)"
   wait_quiet "$@"
   after="$(cpu_ticks "$@")"
+  [ "$mode" != cluster ] || { sleep 1; x1="$(pg_xacts)"; }
   sed 's/^/    /' "$WORK/wrk-a.out" "$WORK/wrk-b.out" >&2
-  python3 - "$mode" "$load" "$CLK" "$before" "$after_wrk" "$after" "$t0" "$t1" "$WORK/wrk-a.out" "$WORK/wrk-b.out" <<'PY'
-import sys
-import os
+  python3 - "$mode" "$load" "$CLK" "$before" "$after_wrk" "$after" "$t0" "$t1" "$WORK/wrk-a.out" "$WORK/wrk-b.out" "$x0" "$x1" <<'PY'
+import os, sys
 mode, load, clk = sys.argv[1], sys.argv[2], int(sys.argv[3])
 def ticks(s): return {k: int(v) for k, v in (kv.split("=") for kv in s.split())}
 before, mid, after = ticks(sys.argv[4]), ticks(sys.argv[5]), ticks(sys.argv[6])
@@ -229,12 +236,14 @@ req = sum(x["requests"] for x in w)
 assert req > 0
 us = lambda k: (after[k] - before[k]) / clk * 1e6 / req
 parts = " ".join("cpu_us_%s=%.1f" % (k, us(k)) for k in before if k != "total")
+x0, x1 = [int(v) for v in sys.argv[11].split()], [int(v) for v in sys.argv[12].split()]
+pg = " pg_commits_per_req=%.2f pg_rollbacks_per_req=%.3f" % ((x1[0] - x0[0]) / req, (x1[1] - x0[1]) / req) if mode == "cluster" else ""
 tail = (after["total"] - mid["total"]) / max(1, after["total"] - before["total"])
 print("RESULT bench=cluster_cpu mode=%s load=%s split=%s cpu_us_per_req=%.1f %s tail_share=%.3f cores_busy=%.2f "
-      "rps=%.0f p99_ms=%.3f requests=%d non2xx=%d errors=%d" % (
+      "rps=%.0f p99_ms=%.3f requests=%d non2xx=%d errors=%d%s" % (
       mode, load, os.environ.get("BENCH_SPLIT", "1") if mode == "cluster" else "-", us("total"), parts, tail, (mid["total"] - before["total"]) / clk / secs,
       sum(x["rps"] for x in w), max(x["p99_ms"] for x in w), req,
-      sum(x["non2xx"] for x in w), sum(x["errors"] for x in w)))
+      sum(x["non2xx"] for x in w), sum(x["errors"] for x in w), pg))
 PY
 }
 export BENCH_SPLIT
