@@ -286,6 +286,7 @@ struct NetThread {
   uint64_t suppressed[3] = {0, 0, 0};
   // Per-thread cache of metric series: (route, status) -> series.
   std::unordered_map<std::string, std::pair<Counter*, Histogram*>> series;
+  std::string series_key;  // scratch for series_for
 };
 
 struct Server::Impl {
@@ -370,7 +371,13 @@ struct Server::Impl {
   }
 
   std::pair<Counter*, Histogram*> series_for(NetThread& t, const std::string& route, unsigned status) {
-    std::string key = route + '\0' + std::to_string(status);
+    // The key is built in a per-thread buffer: no allocation per request once the series exist.
+    std::string& key = t.series_key;
+    key.assign(route);
+    key += '\0';
+    char code[8];
+    std::snprintf(code, sizeof code, "%u", status);
+    key += code;
     auto it = t.series.find(key);
     if (it != t.series.end()) return it->second;
     Labels labels = {{"route", route}, {"status", std::to_string(status)}};
