@@ -38,12 +38,20 @@ struct Request {
   const std::string& param(std::string_view name) const;
 };
 
-// A byte range of a file sent as the body. The server reads it on the worker pool and writes
-// it in chunks, so neither a large file nor a slow client ties up memory or a network thread.
+// A byte range of a file sent as the body. The server sends it with sendfile(2) from the page
+// cache, or reads it on the worker pool when it is not cached, in chunks, so neither a large
+// file nor a slow client ties up memory, and a network thread never waits on disk.
+// `size` and `mtime_ns`, when the handler knows them (>= 0), are what the handler based its
+// headers on (ETag, Content-Range): a descriptor the server kept open from an earlier request
+// is used only while its fstat still shows them, so a file changed on disk and rescanned is
+// reopened. A file shorter than offset + length is never sent short: 500 before the headers,
+// the connection closed after them.
 struct FileBody {
   std::string path;
   uint64_t offset = 0;
   uint64_t length = 0;
+  int64_t size = -1;      // the whole file's size as the handler saw it, -1 if unknown
+  int64_t mtime_ns = -1;  // its modification time (ns since the epoch), -1 if unknown
 };
 
 struct Response {

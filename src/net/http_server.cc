@@ -1,6 +1,10 @@
 #include "net/http_server.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -32,8 +36,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 constexpr auto kTok = asio::as_tuple(asio::use_awaitable);
-constexpr std::size_t kInlineFileLimit = 256 * 1024;  // read whole into one write below this
-constexpr std::size_t kFileChunk = 256 * 1024;
+constexpr std::size_t kFileChunk = 256 * 1024;  // one sendfile or worker read at most
 using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 
 bool sane_request_id(std::string_view v) {
@@ -58,55 +61,150 @@ bool pread_exact(int fd, uint64_t offset, std::size_t len, std::string& out, int
   return true;
 }
 
-// Opens `path` and reads [offset, offset+len) into `out`. Runs on a worker thread. Returns the
-// open descriptor (the caller owns it) or an error.
-Result<int> open_and_read(const std::string& path, uint64_t offset, std::size_t len, std::string& out) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Error::not_found("cannot open file");
-  if (!pread_exact(fd, offset, len, out, 0)) {
-    ::close(fd);
-    return Error::unavailable("short read");
-  }
-  return fd;
+std::size_t page_size() {
+  static const std::size_t size = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  return size;
 }
 
-// A network thread's small cache of open audio files, like nginx's open_file_cache. Entries
-// live at most kMaxAge so a file replaced on disk is reopened soon; only its own thread
-// touches it.
+int64_t mtime_ns_of(const struct stat& st) {
+  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+}
+
+// An open file body source, shared by a network thread's cache and the requests sending from
+// it (a request keeps it open even if the cache drops it meanwhile).
+//
+// Page-cache residency. sendfile(2) has no "do not block" flag: if a page of the range is not
+// in memory, it reads it from disk on the calling (network) thread. So before each sendfile the
+// range is checked with mincore(2) on a read-only mapping of the file that is never touched
+// (no page is ever faulted in through it): for a file mapping, mincore reports a page as
+// present only if the page cache holds it *and it is up to date*, i.e. also not while a read of
+// it (another request's, or readahead) is still in flight. cachestat(2) would avoid the mapping
+// but counts pages whose read is still in flight, so a sendfile after it could wait for the
+// disk; a 1-byte preadv2(RWF_NOWAIT) at the start and end says nothing about the pages between.
+// The one window left is a page evicted between mincore and sendfile (microseconds; the page
+// was just found up to date), which no check done before the call can close.
+// mincore tells the truth about the page cache only for files this process owns or may write
+// (for others it reports every page present, see mincore(2)); for those, and when the mapping
+// fails, `map` stays null and the body is read with preadv2(RWF_NOWAIT) into memory and
+// written from there, as before sendfile was used. Either way a range that is not resident is
+// read on the worker pool.
+struct OpenFile {
+  int fd = -1;
+  int64_t size = 0;      // fstat at open
+  int64_t mtime_ns = 0;  // fstat at open
+  void* map = nullptr;   // PROT_READ mapping of [0, size), only ever passed to mincore
+  Clock::time_point opened;
+  OpenFile() = default;
+  OpenFile(const OpenFile&) = delete;
+  OpenFile& operator=(const OpenFile&) = delete;
+  ~OpenFile() {
+    if (map) ::munmap(map, static_cast<std::size_t>(size));
+    if (fd >= 0) ::close(fd);
+  }
+};
+using OpenFilePtr = std::shared_ptr<OpenFile>;
+
+// Opens `path` for sending. Runs on a worker thread (open and the mapping may touch the disk).
+Result<OpenFilePtr> open_file(const std::string& path) {
+  auto f = std::make_shared<OpenFile>();
+  f->fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (f->fd < 0) return Error::not_found("cannot open file");
+  struct stat st{};
+  if (::fstat(f->fd, &st) != 0 || !S_ISREG(st.st_mode)) return Error::unavailable("not a regular file");
+  f->size = st.st_size;
+  f->mtime_ns = mtime_ns_of(st);
+  f->opened = Clock::now();
+  const bool mincore_truthful = st.st_uid == ::geteuid() || ::access(path.c_str(), W_OK) == 0;
+  if (f->size > 0 && mincore_truthful) {
+    void* m = ::mmap(nullptr, static_cast<std::size_t>(f->size), PROT_READ, MAP_SHARED, f->fd, 0);
+    if (m != MAP_FAILED) f->map = m;
+  }
+  return f;
+}
+
+// Whether `f`'s descriptor still shows the file it was opened on, and the one the handler
+// described (FileBody::size, ::mtime_ns): a file rewritten in place or replaced and rescanned
+// must be reopened. One fstat, which does not touch the disk (the inode is in memory while
+// the file is open).
+bool still_valid(const OpenFile& f, const FileBody& fb) {
+  struct stat st{};
+  if (::fstat(f.fd, &st) != 0) return false;
+  const int64_t mtime = mtime_ns_of(st);
+  if (st.st_size != f.size || mtime != f.mtime_ns) return false;
+  if (fb.size >= 0 && fb.size != f.size) return false;
+  if (fb.mtime_ns >= 0 && fb.mtime_ns != f.mtime_ns) return false;
+  return true;
+}
+
+constexpr std::size_t kMaxProbePages = kFileChunk / 4096 + 2;
+
+// Whether every page of [offset, offset + len) is in the page cache and up to date (see
+// OpenFile). len <= kFileChunk; the range lies within the mapping (checked by the caller).
+bool resident(const OpenFile& f, uint64_t offset, std::size_t len) {
+  if (!f.map || len == 0) return f.map != nullptr;
+  const uint64_t page = page_size();
+  const uint64_t first = offset / page * page;
+  const std::size_t span = static_cast<std::size_t>(offset + len - first);
+  const std::size_t pages = (span + page - 1) / page;
+  unsigned char vec[kMaxProbePages];
+  if (pages > kMaxProbePages) return false;
+  if (::mincore(static_cast<char*>(f.map) + first, span, vec) != 0) return false;
+  for (std::size_t i = 0; i < pages; ++i)
+    if (!(vec[i] & 1)) return false;
+  return true;
+}
+
+// A network thread's small cache of open files, like nginx's open_file_cache: serving a range
+// from a cached descriptor costs one fstat (still_valid) instead of a hop to a worker for
+// open+close. Entries live at most kMaxAge so a file replaced on disk is reopened soon even
+// when the handler gave no size and mtime to check; only its own thread touches it.
 class OpenFileCache {
  public:
   static constexpr std::size_t kCapacity = 64;
   static constexpr std::chrono::seconds kMaxAge{2};
-  ~OpenFileCache() { clear(); }
-  int find(const std::string& path) {
-    for (auto& e : entries_)
-      if (e.path == path) return e.fd;
-    return -1;
+  OpenFilePtr find(const std::string& path) const {
+    for (const auto& e : entries_)
+      if (e.path == path) return e.file;
+    return nullptr;
   }
-  void insert(const std::string& path, int fd) {
-    if (find(path) >= 0 || entries_.size() >= kCapacity) {
-      ::close(fd);
-      return;
-    }
-    entries_.push_back({path, fd, Clock::now()});
+  void erase(const std::string& path) {
+    std::erase_if(entries_, [&](const Entry& e) { return e.path == path; });
+  }
+  void insert(const std::string& path, OpenFilePtr file) {
+    erase(path);
+    if (entries_.size() >= kCapacity) return;
+    entries_.push_back({path, std::move(file)});
   }
   void expire(Clock::time_point now, bool all) {
-    std::erase_if(entries_, [&](const Entry& e) {
-      if (!all && now - e.opened < kMaxAge) return false;
-      ::close(e.fd);
-      return true;
-    });
+    std::erase_if(entries_, [&](const Entry& e) { return all || now - e.file->opened >= kMaxAge; });
   }
-  void clear() { expire(Clock::now(), true); }
+  void clear() { entries_.clear(); }
 
  private:
   struct Entry {
     std::string path;
-    int fd;
-    Clock::time_point opened;
+    OpenFilePtr file;
   };
   std::vector<Entry> entries_;
 };
+
+// Appends the status line and header fields of `h` as HTTP/1.1 puts them on the wire.
+void serialize_header(const http::response_header<>& h, std::string& out) {
+  out.clear();
+  out += h.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  char code[8];
+  std::snprintf(code, sizeof code, "%u ", h.result_int());
+  out += code;
+  out += std::string_view(h.reason().data(), h.reason().size());
+  out += "\r\n";
+  for (const auto& f : h) {
+    out += std::string_view(f.name_string().data(), f.name_string().size());
+    out += ": ";
+    out += std::string_view(f.value().data(), f.value().size());
+    out += "\r\n";
+  }
+  out += "\r\n";
+}
 
 // The key a client's connections are counted under: its IPv4 address (also when it arrives
 // IPv4-mapped on an IPv6 socket), or the /64 prefix of an IPv6 address (one host usually has a
@@ -168,6 +266,9 @@ struct Session {
   ServerWebSocket* ws = nullptr;  // once the connection is a WebSocket (stream is then moved from)
   bool idle = true;
   Clock::time_point idle_since = Clock::now();
+  // While a file body waits for the socket to become writable: when the sweeper drops the
+  // connection (ServerOptions::write_timeout).
+  Clock::time_point write_deadline = Clock::time_point::max();
 };
 
 struct NetThread {
@@ -176,6 +277,7 @@ struct NetThread {
   std::set<Session*> sessions;  // only touched on this thread
   asio::steady_timer* sweep_timer = nullptr;
   OpenFileCache files;
+  std::string head;  // a file response's header, serialized here (reused, not per request)
   std::string access_log;  // buffered lines, flushed by the sweeper and when large
   // Access-log sampling of refused and failed requests (see ServerOptions): the current
   // second, lines written in it per kind, and lines left out since the last summary.
@@ -184,6 +286,7 @@ struct NetThread {
   uint64_t suppressed[3] = {0, 0, 0};
   // Per-thread cache of metric series: (route, status) -> series.
   std::unordered_map<std::string, std::pair<Counter*, Histogram*>> series;
+  std::string series_key;  // scratch for series_for
 };
 
 struct Server::Impl {
@@ -268,7 +371,13 @@ struct Server::Impl {
   }
 
   std::pair<Counter*, Histogram*> series_for(NetThread& t, const std::string& route, unsigned status) {
-    std::string key = route + '\0' + std::to_string(status);
+    // The key is built in a per-thread buffer: no allocation per request once the series exist.
+    std::string& key = t.series_key;
+    key.assign(route);
+    key += '\0';
+    char code[8];
+    std::snprintf(code, sizeof code, "%u", status);
+    key += code;
     auto it = t.series.find(key);
     if (it != t.series.end()) return it->second;
     Labels labels = {{"route", route}, {"status", std::to_string(status)}};
@@ -406,6 +515,11 @@ struct Server::Impl {
       if (!ec) local = endpoint_text(lep);
     }
     beast::tcp_stream stream(std::move(socket));
+    {
+      // File bodies are written with send(2)/sendfile(2) on the descriptor (write_file_body).
+      beast::error_code ignored;
+      stream.socket().native_non_blocking(true, ignored);
+    }
     Session state{&stream};
     t.sessions.insert(&state);
     beast::flat_buffer buffer;
@@ -424,7 +538,7 @@ struct Server::Impl {
       }
       state.idle = false;
       std::optional<Upgrade> upgrade;
-      bool keep = co_await serve_one(t, stream, buffer, remote, local, upgrade);
+      bool keep = co_await serve_one(t, state, buffer, remote, local, upgrade);
       if (upgrade) {
         ServerWebSocket ws(std::move(stream), opt.websocket, ws_metrics, upgrade->req.request_id, remote);
         state.ws = &ws;
@@ -446,8 +560,9 @@ struct Server::Impl {
   }
 
   // Reads, handles and answers one request. Returns whether the connection stays open.
-  awaitable<bool> serve_one(NetThread& t, beast::tcp_stream& stream, beast::flat_buffer& buffer,
+  awaitable<bool> serve_one(NetThread& t, Session& state, beast::flat_buffer& buffer,
                             const std::string& remote, const std::string& local, std::optional<Upgrade>& upgrade) {
+    beast::tcp_stream& stream = *state.stream;
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(opt.header_limit));
     parser.body_limit(opt.body_limit);
@@ -525,7 +640,7 @@ struct Server::Impl {
     counter->inc();
     hist->observe(elapsed);
     bool write_ok = true;
-    if (!upgraded) write_ok = co_await write_response(t, stream, req, res, keep_alive, head);
+    if (!upgraded) write_ok = co_await write_response(t, state, req, res, keep_alive, head);
     if (opt.access_log && log::level() <= log::Level::kInfo && sample_access_log(t, res.status)) {
       // Buffered per thread: one write(2) per 32 KB or per second instead of one per request.
       std::string& out = t.access_log;
@@ -552,8 +667,115 @@ struct Server::Impl {
     co_return write_ok && keep_alive;
   }
 
-  awaitable<bool> write_response(NetThread& t, beast::tcp_stream& stream, const Request& req, Response& r,
+  // The open file to send `fb` from: the thread's cached descriptor if it still shows the file
+  // the handler described (one fstat), else one opened on a worker. Null if the file cannot be
+  // opened or is shorter than the range.
+  awaitable<OpenFilePtr> open_for_sending(NetThread& t, const FileBody& fb) {
+    OpenFilePtr f = t.files.find(fb.path);
+    if (f && !still_valid(*f, fb)) {
+      t.files.erase(fb.path);
+      f = nullptr;
+    }
+    if (!f) {
+      auto opened = co_await workers.run([&] { return open_file(fb.path); });
+      if (!opened.ok()) co_return nullptr;
+      f = std::move(*opened);
+      // A file that differs from what the handler described (changed on disk, not rescanned
+      // yet) is still sent if it holds the range, but not kept: the next request looks again.
+      const bool as_described = (fb.size < 0 || fb.size == f->size) && (fb.mtime_ns < 0 || fb.mtime_ns == f->mtime_ns);
+      if (as_described) t.files.insert(fb.path, f);
+    }
+    if (fb.offset > static_cast<uint64_t>(f->size) || fb.length > static_cast<uint64_t>(f->size) - fb.offset)
+      co_return nullptr;
+    co_return f;
+  }
+
+  // Waits until the socket can take more bytes, or the write timeout (enforced by the sweeper).
+  awaitable<bool> wait_writable(Session& state) {
+    state.write_deadline = Clock::now() + opt.write_timeout;
+    auto [ec] = co_await state.stream->socket().async_wait(tcp::socket::wait_write, kTok);
+    state.write_deadline = Clock::time_point::max();
+    co_return !ec && !stopping_past_grace();
+  }
+
+  bool stopping_past_grace() const { return stopping && Clock::now() >= stop_deadline; }
+
+  // Sends [data, data + len) on the non-blocking socket. `more` (MSG_MORE): more of the same
+  // response follows at once, so a small header leaves in one segment with the body.
+  // `data` may point into a buffer that is reused (NetThread::head): the rest is copied before
+  // the first wait.
+  awaitable<bool> send_all(Session& state, const char* data, std::size_t len, bool more) {
+    const int fd = state.stream->socket().native_handle();
+    std::string rest;
+    while (len > 0) {
+      ssize_t n = ::send(fd, data, len, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+      if (n > 0) {
+        data += n;
+        len -= static_cast<std::size_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        if (rest.data() != data) {
+          rest.assign(data, len);
+          data = rest.data();
+        }
+        if (!co_await wait_writable(state)) co_return false;
+        continue;
+      }
+      co_return false;
+    }
+    co_return true;
+  }
+
+  // Writes the header `h` and then [fb.offset, fb.offset + fb.length) of `f` (which holds
+  // it, checked by open_for_sending). Chunks whose pages are all in the page cache go
+  // straight from the file to the socket with sendfile(2); others are read on a worker into
+  // memory first (see OpenFile). Returns false when the connection must be closed: a write
+  // error, the write timeout, or the file turning out shorter than the Content-Length already
+  // sent (truncated meanwhile) — a client must never get a short body on a live connection.
+  awaitable<bool> write_file_body(NetThread& t, Session& state, const http::response_header<>& h,
+                                  const OpenFile& f, const FileBody& fb) {
+    serialize_header(h, t.head);
+    if (!co_await send_all(state, t.head.data(), t.head.size(), fb.length > 0)) co_return false;
+    const int sock = state.stream->socket().native_handle();
+    std::string chunk;  // only for ranges not in the page cache, or files mincore cannot probe
+    uint64_t sent = 0;
+    while (sent < fb.length) {
+      const uint64_t pos = fb.offset + sent;
+      const std::size_t len = static_cast<std::size_t>(std::min<uint64_t>(kFileChunk, fb.length - sent));
+      if (resident(f, pos, len)) {
+        off_t off = static_cast<off_t>(pos);
+        ssize_t n = ::sendfile(sock, f.fd, &off, len);
+        if (n > 0) {
+          sent += static_cast<uint64_t>(n);
+          bytes_out.inc(static_cast<uint64_t>(n));
+          continue;
+        }
+        if (n == 0) co_return false;  // end of file before the range's end: truncated
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+          if (!co_await wait_writable(state)) co_return false;
+          continue;
+        }
+        co_return false;
+      }
+      // Without a mapping to probe, a read that never blocks (RWF_NOWAIT) serves cached
+      // pages; what is not cached is read on a worker.
+      bool got = !f.map && pread_exact(f.fd, pos, len, chunk, RWF_NOWAIT);
+      if (!got) got = co_await workers.run([&] { return pread_exact(f.fd, pos, len, chunk, 0); });
+      if (!got) co_return false;  // truncated or unreadable after the header went out: close
+      const bool more = sent + len < fb.length;
+      if (!co_await send_all(state, chunk.data(), chunk.size(), more)) co_return false;
+      sent += len;
+      bytes_out.inc(len);
+    }
+    co_return true;
+  }
+
+  awaitable<bool> write_response(NetThread& t, Session& state, const Request& req, Response& r,
                                  bool keep_alive, bool head) {
+    beast::tcp_stream& stream = *state.stream;
     http::response<http::string_body> res{static_cast<http::status>(r.status), req.raw.version()};
     // Take the handler's header fields over instead of copying them one by one.
     static_cast<http::fields&>(res.base()) = std::move(r.headers);
@@ -561,57 +783,24 @@ struct Server::Impl {
     res.keep_alive(keep_alive);
 
     if (r.file && !head) {
-      const FileBody fb = *r.file;
-      if (fb.length <= kInlineFileLimit) {
-        // Fast path: a cached descriptor and bytes already in the page cache, read without
-        // blocking (RWF_NOWAIT). Otherwise open and read on a worker.
-        std::string data;
-        Status s;
-        int fd = t.files.find(fb.path);
-        if (fd < 0 || !pread_exact(fd, fb.offset, fb.length, data, RWF_NOWAIT)) {
-          auto opened = co_await workers.run([&] { return open_and_read(fb.path, fb.offset, fb.length, data); });
-          if (opened.ok()) t.files.insert(fb.path, *opened);
-          else s = opened.error();
-        }
-        if (!s) {
-          Response err = Response::error(500, "Could not read the file");
-          res.result(http::status::internal_server_error);
-          res.set(http::field::content_type, "application/json; charset=utf-8");
-          res.erase(http::field::content_range);
-          res.body() = std::move(err.body);
-          r.status = 500;
-        } else {
-          res.body() = std::move(data);
-        }
-        res.prepare_payload();
-        stream.expires_after(opt.write_timeout);
-        auto [ec, n] = co_await http::async_write(stream, res, kTok);
-        bytes_out.inc(res.body().size());
-        co_return !ec;
+      const FileBody& fb = *r.file;
+      OpenFilePtr f = co_await open_for_sending(t, fb);
+      if (f) {
+        res.content_length(fb.length);
+        co_return co_await write_file_body(t, state, res.base(), *f, fb);
       }
-      // Large body: headers first, then chunks read on the worker pool.
-      http::response<http::empty_body> hdr{static_cast<http::status>(r.status), req.raw.version()};
-      for (const auto& f : res) hdr.set(f.name_string(), f.value());
-      hdr.content_length(fb.length);
-      hdr.keep_alive(keep_alive);
-      http::response_serializer<http::empty_body> sr{hdr};
+      // Not there, or shorter than the range: nothing is sent yet, so say so properly.
+      Response err = Response::error(500, "Could not read the file");
+      res.result(http::status::internal_server_error);
+      res.set(http::field::content_type, "application/json; charset=utf-8");
+      res.erase(http::field::content_range);
+      res.body() = std::move(err.body);
+      r.status = 500;
+      res.prepare_payload();
       stream.expires_after(opt.write_timeout);
-      auto [hec, hn] = co_await http::async_write_header(stream, sr, kTok);
-      if (hec) co_return false;
-      std::string chunk;
-      uint64_t sent = 0;
-      while (sent < fb.length) {
-        std::size_t len = static_cast<std::size_t>(std::min<uint64_t>(kFileChunk, fb.length - sent));
-        auto opened = co_await workers.run([&] { return open_and_read(fb.path, fb.offset + sent, len, chunk); });
-        if (!opened.ok()) co_return false;  // headers are out: the only honest signal is to close
-        ::close(*opened);
-        stream.expires_after(opt.write_timeout);
-        auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(chunk), kTok);
-        if (wec) co_return false;
-        sent += len;
-        bytes_out.inc(len);
-      }
-      co_return true;
+      auto [ec, n] = co_await http::async_write(stream, res, kTok);
+      bytes_out.inc(res.body().size());
+      co_return !ec;
     }
 
     if (head) {
@@ -687,7 +876,8 @@ struct Server::Impl {
           else if (stopping) s->ws->going_away();
           continue;
         }
-        if ((s->idle && (stopping || now - s->idle_since > opt.idle_timeout)) || past_grace) {
+        if ((s->idle && (stopping || now - s->idle_since > opt.idle_timeout)) || past_grace ||
+            now > s->write_deadline) {
           beast::error_code ignored;
           s->stream->socket().cancel(ignored);
           if (past_grace) s->stream->socket().close(ignored);

@@ -3,7 +3,8 @@
 // Threads: `io_threads` network threads, each with its own io_context and its own acceptor on
 // the same port (SO_REUSEPORT), so connections are spread by the kernel and a connection lives
 // on one thread (no strands needed). Handlers run on the network thread and must offload
-// blocking work with WorkerPool::run. File bodies are read on the worker pool.
+// blocking work with WorkerPool::run. File bodies (FileBody) go from the page cache to the
+// socket with sendfile(2) when mincore(2) shows the range cached; otherwise a worker reads them.
 //
 // Protection: header and body size limits, a deadline for reading each request, an idle
 // timeout between requests, a write timeout, a cap on open connections and a lower one per client

@@ -92,10 +92,10 @@ awaitable<Response> stream_audio(ApiContext& ctx, Counter& streamed, Counter& re
     res.headers.set(http::field::content_range, "bytes " + std::to_string(decision.range.first) + "-" +
                                                     std::to_string(decision.range.last) + "/" +
                                                     std::to_string(size));
-    res.file = net::FileBody{path, decision.range.first, decision.range.length()};
+    res.file = net::FileBody{path, decision.range.first, decision.range.length(), file_size, mtime_ns};
   } else {
     res.status = 200;
-    res.file = net::FileBody{path, 0, size};
+    res.file = net::FileBody{path, 0, size, file_size, mtime_ns};
   }
   if (req.method() != http::verb::head) streamed.inc(res.file->length);
   co_return res;

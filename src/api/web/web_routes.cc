@@ -23,7 +23,7 @@ Response serve(const Request& req, const Asset& a, bool is_document) {
   }
   Response r;
   r.status = 200;
-  r.file = net::FileBody{a.file, 0, a.size};
+  r.file = net::FileBody{a.file, 0, a.size, static_cast<int64_t>(a.size)};
   r.headers.set(http::field::content_type, a.content_type);
   r.headers.set(http::field::etag, a.etag);
   r.headers.set(http::field::cache_control,
