@@ -19,7 +19,7 @@ const std::set<std::string> kKnownKeys = {
     "data", "listen", "library", "public_url", "io_threads", "workers", "analysis_workers", "cors_origins",
     "max_connections", "body_limit", "request_timeout", "idle_timeout", "rate_limit_client",
     "rate_limit_user", "rate_window", "rescan_interval", "access_log", "log_level", "web", "stream_token_ttl",
-    "transcode_cache_mb", "transcode_jobs", "transcode_ahead", "max_connections_per_address", "allowed_hosts",
+    "transcode_cache_mb", "transcode_jobs", "transcode_ahead", "transcode_dir", "max_connections_per_address", "allowed_hosts",
     "audio_rate_limit", "image_rate_limit",
     "metrics_token", "test_index_delay_ms", "database", "database_writers", "redis", "roles",
     "event_log", "event_log_durability", "edges", "edge_key_file", "edge_probe_interval"};
@@ -245,6 +245,10 @@ Result<Config> build_config(const Settings& file, const Settings& env, const Set
     c.transcode_cache_bytes = static_cast<uint64_t>(n) << 20;
   }
   if (auto v = last("transcode_jobs")) { SEGUE_ASSIGN_OR_RETURN(auto n, to_int("transcode_jobs", *v, 0, 64)); c.transcode_jobs = static_cast<int>(n); }
+  if (auto v = last("transcode_dir")) {
+    if (v->empty()) return Error::invalid("transcode_dir: expected a directory");
+    c.transcode_dir = *v;
+  }
   if (auto v = last("transcode_ahead")) {
     // "FORMAT:KBPS" with a format Segue encodes to; "" or "off" for none.
     if (!v->empty() && *v != "off") {

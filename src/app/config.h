@@ -95,6 +95,9 @@ struct Config {
   uint64_t transcode_cache_bytes = 4ull << 30;
   int transcode_jobs = 0;
   std::string transcode_ahead;
+  // Where encodings are kept; empty: <data_dir>/transcodes. The nodes of a cluster share one
+  // (a path every node sees: NFS or similar), so an encoding one node made is served by all.
+  std::string transcode_dir;
 };
 
 // Raw settings by key ("listen", "data", "library", ...) as they come from one source.

@@ -94,7 +94,7 @@ const std::map<std::string, std::string> kSettingFlags = {
     {"audio-rate-limit", "audio_rate_limit"}, {"image-rate-limit", "image_rate_limit"}, {"allowed-host", "allowed_hosts"},
     {"metrics-token", "metrics_token"}, {"database", "database"}, {"database-writers", "database_writers"},
     {"redis", "redis"}, {"roles", "roles"}, {"event-log", "event_log"}, {"event-log-durability", "event_log_durability"},
-    {"edges", "edges"}, {"edge-key-file", "edge_key_file"}, {"edge-probe-interval", "edge_probe_interval"}};
+    {"edges", "edges"}, {"edge-key-file", "edge_key_file"}, {"transcode-dir", "transcode_dir"}, {"edge-probe-interval", "edge_probe_interval"}};
 const std::set<std::string> kBoolFlags = {"full", "public", "admin-flag"};
 
 Args parse_args(int argc, char** argv, int start, const std::set<std::string>& command_flags,

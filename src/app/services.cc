@@ -255,6 +255,14 @@ Status start_roles(Services& s, const Config& config) {
   // Revocations reach this server at once: its own directly, the CLI's (another process on the
   // same database) within one poll of the revision row, every 250 ms off the network threads.
   if (config.has_role("api")) s.auth->watch_revocations(std::chrono::milliseconds(250));
+  // The catalog other nodes scan: only the leader scans, and every node serves the catalog from
+  // its own snapshot, reloaded within a second of a scan that changed it (issue 17).
+  s.catalog_follower = std::make_unique<Periodic>(std::chrono::seconds(1), [&s] {
+    if (auto r = s.catalog->follow(); !r.ok())
+      log::warn("catalog: cannot follow the stored catalog", {{"error", r.error().message}});
+    else if (*r)
+      log::info("catalog: reloaded after another node's scan", {{"version", std::to_string(s.catalog->loaded_version())}});
+  });
   // Edge health: the nodes that answer play requests probe the edges they list.
   if (config.has_role("api") && s.edges) {
     s.edge_prober = std::make_unique<edge::EdgeProber>(*s.edges, edge::ProberOptions{config.edge_probe_interval, std::chrono::milliseconds(500)});

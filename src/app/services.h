@@ -13,6 +13,7 @@
 
 #include "app/config.h"
 #include "app/leader.h"
+#include "app/periodic.h"
 #include "auth/auth_service.h"
 #include "bus/event_bus.h"
 #include "catalog/artwork.h"
@@ -72,6 +73,8 @@ struct Services {
   std::unique_ptr<analysis::AnalysisService> analysis;  // workers with the "analysis" role only
   std::unique_ptr<catalog::ScanLoop> scans;  // with the "scanner" role only; runs while leading
   std::unique_ptr<edge::EdgeProber> edge_prober;  // with `edges` and the "api" role (start_roles)
+  // Reloads the catalog when another node's scan changed it (Catalog::follow(), every second).
+  std::unique_ptr<Periodic> catalog_follower;
   // Last, so destroyed first: with the "scanner" role, the cluster leadership that runs `scans`
   // and `encode_ahead` while this node holds it (start_roles()).
   std::unique_ptr<Leadership> leader;

@@ -13,7 +13,7 @@ Result<std::unique_ptr<transcode::TranscodeCache>> open_transcode_cache(store::D
   transcode::WorkerCommand worker;
   worker.argv_prefix = {subprocess::self_executable(), "worker", "transcode"};
   transcode::CacheOptions o;
-  o.dir = config.data_dir + "/transcodes";
+  o.dir = config.transcode_dir.empty() ? config.data_dir + "/transcodes" : config.transcode_dir;
   o.max_bytes = config.transcode_cache_bytes;
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   o.jobs = config.transcode_jobs > 0 ? config.transcode_jobs : std::max(1, cores / 2);

@@ -136,6 +136,21 @@ void Catalog::register_metrics(MetricsRegistry& metrics) const {
 
 std::shared_ptr<const Snapshot> Catalog::snapshot() const { return std::atomic_load(&snapshot_); }
 
+Result<bool> Catalog::follow() {
+  if (loaded_version_.load() == 0) {  // never loaded (versions start at 1)
+    SEGUE_TRY(reload());
+    return true;
+  }
+  int64_t stored = 0;
+  SEGUE_TRY(db_.read([&](store::Connection& c) -> Status {
+    SEGUE_ASSIGN_OR_RETURN(stored, load_catalog_version(c));
+    return {};
+  }));
+  if (stored <= loaded_version_.load()) return false;
+  SEGUE_TRY(reload());
+  return true;
+}
+
 Status Catalog::reload() {
   std::lock_guard lock(reload_mu_);
   if (!migrated_) {
@@ -143,10 +158,13 @@ Status Catalog::reload() {
     migrated_ = true;
   }
   CatalogRows rows;
+  int64_t version = 0;
   SEGUE_TRY(db_.read([&](store::Connection& c) -> Status {
+    SEGUE_ASSIGN_OR_RETURN(version, load_catalog_version(c));
     SEGUE_ASSIGN_OR_RETURN(rows, load_catalog_rows(c));
     return {};
   }));
+  loaded_version_ = version;
   auto s = std::make_shared<Snapshot>();
   s->artists_ = std::move(rows.artists);
   s->albums_ = std::move(rows.albums);

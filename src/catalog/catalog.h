@@ -7,6 +7,7 @@
 // caller holds the shared_ptr to that snapshot.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -106,6 +107,14 @@ class Catalog {
   // Blocking; worker threads only. Concurrent calls are serialised.
   Status reload();
 
+  // The nodes of a cluster share the catalog tables but only one scans (the leader): a scan
+  // that wrote rows bumps the catalog's version in its last transaction, and every node reloads
+  // when the stored version is newer than the one its snapshot was read with. Blocking (one
+  // small read, and reload() when it moved); worker threads only. True if it reloaded.
+  Result<bool> follow();
+  // The version the current snapshot was read at (0 before the first reload).
+  int64_t loaded_version() const { return loaded_version_.load(); }
+
   // The current snapshot (an empty one before the first reload). Any thread, never blocks on
   // I/O.
   std::shared_ptr<const Snapshot> snapshot() const;
@@ -128,6 +137,7 @@ class Catalog {
   std::shared_ptr<const Snapshot> snapshot_;  // accessed with std::atomic_load/store
   bus::EventBus* events_;
   uint64_t generation_ = 0;  // under reload_mu_
+  std::atomic<int64_t> loaded_version_{0};
 };
 
 }  // namespace segue::catalog

@@ -122,7 +122,26 @@ std::vector<std::string> parse_genres(const std::string& text) {
 
 }  // namespace
 
-std::vector<store::Migration> catalog_migrations() { return {{1, kSchemaV1}}; }
+// v2: the catalog's version, bumped by each scan that wrote rows (Catalog::follow()).
+constexpr const char* kSchemaV2 = R"(
+CREATE TABLE catalog_meta (
+  id INTEGER PRIMARY KEY,
+  version INTEGER NOT NULL
+);
+INSERT INTO catalog_meta (id, version) VALUES (1, 1);
+)";
+
+std::vector<store::Migration> catalog_migrations() { return {{1, kSchemaV1}, {2, kSchemaV2}}; }
+
+Result<int64_t> load_catalog_version(store::Connection& c) {
+  SEGUE_ASSIGN_OR_RETURN(auto v, c.query_int("SELECT version FROM catalog_meta WHERE id = 1"));
+  return v.value_or(0);
+}
+
+Status bump_catalog_version(store::Connection& c) {
+  SEGUE_TRY(c.exec("UPDATE catalog_meta SET version = version + 1 WHERE id = 1"));
+  return {};
+}
 
 std::string tags_to_json(const TagInfo& t) {
   json::object o;

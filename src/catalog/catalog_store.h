@@ -18,6 +18,10 @@ namespace segue::catalog {
 
 // Migrations for db.migrate("catalog", catalog_migrations()).
 std::vector<store::Migration> catalog_migrations();
+// The catalog's version (catalog_meta): bumped in the last transaction of a scan that wrote rows,
+// read with the rows by Catalog::reload(), so other nodes know when to reload.
+Result<int64_t> load_catalog_version(store::Connection& c);
+Status bump_catalog_version(store::Connection& c);
 
 // One audio_files row with the tags it was last read with.
 struct StoredFile {

@@ -632,6 +632,8 @@ Result<ScanReport> Scanner::scan_locked(const std::vector<std::string>& library_
     SEGUE_TRY(db_.write([&](store::Connection& c) -> Status {
       SEGUE_ASSIGN_OR_RETURN(int64_t orphans, delete_orphans(c));
       report.rows_written += static_cast<std::size_t>(orphans);
+      // Other nodes reload when they see the version move (Catalog::follow()).
+      if (report.rows_written > 0) SEGUE_TRY(bump_catalog_version(c));
       return {};
     }));
 

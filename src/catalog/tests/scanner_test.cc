@@ -279,6 +279,45 @@ TEST_F(ScannerTest, DeletedFileIsRemovedAndEmptyAlbumsWithIt) {
   EXPECT_NE(snap()->artist(artist_id_for("Nadia Oré")), nullptr);
 }
 
+TEST_F(ScannerTest, AnotherNodesCatalogFollowsAScanThatChangedSomething) {
+  // Two nodes on one database, only one scanning (the leader): the other reloads when the
+  // catalog's version moved, and only then.
+  auto db2 = store::testing::open((tmp_.path() / "segue.db").string());
+  ASSERT_TRUE(db2.ok()) << db2.error().message;
+  Catalog other(**db2);
+  ASSERT_TRUE(other.reload().ok());
+  EXPECT_EQ(other.snapshot()->tracks().size(), 0u);
+  write_demo();
+  scan();
+  const std::size_t tracks = snap()->tracks().size();
+  ASSERT_GT(tracks, 0u);
+  EXPECT_EQ(catalog_->loaded_version(), other.loaded_version() + 1);
+  auto followed = other.follow();
+  ASSERT_TRUE(followed.ok()) << followed.error().message;
+  EXPECT_TRUE(*followed);
+  EXPECT_EQ(other.snapshot()->tracks().size(), tracks);
+  EXPECT_EQ(other.loaded_version(), catalog_->loaded_version());
+  // Nothing changed: no reload, on either node.
+  scan();
+  auto again = other.follow();
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(*again);
+  auto own = catalog_->follow();
+  ASSERT_TRUE(own.ok());
+  EXPECT_FALSE(*own);  // the scanning node read the version its own scan wrote
+  // A deleted file: the other node follows again.
+  std::string victim;
+  for (const auto& f : snap()->files()) { victim = f.path; break; }
+  ASSERT_FALSE(victim.empty());
+  fs::remove(victim);
+  scan();
+  auto third = other.follow();
+  ASSERT_TRUE(third.ok());
+  EXPECT_TRUE(*third);
+  EXPECT_EQ(other.snapshot()->tracks().size(), snap()->tracks().size());
+  EXPECT_LT(other.snapshot()->tracks().size(), tracks);
+}
+
 TEST_F(ScannerTest, IdsAreStableAcrossAFreshDatabase) {
   write_demo();
   scan();
