@@ -14,6 +14,27 @@
 #     those requests the edges answered from cache (X-Cache-Status HIT) and the share of audio
 #     requests that reached the origin (its /metrics).
 #
+# Knobs (environment):
+#   BENCH_EDGE_VARIANTS="full nolog nojs ..."  edge configurations measured in (a), each its own
+#     nginx (2 workers, own cache, warmed first), in one run next to nginx from disk (measured
+#     before and after the variants; the ratio is against the mean of the two). "full" is the
+#     configuration deploy/render writes; the others are that file with parts switched off or
+#     changed, joined with "+" (e.g. "nolog+nojs"):
+#       nolog     access_log off
+#       lognobuf  the access log unbuffered (as before the tuning); logbuf: buffer=64k flush=1s
+#       nojs      no token check (the `if ($edge_denied)` removed: njs never runs)
+#       jsnop     njs runs per request, but edge_token.js replaced by one that only reads the
+#                 token argument (the cost of njs itself, without the check's work)
+#       noslice   no slice module: whole files cached under $uri, ranges cut from them
+#       noofc     open_file_cache off (every HIT opens the cache file)
+#       reuseport `listen ... reuseport` (the kernel spreads connections over the workers)
+#       noreuseport the listen socket shared by the workers (as before the tuning)
+#       bare      nolog+nojs+noslice
+#       oldjs     edge_token.js as first shipped (commit 068fc92, see bench/edge/variant.py)
+#       before    the configuration and the check before the tuning (lognobuf+noofc+noreuseport+oldjs)
+#     Default: "full".
+#   BENCH_PLAYS=0 skips (b); BENCH_EDGE_ORIGIN=0 skips the origin's run in (a).
+#
 # usage: bench/edge/run.sh BUILD_DIR      (prints RESULT lines)
 source "$(dirname "$0")/../lib.sh"
 bench_init "${1:-}"
@@ -21,6 +42,8 @@ need wrk nginx curl openssl python3
 [ -f /usr/lib/nginx/modules/ngx_http_js_module.so ] || { echo "missing the njs module (libnginx-mod-http-js)" >&2; exit 2; }
 : "${BENCH_PLAYS:=5000}"
 : "${BENCH_RANGES:=3}"
+: "${BENCH_EDGE_VARIANTS:=full}"
+: "${BENCH_EDGE_ORIGIN:=1}"
 RENDER="$BENCH_DIR/../deploy/render"
 
 DATA="$WORK/data"
@@ -59,10 +82,11 @@ done
 [ "$n" = 2 ] || { echo "play answers do not list both edges" >&2; exit 1; }
 
 # ---- (b) first, on cold caches: the hit ratio under a Zipf play workload.
-echo "== edge hit ratio: $BENCH_PLAYS plays, Zipf(s=1) over $NTRACKS tracks, $BENCH_RANGES ranges each" >&2
 origin_audio() {
   curl -s "$BASE/metrics" | awk '/^segue_http_requests_total\{route="\/audio\/\{file_id\}"/ {s += $2} END {print s + 0}'
 }
+if [ "$BENCH_PLAYS" -gt 0 ]; then
+echo "== edge hit ratio: $BENCH_PLAYS plays, Zipf(s=1) over $NTRACKS tracks, $BENCH_RANGES ranges each" >&2
 O0="$(origin_audio)"
 python3 - "$BASE" "$TOKEN" "$WORK/tracks.txt" "$BENCH_PLAYS" "$BENCH_RANGES" >"$WORK/zipf.txt" <<'PY'
 import http.client, json, random, sys, time, urllib.parse
@@ -135,6 +159,7 @@ REQS="$(awk '$1 == "requests" {print $2}' "$WORK/zipf.txt")"
 HIT="$(awk '$1 == "hit_ratio" {print $2}' "$WORK/zipf.txt")"
 ORIGIN_SHARE="$(python3 -c "print(f'{($O1 - $O0) / $REQS:.4f}')")"
 echo "RESULT bench=edge-zipf plays=$BENCH_PLAYS tracks=$NTRACKS ranges_per_play=$BENCH_RANGES requests=$REQS hit_ratio=$HIT origin_requests=$((O1 - O0)) origin_share=$ORIGIN_SHARE"
+fi
 
 # ---- (a) 16 KB ranges: edge HITs vs nginx from disk vs the origin.
 # One lossless-preferred play per track (the largest files, as bench/stream.sh): the file id, its
@@ -176,31 +201,64 @@ cp "$WORK/edge-all.txt" "$WORK/nginx-all.txt"
 NP="$(free_port)"
 start_nginx "$WORK/www" "$NP"
 
-# Every request of the sequence must be a HIT on the edge: check one of each file.
-while read -r path size; do
-  st="$(curl -s -o /dev/null -D - -H 'Range: bytes=0-16383' "$EDGE$path" | tr -d '\r' | awk 'tolower($1) == "x-cache-status:" {print $2}')"
-  [ "$st" = HIT ] || { echo "edge e1 did not answer $path from its cache ($st)" >&2; exit 1; }
-done <"$WORK/edge-all.txt"
+# One edge per variant: deploy/render's configuration, edited (bench/edge/variant.py), its own
+# port, cache and 2 workers; warmed with every file (byte-identical), then every file checked to
+# be a HIT.
+declare -A VPORT
+for v in $BENCH_EDGE_VARIANTS; do
+  [[ "$v" =~ ^[a-z+]+$ ]] || { echo "bad variant name '$v'" >&2; exit 2; }
+  vdir="$WORK/edge-v-${v//+/-}"
+  vport="$(free_port)"
+  "$RENDER" edge --listen "127.0.0.1:$vport" --origin "$BASE" --edge-key-file "$WORK/edge.key" \
+    --dir "$vdir" --name "v-${v//+/-}" --workers 2
+  python3 "$BENCH_DIR/edge/variant.py" "$vdir/nginx.conf" "$v"
+  nginx -c "$vdir/nginx.conf" -p "$vdir" -g 'daemon off;' 2>"$vdir/stderr.log" &
+  BENCH_PIDS+=("$!")
+  wait_http "http://127.0.0.1:$vport/edge-health" 30
+  VPORT[$v]="$vport"
+  while read -r path size; do
+    curl -s -o "$WORK/edge-copy" "http://127.0.0.1:$vport$path"
+    cmp -s "$WORK/edge-copy" "$WORK/www/${path%%\?*}" || { echo "edge variant $v returned other bytes for $path" >&2; exit 1; }
+  done <"$WORK/edge-all.txt"
+  while read -r path size; do
+    st="$(curl -s -o /dev/null -D - -H 'Range: bytes=0-16383' "http://127.0.0.1:$vport$path" | tr -d '\r' | awk 'tolower($1) == "x-cache-status:" {print $2}')"
+    [ "$st" = HIT ] || { echo "edge variant $v did not answer $path from its cache ($st)" >&2; exit 1; }
+  done <"$WORK/edge-all.txt"
+  # A token check that is on must still refuse a bad token.
+  if [[ "$v" != *nojs* && "$v" != *bare* && "$v" != *jsnop* ]]; then
+    p1="$(head -1 "$WORK/edge-all.txt" | cut -d' ' -f1)"
+    c="$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$vport${p1}x")"
+    [ "$c" = 403 ] || { echo "edge variant $v accepted a bad token ($c)" >&2; exit 1; }
+  fi
+done
 
 LUA="$BENCH_DIR/range.lua"
 declare -A R
 bench_set() {  # label base-url targets
   local label="$1" url="$2" targets="$3" line
-  echo "== edge ranges: $label" >&2
+  echo "== edge ranges: $label (load $(cut -d' ' -f1 /proc/loadavg))" >&2
   line="$(BENCH_TARGETS="$targets" run_wrk "$label" "$LUA" "$url")"
   R["$label"]="$line"
-  echo "RESULT bench=edge-ranges set=all server=$label $line"
+  echo "RESULT bench=edge-ranges set=all server=$label load=$(cut -d' ' -f1 /proc/loadavg) $line"
 }
 O2="$(origin_audio)"
-bench_set edge-hit "$EDGE" "$WORK/edge-all.txt"
-[ "$(origin_audio)" = "$O2" ] || echo "note: the origin saw $(( $(origin_audio) - O2 )) audio requests during the edge run" >&2
 bench_set nginx-disk "http://127.0.0.1:$NP" "$WORK/nginx-all.txt"
-bench_set origin "$BASE" "$WORK/origin-all.txt"
+for v in $BENCH_EDGE_VARIANTS; do
+  bench_set "edge-$v" "http://127.0.0.1:${VPORT[$v]}" "$WORK/edge-all.txt"
+done
+[ "$(origin_audio)" = "$O2" ] || echo "note: the origin saw $(( $(origin_audio) - O2 )) audio requests during the edge runs" >&2
+bench_set nginx-disk-2 "http://127.0.0.1:$NP" "$WORK/nginx-all.txt"
+[ "$BENCH_EDGE_ORIGIN" = 0 ] || bench_set origin "$BASE" "$WORK/origin-all.txt"
 
 field() { sed -n "s/.*\b$2=\([^ ]*\).*/\1/p" <<<"$1"; }
-n=$(field "${R[nginx-disk]}" rps)
-for s in edge-hit origin; do
+n1=$(field "${R[nginx-disk]}" rps)
+n2=$(field "${R[nginx-disk-2]}" rps)
+n=$(python3 -c "print(($n1 + $n2) / 2)")
+servers=""
+for v in $BENCH_EDGE_VARIANTS; do servers+=" edge-$v"; done
+[ "$BENCH_EDGE_ORIGIN" = 0 ] || servers+=" origin"
+for s in $servers; do
   v=$(field "${R[$s]}" rps)
-  echo "RESULT bench=edge-ranges-ratio set=all server=$s vs=nginx-disk ratio=$(python3 -c "print(f'{$v/$n:.2f}')")"
+  echo "RESULT bench=edge-ranges-ratio set=all server=$s vs=nginx-disk-mean nginx_rps=$n1/$n2 ratio=$(python3 -c "print(f'{$v/$n:.2f}')")"
 done
 echo "RESULT bench=edge-info files=$NFILES total_bytes=$TOTAL_BYTES"
