@@ -183,9 +183,10 @@ run_wrk() {
 }
 
 # Starts nginx serving ROOT on PORT with sendfile, 2 workers, no access log, as a foreground
-# process in the background (daemon off). Args: ROOT PORT. Sets NGINX_PID (the master).
+# process in the background (daemon off). Args: ROOT PORT [DEFAULT_TYPE] (the Content-Type of
+# every file, default application/octet-stream). Sets NGINX_PID (the master).
 start_nginx() {
-  local root="$1" port="$2" prefix="$WORK/nginx-$2"
+  local root="$1" port="$2" ctype="${3:-application/octet-stream}" prefix="$WORK/nginx-$2"
   mkdir -p "$prefix/logs" "$prefix/tmp"
   # nginx (started as root) runs its workers as nobody: let them reach the files.
   chmod 755 "$WORK"
@@ -214,7 +215,7 @@ http {
   types {
     application/octet-stream bin;
   }
-  default_type application/octet-stream;
+  default_type $ctype;
   server {
     listen 127.0.0.1:$port reuseport;
     root $root;
