@@ -64,7 +64,7 @@ def jsnop(t):
     if "js_import edge from edge_token.js;" not in t:
         sys.exit("variant.py: jsnop: edge_token.js is not imported")
     with open(os.path.join(os.path.dirname(CONF), "edge_token.js"), "w") as f:
-        f.write("function denied(r) { return r.args.token ? '' : 'Missing stream token'; }\nexport default { denied };\n")
+        f.write("function denied(r) { return r.variables.arg_token ? '' : 'Missing stream token'; }\nexport default { denied };\n")
     return t
 
 
