@@ -88,6 +88,9 @@ Status PopularityConsumer::load(store::Connection& c) {
     for (const auto& [id, s] : items_[k]) max_score_[k] = std::max(max_score_[k], s.score);
   }
   artist_tracks_ = std::move(artist_tracks);
+  // Day windows are read again when a batch needs them: another process (a cluster's node) may
+  // have counted plays in them since this one cached them.
+  windows_.clear();
   return {};
 }
 
