@@ -404,14 +404,19 @@ function psql(url: string, sql: string): string {
 /** On PostgreSQL: the same comparison on a pg_dump copy of the server's database (every
  * consumer's state lives there; scores printed as float4, as %.6g does on SQLite). */
 function compareWithReplayPostgres(data: string): void {
+  compareWithReplayFrom(databaseFor(data)!, path.join(data, "secret.key"));
+}
+
+/** The same comparison for any PostgreSQL database `from` (a cluster's), whose nodes share the
+ * key in `keyFile`; the copy goes to a database of this test run's PostgreSQL. */
+export function compareWithReplayFrom(from: string, keyFile: string): void {
   const copy = tempDir("segue-recount-");
-  const from = databaseFor(data)!;
   const to = databaseFor(copy)!;
   const dump = spawnSync("pg_dump", ["--no-owner", from], { encoding: "utf8", maxBuffer: 1 << 30 });
   if (dump.status !== 0) throw new Error(`pg_dump: ${dump.stderr}`);
   const load = spawnSync("psql", [to, "-X", "-q", "-v", "ON_ERROR_STOP=1"], { input: dump.stdout, encoding: "utf8", maxBuffer: 1 << 30 });
   if (load.status !== 0) throw new Error(`psql restore: ${load.stderr}`);
-  fs.copyFileSync(path.join(data, "secret.key"), path.join(copy, "secret.key"));
+  fs.copyFileSync(keyFile, path.join(copy, "secret.key"));
   // Scores to 6 significant digits, as printf('%.6g') gives on SQLite. The score columns are
   // marked in the query, since PostgreSQL prints a whole-valued double without a decimal point
   // ("3683842263749") and a value that is not as "3683842263749.5".
