@@ -228,9 +228,23 @@ Status AuthService::sync_revocations() {
 
 void AuthService::watch_revocations(std::chrono::milliseconds interval) {
   if (watcher_.joinable() || interval.count() <= 0) return;
+  // A revocation announced on the bus (another node's, over Redis, or one this node's watcher
+  // saw) wakes the watcher at once, so every node's credentials epochs (stream tokens) and
+  // token cache follow within one database read, not one poll interval.
+  if (options_.events)
+    revoked_sub_ = options_.events->subscribe("auth-revocation-watcher", bus::only<bus::UsersRevoked>([this](const bus::UsersRevoked&) {
+      {
+        std::lock_guard l(watch_mu_);
+        watch_kick_ = true;
+      }
+      watch_cv_.notify_all();
+    }));
   watcher_ = std::thread([this, interval] {
     std::unique_lock lock(watch_mu_);
-    while (!watch_cv_.wait_for(lock, interval, [&] { return watch_stop_; })) {
+    for (;;) {
+      watch_cv_.wait_for(lock, interval, [&] { return watch_stop_ || watch_kick_; });
+      if (watch_stop_) break;
+      watch_kick_ = false;
       lock.unlock();
       if (Status s = sync_revocations(); !s.ok())
         log::warn("auth: revocation check failed", {{"error", s.error().message}});

@@ -297,6 +297,8 @@ class AuthService {
   std::mutex watch_mu_;
   std::condition_variable watch_cv_;
   bool watch_stop_ = false;
+  bool watch_kick_ = false;  // another node announced a revocation: poll now
+  bus::Subscription revoked_sub_;
   std::thread watcher_;
   std::once_flag dummy_once_;
   std::string dummy_hash_;
