@@ -5,7 +5,7 @@ LISTEN ?= 127.0.0.1:8080
 MUSIC ?=
 JOBS ?= $(shell nproc)
 
-.PHONY: all setup build run test unit integration e2e sanitize bench crash-loop soak rescan-memory deb deb-test clean
+.PHONY: all setup build run test unit integration e2e cluster-test sanitize bench crash-loop soak rescan-memory deb deb-test clean
 
 all: build
 
@@ -33,6 +33,11 @@ e2e: build
 
 test: build
 	./scripts/test.sh $(BUILD)
+
+# A cluster on this machine (PostgreSQL, Redis, nodes behind an nginx gateway, nginx edges): the
+# system tests against the gateway, then kills and outages under load (part of `make test`).
+cluster-test: build
+	./scripts/cluster-test.sh $(BUILD)
 
 sanitize: setup
 	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSEGUE_SANITIZE=ON

@@ -44,4 +44,19 @@ for engine in $engines; do
     *) echo "test.sh: unknown engine $engine" >&2; exit 2 ;;
   esac
 done
+# A cluster on this machine (issue 17): system tests through a gateway, kills and outages under
+# load. Needs PostgreSQL (started by the script), so it runs with the postgres engine.
+case " $engines " in
+  *" postgres "*)
+    echo "== cluster tests (PostgreSQL, Redis, nodes behind a gateway, edges)"
+    ./scripts/cluster-test.sh "$BUILD"
+    ;;
+esac
+# The Debian package, installed on this machine, run as its user, purged (root only: it
+# installs into the system). SEGUE_TEST_DEB=0 skips it.
+if [ "$(id -u)" -eq 0 ] && [ "${SEGUE_TEST_DEB:-1}" != 0 ]; then
+  echo "== Debian package (make deb, then installed, run and purged)"
+  ./scripts/build-deb.sh "$BUILD" dist
+  ./scripts/deb-test.sh
+fi
 echo "== all tests passed"

@@ -3,6 +3,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 
@@ -261,8 +262,141 @@ process.on("exit", () => {
   for (const s of runningServers) if (s.running) s.proc.kill("SIGKILL");
 });
 
+/**
+ * SEGUE_TEST_CLUSTER=N (N >= 2, on a PostgreSQL run with SEGUE_TEST_REDIS): every startServer()
+ * starts N `segue serve` nodes on the data directory's database and the run's Redis, behind an
+ * nginx gateway rendered by deploy/render, and the Server's base is the gateway: the system
+ * tests then run against a cluster (scripts/cluster-test.sh, issue 17).
+ */
+export const TEST_CLUSTER: number = Number(process.env.SEGUE_TEST_CLUSTER || 0);
+
+/** A gateway in front of several nodes, stopped and killed as one server. */
+class ClusterServer extends Server {
+  constructor(
+    proc: ChildProcess,
+    port: number,
+    data: string,
+    libraries: string[],
+    exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>,
+    readonly nodes: Array<{ proc: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> }>,
+  ) {
+    super(proc, port, data, libraries, exited);
+  }
+  override get running(): boolean {
+    return super.running && this.nodes.every((n) => n.proc.exitCode === null && n.proc.signalCode === null);
+  }
+  override async stop(timeoutMs = 15_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    for (const n of this.nodes) if (n.proc.exitCode === null && n.proc.signalCode === null) n.proc.kill("SIGTERM");
+    const results = await Promise.all(this.nodes.map((n) => n.exited));
+    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill("SIGTERM");
+    await this.waitExit(timeoutMs);
+    // The nodes' exit is what a test asks about (a clean shutdown is code 0).
+    return results.find((r) => r.code !== 0) ?? results[0];
+  }
+  override async kill9(): Promise<void> {
+    for (const n of this.nodes) if (n.proc.exitCode === null && n.proc.signalCode === null) n.proc.kill("SIGKILL");
+    await Promise.all(this.nodes.map((n) => n.exited));
+    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill("SIGKILL");
+    await this.waitExit(10_000);
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function startCluster(opts: ServerOptions): Promise<Server> {
+  const redis = process.env.SEGUE_TEST_REDIS;
+  if (!TEST_POSTGRES || !redis) throw new Error("SEGUE_TEST_CLUSTER needs SEGUE_TEST_POSTGRES and SEGUE_TEST_REDIS");
+  const data = opts.data ?? tempDir("segue-data-");
+  fs.mkdirSync(data, { recursive: true });
+  const libraries = opts.libraries ?? [];
+  // The key every node signs stream tokens with: the CLI and all nodes share it.
+  const key = path.join(data, "secret.key");
+  if (!fs.existsSync(key)) fs.writeFileSync(key, crypto.randomBytes(32), { mode: 0o600 });
+  const env = { ...cleanEnv(["--data", data]), SEGUE_REDIS: redis, ...opts.env };
+  const nodes: Array<{ proc: ChildProcess; port: number; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> }> = [];
+  let stdout = "";
+  let stderr = "";
+  const gwPort = await freePort();
+  for (let i = 1; i <= TEST_CLUSTER; i++) {
+    const dir = path.join(data, `node${i}`);
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.copyFileSync(key, path.join(dir, "secret.key"));
+    fs.mkdirSync(path.join(data, "transcodes"), { recursive: true, mode: 0o700 });
+    const args = ["serve", "--data", dir, "--listen", "127.0.0.1:0", "--access-log", "false",
+                  "--transcode-dir", path.join(data, "transcodes"), "--public-url", `http://127.0.0.1:${gwPort}`];
+    for (const l of libraries) args.push("--library", l);
+    args.push(...(opts.extraArgs ?? []));
+    const proc = spawn(SEGUE_BIN, args, { stdio: ["ignore", "pipe", "pipe"], env });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+      proc.on("exit", (code, signal) => resolve({ code, signal }));
+    });
+    let out = "";
+    const port = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        proc.kill("SIGKILL");
+        reject(new Error(`node ${i} printed no address within 20 s; stderr:\n${stderr}`));
+      }, 20_000);
+      proc.stdout!.setEncoding("utf8");
+      proc.stderr!.setEncoding("utf8");
+      proc.stdout!.on("data", (chunk: string) => {
+        out += chunk;
+        stdout += chunk;
+        const m = /Segue is serving http:\/\/127\.0\.0\.1:(\d+) /.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(Number(m[1]));
+        }
+      });
+      proc.stderr!.on("data", (chunk: string) => (stderr += chunk));
+      proc.on("exit", (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`node ${i} exited early (${code ?? signal}); stderr:\n${stderr}`));
+      });
+    });
+    nodes.push({ proc, port, exited });
+  }
+  const gwDir = path.join(data, "gateway");
+  const render = spawnSync(path.join(REPO_ROOT, "deploy", "render"),
+    ["gateway", "--listen", `127.0.0.1:${gwPort}`, "--workers", "1", "--dir", gwDir, ...nodes.flatMap((n) => ["--node", `http://127.0.0.1:${n.port}`])],
+    { encoding: "utf8" });
+  if (render.status !== 0) throw new Error(`deploy/render gateway: ${render.stderr}`);
+  const nginx = spawn("nginx", ["-c", path.join(gwDir, "nginx.conf"), "-p", gwDir, "-e", path.join(gwDir, "error.log"), "-g", "daemon off;"],
+                      { stdio: ["ignore", "ignore", "pipe"] });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    nginx.on("exit", (code, signal) => resolve({ code, signal }));
+  });
+  const server = new ClusterServer(nginx, gwPort, data, libraries, exited, nodes);
+  server.stdout = stdout;
+  server.stderr = stderr;
+  for (const n of nodes) {
+    n.proc.stdout!.on("data", (c: string) => (server.stdout += c));
+    n.proc.stderr!.on("data", (c: string) => (server.stderr += c));
+  }
+  runningServers.add(server);
+  for (const n of nodes) runningServers.add({ get running() { return n.proc.exitCode === null && n.proc.signalCode === null; }, proc: n.proc } as unknown as Server);
+  exited.then(() => runningServers.delete(server));
+  const minTracks = opts.minTracks ?? (libraries.length > 0 ? 1 : 0);
+  await waitHealthy(server, minTracks, opts.waitReady ?? true);
+  // Every node, not only the one the gateway asked: each keeps its own search index.
+  for (const n of nodes) {
+    const direct = new Server(n.proc, n.port, data, libraries, n.exited);
+    await waitHealthy(direct, minTracks, opts.waitReady ?? true, 60_000, false);
+  }
+  return server;
+}
+
 /** Starts `segue serve` on 127.0.0.1 with port 0 and waits until it listens (and has scanned). */
 export async function startServer(opts: ServerOptions = {}): Promise<Server> {
+  if (TEST_CLUSTER >= 2) return startCluster(opts);
   const data = opts.data ?? tempDir("segue-data-");
   const libraries = opts.libraries ?? [];
   const args = ["serve", "--data", data, "--listen", "127.0.0.1:0", "--access-log", "false"];
@@ -311,7 +445,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<Server> {
   return s;
 }
 
-async function waitHealthy(server: Server, minTracks: number, waitReady: boolean, timeoutMs = 60_000): Promise<void> {
+async function waitHealthy(server: Server, minTracks: number, waitReady: boolean, timeoutMs = 60_000, scanned = true): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = "";
   while (Date.now() < deadline) {
@@ -322,7 +456,7 @@ async function waitHealthy(server: Server, minTracks: number, waitReady: boolean
       if (r.status === 200 && body.status === "ok" && body.tracks >= minTracks) {
         // The catalog can be published before the scan's last batch; wait for the scan to end,
         // then (by default) for the search index to catch up with what the scan found.
-        if (minTracks === 0 || (await scanIdle(server))) {
+        if (minTracks === 0 || !scanned || (await scanIdle(server))) {
           if (!waitReady || body.ready !== false) return;
           const again = (await (await fetch(server.url("/healthz"))).json()) as { ready?: boolean };
           last = JSON.stringify(again);
