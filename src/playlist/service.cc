@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <random>
+#include <thread>
 #include <unordered_set>
 
 #include "common/crypto.h"
@@ -389,9 +391,15 @@ Result<std::string> PlaylistService::change(
   std::shared_ptr<Cached> entry;
   // Another node may append to the op log between this node's read of the playlist and its
   // write: the write checks the log's length under a row lock and, when it moved, the change
-  // is made again on the reloaded log (at most kAttempts times).
-  constexpr int kAttempts = 8;
+  // is made again on the reloaded log (at most kAttempts times). A node that keeps losing backs
+  // off a little (randomised, growing), so one writing without pause cannot starve it.
+  constexpr int kAttempts = 64;
   for (int attempt = 1;; ++attempt) {
+    if (attempt > 1) {
+      thread_local std::minstd_rand rng{std::random_device{}()};
+      const unsigned cap_us = 200u * static_cast<unsigned>(std::min(attempt, 25));
+      std::this_thread::sleep_for(std::chrono::microseconds(rng() % cap_us));
+    }
     SEGUE_ASSIGN_OR_RETURN(entry, cached(id, row.log_length));
     std::lock_guard lock(entry->mu);
     auto ops = make_ops(entry->seq, *entry);
