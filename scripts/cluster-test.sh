@@ -17,7 +17,7 @@ export SEGUE_BIN="$root/$BUILD/src/app/segue"
 unset SEGUE_TEST_POSTGRES SEGUE_TEST_REDIS SEGUE_TEST_CLUSTER
 pgdir="$(mktemp -d /tmp/segue-pg-XXXXXX)"
 redisdir="$(mktemp -d /tmp/segue-redis-XXXXXX)"
-trap './scripts/pg-test-cluster.sh stop "$pgdir"; ./scripts/redis-test.sh stop "$redisdir"' EXIT INT TERM
+trap '"$root/scripts/pg-test-cluster.sh" stop "$pgdir"; "$root/scripts/redis-test.sh" stop "$redisdir"' EXIT INT TERM
 SEGUE_TEST_POSTGRES="$(./scripts/pg-test-cluster.sh start "$pgdir")"
 SEGUE_TEST_REDIS="$(./scripts/redis-test.sh start "$redisdir")"
 export SEGUE_TEST_POSTGRES SEGUE_TEST_REDIS

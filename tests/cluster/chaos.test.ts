@@ -174,11 +174,13 @@ class Follower {
         this.ws = await WsClient.open(urls.gateway.replace(/^http/, "ws") + "/v1/ws", { authorization: `Bearer ${this.token}` });
         this.ws.send({ type: "subscribe", topic: `playlist:${this.playlist}`, ...(this.snapshot ? { since: this.snapshot } : {}) });
         backoff = 100;
-        const closed = this.ws.closed.then(() => null);
-        for (;;) {
-          const m = await Promise.race([this.ws.next(3_600_000).catch(() => null), closed]);
-          if (!m) break;
-          if ((m.type === "subscribed" || m.type === "playlist_updated") && m.snapshot_id) this.snapshot = m.snapshot_id;
+        let open = true;
+        this.ws.closed.then(() => (open = false));
+        // Short waits, so no timer outlives the connection (a pending one would keep the test
+        // process alive after the last test).
+        while (open && !this.stopped) {
+          const m = await this.ws.next(250).catch(() => null);
+          if (m && (m.type === "subscribed" || m.type === "playlist_updated") && m.snapshot_id) this.snapshot = m.snapshot_id;
         }
       } catch {
         /* refused or cut while connecting: try again */

@@ -259,7 +259,16 @@ export class Server {
 
 const runningServers = new Set<Server>();
 process.on("exit", () => {
-  for (const s of runningServers) if (s.running) s.proc.kill("SIGKILL");
+  for (const s of runningServers) {
+    if (!s.running) continue;
+    // A cluster's gateway leads its own process group (its workers); a node does not.
+    try {
+      if (s instanceof ClusterServer) process.kill(-s.proc.pid!, "SIGKILL");
+      else s.proc.kill("SIGKILL");
+    } catch {
+      s.proc.kill("SIGKILL");
+    }
+  }
 });
 
 /**
@@ -296,7 +305,14 @@ class ClusterServer extends Server {
   override async kill9(): Promise<void> {
     for (const n of this.nodes) if (n.proc.exitCode === null && n.proc.signalCode === null) n.proc.kill("SIGKILL");
     await Promise.all(this.nodes.map((n) => n.exited));
-    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill("SIGKILL");
+    // The gateway leads its own process group: its workers go with it.
+    if (this.proc.exitCode === null && this.proc.signalCode === null) {
+      try {
+        process.kill(-this.proc.pid!, "SIGKILL");
+      } catch {
+        this.proc.kill("SIGKILL");
+      }
+    }
     await this.waitExit(10_000);
   }
 }
@@ -370,7 +386,7 @@ async function startCluster(opts: ServerOptions): Promise<Server> {
     { encoding: "utf8" });
   if (render.status !== 0) throw new Error(`deploy/render gateway: ${render.stderr}`);
   const nginx = spawn("nginx", ["-c", path.join(gwDir, "nginx.conf"), "-p", gwDir, "-e", path.join(gwDir, "error.log"), "-g", "daemon off;"],
-                      { stdio: ["ignore", "ignore", "pipe"] });
+                      { stdio: ["ignore", "ignore", "pipe"], detached: true });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     nginx.on("exit", (code, signal) => resolve({ code, signal }));
   });
