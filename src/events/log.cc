@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <random>
+#include <thread>
 
 namespace segue::events {
 namespace {
@@ -155,7 +157,7 @@ void Log::write_group(const std::vector<Pending*>& group) {
   int64_t first = 0;
   std::vector<store::Value> params;
   params.reserve(64 * kColumns);
-  Status st = db_.write([&](store::Connection& c) -> Status {
+  auto append = [&](store::Connection& c) -> Status {
     // On PostgreSQL other processes (a cluster's nodes) append too: the row lock makes a
     // concurrent appender wait for this commit and then retry with the new next_seq (a
     // serialization failure), instead of taking the same offsets and failing on the key.
@@ -177,7 +179,17 @@ void Log::write_group(const std::vector<Pending*>& group) {
     }
     SEGUE_TRY(c.exec("UPDATE event_log_meta SET next_seq = ? WHERE id = 1", {seq}));
     return {};
-  });
+  };
+  Status st = db_.write(append);
+  // Nodes appending without pause take turns on the one next_seq row, and the driver's retries
+  // (bounded) may all lose to another node's group commits: a few more rounds, after a
+  // randomised pause, before the batch is refused (503). Each round runs the whole
+  // transaction again, so nothing is written twice.
+  for (int round = 1; !st.ok() && st.error().code == ErrorCode::kUnavailable && round <= 4; ++round) {
+    thread_local std::minstd_rand rng{std::random_device{}()};
+    std::this_thread::sleep_for(std::chrono::microseconds(2000 + rng() % (5000u * static_cast<unsigned>(round))));
+    st = db_.write(append);
+  }
   if (!st.ok()) {
     for (Pending* p : group) p->result = st.error();
     return;
