@@ -35,4 +35,16 @@ TEST(Metrics, SameSeriesIsReturnedTwice) {
   EXPECT_EQ(b.value(), 5);
 }
 
+TEST(Metrics, LabelledComputedGaugesAreReadWhenRendered) {
+  MetricsRegistry r;
+  double a = 1, b = 0.25;
+  r.gauge_fn("segue_edge_latency_seconds", "Edge latency", {{"edge", "eu1"}}, [&] { return a; });
+  r.gauge_fn("segue_edge_latency_seconds", "Edge latency", {{"edge", "us1"}}, [&] { return b; });
+  a = 0;  // read at render time, not at registration
+  std::string text = r.render();
+  EXPECT_EQ(text.find("# TYPE segue_edge_latency_seconds gauge"), text.rfind("# TYPE segue_edge_latency_seconds gauge"));
+  EXPECT_NE(text.find("segue_edge_latency_seconds{edge=\"eu1\"} 0\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("segue_edge_latency_seconds{edge=\"us1\"} 0.25\n"), std::string::npos) << text;
+}
+
 }  // namespace segue
