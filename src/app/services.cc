@@ -148,6 +148,7 @@ Result<Services> open_services(const Config& config, Scope scope) {
   SEGUE_ASSIGN_OR_RETURN(s.events, events::EventLog::open(*s.db, std::move(event_options)));
   s.library = std::make_unique<user::Library>(*s.db, s.events_bus.get());
   s.playlists = std::make_unique<playlist::PlaylistService>(*s.db, s.events_bus.get());
+  s.playlists->register_metrics(*s.metrics);
   s.preferences = std::make_unique<user::Preferences>(*s.db);
   s.recent_searches = std::make_unique<search::RecentSearches>(*s.db);
   // Your Library: save/remove with validation and library_save events; the library announces

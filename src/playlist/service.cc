@@ -159,6 +159,7 @@ struct PlaylistService::Cached {
   int64_t log_length = 0;
   int64_t versions = 0;       // the newest version's number
   int64_t first_version = 0;  // the oldest one kept
+  bool broken = false;        // an op failed to apply halfway through a catch-up: never reused
   std::string snapshot_id;
   struct Added {
     UserId user;
@@ -319,9 +320,17 @@ Result<std::shared_ptr<PlaylistService::Cached>> PlaylistService::cached(const P
     // and advances its entry as one step, so only a change made elsewhere (another node on the
     // same database) leaves the entry behind the row.
     std::lock_guard entry_lock(held->mu);
-    if (held->log_length >= log_length) return held;
+    if (!held->broken) {
+      if (held->log_length >= log_length) return held;
+      // Behind: apply the ops appended since (another node's edits) rather than replaying the
+      // whole log. Falls through to the full reload when those ops were folded into the base.
+      SEGUE_ASSIGN_OR_RETURN(bool caught_up, catch_up(id, *held));
+      if (caught_up) catch_ups_.fetch_add(1, std::memory_order_relaxed);
+      if (caught_up && held->log_length >= log_length) return held;
+    }
   }
   auto fresh = std::make_shared<Cached>();
+  full_loads_.fetch_add(1, std::memory_order_relaxed);
   SEGUE_TRY(db_.read([&](Connection& c) -> Status {
     SEGUE_TRY(replay_log(c, id, INT64_MAX, fresh->seq, [&](const Op& op, const LoggedOp& r) {
       if (op.kind == Op::Kind::kInsert) fresh->added.emplace(op.id, Cached::Added{r.user, r.at_ms});
@@ -355,10 +364,62 @@ Result<std::shared_ptr<PlaylistService::Cached>> PlaylistService::cached(const P
     }
     {
       std::lock_guard entry_lock(other->mu);
-      if (other->log_length >= log_length) return other;
+      if (!other->broken && other->log_length >= log_length) return other;
     }
     held = std::move(other);
   }
+}
+
+void PlaylistService::register_metrics(MetricsRegistry& metrics) const {
+  const char* help = "Playlists this node brought up to date in memory: full replays of the log, and catch-ups "
+                     "applying only the ops another node appended (a running count)";
+  metrics.gauge_fn("segue_playlist_cache_loads", help, {{"kind", "full"}},
+                   [this] { return static_cast<double>(full_loads_.load()); });
+  metrics.gauge_fn("segue_playlist_cache_loads", help, {{"kind", "catch_up"}},
+                   [this] { return static_cast<double>(catch_ups_.load()); });
+}
+
+Result<bool> PlaylistService::catch_up(const PlaylistId& id, Cached& entry) {
+  std::vector<LoggedOp> rows;
+  int64_t newest_version = 0, oldest_version = 0;
+  SEGUE_TRY(db_.read([&](Connection& c) -> Status {
+    rows.clear();
+    SEGUE_TRY(for_each_op(c, id, entry.log_length, INT64_MAX, [&](const LoggedOp& r) { rows.push_back(r); }));
+    SEGUE_ASSIGN_OR_RETURN(newest_version, load_newest_version_number(c, id));
+    SEGUE_ASSIGN_OR_RETURN(oldest_version, load_oldest_version_number(c, id));
+    return {};
+  }));
+  // The ops must continue the entry's log without a gap; a gap means a compaction folded some of
+  // them into the base (their rows are gone), and only a full replay rebuilds the sequence.
+  int64_t expect = entry.log_length + 1;
+  for (const auto& r : rows)
+    if (r.seq != expect++) return false;
+  if (rows.empty()) return false;
+  for (const auto& r : rows) {
+    auto ops = decode_ops(r.op);
+    bool ok = ops.ok();
+    if (ok) {
+      for (const auto& op : *ops) {
+        if (!entry.seq.apply(op).ok()) {
+          ok = false;
+          break;
+        }
+        if (op.kind == Op::Kind::kInsert) entry.added.emplace(op.id, Cached::Added{r.user, r.at_ms});
+      }
+    }
+    if (!ok) {
+      // Half applied: nobody may use this entry again (the caller replays the whole log).
+      entry.broken = true;
+      log::warn("playlist " + id.str() + ": op at seq " + std::to_string(r.seq) +
+                " did not apply on the cached sequence; replaying the log");
+      return false;
+    }
+    entry.log_length = r.seq;
+  }
+  entry.versions = newest_version;
+  entry.first_version = oldest_version;
+  entry.snapshot_id = entry.seq.digest();
+  return true;
 }
 
 Result<Sequence> PlaylistService::sequence_at(const PlaylistId& id, std::string_view snapshot_id) {

@@ -16,6 +16,7 @@
 // Blocking (SQLite): worker threads only. Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -27,6 +28,7 @@
 
 #include "bus/event_bus.h"
 #include "common/ids.h"
+#include "common/metrics.h"
 #include "common/result.h"
 #include "playlist/crdt.h"
 #include "store/database.h"
@@ -180,6 +182,17 @@ class PlaylistService {
   static constexpr int64_t kCompactSlack = 50;
   void set_history_limit(int64_t keep_versions, int64_t slack);
 
+  // How this node brought its in-memory playlists up to date: full replays of a log (first use,
+  // eviction, or ops folded away by another node's compaction) and catch-ups that applied only
+  // the ops another node appended.
+  struct CacheStats {
+    uint64_t full_loads = 0;
+    uint64_t catch_ups = 0;
+  };
+  CacheStats cache_stats() const { return {full_loads_.load(), catch_ups_.load()}; }
+  // segue_playlist_cache_loads{kind="full"|"catch_up"}: the counts above.
+  void register_metrics(MetricsRegistry& metrics) const;
+
   // ---- sharing ----
   // An invite link (owner only), usable `max_uses` times (1..kMaxInviteUses) until it
   // expires. Creating one is the owner turning collaboration on: the playlist becomes
@@ -244,6 +257,9 @@ class PlaylistService {
   // The cached sequence, reloaded from the database when it is behind `log_length` (the row's,
   // read by the caller): another node on the same database changed the playlist since.
   Result<std::shared_ptr<Cached>> cached(const PlaylistId& id, int64_t log_length);
+  // Brings `entry` (its lock held) up to the log's end by applying the ops appended after it;
+  // false when they are not all in the log any more (folded by a compaction) or do not apply.
+  Result<bool> catch_up(const PlaylistId& id, Cached& entry);
   Result<Sequence> sequence_at(const PlaylistId& id, std::string_view snapshot_id);
   // The visible entries of `seq` with who added each and when (from `cached`'s log).
   static std::vector<Item> items_of(const Sequence& seq, const Cached& cached);
@@ -263,6 +279,7 @@ class PlaylistService {
   }
   int64_t keep_versions_ = kKeepVersions;
   int64_t compact_slack_ = kCompactSlack;
+  std::atomic<uint64_t> full_loads_{0}, catch_ups_{0};
   std::mutex mu_;  // guards cache_
   std::unordered_map<PlaylistId, std::shared_ptr<Cached>> cache_;
 };

@@ -104,6 +104,59 @@ TEST_F(PlaylistServiceTest, AnotherServiceOnTheSameDatabaseSeesAndExtendsTheChan
   EXPECT_EQ(versions->size(), 4u);  // created, then three changes, none lost
 }
 
+TEST_F(PlaylistServiceTest, ANodeBehindAppliesOnlyTheOtherNodesNewOpsUnlessTheyWereFolded) {
+  // Node A holds a playlist in memory; node B edits it (adds, a remove, a reorder, by two
+  // users). A's next read applies just B's new ops: the same items, adders and times as a
+  // node that replays the whole log, and no full replay on A. When B's compaction has folded
+  // ops A never saw, A replays the log instead, and is still right.
+  PlaylistService b(*db_, nullptr, [this] { return ++clock_; });
+  b.set_history_limit(2, 0);  // B compacts after every change beyond two versions
+  auto p = svc_->create(alice_, "Shared", "", false, true).value();
+  ASSERT_TRUE(svc_->add_collaborator(p.id, alice_, bob_).ok());
+  ASSERT_TRUE(svc_->add(p.id, alice_, {t(1), t(2)}, std::nullopt, std::nullopt).ok());
+  ASSERT_EQ(uris(p.id, alice_).size(), 2u);  // A caches it
+  const auto before = svc_->cache_stats();
+
+  // B's own first read is a full load of its own; then B edits without compacting (limit high).
+  b.set_history_limit(1000, 0);
+  ASSERT_TRUE(b.add(p.id, bob_, {t(3), t(4)}, 0, std::nullopt).ok());
+  ASSERT_TRUE(b.remove(p.id, alice_, {{t(2), std::nullopt}}, std::nullopt).ok());
+  ASSERT_TRUE(b.reorder(p.id, bob_, 0, 1, 3, std::nullopt).ok());
+  auto on_a = svc_->items(p.id, alice_).value();
+  auto on_b = b.items(p.id, alice_).value();
+  ASSERT_EQ(on_a.size(), on_b.size());
+  ASSERT_EQ(on_a.size(), 3u);
+  for (std::size_t i = 0; i < on_a.size(); ++i) {
+    EXPECT_EQ(on_a[i].uri, on_b[i].uri) << i;
+    EXPECT_EQ(on_a[i].entry, on_b[i].entry) << i;
+    EXPECT_EQ(on_a[i].added_by, on_b[i].added_by) << i;
+    EXPECT_EQ(on_a[i].added_at_ms, on_b[i].added_at_ms) << i;
+  }
+  auto after = svc_->cache_stats();
+  EXPECT_EQ(after.full_loads, before.full_loads);
+  EXPECT_EQ(after.catch_ups, before.catch_ups + 1);
+  EXPECT_EQ(svc_->get(p.id, alice_).value().snapshot_id, b.get(p.id, alice_).value().snapshot_id);
+  // A edits on top of what it caught up with: B sees it, versions are all there.
+  ASSERT_TRUE(svc_->add(p.id, alice_, {t(5)}, 1, std::nullopt).ok());
+  EXPECT_EQ(b.items(p.id, alice_).value()[1].uri, t(5));
+  EXPECT_EQ(svc_->versions(p.id, alice_).value().size(), b.versions(p.id, alice_).value().size());
+
+  // B folds everything but its two newest versions into the base, then edits twice more: the
+  // ops after A's copy are partly gone from the log, so A must replay.
+  ASSERT_TRUE(b.add(p.id, bob_, {t(6)}, std::nullopt, std::nullopt).ok());
+  ASSERT_TRUE(b.compact(p.id, 1).ok());
+  ASSERT_TRUE(b.add(p.id, bob_, {t(7)}, 0, std::nullopt).ok());
+  const auto mid = svc_->cache_stats();
+  on_a = svc_->items(p.id, alice_).value();
+  on_b = b.items(p.id, alice_).value();
+  ASSERT_EQ(on_a.size(), on_b.size());
+  for (std::size_t i = 0; i < on_a.size(); ++i) {
+    EXPECT_EQ(on_a[i].uri, on_b[i].uri) << i;
+    EXPECT_EQ(on_a[i].added_by, on_b[i].added_by) << i;
+  }
+  EXPECT_EQ(svc_->cache_stats().full_loads, mid.full_loads + 1);
+}
+
 TEST_F(PlaylistServiceTest, ConcurrentEditsOfOnePlaylistFromTwoNodesAllLand) {
   // Two nodes, each with its own connections to the one database, adding to the same playlist
   // at once: each add lands exactly once, whichever node's write comes second (it finds the

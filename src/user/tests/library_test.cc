@@ -63,6 +63,20 @@ TEST_F(LibraryTest, ListsNewestFirstWithPaging) {
   EXPECT_EQ(page->total, 3);
 }
 
+TEST_F(LibraryTest, ItemsSavedAtTheSameTimeListInSaveOrderAndASecondSaveKeepsThePlace) {
+  // One request saving three tracks in the same millisecond, then another saving one of them
+  // again among new ones: the numbering per user orders what the clock cannot.
+  ASSERT_TRUE(lib_->save(alice_, ItemKind::kTrack, {"a", "b", "c"}, 1000).ok());
+  ASSERT_TRUE(lib_->save(alice_, ItemKind::kAlbum, {"x"}, 1000).ok());  // same counter, other kind
+  ASSERT_TRUE(lib_->save(alice_, ItemKind::kTrack, {"d", "a", "e"}, 1000).ok());
+  ASSERT_TRUE(lib_->save(bob_, ItemKind::kTrack, {"z"}, 1000).ok());
+  auto page = lib_->list(alice_, ItemKind::kTrack, 50, 0);
+  ASSERT_TRUE(page.ok());
+  std::vector<std::string> ids;
+  for (const auto& it : page->items) ids.push_back(it.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"e", "d", "c", "b", "a"}));
+}
+
 TEST_F(LibraryTest, ContainsAndRemoveArePerUserAndKind) {
   ASSERT_TRUE(lib_->save(alice_, ItemKind::kTrack, {"x"}, 1).ok());
   ASSERT_TRUE(lib_->save(alice_, ItemKind::kAlbum, {"y"}, 1).ok());
