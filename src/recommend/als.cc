@@ -1,0 +1,143 @@
+#include "recommend/als.h"
+
+#include <Eigen/Dense>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+namespace segue::recommend {
+namespace {
+
+float confidence(float w, const AlsOptions& o) {
+  return 1.0f + o.alpha * (o.log_confidence ? std::log1p(w / o.epsilon) : w);
+}
+
+// Solves one row x of `solve` (users against item factors Y, or the reverse) in place:
+// (YtY + lambda I + sum_i (c_i - 1) y_i y_i^T) x = sum_i c_i y_i, by `steps` CG steps from x.
+void cg_row(Eigen::Ref<Eigen::VectorXf> x, const FactorMatrix& Y, const Eigen::MatrixXf& YtY_reg,
+            std::span<const int32_t> idx, std::span<const float> w, const AlsOptions& o, Eigen::VectorXf& r,
+            Eigen::VectorXf& p, Eigen::VectorXf& Ap) {
+  // r = b - A x
+  r.noalias() = -(YtY_reg * x);
+  for (std::size_t n = 0; n < idx.size(); ++n) {
+    const float c = confidence(w[n], o);
+    auto y = Y.row(idx[n]);
+    const float yx = y.dot(x);
+    r.noalias() += (c - (c - 1.0f) * yx) * y.transpose();
+  }
+  p = r;
+  float rsold = r.squaredNorm();
+  if (rsold < 1e-20f) return;
+  for (int it = 0; it < o.cg_steps; ++it) {
+    Ap.noalias() = YtY_reg * p;
+    for (std::size_t n = 0; n < idx.size(); ++n) {
+      const float c = confidence(w[n], o);
+      auto y = Y.row(idx[n]);
+      Ap.noalias() += ((c - 1.0f) * y.dot(p)) * y.transpose();
+    }
+    const float pAp = p.dot(Ap);
+    if (!(pAp > 0)) break;
+    const float a = rsold / pAp;
+    x.noalias() += a * p;
+    r.noalias() -= a * Ap;
+    const float rsnew = r.squaredNorm();
+    if (rsnew < 1e-20f) break;
+    p = r + (rsnew / rsold) * p;
+    rsold = rsnew;
+  }
+}
+
+template <typename RowsOf>
+void sweep(FactorMatrix& X, const FactorMatrix& Y, int32_t rows, RowsOf rows_of, const AlsOptions& o) {
+  const int k = static_cast<int>(Y.cols());
+  Eigen::MatrixXf YtY = Y.transpose() * Y;
+  YtY.diagonal().array() += o.regularization;
+  const int threads = std::max(1, o.threads);
+  auto work = [&](int t) {
+    Eigen::VectorXf r(k), p(k), Ap(k);
+    for (int32_t u = t; u < rows; u += threads) {
+      auto [idx, w] = rows_of(u);
+      if (idx.empty()) {
+        X.row(u).setZero();  // nothing known: no preference for anything
+        continue;
+      }
+      Eigen::VectorXf x = X.row(u).transpose();
+      cg_row(x, Y, YtY, idx, w, o, r, p, Ap);
+      X.row(u) = x.transpose();
+    }
+  };
+  if (threads == 1) {
+    work(0);
+    return;
+  }
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) pool.emplace_back(work, t);
+  for (auto& th : pool) th.join();
+}
+
+}  // namespace
+
+void AlsModel::score(int32_t user, std::span<float> out) const {
+  if (out.size() != static_cast<std::size_t>(items.rows())) throw std::invalid_argument("score: wrong output size");
+  Eigen::Map<Eigen::VectorXf> s(out.data(), static_cast<Eigen::Index>(out.size()));
+  s.noalias() = items * users.row(user).transpose();
+}
+
+Eigen::VectorXf AlsModel::fold_in(std::span<const int32_t> idx, std::span<const float> w,
+                                  const AlsOptions& options) const {
+  const int k = static_cast<int>(items.cols());
+  Eigen::MatrixXf A = items.transpose() * items;
+  A.diagonal().array() += options.regularization;
+  Eigen::VectorXf b = Eigen::VectorXf::Zero(k);
+  for (std::size_t n = 0; n < idx.size(); ++n) {
+    const float c = confidence(w[n], options);
+    auto y = items.row(idx[n]);
+    A.noalias() += (c - 1.0f) * y.transpose() * y;
+    b.noalias() += c * y.transpose();
+  }
+  Eigen::VectorXf x = A.ldlt().solve(b);
+  return items * x;
+}
+
+AlsModel train_als(const Interactions& data, const AlsOptions& o, const std::function<bool(int, int)>& progress) {
+  if (o.factors < 1 || o.iterations < 0 || o.cg_steps < 1 || !(o.regularization >= 0) || !(o.alpha >= 0))
+    throw std::invalid_argument("als: bad options");
+  AlsModel m;
+  std::mt19937_64 rng(o.seed);
+  std::normal_distribution<float> normal(0.0f, 0.01f);
+  m.users = FactorMatrix::Zero(data.users(), o.factors);
+  m.items.resize(data.items(), o.factors);
+  for (Eigen::Index i = 0; i < m.items.size(); ++i) m.items.data()[i] = normal(rng);
+  for (int it = 0; it < o.iterations; ++it) {
+    sweep(m.users, m.items, data.users(),
+          [&](int32_t u) { return std::pair{data.items_of(u), data.weights_of(u)}; }, o);
+    sweep(m.items, m.users, data.items(),
+          [&](int32_t i) { return std::pair{data.users_of(i), data.item_weights(i)}; }, o);
+    if (progress && !progress(it + 1, o.iterations)) break;
+  }
+  return m;
+}
+
+double als_loss(const Interactions& data, const AlsModel& m, const AlsOptions& o) {
+  double loss = 0;
+  std::vector<float> s(static_cast<std::size_t>(data.items()));
+  for (int32_t u = 0; u < data.users(); ++u) {
+    m.score(u, s);
+    std::vector<float> c(s.size(), 1.0f), p(s.size(), 0.0f);
+    auto idx = data.items_of(u);
+    auto w = data.weights_of(u);
+    for (std::size_t n = 0; n < idx.size(); ++n) {
+      c[static_cast<std::size_t>(idx[n])] = confidence(w[n], o);
+      p[static_cast<std::size_t>(idx[n])] = 1.0f;
+    }
+    for (std::size_t i = 0; i < s.size(); ++i) loss += c[i] * (p[i] - s[i]) * (p[i] - s[i]);
+  }
+  loss += o.regularization * (m.users.squaredNorm() + m.items.squaredNorm());
+  return loss;
+}
+
+}  // namespace segue::recommend
