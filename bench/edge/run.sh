@@ -19,9 +19,12 @@
 #     nginx (2 workers, own cache, warmed first), in one run next to nginx from disk (measured
 #     before and after the variants; the ratio is against the mean of the two). "full" is the
 #     configuration deploy/render writes; the others are that file with parts switched off or
-#     changed, joined with "+" (e.g. "nolog+nojs"):
+#     changed, joined with "+" (e.g. "nolog+nojs"). Every variant but those with cmod is rendered
+#     with --token-check njs:
 #       nolog     access_log off
 #       lognobuf  the access log unbuffered (as before the tuning); logbuf: buffer=64k flush=1s
+#       cmod      the token checked by Segue's nginx module instead of njs (deploy/render
+#                 --token-check c; scripts/build-edge-module.sh builds it into BUILD_DIR)
 #       nojs      no token check (the `if ($edge_denied)` removed: njs never runs)
 #       jsnop     njs runs per request, but edge_token.js replaced by one that only reads the
 #                 token argument (the cost of njs itself, without the check's work)
@@ -45,6 +48,10 @@ need wrk nginx curl openssl python3
 : "${BENCH_EDGE_VARIANTS:=full}"
 : "${BENCH_EDGE_ORIGIN:=1}"
 RENDER="$BENCH_DIR/../deploy/render"
+CMOD=""
+if [[ " $BENCH_EDGE_VARIANTS " == *cmod* ]]; then
+  CMOD="$("$BENCH_DIR/../scripts/build-edge-module.sh" "${SEGUE%/src/app/segue}")" || { echo "cannot build the edge module" >&2; exit 2; }
+fi
 
 DATA="$WORK/data"
 LIB="$WORK/library"
@@ -61,7 +68,7 @@ BASE="http://127.0.0.1:$SP"
 start_edge() {  # NAME PORT: renders and starts an edge (2 workers) in front of the origin
   local name="$1" port="$2" dir="$WORK/edge-$1"
   "$RENDER" edge --listen "127.0.0.1:$port" --origin "$BASE" --edge-key-file "$WORK/edge.key" \
-    --dir "$dir" --name "$name" --workers 2
+    --dir "$dir" --name "$name" --workers 2 --token-check njs
   nginx -c "$dir/nginx.conf" -p "$dir" -g 'daemon off;' 2>"$dir/stderr.log" &
   BENCH_PIDS+=("$!")
   wait_http "http://127.0.0.1:$port/edge-health" 30
@@ -209,8 +216,10 @@ for v in $BENCH_EDGE_VARIANTS; do
   [[ "$v" =~ ^[a-z+]+$ ]] || { echo "bad variant name '$v'" >&2; exit 2; }
   vdir="$WORK/edge-v-${v//+/-}"
   vport="$(free_port)"
+  check=(--token-check njs)
+  [[ "+$v+" != *+cmod+* ]] || check=(--token-check c --module "$CMOD")
   "$RENDER" edge --listen "127.0.0.1:$vport" --origin "$BASE" --edge-key-file "$WORK/edge.key" \
-    --dir "$vdir" --name "v-${v//+/-}" --workers 2
+    --dir "$vdir" --name "v-${v//+/-}" --workers 2 "${check[@]}"
   python3 "$BENCH_DIR/edge/variant.py" "$vdir/nginx.conf" "$v"
   nginx -c "$vdir/nginx.conf" -p "$vdir" -g 'daemon off;' 2>"$vdir/stderr.log" &
   BENCH_PIDS+=("$!")
