@@ -304,14 +304,14 @@ for (const check of ["c", "njs"] as const) {
         // The same bytes from both checks.
         assert.equal(await r.text(), `{"error":{"status":403,"message":"${reason}"}}\n`, what);
       }
-      // A payload of 4k+1 base64url characters (no whole number of bytes) and hostile bytes in
-      // the payload are refused; the exact reason may differ between the checks.
+      // A payload of 4k+1 base64url characters (no whole number of bytes), bytes that are not
+      // UTF-8 and a long run of 0xff bytes in the payload: refused, for the signature.
       let quarter = payloadB64;
       while (quarter.length % 4 !== 1) quarter += "A";
       for (const payload of [quarter, Buffer.from([0, 255, 46, 46, 46, 0xc3]).toString("base64url"), "_".repeat(300)]) {
         const r = await fetch(`${edge}/audio/${a.file_id}?token=${payload}.${mac}`);
         assert.equal(r.status, 403, payload);
-        assert.match(((await r.json()) as any).error.message, /^(malformed edge token|invalid edge token signature)$/, payload);
+        assert.equal(await r.text(), `{"error":{"status":403,"message":"invalid edge token signature"}}\n`, payload);
       }
       // A HEAD is refused too, without a body.
       const head = await fetch(`${edge}/audio/${a.file_id}?token=x.y`, { method: "HEAD" });

@@ -140,12 +140,64 @@ ngx_module_t  ngx_http_segue_edge_token_module = {
 };
 
 
-/* 1 for the base64url alphabet (RFC 4648 section 5), 0 otherwise. */
-static ngx_inline ngx_uint_t
-ngx_http_segue_b64url_char(u_char c)
+/* base64url (RFC 4648 section 5): each character's 6-bit value; 0xff for every other byte.
+ * Filled once by the module's postconfiguration. */
+static u_char  ngx_http_segue_b64url[256];
+
+
+static void
+ngx_http_segue_b64url_init(void)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-           || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    static const char  alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    ngx_uint_t         i;
+
+    ngx_memset(ngx_http_segue_b64url, 0xff, sizeof(ngx_http_segue_b64url));
+    for (i = 0; i < 64; i++) {
+        ngx_http_segue_b64url[(u_char) alphabet[i]] = (u_char) i;
+    }
+}
+
+
+/*
+ * Decodes base64url without padding into dst (room for len * 3 / 4 bytes). NGX_ERROR when a
+ * byte is outside the alphabet, else NGX_DECLINED when len is 4k+1 (no whole number of bytes).
+ * One table lookup per character, without a branch on its value: this runs on every request.
+ */
+static ngx_int_t
+ngx_http_segue_b64url_decode(u_char *dst, size_t *dst_len, const u_char *src, size_t len)
+{
+    u_char      v, bad;
+    u_char     *d;
+    uint32_t    acc;
+    ngx_uint_t  bits;
+    size_t      i;
+
+    d = dst;
+    acc = 0;
+    bits = 0;
+    bad = 0;
+    for (i = 0; i < len; i++) {
+        v = ngx_http_segue_b64url[src[i]];
+        bad |= v;
+        acc = (acc << 6) | (v & 0x3f);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            *d++ = (u_char) (acc >> bits);
+        }
+    }
+
+    if (bad & 0x80) {
+        return NGX_ERROR;
+    }
+
+    if (len % 4 == 1) {
+        return NGX_DECLINED;
+    }
+
+    *dst_len = d - dst;
+    return NGX_OK;
 }
 
 
@@ -158,11 +210,12 @@ ngx_http_segue_edge_token_check(ngx_http_request_t *r,
     ngx_http_segue_edge_token_loc_conf_t *conf)
 {
     u_char      *p, *last, *dot, *fields[4];
-    size_t       fields_len[4], mac_len;
+    size_t       fields_len[4], mac_len, payload_len, got_len;
     time_t       expiry;
-    ngx_str_t    token, part, payload, mac;
+    ngx_int_t    rc;
+    ngx_str_t    token;
     ngx_uint_t   i, n;
-    u_char       payload_buf[SEGUE_TOKEN_MAX], mac_buf[SEGUE_MAC_CHARS];
+    u_char       payload[SEGUE_TOKEN_MAX], got[SEGUE_TOKEN_MAX];
     u_char       expected[EVP_MAX_MD_SIZE];
 
     /* The location matched /audio/ and 22 base62 characters; the id is compared with the
@@ -183,33 +236,28 @@ ngx_http_segue_edge_token_check(ngx_http_request_t *r,
         return SEGUE_MALFORMED;
     }
 
-    /* Shape: base64url characters, exactly one '.', at least one character on each side. */
-    dot = NULL;
+    /* Shape: base64url characters, exactly one '.' (a second one is outside the alphabet),
+     * at least one character on each side; both sides decoded. */
     last = token.data + token.len;
-    for (p = token.data; p < last; p++) {
-        if (*p == '.') {
-            if (dot != NULL) {
-                return SEGUE_MALFORMED;
-            }
-            dot = p;
-
-        } else if (!ngx_http_segue_b64url_char(*p)) {
-            return SEGUE_MALFORMED;
-        }
-    }
-
+    dot = ngx_strlchr(token.data, last, '.');
     if (dot == NULL || dot == token.data || dot + 1 == last) {
         return SEGUE_MALFORMED;
     }
 
-    part.data = token.data;
-    part.len = dot - token.data;
-    payload.data = payload_buf;
-    /* A length of 4k+1 characters encodes no whole number of bytes. */
-    if (ngx_base64_decoded_length(part.len) > sizeof(payload_buf)
-        || ngx_decode_base64url(&payload, &part) != NGX_OK)
+    payload_len = 0;
+    got_len = 0;
+    rc = ngx_http_segue_b64url_decode(payload, &payload_len, token.data, dot - token.data);
+    if (rc == NGX_ERROR
+        || ngx_http_segue_b64url_decode(got, &got_len, dot + 1, last - dot - 1) == NGX_ERROR)
     {
         return SEGUE_MALFORMED;
+    }
+
+    /* A payload of 4k+1 characters encodes no whole number of bytes: no MAC can match it
+     * (njs decodes it with the last character dropped and refuses the signature too, unless
+     * the token is another spelling of a valid one, which is refused here). */
+    if (rc == NGX_DECLINED) {
+        return SEGUE_SIGNATURE;
     }
 
     if (conf->mac == NULL) {
@@ -220,7 +268,7 @@ ngx_http_segue_edge_token_check(ngx_http_request_t *r,
      * again), compared with the token's MAC in time independent of where they differ. */
     mac_len = 0;
     if (EVP_MAC_init(conf->mac, NULL, 0, NULL) != 1
-        || EVP_MAC_update(conf->mac, payload.data, payload.len) != 1
+        || EVP_MAC_update(conf->mac, payload, payload_len) != 1
         || EVP_MAC_final(conf->mac, expected, &mac_len, sizeof(expected)) != 1
         || mac_len != SEGUE_MAC_LEN)
     {
@@ -229,28 +277,21 @@ ngx_http_segue_edge_token_check(ngx_http_request_t *r,
         return SEGUE_INTERNAL;
     }
 
-    part.data = dot + 1;
-    part.len = last - part.data;
-    if (part.len != SEGUE_MAC_CHARS) {
-        return SEGUE_SIGNATURE;
-    }
-
-    mac.data = mac_buf;
-    if (ngx_decode_base64url(&mac, &part) != NGX_OK || mac.len != SEGUE_MAC_LEN) {
+    if (last - dot - 1 != SEGUE_MAC_CHARS || got_len != SEGUE_MAC_LEN) {
         return SEGUE_SIGNATURE;
     }
 
     /* The last character's 2 spare bits must be zero (else four spellings of one MAC would
      * all decode to it): its 6-bit value is a multiple of 4. */
-    n = (CRYPTO_memcmp(mac.data, expected, SEGUE_MAC_LEN) != 0);
-    n |= (ngx_strchr("AEIMQUYcgkosw048", part.data[SEGUE_MAC_CHARS - 1]) == NULL);
+    n = (CRYPTO_memcmp(got, expected, SEGUE_MAC_LEN) != 0);
+    n |= (ngx_http_segue_b64url[last[-1]] & 3);
     if (n) {
         return SEGUE_SIGNATURE;
     }
 
     /* e1.<file_id>.<user_id>.<expiry>: exactly four fields. */
-    p = payload.data;
-    last = payload.data + payload.len;
+    p = payload;
+    last = payload + payload_len;
     n = 0;
     fields[0] = p;
     for ( /* void */ ; p < last; p++) {
@@ -489,5 +530,7 @@ ngx_http_segue_edge_token_init(ngx_conf_t *cf)
     }
 
     *h = ngx_http_segue_edge_token_handler;
+
+    ngx_http_segue_b64url_init();
     return NGX_OK;
 }
