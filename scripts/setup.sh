@@ -13,7 +13,7 @@ PACKAGES="cmake ninja-build g++ pkg-config ccache git
   libgtest-dev libgmock-dev libbenchmark-dev
   curl libcurl4-openssl-dev
   dpkg-dev adduser systemd strace procps
-  wesnoth-1.16-music nginx-light libnginx-mod-http-js wrk
+  wesnoth-1.16-music nginx-light libnginx-mod-http-js nginx-dev wrk
   chromium chromium-driver fonts-liberation"
 
 missing=""

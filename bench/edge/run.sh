@@ -19,9 +19,12 @@
 #     nginx (2 workers, own cache, warmed first), in one run next to nginx from disk (measured
 #     before and after the variants; the ratio is against the mean of the two). "full" is the
 #     configuration deploy/render writes; the others are that file with parts switched off or
-#     changed, joined with "+" (e.g. "nolog+nojs"):
+#     changed, joined with "+" (e.g. "nolog+nojs"). Every variant but those with cmod is rendered
+#     with --token-check njs:
 #       nolog     access_log off
 #       lognobuf  the access log unbuffered (as before the tuning); logbuf: buffer=64k flush=1s
+#       cmod      the token checked by Segue's nginx module instead of njs (deploy/render
+#                 --token-check c; scripts/build-edge-module.sh builds it into BUILD_DIR)
 #       nojs      no token check (the `if ($edge_denied)` removed: njs never runs)
 #       jsnop     njs runs per request, but edge_token.js replaced by one that only reads the
 #                 token argument (the cost of njs itself, without the check's work)
@@ -35,6 +38,10 @@
 #     Default: "full".
 #   BENCH_PLAYS=0 skips (b); BENCH_EDGE_ORIGIN=0 skips the origin's run in (a).
 #
+# Besides req/s, (a) reports each nginx's CPU per request (its workers' user + system time over
+# the wrk run / requests, from /proc) and cpu_ratio: nginx from disk's CPU per request over the
+# edge's. On a shared machine req/s move with what else runs; CPU per request much less.
+#
 # usage: bench/edge/run.sh BUILD_DIR      (prints RESULT lines)
 source "$(dirname "$0")/../lib.sh"
 bench_init "${1:-}"
@@ -45,6 +52,10 @@ need wrk nginx curl openssl python3
 : "${BENCH_EDGE_VARIANTS:=full}"
 : "${BENCH_EDGE_ORIGIN:=1}"
 RENDER="$BENCH_DIR/../deploy/render"
+CMOD=""
+if [[ " $BENCH_EDGE_VARIANTS " == *cmod* ]]; then
+  CMOD="$("$BENCH_DIR/../scripts/build-edge-module.sh" "${SEGUE%/src/app/segue}")" || { echo "cannot build the edge module" >&2; exit 2; }
+fi
 
 DATA="$WORK/data"
 LIB="$WORK/library"
@@ -61,7 +72,7 @@ BASE="http://127.0.0.1:$SP"
 start_edge() {  # NAME PORT: renders and starts an edge (2 workers) in front of the origin
   local name="$1" port="$2" dir="$WORK/edge-$1"
   "$RENDER" edge --listen "127.0.0.1:$port" --origin "$BASE" --edge-key-file "$WORK/edge.key" \
-    --dir "$dir" --name "$name" --workers 2
+    --dir "$dir" --name "$name" --workers 2 --token-check njs
   nginx -c "$dir/nginx.conf" -p "$dir" -g 'daemon off;' 2>"$dir/stderr.log" &
   BENCH_PIDS+=("$!")
   wait_http "http://127.0.0.1:$port/edge-health" 30
@@ -200,20 +211,24 @@ cp "$WORK/edge-all.txt" "$WORK/nginx-all.txt"
 
 NP="$(free_port)"
 start_nginx "$WORK/www" "$NP"
+NGINX_DISK_PID="$NGINX_PID"
 
 # One edge per variant: deploy/render's configuration, edited (bench/edge/variant.py), its own
 # port, cache and 2 workers; warmed with every file (byte-identical), then every file checked to
 # be a HIT.
-declare -A VPORT
+declare -A VPORT VMASTER
 for v in $BENCH_EDGE_VARIANTS; do
   [[ "$v" =~ ^[a-z+]+$ ]] || { echo "bad variant name '$v'" >&2; exit 2; }
   vdir="$WORK/edge-v-${v//+/-}"
   vport="$(free_port)"
+  check=(--token-check njs)
+  [[ "+$v+" != *+cmod+* ]] || check=(--token-check c --module "$CMOD")
   "$RENDER" edge --listen "127.0.0.1:$vport" --origin "$BASE" --edge-key-file "$WORK/edge.key" \
-    --dir "$vdir" --name "v-${v//+/-}" --workers 2
+    --dir "$vdir" --name "v-${v//+/-}" --workers 2 "${check[@]}"
   python3 "$BENCH_DIR/edge/variant.py" "$vdir/nginx.conf" "$v"
   nginx -c "$vdir/nginx.conf" -p "$vdir" -g 'daemon off;' 2>"$vdir/stderr.log" &
   BENCH_PIDS+=("$!")
+  VMASTER[$v]="$!"
   wait_http "http://127.0.0.1:$vport/edge-health" 30
   VPORT[$v]="$vport"
   while read -r path size; do
@@ -234,20 +249,35 @@ done
 
 LUA="$BENCH_DIR/range.lua"
 declare -A R
-bench_set() {  # label base-url targets
-  local label="$1" url="$2" targets="$3" line
+# CPU time (user + system, clock ticks) of an nginx master's workers so far.
+workers_ticks() {
+  local w s=0
+  for w in $(ps --ppid "$1" -o pid=); do
+    s=$((s + $(awk '{print $14 + $15}' "/proc/$w/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$s"
+}
+bench_set() {  # label base-url targets [nginx master pid]
+  local label="$1" url="$2" targets="$3" master="${4:-}" line t0 t1 n
   echo "== edge ranges: $label (load $(cut -d' ' -f1 /proc/loadavg))" >&2
+  [ -z "$master" ] || t0="$(workers_ticks "$master")"
   line="$(BENCH_TARGETS="$targets" run_wrk "$label" "$LUA" "$url")"
+  if [ -n "$master" ]; then
+    # The workers' CPU per request: unlike req/s, hardly moved by what else runs on the machine.
+    t1="$(workers_ticks "$master")"
+    n="$(sed -n 's/.*\brequests=\([0-9]*\).*/\1/p' <<<"$line")"
+    line+=" cpu_us_per_req=$(python3 -c "print(f'{($t1 - $t0) * 1e6 / $(getconf CLK_TCK) / $n:.1f}')")"
+  fi
   R["$label"]="$line"
   echo "RESULT bench=edge-ranges set=all server=$label load=$(cut -d' ' -f1 /proc/loadavg) $line"
 }
 O2="$(origin_audio)"
-bench_set nginx-disk "http://127.0.0.1:$NP" "$WORK/nginx-all.txt"
+bench_set nginx-disk "http://127.0.0.1:$NP" "$WORK/nginx-all.txt" "$NGINX_DISK_PID"
 for v in $BENCH_EDGE_VARIANTS; do
-  bench_set "edge-$v" "http://127.0.0.1:${VPORT[$v]}" "$WORK/edge-all.txt"
+  bench_set "edge-$v" "http://127.0.0.1:${VPORT[$v]}" "$WORK/edge-all.txt" "${VMASTER[$v]}"
 done
 [ "$(origin_audio)" = "$O2" ] || echo "note: the origin saw $(( $(origin_audio) - O2 )) audio requests during the edge runs" >&2
-bench_set nginx-disk-2 "http://127.0.0.1:$NP" "$WORK/nginx-all.txt"
+bench_set nginx-disk-2 "http://127.0.0.1:$NP" "$WORK/nginx-all.txt" "$NGINX_DISK_PID"
 [ "$BENCH_EDGE_ORIGIN" = 0 ] || bench_set origin "$BASE" "$WORK/origin-all.txt"
 
 field() { sed -n "s/.*\b$2=\([^ ]*\).*/\1/p" <<<"$1"; }
@@ -257,8 +287,16 @@ n=$(python3 -c "print(($n1 + $n2) / 2)")
 servers=""
 for v in $BENCH_EDGE_VARIANTS; do servers+=" edge-$v"; done
 [ "$BENCH_EDGE_ORIGIN" = 0 ] || servers+=" origin"
+c1=$(field "${R[nginx-disk]}" cpu_us_per_req)
+c2=$(field "${R[nginx-disk-2]}" cpu_us_per_req)
+c=$(python3 -c "print(($c1 + $c2) / 2)")
 for s in $servers; do
   v=$(field "${R[$s]}" rps)
-  echo "RESULT bench=edge-ranges-ratio set=all server=$s vs=nginx-disk-mean nginx_rps=$n1/$n2 ratio=$(python3 -c "print(f'{$v/$n:.2f}')")"
+  # cpu_ratio: nginx from disk's CPU per request over this server's (1.00: as cheap; the rate
+  # the server would reach with the CPU nginx has).
+  cr=""
+  ec=$(field "${R[$s]}" cpu_us_per_req)
+  [ -z "$ec" ] || cr=" nginx_cpu_us_per_req=$c1/$c2 cpu_us_per_req=$ec cpu_ratio=$(python3 -c "print(f'{$c/$ec:.2f}')")"
+  echo "RESULT bench=edge-ranges-ratio set=all server=$s vs=nginx-disk-mean nginx_rps=$n1/$n2 ratio=$(python3 -c "print(f'{$v/$n:.2f}')")$cr"
 done
 echo "RESULT bench=edge-info files=$NFILES total_bytes=$TOTAL_BYTES"

@@ -68,6 +68,13 @@ def jsnop(t):
     return t
 
 
+def cmod(t):
+    # Rendered by run.sh with `deploy/render --token-check c`: only checks that it was.
+    if not re.search(r"^\s*segue_edge_token on;$", t, re.M) or "js_import" in t:
+        sys.exit("variant.py: cmod: the configuration does not check tokens with Segue's module")
+    return t
+
+
 def oldjs(t):
     repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     js = subprocess.run(["git", "-C", repo, "show", f"{OLD_JS_COMMIT}:deploy/nginx/edge_token.js"],
@@ -88,6 +95,7 @@ EDITS = {
     "reuseport": reuseport,
     "noreuseport": noreuseport,
     "jsnop": jsnop,
+    "cmod": cmod,
     "oldjs": oldjs,
     "bare": lambda t: noslice(nojs(nolog(t))),
     # The configuration and the token check as they were before this tuning.
