@@ -105,6 +105,13 @@ Status EventLog::append(const UserId& user, const std::vector<PlaybackEvent>& ev
 }
 
 void EventLog::settle(const std::string& consumer) {
+  // Nodes of a cluster append to one stream (a PostgreSQL table or a Redis stream): this
+  // process's head may not have heard of an append another node acknowledged, so it asks the
+  // storage first. A client then reads what it wrote, whichever node wrote and reads.
+  if (options_.stream || db_.engine() == "postgres") {
+    if (auto st = stream_->load_head(); !st.ok())
+      log::warn("events: cannot read the stream's head", {{"error", st.error().message}});
+  }
   if (!runner_.wait_for(consumer, stream_->head(), options_.read_your_writes))
     log::debug("events: read before the consumer caught up", {{"consumer", consumer}});
 }

@@ -53,7 +53,8 @@ struct EventLogOptions {
   bool start_threads = true;       // false: consumers move only in catch_up() (tests, CLI)
   RunnerOptions runner;
   // Reads of derived state (recently_played, top_*) first wait this long for the consumer to
-  // reach the head as of the call, so a client reads its own appends.
+  // reach the head as of the call, so a client reads its own appends (on PostgreSQL or a Redis
+  // stream, the head read from storage: another node may have appended).
   std::chrono::milliseconds read_your_writes{2000};
   // More consumers to run next to the built-in ones (not owned; must outlive the EventLog).
   std::vector<Consumer*> extra_consumers;

@@ -5,7 +5,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { SpotifyApi, type AccessToken, type SdkOptions } from "@spotify/web-api-ts-sdk";
-import { startFixture, type Fixture } from "../lib/server.ts";
+import { startFixture, waitMetrics, type Fixture } from "../lib/server.ts";
 import { ALL_SCOPES, login } from "../lib/oauth.ts";
 import { OpenApi, type ValidationReport } from "../lib/openapi.ts";
 import { DEMO_ALBUMS, DEMO_ARTISTS, DEMO_TRACK_COUNT, demoAlbum } from "../lib/demo.ts";
@@ -293,13 +293,9 @@ describe("playlists through the SDK", () => {
 
 describe("search through the SDK", () => {
   before(async () => {
-    // The index is built in the background at start: wait until it has caught up.
-    for (let i = 0; i < 100; i++) {
-      const m = await (await fetch(f.server.url("/metrics"))).text();
-      if (/^segue_search_ready\s+1/m.test(m)) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error("the search index never became ready");
+    // The index is built in the background at start: wait until it has caught up (in every
+    // process: each node of a cluster keeps its own).
+    await waitMetrics(f.server, "the search index ready", (m) => /^segue_search_ready\s+1/m.test(m));
   });
 
   it("sdk.search finds tracks, artists and albums, with Spotify's paging objects", async () => {

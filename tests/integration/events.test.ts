@@ -3,7 +3,7 @@
 // export and deletion, `segue events`, and kill -9 during a sustained ingest.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { addClient, addUser, demoLibrary, runSegue, startServer, tempDir, type Server, type User } from "../lib/server.ts";
+import { addClient, addUser, demoLibrary, metricsOfEach, runSegue, startServer, tempDir, waitConsumers, type Server, type User } from "../lib/server.ts";
 import { ALL_SCOPES, api, isSpotifyError, login } from "../lib/oauth.ts";
 
 const REDIRECT = "http://127.0.0.1:9/callback";
@@ -152,7 +152,8 @@ describe("what the consumers derive", () => {
       ...play(tracks[1].id, t + 180_000),
       ...play(tracks[1].id, t + 240_000, 10_000, { skip: true }), // skipped at 10 s: not a play
     ];
-    assert.equal((await send(ta, events)).status, 200);
+    const sent = await send(ta, events);
+    assert.equal(sent.status, 200);
     const recent = await api(server.base, "/v1/me/player/recently-played?limit=10", { token: ta });
     assert.equal(recent.status, 200, recent.text);
     assert.deepEqual(recent.body.items.map((i: any) => i.track.id), [tracks[1].id, tracks[0].id, tracks[0].id, tracks[0].id]);
@@ -172,11 +173,9 @@ describe("what the consumers derive", () => {
     const narrow = (await login(server.base, client, alice, "user-read-private")).access_token;
     assert.equal((await api(server.base, "/v1/me/top/tracks", { token: narrow })).status, 403);
 
-    // Popularity is eventually consistent: the popularity consumer applies in batches.
-    for (let i = 0; i < 50; i++) {
-      if ((await api(server.base, `/v1/tracks/${tracks[1].id}`, { token: ta })).body.popularity > 0) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    // Popularity is eventually consistent: the popularity consumer applies in batches (in every
+    // process that answers: each node of a cluster holds it in memory).
+    await waitConsumers(server, ["popularity"], sent.body.last_offset);
     const a = await api(server.base, `/v1/tracks/${tracks[0].id}`, { token: ta });
     const b = await api(server.base, `/v1/tracks/${tracks[1].id}`, { token: ta });
     const unplayed = await api(server.base, `/v1/tracks/${tracks[3].id}`, { token: ta });
@@ -189,6 +188,7 @@ describe("what the consumers derive", () => {
 
   it("a private session records nothing in history or counts, but the export still lists it", async () => {
     const popularity = async () => (await api(server.base, `/v1/tracks/${tracks[4].id}`, { token: tb })).body.popularity;
+    await waitConsumers(server, ["popularity"]);
     const before = await popularity();
     const t = now();
     // The per-session flag on the events...
@@ -200,6 +200,7 @@ describe("what the consumers derive", () => {
     await api(server.base, "/v1/me/preferences", { token: tb, method: "PUT", body: JSON.stringify({ private_session: false }) });
     const recent = await api(server.base, "/v1/me/player/recently-played", { token: tb });
     assert.ok(!recent.body.items.some((i: any) => i.track.id === tracks[4].id));
+    await waitConsumers(server, ["popularity"]);
     assert.equal(await popularity(), before);
     const exported = (await exportOf(tb)).filter((e) => e.track_id === tracks[4].id);
     assert.equal(exported.length, 4);
@@ -242,11 +243,7 @@ describe("shared counts are bounded per user (issue 14)", () => {
       if (pop === 0) await new Promise((res) => setTimeout(res, 100));
     }
     // Let the consumer finish the whole batch before reading the final figure.
-    for (let i = 0; i < 100; i++) {
-      const m = await (await fetch(server.url("/metrics"))).text();
-      if (/^segue_events_popularity_lag 0$/m.test(m)) break;
-      await new Promise((res) => setTimeout(res, 100));
-    }
+    await waitConsumers(server, ["popularity"], r.body.last_offset);
     pop = (await api(server.base, `/v1/tracks/${target}`, { token: tb })).body.popularity;
     assert.ok(pop > 0 && pop < 100, `popularity ${pop}`);
     assert.equal((await api(server.base, `/v1/tracks/${tracks[0].id}`, { token: tb })).body.popularity, 100);
@@ -258,9 +255,13 @@ describe("shared counts are bounded per user (issue 14)", () => {
 
 describe("operations", () => {
   it("/metrics shows each consumer's lag; segue events shows and replays them", async () => {
-    const m = await (await fetch(server.url("/metrics"))).text();
-    for (const c of ["history", "popularity", "top_items"]) assert.match(m, new RegExp(`^segue_events_${c}_lag \\d+`, "m"));
-    const head = Number(/^segue_events_head_offset (\d+)/m.exec(m)![1]);
+    // Each process serving (every node of a cluster) shows them; the log's head is the newest
+    // any of them knows (a node hears of other nodes' appends within a second).
+    let head = 0;
+    for (const m of await metricsOfEach(server)) {
+      for (const c of ["history", "popularity", "top_items"]) assert.match(m, new RegExp(`^segue_events_${c}_lag \\d+`, "m"));
+      head = Math.max(head, Number(/^segue_events_head_offset (\d+)/m.exec(m)![1]));
+    }
     assert.ok(head > 0);
     const before = await api(server.base, "/v1/me/player/recently-played?limit=50", { token: ta });
     await server.stop();
@@ -297,10 +298,10 @@ describe("operations", () => {
     };
     const producers = [producer(0), producer(1), producer(2)];
     await new Promise((r) => setTimeout(r, 1500));
-    server.proc.kill("SIGKILL");
+    const killed = server.kill9(); // every process of it (each node of a cluster) at once
     stop = true;
     await Promise.all(producers);
-    await server.waitExit(5000);
+    await killed;
     assert.ok(acked.length > 1000, `only ${acked.length} events acknowledged`);
 
     server = await startServer({ data, libraries: [demoLibrary()] });
@@ -312,11 +313,7 @@ describe("operations", () => {
     const lost = acked.filter((o) => !have.has(o));
     assert.deepEqual(lost, [], `${lost.length} acknowledged events lost`);
     // The history consumer's plays equal a recount from the log.
-    for (let i = 0; i < 100; i++) {
-      const m = await (await fetch(server.url("/metrics"))).text();
-      if (/^segue_events_history_lag 0$/m.test(m)) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitConsumers(server, ["history"], Math.max(...offsets), 60_000);
     const counted = exported.filter((e) => e.type === "track_end" && !e.private_session && e.position_ms >= 30_000).length;
     let plays = 0;
     let before: string | undefined;

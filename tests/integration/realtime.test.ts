@@ -4,7 +4,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Client } from "../lib/ws.ts";
-import { sleep, startFixture, type Fixture } from "../lib/server.ts";
+import { metricSum, metricsOfEach, sleep, startFixture, type Fixture } from "../lib/server.ts";
 import { ALL_SCOPES, api, isSpotifyError, login } from "../lib/oauth.ts";
 
 let fx: Fixture;
@@ -198,8 +198,8 @@ describe("the me topic", () => {
       );
       many.push(...batch);
     }
-    const metrics = await (await fetch(base + "/metrics")).text();
-    const open = Number(/^segue_ws_open_connections (\d+)/m.exec(metrics)?.[1]);
+    // Summed over the processes serving them (one, or each node behind a gateway).
+    const open = await metricSum(fx.server, "segue_ws_open_connections");
     assert.ok(open >= 200, `open WebSockets in /metrics: ${open}`);
 
     const put = await api(base, `/v1/me/tracks?ids=${trackIds[1]}`, { method: "PUT", token: aliceA });
@@ -208,7 +208,6 @@ describe("the me topic", () => {
     for (const m of got) assert.deepEqual(m, { type: "library_updated", topic: "me", kind: "tracks", ids: [trackIds[1]], saved: true });
     await Promise.all(many.map((c) => c.closeAndWait()));
 
-    const after = await (await fetch(base + "/metrics")).text();
-    assert.match(after, /^segue_ws_messages_total\{direction="out"\} \d+/m);
+    for (const after of await metricsOfEach(fx.server)) assert.match(after, /^segue_ws_messages_total\{direction="out"\} \d+/m);
   });
 });

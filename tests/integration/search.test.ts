@@ -2,20 +2,16 @@
 // private session, errors and scopes, and playlists entering the index as they change.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { startFixture, type Fixture } from "../lib/server.ts";
+import { startFixture, waitMetrics, type Fixture } from "../lib/server.ts";
 import { ALL_SCOPES, api, isSpotifyError, login } from "../lib/oauth.ts";
 
 let f: Fixture;
 let alice: string; // tokens
 let bob: string;
 
+// Every process's index (each node of a cluster keeps its own).
 async function waitReady(): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const m = await (await fetch(f.server.url("/metrics"))).text();
-    if (/^segue_search_ready\s+1/m.test(m)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("the search index never became ready");
+  await waitMetrics(f.server, "the search index ready", (m) => /^segue_search_ready\s+1/m.test(m));
 }
 
 async function suggest(q: string, token = alice) {

@@ -11,7 +11,9 @@ import * as path from "node:path";
 import { REDIRECT, addClient, addUser, demoLibrary, runSegue, sleep, startServer, tempDir, type Client, type Server, type User } from "../lib/server.ts";
 import { ALL_SCOPES, api, isSpotifyError, login } from "../lib/oauth.ts";
 
-const DELAY_MS = "400";
+// Long enough that the build outlasts starting the server: one process, or two nodes and a
+// gateway one after the other (SEGUE_TEST_CLUSTER), each node building its own index.
+const DELAY_MS = "1500";
 let server: Server | undefined;
 after(async () => server?.stop());
 
@@ -23,13 +25,15 @@ interface Health {
   search: { ready: boolean; building: boolean; indexed: number; pending: number };
 }
 
-async function health(s: Server, query = ""): Promise<{ status: number; body: Health }> {
-  const r = await fetch(s.url(`/healthz${query}`));
+// Readiness and progress are each process's own (every node of a cluster builds its own
+// index): `base` is the server's, or one node's (Server.nodeBases()).
+async function health(base: string, query = ""): Promise<{ status: number; body: Health }> {
+  const r = await fetch(`${base}/healthz${query}`);
   return { status: r.status, body: (await r.json()) as Health };
 }
 
-async function metric(s: Server, name: string): Promise<number> {
-  const text = await (await fetch(s.url("/metrics"))).text();
+async function metric(base: string, name: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
   const m = new RegExp(`^${name}\\s+(\\S+)`, "m").exec(text);
   assert.ok(m, `no ${name} in /metrics`);
   return Number(m[1]);
@@ -66,22 +70,24 @@ describe("search readiness", () => {
 
   it("during the initial build: live but not ready, progress in /metrics, search and suggest answer 503 with Retry-After", async () => {
     const s = server!;
-    const h = await health(s);
-    assert.equal(h.status, 200, "live: /healthz answers 200 for existing callers");
-    assert.equal(h.body.status, "ok");
-    assert.equal(h.body.live, true);
-    assert.equal(h.body.ready, false, JSON.stringify(h.body));
-    assert.equal(h.body.search.ready, false);
-    assert.equal(h.body.search.building, true);
-    assert.ok(h.body.search.pending > 0, JSON.stringify(h.body));
-    assert.ok(h.body.tracks > 0);
-    const r = await health(s, "?ready=1");
-    assert.equal(r.status, 503, "a load balancer asking for readiness gets 503");
-    assert.equal(r.body.live, true);
+    for (const b of s.nodeBases()) {
+      const h = await health(b);
+      assert.equal(h.status, 200, "live: /healthz answers 200 for existing callers");
+      assert.equal(h.body.status, "ok");
+      assert.equal(h.body.live, true);
+      assert.equal(h.body.ready, false, JSON.stringify(h.body));
+      assert.equal(h.body.search.ready, false);
+      assert.equal(h.body.search.building, true);
+      assert.ok(h.body.search.pending > 0, JSON.stringify(h.body));
+      assert.ok(h.body.tracks > 0);
+      const r = await health(b, "?ready=1");
+      assert.equal(r.status, 503, "a load balancer asking for readiness gets 503");
+      assert.equal(r.body.live, true);
 
-    assert.equal(await metric(s, "segue_search_ready"), 0);
-    assert.equal(await metric(s, "segue_search_building"), 1);
-    assert.ok((await metric(s, "segue_search_documents_pending")) > 0);
+      assert.equal(await metric(b, "segue_search_ready"), 0);
+      assert.equal(await metric(b, "segue_search_building"), 1);
+      assert.ok((await metric(b, "segue_search_documents_pending")) > 0);
+    }
 
     for (const p of ["/v1/search?q=nadia&type=artist,track", "/v1/search/suggest?q=nadia"]) {
       const res = await api(s.base, p, { token });
@@ -98,25 +104,27 @@ describe("search readiness", () => {
 
   it("once built: ready, ?ready=1 answers 200, progress complete, search and suggest answer", async () => {
     const s = server!;
-    // Progress is visible while it lasts: documents written go up.
-    const seen = await until("documents written", async () => ((await metric(s, "segue_search_documents_indexed")) > 0 ? true : undefined));
-    assert.ok(seen);
-    const h = await until("ready", async () => {
-      const x = await health(s);
-      return x.body.ready ? x : undefined;
-    });
-    assert.equal(h.status, 200);
-    assert.equal(h.body.search.building, false);
-    assert.equal(h.body.search.pending, 0);
-    assert.ok(h.body.search.indexed >= h.body.tracks, JSON.stringify(h.body));
-    assert.equal((await health(s, "?ready=1")).status, 200);
-    assert.equal(await metric(s, "segue_search_ready"), 1);
-    assert.equal(await metric(s, "segue_search_building"), 0);
-    assert.equal(await metric(s, "segue_search_documents_pending"), 0);
-    assert.ok((await metric(s, "segue_search_documents")) >= h.body.tracks);
-    assert.ok((await metric(s, "segue_search_index_batches")) >= 1);
-    // 10 documents per pause of 400 ms: the build's batch took at least one pause.
-    assert.ok((await metric(s, "segue_search_last_batch_seconds")) >= 0.4);
+    for (const b of s.nodeBases()) {
+      // Progress is visible while it lasts: documents written go up.
+      const seen = await until("documents written", async () => ((await metric(b, "segue_search_documents_indexed")) > 0 ? true : undefined));
+      assert.ok(seen);
+      const h = await until("ready", async () => {
+        const x = await health(b);
+        return x.body.ready ? x : undefined;
+      });
+      assert.equal(h.status, 200);
+      assert.equal(h.body.search.building, false);
+      assert.equal(h.body.search.pending, 0);
+      assert.ok(h.body.search.indexed >= h.body.tracks, JSON.stringify(h.body));
+      assert.equal((await health(b, "?ready=1")).status, 200);
+      assert.equal(await metric(b, "segue_search_ready"), 1);
+      assert.equal(await metric(b, "segue_search_building"), 0);
+      assert.equal(await metric(b, "segue_search_documents_pending"), 0);
+      assert.ok((await metric(b, "segue_search_documents")) >= h.body.tracks);
+      assert.ok((await metric(b, "segue_search_index_batches")) >= 1);
+      // 10 documents per pause of DELAY_MS: the build's batch took at least one pause.
+      assert.ok((await metric(b, "segue_search_last_batch_seconds")) >= Number(DELAY_MS) / 1000);
+    }
 
     const r = await api(s.base, "/v1/search?q=nadia&type=artist", { token });
     assert.equal(r.status, 200, r.text);
@@ -141,7 +149,7 @@ describe("search readiness", () => {
     fs.cpSync(path.join(dir, "lib"), path.join(extra, "new"), { recursive: true });
     let sawPending = false;
     const found = await until("the new tracks in search", async () => {
-      const h = await health(s);
+      const h = await health(s.base);
       assert.equal(h.status, 200);
       assert.equal(h.body.ready, true, `a rescan does not make the server unready: ${JSON.stringify(h.body)}`);
       if (h.body.search.pending > 0) sawPending = true;
@@ -163,6 +171,6 @@ describe("search readiness", () => {
     const r = await api(s.base, "/v1/search?q=nadia&type=artist", { token });
     assert.equal(r.status, 200, r.text);
     assert.equal(r.body.artists.items[0]?.name, "Nadia Oré");
-    await until("ready", async () => ((await health(s)).body.ready ? true : undefined));
+    for (const b of s.nodeBases()) await until("ready", async () => ((await health(b)).body.ready ? true : undefined));
   });
 });

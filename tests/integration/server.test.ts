@@ -58,11 +58,17 @@ describe("rate limiting", () => {
     const f = await startFixture(["--rate-limit-user", "5"]);
     try {
       const t = await login(f.server.base, f.confidential, f.free, ALL_SCOPES);
-      for (let i = 0; i < 5; i++) {
-        const r = await api(f.server.base, "/v1/me", { token: t.access_token });
-        assert.equal(r.status, 200, `request ${i + 1}`);
+      // One process refuses the 6th. Nodes sharing the count through Redis decide on what they
+      // last heard from each other, so a burst may pass up to 5 on each node before the first
+      // refusal, never more (net/rate_limiter_shared.h).
+      const most = 5 * f.server.nodeBases().length;
+      let passed = 0;
+      let r = await api(f.server.base, "/v1/me", { token: t.access_token });
+      while (r.status === 200 && passed <= most) {
+        passed++;
+        r = await api(f.server.base, "/v1/me", { token: t.access_token });
       }
-      const r = await api(f.server.base, "/v1/me", { token: t.access_token });
+      assert.ok(passed >= 5 && passed <= most, `${passed} passed before the first refusal`);
       assert.equal(r.status, 429);
       const retry = r.headers.get("retry-after");
       assert.match(retry ?? "", /^\d+$/, `Retry-After: ${retry}`);

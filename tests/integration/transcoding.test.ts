@@ -7,7 +7,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { addClient, addUser, demoLibrary, listFiles, REDIRECT, runSegue, sleep, startServer, tempDir,
+import { addClient, addUser, demoLibrary, listFiles, metricSum, REDIRECT, runSegue, sleep, startServer, tempDir,
   type Client, type Server, type User } from "../lib/server.ts";
 import { ALL_SCOPES, api, login } from "../lib/oauth.ts";
 import { oggVorbisDurationMs } from "../lib/media.ts";
@@ -102,10 +102,9 @@ function decode(bytes: Buffer, ext: string): { codec: string; seconds: number } 
   return { codec: report.source_codec, seconds: report.source_seconds };
 }
 
+// Summed over the processes serving (each node of a cluster counts its own work).
 async function metric(name: string): Promise<number> {
-  const text = await (await fetch(server.url("/metrics"))).text();
-  const m = new RegExp(`^${name}\\s+(\\S+)`, "m").exec(text);
-  return m ? Number(m[1]) : NaN;
+  return metricSum(server, name);
 }
 
 describe("choosing an encoding", () => {

@@ -225,6 +225,14 @@ export class Server {
     return this.base + p;
   }
 
+  /**
+   * The base URL of every process that answers for this server: its own base, or each node
+   * behind a cluster's gateway (what a test reads per process, such as /metrics, it reads there).
+   */
+  nodeBases(): string[] {
+    return [this.base];
+  }
+
   get running(): boolean {
     return this.proc.exitCode === null && this.proc.signalCode === null;
   }
@@ -287,9 +295,12 @@ class ClusterServer extends Server {
     data: string,
     libraries: string[],
     exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>,
-    readonly nodes: Array<{ proc: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> }>,
+    readonly nodes: Array<{ proc: ChildProcess; port: number; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> }>,
   ) {
     super(proc, port, data, libraries, exited);
+  }
+  override nodeBases(): string[] {
+    return this.nodes.map((n) => `http://127.0.0.1:${n.port}`);
   }
   override get running(): boolean {
     return super.running && this.nodes.every((n) => n.proc.exitCode === null && n.proc.signalCode === null);
@@ -297,7 +308,8 @@ class ClusterServer extends Server {
   override async stop(timeoutMs = 15_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     for (const n of this.nodes) if (n.proc.exitCode === null && n.proc.signalCode === null) n.proc.kill("SIGTERM");
     const results = await Promise.all(this.nodes.map((n) => n.exited));
-    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill("SIGTERM");
+    // SIGQUIT is nginx's graceful shutdown: what a node sent is still delivered to its client.
+    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill("SIGQUIT");
     await this.waitExit(timeoutMs);
     // The nodes' exit is what a test asks about (a clean shutdown is code 0).
     return results.find((r) => r.code !== 0) ?? results[0];
@@ -493,6 +505,66 @@ async function scanIdle(server: Server): Promise<boolean> {
   const scans = /^segue_scans_total\s+(\S+)/m.exec(text);
   if (!running || !scans) return true; // metrics do not say; trust healthz
   return Number(running[1]) === 0 && Number(scans[1]) >= 1;
+}
+
+/**
+ * The /metrics text of every process behind `server` (one for a single server, one per node of
+ * a cluster, asked directly: a node refuses /metrics to a request a proxy forwarded).
+ */
+export async function metricsOfEach(server: Server): Promise<string[]> {
+  return Promise.all(
+    server.nodeBases().map(async (b) => {
+      const r = await fetch(b + "/metrics");
+      if (r.status !== 200) throw new Error(`GET ${b}/metrics: ${r.status}`);
+      return r.text();
+    }),
+  );
+}
+
+/**
+ * The sample `series` (a metric name with its labels as /metrics prints them, e.g.
+ * `segue_ws_open_connections` or `segue_http_requests_total{route="/v1/me",status="200"}`)
+ * summed over every process behind `server`; NaN when none has it.
+ */
+export async function metricSum(server: Server, series: string): Promise<number> {
+  let sum = NaN;
+  for (const text of await metricsOfEach(server)) {
+    for (const line of text.split("\n")) {
+      if (!line.startsWith(series)) continue;
+      const rest = line.slice(series.length);
+      if (!/^\s/.test(rest)) continue;
+      const v = Number(rest.trim().split(/\s+/)[0]);
+      sum = Number.isNaN(sum) ? v : sum + v;
+    }
+  }
+  return sum;
+}
+
+/**
+ * Waits until `holds` is true of the /metrics text of every process behind `server` (polled
+ * every 100 ms); throws naming `what` after `timeoutMs`.
+ */
+export async function waitMetrics(server: Server, what: string, holds: (text: string) => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if ((await metricsOfEach(server)).every(holds)) return;
+    if (Date.now() > deadline) throw new Error(`${what}: not so in /metrics within ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
+/**
+ * Waits until each of `consumers` ("history", "popularity", "top_items") has applied the event
+ * log up to `offset` in every process behind `server`: its head there is at least `offset` and
+ * the consumer's lag 0 (each node of a cluster keeps its own view of the consumers' state).
+ * Without `offset`: the newest head any of them knows now.
+ */
+export async function waitConsumers(server: Server, consumers: string[], offset?: number, timeoutMs = 10_000): Promise<void> {
+  const head = (m: string) => Number(/^segue_events_head_offset (\d+)/m.exec(m)?.[1] ?? -1);
+  offset ??= Math.max(...(await metricsOfEach(server)).map(head));
+  await waitMetrics(server, `consumers ${consumers.join(", ")} at offset ${offset}`, (m) => {
+    return head(m) >= offset! && consumers.every((c) => new RegExp(`^segue_events_${c}_lag 0$`, "m").test(m));
+  }, timeoutMs);
 }
 
 export function sleep(ms: number): Promise<void> {
