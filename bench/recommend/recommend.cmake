@@ -2,3 +2,5 @@
 # (bench/recommend/run.sh; docs/benchmarks.md, "Recommendations").
 add_executable(segue_recommend_quality ${CMAKE_CURRENT_LIST_DIR}/quality.cc)
 target_link_libraries(segue_recommend_quality PRIVATE segue_recommend)
+add_executable(segue_recommend_speed ${CMAKE_CURRENT_LIST_DIR}/speed.cc)
+target_link_libraries(segue_recommend_speed PRIVATE segue_recommend)
