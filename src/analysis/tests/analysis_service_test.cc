@@ -379,7 +379,7 @@ TEST_F(AnalysisClusterTest, TwoNodesAnalyzeEachFileOnceAndEveryNodeSeesTheResult
   EXPECT_EQ(runs_api.load(), 0);
   EXPECT_EQ(jobs_in_table(), 0);
   // The API node hears within a second or so; then all three answer alike.
-  for (int i = 0; i < 40 && svc_api.progress().analyzed < 5; ++i) std::this_thread::sleep_for(50ms);
+  for (int i = 0; i < 100 && svc_api.progress().analyzed < 5; ++i) std::this_thread::sleep_for(50ms);
   for (auto* svc : {&svc_a, &svc_b, &svc_api}) {
     EXPECT_EQ(svc->progress().analyzed, 5u) << svc->node_id();
     EXPECT_EQ(svc->progress().queued, 0u) << svc->node_id();
@@ -442,7 +442,7 @@ TEST_F(AnalysisClusterTest, ClaimsOfDeadNodesAreTakenOverAndLiveOnesAreLeftAlone
   AnalysisService svc(*db_, *catalog_, bus_, log.counting(runs, 0ms), options("survivor", 2));
   ASSERT_TRUE(svc.start().ok());
   // "04" and "05" are analyzed at once; "02" after its lease; "03" not while its claim lives.
-  for (int i = 0; i < 100 && svc.progress().analyzed + svc.progress().failed < 4; ++i) std::this_thread::sleep_for(50ms);
+  for (int i = 0; i < 300 && svc.progress().analyzed + svc.progress().failed < 4; ++i) std::this_thread::sleep_for(50ms);
   EXPECT_EQ(svc.progress().analyzed + svc.progress().failed, 4u);
   {
     std::lock_guard l(log.mu);
