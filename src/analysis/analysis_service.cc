@@ -1,8 +1,11 @@
 #include "analysis/analysis_service.h"
 
 #include <boost/json.hpp>
+#include <unistd.h>
+
 #include <cstdio>
 #include <iostream>
+#include <random>
 
 #include "common/log.h"
 
@@ -128,8 +131,14 @@ int analyze_worker_main(const std::string& path) {
 
 AnalysisService::AnalysisService(store::Database& db, catalog::Catalog& catalog, bus::EventBus& events, Runner runner,
                                  Options options)
-    : store_(db), catalog_(catalog), events_(events), runner_(std::move(runner)), options_(options) {
+    : store_(db), catalog_(catalog), events_(events), runner_(std::move(runner)), options_(std::move(options)) {
   db_ = &db;
+  if (options_.node_id.empty()) {
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    std::random_device rd;
+    options_.node_id = std::string(host) + ":" + std::to_string(::getpid()) + ":" + std::to_string(rd() % 1000000);
+  }
 }
 
 AnalysisService::~AnalysisService() {
@@ -144,20 +153,22 @@ AnalysisService::~AnalysisService() {
     cancel_ = true;
   }
   cv_.notify_all();
+  idle_cv_.notify_all();
   for (auto& t : threads_) t.join();
+  if (follower_.joinable()) follower_.join();
 }
 
 Status AnalysisService::start() {
   SEGUE_TRY(db_->migrate("audio_analysis", analysis_migrations()));
-  SEGUE_ASSIGN_OR_RETURN(auto records, store_.records());
-  SEGUE_ASSIGN_OR_RETURN(auto albums, store_.albums());
+  SEGUE_ASSIGN_OR_RETURN(auto changes, store_.changes_since(std::nullopt));
   {
     std::lock_guard l(mu_);
-    for (auto& r : records) {
+    for (auto& r : changes.records) {
       Known k{r.key, r.version, r.ok, r.error, r.integrated_lufs, r.true_peak_dbtp, r.duration_s, std::move(r.summary)};
       known_[r.key.file.str()] = std::move(k);
     }
-    for (const auto& a : albums) albums_[a.album.str()] = {a.integrated_lufs, a.true_peak_dbtp};
+    for (const auto& a : changes.albums) albums_[a.album.str()] = {a.integrated_lufs, a.true_peak_dbtp};
+    seen_version_ = changes.version;
   }
   std::weak_ptr<Link> weak = link_;
   subscription_ = events_.subscribe(
@@ -169,6 +180,7 @@ Status AnalysisService::start() {
       }));
   on_snapshot(catalog_.snapshot());
   for (int i = 0; i < options_.workers; ++i) threads_.emplace_back([this] { work(); });
+  follower_ = std::thread([this] { follow_loop(); });
   return {};
 }
 
@@ -188,22 +200,38 @@ bool AnalysisService::current(const Known& k, const catalog::AudioFile& f) const
          k.key.track == f.track_id;
 }
 
+std::vector<AnalysisJob> AnalysisService::needed_locked() const {
+  std::vector<AnalysisJob> out;
+  if (!snapshot_) return out;
+  for (const auto& f : snapshot_->files()) {
+    auto it = known_.find(f.id.str());
+    if (it != known_.end() && current(it->second, f)) continue;
+    AnalysisJob j;
+    j.key = FileKey{f.id, f.track_id, f.size, f.mtime_ns};
+    j.path = f.path;
+    if (const auto* t = snapshot_->track(f.track_id)) j.duration_s = static_cast<double>(t->duration_ms) / 1000.0;
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
 void AnalysisService::on_snapshot(std::shared_ptr<const catalog::Snapshot> snap) {
   std::vector<FileId> keep;
   {
     std::lock_guard l(mu_);
     snapshot_ = snap;
-    queue_.clear();
+    ++generation_;
     analyzed_ = failed_ = 0;
     keep.reserve(snap->files().size());
     for (const auto& f : snap->files()) {
       keep.push_back(f.id);
       auto it = known_.find(f.id.str());
-      if (it != known_.end() && current(it->second, f)) {
-        (it->second.ok ? analyzed_ : failed_)++;
-        continue;
-      }
-      queue_.push_back({FileKey{f.id, f.track_id, f.size, f.mtime_ns}, f.path});
+      if (it != known_.end() && current(it->second, f)) (it->second.ok ? analyzed_ : failed_)++;
+    }
+    // Nodes that analyze post what this snapshot needs as jobs (any node may claim them).
+    if (options_.workers > 0) {
+      to_post_ = needed_locked();
+      post_ = !to_post_.empty();
     }
     // Rows of files that left the catalog are dropped from memory now, from the database by
     // the next worker that runs (cleanup_ below).
@@ -225,29 +253,84 @@ void AnalysisService::on_snapshot(std::shared_ptr<const catalog::Snapshot> snap)
 }
 
 void AnalysisService::work() {
+  // Other nodes (or, on SQLite, an earlier process) post jobs and leave claims behind: an idle
+  // worker looks every follow interval, with one small read.
+  const auto idle_wait = options_.follow_interval;
+  bool look = true;  // at start: jobs left in the table
   while (true) {
-    FileKey key;
-    std::string path;
+    std::vector<AnalysisJob> posting;
     std::vector<FileId> cleanup;
+    bool do_cleanup = false;
     {
       std::unique_lock l(mu_);
-      cv_.wait(l, [&] { return stop_ || !queue_.empty() || cleanup_; });
+      if (!look) cv_.wait_for(l, idle_wait, [&] { return stop_ || post_ || cleanup_; });
       if (stop_) return;
+      look = false;
+      if (post_) {
+        post_ = false;
+        posting = std::move(to_post_);
+        to_post_.clear();
+      }
       if (cleanup_) {
         cleanup_ = false;
+        do_cleanup = true;
         cleanup = cleanup_keep_;
-      } else {
-        std::tie(key, path) = std::move(queue_.front());
-        queue_.pop_front();
-        ++running_;
       }
     }
-    if (!cleanup.empty() || path.empty()) {
-      if (auto r = store_.remove_except(cleanup); !r.ok()) log::warn("analysis: cleanup failed: " + r.error().message);
+    if (do_cleanup) {
+      // Only against the newest catalog: a node still on an older snapshot must not delete the
+      // rows and jobs of files another node's scan just added (if it reloads, a new snapshot
+      // asks for a cleanup again).
+      auto reloaded = catalog_.follow();
+      if (reloaded.ok() && !*reloaded) {
+        if (auto r = store_.remove_except(cleanup); !r.ok())
+          log::warn("analysis: cleanup failed: " + r.error().message);
+      }
+    }
+    if (!posting.empty()) {
+      if (Status st = store_.post_jobs(posting, now_ms() * 1000); !st.ok()) {
+        log::warn("analysis: cannot queue jobs; trying again", {{"jobs", std::to_string(posting.size())},
+                                                                 {"reason", st.error().message}});
+        std::unique_lock l(mu_);
+        if (!post_) {
+          to_post_ = std::move(posting);
+          post_ = true;
+        }
+        cv_.wait_for(l, options_.follow_interval, [&] { return stop_; });
+        continue;
+      }
+    }
+    {
+      // Claiming is a write transaction: first a cheap read whether anything is free.
+      auto any = store_.claimable(now_ms());
+      if (!any.ok() || !*any) {
+        idle_cv_.notify_all();
+        continue;
+      }
+    }
+    auto job = store_.claim(options_.node_id, kAnalyzerVersion, now_ms(), [this](const AnalysisJob& j) {
+      return static_cast<int64_t>(static_cast<double>(options_.claim_lease_base.count()) +
+                                  std::max(0.0, j.duration_s) * options_.claim_lease_per_audio_second * 1000.0);
+    });
+    if (!job.ok()) {
+      log::warn("analysis: cannot claim a job", {{"reason", job.error().message}});
       idle_cv_.notify_all();
       continue;
     }
-    process(key, path);
+    if (!job->has_value()) {
+      idle_cv_.notify_all();
+      continue;
+    }
+    look = true;  // there may be more
+    {
+      std::lock_guard l(mu_);
+      if (stop_) {
+        (void)store_.release((*job)->key.file, options_.node_id);
+        return;
+      }
+      ++running_;
+    }
+    process(**job);
     {
       std::lock_guard l(mu_);
       --running_;
@@ -256,10 +339,75 @@ void AnalysisService::work() {
   }
 }
 
-void AnalysisService::process(const FileKey& key, const std::string& path) {
+void AnalysisService::follow_loop() {
+  std::unique_lock l(mu_);
+  while (!stop_) {
+    cv_.wait_for(l, options_.follow_interval, [&] { return stop_; });
+    if (stop_) return;
+    l.unlock();
+    if (auto r = follow(); !r.ok()) log::warn("analysis: cannot read other nodes' results", {{"reason", r.error().message}});
+    l.lock();
+  }
+}
+
+void AnalysisService::set_known_locked(Known k) {
+  Known& slot = known_[k.key.file.str()];
+  count(slot, -1);
+  slot = std::move(k);
+  count(slot, +1);
+  ++generation_;
+}
+
+Result<bool> AnalysisService::follow() {
+  std::lock_guard following(follow_mu_);
+  std::optional<int64_t> since;
+  {
+    std::lock_guard l(mu_);
+    since = seen_version_;
+  }
+  SEGUE_ASSIGN_OR_RETURN(auto changes, store_.changes_since(since));
+  bool changed = false, repost = false;
+  {
+    std::lock_guard l(mu_);
+    if (!seen_version_ || changes.version > *seen_version_) {
+      for (auto& r : changes.records) {
+        // Rows of files this node's catalog does not have (yet) are kept: its next snapshot
+        // may bring them, and on_snapshot() drops what it does not.
+        set_known_locked(Known{r.key, r.version, r.ok, r.error, r.integrated_lufs, r.true_peak_dbtp, r.duration_s,
+                               std::move(r.summary)});
+      }
+      for (const auto& a : changes.albums) albums_[a.album.str()] = {a.integrated_lufs, a.true_peak_dbtp};
+      if (!changes.albums.empty()) ++generation_;
+      seen_version_ = changes.version;
+      changed = !changes.records.empty() || !changes.albums.empty();
+    }
+    // No job left anywhere, yet files of this snapshot have no current result (a job lost to
+    // a node on an older snapshot, or a result overwritten by one for an older version of the
+    // file): post them again, at most every few seconds.
+    const auto now = std::chrono::steady_clock::now();
+    if (options_.workers > 0 && !changes.jobs_waiting && !post_ && now - last_repost_ > std::chrono::seconds(5) &&
+        snapshot_ && analyzed_ + failed_ < snapshot_->files().size() && running_ == 0) {
+      to_post_ = needed_locked();
+      if (!to_post_.empty()) {
+        post_ = repost = true;
+        last_repost_ = now;
+      }
+    }
+  }
+  if (changed) idle_cv_.notify_all();
+  if (repost) cv_.notify_all();
+  return changed;
+}
+
+void AnalysisService::process(const AnalysisJob& job) {
+  const FileKey& key = job.key;
+  const std::string& path = job.path;
   const auto start = std::chrono::steady_clock::now();
   auto result = runner_(path, cancel_);
-  if (cancel_) return;  // stopping: the file stays unanalyzed, not failed
+  if (cancel_) {  // stopping: the file stays unanalyzed, not failed; another node may take it
+    (void)store_.release(key.file, options_.node_id);
+    return;
+  }
   const double busy = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   Known k;
   k.key = key;
@@ -290,10 +438,7 @@ void AnalysisService::process(const FileKey& key, const std::string& path) {
     audio_seconds_ += k.duration_s;
     busy_seconds_ += busy;
     ++done_;
-    Known& slot = known_[key.file.str()];
-    count(slot, -1);
-    slot = std::move(k);
-    count(slot, +1);
+    set_known_locked(std::move(k));
   }
   refresh_album(key.track);
 }
@@ -317,6 +462,7 @@ void AnalysisService::refresh_album(const TrackId& track) {
   if (!album.ok()) return;
   std::lock_guard l(mu_);
   albums_[t->album_id.str()] = {album->integrated_lufs, album->true_peak_dbtp};
+  ++generation_;
 }
 
 std::optional<TrackSound> AnalysisService::track(const TrackId& id) const {
@@ -362,7 +508,9 @@ AnalysisProgress AnalysisService::progress() const {
   if (snapshot_) p.files = snapshot_->files().size();
   p.analyzed = analyzed_;
   p.failed = failed_;
-  p.queued = queue_.size();
+  // Every file without a current result is waiting, whichever node will analyze it.
+  const std::size_t pending = p.files > analyzed_ + failed_ ? p.files - analyzed_ - failed_ : 0;
+  p.queued = pending > running_ ? pending - running_ : 0;
   p.running = running_;
   p.done_since_start = done_;
   p.audio_seconds_since_start = audio_seconds_;
@@ -382,7 +530,8 @@ std::vector<std::pair<FileId, std::string>> AnalysisService::failures() const {
 void AnalysisService::wait_idle(const std::function<void(const AnalysisProgress&)>& on_progress,
                                 std::chrono::milliseconds every) {
   std::unique_lock l(mu_);
-  while (!stop_ && (!queue_.empty() || running_ > 0 || cleanup_)) {
+  auto pending = [&] { return snapshot_ && analyzed_ + failed_ < snapshot_->files().size(); };
+  while (!stop_ && (pending() || running_ > 0 || cleanup_ || post_)) {
     if (options_.workers <= 0) return;
     idle_cv_.wait_for(l, every);
     if (on_progress) {
@@ -402,13 +551,13 @@ Result<std::optional<TrackAnalysis>> AnalysisService::full_analysis(const TrackI
 Result<std::vector<DuplicateTrackGroup>> AnalysisService::duplicates(double threshold) {
   std::lock_guard computing(duplicates_mu_);
   std::shared_ptr<const catalog::Snapshot> snap;
-  uint64_t done = 0;
+  uint64_t generation = 0;
   {
     std::lock_guard l(mu_);
     snap = snapshot_;
-    done = done_;
+    generation = generation_;
   }
-  if (duplicates_cache_ && duplicates_cache_->done == done && duplicates_cache_->snapshot == snap &&
+  if (duplicates_cache_ && duplicates_cache_->generation == generation && duplicates_cache_->snapshot == snap &&
       duplicates_cache_->threshold == threshold)
     return duplicates_cache_->groups;
   SEGUE_ASSIGN_OR_RETURN(auto entries, store_.fingerprints());
@@ -426,7 +575,7 @@ Result<std::vector<DuplicateTrackGroup>> AnalysisService::duplicates(double thre
     }
     out.push_back(std::move(d));
   }
-  duplicates_cache_ = DuplicatesCache{done, snap, threshold, out};
+  duplicates_cache_ = DuplicatesCache{generation, snap, threshold, out};
   return out;
 }
 

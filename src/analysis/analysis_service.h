@@ -1,13 +1,18 @@
 // Runs the analysis over the library in the background and answers from its results.
 //
 // Follows the catalog through its domain events (bus::CatalogSnapshotPublished): after each scan
-// the files that are new, changed, or analyzed by an older analyzer are queued, and files gone
-// from the catalog lose their rows. Workers (threads of their own) hand each file to a Runner;
-// the server's Runner starts a child process (`segue worker analyze FILE`, niced, with a time
-// limit and an address-space cap), so a decoder that crashes or hangs on a hostile file costs
-// that file only: the failure is stored with its reason and not retried until the file changes.
+// the files that are new, changed, or analyzed by an older analyzer are posted as jobs in the
+// database (table analysis_jobs, see analysis_store.h), and files gone from the catalog lose
+// their rows. Workers (threads of their own) claim jobs there, so that with several nodes on one
+// PostgreSQL database (issue 17) each file is analyzed once in the cluster, and a job whose node
+// died is taken over when its claim's lease runs out. Each job goes to a Runner; the server's
+// Runner starts a child process (`segue worker analyze FILE`, niced, with a time limit and an
+// address-space cap), so a decoder that crashes or hangs on a hostile file costs that file only:
+// the failure is stored with its reason and not retried until the file changes.
 //
-// Reads (features, gains, progress) are answered from memory under a mutex and never touch the
+// A follower thread (every node, workers or not) reads what other nodes stored: one small read
+// of the module's version every `follow_interval`, the changed rows when it moved. Reads
+// (features, gains, progress) are answered from memory under a mutex and never touch the
 // database: safe on network threads. full_analysis() and duplicates() read the database:
 // worker threads only.
 #pragma once
@@ -91,6 +96,15 @@ class AnalysisService {
  public:
   struct Options {
     int workers = 1;  // 0: nothing is analyzed (reads still answer from stored results)
+    // This node in analysis_jobs.claimed_by; empty: host name, process id and a random suffix.
+    std::string node_id;
+    // How often results other nodes stored are read (and idle workers on PostgreSQL look for
+    // jobs other nodes posted or left behind).
+    std::chrono::milliseconds follow_interval{500};
+    // A claim not completed after this long is another node's to take (its claimer died):
+    // base + per second of audio; the server's runner gives up on a file after 10 minutes.
+    std::chrono::milliseconds claim_lease_base{std::chrono::minutes(12)};
+    double claim_lease_per_audio_second = 0.5;
   };
   // Subscribes to `events` in start() (inline: a snapshot only queues files).
   AnalysisService(store::Database& db, catalog::Catalog& catalog, bus::EventBus& events, Runner runner, Options options);
@@ -99,8 +113,9 @@ class AnalysisService {
   // Migrates, loads the stored results, subscribes to the catalog and starts the workers,
   // which first queue whatever the current snapshot needs. Blocking (database).
   Status start();
-  // Blocks until the queue is empty and no worker is busy; `on_progress` is called about
-  // every `every` while waiting. Used by `segue analyze` and tests.
+  // Blocks until every file of the catalog has a current result known here (this node's or,
+  // through the follower, another's) and no worker is busy; returns at once without workers.
+  // `on_progress` is called about every `every` while waiting. Used by `segue analyze` and tests.
   void wait_idle(const std::function<void(const AnalysisProgress&)>& on_progress = nullptr,
                  std::chrono::milliseconds every = std::chrono::milliseconds(200));
 
@@ -110,6 +125,11 @@ class AnalysisService {
   void register_metrics(MetricsRegistry& metrics) const;
   // The failure reasons of files whose analysis failed, by file id.
   std::vector<std::pair<FileId, std::string>> failures() const;
+
+  // Reads the results other nodes stored since the last call (the follower thread calls it
+  // every follow_interval). Blocking (database). True if anything changed.
+  Result<bool> follow();
+  const std::string& node_id() const { return options_.node_id; }
 
   Result<std::optional<audio::TrackAnalysis>> full_analysis(const TrackId& id);
   // Computed from every stored fingerprint; the answer is kept until a file is analyzed again
@@ -129,7 +149,12 @@ class AnalysisService {
   };
   void on_snapshot(std::shared_ptr<const catalog::Snapshot> snap);
   void work();
-  void process(const FileKey& key, const std::string& path);
+  void follow_loop();
+  // The jobs of the snapshot's files without a current result. Called with mu_ held.
+  std::vector<AnalysisJob> needed_locked() const;
+  // Replaces a file's entry in memory, keeping the counts. Called with mu_ held.
+  void set_known_locked(Known k);
+  void process(const AnalysisJob& job);
   void refresh_album(const TrackId& track);
   bool current(const Known& k, const catalog::AudioFile& f) const;
   // Adds `delta` to analyzed_ or failed_ if `k` is the current analysis of a file in the
@@ -149,7 +174,12 @@ class AnalysisService {
   std::condition_variable idle_cv_;  // a worker finished a file
   std::unordered_map<std::string, Known> known_;  // by file id
   std::unordered_map<std::string, std::pair<std::optional<double>, double>> albums_;  // album id -> lufs, peak
-  std::deque<std::pair<FileKey, std::string>> queue_;  // key, path
+  std::vector<AnalysisJob> to_post_;  // jobs to insert into analysis_jobs (post_ set)
+  bool post_ = false;
+  std::optional<int64_t> seen_version_;  // of analysis_meta, as far as memory reflects it
+  std::mutex follow_mu_;                 // one follow() at a time
+  std::chrono::steady_clock::time_point last_repost_{};
+  uint64_t generation_ = 0;  // bumped whenever known_ or albums_ change
   // Files of the current snapshot with a current analysis, kept as results come in so that
   // progress() (read by /metrics on a network thread) does not walk the catalog.
   std::size_t analyzed_ = 0;
@@ -164,8 +194,9 @@ class AnalysisService {
   bool cleanup_ = false;               // rows of files gone from the catalog to delete
   std::vector<FileId> cleanup_keep_;   // the files of the latest snapshot
   std::vector<std::thread> threads_;
+  std::thread follower_;
   struct DuplicatesCache {
-    uint64_t done = 0;
+    uint64_t generation = 0;
     std::shared_ptr<const catalog::Snapshot> snapshot;
     double threshold = 0;
     std::vector<DuplicateTrackGroup> groups;

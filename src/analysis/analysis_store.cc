@@ -56,6 +56,48 @@ AnalysisRecord read_record(const store::Row& r) {
   return rec;
 }
 
+// Bumps the module's version; the new value stamps the rows the transaction writes. The row
+// stays locked until the transaction ends, so versions are committed in order: a reader that
+// sees version V sees every row stamped V or lower.
+Result<int64_t> bump_version(store::Connection& c) {
+  SEGUE_TRY(c.exec("UPDATE analysis_meta SET version = version + 1 WHERE id = 1"));
+  SEGUE_ASSIGN_OR_RETURN(auto v, c.query_int("SELECT version FROM analysis_meta WHERE id = 1"));
+  if (!v) return Error::internal("analysis_meta has no row");
+  return *v;
+}
+
+// The job of this version of the file is done.
+Status finish_job(store::Connection& c, const FileKey& key) {
+  SEGUE_TRY(c.exec("DELETE FROM analysis_jobs WHERE file_id = ? AND file_size = ? AND file_mtime_ns = ?",
+                   {key.file.str(), key.size, key.mtime_ns}));
+  return {};
+}
+
+Status write_failure(store::Connection& c, const FileKey& key, const std::string& version, const std::string& error,
+                     int64_t now_ms) {
+  SEGUE_ASSIGN_OR_RETURN(int64_t seq, bump_version(c));
+  SEGUE_TRY(c.exec(
+      "INSERT INTO audio_analysis (file_id, track_id, file_size, file_mtime_ns, version, status, error, analyzed_at, "
+      "integrated_lufs, true_peak_dbtp, loudness_range_lu, duration_s, change_seq) "
+      "VALUES (?, ?, ?, ?, ?, 'failed', ?, ?, NULL, -200, 0, 0, ?) "
+      "ON CONFLICT (file_id) DO UPDATE SET track_id = excluded.track_id, file_size = excluded.file_size, "
+      "file_mtime_ns = excluded.file_mtime_ns, version = excluded.version, status = 'failed', "
+      "error = excluded.error, analyzed_at = excluded.analyzed_at, integrated_lufs = NULL, "
+      "true_peak_dbtp = -200, loudness_range_lu = 0, duration_s = 0, loudness_histogram = NULL, "
+      "summary = NULL, detail = NULL, fingerprint = NULL, change_seq = excluded.change_seq",
+      {key.file.str(), key.track.str(), key.size, key.mtime_ns, version, error, now_ms, seq}));
+  return finish_job(c, key);
+}
+
+AlbumLoudness read_album(const store::Row& r) {
+  AlbumLoudness a;
+  a.album = AlbumId(r.text(0));
+  if (!r.is_null(1)) a.integrated_lufs = r.f64(1);
+  a.true_peak_dbtp = r.f64(2);
+  a.tracks_measured = static_cast<int>(r.i64(3));
+  return a;
+}
+
 }  // namespace
 
 std::vector<store::Migration> analysis_migrations() {
@@ -85,6 +127,34 @@ std::vector<store::Migration> analysis_migrations() {
       true_peak_dbtp REAL NOT NULL,
       tracks_measured INTEGER NOT NULL
     );
+  )"},
+          // The nodes of a cluster share the work (issue 17): a job per file to analyze, claimed
+          // by the node that analyzes it; and a version stamped on every row written, so that
+          // every node learns the results others wrote with one small read.
+          {2, R"(
+    CREATE TABLE analysis_jobs (
+      file_id TEXT PRIMARY KEY,
+      track_id TEXT NOT NULL,
+      path TEXT NOT NULL,
+      file_size INTEGER NOT NULL,
+      file_mtime_ns INTEGER NOT NULL,
+      duration_s REAL NOT NULL,
+      queued_at_us INTEGER NOT NULL,
+      claimed_by TEXT,
+      claimed_at_ms INTEGER,
+      claim_expires_at_ms INTEGER,
+      attempts INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX analysis_jobs_by_age ON analysis_jobs (queued_at_us);
+    CREATE TABLE analysis_meta (
+      id INTEGER PRIMARY KEY,
+      version INTEGER NOT NULL
+    );
+    INSERT INTO analysis_meta (id, version) VALUES (1, 0);
+    ALTER TABLE audio_analysis ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX audio_analysis_changes ON audio_analysis (change_seq);
+    ALTER TABLE album_loudness ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX album_loudness_changes ON album_loudness (change_seq);
   )"}};
 }
 
@@ -118,37 +188,148 @@ Status AnalysisStore::put(const FileKey& key, const TrackAnalysis& a, int64_t no
   store::Value fp = a.fingerprint ? store::Value(store::Blob{a.fingerprint->encode()}) : store::Value(nullptr);
   store::Value lufs = a.loudness.integrated_lufs ? store::Value(*a.loudness.integrated_lufs) : store::Value(nullptr);
   return db_.write([&](store::Connection& c) -> Status {
+    SEGUE_ASSIGN_OR_RETURN(int64_t seq, bump_version(c));
     SEGUE_TRY(c.exec(
         "INSERT INTO audio_analysis (file_id, track_id, file_size, file_mtime_ns, version, status, error, analyzed_at, "
-        "integrated_lufs, true_peak_dbtp, loudness_range_lu, duration_s, loudness_histogram, summary, detail, fingerprint) "
-        "VALUES (?, ?, ?, ?, ?, 'ok', NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "integrated_lufs, true_peak_dbtp, loudness_range_lu, duration_s, loudness_histogram, summary, detail, fingerprint, "
+        "change_seq) VALUES (?, ?, ?, ?, ?, 'ok', NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (file_id) DO UPDATE SET track_id = excluded.track_id, file_size = excluded.file_size, "
         "file_mtime_ns = excluded.file_mtime_ns, version = excluded.version, status = 'ok', error = NULL, "
         "analyzed_at = excluded.analyzed_at, integrated_lufs = excluded.integrated_lufs, "
         "true_peak_dbtp = excluded.true_peak_dbtp, loudness_range_lu = excluded.loudness_range_lu, "
         "duration_s = excluded.duration_s, loudness_histogram = excluded.loudness_histogram, "
-        "summary = excluded.summary, detail = excluded.detail, fingerprint = excluded.fingerprint",
+        "summary = excluded.summary, detail = excluded.detail, fingerprint = excluded.fingerprint, "
+        "change_seq = excluded.change_seq",
         {key.file.str(), key.track.str(), key.size, key.mtime_ns, a.version, now_ms, lufs, a.loudness.true_peak_dbtp,
-         a.loudness.range_lu, a.duration_s, store::Blob{a.loudness.histogram.encode()}, summary, store::Blob{detail}, fp}));
-    return {};
+         a.loudness.range_lu, a.duration_s, store::Blob{a.loudness.histogram.encode()}, summary, store::Blob{detail}, fp,
+         seq}));
+    return finish_job(c, key);
   });
 }
 
 Status AnalysisStore::put_failure(const FileKey& key, std::string_view version, std::string_view error, int64_t now_ms) {
   std::string v(version), e(error.substr(0, 2000));
+  return db_.write([&](store::Connection& c) -> Status { return write_failure(c, key, v, e, now_ms); });
+}
+
+Status AnalysisStore::post_jobs(const std::vector<AnalysisJob>& jobs, int64_t now_us) {
+  constexpr std::size_t kBatch = 250;
+  for (std::size_t from = 0; from < jobs.size(); from += kBatch) {
+    const std::size_t to = std::min(jobs.size(), from + kBatch);
+    SEGUE_TRY(db_.write([&](store::Connection& c) -> Status {
+      for (std::size_t i = from; i < to; ++i) {
+        const AnalysisJob& j = jobs[i];
+        // queued_at_us keeps the order they were posted in (the snapshot's file order).
+        SEGUE_TRY(c.exec(
+            "INSERT INTO analysis_jobs (file_id, track_id, path, file_size, file_mtime_ns, duration_s, queued_at_us, "
+            "attempts) VALUES (?, ?, ?, ?, ?, ?, ?, 0) ON CONFLICT (file_id) DO UPDATE SET "
+            "track_id = excluded.track_id, path = excluded.path, file_size = excluded.file_size, "
+            "file_mtime_ns = excluded.file_mtime_ns, duration_s = excluded.duration_s, "
+            "queued_at_us = excluded.queued_at_us, claimed_by = NULL, claimed_at_ms = NULL, "
+            "claim_expires_at_ms = NULL, attempts = 0 "
+            "WHERE analysis_jobs.file_size <> excluded.file_size OR analysis_jobs.file_mtime_ns <> excluded.file_mtime_ns "
+            "OR analysis_jobs.track_id <> excluded.track_id OR analysis_jobs.path <> excluded.path",
+            {j.key.file.str(), j.key.track.str(), j.path, j.key.size, j.key.mtime_ns, j.duration_s,
+             now_us + static_cast<int64_t>(i)}));
+      }
+      return {};
+    }));
+  }
+  return {};
+}
+
+Result<bool> AnalysisStore::claimable(int64_t now_ms) {
+  bool any = false;
+  SEGUE_TRY(db_.read([&](store::Connection& c) -> Status {
+    return c.query("SELECT file_id FROM analysis_jobs WHERE claimed_by IS NULL OR claim_expires_at_ms < ? LIMIT 1",
+                   {now_ms}, [&](const store::Row&) { any = true; });
+  }));
+  return any;
+}
+
+Result<std::optional<AnalysisJob>> AnalysisStore::claim(const std::string& node, std::string_view version,
+                                                        int64_t now_ms,
+                                                        const std::function<int64_t(const AnalysisJob&)>& lease_ms) {
+  const bool postgres = db_.engine() == "postgres";
+  // PostgreSQL: rows other nodes' transactions are claiming are skipped, not waited for. SQLite
+  // has one writer at a time (BEGIN IMMEDIATE): the select and the update are atomic as they are.
+  const std::string pick = std::string(
+      "SELECT file_id, track_id, path, file_size, file_mtime_ns, duration_s, attempts FROM analysis_jobs "
+      "WHERE claimed_by IS NULL OR claim_expires_at_ms < ? ORDER BY queued_at_us LIMIT 1") +
+      (postgres ? " FOR UPDATE SKIP LOCKED" : "");
+  const std::string wanted(version);
+  for (;;) {
+    std::optional<AnalysisJob> got;
+    bool settled = false;  // the job needed no run: removed, or stored as failed
+    SEGUE_TRY(db_.write([&](store::Connection& c) -> Status {
+      got.reset();
+      settled = false;
+      SEGUE_TRY(c.query(pick, {now_ms}, [&](const store::Row& r) {
+        AnalysisJob j;
+        j.key = {FileId(r.text(0)), TrackId(r.text(1)), r.i64(3), r.i64(4)};
+        j.path = r.text(2);
+        j.duration_s = r.f64(5);
+        j.attempts = static_cast<int>(r.i64(6));
+        got = std::move(j);
+      }));
+      if (!got) return {};
+      // Analyzed already (by a node that finished after this one posted the job).
+      bool current = false;
+      SEGUE_TRY(c.query("SELECT track_id, file_size, file_mtime_ns, version FROM audio_analysis WHERE file_id = ?",
+                        {got->key.file.str()}, [&](const store::Row& r) {
+                          current = r.text(0) == got->key.track.str() && r.i64(1) == got->key.size &&
+                                    r.i64(2) == got->key.mtime_ns && r.text(3) == wanted;
+                        }));
+      if (current) {
+        settled = true;
+        SEGUE_TRY(c.exec("DELETE FROM analysis_jobs WHERE file_id = ?", {got->key.file.str()}));
+        return {};
+      }
+      if (got->attempts >= kMaxAttempts) {
+        // Every node that claimed it died before finishing: remember it as failed.
+        settled = true;
+        return write_failure(c, got->key, wanted,
+                             "the analysis was claimed " + std::to_string(got->attempts) +
+                                 " times and never finished (its workers died)",
+                             now_ms);
+      }
+      ++got->attempts;
+      SEGUE_TRY(c.exec("UPDATE analysis_jobs SET claimed_by = ?, claimed_at_ms = ?, claim_expires_at_ms = ?, "
+                       "attempts = attempts + 1 WHERE file_id = ?",
+                       {node, now_ms, now_ms + lease_ms(*got), got->key.file.str()}));
+      return {};
+    }));
+    if (!got) return std::optional<AnalysisJob>();
+    if (!settled) return got;
+  }
+}
+
+Status AnalysisStore::release(const FileId& file, const std::string& node) {
   return db_.write([&](store::Connection& c) -> Status {
-    SEGUE_TRY(c.exec(
-        "INSERT INTO audio_analysis (file_id, track_id, file_size, file_mtime_ns, version, status, error, analyzed_at, "
-        "integrated_lufs, true_peak_dbtp, loudness_range_lu, duration_s) "
-        "VALUES (?, ?, ?, ?, ?, 'failed', ?, ?, NULL, -200, 0, 0) "
-        "ON CONFLICT (file_id) DO UPDATE SET track_id = excluded.track_id, file_size = excluded.file_size, "
-        "file_mtime_ns = excluded.file_mtime_ns, version = excluded.version, status = 'failed', "
-        "error = excluded.error, analyzed_at = excluded.analyzed_at, integrated_lufs = NULL, "
-        "true_peak_dbtp = -200, loudness_range_lu = 0, duration_s = 0, loudness_histogram = NULL, "
-        "summary = NULL, detail = NULL, fingerprint = NULL",
-        {key.file.str(), key.track.str(), key.size, key.mtime_ns, v, e, now_ms}));
+    SEGUE_TRY(c.exec("UPDATE analysis_jobs SET claimed_by = NULL, claimed_at_ms = NULL, claim_expires_at_ms = NULL, "
+                     "attempts = attempts - 1 WHERE file_id = ? AND claimed_by = ?",
+                     {file.str(), node}));
     return {};
   });
+}
+
+Result<AnalysisChanges> AnalysisStore::changes_since(std::optional<int64_t> since) {
+  AnalysisChanges out;
+  SEGUE_TRY(db_.read([&](store::Connection& c) -> Status {
+    out = AnalysisChanges{};
+    SEGUE_ASSIGN_OR_RETURN(auto v, c.query_int("SELECT version FROM analysis_meta WHERE id = 1"));
+    out.version = v.value_or(0);
+    SEGUE_TRY(c.query("SELECT file_id FROM analysis_jobs LIMIT 1", {},
+                      [&](const store::Row&) { out.jobs_waiting = true; }));
+    if (since && *since >= out.version) return {};
+    const int64_t from = since.value_or(-1);
+    SEGUE_TRY(c.query(std::string("SELECT ") + kRecordColumns + " FROM audio_analysis WHERE change_seq > ? ORDER BY file_id",
+                      {from}, [&](const store::Row& r) { out.records.push_back(read_record(r)); }));
+    return c.query("SELECT album_id, integrated_lufs, true_peak_dbtp, tracks_measured FROM album_loudness "
+                   "WHERE change_seq > ?",
+                   {from}, [&](const store::Row& r) { out.albums.push_back(read_album(r)); });
+  }));
+  return out;
 }
 
 Result<std::vector<AnalysisRecord>> AnalysisStore::records() {
@@ -225,10 +406,12 @@ Result<AlbumLoudness> AnalysisStore::update_album(const AlbumId& album, const st
     }
     out.integrated_lufs = merged.integrated_lufs();
     store::Value lufs = out.integrated_lufs ? store::Value(*out.integrated_lufs) : store::Value(nullptr);
-    SEGUE_TRY(c.exec("INSERT INTO album_loudness (album_id, integrated_lufs, true_peak_dbtp, tracks_measured) "
-                     "VALUES (?, ?, ?, ?) ON CONFLICT (album_id) DO UPDATE SET integrated_lufs = excluded.integrated_lufs, "
-                     "true_peak_dbtp = excluded.true_peak_dbtp, tracks_measured = excluded.tracks_measured",
-                     {album.str(), lufs, out.true_peak_dbtp, static_cast<int64_t>(out.tracks_measured)}));
+    SEGUE_ASSIGN_OR_RETURN(int64_t seq, bump_version(c));
+    SEGUE_TRY(c.exec("INSERT INTO album_loudness (album_id, integrated_lufs, true_peak_dbtp, tracks_measured, change_seq) "
+                     "VALUES (?, ?, ?, ?, ?) ON CONFLICT (album_id) DO UPDATE SET integrated_lufs = excluded.integrated_lufs, "
+                     "true_peak_dbtp = excluded.true_peak_dbtp, tracks_measured = excluded.tracks_measured, "
+                     "change_seq = excluded.change_seq",
+                     {album.str(), lufs, out.true_peak_dbtp, static_cast<int64_t>(out.tracks_measured), seq}));
     return {};
   }));
   return out;
@@ -238,14 +421,7 @@ Result<std::vector<AlbumLoudness>> AnalysisStore::albums() {
   std::vector<AlbumLoudness> out;
   SEGUE_TRY(db_.read([&](store::Connection& c) -> Status {
     return c.query("SELECT album_id, integrated_lufs, true_peak_dbtp, tracks_measured FROM album_loudness", {},
-                   [&](const store::Row& r) {
-                     AlbumLoudness a;
-                     a.album = AlbumId(r.text(0));
-                     if (!r.is_null(1)) a.integrated_lufs = r.f64(1);
-                     a.true_peak_dbtp = r.f64(2);
-                     a.tracks_measured = static_cast<int>(r.i64(3));
-                     out.push_back(a);
-                   });
+                   [&](const store::Row& r) { out.push_back(read_album(r)); });
   }));
   return out;
 }
@@ -254,14 +430,19 @@ Result<int64_t> AnalysisStore::remove_except(const std::vector<FileId>& keep) {
   std::unordered_set<std::string> wanted;
   for (const auto& f : keep) wanted.insert(f.str());
   std::vector<std::string> gone;
+  std::vector<std::string> gone_jobs;
   SEGUE_TRY(db_.read([&](store::Connection& c) -> Status {
+    SEGUE_TRY(c.query("SELECT file_id FROM analysis_jobs", {}, [&](const store::Row& r) {
+      if (!wanted.count(r.text(0))) gone_jobs.push_back(r.text(0));
+    }));
     return c.query("SELECT file_id FROM audio_analysis", {}, [&](const store::Row& r) {
       if (!wanted.count(r.text(0))) gone.push_back(r.text(0));
     });
   }));
-  if (gone.empty()) return int64_t{0};
+  if (gone.empty() && gone_jobs.empty()) return int64_t{0};
   SEGUE_TRY(db_.write([&](store::Connection& c) -> Status {
     for (const auto& id : gone) SEGUE_TRY(c.exec("DELETE FROM audio_analysis WHERE file_id = ?", {id}));
+    for (const auto& id : gone_jobs) SEGUE_TRY(c.exec("DELETE FROM analysis_jobs WHERE file_id = ?", {id}));
     return {};
   }));
   return static_cast<int64_t>(gone.size());

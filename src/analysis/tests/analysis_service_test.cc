@@ -10,6 +10,8 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <sstream>
 
@@ -288,6 +290,186 @@ TEST_F(AnalysisServiceTest, StoppingKillsTheRunningWorkerAndRecordsNothingForIt)
   auto rec = store.record(hang->file_ids[0]);
   ASSERT_TRUE(rec.ok());
   EXPECT_FALSE(rec->has_value()) << "a cancelled analysis must not be stored as a failure";
+}
+
+}  // namespace
+}  // namespace segue::analysis
+
+// Several nodes on one database (issue 17): each is a Database, Catalog and bus of its own, as
+// separate processes would have; on PostgreSQL with SEGUE_TEST_POSTGRES, on SQLite otherwise.
+namespace segue::analysis {
+namespace {
+
+// Counts the runs per file (by path) across nodes; each run takes at least `delay`, so that
+// several nodes are busy at once.
+struct RunLog {
+  std::mutex mu;
+  std::map<std::string, int> runs;
+  std::map<std::string, std::chrono::system_clock::time_point> first_run;
+  Runner counting(std::atomic<int>& mine, std::chrono::milliseconds delay) {
+    return [this, &mine, delay](const std::string& path, const std::atomic<bool>& cancel) {
+      {
+        std::lock_guard l(mu);
+        ++runs[fs::path(path).filename().string()];
+        first_run.emplace(fs::path(path).filename().string(), std::chrono::system_clock::now());
+      }
+      ++mine;
+      std::this_thread::sleep_for(delay);
+      return in_process_runner()(path, cancel);
+    };
+  }
+};
+
+class AnalysisClusterTest : public AnalysisServiceTest {
+ protected:
+  struct Node {
+    std::unique_ptr<store::Database> db;
+    bus::LocalBus bus;
+    std::unique_ptr<catalog::Catalog> catalog;
+  };
+  std::unique_ptr<Node> node() {
+    auto n = std::make_unique<Node>();
+    auto db = store::testing::open((dir_ / "segue.db").string());
+    EXPECT_TRUE(db.ok());
+    n->db = std::move(*db);
+    n->catalog = std::make_unique<catalog::Catalog>(*n->db, &n->bus);
+    EXPECT_TRUE(n->catalog->reload().ok());
+    return n;
+  }
+  AnalysisService::Options options(const std::string& id, int workers) {
+    AnalysisService::Options o;
+    o.workers = workers;
+    o.node_id = id;
+    o.follow_interval = 100ms;
+    return o;
+  }
+  int64_t jobs_in_table() {
+    int64_t n = -1;
+    EXPECT_TRUE(db_->read([&](store::Connection& c) -> Status {
+                      SEGUE_ASSIGN_OR_RETURN(auto v, c.query_int("SELECT COUNT(*) FROM analysis_jobs"));
+                      n = v.value_or(0);
+                      return {};
+                    }).ok());
+    return n;
+  }
+};
+
+TEST_F(AnalysisClusterTest, TwoNodesAnalyzeEachFileOnceAndEveryNodeSeesTheResults) {
+  scan();
+  auto a = node(), b = node(), api = node();
+  RunLog log;
+  std::atomic<int> runs_a{0}, runs_b{0}, runs_api{0};
+  // An API-only node (no workers) started first: it analyzes nothing and learns everything.
+  AnalysisService svc_api(*api->db, *api->catalog, api->bus, log.counting(runs_api, 0ms), options("api", 0));
+  ASSERT_TRUE(svc_api.start().ok());
+  AnalysisService svc_a(*a->db, *a->catalog, a->bus, log.counting(runs_a, 300ms), options("node-a", 1));
+  AnalysisService svc_b(*b->db, *b->catalog, b->bus, log.counting(runs_b, 300ms), options("node-b", 1));
+  ASSERT_TRUE(svc_a.start().ok());
+  ASSERT_TRUE(svc_b.start().ok());
+  svc_a.wait_idle();
+  svc_b.wait_idle();
+  {
+    std::lock_guard l(log.mu);
+    EXPECT_EQ(log.runs.size(), 5u);
+    for (const auto& [file, n] : log.runs) EXPECT_EQ(n, 1) << file << " was analyzed " << n << " times";
+  }
+  EXPECT_EQ(runs_a + runs_b, 5);
+  EXPECT_GT(runs_a.load(), 0);
+  EXPECT_GT(runs_b.load(), 0);
+  EXPECT_EQ(runs_api.load(), 0);
+  EXPECT_EQ(jobs_in_table(), 0);
+  // The API node hears within a second or so; then all three answer alike.
+  for (int i = 0; i < 100 && svc_api.progress().analyzed < 5; ++i) std::this_thread::sleep_for(50ms);
+  for (auto* svc : {&svc_a, &svc_b, &svc_api}) {
+    EXPECT_EQ(svc->progress().analyzed, 5u) << svc->node_id();
+    EXPECT_EQ(svc->progress().queued, 0u) << svc->node_id();
+  }
+  for (const auto& t : catalog_->snapshot()->tracks()) {
+    auto sa = svc_a.track(t.id), sb = svc_b.track(t.id), sc = svc_api.track(t.id);
+    ASSERT_TRUE(sa && sb && sc) << t.title;
+    ASSERT_TRUE(sa->integrated_lufs && sb->integrated_lufs && sc->integrated_lufs);
+    EXPECT_EQ(*sa->integrated_lufs, *sb->integrated_lufs);
+    EXPECT_EQ(*sa->integrated_lufs, *sc->integrated_lufs);
+    EXPECT_EQ(sa->features.tempo, sc->features.tempo);
+    // Album loudness written by whichever node finished the album's last track.
+    EXPECT_EQ(sa->album_gain_db, sb->album_gain_db) << t.title;
+    EXPECT_EQ(sa->album_gain_db, sc->album_gain_db) << t.title;
+  }
+  // A second snapshot with nothing new posts no work: nothing runs again.
+  scan();
+  ASSERT_TRUE(a->catalog->follow().ok());
+  ASSERT_TRUE(b->catalog->follow().ok());
+  svc_a.wait_idle();
+  svc_b.wait_idle();
+  EXPECT_EQ(runs_a + runs_b, 5);
+}
+
+TEST_F(AnalysisClusterTest, ClaimsOfDeadNodesAreTakenOverAndLiveOnesAreLeftAlone) {
+  scan();
+  auto snap = catalog_->snapshot();
+  auto job_of = [&](const std::string& name) {
+    for (const auto& f : snap->files())
+      if (fs::path(f.path).filename() == name) return AnalysisJob{FileKey{f.id, f.track_id, f.size, f.mtime_ns}, f.path, 20, 0};
+    ADD_FAILURE() << name;
+    return AnalysisJob{};
+  };
+  ASSERT_TRUE(db_->migrate("audio_analysis", analysis_migrations()).ok());
+  AnalysisStore store(*db_);
+  // "01": claimed three times by nodes that all died: the next claim stores it as failed.
+  const int64_t t0 = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+  ASSERT_TRUE(store.post_jobs({job_of("01 - One.flac")}, t0 * 1000).ok());
+  for (int i = 0; i < 3; ++i) {
+    auto c = store.claim("dead-" + std::to_string(i), kAnalyzerVersion, t0 - 10000 + i, [](const AnalysisJob&) { return 0; });
+    ASSERT_TRUE(c.ok() && c->has_value());
+  }
+  // "02": claimed by a node that died just now: taken over when its lease ends, 1.5 s from now.
+  // "03": claimed by a node that is alive (a lease of a minute): left to it.
+  ASSERT_TRUE(store.post_jobs({job_of("02 - Two.ogg"), job_of("03 - Two again.mp3")}, t0 * 1000 + 10).ok());
+  auto dying = store.claim("dying", kAnalyzerVersion, t0, [](const AnalysisJob&) { return 1500; });
+  ASSERT_TRUE(dying.ok() && dying->has_value());
+  EXPECT_EQ((*dying)->key.file, job_of("02 - Two.ogg").key.file);
+  auto live = store.claim("live", kAnalyzerVersion, t0, [](const AnalysisJob&) { return 60000; });
+  ASSERT_TRUE(live.ok() && live->has_value());
+  EXPECT_EQ((*live)->key.file, job_of("03 - Two again.mp3").key.file);
+  // Nothing else is free until the node posts the rest.
+  auto none = store.claim("x", kAnalyzerVersion, t0, [](const AnalysisJob&) { return 1000; });
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+
+  RunLog log;
+  std::atomic<int> runs{0};
+  AnalysisService svc(*db_, *catalog_, bus_, log.counting(runs, 0ms), options("survivor", 2));
+  ASSERT_TRUE(svc.start().ok());
+  // "04" and "05" are analyzed at once; "02" after its lease; "03" not while its claim lives.
+  for (int i = 0; i < 300 && svc.progress().analyzed + svc.progress().failed < 4; ++i) std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(svc.progress().analyzed + svc.progress().failed, 4u);
+  {
+    std::lock_guard l(log.mu);
+    EXPECT_EQ(log.runs.count("01 - One.flac"), 0u);
+    EXPECT_EQ(log.runs.count("03 - Two again.mp3"), 0u);
+    ASSERT_EQ(log.runs.count("02 - Two.ogg"), 1u);
+    const auto taken = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           log.first_run["02 - Two.ogg"].time_since_epoch()).count();
+    EXPECT_GE(taken, t0 + 1500) << "taken over before its lease ran out";
+  }
+  auto failures = svc.failures();
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_EQ(failures[0].first, job_of("01 - One.flac").key.file);
+  EXPECT_NE(failures[0].second.find("claimed 3 times and never finished"), std::string::npos) << failures[0].second;
+  // The live node finishes "03" (here: it fails, with its reason); the survivor hears of it.
+  ASSERT_TRUE(store.put_failure(job_of("03 - Two again.mp3").key, kAnalyzerVersion, "decoder exploded", t0).ok());
+  svc.wait_idle();
+  EXPECT_EQ(svc.progress().failed, 2u);
+  EXPECT_EQ(svc.progress().analyzed, 3u);
+  EXPECT_EQ(runs.load(), 3);
+  EXPECT_EQ(jobs_in_table(), 0);
+  // Failures are kept and not retried: a restart runs nothing.
+  AnalysisService again(*db_, *catalog_, bus_, log.counting(runs, 0ms), options("restarted", 1));
+  ASSERT_TRUE(again.start().ok());
+  again.wait_idle();
+  EXPECT_EQ(runs.load(), 3);
+  EXPECT_EQ(again.progress().failed, 2u);
 }
 
 }  // namespace
