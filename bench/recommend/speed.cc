@@ -3,6 +3,7 @@
 // Items drawn from a Zipf(1) popularity, play counts from a geometric distribution, seeded.
 // usage: segue_recommend_speed [--users N] [--items N] [--plays N] [--factors K] [--iterations N] [--threads T]
 // Prints `RESULT bench=recommend_als_speed ... s_per_iteration=...`.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -37,16 +38,26 @@ int main(int argc, char** argv) {
   const double hn = std::log(static_cast<double>(items)) + 0.5772;
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   std::geometric_distribution<int> count(0.05);
-  std::uniform_int_distribution<int32_t> pick_user(0, users - 1);
   std::vector<Triple> t;
   t.reserve(static_cast<std::size_t>(plays));
+  // `plays` distinct (user, item) pairs: users take turns, each drawing an item they do not
+  // have yet (Last.fm 360K's rows are distinct user-artist pairs with a play count).
+  std::vector<std::vector<int32_t>> have(static_cast<std::size_t>(users));
   for (int64_t n = 0; n < plays; ++n) {
-    auto item = static_cast<int32_t>(std::exp(unit(rng) * hn - 0.5772));
-    if (item >= items) item = items - 1;
-    // Scatter popular ranks over ids so popularity is not ordered by id.
-    item = static_cast<int32_t>((static_cast<int64_t>(item) * 2654435761LL) % items);
-    t.push_back({pick_user(rng), item, static_cast<float>(1 + count(rng))});
+    const auto user = static_cast<int32_t>(n % users);
+    auto& mine = have[static_cast<std::size_t>(user)];
+    int32_t item;
+    do {
+      item = static_cast<int32_t>(std::exp(unit(rng) * hn - 0.5772));
+      if (item >= items) item = items - 1;
+      // Scatter popular ranks over ids so popularity is not ordered by id.
+      item = static_cast<int32_t>((static_cast<int64_t>(item) * 2654435761LL) % items);
+    } while (std::find(mine.begin(), mine.end(), item) != mine.end());
+    mine.push_back(item);
+    t.push_back({user, item, static_cast<float>(1 + count(rng))});
   }
+  have.clear();
+  have.shrink_to_fit();
   auto data = Interactions::from_triples(users, items, std::move(t));
   const double build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::vector<double> per;
