@@ -51,6 +51,7 @@ constexpr const char* kUsage = R"(usage: segue COMMAND [options]
   serve   --data DIR --listen HOST:PORT [--library DIR]... [--config FILE]
           [--public-url URL] [--cors-origin ORIGIN]... [--io-threads N] [--workers N]
           [--allowed-host HOST]... [--max-connections-per-address N] [--metrics-token TOKEN]
+          [--trusted-proxies CIDR,...]
           [--roles api,scanner,indexer,transcode,analysis,events]
           [--database postgresql://...] [--redis redis://HOST:PORT | redis:///PATH/TO/SOCKET]
           [--event-log database|redis] [--event-log-durability fsync|relaxed]
@@ -94,7 +95,8 @@ const std::map<std::string, std::string> kSettingFlags = {
     {"audio-rate-limit", "audio_rate_limit"}, {"image-rate-limit", "image_rate_limit"}, {"allowed-host", "allowed_hosts"},
     {"metrics-token", "metrics_token"}, {"database", "database"}, {"database-writers", "database_writers"},
     {"redis", "redis"}, {"roles", "roles"}, {"event-log", "event_log"}, {"event-log-durability", "event_log_durability"},
-    {"edges", "edges"}, {"edge-key-file", "edge_key_file"}, {"transcode-dir", "transcode_dir"}, {"edge-probe-interval", "edge_probe_interval"}};
+    {"edges", "edges"}, {"edge-key-file", "edge_key_file"}, {"transcode-dir", "transcode_dir"}, {"edge-probe-interval", "edge_probe_interval"},
+    {"trusted-proxies", "trusted_proxies"}};
 const std::set<std::string> kBoolFlags = {"full", "public", "admin-flag"};
 
 Args parse_args(int argc, char** argv, int start, const std::set<std::string>& command_flags,
@@ -548,6 +550,10 @@ int cmd_serve(int argc, char** argv) {
   opt.idle_timeout = c.idle_timeout;
   opt.cors_origins = c.cors_origins;
   opt.access_log = c.access_log;
+  if (auto t = net::TrustedProxies::parse(c.trusted_proxies); t.ok()) opt.trusted_proxies = std::move(*t);
+  else fail(t.error().message);
+  if (!opt.trusted_proxies.empty())
+    log::info("client addresses from X-Forwarded-For of trusted proxies", {{"trusted_proxies", opt.trusted_proxies.describe()}});
   net::Server server(opt, router, workers, metrics);
   if (auto st = server.bind(); !st.ok()) fail(st.error().message);
 
