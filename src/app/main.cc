@@ -26,6 +26,7 @@
 #include "app/migrate.h"
 #include "app/services.h"
 #include "app/worker.h"
+#include "auth/login_throttle_shared.h"
 #include "analysis/analysis_service.h"
 #include "common/subprocess.h"
 #include "search/indexer.h"
@@ -523,7 +524,32 @@ int cmd_serve(int argc, char** argv) {
   api::spotify::AbuseOptions abuse_options;
   abuse_options.audio_per_10s = c.audio_rate_limit;
   abuse_options.images_per_10s = c.image_rate_limit;
-  api::spotify::AbuseLimits abuse(abuse_options);
+  // With `redis`, counted by all nodes together (issue 17): the per-address limits by the
+  // shared rate limiter, the login backoff in Redis (auth/login_throttle_shared.h).
+  api::spotify::AbuseLimits::MakeLimit make_abuse_limit;
+  api::spotify::AbuseLimits::MakeBackoff make_backoff;
+  if (!c.redis.empty()) {
+    auto address = redis::parse_url(c.redis);
+    if (!address.ok()) fail(address.error().message);
+    make_abuse_limit = [&, address = *address](const std::string& name, uint32_t limit, std::chrono::seconds window)
+        -> std::unique_ptr<net::RateLimit> {
+      net::SharedRateLimitOptions o;
+      o.name = name;
+      o.limit = limit;
+      o.window = window;
+      o.address = address;
+      return std::make_unique<net::SharedRateLimiter>(std::move(o), &metrics);
+    };
+    make_backoff = [&, address = *address](const std::string& name, const auth::LoginThrottle::Policy& policy)
+        -> std::unique_ptr<auth::LoginBackoff> {
+      auth::SharedLoginThrottleOptions o;
+      o.name = name;
+      o.policy = policy;
+      o.address = address;
+      return std::make_unique<auth::SharedLoginThrottle>(std::move(o), &metrics);
+    };
+  }
+  api::spotify::AbuseLimits abuse(abuse_options, make_abuse_limit, make_backoff);
   ctx.abuse = &abuse;
 
   net::Router router;
