@@ -79,7 +79,7 @@ start_node() {  # i
     setsid "$SEGUE_BIN" serve --data "$d" --listen "127.0.0.1:$port" --library "$LIBRARY" \
       --database "$DATABASE" --redis "$REDIS" --transcode-dir "$dir/shared/transcodes" \
       --edge-key-file "$dir/shared/edge.key" ${edges:+--edges "$edges"} \
-      --public-url "http://127.0.0.1:$GATEWAY_PORT" --access-log false $NODE_ARGS \
+      --public-url "http://127.0.0.1:$GATEWAY_PORT" --trusted-proxies 127.0.0.1/32 --access-log false $NODE_ARGS \
       >"$d/stdout.log" 2>"$d/stderr.log" </dev/null &
   echo $! >"$d/segue.pid"
 }

@@ -9,12 +9,13 @@
 
 #include "bus/redis_bus.h"
 #include "common/strings.h"
+#include "net/trusted_proxies.h"
 #include "store/database.h"
 
 namespace segue::app {
 namespace {
 
-const std::set<std::string> kListKeys = {"library", "cors_origins", "allowed_hosts", "roles", "edges"};
+const std::set<std::string> kListKeys = {"library", "cors_origins", "allowed_hosts", "roles", "edges", "trusted_proxies"};
 const std::set<std::string> kKnownKeys = {
     "data", "listen", "library", "public_url", "io_threads", "workers", "analysis_workers", "cors_origins",
     "max_connections", "body_limit", "request_timeout", "idle_timeout", "rate_limit_client",
@@ -22,7 +23,7 @@ const std::set<std::string> kKnownKeys = {
     "transcode_cache_mb", "transcode_jobs", "transcode_ahead", "transcode_dir", "max_connections_per_address", "allowed_hosts",
     "audio_rate_limit", "image_rate_limit",
     "metrics_token", "test_index_delay_ms", "database", "database_writers", "redis", "roles",
-    "event_log", "event_log_durability", "edges", "edge_key_file", "edge_probe_interval"};
+    "event_log", "event_log_durability", "edges", "edge_key_file", "edge_probe_interval", "trusted_proxies"};
 
 Result<int64_t> to_int(const std::string& key, const std::string& v, int64_t lo, int64_t hi) {
   auto n = strings::parse_int(v);
@@ -185,6 +186,14 @@ Result<Config> build_config(const Settings& file, const Settings& env, const Set
       if (!ok) return Error::invalid("allowed_hosts: expected host names (\"name\" or \"name:port\"), got '" + h + "'");
       c.allowed_hosts.push_back(strings::ascii_lower(h));
     }
+  }
+  {
+    // A TOML array, SEGUE_TRUSTED_PROXIES=a,b, or --trusted-proxies a,b (repeatable).
+    auto [b, e] = merged.equal_range("trusted_proxies");
+    for (auto it = b; it != e; ++it)
+      for (auto part : strings::split(it->second, ','))
+        if (auto t = strings::trim(part); !t.empty()) c.trusted_proxies.emplace_back(t);
+    SEGUE_TRY(net::TrustedProxies::parse(c.trusted_proxies));
   }
   if (merged.count("roles")) {
     // A TOML array, SEGUE_ROLES=api,scanner, or --roles api,scanner (repeatable).

@@ -64,6 +64,9 @@ struct Config {
   // Host names links may be built from when public_url is empty, besides loopback names, the
   // listen address and the address a connection arrived on ("name" any port, "name:port").
   std::vector<std::string> allowed_hosts;
+  // Peers (a gateway, a reverse proxy) whose X-Forwarded-For names the client (issue 17;
+  // net/trusted_proxies.h): addresses or CIDRs, validated; empty: nobody.
+  std::vector<std::string> trusted_proxies;
   // Bearer token remote callers need for /metrics; empty: /metrics for loopback callers only.
   std::string metrics_token;
   std::size_t body_limit = 1024 * 1024;

@@ -26,6 +26,7 @@
 #include "app/migrate.h"
 #include "app/services.h"
 #include "app/worker.h"
+#include "auth/login_throttle_shared.h"
 #include "analysis/analysis_service.h"
 #include "common/subprocess.h"
 #include "search/indexer.h"
@@ -51,6 +52,7 @@ constexpr const char* kUsage = R"(usage: segue COMMAND [options]
   serve   --data DIR --listen HOST:PORT [--library DIR]... [--config FILE]
           [--public-url URL] [--cors-origin ORIGIN]... [--io-threads N] [--workers N]
           [--allowed-host HOST]... [--max-connections-per-address N] [--metrics-token TOKEN]
+          [--trusted-proxies CIDR,...]
           [--roles api,scanner,indexer,transcode,analysis,events]
           [--database postgresql://...] [--redis redis://HOST:PORT | redis:///PATH/TO/SOCKET]
           [--event-log database|redis] [--event-log-durability fsync|relaxed]
@@ -94,7 +96,8 @@ const std::map<std::string, std::string> kSettingFlags = {
     {"audio-rate-limit", "audio_rate_limit"}, {"image-rate-limit", "image_rate_limit"}, {"allowed-host", "allowed_hosts"},
     {"metrics-token", "metrics_token"}, {"database", "database"}, {"database-writers", "database_writers"},
     {"redis", "redis"}, {"roles", "roles"}, {"event-log", "event_log"}, {"event-log-durability", "event_log_durability"},
-    {"edges", "edges"}, {"edge-key-file", "edge_key_file"}, {"transcode-dir", "transcode_dir"}, {"edge-probe-interval", "edge_probe_interval"}};
+    {"edges", "edges"}, {"edge-key-file", "edge_key_file"}, {"transcode-dir", "transcode_dir"}, {"edge-probe-interval", "edge_probe_interval"},
+    {"trusted-proxies", "trusted_proxies"}};
 const std::set<std::string> kBoolFlags = {"full", "public", "admin-flag"};
 
 Args parse_args(int argc, char** argv, int start, const std::set<std::string>& command_flags,
@@ -521,7 +524,32 @@ int cmd_serve(int argc, char** argv) {
   api::spotify::AbuseOptions abuse_options;
   abuse_options.audio_per_10s = c.audio_rate_limit;
   abuse_options.images_per_10s = c.image_rate_limit;
-  api::spotify::AbuseLimits abuse(abuse_options);
+  // With `redis`, counted by all nodes together (issue 17): the per-address limits by the
+  // shared rate limiter, the login backoff in Redis (auth/login_throttle_shared.h).
+  api::spotify::AbuseLimits::MakeLimit make_abuse_limit;
+  api::spotify::AbuseLimits::MakeBackoff make_backoff;
+  if (!c.redis.empty()) {
+    auto address = redis::parse_url(c.redis);
+    if (!address.ok()) fail(address.error().message);
+    make_abuse_limit = [&, address = *address](const std::string& name, uint32_t limit, std::chrono::seconds window)
+        -> std::unique_ptr<net::RateLimit> {
+      net::SharedRateLimitOptions o;
+      o.name = name;
+      o.limit = limit;
+      o.window = window;
+      o.address = address;
+      return std::make_unique<net::SharedRateLimiter>(std::move(o), &metrics);
+    };
+    make_backoff = [&, address = *address](const std::string& name, const auth::LoginThrottle::Policy& policy)
+        -> std::unique_ptr<auth::LoginBackoff> {
+      auth::SharedLoginThrottleOptions o;
+      o.name = name;
+      o.policy = policy;
+      o.address = address;
+      return std::make_unique<auth::SharedLoginThrottle>(std::move(o), &metrics);
+    };
+  }
+  api::spotify::AbuseLimits abuse(abuse_options, make_abuse_limit, make_backoff);
   ctx.abuse = &abuse;
 
   net::Router router;
@@ -548,6 +576,10 @@ int cmd_serve(int argc, char** argv) {
   opt.idle_timeout = c.idle_timeout;
   opt.cors_origins = c.cors_origins;
   opt.access_log = c.access_log;
+  if (auto t = net::TrustedProxies::parse(c.trusted_proxies); t.ok()) opt.trusted_proxies = std::move(*t);
+  else fail(t.error().message);
+  if (!opt.trusted_proxies.empty())
+    log::info("client addresses from X-Forwarded-For of trusted proxies", {{"trusted_proxies", opt.trusted_proxies.describe()}});
   net::Server server(opt, router, workers, metrics);
   if (auto st = server.bind(); !st.ok()) fail(st.error().message);
 

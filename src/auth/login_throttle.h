@@ -18,9 +18,31 @@
 
 namespace segue::auth {
 
-class LoginThrottle {
+// Login backoff as the handlers see it: `LoginThrottle` (below) counts in this process,
+// `SharedLoginThrottle` (login_throttle_shared.h) across the nodes sharing Redis.
+class LoginBackoff {
  public:
   using Clock = std::chrono::steady_clock;
+  struct Decision {
+    bool allowed = true;
+    std::chrono::seconds retry_after{0};  // >= 1 s when refused
+  };
+  virtual ~LoginBackoff() = default;
+  // May `key` try now, as far as this process knows? Memory only: a network thread asks it
+  // before any work. Counts nothing.
+  virtual Decision check(std::string_view key) const = 0;
+  // The answer for the whole cluster when shared(): may wait for Redis (a worker thread asks
+  // it, after check() allowed). Otherwise check().
+  virtual Decision check_shared(std::string_view key) { return check(key); }
+  // A failed attempt of `key`; a successful one (`key` starts over). May wait for Redis when
+  // shared(): call them on a worker thread then.
+  virtual void failure(std::string_view key) = 0;
+  virtual void success(std::string_view key) = 0;
+  virtual bool shared() const { return false; }
+};
+
+class LoginThrottle final : public LoginBackoff {
+ public:
   struct Policy {
     uint32_t free_failures = 5;                  // failures before any wait
     std::chrono::milliseconds base_delay{1000};  // wait after the first failure past the free ones
@@ -28,20 +50,17 @@ class LoginThrottle {
     std::chrono::seconds forget_after{900};      // a key without failures this long starts over
     std::size_t max_keys = 100'000;
   };
-  struct Decision {
-    bool allowed = true;
-    std::chrono::seconds retry_after{0};  // >= 1 s when refused
-  };
-
   explicit LoginThrottle(Policy policy);
   LoginThrottle() : LoginThrottle(Policy{}) {}
 
   // May `key` try now? Does not count anything.
-  Decision check(std::string_view key, Clock::time_point now = Clock::now()) const;
+  Decision check(std::string_view key, Clock::time_point now) const;
+  Decision check(std::string_view key) const override { return check(key, Clock::now()); }
   // Counts a failed attempt of `key`.
-  void failure(std::string_view key, Clock::time_point now = Clock::now());
+  void failure(std::string_view key, Clock::time_point now);
+  void failure(std::string_view key) override { failure(key, Clock::now()); }
   // A successful attempt: `key` starts over.
-  void success(std::string_view key);
+  void success(std::string_view key) override;
 
   std::size_t size() const;
   const Policy& policy() const { return policy_; }

@@ -218,6 +218,17 @@ std::string address_key(const asio::ip::address& a) {
   return asio::ip::address_v6(bytes).to_string() + "/64";
 }
 
+// Every X-Forwarded-For field of a request as one list, in order (RFC 9110 5.3).
+std::string forwarded_for(const http::request<http::string_body>& raw) {
+  std::string out;
+  auto [b, e] = raw.equal_range("X-Forwarded-For");
+  for (auto it = b; it != e; ++it) {
+    if (!out.empty()) out += ',';
+    out += std::string_view(it->value().data(), it->value().size());
+  }
+  return out;
+}
+
 // "ip:port" of an endpoint as a client would write it in a Host header.
 std::string endpoint_text(const tcp::endpoint& ep) {
   auto a = ep.address();
@@ -540,7 +551,7 @@ struct Server::Impl {
       std::optional<Upgrade> upgrade;
       bool keep = co_await serve_one(t, state, buffer, remote, local, upgrade);
       if (upgrade) {
-        ServerWebSocket ws(std::move(stream), opt.websocket, ws_metrics, upgrade->req.request_id, remote);
+        ServerWebSocket ws(std::move(stream), opt.websocket, ws_metrics, upgrade->req.request_id, upgrade->req.remote_ip);
         state.ws = &ws;
         co_await ws.run(std::move(upgrade->req), std::move(upgrade->session));
         state.ws = nullptr;
@@ -585,7 +596,7 @@ struct Server::Impl {
     Request req;
     req.raw = parser.release();
     req.received_at = Clock::now();
-    req.remote_ip = remote;
+    req.remote_ip = opt.trusted_proxies.empty() ? remote : opt.trusted_proxies.client_address(remote, forwarded_for(req.raw));
     req.local_addr = local;
     std::string_view target(req.raw.target().data(), req.raw.target().size());
     auto qpos = target.find('?');
@@ -656,7 +667,8 @@ struct Server::Impl {
       log::append_field(out, "status", status);
       log::append_field(out, "ms", ms);
       log::append_field(out, "user", res.log_user.empty() ? req.user : res.log_user);
-      log::append_field(out, "remote", remote);
+      log::append_field(out, "remote", req.remote_ip);
+      if (req.remote_ip != remote) log::append_field(out, "peer", remote);  // the proxy it came through
       out += '\n';
       if (t.access_log.size() > 32 * 1024) flush_access_log(t);
     }
@@ -846,7 +858,9 @@ struct Server::Impl {
           continue;
         }
         key = address_key(ep.address());
-        if (!per_address.acquire(key, opt.max_connections_per_address)) {
+        if (!opt.trusted_proxies.empty() && opt.trusted_proxies.contains(ep.address().to_string())) {
+          key.clear();  // a gateway's connections carry many clients: max_connections only
+        } else if (!per_address.acquire(key, opt.max_connections_per_address)) {
           rejected_per_address.inc();
           socket.close(ignored);
           continue;

@@ -28,6 +28,7 @@
 #include "common/metrics.h"
 #include "common/result.h"
 #include "net/router.h"
+#include "net/trusted_proxies.h"
 #include "net/worker_pool.h"
 
 namespace segue::net {
@@ -53,6 +54,11 @@ struct ServerOptions {
   // flood cannot fill the disk through the log. Successful requests are all logged.
   int access_log_errors_per_second = 10;
   WsOptions websocket;  // for routes added with Router::add_websocket
+  // Peers whose X-Forwarded-For names the client (net/trusted_proxies.h; empty: nobody). A
+  // request from one of them gets the client's address as Request::remote_ip (rate limits,
+  // login backoff, the access log); its connections are not counted per address (a gateway
+  // holds connections for many clients), only against max_connections.
+  TrustedProxies trusted_proxies;
 };
 
 class Server {

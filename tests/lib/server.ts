@@ -340,6 +340,21 @@ function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Every cluster of a test run shares one Redis, and every test client is 127.0.0.1: per-address
+ * limits and login backoff counted there (segue:rl:*, segue:login:*) would carry over from one
+ * test's cluster to the next. A cluster starts with none, as a single node starts with none in
+ * memory.
+ */
+function forgetSharedLimits(redisUrl: string): void {
+  const u = new URL(redisUrl);
+  const where = u.hostname ? ["-h", u.hostname, "-p", u.port || "6379"] : ["-s", decodeURIComponent(u.pathname)];
+  const script = "for _, p in ipairs(ARGV) do for _, k in ipairs(redis.call('KEYS', p)) do redis.call('DEL', k) end end return 0";
+  const r = spawnSync("redis-cli", [...where, "EVAL", script, "0", "segue:rl:*", "segue:login:*"], { encoding: "utf8" });
+  if (r.status !== 0 || r.stdout.trim() !== "(integer) 0" && r.stdout.trim() !== "0")
+    throw new Error(`redis-cli could not clear the shared limits: ${r.stderr || r.stdout}`);
+}
+
 async function startCluster(opts: ServerOptions): Promise<Server> {
   const redis = process.env.SEGUE_TEST_REDIS;
   if (!TEST_POSTGRES || !redis) throw new Error("SEGUE_TEST_CLUSTER needs SEGUE_TEST_POSTGRES and SEGUE_TEST_REDIS");
@@ -350,6 +365,7 @@ async function startCluster(opts: ServerOptions): Promise<Server> {
   const key = path.join(data, "secret.key");
   if (!fs.existsSync(key)) fs.writeFileSync(key, crypto.randomBytes(32), { mode: 0o600 });
   const env = { ...cleanEnv(["--data", data]), SEGUE_REDIS: redis, ...opts.env };
+  forgetSharedLimits(redis);
   const nodes: Array<{ proc: ChildProcess; port: number; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> }> = [];
   let stdout = "";
   let stderr = "";
@@ -360,7 +376,9 @@ async function startCluster(opts: ServerOptions): Promise<Server> {
     fs.copyFileSync(key, path.join(dir, "secret.key"));
     fs.mkdirSync(path.join(data, "transcodes"), { recursive: true, mode: 0o700 });
     const args = ["serve", "--data", dir, "--listen", "127.0.0.1:0", "--access-log", "false",
-                  "--transcode-dir", path.join(data, "transcodes"), "--public-url", `http://127.0.0.1:${gwPort}`];
+                  "--transcode-dir", path.join(data, "transcodes"), "--public-url", `http://127.0.0.1:${gwPort}`,
+                  // The gateway reaches the nodes from 127.0.0.1: its X-Forwarded-For names the client.
+                  "--trusted-proxies", "127.0.0.1/32"];
     for (const l of libraries) args.push("--library", l);
     args.push(...(opts.extraArgs ?? []));
     const proc = spawn(SEGUE_BIN, args, { stdio: ["ignore", "pipe", "pipe"], env });

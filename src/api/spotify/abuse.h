@@ -19,10 +19,16 @@
 //  - /images/*: 1,000 requests per 10 s per address (a screen of covers is 20-100 images;
 //    scrolling a large library fetches a few hundred).
 //  - /v1/ws messages: see Realtime::message_rate (realtime.h).
+//
+// "Address" is the client's address (Request::remote_ip): the peer's, or, from a peer in
+// `trusted_proxies`, the one X-Forwarded-For names (net/trusted_proxies.h). With `redis`, every
+// limit here but the password pool and WebSocket messages counts across the nodes.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 
 #include "auth/login_throttle.h"
@@ -49,25 +55,55 @@ struct AbuseOptions {
   uint32_t images_per_10s = 1000;       // per address; 0: no limit
 };
 
+// Each limit below counts in this process by default; with `redis`, main gives makers of the
+// shared kinds (net::SharedRateLimiter, auth::SharedLoginThrottle), so every node of a cluster
+// counts together (issue 17).
 struct AbuseLimits {
-  explicit AbuseLimits(const AbuseOptions& o = {})
-      : login_accounts(o.login_account),
-        login_addresses(o.login_address),
-        token_addresses(o.token_address),
-        token_clients(o.token_client),
-        passwords(o.password_threads, o.password_queue),
-        bad_tokens(o.bad_tokens_per_minute, std::chrono::seconds(60)),
-        audio(o.audio_per_10s, std::chrono::seconds(10)),
-        images(o.images_per_10s, std::chrono::seconds(10)) {}
+  using MakeLimit = std::function<std::unique_ptr<net::RateLimit>(const std::string& name, uint32_t limit,
+                                                                  std::chrono::seconds window)>;
+  using MakeBackoff =
+      std::function<std::unique_ptr<auth::LoginBackoff>(const std::string& name, const auth::LoginThrottle::Policy&)>;
 
-  auth::LoginThrottle login_accounts;   // key: lower-case user name
-  auth::LoginThrottle login_addresses;  // key: remote address
-  auth::LoginThrottle token_addresses;  // key: remote address (POST /api/token)
-  auth::LoginThrottle token_clients;    // key: client id (POST /api/token, invalid_client)
+  explicit AbuseLimits(const AbuseOptions& o = {}, const MakeLimit& make_limit = {}, const MakeBackoff& make_backoff = {})
+      : login_accounts_(backoff(make_backoff, "login_account", o.login_account)),
+        login_addresses_(backoff(make_backoff, "login_address", o.login_address)),
+        token_addresses_(backoff(make_backoff, "token_address", o.token_address)),
+        token_clients_(backoff(make_backoff, "token_client", o.token_client)),
+        bad_tokens_(limit(make_limit, "bad_token", o.bad_tokens_per_minute, std::chrono::seconds(60))),
+        audio_(limit(make_limit, "audio", o.audio_per_10s, std::chrono::seconds(10))),
+        images_(limit(make_limit, "images", o.images_per_10s, std::chrono::seconds(10))),
+        login_accounts(*login_accounts_),
+        login_addresses(*login_addresses_),
+        token_addresses(*token_addresses_),
+        token_clients(*token_clients_),
+        passwords(o.password_threads, o.password_queue),
+        bad_tokens(*bad_tokens_),
+        audio(*audio_),
+        images(*images_) {}
+
+ private:
+  static std::unique_ptr<auth::LoginBackoff> backoff(const MakeBackoff& make, const std::string& name,
+                                                     const auth::LoginThrottle::Policy& p) {
+    return make ? make(name, p) : std::make_unique<auth::LoginThrottle>(p);
+  }
+  static std::unique_ptr<net::RateLimit> limit(const MakeLimit& make, const std::string& name, uint32_t n,
+                                               std::chrono::seconds window) {
+    return make ? make(name, n, window) : std::make_unique<net::RateLimiter>(n, window);
+  }
+  std::unique_ptr<auth::LoginBackoff> login_accounts_, login_addresses_, token_addresses_, token_clients_;
+  std::unique_ptr<net::RateLimit> bad_tokens_, audio_, images_;
+
+ public:
+  // Login backoffs: check() in memory on the network thread first; when shared(), the rest
+  // (check_shared, failure, success) on a worker (oauth_handlers.cc).
+  auth::LoginBackoff& login_accounts;   // key: lower-case user name
+  auth::LoginBackoff& login_addresses;  // key: client address
+  auth::LoginBackoff& token_addresses;  // key: client address (POST /api/token)
+  auth::LoginBackoff& token_clients;    // key: client id (POST /api/token, invalid_client)
   net::BoundedPool passwords;
-  net::RateLimiter bad_tokens;  // key: remote address
-  net::RateLimiter audio;       // key: remote address
-  net::RateLimiter images;      // key: remote address
+  net::RateLimit& bad_tokens;  // key: client address
+  net::RateLimit& audio;       // key: client address
+  net::RateLimit& images;      // key: client address
 };
 
 }  // namespace segue::api::spotify

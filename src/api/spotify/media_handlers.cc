@@ -24,7 +24,7 @@ std::string http_date(int64_t epoch_s) {
 }
 
 // Per-address request limits of /audio and /images (numbers in abuse.h): 429 with Retry-After.
-std::optional<Response> over_limit(net::RateLimiter* limiter, const Request& req, std::string_view what) {
+std::optional<Response> over_limit(net::RateLimit* limiter, const Request& req, std::string_view what) {
   if (!limiter) return std::nullopt;
   auto d = limiter->acquire(std::string(what) + ":" + address_key(req.remote_ip));
   if (d.allowed) return std::nullopt;

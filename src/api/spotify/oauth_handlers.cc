@@ -162,10 +162,35 @@ Response login_refused(const auth::AuthorizeRequest& ar, const Form& form, const
 }
 
 // The later of two throttle decisions.
-auth::LoginThrottle::Decision worst(auth::LoginThrottle::Decision a, auth::LoginThrottle::Decision b) {
+auth::LoginBackoff::Decision worst(auth::LoginBackoff::Decision a, auth::LoginBackoff::Decision b) {
   if (a.allowed) return b;
   if (b.allowed) return a;
   return a.retry_after >= b.retry_after ? a : b;
+}
+
+// May keys `ka` of `a` and `kb` of `b` try? In memory first, so an attempt this node knows to
+// be refused costs nothing more; then, for a backoff shared through Redis, the cluster's answer
+// on a worker (auth/login_throttle_shared.h).
+awaitable<auth::LoginBackoff::Decision> backoff_check(ApiContext& ctx, auth::LoginBackoff& a, const std::string& ka,
+                                                      auth::LoginBackoff& b, const std::string& kb) {
+  auth::LoginBackoff::Decision d = worst(a.check(ka), b.check(kb));
+  if (!d.allowed || (!a.shared() && !b.shared())) co_return d;
+  auto shared = co_await ctx.workers.run([&] { return worst(a.check_shared(ka), b.check_shared(kb)); });
+  co_return shared;
+}
+
+// Records failures or successes (`record`); on a worker when a backoff is shared, so that Redis
+// has them before the answer leaves and the client's next attempt, on any node, sees them.
+template <typename F>
+awaitable<void> backoff_record(ApiContext& ctx, bool shared, F record) {
+  if (!shared) {
+    record();
+    co_return;
+  }
+  (void)co_await ctx.workers.run([&] {
+    record();
+    return true;
+  });
 }
 
 // Validates the authorization request carried in `params` (query for GET, body for POST).
@@ -276,7 +301,7 @@ awaitable<Response> authorize_submit(ApiContext& ctx, Request& req) {
   const std::string account = "login:" + strings::ascii_lower(username.substr(0, 64));  // names are <= 64
   const std::string address = "login:" + address_key(req.remote_ip);
   if (ctx.abuse) {
-    auto d = worst(ctx.abuse->login_accounts.check(account), ctx.abuse->login_addresses.check(address));
+    auto d = co_await backoff_check(ctx, ctx.abuse->login_accounts, account, ctx.abuse->login_addresses, address);
     if (!d.allowed) co_return login_refused(*ar, form, username, 429, d.retry_after);
   }
   // Argon2 runs on its own bounded pool (or the workers without one), never on a network thread.
@@ -289,11 +314,19 @@ awaitable<Response> authorize_submit(ApiContext& ctx, Request& req) {
     verified.emplace(std::move(v));
   }
   Result<auth::User> user = std::move(*verified);
-  if (!user.ok() && user.error().code == ErrorCode::kUnauthenticated && ctx.abuse) {
-    ctx.abuse->login_accounts.failure(account);
-    ctx.abuse->login_addresses.failure(address);
+  const bool failed = !user.ok() && user.error().code == ErrorCode::kUnauthenticated;
+  if (ctx.abuse && (failed || user.ok())) {
+    auto& accounts = ctx.abuse->login_accounts;
+    auto& addresses = ctx.abuse->login_addresses;
+    co_await backoff_record(ctx, accounts.shared() || addresses.shared(), [&] {
+      if (failed) {
+        accounts.failure(account);
+        addresses.failure(address);
+      } else {
+        accounts.success(account);
+      }
+    });
   }
-  if (user.ok() && ctx.abuse) ctx.abuse->login_accounts.success(account);
   Result<std::string> code = Error::internal("unreachable");
   if (user.ok()) {
     UserId uid = user->id;
@@ -319,7 +352,7 @@ awaitable<Response> token(ApiContext& ctx, Request& req) {
   const std::string address = "token:" + address_key(req.remote_ip);
   const std::string client_key = "client:" + client_id;
   if (ctx.abuse) {
-    auto d = worst(ctx.abuse->token_addresses.check(address), ctx.abuse->token_clients.check(client_key));
+    auto d = co_await backoff_check(ctx, ctx.abuse->token_addresses, address, ctx.abuse->token_clients, client_key);
     if (!d.allowed) {
       Response r = oauth_error(429, {auth::OAuthError::kTemporarilyUnavailable,
                                      "Too many failed requests; retry after " + std::to_string(d.retry_after.count()) + " s"});
@@ -340,9 +373,15 @@ awaitable<Response> token(ApiContext& ctx, Request& req) {
   });
   if (!result.ok() && ctx.abuse) {
     const auto e = result.failure().error;
-    if (e == auth::OAuthError::kInvalidClient || e == auth::OAuthError::kInvalidGrant)
-      ctx.abuse->token_addresses.failure(address);
-    if (e == auth::OAuthError::kInvalidClient && !client_id.empty()) ctx.abuse->token_clients.failure(client_key);
+    const bool address_failed = e == auth::OAuthError::kInvalidClient || e == auth::OAuthError::kInvalidGrant;
+    const bool client_failed = e == auth::OAuthError::kInvalidClient && !client_id.empty();
+    auto& addresses = ctx.abuse->token_addresses;
+    auto& clients = ctx.abuse->token_clients;
+    if (address_failed || client_failed)
+      co_await backoff_record(ctx, addresses.shared() || clients.shared(), [&] {
+        if (address_failed) addresses.failure(address);
+        if (client_failed) clients.failure(client_key);
+      });
   }
   if (!result.ok()) {
     Response r = oauth_error(token_status(result.failure()), result.failure());
