@@ -23,6 +23,7 @@
 #include "api/spotify/routes.h"
 #include "api/web/web_routes.h"
 #include "app/config.h"
+#include "app/import_listens.h"
 #include "app/migrate.h"
 #include "app/services.h"
 #include "app/worker.h"
@@ -65,6 +66,8 @@ constexpr const char* kUsage = R"(usage: segue COMMAND [options]
   analyze --data DIR [--library DIR]... [--jobs N]
   events  --data DIR [--replay CONSUMER]
   migrate --data DIR --to postgresql://...   (copies DIR's SQLite state into an empty database)
+  import  listens --data DIR [--user NAME] [--create-users] FILE...
+          (ListenBrainz JSON lines or Last.fm scrobble CSV; matched to the catalog's tracks)
   routes  (prints every route's access rule as JSON)
   demo-library DIR
 
@@ -207,6 +210,29 @@ catalog::ProgressFn terminal_progress(const char* unit = "files") {
     std::fprintf(stderr, "\r[%s] %zu/%zu %s  %.0f %s/s  ETA %.0fs ", bar.c_str(), done, total, unit, rate, unit, eta);
     if (done == total) std::fprintf(stderr, "\n");
   };
+}
+
+// Listening history from ListenBrainz and Last.fm exports (app/import_listens.h).
+int cmd_import(int argc, char** argv) {
+  if (argc < 3 || std::string(argv[2]) != "listens") fail("import needs a subcommand: listens");
+  Args a = parse_args(argc, argv, 3, {"user", "create-users"}, {"create-users"});
+  if (a.positional.empty()) fail("import listens needs at least one FILE");
+  Config c = load_config(a);
+  Services s = open_or_fail(c);
+  ImportListensOptions o;
+  if (a.flags.count("user")) o.user = flag(a, "user");
+  o.create_users = flag(a, "create-users") == "true";
+  auto r = import_listens(*s.db, *s.auth, *s.catalog->snapshot(), a.positional, o, terminal_progress("bytes"));
+  if (!r.ok()) fail(r.error().message);
+  std::printf("import: %zu listens read in %.1f s (%.0f/s): %zu new, %zu matched to a track, %zu kept unmatched; "
+              "%zu refused, %zu skipped; %zu earlier listens matched now\n",
+              r->read, r->seconds, r->seconds > 0 ? static_cast<double>(r->read) / r->seconds : 0.0, r->added,
+              r->matched, r->read - r->skipped - r->matched, r->bad, r->skipped, r->resolved);
+  for (const auto& e : r->errors) std::printf("  refused: %s\n", e.c_str());
+  for (const auto& u : r->users_created) std::printf("  created user %s (no login until `segue user passwd %s`)\n", u.c_str(), u.c_str());
+  for (const auto& u : r->users_missing)
+    std::printf("  skipped user %s: not in Segue (give --create-users to create it)\n", u.c_str());
+  return r->bad > 0 && r->read == 0 ? 1 : 0;
 }
 
 int cmd_scan(int argc, char** argv) {
@@ -632,6 +658,7 @@ int main(int argc, char** argv) {
     if (cmd == "analyze") return cmd_analyze(argc, argv);
     if (cmd == "events") return cmd_events(argc, argv);
     if (cmd == "migrate") return cmd_migrate(argc, argv);
+    if (cmd == "import") return cmd_import(argc, argv);
     if (cmd == "routes") {
       // The access table: every route, who may call it, its scopes and object rule.
       std::printf("%s\n", segue::api::spotify::route_rules_json().c_str());

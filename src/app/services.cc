@@ -1,4 +1,5 @@
 #include "app/services.h"
+#include "recommend/listen_store.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -113,6 +114,7 @@ Result<Services> open_services(const Config& config, Scope scope) {
   SEGUE_TRY(s.db->migrate("playlist", playlist::playlist_migrations()));
   SEGUE_TRY(s.db->migrate("user_preferences", user::preferences_migrations()));
   SEGUE_TRY(s.db->migrate("search", search::recent_migrations()));
+  SEGUE_TRY(s.db->migrate("recommend", recommend::recommend_migrations()));
   s.catalog = std::make_unique<catalog::Catalog>(*s.db, s.events_bus.get());
   SEGUE_TRY(s.catalog->reload());
   s.scanner = std::make_unique<catalog::Scanner>(*s.db, s.catalog.get());

@@ -296,11 +296,20 @@ const std::string& AuthService::dummy_password_hash() {
 // ---------------------------------------------------------------------------------------------
 // Users
 
+Result<User> AuthService::create_user_without_login(std::string_view name, Tier tier) {
+  return create_user_with_hash(name, std::string(kNoLogin), false, tier);
+}
+
 Result<User> AuthService::create_user(std::string_view name, std::string_view password,
                                       bool admin, Tier tier) {
   SEGUE_TRY(validate_user_name(name));
   SEGUE_TRY(validate_password(password));
   SEGUE_ASSIGN_OR_RETURN(std::string hash, hash_password(password, options_.password));
+  return create_user_with_hash(name, std::move(hash), admin, tier);
+}
+
+Result<User> AuthService::create_user_with_hash(std::string_view name, std::string hash, bool admin, Tier tier) {
+  SEGUE_TRY(validate_user_name(name));
   SEGUE_ASSIGN_OR_RETURN(std::string id, fresh([] { return random_base62_id(); }));
   User u{UserId(id), std::string(name), std::string(name), admin, tier,
          from_unix(unix_seconds(now()))};
@@ -354,6 +363,12 @@ Result<User> AuthService::verify_password(std::string_view name, std::string_vie
   }
   if (!user) {
     // Spend the time a real verification takes, so timing does not reveal which names exist.
+    const std::string& dummy = dummy_password_hash();
+    if (!dummy.empty()) (void)password_matches(dummy, password.substr(0, kMaxPasswordBytes));
+    return Error::unauthenticated(kBadCredentials);
+  }
+  if (stored == kNoLogin) {
+    // No password yet: refused like a wrong one, after the same work.
     const std::string& dummy = dummy_password_hash();
     if (!dummy.empty()) (void)password_matches(dummy, password.substr(0, kMaxPasswordBytes));
     return Error::unauthenticated(kBadCredentials);

@@ -121,6 +121,11 @@ class AuthService {
   // Error::conflict if the name is taken (names are unique ignoring ASCII case).
   Result<User> create_user(std::string_view name, std::string_view password, bool admin,
                            Tier tier);
+  // A user who cannot sign in until an admin sets a password (`segue user passwd`): for history
+  // imported for household members who have no account yet. Same name rules and errors.
+  Result<User> create_user_without_login(std::string_view name, Tier tier);
+  // The stored hash of such a user: never a valid PHC string, so no password matches it.
+  static constexpr std::string_view kNoLogin = "!no-login";
   // The user if `password` is theirs. An unknown name and a wrong password both give
   // Error::unauthenticated with the same message, and take about the same time (a dummy hash
   // is verified for unknown names). Names match ignoring ASCII case. Rehashes the password if
@@ -267,6 +272,7 @@ class AuthService {
   Result<int64_t> purge_expired();
 
  private:
+  Result<User> create_user_with_hash(std::string_view name, std::string hash, bool admin, Tier tier);
   AuthService(store::Database& db, AuthOptions options, Clock clock);
 
   std::chrono::system_clock::time_point now() const { return clock_(); }

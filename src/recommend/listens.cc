@@ -112,6 +112,7 @@ Result<Listen> parse_listenbrainz_line(std::string_view line) {
   l.title = text(md->as_object(), "track_name");
   l.album = text(md->as_object(), "release_name");
   l.user = text(*o, "user_name");
+  l.source = "listenbrainz";
   if (strings::trim(l.artist).empty() || strings::trim(l.title).empty())
     return Error::invalid("track_metadata needs artist_name and track_name");
   if (!strings::is_valid_utf8(l.artist) || !strings::is_valid_utf8(l.title) || !strings::is_valid_utf8(l.album) ||
@@ -257,6 +258,7 @@ ParseReport read_listens(std::istream& in, const std::function<void(Listen&&)>& 
       continue;
     }
     l.listened_at_ms = *at;
+    l.source = "lastfm";
     ++r.listens;
     on_listen(std::move(l));
     if (progress && pos - last_progress > (1 << 20)) progress(last_progress = pos);

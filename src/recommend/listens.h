@@ -24,6 +24,7 @@ struct Listen {
   std::string user;  // the export's user name (ListenBrainz `user_name`); empty if not given
   int64_t listened_at_ms = 0;
   std::string artist, album, title;
+  std::string source;  // "listenbrainz" or "lastfm": the kind of export it came from
 };
 
 // One ListenBrainz JSON line. Error::invalid (with the reason) for anything that is not an

@@ -172,6 +172,21 @@ TEST_F(AuthServiceTest, PasswordIsStoredAsArgon2id) {
   EXPECT_EQ(stored.find("correct horse"), std::string::npos);
 }
 
+TEST_F(AuthServiceTest, AUserCreatedWithoutLoginCannotSignInUntilGivenAPassword) {
+  auto u = auth_->create_user_without_login("grandpa", Tier::kFree);
+  ASSERT_TRUE(u.ok()) << u.error().message;
+  EXPECT_EQ(u->tier, Tier::kFree);
+  for (const char* pw : {"", "!no-login", "correct horse", "anything at all"}) {
+    auto v = auth_->verify_password("grandpa", pw);
+    ASSERT_FALSE(v.ok()) << pw;
+    EXPECT_EQ(v.error().code, ErrorCode::kUnauthenticated) << pw;
+  }
+  EXPECT_EQ(auth_->create_user_without_login("Alice", Tier::kFree).error().code, ErrorCode::kConflict);
+  EXPECT_EQ(auth_->create_user_without_login("bad name!", Tier::kFree).error().code, ErrorCode::kInvalidArgument);
+  ASSERT_TRUE(auth_->set_password("grandpa", "a new password").ok());
+  EXPECT_TRUE(auth_->verify_password("grandpa", "a new password").ok());
+}
+
 TEST_F(AuthServiceTest, RightPasswordVerifies) {
   auto u = auth_->verify_password("alice", "correct horse");
   ASSERT_TRUE(u.ok()) << u.error().message;
