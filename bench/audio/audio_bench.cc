@@ -1,8 +1,10 @@
 // Tempo ground truth and Segue's analysis speed (bench/audio/run.sh runs aubio on the same files).
 //
-//   segue_audio_bench generate DIR [CLIPS [SET]]  writes CLIPS (48) WAV clips (44.1 kHz mono),
-//                                           20-30 s, of set SET (0) and DIR/truth.tsv (file,
-//                                           bpm, kind, meter)
+//   segue_audio_bench generate DIR [CLIPS [SET [FAMILY]]]  writes CLIPS (48) WAV clips (44.1 kHz
+//                                           mono), 20-30 s, of set SET (0) of FAMILY ("wide":
+//                                           60-200 BPM, eight kinds; "upbeat": 118-170 BPM rock,
+//                                           pop, syncopated, dance, breakbeat, shuffle, funk,
+//                                           punk) and DIR/truth.tsv (file, bpm, kind, meter)
 //   segue_audio_bench analyze DIR           decodes each clip with audio::decode_file (mono,
 //                                           44100 Hz resampled to 22050 Hz), analyzes it on this thread and prints
 //                                           RESULT lines: tempo, decode and analysis time
@@ -27,6 +29,7 @@ namespace {
 
 using namespace segue::audio;
 using segue::audio::testing::DrumSpec;
+using segue::audio::testing::Groove;
 using segue::audio::testing::Signal;
 
 // Clips are written at the CD rate, as music files are; Segue decodes them to its analysis rate.
@@ -98,12 +101,81 @@ Clip make_clip(int i, int set) {
   }
 }
 
-int generate(const std::string& dir, int clips, int set) {
+// Clip i of the "upbeat" family's set `set`: pieces between 118 and 170 BPM, where a beat
+// tracker is tempted to report half the tempo (rock and pop with eighth hats, syncopated and
+// breakbeat grooves, four-on-the-floor dance, shuffles), with bass, chords and melodies. Tempo,
+// swing, jitter, hat level and the kick's pitch are drawn from the set's seed.
+Clip make_upbeat_clip(int i, int set) {
+  const double frac = std::fmod(0.37 + set * 0.3877 + i * 0.6180339887498949, 1.0);
+  const double bpm = std::round((118 + 52 * frac) * 10) / 10;
+  const double seconds = 20 + (i * 7) % 11;
+  const auto seed = static_cast<uint32_t>(50000 + 1000 * set + i);
+  // Per-clip variation from the seed (a small LCG so it does not depend on the drum generator).
+  uint32_t x = seed * 2654435761u + 12345u;
+  auto draw = [&x] {
+    x = x * 1664525u + 1013904223u;
+    return static_cast<double>(x >> 8) / 16777216.0;  // [0,1)
+  };
+  const int key = static_cast<int>(draw() * 12);
+  const bool major = draw() < 0.6;
+  DrumSpec d;
+  d.bpm = bpm;
+  d.seed = seed;
+  d.kick_hz = 42 + 20 * draw();
+  d.hat_gain = 0.6 + 0.9 * draw();
+  d.jitter_ms = draw() < 0.5 ? 0 : 2 + 8 * draw();
+  const double bar = 4 * 60 / bpm;
+  auto chords = [&](double gain) { return testing::chord_progression(key, major, seconds, kRate, bar, gain); };
+  auto bass = [&](int per_beat, bool offbeat) {
+    return testing::bass_line(key, major, bpm, seconds, kRate, seed, per_beat, offbeat);
+  };
+  auto lead = [&](double gain) { return testing::melody(key, major, bpm, seconds, kRate, seed, gain); };
+  switch (i % 8) {
+    case 0:  // rock: kick 1 and 3, snare 2 and 4, eighth hats, bass on the beats, chords
+      return {"rock", testing::mix(testing::mix(testing::drum_pattern(d, seconds, kRate), bass(1, false)),
+                                   chords(0.3))};
+    case 1:  // pop: rock drums under louder chords, eighth bass and a melody
+      d.gain = 0.7;
+      d.hat_division = bpm < 130 ? 4 : 2;
+      return {"pop", testing::mix(testing::mix(testing::mix(testing::drum_pattern(d, seconds, kRate), bass(2, false)),
+                                               chords(0.5)),
+                                  lead(0.25))};
+    case 2:  // syncopated kicks (the "and" of 2 and 4), eighth hats, eighth bass
+      d.syncopated = true;
+      return {"syncopated", testing::mix(testing::drum_pattern(d, seconds, kRate), bass(2, false))};
+    case 3:  // four-on-the-floor dance: open hats and bass on the off-beats, chords
+      d.groove = Groove::kFourOnFloor;
+      d.open_hats = true;
+      d.hat_division = draw() < 0.5 ? 2 : 4;
+      return {"dance", testing::mix(testing::mix(testing::drum_pattern(d, seconds, kRate), bass(1, true)),
+                                    chords(0.25))};
+    case 4:  // breakbeat: kick 1, "a" of 2, "and" of 3; snare 2 and 4; sixteenth hats when slower
+      d.groove = Groove::kBreakbeat;
+      d.hat_division = bpm < 140 ? 4 : 2;
+      return {"breakbeat", testing::mix(testing::drum_pattern(d, seconds, kRate), lead(0.2))};
+    case 5:  // shuffle: swung eighths, a human drummer, chords and a walking bass
+      d.swing = 0.6 + 0.4 * draw();
+      d.jitter_ms = 4 + 6 * draw();
+      return {"shuffle", testing::mix(testing::mix(testing::drum_pattern(d, seconds, kRate), bass(1, false)),
+                                      chords(0.35))};
+    case 6:  // syncopated funk: sixteenth hats, eighth bass, chords
+      d.syncopated = true;
+      d.hat_division = 4;
+      return {"funk", testing::mix(testing::mix(testing::drum_pattern(d, seconds, kRate), bass(2, false)),
+                                   chords(0.3))};
+    default:  // punk/pop-punk: fast rock with quarter hats (or none), a melody and eighth bass
+      d.hat_division = draw() < 0.5 ? 1 : 0;
+      return {"punk", testing::mix(testing::mix(testing::drum_pattern(d, seconds, kRate), bass(2, false)),
+                                   lead(0.25))};
+  }
+}
+
+int generate(const std::string& dir, int clips, int set, const std::string& family) {
   std::filesystem::create_directories(dir);
   std::ofstream truth(dir + "/truth.tsv");
   truth << "file\tbpm\tkind\tmeter\n";
   for (int i = 0; i < clips; ++i) {
-    Clip c = make_clip(i, set);
+    Clip c = family == "upbeat" ? make_upbeat_clip(i, set) : make_clip(i, set);
     Pcm pcm;
     pcm.sample_rate = kRate;
     pcm.channels = 1;
@@ -171,8 +243,9 @@ int analyze(const std::string& dir) {
 int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "generate" && argc >= 3)
-    return generate(argv[2], argc >= 4 ? std::atoi(argv[3]) : 48, argc >= 5 ? std::atoi(argv[4]) : 0);
+    return generate(argv[2], argc >= 4 ? std::atoi(argv[3]) : 48, argc >= 5 ? std::atoi(argv[4]) : 0,
+                    argc >= 6 ? argv[5] : "wide");
   if (mode == "analyze" && argc >= 3) return analyze(argv[2]);
-  std::fprintf(stderr, "usage: %s generate DIR [CLIPS [SET]] | analyze DIR\n", argv[0]);
+  std::fprintf(stderr, "usage: %s generate DIR [CLIPS [SET [wide|upbeat]]] | analyze DIR\n", argv[0]);
   return 2;
 }

@@ -6,8 +6,10 @@
 # (docs/benchmarks.md, "Audio analysis").
 #
 # usage: bench/audio/run.sh BUILD_DIR     (prints RESULT lines and a table)
-# Knobs: AUDIO_BENCH_CLIPS (48), AUDIO_BENCH_SET (0: the set the analyzer was tuned on; 1, 2...
-# are held-out sets with other tempos and seeds), AUDIO_BENCH_DIR (BUILD_DIR/audio-bench-clips).
+# Knobs: AUDIO_BENCH_CLIPS (48), AUDIO_BENCH_FAMILY (wide: 60-200 BPM, eight kinds; upbeat:
+# 118-170 BPM rock, pop, syncopated, dance, breakbeat, shuffle, funk and punk with bass and chords),
+# AUDIO_BENCH_SET (0, 1, 2...: other tempos and seeds; docs/benchmarks.md says which sets the
+# analyzer was tuned on), AUDIO_BENCH_DIR (BUILD_DIR/audio-bench-clips).
 set -euo pipefail
 BUILD="${1:-}"
 [ -n "$BUILD" ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
@@ -21,7 +23,7 @@ OUT="$(mktemp)"
 trap 'rm -f "$OUT"' EXIT
 
 rm -rf "$DIR"
-"$EXE" generate "$DIR" "$CLIPS" "${AUDIO_BENCH_SET:-0}"
+"$EXE" generate "$DIR" "$CLIPS" "${AUDIO_BENCH_SET:-0}" "${AUDIO_BENCH_FAMILY:-wide}"
 
 echo "== audio: segue ($EXE, one thread; load before: $(cut -d' ' -f1-3 /proc/loadavg))" >&2
 "$EXE" analyze "$DIR" | tee -a "$OUT"

@@ -14,7 +14,7 @@ namespace segue::audio {
 
 // The analyzer's version: stored with each analysis so results from an older definition can be
 // recomputed.
-inline constexpr const char* kAnalyzerVersion = "segue-analysis-1";
+inline constexpr const char* kAnalyzerVersion = "segue-analysis-2";
 
 // A beat, bar or tatum: seconds from the start of the track.
 struct TimeInterval {

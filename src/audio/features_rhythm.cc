@@ -90,7 +90,7 @@ TempoPick best_near(const std::vector<double>& r, double period) {
   return best;
 }
 
-TempoPick estimate_period(const std::vector<double>& r, double frame_rate) {
+TempoPick comb_period(const std::vector<double>& r, double frame_rate) {
   // Log-spaced candidates (0.25 % apart), weighted by a log-normal prior around 120 BPM one
   // octave wide: it only decides between levels of similar periodicity.
   TempoPick best;
@@ -162,6 +162,77 @@ std::vector<int> track_beats(const std::vector<float>& env, double period) {
   for (int t = last; t >= 0; t = back[t]) beats.push_back(t);
   std::reverse(beats.begin(), beats.end());
   return beats;
+}
+
+// How alike the two interleaved halves of a beat grid at `period` are: beats tracked at that
+// period, the envelope's peak near each (within a tenth of the period), the mean over even beats
+// against the mean over odd beats: min / max, 1 when every beat is as strong, near 0 when every
+// other beat is only a weak off-beat of a level twice as slow.
+double alternation(const std::vector<float>& env, double period) {
+  const std::vector<int> beats = track_beats(env, period);
+  const int n = static_cast<int>(env.size());
+  const int w = std::max(1, static_cast<int>(std::lround(0.1 * period)));
+  double sum[2] = {0, 0};
+  int count[2] = {0, 0};
+  for (std::size_t i = 0; i < beats.size(); ++i) {
+    float peak = 0;
+    for (int t = std::max(0, beats[i] - w); t <= std::min(n - 1, beats[i] + w); ++t) peak = std::max(peak, env[t]);
+    sum[i % 2] += peak;
+    ++count[i % 2];
+  }
+  if (count[0] == 0 || count[1] == 0) return 0;
+  const double a = sum[0] / count[0], b = sum[1] / count[1];
+  return std::max(a, b) > 0 ? std::min(a, b) / std::max(a, b) : 0.0;
+}
+
+// Log-normal weight of a tempo around 120 BPM, `width` octaves wide.
+double tempo_prior(double bpm, double width) {
+  const double octaves = std::log2(bpm / 120.0);
+  return std::exp(-0.5 * octaves * octaves / (width * width));
+}
+
+// The beat period: the comb's choice (comb_period), then two checks on beats tracked in the
+// envelope, where the autocorrelation is blind to which beats are strong.
+// - One level faster: syncopated grooves (kicks on the "and" of 2 and 4, none on 3) are as
+//   periodic at half the tempo, and the comb picks it; but tracked at the real tempo their beats
+//   are evenly strong (kick or snare on every beat, alternation 0.6-1), while a level twice too
+//   fast alternates between beats and off-beat hats (0-0.27 on generated drums). The faster level
+//   wins when its alternation, weighted by a narrower prior (0.7 octave) than the comb's, is at
+//   least kFasterLevel of the current level's weight.
+// - Two thirds: in 3/4, tracking dotted quarters (a period of 1.5 beats) puts every other beat
+//   between two real ones (alternation under 0.2; real beats give 0.3-1); the level 1.5 times
+//   faster replaces it when its beats are even (alternation of at least 0.6). Syncopated grooves
+//   at 150-170 BPM (kicks on 1, the "and" of 2 and 4) lead the comb to two thirds of the tempo
+//   with periodicity left at the real one: a level 1.5 times faster whose comb score is at least
+//   kThreeHalvesComb of the chosen one's replaces it (0.94-1.04 there, at most 0.71 elsewhere on
+//   the tuning sets).
+constexpr double kFasterLevel = 0.4;
+constexpr double kEvenBeats = 0.45;   // and the faster level's beats at least this even
+constexpr double kFasterComb = 0.55;  // and its comb score at least this share of the current one's
+constexpr double kNarrowPrior = 0.7;
+constexpr double kThreeHalvesComb = 0.85;
+
+TempoPick estimate_period(const std::vector<double>& r, const std::vector<float>& env, double frame_rate) {
+  TempoPick best = comb_period(r, frame_rate);
+  if (best.period <= 0) return best;
+  auto bpm_of = [&](double period) { return 60.0 * frame_rate / period; };
+  for (int guard = 0; guard < 2; ++guard) {
+    const double faster_bpm = bpm_of(best.period / 2);
+    if (faster_bpm > kMaxBpm) break;
+    const TempoPick faster = best_near(r, best.period / 2);
+    if (faster.score < kFasterComb * best.score) break;
+    const double alt = alternation(env, best.period / 2);
+    if (alt < kEvenBeats) break;
+    if (alt * tempo_prior(faster_bpm, kNarrowPrior) < kFasterLevel * tempo_prior(bpm_of(best.period), kNarrowPrior)) break;
+    best = faster;
+  }
+  if (bpm_of(best.period / 1.5) <= kMaxBpm) {
+    const TempoPick three_halves = best_near(r, best.period / 1.5);
+    if (three_halves.score >= kThreeHalvesComb * best.score ||
+        (alternation(env, best.period) < 0.2 && alternation(env, best.period / 1.5) >= 0.6))
+      best = three_halves;
+  }
+  return best;
 }
 
 // Refines an integer frame to the nearest envelope peak within one frame, with parabolic
@@ -303,7 +374,7 @@ Rhythm analyze_rhythm(const Spectra& s) {
   const int max_lag =
       std::min(n - 2, static_cast<int>(std::ceil(kCombTerms * bpm_to_period(kMinBpm, fr))) + 2);
   const std::vector<double> r = autocorrelation(env, max_lag);
-  const TempoPick pick = estimate_period(r, fr);
+  const TempoPick pick = estimate_period(r, env, fr);
   if (pick.period <= 0) return out;
 
   std::vector<int> frames = track_beats(env, pick.period);

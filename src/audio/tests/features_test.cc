@@ -130,7 +130,7 @@ TEST(FeaturesTest, DrumPatternsGiveTheirTempoWithinFourPercent) {
   EXPECT_EQ(wrong, 0);
 }
 
-TEST(FeaturesTest, SyncopatedDrumsWithSixteenthHatsGiveTheirTempoUpToAnOctave) {
+TEST(FeaturesTest, SyncopatedDrumsGiveTheirTempoUpToAnOctave) {
   // Kicks on the off-beats and hats on every sixteenth make the metrical level ambiguous (the
   // eighths are about as periodic as the quarters); the tempo must still be a multiple of two.
   for (double bpm : kTempi) {
@@ -141,6 +141,69 @@ TEST(FeaturesTest, SyncopatedDrumsWithSixteenthHatsGiveTheirTempoUpToAnOctave) {
     d.jitter_ms = 5;
     const AudioAnalysis a = analyze(testing::drum_pattern(d, 25));
     EXPECT_TRUE(within_octave(a.tempo, bpm)) << bpm << " gave " << a.tempo;
+  }
+}
+
+// The octave choice (issue 18): pieces between 118 and 170 BPM, where a tracker is tempted by
+// half the tempo, and a slow ballad whose sixteenth hats tempt it to double.
+TEST(FeaturesTest, UpbeatPiecesAreNotHalved) {
+  for (double bpm : {128.0, 140.0, 160.0}) {
+    DrumSpec rock;
+    rock.bpm = bpm;
+    rock.seed = 7;
+    const Signal rock_mix = testing::mix(
+        testing::mix(testing::drum_pattern(rock, 25), testing::bass_line(9, true, bpm, 25, 22050, 7, 1)),
+        testing::chord_progression(9, true, 25, 22050, 4 * 60 / bpm, 0.3));
+    const double rock_tempo = analyze(rock_mix).tempo;
+    EXPECT_TRUE(within(rock_tempo, bpm, 0.04)) << bpm << " BPM rock gave " << rock_tempo;
+
+    // Kicks on the "and" of 2 and 4 and none on 3: as periodic at half the tempo as at the tempo.
+    DrumSpec sync = rock;
+    sync.syncopated = true;
+    sync.seed = 11;
+    const double sync_tempo =
+        analyze(testing::mix(testing::drum_pattern(sync, 25), testing::bass_line(2, false, bpm, 25, 22050, 11, 2)))
+            .tempo;
+    EXPECT_TRUE(within(sync_tempo, bpm, 0.04)) << bpm << " BPM syncopated gave " << sync_tempo;
+
+    DrumSpec dance = rock;
+    dance.groove = testing::Groove::kFourOnFloor;
+    dance.open_hats = true;
+    dance.seed = 13;
+    const double dance_tempo =
+        analyze(testing::mix(testing::drum_pattern(dance, 25), testing::bass_line(5, true, bpm, 25, 22050, 13, 1, true)))
+            .tempo;
+    EXPECT_TRUE(within(dance_tempo, bpm, 0.04)) << bpm << " BPM four-on-the-floor gave " << dance_tempo;
+  }
+}
+
+TEST(FeaturesTest, SlowBalladsWithSixteenthHatsAreNotDoubled) {
+  for (double bpm : {64.0, 70.0, 78.0}) {
+    DrumSpec d;
+    d.bpm = bpm;
+    d.hat_division = 4;
+    d.hat_gain = 1.4;
+    d.jitter_ms = 4;
+    d.seed = static_cast<uint32_t>(bpm);
+    const Signal ballad = testing::mix(
+        testing::mix(testing::drum_pattern(d, 25), testing::chord_progression(0, true, 25, 22050, 4 * 60 / bpm, 0.5)),
+        testing::melody(0, true, bpm, 25, 22050, d.seed, 0.2));
+    const double tempo = analyze(ballad).tempo;
+    EXPECT_TRUE(within(tempo, bpm, 0.04)) << bpm << " BPM ballad gave " << tempo;
+  }
+}
+
+TEST(FeaturesTest, WaltzesAreNotTrackedInDottedQuarters) {
+  // At 110-140 BPM in 3/4, a beat every 1.5 beats is periodic too (every bar has two of them).
+  for (double bpm : {115.8, 131.4, 139.2}) {
+    DrumSpec d;
+    d.bpm = bpm;
+    d.beats_per_bar = 3;
+    d.seed = 1000 + static_cast<uint32_t>(bpm);
+    const Signal waltz = testing::mix(testing::drum_pattern(d, 25),
+                                      testing::chord_progression(4, true, 25, 22050, 3 * 60 / bpm * 2));
+    const double tempo = analyze(waltz).tempo;
+    EXPECT_TRUE(within(tempo, bpm, 0.04)) << bpm << " BPM waltz gave " << tempo;
   }
 }
 

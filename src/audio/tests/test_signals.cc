@@ -41,13 +41,13 @@ std::vector<float> blip(double hz, int rate) {
   return s;
 }
 
-std::vector<float> kick(int rate, Rng& rng) {
+std::vector<float> kick(int rate, Rng& rng, double base_hz = 50) {
   const int len = static_cast<int>(0.3 * rate);
   std::vector<float> s(static_cast<std::size_t>(len));
   double phase = 0;
   for (int i = 0; i < len; ++i) {
     const double t = static_cast<double>(i) / rate;
-    const double hz = 50 + 90 * std::exp(-t / 0.03);
+    const double hz = base_hz + 90 * std::exp(-t / 0.03);
     phase += kTwoPi * hz / rate;
     const double click = i < rate / 500 ? 0.5 * rng.noise() : 0.0;
     s[i] = static_cast<float>(std::sin(phase) * std::exp(-t / 0.12) + click);
@@ -69,14 +69,14 @@ std::vector<float> snare(int rate, Rng& rng) {
   return s;
 }
 
-std::vector<float> hat(int rate, Rng& rng) {
-  const int len = static_cast<int>(0.06 * rate);
+std::vector<float> hat(int rate, Rng& rng, double decay_s = 0.015) {
+  const int len = static_cast<int>(std::max(0.06, 4 * decay_s) * rate);
   std::vector<float> s(static_cast<std::size_t>(len));
   double prev = 0;
   for (int i = 0; i < len; ++i) {
     const double t = static_cast<double>(i) / rate;
     const double n = rng.noise();
-    s[i] = static_cast<float>((n - prev) * 0.5 * std::exp(-t / 0.015));  // first difference: high-pass
+    s[i] = static_cast<float>((n - prev) * 0.5 * std::exp(-t / decay_s));  // first difference: high-pass
     prev = n;
   }
   return s;
@@ -139,20 +139,29 @@ Signal drum_pattern(const DrumSpec& spec, double seconds, int sample_rate) {
     sig.beats.push_back(t);
     const int pos = i % spec.beats_per_bar;
     if (spec.beats_per_bar == 3) {
-      if (pos == 0) hit(kick(sample_rate, rng), t, 0.8);
+      if (pos == 0) hit(kick(sample_rate, rng, spec.kick_hz), t, 0.8);
       else hit(snare(sample_rate, rng), t, 0.35);
+    } else if (spec.groove == Groove::kFourOnFloor) {
+      hit(kick(sample_rate, rng, spec.kick_hz), t, 0.8);
+      if (pos % 2 == 1) hit(snare(sample_rate, rng), t, 0.5);
+    } else if (spec.groove == Groove::kBreakbeat) {
+      if (pos == 0) hit(kick(sample_rate, rng, spec.kick_hz), t, 0.8);
+      if (pos == 1) hit(kick(sample_rate, rng, spec.kick_hz), t + 0.75 * period, 0.6);
+      if (pos == 2) hit(kick(sample_rate, rng, spec.kick_hz), t + 0.5 * period, 0.7);
+      if (pos % 2 == 1) hit(snare(sample_rate, rng), t, 0.6);
     } else {
       const bool kick_here = pos == 0 || (pos == 2 && !spec.syncopated);
-      if (kick_here) hit(kick(sample_rate, rng), t, 0.8);
+      if (kick_here) hit(kick(sample_rate, rng, spec.kick_hz), t, 0.8);
       if (pos % 2 == 1) hit(snare(sample_rate, rng), t, 0.6);
-      if (spec.syncopated && pos % 2 == 1) hit(kick(sample_rate, rng), t + 0.5 * period, 0.7);
+      if (spec.syncopated && pos % 2 == 1) hit(kick(sample_rate, rng, spec.kick_hz), t + 0.5 * period, 0.7);
     }
     for (int h = 0; h < spec.hat_division; ++h) {
       double frac = static_cast<double>(h) / spec.hat_division;
       if (spec.hat_division == 2 && h == 1) frac = 0.5 + spec.swing / 6;
       const double accent = h == 0 ? 0.3 : 0.2;
-      hit(hat(sample_rate, rng), t + frac * period, accent);
+      hit(hat(sample_rate, rng), t + frac * period, accent * spec.hat_gain);
     }
+    if (spec.open_hats) hit(hat(sample_rate, rng, 0.06), t + (0.5 + spec.swing / 6) * period, 0.3 * spec.hat_gain);
   }
   clamp_all(sig.samples);
   return sig;
@@ -195,6 +204,40 @@ Signal melody(int key, bool major, double bpm, double seconds, int sample_rate, 
     if (rng.next() % 5 == 0) continue;  // a rest now and then
     const double midi = 60 + key + 12 * (degree / 7) + scale[degree % 7];
     add_note(sig.samples, sample_rate, 0.25 + i * step, step * 0.9, midi_hz(midi), gain);
+  }
+  clamp_all(sig.samples);
+  return sig;
+}
+
+Signal bass_line(int key, bool major, double bpm, double seconds, int sample_rate, uint32_t seed,
+                 int notes_per_beat, bool offbeat, double gain, int beats_per_bar) {
+  (void)major;  // I, IV and V have the same roots in major and minor
+  static constexpr int roots[4] = {0, 5, 7, 0};
+  Signal sig;
+  sig.sample_rate = sample_rate;
+  sig.samples.assign(static_cast<std::size_t>(seconds * sample_rate), 0.0f);
+  Rng rng(seed * 7919u + 17u);
+  const double period = 60.0 / bpm;
+  const int per_beat = offbeat ? 1 : std::max(1, notes_per_beat);
+  const double step = period / per_beat;
+  const double length = std::min(step * 0.85, 0.4);
+  for (int i = 0; 0.25 + i * step < seconds - step; ++i) {
+    const int beat = i / per_beat;
+    const int root = roots[(beat / beats_per_bar) % 4];
+    static constexpr int kChoices[4] = {0, 0, 12, 7};
+    const int interval = kChoices[rng.next() % 4];
+    const double hz = midi_hz(36 + key + root + interval);  // C2 + key: 65..130 Hz
+    const double at = 0.25 + i * step + (offbeat ? 0.5 * period : 0.0);
+    const auto first = static_cast<std::size_t>(at * sample_rate);
+    const auto count = static_cast<std::size_t>(length * sample_rate);
+    for (std::size_t k = 0; k < count && first + k < sig.samples.size(); ++k) {
+      const double t = static_cast<double>(k) / sample_rate;
+      double env = std::min(1.0, t / 0.005) * std::exp(-t / 0.15);
+      if (t > length - 0.02) env *= std::max(0.0, (length - t) / 0.02);
+      const double v = std::sin(kTwoPi * hz * t) + 0.5 * std::sin(kTwoPi * 2 * hz * t) +
+                       0.25 * std::sin(kTwoPi * 3 * hz * t);
+      sig.samples[first + k] += static_cast<float>(gain * env * v);
+    }
   }
   clamp_all(sig.samples);
   return sig;

@@ -21,6 +21,13 @@ struct Signal {
 Signal click_track(double bpm, double seconds, int sample_rate = 22050, int beats_per_bar = 4,
                    bool accent = true, double offset_s = 0.25);
 
+// Bar patterns in 4/4 (beats_per_bar 3 is always the waltz: kick 1, snare 2 and 3).
+enum class Groove {
+  kRock,        // kick 1 and 3, snare 2 and 4 (with `syncopated`: kicks on the "and" of 2 and 4, none on 3)
+  kFourOnFloor, // dance: kick on every beat, a clap-like snare on 2 and 4
+  kBreakbeat,   // kick 1 and the "and" of 3 (and the last sixteenth of 2), snare 2 and 4
+};
+
 struct DrumSpec {
   double bpm = 120;
   int beats_per_bar = 4;  // 4: kick 1 and 3, snare 2 and 4; 3: kick 1, snare 2 and 3 (waltz)
@@ -30,6 +37,10 @@ struct DrumSpec {
   double gain = 1;
   double jitter_ms = 0;     // random timing error of each hit (a human drummer)
   uint32_t seed = 1;
+  Groove groove = Groove::kRock;
+  bool open_hats = false;   // an open hi-hat (longer, louder) on every off-beat eighth
+  double kick_hz = 50;      // the kick's end pitch (its sweep starts 90 Hz above)
+  double hat_gain = 1;      // hi-hat level relative to the default mix
 };
 
 // Kick (falling sine with a click), snare (noise burst and a 190 Hz tone), hi-hat (short
@@ -45,6 +56,14 @@ Signal chord_progression(int key, bool major, double seconds, int sample_rate = 
 // A melody of eighth notes on the scale of `key`/`major`, at `bpm`, from a seeded walk.
 Signal melody(int key, bool major, double bpm, double seconds, int sample_rate = 22050,
               uint32_t seed = 1, double gain = 0.25);
+
+// A bass line on the chord roots of `key`/`major` (I-IV-V-I, one chord per bar of
+// `beats_per_bar` beats), `notes_per_beat` plucked notes per beat (1 or 2), from 0.25 s; with
+// `offbeat`, one note on the "and" of each beat instead (house bass). Root, octave or fifth
+// chosen by a seeded draw.
+Signal bass_line(int key, bool major, double bpm, double seconds, int sample_rate = 22050,
+                 uint32_t seed = 1, int notes_per_beat = 2, bool offbeat = false, double gain = 0.35,
+                 int beats_per_bar = 4);
 
 // Whisper-like speech: white noise through three formant resonators whose frequencies change
 // per syllable, syllables of 120-320 ms (about 4 per second) with a rising-falling envelope,
