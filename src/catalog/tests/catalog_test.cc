@@ -70,7 +70,9 @@ TEST_F(CatalogTest, RecentlyAddedOrderByAddedThenReleaseDate) {
   w.properties = {{"TITLE", {"Old Song"}}, {"ARTIST", {"Ada Brisk"}}, {"ALBUM", {"Archive"}},
                   {"DATE", {"1970"}}};
   testing::make_tagged_file(lib_ / "Ada Brisk" / "Archive" / "01.ogg", audio::Format::kOgg, w, 0.5);
-  ASSERT_TRUE(scanner_->scan({lib_.string()}, false).ok());
+  auto rescan = scanner_->scan({lib_.string()}, false);
+  ASSERT_TRUE(rescan.ok());
+  ASSERT_TRUE(rescan->failed.empty()) << rescan->failed[0].path << ": " << rescan->failed[0].reason;
   EXPECT_EQ(catalog_->snapshot()->recently_added(1)[0]->name, "Archive");
   // ...but it is the oldest release.
   auto releases = catalog_->snapshot()->new_releases();
