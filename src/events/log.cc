@@ -260,6 +260,13 @@ static constexpr const char* kPlayWindowTable = R"(
     ) WITHOUT ROWID;
   )";
 
+// How many delete_history runs changed a consumer's state (runner.cc): a node whose copy of the
+// count differs knows that its view in memory, and any batch it read before, may still hold a
+// deleted user's events. Migration 5 of the log's database and 3 of a consumer's.
+static constexpr const char* kForgetsColumn = R"(
+    ALTER TABLE event_consumers ADD COLUMN forgets INTEGER NOT NULL DEFAULT 0;
+  )";
+
 // The popularity and top-items consumers' tables, created by migration 2 of the log's own
 // database and by migration 1 of a consumer's database: shipped schema, never edited (a
 // change is a new migration in both lists).
@@ -357,6 +364,7 @@ std::vector<store::Migration> event_migrations() {
       PRIMARY KEY (user_id, consumer)
     );
   )"},
+      {5, kForgetsColumn},
   };
 }
 
@@ -384,6 +392,7 @@ std::vector<store::Migration> derived_migrations() {
     ) WITHOUT ROWID;
   )" + std::string(kCountTables)},
       {2, kPlayWindowTable},
+      {3, kForgetsColumn},
   };
 }
 

@@ -14,6 +14,39 @@ int64_t wall_ms() {
              std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+// A consumer's row in event_consumers: its committed offset and how many history deletions
+// changed its state (`forgets`).
+struct Position {
+  int64_t committed = 0;
+  int64_t forgets = 0;
+};
+
+// `lock`: FOR UPDATE on PostgreSQL, so that no other node's transaction moves the consumer on
+// until this one ends (SQLite has a single writer).
+Result<Position> read_position(store::Connection& c, const std::string& name, bool lock) {
+  Position p;
+  std::string sql = "SELECT committed, forgets FROM event_consumers WHERE name = ?";
+  if (lock && c.engine() == "postgres") sql += " FOR UPDATE";
+  SEGUE_TRY(c.query(sql, {name}, [&](const store::Row& r) {
+    p.committed = r.i64(0);
+    p.forgets = r.i64(1);
+  }));
+  return p;
+}
+
+// Counts one more forget in the consumer's row: a write every other node's step of this consumer
+// conflicts with, and sees afterwards (step()).
+Status count_forget(store::Connection& c, const std::string& name) {
+  SEGUE_TRY(c.exec("UPDATE event_consumers SET forgets = forgets + 1, updated_at = ? WHERE name = ?", {wall_ms(), name}));
+  return {};
+}
+
+// The events of `all` (one user's, offset order) at or below `committed`: those applied.
+std::span<const Event> applied_up_to(int64_t committed, const std::vector<Event>& all) {
+  auto end = std::find_if(all.begin(), all.end(), [&](const Event& e) { return e.offset > committed; });
+  return std::span<const Event>(all.begin(), end);
+}
+
 }  // namespace
 
 struct ConsumerRunner::Slot {
@@ -22,6 +55,9 @@ struct ConsumerRunner::Slot {
   bool split = false;                 // db is not the log's
   std::mutex apply_mu;                // one batch (or reset, or forget) at a time
   std::atomic<int64_t> committed{0};
+  // The row's `forgets` that the consumer's view (and the batches read since) reflect; -1 when
+  // unknown (a reload failed): the next step reloads.
+  std::atomic<int64_t> forgets{0};
   std::thread thread;
   bool kick = false;                  // guarded by the runner's mu_: run a step even if caught up
   // Statistics, guarded by stats_mu.
@@ -64,9 +100,9 @@ Status ConsumerRunner::start(bool threads) {
       return {};
     }));
     SEGUE_TRY(s->db->read([&](store::Connection& c) -> Status {
-      SEGUE_ASSIGN_OR_RETURN(auto committed,
-                             c.query_int("SELECT committed FROM event_consumers WHERE name = ?", {name}));
-      s->committed = committed.value_or(0);
+      SEGUE_ASSIGN_OR_RETURN(Position at, read_position(c, name, false));
+      s->committed = at.committed;
+      s->forgets = at.forgets;
       return s->consumer->load(c);
     }));
   }
@@ -95,9 +131,11 @@ void ConsumerRunner::notify() {
 }
 
 Result<ConsumerRunner::Batch> ConsumerRunner::read_batch(int64_t from, int limit) {
+  uint64_t generation = 0;
   {
     // Consumers mostly read the same stretch of the log: decode it once and share it.
     std::lock_guard l(cache_mu_);
+    generation = cache_generation_;
     for (const Batch& b : cache_) {
       if (b.events->empty() || from < b.after || from >= b.events->back().offset) continue;
       auto first = std::upper_bound(b.events->begin(), b.events->end(), from,
@@ -122,9 +160,10 @@ Result<ConsumerRunner::Batch> ConsumerRunner::read_batch(int64_t from, int limit
   b.complete_to = to;
   b.end = events.size();
   b.events = std::make_shared<const std::vector<Event>>(std::move(events));
-  // (delete_user, which empties the cache, holds every consumer: no read runs meanwhile.)
+  // A clear_cache() since the read began (a history deletion, here or seen from another node):
+  // these events may include deleted ones; use them for this step only (it checks), never share.
   std::lock_guard l(cache_mu_);
-  if (!b.events->empty()) {
+  if (!b.events->empty() && generation == cache_generation_) {
     cache_.push_back(b);
     if (cache_.size() > 4) cache_.pop_front();
   }
@@ -134,11 +173,47 @@ Result<ConsumerRunner::Batch> ConsumerRunner::read_batch(int64_t from, int limit
 void ConsumerRunner::clear_cache() {
   std::lock_guard l(cache_mu_);
   cache_.clear();
+  ++cache_generation_;
+}
+
+Result<bool> ConsumerRunner::refresh(Slot& s, bool force) {
+  const std::string& name = s.consumer->name();
+  bool reloaded = false, forgot = false;
+  SEGUE_TRY(s.db->read([&](store::Connection& c) -> Status {
+    reloaded = forgot = false;
+    SEGUE_ASSIGN_OR_RETURN(Position at, read_position(c, name, false));
+    if (!force && at.committed == s.committed.load() && at.forgets == s.forgets.load()) return {};
+    s.consumer->on_rollback();
+    SEGUE_TRY(s.consumer->load(c));
+    forgot = at.forgets != s.forgets.load();
+    s.committed = at.committed;
+    s.forgets = at.forgets;
+    reloaded = true;
+    return {};
+  }));
+  if (forgot) clear_cache();  // shared batches may hold the events another node deleted
+  return reloaded;
+}
+
+void ConsumerRunner::after_forget(Slot& s, int64_t before_committed, int64_t before_forgets) {
+  if (before_committed == s.committed.load() && before_forgets == s.forgets.load()) {
+    s.forgets = before_forgets + 1;  // the view held what the row said, minus what was just forgotten
+    return;
+  }
+  // Another node had moved this consumer on (or forgotten someone): the view in memory missed
+  // that, and the forget just committed took out events it never held. Read it again.
+  auto r = refresh(s, true);
+  if (!r.ok()) {
+    s.forgets = -1;  // the next step reloads
+    log::warn("events: cannot reload a consumer after a deletion",
+              {{"consumer", s.consumer->name()}, {"error", r.error().message}});
+  }
 }
 
 Result<std::size_t> ConsumerRunner::step(Slot& s) {
   std::lock_guard guard(s.apply_mu);
   const int64_t from = s.committed.load();
+  const int64_t forgets = s.forgets.load();
   // Behind by more than a batch: larger batches, fewer transactions (each dirties pages that
   // more events then share).
   const int limit = log_.head() - from > options_.max_batch ? std::max(options_.max_batch, options_.catch_up_batch)
@@ -148,19 +223,37 @@ Result<std::size_t> ConsumerRunner::step(Slot& s) {
   const int64_t to = batch.complete_to;
   if (to <= from) return std::size_t{0};
   const std::string& name = s.consumer->name();
+  if (options_.after_batch_read) options_.after_batch_read(name);
   bool moved = false;
+  std::vector<Event> kept;
   Status st = s.db->write([&](store::Connection& c) -> Status {
     // Each attempt starts clean: on PostgreSQL a write callback runs again after a
     // serialization conflict, and what a failed attempt staged in memory must not count twice.
     s.consumer->on_rollback();
     moved = false;
-    // Another process may have applied this stretch already: find out before applying it.
-    SEGUE_ASSIGN_OR_RETURN(auto at, c.query_int("SELECT committed FROM event_consumers WHERE name = ?", {name}));
-    if (at.value_or(0) != from) {
+    // Another process may have applied this stretch already, or deleted a user's history since
+    // this batch was read (its events would come back): find out before applying it. A deletion
+    // committing meanwhile updates this row too, so one of the two transactions fails and retries.
+    SEGUE_ASSIGN_OR_RETURN(Position at, read_position(c, name, false));
+    if (at.committed != from || at.forgets != forgets) {
       moved = true;
-      return Error::conflict("consumer " + name + ": its offset moved under it (another process?)");
+      return Error::conflict("consumer " + name + ": its row moved under it (another process?)");
     }
-    if (!events.empty()) SEGUE_TRY(s.consumer->apply(c, events));
+    std::span<const Event> todo = events;
+    if (s.split && !events.empty()) {
+      // A deletion under way (recorded in event_forget, until the stream has dropped the user's
+      // events): those users' events are not applied; the deletion removes them unapplied.
+      std::set<std::string> deleting;
+      SEGUE_TRY(c.query("SELECT user_id FROM event_forget WHERE consumer = ?", {name},
+                        [&](const store::Row& r) { deleting.insert(r.text(0)); }));
+      if (!deleting.empty()) {
+        kept.clear();
+        for (const Event& e : events)
+          if (!deleting.count(e.user.str())) kept.push_back(e);
+        todo = kept;
+      }
+    }
+    if (!todo.empty()) SEGUE_TRY(s.consumer->apply(c, todo));
     SEGUE_ASSIGN_OR_RETURN(int64_t n, c.exec("UPDATE event_consumers SET committed = ?, updated_at = ? "
                                              "WHERE name = ? AND committed = ?",
                                              {to, wall_ms(), name, from}));
@@ -172,16 +265,12 @@ Result<std::size_t> ConsumerRunner::step(Slot& s) {
   });
   if (!st.ok() && moved) {
     // Another process applied this stretch and committed it (nodes of a cluster running the
-    // same consumer on one database): nothing here was applied. Take the committed offset and
-    // the state that goes with it, read together, and go on from there.
+    // same consumer on one database), or deleted a history: nothing here was applied. Take the
+    // committed offset and the state that goes with it, read together, and go on from there
+    // (with a fresh read of the log after a deletion).
     s.consumer->on_rollback();
-    Status reloaded = s.db->read([&](store::Connection& c) -> Status {
-      SEGUE_ASSIGN_OR_RETURN(auto committed,
-                             c.query_int("SELECT committed FROM event_consumers WHERE name = ?", {name}));
-      SEGUE_TRY(s.consumer->load(c));
-      s.committed = committed.value_or(0);
-      return {};
-    });
+    Result<bool> refreshed = refresh(s, true);
+    Status reloaded = refreshed.ok() ? Status{} : Status{refreshed.error()};
     if (reloaded.ok()) {
       log::debug("events: consumer offset moved by another process; continuing from it",
                 {{"consumer", name}, {"committed", std::to_string(s.committed.load())}});
@@ -199,6 +288,7 @@ Result<std::size_t> ConsumerRunner::step(Slot& s) {
   s.consumer->on_commit();
   s.committed = to;
   log_.committed(name, to);
+  (void)kept;
   {
     std::lock_guard l(s.stats_mu);
     s.applied += events.size();
@@ -233,6 +323,14 @@ void ConsumerRunner::loop(Slot& s) {
         l.unlock();
         if (auto st = log_.load_head(); !st.ok())
           log::warn("events: cannot read the stream's head", {{"error", st.error().message}});
+        {
+          // And another process may have applied events or deleted a user's history: the view
+          // in memory (popularity) follows the consumer's tables within a second.
+          std::lock_guard guard(s.apply_mu);
+          if (auto r = refresh(s, false); !r.ok())
+            log::debug("events: cannot read a consumer's position",
+                       {{"consumer", s.consumer->name()}, {"error", r.error().message}});
+        }
         l.lock();
         if (stopping_) return;
         if (log_.head() <= s.committed.load()) continue;
@@ -265,8 +363,10 @@ Status ConsumerRunner::catch_up(const std::string& name) {
   for (auto& s : slots_) {
     if (!name.empty() && s->consumer->name() != name) continue;
     while (s->committed.load() < target) {
+      const int64_t committed = s->committed.load(), forgets = s->forgets.load();
       SEGUE_ASSIGN_OR_RETURN(std::size_t n, step(*s));
-      if (n == 0 && s->committed.load() < target) break;  // nothing more to read
+      // Nothing more to read (a step that only took in another process's deletion goes again).
+      if (n == 0 && s->committed.load() == committed && s->forgets.load() == forgets) break;
     }
   }
   if (!name.empty() && !find(name)) return Error::not_found("no consumer named " + name);
@@ -334,57 +434,72 @@ Status ConsumerRunner::delete_user(const UserId& user) {
 // events from the log, all or nothing. A consumer in a database of its own (docs/formats/
 // event-log.md, "delete_history"): (1) in its database, one transaction forgets the user's
 // applied events and records (user, consumer, committed offset) in event_forget; (2) the
-// log's transaction deletes the user's events; (3) the records go. Every consumer is held
-// throughout, so none applies an event that (2) removes. A record holds the offset the consumer
-// had forgotten up to. A failure or crash before (3) leaves records: start() runs this again for
-// their users before any consumer moves (and a retry of delete_user() does the same); a
-// consumer with a record forgets only what it applied after it, one without forgets all.
+// stream deletes the user's events; (3) the records go. Every consumer of this process is held
+// throughout. A failure or crash before (3) leaves records: start() runs this again for their
+// users before any consumer moves (and a retry of delete_user() does the same).
+//
+// What was applied is what the consumer's row in the database says, read (and on PostgreSQL
+// locked) in the forgetting transaction: the nodes of a cluster share the consumers, and
+// another node may have applied the user's newest events. Each of these transactions also
+// counts a forget in the row (`forgets`), which every node's next step checks before applying
+// a batch it read earlier (such a batch may hold the events just deleted); a step committing
+// in between conflicts with the locked row and retries. While a record exists, steps skip the
+// user's events (so a retry forgets nothing past the record's offset: nothing of the user was
+// applied since, unless drop_and_replay removed the record with the state).
 Status ConsumerRunner::forget_locked(const UserId& user) {
-  // Every event a consumer applied (offset <= committed <= head) is in this read; the user's
-  // later events are removed by (2) unapplied.
-  std::vector<Event> events;
-  if (std::any_of(slots_.begin(), slots_.end(), [](const auto& s) { return s->split; })) {
-    SEGUE_ASSIGN_OR_RETURN(events, log_.user_events(user));
-  }
-  auto applied = [&](Slot& s, const std::vector<Event>& all) {
-    const int64_t committed = s.committed.load();
-    auto end = std::find_if(all.begin(), all.end(), [&](const Event& e) { return e.offset > committed; });
-    return std::span<const Event>(all.begin(), end);
-  };
   for (auto& s : slots_) {  // (1)
     if (!s->split) continue;
     const std::string& name = s->consumer->name();
+    Position before;
     Status st = s->db->write([&](store::Connection& c) -> Status {
       s->consumer->on_rollback();  // a clean start for each attempt (see apply above)
-      // A record from an earlier, unfinished attempt: what it forgot (offsets <= up_to) is
-      // gone already; events the consumer applied since are forgotten now.
+      SEGUE_ASSIGN_OR_RETURN(before, read_position(c, name, true));
+      // Read with the row locked: every event the consumer applied (offset <= committed) is in
+      // the stream until (2), and no other node applies more of them meanwhile.
+      SEGUE_ASSIGN_OR_RETURN(std::vector<Event> events, log_.user_events(user));
       SEGUE_ASSIGN_OR_RETURN(auto done, c.query_int("SELECT up_to FROM event_forget WHERE user_id = ? AND consumer = ?",
                                                     {user.str(), name}));
-      const int64_t committed = s->committed.load();
       SEGUE_TRY(c.exec("INSERT INTO event_forget (user_id, consumer, up_to) VALUES (?, ?, ?) "
                        "ON CONFLICT (user_id, consumer) DO UPDATE SET up_to = excluded.up_to",
-                       {user.str(), name, committed}));
-      std::span<const Event> todo = applied(*s, events);
-      const int64_t after = done.value_or(0);
-      while (!todo.empty() && todo.front().offset <= after) todo = todo.subspan(1);
+                       {user.str(), name, before.committed}));
+      SEGUE_TRY(count_forget(c, name));
+      // A record from an earlier, unfinished attempt: what it forgot is gone already, and the
+      // user's events after it were skipped, not applied.
+      std::span<const Event> todo = done ? std::span<const Event>{} : applied_up_to(before.committed, events);
       return s->consumer->forget_user(c, user, todo);
     });
-    if (st.ok()) s->consumer->on_commit();
-    else s->consumer->on_rollback();
-    if (!st.ok()) return st;
+    if (!st.ok()) {
+      s->consumer->on_rollback();
+      return st;
+    }
+    s->consumer->on_commit();
+    after_forget(*s, before.committed, before.forgets);
   }
-  if (options_.after_derived_forget && !events.empty()) options_.after_derived_forget();
+  const bool any_split = std::any_of(slots_.begin(), slots_.end(), [](const auto& s) { return s->split; });
+  if (options_.after_derived_forget && any_split) {
+    SEGUE_ASSIGN_OR_RETURN(std::vector<Event> left, log_.user_events(user));
+    if (!left.empty()) options_.after_derived_forget();
+  }
   // (2) Consumers that live in the stream's own database (always a Log then) forget in the
   // transaction that deletes the events; otherwise the stream deletes them on its own.
   const bool any_shared = std::any_of(slots_.begin(), slots_.end(), [](const auto& s) { return !s->split; });
+  std::vector<Position> before(slots_.size());
   Status st;
   if (any_shared) {
     st = log_.database()->write([&](store::Connection& c) -> Status {
       for (auto& s : slots_)
         if (!s->split) s->consumer->on_rollback();  // a clean start for each attempt
+      for (std::size_t i = 0; i < slots_.size(); ++i) {
+        if (slots_[i]->split) continue;
+        SEGUE_ASSIGN_OR_RETURN(before[i], read_position(c, slots_[i]->consumer->name(), true));
+      }
       SEGUE_ASSIGN_OR_RETURN(std::vector<Event> here, Log::user_events(c, user, INT64_MAX));
-      for (auto& s : slots_)
-        if (!s->split) SEGUE_TRY(s->consumer->forget_user(c, user, applied(*s, here)));
+      for (std::size_t i = 0; i < slots_.size(); ++i) {
+        Slot& s = *slots_[i];
+        if (s.split) continue;
+        SEGUE_TRY(s.consumer->forget_user(c, user, applied_up_to(before[i].committed, here)));
+        SEGUE_TRY(count_forget(c, s.consumer->name()));
+      }
       SEGUE_TRY(Log::delete_user(c, user));
       return {};
     });
@@ -392,18 +507,28 @@ Status ConsumerRunner::forget_locked(const UserId& user) {
     Result<int64_t> removed = log_.delete_user(user);
     if (!removed.ok()) st = removed.error();
   }
-  for (auto& s : slots_) {
-    if (s->split) continue;
-    if (st.ok()) s->consumer->on_commit();
-    else s->consumer->on_rollback();
+  for (std::size_t i = 0; i < slots_.size(); ++i) {
+    Slot& s = *slots_[i];
+    if (s.split) continue;
+    if (!st.ok()) {
+      s.consumer->on_rollback();
+      continue;
+    }
+    s.consumer->on_commit();
+    after_forget(s, before[i].committed, before[i].forgets);
   }
   if (!st.ok()) return st;
   for (auto& s : slots_) {  // (3)
     if (!s->split) continue;
+    Position at;
     SEGUE_TRY(s->db->write([&](store::Connection& c) -> Status {
+      SEGUE_ASSIGN_OR_RETURN(at, read_position(c, s->consumer->name(), true));
       SEGUE_TRY(c.exec("DELETE FROM event_forget WHERE user_id = ? AND consumer = ?", {user.str(), s->consumer->name()}));
-      return {};
+      // Steps apply the user's events again from here: one that read a batch before (2)
+      // finds this count changed and reads again.
+      return count_forget(c, s->consumer->name());
     }));
+    after_forget(*s, at.committed, at.forgets);
   }
   return {};
 }

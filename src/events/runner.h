@@ -35,6 +35,9 @@ struct RunnerOptions {
   // Tests only: called by delete_user() after the consumers' own databases committed and before
   // the log's commit (when the user has events), to simulate a crash there.
   std::function<void()> after_derived_forget;
+  // Tests only: called by a step with the consumer's name after it read its batch and before
+  // its transaction (where another node's delete_history may land).
+  std::function<void(const std::string& consumer)> after_batch_read;
 };
 
 struct ConsumerStatus {
@@ -105,6 +108,13 @@ class ConsumerRunner {
   void loop(Slot& s);
   Status forget_locked(const UserId& user);  // delete_user with every consumer held
   Status finish_forgets();                   // for every user still in event_forget (at start)
+  // With s.apply_mu held: reads the consumer's row (committed, forgets); when it differs from
+  // what this process holds (another process applied events or deleted a history), or `force`,
+  // reloads the consumer's view with it in one snapshot. True if anything was reloaded.
+  Result<bool> refresh(Slot& s, bool force);
+  // After a transaction of this process that read the row as `before` (locked) and counted one
+  // more forget: keeps the slot in step, or reloads it when `before` was not what it held.
+  void after_forget(Slot& s, int64_t before_committed, int64_t before_forgets);
 
   store::Database& db_;
   EventStream& log_;
@@ -115,8 +125,11 @@ class ConsumerRunner {
   mutable std::mutex mu_;          // guards stopping_ and the slots' kick flags; cv_ waits on it
   std::condition_variable cv_;     // appends, progress and stop
   bool stopping_ = false;
-  std::mutex cache_mu_;            // guards cache_
+  std::mutex cache_mu_;            // guards cache_ and cache_generation_
   std::deque<Batch> cache_;        // the newest reads (events the log holds: delete_user clears it)
+  // Counts clear_cache() calls: a read that began before one is not cached (it may hold events a
+  // delete_history, here or on another node, has removed since).
+  uint64_t cache_generation_ = 0;
 };
 
 }  // namespace segue::events

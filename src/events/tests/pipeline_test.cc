@@ -476,6 +476,102 @@ TEST_P(PipelineTest, TwoProcessesRunningTheConsumersApplyEachEventOnce) {
   expect_consistent(*db_, *two, lookup_track);
 }
 
+// Two processes on one database, as the nodes of a cluster: the consumers' state is shared, each
+// process's memory is its own.
+class TwoNodesTest : public PipelineTest {
+ protected:
+  std::unique_ptr<EventLog> open_other(bool threads, std::function<void(const std::string&)> after_batch_read = {}) {
+    other_db_ = tmp_.open();
+    EXPECT_TRUE(other_db_);
+    EventLogOptions o;
+    o.lookup = lookup_track;
+    o.start_threads = threads;
+    o.runner.max_batch = 500;
+    o.runner.after_batch_read = std::move(after_batch_read);
+    if (GetParam()) o.derived_databases = derived_files(tmp_.derived_dir());
+    auto opened = EventLog::open(*other_db_, o);
+    EXPECT_TRUE(opened.ok()) << opened.error().message;
+    return opened.ok() ? std::move(*opened) : nullptr;
+  }
+  // `n` counted plays of `track_n` by `u`, a second apart from `t0`.
+  static std::vector<Event> plays_of(const UserId& u, int track_n, int n, int64_t t0) {
+    std::vector<Event> out;
+    for (int i = 0; i < n; ++i) out.push_back(play_end(u, track_n, t0 + i * 1000));
+    return out;
+  }
+  std::unique_ptr<store::Database> other_db_;
+};
+
+// One node deletes a history whose newest plays the other node applied: what each consumer
+// applied is what the database says, not what the deleting node last committed itself; and the
+// other node's popularity in memory drops the user's plays within a second or so.
+TEST_P(TwoNodesTest, ADeleteForgetsThePlaysTheOtherNodeApplied) {
+  auto one = open_log();
+  auto two = open_other(/*threads=*/true);
+  ASSERT_TRUE(one && two);
+  ASSERT_TRUE(one->append(plays_of(user(0), 1, 3, kT0)).ok());   // user 0 alone plays track 1
+  ASSERT_TRUE(one->append(plays_of(user(1), 2, 4, kT0)).ok());
+  ASSERT_TRUE(one->catch_up().ok());
+  ASSERT_TRUE(two->append(plays_of(user(0), 3, 3, kT0 + 60'000)).ok());  // the newest plays, track 3
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  auto caught_up = [&] {
+    for (const auto& s : two->consumers())
+      if (s.committed != 10) return false;
+    return true;
+  };
+  while (!caught_up() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(caught_up()) << "node two did not apply its plays";
+  ASSERT_EQ(two->play_stats(ItemKind::kTrack, track(3).str())->plays, 3);
+  for (const auto& s : one->consumers()) ASSERT_EQ(s.committed, 7) << s.name;  // node one has not seen them
+
+  ASSERT_TRUE(one->delete_history(user(0)).ok());
+  EXPECT_TRUE(one->export_user(user(0))->empty());
+  expect_consistent(*db_, *one, lookup_track);
+  EXPECT_TRUE(one->recently_played(user(0), 50, std::nullopt, std::nullopt)->items.empty());
+  EXPECT_EQ(one->recently_played(user(1), 50, std::nullopt, std::nullopt)->items.size(), 4u);
+  EXPECT_FALSE(one->play_stats(ItemKind::kTrack, track(1).str()).has_value());
+  EXPECT_FALSE(one->play_stats(ItemKind::kTrack, track(3).str()).has_value());
+  EXPECT_EQ(count_rows("event_history WHERE user_id = '" + user(0).str() + "'", &one->derived_db("history")), 0);
+  // Node two, asked nothing: its memory follows the tables.
+  deadline = std::chrono::steady_clock::now() + 5s;
+  while (two->play_stats(ItemKind::kTrack, track(3).str()).has_value() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
+  EXPECT_FALSE(two->play_stats(ItemKind::kTrack, track(3).str()).has_value()) << "node two still counts the deleted plays";
+  EXPECT_FALSE(two->play_stats(ItemKind::kTrack, track(1).str()).has_value());
+  expect_consistent(*db_, *two, lookup_track);
+  EXPECT_TRUE(two->recently_played(user(0), 50, std::nullopt, std::nullopt)->items.empty());
+}
+
+// A node that read a batch holding a user's events before another node deleted them does not
+// bring them back when it applies the batch afterwards.
+TEST_P(TwoNodesTest, ABatchReadBeforeAnotherNodesDeleteDoesNotBringTheEventsBack) {
+  auto one = open_log();
+  ASSERT_TRUE(one);
+  std::vector<Event> batch = plays_of(user(0), 1, 20, kT0);
+  for (Event& e : plays_of(user(1), 2, 20, kT0)) batch.push_back(e);
+  ASSERT_TRUE(one->append(batch).ok());
+  bool deleted = false;
+  auto two = open_other(/*threads=*/false, [&](const std::string&) {
+    if (deleted) return;
+    deleted = true;
+    ASSERT_TRUE(one->delete_history(user(0)).ok());  // between node two's read and its commit
+  });
+  ASSERT_TRUE(two);
+  ASSERT_TRUE(two->catch_up().ok());
+  ASSERT_TRUE(deleted);
+  for (const auto& s : two->consumers()) EXPECT_EQ(s.committed, 40) << s.name;
+  EXPECT_EQ(count_rows("event_log"), 20);
+  EXPECT_EQ(count_rows("event_history WHERE user_id = '" + user(0).str() + "'", &two->derived_db("history")), 0);
+  EXPECT_EQ(count_rows("event_history WHERE user_id = '" + user(1).str() + "'", &two->derived_db("history")), 20);
+  EXPECT_FALSE(two->play_stats(ItemKind::kTrack, track(1).str()).has_value());
+  expect_consistent(*db_, *two, lookup_track);
+  ASSERT_TRUE(one->catch_up().ok());
+  expect_consistent(*db_, *one, lookup_track);
+}
+
+INSTANTIATE_TEST_SUITE_P(Databases, TwoNodesTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& p) { return p.param ? "Split" : "OneFile"; });
+
 INSTANTIATE_TEST_SUITE_P(Databases, PipelineTest, ::testing::Bool(),
                          [](const ::testing::TestParamInfo<bool>& p) { return p.param ? "Split" : "OneFile"; });
 
