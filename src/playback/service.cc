@@ -77,17 +77,11 @@ Result<StreamClaims> PlaybackService::verify_token(std::string_view token, const
   return tokens_.verify(token, file, now);
 }
 
-Result<StreamSource> PlaybackService::resolve(const FileId& file) const {
+namespace {
+
+// What an /audio request for an encoding gets, from what the transcode cache says of it.
+Result<StreamSource> from_encoding(const std::optional<transcode::EncodingInfo>& enc) {
   StreamSource s;
-  auto snap = catalog_.snapshot();
-  if (const auto* f = snap->file(file)) {
-    s.path = f->path;
-    s.mime_type = f->mime_type;
-    s.size = f->size;
-    s.mtime_ns = f->mtime_ns;
-    return s;
-  }
-  auto enc = transcodes_ ? transcodes_->find(file) : std::nullopt;
   if (!enc) return Error::not_found("Unknown file");
   if (enc->state == transcode::State::kFailed) {
     s.state = StreamSource::State::kFailed;
@@ -105,5 +99,28 @@ Result<StreamSource> PlaybackService::resolve(const FileId& file) const {
   s.mtime_ns = enc->mtime_ns;
   return s;
 }
+
+}  // namespace
+
+Result<StreamSource> PlaybackService::resolve(const FileId& file) const {
+  StreamSource s;
+  auto snap = catalog_.snapshot();
+  if (const auto* f = snap->file(file)) {
+    s.path = f->path;
+    s.mime_type = f->mime_type;
+    s.size = f->size;
+    s.mtime_ns = f->mtime_ns;
+    return s;
+  }
+  return from_encoding(transcodes_ ? transcodes_->find(file) : std::nullopt);
+}
+
+Result<StreamSource> PlaybackService::resolve_stored(const FileId& file) const {
+  auto known = resolve(file);
+  if (known.ok() || known.error().code != ErrorCode::kNotFound || !transcodes_) return known;
+  SEGUE_ASSIGN_OR_RETURN(auto enc, transcodes_->find_stored(file));
+  return from_encoding(enc);
+}
+
 
 }  // namespace segue::playback

@@ -123,6 +123,11 @@ class PlaybackService {
   // The original or encoding `file` names. Error::not_found for an id neither the catalog nor
   // the transcode cache knows. Marks a ready encoding used. Never blocks.
   Result<StreamSource> resolve(const FileId& file) const;
+  // As resolve(), and when neither the catalog nor this node's transcode cache knows `file`,
+  // asks the transcode tables (an encoding another node of a cluster was asked for: pending
+  // while it is queued or being made there, then served from the shared transcode folder).
+  // Error::unavailable when the database cannot be read. Blocks: worker threads only.
+  Result<StreamSource> resolve_stored(const FileId& file) const;
 
   std::chrono::seconds token_ttl() const { return token_ttl_; }
 
