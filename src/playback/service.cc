@@ -71,6 +71,13 @@ Result<PlayDecision> PlaybackService::play(const PlayRequest& request) const {
   return d;
 }
 
+Result<PlayDecision> PlaybackService::play_settled(const PlayRequest& request) const {
+  auto d = play(request);
+  if (!d.ok() || !transcodes_ || !d->file.transcoded || d->file.ready) return d;
+  SEGUE_TRY(transcodes_->settle(d->file.id));
+  return play(request);
+}
+
 Result<StreamClaims> PlaybackService::verify_token(std::string_view token, const FileId& file) const {
   const auto now = std::chrono::system_clock::now();
   if (edge_tokens_ && EdgeTokenSigner::looks_like_edge_token(token)) return edge_tokens_->verify(token, file, now);

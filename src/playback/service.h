@@ -107,6 +107,11 @@ class PlaybackService {
   // none the client accepts fits the tier while another would (choose_quality's errors);
   // Error::internal when the chosen encoding has failed meanwhile. Never blocks.
   Result<PlayDecision> play(const PlayRequest& request) const;
+  // As play(), and when the chosen encoding is not ready in this node's memory, settles it with
+  // the transcode tables first (another node of a cluster may have made it, or failed to: then
+  // the original is offered as on one node; else its job row is written before the answer, so
+  // any node serves the stream URL) and decides again. Blocks: worker threads only.
+  Result<PlayDecision> play_settled(const PlayRequest& request) const;
 
   // Caching edges (issue 17): play() lists `edges`' ranking with edge tokens signed by
   // `edge_tokens`, and verify_token() accepts those tokens too (what an edge forwards on a cache

@@ -562,12 +562,31 @@ TEST_F(ClusterTest, AnEncodingAskedOfOneNodeIsFoundByTheOtherFromTheTables) {
   EXPECT_EQ((*failed)->state, State::kFailed);
   EXPECT_NE((*failed)->error.find("not an audio file"), std::string::npos) << (*failed)->error;
 
+  // A play on node b of an encoding node a failed to make: settle() learns the failure at once
+  // (so the original is offered, as on one node); b's memory alone thought it queued.
+  const FileId bad2 = a->request(source("broken2.flac"), Format::kOgg, 96).id;
+  ASSERT_TRUE(eventually([&] { return a->peek(source("broken2.flac"), Format::kOgg, 96).state == State::kFailed; }));
+  EXPECT_EQ(b->request(source("broken2.flac"), Format::kOgg, 96).state, State::kQueued);
+  ASSERT_TRUE(b->settle(bad2).ok());
+  EXPECT_EQ(b->peek(source("broken2.flac"), Format::kOgg, 96).state, State::kFailed);
+  fa.fail = false;
+  fa.hold = true;
+  // A new request on node b: settle() writes its job row before the answer, so node a finds it.
+  const FileId fresh = b->request(source("fresh.flac"), Format::kOgg, 160).id;
+  ASSERT_TRUE(b->settle(fresh).ok());
+  auto seen = a->find_stored(fresh);
+  ASSERT_TRUE(seen.ok() && seen->has_value());
+  // (queued, or already claimed by node a's job thread)
+  EXPECT_TRUE((*seen)->state == State::kQueued || (*seen)->state == State::kRunning) << state_name((*seen)->state);
+  fa.hold = false;
+  EXPECT_TRUE(eventually([&] { return b->peek(source("fresh.flac"), Format::kOgg, 160).state == State::kReady; }));
+
   // Neither table has it: unknown.
   auto unknown = b->find_stored(TranscodeCache::encoding_id(source("never.flac").file, Format::kOgg, 160));
   ASSERT_TRUE(unknown.ok());
   EXPECT_FALSE(unknown->has_value());
   EXPECT_EQ(fb.calls, 0);
-  EXPECT_EQ(fa.calls, 3);
+  EXPECT_EQ(fa.calls, 5);
 }
 
 }  // namespace
