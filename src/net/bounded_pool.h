@@ -26,6 +26,8 @@ class BoundedPool {
 
   template <typename F>
   boost::asio::awaitable<std::optional<std::invoke_result_t<F>>> try_run(F f) {
+    static_assert(std::is_trivially_destructible_v<F>,
+                  "BoundedPool::try_run: capture by reference, not by value (see WorkerPool::run)");
     using R = std::invoke_result_t<F>;
     if (pending_.fetch_add(1) >= max_pending_) {
       pending_.fetch_sub(1);

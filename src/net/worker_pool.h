@@ -19,8 +19,14 @@ class WorkerPool {
   explicit WorkerPool(std::size_t threads) : pool_(threads) {}
   ~WorkerPool() { join(); }
 
+  // `f` must be trivially destructible (capture by reference; name what it needs as locals of
+  // the caller): g++ 12 destroys a temporary that owns resources in a co_await expression twice,
+  // so `co_await pool.run([s = std::string(...)] { ... })` frees s twice and corrupts the heap.
   template <typename F>
   boost::asio::awaitable<std::invoke_result_t<F>> run(F f) {
+    static_assert(std::is_trivially_destructible_v<F>,
+                  "WorkerPool::run: capture by reference, not by value (g++ 12 destroys owning "
+                  "temporaries in a co_await expression twice)");
     using R = std::invoke_result_t<F>;
     // co_spawn needs a default-constructible result; Result<T> is not, so wrap it.
     // The task is a named local, not a temporary in the co_await expression: g++ 12 destroys

@@ -71,23 +71,24 @@ Result<PlayDecision> PlaybackService::play(const PlayRequest& request) const {
   return d;
 }
 
+Result<PlayDecision> PlaybackService::play_settled(const PlayRequest& request) const {
+  auto d = play(request);
+  if (!d.ok() || !transcodes_ || !d->file.transcoded || d->file.ready) return d;
+  SEGUE_TRY(transcodes_->settle(d->file.id));
+  return play(request);
+}
+
 Result<StreamClaims> PlaybackService::verify_token(std::string_view token, const FileId& file) const {
   const auto now = std::chrono::system_clock::now();
   if (edge_tokens_ && EdgeTokenSigner::looks_like_edge_token(token)) return edge_tokens_->verify(token, file, now);
   return tokens_.verify(token, file, now);
 }
 
-Result<StreamSource> PlaybackService::resolve(const FileId& file) const {
+namespace {
+
+// What an /audio request for an encoding gets, from what the transcode cache says of it.
+Result<StreamSource> from_encoding(const std::optional<transcode::EncodingInfo>& enc) {
   StreamSource s;
-  auto snap = catalog_.snapshot();
-  if (const auto* f = snap->file(file)) {
-    s.path = f->path;
-    s.mime_type = f->mime_type;
-    s.size = f->size;
-    s.mtime_ns = f->mtime_ns;
-    return s;
-  }
-  auto enc = transcodes_ ? transcodes_->find(file) : std::nullopt;
   if (!enc) return Error::not_found("Unknown file");
   if (enc->state == transcode::State::kFailed) {
     s.state = StreamSource::State::kFailed;
@@ -105,5 +106,28 @@ Result<StreamSource> PlaybackService::resolve(const FileId& file) const {
   s.mtime_ns = enc->mtime_ns;
   return s;
 }
+
+}  // namespace
+
+Result<StreamSource> PlaybackService::resolve(const FileId& file) const {
+  StreamSource s;
+  auto snap = catalog_.snapshot();
+  if (const auto* f = snap->file(file)) {
+    s.path = f->path;
+    s.mime_type = f->mime_type;
+    s.size = f->size;
+    s.mtime_ns = f->mtime_ns;
+    return s;
+  }
+  return from_encoding(transcodes_ ? transcodes_->find(file) : std::nullopt);
+}
+
+Result<StreamSource> PlaybackService::resolve_stored(const FileId& file) const {
+  auto known = resolve(file);
+  if (known.ok() || known.error().code != ErrorCode::kNotFound || !transcodes_) return known;
+  SEGUE_ASSIGN_OR_RETURN(auto enc, transcodes_->find_stored(file));
+  return from_encoding(enc);
+}
+
 
 }  // namespace segue::playback

@@ -107,6 +107,11 @@ class PlaybackService {
   // none the client accepts fits the tier while another would (choose_quality's errors);
   // Error::internal when the chosen encoding has failed meanwhile. Never blocks.
   Result<PlayDecision> play(const PlayRequest& request) const;
+  // As play(), and when the chosen encoding is not ready in this node's memory, settles it with
+  // the transcode tables first (another node of a cluster may have made it, or failed to: then
+  // the original is offered as on one node; else its job row is written before the answer, so
+  // any node serves the stream URL) and decides again. Blocks: worker threads only.
+  Result<PlayDecision> play_settled(const PlayRequest& request) const;
 
   // Caching edges (issue 17): play() lists `edges`' ranking with edge tokens signed by
   // `edge_tokens`, and verify_token() accepts those tokens too (what an edge forwards on a cache
@@ -123,6 +128,11 @@ class PlaybackService {
   // The original or encoding `file` names. Error::not_found for an id neither the catalog nor
   // the transcode cache knows. Marks a ready encoding used. Never blocks.
   Result<StreamSource> resolve(const FileId& file) const;
+  // As resolve(), and when neither the catalog nor this node's transcode cache knows `file`,
+  // asks the transcode tables (an encoding another node of a cluster was asked for: pending
+  // while it is queued or being made there, then served from the shared transcode folder).
+  // Error::unavailable when the database cannot be read. Blocks: worker threads only.
+  Result<StreamSource> resolve_stored(const FileId& file) const;
 
   std::chrono::seconds token_ttl() const { return token_ttl_; }
 

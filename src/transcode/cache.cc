@@ -443,6 +443,150 @@ std::optional<EncodingInfo> TranscodeCache::find(const FileId& id) {
   return info_locked(e);
 }
 
+Result<std::optional<EncodingInfo>> TranscodeCache::find_stored(const FileId& id) {
+  if (auto known = find(id)) return known;
+  struct Stored {
+    Source source;
+    std::optional<audio::Format> format;
+    int bitrate_kbps = 0;
+    bool ready = false;
+    int64_t size = 0, mtime_ns = 0, last_used = 0;
+    int measured = 0;
+    std::string error;
+  };
+  std::optional<Stored> job, made;
+  SEGUE_TRY(db_.read([&](store::Connection& c) -> Status {
+    job.reset();
+    made.reset();
+    SEGUE_TRY(c.query("SELECT source_file_id, source_path, source_size, source_mtime_ns, duration_s, format, bitrate_kbps "
+                      "FROM transcode_jobs WHERE file_id = ?",
+                      {id.str()}, [&](const store::Row& r) {
+                        Stored j;
+                        j.source = Source{FileId(r.text(0)), r.text(1), r.i64(2), r.i64(3), r.f64(4)};
+                        j.format = audio::format_from_codec_name(r.text(5));
+                        j.bitrate_kbps = static_cast<int>(r.i64(6));
+                        job = std::move(j);
+                      }));
+    return c.query("SELECT source_file_id, source_path, source_size, source_mtime_ns, format, bitrate_kbps, state, size, "
+                   "mtime_ns, measured_kbps, error, last_used_at_ms FROM transcode_files WHERE file_id = ?",
+                   {id.str()}, [&](const store::Row& r) {
+                     Stored f;
+                     f.source = Source{FileId(r.text(0)), r.text(1), r.i64(2), r.i64(3), 0};
+                     f.format = audio::format_from_codec_name(r.text(4));
+                     f.bitrate_kbps = static_cast<int>(r.i64(5));
+                     f.ready = r.text(6) == "ready";
+                     f.size = r.i64(7);
+                     f.mtime_ns = r.i64(8);
+                     f.measured = static_cast<int>(r.i64(9));
+                     f.error = r.text(10);
+                     f.last_used = r.i64(11);
+                     made = std::move(f);
+                   });
+  }));
+  // A job row means a new encoding is on its way (maybe made again from a changed source):
+  // that, not an older result, is what the id names now.
+  if (job) made.reset();
+  const Stored* row = job ? &*job : made ? &*made : nullptr;
+  if (!row || !row->format) return std::optional<EncodingInfo>{};
+  bool on_disk = false;
+  if (made && made->ready) {
+    struct stat st{};
+    on_disk = ::stat(path_for(id, *made->format).c_str(), &st) == 0 && st.st_size == made->size;
+  }
+  std::lock_guard lock(mu_);
+  auto [it, added] = entries_.try_emplace(id);
+  Entry& e = it->second;
+  if (added) {
+    e.id = id;
+    e.source = row->source;
+    e.format = *row->format;
+    e.bitrate_kbps = row->bitrate_kbps;
+    if (made && made->ready && on_disk) {
+      e.state = State::kReady;
+      e.size = made->size;
+      e.mtime_ns = made->mtime_ns;
+      e.measured_kbps = made->measured;
+      e.last_used_ms = made->last_used;
+    } else if (made && !made->ready) {
+      e.state = State::kFailed;
+      e.error = made->error;
+    }
+  }
+  // Queued (or being made) elsewhere, or recorded but its file gone: queued here as find()
+  // does for an evicted one; the job row is shared, so it is still made once.
+  if (e.state == State::kMissing && !stopping_) enqueue_locked(e, false);
+  if (e.state == State::kReady) {
+    e.last_used_ms = wall_ms();
+    touched_.insert(e.id);
+  }
+  return std::optional<EncodingInfo>{info_locked(e)};
+}
+
+Status TranscodeCache::settle(const FileId& id) {
+  Source queued;
+  {
+    std::lock_guard lock(mu_);
+    auto it = entries_.find(id);
+    if (it == entries_.end() || it->second.state != State::kQueued) return {};
+    queued = it->second.source;
+  }
+  struct Recorded {
+    Source source;
+    bool ready = false;
+    int64_t size = 0, mtime_ns = 0, last_used = 0;
+    int measured = 0;
+    std::string error;
+  };
+  std::optional<Recorded> made;
+  bool job = false;
+  SEGUE_TRY(db_.read([&](store::Connection& c) -> Status {
+    made.reset();
+    SEGUE_ASSIGN_OR_RETURN(auto n, c.query_int("SELECT COUNT(*) FROM transcode_jobs WHERE file_id = ?", {id.str()}));
+    job = n.value_or(0) > 0;
+    return c.query("SELECT source_path, source_size, source_mtime_ns, state, size, mtime_ns, measured_kbps, error, "
+                   "last_used_at_ms FROM transcode_files WHERE file_id = ?",
+                   {id.str()}, [&](const store::Row& r) {
+                     Recorded x;
+                     x.source.path = r.text(0);
+                     x.source.size = r.i64(1);
+                     x.source.mtime_ns = r.i64(2);
+                     x.ready = r.text(3) == "ready";
+                     x.size = r.i64(4);
+                     x.mtime_ns = r.i64(5);
+                     x.measured = static_cast<int>(r.i64(6));
+                     x.error = r.text(7);
+                     x.last_used = r.i64(8);
+                     made = std::move(x);
+                   });
+  }));
+  const bool current = made && made->source.size == queued.size && made->source.mtime_ns == queued.mtime_ns &&
+                       made->source.path == queued.path;
+  if (current && !job) {
+    std::lock_guard lock(mu_);
+    auto it = entries_.find(id);
+    if (it == entries_.end() || it->second.state != State::kQueued || stale(it->second, queued)) return {};
+    Entry& e = it->second;
+    for (auto* q : {&foreground_, &background_}) q->erase(std::remove(q->begin(), q->end(), e.id), q->end());
+    pending_.erase(e.id);
+    if (made->ready) {
+      e.state = State::kReady;
+      e.size = made->size;
+      e.mtime_ns = made->mtime_ns;
+      e.measured_kbps = made->measured;
+      e.last_used_ms = std::max(wall_ms(), made->last_used);
+      touched_.insert(e.id);
+      e.error.clear();
+    } else {
+      e.state = State::kFailed;
+      e.error = made->error;
+    }
+    if (running_ == 0 && foreground_.empty() && background_.empty()) idle_cv_.notify_all();
+    return {};
+  }
+  if (!job) post_pending();  // its row (and any other waiting here) before the client asks again
+  return {};
+}
+
 std::size_t TranscodeCache::encode_ahead(const std::vector<Source>& sources, audio::Format format, int bitrate_kbps) {
   std::lock_guard lock(mu_);
   if (stopping_) return 0;

@@ -171,6 +171,18 @@ class TranscodeCache {
   // By encoding id, for serving: marks a ready encoding used (LRU); restarts one that was
   // evicted since this process learned of it. nullopt if the id is unknown. Never blocks.
   std::optional<EncodingInfo> find(const FileId& id);
+  // As find(), and when this process does not know the id, looks it up in the tables (the
+  // encodings another node of a cluster was asked for, issue 17): a job row (queued, or being
+  // made elsewhere) is queued here too, so the caller gets kQueued with a retry hint and the
+  // sync thread learns the result; a recorded encoding is known from then on (ready, or failed;
+  // one whose file is gone is made again). nullopt when neither table has it. Blocks on the
+  // database and a stat(): worker threads only.
+  Result<std::optional<EncodingInfo>> find_stored(const FileId& id);
+  // For an encoding queued here (a play whose answer is not ready): takes a result another node
+  // recorded for it (ready, or failed: not offered again) into memory, else writes its job row
+  // now, so that whichever node the client asks next finds it (find_stored). Blocks on the
+  // database: worker threads only.
+  Status settle(const FileId& id);
   // Queues background encodings of every source that lacks one (ready, queued or failed ones
   // are left alone). Returns how many were queued. Never blocks.
   std::size_t encode_ahead(const std::vector<Source>& sources, audio::Format format, int bitrate_kbps);

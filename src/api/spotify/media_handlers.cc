@@ -49,7 +49,16 @@ awaitable<Response> stream_audio(ApiContext& ctx, Counter& streamed, Counter& re
     refused.inc();
     co_return error_response(403, claims.error().message);
   }
-  SEGUE_OR_400(source, ctx.playback->resolve(FileId(id)));
+  auto resolved = ctx.playback->resolve(FileId(id));
+  if (!resolved.ok() && resolved.error().code == ErrorCode::kNotFound) {
+    // Not in this node's memory: an encoding another node of a cluster was asked for is in the
+    // transcode tables (read on a worker; only for a token valid for this very id).
+    // The id is a named local captured by reference: a lambda that owns a string, built in the
+    // co_await expression, is destroyed twice by g++ 12 (a double free; see WorkerPool::run).
+    const FileId file(id);
+    resolved = co_await ctx.workers.run([&ctx, &file] { return ctx.playback->resolve_stored(file); });
+  }
+  SEGUE_OR_400(source, std::move(resolved));
   if (source.state == playback::StreamSource::State::kFailed)
     co_return error_response(500, "This encoding could not be made: " + source.error);
   if (source.state == playback::StreamSource::State::kPending) {

@@ -93,6 +93,11 @@ awaitable<Response> play(ApiContext& ctx, Request& req) {
   play.track = TrackId(track_id);
   play.quality = std::move(q);
   auto played = ctx.playback->play(play);
+  if (played.ok() && played->file.transcoded && !played->file.ready) {
+    // Being made: what the other nodes of a cluster recorded counts, and the job row must exist
+    // before the client takes the stream URL to any node (a worker: database).
+    played = co_await ctx.workers.run([&ctx, &play] { return ctx.playback->play_settled(play); });
+  }
   // play()'s only internal error is an encoding that failed meanwhile; the client is told why.
   if (!played.ok() && played.error().code == ErrorCode::kInternal)
     co_return error_response(500, played.error().message);

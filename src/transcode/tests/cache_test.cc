@@ -510,5 +510,84 @@ TEST_F(ClusterTest, AJobWhoseClaimerDiedIsTakenOverAndOneThatKeepsDyingIsRecorde
   EXPECT_EQ(fake.order.size(), 1u);
 }
 
+// GET /audio/{encoding id} may reach any node (issue 17): a node that was never asked for an
+// encoding finds it in the tables, pending while another node makes it, then ready from the
+// shared folder; and one made before it ever heard of it, at once.
+TEST_F(ClusterTest, AnEncodingAskedOfOneNodeIsFoundByTheOtherFromTheTables) {
+  if (!store::testing::on_postgres()) GTEST_SKIP() << "several nodes need PostgreSQL (SQLite has one process)";
+  auto other_db = store::testing::open((root_ / "segue.db").string());
+  ASSERT_TRUE(other_db.ok()) << other_db.error().message;
+  FakeRunner fa, fb;
+  fa.hold = true;
+  auto a = node(*db_, fa.runner(), true, "node-a");
+  auto b = node(**other_db, fb.runner(), false, "node-b");  // never asked: knows nothing in memory
+  ASSERT_TRUE(a && b);
+  const FileId id = a->request(source("played.flac"), Format::kOgg, 160).id;
+  ASSERT_TRUE(eventually([&] { return fa.calls == 1; }));  // node a is making it
+  EXPECT_FALSE(b->find(id).has_value());                    // memory alone: unknown (404 before)
+  auto pending = b->find_stored(id);
+  ASSERT_TRUE(pending.ok()) << pending.error().message;
+  ASSERT_TRUE(pending->has_value());
+  EXPECT_EQ((*pending)->state, State::kQueued);
+  EXPECT_GE((*pending)->retry_after.count(), 1);
+  EXPECT_EQ((*pending)->source, source("played.flac").file);
+  fa.hold = false;
+  // Known from now on: node b learns the result as it does for its own requests.
+  EXPECT_TRUE(eventually([&] {
+    auto e = b->find(id);
+    return e && e->state == State::kReady;
+  }));
+  auto ready = b->find(id);
+  ASSERT_TRUE(ready.has_value());
+  EXPECT_EQ(ready->path, a->peek(source("played.flac"), Format::kOgg, 160).path);
+  EXPECT_EQ(ready->size, 1000);
+  EXPECT_TRUE(fs::exists(ready->path));
+
+  // Made by node a before node b heard of it: ready at the first lookup.
+  const FileId done = a->request(source("earlier.flac"), Format::kOpus, 96).id;
+  ASSERT_TRUE(eventually([&] { return a->peek(source("earlier.flac"), Format::kOpus, 96).state == State::kReady; }));
+  EXPECT_FALSE(b->find(done).has_value());
+  auto made = b->find_stored(done);
+  ASSERT_TRUE(made.ok() && made->has_value());
+  EXPECT_EQ((*made)->state, State::kReady);
+  EXPECT_EQ((*made)->size, 1000);
+  EXPECT_EQ((*made)->format, Format::kOpus);
+
+  // An encoding that failed on node a is reported as failed, not unknown.
+  fa.fail = true;
+  const FileId bad = a->request(source("broken.flac"), Format::kOgg, 96).id;
+  ASSERT_TRUE(eventually([&] { return a->peek(source("broken.flac"), Format::kOgg, 96).state == State::kFailed; }));
+  auto failed = b->find_stored(bad);
+  ASSERT_TRUE(failed.ok() && failed->has_value());
+  EXPECT_EQ((*failed)->state, State::kFailed);
+  EXPECT_NE((*failed)->error.find("not an audio file"), std::string::npos) << (*failed)->error;
+
+  // A play on node b of an encoding node a failed to make: settle() learns the failure at once
+  // (so the original is offered, as on one node); b's memory alone thought it queued.
+  const FileId bad2 = a->request(source("broken2.flac"), Format::kOgg, 96).id;
+  ASSERT_TRUE(eventually([&] { return a->peek(source("broken2.flac"), Format::kOgg, 96).state == State::kFailed; }));
+  EXPECT_EQ(b->request(source("broken2.flac"), Format::kOgg, 96).state, State::kQueued);
+  ASSERT_TRUE(b->settle(bad2).ok());
+  EXPECT_EQ(b->peek(source("broken2.flac"), Format::kOgg, 96).state, State::kFailed);
+  fa.fail = false;
+  fa.hold = true;
+  // A new request on node b: settle() writes its job row before the answer, so node a finds it.
+  const FileId fresh = b->request(source("fresh.flac"), Format::kOgg, 160).id;
+  ASSERT_TRUE(b->settle(fresh).ok());
+  auto seen = a->find_stored(fresh);
+  ASSERT_TRUE(seen.ok() && seen->has_value());
+  // (queued, or already claimed by node a's job thread)
+  EXPECT_TRUE((*seen)->state == State::kQueued || (*seen)->state == State::kRunning) << state_name((*seen)->state);
+  fa.hold = false;
+  EXPECT_TRUE(eventually([&] { return b->peek(source("fresh.flac"), Format::kOgg, 160).state == State::kReady; }));
+
+  // Neither table has it: unknown.
+  auto unknown = b->find_stored(TranscodeCache::encoding_id(source("never.flac").file, Format::kOgg, 160));
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_FALSE(unknown->has_value());
+  EXPECT_EQ(fb.calls, 0);
+  EXPECT_EQ(fa.calls, 5);
+}
+
 }  // namespace
 }  // namespace segue::transcode
