@@ -244,6 +244,11 @@ int cmd_scan(int argc, char** argv) {
   auto r = s.scanner->scan(c.libraries, flag(a, "full") == "true", terminal_progress());
   if (!r.ok()) fail(r.error().message);
   print_report(*r);
+  if (r->added || r->updated || r->moved) {
+    auto n = resolve_unmatched_listens(*s.db, matcher_for(*s.catalog->snapshot()));
+    if (!n.ok()) fail("matching imported listens: " + n.error().message);
+    if (*n) std::printf("listens: %zu imported listens matched to the new tracks\n", *n);
+  }
   return 0;
 }
 

@@ -1,4 +1,5 @@
 #include "app/services.h"
+#include "app/import_listens.h"
 #include "recommend/listen_store.h"
 
 #include <fcntl.h>
@@ -230,6 +231,16 @@ Result<Services> open_services(const Config& config, Scope scope) {
   // Library scans: once at start, then every rescan_interval (the "scanner" role).
   if (config.has_role("scanner"))
     s.scans = std::make_unique<catalog::ScanLoop>(*s.scanner, config.libraries, config.rescan_interval, metrics);
+  if (s.scans) {
+    // Imported listens that found no track may find one among the files a scan added.
+    store::Database* db = s.db.get();
+    catalog::Catalog* cat = s.catalog.get();
+    s.scans->on_changed([db, cat](const catalog::ScanReport&) {
+      auto n = resolve_unmatched_listens(*db, matcher_for(*cat->snapshot()));
+      if (!n) log::warn("matching imported listens after a scan failed", {{"error", n.error().message}});
+      else if (*n) log::info("imported listens matched after a scan", {{"listens", std::to_string(*n)}});
+    });
+  }
   return s;
 }
 

@@ -57,6 +57,7 @@ void ScanLoop::run() {
                                   {"failed", std::to_string(r->failed.size())},
                                   {"ms", std::to_string(r->elapsed.count())}});
       for (const auto& f : r->failed) log::warn("scan skipped a file", {{"path", f.path}, {"reason", f.reason}});
+      if (on_changed_ && (r->added || r->updated || r->moved)) on_changed_(*r);
     } else {
       log::error("scan failed", {{"reason", r.error().message}});
     }

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -30,6 +31,9 @@ class ScanLoop {
   void pause();
   // As pause(), for good.
   void stop();
+  // Called on the scan thread after each successful scan that added, changed or moved a track
+  // (what follows the catalog's content, such as matching imported listens). Set before start().
+  void on_changed(std::function<void(const ScanReport&)> fn) { on_changed_ = std::move(fn); }
 
  private:
   void run();
@@ -47,6 +51,7 @@ class ScanLoop {
   std::condition_variable cv_;
   bool stopping_ = false;
   std::thread thread_;
+  std::function<void(const ScanReport&)> on_changed_;
 };
 
 }  // namespace segue::catalog
