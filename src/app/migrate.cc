@@ -1,4 +1,5 @@
 #include "app/migrate.h"
+#include "recommend/listen_store.h"
 
 #include <algorithm>
 #include <chrono>
@@ -30,6 +31,7 @@ std::vector<std::pair<std::string, std::vector<store::Migration>>> all_migration
       {"catalog", catalog::catalog_migrations()},
       {"audio_analysis", analysis::analysis_migrations()},
       {"transcode", transcode::TranscodeCache::migrations()},
+      {"recommend", recommend::recommend_migrations()},
   };
 }
 

@@ -522,6 +522,33 @@ Result<std::optional<EncodingInfo>> TranscodeCache::find_stored(const FileId& id
   return std::optional<EncodingInfo>{info_locked(e)};
 }
 
+namespace {
+// An encoding as `transcode_files` records it.
+struct Recorded {
+  Source source;
+  bool ready = false;
+  int64_t size = 0, mtime_ns = 0, last_used = 0;
+  int measured = 0;
+  std::string error;
+};
+
+// Reads the columns source_path, source_size, source_mtime_ns, state, size, mtime_ns,
+// measured_kbps, error, last_used_at_ms starting at column `at`.
+Recorded read_recorded(const store::Row& r, int at) {
+  Recorded x;
+  x.source.path = r.text(at);
+  x.source.size = r.i64(at + 1);
+  x.source.mtime_ns = r.i64(at + 2);
+  x.ready = r.text(at + 3) == "ready";
+  x.size = r.i64(at + 4);
+  x.mtime_ns = r.i64(at + 5);
+  x.measured = static_cast<int>(r.i64(at + 6));
+  x.error = r.text(at + 7);
+  x.last_used = r.i64(at + 8);
+  return x;
+}
+}  // namespace
+
 Status TranscodeCache::settle(const FileId& id) {
   Source queued;
   {
@@ -530,13 +557,6 @@ Status TranscodeCache::settle(const FileId& id) {
     if (it == entries_.end() || it->second.state != State::kQueued) return {};
     queued = it->second.source;
   }
-  struct Recorded {
-    Source source;
-    bool ready = false;
-    int64_t size = 0, mtime_ns = 0, last_used = 0;
-    int measured = 0;
-    std::string error;
-  };
   std::optional<Recorded> made;
   bool job = false;
   SEGUE_TRY(db_.read([&](store::Connection& c) -> Status {
@@ -545,19 +565,7 @@ Status TranscodeCache::settle(const FileId& id) {
     job = n.value_or(0) > 0;
     return c.query("SELECT source_path, source_size, source_mtime_ns, state, size, mtime_ns, measured_kbps, error, "
                    "last_used_at_ms FROM transcode_files WHERE file_id = ?",
-                   {id.str()}, [&](const store::Row& r) {
-                     Recorded x;
-                     x.source.path = r.text(0);
-                     x.source.size = r.i64(1);
-                     x.source.mtime_ns = r.i64(2);
-                     x.ready = r.text(3) == "ready";
-                     x.size = r.i64(4);
-                     x.mtime_ns = r.i64(5);
-                     x.measured = static_cast<int>(r.i64(6));
-                     x.error = r.text(7);
-                     x.last_used = r.i64(8);
-                     made = std::move(x);
-                   });
+                   {id.str()}, [&](const store::Row& r) { made = read_recorded(r, 0); });
   }));
   const bool current = made && made->source.size == queued.size && made->source.mtime_ns == queued.mtime_ns &&
                        made->source.path == queued.path;
@@ -884,14 +892,7 @@ void TranscodeCache::sync_results() {
         if (auto it = entries_.find(id); it != entries_.end() && it->second.queued_at <= before) ids.push_back(id.str());
   }
   if (ids.empty()) return;
-  struct Result_ {
-    Source source;
-    bool ready = false;
-    int64_t size = 0, mtime_ns = 0, last_used = 0;
-    int measured = 0;
-    std::string error;
-  };
-  std::unordered_map<std::string, Result_> results;
+  std::unordered_map<std::string, Recorded> results;
   std::unordered_set<std::string> jobs;
   for (std::size_t from = 0; from < ids.size(); from += 200) {
     const std::size_t to = std::min(ids.size(), from + 200);
@@ -905,17 +906,7 @@ void TranscodeCache::sync_results() {
       SEGUE_TRY(c.query("SELECT file_id, source_path, source_size, source_mtime_ns, state, size, mtime_ns, measured_kbps, "
                         "error, last_used_at_ms FROM transcode_files WHERE file_id IN (" + in + ")",
                         params, [&](const store::Row& r) {
-                          Result_ x;
-                          x.source.path = r.text(1);
-                          x.source.size = r.i64(2);
-                          x.source.mtime_ns = r.i64(3);
-                          x.ready = r.text(4) == "ready";
-                          x.size = r.i64(5);
-                          x.mtime_ns = r.i64(6);
-                          x.measured = static_cast<int>(r.i64(7));
-                          x.error = r.text(8);
-                          x.last_used = r.i64(9);
-                          results[r.text(0)] = std::move(x);
+                          results[r.text(0)] = read_recorded(r, 1);
                         }));
       return c.query("SELECT file_id FROM transcode_jobs WHERE file_id IN (" + in + ")", params,
                      [&](const store::Row& r) { jobs.insert(r.text(0)); });
