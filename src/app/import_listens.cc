@@ -1,6 +1,10 @@
 #include "app/import_listens.h"
 
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -50,6 +54,71 @@ Result<std::size_t> resolve_unmatched_listens(store::Database& db, const recomme
   return resolved;
 }
 
+namespace {
+
+// Writes batches on a thread of its own while the caller parses the next one, so the import
+// takes about the longer of parsing and the database's work rather than their sum. At most two
+// batches wait; the first failure ends the writing and is what push() and finish() return.
+class BatchWriter {
+ public:
+  explicit BatchWriter(store::Database& db) : db_(db), thread_([this] { run(); }) {}
+  ~BatchWriter() { (void)finish(); }
+  Status push(std::vector<recommend::StoredListen> batch) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return queue_.size() < 2 || !failed_.ok(); });
+    if (!failed_.ok()) return failed_;
+    queue_.push_back(std::move(batch));
+    cv_.notify_all();
+    return {};
+  }
+  Status finish() {
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+    return failed_;
+  }
+  std::size_t added() const { return added_; }
+
+ private:
+  void run() {
+    for (;;) {
+      std::vector<recommend::StoredListen> batch;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return !queue_.empty() || done_; });
+        if (queue_.empty()) return;
+        batch = std::move(queue_.front());
+        queue_.pop_front();
+        cv_.notify_all();
+        if (!failed_.ok()) continue;  // drain what is left without writing it
+      }
+      int64_t added = 0;
+      Status s = db_.write([&](store::Connection& c) -> Status {
+        SEGUE_ASSIGN_OR_RETURN(added, recommend::insert_listens(c, batch));
+        return {};
+      });
+      std::lock_guard lock(mu_);
+      if (s.ok()) added_ += static_cast<std::size_t>(added);
+      else if (failed_.ok()) failed_ = s;
+      cv_.notify_all();
+    }
+  }
+
+  store::Database& db_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::vector<recommend::StoredListen>> queue_;
+  bool done_ = false;
+  Status failed_;
+  std::size_t added_ = 0;
+  std::thread thread_;  // last: started once the members above exist
+};
+
+}  // namespace
+
 Result<ImportListensReport> import_listens(store::Database& db, auth::AuthService& auth, const catalog::Snapshot& catalog,
                                            const std::vector<std::string>& files, const ImportListensOptions& options,
                                            const std::function<void(std::size_t, std::size_t)>& progress) {
@@ -71,14 +140,12 @@ Result<ImportListensReport> import_listens(store::Database& db, auth::AuthServic
   std::vector<recommend::StoredListen> batch;
   constexpr std::size_t kBatch = 20'000;
   Status failed;
+  BatchWriter writer(db);
   auto flush = [&]() -> Status {
     if (batch.empty()) return {};
-    Status s = db.write([&](store::Connection& c) -> Status {
-      SEGUE_ASSIGN_OR_RETURN(int64_t added, recommend::insert_listens(c, batch));
-      report.added += static_cast<std::size_t>(added);
-      return {};
-    });
-    batch.clear();
+    Status s = writer.push(std::move(batch));
+    batch = {};
+    batch.reserve(kBatch);
     return s;
   };
   auto user_of = [&](const std::string& name) -> Result<std::optional<UserId>> {
@@ -146,6 +213,8 @@ Result<ImportListensReport> import_listens(store::Database& db, auth::AuthServic
     for (auto& e : parsed.first_errors)
       if (report.errors.size() < 20) report.errors.push_back(file + ": " + e);
   }
+  SEGUE_TRY(writer.finish());
+  report.added = writer.added();
   SEGUE_ASSIGN_OR_RETURN(report.resolved, resolve_unmatched_listens(db, matcher));
   report.users_missing.assign(missing.begin(), missing.end());
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

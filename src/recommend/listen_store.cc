@@ -19,7 +19,6 @@ std::vector<store::Migration> recommend_migrations() {
       PRIMARY KEY (user_id, listened_at, artist, title)
     );
     CREATE INDEX listens_unmatched ON listens (artist, title, album) WHERE track_id IS NULL;
-    CREATE INDEX listens_by_user_track ON listens (user_id, track_id);
   )"}};
 }
 

@@ -5,6 +5,8 @@
 
 #include <filesystem>
 #include <map>
+#include <set>
+#include <tuple>
 
 namespace segue::recommend {
 namespace {
@@ -73,6 +75,37 @@ TEST_F(ListenStoreTest, ImportsOnceResolvesLaterAndAggregates) {
   EXPECT_EQ(at(a_, "track0").first, 120);
   EXPECT_EQ(at(a_, "track0").second, 1000 + 1195);
   EXPECT_EQ(at(a_, "track1").first + at(b_, "track1").first, 80);
+}
+
+}  // namespace
+}  // namespace segue::recommend
+
+namespace segue::recommend {
+namespace {
+
+TEST_F(ListenStoreTest, NamesRoundTripWhateverCharactersTheyHold) {
+  // Quotes, backslashes, braces, commas, the word NULL, an empty album, non-ASCII: what the
+  // PostgreSQL path's array literals must escape.
+  const std::vector<std::string> names = {"Say \"Hi\" \\ {a,b}", "NULL", "", "Ünïcode, ✓", "\\", "{}", "a\tb"};
+  std::vector<StoredListen> rows;
+  for (std::size_t i = 0; i < names.size(); ++i)
+    rows.push_back({a_, static_cast<int64_t>(i), names[i].empty() ? "x" : names[i], names[(i + 1) % names.size()],
+                    names[i].empty() ? "x" : names[i], std::nullopt, "listenbrainz"});
+  rows.push_back(rows[0]);  // the same listen twice in one batch
+  int64_t added = 0;
+  ASSERT_TRUE(db_->write([&](store::Connection& c) -> Status {
+                   SEGUE_ASSIGN_OR_RETURN(added, insert_listens(c, rows));
+                   return {};
+                 }).ok());
+  EXPECT_EQ(added, static_cast<int64_t>(names.size()));
+  std::set<std::tuple<std::string, std::string, std::string>> got, want;
+  ASSERT_TRUE(db_->read([&](store::Connection& c) -> Status {
+                   SEGUE_ASSIGN_OR_RETURN(auto un, load_unmatched_names(c, 100));
+                   for (auto& u : un) got.insert({u.artist, u.album, u.title});
+                   return {};
+                 }).ok());
+  for (std::size_t i = 0; i < names.size(); ++i) want.insert({rows[i].artist, rows[i].album, rows[i].title});
+  EXPECT_EQ(got, want);
 }
 
 }  // namespace
