@@ -126,7 +126,8 @@ void AlsModel::score(int32_t user, std::span<float> out) const {
 Eigen::VectorXf AlsModel::fold_in(std::span<const int32_t> idx, std::span<const float> w,
                                   const AlsOptions& options) const {
   const int k = static_cast<int>(items.cols());
-  Eigen::MatrixXf A = items.transpose() * items;
+  // The Gram matrix costs items x factors^2; train_als keeps it so a fold-in does not redo it.
+  Eigen::MatrixXf A = item_gram.rows() == k ? item_gram : Eigen::MatrixXf(items.transpose() * items);
   A.diagonal().array() += options.regularization;
   Eigen::VectorXf b = Eigen::VectorXf::Zero(k);
   for (std::size_t n = 0; n < idx.size(); ++n) {
@@ -155,6 +156,7 @@ AlsModel train_als(const Interactions& data, const AlsOptions& o, const std::fun
           [&](int32_t i) { return std::pair{data.users_of(i), data.item_weights(i)}; }, o);
     if (progress && !progress(it + 1, o.iterations)) break;
   }
+  m.item_gram = m.items.transpose() * m.items;
   return m;
 }
 

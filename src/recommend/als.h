@@ -36,6 +36,7 @@ struct AlsOptions {
 struct AlsModel {
   FactorMatrix users;  // users x factors
   FactorMatrix items;  // items x factors
+  Eigen::MatrixXf item_gram;  // items^T items (factors x factors), kept by train_als for fold_in
   // The user's predicted preference for every item (`out` has items() entries).
   void score(int32_t user, std::span<float> out) const;
   // Predicted preferences for a user given only their items (fold-in: one least-squares solve

@@ -39,41 +39,6 @@ std::optional<int64_t> civil_ms(int64_t y, int mo, int d, int h, int mi, int s) 
          int64_t{s} * 1000;
 }
 
-// Splits one CSV record (RFC 4180 quoting) from `text` at `pos`; false at the end.
-bool next_record(std::string_view text, std::size_t& pos, std::vector<std::string>& fields) {
-  fields.clear();
-  if (pos >= text.size()) return false;
-  std::string cur;
-  bool quoted = false;
-  while (pos < text.size()) {
-    char c = text[pos++];
-    if (quoted) {
-      if (c == '"') {
-        if (pos < text.size() && text[pos] == '"') {
-          cur += '"';
-          ++pos;
-        } else {
-          quoted = false;
-        }
-      } else {
-        cur += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      fields.push_back(std::move(cur));
-      cur.clear();
-    } else if (c == '\n' || c == '\r') {
-      if (c == '\r' && pos < text.size() && text[pos] == '\n') ++pos;
-      break;
-    } else {
-      cur += c;
-    }
-  }
-  fields.push_back(std::move(cur));
-  return true;
-}
-
 std::string key_of(const std::string& artist_key, const std::string& title_key) {
   std::string k = artist_key;
   k += '\x1f';
@@ -203,14 +168,15 @@ ParseReport read_listens(std::istream& in, const std::function<void(Listen&&)>& 
     if (progress) progress(bytes);
     return r;
   }
-  // CSV, read whole (quoted fields may span lines).
+  // CSV, read whole (quoted fields may span lines), split by the project's RFC 4180 reader.
+  // Errors name the row (the line, unless a quoted field spans lines).
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::size_t pos = 0;
-  std::vector<std::string> f;
+  const auto rows = strings::parse_csv(text);
   int c_artist = 0, c_album = 1, c_title = 2, c_time = 3;
   bool header_checked = false;
-  while (next_record(text, pos, f)) {
-    ++line_no;
+  for (std::size_t row = 0; row < rows.size(); ++row) {
+    const auto& f = rows[row];
+    line_no = skipped_lines + row + 1;
     if (f.size() == 1 && strings::trim(f[0]).empty()) continue;
     if (!header_checked) {
       header_checked = true;
@@ -261,7 +227,7 @@ ParseReport read_listens(std::istream& in, const std::function<void(Listen&&)>& 
     l.source = "lastfm";
     ++r.listens;
     on_listen(std::move(l));
-    if (progress && pos - last_progress > (1 << 20)) progress(last_progress = pos);
+    if (progress && row % 65536 == 0) progress(text.size() * row / rows.size());
   }
   if (progress) progress(text.size());
   return r;
