@@ -413,21 +413,16 @@ void AnalysisService::process(const AnalysisJob& job) {
   k.key = key;
   k.version = kAnalyzerVersion;
   if (result.ok()) {
-    if (Status s = store_.put(key, *result, now_ms()); !s.ok()) {
-      log::warn("analysis: could not store " + path + ": " + s.error().message);
+    auto stored = store_.put(key, *result, now_ms());
+    if (!stored.ok()) {
+      log::warn("analysis: could not store " + path + ": " + stored.error().message);
       return;
     }
     k.ok = true;
     k.lufs = result->loudness.integrated_lufs;
     k.peak = result->loudness.true_peak_dbtp;
     k.duration_s = result->duration_s;
-    AudioAnalysis summary = std::move(result->music);
-    summary.bars.clear();
-    summary.beats.clear();
-    summary.tatums.clear();
-    summary.sections.clear();
-    summary.segments.clear();
-    k.summary = std::move(summary);
+    k.summary = std::move(*stored);  // what the other nodes read, not our own doubles
   } else {
     k.error = result.error().message;
     log::warn("analysis: " + path + ": " + k.error);

@@ -30,6 +30,15 @@ TrackAnalysis summary_of(const TrackAnalysis& a) {
   return s;
 }
 
+std::optional<audio::AudioAnalysis> summary_from_text(const std::string& text) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec) return std::nullopt;
+  auto s = track_analysis_from_json(v);
+  if (!s.ok()) return std::nullopt;
+  return std::move(s->music);
+}
+
 constexpr const char* kRecordColumns =
     "file_id, track_id, file_size, file_mtime_ns, version, status, error, analyzed_at, integrated_lufs, "
     "true_peak_dbtp, loudness_range_lu, duration_s, summary";
@@ -45,14 +54,7 @@ AnalysisRecord read_record(const store::Row& r) {
   rec.true_peak_dbtp = r.f64(9);
   rec.range_lu = r.f64(10);
   rec.duration_s = r.f64(11);
-  if (rec.ok && !r.is_null(12)) {
-    boost::system::error_code ec;
-    json::value v = json::parse(r.text(12), ec);
-    if (!ec) {
-      auto s = track_analysis_from_json(v);
-      if (s.ok()) rec.summary = std::move(s->music);
-    }
-  }
+  if (rec.ok && !r.is_null(12)) rec.summary = summary_from_text(r.text(12));
   return rec;
 }
 
@@ -182,12 +184,14 @@ Result<std::string> inflate_bytes(std::string_view in, std::size_t max_size) {
   return out;
 }
 
-Status AnalysisStore::put(const FileKey& key, const TrackAnalysis& a, int64_t now_ms) {
+Result<audio::AudioAnalysis> AnalysisStore::put(const FileKey& key, const TrackAnalysis& a, int64_t now_ms) {
   std::string summary = json::serialize(to_json(summary_of(a)));
+  auto read_back = summary_from_text(summary);
+  if (!read_back) return Error::internal("analysis: the summary does not read back");
   std::string detail = deflate_bytes(json::serialize(to_json(a)));
   store::Value fp = a.fingerprint ? store::Value(store::Blob{a.fingerprint->encode()}) : store::Value(nullptr);
   store::Value lufs = a.loudness.integrated_lufs ? store::Value(*a.loudness.integrated_lufs) : store::Value(nullptr);
-  return db_.write([&](store::Connection& c) -> Status {
+  SEGUE_TRY(db_.write([&](store::Connection& c) -> Status {
     SEGUE_ASSIGN_OR_RETURN(int64_t seq, bump_version(c));
     SEGUE_TRY(c.exec(
         "INSERT INTO audio_analysis (file_id, track_id, file_size, file_mtime_ns, version, status, error, analyzed_at, "
@@ -204,7 +208,8 @@ Status AnalysisStore::put(const FileKey& key, const TrackAnalysis& a, int64_t no
          a.loudness.range_lu, a.duration_s, store::Blob{a.loudness.histogram.encode()}, summary, store::Blob{detail}, fp,
          seq}));
     return finish_job(c, key);
-  });
+  }));
+  return std::move(*read_back);
 }
 
 Status AnalysisStore::put_failure(const FileKey& key, std::string_view version, std::string_view error, int64_t now_ms) {

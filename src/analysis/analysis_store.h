@@ -84,8 +84,10 @@ class AnalysisStore {
   explicit AnalysisStore(store::Database& db) : db_(db) {}
 
   // Store a result and remove the file's job (when it is for the same version of the file), in
-  // one transaction that bumps the version.
-  Status put(const FileKey& key, const audio::TrackAnalysis& analysis, int64_t now_ms);
+  // one transaction that bumps the version. Returns the summary as every reader will read it back
+  // (Boost.JSON 1.81 parses doubles to within an ulp, so the writer keeps the parsed-back form
+  // instead of its own values: every node, and this one after a restart, answers alike).
+  Result<audio::AudioAnalysis> put(const FileKey& key, const audio::TrackAnalysis& analysis, int64_t now_ms);
   Status put_failure(const FileKey& key, std::string_view version, std::string_view error, int64_t now_ms);
 
   // Jobs: inserted unless the file has one for the same size and mtime (a job for another
