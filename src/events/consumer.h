@@ -10,6 +10,7 @@
 
 #include <span>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 #include "events/event.h"
@@ -23,6 +24,13 @@ class Consumer {
 
   // Unique and stable: the key of the committed offset in `event_consumers`.
   virtual const std::string& name() const = 0;
+
+  // A consumer outside this module with tables of its own names their migrations here; the
+  // EventLog applies them to the database that holds the consumer's state (its own derived
+  // database, or the log's) before anything runs. Built-in consumers' tables come with
+  // event_migrations() / derived_migrations() instead.
+  virtual std::string migration_module() const { return {}; }
+  virtual std::vector<store::Migration> migrations() const { return {}; }
 
   // Loads the in-memory view from the consumer's tables (at start; read transaction).
   virtual Status load(store::Connection& c) { return {}; }

@@ -59,6 +59,10 @@ EventLog::EventLog(store::Database& db, EventLogOptions options)
       if (d.ok()) own = (derived_[c->name()] = std::move(*d)).get();
       else open_status_ = d.error();
     }
+    if (!c->migration_module().empty() && open_status_.ok()) {
+      if (Status st = (own ? *own : db_).migrate(c->migration_module(), c->migrations()); !st.ok())
+        open_status_ = Error{st.error().code, c->name() + ": " + st.error().message};
+    }
     runner_.add(*c, own);
   }
   stream_->set_append_listener([this](int64_t) { runner_.notify(); });

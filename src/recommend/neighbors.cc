@@ -114,4 +114,21 @@ void ItemNeighbors::score(std::span<const int32_t> items, std::span<const float>
   }
 }
 
+Result<ItemNeighbors> ItemNeighbors::from_csr(std::vector<int64_t> ptr, std::vector<int32_t> col,
+                                              std::vector<float> val, bool binary) {
+  if (ptr.empty() || ptr.front() != 0 || static_cast<std::size_t>(ptr.back()) != col.size() || col.size() != val.size())
+    return Error::invalid("neighbour lists: bad offsets");
+  for (std::size_t i = 1; i < ptr.size(); ++i)
+    if (ptr[i] < ptr[i - 1]) return Error::invalid("neighbour lists: offsets decrease");
+  const auto items = static_cast<int64_t>(ptr.size()) - 1;
+  for (int32_t c : col)
+    if (c < 0 || c >= items) return Error::invalid("neighbour lists: neighbour out of range");
+  ItemNeighbors n;
+  n.ptr_ = std::move(ptr);
+  n.col_ = std::move(col);
+  n.val_ = std::move(val);
+  n.binary_ = binary;
+  return n;
+}
+
 }  // namespace segue::recommend

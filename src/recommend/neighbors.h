@@ -16,6 +16,7 @@
 #include <span>
 #include <vector>
 
+#include "common/result.h"
 #include "recommend/interactions.h"
 
 namespace segue::recommend {
@@ -43,6 +44,16 @@ class ItemNeighbors {
   }
   // Scores every item for someone with these items and weights (out: items() entries, zeroed here).
   void score(std::span<const int32_t> items, std::span<const float> weights, std::span<float> out) const;
+
+  // The lists in compressed form (a saved model): ptr has items() + 1 offsets into col and val.
+  const std::vector<int64_t>& csr_ptr() const { return ptr_; }
+  const std::vector<int32_t>& csr_col() const { return col_; }
+  const std::vector<float>& csr_val() const { return val_; }
+  bool binary() const { return binary_; }
+  // Error::invalid unless ptr starts at 0, never decreases and ends at col's size (== val's),
+  // and every neighbour is an item (< ptr.size() - 1).
+  static Result<ItemNeighbors> from_csr(std::vector<int64_t> ptr, std::vector<int32_t> col, std::vector<float> val,
+                                        bool binary);
 
  private:
   std::vector<int64_t> ptr_{0};

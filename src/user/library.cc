@@ -99,4 +99,16 @@ Result<SavedPage> Library::list(const UserId& user, ItemKind kind, int limit, in
   return page;
 }
 
+Status Library::for_each_saved(const std::function<void(const UserId&, ItemKind, const SavedItem&)>& fn) {
+  return db_.read([&](store::Connection& c) -> Status {
+    return c.query("SELECT user_id, kind, item_id, added_at FROM saved_items ORDER BY user_id, kind, item_id", {},
+                   [&](const store::Row& r) {
+                     const std::string kind = r.text(1);
+                     if (kind != "track" && kind != "album") return;
+                     fn(UserId(r.text(0)), kind == "track" ? ItemKind::kTrack : ItemKind::kAlbum,
+                        SavedItem{r.text(2), r.i64(3)});
+                   });
+  });
+}
+
 }  // namespace segue::user

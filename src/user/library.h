@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,8 @@ class Library {
   Result<std::vector<bool>> contains(const UserId& user, ItemKind kind,
                                      const std::vector<std::string>& ids);
   Result<SavedPage> list(const UserId& user, ItemKind kind, int limit, int offset);
+  // Every saved item of every user (the recommendation models' training), in one read.
+  Status for_each_saved(const std::function<void(const UserId&, ItemKind, const SavedItem&)>& fn);
 
  private:
   void announce(const UserId& user, ItemKind kind, const std::vector<std::string>& ids, bool saved);

@@ -1,0 +1,520 @@
+#include "recommend/service.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "common/log.h"
+#include "events/decay.h"
+#include "recommend/listen_store.h"
+#include "recommend/taste.h"
+
+namespace segue::recommend {
+
+namespace {
+
+int64_t now_ms() { return events::wall_clock_ms(); }
+
+// Recency-weighted count from a count and its decay-form score (taste.h): half the plain count
+// plus half the decayed one, as recency_factor() weighs a single event.
+float weighted(int64_t count, double score, int64_t now) {
+  if (count <= 0) return 0;
+  return static_cast<float>(0.5 * static_cast<double>(count) + 0.5 * events::decayed(score, now, kTasteHalfLifeMs));
+}
+
+std::string fold_genre(std::string_view g) {
+  std::string out;
+  for (char c : g) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u)) out += static_cast<char>(std::tolower(u));
+    else if (!out.empty() && out.back() != '-') out += '-';
+  }
+  while (!out.empty() && out.back() == '-') out.pop_back();
+  return out;
+}
+
+// The value of a tunable for a track (nullopt when unknown: no analysis yet).
+std::optional<double> attribute(const std::string& name, const catalog::Track& t,
+                                const std::optional<audio::AudioAnalysis>& f, int popularity) {
+  if (name == "popularity") return popularity;
+  if (name == "duration_ms") return static_cast<double>(t.duration_ms);
+  if (!f) return std::nullopt;
+  if (name == "tempo") return f->tempo;
+  if (name == "energy") return f->energy;
+  if (name == "danceability") return f->danceability;
+  if (name == "valence") return f->valence;
+  if (name == "acousticness") return f->acousticness;
+  if (name == "instrumentalness") return f->instrumentalness;
+  if (name == "speechiness") return f->speechiness;
+  if (name == "liveness") return f->liveness;
+  if (name == "loudness") return f->loudness;
+  if (name == "key") return f->key;
+  if (name == "mode") return f->mode;
+  if (name == "time_signature") return f->time_signature;
+  return std::nullopt;
+}
+
+// How far a value may be from a target before it costs a whole point of score.
+double scale_of(const std::string& name) {
+  if (name == "tempo") return 40;
+  if (name == "popularity") return 50;
+  if (name == "duration_ms") return 120000;
+  if (name == "loudness") return 12;
+  if (name == "key") return 6;
+  if (name == "time_signature") return 2;
+  return 0.5;
+}
+
+std::vector<Scored> top(const std::vector<float>& scores, const std::vector<std::string>& ids, std::size_t limit,
+                        const std::function<bool(int32_t)>& keep) {
+  std::vector<int32_t> order;
+  order.reserve(scores.size());
+  for (int32_t i = 0; i < static_cast<int32_t>(scores.size()); ++i)
+    if (std::isfinite(scores[static_cast<std::size_t>(i)]) && keep(i)) order.push_back(i);
+  const std::size_t n = std::min(limit, order.size());
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n), order.end(), [&](int32_t a, int32_t b) {
+    const float sa = scores[static_cast<std::size_t>(a)], sb = scores[static_cast<std::size_t>(b)];
+    return sa != sb ? sa > sb : ids[static_cast<std::size_t>(a)] < ids[static_cast<std::size_t>(b)];
+  });
+  std::vector<Scored> out;
+  out.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) out.push_back({ids[static_cast<std::size_t>(order[i])], scores[static_cast<std::size_t>(order[i])]});
+  return out;
+}
+
+}  // namespace
+
+const std::vector<std::string>& tunable_names() {
+  static const std::vector<std::string> names{"acousticness", "danceability", "duration_ms",   "energy",
+                                              "instrumentalness", "key",      "liveness",      "loudness",
+                                              "mode",         "popularity",   "speechiness",   "tempo",
+                                              "time_signature", "valence"};
+  return names;
+}
+
+RecommendService::RecommendService(Sources sources, RecommendServiceOptions options)
+    : src_(std::move(sources)), options_(std::move(options)), store_(options_.models_dir) {}
+
+std::shared_ptr<const Model> RecommendService::model() const {
+  std::lock_guard l(mu_);
+  return model_;
+}
+
+void RecommendService::swap_in(std::shared_ptr<const Model> m) {
+  std::lock_guard l(mu_);
+  model_ = std::move(m);
+}
+
+Status RecommendService::load() {
+  auto v = store_.current_version();
+  if (!v.ok()) return {};  // no model yet
+  SEGUE_ASSIGN_OR_RETURN(auto m, store_.load(*v));
+  swap_in(std::move(m));
+  return {};
+}
+
+Status RecommendService::follow() {
+  auto v = store_.current_version();
+  if (!v.ok()) return {};
+  auto cur = model();
+  if (cur && cur->info.version == *v) return {};
+  SEGUE_ASSIGN_OR_RETURN(auto m, store_.load(*v));
+  log::info("recommendation model loaded", {{"version", m->info.version}});
+  swap_in(std::move(m));
+  return {};
+}
+
+Result<std::string> RecommendService::rollback() {
+  SEGUE_ASSIGN_OR_RETURN(std::string v, store_.rollback());
+  SEGUE_ASSIGN_OR_RETURN(auto m, store_.load(v));
+  swap_in(std::move(m));
+  return v;
+}
+
+Result<TrainingSet> RecommendService::gather(int64_t now,
+                                             const std::function<bool(const std::string&, int, int)>& progress) {
+  auto snap = src_.catalog->snapshot();
+  TrainingSet set(
+      [snap](const std::string& track) {
+        std::vector<std::string> out;
+        if (const auto* t = snap->track(TrackId(track)))
+          for (const auto& a : t->artist_ids) out.push_back(a.str());
+        return out;
+      },
+      now, options_.weights);
+  const SignalWeights& w = options_.weights;
+  auto step = [&](int done) { return !progress || progress("signals", done, 4); };
+  if (!step(0)) return Error::unavailable("training stopped");
+  // What users did in Segue: plays, early skips, search clicks.
+  if (src_.taste_db) {
+    SEGUE_TRY(TasteConsumer::for_each(*src_.taste_db, [&](TasteRow&& r) {
+      const float clicks = w.search_click * weighted(r.clicks, r.click_score, now);
+      switch (r.kind) {
+        case events::ItemKind::kTrack: {
+          const float v = w.play * weighted(r.plays, r.play_score, now) +
+                          w.early_skip * weighted(r.skips, r.skip_score, now) + clicks;
+          set.track(r.user.str(), r.id, v, r.skips > 0);
+          break;
+        }
+        case events::ItemKind::kAlbum:
+          if (const auto* a = snap->album(AlbumId(r.id)))
+            for (const auto& artist : a->artist_ids) set.artist(r.user.str(), artist.str(), clicks);
+          break;
+        case events::ItemKind::kArtist:
+          set.artist(r.user.str(), r.id, clicks);
+          break;
+      }
+    }));
+  }
+  if (!step(1)) return Error::unavailable("training stopped");
+  // Imported history (ListenBrainz, Last.fm): each (user, track) weighed at its latest listen.
+  if (src_.db) {
+    SEGUE_TRY(src_.db->read([&](store::Connection& c) {
+      return for_each_listen_aggregate(c, [&](ListenAggregate&& a) {
+        set.track(a.user.str(), a.track.str(),
+                  w.play * static_cast<float>(a.plays) * recency_factor(a.last_ms, now, kTasteHalfLifeMs));
+      });
+    }));
+  }
+  if (!step(2)) return Error::unavailable("training stopped");
+  // Your Library: a saved track; a saved album counts half a save for each of its tracks.
+  if (src_.library) {
+    SEGUE_TRY(src_.library->for_each_saved([&](const UserId& u, user::ItemKind kind, const user::SavedItem& item) {
+      const float v = w.save * recency_factor(item.added_at_ms, now, kTasteHalfLifeMs);
+      if (kind == user::ItemKind::kTrack) {
+        set.track(u.str(), item.id, v);
+      } else {
+        for (const auto* t : snap->album_tracks(AlbumId(item.id))) set.track(u.str(), t->id.str(), v / 2);
+      }
+    }));
+  }
+  if (!step(3)) return Error::unavailable("training stopped");
+  // Playlist adds: who added which track, wherever the playlist is.
+  if (src_.playlists) {
+    SEGUE_ASSIGN_OR_RETURN(auto ids, src_.playlists->all_ids());
+    for (const auto& id : ids) {
+      auto facts = src_.playlists->facts(id);
+      if (!facts.ok() || !*facts) continue;
+      auto items = src_.playlists->items(id, (*facts)->info.owner);
+      if (!items.ok()) continue;
+      for (const auto& item : *items) {
+        auto track = parse_uri(item.uri, "track");
+        if (!track || item.added_by.str().empty()) continue;
+        set.track(item.added_by.str(), *track, w.playlist_add * recency_factor(item.added_at_ms, now, kTasteHalfLifeMs));
+      }
+    }
+  }
+  if (!step(4)) return Error::unavailable("training stopped");
+  return set;
+}
+
+Result<ModelInfo> RecommendService::train(const std::function<bool(const std::string&, int, int)>& progress) {
+  std::lock_guard l(train_mu_);
+  const int64_t now = now_ms();
+  auto result = [&]() -> Result<ModelInfo> {
+    SEGUE_ASSIGN_OR_RETURN(TrainingSet set, gather(now, progress));
+    TrainOptions o = options_.train;
+    o.version = version_for(now, store_.versions());
+    SEGUE_ASSIGN_OR_RETURN(Model m, train_model(std::move(set), o, progress));
+    SEGUE_TRY(store_.publish(m));
+    ModelInfo info = m.info;
+    swap_in(std::make_shared<const Model>(std::move(m)));
+    return info;
+  }();
+  (result.ok() ? trainings_ok_ : trainings_failed_).fetch_add(1);
+  return result;
+}
+
+Result<std::vector<std::pair<int32_t, float>>> RecommendService::fresh_history(const Model& m, const UserId& user,
+                                                                              Level level,
+                                                                              std::vector<int32_t>& played) {
+  std::vector<std::pair<int32_t, float>> out;
+  if (!src_.taste_db) return out;
+  const ModelLevel& l = level == Level::kTracks ? m.tracks : m.artists;
+  auto snap = src_.catalog->snapshot();
+  SEGUE_ASSIGN_OR_RETURN(auto rows, TasteConsumer::of_user(*src_.taste_db, user));
+  const int64_t now = now_ms();
+  const SignalWeights& w = options_.weights;
+  auto add = [&](const std::string& id, float v, bool play) {
+    if (auto i = l.find(id)) {
+      out.emplace_back(*i, v);
+      if (play) played.push_back(*i);
+    }
+  };
+  for (const auto& r : rows) {
+    if (r.kind != events::ItemKind::kTrack) continue;
+    const float v = w.play * weighted(r.plays, r.play_score, now) + w.early_skip * weighted(r.skips, r.skip_score, now);
+    const bool touched = r.plays > 0 || r.skips > 0;
+    if (level == Level::kTracks) {
+      add(r.id, v, touched);
+    } else if (const auto* t = snap->track(TrackId(r.id))) {
+      for (const auto& a : t->artist_ids) add(a.str(), v, r.plays > 0);
+    }
+  }
+  return out;
+}
+
+Result<std::vector<Scored>> RecommendService::for_user(const UserId& user, Level level, std::size_t limit) {
+  auto m = model();
+  auto snap = src_.catalog->snapshot();
+  if (!m) {
+    // No model yet: the most popular items of the catalog.
+    std::vector<Scored> out;
+    if (level == Level::kTracks) {
+      for (const auto& t : snap->tracks())
+        out.push_back({t.id.str(), src_.popularity ? static_cast<float>(src_.popularity(t.id)) : 0.0f});
+    } else {
+      for (const auto& a : snap->artists()) out.push_back({a.id.str(), 0.0f});
+    }
+    std::stable_sort(out.begin(), out.end(), [](const Scored& a, const Scored& b) { return a.score > b.score; });
+    if (out.size() > limit) out.resize(limit);
+    return out;
+  }
+  const ModelLevel& l = level == Level::kTracks ? m->tracks : m->artists;
+  std::vector<int32_t> played;
+  SEGUE_ASSIGN_OR_RETURN(auto fresh, fresh_history(*m, user, level, played));
+  std::vector<float> scores(static_cast<std::size_t>(l.size()), 0.0f);
+  std::vector<char> excluded(static_cast<std::size_t>(l.size()), 0);
+  for (int32_t i : played) excluded[static_cast<std::size_t>(i)] = 1;
+  const auto u = m->find_user(user.str());
+  if (u) {
+    l.als.score(*u, scores);
+    for (int32_t i : l.seen.items_of(*u)) excluded[static_cast<std::size_t>(i)] = 1;
+    for (int32_t i : l.disliked[static_cast<std::size_t>(*u)]) excluded[static_cast<std::size_t>(i)] = 1;
+  } else {
+    std::vector<int32_t> items;
+    std::vector<float> weights;
+    for (const auto& [i, v] : fresh)
+      if (v > 0) {
+        items.push_back(i);
+        weights.push_back(v);
+      }
+    if (!items.empty()) {
+      Eigen::VectorXf s = l.als.fold_in(items, weights, m->als_options);
+      for (int32_t i = 0; i < l.size(); ++i) scores[static_cast<std::size_t>(i)] = s[i];
+    } else {
+      for (int32_t i = 0; i < l.size(); ++i) scores[static_cast<std::size_t>(i)] = static_cast<float>(l.degree[static_cast<std::size_t>(i)]);
+    }
+  }
+  for (const auto& [i, v] : fresh)
+    if (v <= 0) excluded[static_cast<std::size_t>(i)] = 1;  // skipped more than played
+  // Only what the catalog still has.
+  auto keep = [&](int32_t i) {
+    if (excluded[static_cast<std::size_t>(i)]) return false;
+    const auto& id = l.ids[static_cast<std::size_t>(i)];
+    return level == Level::kTracks ? snap->track(TrackId(id)) != nullptr : snap->artist(ArtistId(id)) != nullptr;
+  };
+  return top(scores, l.ids, limit, keep);
+}
+
+Result<Recommendations> RecommendService::from_seeds(const Seeds& seeds, const std::vector<Tunable>& tunables,
+                                                     std::size_t limit, const std::optional<UserId>& user) {
+  auto snap = src_.catalog->snapshot();
+  auto m = model();
+  Recommendations out;
+  // Candidate scores per catalog track.
+  std::unordered_map<std::string, float> cand;
+  std::unordered_set<std::string> seed_tracks(seeds.tracks.begin(), seeds.tracks.end());
+  auto pop = [&](const TrackId& t) { return src_.popularity ? src_.popularity(t) : 0; };
+  auto add_artist_tracks = [&](const std::string& artist, float weight, int& pool) {
+    for (const auto* t : snap->artist_tracks(ArtistId(artist))) {
+      if (seed_tracks.count(t->id.str())) continue;
+      cand[t->id.str()] += weight * (0.5f + static_cast<float>(pop(t->id)) / 200.0f);
+      ++pool;
+    }
+  };
+  for (const auto& id : seeds.tracks) {
+    const auto* t = snap->track(TrackId(id));
+    if (!t) return Error::invalid("seed_tracks: unknown track " + id);
+    SeedReport rep{id, "TRACK"};
+    if (m) {
+      if (auto i = m->tracks.find(id)) {
+        auto nb = m->tracks.neighbors.neighbors_of(*i);
+        auto sim = m->tracks.neighbors.similarities_of(*i);
+        const float best = sim.empty() ? 1.0f : std::max(sim[0], 1e-6f);
+        for (std::size_t k = 0; k < nb.size(); ++k) {
+          const auto& tid = m->tracks.ids[static_cast<std::size_t>(nb[k])];
+          if (seed_tracks.count(tid) || !snap->track(TrackId(tid))) continue;
+          cand[tid] += 2.0f * sim[k] / best;
+          ++rep.initial_pool;
+        }
+      }
+    }
+    // The track's own artists, less strongly: radio-like continuity even without a model.
+    for (const auto& a : t->artist_ids) add_artist_tracks(a.str(), 0.5f, rep.initial_pool);
+    out.seeds.push_back(rep);
+  }
+  for (const auto& id : seeds.artists) {
+    if (!snap->artist(ArtistId(id))) return Error::invalid("seed_artists: unknown artist " + id);
+    SeedReport rep{id, "ARTIST"};
+    add_artist_tracks(id, 1.0f, rep.initial_pool);
+    if (m) {
+      if (auto i = m->artists.find(id)) {
+        auto nb = m->artists.neighbors.neighbors_of(*i);
+        auto sim = m->artists.neighbors.similarities_of(*i);
+        const float best = sim.empty() ? 1.0f : std::max(sim[0], 1e-6f);
+        for (std::size_t k = 0; k < nb.size() && k < 50; ++k)
+          add_artist_tracks(m->artists.ids[static_cast<std::size_t>(nb[k])], sim[k] / best, rep.initial_pool);
+      }
+    }
+    out.seeds.push_back(rep);
+  }
+  for (const auto& g : seeds.genres) {
+    const std::string folded = fold_genre(g);
+    SeedReport rep{g, "GENRE"};
+    for (const auto& t : snap->tracks()) {
+      bool match = std::any_of(t.genres.begin(), t.genres.end(), [&](const auto& x) { return fold_genre(x) == folded; });
+      if (!match)
+        if (const auto* a = snap->album(t.album_id))
+          match = std::any_of(a->genres.begin(), a->genres.end(), [&](const auto& x) { return fold_genre(x) == folded; });
+      if (!match || seed_tracks.count(t.id.str())) continue;
+      cand[t.id.str()] += 0.75f + static_cast<float>(pop(t.id)) / 200.0f;
+      ++rep.initial_pool;
+    }
+    out.seeds.push_back(rep);
+  }
+  // A known user's own taste breaks ties among the candidates.
+  if (m && user) {
+    if (auto u = m->find_user(user->str())) {
+      for (auto& [id, s] : cand)
+        if (auto i = m->tracks.find(id)) s += 0.1f * m->tracks.als.users.row(*u).dot(m->tracks.als.items.row(*i));
+    }
+  }
+  // Tunables: min/max filter, target pulls toward the value.
+  struct Ranked {
+    const catalog::Track* track;
+    float score;
+  };
+  std::vector<Ranked> ranked;
+  ranked.reserve(cand.size());
+  for (const auto& [id, base] : cand) {
+    const auto* t = snap->track(TrackId(id));
+    if (!t) continue;
+    std::optional<audio::AudioAnalysis> f;
+    bool need_features = false;
+    for (const auto& tu : tunables) need_features |= tu.name != "popularity" && tu.name != "duration_ms";
+    if (need_features && src_.features) f = src_.features(t->id);
+    const int p = pop(t->id);
+    float score = base;
+    bool ok = true;
+    for (const auto& tu : tunables) {
+      auto v = attribute(tu.name, *t, f, p);
+      if (!v) {
+        if (tu.min || tu.max) ok = false;  // unknown cannot be shown to be in range
+        continue;
+      }
+      if ((tu.min && *v < *tu.min) || (tu.max && *v > *tu.max)) ok = false;
+      if (tu.target) score -= static_cast<float>(std::abs(*v - *tu.target) / scale_of(tu.name));
+    }
+    if (ok) ranked.push_back({t, score});
+  }
+  for (auto& rep : out.seeds) rep.after_filtering = static_cast<int>(ranked.size());
+  std::sort(ranked.begin(), ranked.end(), [](const Ranked& a, const Ranked& b) {
+    return a.score != b.score ? a.score > b.score : a.track->id < b.track->id;
+  });
+  // Few per artist, then fill with the rest in order.
+  const std::size_t cap =
+      options_.max_per_artist > 0 ? static_cast<std::size_t>(options_.max_per_artist) : std::max<std::size_t>(2, limit / 5);
+  std::unordered_map<std::string, std::size_t> per_artist;
+  std::vector<const catalog::Track*> later;
+  for (const auto& r : ranked) {
+    if (out.tracks.size() >= limit) break;
+    const std::string a = r.track->artist_ids.empty() ? std::string() : r.track->artist_ids.front().str();
+    if (per_artist[a]++ >= cap) {
+      later.push_back(r.track);
+      continue;
+    }
+    out.tracks.push_back(r.track->id.str());
+  }
+  for (const auto* t : later) {
+    if (out.tracks.size() >= limit) break;
+    out.tracks.push_back(t->id.str());
+  }
+  return out;
+}
+
+Result<std::vector<ArtistId>> RecommendService::related_artists(const ArtistId& artist, std::size_t limit) {
+  auto snap = src_.catalog->snapshot();
+  const auto* a = snap->artist(artist);
+  if (!a) return Error::not_found("artist not found");
+  std::vector<ArtistId> out;
+  std::unordered_set<std::string> have{artist.str()};
+  if (auto m = model()) {
+    if (auto i = m->artists.find(artist.str())) {
+      for (int32_t n : m->artists.neighbors.neighbors_of(*i)) {
+        if (out.size() >= limit) break;
+        const auto& id = m->artists.ids[static_cast<std::size_t>(n)];
+        if (snap->artist(ArtistId(id)) && have.insert(id).second) out.emplace_back(id);
+      }
+    }
+  }
+  if (out.size() < limit) {
+    // Artists sharing the most genres with this one (cold start: nobody played it yet).
+    std::set<std::string> mine;
+    for (const auto* t : snap->artist_tracks(artist))
+      for (const auto& g : t->genres) mine.insert(fold_genre(g));
+    std::vector<std::pair<int, std::string>> shared;
+    if (!mine.empty()) {
+      std::unordered_map<std::string, std::set<std::string>> genres_of;
+      for (const auto& t : snap->tracks())
+        for (const auto& aid : t.artist_ids)
+          for (const auto& g : t.genres)
+            if (mine.count(fold_genre(g))) genres_of[aid.str()].insert(fold_genre(g));
+      for (const auto& [id, gs] : genres_of)
+        if (!have.count(id)) shared.emplace_back(static_cast<int>(gs.size()), id);
+      std::sort(shared.begin(), shared.end(), [](const auto& x, const auto& y) {
+        return x.first != y.first ? x.first > y.first : x.second < y.second;
+      });
+    }
+    for (const auto& [n, id] : shared) {
+      if (out.size() >= limit) break;
+      out.emplace_back(id);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> RecommendService::genre_seeds() const {
+  auto snap = src_.catalog->snapshot();
+  std::set<std::string> g;
+  for (const auto& t : snap->tracks())
+    for (const auto& x : t.genres)
+      if (auto f = fold_genre(x); !f.empty()) g.insert(f);
+  for (const auto& a : snap->albums())
+    for (const auto& x : a.genres)
+      if (auto f = fold_genre(x); !f.empty()) g.insert(f);
+  return {g.begin(), g.end()};
+}
+
+void RecommendService::register_metrics(MetricsRegistry& metrics) {
+  metrics.gauge_fn("segue_recommend_model_version", "The current model's version (its training time, Unix seconds; 0: none)",
+                   [this] {
+                     auto m = model();
+                     return m ? static_cast<double>(m->info.trained_at_ms) / 1000.0 : 0.0;
+                   });
+  metrics.gauge_fn("segue_recommend_model_age_seconds", "Seconds since the current model was trained", [this] {
+    auto m = model();
+    return m ? static_cast<double>(now_ms() - m->info.trained_at_ms) / 1000.0 : 0.0;
+  });
+  metrics.gauge_fn("segue_recommend_model_training_seconds", "How long the current model took to train", [this] {
+    auto m = model();
+    return m ? m->info.training_seconds : 0.0;
+  });
+  metrics.gauge_fn("segue_recommend_model_users", "Users in the current model", [this] {
+    auto m = model();
+    return m ? static_cast<double>(m->users.size()) : 0.0;
+  });
+  metrics.gauge_fn("segue_recommend_model_tracks", "Tracks in the current model", [this] {
+    auto m = model();
+    return m ? static_cast<double>(m->tracks.size()) : 0.0;
+  });
+  metrics.gauge_fn("segue_recommend_trainings", "Trainings finished in this process", {{"result", "ok"}},
+                   [this] { return static_cast<double>(trainings_ok_.load()); });
+  metrics.gauge_fn("segue_recommend_trainings", "Trainings finished in this process", {{"result", "failed"}},
+                   [this] { return static_cast<double>(trainings_failed_.load()); });
+}
+
+}  // namespace segue::recommend

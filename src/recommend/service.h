@@ -1,0 +1,125 @@
+// The recommendation service (the seed's ML platform, issue 18): trains models from what users
+// did, keeps the current one in memory, and answers the queries the API and home ask.
+//
+// Training (train(): `segue recommend train`, and the server's scheduled job on the node that
+// leads): reads the taste consumer's sums, imported listens, saves and playlist adds, trains
+// both levels (training.h), publishes the model under `models_dir` (model.h) and swaps it in.
+// Nodes that do not train see a new `current` within `follow()`'s next call (the server calls
+// it every 30 s) when they share the models directory.
+//
+// Queries never block on training: they read an immutable Model through a shared_ptr. They do
+// block on the database for a user's latest signals (worker threads only).
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "audio/features.h"
+#include "catalog/catalog.h"
+#include "common/metrics.h"
+#include "playlist/service.h"
+#include "recommend/model.h"
+#include "recommend/training.h"
+#include "user/library.h"
+
+namespace segue::recommend {
+
+struct Scored {
+  std::string id;
+  float score = 0;
+};
+
+enum class Level { kTracks, kArtists };
+
+// Spotify's tunable track attributes (min_/max_/target_ of each); values in the API's units
+// (tempo BPM, loudness dB, popularity 0-100, key 0-11, mode 0/1, time_signature, duration_ms,
+// the rest 0..1).
+struct Tunable {
+  std::string name;  // "tempo", "energy", ...
+  std::optional<double> min, max, target;
+};
+const std::vector<std::string>& tunable_names();
+
+struct Seeds {
+  std::vector<std::string> artists, tracks, genres;
+};
+
+struct SeedReport {
+  std::string id, type;  // "ARTIST", "TRACK", "GENRE"
+  int initial_pool = 0, after_filtering = 0;
+};
+
+struct Recommendations {
+  std::vector<std::string> tracks;
+  std::vector<SeedReport> seeds;
+};
+
+struct RecommendServiceOptions {
+  std::string models_dir;
+  TrainOptions train;
+  SignalWeights weights;
+  int max_per_artist = 0;  // 0: max(2, limit / 5) per answer
+};
+
+class RecommendService {
+ public:
+  struct Sources {
+    store::Database* taste_db = nullptr;  // the taste consumer's database
+    store::Database* db = nullptr;        // listens
+    catalog::Catalog* catalog = nullptr;
+    user::Library* library = nullptr;
+    playlist::PlaylistService* playlists = nullptr;
+    // The track's audio features when analysed, and its popularity 0-100.
+    std::function<std::optional<audio::AudioAnalysis>(const TrackId&)> features;
+    std::function<int(const TrackId&)> popularity;
+  };
+  RecommendService(Sources sources, RecommendServiceOptions options);
+
+  // The current model from disk, if there is one (none is not an error).
+  Status load();
+  // Loads `current` again when it points at another version than the one in memory.
+  Status follow();
+  // Gathers the signals, trains, publishes and swaps in. `progress(stage, done, total)`:
+  // stages "signals", "tracks", "artists"; false stops.
+  Result<ModelInfo> train(const std::function<bool(const std::string&, int, int)>& progress = {});
+  Result<std::string> rollback();
+  std::shared_ptr<const Model> model() const;
+  ModelStore& store() { return store_; }
+
+  // A user's ranking of tracks or artists they have not played (nor early-skipped), best first.
+  // Users the model was not trained with are folded in from their latest signals; with no
+  // model or no signals, the most played items the user has not played.
+  Result<std::vector<Scored>> for_user(const UserId& user, Level level, std::size_t limit);
+  // Tracks like the seeds, filtered and ranked by the tunables (Error::invalid for a seed that
+  // does not exist, naming it).
+  Result<Recommendations> from_seeds(const Seeds& seeds, const std::vector<Tunable>& tunables, std::size_t limit,
+                                     const std::optional<UserId>& user = std::nullopt);
+  // Artists like `artist` (the model's neighbours, then artists sharing its genres).
+  Result<std::vector<ArtistId>> related_artists(const ArtistId& artist, std::size_t limit);
+  // The genres of the catalog, folded to lower case, sorted.
+  std::vector<std::string> genre_seeds() const;
+
+  void register_metrics(MetricsRegistry& metrics);
+
+ private:
+  Result<TrainingSet> gather(int64_t now_ms, const std::function<bool(const std::string&, int, int)>& progress);
+  void swap_in(std::shared_ptr<const Model> m);
+  // The user's latest signals as weights per level index (for fold-in and exclusions).
+  Result<std::vector<std::pair<int32_t, float>>> fresh_history(const Model& m, const UserId& user, Level level,
+                                                               std::vector<int32_t>& played);
+
+  Sources src_;
+  RecommendServiceOptions options_;
+  ModelStore store_;
+  mutable std::mutex mu_;
+  std::shared_ptr<const Model> model_;
+  std::mutex train_mu_;  // one training at a time in this process
+  std::atomic<uint64_t> trainings_ok_{0}, trainings_failed_{0};
+};
+
+}  // namespace segue::recommend

@@ -1,0 +1,54 @@
+// What users do, as the models' implicit feedback: the "taste" consumer of the event log keeps,
+// per user and item (track, album or artist), recency-weighted sums of
+// - plays (a stream of 30 s or more, or a short track played to its end: events::counts_as_play),
+// - early skips (a skip before 30 s: a negative signal),
+// - search clicks (an item picked from search results).
+// Private sessions count for nothing. Sums are in the events module's decay form (decay.h):
+// each event adds 2^((t - epoch) / half_life), so late and out-of-order events count once and
+// the value now is a multiplication away. Saves and playlist adds are read from their own
+// stores when a model is trained (their current state is the truth: an unsaved track is no
+// longer a save). Table `taste_signals` (migration module "taste"); docs/formats/recommend.md.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "events/consumer.h"
+#include "events/decay.h"
+#include "events/track_info.h"
+
+namespace segue::recommend {
+
+inline constexpr int64_t kTasteHalfLifeMs = 90 * events::kDayMs;
+inline constexpr int64_t kEarlySkipMs = 30'000;
+
+std::vector<store::Migration> taste_migrations();
+
+struct TasteRow {
+  UserId user;
+  events::ItemKind kind = events::ItemKind::kTrack;
+  std::string id;
+  int64_t plays = 0, skips = 0, clicks = 0;        // counts
+  double play_score = 0, skip_score = 0, click_score = 0;  // decay form (kTasteHalfLifeMs)
+  int64_t last_ms = 0;                              // the latest event's time
+};
+
+class TasteConsumer final : public events::Consumer {
+ public:
+  static inline const std::string kName = "taste";
+
+  const std::string& name() const override { return kName; }
+  std::string migration_module() const override { return "taste"; }
+  std::vector<store::Migration> migrations() const override { return taste_migrations(); }
+  Status apply(store::Connection& c, std::span<const events::Event> events) override;
+  Status reset(store::Connection& c) override;
+  Status forget_user(store::Connection& c, const UserId& user, std::span<const events::Event> applied) override;
+
+  // Every row (training; one read transaction, rows in key order) and one user's rows
+  // (scoring a user with what they did since the model was trained). Worker threads only.
+  static Status for_each(store::Database& db, const std::function<void(TasteRow&&)>& fn);
+  static Result<std::vector<TasteRow>> of_user(store::Database& db, const UserId& user);
+};
+
+}  // namespace segue::recommend
