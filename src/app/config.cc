@@ -23,7 +23,8 @@ const std::set<std::string> kKnownKeys = {
     "transcode_cache_mb", "transcode_jobs", "transcode_ahead", "transcode_dir", "max_connections_per_address", "allowed_hosts",
     "audio_rate_limit", "image_rate_limit",
     "metrics_token", "test_index_delay_ms", "database", "database_writers", "redis", "roles",
-    "event_log", "event_log_durability", "edges", "edge_key_file", "edge_probe_interval", "trusted_proxies"};
+    "event_log", "event_log_durability", "edges", "edge_key_file", "edge_probe_interval", "trusted_proxies",
+    "models_dir", "recommend_train_interval"};
 
 Result<int64_t> to_int(const std::string& key, const std::string& v, int64_t lo, int64_t hi) {
   auto n = strings::parse_int(v);
@@ -244,6 +245,11 @@ Result<Config> build_config(const Settings& file, const Settings& env, const Set
   if (auto v = last("rate_limit_client")) { SEGUE_ASSIGN_OR_RETURN(auto n, to_int("rate_limit_client", *v, 0, 100'000'000)); c.rate_limit_client = static_cast<uint32_t>(n); }
   if (auto v = last("rate_limit_user")) { SEGUE_ASSIGN_OR_RETURN(auto n, to_int("rate_limit_user", *v, 0, 100'000'000)); c.rate_limit_user = static_cast<uint32_t>(n); }
   if (auto v = last("rate_window")) { SEGUE_ASSIGN_OR_RETURN(auto n, to_int("rate_window", *v, 1, 86400)); c.rate_window = std::chrono::seconds(n); }
+  if (auto v = last("models_dir")) c.models_dir = *v;
+  if (auto v = last("recommend_train_interval")) {
+    SEGUE_ASSIGN_OR_RETURN(auto n, to_int("recommend_train_interval", *v, 0, 86400 * 30));
+    c.recommend_train_interval = std::chrono::seconds(n);
+  }
   if (auto v = last("rescan_interval")) { SEGUE_ASSIGN_OR_RETURN(auto n, to_int("rescan_interval", *v, 0, 86400 * 30)); c.rescan_interval = std::chrono::seconds(n); }
   if (auto v = last("access_log")) { SEGUE_ASSIGN_OR_RETURN(c.access_log, to_bool("access_log", *v)); }
   if (auto v = last("web")) { c.web_dir = *v; c.web_configured = true; }

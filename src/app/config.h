@@ -18,9 +18,11 @@ namespace segue::app {
 // What a node runs (setting `roles`): "api" serves HTTP and /v1/ws (and watches for the CLI's
 // revocations), "scanner" scans the libraries at start and every rescan_interval, "indexer"
 // keeps the search index in step, "transcode" runs the transcode jobs, "analysis" the
-// background audio analysis, "events" the event-log consumers (history, popularity, top items).
-// Default: all of them.
-inline const std::vector<std::string> kAllRoles = {"api", "scanner", "indexer", "transcode", "analysis", "events"};
+// background audio analysis, "events" the event-log consumers (history, popularity, top items,
+// taste), "recommend" the scheduled training of the recommendation models (one node of a
+// cluster at a time: a lease). Default: all of them.
+inline const std::vector<std::string> kAllRoles = {"api", "scanner", "indexer", "transcode", "analysis", "events",
+                                                   "recommend"};
 
 struct Config {
   std::set<std::string> roles{kAllRoles.begin(), kAllRoles.end()};
@@ -82,6 +84,12 @@ struct Config {
   uint32_t audio_rate_limit = 3000;
   uint32_t image_rate_limit = 1000;
   std::chrono::seconds rescan_interval{300};  // periodic rescan while serving; 0 disables
+  // Recommendation models (issue 18): their directory (empty: <data_dir>/models; in a cluster a
+  // path every node sees, so the node that trains publishes for all), and how often the node
+  // with the "recommend" role retrains (0: only `segue recommend train`). A node with no model
+  // or one older than the interval trains a minute after it starts.
+  std::string models_dir;
+  std::chrono::seconds recommend_train_interval{86400};
   bool access_log = true;
   std::string log_level = "info";
   // The built web player (web/dist). Unset: the source tree's web/dist if it exists; "off":

@@ -54,7 +54,8 @@ constexpr const char* kUsage = R"(usage: segue COMMAND [options]
           [--public-url URL] [--cors-origin ORIGIN]... [--io-threads N] [--workers N]
           [--allowed-host HOST]... [--max-connections-per-address N] [--metrics-token TOKEN]
           [--trusted-proxies CIDR,...]
-          [--roles api,scanner,indexer,transcode,analysis,events]
+          [--roles api,scanner,indexer,transcode,analysis,events,recommend]
+          [--models-dir DIR] [--recommend-train-interval SECONDS]
           [--database postgresql://...] [--redis redis://HOST:PORT | redis:///PATH/TO/SOCKET]
           [--event-log database|redis] [--event-log-durability fsync|relaxed]
           [--edges NAME=URL[@REGION][*WEIGHT],...] [--edge-key-file FILE] [--edge-probe-interval 1s]
@@ -68,6 +69,9 @@ constexpr const char* kUsage = R"(usage: segue COMMAND [options]
   migrate --data DIR --to postgresql://...   (copies DIR's SQLite state into an empty database)
   import  listens --data DIR [--user NAME] [--create-users] FILE...
           (ListenBrainz JSON lines or Last.fm scrobble CSV; matched to the catalog's tracks)
+  recommend train | status | rollback  --data DIR [--models-dir DIR]
+          (trains the recommendation models from plays, skips, saves, playlist adds and imported
+          listens; a running server loads the new model within 5 s)
   routes  (prints every route's access rule as JSON)
   demo-library DIR
 
@@ -97,6 +101,7 @@ const std::map<std::string, std::string> kSettingFlags = {
     {"max-connections", "max_connections"}, {"web", "web"}, {"stream-token-ttl", "stream_token_ttl"},
     {"max-connections-per-address", "max_connections_per_address"},
     {"audio-rate-limit", "audio_rate_limit"}, {"image-rate-limit", "image_rate_limit"}, {"allowed-host", "allowed_hosts"},
+    {"models-dir", "models_dir"}, {"recommend-train-interval", "recommend_train_interval"},
     {"metrics-token", "metrics_token"}, {"database", "database"}, {"database-writers", "database_writers"},
     {"redis", "redis"}, {"roles", "roles"}, {"event-log", "event_log"}, {"event-log-durability", "event_log_durability"},
     {"edges", "edges"}, {"edge-key-file", "edge_key_file"}, {"transcode-dir", "transcode_dir"}, {"edge-probe-interval", "edge_probe_interval"},
@@ -233,6 +238,62 @@ int cmd_import(int argc, char** argv) {
   for (const auto& u : r->users_missing)
     std::printf("  skipped user %s: not in Segue (give --create-users to create it)\n", u.c_str());
   return r->bad > 0 && r->read == 0 ? 1 : 0;
+}
+
+// The recommendation models (recommend/service.h): train one now, show the current one, or
+// go back to the previous one.
+int cmd_recommend(int argc, char** argv) {
+  const std::string sub = argc >= 3 ? argv[2] : "";
+  if (sub != "train" && sub != "status" && sub != "rollback") fail("recommend needs a subcommand: train, status or rollback");
+  Args a = parse_args(argc, argv, 3, {}, {});
+  if (!a.positional.empty()) fail("recommend " + sub + " takes no positional arguments");
+  Config c = load_config(a);
+  Services s = open_or_fail(c);
+  recommend::RecommendService& rec = *s.recommend;
+  auto print_model = [](const recommend::Model& m) {
+    std::printf("model %s: trained %.1f s ago in %.2f s; %zu users, %d tracks, %d artists, %lld signals, %d factors\n",
+                m.info.version.c_str(), static_cast<double>(events::wall_clock_ms() - m.info.trained_at_ms) / 1000.0,
+                m.info.training_seconds, m.users.size(), m.tracks.size(), m.artists.size(),
+                static_cast<long long>(m.info.signals), m.info.factors);
+  };
+  if (sub == "status") {
+    auto m = rec.model();
+    if (!m) {
+      std::printf("no model yet in %s (segue recommend train)\n", rec.store().dir().c_str());
+      return 1;
+    }
+    print_model(*m);
+    auto prev = rec.store().previous_version();
+    std::printf("previous: %s\n", prev.ok() ? prev->c_str() : "none");
+    return 0;
+  }
+  if (sub == "rollback") {
+    auto v = rec.rollback();
+    if (!v.ok()) fail(v.error().message);
+    std::printf("current model is now %s\n", v->c_str());
+    return 0;
+  }
+  // Train: first bring the taste sums up to date with the log.
+  if (auto st = s.events->catch_up(recommend::TasteConsumer::kName); !st.ok()) fail(st.error().message);
+  const bool tty = isatty(STDERR_FILENO);
+  std::string last_stage;
+  auto r = rec.train([&](const std::string& stage, int done, int total) {
+    if (tty) {
+      const int width = 30;
+      const int filled = total ? done * width / total : width;
+      std::string bar(static_cast<std::size_t>(filled), '=');
+      bar.resize(static_cast<std::size_t>(width), ' ');
+      std::fprintf(stderr, "\r%-8s [%s] %d/%d ", stage.c_str(), bar.c_str(), done, total);
+      if (done == total) std::fprintf(stderr, "\n");
+    } else if (stage != last_stage) {
+      std::fprintf(stderr, "%s...\n", stage.c_str());
+    }
+    last_stage = stage;
+    return true;
+  });
+  if (!r.ok()) fail(r.error().message);
+  print_model(*rec.model());
+  return 0;
 }
 
 int cmd_scan(int argc, char** argv) {
@@ -664,6 +725,7 @@ int main(int argc, char** argv) {
     if (cmd == "events") return cmd_events(argc, argv);
     if (cmd == "migrate") return cmd_migrate(argc, argv);
     if (cmd == "import") return cmd_import(argc, argv);
+    if (cmd == "recommend") return cmd_recommend(argc, argv);
     if (cmd == "routes") {
       // The access table: every route, who may call it, its scopes and object rule.
       std::printf("%s\n", segue::api::spotify::route_rules_json().c_str());

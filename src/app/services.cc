@@ -148,6 +148,9 @@ Result<Services> open_services(const Config& config, Scope scope) {
     SEGUE_ASSIGN_OR_RETURN(auto opened, events::RedisStream::open(std::move(stream)));
     event_options.stream = std::move(opened);
   }
+  // What users do, summed for the recommendation models (recommend/taste.h).
+  s.taste = std::make_unique<recommend::TasteConsumer>();
+  event_options.extra_consumers.push_back(s.taste.get());
   SEGUE_ASSIGN_OR_RETURN(s.events, events::EventLog::open(*s.db, std::move(event_options)));
   s.library = std::make_unique<user::Library>(*s.db, s.events_bus.get());
   s.playlists = std::make_unique<playlist::PlaylistService>(*s.db, s.events_bus.get());
@@ -158,6 +161,22 @@ Result<Services> open_services(const Config& config, Scope scope) {
   // each change (bus::LibraryChanged), which is how the user's other devices hear of it.
   s.library_service = std::make_unique<user::LibraryService>(*s.library, *s.catalog, *s.events, s.preferences.get());
   s.importer = std::make_unique<playlist::PlaylistImporter>(*s.playlists, *s.catalog, config.libraries);
+  // Recommendations: models trained from the taste sums, imported listens, saves and playlist
+  // adds, kept in models_dir (issue 18). The audio features come with the analysis service.
+  {
+    recommend::RecommendService::Sources src;
+    src.taste_db = &s.events->derived_db(recommend::TasteConsumer::kName);
+    src.db = s.db.get();
+    src.catalog = s.catalog.get();
+    src.library = s.library.get();
+    src.playlists = s.playlists.get();
+    src.popularity = [log = s.events.get()](const TrackId& t) { return log->popularity(events::ItemKind::kTrack, t.str()); };
+    recommend::RecommendServiceOptions ro;
+    ro.models_dir = config.models_dir.empty() ? config.data_dir + "/models" : config.models_dir;
+    s.recommend = std::make_unique<recommend::RecommendService>(std::move(src), std::move(ro));
+    if (auto st = s.recommend->load(); !st.ok())
+      log::warn("recommendations: the current model does not load; serving without one", {{"error", st.error().message}});
+  }
   SEGUE_ASSIGN_OR_RETURN(std::string key, load_or_create_secret(config.data_dir));
   s.stream_tokens = std::make_unique<playback::StreamTokenSigner>(std::move(key));
   // Stream tokens carry the user's credentials epoch, so they end with a revocation too.
@@ -166,6 +185,7 @@ Result<Services> open_services(const Config& config, Scope scope) {
   MetricsRegistry& metrics = *s.metrics;
   s.catalog->register_metrics(metrics);
   s.events->register_metrics(metrics);
+  s.recommend->register_metrics(metrics);
   if (scope == Scope::kCore) return s;
 
   // Search: the Xapian index in the data directory, fed by the indexer's own thread from the
@@ -227,6 +247,11 @@ Result<Services> open_services(const Config& config, Scope scope) {
   // in niced child processes, `analysis_workers` at a time (none without the "analysis" role:
   // reads still answer from the stored results).
   open_analysis(s, config.has_role("analysis") ? config.analysis_workers : 0, 10);
+  s.recommend->set_features([analysis = s.analysis.get()](const TrackId& t) -> std::optional<audio::AudioAnalysis> {
+    auto sound = analysis->track(t);
+    if (!sound) return std::nullopt;
+    return sound->features;
+  });
 
   // Library scans: once at start, then every rescan_interval (the "scanner" role).
   if (config.has_role("scanner"))
@@ -277,6 +302,33 @@ Status start_roles(Services& s, const Config& config) {
     else if (*r)
       log::info("catalog: reloaded after another node's scan", {{"version", std::to_string(s.catalog->loaded_version())}});
   });
+  // Recommendation models: every node loads what was published; the node holding the training
+  // lease (role "recommend") retrains when the model is missing or older than the interval.
+  s.recommend_follower = std::make_unique<Periodic>(std::chrono::seconds(5), [&s] {
+    if (auto st = s.recommend->follow(); !st.ok())
+      log::warn("recommendations: cannot load the published model", {{"error", st.error().message}});
+  });
+  if (config.has_role("recommend") && config.recommend_train_interval.count() > 0) {
+    Leadership::Hooks hooks;
+    const auto interval = config.recommend_train_interval;
+    hooks.gained = [&s, interval] {
+      s.recommend_trainer = std::make_unique<Periodic>(std::chrono::minutes(1), [&s, interval] {
+        auto m = s.recommend->model();
+        const int64_t age_ms = m ? events::wall_clock_ms() - m->info.trained_at_ms : INT64_MAX;
+        if (age_ms < std::chrono::duration_cast<std::chrono::milliseconds>(interval).count()) return;
+        auto r = s.recommend->train();
+        if (r.ok())
+          log::info("recommendation model trained", {{"version", r->version}, {"seconds", std::to_string(r->training_seconds)}});
+        else if (r.error().code != ErrorCode::kInvalidArgument)  // nothing to train on yet is not news
+          log::warn("recommendations: training failed", {{"error", r.error().message}});
+      });
+    };
+    hooks.lost = [&s] { s.recommend_trainer.reset(); };
+    s.recommend_leader = std::make_unique<Leadership>(
+        std::make_unique<store::LeaderLease>(config.database, store::kRecommendLeaderKey), "recommend", *s.metrics,
+        std::move(hooks));
+    s.recommend_leader->start();
+  }
   // Edge health: the nodes that answer play requests probe the edges they list.
   if (config.has_role("api") && s.edges) {
     s.edge_prober = std::make_unique<edge::EdgeProber>(*s.edges, edge::ProberOptions{config.edge_probe_interval, std::chrono::milliseconds(500)});

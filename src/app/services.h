@@ -29,6 +29,8 @@
 #include "store/database.h"
 #include "playback/service.h"
 #include "playlist/import_service.h"
+#include "recommend/service.h"
+#include "recommend/taste.h"
 #include "search/indexer.h"
 #include "user/library_service.h"
 #include "search/recent.h"
@@ -50,6 +52,7 @@ struct Services {
   std::unique_ptr<catalog::Catalog> catalog;
   std::unique_ptr<catalog::Scanner> scanner;
   std::unique_ptr<catalog::Artwork> artwork;
+  std::unique_ptr<recommend::TasteConsumer> taste;  // a consumer of `events`: declared first, destroyed after it
   std::unique_ptr<events::EventLog> events;
   std::unique_ptr<user::Library> library;
   std::unique_ptr<playback::StreamTokenSigner> stream_tokens;
@@ -58,6 +61,7 @@ struct Services {
   std::unique_ptr<search::RecentSearches> recent_searches;
   std::unique_ptr<user::LibraryService> library_service;  // Your Library's use cases
   std::unique_ptr<playlist::PlaylistImporter> importer;     // playlist import
+  std::unique_ptr<recommend::RecommendService> recommend;  // models, training, recommendations
 
   // Scope::kServer only (null otherwise).
   std::unique_ptr<search::SearchIndex> search_index;  // <data>/search
@@ -75,6 +79,12 @@ struct Services {
   std::unique_ptr<edge::EdgeProber> edge_prober;  // with `edges` and the "api" role (start_roles)
   // Reloads the catalog when another node's scan changed it (Catalog::follow(), every second).
   std::unique_ptr<Periodic> catalog_follower;
+  // Loads the model another node (or `segue recommend train`) published (every 5 s).
+  std::unique_ptr<Periodic> recommend_follower;
+  // With the "recommend" role: retraining every recommend_train_interval while this node holds
+  // the training lease (one node of a cluster trains).
+  std::unique_ptr<Periodic> recommend_trainer;
+  std::unique_ptr<Leadership> recommend_leader;
   // Last, so destroyed first: with the "scanner" role, the cluster leadership that runs `scans`
   // and `encode_ahead` while this node holds it (start_roles()).
   std::unique_ptr<Leadership> leader;

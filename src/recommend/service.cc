@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <map>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "common/log.h"
 #include "events/decay.h"
+#include "recommend/content.h"
 #include "recommend/listen_store.h"
 #include "recommend/taste.h"
 
@@ -23,17 +25,6 @@ int64_t now_ms() { return events::wall_clock_ms(); }
 float weighted(int64_t count, double score, int64_t now) {
   if (count <= 0) return 0;
   return static_cast<float>(0.5 * static_cast<double>(count) + 0.5 * events::decayed(score, now, kTasteHalfLifeMs));
-}
-
-std::string fold_genre(std::string_view g) {
-  std::string out;
-  for (char c : g) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u)) out += static_cast<char>(std::tolower(u));
-    else if (!out.empty() && out.back() != '-') out += '-';
-  }
-  while (!out.empty() && out.back() == '-') out.pop_back();
-  return out;
 }
 
 // The value of a tunable for a track (nullopt when unknown: no analysis yet).
@@ -478,15 +469,23 @@ Result<std::vector<ArtistId>> RecommendService::related_artists(const ArtistId& 
 }
 
 std::vector<std::string> RecommendService::genre_seeds() const {
+  // Shown in lower case as tagged; two spellings that fold alike ("Hip-Hop", "hip hop") are one.
   auto snap = src_.catalog->snapshot();
-  std::set<std::string> g;
+  std::map<std::string, std::string> by_fold;
+  auto add = [&](const std::string& x) {
+    if (auto f = fold_genre(x); !f.empty()) {
+      std::string shown;
+      for (char c : x) shown += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      by_fold.emplace(f, shown);
+    }
+  };
   for (const auto& t : snap->tracks())
-    for (const auto& x : t.genres)
-      if (auto f = fold_genre(x); !f.empty()) g.insert(f);
+    for (const auto& x : t.genres) add(x);
   for (const auto& a : snap->albums())
-    for (const auto& x : a.genres)
-      if (auto f = fold_genre(x); !f.empty()) g.insert(f);
-  return {g.begin(), g.end()};
+    for (const auto& x : a.genres) add(x);
+  std::set<std::string> out;
+  for (const auto& [f, shown] : by_fold) out.insert(shown);
+  return {out.begin(), out.end()};
 }
 
 void RecommendService::register_metrics(MetricsRegistry& metrics) {

@@ -79,6 +79,10 @@ class RecommendService {
     std::function<int(const TrackId&)> popularity;
   };
   RecommendService(Sources sources, RecommendServiceOptions options);
+  // The audio features arrive with the analysis service, after construction (before queries).
+  void set_features(std::function<std::optional<audio::AudioAnalysis>(const TrackId&)> features) {
+    src_.features = std::move(features);
+  }
 
   // The current model from disk, if there is one (none is not an error).
   Status load();

@@ -16,6 +16,8 @@ namespace segue::store {
 
 // The advisory-lock key of the scanner and scheduled jobs (migrations use another, 7361426).
 inline constexpr int64_t kScannerLeaderKey = 7361427;
+// The recommendation models' scheduled training (issue 18).
+inline constexpr int64_t kRecommendLeaderKey = 7361428;
 
 class LeaderLease {
  public:
