@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 #include <numbers>
+#include <optional>
 #include <stdexcept>
 #include <unordered_set>
 
@@ -83,6 +84,51 @@ const char* device_name(Device d) {
       return "other";
   }
   return "other";
+}
+
+std::string context_to_json(const BanditContext& c) {
+  boost::json::object o;
+  o["hour"] = c.hour;
+  o["weekday"] = c.weekday;
+  o["device"] = device_name(c.device);
+  o["discovery_share"] = c.discovery_share;
+  o["skip_share"] = c.skip_share;
+  o["home_share"] = c.home_share;
+  return boost::json::serialize(o);
+}
+
+Result<BanditContext> context_from_json(std::string_view text) {
+  boost::system::error_code ec;
+  const boost::json::value v = boost::json::parse(text, ec);
+  if (ec || !v.is_object()) return Error::invalid("context: not a JSON object");
+  const auto& o = v.as_object();
+  BanditContext c;
+  auto number = [&](const char* name, double& out, double lo, double hi,
+                    bool hi_open) -> std::optional<Error> {
+    const auto* f = o.if_contains(name);
+    if (!f || f->is_null()) return std::nullopt;
+    if (!f->is_number())
+      return Error::invalid(std::string("context: ") + name + ": expected a number");
+    const double x = f->to_number<double>();
+    if (!(x >= lo && (hi_open ? x < hi : x <= hi)))
+      return Error::invalid(std::string("context: ") + name + ": out of range");
+    out = x;
+    return std::nullopt;
+  };
+  double weekday = 0;
+  if (auto e = number("hour", c.hour, 0, 24, true)) return *e;
+  if (auto e = number("weekday", weekday, 0, 6, false)) return *e;
+  if (weekday != std::floor(weekday))
+    return Error::invalid("context: weekday: expected an integer");
+  c.weekday = static_cast<int>(weekday);
+  if (auto e = number("discovery_share", c.discovery_share, 0, 1, false)) return *e;
+  if (auto e = number("skip_share", c.skip_share, 0, 1, false)) return *e;
+  if (auto e = number("home_share", c.home_share, 0, 1, false)) return *e;
+  if (const auto* d = o.if_contains("device"); d && !d->is_null()) {
+    if (!d->is_string()) return Error::invalid("context: device: expected a string");
+    c.device = parse_device(d->get_string());
+  }
+  return c;
 }
 
 Eigen::VectorXd bandit_features(const BanditContext& c) {

@@ -59,6 +59,14 @@ struct BanditContext {
   double home_share = 0;       // plays started from home
 };
 
+// The context as logged with an impression and read back by the evaluator:
+// {"hour":8.5,"weekday":2,"device":"speaker","discovery_share":0.3,"skip_share":0.1,"home_share":0.2}.
+std::string context_to_json(const BanditContext& c);
+// Errors (invalid argument, naming the field) on malformed JSON, an hour outside [0, 24), a
+// weekday outside 0..6 or a share outside [0, 1]; absent fields keep their defaults; an
+// unknown device is "other".
+Result<BanditContext> context_from_json(std::string_view text);
+
 // The feature vector x(context): bias; sin/cos of the hour at one and two cycles a day (so an
 // arm's expected reward can peak at any time and have a second peak); sin/cos of the weekday
 // and a weekend flag; the device one-hot; the three shares.

@@ -24,6 +24,12 @@ Estimate mean_of(const std::vector<double>& v, double z) {
 
 }  // namespace
 
+SlatePolicy bandit_policy(const Bandit& b) {
+  return [&b](const BanditContext& c, std::span<const std::string> remaining) {
+    return b.probabilities(c, remaining);
+  };
+}
+
 Result<OffPolicyReport> evaluate_off_policy(std::span<const LoggedSlate> logs,
                                             const SlatePolicy& candidate,
                                             const OffPolicyOptions& options) {

@@ -20,8 +20,12 @@
 //   w_ik.
 // Intervals are normal approximations (estimate +- z se) with the empirical variance: honest
 // when the weights are bounded and n is large; the effective sample size (sum w)^2 / sum w^2
-// warns when they are not. Clipping the weights at `max_weight` trades a bias (downwards for
-// IPS) for variance.
+// warns when they are not. Measured on the simulated home (tests/counterfactual_test.cc, 200
+// seeds of 10,000 slates, logging epsilon 0.4, a near-greedy candidate), the 95% intervals
+// covered the true value in 94% (IPS) and 94.5% (SNIPS) of seeds at one position, 95.5% and
+// 91.5% two positions deep (effective sample size ~370): SNIPS's delta-method interval is
+// somewhat optimistic when few slates carry the weight. Clipping the weights at `max_weight` trades
+// a bias (downwards for IPS) for variance.
 #pragma once
 
 #include <functional>
@@ -52,6 +56,9 @@ struct LoggedSlate {
 // is one.
 using SlatePolicy = std::function<std::vector<double>(const BanditContext&,
                                                       std::span<const std::string> remaining)>;
+
+// The bandit's own distribution as a SlatePolicy (it keeps a reference: `b` must outlive it).
+SlatePolicy bandit_policy(const Bandit& b);
 
 struct OffPolicyOptions {
   std::size_t positions = 1;     // evaluate the reward summed over the top `positions` positions

@@ -236,6 +236,36 @@ TEST(Bandit, FeaturesAreCyclicInTheHourAndOneHotInTheDevice) {
   EXPECT_DOUBLE_EQ((s - t).squaredNorm(), 2.0);  // two one-hot entries differ
 }
 
+TEST(Bandit, ContextsRoundTripThroughTheirLoggedJsonAndBadOnesAreRefused) {
+  const BanditContext c{.hour = 21.25,
+                        .weekday = 6,
+                        .device = Device::kAutomobile,
+                        .discovery_share = 0.375,
+                        .skip_share = 0.5,
+                        .home_share = 0.125};
+  auto back = context_from_json(context_to_json(c));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->hour, 21.25);
+  EXPECT_EQ(back->weekday, 6);
+  EXPECT_EQ(back->device, Device::kAutomobile);
+  EXPECT_EQ(back->discovery_share, 0.375);
+  EXPECT_EQ(back->skip_share, 0.5);
+  EXPECT_EQ(back->home_share, 0.125);
+  auto partial = context_from_json(R"({"hour":7,"device":"Smartphone"})");
+  ASSERT_TRUE(partial.ok());
+  EXPECT_EQ(partial->device, Device::kSmartphone);
+  EXPECT_EQ(partial->weekday, 0);
+  for (const char* bad :
+       {R"({"hour":24})", R"({"hour":"7"})", R"({"weekday":7})", R"({"weekday":1.5})",
+        R"({"skip_share":1.2})", R"({"device":3})", "[1]", "{"}) {
+    auto r = context_from_json(bad);
+    EXPECT_FALSE(r.ok()) << bad;
+  }
+  auto named = context_from_json(R"({"weekday":9})");
+  ASSERT_FALSE(named.ok());
+  EXPECT_NE(named.error().message.find("weekday"), std::string::npos);
+}
+
 TEST(Bandit, StateRoundTripsThroughJsonToTheSameBits) {
   Bandit b({.epsilon = 0.15, .alpha = 0.4, .lambda = 2.0}, "2026-12-07T22:00:00Z");
   sim::train(b, 800, 21);
