@@ -590,6 +590,7 @@ int cmd_serve(int argc, char** argv) {
   ctx.preferences = s.preferences.get();
   ctx.transcodes = s.transcodes.get();
   ctx.analysis = s.analysis.get();
+  ctx.recommend = s.recommend.get();
   ctx.importer = s.importer.get();
   ctx.library_service = s.library_service.get();
   ctx.playback = s.playback.get();

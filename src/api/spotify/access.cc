@@ -76,6 +76,15 @@ std::vector<RouteRule> build_rules() {
   add(http::get, "/v1/browse/recently-added", kAnyToken, {}, kNone, kSegue, "", kCatalogNote);
   for (std::string_view p : {"/v1/audio-features/{id}", "/v1/audio-features", "/v1/audio-analysis/{id}"})
     add(http::get, p, kAnyToken, {}, kNone, kSpotify, "", kCatalogNote);
+  // ---- recommendations (issue 18) ----
+  add(http::get, "/v1/recommendations", kAnyToken, {}, kNone, kSpotify, "",
+      "tracks of the shared catalog like the seeds; a user token's own taste only breaks ties, and "
+      "nothing of any user is shown");
+  add(http::get, "/v1/recommendations/available-genre-seeds", kAnyToken, {}, kNone, kSpotify, "", kCatalogNote);
+  add(http::get, "/v1/artists/{id}/related-artists", kAnyToken, {}, kNone, kSpotify, "",
+      "artists of the shared catalog that the same listeners play (no user is named)");
+  add(http::get, "/v1/me/recommendations", kUser, {Scope::kUserTopRead}, kOwn, kSegue, "",
+      "built from the user's own listening, so user-top-read as /v1/me/top; only the caller's own");
   add(http::get, "/v1/library/duplicates", kUser, {kLibRead}, kNone, kSegue, "",
       "files that are the same recording; a view of the library, so user-library-read");
 

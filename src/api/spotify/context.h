@@ -26,6 +26,9 @@
 namespace segue::analysis {
 class AnalysisService;
 }  // namespace segue::analysis
+namespace segue::recommend {
+class RecommendService;
+}  // namespace segue::recommend
 namespace segue::search {
 class Searcher;
 class Indexer;
@@ -89,6 +92,8 @@ struct ApiContext {
   playback::PlaybackService* playback = nullptr;
   // Audio features, analysis, loudness and duplicates (null: no /v1/audio-* routes).
   segue::analysis::AnalysisService* analysis = nullptr;
+  // Recommendations, related artists, genre seeds (null: no such routes).
+  segue::recommend::RecommendService* recommend = nullptr;
   // Login backoff, the password-hashing pool and per-address limits (null: none of them).
   AbuseLimits* abuse = nullptr;
 

@@ -1,0 +1,171 @@
+// Recommendations over HTTP (recommend/service.h, issue 18): Spotify's /v1/recommendations with
+// seeds and tunable attributes, its genre seeds and related artists, and Segue's
+// /v1/me/recommendations (the user's own ranking of what they have not played;
+// docs/formats/recommend.md). Queries read a user's latest signals from the database, so they
+// run on the worker pool.
+#include <charconv>
+#include <cmath>
+
+#include "api/spotify/handler_util.h"
+#include "api/spotify/objects.h"
+#include "api/spotify/params.h"
+#include "api/spotify/routes.h"
+#include "common/strings.h"
+#include "recommend/service.h"
+
+namespace segue::api::spotify {
+namespace {
+
+namespace json = boost::json;
+
+// Comma-separated values of `name` (empty when absent); Error::invalid for an empty item.
+Result<std::vector<std::string>> list_param(const Request& req, const char* name) {
+  auto v = req.query_param(name);
+  if (!v || v->empty()) return std::vector<std::string>{};
+  auto parts = strings::split(*v, ',');
+  for (auto& s : parts) {
+    s = std::string(strings::trim(s));
+    if (s.empty()) return Error::invalid(std::string("Invalid ") + name + ": empty value in the list");
+  }
+  return parts;
+}
+
+// A seed id, or the id of a segue:/spotify: URI of the kind.
+Result<std::vector<std::string>> seed_ids(const Request& req, const char* name, std::string_view kind) {
+  SEGUE_ASSIGN_OR_RETURN(auto ids, list_param(req, name));
+  for (auto& id : ids) {
+    if (auto parsed = parse_uri(id, kind)) id = *parsed;
+    if (!is_base62_id(id)) return Error::invalid(std::string("Invalid ") + name + ": '" + id + "' is not a base62 id");
+  }
+  return ids;
+}
+
+Result<std::optional<double>> number_param(const Request& req, const std::string& name) {
+  auto v = req.query_param(name);
+  if (!v) return std::optional<double>{};
+  double n = 0;
+  const char* end = v->data() + v->size();
+  auto [ptr, ec] = std::from_chars(v->data(), end, n);
+  if (ec != std::errc() || ptr != end || !std::isfinite(n)) return Error::invalid("Invalid " + name + ": expected a number");
+  return std::optional<double>(n);
+}
+
+Result<std::vector<recommend::Tunable>> tunables(const Request& req) {
+  std::vector<recommend::Tunable> out;
+  for (const auto& name : recommend::tunable_names()) {
+    recommend::Tunable t{name};
+    SEGUE_ASSIGN_OR_RETURN(t.min, number_param(req, "min_" + name));
+    SEGUE_ASSIGN_OR_RETURN(t.max, number_param(req, "max_" + name));
+    SEGUE_ASSIGN_OR_RETURN(t.target, number_param(req, "target_" + name));
+    if (t.min && t.max && *t.min > *t.max) return Error::invalid("Invalid min_" + name + ": above max_" + name);
+    if (t.min || t.max || t.target) out.push_back(std::move(t));
+  }
+  return out;
+}
+
+awaitable<Response> recommendations(ApiContext& ctx, Request& req) {
+  SEGUE_GUARD(p, ctx, req);
+  recommend::Seeds seeds;
+  SEGUE_OR_400(artists, seed_ids(req, "seed_artists", "artist"));
+  SEGUE_OR_400(tracks, seed_ids(req, "seed_tracks", "track"));
+  SEGUE_OR_400(genres, list_param(req, "seed_genres"));
+  seeds.artists = std::move(artists);
+  seeds.tracks = std::move(tracks);
+  seeds.genres = std::move(genres);
+  const std::size_t n = seeds.artists.size() + seeds.tracks.size() + seeds.genres.size();
+  if (n == 0) co_return error_response(400, "Missing seeds: give seed_artists, seed_tracks or seed_genres");
+  if (n > 5) co_return error_response(400, "Invalid seeds: at most 5 in all");
+  SEGUE_OR_400(limit, limit_param(req, 20, 100));
+  SEGUE_OR_400(tunes, tunables(req));
+  std::optional<UserId> user;
+  if (p.user) user = *p.user;
+  auto result = co_await ctx.workers.run(
+      [&] { return ctx.recommend->from_seeds(seeds, tunes, static_cast<std::size_t>(limit), user); });
+  if (!result.ok()) co_return error_response(result.error());
+  auto snap = ctx.catalog.snapshot();
+  const std::string base = ctx.base_url(req);
+  ObjectWriter w(*snap, base, ctx.popularity);
+  json::array items;
+  for (const auto& id : result->tracks)
+    if (const auto* t = snap->track(TrackId(id))) items.push_back(w.track(*t));
+  json::array seed_objects;
+  for (const auto& s : result->seeds) {
+    json::object o;
+    o["afterFilteringSize"] = s.after_filtering;
+    o["afterRelinkingSize"] = s.after_filtering;
+    o["initialPoolSize"] = s.initial_pool;
+    o["id"] = s.id;
+    o["type"] = s.type;
+    o["href"] = s.type == "ARTIST" ? json::value(base + "/v1/artists/" + s.id)
+                : s.type == "TRACK" ? json::value(base + "/v1/tracks/" + s.id)
+                                    : json::value(nullptr);
+    seed_objects.push_back(std::move(o));
+  }
+  co_return json_response(json::object{{"seeds", std::move(seed_objects)}, {"tracks", std::move(items)}});
+}
+
+awaitable<Response> genre_seeds(ApiContext& ctx, Request& req) {
+  SEGUE_GUARD(p, ctx, req);
+  json::array genres;
+  for (auto& g : ctx.recommend->genre_seeds()) genres.emplace_back(g);
+  co_return json_response(json::object{{"genres", std::move(genres)}});
+}
+
+awaitable<Response> related_artists(ApiContext& ctx, Request& req) {
+  SEGUE_GUARD(p, ctx, req);
+  const std::string id = req.param("id");
+  if (!is_base62_id(id)) co_return error_response(400, "Invalid base62 id");
+  auto related = co_await ctx.workers.run([&] { return ctx.recommend->related_artists(ArtistId(id), 20); });
+  if (!related.ok()) co_return error_response(related.error());
+  auto snap = ctx.catalog.snapshot();
+  ObjectWriter w(*snap, ctx.base_url(req), ctx.popularity);
+  json::array artists;
+  for (const auto& a : *related)
+    if (const auto* artist = snap->artist(a)) artists.push_back(w.artist(*artist));
+  co_return json_response(json::object{{"artists", std::move(artists)}});
+}
+
+// Segue's own: ?type=track|artist&limit=1..50.
+awaitable<Response> my_recommendations(ApiContext& ctx, Request& req) {
+  SEGUE_GUARD(p, ctx, req);
+  const std::string type(req.query_param("type").value_or("track"));
+  if (type != "track" && type != "artist") co_return error_response(400, "Invalid type: expected track or artist");
+  SEGUE_OR_400(limit, limit_param(req, 20, 50));
+  UserId user = *p.user;
+  const auto level = type == "track" ? recommend::Level::kTracks : recommend::Level::kArtists;
+  auto ranked = co_await ctx.workers.run(
+      [&] { return ctx.recommend->for_user(user, level, static_cast<std::size_t>(limit)); });
+  if (!ranked.ok()) co_return error_response(ranked.error());
+  auto snap = ctx.catalog.snapshot();
+  ObjectWriter w(*snap, ctx.base_url(req), ctx.popularity);
+  json::array items;
+  for (const auto& s : *ranked) {
+    json::value obj;
+    if (type == "track") {
+      if (const auto* t = snap->track(TrackId(s.id))) obj = w.track(*t);
+    } else if (const auto* a = snap->artist(ArtistId(s.id))) {
+      obj = w.artist(*a);
+    }
+    if (obj.is_null()) continue;
+    items.push_back(json::object{{"score", std::isfinite(s.score) ? s.score : 0.0f}, {type, std::move(obj)}});
+  }
+  auto m = ctx.recommend->model();
+  json::object o;
+  o["items"] = std::move(items);
+  o["model_version"] = m ? json::value(m->info.version) : json::value(nullptr);
+  co_return json_response(std::move(o));
+}
+
+}  // namespace
+
+void register_recommend_routes(net::Router& router, ApiContext& ctx) {
+  if (!ctx.recommend) return;
+  add_routes(router, ctx, {
+      {http::verb::get, "/v1/recommendations", recommendations},
+      {http::verb::get, "/v1/recommendations/available-genre-seeds", genre_seeds},
+      {http::verb::get, "/v1/artists/{id}/related-artists", related_artists},
+      {http::verb::get, "/v1/me/recommendations", my_recommendations},
+  });
+}
+
+}  // namespace segue::api::spotify
