@@ -7,10 +7,15 @@
 // rest and ranks the artists the user does not have; Recall@20 and NDCG@20 of the hidden ones.
 //
 // usage: segue_recommend_quality [DATA_DIR] [--seed N] [--factors K] [--iterations N]
-//   [--alpha A] [--reg L] [--beta B] [--only NAME]
+//   [--alpha A] [--reg L] [--beta B] [--lambda L] [--min-users N] [--ease-log] [--ease-rank]
+//   [--ease-weight W] [--only NAME]
+// Models: popularity, item_knn_cosine, rp3beta, als (log confidence on the counts), ease,
+// als_rank (ALS on per-user ranks), recommender (als_rank + ease through
+// Recommender::score_user, users folded in), blend (als + rp3beta).
 // Prints one `RESULT bench=recommend_quality model=... recall20=... ndcg20=... train_s=...` line
 // per model.
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -22,8 +27,11 @@
 #include <vector>
 
 #include "recommend/als.h"
+#include "recommend/ease.h"
 #include "recommend/evaluate.h"
 #include "recommend/neighbors.h"
+#include "recommend/recommender.h"
+#include "recommend/weighting.h"
 
 using namespace segue::recommend;
 
@@ -73,6 +81,8 @@ int main(int argc, char** argv) {
   als.regularization = 50.0f;
   NeighborOptions rp3;
   rp3.beta = 0.2f;
+  EaseOptions ease;
+  RecommenderOptions rec;  // the server's model: its own defaults, --ease-weight and --lambda apply
   std::string only;
   float blend_weight = 0.5f;
   for (int i = 1; i < argc; ++i) {
@@ -88,6 +98,13 @@ int main(int argc, char** argv) {
     else if (a == "--blend") blend_weight = std::stof(next());
     else if (a == "--eps") als.epsilon = std::stof(next());
     else if (a == "--linear") als.log_confidence = false;
+    else if (a == "--lambda") ease.lambda = rec.ease.lambda = std::stof(next());
+    else if (a == "--min-users") ease.min_users = std::stoi(next());
+    else if (a == "--ease-log") ease.weighting.kind = Weighting::Kind::kLog;
+    else if (a == "--ease-rank") ease.weighting.kind = Weighting::Kind::kRank;
+    else if (a == "--ease-weight") rec.ease_weight = std::stof(next());
+    else if (a == "--ease-eps") ease.weighting.epsilon = std::stof(next());
+    else if (a == "--ease-usermax") ease.weighting.per_user_max = true;
     else dir = a;
   }
   auto all = load(dir);
@@ -123,6 +140,31 @@ int main(int argc, char** argv) {
     auto m = train_als(train, als);
     const double s = seconds_since(t0);
     report("als", evaluate(split, 20, [&](int32_t u, std::span<float> out) { m.score(u, out); }), s);
+  }
+  if (want("ease")) {
+    auto t0 = std::chrono::steady_clock::now();
+    auto m = EaseModel::train(train, ease);
+    const double s = seconds_since(t0);
+    std::fprintf(stderr, "ease: %d items modelled\n", m.modelled());
+    report("ease", evaluate(split, 20, [&](int32_t u, std::span<float> out) {
+      m.score(train.items_of(u), train.weights_of(u), out);
+    }), s);
+  }
+  if (want("als_rank")) {
+    // ALS on rank-weighted plays (the recommender's ALS half), scored with the trained user vectors.
+    auto t0 = std::chrono::steady_clock::now();
+    auto m = train_als(reweight(train, rec.als_weighting), rec.als);
+    const double s = seconds_since(t0);
+    report("als_rank", evaluate(split, 20, [&](int32_t u, std::span<float> out) { m.score(u, out); }), s);
+  }
+  if (want("recommender")) {
+    // What the server runs: Recommender::score_user from each user's training history alone.
+    auto t0 = std::chrono::steady_clock::now();
+    auto m = Recommender::train(train, rec);
+    const double s = seconds_since(t0);
+    report("recommender", evaluate(split, 20, [&](int32_t u, std::span<float> out) {
+      m.score_user(train.items_of(u), train.weights_of(u), out);
+    }), s);
   }
   if (want("blend")) {
     // ALS and RP3beta together: each model's scores for the user scaled to their maximum over
