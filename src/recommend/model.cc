@@ -237,6 +237,9 @@ std::string serialize_model(const Model& m) {
   h["regularization"] = m.als_options.regularization;
   h["epsilon"] = m.als_options.epsilon;
   h["log_confidence"] = m.als_options.log_confidence;
+  h["weighting"] = static_cast<int>(m.weighting.kind);
+  h["weighting_epsilon"] = m.weighting.epsilon;
+  h["weighting_per_user_max"] = m.weighting.per_user_max;
   w.str(json::serialize(h));
   w.strings(m.users);
   write_level(w, m.tracks);
@@ -277,6 +280,11 @@ Result<std::shared_ptr<const Model>> parse_model(std::string_view bytes) {
     m->als_options.regularization = h.at("regularization").to_number<float>();
     m->als_options.epsilon = h.at("epsilon").to_number<float>();
     m->als_options.log_confidence = h.at("log_confidence").as_bool();
+    const int kind = h.at("weighting").to_number<int>();
+    if (kind < 0 || kind > static_cast<int>(Weighting::Kind::kRank)) return Error::corruption("model file: weighting");
+    m->weighting.kind = static_cast<Weighting::Kind>(kind);
+    m->weighting.epsilon = h.at("weighting_epsilon").to_number<float>();
+    m->weighting.per_user_max = h.at("weighting_per_user_max").as_bool();
   } catch (const std::exception&) {
     return Error::corruption("model file: header fields");
   }

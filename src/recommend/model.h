@@ -22,6 +22,7 @@
 #include "recommend/als.h"
 #include "recommend/interactions.h"
 #include "recommend/neighbors.h"
+#include "recommend/weighting.h"
 
 namespace segue::recommend {
 
@@ -54,6 +55,7 @@ struct ModelLevel {
 struct Model {
   ModelInfo info;
   AlsOptions als_options;                          // what fold-in needs (alpha, reg, confidence)
+  Weighting weighting;                             // how a user's weights became ALS values (fold-in too)
   std::vector<std::string> users;                  // user index -> user id
   std::unordered_map<std::string, int32_t> user_index;
   ModelLevel tracks, artists;

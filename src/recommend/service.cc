@@ -284,7 +284,9 @@ Result<std::vector<Scored>> RecommendService::for_user(const UserId& user, Level
         weights.push_back(v);
       }
     if (!items.empty()) {
-      Eigen::VectorXf s = l.als.fold_in(items, weights, m->als_options);
+      std::vector<float> values(weights.size());
+      m->weighting.apply(weights, values);  // as the model's users were weighted
+      Eigen::VectorXf s = l.als.fold_in(items, values, m->als_options);
       for (int32_t i = 0; i < l.size(); ++i) scores[static_cast<std::size_t>(i)] = s[i];
     } else {
       for (int32_t i = 0; i < l.size(); ++i) scores[static_cast<std::size_t>(i)] = static_cast<float>(l.degree[static_cast<std::size_t>(i)]);

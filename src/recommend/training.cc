@@ -67,7 +67,7 @@ Status build_level(TrainingSet::Level&& in, int32_t users, const TrainOptions& o
     d.erase(std::unique(d.begin(), d.end()), d.end());
   }
   bool stopped = false;
-  out.als = train_als(out.seen, o.als, [&](int done, int total) {
+  out.als = train_als(reweight(out.seen, o.weighting), o.als, [&](int done, int total) {
     if (als_progress && !als_progress(done, total)) stopped = true;
     return !stopped;
   });
@@ -85,6 +85,7 @@ Result<Model> train_model(TrainingSet&& set, const TrainOptions& options,
   const auto start = std::chrono::steady_clock::now();
   Model m;
   m.als_options = options.als;
+  m.weighting = options.weighting;
   m.info.trained_at_ms = set.now_ms_;
   m.info.signals = set.signals_;
   m.info.factors = options.als.factors;

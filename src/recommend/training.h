@@ -17,6 +17,7 @@
 
 #include "common/result.h"
 #include "recommend/model.h"
+#include "recommend/weighting.h"
 
 namespace segue::recommend {
 
@@ -32,7 +33,11 @@ struct SignalWeights {
 float recency_factor(int64_t t_ms, int64_t now_ms, int64_t half_life_ms);
 
 struct TrainOptions {
-  AlsOptions als{.factors = 64, .iterations = 15, .cg_steps = 3, .regularization = 50.0f, .alpha = 3.0f};
+  // ALS on each user's ranking of their items with linear confidence 1 + 30 * rank: the best
+  // setting of the offline bench (recommender.h, docs/benchmarks.md "Recommendations").
+  Weighting weighting{Weighting::Kind::kRank};
+  AlsOptions als{.factors = 64, .iterations = 15, .cg_steps = 3, .regularization = 50.0f, .alpha = 30.0f,
+                 .log_confidence = false};
   NeighborOptions neighbors;
   std::string version;  // empty: version_for(now)
 };

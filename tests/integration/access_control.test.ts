@@ -155,6 +155,11 @@ const CASES: Record<string, Case> = {
   "DELETE /v1/me/player/recently-played": { path: fixed("/v1/me/player/recently-played"), ok: 204 },
   "GET /v1/me/top/{type}": { path: fixed("/v1/me/top/tracks"), ok: 200 },
   "GET /v1/me/export": { path: fixed("/v1/me/export"), ok: 200 },
+  // recommendations (issue 18): shared catalog for any token; the user's own ranking
+  "GET /v1/recommendations": { path: () => `/v1/recommendations?seed_artists=${artistId}`, ok: 200 },
+  "GET /v1/recommendations/available-genre-seeds": { path: fixed("/v1/recommendations/available-genre-seeds"), ok: 200 },
+  "GET /v1/artists/{id}/related-artists": { path: () => `/v1/artists/${artistId}/related-artists`, ok: 200 },
+  "GET /v1/me/recommendations": { path: fixed("/v1/me/recommendations?type=track"), ok: 200 },
   // playlists
   "GET /v1/me/playlists": { path: fixed("/v1/me/playlists"), ok: 200 },
   "POST /v1/me/playlists": { path: fixed("/v1/me/playlists"), body: () => ({ name: "new", public: false }), ok: 201 },

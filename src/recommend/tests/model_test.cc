@@ -128,6 +128,8 @@ TEST_F(ModelFileTest, RoundTripsExactly) {
   EXPECT_EQ(b.tracks.neighbors.csr_col(), model_.tracks.neighbors.csr_col());
   EXPECT_EQ(b.tracks.seen.nnz(), model_.tracks.seen.nnz());
   EXPECT_EQ(b.als_options.alpha, model_.als_options.alpha);
+  EXPECT_EQ(b.weighting.kind, model_.weighting.kind);
+  EXPECT_EQ(b.als_options.log_confidence, model_.als_options.log_confidence);
   EXPECT_EQ(serialize_model(b), bytes);  // nothing lost either way
 }
 
