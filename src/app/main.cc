@@ -70,6 +70,8 @@ constexpr const char* kUsage = R"(usage: segue COMMAND [options]
   import  listens --data DIR [--user NAME] [--create-users] FILE...
           (ListenBrainz JSON lines or Last.fm scrobble CSV; matched to the catalog's tracks)
   recommend train | status | rollback  --data DIR [--models-dir DIR]
+  recommend evaluate [--epsilon PERCENT] [--positions N] | experiments  --data DIR
+          (the home bandit's newest policy off-line by IPS/SNIPS; the home_order experiment's arms)
           (trains the recommendation models from plays, skips, saves, playlist adds and imported
           listens; a running server loads the new model within 5 s)
   routes  (prints every route's access rule as JSON)
@@ -244,8 +246,9 @@ int cmd_import(int argc, char** argv) {
 // go back to the previous one.
 int cmd_recommend(int argc, char** argv) {
   const std::string sub = argc >= 3 ? argv[2] : "";
-  if (sub != "train" && sub != "status" && sub != "rollback") fail("recommend needs a subcommand: train, status or rollback");
-  Args a = parse_args(argc, argv, 3, {}, {});
+  if (sub != "train" && sub != "status" && sub != "rollback" && sub != "evaluate" && sub != "experiments")
+    fail("recommend needs a subcommand: train, status, rollback, evaluate or experiments");
+  Args a = parse_args(argc, argv, 3, {"epsilon", "positions"}, {});
   if (!a.positional.empty()) fail("recommend " + sub + " takes no positional arguments");
   Config c = load_config(a);
   Services s = open_or_fail(c);
@@ -265,6 +268,36 @@ int cmd_recommend(int argc, char** argv) {
     print_model(*m);
     auto prev = rec.store().previous_version();
     std::printf("previous: %s\n", prev.ok() ? prev->c_str() : "none");
+    return 0;
+  }
+  if (sub == "evaluate") {
+    // The newest home policy, off-line, from what the bandit arm logged (IPS and SNIPS).
+    auto eps = strings::parse_int(flag(a, "epsilon", "5"));
+    auto positions = strings::parse_int(flag(a, "positions", "1"));
+    if (!eps || *eps < 0 || *eps > 100) fail("--epsilon must be a percentage 0..100");
+    if (!positions || *positions < 1 || *positions > 20) fail("--positions must be 1..20");
+    auto r = s.home->evaluate(static_cast<double>(*eps) / 100.0, static_cast<std::size_t>(*positions));
+    if (!r.ok()) fail(r.error().message);
+    auto line = [](const char* name, const recommend::Estimate& e) {
+      std::printf("%-7s %.4f  95%% CI [%.4f, %.4f]  (se %.4f)\n", name, e.value, e.low, e.high, e.std_error);
+    };
+    std::printf("home policy %s with epsilon %.2f, top %lld shelves, %zu logged pages\n", s.home->policy_version().c_str(),
+                static_cast<double>(*eps) / 100.0, static_cast<long long>(*positions), r->slates);
+    line("logged", r->logged);
+    line("IPS", r->ips);
+    line("SNIPS", r->snips);
+    std::printf("effective sample size %.1f, mean weight %.3f, max weight %.3f\n", r->effective_sample_size,
+                r->mean_weight, r->max_weight);
+    return 0;
+  }
+  if (sub == "experiments") {
+    auto r = s.home->experiment_summary();
+    if (!r.ok()) fail(r.error().message);
+    std::printf("experiment %s\n", s.home->experiment().name().c_str());
+    for (const auto& arm : *r)
+      std::printf("  %-10s %8llu pages  %8llu with a click  CTR %.4f  95%% CI [%.4f, %.4f]\n", arm.arm.c_str(),
+                  static_cast<unsigned long long>(arm.impressions), static_cast<unsigned long long>(arm.clicks), arm.ctr.rate,
+                  arm.ctr.low, arm.ctr.high);
     return 0;
   }
   if (sub == "rollback") {
@@ -591,6 +624,7 @@ int cmd_serve(int argc, char** argv) {
   ctx.transcodes = s.transcodes.get();
   ctx.analysis = s.analysis.get();
   ctx.recommend = s.recommend.get();
+  ctx.home = s.home.get();
   ctx.importer = s.importer.get();
   ctx.library_service = s.library_service.get();
   ctx.playback = s.playback.get();

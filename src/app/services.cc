@@ -116,6 +116,7 @@ Result<Services> open_services(const Config& config, Scope scope) {
   SEGUE_TRY(s.db->migrate("user_preferences", user::preferences_migrations()));
   SEGUE_TRY(s.db->migrate("search", search::recent_migrations()));
   SEGUE_TRY(s.db->migrate("recommend", recommend::recommend_migrations()));
+  SEGUE_TRY(s.db->migrate("home", recommend::home_migrations()));
   s.catalog = std::make_unique<catalog::Catalog>(*s.db, s.events_bus.get());
   SEGUE_TRY(s.catalog->reload());
   s.scanner = std::make_unique<catalog::Scanner>(*s.db, s.catalog.get());
@@ -150,6 +151,9 @@ Result<Services> open_services(const Config& config, Scope scope) {
   }
   // What users do, summed for the recommendation models (recommend/taste.h).
   s.taste = std::make_unique<recommend::TasteConsumer>();
+  s.taste->on_home_click([sink = s.home_clicks](const UserId& user, const std::string&) {
+    if (auto* h = sink->load()) h->count_click(user);
+  });
   event_options.extra_consumers.push_back(s.taste.get());
   SEGUE_ASSIGN_OR_RETURN(s.events, events::EventLog::open(*s.db, std::move(event_options)));
   s.library = std::make_unique<user::Library>(*s.db, s.events_bus.get());
@@ -182,6 +186,19 @@ Result<Services> open_services(const Config& config, Scope scope) {
   // Stream tokens carry the user's credentials epoch, so they end with a revocation too.
   s.stream_tokens->set_epoch_source([auth = s.auth.get()](const UserId& u) { return auth->credentials_epoch(u); });
 
+  // Home: shelves cached an hour per user, ordered by the bandit for each request.
+  {
+    recommend::HomeService::Sources hs;
+    hs.recommend = s.recommend.get();
+    hs.events = s.events.get();
+    hs.catalog = s.catalog.get();
+    hs.db = s.db.get();
+    hs.clicks_db = &s.events->derived_db(recommend::TasteConsumer::kName);
+    hs.bus = s.events_bus.get();
+    s.home = std::make_unique<recommend::HomeService>(std::move(hs));
+    s.home->register_metrics(*s.metrics);
+    s.home_clicks->store(s.home.get());
+  }
   MetricsRegistry& metrics = *s.metrics;
   s.catalog->register_metrics(metrics);
   s.events->register_metrics(metrics);
@@ -308,6 +325,19 @@ Status start_roles(Services& s, const Config& config) {
     if (auto st = s.recommend->follow(); !st.ok())
       log::warn("recommendations: cannot load the published model", {{"error", st.error().message}});
   });
+  // The home bandit: every node serves the newest stored policy; the lease holder learns from
+  // the impressions whose reward window closed (below).
+  if (s.home) {
+    if (auto st = s.home->load_policy(); !st.ok())
+      log::warn("home: the stored policy does not load", {{"error", st.error().message}});
+    s.home_policy = std::make_unique<Periodic>(std::chrono::seconds(30), [&s] {
+      if (s.recommend_leader && s.recommend_leader->leading()) {
+        if (auto n = s.home->learn(); !n.ok()) log::warn("home: learning failed", {{"error", n.error().message}});
+      } else if (auto st = s.home->load_policy(); !st.ok()) {
+        log::warn("home: the stored policy does not load", {{"error", st.error().message}});
+      }
+    });
+  }
   if (config.has_role("recommend") && config.recommend_train_interval.count() > 0) {
     Leadership::Hooks hooks;
     const auto interval = config.recommend_train_interval;

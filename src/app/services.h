@@ -29,6 +29,7 @@
 #include "store/database.h"
 #include "playback/service.h"
 #include "playlist/import_service.h"
+#include "recommend/home.h"
 #include "recommend/service.h"
 #include "recommend/taste.h"
 #include "search/indexer.h"
@@ -62,6 +63,10 @@ struct Services {
   std::unique_ptr<user::LibraryService> library_service;  // Your Library's use cases
   std::unique_ptr<playlist::PlaylistImporter> importer;     // playlist import
   std::unique_ptr<recommend::RecommendService> recommend;  // models, training, recommendations
+  std::unique_ptr<recommend::HomeService> home;  // Scope::kServer only: /v1/me/home
+  std::unique_ptr<Periodic> home_policy;         // every node: the newest home policy; the lease holder also learns
+  // The taste consumer's home clicks reach `home` through this (set once home exists).
+  std::shared_ptr<std::atomic<recommend::HomeService*>> home_clicks = std::make_shared<std::atomic<recommend::HomeService*>>(nullptr);
 
   // Scope::kServer only (null otherwise).
   std::unique_ptr<search::SearchIndex> search_index;  // <data>/search

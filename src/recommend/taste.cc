@@ -25,6 +25,19 @@ std::vector<store::Migration> taste_migrations() {
       last_ms INTEGER NOT NULL,
       PRIMARY KEY (user_id, kind, id)
     );
+  )"},
+          // Clicks on home's shelves: the bandit's rewards (home.h), joined to the logged
+          // impressions by user and time.
+          {2, R"(
+    CREATE TABLE home_clicks (
+      user_id TEXT NOT NULL,
+      at_ms INTEGER NOT NULL,
+      section TEXT NOT NULL,
+      item_uri TEXT NOT NULL,
+      offset_id INTEGER NOT NULL,
+      PRIMARY KEY (user_id, at_ms, offset_id)
+    );
+    CREATE INDEX home_clicks_by_time ON home_clicks (at_ms);
   )"}};
 }
 
@@ -96,6 +109,11 @@ Status TasteConsumer::apply(store::Connection& c, std::span<const Event> events)
         a.skip += w;
       }
       a.last = std::max(a.last, e.timestamp_ms);
+    } else if (const auto* home = std::get_if<events::HomeClick>(&e.payload)) {
+      SEGUE_TRY(c.exec("INSERT INTO home_clicks (user_id, at_ms, section, item_uri, offset_id) VALUES (?, ?, ?, ?, ?) "
+                       "ON CONFLICT (user_id, at_ms, offset_id) DO NOTHING",
+                       {e.user.str(), e.timestamp_ms, home->section, home->item_uri, e.offset}));
+      if (on_home_click_) pending_clicks_.emplace_back(e.user, home->section);
     } else if (const auto* click = std::get_if<events::SearchClick>(&e.payload)) {
       auto item = clicked_item(click->item_uri);
       if (!item) continue;
@@ -123,13 +141,22 @@ Status TasteConsumer::apply(store::Connection& c, std::span<const Event> events)
   return upsert().run(c, std::move(rows));
 }
 
+void TasteConsumer::on_commit() {
+  for (const auto& [user, section] : pending_clicks_) on_home_click_(user, section);
+  pending_clicks_.clear();
+}
+
+void TasteConsumer::on_rollback() { pending_clicks_.clear(); }
+
 Status TasteConsumer::reset(store::Connection& c) {
   SEGUE_TRY(c.exec("DELETE FROM taste_signals"));
+  SEGUE_TRY(c.exec("DELETE FROM home_clicks"));
   return {};
 }
 
 Status TasteConsumer::forget_user(store::Connection& c, const UserId& user, std::span<const Event>) {
   SEGUE_TRY(c.exec("DELETE FROM taste_signals WHERE user_id = ?", {user.str()}));
+  SEGUE_TRY(c.exec("DELETE FROM home_clicks WHERE user_id = ?", {user.str()}));
   return {};
 }
 
@@ -147,6 +174,18 @@ Result<std::vector<TasteRow>> TasteConsumer::of_user(store::Database& db, const 
                    {user.str()}, [&](const store::Row& r) { out.push_back(read_row(r)); });
   }));
   return out;
+}
+
+}  // namespace segue::recommend
+
+namespace segue::recommend {
+
+Status TasteConsumer::home_clicks_since(store::Database& db, int64_t since_ms,
+                                       const std::function<void(const HomeClickRow&)>& fn) {
+  return db.read([&](store::Connection& c) -> Status {
+    return c.query("SELECT user_id, at_ms, section, item_uri FROM home_clicks WHERE at_ms >= ? ORDER BY at_ms", {since_ms},
+                   [&](const store::Row& r) { fn(HomeClickRow{UserId(r.text(0)), r.i64(1), r.text(2), r.text(3)}); });
+  });
 }
 
 }  // namespace segue::recommend

@@ -34,8 +34,20 @@ struct TasteRow {
   int64_t last_ms = 0;                              // the latest event's time
 };
 
+// A click on one of home's shelves (a home_click event), the bandit's reward.
+struct HomeClickRow {
+  UserId user;
+  int64_t at_ms = 0;
+  std::string section;
+  std::string item_uri;
+};
+
 class TasteConsumer final : public events::Consumer {
  public:
+  // Called (on the consumer's thread, after the batch committed: quick work only) for each
+  // home click applied, e.g. to count it for its experiment arm. Set before the log starts.
+  void on_home_click(std::function<void(const UserId&, const std::string& section)> fn) { on_home_click_ = std::move(fn); }
+
   static inline const std::string kName = "taste";
 
   const std::string& name() const override { return kName; }
@@ -44,11 +56,20 @@ class TasteConsumer final : public events::Consumer {
   Status apply(store::Connection& c, std::span<const events::Event> events) override;
   Status reset(store::Connection& c) override;
   Status forget_user(store::Connection& c, const UserId& user, std::span<const events::Event> applied) override;
+  void on_commit() override;
+  void on_rollback() override;
 
   // Every row (training; one read transaction, rows in key order) and one user's rows
   // (scoring a user with what they did since the model was trained). Worker threads only.
   static Status for_each(store::Database& db, const std::function<void(TasteRow&&)>& fn);
   static Result<std::vector<TasteRow>> of_user(store::Database& db, const UserId& user);
+  // Home clicks at or after `since_ms`, oldest first.
+  static Status home_clicks_since(store::Database& db, int64_t since_ms,
+                                  const std::function<void(const HomeClickRow&)>& fn);
+
+ private:
+  std::function<void(const UserId&, const std::string&)> on_home_click_;
+  std::vector<std::pair<UserId, std::string>> pending_clicks_;
 };
 
 }  // namespace segue::recommend

@@ -247,6 +247,76 @@ describe("a trained model", () => {
   });
 });
 
+describe("home", () => {
+  const home = async (who: string, q = "device=Computer&utc_offset=60") => {
+    const r = await api(server.base, `/v1/me/home?${q}`, { token: tokens[who] });
+    assert.equal(r.status, 200, r.text);
+    return r.body;
+  };
+
+  it("builds shelves from the user's taste, ordered with logged propensities, an item once per page", async () => {
+    const h = await home("alice");
+    const ids: string[] = h.sections.map((s: any) => s.id);
+    for (const want of ["recently_played", "recommended_tracks", `because_you_listened:${g1[0]}`, "new_releases"])
+      assert.ok(ids.some((id) => id === want || id.startsWith(want)), `${want} in ${ids.join(", ")}`);
+    assert.deepEqual(h.sections.map((s: any) => s.position), h.sections.map((_: any, i: number) => i));
+    for (const s of h.sections) assert.ok(s.propensity > 0 && s.propensity <= 1, `${s.id}: ${s.propensity}`);
+    assert.ok(["bandit", "editorial"].includes(h.experiment_arm));
+    assert.match(h.impression_id, /^[0-9A-Za-z]{22}$/);
+    const seen = new Set<string>();
+    for (const s of h.sections)
+      for (const it of s.items) {
+        const key = `${it.type}:${it[it.type].id}`;
+        assert.ok(!seen.has(key), `${key} twice on the page`);
+        seen.add(key);
+      }
+    // Recommended tracks are ones she has not played; because-you-listened shows others' tracks.
+    const recs = h.sections.find((s: any) => s.id === "recommended_tracks");
+    const played = new Set(g1.flatMap((a) => byArtist.get(a)!).filter((t) => t !== held && t !== skipped));
+    assert.ok(recs.items.every((it: any) => !played.has(it.track.id) && it.track.id !== skipped));
+    assert.ok(seen.has(`track:${held}`), `the track of her taste she has not met is on her home: ${JSON.stringify(h.sections.map((s: any) => [s.id, s.items.map((i: any) => i[i.type].name ?? i[i.type].id)]))} held ${held}`);
+    const because = h.sections.find((s: any) => s.id === `because_you_listened:${g1[0]}`);
+    assert.ok(because.items.every((it: any) => it.track.artists[0].id !== g1[0]));
+  });
+
+  it("serves the cached shelves within the hour and rebuilds after a save", async () => {
+    const first = await home("bob");
+    const again = await home("bob");
+    assert.equal(again.cached, true);
+    assert.equal(again.generated_at, first.generated_at);
+    assert.notEqual(again.impression_id, first.impression_id, "every page served is an impression");
+    const save = await api(server.base, `/v1/me/tracks?ids=${byArtist.get(artists[4])![0]}`, { token: tokens.bob, method: "PUT" });
+    assert.equal(save.status, 200, save.text);
+    const after = await home("bob");
+    assert.equal(after.cached, false);
+    assert.ok((await metricSum(server, `segue_home_requests{cache="hit"}`)) >= 1);
+    assert.ok((await metricSum(server, `segue_home_requests{cache="miss"}`)) >= 2);
+  });
+
+  it("refuses a bad offset and needs user-top-read", async () => {
+    const r = await api(server.base, "/v1/me/home?utc_offset=5000", { token: tokens.alice });
+    assert.equal(r.status, 400);
+    assert.ok(isSpotifyError(r.body, 400));
+    const noScope = (await login(server.base, client, users.alice, ALL_SCOPES.split(" ").filter((s) => s !== "user-top-read").join(" "))).access_token;
+    assert.equal((await api(server.base, "/v1/me/home", { token: noScope })).status, 403);
+  });
+
+  it("counts pages and clicks per experiment arm", async () => {
+    const h = await home("carol");
+    const click = { type: "home_click", section: h.sections[0].id, item_uri: `segue:${h.sections[0].items[0].type}:${h.sections[0].items[0][h.sections[0].items[0].type].id}`, rank: 0, timestamp: Date.now() };
+    await send(tokens.carol, [click]);
+    await waitConsumers(server, ["taste"]);
+    assert.ok((await metricSum(server, `segue_home_experiment_clicks{arm="${h.experiment_arm}"}`)) >= 1);
+    await sleep(300); // impressions are written in the background
+    const r = runSegue(["recommend", "experiments", "--data", data]);
+    assert.equal(r.status, 0, r.stderr);
+    const arm = new RegExp(`${h.experiment_arm}\\s+(\\d+) pages\\s+(\\d+) with a click`).exec(r.stdout);
+    assert.ok(arm, r.stdout);
+    assert.ok(Number(arm[1]) >= 1);
+    assert.ok(Number(arm[2]) >= 1, r.stdout);
+  });
+});
+
 describe("who may ask", () => {
   it("needs user-top-read for the user's own ranking, and a user token", async () => {
     const noScope = (await login(server.base, client, users.alice, ALL_SCOPES.split(" ").filter((s) => s !== "user-top-read").join(" "))).access_token;

@@ -83,6 +83,8 @@ std::vector<RouteRule> build_rules() {
   add(http::get, "/v1/recommendations/available-genre-seeds", kAnyToken, {}, kNone, kSpotify, "", kCatalogNote);
   add(http::get, "/v1/artists/{id}/related-artists", kAnyToken, {}, kNone, kSpotify, "",
       "artists of the shared catalog that the same listeners play (no user is named)");
+  add(http::get, "/v1/me/home", kUser, {Scope::kUserTopRead}, kOwn, kSegue, "",
+      "built from the user's own listening and playlists, so user-top-read; only the caller's own");
   add(http::get, "/v1/me/recommendations", kUser, {Scope::kUserTopRead}, kOwn, kSegue, "",
       "built from the user's own listening, so user-top-read as /v1/me/top; only the caller's own");
   add(http::get, "/v1/library/duplicates", kUser, {kLibRead}, kNone, kSegue, "",

@@ -28,6 +28,7 @@ class AnalysisService;
 }  // namespace segue::analysis
 namespace segue::recommend {
 class RecommendService;
+class HomeService;
 }  // namespace segue::recommend
 namespace segue::search {
 class Searcher;
@@ -94,6 +95,7 @@ struct ApiContext {
   segue::analysis::AnalysisService* analysis = nullptr;
   // Recommendations, related artists, genre seeds (null: no such routes).
   segue::recommend::RecommendService* recommend = nullptr;
+  segue::recommend::HomeService* home = nullptr;  // GET /v1/me/home (null: no route)
   // Login backoff, the password-hashing pool and per-address limits (null: none of them).
   AbuseLimits* abuse = nullptr;
 

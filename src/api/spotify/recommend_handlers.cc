@@ -4,6 +4,7 @@
 // docs/formats/recommend.md). Queries read a user's latest signals from the database, so they
 // run on the worker pool.
 #include <charconv>
+#include <chrono>
 #include <cmath>
 
 #include "api/spotify/handler_util.h"
@@ -11,6 +12,8 @@
 #include "api/spotify/params.h"
 #include "api/spotify/routes.h"
 #include "common/strings.h"
+#include "api/spotify/playlist_objects.h"
+#include "recommend/home.h"
 #include "recommend/service.h"
 
 namespace segue::api::spotify {
@@ -156,6 +159,68 @@ awaitable<Response> my_recommendations(ApiContext& ctx, Request& req) {
   co_return json_response(std::move(o));
 }
 
+// Segue's home (docs/formats/home.md): ?device=<Spotify device type>&utc_offset=<minutes east
+// of UTC, as the client's clock says>, both optional.
+awaitable<Response> home(ApiContext& ctx, Request& req) {
+  SEGUE_GUARD(p, ctx, req);
+  recommend::BanditContext context;
+  context.device = recommend::parse_device(req.query_param("device").value_or(""));
+  int offset_minutes = 0;
+  if (auto v = req.query_param("utc_offset")) {
+    auto n = strings::parse_int(*v);
+    if (!n || *n < -840 || *n > 840) co_return error_response(400, "Invalid utc_offset: minutes from -840 to 840");
+    offset_minutes = static_cast<int>(*n);
+  }
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  const int64_t local_min = now / 60000 + offset_minutes;
+  context.hour = static_cast<double>(((local_min % 1440) + 1440) % 1440) / 60.0;
+  const int64_t days = (local_min >= 0 ? local_min : local_min - 1439) / 1440;  // since 1970-01-01, a Thursday
+  context.weekday = static_cast<int>(((days + 3) % 7 + 7) % 7);
+  UserId user = *p.user;
+  auto page = co_await ctx.workers.run([&] { return ctx.home->home(user, context); });
+  if (!page.ok()) co_return error_response(page.error());
+  const std::string base = ctx.base_url(req);
+  // Playlist items are rendered as the user may see them (a playlist they lost access to drops).
+  auto body = co_await ctx.workers.run([&]() -> Result<std::string> {
+    auto snap = ctx.catalog.snapshot();
+    ObjectWriter w(*snap, base, ctx.popularity);
+    UserNames names(ctx.auth);
+    json::array sections;
+    for (const auto& s : page->sections) {
+      json::array items;
+      for (const auto& it : s.items) {
+        json::value obj;
+        if (it.kind == "track") {
+          if (const auto* t = snap->track(TrackId(it.id))) obj = w.track(*t);
+        } else if (it.kind == "album") {
+          if (const auto* a = snap->album(AlbumId(it.id))) obj = w.simplified_album(*a);
+        } else if (it.kind == "artist") {
+          if (const auto* a = snap->artist(ArtistId(it.id))) obj = w.artist(*a);
+        } else if (it.kind == "playlist" && ctx.playlists) {
+          auto info = ctx.playlists->get(PlaylistId(it.id), user);
+          if (info.ok()) obj = simplified_playlist(*info, names, base);
+        }
+        if (obj.is_null()) continue;
+        items.push_back(json::object{{"type", it.kind}, {it.kind, std::move(obj)}});
+      }
+      if (items.empty()) continue;
+      sections.push_back(json::object{{"id", s.id}, {"title", s.title}, {"position", s.position},
+                                      {"propensity", s.propensity}, {"items", std::move(items)}});
+    }
+    json::object o;
+    o["impression_id"] = page->impression_id;
+    o["policy_version"] = page->policy_version;
+    o["experiment_arm"] = page->experiment_arm;
+    o["generated_at"] = page->generated_at_ms;
+    o["cached"] = page->cached;
+    o["sections"] = std::move(sections);
+    return json::serialize(o);
+  });
+  if (!body.ok()) co_return error_response(body.error());
+  co_return Response::json(200, std::move(body).value());
+}
+
 }  // namespace
 
 void register_recommend_routes(net::Router& router, ApiContext& ctx) {
@@ -166,6 +231,7 @@ void register_recommend_routes(net::Router& router, ApiContext& ctx) {
       {http::verb::get, "/v1/artists/{id}/related-artists", related_artists},
       {http::verb::get, "/v1/me/recommendations", my_recommendations},
   });
+  if (ctx.home) add_routes(router, ctx, {{http::verb::get, "/v1/me/home", home}});
 }
 
 }  // namespace segue::api::spotify
