@@ -1,5 +1,6 @@
 #include "app/services.h"
 #include "app/import_listens.h"
+#include "recommend/home_redis.h"
 #include "recommend/listen_store.h"
 
 #include <fcntl.h>
@@ -195,6 +196,11 @@ Result<Services> open_services(const Config& config, Scope scope) {
     hs.db = s.db.get();
     hs.clicks_db = &s.events->derived_db(recommend::TasteConsumer::kName);
     hs.bus = s.events_bus.get();
+    if (!config.redis.empty()) {
+      SEGUE_ASSIGN_OR_RETURN(auto address, redis::parse_url(config.redis));
+      s.home_cache = std::make_unique<recommend::RedisHomeCache>(std::move(address));
+      hs.shared_cache = s.home_cache.get();
+    }
     s.home = std::make_unique<recommend::HomeService>(std::move(hs));
     s.home->register_metrics(*s.metrics);
     s.home_clicks->store(s.home.get());

@@ -63,7 +63,8 @@ struct Services {
   std::unique_ptr<user::LibraryService> library_service;  // Your Library's use cases
   std::unique_ptr<playlist::PlaylistImporter> importer;     // playlist import
   std::unique_ptr<recommend::RecommendService> recommend;  // models, training, recommendations
-  std::unique_ptr<recommend::HomeService> home;  // Scope::kServer only: /v1/me/home
+  std::unique_ptr<recommend::SharedHomeCache> home_cache;  // with `redis`: shelves shared by the nodes
+  std::unique_ptr<recommend::HomeService> home;  // /v1/me/home
   std::unique_ptr<Periodic> home_policy;         // every node: the newest home policy; the lease holder also learns
   // The taste consumer's home clicks reach `home` through this (set once home exists).
   std::shared_ptr<std::atomic<recommend::HomeService*>> home_clicks = std::make_shared<std::atomic<recommend::HomeService*>>(nullptr);
