@@ -29,7 +29,7 @@ export function GoToRadio({ uri, name, compact }: Props) {
     <button
       type="button"
       class={compact ? 'icon-button track-radio' : 'button button-outline button-small go-to-radio'}
-      aria-label={`Go to ${name} radio`}
+      aria-label={`Go to radio: ${name}`}
       title="Go to radio"
       disabled={busy}
       onClick={start}
