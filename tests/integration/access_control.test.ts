@@ -161,6 +161,8 @@ const CASES: Record<string, Case> = {
   "GET /v1/artists/{id}/related-artists": { path: () => `/v1/artists/${artistId}/related-artists`, ok: 200 },
   "GET /v1/me/recommendations": { path: fixed("/v1/me/recommendations?type=track"), ok: 200 },
   "GET /v1/me/home": { path: fixed("/v1/me/home?device=Computer&utc_offset=60"), ok: 200 },
+  "POST /v1/me/radio": { path: fixed("/v1/me/radio"), body: () => ({ seed: `spotify:artist:${artistId}`, limit: 3 }), ok: 200 },
+  "GET /v1/playlists/{id}/recommendations": { path: pl("/recommendations?limit=3"), setup: "priv", ok: 200 },
   // playlists
   "GET /v1/me/playlists": { path: fixed("/v1/me/playlists"), ok: 200 },
   "POST /v1/me/playlists": { path: fixed("/v1/me/playlists"), body: () => ({ name: "new", public: false }), ok: 201 },

@@ -87,6 +87,11 @@ std::vector<RouteRule> build_rules() {
       "built from the user's own listening and playlists, so user-top-read; only the caller's own");
   add(http::get, "/v1/me/recommendations", kUser, {Scope::kUserTopRead}, kOwn, kSegue, "",
       "built from the user's own listening, so user-top-read as /v1/me/top; only the caller's own");
+  add(http::post, "/v1/me/radio", kUser, {}, kOwn, kSegue, "",
+      "the caller's own station: its history comes in the body and their taste only orders it; a "
+      "playlist seed is read with the caller's rights (another user's private playlist is 404)");
+  add(http::get, "/v1/playlists/{id}/recommendations", kUser, {}, kRead, kSegue, "",
+      "tracks like the playlist's: readable by whoever may read the playlist, as GET /v1/playlists/{id}");
   add(http::get, "/v1/library/duplicates", kUser, {kLibRead}, kNone, kSegue, "",
       "files that are the same recording; a view of the library, so user-library-read");
 

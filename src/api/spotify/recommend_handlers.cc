@@ -1,7 +1,8 @@
 // Recommendations over HTTP (recommend/service.h, issue 18): Spotify's /v1/recommendations with
 // seeds and tunable attributes, its genre seeds and related artists, and Segue's
 // /v1/me/recommendations (the user's own ranking of what they have not played;
-// docs/formats/recommend.md). Queries read a user's latest signals from the database, so they
+// docs/formats/recommend.md), radio (POST /v1/me/radio) and "Recommended songs" under a playlist
+// (docs/formats/radio.md). Queries read a user's latest signals from the database, so they
 // run on the worker pool.
 #include <charconv>
 #include <chrono>
@@ -11,9 +12,11 @@
 #include "api/spotify/objects.h"
 #include "api/spotify/params.h"
 #include "api/spotify/routes.h"
+#include "common/json_fields.h"
 #include "common/strings.h"
 #include "api/spotify/playlist_objects.h"
 #include "recommend/home.h"
+#include "recommend/radio.h"
 #include "recommend/service.h"
 
 namespace segue::api::spotify {
@@ -221,6 +224,83 @@ awaitable<Response> home(ApiContext& ctx, Request& req) {
   co_return Response::json(200, std::move(body).value());
 }
 
+// An array of track ids (or track URIs) in the body; Error::invalid naming the field.
+Result<std::vector<std::string>> track_list(const json::object& body, const char* name) {
+  std::vector<std::string> out;
+  const auto* v = body.if_contains(name);
+  if (!v || v->is_null()) return out;
+  if (!v->is_array()) return Error::invalid(std::string("Invalid ") + name + ": expected an array of track ids");
+  // Longer histories are accepted and cut to their newest entries (RadioHistory::kMaxHistory).
+  if (v->as_array().size() > 1000) return Error::invalid(std::string("Invalid ") + name + ": at most 1000 ids");
+  for (const auto& x : v->as_array()) {
+    if (!x.is_string()) return Error::invalid(std::string("Invalid ") + name + ": expected an array of track ids");
+    std::string id(x.as_string());
+    if (auto parsed = parse_uri(id, "track")) id = *parsed;
+    if (!is_base62_id(id)) return Error::invalid(std::string("Invalid ") + name + ": '" + id.substr(0, 64) + "' is not a track id");
+    out.push_back(std::move(id));
+  }
+  return out;
+}
+
+json::array track_objects(ApiContext& ctx, Request& req, const std::vector<std::string>& ids) {
+  auto snap = ctx.catalog.snapshot();
+  ObjectWriter w(*snap, ctx.base_url(req), ctx.popularity);
+  json::array items;
+  for (const auto& id : ids)
+    if (const auto* t = snap->track(TrackId(id))) items.push_back(w.track(*t));
+  return items;
+}
+
+// Segue's radio: {seed, played, skipped, queued, limit} -> the station's next tracks.
+awaitable<Response> radio(ApiContext& ctx, Request& req) {
+  SEGUE_GUARD(p, ctx, req);
+  SEGUE_OR_400(body, object_body(req));
+  SEGUE_OR_400(seed_uri, json_fields::req_string(body, "seed"));
+  SEGUE_OR_400(seed, recommend::parse_radio_seed(seed_uri));
+  recommend::RadioHistory history;
+  SEGUE_OR_400(played, track_list(body, "played"));
+  SEGUE_OR_400(skipped, track_list(body, "skipped"));
+  SEGUE_OR_400(queued, track_list(body, "queued"));
+  history.played = std::move(played);
+  history.skipped = std::move(skipped);
+  history.queued = std::move(queued);
+  SEGUE_OR_400(limit_opt, json_fields::opt_int(body, "limit"));
+  const int64_t limit = limit_opt.value_or(10);
+  if (limit < 1 || limit > 50) co_return error_response(400, "Invalid limit: expected 1 to 50");
+  UserId user = *p.user;
+  auto batch = co_await ctx.workers.run([&] {
+    recommend::Radio station(*ctx.recommend, ctx.catalog, ctx.playlists);
+    return station.next(seed, history, static_cast<std::size_t>(limit), user);
+  });
+  if (!batch.ok()) co_return error_response(batch.error());
+  json::object o;
+  o["context_uri"] = batch->context_uri;
+  o["seed"] = seed.uri();
+  o["tracks"] = track_objects(ctx, req, batch->tracks);
+  json::array st, sa;
+  for (const auto& t : batch->seed_tracks) st.emplace_back(t);
+  for (const auto& a : batch->seed_artists) sa.emplace_back(a);
+  o["seed_tracks"] = std::move(st);
+  o["seed_artists"] = std::move(sa);
+  auto m = ctx.recommend->model();
+  o["model_version"] = m ? json::value(m->info.version) : json::value(nullptr);
+  co_return json_response(std::move(o));
+}
+
+// "Recommended songs" under a playlist: ?limit=1..50 (default 10), none of its own tracks.
+awaitable<Response> playlist_recommendations(ApiContext& ctx, Request& req) {
+  SEGUE_GUARD(p, ctx, req);
+  SEGUE_OR_400(limit, limit_param(req, 10, 50));
+  PlaylistId id(req.param("id"));
+  UserId user = *p.user;
+  auto tracks = co_await ctx.workers.run([&] {
+    recommend::Radio station(*ctx.recommend, ctx.catalog, ctx.playlists);
+    return station.for_playlist(id, user, static_cast<std::size_t>(limit));
+  });
+  if (!tracks.ok()) co_return error_response(tracks.error());
+  co_return json_response(json::object{{"tracks", track_objects(ctx, req, *tracks)}});
+}
+
 }  // namespace
 
 void register_recommend_routes(net::Router& router, ApiContext& ctx) {
@@ -230,8 +310,11 @@ void register_recommend_routes(net::Router& router, ApiContext& ctx) {
       {http::verb::get, "/v1/recommendations/available-genre-seeds", genre_seeds},
       {http::verb::get, "/v1/artists/{id}/related-artists", related_artists},
       {http::verb::get, "/v1/me/recommendations", my_recommendations},
+      {http::verb::post, "/v1/me/radio", radio},
   });
   if (ctx.home) add_routes(router, ctx, {{http::verb::get, "/v1/me/home", home}});
+  if (ctx.playlists)
+    add_routes(router, ctx, {{http::verb::get, "/v1/playlists/{id}/recommendations", playlist_recommendations}});
 }
 
 }  // namespace segue::api::spotify

@@ -2,12 +2,13 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { playerBackend } from '../api/backend';
+import { fetchRadio } from '../api/radio';
 import { startLive } from '../api/live';
 import { forgetSaved } from '../api/saved';
 import { logout } from '../auth/session';
 import { AddToPlaylist } from '../components/AddToPlaylist';
 import { NetworkBanner, NoticeBanner } from '../components/Banners';
-import { createPlayer, installKeyboardShortcuts, PlayerBar, PlayerContext } from '../player';
+import { createPlayer, installKeyboardShortcuts, PlayerBar, PlayerContext, RadioContext, RadioStation } from '../player';
 import { Account } from './Account';
 import { AppRouter } from './AppRouter';
 import { ErrorBoundary } from './ErrorBoundary';
@@ -15,13 +16,20 @@ import { focusPageHeading } from './focus';
 import { Nav } from './Nav';
 
 function usePlayerInstance() {
-  const player = useMemo(() => createPlayer(playerBackend), []);
+  // The radio learns what was played through and skipped from the player's events.
+  const { player, radio } = useMemo(() => {
+    let station: RadioStation | null = null;
+    const p = createPlayer(playerBackend, { onEvent: (e) => station?.observe([e]) });
+    station = new RadioStation(p, fetchRadio);
+    return { player: p, radio: station };
+  }, []);
   const destroyed = useRef(false);
   const destroy = useCallback(() => {
     if (destroyed.current) return;
     destroyed.current = true;
+    radio.destroy();
     player.destroy();
-  }, [player]);
+  }, [player, radio]);
   useEffect(() => {
     const uninstall = installKeyboardShortcuts(player);
     return () => {
@@ -29,7 +37,7 @@ function usePlayerInstance() {
       destroy();
     };
   }, [player, destroy]);
-  return { player, destroy };
+  return { player, radio, destroy };
 }
 
 /**
@@ -51,7 +59,7 @@ function useDockHeight() {
 }
 
 export function Shell() {
-  const { player, destroy } = usePlayerInstance();
+  const { player, radio, destroy } = usePlayerInstance();
   const { path, route } = useLocation();
   const main = useRef<HTMLElement>(null);
   const dock = useDockHeight();
@@ -80,6 +88,7 @@ export function Shell() {
 
   return (
     <PlayerContext.Provider value={player}>
+      <RadioContext.Provider value={radio}>
       <a class="skip-link" href="#content" onClick={skipToContent}>Skip to content</a>
       <div class="app">
         <aside class="sidebar">
@@ -103,6 +112,7 @@ export function Shell() {
           <PlayerBar nowPlayingExtra={(track) => <AddToPlaylist track={track} up class="player-add" />} />
         </div>
       </div>
+      </RadioContext.Provider>
     </PlayerContext.Provider>
   );
 }

@@ -64,3 +64,7 @@ export const CloseIcon = ({ size }: P) => (
 export const HistoryIcon = ({ size }: P) => (
   <Icon size={size}><path d="M4.5 12a7.5 7.5 0 1 0 2.2-5.3M4.5 4.5v3.5H8M12 8v4.5l3 2" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round" /></Icon>
 );
+
+export const RadioIcon = ({ size }: P) => (
+  <Icon size={size}><path d="M12 12m-1.8 0a1.8 1.8 0 1 0 3.6 0a1.8 1.8 0 1 0-3.6 0M8.2 8.2a5.4 5.4 0 0 0 0 7.6M15.8 8.2a5.4 5.4 0 0 1 0 7.6M5.3 5.3a9.5 9.5 0 0 0 0 13.4M18.7 5.3a9.5 9.5 0 0 1 0 13.4" fill="none" stroke="currentColor" stroke-width="1.7" stroke-linecap="round" /></Icon>
+);

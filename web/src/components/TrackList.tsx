@@ -1,9 +1,10 @@
 // A list of tracks: number (a Play button on hover or focus), name and artists, optionally cover
-// and album, a Save toggle, "Add to queue" and the duration. Clicking a row plays from it.
+// and album, a Save toggle, "Go to radio", "Add to queue" and the duration. Clicking a row plays from it.
 import type { ComponentChildren, HTMLAttributes } from 'preact';
 import type { PlayerTrack } from '../player/types';
 import { usePlayer, usePlayerState } from '../player';
 import { AddToPlaylist } from './AddToPlaylist';
+import { GoToRadio } from './GoToRadio';
 import { ArtistLinks } from './ArtistLinks';
 import { Cover } from './Cover';
 import { formatDuration } from './format';
@@ -81,6 +82,7 @@ export function TrackList(props: Props) {
             <span class="track-actions">
               {props.rowExtras?.(track, i)}
               {props.addToPlaylist && <AddToPlaylist track={track} />}
+              <GoToRadio uri={track.uri} name={track.name} compact />
               <SaveButton kind="tracks" id={track.id} saved={isSaved} label={`Save ${track.name}`} />
               <button
                 type="button"

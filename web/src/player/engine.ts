@@ -83,6 +83,8 @@ export interface EngineOptions {
   storage?: Storage | null;
   /** Delay before a batch of events is sent. */
   eventBatchDelayMs?: number;
+  /** Extra: each playback event as it is recorded (a radio station learns skips from them). */
+  onEvent?: (event: PlaybackEvent) => void;
 }
 
 function errorStatus(err: unknown): number | undefined {
@@ -177,9 +179,11 @@ export class Engine implements Player {
   private queueSnapshot: { model: Q.QueueModel; value: PlayerQueueState } | null = null;
   private readonly uninstallMediaSession: () => void;
   private readonly onPageHide = () => this.pageHidden();
+  private readonly onEvent: ((event: PlaybackEvent) => void) | undefined;
 
   constructor(backend: PlayerBackend, options: EngineOptions = {}) {
     this.backend = backend;
+    this.onEvent = options.onEvent;
     this.random = options.random ?? Math.random;
     this.storage = safeStorage(options.storage);
     this.volume = this.loadVolume();
@@ -249,6 +253,14 @@ export class Engine implements Player {
     this.queue = Q.setContext(this.queue, tracks, startIndex, uri, contextName ?? contextNameFor(tracks, uri), this.random);
     this.failures = 0;
     this.loadCurrent(true);
+  }
+
+  appendToContext(tracks: PlayerTrack[], contextUri: string): boolean {
+    if (this.destroyed) return false;
+    const appended = Q.appendToContext(this.queue, tracks, contextUri);
+    if (appended === this.queue) return false;
+    this.setQueue(appended);
+    return true;
   }
 
   toggle(): void {
@@ -718,6 +730,7 @@ export class Engine implements Player {
     };
     if (this.queue.contextUri) event.context_uri = this.queue.contextUri;
     this.reporter.record(event);
+    this.onEvent?.(event);
   }
 
   // ---- internals: element events ----

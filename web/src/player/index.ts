@@ -5,6 +5,8 @@ export type {
   PlayerQueueState,
 } from './types';
 export { createPlayer } from './engine';
+export { RadioStation, isRadioUri } from './radio';
+export { RadioContext, useRadio } from './useRadio';
 export { PlayerContext, usePlayer, usePlayerState } from './context';
 export { installKeyboardShortcuts } from './keyboard';
 export { PlayerBar } from './ui/PlayerBar';

@@ -279,3 +279,21 @@ describe('editing the upcoming list', () => {
     expect(Q.playFromQueue(m, 10)).toBe(m);
   });
 });
+
+describe('appendToContext (a radio refill)', () => {
+  it('appends after the rest of the context, shuffled or not, and only to the same context', () => {
+    let m = start(3, 1);
+    m = Q.appendToContext(m, [track(7), track(8)], 'segue:album:al1');
+    expect(ids(Q.upNext(m))).toEqual(['t2', 't7', 't8']);
+    expect(m.current?.track.id).toBe('t1');
+    expect(Q.appendToContext(m, [track(9)], 'segue:radio:other')).toBe(m);
+    expect(Q.appendToContext(m, [], 'segue:album:al1')).toBe(m);
+    let s = Q.toggleShuffle(start(4, 0), seeded(5));
+    const before = ids(Q.upNext(s));
+    s = Q.appendToContext(s, [track(9)], 'segue:album:al1');
+    expect(ids(Q.upNext(s))).toEqual([...before, 't9']);
+    // User-queued tracks still come first.
+    const q = Q.appendToContext(Q.addToQueue(start(2, 0), track(5)), [track(6)], 'segue:album:al1');
+    expect(ids(Q.upNext(q))).toEqual(['t5', 't1', 't6']);
+  });
+});

@@ -223,3 +223,17 @@ export function ensureCurrent(m: QueueModel): QueueModel {
   if (m.current) return m;
   return next(m, false) ?? m;
 }
+
+/**
+ * Appends tracks to the end of the context (a radio's next batch): they play after the rest of
+ * the context, in the order given, shuffled or not. Nothing changes while another context plays.
+ */
+export function appendToContext(m: QueueModel, tracks: readonly PlayerTrack[], contextUri: string): QueueModel {
+  if (tracks.length === 0 || m.contextUri !== contextUri) return m;
+  const start = m.context.length;
+  return {
+    ...m,
+    context: [...m.context, ...tracks],
+    order: [...m.order, ...tracks.map((_, i) => start + i)],
+  };
+}

@@ -53,6 +53,9 @@ export interface PlayerState {
 export interface Player {
   /** Plays `tracks` as the context, starting at `startIndex`. contextName is an optional extra. */
   playTracks(tracks: PlayerTrack[], startIndex: number, contextUri?: string, contextName?: string): void;
+  /** Extra: appends tracks to the context while `contextUri` is still the one playing (a radio's
+   *  next batch); false when another context plays. */
+  appendToContext(tracks: PlayerTrack[], contextUri: string): boolean;
   toggle(): void;
   play(): void;
   pause(): void;

@@ -6,6 +6,7 @@ import { usePlayer } from '../../player';
 import { useTitle } from '../../app/useTitle';
 import { albumKind } from '../../components/AlbumGrid';
 import { ArtistLinks } from '../../components/ArtistLinks';
+import { GoToRadio } from '../../components/GoToRadio';
 import { Cover } from '../../components/Cover';
 import { groupByDisc, showDiscHeadings } from '../../components/discs';
 import { formatTotal, releaseYear, totalDuration } from '../../components/format';
@@ -62,6 +63,7 @@ function AlbumView({ album }: { album: Album }) {
           <PlayIcon size={28} />
         </button>
         <SaveButton kind="albums" id={album.id} saved={saved(album.id)} label="Save album" class="save-large" />
+        <GoToRadio uri={album.uri} name={album.name} />
       </div>
       {groups.map((group) => {
         const start = offset;

@@ -6,6 +6,7 @@ import { usePlayer } from '../../player';
 import { useTitle } from '../../app/useTitle';
 import { AlbumGrid } from '../../components/AlbumGrid';
 import { Cover } from '../../components/Cover';
+import { GoToRadio } from '../../components/GoToRadio';
 import { PlayIcon } from '../../components/Icons';
 import { LoadMore } from '../../components/LoadMore';
 import { ErrorMessage, Loading } from '../../components/LoadState';
@@ -48,6 +49,7 @@ function ArtistView({ artist }: { artist: Artist }) {
         >
           <PlayIcon size={28} />
         </button>
+        <GoToRadio uri={artist.uri} name={artist.name} />
       </div>
       <Section title="Top tracks">
         {top.status === 'loading' && <Loading />}

@@ -1,17 +1,20 @@
 // A playlist: cover (or a mosaic), name, owner, description, count and length; Play; the items
 // with Play / Remove / Move up / Move down and drag and drop; for the owner, details editing,
-// invites and collaborators; the version history with Restore. Changes by others show live.
+// invites and collaborators, and "Recommended songs" with Add; "Go to radio"; the version history
+// with Restore. Changes by others show live.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { toPlayerTrack } from '../../api/convert';
 import { describeError } from '../../api/errors';
+import { getPlaylistRecommendations } from '../../api/radio';
 import {
-  canEdit, createInvite, getCollaborators, getMyself, getVersions, removeCollaborator, type Invite, type Playlist,
+  addToPlaylist, canEdit, createInvite, getCollaborators, getMyself, getVersions, removeCollaborator, type Invite, type Playlist,
 } from '../../api/playlists';
 import type { User } from '../../api/types';
 import { usePlayer } from '../../player';
 import { useTitle } from '../../app/useTitle';
 import { formatTotal } from '../../components/format';
-import { PlayIcon } from '../../components/Icons';
+import { GoToRadio } from '../../components/GoToRadio';
+import { PlayIcon, PlusIcon } from '../../components/Icons';
 import { ErrorMessage, Loading } from '../../components/LoadState';
 import { PlaylistCover } from '../../components/PlaylistCover';
 import { Section } from '../../components/Section';
@@ -65,6 +68,7 @@ function PlaylistView({ model, playlist, me }: { model: PlaylistModel; playlist:
         >
           <PlayIcon size={28} />
         </button>
+        {tracks.length > 0 && <GoToRadio uri={contextUri} name={playlist.name} />}
         {isOwner && <DetailsEditor model={model} playlist={playlist} />}
         {isOwner && <InviteButton playlistId={playlist.id} onInvited={model.refresh} />}
         <span class="muted live-note">{model.live ? 'Live' : 'Checks for changes every 10 s'}</span>
@@ -73,6 +77,7 @@ function PlaylistView({ model, playlist, me }: { model: PlaylistModel; playlist:
       {tracks.length === 0
         ? <p class="muted empty-playlist">This playlist is empty. Add tracks with “Add to playlist” on any album.</p>
         : <Items model={model} visible={visible} tracks={tracks} editable={editable} contextUri={contextUri} name={playlist.name} />}
+      {isOwner && tracks.length > 0 && <RecommendedSongs model={model} playlistId={playlist.id} snapshot={model.snapshot} />}
       <Collaborators playlist={playlist} snapshot={model.snapshot} isOwner={isOwner} />
       <History model={model} editable={editable} />
     </div>
@@ -170,6 +175,45 @@ function Items({ model, visible, tracks, editable, contextUri, name }: {
       />
       {editable && <p class="muted small-print">Drag tracks to reorder them, or use the arrow buttons.</p>}
     </div>
+  );
+}
+
+/** "Recommended songs": tracks like the playlist's (none of them), each with an Add button. */
+function RecommendedSongs({ model, playlistId, snapshot }: { model: PlaylistModel; playlistId: string; snapshot: string }) {
+  const recs = useAsync(
+    (signal) => getPlaylistRecommendations(playlistId, 10, signal).then((r) => r.tracks.map((t) => toPlayerTrack(t))),
+    [playlistId, snapshot],
+  );
+  const [adding, setAdding] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const add = async (track: ListTrack) => {
+    setAdding(track.id);
+    setError(null);
+    try {
+      await addToPlaylist(playlistId, [track.uri]);
+      await model.refresh();
+    } catch (cause) {
+      setError(`Could not add ${track.name}: ${describeError(cause)}`);
+    } finally {
+      setAdding(null);
+    }
+  };
+  const extras = (track: ListTrack) => (
+    <button type="button" class="button button-outline button-small add-recommended" aria-label={`Add ${track.name} to this playlist`} title="Add to playlist"
+      disabled={adding !== null} onClick={(e) => { e.stopPropagation(); void add(track); }}>
+      <PlusIcon size={16} /><span>Add</span>
+    </button>
+  );
+  return (
+    <Section title="Recommended songs" class="recommended-songs">
+      <p class="muted small-print">Based on what is in this playlist.</p>
+      {error && <div class="error-message" role="alert"><p>{error}</p></div>}
+      {recs.status === 'loading' && <Loading />}
+      {recs.status === 'error' && <ErrorMessage error={recs.error} onRetry={recs.reload} />}
+      {recs.status === 'ready' && (recs.data.length
+        ? <TrackList tracks={recs.data} label="Recommended songs" showCover showAlbum rowExtras={extras} />
+        : <p class="muted">No recommendations yet.</p>)}
+    </Section>
   );
 }
 
