@@ -109,12 +109,83 @@ Status RecommendService::load() {
 
 Status RecommendService::follow() {
   auto v = store_.current_version();
-  if (!v.ok()) return {};
   auto cur = model();
-  if (cur && cur->info.version == *v) return {};
-  SEGUE_ASSIGN_OR_RETURN(auto m, store_.load(*v));
-  log::info("recommendation model loaded", {{"version", m->info.version}});
-  swap_in(std::move(m));
+  if (v.ok() && !(cur && cur->info.version == *v)) {
+    SEGUE_ASSIGN_OR_RETURN(auto m, store_.load(*v));
+    log::info("recommendation model loaded", {{"version", m->info.version}});
+    swap_in(std::move(m));
+  }
+  return refresh_content();
+}
+
+std::shared_ptr<const ContentIndex> RecommendService::content() const {
+  std::lock_guard l(mu_);
+  return content_;
+}
+
+Status RecommendService::refresh_content(bool force) {
+  const auto catalog_version = static_cast<int64_t>(src_.catalog->loaded_version());
+  auto snap = src_.catalog->snapshot();
+  auto m = model();
+  const std::string version = m ? m->info.version : "";
+  const int64_t now = now_ms();
+  if (auto cur = content(); !force && cur && cur->catalog_version == catalog_version && cur->model_version == version &&
+                            now - cur->built_at_ms < 10 * 60 * 1000)
+    return {};
+  auto idx = std::make_shared<ContentIndex>();
+  idx->catalog_version = catalog_version;
+  idx->model_version = version;
+  idx->built_at_ms = now;
+  std::vector<ContentFeatures> items;
+  items.reserve(snap->tracks().size());
+  for (const auto& t : snap->tracks()) {
+    ContentFeatures f;
+    if (src_.features)
+      if (auto a = src_.features(t.id); a && a->tempo > 0) f.audio = audio_features_of(*a);
+    f.genres = t.genres;
+    if (const auto* al = snap->album(t.album_id)) {
+      f.genres.insert(f.genres.end(), al->genres.begin(), al->genres.end());
+      if (al->year && *al->year >= 1000 && *al->year <= 3000) f.year = *al->year;
+    }
+    idx->index.emplace(t.id.str(), static_cast<int32_t>(idx->ids.size()));
+    idx->ids.push_back(t.id.str());
+    items.push_back(std::move(f));
+  }
+  auto space = ContentSpace::build(items);
+  if (!space.ok()) return Error{space.error().code, "content vectors: " + space.error().message};
+  idx->space = std::move(*space);
+  // Cold tracks' factors, predicted from their content by a ridge map fitted on the tracks the
+  // model knows with at least 3 listeners.
+  if (m && m->tracks.size() > 0) {
+    FactorMatrix aligned = FactorMatrix::Zero(static_cast<Eigen::Index>(idx->ids.size()), m->tracks.als.items.cols());
+    std::vector<int32_t> warm;
+    for (int32_t c = 0; c < static_cast<int32_t>(idx->ids.size()); ++c) {
+      const auto i = m->tracks.find(idx->ids[static_cast<std::size_t>(c)]);
+      if (!i) {
+        if (idx->space.has_content(c)) idx->cold.push_back(c);
+        continue;
+      }
+      aligned.row(c) = m->tracks.als.items.row(*i);
+      if (m->tracks.degree[static_cast<std::size_t>(*i)] >= 3 && idx->space.has_content(c)) warm.push_back(c);
+    }
+    if (!warm.empty() && !idx->cold.empty()) {
+      auto mapping = ColdStartMapping::fit(idx->space, aligned, warm, 1.0f);
+      if (mapping.ok()) {
+        idx->cold_factors.resize(static_cast<Eigen::Index>(idx->cold.size()), aligned.cols());
+        for (std::size_t k = 0; k < idx->cold.size(); ++k) {
+          auto f = mapping->predict(idx->space, idx->cold[k]);
+          if (f.ok()) idx->cold_factors.row(static_cast<Eigen::Index>(k)) = f->transpose();
+          else idx->cold_factors.row(static_cast<Eigen::Index>(k)).setZero();
+        }
+      } else {
+        idx->cold.clear();
+      }
+    } else {
+      idx->cold.clear();
+    }
+  }
+  std::lock_guard l(mu_);
+  content_ = std::move(idx);
   return {};
 }
 
@@ -213,6 +284,8 @@ Result<ModelInfo> RecommendService::train(const std::function<bool(const std::st
     SEGUE_TRY(store_.publish(m));
     ModelInfo info = m.info;
     swap_in(std::make_shared<const Model>(std::move(m)));
+    if (Status st = refresh_content(true); !st.ok())
+      log::warn("recommendations: content vectors not rebuilt", {{"error", st.error().message}});
     return info;
   }();
   (result.ok() ? trainings_ok_ : trainings_failed_).fetch_add(1);
@@ -300,7 +373,28 @@ Result<std::vector<Scored>> RecommendService::for_user(const UserId& user, Level
     const auto& id = l.ids[static_cast<std::size_t>(i)];
     return level == Level::kTracks ? snap->track(TrackId(id)) != nullptr : snap->artist(ArtistId(id)) != nullptr;
   };
-  return top(scores, l.ids, limit, keep);
+  auto ranked = top(scores, l.ids, limit, keep);
+  // Tracks nobody has played yet, scored by their predicted factors (a trained user only; a
+  // little below what the model knows, whose factors are learned rather than guessed).
+  auto content_index = content();
+  if (level == Level::kTracks && u && content_index && content_index->cold.size() > 0 &&
+      content_index->model_version == m->info.version) {
+    const Eigen::VectorXf user_vec = l.als.users.row(*u).transpose();
+    const Eigen::VectorXf cold_scores = content_index->cold_factors * user_vec;
+    std::vector<Scored> cold;
+    for (std::size_t k = 0; k < content_index->cold.size(); ++k) {
+      const auto& id = content_index->ids[static_cast<std::size_t>(content_index->cold[k])];
+      if (!snap->track(TrackId(id))) continue;
+      cold.push_back({id, 0.8f * cold_scores[static_cast<Eigen::Index>(k)]});
+    }
+    std::unordered_set<std::string> played_now;
+    for (int32_t i : played) played_now.insert(l.ids[static_cast<std::size_t>(i)]);
+    std::erase_if(cold, [&](const Scored& s) { return played_now.count(s.id) > 0; });
+    ranked.insert(ranked.end(), cold.begin(), cold.end());
+    std::stable_sort(ranked.begin(), ranked.end(), [](const Scored& a, const Scored& b) { return a.score > b.score; });
+    if (ranked.size() > limit) ranked.resize(limit);
+  }
+  return ranked;
 }
 
 Result<Recommendations> RecommendService::from_seeds(const Seeds& seeds, const std::vector<Tunable>& tunables,
@@ -334,6 +428,20 @@ Result<Recommendations> RecommendService::from_seeds(const Seeds& seeds, const s
           cand[tid] += 2.0f * sim[k] / best;
           ++rep.initial_pool;
         }
+      }
+    }
+    // Tracks that sound and are tagged alike (content.h): the only neighbours of a track nobody
+    // has played yet, and a second opinion for the others.
+    if (auto ci = content()) {
+      if (auto c = ci->index.find(id); c != ci->index.end() && ci->space.has_content(c->second)) {
+        auto near = ci->space.nearest(c->second, 50);
+        if (near.ok())
+          for (const auto& n : *near) {
+            const auto& tid = ci->ids[static_cast<std::size_t>(n.item)];
+            if (seed_tracks.count(tid) || !snap->track(TrackId(tid))) continue;
+            cand[tid] += n.similarity;
+            ++rep.initial_pool;
+          }
       }
     }
     // The track's own artists, less strongly: radio-like continuity even without a model.

@@ -23,6 +23,7 @@
 #include "catalog/catalog.h"
 #include "common/metrics.h"
 #include "playlist/service.h"
+#include "recommend/content.h"
 #include "recommend/model.h"
 #include "recommend/training.h"
 #include "user/library.h"
@@ -59,6 +60,21 @@ struct Recommendations {
   std::vector<SeedReport> seeds;
 };
 
+// Content vectors of the catalog's tracks (content.h: audio features, genres, year), so tracks
+// the model does not know (nobody played them yet) still get neighbours and scores: rebuilt
+// when the catalog or the model changes, or every 10 minutes as analyses arrive.
+struct ContentIndex {
+  int64_t catalog_version = -1;  // the catalog's loaded_version() it was built from
+  std::string model_version;
+  int64_t built_at_ms = 0;
+  std::vector<std::string> ids;  // content item -> track id
+  std::unordered_map<std::string, int32_t> index;
+  ContentSpace space;
+  // Cold tracks (not in the model's track level): their content items and predicted factors.
+  std::vector<int32_t> cold;
+  FactorMatrix cold_factors;
+};
+
 struct RecommendServiceOptions {
   std::string models_dir;
   TrainOptions train;
@@ -86,8 +102,11 @@ class RecommendService {
 
   // The current model from disk, if there is one (none is not an error).
   Status load();
-  // Loads `current` again when it points at another version than the one in memory.
+  // Loads `current` again when it points at another version than the one in memory, and
+  // rebuilds the content index when it is out of date.
   Status follow();
+  Status refresh_content(bool force = false);
+  std::shared_ptr<const ContentIndex> content() const;
   // Gathers the signals, trains, publishes and swaps in. `progress(stage, done, total)`:
   // stages "signals", "tracks", "artists"; false stops.
   Result<ModelInfo> train(const std::function<bool(const std::string&, int, int)>& progress = {});
@@ -122,6 +141,7 @@ class RecommendService {
   ModelStore store_;
   mutable std::mutex mu_;
   std::shared_ptr<const Model> model_;
+  std::shared_ptr<const ContentIndex> content_;
   std::mutex train_mu_;  // one training at a time in this process
   std::atomic<uint64_t> trainings_ok_{0}, trainings_failed_{0};
 };
