@@ -1,5 +1,6 @@
 #include "app/migrate.h"
 #include "recommend/listen_store.h"
+#include "recommend/smart_store.h"
 #include "recommend/taste.h"
 
 #include <algorithm>
@@ -33,6 +34,7 @@ std::vector<std::pair<std::string, std::vector<store::Migration>>> all_migration
       {"audio_analysis", analysis::analysis_migrations()},
       {"transcode", transcode::TranscodeCache::migrations()},
       {"recommend", recommend::recommend_migrations()},
+      {"smart_playlists", recommend::smart_playlist_migrations()},
       {"taste", recommend::taste_migrations()},
   };
 }

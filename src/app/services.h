@@ -30,6 +30,7 @@
 #include "playback/service.h"
 #include "playlist/import_service.h"
 #include "recommend/service.h"
+#include "recommend/smart_playlists.h"
 #include "recommend/taste.h"
 #include "search/indexer.h"
 #include "user/library_service.h"
@@ -85,6 +86,10 @@ struct Services {
   // the training lease (one node of a cluster trains).
   std::unique_ptr<Periodic> recommend_trainer;
   std::unique_ptr<Leadership> recommend_leader;
+  // Smart playlists (both scopes): rules, and their refreshes (the thread starts in
+  // start_roles() with the "recommend" role). Declared after `analysis`, whose features its
+  // thread reads, so destroyed (and stopped) before it.
+  std::unique_ptr<recommend::SmartPlaylists> smart_playlists;
   // Last, so destroyed first: with the "scanner" role, the cluster leadership that runs `scans`
   // and `encode_ahead` while this node holds it (start_roles()).
   std::unique_ptr<Leadership> leader;

@@ -160,6 +160,26 @@ const CASES: Record<string, Case> = {
   "GET /v1/recommendations/available-genre-seeds": { path: fixed("/v1/recommendations/available-genre-seeds"), ok: 200 },
   "GET /v1/artists/{id}/related-artists": { path: () => `/v1/artists/${artistId}/related-artists`, ok: 200 },
   "GET /v1/me/recommendations": { path: fixed("/v1/me/recommendations?type=track"), ok: 200 },
+  // smart playlists (issue 18): creating makes a playlist (the scope of its visibility); rules
+  // read like items and are the owner's to change (a collaborator may edit items, not rules)
+  "POST /v1/me/smart-playlists": {
+    path: fixed("/v1/me/smart-playlists"),
+    body: () => ({ name: "smart", public: false, rules: { all: [{ gt: { duration: 0 } }] } }),
+    ok: 201,
+  },
+  "POST /v1/me/smart-playlists/import": {
+    path: fixed("/v1/me/smart-playlists/import"),
+    rawBody: () => JSON.stringify({ name: "nsp", all: [{ gt: { playCount: -1 } }] }),
+    ok: 201,
+  },
+  "GET /v1/playlists/{id}/rules": { path: pl("/rules"), setup: "priv", ok: 200 },
+  "PUT /v1/playlists/{id}/rules": {
+    path: pl("/rules"),
+    setup: "priv",
+    body: () => ({ all: [{ gt: { duration: 0 } }] }),
+    ok: 200,
+    deny: { collaborator: 403 },
+  },
   // playlists
   "GET /v1/me/playlists": { path: fixed("/v1/me/playlists"), ok: 200 },
   "POST /v1/me/playlists": { path: fixed("/v1/me/playlists"), body: () => ({ name: "new", public: false }), ok: 201 },

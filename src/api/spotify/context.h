@@ -28,6 +28,7 @@ class AnalysisService;
 }  // namespace segue::analysis
 namespace segue::recommend {
 class RecommendService;
+class SmartPlaylists;
 }  // namespace segue::recommend
 namespace segue::search {
 class Searcher;
@@ -94,6 +95,8 @@ struct ApiContext {
   segue::analysis::AnalysisService* analysis = nullptr;
   // Recommendations, related artists, genre seeds (null: no such routes).
   segue::recommend::RecommendService* recommend = nullptr;
+  // Smart playlists: creating, importing .nsp files, rules (null: no such routes).
+  segue::recommend::SmartPlaylists* smart_playlists = nullptr;
   // Login backoff, the password-hashing pool and per-address limits (null: none of them).
   AbuseLimits* abuse = nullptr;
 
