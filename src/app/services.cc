@@ -351,11 +351,19 @@ Status start_roles(Services& s, const Config& config) {
         std::move(hooks));
     s.recommend_leader->start();
   }
-  // Smart playlists: refreshed after catalog changes and every smart_refresh_interval by the
-  // nodes with the "recommend" role (several such nodes refresh alike; a refresh that finds the
-  // items already current writes nothing).
-  if (config.has_role("recommend"))
-    s.smart_playlists->start(*s.events_bus, std::chrono::duration_cast<std::chrono::milliseconds>(config.smart_refresh_interval));
+  // Smart playlists: refreshed after catalog changes and every smart_refresh_interval by the one
+  // node with the "recommend" role that holds their lease (so two nodes never rewrite the same
+  // playlist at once); every node refreshes at once the playlists its API creates or changes.
+  if (config.has_role("recommend")) {
+    Leadership::Hooks hooks;
+    const auto interval = std::chrono::duration_cast<std::chrono::milliseconds>(config.smart_refresh_interval);
+    hooks.gained = [&s, interval] { s.smart_playlists->start(*s.events_bus, interval); };
+    hooks.lost = [&s] { s.smart_playlists->stop(); };
+    s.smart_leader = std::make_unique<Leadership>(
+        std::make_unique<store::LeaderLease>(config.database, store::kSmartPlaylistsLeaderKey), "smart_playlists",
+        *s.metrics, std::move(hooks));
+    s.smart_leader->start();
+  }
   // Edge health: the nodes that answer play requests probe the edges they list.
   if (config.has_role("api") && s.edges) {
     s.edge_prober = std::make_unique<edge::EdgeProber>(*s.edges, edge::ProberOptions{config.edge_probe_interval, std::chrono::milliseconds(500)});

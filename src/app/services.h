@@ -90,6 +90,9 @@ struct Services {
   // start_roles() with the "recommend" role). Declared after `analysis`, whose features its
   // thread reads, so destroyed (and stopped) before it.
   std::unique_ptr<recommend::SmartPlaylists> smart_playlists;
+  // With the "recommend" role: runs the smart playlists' refresh thread while this node holds
+  // their lease (destroyed first: stops it).
+  std::unique_ptr<Leadership> smart_leader;
   // Last, so destroyed first: with the "scanner" role, the cluster leadership that runs `scans`
   // and `encode_ahead` while this node holds it (start_roles()).
   std::unique_ptr<Leadership> leader;

@@ -226,7 +226,13 @@ Result<SmartPlaylists::View> SmartPlaylists::set_rules(const PlaylistId& id, con
 }
 
 void SmartPlaylists::start(bus::EventBus& bus, std::chrono::milliseconds interval) {
-  interval_ = interval;
+  stop();  // a second start (leadership regained) replaces the first
+  {
+    std::lock_guard l(mu_);
+    stop_ = false;
+    dirty_ = true;  // catch up at once: the catalog or plays may have changed while stopped
+    interval_ = interval;
+  }
   // Inline and cheap: only marks a refresh due; the thread does the work.
   subscription_ = bus.subscribe("smart-playlists", bus::only<bus::CatalogSnapshotPublished>([this](const bus::CatalogSnapshotPublished&) {
     {

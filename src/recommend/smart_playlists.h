@@ -77,8 +77,9 @@ class SmartPlaylists {
   // Every smart playlist (catalog facts gathered once, each owner's listening once).
   Status refresh_all();
 
-  // Subscribes to `bus` and starts the refresh thread (every `interval`, and soon after each
-  // catalog snapshot).
+  // Subscribes to `bus` and starts the refresh thread: a refresh at once, then every
+  // `interval` and soon after each catalog snapshot. stop() ends it (waiting for a refresh in
+  // progress); start() again restarts it (a node that regained the lease).
   void start(bus::EventBus& bus, std::chrono::milliseconds interval);
   void stop();
 
