@@ -24,7 +24,7 @@ const std::set<std::string> kKnownKeys = {
     "audio_rate_limit", "image_rate_limit",
     "metrics_token", "test_index_delay_ms", "database", "database_writers", "redis", "roles",
     "event_log", "event_log_durability", "edges", "edge_key_file", "edge_probe_interval", "trusted_proxies",
-    "models_dir", "recommend_train_interval"};
+    "models_dir", "recommend_train_interval", "smart_refresh_interval"};
 
 Result<int64_t> to_int(const std::string& key, const std::string& v, int64_t lo, int64_t hi) {
   auto n = strings::parse_int(v);
@@ -249,6 +249,10 @@ Result<Config> build_config(const Settings& file, const Settings& env, const Set
   if (auto v = last("recommend_train_interval")) {
     SEGUE_ASSIGN_OR_RETURN(auto n, to_int("recommend_train_interval", *v, 0, 86400 * 30));
     c.recommend_train_interval = std::chrono::seconds(n);
+  }
+  if (auto v = last("smart_refresh_interval")) {
+    SEGUE_ASSIGN_OR_RETURN(auto n, to_int("smart_refresh_interval", *v, 1, 86400));
+    c.smart_refresh_interval = std::chrono::seconds(n);
   }
   if (auto v = last("rescan_interval")) { SEGUE_ASSIGN_OR_RETURN(auto n, to_int("rescan_interval", *v, 0, 86400 * 30)); c.rescan_interval = std::chrono::seconds(n); }
   if (auto v = last("access_log")) { SEGUE_ASSIGN_OR_RETURN(c.access_log, to_bool("access_log", *v)); }

@@ -90,6 +90,9 @@ struct Config {
   // or one older than the interval trains a minute after it starts.
   std::string models_dir;
   std::chrono::seconds recommend_train_interval{86400};
+  // Smart playlists are re-evaluated after each catalog change and every this often (play
+  // counts and last-played dates change without one), by nodes with the "recommend" role.
+  std::chrono::seconds smart_refresh_interval{600};
   bool access_log = true;
   std::string log_level = "info";
   // The built web player (web/dist). Unset: the source tree's web/dist if it exists; "off":

@@ -104,6 +104,7 @@ const std::map<std::string, std::string> kSettingFlags = {
     {"max-connections-per-address", "max_connections_per_address"},
     {"audio-rate-limit", "audio_rate_limit"}, {"image-rate-limit", "image_rate_limit"}, {"allowed-host", "allowed_hosts"},
     {"models-dir", "models_dir"}, {"recommend-train-interval", "recommend_train_interval"},
+    {"smart-refresh-interval", "smart_refresh_interval"},
     {"metrics-token", "metrics_token"}, {"database", "database"}, {"database-writers", "database_writers"},
     {"redis", "redis"}, {"roles", "roles"}, {"event-log", "event_log"}, {"event-log-durability", "event_log_durability"},
     {"edges", "edges"}, {"edge-key-file", "edge_key_file"}, {"transcode-dir", "transcode_dir"}, {"edge-probe-interval", "edge_probe_interval"},
@@ -625,6 +626,7 @@ int cmd_serve(int argc, char** argv) {
   ctx.analysis = s.analysis.get();
   ctx.recommend = s.recommend.get();
   ctx.home = s.home.get();
+  ctx.smart_playlists = s.smart_playlists.get();
   ctx.importer = s.importer.get();
   ctx.library_service = s.library_service.get();
   ctx.playback = s.playback.get();

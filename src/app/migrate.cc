@@ -1,6 +1,7 @@
 #include "app/migrate.h"
 #include "recommend/listen_store.h"
 #include "recommend/home.h"
+#include "recommend/smart_store.h"
 #include "recommend/taste.h"
 
 #include <algorithm>
@@ -34,6 +35,7 @@ std::vector<std::pair<std::string, std::vector<store::Migration>>> all_migration
       {"audio_analysis", analysis::analysis_migrations()},
       {"transcode", transcode::TranscodeCache::migrations()},
       {"recommend", recommend::recommend_migrations()},
+      {"smart_playlists", recommend::smart_playlist_migrations()},
       {"taste", recommend::taste_migrations()},
       {"home", recommend::home_migrations()},
   };

@@ -118,6 +118,7 @@ Result<Services> open_services(const Config& config, Scope scope) {
   SEGUE_TRY(s.db->migrate("search", search::recent_migrations()));
   SEGUE_TRY(s.db->migrate("recommend", recommend::recommend_migrations()));
   SEGUE_TRY(s.db->migrate("home", recommend::home_migrations()));
+  SEGUE_TRY(s.db->migrate("smart_playlists", recommend::smart_playlist_migrations()));
   s.catalog = std::make_unique<catalog::Catalog>(*s.db, s.events_bus.get());
   SEGUE_TRY(s.catalog->reload());
   s.scanner = std::make_unique<catalog::Scanner>(*s.db, s.catalog.get());
@@ -182,6 +183,17 @@ Result<Services> open_services(const Config& config, Scope scope) {
     if (auto st = s.recommend->load(); !st.ok())
       log::warn("recommendations: the current model does not load; serving without one", {{"error", st.error().message}});
   }
+  // Smart playlists (issue 18): ordinary playlists kept filled from rules over the catalog, the
+  // audio features (set with the analysis service below) and each owner's listening.
+  {
+    recommend::SmartPlaylists::Sources src;
+    src.db = s.db.get();
+    src.plays_db = &s.events->derived_db(events::TopItemsConsumer::kName);
+    src.catalog = s.catalog.get();
+    src.library = s.library.get();
+    src.playlists = s.playlists.get();
+    s.smart_playlists = std::make_unique<recommend::SmartPlaylists>(std::move(src));
+  }
   SEGUE_ASSIGN_OR_RETURN(std::string key, load_or_create_secret(config.data_dir));
   s.stream_tokens = std::make_unique<playback::StreamTokenSigner>(std::move(key));
   // Stream tokens carry the user's credentials epoch, so they end with a revocation too.
@@ -209,6 +221,7 @@ Result<Services> open_services(const Config& config, Scope scope) {
   s.catalog->register_metrics(metrics);
   s.events->register_metrics(metrics);
   s.recommend->register_metrics(metrics);
+  s.smart_playlists->register_metrics(metrics);
   if (scope == Scope::kCore) return s;
 
   // Search: the Xapian index in the data directory, fed by the indexer's own thread from the
@@ -274,6 +287,15 @@ Result<Services> open_services(const Config& config, Scope scope) {
     auto sound = analysis->track(t);
     if (!sound) return std::nullopt;
     return sound->features;
+  });
+  s.smart_playlists->set_features([analysis = s.analysis.get()](const TrackId& t) -> std::optional<recommend::smart::AudioValues> {
+    auto sound = analysis->track(t);
+    if (!sound) return std::nullopt;
+    const auto& f = sound->features;
+    recommend::smart::AudioValues v;
+    v.v = {f.tempo, f.energy, f.danceability, f.valence, f.acousticness, f.instrumentalness, f.speechiness,
+           f.liveness, f.loudness, static_cast<double>(f.key), static_cast<double>(f.mode)};
+    return v;
   });
 
   // Library scans: once at start, then every rescan_interval (the "scanner" role).
@@ -364,6 +386,19 @@ Status start_roles(Services& s, const Config& config) {
         std::make_unique<store::LeaderLease>(config.database, store::kRecommendLeaderKey), "recommend", *s.metrics,
         std::move(hooks));
     s.recommend_leader->start();
+  }
+  // Smart playlists: refreshed after catalog changes and every smart_refresh_interval by the one
+  // node with the "recommend" role that holds their lease (so two nodes never rewrite the same
+  // playlist at once); every node refreshes at once the playlists its API creates or changes.
+  if (config.has_role("recommend")) {
+    Leadership::Hooks hooks;
+    const auto interval = std::chrono::duration_cast<std::chrono::milliseconds>(config.smart_refresh_interval);
+    hooks.gained = [&s, interval] { s.smart_playlists->start(*s.events_bus, interval); };
+    hooks.lost = [&s] { s.smart_playlists->stop(); };
+    s.smart_leader = std::make_unique<Leadership>(
+        std::make_unique<store::LeaderLease>(config.database, store::kSmartPlaylistsLeaderKey), "smart_playlists",
+        *s.metrics, std::move(hooks));
+    s.smart_leader->start();
   }
   // Edge health: the nodes that answer play requests probe the edges they list.
   if (config.has_role("api") && s.edges) {

@@ -31,6 +31,7 @@
 #include "playlist/import_service.h"
 #include "recommend/home.h"
 #include "recommend/service.h"
+#include "recommend/smart_playlists.h"
 #include "recommend/taste.h"
 #include "search/indexer.h"
 #include "user/library_service.h"
@@ -91,6 +92,13 @@ struct Services {
   // the training lease (one node of a cluster trains).
   std::unique_ptr<Periodic> recommend_trainer;
   std::unique_ptr<Leadership> recommend_leader;
+  // Smart playlists (both scopes): rules, and their refreshes (the thread starts in
+  // start_roles() with the "recommend" role). Declared after `analysis`, whose features its
+  // thread reads, so destroyed (and stopped) before it.
+  std::unique_ptr<recommend::SmartPlaylists> smart_playlists;
+  // With the "recommend" role: runs the smart playlists' refresh thread while this node holds
+  // their lease (destroyed first: stops it).
+  std::unique_ptr<Leadership> smart_leader;
   // Last, so destroyed first: with the "scanner" role, the cluster leadership that runs `scans`
   // and `encode_ahead` while this node holds it (start_roles()).
   std::unique_ptr<Leadership> leader;

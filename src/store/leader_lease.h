@@ -18,6 +18,8 @@ namespace segue::store {
 inline constexpr int64_t kScannerLeaderKey = 7361427;
 // The recommendation models' scheduled training (issue 18).
 inline constexpr int64_t kRecommendLeaderKey = 7361428;
+// Smart-playlist refreshes (issue 18): one node of a cluster rewrites them.
+inline constexpr int64_t kSmartPlaylistsLeaderKey = 7361429;
 
 class LeaderLease {
  public:

@@ -163,6 +163,26 @@ const CASES: Record<string, Case> = {
   "GET /v1/me/home": { path: fixed("/v1/me/home?device=Computer&utc_offset=60"), ok: 200 },
   "POST /v1/me/radio": { path: fixed("/v1/me/radio"), body: () => ({ seed: `spotify:artist:${artistId}`, limit: 3 }), ok: 200 },
   "GET /v1/playlists/{id}/recommendations": { path: pl("/recommendations?limit=3"), setup: "priv", ok: 200 },
+  // smart playlists (issue 18): creating makes a playlist (the scope of its visibility); rules
+  // read like items and are the owner's to change (a collaborator may edit items, not rules)
+  "POST /v1/me/smart-playlists": {
+    path: fixed("/v1/me/smart-playlists"),
+    body: () => ({ name: "smart", public: false, rules: { all: [{ gt: { duration: 0 } }] } }),
+    ok: 201,
+  },
+  "POST /v1/me/smart-playlists/import": {
+    path: fixed("/v1/me/smart-playlists/import"),
+    rawBody: () => JSON.stringify({ name: "nsp", all: [{ gt: { playCount: -1 } }] }),
+    ok: 201,
+  },
+  "GET /v1/playlists/{id}/rules": { path: pl("/rules"), setup: "priv", ok: 200 },
+  "PUT /v1/playlists/{id}/rules": {
+    path: pl("/rules"),
+    setup: "priv",
+    body: () => ({ all: [{ gt: { duration: 0 } }] }),
+    ok: 200,
+    deny: { collaborator: 403 },
+  },
   // playlists
   "GET /v1/me/playlists": { path: fixed("/v1/me/playlists"), ok: 200 },
   "POST /v1/me/playlists": { path: fixed("/v1/me/playlists"), body: () => ({ name: "new", public: false }), ok: 201 },

@@ -188,6 +188,15 @@ std::vector<RouteRule> build_rules() {
   add(http::delete_, "/v1/playlists/{id}/collaborators/{user_id}", kUser, {}, kModify, kSegue, "",
       "the owner, or a collaborator leaving");
 
+  // ---- smart playlists (issue 18) ----
+  add(http::post, "/v1/me/smart-playlists", kUser, {}, kByBody, kSegue, "",
+      "creates a playlist: the modify scope of its visibility (\"public\", default true), as POST /v1/me/playlists");
+  add(http::post, "/v1/me/smart-playlists/import", kUser, {}, kByBody, kSegue, "",
+      "creates a playlist from a .nsp file: the modify scope of its visibility (?public=, default false)");
+  add(http::get, "/v1/playlists/{id}/rules", kUser, {}, kRead, kSegue, "", "rules read like items");
+  add(http::put, "/v1/playlists/{id}/rules", kUser, {}, kModify, kSegue, "",
+      "the owner only (rules decide the items; a collaborator is refused): the modify scope of its visibility");
+
   // ---- real time ----
   add(http::get, "/v1/ws", kUser, {}, kOwn, kSegue, "",
       "WebSocket; each topic has its own rule (topic_rules) and is re-checked when access changes");

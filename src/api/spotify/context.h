@@ -29,6 +29,7 @@ class AnalysisService;
 namespace segue::recommend {
 class RecommendService;
 class HomeService;
+class SmartPlaylists;
 }  // namespace segue::recommend
 namespace segue::search {
 class Searcher;
@@ -96,6 +97,8 @@ struct ApiContext {
   // Recommendations, related artists, genre seeds (null: no such routes).
   segue::recommend::RecommendService* recommend = nullptr;
   segue::recommend::HomeService* home = nullptr;  // GET /v1/me/home (null: no route)
+  // Smart playlists: creating, importing .nsp files, rules (null: no such routes).
+  segue::recommend::SmartPlaylists* smart_playlists = nullptr;
   // Login backoff, the password-hashing pool and per-address limits (null: none of them).
   AbuseLimits* abuse = nullptr;
 
