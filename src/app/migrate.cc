@@ -1,5 +1,6 @@
 #include "app/migrate.h"
 #include "recommend/listen_store.h"
+#include "recommend/made_for_you.h"
 #include "recommend/taste.h"
 
 #include <algorithm>
@@ -34,6 +35,7 @@ std::vector<std::pair<std::string, std::vector<store::Migration>>> all_migration
       {"transcode", transcode::TranscodeCache::migrations()},
       {"recommend", recommend::recommend_migrations()},
       {"taste", recommend::taste_migrations()},
+      {"made_for_you", recommend::made_for_you_migrations()},
   };
 }
 

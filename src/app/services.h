@@ -29,6 +29,7 @@
 #include "store/database.h"
 #include "playback/service.h"
 #include "playlist/import_service.h"
+#include "recommend/made_for_you.h"
 #include "recommend/service.h"
 #include "recommend/taste.h"
 #include "search/indexer.h"
@@ -62,6 +63,7 @@ struct Services {
   std::unique_ptr<user::LibraryService> library_service;  // Your Library's use cases
   std::unique_ptr<playlist::PlaylistImporter> importer;     // playlist import
   std::unique_ptr<recommend::RecommendService> recommend;  // models, training, recommendations
+  std::unique_ptr<recommend::MadeForYou> made_for_you;     // Discover Weekly, Release Radar, Daily Mixes
 
   // Scope::kServer only (null otherwise).
   std::unique_ptr<search::SearchIndex> search_index;  // <data>/search
@@ -84,6 +86,9 @@ struct Services {
   // With the "recommend" role: retraining every recommend_train_interval while this node holds
   // the training lease (one node of a cluster trains).
   std::unique_ptr<Periodic> recommend_trainer;
+  // With the "recommend" role and made_for_you_interval: the mixes of every user whose period
+  // (in their time zone) has none yet, while this node holds the same lease.
+  std::unique_ptr<Periodic> made_for_you_scheduler;
   std::unique_ptr<Leadership> recommend_leader;
   // Last, so destroyed first: with the "scanner" role, the cluster leadership that runs `scans`
   // and `encode_ahead` while this node holds it (start_roles()).

@@ -255,22 +255,31 @@ double silhouette(const FactorMatrix& points, const std::vector<int>& assignment
 }
 
 std::vector<int> taste_clusters(const FactorMatrix& points, int max_k, std::size_t min_size, uint64_t seed,
-                                double min_silhouette) {
+                                double min_silhouette, double min_explained) {
   const auto n = static_cast<std::size_t>(points.rows());
   std::vector<int> best(n, 0);
   int best_k = 1;
   double best_score = min_silhouette;
-  int limit = std::min<int>(max_k, static_cast<int>(min_size > 0 ? n / min_size : n));
-  // Silhouette cannot say "one cluster": points that all lean one way (mean cosine to their
-  // mean direction of 0.9 or more) are one taste, however a split of their noise scores.
-  if (n > 0) {
-    const FactorMatrix u = unit_rows(points);
-    Eigen::VectorXf mean = u.colwise().sum().transpose();
-    if (mean.norm() > 0) mean.normalize();
-    if ((u * mean).mean() >= 0.9f) limit = 1;
-  }
+  const int limit = std::min<int>(max_k, static_cast<int>(min_size > 0 ? n / min_size : n));
+  // Silhouette cannot say "one cluster" (a split of mere noise can score well): a split must
+  // also explain `min_explained` of the spread (1 - within-cluster / total sum of squares).
+  const FactorMatrix u = unit_rows(points);
+  const Eigen::RowVectorXf mean = n > 0 ? Eigen::RowVectorXf(u.colwise().mean()) : Eigen::RowVectorXf();
+  double total = 0;
+  for (std::size_t i = 0; i < n; ++i) total += (u.row(static_cast<Eigen::Index>(i)) - mean).squaredNorm();
   for (int k = 2; k <= limit; ++k) {
     auto a = kmeans(points, k, seed + static_cast<uint64_t>(k));
+    FactorMatrix centres = FactorMatrix::Zero(k, u.cols());
+    std::vector<int> counts(static_cast<std::size_t>(k), 0);
+    for (std::size_t i = 0; i < n; ++i) {
+      centres.row(a[i]) += u.row(static_cast<Eigen::Index>(i));
+      ++counts[a[i]];
+    }
+    for (int c = 0; c < k; ++c)
+      if (counts[c] > 0) centres.row(c) /= static_cast<float>(counts[c]);
+    double within = 0;
+    for (std::size_t i = 0; i < n; ++i) within += (u.row(static_cast<Eigen::Index>(i)) - centres.row(a[i])).squaredNorm();
+    if (total <= 0 || 1.0 - within / total < min_explained) continue;
     const double s = silhouette(points, a, k);
     if (s > best_score + 1e-6) {
       best_score = s;

@@ -78,12 +78,13 @@ std::vector<std::size_t> diversify(const std::vector<Candidate>& candidates, con
 std::vector<int> kmeans(const FactorMatrix& points, int k, uint64_t seed, int iterations = 50);
 // Mean silhouette of an assignment (cosine distance), in [-1, 1]; 0 for fewer than 2 clusters.
 double silhouette(const FactorMatrix& points, const std::vector<int>& assignment, int k);
-// Clusters of the rows: one cluster when the rows all lean one way (mean cosine to their mean
-// direction 0.9 or more), else for k from 2 to `max_k` the assignment with the best silhouette,
-// or one cluster when none reaches `min_silhouette`; clusters of fewer than `min_size` rows get -1.
+// Clusters of the rows: for k from 2 to `max_k` the assignment with the best silhouette among
+// those explaining at least `min_explained` of the spread (1 - within-cluster / total sum of
+// squares, so that splitting one taste's noise does not count), or one cluster when none
+// reaches `min_silhouette`; clusters of fewer than `min_size` rows get -1.
 // Cluster numbers are renumbered by size, largest first.
 std::vector<int> taste_clusters(const FactorMatrix& points, int max_k, std::size_t min_size, uint64_t seed,
-                                double min_silhouette = 0.25);
+                                double min_silhouette = 0.25, double min_explained = 0.6);
 
 // ---- the service ----
 

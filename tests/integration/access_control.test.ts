@@ -160,6 +160,8 @@ const CASES: Record<string, Case> = {
   "GET /v1/recommendations/available-genre-seeds": { path: fixed("/v1/recommendations/available-genre-seeds"), ok: 200 },
   "GET /v1/artists/{id}/related-artists": { path: () => `/v1/artists/${artistId}/related-artists`, ok: 200 },
   "GET /v1/me/recommendations": { path: fixed("/v1/me/recommendations?type=track"), ok: 200 },
+  "GET /v1/me/made-for-you": { path: fixed("/v1/me/made-for-you"), ok: 200 },
+  "POST /v1/me/made-for-you/refresh": { path: fixed("/v1/me/made-for-you/refresh"), ok: 200 },
   // playlists
   "GET /v1/me/playlists": { path: fixed("/v1/me/playlists"), ok: 200 },
   "POST /v1/me/playlists": { path: fixed("/v1/me/playlists"), body: () => ({ name: "new", public: false }), ok: 201 },

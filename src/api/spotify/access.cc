@@ -85,6 +85,11 @@ std::vector<RouteRule> build_rules() {
       "artists of the shared catalog that the same listeners play (no user is named)");
   add(http::get, "/v1/me/recommendations", kUser, {Scope::kUserTopRead}, kOwn, kSegue, "",
       "built from the user's own listening, so user-top-read as /v1/me/top; only the caller's own");
+  add(http::get, "/v1/me/made-for-you", kUser, {Scope::kPlaylistReadPrivate}, kOwn, kSegue, "",
+      "the caller's own Discover Weekly, Release Radar and Daily Mixes: private playlists of theirs, "
+      "so playlist-read-private");
+  add(http::post, "/v1/me/made-for-you/refresh", kUser, {kModPrivate}, kOwn, kSegue, "",
+      "makes or rewrites the caller's own private mix playlists, so playlist-modify-private");
   add(http::get, "/v1/library/duplicates", kUser, {kLibRead}, kNone, kSegue, "",
       "files that are the same recording; a view of the library, so user-library-read");
 

@@ -28,6 +28,7 @@ class AnalysisService;
 }  // namespace segue::analysis
 namespace segue::recommend {
 class RecommendService;
+class MadeForYou;
 }  // namespace segue::recommend
 namespace segue::search {
 class Searcher;
@@ -94,6 +95,8 @@ struct ApiContext {
   segue::analysis::AnalysisService* analysis = nullptr;
   // Recommendations, related artists, genre seeds (null: no such routes).
   segue::recommend::RecommendService* recommend = nullptr;
+  // Discover Weekly, Release Radar and the Daily Mixes (null: no /v1/me/made-for-you routes).
+  segue::recommend::MadeForYou* made_for_you = nullptr;
   // Login backoff, the password-hashing pool and per-address limits (null: none of them).
   AbuseLimits* abuse = nullptr;
 

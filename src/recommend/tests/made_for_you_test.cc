@@ -190,5 +190,23 @@ TEST(KMeansTest, DropsSmallClustersAndKeepsOneTasteWhole) {
   EXPECT_EQ(kmeans(m, 3, 9), kmeans(m, 3, 9));
 }
 
+TEST(KMeansTest, SplitsTastesThatShareACommonDirection) {
+  // As ALS factors do: every item leans toward a shared direction (mean cosine above 0.9), and
+  // two tastes differ in a smaller part.
+  std::mt19937_64 rng(3);
+  std::normal_distribution<float> noise(0, 0.01f);
+  FactorMatrix m(16, 6);
+  for (int r = 0; r < 16; ++r) {
+    for (int d = 0; d < 6; ++d) m(r, d) = noise(rng);
+    m(r, 0) += 1.0f;
+    m(r, r < 8 ? 1 : 2) += 0.4f;
+  }
+  auto clusters = taste_clusters(m, 6, 4, 42);
+  EXPECT_EQ(std::set<int>(clusters.begin(), clusters.begin() + 8).size(), 1u);
+  EXPECT_EQ(std::set<int>(clusters.begin() + 8, clusters.end()).size(), 1u);
+  EXPECT_NE(clusters[0], clusters[8]);
+  EXPECT_GE(std::min(clusters[0], clusters[8]), 0);
+}
+
 }  // namespace
 }  // namespace segue::recommend
