@@ -206,6 +206,20 @@ describe("made for you", () => {
     assert.ok(bobs.every((m) => !alices.has(m.playlist.id)));
   });
 
+  it("are made from the command line too (`segue recommend mixes --user`)", async () => {
+    assert.deepEqual(await mixes("carol"), []);
+    const r = runSegue(["recommend", "mixes", "--data", data, "--user", "carol"], undefined, 60_000);
+    assert.equal(r.status, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, /^carol: \d+ created/m);
+    const hers = await mixes("carol");
+    const dw = one(hers, "discover_weekly");
+    const tracks = await tracksOfPlaylist("carol", dw.playlist.id);
+    assert.ok(tracks.length > 0 && tracks.every((t) => electro.includes(artistOf.get(t)!) || folk.includes(artistOf.get(t)!)));
+    assert.ok(tracks.every((t) => !tracksOf.get(artistOf.get(t)!)!.includes(t) || !folk.includes(artistOf.get(t)!)), "carol played all of folk");
+    const bad = runSegue(["recommend", "mixes", "--data", data, "--user", "nobody"]);
+    assert.notEqual(bad.status, 0);
+  });
+
   it("changes nothing when generated again in the same period", async () => {
     const before = await mixes("alice");
     const again = await refresh("alice");
