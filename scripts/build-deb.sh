@@ -69,7 +69,7 @@ shlibs="$(cd "$stage/shlibs" && dpkg-shlibdeps -O "$tree/usr/bin/segue" 2>"$stag
 }
 depends="$(printf '%s\n' "$shlibs" | sed -n 's/^shlibs:Depends=//p')"
 [ -n "$depends" ] || { echo "build-deb: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
-depends="$depends, adduser"
+depends="$depends, adduser, tzdata"
 
 find "$tree" -type d -exec chmod 0755 {} +
 find "$tree/usr/share" -type f -exec chmod 0644 {} +

@@ -9,7 +9,7 @@ PACKAGES="cmake ninja-build g++ pkg-config ccache git
   libxapian-dev libutf8proc-dev
   libavformat-dev libavcodec-dev libavutil-dev libswresample-dev libswscale-dev
   libebur128-dev libaubio-dev libfftw3-dev libchromaprint-dev aubio-tools
-  libhiredis-dev redis-server libeigen3-dev
+  libhiredis-dev redis-server libeigen3-dev libhowardhinnant-date-dev tzdata
   libgtest-dev libgmock-dev libbenchmark-dev
   curl libcurl4-openssl-dev
   dpkg-dev adduser systemd strace procps

@@ -24,7 +24,7 @@ const std::set<std::string> kKnownKeys = {
     "audio_rate_limit", "image_rate_limit",
     "metrics_token", "test_index_delay_ms", "database", "database_writers", "redis", "roles",
     "event_log", "event_log_durability", "edges", "edge_key_file", "edge_probe_interval", "trusted_proxies",
-    "models_dir", "recommend_train_interval", "smart_refresh_interval"};
+    "models_dir", "recommend_train_interval", "smart_refresh_interval", "made_for_you_interval", "test_clock_offset_s"};
 
 Result<int64_t> to_int(const std::string& key, const std::string& v, int64_t lo, int64_t hi) {
   auto n = strings::parse_int(v);
@@ -253,6 +253,13 @@ Result<Config> build_config(const Settings& file, const Settings& env, const Set
   if (auto v = last("smart_refresh_interval")) {
     SEGUE_ASSIGN_OR_RETURN(auto n, to_int("smart_refresh_interval", *v, 1, 86400));
     c.smart_refresh_interval = std::chrono::seconds(n);
+  }
+  if (auto v = last("made_for_you_interval")) {
+    SEGUE_ASSIGN_OR_RETURN(auto n, to_int("made_for_you_interval", *v, 0, 86400));
+    c.made_for_you_interval = std::chrono::seconds(n);
+  }
+  if (auto v = last("test_clock_offset_s")) {
+    SEGUE_ASSIGN_OR_RETURN(c.test_clock_offset_s, to_int("test_clock_offset_s", *v, -86400LL * 3650, 86400LL * 3650));
   }
   if (auto v = last("rescan_interval")) { SEGUE_ASSIGN_OR_RETURN(auto n, to_int("rescan_interval", *v, 0, 86400 * 30)); c.rescan_interval = std::chrono::seconds(n); }
   if (auto v = last("access_log")) { SEGUE_ASSIGN_OR_RETURN(c.access_log, to_bool("access_log", *v)); }

@@ -93,6 +93,13 @@ struct Config {
   // Smart playlists are re-evaluated after each catalog change and every this often (play
   // counts and last-played dates change without one), by nodes with the "recommend" role.
   std::chrono::seconds smart_refresh_interval{600};
+  // "Made for you" (recommend/made_for_you.h): how often the node holding the recommend lease
+  // looks for users whose Discover Weekly, Release Radar or Daily Mixes are due (0: never; the
+  // mixes are then made only on request).
+  std::chrono::seconds made_for_you_interval{60};
+  // Test knob (docs/formats/made-for-you.md): shifts the clock the mixes' periods are read from
+  // by this many seconds, so tests can start a server "next week". 0: off.
+  int64_t test_clock_offset_s = 0;
   bool access_log = true;
   std::string log_level = "info";
   // The built web player (web/dist). Unset: the source tree's web/dist if it exists; "off":

@@ -74,6 +74,8 @@ constexpr const char* kUsage = R"(usage: segue COMMAND [options]
           (the home bandit's newest policy off-line by IPS/SNIPS; the home_order experiment's arms)
           (trains the recommendation models from plays, skips, saves, playlist adds and imported
           listens; a running server loads the new model within 5 s)
+  recommend mixes --data DIR [--user NAME]
+          (makes Discover Weekly, Release Radar and the Daily Mixes now, as the users' playlists)
   routes  (prints every route's access rule as JSON)
   demo-library DIR
 
@@ -105,6 +107,7 @@ const std::map<std::string, std::string> kSettingFlags = {
     {"audio-rate-limit", "audio_rate_limit"}, {"image-rate-limit", "image_rate_limit"}, {"allowed-host", "allowed_hosts"},
     {"models-dir", "models_dir"}, {"recommend-train-interval", "recommend_train_interval"},
     {"smart-refresh-interval", "smart_refresh_interval"},
+    {"made-for-you-interval", "made_for_you_interval"},
     {"metrics-token", "metrics_token"}, {"database", "database"}, {"database-writers", "database_writers"},
     {"redis", "redis"}, {"roles", "roles"}, {"event-log", "event_log"}, {"event-log-durability", "event_log_durability"},
     {"edges", "edges"}, {"edge-key-file", "edge_key_file"}, {"transcode-dir", "transcode_dir"}, {"edge-probe-interval", "edge_probe_interval"},
@@ -247,13 +250,41 @@ int cmd_import(int argc, char** argv) {
 // go back to the previous one.
 int cmd_recommend(int argc, char** argv) {
   const std::string sub = argc >= 3 ? argv[2] : "";
-  if (sub != "train" && sub != "status" && sub != "rollback" && sub != "evaluate" && sub != "experiments")
-    fail("recommend needs a subcommand: train, status, rollback, evaluate or experiments");
-  Args a = parse_args(argc, argv, 3, {"epsilon", "positions"}, {});
+  if (sub != "train" && sub != "status" && sub != "rollback" && sub != "evaluate" && sub != "experiments" && sub != "mixes")
+    fail("recommend needs a subcommand: train, status, rollback, evaluate, experiments or mixes");
+  Args a = parse_args(argc, argv, 3,
+                      sub == "mixes" ? std::set<std::string>{"user"} : std::set<std::string>{"epsilon", "positions"}, {});
   if (!a.positional.empty()) fail("recommend " + sub + " takes no positional arguments");
   Config c = load_config(a);
   Services s = open_or_fail(c);
   recommend::RecommendService& rec = *s.recommend;
+  if (sub == "mixes") {
+    // Made for you, now: every user's mixes (or one user's), whatever their periods.
+    if (auto st = s.events->catch_up(); !st.ok()) fail(st.error().message);
+    std::vector<auth::User> users;
+    if (a.flags.count("user")) {
+      auto u = s.auth->get_user_by_name(flag(a, "user"));
+      if (!u.ok()) fail("no user " + flag(a, "user"));
+      users.push_back(*u);
+    } else {
+      auto all = s.auth->list_users();
+      if (!all.ok()) fail(all.error().message);
+      users = *all;
+    }
+    for (const auto& u : users) {
+      auto r = s.made_for_you->generate(u.id, /*force=*/true);
+      if (!r.ok()) fail(u.name + ": " + r.error().message);
+      auto mixes = s.made_for_you->playlists_of(u.id);
+      if (!mixes.ok()) fail(mixes.error().message);
+      std::printf("%s: %d created, %d replaced, %d unchanged;", u.name.c_str(), r->created, r->replaced, r->unchanged);
+      for (const auto& m : *mixes)
+        std::printf(" %s%s %s (%s)", std::string(recommend::mix_kind_name(m.kind)).c_str(),
+                    m.kind == recommend::MixKind::kDailyMix ? (" " + std::to_string(m.index + 1)).c_str() : "",
+                    m.playlist.str().c_str(), m.period.c_str());
+      std::printf("\n");
+    }
+    return 0;
+  }
   auto print_model = [](const recommend::Model& m) {
     std::printf("model %s: trained %.1f s ago in %.2f s; %zu users, %d tracks, %d artists, %lld signals, %d factors\n",
                 m.info.version.c_str(), static_cast<double>(events::wall_clock_ms() - m.info.trained_at_ms) / 1000.0,
@@ -627,6 +658,7 @@ int cmd_serve(int argc, char** argv) {
   ctx.recommend = s.recommend.get();
   ctx.home = s.home.get();
   ctx.smart_playlists = s.smart_playlists.get();
+  ctx.made_for_you = s.made_for_you.get();
   ctx.importer = s.importer.get();
   ctx.library_service = s.library_service.get();
   ctx.playback = s.playback.get();

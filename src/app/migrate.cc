@@ -2,6 +2,7 @@
 #include "recommend/listen_store.h"
 #include "recommend/home.h"
 #include "recommend/smart_store.h"
+#include "recommend/made_for_you.h"
 #include "recommend/taste.h"
 
 #include <algorithm>
@@ -38,6 +39,7 @@ std::vector<std::pair<std::string, std::vector<store::Migration>>> all_migration
       {"smart_playlists", recommend::smart_playlist_migrations()},
       {"taste", recommend::taste_migrations()},
       {"home", recommend::home_migrations()},
+      {"made_for_you", recommend::made_for_you_migrations()},
   };
 }
 

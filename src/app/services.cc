@@ -119,6 +119,7 @@ Result<Services> open_services(const Config& config, Scope scope) {
   SEGUE_TRY(s.db->migrate("recommend", recommend::recommend_migrations()));
   SEGUE_TRY(s.db->migrate("home", recommend::home_migrations()));
   SEGUE_TRY(s.db->migrate("smart_playlists", recommend::smart_playlist_migrations()));
+  SEGUE_TRY(s.db->migrate("made_for_you", recommend::made_for_you_migrations()));
   s.catalog = std::make_unique<catalog::Catalog>(*s.db, s.events_bus.get());
   SEGUE_TRY(s.catalog->reload());
   s.scanner = std::make_unique<catalog::Scanner>(*s.db, s.catalog.get());
@@ -182,6 +183,28 @@ Result<Services> open_services(const Config& config, Scope scope) {
     s.recommend = std::make_unique<recommend::RecommendService>(std::move(src), std::move(ro));
     if (auto st = s.recommend->load(); !st.ok())
       log::warn("recommendations: the current model does not load; serving without one", {{"error", st.error().message}});
+    // Made for you: the mixes as each user's own playlists (recommend/made_for_you.h).
+    recommend::MadeForYou::Sources mfy;
+    mfy.db = s.db.get();
+    mfy.recommend = s.recommend.get();
+    mfy.catalog = s.catalog.get();
+    mfy.playlists = s.playlists.get();
+    mfy.preferences = s.preferences.get();
+    mfy.library = s.library.get();
+    mfy.events = s.events.get();
+    mfy.users = [auth = s.auth.get()]() -> Result<std::vector<UserId>> {
+      SEGUE_ASSIGN_OR_RETURN(auto all, auth->list_users());
+      std::vector<UserId> ids;
+      for (const auto& u : all) ids.push_back(u.id);
+      return ids;
+    };
+    recommend::MadeForYouOptions mo;
+    if (config.test_clock_offset_s != 0) {
+      log::warn("test_clock_offset_s is set: made-for-you periods follow a shifted clock (a test knob)",
+                {{"seconds", std::to_string(config.test_clock_offset_s)}});
+      mo.now_ms = [offset = config.test_clock_offset_s * 1000] { return events::wall_clock_ms() + offset; };
+    }
+    s.made_for_you = std::make_unique<recommend::MadeForYou>(std::move(mfy), std::move(mo));
   }
   // Smart playlists (issue 18): ordinary playlists kept filled from rules over the catalog, the
   // audio features (set with the analysis service below) and each owner's listening.
@@ -208,6 +231,15 @@ Result<Services> open_services(const Config& config, Scope scope) {
     hs.db = s.db.get();
     hs.clicks_db = &s.events->derived_db(recommend::TasteConsumer::kName);
     hs.bus = s.events_bus.get();
+    hs.made_for_you = [mfy = s.made_for_you.get()](const UserId& user) {
+      std::vector<recommend::MadeForYouRef> out;
+      if (!mfy) return out;
+      auto mixes = mfy->playlists_of(user);
+      if (!mixes.ok()) return out;
+      for (const auto& m : *mixes)
+        out.push_back({std::string(recommend::mix_kind_name(m.kind)), m.playlist, m.generated_at_ms});
+      return out;
+    };
     if (!config.redis.empty()) {
       SEGUE_ASSIGN_OR_RETURN(auto address, redis::parse_url(config.redis));
       s.home_cache = std::make_unique<recommend::RedisHomeCache>(std::move(address));
@@ -366,22 +398,40 @@ Status start_roles(Services& s, const Config& config) {
       }
     });
   }
-  if (config.has_role("recommend") && config.recommend_train_interval.count() > 0) {
+  // The same lease runs the mixes' scheduler: every made_for_you_interval, the users whose
+  // Discover Weekly, Release Radar or Daily Mixes are due in their time zone (after downtime,
+  // the first run catches everyone up).
+  const bool train = config.recommend_train_interval.count() > 0;
+  const bool mixes = config.made_for_you_interval.count() > 0;
+  if (config.has_role("recommend") && (train || mixes)) {
     Leadership::Hooks hooks;
     const auto interval = config.recommend_train_interval;
-    hooks.gained = [&s, interval] {
-      s.recommend_trainer = std::make_unique<Periodic>(std::chrono::minutes(1), [&s, interval] {
-        auto m = s.recommend->model();
-        const int64_t age_ms = m ? events::wall_clock_ms() - m->info.trained_at_ms : INT64_MAX;
-        if (age_ms < std::chrono::duration_cast<std::chrono::milliseconds>(interval).count()) return;
-        auto r = s.recommend->train();
-        if (r.ok())
-          log::info("recommendation model trained", {{"version", r->version}, {"seconds", std::to_string(r->training_seconds)}});
-        else if (r.error().code != ErrorCode::kInvalidArgument)  // nothing to train on yet is not news
-          log::warn("recommendations: training failed", {{"error", r.error().message}});
-      });
+    const auto mix_interval = config.made_for_you_interval;
+    hooks.gained = [&s, interval, train, mixes, mix_interval] {
+      if (train)
+        s.recommend_trainer = std::make_unique<Periodic>(std::chrono::minutes(1), [&s, interval] {
+          auto m = s.recommend->model();
+          const int64_t age_ms = m ? events::wall_clock_ms() - m->info.trained_at_ms : INT64_MAX;
+          if (age_ms < std::chrono::duration_cast<std::chrono::milliseconds>(interval).count()) return;
+          auto r = s.recommend->train();
+          if (r.ok())
+            log::info("recommendation model trained", {{"version", r->version}, {"seconds", std::to_string(r->training_seconds)}});
+          else if (r.error().code != ErrorCode::kInvalidArgument)  // nothing to train on yet is not news
+            log::warn("recommendations: training failed", {{"error", r.error().message}});
+        });
+      if (mixes)
+        s.made_for_you_scheduler = std::make_unique<Periodic>(mix_interval, [&s] {
+          auto n = s.made_for_you->run_due();
+          if (!n.ok())
+            log::warn("made for you: the scheduled run failed", {{"error", n.error().message}});
+          else if (*n > 0)
+            log::info("made for you: mixes generated", {{"users", std::to_string(*n)}});
+        });
     };
-    hooks.lost = [&s] { s.recommend_trainer.reset(); };
+    hooks.lost = [&s] {
+      s.recommend_trainer.reset();
+      s.made_for_you_scheduler.reset();
+    };
     s.recommend_leader = std::make_unique<Leadership>(
         std::make_unique<store::LeaderLease>(config.database, store::kRecommendLeaderKey), "recommend", *s.metrics,
         std::move(hooks));

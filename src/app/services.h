@@ -30,6 +30,7 @@
 #include "playback/service.h"
 #include "playlist/import_service.h"
 #include "recommend/home.h"
+#include "recommend/made_for_you.h"
 #include "recommend/service.h"
 #include "recommend/smart_playlists.h"
 #include "recommend/taste.h"
@@ -69,6 +70,7 @@ struct Services {
   std::unique_ptr<Periodic> home_policy;         // every node: the newest home policy; the lease holder also learns
   // The taste consumer's home clicks reach `home` through this (set once home exists).
   std::shared_ptr<std::atomic<recommend::HomeService*>> home_clicks = std::make_shared<std::atomic<recommend::HomeService*>>(nullptr);
+  std::unique_ptr<recommend::MadeForYou> made_for_you;     // Discover Weekly, Release Radar, Daily Mixes
 
   // Scope::kServer only (null otherwise).
   std::unique_ptr<search::SearchIndex> search_index;  // <data>/search
@@ -91,6 +93,9 @@ struct Services {
   // With the "recommend" role: retraining every recommend_train_interval while this node holds
   // the training lease (one node of a cluster trains).
   std::unique_ptr<Periodic> recommend_trainer;
+  // With the "recommend" role and made_for_you_interval: the mixes of every user whose period
+  // (in their time zone) has none yet, while this node holds the same lease.
+  std::unique_ptr<Periodic> made_for_you_scheduler;
   std::unique_ptr<Leadership> recommend_leader;
   // Smart playlists (both scopes): rules, and their refreshes (the thread starts in
   // start_roles() with the "recommend" role). Declared after `analysis`, whose features its

@@ -183,6 +183,8 @@ const CASES: Record<string, Case> = {
     ok: 200,
     deny: { collaborator: 403 },
   },
+  "GET /v1/me/made-for-you": { path: fixed("/v1/me/made-for-you"), ok: 200 },
+  "POST /v1/me/made-for-you/refresh": { path: fixed("/v1/me/made-for-you/refresh"), ok: 200 },
   // playlists
   "GET /v1/me/playlists": { path: fixed("/v1/me/playlists"), ok: 200 },
   "POST /v1/me/playlists": { path: fixed("/v1/me/playlists"), body: () => ({ name: "new", public: false }), ok: 201 },

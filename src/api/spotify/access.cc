@@ -92,6 +92,11 @@ std::vector<RouteRule> build_rules() {
       "playlist seed is read with the caller's rights (another user's private playlist is 404)");
   add(http::get, "/v1/playlists/{id}/recommendations", kUser, {}, kRead, kSegue, "",
       "tracks like the playlist's: readable by whoever may read the playlist, as GET /v1/playlists/{id}");
+  add(http::get, "/v1/me/made-for-you", kUser, {Scope::kPlaylistReadPrivate}, kOwn, kSegue, "",
+      "the caller's own Discover Weekly, Release Radar and Daily Mixes: private playlists of theirs, "
+      "so playlist-read-private");
+  add(http::post, "/v1/me/made-for-you/refresh", kUser, {kModPrivate}, kOwn, kSegue, "",
+      "makes or rewrites the caller's own private mix playlists, so playlist-modify-private");
   add(http::get, "/v1/library/duplicates", kUser, {kLibRead}, kNone, kSegue, "",
       "files that are the same recording; a view of the library, so user-library-read");
 

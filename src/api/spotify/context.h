@@ -30,6 +30,7 @@ namespace segue::recommend {
 class RecommendService;
 class HomeService;
 class SmartPlaylists;
+class MadeForYou;
 }  // namespace segue::recommend
 namespace segue::search {
 class Searcher;
@@ -99,6 +100,8 @@ struct ApiContext {
   segue::recommend::HomeService* home = nullptr;  // GET /v1/me/home (null: no route)
   // Smart playlists: creating, importing .nsp files, rules (null: no such routes).
   segue::recommend::SmartPlaylists* smart_playlists = nullptr;
+  // Discover Weekly, Release Radar and the Daily Mixes (null: no /v1/me/made-for-you routes).
+  segue::recommend::MadeForYou* made_for_you = nullptr;
   // Login backoff, the password-hashing pool and per-address limits (null: none of them).
   AbuseLimits* abuse = nullptr;
 

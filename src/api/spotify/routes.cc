@@ -103,6 +103,7 @@ void register_routes(net::Router& router, ApiContext& ctx) {
   register_events_routes(router, ctx);
   register_recommend_routes(router, ctx);
   register_smart_routes(router, ctx);
+  register_made_for_you_routes(router, ctx);
 }
 
 }  // namespace segue::api::spotify

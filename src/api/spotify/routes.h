@@ -27,6 +27,7 @@ void register_analysis_routes(net::Router& router, ApiContext& ctx);
 void register_events_routes(net::Router& router, ApiContext& ctx);
 void register_recommend_routes(net::Router& router, ApiContext& ctx);
 void register_smart_routes(net::Router& router, ApiContext& ctx);
+void register_made_for_you_routes(net::Router& router, ApiContext& ctx);
 // Registers the "playlist" topic of /v1/ws and publishes every playlist change to it.
 void install_playlist_realtime(ApiContext& ctx);
 

@@ -263,28 +263,45 @@ awaitable<Response> clear_recent_searches(ApiContext& ctx, Request& req) {
   co_return Response::empty(204);
 }
 
+json::object prefs_json(const user::Prefs& prefs) {
+  json::object o;
+  o["private_session"] = prefs.private_session;
+  o["time_zone"] = prefs.time_zone;
+  return o;
+}
+
 awaitable<Response> get_preferences(ApiContext& ctx, Request& req) {
   SEGUE_GUARD(p, ctx, req);
   UserId user = *p.user;
   auto r = co_await ctx.workers.run([&] { return ctx.preferences->get(user); });
   if (!r.ok()) co_return error_response(r.error());
-  json::object o;
-  o["private_session"] = r->private_session;
-  co_return json_response(o);
+  co_return json_response(prefs_json(*r));
 }
 
+// Body: {"private_session": true|false, "time_zone": "Europe/Berlin"}, either or both; what is
+// left out stays as it was.
 awaitable<Response> put_preferences(ApiContext& ctx, Request& req) {
   SEGUE_GUARD(p, ctx, req);
   SEGUE_OR_400(body, json_body(req));
-  const json::value* ps = body.is_object() ? body.as_object().if_contains("private_session") : nullptr;
-  if (!ps || !ps->is_bool()) co_return error_response(400, "Body must be {\"private_session\": true|false}");
-  user::Prefs prefs{ps->as_bool()};
+  constexpr const char* kShape = "Body must be {\"private_session\": true|false, \"time_zone\": \"<IANA name>\"} (either or both)";
+  if (!body.is_object()) co_return error_response(400, kShape);
+  const json::value* ps = body.as_object().if_contains("private_session");
+  const json::value* tz = body.as_object().if_contains("time_zone");
+  if ((!ps && !tz) || (ps && !ps->is_bool()) || (tz && !tz->is_string())) co_return error_response(400, kShape);
+  std::optional<bool> private_session;
+  if (ps) private_session = ps->as_bool();
+  std::optional<std::string> zone;
+  if (tz) zone = std::string(tz->as_string());
   UserId user = *p.user;
-  Status s = co_await ctx.workers.run([&] { return ctx.preferences->set(user, prefs); });
-  if (!s.ok()) co_return error_response(s.error());
-  json::object o;
-  o["private_session"] = prefs.private_session;
-  co_return json_response(o);
+  auto r = co_await ctx.workers.run([&]() -> Result<user::Prefs> {
+    SEGUE_ASSIGN_OR_RETURN(auto prefs, ctx.preferences->get(user));
+    if (private_session) prefs.private_session = *private_session;
+    if (zone) prefs.time_zone = *zone;
+    SEGUE_TRY(ctx.preferences->set(user, prefs));
+    return prefs;
+  });
+  if (!r.ok()) co_return error_response(r.error());
+  co_return json_response(prefs_json(*r));
 }
 
 }  // namespace

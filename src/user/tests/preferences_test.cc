@@ -33,5 +33,26 @@ TEST(PreferencesTest, DefaultsPerUserAndPersistAcrossReopen) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(PreferencesTest, TimeZoneDefaultsToUtcAndRefusesUnknownZones) {
+  auto dir = std::filesystem::temp_directory_path() / ("segue-prefs-tz-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  UserId alice("aaaaaaaaaaaaaaaaaaaaaa");
+  auto db = store::testing::open((dir / "db").string()).value();
+  ASSERT_TRUE(db->migrate("user_preferences", preferences_migrations()).ok());
+  Preferences prefs(*db);
+  EXPECT_EQ(prefs.get(alice)->time_zone, "UTC");
+  ASSERT_TRUE(prefs.set(alice, {true, "Europe/Berlin"}).ok());
+  EXPECT_EQ(prefs.get(alice)->time_zone, "Europe/Berlin");
+  EXPECT_TRUE(prefs.get(alice)->private_session);
+  // An unknown zone is refused and changes nothing.
+  auto bad = prefs.set(alice, {false, "Europe/Atlantis"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(prefs.get(alice)->time_zone, "Europe/Berlin");
+  EXPECT_TRUE(prefs.get(alice)->private_session);
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace segue::user
