@@ -1,6 +1,6 @@
 // The player's PlayerBackend, implemented with the API client.
 import { untilReady } from '../player/ready';
-import type { PlaybackEvent, PlayerBackend, PlayResponse } from '../player/types';
+import type { ClientEvent, PlayerBackend, PlayResponse } from '../player/types';
 import { api } from './index';
 
 export const playerBackend: PlayerBackend = {
@@ -14,7 +14,7 @@ export const playerBackend: PlayerBackend = {
       }),
     );
   },
-  async sendEvents(events: PlaybackEvent[]): Promise<void> {
+  async sendEvents(events: ClientEvent[]): Promise<void> {
     if (events.length === 0) return;
     // keepalive lets the last events of a page (closing, logging out) still reach the server.
     await api.request<void>('/v1/me/player/events', {

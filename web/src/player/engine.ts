@@ -27,7 +27,7 @@ import { EventReporter } from './events';
 import { installMediaSession, setMediaMetadata, setMediaPlaybackState, setMediaPosition } from './mediasession';
 import * as Q from './queue';
 import { initialMachineState, transition, type MachineEvent, type MachineState } from './state';
-import type { PlaybackEvent, Player, PlayerBackend, PlayerQueueState, PlayerState, PlayerTrack, PlayResponse } from './types';
+import type { HomeEvent, PlaybackEvent, Player, PlayerBackend, PlayerQueueState, PlayerState, PlayerTrack, PlayResponse } from './types';
 
 /**
  * The formats the server can offer (codec names, as in the play request's `formats`), with the
@@ -717,6 +717,11 @@ export class Engine implements Player {
     if (reason === 'trackdone') position = Math.max(position, this.durationMs);
     const skip = reason === 'fwdbtn' || reason === 'backbtn' || reason === 'clickrow' || reason === 'trackerror';
     this.record('track_end', cur, position, { reason, skip });
+  }
+
+  recordEvent(event: HomeEvent): void {
+    if (this.destroyed) return;
+    this.reporter.record(event);
   }
 
   private record(type: 'track_start' | 'track_end', slot: Slot, positionMs: number, extra: { reason?: string; skip?: boolean } = {}): void {

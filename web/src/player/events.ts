@@ -1,4 +1,5 @@
-// Playback events (track_start, track_end) are batched and sent through the backend. Until the
+// Playback events (track_start, track_end), and the home page's impressions and clicks, are
+// batched and sent through the backend. Until the
 // server has accepted them they live in localStorage, so an offline client, a closed tab or a
 // failed request loses nothing: stored events are retried with backoff, when the browser comes back
 // online, and when a player starts. navigator.sendBeacon cannot carry a bearer token, so the final
@@ -6,7 +7,7 @@
 //
 // Delivery is at least once. Flushes are serialized across tabs with the Web Locks API when the
 // browser has it: a flush reads the stored events, sends them and removes exactly those it sent.
-import type { PlaybackEvent } from './types';
+import type { ClientEvent } from './types';
 
 export const EVENTS_STORAGE_KEY = 'segue.player.pendingEvents';
 const MAX_STORED = 1000;
@@ -14,7 +15,7 @@ const MAX_BATCH = 500;
 const MIN_BACKOFF_MS = 5000;
 const MAX_BACKOFF_MS = 5 * 60 * 1000;
 
-interface StoredEvent { id: string; event: PlaybackEvent }
+interface StoredEvent { id: string; event: ClientEvent }
 
 export interface EventReporterOptions {
   /** Delay between the first unsent event and the flush, so events close in time travel together. */
@@ -34,7 +35,9 @@ function isStoredEvent(v: unknown): v is StoredEvent {
   if (typeof v !== 'object' || v === null) return false;
   const o = v as { id?: unknown; event?: unknown };
   if (typeof o.id !== 'string' || typeof o.event !== 'object' || o.event === null) return false;
-  const e = o.event as { type?: unknown; track_id?: unknown };
+  const e = o.event as { type?: unknown; track_id?: unknown; section_ids?: unknown; section?: unknown; item_uri?: unknown };
+  if (e.type === 'home_impression') return Array.isArray(e.section_ids);
+  if (e.type === 'home_click') return typeof e.section === 'string' && typeof e.item_uri === 'string';
   return typeof e.type === 'string' && typeof e.track_id === 'string';
 }
 
@@ -64,7 +67,7 @@ export class EventReporter {
   private stopped = false;
   private readonly onOnline = () => this.schedule(0);
 
-  constructor(private readonly send: (events: PlaybackEvent[]) => Promise<void>, options: EventReporterOptions = {}) {
+  constructor(private readonly send: (events: ClientEvent[]) => Promise<void>, options: EventReporterOptions = {}) {
     this.storage = options.storage === undefined ? defaultStorage() : options.storage;
     this.batchDelayMs = options.batchDelayMs ?? 2000;
   }
@@ -75,7 +78,7 @@ export class EventReporter {
     if (this.read().length > 0) this.schedule(0);
   }
 
-  record(event: PlaybackEvent): void {
+  record(event: ClientEvent): void {
     const all = this.read();
     all.push({ id: newId(), event });
     this.write(all.slice(-MAX_STORED));
@@ -83,7 +86,7 @@ export class EventReporter {
   }
 
   /** Events not yet accepted by the server. */
-  pending(): PlaybackEvent[] {
+  pending(): ClientEvent[] {
     return this.read().map((s) => s.event);
   }
 

@@ -2,7 +2,7 @@
 // the keyboard shortcuts. The app provides the Player with <PlayerContext.Provider value={player}>.
 export type {
   Player, PlayerBackend, PlayerState, PlayerTrack, PlayResponse, PlaybackEvent, PlayerStatus, RepeatMode,
-  PlayerQueueState,
+  PlayerQueueState, HomeEvent, ClientEvent,
 } from './types';
 export { createPlayer } from './engine';
 export { RadioStation, isRadioUri } from './radio';

@@ -15,9 +15,15 @@ export interface PlayResponse { stream_urls: string[]; file_id: string; token: s
     track_gain_db: number; album_gain_db: number; album_integrated_lufs?: number } }
 export interface PlaybackEvent { type: 'track_start' | 'track_end' | 'skip'; track_id: string;
   position_ms?: number; skip?: boolean; reason?: string; context_uri?: string; timestamp: number }
+/** Extra: what the home page logs through the same sender (docs/formats/event-log.md). */
+export type HomeEvent =
+  | { type: 'home_impression'; section_ids: string[]; item_uris: string[]; timestamp: number }
+  | { type: 'home_click'; section: string; item_uri: string; rank: number; timestamp: number };
+/** Every event the player's batched, persisted sender carries to POST /v1/me/player/events. */
+export type ClientEvent = PlaybackEvent | HomeEvent;
 export interface PlayerBackend {          // the app implements it with its API client
   play(trackId: string, formats: string[]): Promise<PlayResponse>;
-  sendEvents(events: PlaybackEvent[]): Promise<void>;
+  sendEvents(events: ClientEvent[]): Promise<void>;
 }
 
 export type PlayerStatus = 'idle' | 'loading' | 'playing' | 'paused' | 'error';
@@ -72,6 +78,9 @@ export interface Player {
   playFromQueue(index: number): void;
   /** Extra: after an error, tries the current track again. */
   retry(): void;
+  /** Extra: logs a home impression or click with the playback events (same batch, kept until
+   *  the server has it), so a click that starts a track travels with its track_start. */
+  recordEvent(event: HomeEvent): void;
   /** Stops audio, flushes pending events, removes the audio elements. */
   destroy(): void;
   subscribe(listener: () => void): () => void;

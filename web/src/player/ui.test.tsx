@@ -32,7 +32,7 @@ function fakePlayer(): FakePlayer {
   return {
     playTracks: vi.fn(), toggle: vi.fn(), play: vi.fn(), pause: vi.fn(), next: vi.fn(), previous: vi.fn(), seek: vi.fn(),
     setVolume: vi.fn(), toggleShuffle: vi.fn(), cycleRepeat: vi.fn(), addToQueue: vi.fn(), moveInQueue: vi.fn(),
-    removeFromQueue: vi.fn(), playFromQueue: vi.fn(), retry: vi.fn(), destroy: vi.fn(), appendToContext: vi.fn(),
+    removeFromQueue: vi.fn(), playFromQueue: vi.fn(), retry: vi.fn(), destroy: vi.fn(), appendToContext: vi.fn(), recordEvent: vi.fn(),
     subscribe: (l: () => void) => {
       listeners.add(l);
       return () => listeners.delete(l);

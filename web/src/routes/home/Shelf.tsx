@@ -1,0 +1,92 @@
+// One shelf of the home feed: a titled, horizontally scrolling list of cards. A track card plays
+// the shelf's tracks from it; an album, playlist or artist card opens its page, and album and
+// playlist cards have a Play button for the whole context. Every open or play is a home_click.
+import { toPlayerTrack } from '../../api/convert';
+import { describeError } from '../../api/errors';
+import { getPlaylist, loadAllItems } from '../../api/playlists';
+import { Cover } from '../../components/Cover';
+import { PlayIcon } from '../../components/Icons';
+import { showNotice } from '../../components/notices';
+import { Section } from '../../components/Section';
+import { usePlayer } from '../../player';
+import type { Player, PlayerTrack } from '../../player/types';
+import { loadFullAlbum } from '../album/load';
+import { clickEvent, shelfTracks, type HomeCard, type HomeShelf } from './feed';
+
+const COVER = 180;
+
+function report(player: Player, shelf: HomeShelf, card: HomeCard): void {
+  const event = clickEvent(shelf, card);
+  if (event) player.recordEvent(event);
+}
+
+/** The tracks of an album or playlist card's context, loaded now. */
+async function contextTracks(card: HomeCard): Promise<PlayerTrack[]> {
+  if (card.kind === 'album') {
+    const album = await loadFullAlbum(card.id, new AbortController().signal);
+    return album.tracks.items.map((t) => toPlayerTrack(t, album));
+  }
+  const playlist = await getPlaylist(card.id);
+  const items = await loadAllItems(card.id, undefined, playlist.tracks);
+  return items.flatMap((i) => (i.track ? [toPlayerTrack(i.track)] : []));
+}
+
+export function Shelf({ shelf }: { shelf: HomeShelf }) {
+  const player = usePlayer();
+  const tracks = shelfTracks(shelf);
+
+  const playTrack = (card: HomeCard) => {
+    report(player, shelf, card);
+    const list: PlayerTrack[] = tracks.flatMap((c) => (c.item.type === 'track' ? [toPlayerTrack(c.item.track)] : []));
+    player.playTracks(list, Math.max(0, tracks.indexOf(card)), undefined, shelf.title);
+  };
+
+  const playContext = async (card: HomeCard) => {
+    report(player, shelf, card);
+    try {
+      const list = await contextTracks(card);
+      if (list.length === 0) {
+        showNotice(`${card.name} has no tracks to play.`);
+        return;
+      }
+      player.playTracks(list, 0, card.uri, card.name);
+    } catch (error) {
+      showNotice(`Could not play ${card.name}: ${describeError(error)}`);
+    }
+  };
+
+  return (
+    <Section title={shelf.title} class="home-section">
+      <ul class="home-shelf" aria-label={shelf.title} data-section={shelf.id}>
+        {shelf.cards.map((card) => (
+          <li key={card.uri} class={`card home-card home-card-${card.kind}`} data-uri={card.uri}>
+            {card.kind === 'track' ? (
+              // The name is the visible text with "Play " before it (WCAG 2.5.3: no aria-label
+              // that differs from what sighted users read).
+              <button type="button" class="home-card-button" onClick={() => playTrack(card)}>
+                <Cover images={card.images} size={COVER} alt="" class="card-cover" />
+                <span class="card-title"><span class="visually-hidden">Play </span>{card.name}</span>
+                <span class="card-sub">{card.subtitle}</span>
+              </button>
+            ) : (
+              <>
+                <a class="card-link" href={card.href ?? '#'} onClick={() => report(player, shelf, card)}>
+                  <Cover images={card.images} size={COVER} alt="" class={`card-cover ${card.kind === 'artist' ? 'home-round' : ''}`} />
+                  <span class="card-title">{card.name}</span>
+                </a>
+                <span class="card-sub">{card.subtitle}</span>
+                {(card.kind === 'album' || card.kind === 'playlist') && (
+                  <div class="home-card-overlay">
+                    <button type="button" class="home-card-play" aria-label={`Play ${card.name}`} onClick={() => void playContext(card)}>
+                      <PlayIcon size={24} />
+                    </button>
+                  </div>
+                )}
+              </>
+            )}
+          </li>
+        ))}
+      </ul>
+    </Section>
+  );
+}
