@@ -393,6 +393,11 @@ const CONSUMER_DUMPS: Record<string, string[]> = {
     "SELECT artist_id, track_id FROM event_artist_tracks ORDER BY 1, 2",
   ],
   top_items: ["SELECT user_id, kind, id, plays, printf('%.6g', s_short), printf('%.6g', s_medium), printf('%.6g', s_long), last_played FROM event_user_top ORDER BY 1, 2, 3"],
+  // The recommendation models' signals (issue 18) and the home bandit's click rewards.
+  taste: [
+    "SELECT user_id, kind, id, plays, printf('%.6g', play_score), skips, printf('%.6g', skip_score), clicks, printf('%.6g', click_score), last_ms FROM taste_signals ORDER BY 1, 2, 3",
+    "SELECT user_id, at_ms, section, item_uri, offset_id FROM home_clicks ORDER BY 1, 2, 5",
+  ],
 };
 
 function psql(url: string, sql: string): string {
