@@ -24,24 +24,30 @@ namespace segue::app {
 
 Result<std::string> load_or_create_secret(const std::string& data_dir) {
   const std::string path = data_dir + "/secret.key";
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0 && errno == ENOENT) {
-    std::string key = crypto::random_bytes(32);
-    std::string tmp = path + ".tmp";
-    int w = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (w < 0) return Error::unavailable("cannot create " + tmp + ": " + std::strerror(errno));
-    bool ok = ::write(w, key.data(), key.size()) == static_cast<ssize_t>(key.size()) && ::fsync(w) == 0;
-    ::close(w);
-    if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) return Error::unavailable("cannot write " + path);
+  auto read_key = [&]() -> Result<std::string> {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Error::unavailable("cannot read " + path + ": " + std::strerror(errno));
+    std::string key(64, '\0');
+    ssize_t n = ::read(fd, key.data(), key.size());
+    ::close(fd);
+    if (n != 32) return Error::corruption(path + " is not a 32-byte key; delete it to make a new one");
+    key.resize(32);
     return key;
-  }
-  if (fd < 0) return Error::unavailable("cannot read " + path + ": " + std::strerror(errno));
-  std::string key(64, '\0');
-  ssize_t n = ::read(fd, key.data(), key.size());
-  ::close(fd);
-  if (n != 32) return Error::corruption(path + " is not a 32-byte key; delete it to make a new one");
-  key.resize(32);
-  return key;
+  };
+  if (::access(path.c_str(), F_OK) == 0) return read_key();
+  if (errno != ENOENT) return Error::unavailable("cannot read " + path + ": " + std::strerror(errno));
+  // Two commands starting on a new data directory at once: each writes its own temporary file
+  // and links it in; link() does not replace, so the first key wins and both read it.
+  const std::string key = crypto::random_bytes(32);
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  int w = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (w < 0) return Error::unavailable("cannot create " + tmp + ": " + std::strerror(errno));
+  bool ok = ::write(w, key.data(), key.size()) == static_cast<ssize_t>(key.size()) && ::fsync(w) == 0;
+  ::close(w);
+  if (ok && ::link(tmp.c_str(), path.c_str()) != 0 && errno != EEXIST) ok = false;
+  ::unlink(tmp.c_str());
+  if (!ok) return Error::unavailable("cannot write " + path + ": " + std::strerror(errno));
+  return read_key();
 }
 
 Result<std::string> load_or_create_edge_key(const std::string& path) {

@@ -1,5 +1,8 @@
 #include <fcntl.h>
 #include <sqlite3.h>
+
+#include <chrono>
+#include <thread>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -146,7 +149,19 @@ Result<std::unique_ptr<SqliteConnection>> open_connection(const std::string& pat
                                        : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;";
   if (options.cache_size_kib > 0) pragmas += " PRAGMA cache_size=-" + std::to_string(options.cache_size_kib) + ";";
   char* err = nullptr;
-  if (sqlite3_exec(db, pragmas.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+  // Switching a new database to WAL takes an exclusive lock for which SQLite does not always
+  // call the busy handler: two processes opening a new data directory at once (the CLI next to
+  // a starting server) retry here rather than fail with "database is locked".
+  int rc = SQLITE_OK;
+  for (int attempt = 0;; ++attempt) {
+    rc = sqlite3_exec(db, pragmas.c_str(), nullptr, nullptr, &err);
+    const int primary = sqlite3_errcode(db) & 0xFF;
+    if (rc == SQLITE_OK || (primary != SQLITE_BUSY && primary != SQLITE_LOCKED) || attempt >= 400) break;
+    sqlite3_free(err);
+    err = nullptr;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  if (rc != SQLITE_OK) {
     std::string msg = err ? err : "";
     sqlite3_free(err);
     int primary = sqlite3_errcode(db) & 0xFF;

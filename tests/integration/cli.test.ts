@@ -3,7 +3,8 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { addUser, runSegue, tempDir } from "../lib/server.ts";
+import { spawn } from "node:child_process";
+import { addUser, cleanEnv, runSegue, SEGUE_BIN, tempDir } from "../lib/server.ts";
 
 function assertRefused(args: string[], reason: RegExp, input?: string): void {
   const r = runSegue(args, input, 20_000);
@@ -65,5 +66,29 @@ describe("CLI errors", () => {
     const r = runSegue(["user", "list", "--data", d]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`^ivy\\s+${u.id}\\s+premium\\s+no$`, "m"));
+  });
+});
+
+describe("a new data directory", () => {
+  it("two commands starting at once agree on one stream-token key", async () => {
+    for (let round = 0; round < 4; round++) {
+      const d = tempDir("segue-cli-race-");
+      const run = (name: string) =>
+        new Promise<{ code: number | null; err: string }>((resolve) => {
+          const args = ["user", "add", name, "--data", d];
+          const p = spawn(SEGUE_BIN, args, { env: cleanEnv(args) });
+          let err = "";
+          p.stderr.on("data", (c) => (err += c));
+          p.stdin.end("long enough password\n");
+          p.on("exit", (code) => resolve({ code, err }));
+        });
+      const both = await Promise.all([run("ada"), run("bea")]);
+      for (const r of both) assert.equal(r.code, 0, r.err);
+      assert.equal(fs.statSync(path.join(d, "secret.key")).size, 32);
+      assert.deepEqual(fs.readdirSync(d).filter((f) => f.startsWith("secret.key.")), [], "no temporary key left behind");
+      const users = runSegue(["user", "list", "--data", d]);
+      assert.match(users.stdout, /ada/);
+      assert.match(users.stdout, /bea/);
+    }
   });
 });
