@@ -75,4 +75,8 @@ class TrackMatcher {
   std::unordered_map<std::string, std::vector<std::size_t>> by_key_;  // artist \x1f title -> tracks_
 };
 
+// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm); month
+// 1-12, day 1-31, not range-checked. Also the smart playlists' date rules use it.
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
+
 }  // namespace segue::recommend

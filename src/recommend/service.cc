@@ -438,7 +438,8 @@ Result<Recommendations> RecommendService::from_seeds(const Seeds& seeds, const s
         if (near.ok())
           for (const auto& n : *near) {
             const auto& tid = ci->ids[static_cast<std::size_t>(n.item)];
-            if (seed_tracks.count(tid) || !snap->track(TrackId(tid))) continue;
+            // Only what is actually alike: a track sharing nothing with the seed is no candidate.
+            if (n.similarity < 0.2f || seed_tracks.count(tid) || !snap->track(TrackId(tid))) continue;
             cand[tid] += n.similarity;
             ++rep.initial_pool;
           }

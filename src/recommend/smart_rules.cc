@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "common/strings.h"
+#include "recommend/listens.h"
 
 namespace segue::recommend::smart {
 namespace {
@@ -124,16 +125,6 @@ std::string ops_for(FieldType t) {
       s += o.name;
     }
   return s;
-}
-
-// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
 
 // "YYYY-MM-DD" as ms at 00:00 UTC.

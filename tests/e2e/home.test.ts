@@ -5,11 +5,10 @@
 // plays it and reaches the event log as a home_click (read back through GET /v1/me/export).
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { addClient, addUser, runSegue, sleep, startServer, tempDir, waitConsumers, type Server, type User } from "../lib/server.ts";
 import { ALL_SCOPES, api, login } from "../lib/oauth.ts";
+import { catalogLibrary, catalogTracks, TWO_TASTES } from "../lib/tastes.ts";
 import { launchBrowser, newPage, screenshot, waitFor } from "../lib/browser.ts";
 
 const REDIRECT = "http://127.0.0.1:9/callback";
@@ -46,27 +45,11 @@ before(async () => {
   users.alice = addUser(data, "alice", { tier: "premium" });
   for (const name of ["bob", "carol", "dave", "erin"]) users[name] = addUser(data, name);
   const client = addClient(data, "app", REDIRECT, true);
-  // Five artists of four tracks: two tastes of two artists each, and one artist nobody plays.
-  const dir = tempDir("segue-home-e2e-lib-");
-  const csv = path.join(dir, "catalog.csv");
-  const rows = ["title,artist,album,genre,year"];
-  const names: [string, string][] = [["Ash Harbor", "Folk"], ["Birch Lane", "Folk"], ["Cobalt Drift", "Electronic"], ["Delta Pulse", "Electronic"], ["Ember Quartet", "Jazz"]];
-  for (const [artist, genre] of names)
-    for (let i = 1; i <= 4; i++) rows.push(`${artist} song ${i},${artist},${artist} album,${genre},2020`);
-  fs.writeFileSync(csv, rows.join("\n") + "\n");
-  const lib = path.join(dir, "library");
-  const made = runSegue(["demo-library", lib, "--catalog", csv], undefined, 120_000);
-  assert.equal(made.status, 0, made.stderr);
-  server = await startServer({ data, libraries: [lib] });
+  server = await startServer({ data, libraries: [catalogLibrary(TWO_TASTES, "segue-home-e2e-lib-")] });
   for (const name of Object.keys(users)) tokens[name] = (await login(server.base, client, users[name], ALL_SCOPES)).access_token;
-  const albums = await api(server.base, "/v1/browse/new-releases?limit=50", { token: tokens.alice });
-  const nameOf = new Map<string, string>();
-  for (const a of albums.body.albums.items) {
-    nameOf.set(a.artists[0].id, a.artists[0].name);
-    const t = await api(server.base, `/v1/albums/${a.id}/tracks?limit=50`, { token: tokens.alice });
-    for (const x of t.body.items) byArtist.set(x.artists[0].id, [...(byArtist.get(x.artists[0].id) ?? []), x.id]);
-  }
-  const artists = [...byArtist.keys()].sort((x, y) => nameOf.get(x)!.localeCompare(nameOf.get(y)!));
+  const catalog = await catalogTracks(server.base, tokens.alice);
+  for (const [a, ids] of catalog.byArtist) byArtist.set(a, ids);
+  const artists = catalog.artists;
   assert.equal(artists.length, 5);
   const g1 = artists.slice(0, 2).flatMap((a) => byArtist.get(a)!);
   const g2 = artists.slice(2, 4).flatMap((a) => byArtist.get(a)!);

@@ -9,10 +9,9 @@
 // the week before.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { addClient, addUser, runSegue, sleep, startServer, tempDir, waitConsumers, type Server, type User } from "../lib/server.ts";
 import { ALL_SCOPES, api, login } from "../lib/oauth.ts";
+import { catalogLibrary, type CatalogRow } from "../lib/tastes.ts";
 
 const REDIRECT = "http://127.0.0.1:9/callback";
 let server: Server;
@@ -71,18 +70,13 @@ before(async () => {
   client = addClient(data, "app", REDIRECT, true);
   // Sixteen artists of four tracks, eight folk and eight electronic; the first folk artist has
   // a second album.
-  const dir = tempDir("segue-mfy-lib-");
-  const csv = path.join(dir, "catalog.csv");
-  const rows = ["title,artist,album,genre,year"];
+  const rows: CatalogRow[] = [];
   const names: string[] = [];
   for (let i = 0; i < 16; i++) names.push(`${i < 8 ? "Folk" : "Synth"} Artist ${String.fromCharCode(65 + i)}`);
   for (const artist of names)
-    for (let i = 1; i <= 4; i++) rows.push(`${artist} song ${i},${artist},${artist} album,${artist.startsWith("Folk") ? "Folk" : "Electronic"},2020`);
-  for (let i = 1; i <= 3; i++) rows.push(`${names[0]} new song ${i},${names[0]},${names[0]} returns,Folk,2026`);
-  fs.writeFileSync(csv, rows.join("\n") + "\n");
-  lib = path.join(dir, "library");
-  const made = runSegue(["demo-library", lib, "--catalog", csv], undefined, 180_000);
-  assert.equal(made.status, 0, made.stderr);
+    for (let i = 1; i <= 4; i++) rows.push([`${artist} song ${i}`, artist, `${artist} album`, artist.startsWith("Folk") ? "Folk" : "Electronic", 2020]);
+  for (let i = 1; i <= 3; i++) rows.push([`${names[0]} new song ${i}`, names[0], `${names[0]} returns`, "Folk", 2026]);
+  lib = catalogLibrary(rows, "segue-mfy-lib-");
   // No scheduler while the first server runs: the refreshes below are the only generations.
   await start({ SEGUE_MADE_FOR_YOU_INTERVAL: "0" });
   const albums = await api(server.base, "/v1/browse/new-releases?limit=50", { token: tokens.alice });

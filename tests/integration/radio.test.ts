@@ -4,10 +4,9 @@
 // tracks), and GET /v1/playlists/{id}/recommendations.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { addClient, addUser, runSegue, sleep, startServer, tempDir, waitConsumers, type Server, type User } from "../lib/server.ts";
 import { ALL_SCOPES, api, isSpotifyError, login } from "../lib/oauth.ts";
+import { catalogLibrary, catalogTracks, TWO_TASTES } from "../lib/tastes.ts";
 
 const REDIRECT = "http://127.0.0.1:9/callback";
 let server: Server;
@@ -44,32 +43,12 @@ before(async () => {
   data = tempDir("segue-radio-");
   for (const name of ["alice", "bob", "carol", "dave", "erin", "frank"]) users[name] = addUser(data, name);
   const client = addClient(data, "app", REDIRECT, true);
-  // Five artists of four tracks: two tastes of two artists each, and one artist nobody plays.
-  const dir = tempDir("segue-radio-lib-");
-  const csv = path.join(dir, "catalog.csv");
-  const rows = ["title,artist,album,genre,year"];
-  const names: [string, string][] = [["Ash Harbor", "Folk"], ["Birch Lane", "Folk"], ["Cobalt Drift", "Electronic"], ["Delta Pulse", "Electronic"], ["Ember Quartet", "Jazz"]];
-  for (const [artist, genre] of names)
-    for (let i = 1; i <= 4; i++) rows.push(`${artist} song ${i},${artist},${artist} album,${genre},2020`);
-  fs.writeFileSync(csv, rows.join("\n") + "\n");
-  const lib = path.join(dir, "library");
-  const made = runSegue(["demo-library", lib, "--catalog", csv], undefined, 120_000);
-  assert.equal(made.status, 0, made.stderr);
-  server = await startServer({ data, libraries: [lib] });
+  server = await startServer({ data, libraries: [catalogLibrary(TWO_TASTES, "segue-radio-lib-")] });
   for (const name of Object.keys(users)) tokens[name] = (await login(server.base, client, users[name], ALL_SCOPES)).access_token;
-  const albums = await api(server.base, "/v1/browse/new-releases?limit=50", { token: tokens.alice });
-  const nameOf = new Map<string, string>();
-  for (const a of albums.body.albums.items) {
-    nameOf.set(a.artists[0].id, a.artists[0].name);
-    const t = await api(server.base, `/v1/albums/${a.id}/tracks?limit=50`, { token: tokens.alice });
-    for (const x of t.body.items) {
-      const list = byArtist.get(x.artists[0].id) ?? [];
-      list.push(x.id);
-      byArtist.set(x.artists[0].id, list);
-      artistOf.set(x.id, x.artists[0].id);
-    }
-  }
-  const artists = [...byArtist.keys()].sort((x, y) => nameOf.get(x)!.localeCompare(nameOf.get(y)!));
+  const catalog = await catalogTracks(server.base, tokens.alice);
+  for (const [a, ids] of catalog.byArtist) byArtist.set(a, ids);
+  for (const t of catalog.tracks) artistOf.set(t.id, t.artist);
+  const artists = catalog.artists;
   assert.equal(artists.length, 5);
   g1 = artists.slice(0, 2);
   g2 = artists.slice(2, 4);
