@@ -5,7 +5,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import { startFixture, type Fixture } from "../lib/server.ts";
-import { launchBrowser, newPage, screenshot, waitFor } from "../lib/browser.ts";
+import { audioState, launchBrowser, newPage, screenshot, waitFor } from "../lib/browser.ts";
 
 let f: Fixture;
 let browser: Browser;
@@ -65,6 +65,12 @@ describe("Go to radio", () => {
     const next = page.getByRole("region", { name: "Player" }).getByRole("button", { name: "Next" });
     for (let i = 0; i < 8 && radioRequests.length < 2; i++) {
       const before = await title.innerText();
+      // A track skipped before it started playing was never heard: no track_end, no skip. Under
+      // load the next track may take a moment to start, so wait until it plays.
+      await waitFor("the radio track playing", async () => {
+        const a = await audioState(page);
+        return !!a && !a.paused && a.currentTime > 0.2;
+      });
       await next.click();
       await waitFor("the next radio track", async () => (await title.innerText()) !== before);
     }
