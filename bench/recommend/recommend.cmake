@@ -6,3 +6,7 @@ add_executable(segue_recommend_speed ${CMAKE_CURRENT_LIST_DIR}/speed.cc)
 target_link_libraries(segue_recommend_speed PRIVATE segue_recommend)
 add_executable(segue_recommend_content ${CMAKE_CURRENT_LIST_DIR}/content.cc)
 target_link_libraries(segue_recommend_content PRIVATE segue_recommend)
+# Playlist continuation on the TidyTuesday Spotify playlists (bench/recommend/continuation.sh).
+find_package(ZLIB REQUIRED)
+add_executable(segue_recommend_continuation ${CMAKE_CURRENT_LIST_DIR}/continuation.cc)
+target_link_libraries(segue_recommend_continuation PRIVATE segue_recommend ZLIB::ZLIB)
