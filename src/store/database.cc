@@ -80,8 +80,9 @@ Status Database::migrate(std::string_view module, const std::vector<Migration>& 
   if (!s) return s;
   for (const auto& m : todo) {
     // PostgreSQL: a step that waited for another process's migration lock read with a snapshot
-    // from before that migration committed, and collides with what it created (duplicate
-    // table: a conflict); run it again, with a fresh snapshot it sees the step done.
+    // from before that migration committed, and collides with what it created (a duplicate
+    // table is a conflict, a duplicate column another error); run it again, with a fresh
+    // snapshot it sees the step done. A step that is wrong in itself fails the same way again.
     for (int attempt = 0; attempt < 5; ++attempt) {
     s = write([&](Connection& c) -> Status {
       SEGUE_ASSIGN_OR_RETURN(int64_t current, current_version(c));
@@ -96,7 +97,7 @@ Status Database::migrate(std::string_view module, const std::vector<Migration>& 
                        {mod, static_cast<int64_t>(m.version), static_cast<int64_t>(now)}));
       return {};
     });
-      if (s.ok() || engine() != "postgres" || s.error().code != ErrorCode::kConflict) break;
+      if (s.ok() || engine() != "postgres") break;
     }
     if (!s)
       return Error{s.error().code, "migration " + mod + " v" + std::to_string(m.version) +
