@@ -114,7 +114,7 @@ std::string HomeService::policy_version() const {
   return bandit_->version();
 }
 
-Result<std::vector<HomeSection>> HomeService::build(const UserId& user, int64_t now_ms) {
+Result<std::vector<HomeSection>> HomeService::build(const UserId& user, int64_t now_ms, Listening& listening) {
   auto snap = src_.catalog->snapshot();
   const std::size_t per = options_.items_per_section;
   std::vector<HomeSection> out;
@@ -158,6 +158,26 @@ Result<std::vector<HomeSection>> HomeService::build(const UserId& user, int64_t 
       else if (t) items.push_back({"album", t->album_id.str(), 1.0f});
     }
     add({"recently_played", "Recently played"}, std::move(items), per);
+  }
+  // The recent listening the bandit's context uses: of the last plays, those of tracks heard for
+  // the first time, and those of tracks skipped early more often than played.
+  if (!recent.items.empty() && src_.clicks_db) {
+    auto rows = TasteConsumer::of_user(*src_.clicks_db, user);
+    if (rows.ok()) {
+      std::unordered_map<std::string, const TasteRow*> by_track;
+      for (const auto& r : *rows)
+        if (r.kind == events::ItemKind::kTrack) by_track[r.id] = &r;
+      int first_time = 0, skipped = 0;
+      for (const auto& p : recent.items) {
+        auto it = by_track.find(p.track.str());
+        if (it == by_track.end()) continue;
+        first_time += it->second->plays == 1;
+        skipped += it->second->skips > it->second->plays;
+      }
+      const double n = static_cast<double>(recent.items.size());
+      listening.discovery_share = first_time / n;
+      listening.skip_share = skipped / n;
+    }
   }
   // Jump back in: long-term favourites not heard lately.
   SEGUE_ASSIGN_OR_RETURN(auto long_top, src_.events->top_artists(user, events::TimeRange::kLongTerm, 30, 0));
@@ -227,11 +247,13 @@ Result<Home> HomeService::home(const UserId& user, const BanditContext& context,
   const std::string model_version = model ? model->info.version : "";
   Home h;
   std::vector<HomeSection> shelves;
+  Listening listening;
   {
     std::lock_guard l(mu_);
     auto it = cache_.find(user.str());
     if (it != cache_.end() && now_ms - it->second.built_at_ms < options_.cache_ms && it->second.model_version == model_version) {
       shelves = it->second.sections;
+      listening = it->second.listening;
       h.generated_at_ms = it->second.built_at_ms;
       h.cached = true;
     }
@@ -250,29 +272,39 @@ Result<Home> HomeService::home(const UserId& user, const BanditContext& context,
             std::string(model_v->as_string()) == model_version && now_ms - built->as_int64() < options_.cache_ms) {
           if (auto parsed = shelves_from_json(json::serialize(*sh)); parsed.ok()) {
             shelves = std::move(*parsed);
+            if (const auto* d = o.if_contains("discovery_share"); d && d->is_number()) listening.discovery_share = d->to_number<double>();
+            if (const auto* k = o.if_contains("skip_share"); k && k->is_number()) listening.skip_share = k->to_number<double>();
             h.generated_at_ms = built->as_int64();
             h.cached = true;
             std::lock_guard l(mu_);
-            cache_[user.str()] = Entry{shelves, h.generated_at_ms, model_version, 0};
+            cache_[user.str()] = Entry{shelves, h.generated_at_ms, model_version, listening};
           }
         }
       }
     }
   }
   if (!h.cached) {
-    SEGUE_ASSIGN_OR_RETURN(shelves, build(user, now_ms));
+    SEGUE_ASSIGN_OR_RETURN(shelves, build(user, now_ms, listening));
     h.generated_at_ms = now_ms;
     {
       std::lock_guard l(mu_);
-      cache_[user.str()] = Entry{shelves, now_ms, model_version, 0};
+      cache_[user.str()] = Entry{shelves, now_ms, model_version, listening};
     }
     if (src_.shared_cache) {
-      json::object o{{"built_at", now_ms}, {"model", model_version}, {"shelves", json::parse(shelves_to_json(shelves))}};
+      json::object o{{"built_at", now_ms},
+                     {"model", model_version},
+                     {"discovery_share", listening.discovery_share},
+                     {"skip_share", listening.skip_share},
+                     {"shelves", json::parse(shelves_to_json(shelves))}};
       src_.shared_cache->put(user, json::serialize(o), static_cast<int>(options_.cache_ms / 1000));
     }
   }
   (h.cached ? hits_ : misses_).fetch_add(1);
 
+  // The request gives the time and the device; the recent listening is ours.
+  BanditContext ctx = context;
+  ctx.discovery_share = listening.discovery_share;
+  ctx.skip_share = listening.skip_share;
   // Order the shelves: the bandit for its arm, the generation order for "editorial".
   const std::size_t arm_index = experiment_.assign_index(user.str());
   h.experiment_arm = experiment_.arms()[arm_index].name;
@@ -287,7 +319,7 @@ Result<Home> HomeService::home(const UserId& user, const BanditContext& context,
   h.policy_version = h.experiment_arm == "bandit" ? bandit->version() : "editorial";
   if (h.experiment_arm == "bandit" && !arms.empty()) {
     thread_local BanditRng rng{std::random_device{}()};
-    SEGUE_ASSIGN_OR_RETURN(placed, bandit->rank(context, arms, rng));
+    SEGUE_ASSIGN_OR_RETURN(placed, bandit->rank(ctx, arms, rng));
   } else {
     for (std::size_t i = 0; i < arms.size(); ++i) placed.push_back({arms[i], static_cast<int>(i), 1.0, false});
   }
@@ -304,7 +336,7 @@ Result<Home> HomeService::home(const UserId& user, const BanditContext& context,
   {
     std::lock_guard l(queue_mu_);
     queue_.push_back(Impression{h.impression_id, user, now_ms, h.policy_version, h.experiment_arm,
-                                context_to_json(context), std::move(arms), std::move(placed)});
+                                context_to_json(ctx), std::move(arms), std::move(placed)});
     ++queued_;
   }
   queue_cv_.notify_one();

@@ -132,13 +132,20 @@ class HomeService {
   static constexpr int64_t kRewardWindowMs = 30 * 60 * 1000;
 
  private:
+  // The user's recent listening as the bandit's context sees it, measured when the shelves are
+  // built (the last 50 plays): plays of tracks heard for the first time, and of tracks the user
+  // skipped early more often than not.
+  struct Listening {
+    double discovery_share = 0;
+    double skip_share = 0;
+  };
   struct Entry {
     std::vector<HomeSection> sections;  // unordered (generation order)
     int64_t built_at_ms = 0;
     std::string model_version;
-    int64_t made_for_you_at_ms = 0;
+    Listening listening;
   };
-  Result<std::vector<HomeSection>> build(const UserId& user, int64_t now_ms);
+  Result<std::vector<HomeSection>> build(const UserId& user, int64_t now_ms, Listening& listening);
   void writer_loop();
   // Logged impressions (all, or of one arm) with the clicks within each one's reward window.
   struct Rewarded {

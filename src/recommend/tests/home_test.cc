@@ -115,6 +115,59 @@ TEST_F(HomeTest, ShelvesAreCachedAndEveryPageIsAnImpression) {
   EXPECT_TRUE(n.ok());
 }
 
+// The bandit's context carries the user's recent listening, measured from their last plays.
+TEST_F(HomeTest, TheLoggedContextCarriesTheRecentListening) {
+  auto home = make_home();
+  const UserId u = events::testing::user(7);
+  auto snap = catalog_->snapshot();
+  ASSERT_GE(snap->tracks().size(), 3u);
+  const TrackId a = snap->tracks()[0].id, b = snap->tracks()[1].id, c = snap->tracks()[2].id;
+  const int64_t t0 = events::wall_clock_ms() - events::kDayMs;
+  auto end = [&](const TrackId& t, int64_t at, int64_t pos, bool skip) {
+    events::Event e;
+    e.type = events::EventType::kTrackEnd;
+    e.user = u;
+    e.timestamp_ms = at;
+    events::Playback p;
+    p.track = t;
+    p.position_ms = pos;
+    p.skip = skip;
+    e.payload = p;
+    return e;
+  };
+  // a once (new to the user), b twice, c skipped early twice and then played once.
+  ASSERT_TRUE(log_->append({end(a, t0, 60000, false), end(b, t0 + 1000, 60000, false), end(b, t0 + 2000, 60000, false),
+                            end(c, t0 + 3000, 2000, true), end(c, t0 + 4000, 2000, true), end(c, t0 + 5000, 60000, false)})
+                  .ok());
+  ASSERT_TRUE(log_->catch_up().ok());
+  BanditContext ctx;
+  ctx.hour = 9;
+  auto h = home->home(u, ctx, t0 + 10'000);
+  ASSERT_TRUE(h.ok()) << h.error().message;
+  home->flush();
+  std::string logged;
+  ASSERT_TRUE(db_->read([&](store::Connection& conn) -> Status {
+                return conn.query("SELECT context FROM home_impressions WHERE id = ?", {h->impression_id},
+                                  [&](const store::Row& r) { logged = r.text(0); });
+              }).ok());
+  auto back = context_from_json(logged);
+  ASSERT_TRUE(back.ok()) << logged;
+  // Four counted plays (early skips are not plays): a and c are first plays, c is mostly skipped.
+  EXPECT_DOUBLE_EQ(back->discovery_share, 0.5);
+  EXPECT_DOUBLE_EQ(back->skip_share, 0.25);
+  EXPECT_DOUBLE_EQ(back->hour, 9);
+  // A cached page keeps the listening measured when the shelves were built.
+  auto again = home->home(u, ctx, t0 + 20'000);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->cached);
+  home->flush();
+  ASSERT_TRUE(db_->read([&](store::Connection& conn) -> Status {
+                return conn.query("SELECT context FROM home_impressions WHERE id = ?", {again->impression_id},
+                                  [&](const store::Row& r) { logged = r.text(0); });
+              }).ok());
+  EXPECT_DOUBLE_EQ(context_from_json(logged)->skip_share, 0.25);
+}
+
 // A simulated audience: in the morning users click "new_releases", in the evening
 // "artists_for_you", each with probability 0.6 when it is shown in the top two, else rarely.
 // After learning, the policy puts each in front at its time of day, and the off-line estimate
