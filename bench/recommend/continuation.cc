@@ -21,6 +21,8 @@
 // playlists=...` per model.
 #include <zlib.h>
 
+#include "common/strings.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -57,52 +59,6 @@ std::string read_gz(const std::string& path) {
   return out;
 }
 
-// RFC 4180 rows: quoted fields may hold commas, doubled quotes and line breaks.
-std::vector<std::vector<std::string>> parse_csv(const std::string& s) {
-  std::vector<std::vector<std::string>> rows;
-  std::vector<std::string> row;
-  std::string field;
-  bool quoted = false, any = false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (quoted) {
-      if (c == '"') {
-        if (i + 1 < s.size() && s[i + 1] == '"') {
-          field += '"';
-          ++i;
-        } else {
-          quoted = false;
-        }
-      } else {
-        field += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-      any = true;
-    } else if (c == ',') {
-      row.push_back(std::move(field));
-      field.clear();
-      any = true;
-    } else if (c == '\n' || c == '\r') {
-      if (c == '\r' && i + 1 < s.size() && s[i + 1] == '\n') ++i;
-      if (any || !field.empty()) {
-        row.push_back(std::move(field));
-        rows.push_back(std::move(row));
-      }
-      row.clear();
-      field.clear();
-      any = false;
-    } else {
-      field += c;
-      any = true;
-    }
-  }
-  if (any || !field.empty()) {
-    row.push_back(std::move(field));
-    rows.push_back(std::move(row));
-  }
-  return rows;
-}
 
 bool number(const std::string& s, double& out) {
   if (s.empty()) return false;
@@ -118,7 +74,7 @@ struct Data {
 
 Data load(const std::string& dir) {
   Data d;
-  auto tracks = parse_csv(read_gz(dir + "/tracks.csv.gz"));
+  auto tracks = segue::strings::parse_csv(read_gz(dir + "/tracks.csv.gz"));
   std::unordered_map<std::string, int32_t> track_index;
   for (std::size_t r = 1; r < tracks.size(); ++r) {
     const auto& f = tracks[r];
@@ -148,7 +104,7 @@ Data load(const std::string& dir) {
     if (f[6].size() >= 4 && number(f[6].substr(0, 4), year) && year >= 1 && year <= 9999) c.year = static_cast<int>(year);
     d.content.push_back(std::move(c));
   }
-  auto members = parse_csv(read_gz(dir + "/playlist_tracks.csv.gz"));
+  auto members = segue::strings::parse_csv(read_gz(dir + "/playlist_tracks.csv.gz"));
   std::unordered_map<std::string, int32_t> playlists;
   std::set<std::pair<int32_t, int32_t>> pairs;  // a playlist under two genre labels counts once
   for (std::size_t r = 1; r < members.size(); ++r) {

@@ -40,10 +40,6 @@ namespace {
 
 int64_t clock_ms() { return events::wall_clock_ms(); }
 
-const char* kind_of(events::ItemKind k) {
-  return k == events::ItemKind::kTrack ? "track" : k == events::ItemKind::kAlbum ? "album" : "artist";
-}
-
 }  // namespace
 
 std::string shelves_to_json(const std::vector<HomeSection>& sections) {
@@ -114,7 +110,7 @@ std::string HomeService::policy_version() const {
   return bandit_->version();
 }
 
-Result<std::vector<HomeSection>> HomeService::build(const UserId& user, int64_t now_ms, Listening& listening) {
+Result<std::vector<HomeSection>> HomeService::build(const UserId& user, Listening& listening) {
   auto snap = src_.catalog->snapshot();
   const std::size_t per = options_.items_per_section;
   std::vector<HomeSection> out;
@@ -236,8 +232,6 @@ Result<std::vector<HomeSection>> HomeService::build(const UserId& user, int64_t 
     for (auto& s : ranked) items.push_back({"artist", std::move(s.id), s.score});
     add({"artists_for_you", "Artists you might like"}, std::move(items), per);
   }
-  (void)now_ms;
-  (void)kind_of;
   return out;
 }
 
@@ -284,7 +278,7 @@ Result<Home> HomeService::home(const UserId& user, const BanditContext& context,
     }
   }
   if (!h.cached) {
-    SEGUE_ASSIGN_OR_RETURN(shelves, build(user, now_ms, listening));
+    SEGUE_ASSIGN_OR_RETURN(shelves, build(user, listening));
     h.generated_at_ms = now_ms;
     {
       std::lock_guard l(mu_);

@@ -145,7 +145,7 @@ class HomeService {
     std::string model_version;
     Listening listening;
   };
-  Result<std::vector<HomeSection>> build(const UserId& user, int64_t now_ms, Listening& listening);
+  Result<std::vector<HomeSection>> build(const UserId& user, Listening& listening);
   void writer_loop();
   // Logged impressions (all, or of one arm) with the clicks within each one's reward window.
   struct Rewarded {

@@ -492,12 +492,14 @@ Result<Recommendations> RecommendService::from_seeds(const Seeds& seeds, const s
   };
   std::vector<Ranked> ranked;
   ranked.reserve(cand.size());
+  // The audio features are looked up only when a tunable needs them.
+  const bool need_features = std::any_of(tunables.begin(), tunables.end(), [](const Tunable& tu) {
+    return tu.name != "popularity" && tu.name != "duration_ms";
+  });
   for (const auto& [id, base] : cand) {
     const auto* t = snap->track(TrackId(id));
     if (!t) continue;
     std::optional<audio::AudioAnalysis> f;
-    bool need_features = false;
-    for (const auto& tu : tunables) need_features |= tu.name != "popularity" && tu.name != "duration_ms";
     if (need_features && src_.features) f = src_.features(t->id);
     const int p = pop(t->id);
     float score = base;
