@@ -10,3 +10,6 @@ target_link_libraries(segue_recommend_content PRIVATE segue_recommend)
 find_package(ZLIB REQUIRED)
 add_executable(segue_recommend_continuation ${CMAKE_CURRENT_LIST_DIR}/continuation.cc)
 target_link_libraries(segue_recommend_continuation PRIVATE segue_recommend ZLIB::ZLIB)
+# A synthetic catalog of any size in a data dir, for the serving bench (bench/recommend/serve.sh).
+add_executable(segue_recommend_fill ${CMAKE_CURRENT_LIST_DIR}/fill.cc)
+target_link_libraries(segue_recommend_fill PRIVATE segue_catalog segue_analysis)

@@ -623,6 +623,10 @@ void RecommendService::register_metrics(MetricsRegistry& metrics) {
     auto m = model();
     return m ? static_cast<double>(m->tracks.size()) : 0.0;
   });
+  metrics.gauge_fn("segue_recommend_content_tracks", "Tracks in the content index (audio features, genres, year)", [this] {
+    auto c = content();
+    return c ? static_cast<double>(c->ids.size()) : 0.0;
+  });
   metrics.gauge_fn("segue_recommend_trainings", "Trainings finished in this process", {{"result", "ok"}},
                    [this] { return static_cast<double>(trainings_ok_.load()); });
   metrics.gauge_fn("segue_recommend_trainings", "Trainings finished in this process", {{"result", "failed"}},
