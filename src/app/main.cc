@@ -11,7 +11,11 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <set>
@@ -26,6 +30,7 @@
 #include "app/import_listens.h"
 #include "app/migrate.h"
 #include "app/services.h"
+#include "events/top_items.h"
 #include "app/worker.h"
 #include "auth/login_throttle_shared.h"
 #include "analysis/analysis_service.h"
@@ -76,6 +81,11 @@ constexpr const char* kUsage = R"(usage: segue COMMAND [options]
           listens; a running server loads the new model within 5 s)
   recommend mixes --data DIR [--user NAME]
           (makes Discover Weekly, Release Radar and the Daily Mixes now, as the users' playlists)
+  smart   list | show ID | delete ID  --data DIR --user NAME
+  smart   create --data DIR --user NAME --name NAME [--description TEXT] [--public] [--rules FILE|-]
+          (the rules as JSON, as PUT /v1/playlists/{id}/rules takes them, from FILE or stdin)
+  smart   import --data DIR --user NAME [--name NAME] [--public] FILE.nsp...
+          (smart playlists: docs/formats/smart-playlists.md; delete keeps the playlist, without rules)
   routes  (prints every route's access rule as JSON)
   demo-library DIR
 
@@ -359,6 +369,123 @@ int cmd_recommend(int argc, char** argv) {
   if (!r.ok()) fail(r.error().message);
   print_model(*rec.model());
   return 0;
+}
+
+// Smart playlists (recommend/smart_playlists.h, docs/formats/smart-playlists.md) for one user:
+// the same service calls as the API's /v1/me/smart-playlists and /v1/playlists/{id}/rules.
+std::string read_all(std::istream& in) {
+  std::string out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return out;
+}
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("cannot read " + path);
+  return read_all(in);
+}
+
+void print_smart(const recommend::SmartPlaylists::View& v, bool with_rules) {
+  std::string refreshed = "never";
+  if (v.refreshed_at_ms > 0) {
+    const std::time_t t = static_cast<std::time_t>(v.refreshed_at_ms / 1000);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    refreshed = buf;
+  }
+  std::printf("%-22s %6lld tracks  %-7s refreshed %s  %s\n", v.playlist.id.str().c_str(),
+              static_cast<long long>(v.playlist.track_count), v.playlist.is_public ? "public" : "private",
+              refreshed.c_str(), v.playlist.name.c_str());
+  if (with_rules) {
+    if (!v.playlist.description.empty()) std::printf("description: %s\n", v.playlist.description.c_str());
+    std::printf("rules: %s\n", v.rules ? boost::json::serialize(*v.rules).c_str() : "none (an ordinary playlist)");
+  }
+}
+
+int cmd_smart(int argc, char** argv) {
+  const std::string sub = argc >= 3 ? argv[2] : "";
+  if (sub != "list" && sub != "show" && sub != "create" && sub != "import" && sub != "delete")
+    fail("smart needs a subcommand: list, show, create, import or delete");
+  std::set<std::string> flags = {"user"};
+  if (sub == "create") flags.insert({"name", "description", "public", "rules"});
+  if (sub == "import") flags.insert({"name", "public"});
+  Args a = parse_args(argc, argv, 3, flags, {"public"});
+  if (!a.flags.count("user")) fail("smart " + sub + " needs --user NAME");
+  const bool is_public = flag(a, "public") == "true";
+  // Check the arguments before opening anything.
+  if ((sub == "list" || sub == "create") && !a.positional.empty()) fail("smart " + sub + " takes no positional arguments");
+  if ((sub == "show" || sub == "delete") && a.positional.size() != 1) fail("smart " + sub + " needs exactly one playlist ID");
+  if ((sub == "show" || sub == "delete") && !is_base62_id(a.positional[0]))
+    fail("'" + a.positional[0] + "' is not a playlist id");
+  if (sub == "import" && a.positional.empty()) fail("smart import needs at least one .nsp FILE");
+  if (sub == "import" && a.flags.count("name") && a.positional.size() > 1) fail("--name names one imported file only");
+  if (sub == "create" && flag(a, "name").empty()) fail("smart create needs --name NAME");
+  boost::json::value rules;
+  if (sub == "create") {
+    const std::string from = flag(a, "rules", "-");
+    const std::string text = from == "-" ? read_all(std::cin) : read_text_file(from);
+    boost::system::error_code ec;
+    rules = boost::json::parse(text, ec);
+    if (ec) fail("rules" + (from == "-" ? std::string(" on stdin") : " in " + from) + ": not valid JSON: " + ec.message());
+  }
+  std::vector<std::pair<std::string, std::string>> files;  // path, text
+  for (const auto& path : sub == "import" ? a.positional : std::vector<std::string>{})
+    files.emplace_back(path, read_text_file(path));
+
+  Config c = load_config(a);
+  Services s = open_or_fail(c);
+  auto user = s.auth->get_user_by_name(flag(a, "user"));
+  if (!user.ok()) fail("no user " + flag(a, "user"));
+  recommend::SmartPlaylists& smart = *s.smart_playlists;
+  if (sub == "list") {
+    auto views = smart.list(user->id);
+    if (!views.ok()) fail(views.error().message);
+    for (const auto& v : *views) print_smart(v, false);
+    if (views->empty()) std::printf("%s has no smart playlists\n", user->name.c_str());
+    return 0;
+  }
+  if (sub == "show") {
+    auto v = smart.rules(PlaylistId(a.positional[0]), user->id);
+    if (!v.ok()) fail(a.positional[0] + ": " + v.error().message);
+    print_smart(*v, true);
+    return 0;
+  }
+  if (sub == "delete") {
+    if (auto st = smart.remove_rules(PlaylistId(a.positional[0]), user->id); !st.ok())
+      fail(a.positional[0] + ": " + st.error().message);
+    std::printf("deleted the rules of %s; the playlist stays with the tracks it holds\n", a.positional[0].c_str());
+    return 0;
+  }
+  // Creating fills the playlist now: the audio features and the owner's plays must be current.
+  open_analysis(s, 0, 10);
+  if (auto st = s.analysis->start(); !st.ok()) fail(st.error().message);
+  connect_analysis(s);
+  if (auto st = s.events->catch_up(events::TopItemsConsumer::kName); !st.ok()) fail(st.error().message);
+  if (sub == "create") {
+    auto v = smart.create(user->id, flag(a, "name"), flag(a, "description"), is_public, rules);
+    if (!v.ok()) fail(v.error().message);
+    print_smart(*v, false);
+    return 0;
+  }
+  int failed = 0;
+  for (const auto& [path, text] : files) {
+    std::optional<std::string> name;
+    if (a.flags.count("name")) name = flag(a, "name");
+    // A file without a "name" is named after itself, as Navidrome names it.
+    boost::system::error_code ec;
+    auto doc = boost::json::parse(text, ec);
+    if (!name && !ec && doc.is_object() && !doc.as_object().contains("name"))
+      name = std::filesystem::path(path).stem().string();
+    auto v = smart.import_nsp(user->id, text, name, is_public);
+    if (!v.ok()) {
+      std::fprintf(stderr, "segue: %s: %s\n", path.c_str(), v.error().message.c_str());
+      ++failed;
+      continue;
+    }
+    print_smart(*v, false);
+  }
+  return failed > 0 ? 2 : 0;
 }
 
 int cmd_scan(int argc, char** argv) {
@@ -795,6 +922,7 @@ int main(int argc, char** argv) {
     if (cmd == "migrate") return cmd_migrate(argc, argv);
     if (cmd == "import") return cmd_import(argc, argv);
     if (cmd == "recommend") return cmd_recommend(argc, argv);
+    if (cmd == "smart") return cmd_smart(argc, argv);
     if (cmd == "routes") {
       // The access table: every route, who may call it, its scopes and object rule.
       std::printf("%s\n", segue::api::spotify::route_rules_json().c_str());

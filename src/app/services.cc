@@ -321,20 +321,7 @@ Result<Services> open_services(const Config& config, Scope scope) {
   // in niced child processes, `analysis_workers` at a time (none without the "analysis" role:
   // reads still answer from the stored results).
   open_analysis(s, config.has_role("analysis") ? config.analysis_workers : 0, 10);
-  s.recommend->set_features([analysis = s.analysis.get()](const TrackId& t) -> std::optional<audio::AudioAnalysis> {
-    auto sound = analysis->track(t);
-    if (!sound) return std::nullopt;
-    return sound->features;
-  });
-  s.smart_playlists->set_features([analysis = s.analysis.get()](const TrackId& t) -> std::optional<recommend::smart::AudioValues> {
-    auto sound = analysis->track(t);
-    if (!sound) return std::nullopt;
-    const auto& f = sound->features;
-    recommend::smart::AudioValues v;
-    v.v = {f.tempo, f.energy, f.danceability, f.valence, f.acousticness, f.instrumentalness, f.speechiness,
-           f.liveness, f.loudness, static_cast<double>(f.key), static_cast<double>(f.mode)};
-    return v;
-  });
+  connect_analysis(s);
 
   // Library scans: once at start, then every rescan_interval (the "scanner" role).
   if (config.has_role("scanner"))
@@ -465,6 +452,23 @@ Status start_roles(Services& s, const Config& config) {
   for (const auto& r : config.roles) roles += (roles.empty() ? "" : ",") + r;
   log::info("roles started", {{"roles", roles}});
   return {};
+}
+
+void connect_analysis(Services& s) {
+  s.recommend->set_features([analysis = s.analysis.get()](const TrackId& t) -> std::optional<audio::AudioAnalysis> {
+    auto sound = analysis->track(t);
+    if (!sound) return std::nullopt;
+    return sound->features;
+  });
+  s.smart_playlists->set_features([analysis = s.analysis.get()](const TrackId& t) -> std::optional<recommend::smart::AudioValues> {
+    auto sound = analysis->track(t);
+    if (!sound) return std::nullopt;
+    const auto& f = sound->features;
+    recommend::smart::AudioValues v;
+    v.v = {f.tempo, f.energy, f.danceability, f.valence, f.acousticness, f.instrumentalness, f.speechiness,
+           f.liveness, f.loudness, static_cast<double>(f.key), static_cast<double>(f.mode)};
+    return v;
+  });
 }
 
 void open_analysis(Services& s, int workers, int nice) {

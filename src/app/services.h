@@ -134,6 +134,9 @@ Status start_roles(Services& s, const Config& config);
 // server's (kServer: analysis_workers with the "analysis" role, else 0; nice 10) and
 // `segue analyze`'s (--jobs, nice 0).
 void open_analysis(Services& s, int workers, int nice);
+// Gives the recommendations and the smart playlists s.analysis's audio features (the server's,
+// and `segue smart`'s, whose rules may name them).
+void connect_analysis(Services& s);
 
 // How the server and `segue analyze` run analyses: in long-lived child processes of this
 // binary, with a time limit per file and an address-space cap (a hostile file costs that file

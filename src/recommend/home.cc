@@ -110,12 +110,13 @@ std::string HomeService::policy_version() const {
   return bandit_->version();
 }
 
-Result<std::vector<HomeSection>> HomeService::build(const UserId& user, Listening& listening) {
+Result<std::vector<HomeSection>> HomeService::build(const UserId& user, Listening& listening, std::size_t whole) {
   auto snap = src_.catalog->snapshot();
-  const std::size_t per = options_.items_per_section;
+  const std::size_t per = whole > 0 ? whole : options_.items_per_section;
   std::vector<HomeSection> out;
   std::unordered_set<std::string> on_page;  // kind:id, an item once per page
   auto add = [&](HomeSection s, std::vector<HomeItem> candidates, std::size_t per_artist = 2) {
+    if (whole > 0) on_page.clear();  // a section on its own: once per section
     std::unordered_map<std::string, std::size_t> artists;
     for (auto& c : candidates) {
       if (s.items.size() >= per) break;
@@ -535,6 +536,14 @@ void HomeService::register_metrics(MetricsRegistry& metrics) {
     auto v = policy_version();
     return static_cast<double>(std::strtoll(v.c_str(), nullptr, 10));
   });
+}
+
+Result<std::optional<HomeSection>> HomeService::section(const UserId& user, std::string_view id, std::size_t max_items) {
+  Listening unused;
+  SEGUE_ASSIGN_OR_RETURN(auto sections, build(user, unused, std::max<std::size_t>(1, max_items)));
+  for (auto& s : sections)
+    if (s.id == id) return std::optional<HomeSection>(std::move(s));
+  return std::optional<HomeSection>();
 }
 
 }  // namespace segue::recommend

@@ -131,6 +131,12 @@ class HomeService {
 
   static constexpr int64_t kRewardWindowMs = 30 * 60 * 1000;
 
+  // One section of the user's home in full ("Show all", GET /v1/me/home/sections/{id}): the
+  // section with id `id` built on its own, up to `max_items` items (an item once in it, the
+  // same per-artist rule), not cached, no impression; nullopt when the user's home has no such
+  // section now. Blocks on the database (worker threads only).
+  Result<std::optional<HomeSection>> section(const UserId& user, std::string_view id, std::size_t max_items);
+
  private:
   // The user's recent listening as the bandit's context sees it, measured when the shelves are
   // built (the last 50 plays): plays of tracks heard for the first time, and of tracks the user
@@ -145,7 +151,9 @@ class HomeService {
     std::string model_version;
     Listening listening;
   };
-  Result<std::vector<HomeSection>> build(const UserId& user, Listening& listening);
+  // `whole` > 0: every section on its own (an item once per section, not per page), up to
+  // `whole` items each (section()).
+  Result<std::vector<HomeSection>> build(const UserId& user, Listening& listening, std::size_t whole = 0);
   void writer_loop();
   // Logged impressions (all, or of one arm) with the clicks within each one's reward window.
   struct Rewarded {

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <cstring>
 
 #include "common/crypto.h"
@@ -223,6 +224,39 @@ Result<SmartPlaylists::View> SmartPlaylists::set_rules(const PlaylistId& id, con
   SEGUE_TRY(src_.db->write([&](store::Connection& c) { return put_smart(c, id, user, canonical); }));
   SEGUE_TRY(refresh(id));
   return view(id, user);
+}
+
+Result<std::vector<SmartPlaylists::View>> SmartPlaylists::list(const UserId& owner) {
+  std::vector<StoredSmart> rows;
+  SEGUE_TRY(src_.db->read([&](store::Connection& c) -> Status {
+    SEGUE_ASSIGN_OR_RETURN(rows, list_smart_of(c, owner));
+    return {};
+  }));
+  std::vector<View> out;
+  for (const auto& row : rows) {
+    auto v = view(row.playlist, owner);
+    if (!v.ok() && v.error().code == ErrorCode::kNotFound) continue;  // gone; the next refresh drops its row
+    if (!v.ok()) return v.error();
+    out.push_back(std::move(v).value());
+  }
+  std::stable_sort(out.begin(), out.end(), [](const View& a, const View& b) {
+    return a.playlist.created_at_ms > b.playlist.created_at_ms;
+  });
+  return out;
+}
+
+Status SmartPlaylists::remove_rules(const PlaylistId& id, const UserId& user) {
+  SEGUE_ASSIGN_OR_RETURN(auto info, src_.playlists->get(id, user));
+  if (info.owner != user) return Error::permission_denied("Only the owner may delete a smart playlist's rules");
+  bool removed = false;
+  SEGUE_TRY(src_.db->write([&](store::Connection& c) -> Status {
+    SEGUE_ASSIGN_OR_RETURN(auto row, load_smart(c, id));
+    removed = row.has_value();
+    if (!removed) return {};
+    return delete_smart(c, id);
+  }));
+  if (!removed) return Error::not_found("not a smart playlist");
+  return {};
 }
 
 void SmartPlaylists::start(bus::EventBus& bus, std::chrono::milliseconds interval) {

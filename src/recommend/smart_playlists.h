@@ -72,6 +72,13 @@ class SmartPlaylists {
   // rules (an ordinary playlist becomes a smart one) and refreshes.
   Result<View> set_rules(const PlaylistId& id, const UserId& user, const boost::json::value& rules);
 
+  // `owner`'s smart playlists with their rules, newest first (a playlist that is gone is left out).
+  Result<std::vector<View>> list(const UserId& owner);
+  // The owner's only (permission_denied for a collaborator, not_found for others and for an
+  // ordinary playlist): deletes the rules, so refreshes stop; the playlist stays, an ordinary
+  // playlist with the tracks it last held (Segue, like Spotify, deletes no playlist).
+  Status remove_rules(const PlaylistId& id, const UserId& user);
+
   // Evaluates one smart playlist now; true if its items changed.
   Result<bool> refresh(const PlaylistId& id);
   // Every smart playlist (catalog facts gathered once, each owner's listening once).

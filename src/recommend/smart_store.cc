@@ -49,6 +49,13 @@ Result<std::vector<StoredSmart>> list_smart(Connection& c) {
   return out;
 }
 
+Result<std::vector<StoredSmart>> list_smart_of(Connection& c, const UserId& owner) {
+  std::vector<StoredSmart> out;
+  SEGUE_TRY(c.query(std::string(kColumns) + " WHERE owner = ? ORDER BY playlist_id", {owner.str()},
+                    [&](const Row& r) { out.push_back(row_of(r)); }));
+  return out;
+}
+
 Status mark_refreshed(Connection& c, const PlaylistId& playlist, int64_t at_ms, const std::string& uris_hash) {
   SEGUE_TRY(c.exec("UPDATE smart_playlists SET refreshed_at = ?, last_uris_hash = ? WHERE playlist_id = ?",
                    {at_ms, uris_hash, playlist.str()}));

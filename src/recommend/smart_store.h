@@ -29,6 +29,8 @@ struct StoredSmart {
 Status put_smart(store::Connection& c, const PlaylistId& playlist, const UserId& owner, const std::string& rules);
 Result<std::optional<StoredSmart>> load_smart(store::Connection& c, const PlaylistId& playlist);
 Result<std::vector<StoredSmart>> list_smart(store::Connection& c);
+// `owner`'s smart playlists, by playlist id (the service orders them by creation).
+Result<std::vector<StoredSmart>> list_smart_of(store::Connection& c, const UserId& owner);
 Status mark_refreshed(store::Connection& c, const PlaylistId& playlist, int64_t at_ms, const std::string& uris_hash);
 Status delete_smart(store::Connection& c, const PlaylistId& playlist);
 

@@ -54,6 +54,8 @@ interface Case {
   ok: number | [number, number];
   // Who is allowed besides the owner (default by rule: see expected()).
   deny?: Partial<Record<Who, number>>;
+  // Run by the owner on each fresh target before the call (a route that needs more than the setup).
+  prepare?: (t: Target) => Promise<void>;
 }
 
 let fx: Fixture;
@@ -161,10 +163,12 @@ const CASES: Record<string, Case> = {
   "GET /v1/artists/{id}/related-artists": { path: () => `/v1/artists/${artistId}/related-artists`, ok: 200 },
   "GET /v1/me/recommendations": { path: fixed("/v1/me/recommendations?type=track"), ok: 200 },
   "GET /v1/me/home": { path: fixed("/v1/me/home?device=Computer&utc_offset=60"), ok: 200 },
+  "GET /v1/me/home/sections/{id}": { path: fixed("/v1/me/home/sections/new_releases?limit=5"), ok: 200 },
   "POST /v1/me/radio": { path: fixed("/v1/me/radio"), body: () => ({ seed: `spotify:artist:${artistId}`, limit: 3 }), ok: 200 },
   "GET /v1/playlists/{id}/recommendations": { path: pl("/recommendations?limit=3"), setup: "priv", ok: 200 },
   // smart playlists (issue 18): creating makes a playlist (the scope of its visibility); rules
   // read like items and are the owner's to change (a collaborator may edit items, not rules)
+  "GET /v1/me/smart-playlists": { path: fixed("/v1/me/smart-playlists"), ok: 200 },
   "POST /v1/me/smart-playlists": {
     path: fixed("/v1/me/smart-playlists"),
     body: () => ({ name: "smart", public: false, rules: { all: [{ gt: { duration: 0 } }] } }),
@@ -181,6 +185,17 @@ const CASES: Record<string, Case> = {
     setup: "priv",
     body: () => ({ all: [{ gt: { duration: 0 } }] }),
     ok: 200,
+    deny: { collaborator: 403 },
+  },
+  "DELETE /v1/playlists/{id}/rules": {
+    path: pl("/rules"),
+    setup: "priv",
+    // The target becomes a smart playlist first, so the owner's delete has rules to delete.
+    prepare: async (t) => {
+      const r = await call(await all(fx.free), "PUT", `/v1/playlists/${t.playlist}/rules`, { all: [{ gt: { duration: 0 } }] });
+      assert.equal(r.status, 200, r.text);
+    },
+    ok: 204,
     deny: { collaborator: 403 },
   },
   "GET /v1/me/made-for-you": { path: fixed("/v1/me/made-for-you"), ok: 200 },
@@ -395,6 +410,7 @@ describe("every bearer route, as every kind of caller", () => {
       for (const who of ORDER) {
         if (who === "noScope" && !missing) continue;
         const t = c.setup && rule.method !== "GET" ? await makeTarget(c.setup) : c.setup === "pub" ? await makeTarget("pub") : shared;
+        if (c.prepare) await c.prepare(t);
         let token: string | undefined;
         switch (who) {
           case "owner": token = await all(fx.free); break;

@@ -85,6 +85,8 @@ std::vector<RouteRule> build_rules() {
       "artists of the shared catalog that the same listeners play (no user is named)");
   add(http::get, "/v1/me/home", kUser, {Scope::kUserTopRead}, kOwn, kSegue, "",
       "built from the user's own listening and playlists, so user-top-read; only the caller's own");
+  add(http::get, "/v1/me/home/sections/{id}", kUser, {Scope::kUserTopRead}, kOwn, kSegue, "",
+      "one of the caller's own home sections in full (\"Show all\"), so user-top-read as /v1/me/home");
   add(http::get, "/v1/me/recommendations", kUser, {Scope::kUserTopRead}, kOwn, kSegue, "",
       "built from the user's own listening, so user-top-read as /v1/me/top; only the caller's own");
   add(http::post, "/v1/me/radio", kUser, {}, kOwn, kSegue, "",
@@ -194,6 +196,8 @@ std::vector<RouteRule> build_rules() {
       "the owner, or a collaborator leaving");
 
   // ---- smart playlists (issue 18) ----
+  add(http::get, "/v1/me/smart-playlists", kUser, {Scope::kPlaylistReadPrivate}, kOwn, kSegue, "",
+      "the caller's own smart playlists, private ones among them, so playlist-read-private");
   add(http::post, "/v1/me/smart-playlists", kUser, {}, kByBody, kSegue, "",
       "creates a playlist: the modify scope of its visibility (\"public\", default true), as POST /v1/me/playlists");
   add(http::post, "/v1/me/smart-playlists/import", kUser, {}, kByBody, kSegue, "",
@@ -201,6 +205,8 @@ std::vector<RouteRule> build_rules() {
   add(http::get, "/v1/playlists/{id}/rules", kUser, {}, kRead, kSegue, "", "rules read like items");
   add(http::put, "/v1/playlists/{id}/rules", kUser, {}, kModify, kSegue, "",
       "the owner only (rules decide the items; a collaborator is refused): the modify scope of its visibility");
+  add(http::delete_, "/v1/playlists/{id}/rules", kUser, {}, kModify, kSegue, "",
+      "the owner only, as PUT: the rules go, the playlist stays an ordinary one");
 
   // ---- real time ----
   add(http::get, "/v1/ws", kUser, {}, kOwn, kSegue, "",

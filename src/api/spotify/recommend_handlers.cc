@@ -162,6 +162,25 @@ awaitable<Response> my_recommendations(ApiContext& ctx, Request& req) {
   co_return json_response(std::move(o));
 }
 
+// One home item as {"type": kind, kind: object}; null when it is gone (or, for a playlist, no
+// longer readable by `user`). Reads the playlist store: worker threads only.
+json::value home_item(ApiContext& ctx, const catalog::Snapshot& snap, ObjectWriter& w, UserNames& names,
+                      const std::string& base, const UserId& user, const recommend::HomeItem& it) {
+  json::value obj;
+  if (it.kind == "track") {
+    if (const auto* t = snap.track(TrackId(it.id))) obj = w.track(*t);
+  } else if (it.kind == "album") {
+    if (const auto* a = snap.album(AlbumId(it.id))) obj = w.simplified_album(*a);
+  } else if (it.kind == "artist") {
+    if (const auto* a = snap.artist(ArtistId(it.id))) obj = w.artist(*a);
+  } else if (it.kind == "playlist" && ctx.playlists) {
+    auto info = ctx.playlists->get(PlaylistId(it.id), user);
+    if (info.ok()) obj = simplified_playlist(*info, names, base);
+  }
+  if (obj.is_null()) return obj;
+  return json::object{{"type", it.kind}, {it.kind, std::move(obj)}};
+}
+
 // Segue's home (docs/formats/home.md): ?device=<Spotify device type>&utc_offset=<minutes east
 // of UTC, as the client's clock says>, both optional.
 awaitable<Response> home(ApiContext& ctx, Request& req) {
@@ -192,21 +211,8 @@ awaitable<Response> home(ApiContext& ctx, Request& req) {
     json::array sections;
     for (const auto& s : page->sections) {
       json::array items;
-      for (const auto& it : s.items) {
-        json::value obj;
-        if (it.kind == "track") {
-          if (const auto* t = snap->track(TrackId(it.id))) obj = w.track(*t);
-        } else if (it.kind == "album") {
-          if (const auto* a = snap->album(AlbumId(it.id))) obj = w.simplified_album(*a);
-        } else if (it.kind == "artist") {
-          if (const auto* a = snap->artist(ArtistId(it.id))) obj = w.artist(*a);
-        } else if (it.kind == "playlist" && ctx.playlists) {
-          auto info = ctx.playlists->get(PlaylistId(it.id), user);
-          if (info.ok()) obj = simplified_playlist(*info, names, base);
-        }
-        if (obj.is_null()) continue;
-        items.push_back(json::object{{"type", it.kind}, {it.kind, std::move(obj)}});
-      }
+      for (const auto& it : s.items)
+        if (auto obj = home_item(ctx, *snap, w, names, base, user, it); !obj.is_null()) items.push_back(std::move(obj));
       if (items.empty()) continue;
       sections.push_back(json::object{{"id", s.id}, {"title", s.title}, {"position", s.position},
                                       {"propensity", s.propensity}, {"items", std::move(items)}});
@@ -218,6 +224,39 @@ awaitable<Response> home(ApiContext& ctx, Request& req) {
     o["generated_at"] = page->generated_at_ms;
     o["cached"] = page->cached;
     o["sections"] = std::move(sections);
+    return json::serialize(o);
+  });
+  if (!body.ok()) co_return error_response(body.error());
+  co_return Response::json(200, std::move(body).value());
+}
+
+// One home section in full ("Show all", docs/formats/home.md): {"id", "title", "items": a paging
+// object of home items}; ?limit=1..50 (default 50)&offset= over at most kWholeSection items.
+awaitable<Response> home_section(ApiContext& ctx, Request& req) {
+  constexpr std::size_t kWholeSection = 100;
+  SEGUE_GUARD(p, ctx, req);
+  SEGUE_OR_400(limit, limit_param(req, 50, 50));
+  SEGUE_OR_400(offset, offset_param(req));
+  const std::string id = req.param("id");
+  UserId user = *p.user;
+  const std::string base = ctx.base_url(req);
+  auto body = co_await ctx.workers.run([&]() -> Result<std::string> {
+    SEGUE_ASSIGN_OR_RETURN(auto section, ctx.home->section(user, id, kWholeSection));
+    if (!section) return Error::not_found("No such home section: " + id.substr(0, 100));
+    auto snap = ctx.catalog.snapshot();
+    ObjectWriter w(*snap, base, ctx.popularity);
+    UserNames names(ctx.auth);
+    json::array all;
+    for (const auto& it : section->items)
+      if (auto obj = home_item(ctx, *snap, w, names, base, user, it); !obj.is_null()) all.push_back(std::move(obj));
+    json::array page;
+    for (std::size_t i = static_cast<std::size_t>(offset); i < all.size() && page.size() < static_cast<std::size_t>(limit); ++i)
+      page.push_back(std::move(all[i]));
+    const std::string path = "/v1/me/home/sections/" + strings::url_encode(id);
+    json::object o;
+    o["id"] = section->id;
+    o["title"] = section->title;
+    o["items"] = w.paging(path, std::move(page), limit, offset, static_cast<int64_t>(all.size()));
     return json::serialize(o);
   });
   if (!body.ok()) co_return error_response(body.error());
@@ -312,7 +351,9 @@ void register_recommend_routes(net::Router& router, ApiContext& ctx) {
       {http::verb::get, "/v1/me/recommendations", my_recommendations},
       {http::verb::post, "/v1/me/radio", radio},
   });
-  if (ctx.home) add_routes(router, ctx, {{http::verb::get, "/v1/me/home", home}});
+  if (ctx.home)
+    add_routes(router, ctx, {{http::verb::get, "/v1/me/home", home},
+                             {http::verb::get, "/v1/me/home/sections/{id}", home_section}});
   if (ctx.playlists)
     add_routes(router, ctx, {{http::verb::get, "/v1/playlists/{id}/recommendations", playlist_recommendations}});
 }

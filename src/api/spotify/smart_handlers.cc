@@ -1,6 +1,6 @@
 // Smart playlists over HTTP (recommend/smart_playlists.h, issue 18; docs/formats/smart-playlists.md):
-// creating one from rules, importing a Navidrome .nsp file, and reading and changing a
-// playlist's rules. A smart playlist is an ordinary playlist, so every other playlist route
+// listing the caller's, creating one from rules, importing a Navidrome .nsp file, and reading,
+// changing and deleting a playlist's rules. A smart playlist is an ordinary playlist, so every other playlist route
 // serves it unchanged. Each call reads or writes the database: on the worker pool.
 #include "api/spotify/handler_util.h"
 #include "api/spotify/objects.h"
@@ -108,15 +108,46 @@ awaitable<Response> put_rules(ApiContext& ctx, Request& req) {
   co_return json_response(rules_object(*r));
 }
 
+// The caller's smart playlists (?limit=1..50, default 20, &offset=), each with its rules.
+awaitable<Response> list_smart(ApiContext& ctx, Request& req) {
+  SEGUE_GUARD(p, ctx, req);
+  SEGUE_OR_400(limit, limit_param(req, 20, 50));
+  SEGUE_OR_400(offset, offset_param(req));
+  UserId user = *p.user;
+  std::string base = ctx.base_url(req);
+  auto r = co_await ctx.workers.run([&]() -> Result<json::object> {
+    SEGUE_ASSIGN_OR_RETURN(auto views, ctx.smart_playlists->list(user));
+    json::array items;
+    for (std::size_t i = static_cast<std::size_t>(offset); i < views.size() && items.size() < static_cast<std::size_t>(limit); ++i)
+      items.push_back(playlist_with_rules(ctx, views[i], base));
+    ObjectWriter w(*ctx.catalog.snapshot(), base, ctx.popularity);
+    return w.paging("/v1/me/smart-playlists", std::move(items), limit, offset, static_cast<int64_t>(views.size()));
+  });
+  if (!r.ok()) co_return error_response(r.error());
+  co_return json_response(*r);
+}
+
+// The playlist stays, an ordinary one with the tracks it last held.
+awaitable<Response> delete_rules(ApiContext& ctx, Request& req) {
+  SEGUE_GUARD(p, ctx, req);
+  PlaylistId id(req.param("id"));
+  UserId user = *p.user;
+  auto r = co_await ctx.workers.run([&] { return ctx.smart_playlists->remove_rules(id, user); });
+  if (!r.ok()) co_return error_response(r.error());
+  co_return Response::empty(204);
+}
+
 }  // namespace
 
 void register_smart_routes(net::Router& router, ApiContext& ctx) {
   if (!ctx.smart_playlists || !ctx.playlists) return;
   add_routes(router, ctx, {
+      {http::verb::get, "/v1/me/smart-playlists", list_smart},
       {http::verb::post, "/v1/me/smart-playlists", create_smart},
       {http::verb::post, "/v1/me/smart-playlists/import", import_nsp},
       {http::verb::get, "/v1/playlists/{id}/rules", get_rules},
       {http::verb::put, "/v1/playlists/{id}/rules", put_rules},
+      {http::verb::delete_, "/v1/playlists/{id}/rules", delete_rules},
   });
 }
 

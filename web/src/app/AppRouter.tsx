@@ -36,6 +36,9 @@ const Queue = page(() => import('../routes/queue'));
 const Search = page(() => import('../routes/search'));
 const Playlists = page(() => import('../routes/playlists'));
 const Playlist = page(() => import('../routes/playlist'));
+const Smart = page(() => import('../routes/smart'));
+const SmartEditor = page(() => import('../routes/smart/edit'));
+const HomeSection = page(() => import('../routes/home-section'));
 const Invite = page(() => import('../routes/invite'));
 const NotFound = page(() => import('../routes/not-found'));
 
@@ -51,6 +54,9 @@ export function AppRouter({ onRouteChange }: { onRouteChange: (url: string) => v
       <Route path="/search" component={Search} />
       <Route path="/playlists" component={Playlists} />
       <Route path="/playlist/:id" component={Playlist} />
+      <Route path="/smart" component={Smart} />
+      <Route path="/smart/:id" component={SmartEditor} />
+      <Route path="/home/section/:id" component={HomeSection} />
       <Route path="/invite/:token" component={Invite} />
       <Route default component={NotFound} />
     </Router>

@@ -16,7 +16,7 @@ const ITEMS: Item[] = [
   { href: '/search', label: 'Search', icon: SearchIcon },
   { href: '/albums', label: 'Albums', icon: AlbumsIcon, matches: ['/album/'] },
   { href: '/library', label: 'Your Library', icon: LibraryIcon },
-  { href: '/playlists', label: 'Playlists', icon: PlaylistIcon, matches: ['/playlist/'] },
+  { href: '/playlists', label: 'Playlists', icon: PlaylistIcon, matches: ['/playlist/', '/smart'] },
   { href: '/queue', label: 'Queue', icon: QueueIcon },
 ];
 

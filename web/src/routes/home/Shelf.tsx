@@ -3,6 +3,7 @@
 // playlist cards have a Play button for the whole context. Every open or play is a home_click.
 import { toPlayerTrack } from '../../api/convert';
 import { describeError } from '../../api/errors';
+import { homeSectionHref } from '../../api/homeSection';
 import { getPlaylist, loadAllItems } from '../../api/playlists';
 import { Cover } from '../../components/Cover';
 import { PlayIcon } from '../../components/Icons';
@@ -31,7 +32,8 @@ async function contextTracks(card: HomeCard): Promise<PlayerTrack[]> {
   return items.flatMap((i) => (i.track ? [toPlayerTrack(i.track)] : []));
 }
 
-export function Shelf({ shelf }: { shelf: HomeShelf }) {
+/** `whole`: the section's own page (cards wrap, no "Show all"). */
+export function Shelf({ shelf, whole = false }: { shelf: HomeShelf; whole?: boolean }) {
   const player = usePlayer();
   const tracks = shelfTracks(shelf);
 
@@ -56,8 +58,9 @@ export function Shelf({ shelf }: { shelf: HomeShelf }) {
   };
 
   return (
-    <Section title={shelf.title} class="home-section">
-      <ul class="home-shelf" aria-label={shelf.title} data-section={shelf.id}>
+    <Section title={shelf.title} class="home-section"
+      action={whole ? undefined : <a class="section-link" href={homeSectionHref(shelf.id)} aria-label={`Show all: ${shelf.title}`}>Show all</a>}>
+      <ul class={`home-shelf ${whole ? 'home-shelf-whole' : ''}`} aria-label={shelf.title} data-section={shelf.id}>
         {shelf.cards.map((card) => (
           <li key={card.uri} class={`card home-card home-card-${card.kind}`} data-uri={card.uri}>
             {card.kind === 'track' ? (

@@ -80,7 +80,10 @@ export default function Playlists() {
     <div class="page playlists-page">
       <div class="page-head">
         <h1>Playlists</h1>
-        <button type="button" class="button" onClick={() => setCreating(true)}>Create playlist</button>
+        <div class="button-row">
+          <a class="button button-outline" href="/smart">Smart playlists</a>
+          <button type="button" class="button" onClick={() => setCreating(true)}>Create playlist</button>
+        </div>
       </div>
       {creating && <CreateDialog onClose={() => setCreating(false)} />}
       {playlists.items.length > 0 && (
