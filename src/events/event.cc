@@ -65,6 +65,29 @@ Status check_uri(const std::string& uri, const char* name) {
   return {};
 }
 
+// "<prefix>:<rest>": a lowercase prefix (a-z, 0-9, '_', '-'), then 1 or more bytes of UTF-8;
+// at most kMaxSource bytes. "home:" must name a section as home_click does (1 to 64 bytes).
+// Other prefixes are kept as sent (a newer client's sources are not lost; consumers read
+// only the ones they know).
+Status check_source(const std::string& s) {
+  if (s.empty()) return {};
+  if (s.size() > kMaxSource || !strings::is_valid_utf8(s))
+    return Error::invalid("source: at most 80 bytes of UTF-8");
+  const auto colon = s.find(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == s.size())
+    return Error::invalid("source: expected <prefix>:<value>, e.g. home:<section id>");
+  for (std::size_t i = 0; i < colon; ++i) {
+    const char c = s[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
+      return Error::invalid("source: the prefix is lowercase letters, digits, '_' or '-'");
+  }
+  if (s.compare(0, colon, "home") == 0 && s.size() - colon - 1 > kMaxSection)
+    return Error::invalid("source: home:<section id> with a section id of 1 to 64 bytes");
+  for (unsigned char c : s)
+    if (c < 0x20 || c == 0x7f) return Error::invalid("source: no control characters");
+  return {};
+}
+
 Status check_query(const std::string& q) {
   if (q.empty() || !text_ok(q, kMaxQuery)) return Error::invalid("query: 1 to 500 bytes of UTF-8");
   return {};
@@ -87,7 +110,7 @@ struct PayloadValidator {
     if (type == EventType::kTrackStart && p.skip) return Error::invalid("skip: only for track_end");
     if (!text_ok(p.reason, 64)) return Error::invalid("reason: at most 64 bytes of UTF-8");
     if (!text_ok(p.context_uri, kMaxUri)) return Error::invalid("context_uri: at most 256 bytes of UTF-8");
-    return {};
+    return check_source(p.source);
   }
   Status operator()(const Search& s) const {
     SEGUE_TRY(check_query(s.query));
@@ -160,6 +183,8 @@ Result<Payload> read_payload(EventType type, const json::object& o) {
       SEGUE_ASSIGN_OR_RETURN(p.duration_ms, opt_int(o, "duration_ms"));
       SEGUE_ASSIGN_OR_RETURN(auto ctx, opt_string(o, "context_uri"));
       p.context_uri = ctx.value_or("");
+      SEGUE_ASSIGN_OR_RETURN(auto source, opt_string(o, "source"));
+      p.source = source.value_or("");
       return Payload(std::move(p));
     }
     case EventType::kSearch: {
@@ -225,6 +250,7 @@ void write_payload(const Payload& payload, json::object& o) {
           if (!p.reason.empty()) o["reason"] = p.reason;
           if (p.duration_ms) o["duration_ms"] = *p.duration_ms;
           if (!p.context_uri.empty()) o["context_uri"] = p.context_uri;
+          if (!p.source.empty()) o["source"] = p.source;
         } else if constexpr (std::is_same_v<T, Search>) {
           o["query"] = p.query;
           o["result_count"] = p.result_count;
@@ -351,6 +377,13 @@ json::object to_json(const Event& e) {
     o["received_at"] = e.received_ms;
   }
   return o;
+}
+
+std::string home_source(std::string_view section) { return "home:" + std::string(section); }
+
+std::optional<std::string_view> home_section_of(std::string_view source) {
+  if (!source.starts_with("home:") || source.size() == 5) return std::nullopt;
+  return source.substr(5);
 }
 
 bool counts_as_play(const Event& e) {

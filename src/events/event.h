@@ -48,6 +48,9 @@ struct Playback {
   std::string reason;                    // e.g. "trackdone", "fwdbtn", "endplay" (<= 64 bytes)
   std::optional<int64_t> duration_ms;    // the track's length as the client knew it
   std::string context_uri;               // the album/playlist played from (<= 256 bytes)
+  // Where the play was started (<= 80 bytes, "<prefix>:<rest>"; empty: not said). Known:
+  // "home:<section id>", a play started from that shelf of home (check_source()).
+  std::string source;
   bool operator==(const Playback&) const = default;
 };
 
@@ -132,6 +135,12 @@ boost::json::object to_json(const Event& e);
 // The header and the payload's fields (types, ranges, lengths, UTF-8, URIs, the payload
 // alternative matching the type, the timestamp between 2000 and now + 1 day).
 Status validate(const Event& e, std::chrono::system_clock::time_point now);
+
+// The playback `source` of a play started from home's shelf `section` ("home:<section>").
+inline constexpr std::size_t kMaxSource = 80;
+std::string home_source(std::string_view section);
+// The section of a "home:<section>" source; nullopt for any other source.
+std::optional<std::string_view> home_section_of(std::string_view source);
 
 // A stream counts as a play after 30 seconds, as Spotify counts it; a track shorter than that
 // counts when played to its end (a track_end that is not a skip). Only track_end and skip can.

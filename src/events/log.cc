@@ -8,13 +8,13 @@
 namespace segue::events {
 namespace {
 
-constexpr int kColumns = 14;
+constexpr int kColumns = 15;
 constexpr const char* kInsertHead =
     "INSERT INTO event_log (seq, user_id, type, v, client_ts, received_at, private, track_id, "
-    "position_ms, skip, reason, duration_ms, context_uri, body) VALUES ";
+    "position_ms, skip, reason, duration_ms, context_uri, body, source) VALUES ";
 constexpr const char* kSelect =
     "SELECT seq, user_id, type, v, client_ts, received_at, private, track_id, position_ms, skip, "
-    "reason, duration_ms, context_uri, body FROM event_log ";
+    "reason, duration_ms, context_uri, body, source FROM event_log ";
 
 // One INSERT statement of `rows` rows; the connection caches each distinct text, and append()
 // only ever uses the sizes in kChunks.
@@ -22,15 +22,15 @@ const std::string& insert_sql(int rows) {
   static const std::string sql[] = {
       [] {
         std::string s = kInsertHead;
-        for (int i = 0; i < 64; ++i) s += i ? ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+        for (int i = 0; i < 64; ++i) s += i ? ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
         return s;
       }(),
       [] {
         std::string s = kInsertHead;
-        for (int i = 0; i < 8; ++i) s += i ? ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+        for (int i = 0; i < 8; ++i) s += i ? ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
         return s;
       }(),
-      std::string(kInsertHead) + "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+      std::string(kInsertHead) + "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
   };
   return rows == 64 ? sql[0] : rows == 8 ? sql[1] : sql[2];
 }
@@ -52,9 +52,11 @@ void push_row(std::vector<store::Value>& p, const Event& e, int64_t seq, int64_t
     p.emplace_back(store::opt(pb->duration_ms));
     p.emplace_back(pb->context_uri);
     p.emplace_back(nullptr);
+    p.emplace_back(pb->source.empty() ? store::Value(nullptr) : store::Value(pb->source));
   } else {
     for (int i = 0; i < 6; ++i) p.emplace_back(nullptr);
     p.emplace_back(encode_body(e));
+    p.emplace_back(nullptr);
   }
 }
 
@@ -77,6 +79,7 @@ Result<Event> decode_row(const store::Row& r) {
     p.reason = r.text(10);
     p.duration_ms = r.opt_i64(11);
     p.context_uri = r.text(12);
+    if (!r.is_null(14)) p.source = r.text(14);
     e.payload = std::move(p);
   } else {
     auto payload = decode_body(e.type, r.text(13));
@@ -365,6 +368,10 @@ std::vector<store::Migration> event_migrations() {
     );
   )"},
       {5, kForgetsColumn},
+      // Where a play was started (Playback::source, e.g. "home:<section id>"); NULL: not said.
+      {6, R"(
+    ALTER TABLE event_log ADD COLUMN source TEXT;
+  )"},
   };
 }
 

@@ -69,6 +69,7 @@ void push_fields(std::vector<std::string>& args, const Event& e, int64_t receive
     field("reason", pb->reason);
     if (pb->duration_ms) field("dur", std::to_string(*pb->duration_ms));
     field("ctx", pb->context_uri);
+    if (!pb->source.empty()) field("src", pb->source);
   } else {
     field("body", encode_body(e));
   }
@@ -134,6 +135,7 @@ Result<Event> decode_entry(const redisReply* entry) {
       p.duration_ms = *d;
     }
     p.context_uri = std::string(get("ctx").value_or(""));
+    p.source = std::string(get("src").value_or(""));
     e.payload = std::move(p);
   } else {
     auto body = get("body");

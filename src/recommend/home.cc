@@ -8,6 +8,7 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "events/decay.h"
+#include "recommend/radio.h"
 #include "recommend/taste.h"
 
 namespace segue::recommend {
@@ -149,6 +150,13 @@ Result<std::vector<HomeSection>> HomeService::build(const UserId& user, Listenin
       const auto* t = snap->track(p.track);
       if (t)
         for (const auto& a : t->artist_ids) recent_artists.insert(a.str());
+      // A radio played lately: the station again (kind "radio", id its seed's URI).
+      if (p.context_uri.starts_with("segue:radio:")) {
+        if (auto seed = parse_radio_seed(p.context_uri); seed.ok()) {
+          items.push_back({"radio", seed->uri(), 1.0f});
+          continue;
+        }
+      }
       if (auto pl = parse_uri(p.context_uri, "playlist")) items.push_back({"playlist", *pl, 1.0f});
       else if (auto al = parse_uri(p.context_uri, "album")) items.push_back({"album", *al, 1.0f});
       else if (auto ar = parse_uri(p.context_uri, "artist")) items.push_back({"artist", *ar, 1.0f});
@@ -174,6 +182,19 @@ Result<std::vector<HomeSection>> HomeService::build(const UserId& user, Listenin
       const double n = static_cast<double>(recent.items.size());
       listening.discovery_share = first_time / n;
       listening.skip_share = skipped / n;
+    }
+    // Plays started from home: the taste consumer's rewards of kind "play" (30 s or more),
+    // matched to the history's plays by track and time.
+    int64_t oldest = recent.items.front().played_at_ms;
+    for (const auto& p : recent.items) oldest = std::min(oldest, p.played_at_ms);
+    auto home_plays = TasteConsumer::home_plays_of(*src_.clicks_db, user, oldest);
+    if (home_plays.ok()) {
+      std::unordered_set<std::string> from_home;
+      for (const auto& r : *home_plays) from_home.insert(r.item_uri + "@" + std::to_string(r.at_ms));
+      int n_home = 0;
+      for (const auto& p : recent.items)
+        n_home += from_home.count("segue:track:" + p.track.str() + "@" + std::to_string(p.played_at_ms)) > 0;
+      listening.home_share = n_home / static_cast<double>(recent.items.size());
     }
   }
   // Jump back in: long-term favourites not heard lately.
@@ -269,6 +290,7 @@ Result<Home> HomeService::home(const UserId& user, const BanditContext& context,
             shelves = std::move(*parsed);
             if (const auto* d = o.if_contains("discovery_share"); d && d->is_number()) listening.discovery_share = d->to_number<double>();
             if (const auto* k = o.if_contains("skip_share"); k && k->is_number()) listening.skip_share = k->to_number<double>();
+            if (const auto* m = o.if_contains("home_share"); m && m->is_number()) listening.home_share = m->to_number<double>();
             h.generated_at_ms = built->as_int64();
             h.cached = true;
             std::lock_guard l(mu_);
@@ -290,6 +312,7 @@ Result<Home> HomeService::home(const UserId& user, const BanditContext& context,
                      {"model", model_version},
                      {"discovery_share", listening.discovery_share},
                      {"skip_share", listening.skip_share},
+                     {"home_share", listening.home_share},
                      {"shelves", json::parse(shelves_to_json(shelves))}};
       src_.shared_cache->put(user, json::serialize(o), static_cast<int>(options_.cache_ms / 1000));
     }
@@ -300,6 +323,7 @@ Result<Home> HomeService::home(const UserId& user, const BanditContext& context,
   BanditContext ctx = context;
   ctx.discovery_share = listening.discovery_share;
   ctx.skip_share = listening.skip_share;
+  ctx.home_share = listening.home_share;
   // Order the shelves: the bandit for its arm, the generation order for "editorial".
   const std::size_t arm_index = experiment_.assign_index(user.str());
   h.experiment_arm = experiment_.arms()[arm_index].name;
@@ -472,7 +496,8 @@ Result<std::vector<HomeService::Rewarded>> HomeService::rewarded(int64_t from_ms
         break;
       }
       LoggedImpression li{std::string(arm->as_string()), prop->to_number<double>(), 0.0};
-      // A click on the shelf within the window, before any later page of the user's replaced it.
+      // A click on the shelf, or a play of 30 s or more started from it, within the window: one
+      // reward however many there were.
       const bool clicked = std::any_of(mine.begin(), mine.end(), [&](const HomeClickRow& c) {
         return c.section == li.arm && c.at_ms >= r.at && c.at_ms < r.at + kRewardWindowMs;
       });

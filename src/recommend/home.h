@@ -119,10 +119,12 @@ class HomeService {
   void register_metrics(MetricsRegistry& metrics);
 
   // Off-line evaluation of the newest stored policy (with `epsilon` exploration) from the
-  // impressions the "bandit" arm logged and the clicks within their reward windows, over the
+  // impressions the "bandit" arm logged and the rewards within their windows (a click on a
+  // shelf, or a play of 30 s or more started from it: 1 per shelf and impression), over the
   // top `positions` shelves (`segue recommend evaluate`).
   Result<OffPolicyReport> evaluate(double epsilon, std::size_t positions, int64_t now_ms = 0);
-  // Per arm of the home_order experiment: impressions stored and clicks within their windows
+  // Per arm of the home_order experiment: impressions stored and those with a reward within
+  // their windows
   // (`segue recommend experiments`).
   Result<std::vector<ArmSummary>> experiment_summary(int64_t now_ms = 0);
   const Experiment& experiment() const { return experiment_; }
@@ -139,11 +141,12 @@ class HomeService {
 
  private:
   // The user's recent listening as the bandit's context sees it, measured when the shelves are
-  // built (the last 50 plays): plays of tracks heard for the first time, and of tracks the user
-  // skipped early more often than not.
+  // built (the last 50 plays): plays of tracks heard for the first time, of tracks the user
+  // skipped early more often than not, and plays (of 30 s or more) started from home.
   struct Listening {
     double discovery_share = 0;
     double skip_share = 0;
+    double home_share = 0;
   };
   struct Entry {
     std::vector<HomeSection> sections;  // unordered (generation order)
@@ -155,7 +158,8 @@ class HomeService {
   // `whole` items each (section()).
   Result<std::vector<HomeSection>> build(const UserId& user, Listening& listening, std::size_t whole = 0);
   void writer_loop();
-  // Logged impressions (all, or of one arm) with the clicks within each one's reward window.
+  // Logged impressions (all, or of one arm) with the rewards (clicks, plays from home) within
+  // each one's window.
   struct Rewarded {
     UserId user;
     std::string arm;

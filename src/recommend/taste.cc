@@ -38,6 +38,12 @@ std::vector<store::Migration> taste_migrations() {
       PRIMARY KEY (user_id, at_ms, offset_id)
     );
     CREATE INDEX home_clicks_by_time ON home_clicks (at_ms);
+  )"},
+          // Plays of 30 s or more started from a shelf (a track_end or skip whose source is
+          // "home:<section>") are rewards too: kind 'play' (item_uri: the track), and the
+          // clicks of step 2 are kind 'click'.
+          {3, R"(
+    ALTER TABLE home_clicks ADD COLUMN kind TEXT NOT NULL DEFAULT 'click';
   )"}};
 }
 
@@ -97,6 +103,11 @@ Status TasteConsumer::apply(store::Connection& c, std::span<const Event> events)
     const double w = events::play_weight(e.timestamp_ms, kTasteHalfLifeMs);
     if (const auto* p = e.playback()) {
       if (e.type == events::EventType::kTrackStart) continue;
+      if (auto section = events::home_section_of(p->source); section && p->position_ms >= kHomePlayRewardMs) {
+        SEGUE_TRY(c.exec("INSERT INTO home_clicks (user_id, at_ms, section, item_uri, offset_id, kind) "
+                         "VALUES (?, ?, ?, ?, ?, 'play') ON CONFLICT (user_id, at_ms, offset_id) DO NOTHING",
+                         {e.user.str(), e.timestamp_ms, std::string(*section), "segue:track:" + p->track.str(), e.offset}));
+      }
       const bool play = events::counts_as_play(e);
       const bool early_skip = !play && p->skip && p->position_ms < kEarlySkipMs;
       if (!play && !early_skip) continue;
@@ -110,8 +121,8 @@ Status TasteConsumer::apply(store::Connection& c, std::span<const Event> events)
       }
       a.last = std::max(a.last, e.timestamp_ms);
     } else if (const auto* home = std::get_if<events::HomeClick>(&e.payload)) {
-      SEGUE_TRY(c.exec("INSERT INTO home_clicks (user_id, at_ms, section, item_uri, offset_id) VALUES (?, ?, ?, ?, ?) "
-                       "ON CONFLICT (user_id, at_ms, offset_id) DO NOTHING",
+      SEGUE_TRY(c.exec("INSERT INTO home_clicks (user_id, at_ms, section, item_uri, offset_id, kind) "
+                       "VALUES (?, ?, ?, ?, ?, 'click') ON CONFLICT (user_id, at_ms, offset_id) DO NOTHING",
                        {e.user.str(), e.timestamp_ms, home->section, home->item_uri, e.offset}));
       if (on_home_click_) pending_clicks_.emplace_back(e.user, home->section);
     } else if (const auto* click = std::get_if<events::SearchClick>(&e.payload)) {
@@ -183,9 +194,23 @@ namespace segue::recommend {
 Status TasteConsumer::home_clicks_since(store::Database& db, int64_t since_ms,
                                        const std::function<void(const HomeClickRow&)>& fn) {
   return db.read([&](store::Connection& c) -> Status {
-    return c.query("SELECT user_id, at_ms, section, item_uri FROM home_clicks WHERE at_ms >= ? ORDER BY at_ms", {since_ms},
-                   [&](const store::Row& r) { fn(HomeClickRow{UserId(r.text(0)), r.i64(1), r.text(2), r.text(3)}); });
+    return c.query("SELECT user_id, at_ms, section, item_uri, kind FROM home_clicks WHERE at_ms >= ? ORDER BY at_ms",
+                   {since_ms}, [&](const store::Row& r) {
+                     fn(HomeClickRow{UserId(r.text(0)), r.i64(1), r.text(2), r.text(3), r.text(4)});
+                   });
   });
+}
+
+Result<std::vector<HomeClickRow>> TasteConsumer::home_plays_of(store::Database& db, const UserId& user, int64_t since_ms) {
+  std::vector<HomeClickRow> out;
+  SEGUE_TRY(db.read([&](store::Connection& c) -> Status {
+    return c.query("SELECT at_ms, section, item_uri FROM home_clicks WHERE user_id = ? AND at_ms >= ? AND kind = 'play' "
+                   "ORDER BY at_ms",
+                   {user.str(), since_ms}, [&](const store::Row& r) {
+                     out.push_back(HomeClickRow{user, r.i64(0), r.text(1), r.text(2), "play"});
+                   });
+  }));
+  return out;
 }
 
 }  // namespace segue::recommend

@@ -8,6 +8,9 @@
 // the value now is a multiplication away. Saves and playlist adds are read from their own
 // stores when a model is trained (their current state is the truth: an unsaved track is no
 // longer a save). Table `taste_signals` (migration module "taste"); docs/formats/recommend.md.
+// Home's rewards (home.h) are kept here too, in `home_clicks`: clicks on a shelf (home_click)
+// and plays of kHomePlayRewardMs or more started from one (a track_end or skip whose source is
+// "home:<section>").
 #pragma once
 
 #include <functional>
@@ -22,6 +25,7 @@ namespace segue::recommend {
 
 inline constexpr int64_t kTasteHalfLifeMs = 90 * events::kDayMs;
 inline constexpr int64_t kEarlySkipMs = 30'000;
+inline constexpr int64_t kHomePlayRewardMs = 30'000;
 
 std::vector<store::Migration> taste_migrations();
 
@@ -34,12 +38,14 @@ struct TasteRow {
   int64_t last_ms = 0;                              // the latest event's time
 };
 
-// A click on one of home's shelves (a home_click event), the bandit's reward.
+// A reward of one of home's shelves: a click (a home_click event), or a play of 30 s or more
+// started from the shelf (item_uri: segue:track:<id>).
 struct HomeClickRow {
   UserId user;
   int64_t at_ms = 0;
   std::string section;
   std::string item_uri;
+  std::string kind = "click";  // "click" or "play"
 };
 
 class TasteConsumer final : public events::Consumer {
@@ -63,9 +69,11 @@ class TasteConsumer final : public events::Consumer {
   // (scoring a user with what they did since the model was trained). Worker threads only.
   static Status for_each(store::Database& db, const std::function<void(TasteRow&&)>& fn);
   static Result<std::vector<TasteRow>> of_user(store::Database& db, const UserId& user);
-  // Home clicks at or after `since_ms`, oldest first.
+  // Home rewards (clicks and plays) at or after `since_ms`, oldest first.
   static Status home_clicks_since(store::Database& db, int64_t since_ms,
                                   const std::function<void(const HomeClickRow&)>& fn);
+  // One user's plays from home (kind "play") at or after `since_ms`, oldest first.
+  static Result<std::vector<HomeClickRow>> home_plays_of(store::Database& db, const UserId& user, int64_t since_ms);
 
  private:
   std::function<void(const UserId&, const std::string&)> on_home_click_;

@@ -9,6 +9,8 @@
 #include "analysis/analysis_service.h"
 #include "common/strings.h"
 #include "playback/service.h"
+#include "playlist/service.h"
+#include "recommend/radio.h"
 
 namespace segue::api::spotify {
 namespace {
@@ -50,8 +52,59 @@ Result<events::Event> parse_client_event(const json::value& v, std::size_t index
   return e;
 }
 
-json::value context_object(const std::string& uri, const std::string& base) {
+constexpr std::string_view kRadioPrefix = "segue:radio:";
+
+const char* seed_kind_name(recommend::SeedKind k) {
+  switch (k) {
+    case recommend::SeedKind::kTrack: return "track";
+    case recommend::SeedKind::kArtist: return "artist";
+    case recommend::SeedKind::kAlbum: return "album";
+    case recommend::SeedKind::kPlaylist: return "playlist";
+  }
+  return "track";
+}
+
+// A radio context (docs/formats/radio.md): Spotify has no such type, so a Segue one, "radio",
+// whose href is the seed's and whose `seed` (an extension) names it for a client to show
+// "<name> Radio" and start the station again. Playlist names come from `playlist_names`
+// (looked up on a worker thread; a playlist the user may not read has none).
+json::value radio_context(const std::string& uri, const std::string& base, const catalog::Snapshot& snap,
+                          const std::unordered_map<std::string, std::string>& playlist_names) {
+  json::object c;
+  c["type"] = "radio";
+  c["uri"] = uri;
+  c["external_urls"] = json::object();
+  auto seed = recommend::parse_radio_seed(uri);
+  if (!seed.ok()) {
+    c["href"] = nullptr;
+    c["seed"] = nullptr;
+    return c;
+  }
+  const std::string kind = seed_kind_name(seed->kind);
+  c["href"] = base + "/v1/" + kind + "s/" + seed->id;
+  json::value name = nullptr;
+  switch (seed->kind) {
+    case recommend::SeedKind::kTrack:
+      if (const auto* t = snap.track(TrackId(seed->id))) name = json::string(t->title);
+      break;
+    case recommend::SeedKind::kArtist:
+      if (const auto* a = snap.artist(ArtistId(seed->id))) name = json::string(a->name);
+      break;
+    case recommend::SeedKind::kAlbum:
+      if (const auto* a = snap.album(AlbumId(seed->id))) name = json::string(a->name);
+      break;
+    case recommend::SeedKind::kPlaylist:
+      if (auto it = playlist_names.find(seed->id); it != playlist_names.end()) name = json::string(it->second);
+      break;
+  }
+  c["seed"] = json::object{{"type", kind}, {"id", seed->id}, {"uri", seed->uri()}, {"name", std::move(name)}};
+  return c;
+}
+
+json::value context_object(const std::string& uri, const std::string& base, const catalog::Snapshot& snap,
+                           const std::unordered_map<std::string, std::string>& playlist_names) {
   if (uri.empty()) return nullptr;
+  if (uri.starts_with(kRadioPrefix)) return radio_context(uri, base, snap, playlist_names);
   json::object c;
   std::string type = "album";
   std::string id;
@@ -205,7 +258,19 @@ awaitable<Response> recently_played(ApiContext& ctx, Request& req) {
   SEGUE_OR_400(after, cursor("after"));
   if (before && after) co_return error_response(400, "Only one of before and after may be given");
   UserId user = *p.user;
-  auto page = co_await ctx.workers.run([&] { return ctx.events.recently_played(user, limit, before, after); });
+  // The names of playlists that seeded a radio, read as the user may see them (a worker: database).
+  std::unordered_map<std::string, std::string> playlist_names;
+  auto page = co_await ctx.workers.run([&]() -> Result<events::PlaysPage> {
+    auto r = ctx.events.recently_played(user, limit, before, after);
+    if (!r.ok() || !ctx.playlists) return r;
+    for (const auto& play : r->items) {
+      if (!play.context_uri.starts_with(kRadioPrefix)) continue;
+      auto seed = recommend::parse_radio_seed(play.context_uri);
+      if (!seed.ok() || seed->kind != recommend::SeedKind::kPlaylist || playlist_names.count(seed->id)) continue;
+      if (auto info = ctx.playlists->get(PlaylistId(seed->id), user); info.ok()) playlist_names[seed->id] = info->name;
+    }
+    return r;
+  });
   if (!page.ok()) co_return error_response(page.error());
   auto snap = ctx.catalog.snapshot();
   std::string base = ctx.base_url(req);
@@ -217,7 +282,7 @@ awaitable<Response> recently_played(ApiContext& ctx, Request& req) {
     json::object it;
     it["track"] = w.track(*t);
     it["played_at"] = iso8601_ms(play.played_at_ms);
-    it["context"] = context_object(play.context_uri, base);
+    it["context"] = context_object(play.context_uri, base, *snap, playlist_names);
     items.push_back(std::move(it));
   }
   std::string href = base + "/v1/me/player/recently-played?limit=" + std::to_string(limit);

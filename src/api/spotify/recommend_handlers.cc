@@ -166,16 +166,40 @@ awaitable<Response> my_recommendations(ApiContext& ctx, Request& req) {
 // longer readable by `user`). Reads the playlist store: worker threads only.
 json::value home_item(ApiContext& ctx, const catalog::Snapshot& snap, ObjectWriter& w, UserNames& names,
                       const std::string& base, const UserId& user, const recommend::HomeItem& it) {
+  auto render = [&](const std::string& kind, const std::string& id) -> json::value {
+    if (kind == "track") {
+      if (const auto* t = snap.track(TrackId(id))) return w.track(*t);
+    } else if (kind == "album") {
+      if (const auto* a = snap.album(AlbumId(id))) return w.simplified_album(*a);
+    } else if (kind == "artist") {
+      if (const auto* a = snap.artist(ArtistId(id))) return w.artist(*a);
+    } else if (kind == "playlist" && ctx.playlists) {
+      auto info = ctx.playlists->get(PlaylistId(id), user);
+      if (info.ok()) return simplified_playlist(*info, names, base);
+    }
+    return nullptr;
+  };
   json::value obj;
-  if (it.kind == "track") {
-    if (const auto* t = snap.track(TrackId(it.id))) obj = w.track(*t);
-  } else if (it.kind == "album") {
-    if (const auto* a = snap.album(AlbumId(it.id))) obj = w.simplified_album(*a);
-  } else if (it.kind == "artist") {
-    if (const auto* a = snap.artist(ArtistId(it.id))) obj = w.artist(*a);
-  } else if (it.kind == "playlist" && ctx.playlists) {
-    auto info = ctx.playlists->get(PlaylistId(it.id), user);
-    if (info.ok()) obj = simplified_playlist(*info, names, base);
+  if (it.kind == "radio") {
+    // A radio station (id: its seed's URI): docs/formats/home.md.
+    if (auto seed = recommend::parse_radio_seed(it.id); seed.ok()) {
+      const std::string uri = seed->uri();
+      const std::string kind = uri.substr(6, uri.find(':', 6) - 6);  // segue:<kind>:<id>
+      json::value seed_obj = render(kind, seed->id);
+      if (!seed_obj.is_null()) {
+        const json::object& so = seed_obj.as_object();
+        const json::value* images =
+            kind == "track" ? so.at("album").as_object().if_contains("images") : so.if_contains("images");
+        obj = json::object{{"type", "radio"},
+                           {"uri", seed->context_uri()},
+                           {"href", base + "/v1/" + kind + "s/" + seed->id},
+                           {"name", so.at("name")},
+                           {"images", images ? *images : json::value(json::array())},
+                           {"seed", json::object{{"type", kind}, {"id", seed->id}, {"uri", uri}}}};
+      }
+    }
+  } else {
+    obj = render(it.kind, it.id);
   }
   if (obj.is_null()) return obj;
   return json::object{{"type", it.kind}, {it.kind, std::move(obj)}};

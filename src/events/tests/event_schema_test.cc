@@ -138,6 +138,48 @@ TEST(EventSchema, PlaybackErrorsNameTheField) {
   EXPECT_EQ(bad_field(R"({"type": "track_end", )" + t + R"("position_ms": 1, "context_uri": ")" + std::string(257, 'c') + R"("})"), "context_uri");
 }
 
+// Where a play was started: "home:<section>" validated like home_click's section, other
+// "<prefix>:<value>" sources kept as sent, anything else refused naming "source".
+TEST(EventSchema, PlaybackSourceIsReadCheckedAndRoundTrips) {
+  const std::string t = R"("track_id": ")" + kTrack + R"(", )";
+  auto e = parse(R"({"type": "track_end", )" + t + R"("position_ms": 31000, "source": "home:because_you_listened:BBBBBBBBBBBBBBBBBBBBBB"})");
+  ASSERT_TRUE(e.ok()) << e.error().message;
+  EXPECT_EQ(e->playback()->source, "home:because_you_listened:BBBBBBBBBBBBBBBBBBBBBB");
+  EXPECT_EQ(home_section_of(e->playback()->source), "because_you_listened:BBBBBBBBBBBBBBBBBBBBBB");
+  EXPECT_EQ(std::string(to_json(*e).at("source").as_string()), e->playback()->source);
+  auto again = parse_event(to_json(*e), kUser, kNow);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, *e);
+  // Absent: empty, and not written out.
+  auto plain = parse(R"({"type": "track_start", )" + t + R"("timestamp": 1759999999000})");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->playback()->source, "");
+  EXPECT_FALSE(to_json(*plain).contains("source"));
+  // Another prefix is kept, and is no home section.
+  auto other = parse(R"({"type": "skip", )" + t + R"("position_ms": 3, "source": "search:blue monday"})");
+  ASSERT_TRUE(other.ok()) << other.error().message;
+  EXPECT_EQ(other->playback()->source, "search:blue monday");
+  EXPECT_FALSE(home_section_of(other->playback()->source));
+  EXPECT_EQ(home_source("made_for_you"), "home:made_for_you");
+
+  auto src = [&](const std::string& value) {
+    return bad_field(R"({"type": "track_end", )" + t + R"("position_ms": 1, "source": )" + value + "}");
+  };
+  EXPECT_EQ(src("42"), "source");                                  // not a string
+  EXPECT_EQ(src(R"("home")"), "source");                           // no prefix
+  EXPECT_EQ(src(R"("home:")"), "source");                          // no section
+  EXPECT_EQ(src(R"(":made_for_you")"), "source");                  // empty prefix
+  EXPECT_EQ(src(R"("Home:made_for_you")"), "source");              // prefix not lowercase
+  EXPECT_EQ(src(R"("home:)" + std::string(65, 's') + R"(")"), "source");    // section of 65 bytes
+  EXPECT_EQ(src(R"("x:)" + std::string(79, 's') + R"(")"), "source");       // 81 bytes
+  EXPECT_EQ(src(R"("home:a\u0001b")"), "source");            // a control character
+  EXPECT_EQ(src(R"("home:)" + std::string(64, 's') + R"(")"), "(accepted)");
+  json::object invalid_utf8{{"type", "track_end"}, {"track_id", kTrack}, {"position_ms", 1}, {"source", "home:\xff\xfe"}};
+  auto r = parse_event(invalid_utf8, kUser, kNow);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message.rfind("source:", 0), 0u);
+}
+
 TEST(EventSchema, OtherTypesErrorsNameTheField) {
   EXPECT_EQ(bad_field(R"({"type": "search", "result_count": 1})"), "query");
   EXPECT_EQ(bad_field(R"({"type": "search", "query": "", "result_count": 1})"), "query");

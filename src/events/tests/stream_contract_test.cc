@@ -88,6 +88,7 @@ TEST_P(StreamContract, AppendsWithConsecutiveOffsetsAndReadsThemBackInOrder) {
   std::get<Playback>(first[0].payload).duration_ms = 181000;
   std::get<Playback>(first[0].payload).reason = "trackdone";
   std::get<Playback>(first[0].payload).context_uri = "segue:album:" + id22("al", 1);
+  std::get<Playback>(first[0].payload).source = "home:because_you_listened:" + id22("ar", 1);
   std::vector<Event> second{play_end(user(3), 3, kT0 + 3, 5000, true), play_end(user(1), 4, kT0 + 4)};
   int64_t last_head = -1;
   stream_->set_append_listener([&](int64_t h) { last_head = h; });

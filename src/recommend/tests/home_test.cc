@@ -76,6 +76,29 @@ class HomeTest : public ::testing::Test {
     e.payload = events::HomeClick{section, "segue:album:" + std::string(22, 'a'), 0};
     return e;
   }
+  // A track_end `pos` ms into track `t`, started from home's shelf `section` (none if empty).
+  events::Event play(const UserId& u, const TrackId& t, int64_t at, int64_t pos, const std::string& section,
+                     bool skip = false) {
+    events::Event e;
+    e.type = events::EventType::kTrackEnd;
+    e.user = u;
+    e.timestamp_ms = at;
+    events::Playback p;
+    p.track = t;
+    p.position_ms = pos;
+    p.skip = skip;
+    if (!section.empty()) p.source = events::home_source(section);
+    e.payload = p;
+    return e;
+  }
+  std::string logged_context(const std::string& impression_id) {
+    std::string logged;
+    EXPECT_TRUE(db_->read([&](store::Connection& conn) -> Status {
+                  return conn.query("SELECT context FROM home_impressions WHERE id = ?", {impression_id},
+                                    [&](const store::Row& r) { logged = r.text(0); });
+                }).ok());
+    return logged;
+  }
   events::testing::TempDb tmp_;
   fs::path lib_;
   std::unique_ptr<store::Database> db_;
@@ -232,6 +255,107 @@ TEST_F(HomeTest, TheBanditLearnsFromClicksAndIsEvaluatedOffline) {
   EXPECT_GE((*summary)[0].impressions, 400u);
   EXPECT_GT((*summary)[0].clicks, 50u);
   EXPECT_EQ((*summary)[1].impressions, 0u);
+}
+
+// The context's third share: of the last plays, those of 30 s or more started from home.
+TEST_F(HomeTest, TheContextCarriesTheShareOfPlaysStartedFromHome) {
+  auto home = make_home();
+  const UserId u = events::testing::user(8);
+  auto snap = catalog_->snapshot();
+  const TrackId a = snap->tracks()[0].id, b = snap->tracks()[1].id, c = snap->tracks()[2].id, d = snap->tracks()[3].id;
+  const int64_t t0 = events::wall_clock_ms() - events::kDayMs;
+  // Four counted plays: a and b from home (60 s), c from home but a 20 s track played to its end
+  // (a play, not a reward), d from elsewhere; and an early skip from home, which is no play.
+  ASSERT_TRUE(log_->append({play(u, a, t0, 60000, "made_for_you"), play(u, b, t0 + 1000, 60000, "new_releases"),
+                            play(u, c, t0 + 2000, 20000, "new_releases"), play(u, d, t0 + 3000, 60000, ""),
+                            play(u, d, t0 + 4000, 3000, "made_for_you", true)})
+                  .ok());
+  ASSERT_TRUE(log_->catch_up().ok());
+  auto h = home->home(u, BanditContext{}, t0 + 10'000);
+  ASSERT_TRUE(h.ok()) << h.error().message;
+  home->flush();
+  auto back = context_from_json(logged_context(h->impression_id));
+  ASSERT_TRUE(back.ok());
+  EXPECT_DOUBLE_EQ(back->home_share, 0.5);
+  // Another user's page measures theirs: nothing from home.
+  const UserId v = events::testing::user(9);
+  ASSERT_TRUE(log_->append({play(v, a, t0, 60000, "")}).ok());
+  ASSERT_TRUE(log_->catch_up().ok());
+  auto hv = home->home(v, BanditContext{}, t0 + 10'000);
+  ASSERT_TRUE(hv.ok());
+  home->flush();
+  EXPECT_DOUBLE_EQ(context_from_json(logged_context(hv->impression_id))->home_share, 0.0);
+}
+
+// The simulated audience again, rewarding only by playing: in the morning users play a track
+// of "new_releases" for a minute, in the evening one of "artists_for_you"; and they sample the
+// other shelf for 10 s, which is no reward. The policy learns the first and not the second.
+TEST_F(HomeTest, TheBanditLearnsFromPlaysStartedFromHome) {
+  auto home = make_home(0.0);
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<double> u01(0, 1);
+  const TrackId t = catalog_->snapshot()->tracks()[0].id;
+  const int64_t t0 = events::wall_clock_ms() - 2 * events::kDayMs;
+  std::vector<events::Event> plays;
+  const int pages = 300;
+  for (int i = 0; i < pages; ++i) {
+    const UserId u = events::testing::user(i % 30);
+    BanditContext ctx;
+    const bool morning = i % 2 == 0;
+    ctx.hour = morning ? 8.0 : 20.0;
+    const int64_t at = t0 + i * 1000;
+    home->drop_cache(u);
+    auto h = home->home(u, ctx, at);
+    ASSERT_TRUE(h.ok()) << h.error().message;
+    const std::string want = morning ? "new_releases" : "artists_for_you";
+    const std::string decoy = morning ? "artists_for_you" : "new_releases";
+    for (const auto& s : h->sections) {
+      if (s.id == want && u01(rng) < (s.position < 2 ? 0.6 : 0.2)) plays.push_back(play(u, t, at + 60'000, 60'000, s.id));
+      if (s.id == decoy && u01(rng) < 0.8) plays.push_back(play(u, t, at + 10'000, 10'000, s.id, true));
+    }
+  }
+  ASSERT_TRUE(log_->append(plays).ok());
+  ASSERT_TRUE(log_->catch_up().ok());
+  home->flush();
+  auto learned = home->learn(t0 + pages * 1000 + HomeService::kRewardWindowMs + 1);
+  ASSERT_TRUE(learned.ok()) << learned.error().message;
+  EXPECT_EQ(*learned, pages);
+  for (const bool morning : {true, false}) {
+    BanditContext ctx;
+    ctx.hour = morning ? 8.0 : 20.0;
+    const UserId u = events::testing::user(99);
+    int first = 0;
+    for (int k = 0; k < 50; ++k) {
+      home->drop_cache(u);
+      auto h = home->home(u, ctx, t0 + 500 * 1000);
+      ASSERT_TRUE(h.ok());
+      first += h->sections.front().id == (morning ? "new_releases" : "artists_for_you");
+    }
+    EXPECT_GE(first, 40) << (morning ? "morning" : "evening");
+  }
+}
+
+// A click and plays on one shelf within an impression's window are one reward; a play after
+// the window is none.
+TEST_F(HomeTest, AShelfEarnsOneRewardPerImpression) {
+  auto home = make_home(0.0);
+  const UserId u = events::testing::user(3);
+  const TrackId t = catalog_->snapshot()->tracks()[0].id;
+  const int64_t t0 = events::wall_clock_ms() - 2 * events::kDayMs;
+  auto h = home->home(u, BanditContext{}, t0);
+  ASSERT_TRUE(h.ok()) << h.error().message;
+  ASSERT_GE(h->sections.size(), 2u);
+  const std::string shelf = h->sections[0].id, other = h->sections[1].id;
+  ASSERT_TRUE(log_->append({click(u, shelf, t0 + 1000), play(u, t, t0 + 200'000, 200'000, shelf),
+                            play(u, t, t0 + 400'000, 200'000, shelf),
+                            play(u, t, t0 + HomeService::kRewardWindowMs + 1000, 60'000, other)})
+                  .ok());
+  ASSERT_TRUE(log_->catch_up().ok());
+  home->flush();
+  auto report = home->evaluate(0.1, h->sections.size(), t0 + 2 * HomeService::kRewardWindowMs);
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_EQ(report->slates, 1u);
+  EXPECT_DOUBLE_EQ(report->logged.value, 1.0);
 }
 
 }  // namespace

@@ -127,5 +127,57 @@ TEST_P(TasteTest, AReplayRebuildsTheSameSums) {
   }
 }
 
+// Plays started from home are its rewards when they lasted 30 s or more: a track_end or skip
+// whose source is "home:<section>", not a private one, kept with the clicks (kind "play").
+TEST_P(TasteTest, PlaysOfThirtySecondsStartedFromHomeAreRewards) {
+  auto log = open_log();
+  ASSERT_TRUE(log);
+  auto from = [](Event e, const std::string& source) {
+    std::get<Playback>(e.payload).source = source;
+    return e;
+  };
+  Event home_click;
+  home_click.type = EventType::kHomeClick;
+  home_click.user = user(1);
+  home_click.timestamp_ms = kT0;
+  home_click.payload = HomeClick{"made_for_you", "segue:playlist:" + id22("pl", 1), 0};
+  ASSERT_TRUE(log->append({
+                              home_click,
+                              from(play_start(user(1), 1, kT0 + 1), "home:made_for_you"),             // a start: no
+                              from(play_end(user(1), 1, kT0 + 2, 30000), "home:made_for_you"),        // yes (30 s)
+                              from(play_end(user(1), 2, kT0 + 3, 29999, true), "home:made_for_you"),  // 29.999 s: no
+                              from(play_end(user(1), 3, kT0 + 4, 20000, false), "home:new_releases"), // a short track to its end: no
+                              from(play_end(user(1), 4, kT0 + 5, 45000, true), "home:new_releases"),  // a late skip: yes
+                              play_end(user(1), 5, kT0 + 6, 90000),                                   // not from home
+                              from(play_end(user(1), 6, kT0 + 7, 90000), "search:blue"),              // another source
+                              from(play_end(user(1), 7, kT0 + 8, 90000, false, true), "home:made_for_you"),  // private
+                              from(play_end(user(2), 1, kT0 + 9, 60000), "home:jump_back_in"),
+                          })
+                  .ok());
+  ASSERT_TRUE(log->catch_up().ok());
+  auto& db = log->derived_db(TasteConsumer::kName);
+  std::vector<std::string> rewards;
+  ASSERT_TRUE(TasteConsumer::home_clicks_since(db, kT0, [&](const HomeClickRow& r) {
+                rewards.push_back(r.user.str() + "|" + r.kind + "|" + r.section + "|" + r.item_uri);
+              }).ok());
+  const std::string u1 = user(1).str(), u2 = user(2).str();
+  EXPECT_EQ(rewards, (std::vector<std::string>{
+                         u1 + "|click|made_for_you|segue:playlist:" + id22("pl", 1),
+                         u1 + "|play|made_for_you|segue:track:" + track(1).str(),
+                         u1 + "|play|new_releases|segue:track:" + track(4).str(),
+                         u2 + "|play|jump_back_in|segue:track:" + track(1).str(),
+                     }));
+  auto plays = TasteConsumer::home_plays_of(db, user(1), kT0);
+  ASSERT_TRUE(plays.ok()) << plays.error().message;
+  ASSERT_EQ(plays->size(), 2u);
+  EXPECT_EQ((*plays)[0].at_ms, kT0 + 2);
+  EXPECT_EQ((*plays)[1].at_ms, kT0 + 5);
+  EXPECT_TRUE(TasteConsumer::home_plays_of(db, user(1), kT0 + 6)->empty());
+  // Deleting a user's history takes their rewards, and only theirs.
+  ASSERT_TRUE(log->delete_history(user(1)).ok());
+  EXPECT_TRUE(TasteConsumer::home_plays_of(db, user(1), 0)->empty());
+  EXPECT_EQ(TasteConsumer::home_plays_of(db, user(2), 0)->size(), 1u);
+}
+
 }  // namespace
 }  // namespace segue::recommend

@@ -2,13 +2,17 @@
 // device and this time of day by the server's bandit. Scope user-top-read.
 import { api } from './index';
 import type { SimplifiedPlaylist } from './playlists';
-import type { Artist, SimplifiedAlbum, Track } from './types';
+import type { Artist, Image, RadioSeedRef, SimplifiedAlbum, Track } from './types';
+
+/** A radio station played lately (docs/formats/home.md): its seed's name and images. */
+export interface HomeRadio { type: 'radio'; uri: string; href: string | null; name: string; images: Image[]; seed: RadioSeedRef }
 
 export type HomeItem =
   | { type: 'track'; track: Track }
   | { type: 'album'; album: SimplifiedAlbum }
   | { type: 'artist'; artist: Artist }
-  | { type: 'playlist'; playlist: SimplifiedPlaylist };
+  | { type: 'playlist'; playlist: SimplifiedPlaylist }
+  | { type: 'radio'; radio: HomeRadio };
 
 export interface HomeSectionData {
   id: string;

@@ -70,8 +70,12 @@ export interface Album extends SimplifiedAlbum {
 export interface PlayHistory {
   track: Track;
   played_at: string;
-  context: { uri: string; type: string } | null;
+  /** type "radio" (a Segue extension) for a radio station: `seed` names what it was started from. */
+  context: { uri: string; type: string; href?: string | null; seed?: RadioSeedRef | null } | null;
 }
+
+/** A radio's seed (docs/formats/radio.md): a track, artist, album or playlist; name null when unknown. */
+export interface RadioSeedRef { type: string; id: string; uri: string; name?: string | null }
 
 export interface SavedTrack {
   added_at: string;

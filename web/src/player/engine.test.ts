@@ -3,6 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Engine, FORMAT_PROBES, PRELOAD_BEFORE_END_MS } from './engine';
 import { EVENTS_STORAGE_KEY } from './events';
+import { clearHomeOrigins, HOME_SOURCE_WINDOW_MS, openedFromHome } from './homeSource';
 import type { PlaybackEvent, PlayerBackend, PlayerTrack, PlayResponse } from './types';
 
 const DURATION_MS = 180_000;
@@ -141,6 +142,34 @@ describe('playback events', () => {
     expect(events[0]).toMatchObject({ position_ms: 0, context_uri: 'segue:album:al1', timestamp: Date.parse('2025-03-01T12:00:00Z') });
     expect(events[1]).toMatchObject({ position_ms: 42400, skip: true, reason: 'fwdbtn' });
     expect(localStorage.getItem(EVENTS_STORAGE_KEY)).toBeNull();
+  });
+
+  it('marks the plays of a context started from home with the shelf, until another context plays', async () => {
+    clearHomeOrigins();
+    engine.playTracks(TRACKS, 0, undefined, 'Recommended for you', 'home:recommended_tracks');
+    await tick();
+    fire(audio('audio-current'), 'playing');
+    await playAt(audio('audio-current'), 40);
+    // An album page opened from a home card 29 minutes ago: its plays are from that shelf.
+    openedFromHome('segue:album:al1', 'new_releases', Date.now() - HOME_SOURCE_WINDOW_MS + 60_000);
+    engine.playTracks(TRACKS, 1, 'segue:album:al1');
+    await tick();
+    fire(audio('audio-current'), 'playing');
+    // One opened 31 minutes ago is not.
+    openedFromHome('segue:album:al2', 'new_releases', Date.now() - HOME_SOURCE_WINDOW_MS - 60_000);
+    engine.playTracks(TRACKS, 2, 'segue:album:al2');
+    await tick();
+    fire(audio('audio-current'), 'playing');
+    await tick(1000);
+    const events = backend.events();
+    expect(events.map((e) => [e.type, e.track_id, e.source])).toEqual([
+      ['track_start', 't0', 'home:recommended_tracks'],
+      ['track_end', 't0', 'home:recommended_tracks'],
+      ['track_start', 't1', 'home:new_releases'],
+      ['track_end', 't1', 'home:new_releases'],
+      ['track_start', 't2', undefined],
+    ]);
+    expect(events[1]).toMatchObject({ position_ms: 40000, skip: true });
   });
 
   it('batches events: nothing is sent before the batch delay', async () => {

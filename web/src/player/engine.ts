@@ -24,6 +24,7 @@
 // If anything slips through (the browser evicted its buffer, a renewal failed), the error path
 // above asks for a fresh token; an expired token does not use up its one re-request.
 import { EventReporter } from './events';
+import { homeSourceFor } from './homeSource';
 import { installMediaSession, setMediaMetadata, setMediaPlaybackState, setMediaPosition } from './mediasession';
 import * as Q from './queue';
 import { initialMachineState, transition, type MachineEvent, type MachineState } from './state';
@@ -162,6 +163,8 @@ export class Engine implements Player {
   private readonly slots: [Slot, Slot];
   private curIdx = 0;
   private queue: Q.QueueModel = Q.emptyQueue();
+  /** The playback events' source for the context playing (playTracks), e.g. "home:<section>". */
+  private source: string | null = null;
   private machine: MachineState = initialMachineState;
   private positionMs = 0;
   private durationMs = 0;
@@ -245,11 +248,13 @@ export class Engine implements Player {
 
   // ---- Player: commands ----
 
-  playTracks(tracks: PlayerTrack[], startIndex: number, contextUri?: string, contextName?: string): void {
+  playTracks(tracks: PlayerTrack[], startIndex: number, contextUri?: string, contextName?: string, source?: string): void {
     if (this.destroyed) return;
     this.userAction();
     this.endTrack('clickrow');
     const uri = contextUri ?? null;
+    // After endTrack: the track that ends keeps the source of the context it was played in.
+    this.source = source ?? homeSourceFor(uri);
     this.queue = Q.setContext(this.queue, tracks, startIndex, uri, contextName ?? contextNameFor(tracks, uri), this.random);
     this.failures = 0;
     this.loadCurrent(true);
@@ -734,6 +739,7 @@ export class Engine implements Player {
       ...extra,
     };
     if (this.queue.contextUri) event.context_uri = this.queue.contextUri;
+    if (this.source) event.source = this.source;
     this.reporter.record(event);
     this.onEvent?.(event);
   }

@@ -14,7 +14,9 @@ export interface PlayResponse { stream_urls: string[]; file_id: string; token: s
   normalization?: { target_lufs: number; integrated_lufs: number; true_peak_dbtp: number;
     track_gain_db: number; album_gain_db: number; album_integrated_lufs?: number } }
 export interface PlaybackEvent { type: 'track_start' | 'track_end' | 'skip'; track_id: string;
-  position_ms?: number; skip?: boolean; reason?: string; context_uri?: string; timestamp: number }
+  position_ms?: number; skip?: boolean; reason?: string; context_uri?: string;
+  /** Extra: where the play was started, e.g. "home:<section id>" (player/homeSource.ts). */
+  source?: string; timestamp: number }
 /** Extra: what the home page logs through the same sender (docs/formats/event-log.md). */
 export type HomeEvent =
   | { type: 'home_impression'; section_ids: string[]; item_uris: string[]; timestamp: number }
@@ -57,8 +59,10 @@ export interface PlayerState {
 }
 
 export interface Player {
-  /** Plays `tracks` as the context, starting at `startIndex`. contextName is an optional extra. */
-  playTracks(tracks: PlayerTrack[], startIndex: number, contextUri?: string, contextName?: string): void;
+  /** Plays `tracks` as the context, starting at `startIndex`. contextName is an optional extra;
+   *  so is `source` (the playback events' source, e.g. "home:<section>"; without it, the
+   *  context's home origin if its page was opened from home lately: player/homeSource.ts). */
+  playTracks(tracks: PlayerTrack[], startIndex: number, contextUri?: string, contextName?: string, source?: string): void;
   /** Extra: appends tracks to the context while `contextUri` is still the one playing (a radio's
    *  next batch); false when another context plays. */
   appendToContext(tracks: PlayerTrack[], contextUri: string): boolean;

@@ -1,6 +1,8 @@
 // One shelf of the home feed: a titled, horizontally scrolling list of cards. A track card plays
 // the shelf's tracks from it; an album, playlist or artist card opens its page, and album and
-// playlist cards have a Play button for the whole context. Every open or play is a home_click.
+// playlist cards have a Play button for the whole context. Every open or play is a home_click,
+// and the plays it starts carry the shelf as their source ("home:<section id>", the bandit's
+// play rewards): directly, or through the page opened (player/homeSource.ts).
 import { toPlayerTrack } from '../../api/convert';
 import { describeError } from '../../api/errors';
 import { homeSectionHref } from '../../api/homeSection';
@@ -9,7 +11,9 @@ import { Cover } from '../../components/Cover';
 import { PlayIcon } from '../../components/Icons';
 import { showNotice } from '../../components/notices';
 import { Section } from '../../components/Section';
-import { usePlayer } from '../../player';
+import { usePlayer, useRadio } from '../../player';
+import { RadioIcon } from '../../components/Icons';
+import { homeSource, openedFromHome } from '../../player/homeSource';
 import type { Player, PlayerTrack } from '../../player/types';
 import { loadFullAlbum } from '../album/load';
 import { clickEvent, shelfTracks, type HomeCard, type HomeShelf } from './feed';
@@ -19,6 +23,10 @@ const COVER = 180;
 function report(player: Player, shelf: HomeShelf, card: HomeCard): void {
   const event = clickEvent(shelf, card);
   if (event) player.recordEvent(event);
+  // The page a card opens (a radio card: the station it starts): what that plays within the
+  // window was started from this shelf.
+  if (card.kind === 'radio') openedFromHome(card.id, shelf.id);
+  else if (card.kind !== 'track') openedFromHome(card.uri, shelf.id);
 }
 
 /** The tracks of an album or playlist card's context, loaded now. */
@@ -35,12 +43,13 @@ async function contextTracks(card: HomeCard): Promise<PlayerTrack[]> {
 /** `whole`: the section's own page (cards wrap, no "Show all"). */
 export function Shelf({ shelf, whole = false }: { shelf: HomeShelf; whole?: boolean }) {
   const player = usePlayer();
+  const radio = useRadio();
   const tracks = shelfTracks(shelf);
 
   const playTrack = (card: HomeCard) => {
     report(player, shelf, card);
     const list: PlayerTrack[] = tracks.flatMap((c) => (c.item.type === 'track' ? [toPlayerTrack(c.item.track)] : []));
-    player.playTracks(list, Math.max(0, tracks.indexOf(card)), undefined, shelf.title);
+    player.playTracks(list, Math.max(0, tracks.indexOf(card)), undefined, shelf.title, homeSource(shelf.id) ?? undefined);
   };
 
   const playContext = async (card: HomeCard) => {
@@ -51,9 +60,20 @@ export function Shelf({ shelf, whole = false }: { shelf: HomeShelf; whole?: bool
         showNotice(`${card.name} has no tracks to play.`);
         return;
       }
-      player.playTracks(list, 0, card.uri, card.name);
+      player.playTracks(list, 0, card.uri, card.name, homeSource(shelf.id) ?? undefined);
     } catch (error) {
       showNotice(`Could not play ${card.name}: ${describeError(error)}`);
+    }
+  };
+
+  // A radio played lately: the same station again, from its seed.
+  const playRadio = async (card: HomeCard) => {
+    if (!radio || card.item.type !== 'radio') return;
+    report(player, shelf, card);
+    try {
+      await radio.start(card.item.radio.seed.uri, card.item.radio.name);
+    } catch (error) {
+      showNotice(`Could not start ${card.name}: ${describeError(error)}`);
     }
   };
 
@@ -63,7 +83,13 @@ export function Shelf({ shelf, whole = false }: { shelf: HomeShelf; whole?: bool
       <ul class={`home-shelf ${whole ? 'home-shelf-whole' : ''}`} aria-label={shelf.title} data-section={shelf.id}>
         {shelf.cards.map((card) => (
           <li key={card.uri} class={`card home-card home-card-${card.kind}`} data-uri={card.uri}>
-            {card.kind === 'track' ? (
+            {card.kind === 'radio' ? (
+              <button type="button" class="home-card-button" disabled={!radio} onClick={() => void playRadio(card)}>
+                <Cover images={card.images} size={COVER} alt="" class="card-cover" />
+                <span class="card-title"><span class="visually-hidden">Play </span>{card.name}</span>
+                <span class="card-sub"><RadioIcon size={14} /> {card.subtitle}</span>
+              </button>
+            ) : card.kind === 'track' ? (
               // The name is the visible text with "Play " before it (WCAG 2.5.3: no aria-label
               // that differs from what sighted users read).
               <button type="button" class="home-card-button" onClick={() => playTrack(card)}>

@@ -59,6 +59,20 @@ describe('toShelves', () => {
     ]);
   });
 
+  it('shows a radio played lately as a card of its seed that logs the seed URI', () => {
+    const radio = { type: 'radio' as const, uri: 'segue:radio:segue:artist:ar7', href: '/v1/artists/ar7', name: 'Artist 7',
+      images: [{ url: '/a7.jpg', width: 300, height: 300 }], seed: { type: 'artist', id: 'ar7', uri: 'segue:artist:ar7' } };
+    const shelves = toShelves(home([
+      { id: 'recently_played', title: 'Recently played', position: 0, propensity: 1,
+        items: [{ type: 'radio', radio }, { type: 'artist', artist: artist(7) }, { type: 'radio', radio: { ...radio, seed: { ...radio.seed, uri: 'x' } } }] },
+    ]));
+    expect(shelves[0].cards.map((c) => [c.kind, c.id, c.uri, c.name, c.subtitle, c.href])).toEqual([
+      ['radio', 'segue:radio:segue:artist:ar7', 'segue:artist:ar7', 'Artist 7 Radio', 'Radio', null],
+      ['artist', 'ar7', 'segue:artist:ar7', 'Artist 7', 'Artist', '/artist/ar7'],
+    ]);
+    expect(clickEvent(shelves[0], shelves[0].cards[0], 5)).toMatchObject({ section: 'recently_played', item_uri: 'segue:artist:ar7', rank: 0 });
+  });
+
   it('has no shelves for a missing or empty feed (the page falls back)', () => {
     expect(toShelves(null)).toEqual([]);
     expect(toShelves(home([]))).toEqual([]);

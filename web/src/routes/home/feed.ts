@@ -9,13 +9,14 @@ export type CardKind = HomeItem['type'];
 export interface HomeCard {
   kind: CardKind;
   id: string;
-  /** The item URI the event log takes: segue:<kind>:<id> (or the item's own spotify:/segue: URI). */
+  /** The item URI the event log takes: segue:<kind>:<id> (or the item's own spotify:/segue: URI);
+   *  a radio card's is its seed's (the log takes no radio URI). */
   uri: string;
   name: string;
   /** Artists of a track or album, the owner of a playlist, "Artist" for an artist. */
   subtitle: string;
   images: Image[];
-  /** The page a card opens; null for a track (a track card plays). */
+  /** The page a card opens; null for a track or a radio (those cards play). */
   href: string | null;
   /** 0-based position of the card in its shelf as shown (the rank of a home_click). */
   rank: number;
@@ -69,6 +70,12 @@ function toCard(item: HomeItem, rank: number): HomeCard | null {
       return { kind: 'playlist', id: p.id, uri: itemUri('playlist', p), name: p.name, subtitle: owner ? `By ${owner}` : 'Playlist',
         images: p.images ?? [], href: `/playlist/${encodeURIComponent(p.id)}`, rank, item };
     }
+    case 'radio': {
+      const r = item.radio;
+      if (!r?.uri || !r.seed?.uri || !/^(segue|spotify):/.test(r.seed.uri)) return null;
+      return { kind: 'radio', id: r.uri, uri: r.seed.uri, name: `${r.name} Radio`, subtitle: 'Radio',
+        images: r.images ?? [], href: null, rank, item };
+    }
     default:
       return null; // a kind this player does not know yet
   }
@@ -87,8 +94,10 @@ export function toShelves(home: Pick<HomeResponse, 'sections'> | null | undefine
     const cards: HomeCard[] = [];
     for (const item of section.items ?? []) {
       const card = item ? toCard(item, cards.length) : null;
-      if (!card || shownUris.has(card.uri)) continue;
-      shownUris.add(card.uri);
+      // Once per page; a radio is not its seed (an artist's card and its radio may both show).
+      const key = card ? `${card.kind}|${card.uri}` : '';
+      if (!card || shownUris.has(key)) continue;
+      shownUris.add(key);
       cards.push(card);
     }
     if (cards.length === 0) continue;
