@@ -291,8 +291,10 @@ Result<std::vector<std::string>> Radio::for_playlist(const PlaylistId& playlist,
   if (blended.ok()) {
     std::vector<RadioCandidate> cands;
     cands.reserve(blended->size());
+    // Tracks above the catalog's average (the blend's z-scores sum to 0 on average) are a tier
+    // above the rest: one over its artist's cap still comes before a track unlike the playlist.
     for (const auto& s : *blended)
-      if (const auto* t = snap->track(TrackId(s.id))) cands.push_back({s.id, first_artist(*t), s.score, 0});
+      if (const auto* t = snap->track(TrackId(s.id))) cands.push_back({s.id, first_artist(*t), s.score, s.score > 0 ? 0 : 1});
     return pick_radio(std::move(cands), RadioFeedback{}, seeded.own, limit, cap);
   }
   if (blended.error().code != ErrorCode::kUnavailable) return blended.error();

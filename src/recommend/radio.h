@@ -14,7 +14,8 @@
 //
 // Also "Recommended songs" under a playlist: every catalog track scored from all of its tracks
 // by RecommendService::for_playlist (playlist co-membership over public playlists, content
-// similarity, what users did, the viewer's taste), none of its own, few per artist.
+// similarity, what users did, the viewer's taste), none of its own, few per artist while
+// others above the catalog's average remain.
 //
 // A playlist is read with the caller's rights (playlist::PlaylistService), so another user's
 // private playlist is not_found. Blocking (the model, the taste database, playlists): worker
