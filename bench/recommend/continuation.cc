@@ -10,13 +10,16 @@
 // Every track of tracks.csv.gz is a candidate, also those in no visible playlist.
 //
 // usage: segue_recommend_continuation [DATA_DIR] [--seed N] [--blend W] [--blend-grid]
-//   [--beta B] [--only NAME]
+//   [--beta B] [--only NAME] [--no-audio] [--dump-split FILE]
 // Models: popularity (playlists per track), item_knn_cosine, rp3beta, als_foldin (train_als, each
 // playlist folded in from its visible tracks by AlsModel::fold_in), recommender
 // (Recommender::score_user, the server's model), content (ContentSpace from audio features and
 // album year only; the playlist genres are not used, they come from the playlists themselves;
 // score = sum of cosines to the visible tracks), blend (rp3beta + W * content, each z-scored over
 // the tracks). --blend-grid prints one blend line per weight of a grid (for choosing W on seed 1).
+// --no-audio leaves the audio features out of the content vectors (album year alone);
+// --dump-split FILE writes the split (playlist id, visible and hidden track ids per line) for
+// bench/recommend/continuation_api.sh, which measures the server on it.
 // Prints `RESULT bench=recommend_continuation model=... rprec=... recall20=... ndcg20=...
 // playlists=...` per model.
 #include <zlib.h>
@@ -70,6 +73,7 @@ bool number(const std::string& s, double& out) {
 struct Data {
   Interactions all;
   std::vector<ContentFeatures> content;
+  std::vector<std::string> track_ids, playlist_ids;  // item / user index -> the dataset's id
 };
 
 Data load(const std::string& dir) {
@@ -81,6 +85,7 @@ Data load(const std::string& dir) {
     if (f.size() < 19) continue;
     const auto id = static_cast<int32_t>(track_index.size());
     if (!track_index.try_emplace(f[0], id).second) continue;
+    d.track_ids.push_back(f[0]);
     ContentFeatures c;
     double v[11];
     bool ok = true;
@@ -112,7 +117,9 @@ Data load(const std::string& dir) {
     if (f.size() < 4) continue;
     auto t = track_index.find(f[3]);
     if (t == track_index.end()) continue;
-    const auto p = playlists.try_emplace(f[0], static_cast<int32_t>(playlists.size())).first->second;
+    const auto [pit, fresh] = playlists.try_emplace(f[0], static_cast<int32_t>(playlists.size()));
+    if (fresh) d.playlist_ids.push_back(f[0]);
+    const auto p = pit->second;
     pairs.insert({p, t->second});
   }
   std::vector<Triple> triples;
@@ -185,6 +192,8 @@ int main(int argc, char** argv) {
   float blend_weight = 0.5f;  // chosen on seed 1 with --blend-grid (docs/benchmarks.md)
   bool grid = false;
   std::string only;
+  std::string dump;       // --dump-split FILE: the split, for the bench through the API
+  bool no_audio = false;  // --no-audio: content from the album year alone (what the API bench's server has)
   ContentOptions content;
   NeighborOptions rp3;
   rp3.beta = 0.2f;  // as in the HetRec bench (quality.cc)
@@ -197,12 +206,34 @@ int main(int argc, char** argv) {
     else if (a == "--blend-grid") grid = true;
     else if (a == "--beta") rp3.beta = std::stof(next());
     else if (a == "--only") only = next();
+    else if (a == "--dump-split") dump = next();
+    else if (a == "--no-audio") no_audio = true;
     else if (a == "--year-weight") content.year_weight = std::stof(next());
     else if (a == "--key-weight") content.key_weight = std::stof(next());
     else dir = a;
   }
   auto data = load(dir);
+  if (no_audio)
+    for (auto& c : data.content) c.audio.reset();
   auto split = split_per_user(data.all, 0.5, 10, seed);
+  if (!dump.empty()) {
+    // One line per playlist: its id, its visible tracks, its hidden tracks (ids joined by ',';
+    // a playlist under 10 tracks has no hidden part).
+    std::FILE* f = std::fopen(dump.c_str(), "w");
+    if (!f) {
+      std::fprintf(stderr, "cannot write %s\n", dump.c_str());
+      return 2;
+    }
+    auto ids = [&](auto&& items) {
+      std::string out;
+      for (int32_t t : items) out += (out.empty() ? "" : ",") + data.track_ids[static_cast<std::size_t>(t)];
+      return out;
+    };
+    for (int32_t u = 0; u < split.train.users(); ++u)
+      std::fprintf(f, "%s\t%s\t%s\n", data.playlist_ids[static_cast<std::size_t>(u)].c_str(),
+                   ids(split.train.items_of(u)).c_str(), ids(split.hidden[static_cast<std::size_t>(u)]).c_str());
+    std::fclose(f);
+  }
   const auto& train = split.train;
   std::size_t hidden = 0, reachable = 0;  // reachable: hidden in some other playlist's visible half
   {

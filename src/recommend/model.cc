@@ -19,7 +19,10 @@ namespace json = boost::json;
 namespace {
 
 constexpr char kMagic[8] = {'S', 'E', 'G', 'U', 'E', 'R', 'E', 'C'};
-constexpr uint32_t kFormat = 1;
+// 2: the playlist co-membership section after the artist level. Format 1 files still load
+// (without it), so a server upgraded before its next training keeps its model.
+constexpr uint32_t kFormat = 2;
+constexpr uint32_t kOldestFormat = 1;
 
 // ---- writing: little-endian (the only byte order Segue runs on; checked below) ----
 static_assert(std::endian::native == std::endian::little, "model files are little-endian");
@@ -133,6 +136,38 @@ void write_level(Writer& w, const ModelLevel& l) {
   w.pod<uint8_t>(l.neighbors.binary() ? 1 : 0);
 }
 
+void write_playlists(Writer& w, const CoMembership& c) {
+  w.pod<int32_t>(c.lists);
+  w.strings(c.ids);
+  w.vec(c.lists_per_track);
+  w.vec(c.neighbors.csr_ptr());
+  w.vec(c.neighbors.csr_col());
+  w.vec(c.neighbors.csr_val());
+  w.pod<uint8_t>(c.neighbors.binary() ? 1 : 0);
+}
+
+Status read_playlists(Reader& r, CoMembership& c) {
+  auto bad = [](const char* what) { return Error::corruption(std::string("model file: playlists: ") + what); };
+  if (!r.pod(c.lists) || c.lists < 0) return bad("count");
+  if (!r.strings(c.ids)) return bad("track ids");
+  const auto n = static_cast<int32_t>(c.ids.size());
+  for (int32_t i = 0; i < n; ++i)
+    if (!c.index.emplace(c.ids[static_cast<std::size_t>(i)], i).second) return bad("duplicate track id");
+  if (!r.vec(c.lists_per_track) || c.lists_per_track.size() != c.ids.size()) return bad("lists per track");
+  for (int32_t d : c.lists_per_track)
+    if (d < 0 || d > c.lists) return bad("lists per track");
+  std::vector<int64_t> ptr;
+  std::vector<int32_t> col;
+  std::vector<float> val;
+  uint8_t binary = 0;
+  if (!r.vec(ptr) || !r.vec(col) || !r.vec(val) || !r.pod(binary)) return bad("neighbours");
+  if (ptr.size() != static_cast<std::size_t>(n) + 1) return bad("neighbour count");
+  auto nb = ItemNeighbors::from_csr(std::move(ptr), std::move(col), std::move(val), binary != 0);
+  if (!nb.ok()) return bad("neighbours");
+  c.neighbors = std::move(*nb);
+  return {};
+}
+
 Status read_level(Reader& r, ModelLevel& l, std::size_t users_expected, int factors) {
   auto bad = [](const char* what) { return Error::corruption(std::string("model file: ") + what); };
   if (!r.strings(l.ids)) return bad("item ids");
@@ -244,6 +279,7 @@ std::string serialize_model(const Model& m) {
   w.strings(m.users);
   write_level(w, m.tracks);
   write_level(w, m.artists);
+  write_playlists(w, m.playlists);
   const uint32_t crc = static_cast<uint32_t>(
       crc32(0L, reinterpret_cast<const Bytef*>(w.bytes().data()), static_cast<uInt>(w.bytes().size())));
   w.pod(crc);
@@ -261,7 +297,9 @@ Result<std::shared_ptr<const Model>> parse_model(std::string_view bytes) {
     return Error::corruption("model file: checksum mismatch (truncated or damaged)");
   Reader r(body.substr(sizeof kMagic));
   uint32_t format = 0;
-  if (!r.pod(format) || format != kFormat) return Error::corruption("model file: unknown format");
+  if (!r.pod(format) || format < kOldestFormat || format > kFormat)
+    return Error::corruption("model file: unknown format " + std::to_string(format) + " (this Segue reads " +
+                             std::to_string(kOldestFormat) + " to " + std::to_string(kFormat) + ")");
   auto m = std::make_shared<Model>();
   std::string header;
   if (!r.str(header)) return Error::corruption("model file: header");
@@ -296,6 +334,7 @@ Result<std::shared_ptr<const Model>> parse_model(std::string_view bytes) {
       return Error::corruption("model file: duplicate user");
   SEGUE_TRY(read_level(r, m->tracks, m->users.size(), m->als_options.factors));
   SEGUE_TRY(read_level(r, m->artists, m->users.size(), m->als_options.factors));
+  if (format >= 2) SEGUE_TRY(read_playlists(r, m->playlists));
   if (!r.done()) return Error::corruption("model file: trailing bytes");
   return std::shared_ptr<const Model>(std::move(m));
 }

@@ -3,7 +3,8 @@
 // tracks (users x tracks) and artists (users x artists, a track's weight added to each of its
 // artists). Per level: the implicit ALS factors, the items each trained user already has (kept
 // out of "not played yet" lists, early-skipped ones included), and RP3beta neighbour lists
-// (related artists, radio and seed-based recommendations start from them).
+// (related artists, radio and seed-based recommendations start from them). And, from format 2,
+// the playlist co-membership model over the public playlists (comembership.h).
 //
 // Saved as one binary file (docs/formats/recommend.md): a magic and format number, a JSON header
 // (version, times, sizes, options), then length-prefixed arrays in little-endian order, and a
@@ -20,6 +21,7 @@
 
 #include "common/result.h"
 #include "recommend/als.h"
+#include "recommend/comembership.h"
 #include "recommend/interactions.h"
 #include "recommend/neighbors.h"
 #include "recommend/weighting.h"
@@ -59,6 +61,9 @@ struct Model {
   std::vector<std::string> users;                  // user index -> user id
   std::unordered_map<std::string, int32_t> user_index;
   ModelLevel tracks, artists;
+  // Playlist co-membership over the public playlists (comembership.h); empty in a model of
+  // format 1 (before it existed) or without public playlists of two tracks or more.
+  CoMembership playlists;
 
   std::optional<int32_t> find_user(const std::string& id) const {
     auto it = user_index.find(id);

@@ -169,6 +169,7 @@ Result<Radio::Seeded> Radio::seeds_of(const RadioSeed& seed, const UserId& user,
         auto id = parse_uri(item.uri, "track");
         if (id && snap->track(TrackId(*id)) && s.own.insert(*id).second) tracks.push_back(*id);
       }
+      s.own_order = tracks;
       if (tracks.empty()) return Error::invalid("Invalid seed: the playlist has no tracks of this catalog");
       s.tracks = spread(tracks, sample);
       break;
@@ -279,20 +280,37 @@ Result<std::vector<std::string>> Radio::for_playlist(const PlaylistId& playlist,
     return got.error();
   }
   Seeded seeded = std::move(got).value();
+  auto snap = catalog_.snapshot();
+  auto first_artist = [&](const catalog::Track& t) {
+    return t.artist_ids.empty() ? std::string() : t.artist_ids.front().str();
+  };
+  const std::size_t cap = std::max<std::size_t>(2, limit / 5);
+  // Every catalog track scored from all of the playlist's tracks; more than `limit` so the
+  // per-artist cap has others to take.
+  auto blended = recommend_.for_playlist(seeded.own_order, viewer, std::min<std::size_t>(1000, limit * 5));
+  if (blended.ok()) {
+    std::vector<RadioCandidate> cands;
+    cands.reserve(blended->size());
+    // Tracks above the catalog's average (the blend's z-scores sum to 0 on average) are a tier
+    // above the rest: one over its artist's cap still comes before a track unlike the playlist.
+    for (const auto& s : *blended)
+      if (const auto* t = snap->track(TrackId(s.id))) cands.push_back({s.id, first_artist(*t), s.score, s.score > 0 ? 0 : 1});
+    return pick_radio(std::move(cands), RadioFeedback{}, seeded.own, limit, cap);
+  }
+  if (blended.error().code != ErrorCode::kUnavailable) return blended.error();
+  // No content vectors yet (a server just started): tracks like a sample of the playlist's.
   Seeds seeds;
   seeds.tracks = seeded.tracks;
   const std::size_t pool = std::min<std::size_t>(1000, limit * 5 + seeded.own.size());
   SEGUE_ASSIGN_OR_RETURN(Recommendations like, recommend_.from_seeds(seeds, {}, pool, viewer));
-  auto snap = catalog_.snapshot();
   std::vector<RadioCandidate> cands;
   const float n = static_cast<float>(std::max<std::size_t>(like.tracks.size(), 1));
   for (std::size_t i = 0; i < like.tracks.size(); ++i) {
     const auto* t = snap->track(TrackId(like.tracks[i]));
     if (!t) continue;
-    cands.push_back({t->id.str(), t->artist_ids.empty() ? std::string() : t->artist_ids.front().str(),
-                     1.0f - static_cast<float>(i) / n, 0});
+    cands.push_back({t->id.str(), first_artist(*t), 1.0f - static_cast<float>(i) / n, 0});
   }
-  return pick_radio(std::move(cands), RadioFeedback{}, seeded.own, limit, std::max<std::size_t>(2, limit / 5));
+  return pick_radio(std::move(cands), RadioFeedback{}, seeded.own, limit, cap);
 }
 
 }  // namespace segue::recommend

@@ -12,7 +12,10 @@
 // rest of the station; an artist skipped more often than played through drops to the end; a
 // track played through pulls its artist (and neighbours) up.
 //
-// Also "Recommended songs" under a playlist: tracks like a sample of its tracks, none of them.
+// Also "Recommended songs" under a playlist: every catalog track scored from all of its tracks
+// by RecommendService::for_playlist (playlist co-membership over public playlists, content
+// similarity, what users did, the viewer's taste), none of its own, few per artist while
+// others above the catalog's average remain.
 //
 // A playlist is read with the caller's rights (playlist::PlaylistService), so another user's
 // private playlist is not_found. Blocking (the model, the taste database, playlists): worker
@@ -119,6 +122,7 @@ class Radio {
   struct Seeded {
     std::vector<std::string> tracks, artists;
     std::unordered_set<std::string> own;  // a playlist's or album's tracks
+    std::vector<std::string> own_order;   // the same, in their order, once each
   };
   Result<Seeded> seeds_of(const RadioSeed& seed, const UserId& user, std::size_t sample);
 

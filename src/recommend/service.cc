@@ -1,6 +1,7 @@
 #include "recommend/service.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cctype>
 #include <cmath>
 #include <map>
@@ -159,8 +160,10 @@ Status RecommendService::refresh_content(bool force) {
   if (m && m->tracks.size() > 0) {
     FactorMatrix aligned = FactorMatrix::Zero(static_cast<Eigen::Index>(idx->ids.size()), m->tracks.als.items.cols());
     std::vector<int32_t> warm;
+    idx->model_track.assign(idx->ids.size(), -1);
     for (int32_t c = 0; c < static_cast<int32_t>(idx->ids.size()); ++c) {
       const auto i = m->tracks.find(idx->ids[static_cast<std::size_t>(c)]);
+      if (i) idx->model_track[static_cast<std::size_t>(c)] = *i;
       if (!i) {
         if (idx->space.has_content(c)) idx->cold.push_back(c);
         continue;
@@ -197,7 +200,8 @@ Result<std::string> RecommendService::rollback() {
 }
 
 Result<TrainingSet> RecommendService::gather(int64_t now,
-                                             const std::function<bool(const std::string&, int, int)>& progress) {
+                                             const std::function<bool(const std::string&, int, int)>& progress,
+                                             std::vector<std::vector<std::string>>* public_lists) {
   auto snap = src_.catalog->snapshot();
   TrainingSet set(
       [snap](const std::string& track) {
@@ -254,19 +258,26 @@ Result<TrainingSet> RecommendService::gather(int64_t now,
     }));
   }
   if (!step(3)) return Error::unavailable("training stopped");
-  // Playlist adds: who added which track, wherever the playlist is.
+  // Public playlists: who added which track (a taste signal of the adder), and each playlist's
+  // tracks for the co-membership model. A private or collaborative playlist feeds neither: what
+  // it holds is for its members only, and no model trained across users may be used to
+  // enumerate it (docs/formats/recommend.md, "Playlist co-membership and privacy").
   if (src_.playlists) {
     SEGUE_ASSIGN_OR_RETURN(auto ids, src_.playlists->all_ids());
     for (const auto& id : ids) {
       auto facts = src_.playlists->facts(id);
-      if (!facts.ok() || !*facts) continue;
+      if (!facts.ok() || !*facts || !(*facts)->info.is_public || (*facts)->info.collaborative) continue;
       auto items = src_.playlists->items(id, (*facts)->info.owner);
       if (!items.ok()) continue;
+      std::vector<std::string> list;
       for (const auto& item : *items) {
         auto track = parse_uri(item.uri, "track");
-        if (!track || item.added_by.str().empty()) continue;
+        if (!track || !snap->track(TrackId(*track))) continue;
+        list.push_back(*track);
+        if (item.added_by.str().empty()) continue;
         set.track(item.added_by.str(), *track, w.playlist_add * recency_factor(item.added_at_ms, now, kTasteHalfLifeMs));
       }
+      if (public_lists) public_lists->push_back(std::move(list));
     }
   }
   if (!step(4)) return Error::unavailable("training stopped");
@@ -277,10 +288,14 @@ Result<ModelInfo> RecommendService::train(const std::function<bool(const std::st
   std::lock_guard l(train_mu_);
   const int64_t now = now_ms();
   auto result = [&]() -> Result<ModelInfo> {
-    SEGUE_ASSIGN_OR_RETURN(TrainingSet set, gather(now, progress));
+    std::vector<std::vector<std::string>> lists;
+    SEGUE_ASSIGN_OR_RETURN(TrainingSet set, gather(now, progress, &lists));
     TrainOptions o = options_.train;
     o.version = version_for(now, store_.versions());
     SEGUE_ASSIGN_OR_RETURN(Model m, train_model(std::move(set), o, progress));
+    const auto co_start = std::chrono::steady_clock::now();
+    m.playlists = CoMembership::build(lists, options_.playlists);
+    m.info.training_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - co_start).count();
     SEGUE_TRY(store_.publish(m));
     ModelInfo info = m.info;
     swap_in(std::make_shared<const Model>(std::move(m)));
@@ -537,6 +552,106 @@ Result<Recommendations> RecommendService::from_seeds(const Seeds& seeds, const s
     if (out.tracks.size() >= limit) break;
     out.tracks.push_back(t->id.str());
   }
+  return out;
+}
+
+Result<std::vector<Scored>> RecommendService::for_playlist(const std::vector<std::string>& tracks,
+                                                            const std::optional<UserId>& viewer, std::size_t limit) {
+  auto ci = content();
+  if (!ci) return Error::unavailable("content vectors not built yet");
+  auto m = model();
+  auto snap = src_.catalog->snapshot();
+  const PlaylistBlend& w = options_.playlist_blend;
+  const std::size_t n = ci->ids.size();
+  std::vector<float> total(n, 0.0f), part(n, 0.0f);
+  std::vector<char> own(n, 0);
+  std::vector<int32_t> own_items;
+  for (const auto& id : tracks)
+    if (auto c = ci->index.find(id); c != ci->index.end() && !own[static_cast<std::size_t>(c->second)]) {
+      own[static_cast<std::size_t>(c->second)] = 1;
+      own_items.push_back(c->second);
+    }
+  auto place = [&](const std::string& id, float v) {
+    if (auto c = ci->index.find(id); c != ci->index.end()) part[static_cast<std::size_t>(c->second)] += v;
+  };
+  // Co-membership over the public playlists.
+  if (m && !m->playlists.empty() && w.comembership != 0) {
+    std::fill(part.begin(), part.end(), 0.0f);
+    for (const auto& [i, v] : m->playlists.score(tracks)) place(m->playlists.ids[static_cast<std::size_t>(i)], v);
+    blend_add(total, part, w.comembership);
+  }
+  // Content: the sum of the playlist's content vectors against every track's.
+  if (w.content != 0 && ci->space.items() == static_cast<int32_t>(n)) {
+    const auto& vec = ci->space.vectors();
+    Eigen::VectorXf sum = Eigen::VectorXf::Zero(ci->space.dims());
+    for (int32_t c : own_items)
+      for (Eigen::SparseMatrix<float, Eigen::RowMajor>::InnerIterator it(vec, c); it; ++it) sum[it.col()] += it.value();
+    if (sum.squaredNorm() > 0) {
+      const Eigen::VectorXf s = vec * sum;
+      for (std::size_t c = 0; c < n; ++c) part[c] = s[static_cast<Eigen::Index>(c)];
+      blend_add(total, part, w.content);
+    }
+  }
+  if (m && m->tracks.size() > 0) {
+    // What users did: the tracks level's neighbour lists from the playlist's tracks.
+    if (w.neighbors != 0) {
+      std::vector<int32_t> items;
+      for (const auto& id : tracks)
+        if (auto i = m->tracks.find(id)) items.push_back(*i);
+      std::sort(items.begin(), items.end());
+      items.erase(std::unique(items.begin(), items.end()), items.end());
+      if (!items.empty()) {
+        std::vector<float> ones(items.size(), 1.0f), s(static_cast<std::size_t>(m->tracks.size()));
+        m->tracks.neighbors.score(items, ones, s);
+        std::fill(part.begin(), part.end(), 0.0f);
+        for (int32_t i = 0; i < m->tracks.size(); ++i)
+          if (s[static_cast<std::size_t>(i)] != 0) place(m->tracks.ids[static_cast<std::size_t>(i)], s[static_cast<std::size_t>(i)]);
+        blend_add(total, part, w.neighbors);
+      }
+    }
+    // The viewer's own taste (a user the model was trained with).
+    const auto u = viewer ? m->find_user(viewer->str()) : std::nullopt;
+    if (w.taste != 0 && u && ci->model_version == m->info.version && ci->model_track.size() == n) {
+      const Eigen::VectorXf user_vec = m->tracks.als.users.row(*u).transpose();
+      for (std::size_t c = 0; c < n; ++c) {
+        const int32_t i = ci->model_track[c];
+        part[c] = i < 0 ? 0.0f : m->tracks.als.items.row(i).dot(user_vec);
+      }
+      blend_add(total, part, w.taste);
+    }
+  }
+  // The playlist's artists, and every catalog track by one of them.
+  std::vector<const catalog::Track*> tracks_of(n, nullptr);
+  for (std::size_t c = 0; c < n; ++c) tracks_of[c] = snap->track(TrackId(ci->ids[c]));
+  if (w.artist != 0) {
+    std::unordered_map<std::string, float> per_artist;
+    for (int32_t c : own_items)
+      if (const auto* t = tracks_of[static_cast<std::size_t>(c)]; t && !t->artist_ids.empty())
+        per_artist[t->artist_ids.front().str()] += 1.0f;
+    if (!per_artist.empty()) {
+      std::fill(part.begin(), part.end(), 0.0f);
+      for (const auto& [a, count] : per_artist)
+        for (const auto* t : snap->artist_tracks(ArtistId(a)))
+          if (auto c = ci->index.find(t->id.str()); c != ci->index.end() && !t->artist_ids.empty() &&
+                                                    t->artist_ids.front().str() == a)
+            part[static_cast<std::size_t>(c->second)] = count;
+      blend_add(total, part, w.artist);
+    }
+  }
+  std::vector<int32_t> order;
+  order.reserve(n);
+  for (int32_t c = 0; c < static_cast<int32_t>(n); ++c)
+    if (!own[static_cast<std::size_t>(c)] && std::isfinite(total[static_cast<std::size_t>(c)]) && tracks_of[static_cast<std::size_t>(c)])
+      order.push_back(c);
+  const std::size_t k = std::min(limit, order.size());
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(), [&](int32_t a, int32_t b) {
+    const float sa = total[static_cast<std::size_t>(a)], sb = total[static_cast<std::size_t>(b)];
+    return sa != sb ? sa > sb : ci->ids[static_cast<std::size_t>(a)] < ci->ids[static_cast<std::size_t>(b)];
+  });
+  std::vector<Scored> out;
+  out.reserve(k);
+  for (std::size_t i = 0; i < k; ++i)
+    out.push_back({ci->ids[static_cast<std::size_t>(order[i])], total[static_cast<std::size_t>(order[i])]});
   return out;
 }
 

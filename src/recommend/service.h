@@ -23,6 +23,7 @@
 #include "catalog/catalog.h"
 #include "common/metrics.h"
 #include "playlist/service.h"
+#include "recommend/comembership.h"
 #include "recommend/content.h"
 #include "recommend/model.h"
 #include "recommend/training.h"
@@ -73,6 +74,27 @@ struct ContentIndex {
   // Cold tracks (not in the model's track level): their content items and predicted factors.
   std::vector<int32_t> cold;
   FactorMatrix cold_factors;
+  // Content item -> the model's track index (-1: not in the model), for model_version.
+  std::vector<int32_t> model_track;
+};
+
+// "Recommended songs" under a playlist (for_playlist): every catalog track scored by four
+// components, each z-scored over the catalog's tracks (blend_add) and weighted:
+// - comembership: the co-membership model over public playlists (comembership.h), from the
+//   playlist's tracks;
+// - content: the sum of the content cosines (content.h) to the playlist's tracks;
+// - neighbors: the tracks level's RP3beta lists (what users played, saved and added to public
+//   playlists), from the playlist's tracks;
+// - taste: the viewer's own ALS score (a user the model was trained with);
+// - artist: how many of the playlist's tracks are by the track's first artist (catalog
+//   metadata: more by an artist the playlist already has).
+// Weights of the continuation bench (docs/benchmarks.md, "Through the API").
+struct PlaylistBlend {
+  float comembership = 1.0f;
+  float content = 0.5f;
+  float neighbors = 0.5f;
+  float taste = 0.1f;
+  float artist = 0.5f;
 };
 
 struct RecommendServiceOptions {
@@ -80,6 +102,8 @@ struct RecommendServiceOptions {
   TrainOptions train;
   SignalWeights weights;
   int max_per_artist = 0;  // 0: max(2, limit / 5) per answer
+  CoMembershipOptions playlists;  // the co-membership model over public playlists
+  PlaylistBlend playlist_blend;   // how "Recommended songs" under a playlist are scored
 };
 
 class RecommendService {
@@ -122,6 +146,11 @@ class RecommendService {
   // does not exist, naming it).
   Result<Recommendations> from_seeds(const Seeds& seeds, const std::vector<Tunable>& tunables, std::size_t limit,
                                      const std::optional<UserId>& user = std::nullopt);
+  // "Recommended songs" under a playlist holding `tracks` (ids, in playlist order): the best
+  // `limit` catalog tracks that are not in it, by the PlaylistBlend. Error::unavailable before
+  // the content index is built (follow() builds it; the caller falls back to from_seeds).
+  Result<std::vector<Scored>> for_playlist(const std::vector<std::string>& tracks, const std::optional<UserId>& viewer,
+                                           std::size_t limit);
   // Artists like `artist` (the model's neighbours, then artists sharing its genres).
   Result<std::vector<ArtistId>> related_artists(const ArtistId& artist, std::size_t limit);
   // The genres of the catalog, folded to lower case, sorted.
@@ -130,7 +159,9 @@ class RecommendService {
   void register_metrics(MetricsRegistry& metrics);
 
  private:
-  Result<TrainingSet> gather(int64_t now_ms, const std::function<bool(const std::string&, int, int)>& progress);
+  // `public_lists` gets each public playlist's catalog tracks (for the co-membership model).
+  Result<TrainingSet> gather(int64_t now_ms, const std::function<bool(const std::string&, int, int)>& progress,
+                             std::vector<std::vector<std::string>>* public_lists = nullptr);
   void swap_in(std::shared_ptr<const Model> m);
   // The user's latest signals as weights per level index (for fold-in and exclusions).
   Result<std::vector<std::pair<int32_t, float>>> fresh_history(const Model& m, const UserId& user, Level level,

@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 #include <unistd.h>
+#include <zlib.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -107,6 +109,7 @@ class ModelFileTest : public ::testing::Test {
     fs::remove_all(dir_);
     std::mt19937 rng(3);
     model_ = std::move(train_model(planted(rng), small_options())).value();
+    model_.playlists = CoMembership::build({{"a0", "a1", "a2"}, {"a1", "a2", "b3"}, {"b3", "b4"}});
   }
   void TearDown() override { fs::remove_all(dir_); }
   fs::path dir_;
@@ -130,7 +133,45 @@ TEST_F(ModelFileTest, RoundTripsExactly) {
   EXPECT_EQ(b.als_options.alpha, model_.als_options.alpha);
   EXPECT_EQ(b.weighting.kind, model_.weighting.kind);
   EXPECT_EQ(b.als_options.log_confidence, model_.als_options.log_confidence);
+  ASSERT_EQ(b.playlists.ids, model_.playlists.ids);
+  EXPECT_EQ(b.playlists.lists, 3);
+  EXPECT_EQ(b.playlists.lists_per_track, model_.playlists.lists_per_track);
+  EXPECT_EQ(b.playlists.neighbors.csr_col(), model_.playlists.neighbors.csr_col());
+  EXPECT_EQ(b.playlists.neighbors.csr_val(), model_.playlists.neighbors.csr_val());
+  EXPECT_EQ(b.playlists.find("b3"), model_.playlists.find("b3"));
   EXPECT_EQ(serialize_model(b), bytes);  // nothing lost either way
+}
+
+// A file of format 1 (before the playlist co-membership section) still loads, without it; a
+// format from the future is refused, naming it.
+TEST_F(ModelFileTest, ReadsFormatOneWithoutPlaylistsAndRefusesNewerFormats) {
+  Model plain = model_;
+  plain.playlists = CoMembership{};
+  std::string v2 = serialize_model(plain);
+  // Format 1 = the same bytes without the (empty) playlists section: lists (int32), ids
+  // (count), lists per track (count), offsets (count + one 0), neighbours, similarities
+  // (counts), the binary flag.
+  constexpr std::size_t kEmptySection = 4 + 8 + 8 + (8 + 8) + 8 + 8 + 1;
+  std::string v1 = v2.substr(0, v2.size() - 4 - kEmptySection);
+  const uint32_t one = 1;
+  std::memcpy(v1.data() + 8, &one, 4);
+  auto with_crc = [](std::string body) {
+    const auto crc = static_cast<uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(body.data()), static_cast<uInt>(body.size())));
+    body.append(reinterpret_cast<const char*>(&crc), 4);
+    return body;
+  };
+  auto old = parse_model(with_crc(v1));
+  ASSERT_TRUE(old.ok()) << old.error().message;
+  EXPECT_TRUE((*old)->playlists.empty());
+  EXPECT_EQ((*old)->tracks.ids, model_.tracks.ids);
+  // Written again it is format 2, byte for byte what the plain model gives.
+  EXPECT_EQ(serialize_model(**old), v2);
+  std::string future = v2.substr(0, v2.size() - 4);
+  const uint32_t three = 3;
+  std::memcpy(future.data() + 8, &three, 4);
+  auto refused = parse_model(with_crc(future));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("unknown format 3"), std::string::npos) << refused.error().message;
 }
 
 TEST_F(ModelFileTest, DamagedOrTruncatedFilesAreErrorsNotCrashes) {
