@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numbers>
+#include <random>
 #include <string>
 #include <utility>
 
@@ -268,7 +269,6 @@ std::vector<ContentNeighbor> ContentSpace::top(const Eigen::VectorXf& v, int k, 
                                                int32_t self) const {
   std::vector<ContentNeighbor> out;
   if (k <= 0 || items() == 0) return out;
-  const Eigen::VectorXf scores = vectors_ * v;
   std::vector<char> skip;
   if (!exclude.empty()) {
     skip.assign(static_cast<std::size_t>(items()), 0);
@@ -281,9 +281,9 @@ std::vector<ContentNeighbor> ContentSpace::top(const Eigen::VectorXf& v, int k, 
   // A heap of the best k so far, the worst of them on top.
   out.reserve(static_cast<std::size_t>(k) + 1);
   const auto* outer = vectors_.outerIndexPtr();
-  for (int32_t i = 0; i < items(); ++i) {
-    if (i == self || outer[i + 1] == outer[i] || (!skip.empty() && skip[static_cast<std::size_t>(i)])) continue;
-    const ContentNeighbor c{i, scores[i]};
+  const auto offer = [&](int32_t i, float similarity) {
+    if (i == self || outer[i + 1] == outer[i] || (!skip.empty() && skip[static_cast<std::size_t>(i)])) return;
+    const ContentNeighbor c{i, similarity};
     if (out.size() < static_cast<std::size_t>(k)) {
       out.push_back(c);
       std::push_heap(out.begin(), out.end(), better);
@@ -292,9 +292,121 @@ std::vector<ContentNeighbor> ContentSpace::top(const Eigen::VectorXf& v, int k, 
       out.back() = c;
       std::push_heap(out.begin(), out.end(), better);
     }
+  };
+  if (cells() > 0) {
+    // The probed cells only: each item's stored entries against the query.
+    const auto* cell_outer = cell_vectors_.outerIndexPtr();
+    const auto* inner = cell_vectors_.innerIndexPtr();
+    const auto* values = cell_vectors_.valuePtr();
+    const Eigen::VectorXf to_centroids = centroids_.transpose() * v;
+    int64_t scored = 0;
+    int done = 0;
+    for (int32_t c : probed_cells(to_centroids)) {
+      if (budget_ > 0 && done >= 2 && scored >= budget_) break;
+      ++done;
+      scored += cell_size(c);
+      for (int32_t r = cell_start_[static_cast<std::size_t>(c)]; r < cell_start_[static_cast<std::size_t>(c) + 1]; ++r) {
+        float dot = 0;
+        for (auto e = cell_outer[r]; e < cell_outer[r + 1]; ++e) dot += values[e] * v[inner[e]];
+        offer(cell_items_[static_cast<std::size_t>(r)], dot);
+      }
+    }
+  } else {
+    const Eigen::VectorXf scores = vectors_ * v;
+    for (int32_t i = 0; i < items(); ++i) offer(i, scores[i]);
   }
   std::sort(out.begin(), out.end(), better);
   return out;
+}
+
+std::vector<int32_t> ContentSpace::probed_cells(const Eigen::VectorXf& to_centroids) const {
+  std::vector<int32_t> order(static_cast<std::size_t>(to_centroids.size()));
+  for (int32_t c = 0; c < static_cast<int32_t>(order.size()); ++c) order[static_cast<std::size_t>(c)] = c;
+  const auto n = std::min<std::size_t>(order.size(), static_cast<std::size_t>(probe_));
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n), order.end(), [&](int32_t a, int32_t b) {
+    return to_centroids[a] != to_centroids[b] ? to_centroids[a] > to_centroids[b] : a < b;
+  });
+  order.resize(n);
+  return order;
+}
+
+Status ContentSpace::build_cells(int cells, int probe, int budget, uint64_t seed, int iterations, int sample) {
+  if (cells < 1 || probe < 1) return Error::invalid("cells and probe must be at least 1");
+  if (budget < 0) return Error::invalid("the budget must not be negative");
+  std::vector<int32_t> with_content;
+  for (int32_t i = 0; i < items(); ++i)
+    if (has_content(i)) with_content.push_back(i);
+  centroids_.resize(0, 0);
+  cell_start_.clear();
+  cell_items_.clear();
+  cell_vectors_.resize(0, 0);
+  probe_ = 0;
+  if (static_cast<int>(with_content.size()) < cells) return {};
+  std::mt19937_64 rng(seed);
+  std::vector<int32_t> train = with_content;
+  std::shuffle(train.begin(), train.end(), rng);
+  if (static_cast<int>(train.size()) > std::max(sample, cells)) train.resize(static_cast<std::size_t>(std::max(sample, cells)));
+  const auto* outer = vectors_.outerIndexPtr();
+  const auto* inner = vectors_.innerIndexPtr();
+  const auto* values = vectors_.valuePtr();
+  // Similarity of one item to every centroid: its entries times the centroids' rows.
+  Eigen::VectorXf sims(cells);
+  const auto nearest_cell = [&](int32_t i) {
+    sims.setZero();
+    for (auto e = outer[i]; e < outer[i + 1]; ++e) sims.noalias() += values[e] * centroids_.row(inner[e]).transpose();
+    Eigen::Index best = 0;
+    sims.maxCoeff(&best);
+    return static_cast<int32_t>(best);
+  };
+  using Centroids = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const auto add_item = [&](Centroids& into, int c, int32_t i) {
+    for (auto e = outer[i]; e < outer[i + 1]; ++e) into(inner[e], c) += values[e];
+  };
+  centroids_ = Centroids::Zero(dims(), cells);
+  for (int c = 0; c < cells; ++c) add_item(centroids_, c, train[static_cast<std::size_t>(c)]);
+  std::vector<int32_t> assigned(train.size(), 0);
+  std::uniform_int_distribution<std::size_t> any(0, train.size() - 1);
+  for (int round = 0; round < iterations; ++round) {
+    for (std::size_t t = 0; t < train.size(); ++t) assigned[t] = nearest_cell(train[t]);
+    Centroids next = Centroids::Zero(dims(), cells);
+    std::vector<int> members(static_cast<std::size_t>(cells), 0);
+    for (std::size_t t = 0; t < train.size(); ++t) {
+      add_item(next, assigned[t], train[t]);
+      ++members[static_cast<std::size_t>(assigned[t])];
+    }
+    for (int c = 0; c < cells; ++c) {
+      // An empty cell starts again from a random item.
+      if (members[static_cast<std::size_t>(c)] == 0) add_item(next, c, train[any(rng)]);
+      const float norm = next.col(c).norm();
+      if (norm > 0) next.col(c) /= norm;
+    }
+    centroids_ = std::move(next);
+  }
+  // Every item with content to its cell, grouped by cell.
+  std::vector<int32_t> cell_of(with_content.size());
+  std::vector<int32_t> count(static_cast<std::size_t>(cells) + 1, 0);
+  for (std::size_t k = 0; k < with_content.size(); ++k) {
+    cell_of[k] = nearest_cell(with_content[k]);
+    ++count[static_cast<std::size_t>(cell_of[k]) + 1];
+  }
+  cell_start_.assign(static_cast<std::size_t>(cells) + 1, 0);
+  for (int c = 0; c < cells; ++c) cell_start_[static_cast<std::size_t>(c) + 1] = cell_start_[static_cast<std::size_t>(c)] + count[static_cast<std::size_t>(c) + 1];
+  std::vector<int32_t> fill(cell_start_.begin(), cell_start_.end() - 1);
+  cell_items_.resize(with_content.size());
+  for (std::size_t k = 0; k < with_content.size(); ++k)
+    cell_items_[static_cast<std::size_t>(fill[static_cast<std::size_t>(cell_of[k])]++)] = with_content[k];
+  cell_vectors_.resize(static_cast<Eigen::Index>(cell_items_.size()), dims());
+  std::vector<int> row_sizes(cell_items_.size());
+  for (std::size_t r = 0; r < cell_items_.size(); ++r)
+    row_sizes[r] = static_cast<int>(outer[cell_items_[r] + 1] - outer[cell_items_[r]]);
+  cell_vectors_.reserve(row_sizes);
+  for (std::size_t r = 0; r < cell_items_.size(); ++r)
+    for (auto e = outer[cell_items_[r]]; e < outer[cell_items_[r] + 1]; ++e)
+      cell_vectors_.insert(static_cast<Eigen::Index>(r), inner[e]) = values[e];
+  cell_vectors_.makeCompressed();
+  probe_ = std::min(probe, cells);
+  budget_ = budget;
+  return {};
 }
 
 // ---- ColdStartMapping ----

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <unordered_map>
+#include <span>
 #include <unordered_set>
 
 #include "common/log.h"
@@ -60,21 +61,38 @@ double scale_of(const std::string& name) {
   return 0.5;
 }
 
-std::vector<Scored> top(const std::vector<float>& scores, const std::vector<std::string>& ids, std::size_t limit,
-                        const std::function<bool(int32_t)>& keep) {
+// The `limit` best of `scores` that `keep` accepts, best first (ties: lower id first). `keep`
+// (a catalog lookup, say) is asked only about the best candidates, in rounds of growing size,
+// not about every item: at a million tracks that pass alone would cost more than the answer.
+template <typename IdOf, typename Keep>
+std::vector<Scored> top_of(std::span<const float> scores, IdOf id_of, std::size_t limit, Keep keep) {
   std::vector<int32_t> order;
   order.reserve(scores.size());
   for (int32_t i = 0; i < static_cast<int32_t>(scores.size()); ++i)
-    if (std::isfinite(scores[static_cast<std::size_t>(i)]) && keep(i)) order.push_back(i);
-  const std::size_t n = std::min(limit, order.size());
-  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n), order.end(), [&](int32_t a, int32_t b) {
+    if (std::isfinite(scores[static_cast<std::size_t>(i)])) order.push_back(i);
+  const auto better = [&](int32_t a, int32_t b) {
     const float sa = scores[static_cast<std::size_t>(a)], sb = scores[static_cast<std::size_t>(b)];
-    return sa != sb ? sa > sb : ids[static_cast<std::size_t>(a)] < ids[static_cast<std::size_t>(b)];
-  });
+    return sa != sb ? sa > sb : id_of(a) < id_of(b);
+  };
   std::vector<Scored> out;
-  out.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) out.push_back({ids[static_cast<std::size_t>(order[i])], scores[static_cast<std::size_t>(order[i])]});
+  out.reserve(std::min(limit, order.size()));
+  std::size_t from = 0, round = limit + 16;
+  while (out.size() < limit && from < order.size()) {
+    const std::size_t to = std::min(order.size(), from + round);
+    std::partial_sort(order.begin() + static_cast<std::ptrdiff_t>(from), order.begin() + static_cast<std::ptrdiff_t>(to),
+                      order.end(), better);
+    for (std::size_t k = from; k < to && out.size() < limit; ++k)
+      if (keep(order[k])) out.push_back({id_of(order[k]), scores[static_cast<std::size_t>(order[k])]});
+    from = to;
+    round *= 4;
+  }
   return out;
+}
+
+std::vector<Scored> top(const std::vector<float>& scores, const std::vector<std::string>& ids, std::size_t limit,
+                        const std::function<bool(int32_t)>& keep) {
+  return top_of(std::span<const float>(scores), [&](int32_t i) -> const std::string& { return ids[static_cast<std::size_t>(i)]; },
+                limit, keep);
 }
 
 }  // namespace
@@ -148,13 +166,35 @@ Status RecommendService::refresh_content(bool force) {
       f.genres.insert(f.genres.end(), al->genres.begin(), al->genres.end());
       if (al->year && *al->year >= 1000 && *al->year <= 3000) f.year = *al->year;
     }
-    idx->index.emplace(t.id.str(), static_cast<int32_t>(idx->ids.size()));
+    const auto item = static_cast<int32_t>(idx->ids.size());
+    idx->index.emplace(t.id.str(), item);
     idx->ids.push_back(t.id.str());
+    std::vector<std::string> folded;
+    for (const auto& g : f.genres)
+      if (auto x = fold_genre(g); !x.empty() && std::find(folded.begin(), folded.end(), x) == folded.end())
+        folded.push_back(std::move(x));
+    for (auto& g : folded) idx->genre_tracks[std::move(g)].push_back(item);
     items.push_back(std::move(f));
+  }
+  // Each genre's most popular tracks (ties: catalog order).
+  for (auto& [genre, tracks] : idx->genre_tracks) {
+    std::vector<std::pair<int, int32_t>> by_pop;
+    by_pop.reserve(tracks.size());
+    for (int32_t item : tracks)
+      by_pop.push_back({src_.popularity ? src_.popularity(TrackId(idx->ids[static_cast<std::size_t>(item)])) : 0, item});
+    const std::size_t n = std::min(ContentIndex::kGenrePool, by_pop.size());
+    std::partial_sort(by_pop.begin(), by_pop.begin() + static_cast<std::ptrdiff_t>(n), by_pop.end(),
+                      [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
+    tracks.resize(n);
+    for (std::size_t k = 0; k < n; ++k) tracks[k] = by_pop[k].second;
   }
   auto space = ContentSpace::build(items);
   if (!space.ok()) return Error{space.error().code, "content vectors: " + space.error().message};
   idx->space = std::move(*space);
+  if (idx->ids.size() >= kContentCellsFrom) {
+    const int cells = static_cast<int>(std::lround(std::sqrt(static_cast<double>(idx->ids.size()))));
+    SEGUE_TRY(idx->space.build_cells(cells, 32, 30'000));
+  }
   // Cold tracks' factors, predicted from their content by a ridge map fitted on the tracks the
   // model knows with at least 3 listeners.
   if (m && m->tracks.size() > 0) {
@@ -395,16 +435,17 @@ Result<std::vector<Scored>> RecommendService::for_user(const UserId& user, Level
   if (level == Level::kTracks && u && content_index && content_index->cold.size() > 0 &&
       content_index->model_version == m->info.version) {
     const Eigen::VectorXf user_vec = l.als.users.row(*u).transpose();
-    const Eigen::VectorXf cold_scores = content_index->cold_factors * user_vec;
-    std::vector<Scored> cold;
-    for (std::size_t k = 0; k < content_index->cold.size(); ++k) {
-      const auto& id = content_index->ids[static_cast<std::size_t>(content_index->cold[k])];
-      if (!snap->track(TrackId(id))) continue;
-      cold.push_back({id, 0.8f * cold_scores[static_cast<Eigen::Index>(k)]});
-    }
+    const Eigen::VectorXf cold_scores = content_index->cold_factors * user_vec * 0.8f;
     std::unordered_set<std::string> played_now;
     for (int32_t i : played) played_now.insert(l.ids[static_cast<std::size_t>(i)]);
-    std::erase_if(cold, [&](const Scored& s) { return played_now.count(s.id) > 0; });
+    const auto cold_id = [&](int32_t k) -> const std::string& {
+      return content_index->ids[static_cast<std::size_t>(content_index->cold[static_cast<std::size_t>(k)])];
+    };
+    auto cold = top_of(std::span<const float>(cold_scores.data(), static_cast<std::size_t>(cold_scores.size())), cold_id,
+                       limit, [&](int32_t k) {
+                         const auto& id = cold_id(k);
+                         return snap->track(TrackId(id)) != nullptr && played_now.count(id) == 0;
+                       });
     ranked.insert(ranked.end(), cold.begin(), cold.end());
     std::stable_sort(ranked.begin(), ranked.end(), [](const Scored& a, const Scored& b) { return a.score > b.score; });
     if (ranked.size() > limit) ranked.resize(limit);
@@ -479,9 +520,23 @@ Result<Recommendations> RecommendService::from_seeds(const Seeds& seeds, const s
     }
     out.seeds.push_back(rep);
   }
+  const auto content_index = content();
   for (const auto& g : seeds.genres) {
     const std::string folded = fold_genre(g);
     SeedReport rep{g, "GENRE"};
+    if (content_index && content_index->catalog_version == static_cast<int64_t>(src_.catalog->loaded_version())) {
+      // The genre's most popular tracks, from the index.
+      if (auto it = content_index->genre_tracks.find(folded); it != content_index->genre_tracks.end())
+        for (int32_t item : it->second) {
+          const auto& id = content_index->ids[static_cast<std::size_t>(item)];
+          const auto* t = snap->track(TrackId(id));
+          if (!t || seed_tracks.count(id)) continue;
+          cand[id] += 0.75f + static_cast<float>(pop(t->id)) / 200.0f;
+          ++rep.initial_pool;
+        }
+      out.seeds.push_back(rep);
+      continue;
+    }
     for (const auto& t : snap->tracks()) {
       bool match = std::any_of(t.genres.begin(), t.genres.end(), [&](const auto& x) { return fold_genre(x) == folded; });
       if (!match)

@@ -76,7 +76,16 @@ struct ContentIndex {
   FactorMatrix cold_factors;
   // Content item -> the model's track index (-1: not in the model), for model_version.
   std::vector<int32_t> model_track;
+  // Folded genre (fold_genre) -> its tracks' content items, most popular first, at most
+  // kGenrePool: a genre seed's candidates without a pass over the catalog.
+  static constexpr std::size_t kGenrePool = 2'000;
+  std::unordered_map<std::string, std::vector<int32_t>> genre_tracks;
 };
+
+// From this many tracks on, the content index answers nearest() through an inverted file
+// (ContentSpace::build_cells: sqrt(tracks) cells, 32 probed, at most 30,000 tracks scored per
+// query) instead of a full pass; below, exactly.
+inline constexpr std::size_t kContentCellsFrom = 200'000;
 
 // "Recommended songs" under a playlist (for_playlist): every catalog track scored by four
 // components, each z-scored over the catalog's tracks (blend_add) and weighted:

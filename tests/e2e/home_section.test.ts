@@ -46,7 +46,7 @@ describe("home: Show all", () => {
     assert.equal(onShelf.length, 10);
 
     await main.getByRole("link", { name: "Show all: New releases for you" }).click();
-    await page.waitForURL(/\/home\/section\/new_releases$/);
+    await page.waitForURL(/\/shelf\/new_releases$/);
     await main.getByRole("heading", { level: 1, name: "New releases for you" }).waitFor();
     const whole = main.getByRole("list", { name: "New releases for you" });
     await whole.getByRole("listitem").nth(13).waitFor();

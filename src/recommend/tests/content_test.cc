@@ -70,6 +70,95 @@ TEST(Content, NeighboursStayInTheirCluster) {
   }
 }
 
+// Many random items over a few genres, for the inverted file.
+std::vector<ContentFeatures> cell_items(int n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0, 1);
+  std::vector<ContentFeatures> items(static_cast<std::size_t>(n));
+  for (auto& f : items) {
+    if (u(rng) < 0.9) f.audio = sound(60 + 140 * u(rng), u(rng), u(rng));
+    if (u(rng) < 0.8) f.genres = {"genre " + std::to_string(rng() % 12)};
+    f.year = 1960 + static_cast<int>(rng() % 60);
+  }
+  items[7] = ContentFeatures{};  // one with nothing: in no cell, nobody's neighbour
+  return items;
+}
+
+TEST(ContentCells, ProbingEveryCellGivesExactlyTheFullPass) {
+  auto items = cell_items(3000, 5);
+  auto exact = ContentSpace::build(items);
+  auto cells = ContentSpace::build(items);
+  ASSERT_TRUE(exact.ok() && cells.ok());
+  ASSERT_TRUE(cells->build_cells(40, 40).ok());
+  EXPECT_EQ(cells->cells(), 40);
+  int32_t placed = 0;
+  for (int c = 0; c < cells->cells(); ++c) placed += cells->cell_size(c);
+  EXPECT_EQ(placed, 2999);  // every item with content, once
+  const std::vector<int32_t> exclude{11, 12};
+  for (int32_t i : {0, 1, 7, 500, 2999}) {
+    auto a = exact->nearest(i, 25, exclude);
+    auto b = cells->nearest(i, 25, exclude);
+    ASSERT_TRUE(a.ok() && b.ok());
+    ASSERT_EQ(a->size(), b->size()) << "item " << i;
+    for (std::size_t k = 0; k < a->size(); ++k) {
+      EXPECT_EQ((*a)[k].item, (*b)[k].item) << "item " << i << " rank " << k;
+      EXPECT_NEAR((*a)[k].similarity, (*b)[k].similarity, 1e-5f);
+      EXPECT_NE((*b)[k].item, 11);
+    }
+  }
+}
+
+TEST(ContentCells, AFewProbedCellsFindMostOfTheNearestAndScoreOnlyThem) {
+  auto items = cell_items(6000, 9);
+  auto space = ContentSpace::build(items);
+  ASSERT_TRUE(space.ok());
+  std::vector<std::vector<int32_t>> truth;
+  for (int32_t q = 0; q < 200; ++q) {
+    auto nb = space->nearest(q * 29, 20);
+    ASSERT_TRUE(nb.ok());
+    std::vector<int32_t> ids;
+    for (const auto& n : *nb) ids.push_back(n.item);
+    truth.push_back(ids);
+  }
+  ASSERT_TRUE(space->build_cells(60, 6).ok());
+  int hits = 0, total = 0;
+  for (int32_t q = 0; q < 200; ++q) {
+    auto nb = space->nearest(q * 29, 20);
+    ASSERT_TRUE(nb.ok());
+    for (int32_t t : truth[static_cast<std::size_t>(q)]) {
+      ++total;
+      hits += std::any_of(nb->begin(), nb->end(), [&](const ContentNeighbor& n) { return n.item == t; });
+    }
+  }
+  // A tenth of the cells finds most of the true neighbours.
+  EXPECT_GT(static_cast<double>(hits) / total, 0.7);
+  // A budget of one item stops after the two most similar cells: fewer found.
+  ASSERT_TRUE(space->build_cells(60, 6, 1).ok());
+  int budget_hits = 0;
+  for (int32_t q = 0; q < 200; ++q) {
+    auto nb = space->nearest(q * 29, 20);
+    ASSERT_TRUE(nb.ok());
+    for (int32_t t : truth[static_cast<std::size_t>(q)])
+      budget_hits += std::any_of(nb->begin(), nb->end(), [&](const ContentNeighbor& n) { return n.item == t; });
+  }
+  EXPECT_LT(budget_hits, hits);
+  EXPECT_GT(budget_hits, 0);
+}
+
+TEST(ContentCells, BadSettingsAreRefusedAndTooFewItemsKeepTheFullPass) {
+  auto items = cell_items(50, 2);
+  auto space = ContentSpace::build(items);
+  ASSERT_TRUE(space.ok());
+  EXPECT_EQ(space->build_cells(0, 1).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(space->build_cells(4, 0).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(space->build_cells(4, 1, -1).error().code, ErrorCode::kInvalidArgument);
+  ASSERT_TRUE(space->build_cells(100, 4).ok());
+  EXPECT_EQ(space->cells(), 0);  // 49 items with content < 100 cells
+  auto nb = space->nearest(0, 60);
+  ASSERT_TRUE(nb.ok());
+  EXPECT_EQ(nb->size(), 48u);  // every other item with content
+}
+
 TEST(Content, AnItemWithOnlyTagsOrOnlyFeaturesIsStillPlaced) {
   auto items = two_clusters(4);
   ContentFeatures tags_only;  // not analysed yet

@@ -14,4 +14,4 @@ export const getHomeSection = (sectionId: string, offset: number, limit = 50, si
   api.get<HomeSectionPage>(`/v1/me/home/sections/${encodeURIComponent(sectionId)}`, { offset, limit }, signal);
 
 /** The page that shows a section in full. */
-export const homeSectionHref = (sectionId: string) => `/home/section/${encodeURIComponent(sectionId)}`;
+export const homeSectionHref = (sectionId: string) => `/shelf/${encodeURIComponent(sectionId)}`;

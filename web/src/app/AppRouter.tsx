@@ -56,7 +56,7 @@ export function AppRouter({ onRouteChange }: { onRouteChange: (url: string) => v
       <Route path="/playlist/:id" component={Playlist} />
       <Route path="/smart" component={Smart} />
       <Route path="/smart/:id" component={SmartEditor} />
-      <Route path="/home/section/:id" component={HomeSection} />
+      <Route path="/shelf/:id" component={HomeSection} />
       <Route path="/invite/:token" component={Invite} />
       <Route default component={NotFound} />
     </Router>
