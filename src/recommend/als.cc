@@ -125,6 +125,11 @@ void AlsModel::score(int32_t user, std::span<float> out) const {
 
 Eigen::VectorXf AlsModel::fold_in(std::span<const int32_t> idx, std::span<const float> w,
                                   const AlsOptions& options) const {
+  return items * fold_in_factors(idx, w, options);
+}
+
+Eigen::VectorXf AlsModel::fold_in_factors(std::span<const int32_t> idx, std::span<const float> w,
+                                          const AlsOptions& options) const {
   const int k = static_cast<int>(items.cols());
   // The Gram matrix costs items x factors^2; train_als keeps it so a fold-in does not redo it.
   Eigen::MatrixXf A = item_gram.rows() == k ? item_gram : Eigen::MatrixXf(items.transpose() * items);
@@ -136,8 +141,7 @@ Eigen::VectorXf AlsModel::fold_in(std::span<const int32_t> idx, std::span<const 
     A.noalias() += (c - 1.0f) * y.transpose() * y;
     b.noalias() += c * y.transpose();
   }
-  Eigen::VectorXf x = A.ldlt().solve(b);
-  return items * x;
+  return A.ldlt().solve(b);
 }
 
 AlsModel train_als(const Interactions& data, const AlsOptions& o, const std::function<bool(int, int)>& progress) {

@@ -43,6 +43,9 @@ struct AlsModel {
   // against the item factors), for users the model was not trained with.
   Eigen::VectorXf fold_in(std::span<const int32_t> items, std::span<const float> weights,
                           const AlsOptions& options) const;
+  // The folded-in user's factors themselves (fold_in() is items times these).
+  Eigen::VectorXf fold_in_factors(std::span<const int32_t> items, std::span<const float> weights,
+                                  const AlsOptions& options) const;
 };
 
 // `progress(iteration, iterations)` after each sweep; returning false stops early.

@@ -191,9 +191,9 @@ Status RecommendService::refresh_content(bool force) {
   auto space = ContentSpace::build(items);
   if (!space.ok()) return Error{space.error().code, "content vectors: " + space.error().message};
   idx->space = std::move(*space);
-  if (idx->ids.size() >= kContentCellsFrom) {
+  if (idx->ids.size() >= options_.content_cells_from) {
     const int cells = static_cast<int>(std::lround(std::sqrt(static_cast<double>(idx->ids.size()))));
-    SEGUE_TRY(idx->space.build_cells(cells, 32, 30'000));
+    SEGUE_TRY(idx->space.build_cells(cells, 32, 20'000));
   }
   // Cold tracks' factors, predicted from their content by a ridge map fitted on the tracks the
   // model knows with at least 3 listeners.
@@ -211,6 +211,19 @@ Status RecommendService::refresh_content(bool force) {
       aligned.row(c) = m->tracks.als.items.row(*i);
       if (m->tracks.degree[static_cast<std::size_t>(*i)] >= 3 && idx->space.has_content(c)) warm.push_back(c);
     }
+    idx->cold_position.assign(idx->ids.size(), -1);
+    for (std::size_t k = 0; k < idx->cold.size(); ++k) idx->cold_position[static_cast<std::size_t>(idx->cold[k])] = static_cast<int32_t>(k);
+    {
+      std::vector<int32_t> order(static_cast<std::size_t>(m->tracks.size()));
+      for (int32_t i = 0; i < m->tracks.size(); ++i) order[static_cast<std::size_t>(i)] = i;
+      const std::size_t n = std::min<std::size_t>(1'000, order.size());
+      std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n), order.end(), [&](int32_t a, int32_t b) {
+        const auto da = m->tracks.degree[static_cast<std::size_t>(a)], db = m->tracks.degree[static_cast<std::size_t>(b)];
+        return da != db ? da > db : a < b;
+      });
+      order.resize(n);
+      idx->popular_tracks = std::move(order);
+    }
     if (!warm.empty() && !idx->cold.empty()) {
       auto mapping = ColdStartMapping::fit(idx->space, aligned, warm, 1.0f);
       if (mapping.ok()) {
@@ -226,6 +239,7 @@ Status RecommendService::refresh_content(bool force) {
     } else {
       idx->cold.clear();
     }
+    if (idx->cold.empty()) std::fill(idx->cold_position.begin(), idx->cold_position.end(), -1);
   }
   std::lock_guard l(mu_);
   content_ = std::move(idx);
@@ -376,6 +390,87 @@ Result<std::vector<std::pair<int32_t, float>>> RecommendService::fresh_history(c
   return out;
 }
 
+std::vector<Scored> RecommendService::rank_track_candidates(const Model& m, const ContentIndex& ci,
+                                                            const catalog::Snapshot& snap, const Eigen::VectorXf& user_vec,
+                                                            const std::vector<int32_t>& history,
+                                                            const std::vector<char>& excluded, std::size_t limit) {
+  const ModelLevel& l = m.tracks;
+  std::vector<int32_t> warm, cold;  // model items; positions in ci.cold
+  std::vector<char> warm_seen(static_cast<std::size_t>(l.size()), 0), cold_seen(ci.cold.size(), 0);
+  const auto add_warm = [&](int32_t i) {
+    if (excluded[static_cast<std::size_t>(i)] || warm_seen[static_cast<std::size_t>(i)]) return;
+    warm_seen[static_cast<std::size_t>(i)] = 1;
+    warm.push_back(i);
+  };
+  const auto add_content_item = [&](int32_t c) {
+    if (c < 0 || static_cast<std::size_t>(c) >= ci.model_track.size()) return;
+    if (const int32_t i = ci.model_track[static_cast<std::size_t>(c)]; i >= 0) {
+      add_warm(i);
+    } else if (const int32_t k = ci.cold_position[static_cast<std::size_t>(c)]; k >= 0 && !cold_seen[static_cast<std::size_t>(k)]) {
+      cold_seen[static_cast<std::size_t>(k)] = 1;
+      cold.push_back(k);
+    }
+  };
+  // What they played most like their taste first: the 200 of their history the model scores best.
+  std::vector<std::pair<float, int32_t>> hist;
+  hist.reserve(history.size());
+  for (int32_t i : history) hist.push_back({l.als.items.row(i).dot(user_vec), i});
+  const std::size_t top_history = std::min<std::size_t>(200, hist.size());
+  std::partial_sort(hist.begin(), hist.begin() + static_cast<std::ptrdiff_t>(top_history), hist.end(),
+                    [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
+  // 1. The model's neighbours of those tracks.
+  for (std::size_t h = 0; h < top_history; ++h) {
+    const auto nb = l.neighbors.neighbors_of(hist[h].second);
+    for (std::size_t k = 0; k < nb.size() && k < 50; ++k) add_warm(nb[k]);
+  }
+  // 2. Tracks of the artists of their 30 best, and of those artists' model neighbours.
+  std::unordered_set<std::string> artists;
+  for (std::size_t h = 0; h < std::min<std::size_t>(30, top_history); ++h)
+    if (const auto* t = snap.track(TrackId(l.ids[static_cast<std::size_t>(hist[h].second)]))) {
+      for (const auto& a : t->artist_ids) {
+        if (artists.size() >= 100) break;
+        artists.insert(a.str());
+        if (auto ai = m.artists.find(a.str()))
+          for (int32_t n : m.artists.neighbors.neighbors_of(*ai).first(std::min<std::size_t>(
+                   5, m.artists.neighbors.neighbors_of(*ai).size())))
+            artists.insert(m.artists.ids[static_cast<std::size_t>(n)]);
+      }
+    }
+  for (const auto& a : artists) {
+    int n = 0;
+    for (const auto* t : snap.artist_tracks(ArtistId(a))) {
+      if (++n > 30) break;
+      if (auto c = ci.index.find(t->id.str()); c != ci.index.end()) add_content_item(c->second);
+    }
+  }
+  // 3. What sounds like their two best (reaches tracks nobody played yet).
+  for (std::size_t h = 0; h < std::min<std::size_t>(2, top_history); ++h)
+    if (auto c = ci.index.find(l.ids[static_cast<std::size_t>(hist[h].second)]); c != ci.index.end()) {
+      auto near = ci.space.nearest(c->second, 50);
+      if (near.ok())
+        for (const auto& n : *near) add_content_item(n.item);
+    }
+  // 4. The popular, so there is always enough.
+  for (int32_t i : ci.popular_tracks) add_warm(i);
+
+  std::vector<Scored> scored;
+  scored.reserve(warm.size() + cold.size());
+  for (int32_t i : warm) {
+    const auto& id = l.ids[static_cast<std::size_t>(i)];
+    if (snap.track(TrackId(id))) scored.push_back({id, l.als.items.row(i).dot(user_vec)});
+  }
+  if (ci.cold_factors.rows() == static_cast<Eigen::Index>(ci.cold.size()))
+    for (int32_t k : cold) {
+      const auto& id = ci.ids[static_cast<std::size_t>(ci.cold[static_cast<std::size_t>(k)])];
+      if (snap.track(TrackId(id))) scored.push_back({id, 0.8f * ci.cold_factors.row(k).dot(user_vec)});
+    }
+  const std::size_t n = std::min(limit, scored.size());
+  std::partial_sort(scored.begin(), scored.begin() + static_cast<std::ptrdiff_t>(n), scored.end(),
+                    [](const Scored& a, const Scored& b) { return a.score != b.score ? a.score > b.score : a.id < b.id; });
+  scored.resize(n);
+  return scored;
+}
+
 Result<std::vector<Scored>> RecommendService::for_user(const UserId& user, Level level, std::size_t limit) {
   auto m = model();
   auto snap = src_.catalog->snapshot();
@@ -395,6 +490,50 @@ Result<std::vector<Scored>> RecommendService::for_user(const UserId& user, Level
   const ModelLevel& l = level == Level::kTracks ? m->tracks : m->artists;
   std::vector<int32_t> played;
   SEGUE_ASSIGN_OR_RETURN(auto fresh, fresh_history(*m, user, level, played));
+  // At catalog scale, candidates instead of every track (kTrackCandidatesFrom).
+  if (auto ci = content(); level == Level::kTracks && ci && ci->model_version == m->info.version &&
+                           static_cast<std::size_t>(l.size()) + ci->cold.size() >= options_.track_candidates_from) {
+    std::vector<char> excluded(static_cast<std::size_t>(l.size()), 0);
+    for (int32_t i : played) excluded[static_cast<std::size_t>(i)] = 1;
+    std::vector<int32_t> history;
+    std::vector<int32_t> items;
+    std::vector<float> weights;
+    for (const auto& [i, v] : fresh) {
+      if (v <= 0) {
+        excluded[static_cast<std::size_t>(i)] = 1;  // skipped more than played
+      } else {
+        items.push_back(i);
+        weights.push_back(v);
+      }
+    }
+    Eigen::VectorXf user_vec;
+    const auto u = m->find_user(user.str());
+    if (u) {
+      user_vec = l.als.users.row(*u).transpose();
+      for (int32_t i : l.seen.items_of(*u)) {
+        excluded[static_cast<std::size_t>(i)] = 1;
+        history.push_back(i);
+      }
+      for (int32_t i : l.disliked[static_cast<std::size_t>(*u)]) excluded[static_cast<std::size_t>(i)] = 1;
+    } else if (!items.empty()) {
+      std::vector<float> values(weights.size());
+      m->weighting.apply(weights, values);  // as the model's users were weighted
+      user_vec = l.als.fold_in_factors(items, values, m->als_options);
+    }
+    history.insert(history.end(), items.begin(), items.end());
+    if (user_vec.size() == 0) {
+      // No taste at all: the most popular tracks.
+      std::vector<Scored> out;
+      for (int32_t i : ci->popular_tracks) {
+        if (out.size() >= limit) break;
+        const auto& id = l.ids[static_cast<std::size_t>(i)];
+        if (!excluded[static_cast<std::size_t>(i)] && snap->track(TrackId(id)))
+          out.push_back({id, static_cast<float>(l.degree[static_cast<std::size_t>(i)])});
+      }
+      return out;
+    }
+    return rank_track_candidates(*m, *ci, *snap, user_vec, history, excluded, limit);
+  }
   std::vector<float> scores(static_cast<std::size_t>(l.size()), 0.0f);
   std::vector<char> excluded(static_cast<std::size_t>(l.size()), 0);
   for (int32_t i : played) excluded[static_cast<std::size_t>(i)] = 1;

@@ -78,9 +78,19 @@ struct ContentIndex {
   std::vector<int32_t> model_track;
   // Folded genre (fold_genre) -> its tracks' content items, most popular first, at most
   // kGenrePool: a genre seed's candidates without a pass over the catalog.
-  static constexpr std::size_t kGenrePool = 2'000;
+  static constexpr std::size_t kGenrePool = 500;
   std::unordered_map<std::string, std::vector<int32_t>> genre_tracks;
+  // Content item -> its position in `cold` (-1: not cold), for model_version.
+  std::vector<int32_t> cold_position;
+  // The model's most popular tracks (by listeners), for model_version: a candidate pool of last
+  // resort at catalog scale.
+  std::vector<int32_t> popular_tracks;
 };
+
+// From this many tracks (the model's and the cold ones together), a user's ranking of tracks
+// scores candidates (about 10,000: the model's neighbours of what they played, tracks of the
+// artists the model ranks for them, content neighbours, the popular) instead of every track.
+inline constexpr std::size_t kTrackCandidatesFrom = 200'000;
 
 // From this many tracks on, the content index answers nearest() through an inverted file
 // (ContentSpace::build_cells: sqrt(tracks) cells, 32 probed, at most 30,000 tracks scored per
@@ -111,6 +121,9 @@ struct RecommendServiceOptions {
   TrainOptions train;
   SignalWeights weights;
   int max_per_artist = 0;  // 0: max(2, limit / 5) per answer
+  // Catalog scale (tests lower them): kContentCellsFrom and kTrackCandidatesFrom.
+  std::size_t content_cells_from = kContentCellsFrom;
+  std::size_t track_candidates_from = kTrackCandidatesFrom;
   CoMembershipOptions playlists;  // the co-membership model over public playlists
   PlaylistBlend playlist_blend;   // how "Recommended songs" under a playlist are scored
 };
@@ -173,6 +186,10 @@ class RecommendService {
                              std::vector<std::vector<std::string>>* public_lists = nullptr);
   void swap_in(std::shared_ptr<const Model> m);
   // The user's latest signals as weights per level index (for fold-in and exclusions).
+  // for_user at catalog scale (kTrackCandidatesFrom): the best of the candidates.
+  std::vector<Scored> rank_track_candidates(const Model& m, const ContentIndex& ci, const catalog::Snapshot& snap,
+                                            const Eigen::VectorXf& user_vec, const std::vector<int32_t>& history,
+                                            const std::vector<char>& excluded, std::size_t limit);
   Result<std::vector<std::pair<int32_t, float>>> fresh_history(const Model& m, const UserId& user, Level level,
                                                                std::vector<int32_t>& played);
 

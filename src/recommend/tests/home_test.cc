@@ -358,5 +358,73 @@ TEST_F(HomeTest, AShelfEarnsOneRewardPerImpression) {
   EXPECT_DOUBLE_EQ(report->logged.value, 1.0);
 }
 
+// At catalog scale a user's ranking scores candidates (the model's neighbours, their artists'
+// tracks, content neighbours through the inverted file, the popular) instead of every track. On a
+// catalog this small the candidates are every track, so both ways must rank alike.
+TEST_F(HomeTest, CandidatesAtCatalogScaleRankLikeTheFullPass) {
+  auto snap = catalog_->snapshot();
+  ASSERT_EQ(snap->tracks().size(), 9u);
+  std::vector<TrackId> tracks;
+  for (const auto& t : snap->tracks()) tracks.push_back(t.id);
+  const int64_t t0 = events::wall_clock_ms() - events::kDayMs;
+  std::vector<events::Event> plays;
+  // Twelve users, each playing a different handful of the nine tracks (some several times).
+  std::mt19937 rng(11);
+  for (int u = 0; u < 12; ++u)
+    for (int k = 0; k < 5; ++k)
+      plays.push_back(play(events::testing::user(100 + u), tracks[(u + k * (1 + u % 3)) % 7], t0 + u * 1000 + k, 60'000, ""));
+  ASSERT_TRUE(log_->append(plays).ok());
+  ASSERT_TRUE(log_->catch_up().ok());
+  ASSERT_TRUE(recommend_->train().ok());
+  ASSERT_TRUE(recommend_->refresh_content(true).ok());
+
+  RecommendService::Sources rs;
+  rs.taste_db = &log_->derived_db(TasteConsumer::kName);
+  rs.db = db_.get();
+  rs.catalog = catalog_.get();
+  rs.library = library_.get();
+  RecommendServiceOptions ro;
+  ro.models_dir = (fs::path(tmp_.derived_dir()).parent_path() / "models").string();
+  ro.track_candidates_from = 1;
+  ro.content_cells_from = 1;
+  RecommendService scaled(std::move(rs), ro);
+  ASSERT_TRUE(scaled.load().ok());
+  ASSERT_TRUE(scaled.refresh_content(true).ok());
+  ASSERT_GT(scaled.content()->space.cells(), 0);  // the inverted file is in use
+  ASSERT_EQ(recommend_->content()->space.cells(), 0);
+
+  for (int u : {100, 104, 108, 111}) {
+    const UserId user = events::testing::user(u);
+    auto full = recommend_->for_user(user, Level::kTracks, 20);
+    auto cand = scaled.for_user(user, Level::kTracks, 20);
+    ASSERT_TRUE(full.ok() && cand.ok());
+    ASSERT_FALSE(cand->empty());
+    ASSERT_EQ(full->size(), cand->size()) << "user " << u;
+    for (std::size_t k = 0; k < full->size(); ++k) {
+      EXPECT_EQ((*full)[k].id, (*cand)[k].id) << "user " << u << " rank " << k;
+      EXPECT_NEAR((*full)[k].score, (*cand)[k].score, 1e-4f);
+    }
+  }
+  // A user nobody trained: folded in from their latest plays in both ways.
+  const UserId fresh = events::testing::user(300);
+  ASSERT_TRUE(log_->append({play(fresh, tracks[0], t0 + 50'000, 60'000, ""), play(fresh, tracks[1], t0 + 51'000, 60'000, "")}).ok());
+  ASSERT_TRUE(log_->catch_up().ok());
+  auto full = recommend_->for_user(fresh, Level::kTracks, 20);
+  auto cand = scaled.for_user(fresh, Level::kTracks, 20);
+  ASSERT_TRUE(full.ok() && cand.ok());
+  ASSERT_FALSE(cand->empty());
+  for (const auto& s : *cand) {
+    EXPECT_NE(s.id, tracks[0].str());  // never what they played
+    EXPECT_NE(s.id, tracks[1].str());
+  }
+  // Both rank what the model knows; candidates also score the tracks nobody played (7 and 8)
+  // with the folded-in taste, which the full pass does only for trained users.
+  for (const auto& s : *full)
+    EXPECT_TRUE(std::any_of(cand->begin(), cand->end(), [&](const Scored& c) { return c.id == s.id; })) << s.id;
+  for (const auto& c : *cand)
+    if (std::none_of(full->begin(), full->end(), [&](const Scored& s) { return c.id == s.id; }))
+      EXPECT_TRUE(c.id == tracks[7].str() || c.id == tracks[8].str()) << c.id;
+}
+
 }  // namespace
 }  // namespace segue::recommend
