@@ -20,10 +20,8 @@ Recall@20 = hits / min(20, hidden), NDCG@20 with binary relevance, averaged over
 hidden artists; printed as `RESULT bench=recommend_api model=... recall20=... ndcg20=... users=...`.
 Python 3 standard library only.
 """
-import base64
 import collections
 import concurrent.futures
-import hashlib
 import json
 import math
 import os
@@ -34,6 +32,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+
+from oauth import login, percentile
 
 K = 20
 HIDE = 0.2
@@ -245,40 +245,6 @@ def baselines(out):
 # query
 
 
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-OPENER = urllib.request.build_opener(NoRedirect)
-
-
-def b64url(b):
-    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
-
-
-def login(base, client_id, redirect, user, password):
-    verifier = b64url(os.urandom(48))
-    challenge = b64url(hashlib.sha256(verifier.encode()).digest())
-    form = urllib.parse.urlencode({
-        "client_id": client_id, "redirect_uri": redirect, "response_type": "code", "scope": "user-top-read",
-        "state": "bench", "code_challenge": challenge, "code_challenge_method": "S256",
-        "username": user, "password": password, "action": "allow"}).encode()
-    try:
-        r = OPENER.open(urllib.request.Request(base + "/authorize", data=form), timeout=60)
-        location = r.headers.get("Location", "")
-        status = r.status
-    except urllib.error.HTTPError as e:
-        location, status = e.headers.get("Location", ""), e.code
-    code = urllib.parse.parse_qs(urllib.parse.urlsplit(location).query).get("code", [""])[0]
-    if not code:
-        raise RuntimeError("authorize for %s: HTTP %s, Location %r" % (user, status, location))
-    form = urllib.parse.urlencode({"grant_type": "authorization_code", "code": code, "redirect_uri": redirect,
-                                   "client_id": client_id, "code_verifier": verifier}).encode()
-    with urllib.request.urlopen(urllib.request.Request(base + "/api/token", data=form), timeout=60) as r:
-        return json.load(r)["access_token"]
-
-
 def recommendations(base, token):
     req = urllib.request.Request(base + "/v1/me/recommendations?type=artist&limit=%d" % K,
                                  headers={"Authorization": "Bearer " + token})
@@ -293,11 +259,6 @@ def recommendations(base, token):
     return status, body, ms
 
 
-def percentile(xs, p):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(math.ceil(p / 100.0 * len(xs))) - 1)] if xs else float("nan")
-
-
 def query(out, base, client_id, redirect, password, threads):
     d = load(out)
     items = d["items"]
@@ -307,7 +268,7 @@ def query(out, base, client_id, redirect, password, threads):
 
     # The server loads the published model at start; wait until it answers from it.
     first = split[0]["user"]
-    token = login(base, client_id, redirect, first, password)
+    token = login(base, client_id, redirect, first, password, "user-top-read")
     for _ in range(120):
         status, body, _ms = recommendations(base, token)
         if status == 200 and json.loads(body).get("model_version"):
@@ -319,7 +280,7 @@ def query(out, base, client_id, redirect, password, threads):
     t0 = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(threads) as pool:
         tokens = dict(zip([s["user"] for s in split],
-                          pool.map(lambda s: login(base, client_id, redirect, s["user"], password), split)))
+                          pool.map(lambda s: login(base, client_id, redirect, s["user"], password, "user-top-read"), split)))
     login_s = time.monotonic() - t0
 
     # Each user asked once; sequentially (one connection at a time), so the latencies are the

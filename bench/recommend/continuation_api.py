@@ -23,11 +23,9 @@
 Prints `RESULT bench=recommend_continuation_api model=server rprec=... recall20=... ndcg20=...
 playlists=...`. Python 3 standard library only.
 """
-import base64
 import concurrent.futures
 import csv
 import gzip
-import hashlib
 import json
 import math
 import os
@@ -36,6 +34,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+
+from oauth import login, percentile
 
 K = 20
 MAX_LIMIT = 50
@@ -98,39 +98,6 @@ def prepare(data, split_tsv, out):
         file=sys.stderr)
 
 
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-OPENER = urllib.request.build_opener(NoRedirect)
-
-
-def b64url(b):
-    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
-
-
-def login(base, client_id, redirect, user, password):
-    verifier = b64url(os.urandom(48))
-    challenge = b64url(hashlib.sha256(verifier.encode()).digest())
-    form = urllib.parse.urlencode({
-        "client_id": client_id, "redirect_uri": redirect, "response_type": "code", "scope": SCOPES,
-        "state": "bench", "code_challenge": challenge, "code_challenge_method": "S256",
-        "username": user, "password": password, "action": "allow"}).encode()
-    try:
-        r = OPENER.open(urllib.request.Request(base + "/authorize", data=form), timeout=60)
-        location, status = r.headers.get("Location", ""), r.status
-    except urllib.error.HTTPError as e:
-        location, status = e.headers.get("Location", ""), e.code
-    code = urllib.parse.parse_qs(urllib.parse.urlsplit(location).query).get("code", [""])[0]
-    if not code:
-        raise RuntimeError("authorize for %s: HTTP %s, Location %r" % (user, status, location))
-    form = urllib.parse.urlencode({"grant_type": "authorization_code", "code": code, "redirect_uri": redirect,
-                                   "client_id": client_id, "code_verifier": verifier}).encode()
-    with urllib.request.urlopen(urllib.request.Request(base + "/api/token", data=form), timeout=60) as r:
-        return json.load(r)["access_token"]
-
-
 def call(base, path, token, data=None, content_type=None):
     headers = {"Authorization": "Bearer " + token}
     if content_type:
@@ -154,7 +121,7 @@ def create(out, base, client_id, redirect, password, threads):
     split = load_split(out)
 
     def one(s):
-        token = login(base, client_id, redirect, s["user"], password)
+        token = login(base, client_id, redirect, s["user"], password, SCOPES)
         with open(os.path.join(out, "playlists", "%d.json" % s["n"]), "rb") as f:
             body = f.read()
         q = urllib.parse.urlencode({"public": "true", "format": "json"})
@@ -181,11 +148,6 @@ def create(out, base, client_id, redirect, password, threads):
     print("RESULT bench=recommend_continuation_api_import playlists=%d unmatched=%d" % (len(created), unmatched))
     if unmatched * 100 > sum(len(s["visible"]) for s in split):
         raise SystemExit("more than 1 % of the visible tracks did not match the catalog")
-
-
-def percentile(xs, p):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(math.ceil(p / 100.0 * len(xs))) - 1)] if xs else float("nan")
 
 
 def query(out, base, threads):

@@ -6,26 +6,22 @@ each, so the figures are the server's latency and not a queue's.
 usage: serve.py BASE CLIENT_ID REDIRECT PASSWORD USERS_FILE SEEDS_FILE REQUESTS TRACKS
 Prints `RESULT bench=recommend_serve endpoint=... n=... p50_ms=... p90_ms=... p99_ms=... max_ms=...`.
 """
-import base64
-import hashlib
 import http.client
 import json
-import math
-import os
 import random
 import sys
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 import time
 
+from oauth import login, percentile
+
 SCOPES = "user-top-read user-read-private user-library-read user-library-modify"
 
 
-def b64url(b):
-    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
-
-
 class Client:
+    """One keep-alive connection; request() returns (status, Location, body, milliseconds)."""
+
     def __init__(self, base):
         u = urllib.parse.urlsplit(base)
         self.host, self.port = u.hostname, u.port
@@ -44,31 +40,6 @@ class Client:
                 self.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
                 if attempt:
                     raise
-
-
-def login(base, client_id, redirect, user, password):
-    c = Client(base)
-    verifier = b64url(os.urandom(48))
-    challenge = b64url(hashlib.sha256(verifier.encode()).digest())
-    form = urllib.parse.urlencode({
-        "client_id": client_id, "redirect_uri": redirect, "response_type": "code", "scope": SCOPES,
-        "state": "bench", "code_challenge": challenge, "code_challenge_method": "S256",
-        "username": user, "password": password, "action": "allow"})
-    st, loc, body, _ = c.request("POST", "/authorize", form, {"Content-Type": "application/x-www-form-urlencoded"})
-    code = urllib.parse.parse_qs(urllib.parse.urlsplit(loc).query).get("code", [""])[0]
-    if not code:
-        raise RuntimeError("authorize for %s: HTTP %s %r" % (user, st, body[:200]))
-    form = urllib.parse.urlencode({"grant_type": "authorization_code", "code": code, "redirect_uri": redirect,
-                                   "client_id": client_id, "code_verifier": verifier})
-    st, _, body, _ = c.request("POST", "/api/token", form, {"Content-Type": "application/x-www-form-urlencoded"})
-    if st != 200:
-        raise RuntimeError("token for %s: HTTP %s %r" % (user, st, body[:200]))
-    return json.loads(body)["access_token"]
-
-
-def percentile(xs, p):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(math.ceil(p / 100.0 * len(xs))) - 1)] if xs else float("nan")
 
 
 def report(endpoint, ms, tracks, extra=""):
@@ -90,7 +61,7 @@ def main():
         seeds[kind].append(value)
     t0 = time.monotonic()
     with ThreadPoolExecutor(4) as pool:
-        tokens = list(pool.map(lambda u: login(base, client_id, redirect, u, password), users))
+        tokens = list(pool.map(lambda u: login(base, client_id, redirect, u, password, SCOPES), users))
     print("== %d users logged in in %.1f s" % (len(tokens), time.monotonic() - t0), file=sys.stderr)
     rng = random.Random(1)
     c = Client(base)

@@ -121,6 +121,11 @@ class AnalysisService {
 
   std::optional<TrackSound> track(const TrackId& id) const;
   AnalysisProgress progress() const;
+  // Bumped whenever the results in memory change: a reader can tell that nothing changed.
+  uint64_t generation() const {
+    std::lock_guard l(mu_);
+    return generation_;
+  }
   // segue_analysis_* gauges of progress().
   void register_metrics(MetricsRegistry& metrics) const;
   // The failure reasons of files whose analysis failed, by file id.

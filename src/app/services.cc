@@ -459,7 +459,7 @@ void connect_analysis(Services& s) {
     auto sound = analysis->track(t);
     if (!sound) return std::nullopt;
     return sound->features;
-  });
+  }, [analysis = s.analysis.get()] { return analysis->generation(); });
   s.smart_playlists->set_features([analysis = s.analysis.get()](const TrackId& t) -> std::optional<recommend::smart::AudioValues> {
     auto sound = analysis->track(t);
     if (!sound) return std::nullopt;

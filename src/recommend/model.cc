@@ -146,6 +146,20 @@ void write_playlists(Writer& w, const CoMembership& c) {
   w.pod<uint8_t>(c.neighbors.binary() ? 1 : 0);
 }
 
+
+// The neighbour lists of `n` items as the writer stored them (CSR arrays and the binary flag).
+Status read_neighbors(Reader& r, int32_t n, ItemNeighbors& out) {
+  std::vector<int64_t> ptr;
+  std::vector<int32_t> col;
+  std::vector<float> val;
+  uint8_t binary = 0;
+  if (!r.vec(ptr) || !r.vec(col) || !r.vec(val) || !r.pod(binary)) return Error::corruption("neighbours");
+  if (ptr.size() != static_cast<std::size_t>(n) + 1) return Error::corruption("neighbour count");
+  auto nb = ItemNeighbors::from_csr(std::move(ptr), std::move(col), std::move(val), binary != 0);
+  if (!nb.ok()) return Error::corruption("neighbours");
+  out = std::move(*nb);
+  return {};
+}
 Status read_playlists(Reader& r, CoMembership& c) {
   auto bad = [](const char* what) { return Error::corruption(std::string("model file: playlists: ") + what); };
   if (!r.pod(c.lists) || c.lists < 0) return bad("count");
@@ -156,15 +170,7 @@ Status read_playlists(Reader& r, CoMembership& c) {
   if (!r.vec(c.lists_per_track) || c.lists_per_track.size() != c.ids.size()) return bad("lists per track");
   for (int32_t d : c.lists_per_track)
     if (d < 0 || d > c.lists) return bad("lists per track");
-  std::vector<int64_t> ptr;
-  std::vector<int32_t> col;
-  std::vector<float> val;
-  uint8_t binary = 0;
-  if (!r.vec(ptr) || !r.vec(col) || !r.vec(val) || !r.pod(binary)) return bad("neighbours");
-  if (ptr.size() != static_cast<std::size_t>(n) + 1) return bad("neighbour count");
-  auto nb = ItemNeighbors::from_csr(std::move(ptr), std::move(col), std::move(val), binary != 0);
-  if (!nb.ok()) return bad("neighbours");
-  c.neighbors = std::move(*nb);
+  if (auto st = read_neighbors(r, n, c.neighbors); !st.ok()) return bad(st.error().message.c_str());
   return {};
 }
 
@@ -200,15 +206,7 @@ Status read_level(Reader& r, ModelLevel& l, std::size_t users_expected, int fact
     for (int32_t i : v)
       if (i < 0 || i >= n) return bad("disliked index");
   }
-  std::vector<int64_t> ptr;
-  std::vector<int32_t> col;
-  std::vector<float> val;
-  uint8_t binary = 0;
-  if (!r.vec(ptr) || !r.vec(col) || !r.vec(val) || !r.pod(binary)) return bad("neighbours");
-  if (ptr.size() != static_cast<std::size_t>(n) + 1) return bad("neighbour count");
-  auto nb = ItemNeighbors::from_csr(std::move(ptr), std::move(col), std::move(val), binary != 0);
-  if (!nb.ok()) return bad("neighbours");
-  l.neighbors = std::move(*nb);
+  if (auto st = read_neighbors(r, n, l.neighbors); !st.ok()) return bad(st.error().message.c_str());
   l.degree = l.seen.item_degrees();
   return {};
 }

@@ -148,13 +148,18 @@ Status RecommendService::refresh_content(bool force) {
   auto m = model();
   const std::string version = m ? m->info.version : "";
   const int64_t now = now_ms();
-  if (auto cur = content(); !force && cur && cur->catalog_version == catalog_version && cur->model_version == version &&
-                            now - cur->built_at_ms < 10 * 60 * 1000)
-    return {};
+  const uint64_t generation = features_generation_ ? features_generation_() : 0;
+  if (auto cur = content(); !force && cur && cur->catalog_version == catalog_version && cur->model_version == version) {
+    // New analyses come in continuously while a library is analysed: at most one rebuild every
+    // 10 minutes for them (a million tracks take about a minute of a core), none without any.
+    const bool features_changed = !features_generation_ || cur->features_generation != generation;
+    if (!features_changed || now - cur->built_at_ms < options_.content_refresh_ms) return {};
+  }
   auto idx = std::make_shared<ContentIndex>();
   idx->catalog_version = catalog_version;
   idx->model_version = version;
   idx->built_at_ms = now;
+  idx->features_generation = generation;
   std::vector<ContentFeatures> items;
   items.reserve(snap->tracks().size());
   for (const auto& t : snap->tracks()) {
@@ -420,6 +425,7 @@ std::vector<Scored> RecommendService::rank_track_candidates(const Model& m, cons
                     [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
   // 1. The model's neighbours of those tracks.
   for (std::size_t h = 0; h < top_history; ++h) {
+    if (hist[h].second >= l.neighbors.items()) continue;
     const auto nb = l.neighbors.neighbors_of(hist[h].second);
     for (std::size_t k = 0; k < nb.size() && k < 50; ++k) add_warm(nb[k]);
   }
@@ -430,10 +436,10 @@ std::vector<Scored> RecommendService::rank_track_candidates(const Model& m, cons
       for (const auto& a : t->artist_ids) {
         if (artists.size() >= 100) break;
         artists.insert(a.str());
-        if (auto ai = m.artists.find(a.str()))
-          for (int32_t n : m.artists.neighbors.neighbors_of(*ai).first(std::min<std::size_t>(
-                   5, m.artists.neighbors.neighbors_of(*ai).size())))
-            artists.insert(m.artists.ids[static_cast<std::size_t>(n)]);
+        if (auto ai = m.artists.find(a.str()); ai && *ai < m.artists.neighbors.items()) {
+          const auto nb = m.artists.neighbors.neighbors_of(*ai);
+          for (int32_t n : nb.first(std::min<std::size_t>(5, nb.size()))) artists.insert(m.artists.ids[static_cast<std::size_t>(n)]);
+        }
       }
     }
   for (const auto& a : artists) {

@@ -68,6 +68,7 @@ struct ContentIndex {
   int64_t catalog_version = -1;  // the catalog's loaded_version() it was built from
   std::string model_version;
   int64_t built_at_ms = 0;
+  uint64_t features_generation = 0;  // of the audio features it was built with
   std::vector<std::string> ids;  // content item -> track id
   std::unordered_map<std::string, int32_t> index;
   ContentSpace space;
@@ -124,6 +125,8 @@ struct RecommendServiceOptions {
   // Catalog scale (tests lower them): kContentCellsFrom and kTrackCandidatesFrom.
   std::size_t content_cells_from = kContentCellsFrom;
   std::size_t track_candidates_from = kTrackCandidatesFrom;
+  // The content index is rebuilt for new audio features at most this often (set_features).
+  int64_t content_refresh_ms = 10 * 60 * 1000;
   CoMembershipOptions playlists;  // the co-membership model over public playlists
   PlaylistBlend playlist_blend;   // how "Recommended songs" under a playlist are scored
 };
@@ -142,8 +145,12 @@ class RecommendService {
   };
   RecommendService(Sources sources, RecommendServiceOptions options);
   // The audio features arrive with the analysis service, after construction (before queries).
-  void set_features(std::function<std::optional<audio::AudioAnalysis>(const TrackId&)> features) {
+  // `generation` (optional) changes whenever the features do: the content index is then rebuilt
+  // at most every 10 minutes, and not at all while nothing changes.
+  void set_features(std::function<std::optional<audio::AudioAnalysis>(const TrackId&)> features,
+                    std::function<uint64_t()> generation = {}) {
     src_.features = std::move(features);
+    features_generation_ = std::move(generation);
   }
 
   // The current model from disk, if there is one (none is not an error).
@@ -194,6 +201,7 @@ class RecommendService {
                                                                std::vector<int32_t>& played);
 
   Sources src_;
+  std::function<uint64_t()> features_generation_;
   RecommendServiceOptions options_;
   ModelStore store_;
   mutable std::mutex mu_;

@@ -426,5 +426,42 @@ TEST_F(HomeTest, CandidatesAtCatalogScaleRankLikeTheFullPass) {
       EXPECT_TRUE(c.id == tracks[7].str() || c.id == tracks[8].str()) << c.id;
 }
 
+// New audio features rebuild the content index (at most every content_refresh_ms); while no
+// analysis changes, nothing is rebuilt (a million tracks cost about a minute of a core).
+TEST_F(HomeTest, TheContentIndexIsRebuiltOnlyWhenTheFeaturesChange) {
+  RecommendService::Sources rs;
+  rs.taste_db = &log_->derived_db(TasteConsumer::kName);
+  rs.db = db_.get();
+  rs.catalog = catalog_.get();
+  rs.library = library_.get();
+  RecommendServiceOptions ro;
+  ro.models_dir = (fs::path(tmp_.derived_dir()).parent_path() / "models").string();
+  ro.content_refresh_ms = 0;
+  RecommendService service(std::move(rs), ro);
+  uint64_t generation = 1;
+  double tempo = 100;
+  service.set_features([&](const TrackId&) -> std::optional<audio::AudioAnalysis> {
+    audio::AudioAnalysis a;
+    a.tempo = tempo;
+    a.energy = 0.5;
+    return a;
+  }, [&] { return generation; });
+  ASSERT_TRUE(service.refresh_content().ok());
+  auto first = service.content();
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(service.refresh_content().ok());
+  EXPECT_EQ(service.content(), first);  // nothing changed: the same index
+  generation = 2;
+  tempo = 140;
+  ASSERT_TRUE(service.refresh_content().ok());
+  EXPECT_NE(service.content(), first);
+  EXPECT_EQ(service.content()->features_generation, 2u);
+  // Without a generation to compare, the window alone decides (here 0: every time).
+  service.set_features([](const TrackId&) { return std::optional<audio::AudioAnalysis>{}; });
+  auto second = service.content();
+  ASSERT_TRUE(service.refresh_content().ok());
+  EXPECT_NE(service.content(), second);
+}
+
 }  // namespace
 }  // namespace segue::recommend
