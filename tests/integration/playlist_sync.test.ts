@@ -21,14 +21,20 @@ async function connect(token: string): Promise<Client> {
   return c;
 }
 
-/** Messages of type `type` until one has `snapshot_id` equal to `want`. */
-async function until(c: Client, want: string): Promise<any[]> {
+/** `playlist_updated` messages until one has `snapshot_id` equal to `want` and at least
+ * `inserts` insert operations have arrived. Behind a gateway, two nodes' edits reach a
+ * subscriber through Redis in either order (the later snapshot may come first); the operations
+ * are CRDT operations, applied in any order, so what counts is that every one arrives. */
+async function until(c: Client, want: string, inserts = 0): Promise<any[]> {
   const seen: any[] = [];
+  let reached = false;
   for (;;) {
     const m = await c.next(5000);
     if (m.type !== "playlist_updated") continue;
     seen.push(m);
-    if (m.snapshot_id === want) return seen;
+    if (m.snapshot_id === want) reached = true;
+    const got = seen.flatMap((x) => x.ops).filter((o: any) => o.kind === "insert").length;
+    if (reached && got >= inserts) return seen;
   }
 }
 
@@ -70,8 +76,8 @@ describe("playlists over /v1/ws", () => {
     assert.equal(ra.status, 201);
     assert.equal(rb.status, 201);
     const final = (await call(alice, "GET", `/v1/playlists/${p.id}`)).body;
-    const seenA = await until(ca, final.snapshot_id);
-    const seenB = await until(cb, final.snapshot_id);
+    const seenA = await until(ca, final.snapshot_id, 2);
+    const seenB = await until(cb, final.snapshot_id, 2);
     // Both heard both inserts, as operations with ids.
     for (const seen of [seenA, seenB]) {
       const inserts = seen.flatMap((m) => m.ops).filter((o: any) => o.kind === "insert");
