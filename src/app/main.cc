@@ -337,7 +337,7 @@ int cmd_recommend(int argc, char** argv) {
     if (!r.ok()) fail(r.error().message);
     std::printf("experiment %s\n", s.home->experiment().name().c_str());
     for (const auto& arm : *r)
-      std::printf("  %-10s %8llu pages  %8llu with a click  CTR %.4f  95%% CI [%.4f, %.4f]\n", arm.arm.c_str(),
+      std::printf("  %-10s %8llu pages  %8llu with a reward  rate %.4f  95%% CI [%.4f, %.4f]\n", arm.arm.c_str(),
                   static_cast<unsigned long long>(arm.impressions), static_cast<unsigned long long>(arm.clicks), arm.ctr.rate,
                   arm.ctr.low, arm.ctr.high);
     return 0;

@@ -31,7 +31,7 @@ function rewardedPages(): { pages: number; rewarded: number; out: string } {
   assert.equal(r.status, 0, r.stderr + r.stdout);
   let pages = 0;
   let rewarded = 0;
-  for (const m of r.stdout.matchAll(/(\d+) pages\s+(\d+) with a click/g)) {
+  for (const m of r.stdout.matchAll(/(\d+) pages\s+(\d+) with a reward/g)) {
     pages += Number(m[1]);
     rewarded += Number(m[2]);
   }

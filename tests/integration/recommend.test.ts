@@ -288,7 +288,7 @@ describe("home", () => {
     await sleep(300); // impressions are written in the background
     const r = runSegue(["recommend", "experiments", "--data", data]);
     assert.equal(r.status, 0, r.stderr);
-    const arm = new RegExp(`${h.experiment_arm}\\s+(\\d+) pages\\s+(\\d+) with a click`).exec(r.stdout);
+    const arm = new RegExp(`${h.experiment_arm}\\s+(\\d+) pages\\s+(\\d+) with a reward`).exec(r.stdout);
     assert.ok(arm, r.stdout);
     assert.ok(Number(arm[1]) >= 1);
     assert.ok(Number(arm[2]) >= 1, r.stdout);
