@@ -67,9 +67,15 @@ describe("Go to radio", () => {
       const before = await title.innerText();
       // A track skipped before it started playing was never heard: no track_end, no skip. Under
       // load the next track may take a moment to start, so wait until it plays.
+      let audio: Awaited<ReturnType<typeof audioState>> = null;
       await waitFor("the radio track playing", async () => {
-        const a = await audioState(page);
-        return !!a && !a.paused && a.currentTime > 0.2;
+        audio = await audioState(page);
+        return !!audio && !audio.paused && audio.currentTime > 0.2;
+      }).catch(async (e) => {
+        // What the player was doing, for a failure seen only in full runs of the suite.
+        await screenshot(page, "radio-stalled");
+        throw new Error(`${e.message}; skip ${i}, title ${JSON.stringify(before)}, audio ${JSON.stringify(audio)}, ` +
+          `radio requests ${radioRequests.length}, browser errors ${JSON.stringify(errors)}`);
       });
       await next.click();
       await waitFor("the next radio track", async () => (await title.innerText()) !== before);
