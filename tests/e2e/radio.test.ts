@@ -74,8 +74,11 @@ describe("Go to radio", () => {
       }).catch(async (e) => {
         // What the player was doing, for a failure seen only in full runs of the suite.
         await screenshot(page, "radio-stalled");
+        const server = f.server.running
+          ? "running"
+          : `exited (code ${f.server.proc.exitCode}, signal ${f.server.proc.signalCode}); its log ends:\n${f.server.stderr.slice(-4000)}`;
         throw new Error(`${e.message}; skip ${i}, title ${JSON.stringify(before)}, audio ${JSON.stringify(audio)}, ` +
-          `radio requests ${radioRequests.length}, browser errors ${JSON.stringify(errors)}`);
+          `radio requests ${radioRequests.length}, browser errors ${JSON.stringify(errors.slice(0, 5))}; the server ${server}`);
       });
       await next.click();
       await waitFor("the next radio track", async () => (await title.innerText()) !== before);
