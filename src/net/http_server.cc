@@ -1,5 +1,6 @@
 #include "net/http_server.h"
 
+#include <csignal>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
@@ -910,7 +911,16 @@ struct Server::Impl {
 
 Server::Server(ServerOptions options, const Router& router, WorkerPool& workers,
                MetricsRegistry& metrics)
-    : impl_(std::make_unique<Impl>(std::move(options), router, workers, metrics)) {}
+    : impl_(std::make_unique<Impl>(std::move(options), router, workers, metrics)) {
+  // sendfile(2) has no MSG_NOSIGNAL: a client that resets the connection while a file body is
+  // being sent (a player skipping to the next track) would raise SIGPIPE and end the process.
+  // Ignored process-wide; every write here handles EPIPE as a closed connection.
+  static const bool ignored = [] {
+    std::signal(SIGPIPE, SIG_IGN);
+    return true;
+  }();
+  (void)ignored;
+}
 
 Server::~Server() = default;
 

@@ -69,6 +69,34 @@ describe("POST /v1/me/player/play", () => {
     assert.equal(b.duration_ms, b.track.duration_ms);
   });
 
+  it("a player that resets the connection in the middle of a file body does not end the server", async () => {
+    // The largest lossless file, read once whole so it is in the page cache: its body then goes
+    // out with sendfile(2), which has no MSG_NOSIGNAL (SIGPIPE killed the server before).
+    let best: any = null;
+    for (const title of trackIds.keys()) {
+      const r = await play(title, premiumToken, { quality: "lossless" });
+      if (r.status === 200 && (!best || r.body.size > best.size)) best = r.body;
+    }
+    assert.ok(best && best.size > 1_000_000, `a file over 1 MB: ${JSON.stringify(best?.size)}`);
+    const u = new URL(best.stream_urls[0]);
+    assert.equal((await fetch(u)).status, 200);
+    for (let i = 0; i < 20; i++) {
+      await new Promise<void>((resolve, reject) => {
+        const sock = net.connect(Number(u.port), "127.0.0.1", () => {
+          sock.write(`GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+        });
+        sock.once("data", () => {
+          sock.resetAndDestroy();  // RST while the server is still sending
+          resolve();
+        });
+        sock.once("error", reject);
+      });
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(f.server.running, `the server exited: ${f.server.proc.signalCode ?? f.server.proc.exitCode}`);
+    assert.equal((await fetch(f.server.base + "/healthz")).status, 200);
+  });
+
   it("a free user gets a file within the 160 kbps cap when one exists", async () => {
     const r = await play("Lanterns on the Pier");
     const q = r.body.quality;
