@@ -666,6 +666,10 @@ Result<Recommendations> RecommendService::from_seeds(const Seeds& seeds, const s
     out.seeds.push_back(rep);
   }
   const auto content_index = content();
+  auto add_genre_track = [&](const catalog::Track& t, SeedReport& rep) {
+    cand[t.id.str()] += 0.75f + static_cast<float>(pop(t.id)) / 200.0f;
+    ++rep.initial_pool;
+  };
   for (const auto& g : seeds.genres) {
     const std::string folded = fold_genre(g);
     SeedReport rep{g, "GENRE"};
@@ -675,9 +679,7 @@ Result<Recommendations> RecommendService::from_seeds(const Seeds& seeds, const s
         for (int32_t item : it->second) {
           const auto& id = content_index->ids[static_cast<std::size_t>(item)];
           const auto* t = snap->track(TrackId(id));
-          if (!t || seed_tracks.count(id)) continue;
-          cand[id] += 0.75f + static_cast<float>(pop(t->id)) / 200.0f;
-          ++rep.initial_pool;
+          if (t && !seed_tracks.count(id)) add_genre_track(*t, rep);
         }
       out.seeds.push_back(rep);
       continue;
@@ -687,9 +689,7 @@ Result<Recommendations> RecommendService::from_seeds(const Seeds& seeds, const s
       if (!match)
         if (const auto* a = snap->album(t.album_id))
           match = std::any_of(a->genres.begin(), a->genres.end(), [&](const auto& x) { return fold_genre(x) == folded; });
-      if (!match || seed_tracks.count(t.id.str())) continue;
-      cand[t.id.str()] += 0.75f + static_cast<float>(pop(t.id)) / 200.0f;
-      ++rep.initial_pool;
+      if (match && !seed_tracks.count(t.id.str())) add_genre_track(t, rep);
     }
     out.seeds.push_back(rep);
   }

@@ -48,14 +48,21 @@ class HomeTest : public ::testing::Test {
     o.extra_consumers = {&taste_};
     log_ = std::move(events::EventLog::open(*db_, o)).value();
     library_ = std::make_unique<user::Library>(*db_);
+    recommend_ = make_recommend(recommend_options());
+  }
+  // Options with this fixture's models directory (shared by every service a test makes).
+  RecommendServiceOptions recommend_options() {
+    RecommendServiceOptions ro;
+    ro.models_dir = (fs::path(tmp_.derived_dir()).parent_path() / "models").string();
+    return ro;
+  }
+  std::unique_ptr<RecommendService> make_recommend(RecommendServiceOptions ro) {
     RecommendService::Sources rs;
     rs.taste_db = &log_->derived_db(TasteConsumer::kName);
     rs.db = db_.get();
     rs.catalog = catalog_.get();
     rs.library = library_.get();
-    RecommendServiceOptions ro;
-    ro.models_dir = (fs::path(tmp_.derived_dir()).parent_path() / "models").string();
-    recommend_ = std::make_unique<RecommendService>(std::move(rs), ro);
+    return std::make_unique<RecommendService>(std::move(rs), std::move(ro));
   }
   std::unique_ptr<HomeService> make_home(double editorial_share = 0.1) {
     HomeService::Sources hs;
@@ -378,16 +385,11 @@ TEST_F(HomeTest, CandidatesAtCatalogScaleRankLikeTheFullPass) {
   ASSERT_TRUE(recommend_->train().ok());
   ASSERT_TRUE(recommend_->refresh_content(true).ok());
 
-  RecommendService::Sources rs;
-  rs.taste_db = &log_->derived_db(TasteConsumer::kName);
-  rs.db = db_.get();
-  rs.catalog = catalog_.get();
-  rs.library = library_.get();
-  RecommendServiceOptions ro;
-  ro.models_dir = (fs::path(tmp_.derived_dir()).parent_path() / "models").string();
+  RecommendServiceOptions ro = recommend_options();
   ro.track_candidates_from = 1;
   ro.content_cells_from = 1;
-  RecommendService scaled(std::move(rs), ro);
+  auto scaled_service = make_recommend(ro);
+  RecommendService& scaled = *scaled_service;
   ASSERT_TRUE(scaled.load().ok());
   ASSERT_TRUE(scaled.refresh_content(true).ok());
   ASSERT_GT(scaled.content()->space.cells(), 0);  // the inverted file is in use
@@ -429,15 +431,10 @@ TEST_F(HomeTest, CandidatesAtCatalogScaleRankLikeTheFullPass) {
 // New audio features rebuild the content index (at most every content_refresh_ms); while no
 // analysis changes, nothing is rebuilt (a million tracks cost about a minute of a core).
 TEST_F(HomeTest, TheContentIndexIsRebuiltOnlyWhenTheFeaturesChange) {
-  RecommendService::Sources rs;
-  rs.taste_db = &log_->derived_db(TasteConsumer::kName);
-  rs.db = db_.get();
-  rs.catalog = catalog_.get();
-  rs.library = library_.get();
-  RecommendServiceOptions ro;
-  ro.models_dir = (fs::path(tmp_.derived_dir()).parent_path() / "models").string();
+  RecommendServiceOptions ro = recommend_options();
   ro.content_refresh_ms = 0;
-  RecommendService service(std::move(rs), ro);
+  auto service_ptr = make_recommend(ro);
+  RecommendService& service = *service_ptr;
   uint64_t generation = 1;
   double tempo = 100;
   service.set_features([&](const TrackId&) -> std::optional<audio::AudioAnalysis> {
